@@ -1,0 +1,5 @@
+import sys
+
+from propfirm.cli import main
+
+sys.exit(main())

@@ -1,0 +1,67 @@
+"""Shared fixtures: a database of its own for each test run, a Redis namespace of its own.
+
+PostgreSQL and Redis are real servers (DATABASE_URL / REDIS_URL, local defaults);
+each run creates a database with a random name and drops it afterwards, and each
+test gets a random key namespace in Redis, so two runs never see each other's data.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+import redis as redis_lib
+from psycopg import sql
+
+from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+
+ADMIN_DATABASE_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+REDIS_URL = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def _with_dbname(url: str, dbname: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test run, dropped at the end."""
+    name = f"propfirm_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield _with_dbname(ADMIN_DATABASE_URL, name)
+    finally:
+        with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_namespace(redis_url: str) -> Iterator[str]:
+    """A key prefix no other test or run uses; its keys are deleted afterwards."""
+    namespace = f"t{uuid.uuid4().hex[:10]}:"
+    yield namespace
+    client = redis_lib.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start : start + 500])
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis_lib.Redis]:
+    client = redis_lib.Redis.from_url(redis_url)
+    yield client
+    client.close()
