@@ -36,10 +36,12 @@ RET_REQUEST_POSITION_CLOSED = 10036
 
 SUCCESS_CODES = frozenset({RET_OK, RET_OK_NONE, RET_REQUEST_DONE, RET_REQUEST_DONE_PARTIAL})
 
-_INVALID = frozenset({RET_ERR_PARAMS, RET_ERR_DATA, RET_USR_INVALID_PASSWORD, 10013, 10014, 10015, 10016,
-                      10030, 10038, 12002})
-_CONNECTION = frozenset({RET_ERR_NETWORK, RET_ERR_TIMEOUT, RET_ERR_CONNECTION, RET_ERR_NOSERVICE,
-                         RET_ERR_SHUTDOWN})
+_INVALID = frozenset(
+    {RET_ERR_PARAMS, RET_ERR_DATA, RET_USR_INVALID_PASSWORD, 10013, 10014, 10015, 10016, 10030, 10038, 12002}
+)
+_CONNECTION = frozenset(
+    {RET_ERR_NETWORK, RET_ERR_TIMEOUT, RET_ERR_CONNECTION, RET_ERR_NOSERVICE, RET_ERR_SHUTDOWN}
+)
 _FREQUENT = frozenset({RET_ERR_FREQUENT, RET_REQUEST_TOO_MANY, 1018})
 
 
@@ -92,6 +94,15 @@ class ConnectionLost(Mt5Error):
 
 class Timeout(ConnectionLost):
     """A call took longer than its timeout; the connection is dropped because its state is unknown."""
+
+
+class ServerError(ConnectionLost):
+    """The server failed to answer properly (HTTP 5xx, a malformed body). Reads are retried; the
+    outcome of a write is unknown, exactly as after a lost connection."""
+
+
+class ProtocolError(Mt5Error):
+    """The server's reply does not have the documented shape (a missing field, a bad number)."""
 
 
 class NotInstalled(Mt5Error):

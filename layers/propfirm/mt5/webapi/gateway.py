@@ -1,0 +1,569 @@
+"""`WebApiGateway`: the MT5 port over the Web API (HTTPS, any OS).
+
+Reads go by group, in pages of `page_size` logins (100 by default, the Web API's
+documented page size): `/api/user/logins?group=` once per group, then one
+`get_batch?login=<page>` per page, so a poll costs groups + accounts/100 round
+trips, never one per account. Wildcard masks are expanded against the group
+list (kept for `group_cache_seconds`) so that each account state carries its
+concrete group.
+
+Writes are never repeated blindly (see `close_all_positions`,
+`balance_operation`, `create_account`): when the outcome is unknown the gateway
+reads the server's state back before deciding to send again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from propfirm.mt5 import masks
+from propfirm.mt5.errors import (
+    RET_REQUEST_DONE,
+    RET_REQUEST_DONE_PARTIAL,
+    RET_REQUEST_POSITION_CLOSED,
+    AlreadyExists,
+    ConnectionLost,
+    InvalidRequest,
+    Mt5Error,
+    NotFound,
+    Rejected,
+    from_retcode,
+)
+from propfirm.mt5.models import (
+    AccountId,
+    AccountInfo,
+    AccountState,
+    AccountUpdate,
+    BalanceOperation,
+    ClosedPosition,
+    CreatedAccount,
+    Deal,
+    DealAction,
+    GroupInfo,
+    NewAccount,
+    Position,
+    ServerTime,
+    Side,
+)
+from propfirm.mt5.passwords import generate_password
+from propfirm.mt5.webapi import parsing
+from propfirm.mt5.webapi.parsing import (
+    DEFAULT_USER_RIGHTS,
+    USER_RIGHT_TRADE_DISABLED,
+    ServerClock,
+    as_list,
+)
+from propfirm.mt5.webapi.transport import WebApiTransport
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+MAX_COMMENT = 31  # MT5 comments hold 32 characters including the terminator
+MAX_BALANCE_OPERATION = Decimal(1_000_000_000)
+TA_DEALER_POS_EXECUTE = 200
+ORDER_FILL_FOK = 0
+# dealer result codes that mean "still in the queue / being processed"
+_IN_PROGRESS = frozenset({0, 10001, 10002, 10003, 10008})
+# failures after which the position is still open and a fresh attempt (new price) is sensible
+_RETRYABLE_CLOSE = frozenset({10004, 10005, 10012, 10020, 10021})
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayOptions:
+    page_size: int = PAGE_SIZE
+    group_cache_seconds: float = 60.0
+    time_cache_seconds: float = 60.0
+    close_result_timeout: float = 10.0  # how long to poll a dealer result before reading back
+    close_attempts: int = 3
+    poll_interval: float = 0.05
+    create_lookup_window: int = 1000  # newest logins of the group searched for a retried create
+    server_zone: str | None = None  # IANA zone whose wall clock (+ shift) is the server's clock
+    server_zone_shift_minutes: int = 0
+
+
+class WebApiGateway:
+    """The `Mt5Gateway` port over one Web API session (see `transport` for the connection rules)."""
+
+    def __init__(
+        self,
+        transport: WebApiTransport,
+        server: str = "default",
+        options: GatewayOptions | None = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.transport = transport
+        self._server = server
+        self.options = options or GatewayOptions()
+        if not 1 <= self.options.page_size <= PAGE_SIZE:
+            raise ValueError(f"page_size must be 1..{PAGE_SIZE}")
+        self._sleep = sleep
+        self._clock = clock
+        self._groups_cache: tuple[float, list[GroupInfo]] | None = None
+        self._time_cache: tuple[float, ServerClock] | None = None
+
+    # -- session -----------------------------------------------------------------------------
+    @property
+    def server(self) -> str:
+        return self._server
+
+    def connect(self) -> None:
+        self.transport.connect()
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def ping(self) -> None:
+        self.transport.ping()
+
+    def ping_if_idle(self) -> bool:
+        return self.transport.ping_if_idle()
+
+    def __enter__(self) -> WebApiGateway:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- reads -------------------------------------------------------------------------------
+    def groups(self) -> list[GroupInfo]:
+        records = as_list(self.transport.read("/api/group/get", {"mask": "*"}, partial_ok=True))
+        groups = [parsing.group_info(r) for r in records]
+        self._groups_cache = (self._clock(), groups)
+        return groups
+
+    def server_time(self) -> ServerTime:
+        server_clock = self._refresh_time()
+        now_server = parsing.server_seconds(_field(self.transport.read("/api/time/server"), "Time"))
+        utc = server_clock.to_utc(now_server)
+        return ServerTime(utc=utc, offset=self._offset_at(server_clock, utc))
+
+    def account_states(self, groups: Sequence[str]) -> list[AccountState]:
+        states: list[AccountState] = []
+        digits = {g.name.lower(): g.currency_digits for g in (self._groups_cache or (0, []))[1]}
+        for group in self._concrete_groups(groups):
+            for page in self._pages(self._logins(group)):
+                records = as_list(self.transport.read("/api/user/account/get_batch", {"login": _join(page)}))
+                found = set()
+                for record in records:
+                    state = parsing.account_state(record, self._server, group)
+                    found.add(state.login)
+                    states.append(state)
+                missing = [login for login in page if login not in found]
+                if missing:  # no trade state since the server started: rebuild from the user record
+                    users = as_list(self.transport.read("/api/user/get_batch", {"login": _join(missing)}))
+                    states.extend(
+                        parsing.account_state_from_user(u, self._server, digits.get(group.lower(), 2))
+                        for u in users
+                    )
+        return states
+
+    def positions(self, groups: Sequence[str]) -> list[Position]:
+        clock = self._server_clock()
+        result: list[Position] = []
+        for page in self._pages(self._logins_for_masks(groups)):
+            records = as_list(self.transport.read("/api/position/get_batch", {"login": _join(page)}))
+            result.extend(parsing.position(r, self._server, clock) for r in records)
+        return result
+
+    def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:
+        if since.tzinfo is None or until.tzinfo is None:
+            raise InvalidRequest("deals(): since and until must be timezone-aware")
+        clock = self._server_clock()
+        window = {"from": clock.to_server(since), "to": clock.to_server(until)}
+        logins = self._logins_for_masks(groups)
+
+        def generate() -> Iterator[Deal]:
+            for page in self._pages(logins):
+                records = as_list(
+                    self.transport.read("/api/deal/get_batch", {"login": _join(page), **window})
+                )
+                for record in records:
+                    deal = parsing.deal(record, self._server, clock)
+                    if since <= deal.time <= until:
+                        yield deal
+
+        return generate()
+
+    # -- writes ------------------------------------------------------------------------------
+    def update_account(self, update: AccountUpdate) -> AccountInfo:
+        login = self._own(update.account)
+        current = parsing.account_info(self._user(login), self._server)
+        body: dict[str, Any] = {"Login": str(login)}
+        params: dict[str, str | int] = {"login": login}
+        if update.group is not None and update.group != current.group:
+            body["Group"] = params["group"] = update.group
+        if update.leverage is not None and update.leverage != current.leverage:
+            body["Leverage"] = params["leverage"] = str(update.leverage)
+        if update.trading_enabled is not None:
+            rights = (
+                current.rights & ~USER_RIGHT_TRADE_DISABLED
+                if update.trading_enabled
+                else current.rights | USER_RIGHT_TRADE_DISABLED
+            )
+            if rights != current.rights:
+                body["Rights"] = params["rights"] = str(rights)
+        if len(body) == 1:
+            return current
+        try:
+            self.transport.write("/api/user/update", params, body)
+        except ConnectionLost:
+            # A read-modify-write of absolute values: repeating it is harmless.
+            self.transport.write("/api/user/update", params, body)
+        after = parsing.account_info(self._user(login), self._server)
+        wrong = [
+            name
+            for name, wanted, got in (
+                ("group", update.group, after.group),
+                ("leverage", update.leverage, after.leverage),
+                ("trading_enabled", update.trading_enabled, after.trading_enabled),
+            )
+            if wanted is not None
+            and (wanted.lower() != got.lower() if isinstance(wanted, str) else wanted != got)
+        ]
+        if wrong:
+            raise InvalidRequest(f"MT5 left {', '.join(wrong)} of {login} unchanged (value not accepted)")
+        return after
+
+    def balance_operation(self, operation: BalanceOperation) -> int:
+        login = self._own(operation.account)
+        _check_comment(operation.comment)
+        if operation.amount == 0 or abs(operation.amount) > MAX_BALANCE_OPERATION:
+            raise InvalidRequest(f"balance amount must be non-zero and at most 1e9, got {operation.amount}")
+        params = {
+            "login": login,
+            "type": int(operation.kind),
+            "balance": format(operation.amount, "f"),
+            "comment": operation.comment,
+            "check_margin": 1 if operation.check_margin else 0,
+        }
+        for attempt in (1, 2):
+            try:
+                answer = self.transport.write("/api/trade/balance", params)
+                return parsing.integer(_field(answer, "Ticket"), "Ticket")
+            except ConnectionLost:
+                found = self._find_balance_deal(login, operation)
+                if found is not None:
+                    return found
+                if attempt == 2:
+                    raise
+                log.warning(
+                    "balance operation for %s: outcome unknown and no deal found; sending again", login
+                )
+        raise AssertionError("unreachable")
+
+    def create_account(self, request: NewAccount) -> CreatedAccount:
+        _check_comment(request.client_ref)
+        if request.initial_balance < 0:
+            raise InvalidRequest("initial_balance must not be negative")
+        main = request.password_main or generate_password()
+        investor = request.password_investor or generate_password()
+        existing = self._find_created(request)
+        if existing is None:
+            body = self._new_user_body(request, main, investor)
+            try:
+                record = self.transport.write("/api/user/add", None, body)
+                login = parsing.integer(_field(record, "Login"), "Login")
+            except ConnectionLost:
+                existing = self._find_created(request)
+                if existing is None:
+                    record = self.transport.write("/api/user/add", None, body)
+                    login = parsing.integer(_field(record, "Login"), "Login")
+        if existing is not None:
+            login = existing
+            for kind, password in (("main", main), ("investor", investor)):
+                self.transport.write(
+                    "/api/user/change_password", {"login": login, "type": kind}, {"password": password}
+                )
+        account = AccountId(self._server, login)
+        funding = None
+        if request.initial_balance > 0:
+            funding = (
+                self._find_balance_deal(
+                    login, BalanceOperation(account, request.initial_balance, request.balance_comment)
+                )
+                if existing is not None
+                else None
+            )
+            if funding is None:
+                funding = self.balance_operation(
+                    BalanceOperation(
+                        account, request.initial_balance, request.balance_comment, check_margin=False
+                    )
+                )
+        return CreatedAccount(
+            server=self._server,
+            login=login,
+            group=request.group,
+            password_main=main,
+            password_investor=investor,
+            funding_deal=funding,
+            existed=existing is not None,
+        )
+
+    def close_all_positions(self, account: AccountId) -> list[ClosedPosition]:
+        login = self._own(account)
+        closed: list[ClosedPosition] = []
+        failures: list[tuple[int, Mt5Error]] = []
+        for position in self._positions_of(login):
+            try:
+                closed.append(self._close_position(position))
+            except Mt5Error as exc:
+                failures.append((position.ticket, exc))
+        if failures:
+            ticket, first = failures[0]
+            error = Rejected(
+                f"could not close {len(failures)} position(s) of {login}; first {ticket}: {first}",
+                first.retcode,
+            )
+            error.closed = closed  # type: ignore[attr-defined]
+            raise error
+        return closed
+
+    # -- closing, confirmed --------------------------------------------------------------------
+    def _close_position(self, position: Position) -> ClosedPosition:
+        """Close one position; each attempt is confirmed (result or read-back) before another is sent."""
+        current: Position | None = position
+        last_error: Mt5Error | None = None
+        for _ in range(self.options.close_attempts):
+            assert current is not None
+            try:
+                request_id = self._send_close(current)
+                retcode, result = self._await_result(request_id)
+            except (ConnectionLost, NotFound) as exc:
+                # The connection (and with it the result subscription) is gone: the position decides.
+                retcode, result, last_error = None, {}, exc
+            if retcode == RET_REQUEST_DONE:
+                return ClosedPosition(
+                    current.ticket,
+                    current.symbol,
+                    current.volume,
+                    _opt_int(result.get("DealID") or result.get("ResultDeal")),
+                    _opt_dec(result.get("Price") or result.get("ResultPrice")),
+                    "result",
+                )
+            if retcode is not None and retcode not in _IN_PROGRESS | {
+                RET_REQUEST_DONE_PARTIAL
+            } | _RETRYABLE_CLOSE | {RET_REQUEST_POSITION_CLOSED}:
+                raise from_retcode(retcode, f"close of position {current.ticket}")
+            # Outcome unknown, partial, stale price or still queued: look at the position itself.
+            after = self._read_back(current)
+            if after is None:
+                return ClosedPosition(current.ticket, current.symbol, current.volume, None, None, "readback")
+            current = after
+        raise last_error or Rejected(
+            f"position {position.ticket} still open after {self.options.close_attempts} confirmed attempts",
+            retcode,
+        )
+
+    def _send_close(self, position: Position) -> int:
+        volume, volume_ext = parsing.volume_units(position.volume)
+        body = {
+            "Action": str(TA_DEALER_POS_EXECUTE),
+            "SourceLogin": str(self.transport.login),
+            "Login": str(position.login),
+            "Symbol": position.symbol,
+            "Type": "1" if position.side is Side.BUY else "0",
+            "Volume": str(volume),
+            "VolumeExt": str(volume_ext),
+            "Position": str(position.ticket),
+            "PriceOrder": format(position.price_current, "f"),
+            "TypeFill": str(ORDER_FILL_FOK),
+            "Digits": str(position.digits),
+        }
+        answer = self.transport.write("/api/dealer/send_request", None, body)
+        return parsing.integer(_field(answer, "ID"), "ID")
+
+    def _await_result(self, request_id: int) -> tuple[int | None, dict[str, Any]]:
+        """Poll the result on the same connection; (None, {}) when nothing final came in time."""
+        deadline = self._clock() + self.options.close_result_timeout
+        while True:
+            answer = self.transport.read("/api/dealer/get_request_result", {"id": request_id})
+            for event in _events_for(answer, request_id):
+                result = event.get("result") or {}
+                answer_part = event.get("answer") or {}
+                code = result.get("Retcode", answer_part.get("ResultRetcode"))
+                if code is None:
+                    continue
+                code_int = parsing.integer(str(code).split(" ")[0], "Retcode")
+                if code_int not in _IN_PROGRESS:
+                    return code_int, {**answer_part, **result}
+            if self._clock() >= deadline:
+                return None, {}
+            self._sleep(self.options.poll_interval)
+
+    def _read_back(self, position: Position) -> Position | None:
+        for current in self._positions_of(position.login):
+            if current.ticket == position.ticket:
+                return current
+        return None
+
+    def _positions_of(self, login: int) -> list[Position]:
+        clock = self._server_clock()
+        records = as_list(self.transport.read("/api/position/get_batch", {"login": str(login)}))
+        return [parsing.position(r, self._server, clock) for r in records]
+
+    # -- create, retry-safe --------------------------------------------------------------------
+    def _find_created(self, request: NewAccount) -> int | None:
+        """The login an earlier attempt with this client_ref created, if any."""
+        if request.login is not None:
+            try:
+                user = self._user(request.login)
+            except NotFound:
+                return None
+            if str(user.get("Comment", "")) == request.client_ref:
+                return request.login
+            raise AlreadyExists(f"login {request.login} exists and belongs to someone else", 3004)
+        try:
+            logins = sorted(self._logins(request.group), reverse=True)[: self.options.create_lookup_window]
+        except NotFound:
+            return None
+        for page in self._pages(logins):
+            for user in as_list(self.transport.read("/api/user/get_batch", {"login": _join(page)})):
+                if str(user.get("Comment", "")) == request.client_ref:
+                    return parsing.integer(user.get("Login"), "Login")
+        return None
+
+    def _new_user_body(self, request: NewAccount, main: str, investor: str) -> dict[str, Any]:
+        rights = DEFAULT_USER_RIGHTS | (0 if request.trading_enabled else USER_RIGHT_TRADE_DISABLED)
+        body: dict[str, Any] = {
+            "Group": request.group,
+            "Leverage": str(request.leverage),
+            "FirstName": request.first_name,
+            "LastName": request.last_name,
+            "Name": f"{request.first_name} {request.last_name}".strip(),
+            "Email": request.email,
+            "Comment": request.client_ref,
+            "Rights": str(rights),
+            "PassMain": main,
+            "PassInvestor": investor,
+        }
+        if request.login is not None:
+            body["Login"] = str(request.login)
+        return body
+
+    def _find_balance_deal(self, login: int, operation: BalanceOperation) -> int | None:
+        """A balance deal of this login with the operation's comment, amount and kind (read-back)."""
+        clock = self._server_clock()
+        upper = parsing.server_seconds(_field(self.transport.read("/api/time/server"), "Time")) + 86_400
+        records = as_list(
+            self.transport.read("/api/deal/get_batch", {"login": str(login), "from": 0, "to": upper})
+        )
+        for record in records:
+            deal = parsing.deal(record, self._server, clock)
+            if (
+                deal.action == DealAction(int(operation.kind))
+                and deal.comment == operation.comment
+                and deal.profit == operation.amount
+            ):
+                return deal.ticket
+        return None
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _own(self, account: AccountId) -> int:
+        if account.server != self._server:
+            raise InvalidRequest(f"account {account} is not on server {self._server!r}")
+        return account.login
+
+    def _user(self, login: int) -> dict[str, Any]:
+        answer = self.transport.read("/api/user/get", {"login": login})
+        if not answer:
+            raise NotFound(f"account {login} not found", 13)
+        return answer
+
+    def _logins(self, group: str) -> list[int]:
+        answer = self.transport.read("/api/user/logins", {"group": group})
+        return [parsing.integer(v, "login") for v in (answer or [])]
+
+    def _logins_for_masks(self, groups: Sequence[str]) -> list[int]:
+        seen: dict[int, None] = {}
+        for group in self._concrete_groups(groups):
+            for login in self._logins(group):
+                seen.setdefault(login)
+        return list(seen)
+
+    def _concrete_groups(self, groups: Sequence[str]) -> list[str]:
+        patterns = masks.split_masks(groups)
+        if all(masks.is_concrete(p) for p in patterns):
+            return list(dict.fromkeys(patterns))
+        cached = self._groups_cache
+        if cached is None or self._clock() - cached[0] > self.options.group_cache_seconds:
+            self.groups()
+            cached = self._groups_cache
+        assert cached is not None
+        return masks.select([g.name for g in cached[1]], patterns)
+
+    def _pages(self, logins: Sequence[int]) -> Iterator[list[int]]:
+        size = self.options.page_size
+        for start in range(0, len(logins), size):
+            yield list(logins[start : start + size])
+
+    def _refresh_time(self) -> ServerClock:
+        record = self.transport.read("/api/time/get")
+        server_clock = ServerClock(
+            parsing.server_offset(record),
+            self.options.server_zone,
+            timedelta(minutes=self.options.server_zone_shift_minutes),
+        )
+        self._time_cache = (self._clock(), server_clock)
+        return server_clock
+
+    def _server_clock(self) -> ServerClock:
+        cached = self._time_cache
+        if cached is None or self._clock() - cached[0] > self.options.time_cache_seconds:
+            return self._refresh_time()
+        return cached[1]
+
+    @staticmethod
+    def _offset_at(server_clock: ServerClock, utc: datetime) -> timedelta:
+        wall = server_clock.to_server(utc)
+        return timedelta(seconds=wall) - (utc - datetime(1970, 1, 1, tzinfo=UTC))
+
+
+def _events_for(answer: Any, request_id: int) -> list[dict[str, Any]]:
+    if isinstance(answer, dict):
+        events = answer.get(str(request_id), answer.get(request_id, []))
+    elif isinstance(answer, list):
+        events = answer
+    else:
+        events = []
+    if isinstance(events, dict):
+        events = [events]
+    return [e for e in events if isinstance(e, dict)]
+
+
+def _field(answer: Any, name: str) -> Any:
+    if isinstance(answer, dict) and name in answer:
+        return answer[name]
+    raise parsing.ParseError(f"answer without {name}: {answer!r:.200}")
+
+
+def _join(logins: Sequence[int]) -> str:
+    return ",".join(str(login) for login in logins)
+
+
+def _check_comment(comment: str) -> None:
+    if not comment or len(comment) > MAX_COMMENT:
+        raise InvalidRequest(f"comment must be 1..{MAX_COMMENT} characters: {comment!r}")
+
+
+def _opt_int(value: Any) -> int | None:
+    try:
+        return parsing.integer(value, "id") if value not in (None, "", "0", 0) else None
+    except parsing.ParseError:
+        return None
+
+
+def _opt_dec(value: Any) -> Decimal | None:
+    try:
+        return parsing.dec(value, "price") if value not in (None, "") else None
+    except parsing.ParseError:
+        return None

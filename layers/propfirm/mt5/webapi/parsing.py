@@ -1,0 +1,295 @@
+"""Web API JSON records -> domain models.
+
+MT5 quotes most numbers as strings ("Balance": "26000.00", "Login": "764636")
+but not all; every number is parsed exactly (Decimal, never float). Volumes
+come in 1/10,000 lot (`Volume`) or 1/100,000,000 lot (`VolumeExt`, preferred
+when present). Times are trade-server seconds, converted with a `ServerClock`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from propfirm.mt5.errors import ProtocolError
+from propfirm.mt5.models import (
+    AccountInfo,
+    AccountState,
+    Deal,
+    DealAction,
+    DealEntry,
+    GroupInfo,
+    Position,
+    Side,
+)
+
+Record = Mapping[str, Any]
+ZERO = Decimal(0)
+VOLUME_UNIT = Decimal(10_000)
+VOLUME_EXT_UNIT = Decimal(100_000_000)
+USER_RIGHT_ENABLED = 0x1
+USER_RIGHT_PASSWORD = 0x2
+USER_RIGHT_TRADE_DISABLED = 0x4
+USER_RIGHT_TRAILING = 0x20
+USER_RIGHT_EXPERT = 0x40
+USER_RIGHT_REPORTS = 0x100
+DEFAULT_USER_RIGHTS = (
+    USER_RIGHT_ENABLED | USER_RIGHT_PASSWORD | USER_RIGHT_TRAILING | USER_RIGHT_EXPERT | USER_RIGHT_REPORTS
+)  # 0x163, the official library's default
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class ParseError(ProtocolError, ValueError):
+    """A record lacks a field or holds a value that is not what MT5 documents."""
+
+
+def dec(value: Any, field: str = "?") -> Decimal:
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise ParseError(f"{field}: not a number: {value!r}")
+    elif isinstance(value, int):
+        return Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))  # only if a caller bypassed parse_float=Decimal
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip() or "0")
+        except InvalidOperation:
+            raise ParseError(f"{field}: not a number: {value!r}") from None
+    elif value is None:
+        return ZERO
+    else:
+        raise ParseError(f"{field}: not a number: {value!r}")
+    if not result.is_finite():
+        raise ParseError(f"{field}: not a finite number: {value!r}")
+    return result
+
+
+def integer(value: Any, field: str = "?") -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    number = dec(value, field)
+    if number != number.to_integral_value():
+        raise ParseError(f"{field}: not an integer: {value!r}")
+    return int(number)
+
+
+def get(record: Record, field: str, default: Any = None) -> Any:
+    if field in record:
+        return record[field]
+    if default is None:
+        raise ParseError(f"record without {field}: {sorted(record)[:12]}")
+    return default
+
+
+def lots(record: Record, ext_field: str = "VolumeExt", field: str = "Volume") -> Decimal:
+    ext = record.get(ext_field)
+    if ext not in (None, ""):
+        value = dec(ext, ext_field)
+        if value or record.get(field) in (None, "", 0, "0"):
+            return value / VOLUME_EXT_UNIT
+    return dec(get(record, field), field) / VOLUME_UNIT
+
+
+def volume_units(volume_lots: Decimal) -> tuple[int, int]:
+    """(Volume, VolumeExt) for a volume in lots."""
+    return int(volume_lots * VOLUME_UNIT), int(volume_lots * VOLUME_EXT_UNIT)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerClock:
+    """Converts trade-server seconds to UTC.
+
+    With `zone` (an IANA zone and a shift, e.g. America/New_York + 7 h for brokers that run
+    GMT+2/GMT+3) every timestamp gets the offset that applied at that moment; otherwise the
+    server's current offset (from /api/time/get) is applied to all of them, which is exact
+    unless a record predates a DST change."""
+
+    offset: timedelta
+    zone: str | None = None
+    shift: timedelta = timedelta(0)
+
+    def to_utc(self, server_seconds: int) -> datetime:
+        wall = _EPOCH + timedelta(seconds=server_seconds)
+        if self.zone is None:
+            return wall - self.offset
+        naive = (wall - self.shift).replace(tzinfo=None)
+        return naive.replace(tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
+
+    def to_utc_msc(self, server_msc: int) -> datetime:
+        seconds, millis = divmod(server_msc, 1000)
+        return self.to_utc(seconds) + timedelta(milliseconds=millis)
+
+    def to_server(self, moment: datetime) -> int:
+        """Server seconds for a UTC instant (for `from`/`to` query parameters)."""
+        if moment.tzinfo is None:
+            raise ValueError("times passed to MT5 must be timezone-aware")
+        if self.zone is None:
+            wall = moment.astimezone(UTC) + self.offset
+        else:
+            wall = moment.astimezone(ZoneInfo(self.zone)).replace(tzinfo=UTC) + self.shift
+        return int((wall - _EPOCH).total_seconds())
+
+
+def _time(record: Record, clock: ServerClock, field: str) -> datetime:
+    msc = record.get(field + "Msc")
+    if msc not in (None, "", 0, "0"):
+        return clock.to_utc_msc(integer(msc, field + "Msc"))
+    return clock.to_utc(integer(record.get(field, 0), field))
+
+
+def account_state(record: Record, server: str, group: str) -> AccountState:
+    profit = dec(record.get("Profit"), "Profit")
+    storage = dec(record.get("Storage"), "Storage")
+    floating = record.get("Floating")
+    return AccountState(
+        server=server,
+        login=integer(get(record, "Login"), "Login"),
+        group=group,
+        currency_digits=integer(record.get("CurrencyDigits", 2), "CurrencyDigits"),
+        balance=dec(get(record, "Balance"), "Balance"),
+        credit=dec(record.get("Credit"), "Credit"),
+        equity=dec(get(record, "Equity"), "Equity"),
+        margin=dec(record.get("Margin"), "Margin"),
+        margin_free=dec(record.get("MarginFree"), "MarginFree"),
+        margin_level=dec(record.get("MarginLevel"), "MarginLevel"),
+        floating=dec(floating, "Floating") if floating not in (None, "") else profit + storage,
+        profit=profit,
+        storage=storage,
+        leverage=integer(record.get("MarginLeverage", 0), "MarginLeverage"),
+    )
+
+
+def account_state_from_user(record: Record, server: str, currency_digits: int = 2) -> AccountState:
+    """For an account MT5 keeps no trade state for (no activity since restart): nothing is open,
+    so equity = balance + credit and the free margin is all of it."""
+    balance = dec(get(record, "Balance"), "Balance")
+    credit = dec(record.get("Credit"), "Credit")
+    return AccountState(
+        server=server,
+        login=integer(get(record, "Login"), "Login"),
+        group=str(get(record, "Group")),
+        currency_digits=currency_digits,
+        balance=balance,
+        credit=credit,
+        equity=balance + credit,
+        margin=ZERO,
+        margin_free=balance + credit,
+        margin_level=ZERO,
+        floating=ZERO,
+        profit=ZERO,
+        storage=ZERO,
+        leverage=integer(record.get("Leverage", 0), "Leverage"),
+        has_trade_state=False,
+    )
+
+
+def position(record: Record, server: str, clock: ServerClock) -> Position:
+    action = integer(get(record, "Action"), "Action")
+    if action not in (0, 1):
+        raise ParseError(f"position Action must be 0 (buy) or 1 (sell), got {action}")
+    return Position(
+        server=server,
+        login=integer(get(record, "Login"), "Login"),
+        ticket=integer(get(record, "Position"), "Position"),
+        symbol=str(get(record, "Symbol")),
+        side=Side.BUY if action == 0 else Side.SELL,
+        volume=lots(record),
+        price_open=dec(get(record, "PriceOpen"), "PriceOpen"),
+        price_current=dec(record.get("PriceCurrent"), "PriceCurrent"),
+        profit=dec(record.get("Profit"), "Profit"),
+        storage=dec(record.get("Storage"), "Storage"),
+        time_create=_time(record, clock, "TimeCreate"),
+        time_update=_time(record, clock, "TimeUpdate")
+        if "TimeUpdate" in record or "TimeUpdateMsc" in record
+        else _time(record, clock, "TimeCreate"),
+        digits=integer(record.get("Digits", 5), "Digits"),
+        price_sl=dec(record.get("PriceSL"), "PriceSL"),
+        price_tp=dec(record.get("PriceTP"), "PriceTP"),
+        comment=str(record.get("Comment", "")),
+    )
+
+
+def deal(record: Record, server: str, clock: ServerClock) -> Deal:
+    try:
+        action = DealAction(integer(get(record, "Action"), "Action"))
+        entry = DealEntry(integer(record.get("Entry", 0), "Entry"))
+    except ValueError as exc:
+        raise ParseError(f"deal {record.get('Deal')}: {exc}") from None
+    return Deal(
+        server=server,
+        login=integer(get(record, "Login"), "Login"),
+        ticket=integer(get(record, "Deal"), "Deal"),
+        time=_time(record, clock, "Time"),
+        action=action,
+        entry=entry,
+        symbol=str(record.get("Symbol", "")),
+        volume=lots(record) if ("Volume" in record or "VolumeExt" in record) else ZERO,
+        price=dec(record.get("Price"), "Price"),
+        profit=dec(record.get("Profit"), "Profit"),
+        commission=dec(record.get("Commission"), "Commission"),
+        storage=dec(record.get("Storage"), "Storage"),
+        position_id=integer(record.get("PositionID", 0), "PositionID"),
+        comment=str(record.get("Comment", "")),
+        order=integer(record.get("Order", 0), "Order"),
+    )
+
+
+def account_info(record: Record, server: str) -> AccountInfo:
+    rights = integer(record.get("Rights", 0), "Rights")
+    return AccountInfo(
+        server=server,
+        login=integer(get(record, "Login"), "Login"),
+        group=str(get(record, "Group")),
+        leverage=integer(record.get("Leverage", 0), "Leverage"),
+        rights=rights,
+        trading_enabled=not rights & USER_RIGHT_TRADE_DISABLED,
+        email=str(record.get("Email", record.get("EMail", ""))),
+        comment=str(record.get("Comment", "")),
+    )
+
+
+def group_info(record: Record) -> GroupInfo:
+    return GroupInfo(
+        name=str(get(record, "Group")),
+        currency=str(record.get("Currency", "")),
+        currency_digits=integer(record.get("CurrencyDigits", 2), "CurrencyDigits"),
+        margin_mode=integer(record.get("MarginMode", 0), "MarginMode"),
+        reports_mode=integer(record.get("ReportsMode", 0), "ReportsMode"),
+        margin_call=dec(record.get("MarginCall"), "MarginCall"),
+        margin_stop_out=dec(record.get("MarginStopOut"), "MarginStopOut"),
+    )
+
+
+def server_offset(record: Record) -> timedelta:
+    """The offset from `/api/time/get`: `TimeZone` minutes from GMT, plus an hour while DST is on
+    (`Daylight` enabled and `DaylightState` set)."""
+    minutes = integer(get(record, "TimeZone"), "TimeZone")
+    if integer(record.get("Daylight", 0), "Daylight") and integer(
+        record.get("DaylightState", 0), "DaylightState"
+    ):
+        minutes += 60
+    return timedelta(minutes=minutes)
+
+
+def server_seconds(value: Any) -> int:
+    """`/api/time/server`'s "Time": "1572518788 2019.10.31 10:46:28" (or a bare number)."""
+    text = str(value).strip()
+    head = text.split(" ", 1)[0]
+    return integer(head, "Time")
+
+
+def as_list(answer: Any) -> list[Record]:
+    """Batch answers are arrays; tolerate an empty answer and a single object."""
+    if answer in (None, "", {}):
+        return []
+    if isinstance(answer, list):
+        return answer
+    if isinstance(answer, Mapping):
+        return [answer]
+    raise ParseError(f"expected a list of records, got {type(answer).__name__}")

@@ -1,0 +1,392 @@
+"""One authenticated MT5 Web API session over one keep-alive HTTPS connection.
+
+The access server ties the session to the TCP/TLS connection (reference §1.3),
+so the client pins a single connection (`max_connections=1`, HTTP/1.1) and
+keeps a note of the network stream the handshake ran on. What can go wrong,
+and what this module does about it:
+
+- The connection drops (idle timeout, network, server restart): httpx raises;
+  the client is discarded and the next attempt opens a new connection and
+  authenticates again, after an exponential backoff with jitter.
+- The server forgets the session but keeps the connection (expiry, restart
+  behind a proxy), or httpx silently replaced a dead keep-alive connection:
+  the server answers HTTP 403. A 403 means the request was refused before it
+  ran, so the client authenticates again and sends it once more; a second 403
+  on a fresh session is a real permission problem (NoPermission).
+- A call exceeds its timeout: the connection is dropped (a late answer would
+  be paired with the next request) and the call raises Timeout.
+
+`read()` retries transient failures (connection, timeout, HTTP 5xx, busy and
+network return codes) up to `max_attempts`; `write()` never repeats a request
+whose outcome is unknown: it raises ConnectionLost and lets the gateway find
+out by reading back. Every public method holds one lock, so a keep-alive
+thread and the poller cannot interleave requests on the connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from propfirm.mt5.auth import answers_match, new_cli_rand, parse_rand, password_hash, rand_answer
+from propfirm.mt5.errors import (
+    RET_ERR_PARTIAL,
+    SUCCESS_CODES,
+    AuthFailed,
+    ConnectionLost,
+    Mt5Error,
+    NoPermission,
+    ServerError,
+    Timeout,
+    TooFrequent,
+    from_retcode,
+    parse_retcode,
+)
+from propfirm.mt5.webapi.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+# Return codes worth another attempt of a read: generic error, network, timeout, connection,
+# no service, too frequent, shutdown, server busy.
+TRANSIENT_RETCODES = frozenset({2, 7, 9, 10, 11, 12, 15, 1018})
+KEEPALIVE_INTERVAL = 20.0  # seconds; the server drops a connection idle for 180 s (reference §1.3)
+API_VERSION = 4000  # any build number >= 484 is accepted; it only appears in the server's log
+BODY_CONTENT_TYPE = "application/json"
+
+Params = Mapping[str, str | int]
+
+
+class _SessionRefused(Exception):
+    """HTTP 403: the server does not (or no longer) know this session."""
+
+
+class WebApiTransport:
+    def __init__(
+        self,
+        url: str,
+        login: int,
+        password: str,
+        *,
+        verify: bool | str = True,
+        timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        max_attempts: int = 4,
+        keepalive_interval: float = KEEPALIVE_INTERVAL,
+        backoff: Backoff | None = None,
+        agent: str = "propfirm",
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.login = int(login)
+        self._password_hash = password_hash(password)
+        self._verify = verify
+        self.timeout = timeout
+        self._timeouts = httpx.Timeout(timeout, connect=connect_timeout)
+        self.max_attempts = max(1, max_attempts)
+        self.keepalive_interval = keepalive_interval
+        self._backoff = backoff or Backoff()
+        self._agent = agent
+        self._sleep = sleep
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._client: httpx.Client | None = None
+        self._authenticated = False
+        self._session_stream: object | None = None
+        self._last_sent = clock()
+        # counters for tests, logs and the benchmark
+        self.handshakes = 0
+        self.requests = 0
+        self.reconnects = 0
+
+    # -- public ------------------------------------------------------------------------------
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._authenticated
+
+    def connect(self) -> None:
+        with self._lock:
+            self._call("GET", "/api/test/access", None, None, None, idempotent=True, partial_ok=False)
+
+    def close(self) -> None:
+        """Log out (best effort) and drop the connection."""
+        with self._lock:
+            if self._client is not None and self._authenticated:
+                try:
+                    self._client.get("/api/quit", timeout=min(self.timeout, 2.0))
+                except httpx.HTTPError:
+                    pass
+            self._drop()
+
+    def read(
+        self,
+        path: str,
+        params: Params | None = None,
+        body: Any = None,
+        *,
+        timeout: float | None = None,
+        partial_ok: bool = False,
+    ) -> Any:
+        """Send a request that is safe to repeat; returns the `answer` of a successful reply."""
+        with self._lock:
+            return self._call(
+                "GET" if body is None else "POST",
+                path,
+                params,
+                body,
+                timeout,
+                idempotent=True,
+                partial_ok=partial_ok,
+            ).get("answer")
+
+    def write(
+        self, path: str, params: Params | None = None, body: Any = None, *, timeout: float | None = None
+    ) -> Any:
+        """Send a request that changes something; raises ConnectionLost when its outcome is unknown."""
+        with self._lock:
+            return self._call("POST", path, params, body, timeout, idempotent=False, partial_ok=False).get(
+                "answer"
+            )
+
+    def ping(self) -> None:
+        self.read("/api/test/access")
+
+    def ping_if_idle(self) -> bool:
+        """Ping when nothing went to the server for `keepalive_interval` seconds (never more often)."""
+        with self._lock:
+            if self._client is None or self._clock() - self._last_sent < self.keepalive_interval:
+                return False
+            self.ping()
+            return True
+
+    def drop_connection(self) -> None:
+        """Forget the connection and session (tests; after an unrecoverable protocol error)."""
+        with self._lock:
+            self._drop()
+
+    # -- the retry loop ------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Any,
+        timeout: float | None,
+        *,
+        idempotent: bool,
+        partial_ok: bool,
+    ) -> dict[str, Any]:
+        attempt = 0
+        refused_once = False
+        while True:
+            attempt += 1
+            try:
+                self._ensure_session()
+                payload = self._exchange(method, path, params, body, timeout)
+                code, text = parse_retcode(payload.get("retcode", ""))
+                if code in SUCCESS_CODES or (partial_ok and code == RET_ERR_PARTIAL):
+                    self._backoff.reset()
+                    return payload
+                error = from_retcode(code, text or f"{path} failed")
+                if idempotent and code in TRANSIENT_RETCODES:
+                    raise error
+                raise _Final(error)
+            except _SessionRefused:
+                # Refused before it ran: authenticate again and send it once more.
+                self._authenticated = False
+                if refused_once:
+                    raise NoPermission(f"HTTP 403 for {path} on a fresh session") from None
+                refused_once = True
+                attempt -= 1
+                continue
+            except _Final as final:
+                raise final.error from None
+            except (ConnectionLost, TooFrequent, Mt5Error) as exc:
+                if isinstance(exc, AuthFailed) or not idempotent or attempt >= self.max_attempts:
+                    raise
+                if (
+                    not isinstance(exc, ConnectionLost | TooFrequent)
+                    and exc.retcode not in TRANSIENT_RETCODES
+                ):
+                    raise
+                delay = self._backoff.next_delay()
+                log.info(
+                    "mt5 %s failed (%s); attempt %d/%d in %.2fs",
+                    path,
+                    exc,
+                    attempt + 1,
+                    self.max_attempts,
+                    delay,
+                )
+                self._sleep(delay)
+
+    # -- session -------------------------------------------------------------------------------
+    def _ensure_session(self) -> None:
+        if self._client is None:
+            self._client = httpx.Client(
+                base_url=self.url,
+                verify=self._verify,
+                http2=False,
+                timeout=self._timeouts,
+                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=170.0),
+                headers={"Connection": "keep-alive", "User-Agent": self._agent},
+            )
+            self._authenticated = False
+        if not self._authenticated:
+            self._handshake()
+
+    def _handshake(self) -> None:
+        """The two-step challenge-response of reference §1.2, checking the server's answer too."""
+        try:
+            start = self._exchange(
+                "GET",
+                "/api/auth/start",
+                {"version": API_VERSION, "agent": self._agent, "login": self.login, "type": "manager"},
+                None,
+                None,
+            )
+            self._expect_auth_ok(start, "auth/start")
+            srv_rand = parse_rand(str(start.get("srv_rand", "")))
+            cli_rand = new_cli_rand()
+            answer = self._exchange(
+                "GET",
+                "/api/auth/answer",
+                {"srv_rand_answer": rand_answer(self._password_hash, srv_rand), "cli_rand": cli_rand.hex()},
+                None,
+                None,
+                remember_stream=True,
+            )
+            self._expect_auth_ok(answer, "auth/answer")
+        except _SessionRefused:
+            self._drop()
+            raise AuthFailed("the server refused the handshake (HTTP 403): login or API password") from None
+        except ValueError as exc:
+            self._drop()
+            raise AuthFailed(f"malformed handshake reply: {exc}") from None
+        if not answers_match(
+            rand_answer(self._password_hash, cli_rand), str(answer.get("cli_rand_answer", ""))
+        ):
+            self._drop()
+            raise AuthFailed("the server's cli_rand_answer does not prove it knows the password")
+        self._authenticated = True
+        self.handshakes += 1
+
+    @staticmethod
+    def _expect_auth_ok(payload: dict[str, Any], step: str) -> None:
+        code, text = parse_retcode(payload.get("retcode", ""))
+        if code not in SUCCESS_CODES:
+            error = from_retcode(code, f"{step}: {text}")
+            if isinstance(error, ConnectionLost | TooFrequent):
+                raise error
+            raise AuthFailed(f"{step}: {text or 'refused'}", code)
+
+    # -- one HTTP exchange -----------------------------------------------------------------------
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        params: Params | None,
+        body: Any,
+        timeout: float | None,
+        *,
+        remember_stream: bool = False,
+    ) -> dict[str, Any]:
+        client = self._client
+        assert client is not None
+        content = None if body is None else json.dumps(body, default=_json_default).encode()
+        headers = None if content is None else {"Content-Type": BODY_CONTENT_TYPE}
+        try:
+            response = client.request(
+                method,
+                path,
+                params=_encode_params(params),
+                content=content,
+                headers=headers,
+                timeout=self._timeouts if timeout is None else httpx.Timeout(timeout),
+            )
+        except httpx.TimeoutException as exc:
+            self._drop()
+            raise Timeout(f"{path}: no answer within the timeout ({type(exc).__name__})") from None
+        except httpx.TransportError as exc:
+            self._drop()
+            raise ConnectionLost(f"{path}: connection lost ({type(exc).__name__}: {exc})") from None
+        finally:
+            self._last_sent = self._clock()
+        self.requests += 1
+        stream = response.extensions.get("network_stream")
+        if remember_stream:
+            self._session_stream = stream
+        elif stream is not None and self._session_stream is not None and stream is not self._session_stream:
+            # httpx opened a new connection behind our back: the session did not come with it.
+            self.reconnects += 1
+            self._session_stream = stream
+            if response.status_code == 403:
+                raise _SessionRefused()
+        if response.status_code == 403:
+            raise _SessionRefused()
+        if response.status_code >= 500:
+            raise ServerError(f"{path}: HTTP {response.status_code}")
+        if response.status_code != 200:
+            raise from_http_status(response.status_code, path)
+        try:
+            payload = json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise ServerError(f"{path}: the reply is not JSON") from None
+        if not isinstance(payload, dict) or "retcode" not in payload:
+            raise ServerError(f"{path}: the reply has no retcode")
+        return payload
+
+    def _drop(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection may fail in many ways
+                pass
+        self._client = None
+        self._authenticated = False
+        self._session_stream = None
+
+
+class _Final(Exception):
+    """Carries an error the retry loop must not retry."""
+
+    def __init__(self, error: Mt5Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def from_http_status(status: int, path: str) -> Mt5Error:
+    from propfirm.mt5.errors import InvalidRequest, NotFound
+
+    if status == 404:
+        return NotFound(f"{path}: HTTP 404 (endpoint unknown to this server)")
+    if status == 429:
+        return TooFrequent(f"{path}: HTTP 429")
+    return InvalidRequest(f"{path}: HTTP {status}")
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "=": "\\=", "|": "\\|", "\n": "\\\n"})
+
+
+def escape_value(value: str) -> str:
+    """Backslash-escape `\\`, `=`, `|` and line feed in a parameter value (reference §1.1)."""
+    return value.translate(_ESCAPES)
+
+
+def _encode_params(params: Params | None) -> dict[str, str] | None:
+    if not params:
+        return None
+    return {k: escape_value(str(v)) for k, v in params.items() if v is not None}
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    raise TypeError(f"cannot send {type(value).__name__} as JSON")
