@@ -1,0 +1,457 @@
+"""The rule engine: pure functions of (program, state, event) -> (state, decisions). No I/O, no clock.
+
+Public API (the evaluator's):
+- `start(program, event)` -> the state of a challenge beginning in its first phase;
+- `evaluate(program, state, event, news=None)` -> `Outcome(state, decisions)`; the given state is
+  left untouched;
+- `equity_floor(program, state)` -> `EquityFloor | None` for the poller's fast path.
+
+The `on_*` functions mutate a state in place and append decisions to a list; replay drives them
+directly to avoid allocating an event object per line. Decisions are taken at snapshots only:
+deals and balance operations update the state and the next snapshot judges it.
+
+How one snapshot is judged (the design's "fine points", in this order):
+1. a day boundary crossed since the last event closes the old day (end-of-day daily verdict,
+   closing balance for trailing_eod, best day, weekend holding) and opens the new one (its daily
+   floor, fixed from the balance/equity known at the reset);
+2. the snapshot's balance/equity raise the high-water marks it may raise;
+3. a pending end-of-day daily verdict (it judges the day before, before this snapshot's own floors);
+4. deadlines (max_days, inactivity): they expired before this snapshot's instant;
+5. loss floors: of the fatal floors breached, the highest (max_loss on a tie) is the reason;
+   a breached daily floor with action pause restricts once and is silent until the next reset;
+6. restrictions newly broken (max_lots, max_positions, weekend_holding, news_blackout), each its own
+   decision; 7. the pass, last.
+A snapshot that fails the account takes no other decision, and a failed account takes no more.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from propfirm.domain import decisions as d
+from propfirm.domain.decisions import Decision
+from propfirm.domain.events import DEFAULT_SERVER, BalanceOperation, Deal, Event, Position, Snapshot, Start
+from propfirm.domain.floors import EquityFloor
+from propfirm.domain.money import ZERO
+from propfirm.domain.programs import Program
+from propfirm.domain.rules import (
+    BASIS_BALANCE,
+    BASIS_EQUITY,
+    BASIS_INITIAL,
+    DAY_ANY_DEAL,
+    DAY_OPENED,
+    DAY_OPENED_AND_CLOSED,
+    STATIC,
+    TRAILING_BALANCE,
+    TRAILING_EOD,
+    TRAILING_INTRADAY,
+    CompiledProgram,
+    PhaseRules,
+    compiled,
+)
+from propfirm.domain.state import ACTIVE, FAILED, PASSED, ChallengeState
+
+_SATURDAY = 5
+
+
+class NewsCalendar:
+    """Sorted instants of news releases; `near(t, window)` tells whether t is within a blackout."""
+
+    __slots__ = ("times",)
+
+    def __init__(self, times: Iterable[datetime] = ()) -> None:
+        for t in times:
+            if t.tzinfo is None:
+                raise ValueError(f"news time without offset: {t.isoformat()}")
+        self.times = sorted(t.astimezone(UTC) for t in times)
+
+    def near(self, instant: datetime, window: timedelta) -> bool:
+        times = self.times
+        i = bisect_left(times, instant - window)
+        return i < len(times) and times[i] <= instant + window
+
+    def __bool__(self) -> bool:
+        return bool(self.times)
+
+
+NO_NEWS = NewsCalendar()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    state: ChallengeState
+    decisions: tuple[Decision, ...]
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+
+
+def start(program: Program, event: Start) -> ChallengeState:
+    """A challenge beginning in its first phase, with the balance at the account size."""
+    if event.program != program.id:
+        raise ValueError(f"start event names program {event.program!r}, not {program.id!r}")
+    return new_state(compiled(program), event.server, event.login, event.time)
+
+
+def evaluate(program: Program, state: ChallengeState | None, event: Event,
+             news: NewsCalendar | None = None) -> Outcome:
+    """Judge one event; returns the new state and the decisions it causes (the input is not changed)."""
+    out: list[Decision] = []
+    if isinstance(event, Start):
+        return Outcome(start(program, event), ())
+    if state is None:
+        raise ValueError("no challenge state: the challenge must start first")
+    if (event.server, event.login) != (state.server, state.login):
+        raise ValueError(f"event for {event.server}:{event.login} given the state of {state.server}:{state.login}")
+    if event.time < state.updated_at:
+        raise ValueError(f"event at {event.time.isoformat()} is older than the state ({state.updated_at.isoformat()})")
+    cp = compiled(program)
+    if cp.id != state.program_id:
+        raise ValueError(f"state belongs to program {state.program_id!r}, not {program.id!r}")
+    st = state.copy()
+    if isinstance(event, Snapshot):
+        on_snapshot(cp, st, event.time, event.balance, event.equity, event.positions, out)
+    elif isinstance(event, Deal):
+        on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS)
+    elif isinstance(event, BalanceOperation):
+        on_balance(cp, st, event.time, event.amount)
+    else:  # pragma: no cover - the Event union is closed
+        raise TypeError(f"not an event: {event!r}")
+    return Outcome(st, tuple(out))
+
+
+def equity_floor(program: Program, state: ChallengeState) -> EquityFloor | None:
+    """The equity level at which the account is breached now, valid until the next reset.
+
+    Only floors judged against live equity during the day enter it: the maximum-loss floor (every
+    mode: even an end-of-day trailing floor is compared with intraday equity), and the daily floor
+    when it is intraday, compares equity (daily_loss_open_pnl) and has not paused the account today.
+    Each is exactly the level the engine judges the next snapshot with, or lower (a trailing mark
+    can only rise before it), so a kill on it is never false while no balance operation intervenes:
+    a withdrawal lowers the daily floor, so the floor must be renewed after one.
+    """
+    if state.status != ACTIVE:
+        return None
+    cp = compiled(program)
+    ph = cp.phases[state.phase_index]
+    level = None
+    reason = d.MAX_LOSS
+    action = "fail"
+    if ph.max_loss:
+        level = state.max_floor
+    if ph.daily and not ph.daily_eod and ph.daily_open_pnl and not state.daily_paused:
+        daily = state.daily_floor
+        if level is None or daily > level:
+            level, reason, action = daily, d.DAILY_LOSS, ("pause" if ph.daily_pause else "fail")
+    if level is None:
+        return None
+    return EquityFloor(level=level, expires_at=state.next_reset, reason=reason,
+                       breach_at="touch" if ph.touch else "below", action=action)
+
+
+def phase_name(program: Program, state: ChallengeState) -> str:
+    return compiled(program).phases[state.phase_index].name
+
+
+# ---------------------------------------------------------------------------------------------
+# the in-place engine
+
+
+def new_state(cp: CompiledProgram, server: str, login: int, time: datetime) -> ChallengeState:
+    st = ChallengeState.__new__(ChallengeState)
+    st.server = server
+    st.login = login
+    st.program_id = cp.id
+    st.status = ACTIVE
+    st.failed_reason = None
+    st.open_positions = {}
+    st.opened_today = set()
+    st.updated_at = time
+    _begin_phase(cp, st, 0, time)
+    return st
+
+
+def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetime) -> None:
+    """The phase starts afresh: the firm resets the balance to the account size."""
+    ph = cp.phases[index]
+    size = cp.size
+    st.phase_index = index
+    st.phase_started_at = t
+    st.deadline = cp.clock.add_days(t, ph.max_days) if ph.max_days else None
+    st.balance = size
+    st.equity = size
+    st.ops_since_snapshot = ZERO
+    st.phase_ops = ZERO
+    st.high_water = size
+    st.max_floor = ph.max_floor(size) if ph.max_loss else ZERO
+    label, day_start, next_reset = cp.clock.day_of(t)
+    st.day_label = label
+    st.day_start = day_start
+    st.next_reset = next_reset
+    st.daily_floor = size - ph.day_amount(size) if ph.daily else ZERO
+    st.day_start_balance = size
+    st.day_ops = ZERO
+    st.daily_paused = False
+    st.day_had_snapshot = False
+    st.day_counted = False
+    st.opened_today.clear()
+    st.best_day_profit = ZERO
+    st.trading_days = 0
+    st.last_deal_at = t
+    st.open_positions.clear()
+    st.snapshot_positions = None
+    st.lots_broken = False
+    st.positions_broken = False
+    st.pending_eod_floor = None
+    st.pending_weekend = False
+    st.pending_news = False
+
+
+def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
+    """Close the trading day(s) that ended before `t` and open the one holding `t`."""
+    ph = cp.phases[st.phase_index]
+    ops = st.ops_since_snapshot
+    balance = st.balance + ops     # what the balance is known to be at the reset
+    equity = st.equity + ops
+    # the closing day's verdicts
+    if ph.daily and ph.daily_eod and st.day_had_snapshot:
+        value = equity if ph.daily_open_pnl else balance
+        floor = st.daily_floor
+        if (value <= floor) if ph.touch else (value < floor):
+            st.pending_eod_floor = floor
+    day_profit = balance - st.day_start_balance - st.day_ops
+    if day_profit > st.best_day_profit:
+        st.best_day_profit = day_profit
+    if ph.max_mode == TRAILING_EOD and ph.max_loss and st.balance > st.high_water:
+        st.high_water = st.balance   # the closing balance as reported (operations included)
+        st.max_floor = ph.max_floor(st.balance)
+    label, day_start, next_reset = cp.clock.day_of(t)
+    if not ph.weekend_holding and st.snapshot_positions and _crosses_saturday(st.day_label, label):
+        st.pending_weekend = True
+    # the new day
+    st.day_label = label
+    st.day_start = day_start
+    st.next_reset = next_reset
+    if ph.daily:
+        basis_kind = ph.daily_basis
+        if basis_kind == BASIS_BALANCE:
+            basis = balance
+        elif basis_kind == BASIS_EQUITY:
+            basis = equity
+        elif basis_kind == BASIS_INITIAL:
+            basis = cp.size
+        else:
+            basis = balance if balance >= equity else equity
+        st.daily_floor = basis - ph.day_amount(basis)
+    st.day_start_balance = balance
+    st.day_ops = ZERO
+    st.daily_paused = False
+    st.day_had_snapshot = False
+    st.day_counted = False
+    if st.opened_today:
+        st.opened_today.clear()
+
+
+def _crosses_saturday(old_label, new_label) -> bool:
+    """Whether a Saturday trading day starts in (old_label, new_label]."""
+    gap = (new_label - old_label).days
+    if gap >= 7:
+        return True
+    weekday = old_label.weekday()
+    return any((weekday + k) % 7 == _SATURDAY for k in range(1, gap + 1))
+
+
+def _fail(st: ChallengeState, ph: PhaseRules, t: datetime, reason: str, equity: Decimal,
+          limit: Decimal | None, out: list[Decision]) -> None:
+    st.status = FAILED
+    st.failed_reason = reason
+    out.append(Decision(t, st.server, st.login, d.FAILED, ph.name, reason, equity, limit))
+
+
+def on_snapshot(cp: CompiledProgram, st: ChallengeState, t: datetime, balance: Decimal, equity: Decimal,
+                positions: tuple[Position, ...] | list | None, out: list[Decision]) -> None:
+    if st.status != ACTIVE:
+        return
+    if t >= st.next_reset:
+        _roll_day(cp, st, t)
+    st.updated_at = t
+    ph = cp.phases[st.phase_index]
+    st.balance = balance
+    st.equity = equity
+    if st.ops_since_snapshot:
+        st.ops_since_snapshot = ZERO
+    st.day_had_snapshot = True
+    if positions is None:
+        st.snapshot_positions = None
+        has_open = bool(st.open_positions)
+    else:
+        count = len(positions)
+        st.snapshot_positions = count
+        has_open = count > 0
+        if not has_open and st.open_positions:
+            st.open_positions.clear()   # the server says the account is flat
+
+    # high-water marks, raised before the snapshot is judged
+    mode = ph.max_mode
+    if mode != STATIC and ph.max_loss:
+        if mode == TRAILING_INTRADAY:
+            if equity > st.high_water:
+                st.high_water = equity
+                st.max_floor = ph.max_floor(equity)
+        elif mode == TRAILING_BALANCE and balance > st.high_water:
+            st.high_water = balance
+            st.max_floor = ph.max_floor(balance)
+
+    touch = ph.touch
+    # the end-of-day daily verdict on the day just closed
+    eod_floor = st.pending_eod_floor
+    if eod_floor is not None:
+        st.pending_eod_floor = None
+        if not ph.daily_pause:
+            _fail(st, ph, t, d.DAILY_LOSS, equity, eod_floor, out)
+            return
+        out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, eod_floor))
+
+    # deadlines
+    deadline = st.deadline
+    if deadline is not None and t > deadline:
+        _fail(st, ph, t, d.MAX_DAYS, equity, None, out)
+        return
+    if ph.inactivity_days and not has_open and t - st.last_deal_at > ph.inactivity_min:
+        if t > cp.clock.add_days(st.last_deal_at, ph.inactivity_days):
+            _fail(st, ph, t, d.INACTIVITY, equity, None, out)
+            return
+
+    # loss floors
+    fatal_reason = None
+    fatal_level = None
+    if ph.max_loss:
+        floor = st.max_floor
+        if (equity <= floor) if touch else (equity < floor):
+            fatal_reason, fatal_level = d.MAX_LOSS, floor
+    pause_level = None
+    if ph.daily and not ph.daily_eod and not st.daily_paused:
+        floor = st.daily_floor
+        value = equity if ph.daily_open_pnl else balance
+        if (value <= floor) if touch else (value < floor):
+            if ph.daily_pause:
+                pause_level = floor
+            elif fatal_level is None or floor > fatal_level:   # the highest floor; max_loss on a tie
+                fatal_reason, fatal_level = d.DAILY_LOSS, floor
+    if fatal_reason is not None:
+        _fail(st, ph, t, fatal_reason, equity, fatal_level, out)
+        return
+    if pause_level is not None:
+        st.daily_paused = True
+        out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, pause_level))
+
+    # restrictions, each when it turns from kept to broken
+    if positions is not None:
+        if ph.max_lots is not None:
+            lots = sum([p.volume for p in positions], ZERO)
+            broken = lots > ph.max_lots
+            if broken and not st.lots_broken:
+                out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_LOTS, equity, ph.max_lots))
+            st.lots_broken = broken
+        if ph.max_positions is not None:
+            broken = len(positions) > ph.max_positions
+            if broken and not st.positions_broken:
+                out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_POSITIONS, equity,
+                                    Decimal(ph.max_positions)))
+            st.positions_broken = broken
+    if st.pending_weekend:
+        st.pending_weekend = False
+        out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.WEEKEND_HOLDING, equity, None))
+    if st.pending_news:
+        st.pending_news = False
+        out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.NEWS_BLACKOUT, equity, None))
+
+    # the pass, last
+    target = ph.target_balance
+    if target is not None and not has_open:
+        if st.phase_ops:
+            target = target + st.phase_ops
+        if balance >= target and st.trading_days >= ph.min_trading_days and _consistent(cp, ph, st, balance):
+            out.append(Decision(t, st.server, st.login, d.FUNDED if ph.passes_to_funded else d.PHASE_PASSED,
+                                ph.name, d.PROFIT_TARGET, equity, target))
+            if ph.index + 1 < len(cp.phases):
+                _begin_phase(cp, st, ph.index + 1, t)
+            else:
+                st.status = PASSED
+
+
+def _consistent(cp: CompiledProgram, ph: PhaseRules, st: ChallengeState, balance: Decimal) -> bool:
+    """The best day's profit is at most the share of the phase's total trading profit (net of losing days).
+
+    A day's profit is the change of its balance net of balance operations; the current day counts.
+    """
+    share = ph.consistency_share
+    if share is None:
+        return True
+    total = balance - cp.size - st.phase_ops
+    today = balance - st.day_start_balance - st.day_ops
+    best = today if today > st.best_day_profit else st.best_day_profit
+    return total > ZERO and best <= total * share
+
+
+def on_deal(cp: CompiledProgram, st: ChallengeState, t: datetime, entry: str, volume: Decimal, position: int,
+            news: NewsCalendar) -> None:
+    if st.status != ACTIVE:
+        return
+    if t >= st.next_reset:
+        _roll_day(cp, st, t)
+    st.updated_at = t
+    st.last_deal_at = t   # any deal restarts the inactivity clock
+    opened = entry == "in" or entry == "inout"
+    closed = not opened or entry == "inout"
+    positions = st.open_positions
+    if closed and position in positions:
+        left = positions[position] - volume
+        if left > ZERO and entry != "inout":
+            positions[position] = left
+        else:
+            del positions[position]
+    if opened:
+        positions[position] = positions.get(position, ZERO) + volume
+    if not st.day_counted:
+        kind = cp.trading_day
+        if kind == DAY_OPENED:
+            counts = opened
+        elif kind == DAY_ANY_DEAL:
+            counts = True
+        else:  # DAY_OPENED_AND_CLOSED: opened and closed (fully or in part) the same trading day
+            if opened:
+                st.opened_today.add(position)
+            counts = closed and position in st.opened_today
+        if counts:
+            st.day_counted = True
+            st.trading_days += 1
+    ph = cp.phases[st.phase_index]
+    window = ph.news_window
+    if window is not None and news.times and news.near(t, window):
+        st.pending_news = True
+
+
+def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Decimal) -> None:
+    """A balance operation: never profit, never a trading day; it moves the day's floor by its amount."""
+    if st.status != ACTIVE:
+        return
+    if t >= st.next_reset:
+        _roll_day(cp, st, t)
+    st.updated_at = t
+    st.ops_since_snapshot += amount
+    st.phase_ops += amount
+    st.day_ops += amount
+    ph = cp.phases[st.phase_index]
+    if ph.daily and ph.daily_basis != BASIS_INITIAL:
+        st.daily_floor += amount
+
+
+def new_challenge(program: Program, login: int, time: datetime, server: str = DEFAULT_SERVER) -> ChallengeState:
+    """Convenience for callers without a Start event."""
+    return start(program, Start(time=time, login=login, program=program.id, server=server))

@@ -1,0 +1,68 @@
+"""The events the rule engine judges: a challenge start, a polled snapshot, a deal, a balance operation.
+
+Times are timezone-aware; money and volumes are Decimal. These are the engine's inputs whatever
+their source (the replay file, the poller's snapshots, MT5's deal history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+DEFAULT_SERVER = "default"
+DealEntry = Literal["in", "out", "inout", "out_by"]
+DEAL_ENTRIES = frozenset(("in", "out", "inout", "out_by"))
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    symbol: str
+    volume: Decimal          # lots
+    type: Literal["buy", "sell"]
+
+
+@dataclass(frozen=True, slots=True)
+class Start:
+    time: datetime
+    login: int
+    program: str
+    server: str = DEFAULT_SERVER
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    time: datetime
+    login: int
+    balance: Decimal
+    equity: Decimal          # floating profit, swap and commission included
+    positions: tuple[Position, ...] | None = None   # None: not listed (max_lots etc. are not judged)
+    server: str = DEFAULT_SERVER
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    time: datetime
+    login: int
+    deal: int
+    entry: DealEntry
+    symbol: str
+    volume: Decimal
+    profit: Decimal
+    position: int
+    commission: Decimal = Decimal(0)
+    swap: Decimal = Decimal(0)
+    server: str = DEFAULT_SERVER
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceOperation:
+    time: datetime
+    login: int
+    amount: Decimal          # deposit, withdrawal, payout, correction: never trading profit
+    comment: str = ""
+    server: str = DEFAULT_SERVER
+
+
+Event = Start | Snapshot | Deal | BalanceOperation

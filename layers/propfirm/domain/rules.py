@@ -1,0 +1,131 @@
+"""A program compiled for the engine: each phase's parameters precomputed into slotted objects.
+
+Percentages become amounts and levels once, so that judging a snapshot is a few Decimal
+comparisons. Compiled programs are cached per program object.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from propfirm.domain.money import HUNDRED, currency_digits, pct_of
+from propfirm.domain.programs import Phase, Program
+from propfirm.domain.tradingday import DayClock
+
+# daily loss basis
+BASIS_BALANCE, BASIS_EQUITY, BASIS_HIGHER, BASIS_INITIAL = 0, 1, 2, 3
+_BASIS = {"balance": BASIS_BALANCE, "equity": BASIS_EQUITY, "balance_or_equity": BASIS_HIGHER, "initial": BASIS_INITIAL}
+# maximum loss modes
+STATIC, TRAILING_INTRADAY, TRAILING_BALANCE, TRAILING_EOD = 0, 1, 2, 3
+_MODES = {"static": STATIC, "trailing_intraday": TRAILING_INTRADAY, "trailing_balance": TRAILING_BALANCE,
+          "trailing_eod": TRAILING_EOD}
+# which deals make a trading day
+DAY_OPENED, DAY_OPENED_AND_CLOSED, DAY_ANY_DEAL = 0, 1, 2
+_DAYS = {"opened": DAY_OPENED, "opened_and_closed": DAY_OPENED_AND_CLOSED, "any_deal": DAY_ANY_DEAL}
+
+
+class PhaseRules:
+    __slots__ = (
+        "index", "name", "group", "funded", "passes_to_funded",
+        "target_balance", "min_trading_days", "consistency_share",
+        "daily", "daily_pct", "daily_basis", "daily_fixed_amount", "daily_pause", "daily_open_pnl",
+        "daily_eod",
+        "max_loss", "max_mode", "max_amount", "static_floor", "lock_level", "touch",
+        "max_days", "inactivity_days", "inactivity_min", "max_lots", "max_positions",
+        "weekend_holding", "news_window",
+    )
+
+    def __init__(self, program: Program, index: int) -> None:
+        phase: Phase = program.phases[index]
+        size = program.account_size
+        self.index = index
+        self.name = phase.name
+        self.group = phase.group
+        self.funded = phase.funded
+        # a pass from here is "funded" when no evaluation phase follows
+        self.passes_to_funded = all(p.funded for p in program.phases[index + 1:])
+        # a funded phase never passes by target
+        self.target_balance = (
+            size + pct_of(size, phase.profit_target_pct)
+            if phase.profit_target_pct is not None and not phase.funded else None
+        )
+        self.min_trading_days = phase.min_trading_days
+        self.consistency_share = phase.consistency_pct / HUNDRED if phase.consistency_pct is not None else None
+
+        self.daily = phase.daily_loss_pct is not None
+        self.daily_pct = phase.daily_loss_pct
+        self.daily_basis = _BASIS[phase.daily_loss_basis]
+        self.daily_fixed_amount = (
+            pct_of(size, phase.daily_loss_pct)
+            if self.daily and phase.daily_loss_reference == "initial" else None
+        )
+        self.daily_pause = phase.daily_loss_action == "pause"
+        self.daily_open_pnl = phase.daily_loss_open_pnl
+        self.daily_eod = phase.daily_loss_evaluation == "end_of_day"
+
+        self.max_loss = phase.max_loss_pct is not None
+        self.max_mode = _MODES[phase.max_loss_mode]
+        self.max_amount = pct_of(size, phase.max_loss_pct) if self.max_loss else None
+        self.static_floor = size - self.max_amount if self.max_loss else None
+        # trailing_lock_offset acts only with trailing_lock: true, and only on trailing floors
+        self.lock_level = (
+            size + phase.trailing_lock_offset if phase.trailing_lock and self.max_mode != STATIC else None
+        )
+        self.touch = phase.breach_at == "touch"
+
+        self.max_days = phase.max_days
+        self.inactivity_days = phase.inactivity_days
+        # a cheap lower bound for the calendar-day test (a DST day is at most one hour short)
+        self.inactivity_min = (
+            timedelta(days=phase.inactivity_days) - timedelta(hours=1) if phase.inactivity_days else None
+        )
+        self.max_lots = phase.max_lots
+        self.max_positions = phase.max_positions
+        self.weekend_holding = phase.weekend_holding
+        self.news_window = (
+            timedelta(minutes=float(phase.news_blackout_minutes)) if phase.news_blackout_minutes else None
+        )
+
+    def day_amount(self, basis: Decimal) -> Decimal:
+        """The day's loss limit fixed at the reset: a share of the account size, or of the basis."""
+        fixed = self.daily_fixed_amount
+        return fixed if fixed is not None else pct_of(basis, self.daily_pct)
+
+    def max_floor(self, high_water: Decimal) -> Decimal:
+        """The maximum-loss floor for a high-water mark (ignored when static)."""
+        if self.max_mode == STATIC:
+            return self.static_floor
+        floor = high_water - self.max_amount
+        lock = self.lock_level
+        if lock is not None and floor > lock:
+            return lock
+        return floor
+
+
+class CompiledProgram:
+    __slots__ = ("program", "id", "size", "digits", "clock", "trading_day", "phases")
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.id = program.id
+        self.size = program.account_size
+        self.digits = currency_digits(program.currency)
+        self.clock = DayClock(program.day_reset.time_of_day, program.day_reset.zone)
+        self.trading_day = _DAYS[program.trading_day]
+        self.phases = tuple(PhaseRules(program, i) for i in range(len(program.phases)))
+
+
+_CACHE: dict[int, tuple[Program, CompiledProgram]] = {}
+
+
+def compiled(program: Program) -> CompiledProgram:
+    """The compiled form of `program` (cached; the program object is kept alive with it)."""
+    entry = _CACHE.get(id(program))
+    if entry is not None and entry[0] is program:
+        return entry[1]
+    result = CompiledProgram(program)
+    if len(_CACHE) > 4096:
+        _CACHE.clear()
+    _CACHE[id(program)] = (program, result)
+    return result

@@ -1,0 +1,269 @@
+"""`propfirm replay`: recorded events in, decisions out, through the same engine the evaluator uses.
+
+Each line of the events file is one JSON object (the design's "replay" contract). Every line is
+checked; the first bad one stops the replay with a `ReplayError` naming the file, the line and the
+reason (never skipped). Decisions are written as JSON lines, in time order.
+
+Speed: lines are parsed with orjson and fed straight into the engine's in-place functions (no event
+object, no pydantic per line); a time string equal to the previous line's is not parsed again (a
+poll cycle stamps many accounts with one instant); money is converted only for the fields present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import orjson
+
+from propfirm.domain.decisions import Decision
+from propfirm.domain.engine import NO_NEWS, NewsCalendar, new_state, on_balance, on_deal, on_snapshot
+from propfirm.domain.events import DEAL_ENTRIES, DEFAULT_SERVER, Position
+from propfirm.domain.programs import Program
+from propfirm.domain.rules import CompiledProgram, compiled
+from propfirm.domain.state import ChallengeState
+
+_JSONDecodeError = orjson.JSONDecodeError
+_loads = orjson.loads
+_fromiso = datetime.fromisoformat
+
+
+class ReplayError(ValueError):
+    """A line of an input file the replay cannot take: file, line number and reason."""
+
+    def __init__(self, file: str, line: int, reason: str) -> None:
+        self.file = file
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{file}:{line}: {reason}")
+
+
+class _Bad(Exception):
+    """A reason, raised inside line parsing and turned into a ReplayError with file and line."""
+
+
+def _money(obj: dict, field: str) -> Decimal:
+    value = obj.get(field)
+    if type(value) is not str:
+        if value is None:
+            raise _Bad(f"missing field {field!r}" if field not in obj else f"{field} must be a decimal string, not null")
+        raise _Bad(f"{field} must be a decimal string (money is never a JSON number), got {value!r}")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise _Bad(f"{field} is not a decimal amount: {value!r}") from None
+    if not amount.is_finite():
+        raise _Bad(f"{field} is not a finite amount: {value!r}")
+    return amount
+
+
+def _volume(value: object, field: str) -> Decimal:
+    if type(value) is str:
+        try:
+            volume = Decimal(value)
+        except InvalidOperation:
+            raise _Bad(f"{field} is not a decimal number: {value!r}") from None
+    elif type(value) is int:
+        volume = Decimal(value)
+    elif type(value) is float:
+        volume = Decimal(repr(value))
+    else:
+        raise _Bad(f"missing field {field!r}" if value is None else f"{field} must be a number of lots, got {value!r}")
+    if not volume.is_finite() or volume < 0:
+        raise _Bad(f"{field} must be a finite number of lots >= 0, got {value!r}")
+    return volume
+
+
+def _int(obj: dict, field: str) -> int:
+    value = obj.get(field)
+    if type(value) is not int:
+        if value is None:
+            raise _Bad(f"missing field {field!r}")
+        raise _Bad(f"{field} must be an integer, got {value!r}")
+    return value
+
+
+def _str(obj: dict, field: str) -> str:
+    value = obj.get(field)
+    if type(value) is not str or not value:
+        if value is None:
+            raise _Bad(f"missing field {field!r}")
+        raise _Bad(f"{field} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _positions(value: object) -> tuple[Position, ...]:
+    if type(value) is not list:
+        raise _Bad(f"positions must be a list, got {type(value).__name__}")
+    out = []
+    for i, item in enumerate(value):
+        if type(item) is not dict:
+            raise _Bad(f"positions[{i}] must be an object")
+        symbol = item.get("symbol")
+        if type(symbol) is not str or not symbol:
+            raise _Bad(f"positions[{i}].symbol must be a non-empty string")
+        kind = item.get("type")
+        if kind != "buy" and kind != "sell":
+            raise _Bad(f"positions[{i}].type must be \"buy\" or \"sell\", got {kind!r}")
+        out.append(Position(symbol, _volume(item.get("volume"), f"positions[{i}].volume"), kind))
+    return tuple(out)
+
+
+def parse_time(value: object) -> datetime:
+    if type(value) is not str:
+        raise _Bad("missing field 'time'" if value is None else f"time must be an ISO 8601 string, got {value!r}")
+    try:
+        t = _fromiso(value)
+    except ValueError:
+        raise _Bad(f"time is not ISO 8601: {value!r}") from None
+    if t.tzinfo is None:
+        raise _Bad(f"time has no UTC offset: {value!r}")
+    return t
+
+
+class Replay:
+    """Feeds event lines through the engine; keeps every account's state. One instance per run."""
+
+    def __init__(self, programs: dict[str, Program], news: NewsCalendar | None = None) -> None:
+        self.programs = programs
+        self.compiled: dict[str, CompiledProgram] = {pid: compiled(p) for pid, p in programs.items()}
+        self.news = news or NO_NEWS
+        self.accounts: dict[tuple[str, int], tuple[CompiledProgram, ChallengeState]] = {}
+        self.events = 0
+        self._last_raw_time: object = None
+        self._last_time: datetime | None = None
+
+    def feed(self, lines: Iterable[bytes | str], source: str, emit: Callable[[Decision, int], None]) -> int:
+        """Judge every line; `emit(decision, digits)` gets each decision. Returns the number of events."""
+        loads = _loads
+        accounts = self.accounts
+        out: list[Decision] = []
+        lineno = 0
+        news = self.news
+        try:
+            for lineno, raw in enumerate(lines, 1):  # noqa: B007 - lineno is used in the error
+                try:
+                    obj = loads(raw)
+                except _JSONDecodeError as exc:
+                    if not raw.strip():
+                        continue   # a blank line holds no event
+                    raise _Bad(f"malformed JSON: {exc}") from None
+                if type(obj) is not dict:
+                    raise _Bad("an event must be a JSON object")
+                raw_time = obj.get("time")
+                if raw_time == self._last_raw_time and type(raw_time) is str:
+                    t = self._last_time
+                else:
+                    t = parse_time(raw_time)
+                    last = self._last_time
+                    if last is not None and t < last:
+                        raise _Bad(f"events out of time order: {raw_time} is before {last.isoformat()}")
+                    self._last_raw_time = raw_time
+                    self._last_time = t
+                kind = obj.get("type")
+                login = obj.get("login")
+                if type(login) is not int:
+                    raise _Bad("missing field 'login'" if login is None else f"login must be an integer, got {login!r}")
+                server = obj.get("server", DEFAULT_SERVER)
+                if type(server) is not str or not server:
+                    raise _Bad(f"server must be a non-empty string, got {server!r}")
+                if kind == "snapshot":
+                    balance = _money(obj, "balance")
+                    equity = _money(obj, "equity")
+                    raw_positions = obj.get("positions")
+                    positions = None if raw_positions is None else _positions(raw_positions)
+                    account = accounts.get((server, login))
+                    if account is None:
+                        raise _Bad(f"unknown login {server}:{login} (no start event before it)")
+                    cp, st = account
+                    on_snapshot(cp, st, t, balance, equity, positions, out)
+                    if out:
+                        for decision in out:
+                            emit(decision, cp.digits)
+                        out.clear()
+                elif kind == "deal":
+                    _int(obj, "deal")
+                    entry = obj.get("entry")
+                    if entry not in DEAL_ENTRIES:
+                        raise _Bad("missing field 'entry'" if entry is None else
+                                   f"entry must be \"in\" or \"out\", got {entry!r}")
+                    _str(obj, "symbol")
+                    volume = _volume(obj.get("volume"), "volume")
+                    _money(obj, "profit")
+                    if "commission" in obj:
+                        _money(obj, "commission")
+                    if "swap" in obj:
+                        _money(obj, "swap")
+                    position = _int(obj, "position")
+                    account = accounts.get((server, login))
+                    if account is None:
+                        raise _Bad(f"unknown login {server}:{login} (no start event before it)")
+                    on_deal(account[0], account[1], t, entry, volume, position, news)
+                elif kind == "balance":
+                    amount = _money(obj, "amount")
+                    comment = obj.get("comment", "")
+                    if type(comment) is not str:
+                        raise _Bad(f"comment must be a string, got {comment!r}")
+                    account = accounts.get((server, login))
+                    if account is None:
+                        raise _Bad(f"unknown login {server}:{login} (no start event before it)")
+                    on_balance(account[0], account[1], t, amount)
+                elif kind == "start":
+                    program_id = _str(obj, "program")
+                    cp = self.compiled.get(program_id)
+                    if cp is None:
+                        known = ", ".join(sorted(self.compiled)) or "none"
+                        raise _Bad(f"unknown program {program_id!r} (programs loaded: {known})")
+                    if (server, login) in accounts:
+                        raise _Bad(f"login {server}:{login} has already started a challenge")
+                    accounts[(server, login)] = (cp, new_state(cp, server, login, t))
+                elif kind is None:
+                    raise _Bad("missing field 'type'")
+                else:
+                    raise _Bad(f"unknown event type {kind!r} (expected start, snapshot, deal or balance)")
+        except _Bad as exc:
+            raise ReplayError(source, lineno, str(exc)) from None
+        self.events += lineno
+        return lineno
+
+
+def read_news(path: str | Path) -> NewsCalendar:
+    """A news calendar file: one ISO 8601 time with offset a line; blank lines and # comments allowed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayError(str(path), 0, f"cannot read: {exc}") from None
+    times = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            times.append(parse_time(line))
+        except _Bad as exc:
+            raise ReplayError(str(path), lineno, str(exc)) from None
+    return NewsCalendar(times)
+
+
+def decision_line(decision: Decision, digits: int) -> bytes:
+    return orjson.dumps(decision.to_json_dict(digits)) + b"\n"
+
+
+def replay_file(programs: dict[str, Program], events_path: str | Path, write: Callable[[bytes], object],
+                news: NewsCalendar | None = None) -> int:
+    """Replay an events file, writing decision lines with `write`; returns the number of events."""
+    engine = Replay(programs, news)
+
+    def emit(decision: Decision, digits: int) -> None:
+        write(decision_line(decision, digits))
+
+    path = Path(events_path)
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise ReplayError(str(path), 0, f"cannot read: {exc.strerror or exc}") from None
+    with handle:
+        return engine.feed(handle, str(path), emit)
