@@ -1,0 +1,196 @@
+"""Symbols and their moving prices: a seeded random walk, deterministic per seed.
+
+Each `step()` moves every symbol's mid price by one tick: a return with a little
+momentum (`phi`, so trend followers have a small edge and faders a small handicap,
+which the scripted traders use), then bid = mid rounded to the symbol's digits and
+ask = bid + spread. Prices are `Decimal`; the walk itself runs in floats, which is
+fine for a price generator (money is computed from the Decimal prices).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+LOT = 10_000  # MT5 `Volume` units per lot (1 unit = 0.0001 lot)
+LOT_EXT = 100_000_000  # `VolumeExt` units per lot
+
+
+@dataclass(frozen=True)
+class SymbolSpec:
+    name: str
+    digits: int
+    contract_size: Decimal
+    base_currency: str  # margin currency for FX; for CFDs the profit currency
+    profit_currency: str
+    start_bid: Decimal
+    spread_points: int
+    volatility: float  # relative standard deviation of one tick's return
+    fx: bool  # FX margin: lots * contract size in base currency; CFD: lots * contract size * price
+    swap_long: Decimal  # per lot per night, in USD
+    swap_short: Decimal
+
+    @property
+    def point(self) -> Decimal:
+        return Decimal(1).scaleb(-self.digits)
+
+    @property
+    def spread(self) -> Decimal:
+        return self.point * self.spread_points
+
+
+DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
+    SymbolSpec(
+        "EURUSD",
+        5,
+        Decimal(100_000),
+        "EUR",
+        "USD",
+        Decimal("1.08500"),
+        12,
+        0.0003,
+        True,
+        Decimal("-7.20"),
+        Decimal("2.10"),
+    ),
+    SymbolSpec(
+        "GBPUSD",
+        5,
+        Decimal(100_000),
+        "GBP",
+        "USD",
+        Decimal("1.26500"),
+        15,
+        0.00035,
+        True,
+        Decimal("-5.40"),
+        Decimal("0.80"),
+    ),
+    SymbolSpec(
+        "USDJPY",
+        3,
+        Decimal(100_000),
+        "USD",
+        "JPY",
+        Decimal("150.000"),
+        14,
+        0.00035,
+        True,
+        Decimal("9.80"),
+        Decimal("-21.50"),
+    ),
+    SymbolSpec(
+        "XAUUSD",
+        2,
+        Decimal(100),
+        "USD",
+        "USD",
+        Decimal("2350.00"),
+        30,
+        0.0006,
+        False,
+        Decimal("-35.00"),
+        Decimal("12.00"),
+    ),
+    SymbolSpec(
+        "US30",
+        1,
+        Decimal(1),
+        "USD",
+        "USD",
+        Decimal("39000.0"),
+        20,
+        0.0005,
+        False,
+        Decimal("-3.10"),
+        Decimal("-1.20"),
+    ),
+    SymbolSpec(
+        "GER40",
+        1,
+        Decimal(1),
+        "EUR",
+        "EUR",
+        Decimal("18000.0"),
+        15,
+        0.0005,
+        False,
+        Decimal("-2.40"),
+        Decimal("-0.90"),
+    ),
+)
+
+
+class Market:
+    """Current prices of a fixed set of symbols; `version` changes whenever any price does."""
+
+    def __init__(
+        self, seed: int = 1, symbols: tuple[SymbolSpec, ...] = DEFAULT_SYMBOLS, phi: float = 0.25
+    ) -> None:
+        self._rng = random.Random(f"market:{seed}")
+        self.specs: dict[str, SymbolSpec] = {s.name: s for s in symbols}
+        self._mid: dict[str, float] = {s.name: float(s.start_bid + s.spread / 2) for s in symbols}
+        self._last_return: dict[str, float] = {s.name: 0.0 for s in symbols}
+        self._bid: dict[str, Decimal] = {}
+        self._phi = phi
+        self.version = 0
+        self.ticks = 0
+        for name in self.specs:
+            self._publish(name)
+
+    def _publish(self, name: str) -> None:
+        spec = self.specs[name]
+        bid = Decimal(repr(self._mid[name])) - spec.spread / 2
+        self._bid[name] = bid.quantize(spec.point)
+
+    def spec(self, symbol: str) -> SymbolSpec:
+        try:
+            return self.specs[symbol]
+        except KeyError:
+            raise KeyError(f"unknown symbol {symbol!r}") from None
+
+    def bid(self, symbol: str) -> Decimal:
+        return self._bid[symbol]
+
+    def ask(self, symbol: str) -> Decimal:
+        return self._bid[symbol] + self.specs[symbol].spread
+
+    def last_return(self, symbol: str) -> float:
+        return self._last_return[symbol]
+
+    def step(self) -> None:
+        """Move every symbol by one tick (in a fixed order, so a seed gives one path)."""
+        for name in sorted(self.specs):
+            spec = self.specs[name]
+            ret = self._phi * self._last_return[name] + self._rng.gauss(0.0, spec.volatility)
+            self._last_return[name] = ret
+            self._mid[name] *= math.exp(ret)
+            self._publish(name)
+        self.ticks += 1
+        self.version += 1
+
+    def set_price(self, symbol: str, bid: Decimal | str | float) -> None:
+        """Set a symbol's bid exactly (tests); the ask follows at the spread."""
+        spec = self.spec(symbol)
+        value = Decimal(str(bid)).quantize(spec.point)
+        if value <= 0:
+            raise ValueError("a price must be positive")
+        self._mid[symbol] = float(value + spec.spread / 2)
+        self._bid[symbol] = value
+        self.version += 1
+
+    def rate(self, from_currency: str, to_currency: str) -> Decimal:
+        """How many `to_currency` one `from_currency` buys, from the FX symbols (bid)."""
+        if from_currency == to_currency:
+            return Decimal(1)
+        direct = from_currency + to_currency
+        if direct in self.specs and self.specs[direct].fx:
+            return self._bid[direct]
+        inverse = to_currency + from_currency
+        if inverse in self.specs and self.specs[inverse].fx:
+            return Decimal(1) / self._bid[inverse]
+        if from_currency != "USD" and to_currency != "USD":
+            return self.rate(from_currency, "USD") * self.rate("USD", to_currency)
+        raise KeyError(f"no rate from {from_currency} to {to_currency}")

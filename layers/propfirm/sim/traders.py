@@ -1,0 +1,221 @@
+"""Scripted traders: accounts that trade by themselves for demos and benchmarks.
+
+Each trader has a profile and its own random generator seeded by the world's seed
+and its login, so a seed and a sequence of rounds always give the same trades.
+They trade through the same `World.open_position`/`close_position` as the dealer
+API (reason 0, client), so every trade leaves IN and OUT deals.
+
+Profiles (sizes scale with the starting balance; "lots" below are per 100,000):
+
+- `careful`: 1-2 lots with the market's momentum, takes +0.4 % and cuts at -0.25 %;
+  stops trading once its profit reaches 10 % (it reaches targets).
+- `reckless`: 20-30 lots, random side, no stop: it breaks the daily loss limit.
+- `bleeder`: 1-3 lots against the momentum, closes after a few ticks: it pays the
+  spread and commission every time and drifts down to the maximum loss.
+- `gambler`: gold and index positions of random size, random exits.
+- `weekend_holder`: opens on Friday afternoon (server time) and holds into Monday.
+- `oversized`: opens 25 lots at once (above a typical 20-lot limit), closes soon.
+- `idle`: never trades.
+
+The market is closed on Saturday and Sunday (server time): no trader acts then.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from propfirm.sim.accounts import REASON_CLIENT, TradeError
+
+if TYPE_CHECKING:
+    from propfirm.sim.world import World
+
+PROFILES = ("careful", "reckless", "bleeder", "gambler", "weekend_holder", "oversized", "idle")
+# default mix for `populate`: mostly ordinary accounts, a few of each failure mode
+DEFAULT_MIX = (
+    ("careful", 30),
+    ("bleeder", 20),
+    ("reckless", 15),
+    ("gambler", 10),
+    ("weekend_holder", 10),
+    ("oversized", 5),
+    ("idle", 10),
+)
+FX = ("EURUSD", "GBPUSD", "USDJPY")
+VOLATILE = ("XAUUSD", "US30", "GER40")
+
+
+@dataclass
+class Trader:
+    login: int
+    profile: str
+    rng: random.Random
+    start_balance: Decimal
+    ages: dict[int, int] = field(default_factory=dict)  # ticket -> rounds held
+    done: bool = False
+
+    @property
+    def scale(self) -> Decimal:
+        return max(self.start_balance / Decimal(100_000), Decimal("0.01"))
+
+    def lots(self, per_100k: float) -> Decimal:
+        value = (Decimal(str(per_100k)) * self.scale).quantize(Decimal("0.01"))
+        return max(value, Decimal("0.01"))
+
+
+def assign_traders(world: World, logins: list[int], profiles: list[str] | None = None) -> None:
+    """Give each login a trader: the profiles in turn if given, else the default mix by seed."""
+    mix_rng = random.Random(f"mix:{world.seed}")
+    names = [name for name, _ in DEFAULT_MIX]
+    weights = [weight for _, weight in DEFAULT_MIX]
+    for index, login in enumerate(logins):
+        if profiles:
+            profile = profiles[index % len(profiles)]
+        else:
+            profile = mix_rng.choices(names, weights)[0]
+        if profile not in PROFILES:
+            raise ValueError(f"unknown trader profile {profile!r}; known: {', '.join(PROFILES)}")
+        balance = world.accounts[login].balance
+        world.traders[login] = Trader(login, profile, random.Random(f"trader:{world.seed}:{login}"), balance)
+
+
+def run_round(world: World) -> int:
+    """One decision of every trader, in login order; returns the number of trades made."""
+    wall = world.zone.wall(world.clock.now())
+    if wall.weekday() >= 5:
+        return 0
+    trades = 0
+    for login in sorted(world.traders):
+        trader = world.traders[login]
+        if trader.profile == "idle" or login not in world.accounts:
+            continue
+        try:
+            trades += _ACT[trader.profile](world, trader, wall.weekday(), wall.hour)
+        except TradeError:
+            pass  # refused (trade disabled, no money, …): a real trader would just try again later
+    return trades
+
+
+def _open(world: World, trader: Trader, symbol: str, side: int, lots: Decimal) -> int:
+    ticket = world.open_position(trader.login, symbol, side, lots, reason=REASON_CLIENT)
+    trader.ages[ticket] = 0
+    return 1
+
+
+def _close(world: World, trader: Trader, ticket: int) -> int:
+    trader.ages.pop(ticket, None)
+    world.close_position(trader.login, ticket, reason=REASON_CLIENT)
+    return 1
+
+
+def _open_positions(world: World, trader: Trader) -> list[int]:
+    positions = world.accounts[trader.login].positions
+    for ticket in list(trader.ages):
+        if ticket not in positions:
+            trader.ages.pop(ticket)  # closed by someone else (the firm's kill switch)
+    for ticket in positions:
+        trader.ages.setdefault(ticket, 0)
+        trader.ages[ticket] += 1
+    return sorted(positions)
+
+
+def _momentum_side(world: World, symbol: str) -> int:
+    return 0 if world.market.last_return(symbol) >= 0 else 1
+
+
+def _careful(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    if trader.done:
+        return 0
+    view = world.account(trader.login)
+    if view.balance >= trader.start_balance * Decimal("1.10") and not view.positions:
+        trader.done = True  # target reached: stop and wait for the firm
+        return 0
+    tickets = _open_positions(world, trader)
+    if tickets:
+        made = 0
+        for ticket in tickets:
+            position = world.positions[ticket]
+            profit = world.account(trader.login).profit
+            if profit >= trader.start_balance * Decimal("0.004") or profit <= -trader.start_balance * Decimal(
+                "0.0025"
+            ):
+                made += _close(world, trader, ticket)
+            elif weekday == 4 and hour >= 20:
+                made += _close(world, trader, position.ticket)  # flat before the weekend
+        return made
+    if weekday == 4 and hour >= 20 or trader.rng.random() < 0.5:
+        return 0
+    symbol = trader.rng.choice(FX)
+    return _open(
+        world, trader, symbol, _momentum_side(world, symbol), trader.lots(trader.rng.choice((1, 1.5, 2)))
+    )
+
+
+def _reckless(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    tickets = _open_positions(world, trader)
+    if tickets:
+        if world.account(trader.login).profit >= trader.start_balance * Decimal("0.02"):
+            return sum(_close(world, trader, t) for t in tickets)
+        return 0
+    symbol = trader.rng.choice(FX)
+    return _open(world, trader, symbol, trader.rng.randrange(2), trader.lots(trader.rng.choice((20, 25, 30))))
+
+
+def _bleeder(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    tickets = _open_positions(world, trader)
+    made = 0
+    for ticket in tickets:
+        if trader.ages.get(ticket, 0) >= 3:
+            made += _close(world, trader, ticket)
+    if not tickets and trader.rng.random() < 0.8:
+        symbol = trader.rng.choice(FX)
+        side = 1 - _momentum_side(world, symbol)
+        made += _open(world, trader, symbol, side, trader.lots(trader.rng.choice((1, 2, 3))))
+    return made
+
+
+def _gambler(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    tickets = _open_positions(world, trader)
+    made = 0
+    for ticket in tickets:
+        if trader.rng.random() < 0.3:
+            made += _close(world, trader, ticket)
+    if len(tickets) < 3 and trader.rng.random() < 0.4:
+        symbol = trader.rng.choice(VOLATILE)
+        lots = {"XAUUSD": (1, 3, 5), "US30": (5, 10, 20), "GER40": (5, 10, 20)}[symbol]
+        made += _open(world, trader, symbol, trader.rng.randrange(2), trader.lots(trader.rng.choice(lots)))
+    return made
+
+
+def _weekend_holder(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    tickets = _open_positions(world, trader)
+    if weekday == 4 and hour >= 18:
+        if not tickets:
+            symbol = trader.rng.choice(FX)
+            return _open(world, trader, symbol, trader.rng.randrange(2), trader.lots(1))
+        return 0
+    if tickets and weekday == 0 and hour >= 2:
+        return sum(_close(world, trader, t) for t in tickets)  # Monday: the weekend was held
+    return 0
+
+
+def _oversized(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    tickets = _open_positions(world, trader)
+    if tickets:
+        return sum(_close(world, trader, t) for t in tickets if trader.ages.get(t, 0) >= 2)
+    if trader.rng.random() < 0.3:
+        symbol = trader.rng.choice(FX)
+        return _open(world, trader, symbol, trader.rng.randrange(2), trader.lots(25))
+    return 0
+
+
+_ACT = {
+    "careful": _careful,
+    "reckless": _reckless,
+    "bleeder": _bleeder,
+    "gambler": _gambler,
+    "weekend_holder": _weekend_holder,
+    "oversized": _oversized,
+}

@@ -1,0 +1,57 @@
+"""MT5 return codes and their texts, as the Web API writes them in `retcode` ("0 Done")."""
+
+from __future__ import annotations
+
+TEXTS: dict[int, str] = {
+    0: "Done",
+    1: "Done, no data",
+    2: "Common error",
+    3: "Invalid parameters",
+    4: "Invalid data",
+    5: "Disk error",
+    6: "Memory error",
+    7: "Network error",
+    8: "Not enough permissions",
+    9: "Timeout expired",
+    10: "No connection",
+    11: "Service is not available",
+    12: "Too frequent requests",
+    13: "Not found",
+    14: "Partial error",
+    15: "Server shutdown in progress",
+    16: "Operation has been canceled",
+    17: "Duplicate data",
+    1001: "Invalid account",
+    1002: "Account disabled",
+    1018: "Server is busy",
+    3002: "Login range exhausted",
+    3003: "Login prohibited",
+    3004: "Login already exists",
+    3006: "Invalid account password",
+    3007: "Users limit reached",
+    3008: "Account has open trades",
+    3009: "Account on a different server",
+    3010: "Different deposit currency",
+    4001: "Trade limit reached",
+    4005: "Money limit exceeded",
+    10006: "Request rejected",
+    10009: "Request executed",
+    10010: "Request executed partially",
+    10013: "Invalid request",
+    10014: "Invalid volume",
+    10015: "Invalid price",
+    10016: "Invalid stops",
+    10017: "Trade disabled",
+    10018: "Market closed",
+    10019: "Not enough money",
+    10024: "Too many requests",
+    10030: "Unsupported filling mode",
+    10036: "Position already closed",
+    10038: "Invalid close volume",
+    10040: "Positions limit reached",
+    12002: "Operation not supported",
+}
+
+
+def retcode(code: int) -> str:
+    return f"{code} {TEXTS.get(code, 'Error')}"

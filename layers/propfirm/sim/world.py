@@ -1,0 +1,601 @@
+"""The in-memory trade server: groups, accounts, positions, deals, market and clock.
+
+Everything the Web API serves and the tests touch goes through `World`, under one
+re-entrant lock (`world.lock`), so a test thread may call it while the server
+thread serves. Typical use in a test:
+
+    world = World(seed=1, clock=SimClock(speed=0))
+    world.create_group("challenge\\phase1")
+    login = world.create_account("challenge\\phase1", balance="100000")
+    ticket = world.open_position(login, "EURUSD", "buy", "1.00")
+    world.set_price("EURUSD", "1.09500")
+    world.account(login).equity          # balance + credit + floating
+    world.close_position(login, ticket)   # an OUT deal with the realised profit
+    world.clock.advance(timedelta(days=1))  # the rollover charges swaps on the next call
+
+Time-driven work (swaps and the previous-day snapshots at each server
+midnight) is caught up lazily by `settle()`, which every public method calls,
+so advancing the clock by a week costs nothing until the world is next read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from propfirm.mt5.auth import password_hash
+from propfirm.sim import accounts as acc
+from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
+from propfirm.sim.clock import ServerZone, SimClock
+from propfirm.sim.market import LOT, Market
+
+FIRST_LOGIN = 100_000
+FIRST_DEAL = 1_000_001
+FIRST_ORDER = 5_000_001
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """A read-only snapshot of one account for tests and the traders."""
+
+    login: int
+    group: str
+    leverage: int
+    rights: int
+    balance: Decimal
+    credit: Decimal
+    profit: Decimal
+    storage: Decimal
+    floating: Decimal
+    equity: Decimal
+    margin: Decimal
+    margin_free: Decimal
+    positions: tuple[int, ...]
+
+
+def to_decimal(value: Decimal | str | int | float, what: str = "amount") -> Decimal:
+    try:
+        result = value if isinstance(value, Decimal) else Decimal(str(value))
+    except InvalidOperation:
+        raise TradeError(3, f"{what} is not a number: {value!r}") from None
+    if not result.is_finite():
+        raise TradeError(3, f"{what} is not a finite number: {value!r}")
+    return result
+
+
+def lots_to_volume(lots: Decimal | str | int | float) -> int:
+    volume = to_decimal(lots, "volume") * LOT
+    if volume != volume.to_integral_value() or volume <= 0:
+        raise TradeError(10014, f"invalid volume {lots!r} lots")
+    return int(volume)
+
+
+def side_to_action(side: str | int) -> int:
+    if side in (0, "0", "buy", "BUY", "Buy"):
+        return 0
+    if side in (1, "1", "sell", "SELL", "Sell"):
+        return 1
+    raise TradeError(10013, f"side must be buy or sell, not {side!r}")
+
+
+class World:
+    def __init__(
+        self,
+        seed: int = 1,
+        clock: SimClock | None = None,
+        zone: ServerZone | None = None,
+        market: Market | None = None,
+    ) -> None:
+        self.seed = seed
+        self.lock = threading.RLock()
+        self.clock = clock if clock is not None else SimClock()
+        self.zone = zone if zone is not None else ServerZone()
+        self.market = market if market is not None else Market(seed)
+        self.groups: dict[str, Group] = {}  # key: name lower-cased (MT5 group names are case-insensitive)
+        self.accounts: dict[int, Account] = {}
+        self._by_group: dict[str, dict[int, Account]] = {}
+        self._with_positions: set[int] = set()
+        self.positions: dict[int, Position] = {}
+        self.deals: dict[int, Deal] = {}
+        self._next_login = FIRST_LOGIN
+        self._next_deal = FIRST_DEAL
+        self._next_order = FIRST_ORDER
+        self._next_rollover = self._rollover_after(self.clock.now())
+        self.rollovers = 0
+        self.traders: dict[int, object] = {}  # login -> scripted trader (propfirm.sim.traders)
+
+    # ---- time --------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def server_time(self, moment: datetime | None = None) -> int:
+        return self.zone.to_server(moment or self.clock.now())
+
+    def _rollover_after(self, moment: datetime) -> datetime:
+        """The next server midnight strictly after `moment`, as a UTC instant."""
+        wall = self.zone.wall(moment)
+        midnight = datetime(wall.year, wall.month, wall.day) + timedelta(days=1)
+        return self.zone.from_server(int((midnight - datetime(1970, 1, 1)).total_seconds()))
+
+    def settle(self) -> None:
+        """Catch up the rollovers the clock has passed since the last call."""
+        with self.lock:
+            now = self.clock.now()
+            while self._next_rollover <= now:
+                self._rollover(self._next_rollover)
+                self._next_rollover = self._rollover_after(self._next_rollover)
+
+    def _rollover(self, instant: datetime) -> None:
+        ended_day = (self.zone.wall(instant) - timedelta(days=1)).date()
+        weekday = ended_day.weekday()  # Monday 0
+        if weekday < 5:  # swaps for nights after Monday..Friday; Wednesday's counts three
+            nights = 3 if weekday == 2 else 1
+            for login in sorted(self._with_positions):
+                account = self.accounts[login]
+                group = self.groups[account.group.lower()]
+                for position in account.positions.values():
+                    position.storage += acc.swap_for(self.market, position, group, nights)
+                    position.time_update = instant
+                    position.time_update_server_msc = self.zone.to_server_msc(instant)
+        new_month = self.zone.wall(instant).day == 1
+        for account in self.accounts.values():
+            if account.positions:
+                equity = self._state(account).equity
+            else:
+                equity = account.balance + account.credit
+            account.balance_prev_day = account.balance
+            account.equity_prev_day = equity
+            if new_month:
+                account.balance_prev_month = account.balance
+                account.equity_prev_month = equity
+        self.rollovers += 1
+
+    # ---- groups ------------------------------------------------------------------------------
+    def create_group(
+        self,
+        name: str,
+        currency: str = "USD",
+        leverage: int = 100,
+        commission_per_lot: Decimal | str = "3.50",
+        currency_digits: int = 2,
+        **settings: object,
+    ) -> Group:
+        """Create (or return the existing) group; names are case-insensitive like MT5's."""
+        if not name or len(name) > 64:
+            raise ValueError(f"invalid group name {name!r}")
+        with self.lock:
+            existing = self.groups.get(name.lower())
+            if existing is not None:
+                return existing
+            group = Group(
+                name=name,
+                currency=currency.upper(),
+                currency_digits=currency_digits,
+                leverage=int(leverage),
+                commission_per_lot=to_decimal(commission_per_lot),
+                **settings,
+            )  # type: ignore[arg-type]
+            self.groups[name.lower()] = group
+            self._by_group[name.lower()] = {}
+            return group
+
+    def group(self, name: str) -> Group:
+        try:
+            return self.groups[name.lower()]
+        except KeyError:
+            raise TradeError(13, f"group {name!r} not found") from None
+
+    def accounts_in_groups(self, group_names: Iterable[str]) -> Iterator[Account]:
+        """Accounts of the named groups, group by group, each in creation order (no full scan)."""
+        for name in group_names:
+            yield from self._by_group.get(name.lower(), {}).values()
+
+    # ---- accounts ----------------------------------------------------------------------------
+    def _allocate_login(self) -> int:
+        while self._next_login in self.accounts:
+            self._next_login += 1
+        login = self._next_login
+        self._next_login += 1
+        return login
+
+    def create_account(
+        self,
+        group: str,
+        balance: Decimal | str | int = 0,
+        leverage: int | None = None,
+        login: int | None = None,
+        rights: int = acc.DEFAULT_RIGHTS,
+        password: str | None = None,
+        investor_password: str | None = None,
+        first_name: str = "",
+        last_name: str = "",
+        name: str = "",
+        email: str = "",
+        comment: str = "",
+        credit: Decimal | str | int = 0,
+        extra: dict[str, str] | None = None,
+    ) -> int:
+        """Create an account; a positive `balance` arrives as a balance deal, as on a real server.
+
+        Raises TradeError 8 for a group that does not exist, 3004 for a login that does.
+        """
+        with self.lock:
+            self.settle()
+            key = group.lower()
+            if key not in self.groups:
+                raise TradeError(8, f"group {group!r} does not exist")
+            the_group = self.groups[key]
+            if login:
+                if login in self.accounts:
+                    raise TradeError(3004, f"login {login} already exists")
+            else:
+                login = self._allocate_login()
+            lev = int(leverage) if leverage else the_group.leverage
+            if not 1 <= lev <= 10_000:
+                raise TradeError(3, f"invalid leverage {leverage!r}")
+            now = self.clock.now()
+            account = Account(
+                login=int(login),
+                group=the_group.name,
+                leverage=lev,
+                registration=now,
+                rights=int(rights),
+                first_name=first_name,
+                last_name=last_name,
+                name=name or " ".join(p for p in (first_name, last_name) if p),
+                email=email,
+                comment=comment,
+                last_pass_change=now,
+                extra=dict(extra or {}),
+            )
+            if password:
+                account.password_hash = password_hash(password)
+            if investor_password:
+                account.investor_hash = password_hash(investor_password)
+            self.accounts[account.login] = account
+            self._by_group[key][account.login] = account
+            amount = to_decimal(balance)
+            if amount:
+                self.balance(account.login, amount, acc.DEAL_BALANCE, "initial deposit", check_margin=False)
+            if to_decimal(credit):
+                self.balance(account.login, to_decimal(credit), acc.DEAL_CREDIT, "credit", check_margin=False)
+            account.balance_prev_day = account.balance_prev_month = account.balance
+            account.equity_prev_day = account.equity_prev_month = account.balance + account.credit
+            return account.login
+
+    def get_account(self, login: int) -> Account:
+        """The live record (hold `world.lock` while you use it)."""
+        try:
+            return self.accounts[int(login)]
+        except (KeyError, ValueError, TypeError):
+            raise TradeError(13, f"account {login!r} not found") from None
+
+    def move_account(self, login: int, group: str) -> None:
+        with self.lock:
+            account = self.get_account(login)
+            key = group.lower()
+            if key not in self.groups:
+                raise TradeError(8, f"group {group!r} does not exist")
+            old = self.groups[account.group.lower()]
+            new = self.groups[key]
+            if old.currency != new.currency:
+                raise TradeError(3010, f"group {group!r} has another deposit currency")
+            del self._by_group[account.group.lower()][account.login]
+            account.group = new.name
+            self._by_group[key][account.login] = account
+
+    def set_rights(self, login: int, rights: int) -> None:
+        with self.lock:
+            self.get_account(login).rights = int(rights)
+
+    def disable_trading(self, login: int, disabled: bool = True) -> None:
+        with self.lock:
+            account = self.get_account(login)
+            if disabled:
+                account.rights |= acc.USER_RIGHT_TRADE_DISABLED
+            else:
+                account.rights &= ~acc.USER_RIGHT_TRADE_DISABLED
+
+    def _state(self, account: Account) -> AccountState:
+        return acc.account_state(account, self.groups[account.group.lower()], self.market)
+
+    def state(self, login: int) -> AccountState:
+        with self.lock:
+            self.settle()
+            return self._state(self.get_account(login))
+
+    def account(self, login: int) -> AccountView:
+        with self.lock:
+            self.settle()
+            account = self.get_account(login)
+            state = self._state(account)
+            return AccountView(
+                login=account.login,
+                group=account.group,
+                leverage=account.leverage,
+                rights=account.rights,
+                balance=state.balance,
+                credit=state.credit,
+                profit=state.profit,
+                storage=state.storage,
+                floating=state.floating,
+                equity=state.equity,
+                margin=state.margin,
+                margin_free=state.margin_free,
+                positions=tuple(account.positions),
+            )
+
+    # ---- market ------------------------------------------------------------------------------
+    def set_price(self, symbol: str, bid: Decimal | str | float) -> None:
+        with self.lock:
+            self.market.set_price(symbol, bid)
+
+    def step(self, ticks: int = 1) -> None:
+        """Advance the market `ticks` ticks (prices only; the clock is separate)."""
+        with self.lock:
+            self.settle()
+            for _ in range(ticks):
+                self.market.step()
+
+    # ---- trading -----------------------------------------------------------------------------
+    def _new_deal(self, account: Account, **fields: object) -> Deal:
+        now = self.clock.now()
+        msc = self.zone.to_server_msc(now)
+        deal = Deal(
+            ticket=self._next_deal,
+            login=account.login,
+            time=now,
+            time_server=msc // 1000,
+            time_server_msc=msc,
+            **fields,
+        )  # type: ignore[arg-type]
+        self._next_deal += 1
+        account.deals.append(deal)
+        self.deals[deal.ticket] = deal
+        account.balance += deal.balance_effect
+        return deal
+
+    def _check_price(
+        self, symbol: str, price: Decimal | str | float | None, market_price: Decimal
+    ) -> Decimal:
+        if price is None:
+            return market_price
+        value = to_decimal(price, "price")
+        if value == 0:
+            return market_price
+        if value < 0 or abs(value - market_price) > market_price / 10:
+            raise TradeError(10015, f"price {value} is too far from the market {market_price} for {symbol}")
+        return value.quantize(self.market.spec(symbol).point)
+
+    def open_position(
+        self,
+        login: int,
+        symbol: str,
+        side: str | int,
+        volume_lots: Decimal | str | float,
+        price: Decimal | str | float | None = None,
+        comment: str = "",
+        reason: int = acc.REASON_DEALER,
+        check_margin: bool = True,
+        dealer: int = 0,
+    ) -> int:
+        """Open a hedging position at the market (ask for a buy, bid for a sell); returns its ticket.
+
+        TradeError 10017 if the account's trading is disabled, 10019 without the free margin,
+        10014 for a bad volume, 10013 for an unknown symbol or side.
+        """
+        with self.lock:
+            self.settle()
+            account = self.get_account(login)
+            if symbol not in self.market.specs:
+                raise TradeError(10013, f"unknown symbol {symbol!r}")
+            action = side_to_action(side)
+            volume = lots_to_volume(volume_lots)
+            if account.trade_disabled:
+                raise TradeError(10017, f"trading is disabled for account {login}")
+            group = self.groups[account.group.lower()]
+            if group.limit_positions and len(account.positions) >= group.limit_positions:
+                raise TradeError(10040, "the group's limit of open positions is reached")
+            market_price = self.market.ask(symbol) if action == 0 else self.market.bid(symbol)
+            fill = self._check_price(symbol, price, market_price)
+            if check_margin:
+                state = self._state(account)
+                needed = acc.margin_of(self.market, symbol, volume, account.leverage, group.currency)
+                if state.margin_free - needed < 0:
+                    raise TradeError(10019, f"not enough money to open {volume / LOT} lots {symbol}")
+            ticket = self._next_order
+            self._next_order += 1
+            now = self.clock.now()
+            msc = self.zone.to_server_msc(now)
+            position = Position(
+                ticket=ticket,
+                login=account.login,
+                symbol=symbol,
+                action=action,
+                volume=volume,
+                price_open=fill,
+                time_create=now,
+                time_update=now,
+                time_create_server_msc=msc,
+                time_update_server_msc=msc,
+                reason=reason,
+                comment=comment[:31],
+                dealer=dealer,
+            )
+            account.positions[ticket] = position
+            self.positions[ticket] = position
+            self._with_positions.add(account.login)
+            self._new_deal(
+                account,
+                action=action,
+                entry=acc.ENTRY_IN,
+                symbol=symbol,
+                volume=volume,
+                price=fill,
+                commission=acc.commission_for(group, volume),
+                position_id=ticket,
+                order=ticket,
+                comment=comment[:31],
+                reason=reason,
+                price_position=fill,
+                market_bid=self.market.bid(symbol),
+                market_ask=self.market.ask(symbol),
+                dealer=dealer,
+            )
+            return ticket
+
+    def close_position(
+        self,
+        login: int,
+        ticket: int,
+        volume_lots: Decimal | str | float | None = None,
+        price: Decimal | str | float | None = None,
+        comment: str = "",
+        reason: int = acc.REASON_DEALER,
+        dealer: int = 0,
+    ) -> int:
+        """Close a position (all of it, or `volume_lots` of it); returns the OUT deal's ticket.
+
+        Works on trade-disabled accounts too (a dealer close). TradeError 10036 if the
+        position is not open, 10038 if the volume exceeds it.
+        """
+        with self.lock:
+            self.settle()
+            account = self.get_account(login)
+            position = account.positions.get(int(ticket))
+            if position is None:
+                raise TradeError(10036, f"position {ticket} of account {login} is not open")
+            volume = position.volume if volume_lots is None else lots_to_volume(volume_lots)
+            if volume > position.volume:
+                raise TradeError(10038, f"close volume {volume / LOT} exceeds the position's {position.lots}")
+            group = self.groups[account.group.lower()]
+            fill = self._check_price(position.symbol, price, acc.close_price(self.market, position))
+            share = Decimal(volume) / position.volume
+            profit = acc.profit_at(self.market, position, fill, group.currency, group.money_quantum)
+            profit = acc.money(profit * share, group.money_quantum)
+            storage = acc.money(position.storage * share, group.money_quantum)
+            order = self._next_order
+            self._next_order += 1
+            deal = self._new_deal(
+                account,
+                action=1 - position.action,
+                entry=acc.ENTRY_OUT,
+                symbol=position.symbol,
+                volume=volume,
+                price=fill,
+                profit=profit,
+                storage=storage,
+                commission=acc.commission_for(group, volume),
+                position_id=position.ticket,
+                order=order,
+                comment=comment[:31],
+                reason=reason,
+                price_position=position.price_open,
+                volume_closed=volume,
+                market_bid=self.market.bid(position.symbol),
+                market_ask=self.market.ask(position.symbol),
+                dealer=dealer,
+            )
+            position.volume -= volume
+            position.storage -= storage
+            position.time_update = deal.time
+            position.time_update_server_msc = deal.time_server_msc
+            if position.volume == 0:
+                del account.positions[position.ticket]
+                del self.positions[position.ticket]
+                if not account.positions:
+                    self._with_positions.discard(account.login)
+            return deal.ticket
+
+    def close_all(self, login: int) -> list[int]:
+        with self.lock:
+            account = self.get_account(login)
+            return [self.close_position(login, ticket) for ticket in sorted(account.positions)]
+
+    def balance(
+        self,
+        login: int,
+        amount: Decimal | str | int,
+        action: int = acc.DEAL_BALANCE,
+        comment: str = "",
+        check_margin: bool = True,
+    ) -> int:
+        """A balance operation (2 balance, 3 credit, 4 charge, 5 correction, 6 bonus, …) as a deal.
+
+        TradeError 3 for a zero amount, a bad type or a comment over 31 characters; 4005 above
+        1e9; 10019 for a withdrawal beyond the balance, the credit or (check_margin) the free margin.
+        """
+        with self.lock:
+            self.settle()
+            account = self.get_account(login)
+            value = to_decimal(amount)
+            if action not in acc.BALANCE_ACTIONS:
+                raise TradeError(3, f"invalid balance operation type {action}")
+            if len(comment) > 31:
+                raise TradeError(3, "the comment is longer than 31 characters")
+            if value == 0:
+                raise TradeError(3, "the amount must not be zero")
+            if abs(value) > acc.MAX_BALANCE_OPERATION:
+                raise TradeError(4005, "a balance operation may not exceed 1,000,000,000")
+            group = self.groups[account.group.lower()]
+            value = acc.money(value, group.money_quantum)
+            credit = action in acc.CREDIT_ACTIONS
+            if value < 0:
+                if credit and -value > account.credit:
+                    raise TradeError(10019, "the withdrawal exceeds the credit")
+                if not credit and -value > account.balance:
+                    raise TradeError(10019, "the withdrawal exceeds the balance")
+                if check_margin and action != acc.DEAL_CORRECTION and account.positions:
+                    if -value > self._state(account).margin_free:
+                        raise TradeError(10019, "the withdrawal exceeds the free margin")
+            if credit:
+                deal = self._new_deal(account, action=action, entry=acc.ENTRY_IN, comment=comment)
+                account.credit += value
+                deal.profit = value
+            else:
+                deal = self._new_deal(
+                    account, action=action, entry=acc.ENTRY_IN, profit=value, comment=comment
+                )
+            return deal.ticket
+
+    # ---- queries -----------------------------------------------------------------------------
+    def deals_of(
+        self, account: Account, from_server: int | None = None, to_server: int | None = None
+    ) -> list[Deal]:
+        """An account's deals whose server time is within [from, to] (inclusive)."""
+        if from_server is None and to_server is None:
+            return list(account.deals)
+        lo = from_server if from_server is not None else -(2**62)
+        hi = to_server if to_server is not None else 2**62
+        return [d for d in account.deals if lo <= d.time_server <= hi]
+
+    # ---- scripted traders and population -----------------------------------------------------
+    def populate(
+        self, count: int, groups: list[tuple[str, Decimal]], profiles: list[str] | None = None
+    ) -> list[int]:
+        """Create `count` accounts spread round-robin over `groups` ((name, starting balance) pairs),
+        each with a scripted trader (deterministic per seed)."""
+        from propfirm.sim.traders import assign_traders
+
+        if not groups:
+            raise ValueError("populate needs at least one group")
+        with self.lock:
+            logins = []
+            for index in range(count):
+                name, balance = groups[index % len(groups)]
+                logins.append(
+                    self.create_account(name, balance=balance, first_name="Trader", last_name=str(index + 1))
+                )
+            assign_traders(self, logins, profiles)
+            return logins
+
+    def run_traders(self) -> int:
+        """One round of every scripted trader; returns the number of trades they made."""
+        from propfirm.sim.traders import run_round
+
+        with self.lock:
+            self.settle()
+            return run_round(self)
