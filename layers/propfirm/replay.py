@@ -173,7 +173,12 @@ class Replay:
                     balance = _money(obj, "balance")
                     equity = _money(obj, "equity")
                     raw_positions = obj.get("positions")
-                    positions = None if raw_positions is None else _positions(raw_positions)
+                    if raw_positions is None:
+                        positions = None
+                    elif raw_positions == []:
+                        positions = ()
+                    else:
+                        positions = _positions(raw_positions)
                     account = accounts.get((server, login))
                     if account is None:
                         raise _Bad(f"unknown login {server}:{login} (no start event before it)")

@@ -1,0 +1,108 @@
+"""Benchmark: `propfirm replay` throughput, events per second on one core.
+
+Generates a seeded week of trading for many accounts on the shipped example programs (every
+account polled each cycle, deals in between; see tests/unit/replay/month_generator.py), writes it
+as an events file, then times the replay end to end: reading the file, parsing each JSON line,
+the rule engine, and writing the decision lines. It also runs the real command once as a
+subprocess and reports its wall time (interpreter start included).
+
+    .venv/bin/python bench/bench_replay.py [--quick] [--accounts N] [--days D] [--cycle-minutes M]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs  # noqa: E402
+from propfirm.replay import replay_file  # noqa: E402
+from tests.unit.replay.month_generator import generate  # noqa: E402
+
+TARGET_EVENTS_PER_SECOND = 200_000
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="bench_replay", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small run (a few seconds)")
+    parser.add_argument("--accounts", type=int)
+    parser.add_argument("--days", type=int)
+    parser.add_argument("--cycle-minutes", type=int)
+    parser.add_argument("--repeat", type=int, help="timed runs; the best is reported")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args(argv)
+    accounts = args.accounts or (400 if args.quick else 1000)
+    days = args.days or (3 if args.quick else 7)
+    cycle = args.cycle_minutes or (15 if args.quick else 10)
+    repeat = args.repeat or (2 if args.quick else 3)
+
+    programs = load_programs(EXAMPLE_PROGRAMS_DIR)
+    with tempfile.TemporaryDirectory(prefix="bench_replay_") as tmp:
+        events_path = Path(tmp) / "events.jsonl"
+        out_path = Path(tmp) / "decisions.jsonl"
+        started = time.perf_counter()
+        month = generate(accounts=accounts, days=days, cycle_minutes=cycle, seed=args.seed)
+        events_path.write_text("\n".join(month.lines) + "\n")
+        generate_s = time.perf_counter() - started
+        size_mb = events_path.stat().st_size / 1e6
+
+        runs = []
+        for _ in range(repeat):
+            with out_path.open("wb") as out:
+                started = time.perf_counter()
+                count = replay_file(programs, events_path, out.write)
+                runs.append(time.perf_counter() - started)
+        best = min(runs)
+        decisions = sum(1 for _ in out_path.open("rb"))
+
+        cli = [sys.executable, "-m", "propfirm.cli", "replay", "--programs", str(EXAMPLE_PROGRAMS_DIR),
+               "--events", str(events_path)]
+        started = time.perf_counter()
+        proc = subprocess.run(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
+        cli_s = time.perf_counter() - started
+        if proc.returncode != 0:
+            raise RuntimeError(f"propfirm replay failed: {proc.stderr.decode()}")
+
+    result = {
+        "events": count,
+        "accounts": accounts,
+        "days": days,
+        "cycle_minutes": cycle,
+        "events_file_mb": round(size_mb, 1),
+        "decisions": decisions,
+        "generate_s": round(generate_s, 2),
+        "replay_s": round(best, 3),
+        "events_per_second": round(count / best),
+        "cli_wall_s": round(cli_s, 3),
+        "cli_events_per_second": round(count / cli_s),
+        "target_events_per_second": TARGET_EVENTS_PER_SECOND,
+        "meets_target": count / best > TARGET_EVENTS_PER_SECOND,
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+    }
+    rows = [
+        ("events", f"{count:,}"),
+        ("accounts x days, cycle", f"{accounts} x {days} d, {cycle} min"),
+        ("events file", f"{size_mb:.1f} MB"),
+        ("decisions", f"{decisions:,}"),
+        ("replay (best of %d)" % repeat, f"{best:.3f} s"),
+        ("events per second", f"{count / best:,.0f}  (target > {TARGET_EVENTS_PER_SECOND:,})"),
+        ("propfirm replay as a process", f"{cli_s:.3f} s = {count / cli_s:,.0f} events/s"),
+        ("machine", f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
+        print(f"  {name:<{width}}  {value}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
