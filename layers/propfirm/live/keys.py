@@ -1,0 +1,53 @@
+"""Redis key layout of the live state (a contract: the evaluator and the alarms read these keys).
+
+Every key starts with an optional namespace prefix (tests and shared Redis servers), then:
+
+    acct:{<server>:<login>}:snap     last snapshot the poller wrote (JSON, see `records.Snapshot`)
+    acct:{<server>:<login>}:state    challenge state, versioned (written by the evaluator)
+    acct:{<server>:<login>}:floor    equity floor (JSON, see `records.FloorRecord`; `floors.write_floor`)
+    poller:{<server>}:state          hash: `cycle` (last cycle number), `cursor` (deal cursor, epoch ms),
+                                     `outbox` (the last cycle's deal-carrying messages, resent on restart)
+    poller:{<server>}:deals_seen     sorted set: deal ticket -> deal time (epoch ms); trimmed by time
+    poller:{<server>}:heartbeat      JSON {"time": ISO UTC, "epoch": seconds, "cycle": n,
+                                     "accounts": k}
+                                     of the last good cycle (the infrastructure alarms on its age)
+    cmd:{<command_id>}               command record: {"status": "started"|"done", "result": {...}}
+
+The braces are Redis Cluster hash tags: one account's keys share a slot, and one server's poller keys
+share a slot, so the cycle's pipeline and the evaluator's reads never need cross-slot commands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LiveKeys:
+    """Builds every live-state key behind one namespace prefix."""
+
+    namespace: str = ""
+
+    def account_prefix(self, server: str, login: int) -> str:
+        return f"{self.namespace}acct:{{{server}:{login}}}:"
+
+    def snap(self, server: str, login: int) -> str:
+        return f"{self.namespace}acct:{{{server}:{login}}}:snap"
+
+    def state(self, server: str, login: int) -> str:
+        return f"{self.namespace}acct:{{{server}:{login}}}:state"
+
+    def floor(self, server: str, login: int) -> str:
+        return f"{self.namespace}acct:{{{server}:{login}}}:floor"
+
+    def poller_state(self, server: str) -> str:
+        return f"{self.namespace}poller:{{{server}}}:state"
+
+    def deals_seen(self, server: str) -> str:
+        return f"{self.namespace}poller:{{{server}}}:deals_seen"
+
+    def heartbeat(self, server: str) -> str:
+        return f"{self.namespace}poller:{{{server}}}:heartbeat"
+
+    def command(self, command_id: str) -> str:
+        return f"{self.namespace}cmd:{{{command_id}}}"

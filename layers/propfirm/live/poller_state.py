@@ -1,0 +1,131 @@
+"""The poller's durable state in Redis and its one pipeline per cycle (a contract for the keys used).
+
+Deal cursor and dedup set: `poller:{server}:state` field `cursor` is the newest deal time handed on
+(epoch ms, UTC); each cycle asks MT5 for the deals from `cursor - overlap` on, and drops the tickets in
+`poller:{server}:deals_seen` (ticket -> deal time), which is trimmed to the tickets newer than
+`cursor - retention`. The messages of a cycle that carry deals are stored in the same hash (`outbox`)
+in the same pipeline that advances the cursor, before they are sent; a restarted poller marks their
+tickets seen and sends them again with the same deduplication ids (SQS FIFO drops the copy if the first
+send got through within its 5-minute window). So a restart neither loses nor repeats a deal.
+
+The cycle's pipeline writes the state hash first, then the seen tickets, the changed accounts'
+snapshots, reads their floors, and writes the heartbeat: one round trip for the whole cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import orjson
+import redis
+
+from propfirm.live.counting import RoundTrips
+from propfirm.live.keys import LiveKeys
+
+
+@dataclass
+class PollerState:
+    cycle: int = 0
+    cursor_ms: int | None = None
+    outbox: list[dict] = field(default_factory=list)  # [{"body", "group_id", "dedup_id"}]
+    seen: dict[int, int] = field(default_factory=dict)  # ticket -> deal time ms
+
+
+@dataclass
+class CycleWrite:
+    cycle: int
+    cursor_ms: int | None
+    new_tickets: dict[int, int]
+    outbox: list[dict]
+    snapshots: Sequence[tuple[int, bytes]]  # (login, encoded snapshot)
+    floor_logins: Sequence[int]
+    heartbeat: bytes | None  # the last completed cycle's heartbeat (None before the first)
+
+
+class PollerStateStore:
+    """Reads and writes one server's poller state; counts its Redis round trips."""
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        keys: LiveKeys,
+        server: str,
+        *,
+        snapshot_ttl_seconds: int = 86_400,
+        seen_retention_ms: int = 86_400_000,
+        round_trips: RoundTrips | None = None,
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.server = server
+        self.snapshot_ttl_seconds = snapshot_ttl_seconds
+        self.seen_retention_ms = seen_retention_ms
+        self.round_trips = round_trips or RoundTrips()
+
+    def load(self, overlap_ms: int) -> PollerState:
+        """The state at start: last cycle, cursor, pending outbox, and the tickets seen near the cursor."""
+        state_key = self.keys.poller_state(self.server)
+        raw = self.client.hgetall(state_key)
+        self.round_trips.add()
+        fields = {k.decode(): v for k, v in raw.items()}
+        state = PollerState(
+            cycle=int(fields.get("cycle", b"0")),
+            cursor_ms=int(fields["cursor"]) if fields.get("cursor") else None,
+            outbox=orjson.loads(fields["outbox"]) if fields.get("outbox") else [],
+        )
+        if state.cursor_ms is not None:
+            members = self.client.zrangebyscore(
+                self.keys.deals_seen(self.server), state.cursor_ms - overlap_ms, "+inf", withscores=True
+            )
+            self.round_trips.add()
+            state.seen = {int(ticket): int(score) for ticket, score in members}
+        return state
+
+    def mark_seen(self, tickets: dict[int, int]) -> None:
+        if tickets:
+            self.client.zadd(self.keys.deals_seen(self.server), {str(t): ms for t, ms in tickets.items()})
+            self.round_trips.add()
+
+    def clear_outbox(self) -> None:
+        self.client.hset(self.keys.poller_state(self.server), "outbox", b"")
+        self.round_trips.add()
+
+    def write_cycle(self, write: CycleWrite) -> dict[int, bytes | None]:
+        """Write everything of one cycle in one pipeline; returns the floors of `floor_logins`."""
+        pipe = self.client.pipeline(transaction=False)
+        state: dict[str, bytes | int] = {
+            "cycle": write.cycle,
+            "outbox": orjson.dumps(write.outbox) if write.outbox else b"",
+        }
+        if write.cursor_ms is not None:
+            state["cursor"] = write.cursor_ms
+        # The state hash goes first: if the connection dies mid-pipeline, the outbox is what survives.
+        pipe.hset(self.keys.poller_state(self.server), mapping=state)
+        seen_key = self.keys.deals_seen(self.server)
+        if write.new_tickets:
+            pipe.zadd(seen_key, {str(t): ms for t, ms in write.new_tickets.items()})
+        if write.cursor_ms is not None:
+            pipe.zremrangebyscore(seen_key, "-inf", f"({write.cursor_ms - self.seen_retention_ms}")
+        keys, server, ttl = self.keys, self.server, self.snapshot_ttl_seconds
+        for login, payload in write.snapshots:
+            pipe.set(keys.snap(server, login), payload, ex=ttl)
+        first_floor = len(pipe.command_stack)
+        for login in write.floor_logins:
+            pipe.get(keys.floor(server, login))
+        after_floors = len(pipe.command_stack)
+        if write.heartbeat is not None:
+            pipe.set(keys.heartbeat(server), write.heartbeat)
+        results = pipe.execute()
+        self.round_trips.add()
+        return dict(zip(write.floor_logins, results[first_floor:after_floors], strict=True))
+
+    def read_snapshots(self, logins: Iterable[int]) -> dict[int, bytes | None]:
+        """The evaluator-side read of a claim check: every named snapshot in one pipeline."""
+        logins = list(logins)
+        pipe = self.client.pipeline(transaction=False)
+        for login in logins:
+            pipe.get(self.keys.snap(self.server, login))
+        results = pipe.execute()
+        self.round_trips.add()
+        return dict(zip(logins, results, strict=True))

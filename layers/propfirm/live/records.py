@@ -1,0 +1,192 @@
+"""Records kept in Redis, encoded as compact JSON with money as strings (a contract).
+
+Snapshot (`acct:{server:login}:snap`), written by the poller for every changed account::
+
+    {"v":1,"server":"default","login":5001,"cycle":812,"time":"2026-11-25T18:55:02.120Z",
+     "balance":"100000.00","equity":"99350.00","credit":"0.00","margin":"1000.00",
+     "positions":[{"symbol":"EURUSD","volume":"1.00","side":"buy"}]}
+
+`positions` lists every open position (volume in lots, side buy|sell); it is `null` when the cycle did
+not read positions (no rule needs them), which is not the same as `[]` (no position open).
+
+Floor (`acct:{server:login}:floor`), written by the evaluator through `floors.write_floor`::
+
+    {"v":1,"level":"95000.00","expires_at":"2026-11-25T23:00:00Z","reason":"daily_loss",
+     "breach_at":"touch","action":"fail","version":17}
+
+`version` is the challenge-state version that produced the floor; a writer never replaces a floor
+with one from an older version. `breach_at`: touch (equity <= level breaches) or below (equity < level);
+`action`: fail or pause (what the evaluator will record; the poller's kill switch is the same for both).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+import orjson
+
+SCHEMA_VERSION = 1
+
+Side = Literal["buy", "sell"]
+BreachAt = Literal["touch", "below"]
+FloorAction = Literal["fail", "pause"]
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds and a `Z` (what every record and message carries)."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: times must be timezone-aware UTC")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_utc(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"time without an offset: {text!r}")
+    return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionSummary:
+    symbol: str
+    volume: Decimal  # lots
+    side: Side
+
+    def as_json(self) -> dict[str, str]:
+        return {"symbol": self.symbol, "volume": str(self.volume), "side": self.side}
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    server: str
+    login: int
+    cycle: int
+    time: datetime
+    balance: Decimal
+    equity: Decimal
+    credit: Decimal
+    margin: Decimal
+    positions: tuple[PositionSummary, ...] | None
+
+    def encode(self) -> bytes:
+        return encode_snapshot(self.server, self.login, self.cycle, iso_utc(self.time), self.balance,
+                               self.equity, self.credit, self.margin, self.positions)
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> Snapshot:
+        data = orjson.loads(raw)
+        _check_version(data, "snapshot")
+        positions = data.get("positions")
+        return cls(
+            server=data["server"],
+            login=int(data["login"]),
+            cycle=int(data["cycle"]),
+            time=parse_utc(data["time"]),
+            balance=Decimal(data["balance"]),
+            equity=Decimal(data["equity"]),
+            credit=Decimal(data["credit"]),
+            margin=Decimal(data["margin"]),
+            positions=None
+            if positions is None
+            else tuple(PositionSummary(p["symbol"], Decimal(p["volume"]), p["side"]) for p in positions),
+        )
+
+
+def encode_snapshot(
+    server: str,
+    login: int,
+    cycle: int,
+    time_text: str,
+    balance: Decimal,
+    equity: Decimal,
+    credit: Decimal,
+    margin: Decimal,
+    positions: tuple[PositionSummary, ...] | None,
+) -> bytes:
+    """The snapshot's JSON; the poller calls it directly with the cycle's time formatted once."""
+    return orjson.dumps(
+        {
+            "v": SCHEMA_VERSION,
+            "server": server,
+            "login": login,
+            "cycle": cycle,
+            "time": time_text,
+            "balance": str(balance),
+            "equity": str(equity),
+            "credit": str(credit),
+            "margin": str(margin),
+            "positions": None if positions is None else [p.as_json() for p in positions],
+        }
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FloorRecord:
+    level: Decimal
+    expires_at: datetime
+    reason: str
+    breach_at: BreachAt
+    action: FloorAction
+    version: int
+
+    def __post_init__(self) -> None:
+        if self.breach_at not in ("touch", "below"):
+            raise ValueError(f"breach_at must be touch or below, not {self.breach_at!r}")
+        if self.action not in ("fail", "pause"):
+            raise ValueError(f"action must be fail or pause, not {self.action!r}")
+        if self.expires_at.tzinfo is None:
+            raise ValueError("expires_at must be timezone-aware")
+
+    @classmethod
+    def from_equity_floor(cls, floor: Any, state_version: int) -> FloorRecord:
+        """From the rule engine's `EquityFloor` (level, expires_at, reason, breach_at, action)."""
+        return cls(
+            level=Decimal(str(floor.level)),
+            expires_at=floor.expires_at,
+            reason=str(floor.reason),
+            breach_at=floor.breach_at,
+            action=floor.action,
+            version=int(state_version),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "v": SCHEMA_VERSION,
+            "level": str(self.level),
+            "expires_at": iso_utc(self.expires_at),
+            "reason": self.reason,
+            "breach_at": self.breach_at,
+            "action": self.action,
+            "version": self.version,
+        }
+
+    def encode(self) -> bytes:
+        return orjson.dumps(self.as_json())
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> FloorRecord:
+        data = orjson.loads(raw)
+        _check_version(data, "floor")
+        return cls(
+            level=Decimal(data["level"]),
+            expires_at=parse_utc(data["expires_at"]),
+            reason=data["reason"],
+            breach_at=data["breach_at"],
+            action=data["action"],
+            version=int(data["version"]),
+        )
+
+    def is_valid_at(self, now: datetime) -> bool:
+        return now < self.expires_at
+
+    def is_breached_by(self, equity: Decimal) -> bool:
+        return equity <= self.level if self.breach_at == "touch" else equity < self.level
+
+
+def _check_version(data: Any, what: str) -> None:
+    if not isinstance(data, dict) or data.get("v") != SCHEMA_VERSION:
+        found = data.get("v") if isinstance(data, dict) else data
+        raise ValueError(f"unsupported {what} record version: {found!r}")

@@ -1,0 +1,46 @@
+"""Change detection: which accounts to send this cycle.
+
+An account is sent when its balance, equity, credit, margin or open positions differ from what was last
+sent, when it has new deals, or when `heartbeat_seconds` passed since it was last sent (so the evaluator
+hears of every account now and then, and a snapshot Redis lost comes again). The fingerprints live in
+memory only: after a restart every account counts as changed once, which resends the whole picture.
+A change is committed only after its message went out, so a failed cycle resends it next time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+
+from propfirm.live.records import PositionSummary
+
+Fingerprint = tuple[Decimal, Decimal, Decimal, Decimal, tuple[PositionSummary, ...] | None]
+
+
+class ChangeDetector:
+    def __init__(self, heartbeat_seconds: float) -> None:
+        self.heartbeat_seconds = heartbeat_seconds
+        self._sent: dict[int, Fingerprint] = {}
+        self._sent_at: dict[int, float] = {}
+
+    def is_changed(self, login: int, fingerprint: Fingerprint, now: float, has_deals: bool) -> bool:
+        if has_deals:
+            return True
+        previous = self._sent.get(login)
+        if previous is None or previous != fingerprint:
+            return True
+        return now - self._sent_at[login] >= self.heartbeat_seconds
+
+    def commit(self, sent: Iterable[tuple[int, Fingerprint]], now: float) -> None:
+        for login, fingerprint in sent:
+            self._sent[login] = fingerprint
+            self._sent_at[login] = now
+
+    def forget_missing(self, present: set[int]) -> None:
+        """Drop accounts that left the watched groups (memory stays bounded by the live accounts)."""
+        for login in [login for login in self._sent if login not in present]:
+            del self._sent[login]
+            del self._sent_at[login]
+
+    def __len__(self) -> int:
+        return len(self._sent)

@@ -1,0 +1,188 @@
+"""Commands from the command queue, carried out on MT5 exactly once.
+
+For each command: a command id whose record (`cmd:{id}` in Redis) says `done` is not done again, its
+stored result is reported again (`repeated: true`). A record that says `started` means an earlier attempt
+was interrupted with its outcome unknown: a creation is retried through the gateway's `client_ref`
+(which finds the account made earlier instead of opening a second one) and a balance operation first
+looks for its own deal on MT5 (by its unique comment, amount and kind) before sending anything. Moving a
+group, enabling or disabling trading and closing all positions are idempotent on MT5 by nature.
+Results go back on the evaluation queue (`CommandResult`, deduplication id `result:{command_id}`).
+Passwords MT5 generated for a new account travel in that first result only; the stored record keeps
+no password, so a repeated result says `passwords_withheld`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from propfirm.live.commands import CommandLedger
+from propfirm.mt5.errors import ConnectionLost, Mt5Error
+from propfirm.mt5.models import (
+    AccountId,
+    AccountUpdate,
+    BalanceKind,
+    BalanceOperation,
+    DealAction,
+    NewAccount,
+)
+from propfirm.mt5.port import Mt5Gateway
+from propfirm.poller.observability import logger
+from propfirm.queues.messages import (
+    BalanceOperationCommand,
+    CloseAll,
+    CommandResult,
+    CreateAccount,
+    MoveGroup,
+    SetTrading,
+    parse_command,
+)
+from propfirm.queues.sharding import shard_of
+from propfirm.queues.sqs import Outgoing, SqsSender
+
+AnyCommand = CreateAccount | MoveGroup | SetTrading | CloseAll | BalanceOperationCommand
+PASSWORD_FIELDS = ("password_main", "password_investor")
+
+
+class BadCommand(Exception):
+    """The message is not a valid command; it is left on the queue for its dead-letter queue."""
+
+
+def command_tag(command_id: str) -> str:
+    """Ten characters naming the command in an MT5 comment (comments hold at most 31)."""
+    return base64.b32encode(hashlib.sha256(command_id.encode()).digest()).decode()[:10].lower()
+
+
+def balance_comment(command: BalanceOperationCommand) -> str:
+    """The command's comment made unique per command, so the deal can be found again on a retry."""
+    return f"{command.comment[:20]}#{command_tag(command.command_id)}"
+
+
+def client_ref(command: CreateAccount) -> str:
+    return command.client_ref or f"cmd-{command_tag(command.command_id)}"
+
+
+class CommandExecutor:
+    def __init__(
+        self,
+        gateway: Mt5Gateway,
+        ledger: CommandLedger,
+        sender: SqsSender,
+        shard_count: int,
+        groups_of: Callable[[], dict[int, str]],
+        watched_groups: Sequence[str],
+    ) -> None:
+        self.gateway = gateway
+        self.ledger = ledger
+        self.sender = sender
+        self.shard_count = shard_count
+        self.groups_of = groups_of
+        self.watched_groups = list(watched_groups)
+
+    def handle(self, body: str) -> CommandResult:
+        """Carry out one command (or report it again); ConnectionLost propagates with nothing recorded
+        as done, so the redelivered message takes the checked path."""
+        try:
+            command: AnyCommand = parse_command(body)
+        except ValidationError as exc:
+            raise BadCommand(f"invalid command: {exc.errors()[:3]}") from exc
+        server = self.gateway.server
+        if command.server != server:
+            result = self._result(command, ok=False, error=f"command for server {command.server!r} "
+                                  f"reached the poller of server {server!r}")
+            self._send(result)
+            return result
+        record = self.ledger.get(command.command_id)
+        if record is not None and record.status == "done" and record.result is not None:
+            result = CommandResult.model_validate({**record.result, "repeated": True})
+            logger.info("command already done; result reported again", command_id=command.command_id)
+            self._send(result)
+            return result
+        interrupted = record is not None
+        started_at = self.gateway.server_time().utc
+        self.ledger.mark_started(command.command_id)
+        try:
+            login, details = self._execute(command, interrupted, started_at)
+            result = self._result(command, ok=True, login=login, details=details)
+        except ConnectionLost:
+            raise
+        except Mt5Error as exc:
+            result = self._result(command, ok=False, error=str(exc), retcode=exc.retcode)
+        stored = result.model_dump(mode="json")
+        if any(k in stored["details"] for k in PASSWORD_FIELDS):
+            stored["details"] = {k: v for k, v in stored["details"].items() if k not in PASSWORD_FIELDS}
+            stored["details"]["passwords_withheld"] = True
+        self.ledger.mark_done(command.command_id, stored)
+        self._send(result)
+        logger.info("command done", command_id=command.command_id, type=command.type, ok=result.ok,
+                    login=result.login, error=result.error)
+        return result
+
+    def _execute(self, command: AnyCommand, interrupted: bool, now: datetime) -> tuple[int | None,
+                                                                                      dict[str, Any]]:
+        server = self.gateway.server
+        if isinstance(command, CreateAccount):
+            created = self.gateway.create_account(NewAccount(
+                group=command.group, leverage=command.leverage, initial_balance=command.initial_balance,
+                first_name=command.first_name, last_name=command.last_name, email=command.email,
+                client_ref=client_ref(command), login=command.login, password_main=command.password_main,
+                password_investor=command.password_investor, trading_enabled=command.trading_enabled))
+            details: dict[str, Any] = {"group": created.group, "funding_deal": created.funding_deal,
+                                       "existed": created.existed}
+            if command.password_main is None:
+                details["password_main"] = created.password_main
+            if command.password_investor is None:
+                details["password_investor"] = created.password_investor
+            return created.login, details
+        account = AccountId(server, command.login)
+        if isinstance(command, MoveGroup):
+            info = self.gateway.update_account(AccountUpdate(account=account, group=command.group))
+            return command.login, {"group": info.group}
+        if isinstance(command, SetTrading):
+            update = AccountUpdate(account=account, trading_enabled=command.enabled)
+            info = self.gateway.update_account(update)
+            return command.login, {"trading_enabled": info.trading_enabled}
+        if isinstance(command, CloseAll):
+            closed = self.gateway.close_all_positions(account)
+            return command.login, {"closed": [
+                {"ticket": c.ticket, "symbol": c.symbol, "volume": str(c.volume), "deal": c.deal}
+                for c in closed
+            ]}
+        operation = BalanceOperation(account=account, amount=command.amount,
+                                     comment=balance_comment(command), kind=BalanceKind[command.kind.upper()],
+                                     check_margin=command.check_margin)
+        if interrupted:
+            ticket = self._find_balance_deal(operation, now)
+            if ticket is not None:
+                logger.info("interrupted balance operation found on MT5; not sent again",
+                            command_id=command.command_id, deal=ticket)
+                return command.login, {"deal": ticket, "found_existing": True}
+        return command.login, {"deal": self.gateway.balance_operation(operation)}
+
+    def _find_balance_deal(self, operation: BalanceOperation, now: datetime) -> int | None:
+        """The operation's deal if an earlier attempt made it (comment, amount and kind all match)."""
+        group = self.groups_of().get(operation.account.login)
+        groups = [group] if group else self.watched_groups
+        since = now - timedelta(days=14)
+        for deal in self.gateway.deals(groups, since, now + timedelta(days=1)):
+            if (deal.login == operation.account.login and deal.comment == operation.comment
+                    and deal.profit == operation.amount and deal.action == DealAction(int(operation.kind))):
+                return deal.ticket
+        return None
+
+    def _result(self, command: AnyCommand, *, ok: bool, login: int | None = None, error: str | None = None,
+                retcode: int | None = None, details: dict[str, Any] | None = None) -> CommandResult:
+        return CommandResult(command_id=command.command_id, type=command.type, server=command.server,
+                             login=login if login is not None else command.login, ok=ok,
+                             time=datetime.now(UTC), error=error, retcode=retcode, details=details or {})
+
+    def _send(self, result: CommandResult) -> None:
+        group = (str(shard_of(result.server, result.login, self.shard_count)) if result.login is not None
+                 else f"cmd-{command_tag(result.command_id)}")
+        self.sender.send([Outgoing(body=result.model_dump_json(), group_id=group,
+                                   dedup_id=f"result:{result.command_id}")])

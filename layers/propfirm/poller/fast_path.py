@@ -1,0 +1,100 @@
+"""The fast path: the poller's one comparison, and the kill switch it pulls.
+
+Equity at or below (`breach_at: touch`) or below (`below`) the account's floor, while the floor is still
+valid, disables trading and closes every position at once; a kill report then tells the evaluator,
+which records the breach. An expired, missing or unreadable floor never kills. An account already killed
+for a floor of the same state version is not killed again (its equity stays under the floor after the
+close); a kill that failed is retried on the next cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from propfirm.live.floors import active_floor
+from propfirm.live.records import FloorRecord
+from propfirm.mt5.errors import ConnectionLost, Mt5Error
+from propfirm.mt5.models import AccountId, AccountUpdate
+from propfirm.mt5.port import Mt5Gateway
+from propfirm.poller.observability import logger
+from propfirm.queues.messages import ClosedPositionInfo, CloseResult, FloorInfo, KillReport
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    login: int
+    equity: Decimal
+    floor: FloorRecord
+
+
+def find_breach(login: int, equity: Decimal, raw_floor: bytes | None, now: datetime) -> Breach | None:
+    try:
+        floor = active_floor(raw_floor, now)
+    except ValueError as exc:
+        logger.warning("unreadable floor ignored", login=login, error=str(exc))
+        return None
+    if floor is None or not floor.is_breached_by(equity):
+        return None
+    return Breach(login, equity, floor)
+
+
+class KillSwitch:
+    def __init__(self, gateway: Mt5Gateway, server: str) -> None:
+        self.gateway = gateway
+        self.server = server
+        self._killed: dict[int, int] = {}  # login -> floor version acted on
+        self.retry: set[int] = set()  # logins whose kill failed: their floor is read again next cycle
+
+    def already_killed(self, breach: Breach) -> bool:
+        return self._killed.get(breach.login) == breach.floor.version
+
+    def kill(self, breach: Breach) -> CloseResult:
+        """Disable trading, then close every position; ConnectionLost propagates (nothing is known)."""
+        account = AccountId(self.server, breach.login)
+        errors: list[str] = []
+        disabled = False
+        closed: list[ClosedPositionInfo] = []
+        try:
+            self.gateway.update_account(AccountUpdate(account=account, trading_enabled=False))
+            disabled = True
+        except ConnectionLost:
+            self.retry.add(breach.login)
+            raise
+        except Mt5Error as exc:
+            errors.append(f"disable trading: {exc}")
+        try:
+            for position in self.gateway.close_all_positions(account):
+                closed.append(ClosedPositionInfo(ticket=position.ticket, symbol=position.symbol,
+                                                 volume=position.volume, deal=position.deal,
+                                                 price=position.price))
+        except ConnectionLost:
+            self.retry.add(breach.login)
+            raise
+        except Mt5Error as exc:
+            errors.append(f"close positions: {exc}")
+        if errors:
+            self.retry.add(breach.login)
+            logger.error("kill switch incomplete", login=breach.login, errors=errors)
+        else:
+            self.retry.discard(breach.login)
+            self._killed[breach.login] = breach.floor.version
+        return CloseResult(trading_disabled=disabled, closed=closed, error="; ".join(errors) or None)
+
+
+def kill_report(server: str, breach: Breach, shard: int, cycle: int, now: datetime,
+                close: CloseResult) -> KillReport:
+    floor = breach.floor
+    return KillReport(
+        server=server,
+        login=breach.login,
+        shard=shard,
+        cycle=cycle,
+        time=now,
+        equity=breach.equity,
+        floor=FloorInfo(level=floor.level, expires_at=floor.expires_at, reason=floor.reason,
+                        breach_at=floor.breach_at, action=floor.action, version=floor.version),
+        reason=floor.reason,
+        close=close,
+    )

@@ -1,0 +1,226 @@
+"""The poller's loop: start-up checks, one cycle per interval, commands in between, clean shutdown.
+
+- Start: every group the programs name must exist on the server (else `MissingGroups`, no start);
+  the state (cycle, deal cursor, seen tickets) is loaded from Redis and the last cycle's deal-carrying
+  messages are sent again (same deduplication ids).
+- Cycle start times are `interval` apart; a cycle that overruns is logged and the next one starts at
+  once, fresh (missed ticks are not caught up, so cycles never pile up).
+- Between cycles, commands taken from the inbox run until the next cycle is due (at least one).
+- MT5, Redis or SQS trouble: the error is logged and counted, and the loop waits with exponential
+  backoff and jitter before trying again (the gateway re-authenticates by itself on the next call).
+- Stop (SIGTERM/SIGINT set the event): the cycle and the command in flight finish, then it exits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import orjson
+import redis
+from botocore.exceptions import BotoCoreError, ClientError
+
+from propfirm.domain.programs import Program, all_groups
+from propfirm.live.commands import CommandLedger
+from propfirm.live.counting import RoundTrips
+from propfirm.live.keys import LiveKeys
+from propfirm.live.poller_state import PollerStateStore
+from propfirm.mt5.errors import AuthFailed, Mt5Error
+from propfirm.mt5.port import Mt5Gateway
+from propfirm.mt5.webapi.backoff import Backoff
+from propfirm.poller.changes import ChangeDetector
+from propfirm.poller.commands import BadCommand, CommandExecutor
+from propfirm.poller.cycle import CycleReport, PollCycle
+from propfirm.poller.deals import DealTracker, to_ms
+from propfirm.poller.fast_path import KillSwitch
+from propfirm.poller.inbox import CommandInbox
+from propfirm.poller.observability import CycleMetrics, logger
+from propfirm.poller.settings import PollerSettings
+from propfirm.poller.startup import MissingGroups, missing_groups, watch_plan
+from propfirm.poller.static_data import StaticDataCache
+from propfirm.queues.sqs import Outgoing, SendFailed, SqsConsumer, SqsSender
+
+INFRA_ERRORS = (redis.RedisError, BotoCoreError, ClientError, SendFailed)
+
+
+class Poller:
+    def __init__(
+        self,
+        *,
+        gateway: Mt5Gateway,
+        redis_client: redis.Redis,
+        sqs_client: Any,
+        settings: PollerSettings,
+        programs: Sequence[Program],
+        clock: Callable[[], float] = time.monotonic,
+        metrics: CycleMetrics | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.settings = settings
+        self.programs = list(programs)
+        self.clock = clock
+        self.metrics = metrics or CycleMetrics(settings.poller_metrics_flush_cycles)
+        self.redis_round_trips = RoundTrips()
+        self.sqs_requests = RoundTrips()
+        keys = LiveKeys(settings.redis_namespace)
+        self.store = PollerStateStore(redis_client, keys, gateway.server, round_trips=self.redis_round_trips)
+        self.ledger = CommandLedger(redis_client, keys, self.redis_round_trips)
+        self.sender = SqsSender(sqs_client, settings.evaluation_queue_url, self.sqs_requests)
+        self.plan = watch_plan(self.programs, settings.poller_groups, settings.poller_positions)
+        self.static = StaticDataCache(gateway, settings.poller_static_refresh_seconds, clock)
+        self.consumer = (SqsConsumer(sqs_client, settings.command_queue_url, self.sqs_requests)
+                         if settings.command_queue_url else None)
+        self.cycle: PollCycle | None = None
+        self.commands: CommandExecutor | None = None
+        self.inbox: CommandInbox | None = None
+
+    # -- start-up ------------------------------------------------------------------------------------
+    def start(self, with_inbox: bool = True) -> None:
+        self.static.refresh()
+        missing = missing_groups(all_groups(self.programs), [g.name for g in self.static.groups.values()])
+        if missing:
+            raise MissingGroups(missing)
+        overlap_ms = self.settings.poller_deal_overlap_seconds * 1000
+        state = self.store.load(overlap_ms)
+        if state.cursor_ms is None:
+            lookback = timedelta(seconds=self.settings.poller_deal_lookback_seconds)
+            state.cursor_ms = to_ms(self.gateway.server_time().utc - lookback)
+        tracker = DealTracker(overlap_ms, state.cursor_ms, state.seen)
+        self.cycle = PollCycle(
+            gateway=self.gateway, store=self.store, sender=self.sender, plan=self.plan,
+            shard_count=self.settings.poller_shard_count,
+            detector=ChangeDetector(self.settings.poller_heartbeat_seconds), tracker=tracker,
+            kill_switch=KillSwitch(self.gateway, self.gateway.server), last_cycle=state.cycle,
+            max_message_bytes=self.settings.poller_message_max_bytes, clock=self.clock,
+        )
+        if state.outbox:
+            self._resend_outbox([Outgoing.from_json(o) for o in state.outbox], tracker)
+        if self.consumer is not None:
+            self.commands = CommandExecutor(self.gateway, self.ledger, self.sender,
+                                            self.settings.poller_shard_count,
+                                            lambda: self.cycle.groups_known if self.cycle else {},
+                                            self.plan.groups)
+            if with_inbox:
+                self.inbox = CommandInbox(self.consumer, self.settings.poller_command_wait_seconds)
+                self.inbox.start()
+        logger.info("poller started", server=self.gateway.server, groups=self.plan.groups,
+                    position_groups=self.plan.position_groups, cycle=state.cycle, cursor_ms=state.cursor_ms,
+                    resent=len(state.outbox))
+
+    def _resend_outbox(self, outbox: list[Outgoing], tracker: DealTracker) -> None:
+        """The last cycle's deal messages may not have gone out: mark their deals seen, send them again."""
+        tickets = {d["ticket"]: to_ms_iso(d["time"])
+                   for m in outbox for d in orjson.loads(m.body).get("deals", [])}
+        self.store.mark_seen(tickets)
+        tracker.seen.update(tickets)
+        assert self.cycle is not None
+        self.cycle.unsent.extend(outbox)
+
+    # -- one cycle -----------------------------------------------------------------------------------
+    def run_cycle(self) -> CycleReport:
+        assert self.cycle is not None, "start() first"
+        wall, cpu = time.perf_counter(), time.thread_time()
+        redis_before, sqs_before = self.redis_round_trips.count, self.sqs_requests.count
+        report = self.cycle.run()
+        duration, cpu_used = time.perf_counter() - wall, time.thread_time() - cpu
+        self.metrics.record(duration_s=duration, cpu_s=cpu_used, accounts=report.accounts,
+                            changed=report.changed, messages=report.messages,
+                            sqs_requests=self.sqs_requests.count - sqs_before,
+                            redis_round_trips=self.redis_round_trips.count - redis_before,
+                            breaches=len(report.kills))
+        for kill in report.kills:
+            logger.warning("breach: kill switch pulled", login=kill.login, equity=str(kill.equity),
+                           floor=str(kill.floor.level), reason=kill.reason, closed=len(kill.close.closed),
+                           error=kill.close.error)
+        logger.debug("cycle", cycle=report.cycle, accounts=report.accounts, changed=report.changed,
+                     deals=report.new_deals, messages=report.messages, duration_ms=round(duration * 1000, 1))
+        return report
+
+    # -- commands ------------------------------------------------------------------------------------
+    def process_commands(self, deadline: float, stop: threading.Event | None = None) -> int:
+        """Run the inbox's commands until `deadline` (at least one when any is waiting)."""
+        if self.inbox is None or self.commands is None or self.consumer is None:
+            return 0
+        done = 0
+        while done == 0 or (self.clock() < deadline and not (stop and stop.is_set())):
+            message = self.inbox.take()
+            if message is None:
+                break
+            try:
+                self.commands.handle(message.body)
+            except BadCommand as exc:
+                logger.error("bad command left for the dead-letter queue", message_id=message.message_id,
+                             error=str(exc))
+                done += 1
+                continue
+            self.consumer.delete(message)
+            done += 1
+        return done
+
+    # -- the loop ------------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> int:
+        interval = self.settings.poller_interval_seconds
+        backoff = Backoff(base=0.5, cap=30.0)
+        try:
+            while not stop.is_set():
+                if self.cycle is None:
+                    try:
+                        self.start()
+                        backoff.reset()
+                    except MissingGroups:
+                        raise
+                    except (Mt5Error, *INFRA_ERRORS) as exc:
+                        self._failed("start-up failed", exc, backoff, stop)
+                        continue
+                begin = self.clock()
+                try:
+                    if self.static.due():
+                        self.static.refresh()
+                    self.run_cycle()
+                    backoff.reset()
+                except (Mt5Error, *INFRA_ERRORS) as exc:
+                    self._failed("cycle failed", exc, backoff, stop)
+                    continue
+                elapsed = self.clock() - begin
+                next_start = begin + interval
+                if elapsed > interval:
+                    logger.warning("cycle overran its interval; the next starts now",
+                                   duration_s=round(elapsed, 3), interval_s=interval)
+                    self.metrics.count("CycleOverruns")
+                    next_start = self.clock()
+                try:
+                    self.process_commands(next_start, stop)
+                except (Mt5Error, *INFRA_ERRORS) as exc:
+                    self._failed("command failed", exc, backoff, stop)
+                    continue
+                stop.wait(max(0.0, next_start - self.clock()))
+        finally:
+            self.close()
+        return 0
+
+    def _failed(self, what: str, exc: Exception, backoff: Backoff, stop: threading.Event) -> None:
+        delay = backoff.next_delay()
+        if isinstance(exc, AuthFailed):  # anti-flood: never hammer a server that refuses the login
+            delay = max(delay, 30.0)
+        logger.warning(what, error=str(exc), error_type=type(exc).__name__, retry_in_s=round(delay, 2))
+        self.metrics.error("Mt5Errors" if isinstance(exc, Mt5Error) else "InfraErrors")
+        stop.wait(delay)
+
+    def close(self) -> None:
+        if self.inbox is not None:
+            self.inbox.stop()
+            self.inbox = None
+        self.metrics.flush()
+        try:
+            self.gateway.close()
+        except Mt5Error as exc:
+            logger.warning("closing the MT5 session failed", error=str(exc))
+
+
+def to_ms_iso(text: str) -> int:
+    from propfirm.live.records import parse_utc
+
+    return to_ms(parse_utc(text))

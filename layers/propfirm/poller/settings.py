@@ -1,0 +1,47 @@
+"""The poller's own settings (environment variables, validated; see `propfirm.settings.load`).
+
+MT5 connection settings (address, manager login, password from Secrets Manager or the environment)
+belong to the gateway (`propfirm.mt5.settings`); these are the loop's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from propfirm.settings import RedisSettings
+
+
+class PollerSettings(RedisSettings):
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+
+    poller_groups: str = Field(
+        "", description="MT5 group masks to watch, comma-separated (default: the programs' groups)"
+    )
+    poller_interval_seconds: float = Field(2.0, ge=1.0, le=30.0, description="seconds between cycle starts")
+    poller_shard_count: int = Field(16, ge=1, le=10_000, description="evaluation-queue shards")
+    poller_heartbeat_seconds: float = Field(
+        60.0, gt=0, description="an unchanged account is sent again after this long"
+    )
+    poller_static_refresh_seconds: float = Field(300.0, gt=0, description="group settings refresh period")
+    poller_deal_overlap_seconds: int = Field(300, ge=0, description="the deal window reaches back this far")
+    poller_deal_lookback_seconds: int = Field(3600, ge=0, description="first start: deals this far back")
+    poller_positions: Literal["auto", "always", "never"] = Field(
+        "auto", description="read positions: auto = for the groups whose rules need them"
+    )
+    poller_metrics_flush_cycles: int = Field(5, ge=1, description="flush EMF metrics every N cycles")
+    poller_message_max_bytes: int = Field(60_000, ge=1_000, le=262_144)
+    poller_command_wait_seconds: int = Field(10, ge=0, le=20, description="command queue long-poll wait")
+    programs_path: Path | None = Field(None, description="programs file or folder (default: the examples)")
+    evaluation_queue_url: str = Field(min_length=1, description="SQS evaluation queue (FIFO) URL")
+    command_queue_url: str = Field("", description="SQS command queue URL (empty: no commands)")
+
+    @field_validator("evaluation_queue_url", "command_queue_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) SQS queue URL")
+        return value

@@ -1,0 +1,62 @@
+"""Start-up checks: every MT5 group the programs name must exist on the server.
+
+Also decides which groups to watch (the masks from the settings, or the programs' groups) and which of
+them need positions read each cycle (a phase with a positions rule: max_lots, max_positions, weekend
+holding, news blackout).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from propfirm.domain.programs import Program
+from propfirm.mt5 import masks
+
+
+class MissingGroups(Exception):
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = list(missing)
+        super().__init__(
+            "refusing to start: the programs name MT5 groups the server does not have: "
+            + ", ".join(repr(g) for g in self.missing)
+        )
+
+
+def missing_groups(needed: Iterable[str], existing: Iterable[str]) -> list[str]:
+    have = {name.lower() for name in existing}
+    return [group for group in needed if group.lower() not in have]
+
+
+def needs_positions(programs: Iterable[Program]) -> list[str]:
+    """The groups whose phase has a rule that judges open positions."""
+    groups: dict[str, None] = {}
+    for program in programs:
+        for phase in program.phases:
+            if (phase.max_lots is not None or phase.max_positions is not None
+                    or not phase.weekend_holding or phase.news_blackout_minutes is not None):
+                groups.setdefault(phase.group, None)
+    return list(groups)
+
+
+@dataclass(frozen=True)
+class WatchPlan:
+    groups: list[str]  # masks for account and deal reads
+    position_groups: list[str]  # masks for position reads (empty: none)
+
+
+def watch_plan(programs: Iterable[Program], configured_masks: str, positions_mode: str) -> WatchPlan:
+    programs = list(programs)
+    program_groups: list[str] = []
+    for program in programs:
+        for group in program.groups:
+            if group not in program_groups:
+                program_groups.append(group)
+    groups = masks.split_masks([configured_masks]) if configured_masks.strip() else program_groups
+    if positions_mode == "always":
+        position_groups = groups
+    elif positions_mode == "never":
+        position_groups = []
+    else:
+        position_groups = [g for g in needs_positions(programs) if masks.matches(g, groups)]
+    return WatchPlan(groups=groups, position_groups=position_groups)

@@ -1,0 +1,220 @@
+"""Messages on the queues (a contract), pydantic models, every one versioned with `"v": 1`.
+
+Evaluation queue (FIFO, MessageGroupId = the account's shard, see `sharding`), three kinds:
+
+- `evaluation` — a claim check: the logins whose snapshots changed this cycle (read them from
+  `acct:{server:login}:snap`, written in the same pipeline before the message was sent) and the new deals
+  of those accounts *inline* (deals are few and small, the evaluator stores them by (server, ticket), and
+  inline deals need no second store that could lose them). Many accounts per message; a cycle's shard
+  may span several messages (`part`). Deduplication id: `"{server}:{cycle}:{shard}:{part}"`.
+- `kill` — the poller's fast path acted: equity was at or beyond a valid floor, trading was disabled and
+  positions closed; the evaluator records the breach. Deduplication id `"{server}:kill:{login}:{cycle}"`.
+- `command_result` — the outcome of one command. Deduplication id `"result:{command_id}"`.
+
+Command queue (FIFO, MessageGroupId = `"{server}:{login}"`, or the command id for a creation), one
+`Command` per message, discriminated by `type`: create_account | move_group | set_trading | close_all |
+balance_operation. Money is a JSON string everywhere (a JSON number is refused), times are ISO 8601 UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
+
+from propfirm.mt5.models import Deal as Mt5Deal
+
+
+def _money(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError("money must be a string (or Decimal), never a float")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(_money)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+# -- evaluation queue -------------------------------------------------------------------------------
+
+class DealRecord(BaseModel):
+    """One deal as MT5 reported it (times UTC, volume in lots, money as strings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ticket: int
+    login: int
+    time: datetime
+    action: str  # buy, sell, balance, credit, charge, correction, bonus, commission, ...
+    entry: str  # in, out, inout, out_by, state
+    symbol: str
+    volume: Money
+    price: Money
+    profit: Money
+    commission: Money
+    swap: Money
+    position: int
+    order: int = 0
+    comment: str = ""
+
+    @classmethod
+    def from_mt5(cls, deal: Mt5Deal) -> DealRecord:
+        return cls(
+            ticket=deal.ticket,
+            login=deal.login,
+            time=deal.time,
+            action=deal.action.name.lower(),
+            entry=deal.entry.name.lower(),
+            symbol=deal.symbol,
+            volume=deal.volume,
+            price=deal.price,
+            profit=deal.profit,
+            commission=deal.commission,
+            swap=deal.storage,
+            position=deal.position_id,
+            order=deal.order,
+            comment=deal.comment,
+        )
+
+
+class EvaluationMessage(_Message):
+    kind: Literal["evaluation"] = "evaluation"
+    server: str
+    cycle: int
+    shard: int
+    part: int = 0
+    time: datetime
+    logins: list[int]
+    deals: list[DealRecord] = Field(default_factory=list)
+
+
+class FloorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    level: Money
+    expires_at: datetime
+    reason: str
+    breach_at: Literal["touch", "below"]
+    action: Literal["fail", "pause"]
+    version: int
+
+
+class ClosedPositionInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ticket: int
+    symbol: str
+    volume: Money
+    deal: int | None = None
+    price: Money | None = None
+
+
+class CloseResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    trading_disabled: bool
+    closed: list[ClosedPositionInfo] = Field(default_factory=list)
+    error: str | None = None  # set when disabling trading or a close failed (the rest was still tried)
+
+
+class KillReport(_Message):
+    kind: Literal["kill"] = "kill"
+    server: str
+    login: int
+    shard: int
+    cycle: int
+    time: datetime  # when the poller saw the breach
+    equity: Money
+    floor: FloorInfo
+    reason: str  # the floor's reason (daily_loss, max_loss, ...)
+    close: CloseResult
+
+
+class CommandResult(_Message):
+    kind: Literal["command_result"] = "command_result"
+    command_id: str
+    type: str
+    server: str
+    login: int | None = None
+    ok: bool
+    time: datetime
+    error: str | None = None
+    retcode: int | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    repeated: bool = False  # True: the command was done before; this is its stored result again
+
+
+EvaluationQueueMessage = Annotated[
+    EvaluationMessage | KillReport | CommandResult, Field(discriminator="kind")
+]
+_evaluation_adapter: TypeAdapter[EvaluationMessage | KillReport | CommandResult] = TypeAdapter(
+    EvaluationQueueMessage
+)
+
+
+def parse_evaluation_queue_message(body: str | bytes) -> EvaluationMessage | KillReport | CommandResult:
+    return _evaluation_adapter.validate_json(body)
+
+
+# -- command queue ----------------------------------------------------------------------------------
+
+class _Command(_Message):
+    command_id: str = Field(min_length=1, max_length=128)
+    server: str
+    issued_at: datetime | None = None
+
+
+class CreateAccount(_Command):
+    type: Literal["create_account"] = "create_account"
+    login: int | None = None  # None: MT5 allocates it
+    group: str
+    leverage: int = Field(ge=1, le=1000)
+    initial_balance: Money
+    first_name: str
+    last_name: str
+    email: str
+    client_ref: str | None = Field(None, max_length=31)  # default: derived from command_id
+    password_main: str | None = None
+    password_investor: str | None = None
+    trading_enabled: bool = True
+
+
+class MoveGroup(_Command):
+    type: Literal["move_group"] = "move_group"
+    login: int
+    group: str
+
+
+class SetTrading(_Command):
+    type: Literal["set_trading"] = "set_trading"
+    login: int
+    enabled: bool
+
+
+class CloseAll(_Command):
+    type: Literal["close_all"] = "close_all"
+    login: int
+
+
+class BalanceOperationCommand(_Command):
+    type: Literal["balance_operation"] = "balance_operation"
+    login: int
+    amount: Money  # positive deposits, negative withdraws
+    kind: Literal["balance", "credit", "charge", "correction", "bonus"] = "balance"
+    comment: str = Field("", max_length=31)
+    check_margin: bool = True
+
+
+Command = Annotated[
+    CreateAccount | MoveGroup | SetTrading | CloseAll | BalanceOperationCommand, Field(discriminator="type")
+]
+_command_adapter: TypeAdapter[CreateAccount | MoveGroup | SetTrading | CloseAll | BalanceOperationCommand] = (
+    TypeAdapter(Command)
+)
+
+
+def parse_command(body: str | bytes) -> (CreateAccount | MoveGroup | SetTrading | CloseAll
+                                         | BalanceOperationCommand):
+    return _command_adapter.validate_json(body)
