@@ -33,6 +33,7 @@ from propfirm.mt5.errors import (
     Mt5Error,
     NotFound,
     Rejected,
+    Timeout,
     from_retcode,
 )
 from propfirm.mt5.models import (
@@ -72,6 +73,8 @@ ORDER_FILL_FOK = 0
 _IN_PROGRESS = frozenset({0, 10001, 10002, 10003, 10008})
 # failures after which the position is still open and a fresh attempt (new price) is sensible
 _RETRYABLE_CLOSE = frozenset({10004, 10005, 10012, 10020, 10021})
+# results after which the position is read back: partial fill, retryable, already closed
+_READ_BACK_CODES = _RETRYABLE_CLOSE | {RET_REQUEST_DONE_PARTIAL, RET_REQUEST_POSITION_CLOSED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +111,7 @@ class WebApiGateway:
         self._clock = clock
         self._groups_cache: tuple[float, list[GroupInfo]] | None = None
         self._time_cache: tuple[float, ServerClock] | None = None
+        self._pending: dict[int, tuple[int, int]] = {}  # position ticket -> (request id, session number)
 
     # -- session -----------------------------------------------------------------------------
     @property
@@ -279,10 +283,15 @@ class WebApiGateway:
                     login = parsing.integer(_field(record, "Login"), "Login")
         if existing is not None:
             login = existing
-            for kind, password in (("main", main), ("investor", investor)):
-                self.transport.write(
-                    "/api/user/change_password", {"login": login, "type": kind}, {"password": password}
-                )
+            # The earlier attempt's passwords are unknown unless the caller chose them: set fresh ones.
+            for kind, given, password in (
+                ("main", request.password_main, main),
+                ("investor", request.password_investor, investor),
+            ):
+                if given is None:
+                    self.transport.write(
+                        "/api/user/change_password", {"login": login, "type": kind}, {"password": password}
+                    )
         account = AccountId(self._server, login)
         funding = None
         if request.initial_balance > 0:
@@ -330,17 +339,29 @@ class WebApiGateway:
 
     # -- closing, confirmed --------------------------------------------------------------------
     def _close_position(self, position: Position) -> ClosedPosition:
-        """Close one position; each attempt is confirmed (result or read-back) before another is sent."""
-        current: Position | None = position
-        last_error: Mt5Error | None = None
+        """Close one position; each attempt is confirmed (result or read-back) before another is sent.
+
+        A request still queued on this session when the result wait ends is not sent again: the call
+        raises Timeout and the next call polls that same request. After a lost connection (whose result
+        subscription died with it) only a read-back showing the position still open allows a new one.
+        """
+        current = position
         for _ in range(self.options.close_attempts):
-            assert current is not None
+            lost = False
             try:
-                request_id = self._send_close(current)
+                request_id = self._pending_close(current.ticket)
+                if request_id is None:
+                    request_id = self._send_close(current)
+                    self._pending[current.ticket] = (request_id, self.transport.session_number)
                 retcode, result = self._await_result(request_id)
-            except (ConnectionLost, NotFound) as exc:
-                # The connection (and with it the result subscription) is gone: the position decides.
-                retcode, result, last_error = None, {}, exc
+            except (ConnectionLost, NotFound):
+                retcode, result, lost = None, {}, True
+            if retcode is None and not lost:
+                raise Timeout(
+                    f"close of position {current.ticket} is queued on the server and not confirmed within "
+                    f"{self.options.close_result_timeout}s; calling again confirms it without re-sending"
+                )
+            self._pending.pop(current.ticket, None)
             if retcode == RET_REQUEST_DONE:
                 return ClosedPosition(
                     current.ticket,
@@ -350,19 +371,26 @@ class WebApiGateway:
                     _opt_dec(result.get("Price") or result.get("ResultPrice")),
                     "result",
                 )
-            if retcode is not None and retcode not in _IN_PROGRESS | {
-                RET_REQUEST_DONE_PARTIAL
-            } | _RETRYABLE_CLOSE | {RET_REQUEST_POSITION_CLOSED}:
+            if retcode is not None and retcode not in _READ_BACK_CODES:
                 raise from_retcode(retcode, f"close of position {current.ticket}")
-            # Outcome unknown, partial, stale price or still queued: look at the position itself.
+            # Outcome unknown, partial fill, stale price or already closed: the position decides.
             after = self._read_back(current)
             if after is None:
                 return ClosedPosition(current.ticket, current.symbol, current.volume, None, None, "readback")
             current = after
-        raise last_error or Rejected(
-            f"position {position.ticket} still open after {self.options.close_attempts} confirmed attempts",
-            retcode,
+        raise Rejected(
+            f"position {position.ticket} still open after {self.options.close_attempts} confirmed attempts"
         )
+
+    def _pending_close(self, ticket: int) -> int | None:
+        """The id of a close request for this position still awaiting its result on this session."""
+        pending = self._pending.get(ticket)
+        if pending is None:
+            return None
+        if pending[1] != self.transport.session_number:
+            del self._pending[ticket]  # its subscription died with the old session
+            return None
+        return pending[0]
 
     def _send_close(self, position: Position) -> int:
         volume, volume_ext = parsing.volume_units(position.volume)

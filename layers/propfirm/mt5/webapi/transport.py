@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -87,7 +88,10 @@ class WebApiTransport:
         self.url = url.rstrip("/")
         self.login = int(login)
         self._password_hash = password_hash(password)
-        self._verify = verify
+        # a CA file path becomes an SSL context (httpx deprecates verify=<path>)
+        self._verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        )
         self.timeout = timeout
         self._timeouts = httpx.Timeout(timeout, connect=connect_timeout)
         self.max_attempts = max(1, max_attempts)
@@ -107,6 +111,11 @@ class WebApiTransport:
         self.reconnects = 0
 
     # -- public ------------------------------------------------------------------------------
+    @property
+    def session_number(self) -> int:
+        """Changes with every new session (handshake); state tied to a session compares it."""
+        return self.handshakes
+
     @property
     def connected(self) -> bool:
         return self._client is not None and self._authenticated

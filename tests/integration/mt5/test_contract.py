@@ -1,0 +1,305 @@
+"""The MT5 port's contract, run against every implementation (see conftest.gateway).
+
+Each test sets up its own accounts in the simulated world and checks the port's
+answer against the world's own figures.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from propfirm.mt5.auth import password_hash
+from propfirm.mt5.errors import AlreadyExists, InvalidRequest, NoPermission, NotFound, Rejected
+from propfirm.mt5.models import (
+    AccountId,
+    AccountUpdate,
+    BalanceOperation,
+    DealAction,
+    DealEntry,
+    NewAccount,
+    Side,
+)
+from propfirm.mt5.port import Mt5Gateway
+from propfirm.sim.testing import Simulator
+from tests.integration.mt5.conftest import GROUPS, SERVER
+
+PHASE1, FUNDED = GROUPS
+_refs = itertools.count(1)
+
+
+def new_ref() -> str:
+    return f"ref-{next(_refs)}-{id(object()) % 10_000}"
+
+
+def test_implements_the_port(gateway: Mt5Gateway) -> None:
+    assert isinstance(gateway, Mt5Gateway)
+    assert gateway.server == SERVER
+
+
+def test_ping_and_reconnect_after_close(gateway: Mt5Gateway) -> None:
+    gateway.ping()
+    gateway.close()
+    gateway.ping()  # the next call connects again
+
+
+def test_server_time_is_utc_with_the_server_offset(gateway: Mt5Gateway, sim: Simulator) -> None:
+    st = gateway.server_time()
+    now = sim.world.now()
+    assert st.utc.tzinfo is not None and st.utc.utcoffset() == timedelta(0)
+    assert abs(st.utc - now) < timedelta(seconds=2)
+    assert st.offset == timedelta(minutes=sim.world.zone.offset_minutes(now))
+    assert st.offset == timedelta(hours=2)  # New York + 7 h in winter
+
+
+def test_groups_lists_the_servers_groups(gateway: Mt5Gateway, sim: Simulator) -> None:
+    groups = {g.name: g for g in gateway.groups()}
+    assert set(groups) == {g.name for g in sim.world.groups.values()}
+    assert groups[PHASE1].currency == "USD" and groups[PHASE1].currency_digits == 2
+    assert groups[PHASE1].hedging
+
+
+def test_account_states_cover_every_account_of_the_groups(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="100000", leverage=100)
+    sim.world.open_position(login, "EURUSD", "buy", "2.00")
+    sim.world.set_price("EURUSD", "1.07000")
+    states = gateway.account_states([PHASE1, FUNDED])
+    expected = {a.login for a in sim.world.accounts_in_groups([PHASE1, FUNDED])}
+    assert [s.login for s in states if s.login in expected] and {s.login for s in states} == expected
+    assert len(states) == len(expected)
+    mine = next(s for s in states if s.login == login)
+    view = sim.world.account(login)
+    assert mine.account == AccountId(SERVER, login)
+    assert mine.group == PHASE1
+    assert (mine.balance, mine.equity, mine.margin, mine.profit) == (
+        view.balance,
+        view.equity,
+        view.margin,
+        view.profit,
+    )
+    assert mine.equity < mine.balance  # the buy lost when the price fell
+    assert all(isinstance(s.equity, Decimal) for s in states)
+
+
+def test_account_states_expand_group_masks(gateway: Mt5Gateway, sim: Simulator) -> None:
+    by_mask = {s.login: s.group for s in gateway.account_states(["challenge\\*"])}
+    by_name = {s.login: s.group for s in gateway.account_states([PHASE1])}
+    assert by_mask == by_name and set(by_mask.values()) == {PHASE1}
+    excluded = gateway.account_states(["*", "!challenge\\*"])
+    assert {s.group for s in excluded} == {FUNDED}
+
+
+def test_positions_in_lots_and_utc(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(FUNDED, balance="50000", leverage=100)
+    opened_at = sim.world.now()
+    buy = sim.world.open_position(login, "EURUSD", "buy", "0.37")
+    sell = sim.world.open_position(login, "EURUSD", "sell", "1.5")
+    positions = {p.ticket: p for p in gateway.positions([FUNDED]) if p.login == login}
+    assert set(positions) == {buy, sell}
+    assert positions[buy].side is Side.BUY and positions[buy].volume == Decimal("0.37")
+    assert positions[sell].side is Side.SELL and positions[sell].volume == Decimal("1.5")
+    assert abs(positions[buy].time_create - opened_at) < timedelta(seconds=1)
+    assert positions[buy].time_create.tzinfo is not None
+    assert positions[buy].price_open == sim.world.positions[buy].price_open
+
+
+def test_deals_between_two_times(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="100000", leverage=100)
+    sim.world.clock.advance(timedelta(minutes=5))
+    since = sim.world.now()
+    ticket = sim.world.open_position(login, "EURUSD", "buy", "1.00")
+    sim.world.clock.advance(timedelta(minutes=1))
+    sim.world.close_position(login, ticket)
+    until = sim.world.now()
+    sim.world.clock.advance(timedelta(minutes=1))
+    deals = [d for d in gateway.deals([PHASE1], since, until) if d.login == login]
+    assert [(d.action, d.entry) for d in deals] == [
+        (DealAction.BUY, DealEntry.IN),
+        (DealAction.SELL, DealEntry.OUT),
+    ]
+    assert all(since <= d.time <= until and d.time.tzinfo is not None for d in deals)
+    assert deals[0].position_id == deals[1].position_id == ticket
+    assert deals[1].volume == Decimal("1.00")
+    everything = [d for d in gateway.deals([PHASE1], since - timedelta(days=1), until) if d.login == login]
+    assert any(d.action is DealAction.BALANCE for d in everything)  # the initial deposit, before `since`
+
+
+def test_deals_refuse_naive_times(gateway: Mt5Gateway) -> None:
+    with pytest.raises(InvalidRequest):
+        list(gateway.deals([PHASE1], gateway.server_time().utc.replace(tzinfo=None), gateway.server_time().utc))
+
+
+def test_create_account_funds_it_with_one_balance_deal(gateway: Mt5Gateway, sim: Simulator) -> None:
+    ref = new_ref()
+    created = gateway.create_account(
+        NewAccount(
+            group=PHASE1,
+            leverage=50,
+            initial_balance=Decimal("25000"),
+            first_name="Ada",
+            last_name="Byron",
+            email="ada@example.com",
+            client_ref=ref,
+        )
+    )
+    account = sim.world.get_account(created.login)
+    assert account.group == PHASE1 and account.leverage == 50 and account.email == "ada@example.com"
+    assert account.balance == Decimal("25000") and account.comment == ref
+    assert not account.trade_disabled and account.rights & 0x1
+    assert account.password_hash == password_hash(created.password_main)
+    assert account.investor_hash == password_hash(created.password_investor)
+    balance_deals = [d for d in account.deals if d.action == DealAction.BALANCE]
+    assert [d.ticket for d in balance_deals] == [created.funding_deal]
+    assert not created.existed and created.account == AccountId(SERVER, created.login)
+
+
+def test_a_retried_create_finds_the_account_and_funds_it_once(gateway: Mt5Gateway, sim: Simulator) -> None:
+    request = NewAccount(
+        group=FUNDED,
+        leverage=100,
+        initial_balance=Decimal("10000"),
+        first_name="Grace",
+        last_name="Hopper",
+        email="grace@example.com",
+        client_ref=new_ref(),
+        password_main="Main#Pass1",
+        password_investor="Inv#Pass22",
+    )
+    first = gateway.create_account(request)
+    again = gateway.create_account(request)
+    assert again.login == first.login and again.existed and again.funding_deal == first.funding_deal
+    account = sim.world.get_account(first.login)
+    assert account.balance == Decimal("10000")
+    assert len([d for d in account.deals if d.action == DealAction.BALANCE]) == 1
+    assert account.password_hash == password_hash("Main#Pass1")
+
+
+def test_create_with_a_chosen_login(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = max(sim.world.accounts) + 1000
+    request = NewAccount(
+        group=PHASE1,
+        leverage=100,
+        initial_balance=Decimal("5000"),
+        first_name="Alan",
+        last_name="Turing",
+        email="alan@example.com",
+        client_ref=new_ref(),
+        login=login,
+        password_main="Main#Pass1",
+        password_investor="Inv#Pass22",
+    )
+    assert gateway.create_account(request).login == login
+    assert gateway.create_account(request).existed
+    taken = NewAccount(**{**_fields(request), "client_ref": new_ref()})
+    with pytest.raises(AlreadyExists):
+        gateway.create_account(taken)
+
+
+def test_create_in_a_missing_group_is_no_permission(gateway: Mt5Gateway) -> None:
+    with pytest.raises(NoPermission) as info:
+        gateway.create_account(
+            NewAccount(
+                group="nowhere\\x",
+                leverage=100,
+                initial_balance=Decimal("1"),
+                first_name="N",
+                last_name="O",
+                email="n@o",
+                client_ref=new_ref(),
+                login=9_999_001,
+            )
+        )
+    assert info.value.retcode == 8
+
+
+def test_create_with_a_weak_password_is_invalid(gateway: Mt5Gateway) -> None:
+    with pytest.raises(InvalidRequest):
+        gateway.create_account(
+            NewAccount(
+                group=PHASE1,
+                leverage=100,
+                initial_balance=Decimal("1"),
+                first_name="W",
+                last_name="P",
+                email="w@p",
+                client_ref=new_ref(),
+                login=9_999_002,
+                password_main="weak",
+            )
+        )
+
+
+def test_update_moves_group_changes_leverage_and_toggles_trading(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="1000", leverage=100)
+    rights_before = sim.world.get_account(login).rights
+    info = gateway.update_account(
+        AccountUpdate(AccountId(SERVER, login), group=FUNDED, leverage=30, trading_enabled=False)
+    )
+    account = sim.world.get_account(login)
+    assert (account.group, account.leverage, account.trade_disabled) == (FUNDED, 30, True)
+    assert account.rights == rights_before | 0x4  # the other rights are kept
+    assert (info.group, info.leverage, info.trading_enabled) == (FUNDED, 30, False)
+    gateway.update_account(AccountUpdate(AccountId(SERVER, login), trading_enabled=False))  # idempotent
+    assert sim.world.get_account(login).rights == rights_before | 0x4
+    gateway.update_account(AccountUpdate(AccountId(SERVER, login), trading_enabled=True))
+    assert sim.world.get_account(login).rights == rights_before
+
+
+def test_update_rejects_what_mt5_does_not_take(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="1000", leverage=100)
+    with pytest.raises(InvalidRequest):
+        gateway.update_account(AccountUpdate(AccountId(SERVER, login), leverage=5000))
+    with pytest.raises(NotFound):
+        gateway.update_account(AccountUpdate(AccountId(SERVER, 8_888_888), leverage=10))
+    with pytest.raises(InvalidRequest):
+        gateway.update_account(AccountUpdate(AccountId("another-server", login), leverage=10))
+
+
+def test_close_all_positions(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(FUNDED, balance="100000", leverage=100)
+    tickets = {
+        sim.world.open_position(login, "EURUSD", "buy", "1.00"),
+        sim.world.open_position(login, "EURUSD", "sell", "0.5"),
+        sim.world.open_position(login, "GBPUSD", "buy", "0.01"),
+    }
+    closed = gateway.close_all_positions(AccountId(SERVER, login))
+    assert {c.ticket for c in closed} == tickets
+    assert sim.world.account(login).positions == ()
+    outs = [d for d in sim.world.get_account(login).deals if d.entry == DealEntry.OUT]
+    assert sorted(d.position_id for d in outs) == sorted(tickets)  # exactly one close each
+    assert gateway.close_all_positions(AccountId(SERVER, login)) == []
+
+
+def test_balance_operations(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(FUNDED, balance="1000", leverage=100)
+    account = AccountId(SERVER, login)
+    deposit = gateway.balance_operation(BalanceOperation(account, Decimal("250.50"), "deposit 1"))
+    withdrawal = gateway.balance_operation(BalanceOperation(account, Decimal("-100.25"), "payout 1"))
+    assert sim.world.account(login).balance == Decimal("1150.25")
+    deals = {d.ticket: d for d in sim.world.get_account(login).deals}
+    assert deals[deposit].profit == Decimal("250.50") and deals[deposit].comment == "deposit 1"
+    assert deals[withdrawal].profit == Decimal("-100.25")
+    with pytest.raises(Rejected) as info:
+        gateway.balance_operation(BalanceOperation(account, Decimal("-99999"), "too much"))
+    assert info.value.retcode == 10019
+    assert sim.world.account(login).balance == Decimal("1150.25")
+
+
+def test_balance_operation_checks_its_input(gateway: Mt5Gateway, sim: Simulator) -> None:
+    account = AccountId(SERVER, min(sim.world.accounts))
+    for amount, comment in ((Decimal(0), "zero"), (Decimal("1"), "x" * 40), (Decimal("2e9"), "huge")):
+        with pytest.raises(InvalidRequest):
+            gateway.balance_operation(BalanceOperation(account, amount, comment))
+
+
+def test_unknown_account_is_not_found(gateway: Mt5Gateway) -> None:
+    with pytest.raises(NotFound):
+        gateway.balance_operation(BalanceOperation(AccountId(SERVER, 7_777_777), Decimal("1"), "x"))
+
+
+def _fields(request: NewAccount) -> dict[str, object]:
+    return {name: getattr(request, name) for name in request.__slots__}  # type: ignore[attr-defined]
+
