@@ -1,0 +1,63 @@
+"""Each injected fault, as a client sees it."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.integration.sim.conftest import code, login, ok
+
+
+def test_latency_delays_every_answer(sim, client) -> None:
+    sim.faults.set_latency(0.2)
+    began = time.monotonic()
+    ok(client.get("/api/test/access"))
+    assert time.monotonic() - began >= 0.2
+    sim.faults.clear()
+    began = time.monotonic()
+    ok(client.get("/api/test/access"))
+    assert time.monotonic() - began < 0.2
+
+
+def test_error_rate_answers_the_given_retcode(sim, client) -> None:
+    sim.faults.set_error_rate(1.0, retcode=9)
+    assert code(client.get("/api/user/total")) == 9
+    sim.faults.set_error_rate(0.5, retcode=12)
+    codes = [code(client.get("/api/user/total")) for _ in range(40)]
+    assert 5 < codes.count(12) < 35 and codes.count(0) == 40 - codes.count(12)
+    sim.faults.set_error_rate(1.0, http_status=503)
+    assert client.get("/api/user/total").status_code == 503
+    sim.faults.clear()
+    assert code(client.get("/api/user/total")) == 0
+
+
+def test_dropped_connections_lose_the_session(sim, client) -> None:
+    ok(client.get("/api/test/access"))
+    assert sim.faults.drop_connections() == 1
+    try:
+        response = client.get("/api/user/total")
+    except httpx.TransportError:
+        response = client.get("/api/user/total")
+    assert response.status_code == 403
+    assert login(client, sim.manager_login, sim.manager_password)["retcode"] == "0 Done"
+    assert code(client.get("/api/user/total")) == 0
+
+
+def test_restart_loses_sessions_and_keeps_the_world(sim, client) -> None:
+    account = sim.world.create_account("challenge\\phase1", balance="5000")
+    sim.restart()
+    try:
+        response = client.get("/api/user/total")
+    except httpx.TransportError:
+        response = client.get("/api/user/total")
+    assert response.status_code == 403
+    login(client, sim.manager_login, sim.manager_password)
+    assert ok(client.get("/api/user/get", params={"login": account}))["Balance"] == "5000.00"
+
+
+@pytest.mark.parametrize("rate", [-0.1, 1.5])
+def test_bad_fault_settings_are_refused(sim, rate) -> None:
+    with pytest.raises(ValueError):
+        sim.faults.set_error_rate(rate)
