@@ -35,6 +35,9 @@ class PollerSettings(RedisSettings):
     poller_metrics_flush_cycles: int = Field(5, ge=1, description="flush EMF metrics every N cycles")
     poller_message_max_bytes: int = Field(60_000, ge=1_000, le=262_144)
     poller_command_wait_seconds: int = Field(10, ge=0, le=20, description="command queue long-poll wait")
+    mt5_manager_password_secret_id: str = Field(
+        "", description="Secrets Manager id of the MT5 manager password (AWS); else MT5_MANAGER_PASSWORD"
+    )
     programs_path: Path | None = Field(None, description="programs file or folder (default: the examples)")
     evaluation_queue_url: str = Field(min_length=1, description="SQS evaluation queue (FIFO) URL")
     command_queue_url: str = Field("", description="SQS command queue URL (empty: no commands)")

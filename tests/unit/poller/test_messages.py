@@ -1,0 +1,89 @@
+import zlib
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import orjson
+import pytest
+from pydantic import ValidationError
+
+from propfirm.mt5.models import Deal, DealAction, DealEntry
+from propfirm.queues.messages import (
+    BalanceOperationCommand,
+    CreateAccount,
+    DealRecord,
+    EvaluationMessage,
+    parse_command,
+    parse_evaluation_queue_message,
+)
+from propfirm.queues.packing import pack_evaluation_messages
+from propfirm.queues.sharding import shard_of
+from propfirm.queues.sqs import MAX_BATCH_BYTES, Outgoing, batches
+
+NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
+
+
+def deal(ticket: int, login: int) -> DealRecord:
+    return DealRecord.from_mt5(Deal("default", login, ticket, NOW, DealAction.SELL, DealEntry.OUT, "EURUSD",
+                                    Decimal("1.00"), Decimal("1.08500"), Decimal("-120.50"), Decimal("-3.50"),
+                                    Decimal("0.00"), 9001, comment="x" * 20))
+
+
+def test_shard_is_a_stable_crc32_not_pythons_salted_hash() -> None:
+    assert shard_of("default", 5001, 16) == zlib.crc32(b"default:5001") % 16
+    assert shard_of("default", 5001, 16) == 13  # fixed forever: other components compute the same
+    counts = [0] * 8
+    for login in range(100_000, 110_000):
+        counts[shard_of("default", login, 8)] += 1
+    assert min(counts) > 1_000  # spread evenly enough
+    with pytest.raises(ValueError):
+        shard_of("default", 1, 0)
+
+
+def test_evaluation_message_is_versioned_and_money_is_a_string() -> None:
+    message = EvaluationMessage(server="default", cycle=7, shard=3, time=NOW, logins=[5001],
+                                deals=[deal(71, 5001)])
+    data = orjson.loads(message.model_dump_json())
+    assert data["v"] == 1 and data["kind"] == "evaluation"
+    assert data["deals"][0]["profit"] == "-120.50" and data["deals"][0]["entry"] == "out"
+    assert data["deals"][0]["action"] == "sell"
+    assert parse_evaluation_queue_message(message.model_dump_json()) == message
+
+
+def test_commands_parse_by_type_and_refuse_float_money() -> None:
+    body = {"command_id": "c1", "type": "balance_operation", "server": "default", "login": 5001,
+            "amount": "-3000.00", "comment": "payout 17"}
+    command = parse_command(orjson.dumps(body))
+    assert isinstance(command, BalanceOperationCommand) and command.amount == Decimal("-3000.00")
+    with pytest.raises(ValidationError, match="float"):
+        parse_command(orjson.dumps({**body, "amount": -3000.0}))
+    with pytest.raises(ValidationError):
+        parse_command(orjson.dumps({**body, "type": "format_disk"}))
+    create = parse_command(orjson.dumps({"command_id": "c2", "type": "create_account", "server": "default",
+                                         "group": "challenge\\phase1", "leverage": 100,
+                                         "initial_balance": "100000", "first_name": "A", "last_name": "B",
+                                         "email": "a@b.c"}))
+    assert isinstance(create, CreateAccount) and create.login is None
+
+
+def test_packing_splits_large_shards_and_keeps_deals_with_their_login() -> None:
+    logins = list(range(100_000, 120_000))
+    deals = {100_005: [deal(1, 100_005), deal(2, 100_005)]}
+    packed = pack_evaluation_messages("default", 9, NOW, {2: logins}, deals, max_bytes=20_000)
+    bodies = [orjson.loads(m.body) for m, _ in packed]
+    assert len(packed) > 5 and all(len(m.body) <= 20_000 for m, _ in packed)
+    assert [b["part"] for b in bodies] == list(range(len(bodies)))
+    assert sorted(login for b in bodies for login in b["logins"]) == logins
+    with_deals = [(m, b) for (m, flag), b in zip(packed, bodies, strict=True) if flag]
+    assert len(with_deals) == 1 and 100_005 in with_deals[0][1]["logins"]
+    assert {m.dedup_id for m, _ in packed} == {f"default:9:2:{p}" for p in range(len(packed))}
+    assert {m.group_id for m, _ in packed} == {"2"}
+
+
+def test_batches_hold_at_most_ten_entries_and_256_kib() -> None:
+    small = [Outgoing("x" * 100, "0", str(i)) for i in range(25)]
+    assert [len(b) for b in batches(small)] == [10, 10, 5]
+    big = [Outgoing("x" * 100_000, "0", str(i)) for i in range(5)]
+    assert [len(b) for b in batches(big)] == [2, 2, 1]
+    assert all(sum(len(m.body) for m in b) <= MAX_BATCH_BYTES for b in batches(big))
+    with pytest.raises(ValueError, match="256 KiB"):
+        batches([Outgoing("x" * (MAX_BATCH_BYTES + 1), "0", "1")])
