@@ -85,6 +85,7 @@ class GatewayOptions:
     close_result_timeout: float = 10.0  # how long to poll a dealer result before reading back
     close_attempts: int = 3
     poll_interval: float = 0.05
+    readback_delay: float = 1.0  # after an unknown outcome, let the server finish before reading back
     create_lookup_window: int = 1000  # newest logins of the group searched for a retried create
     server_zone: str | None = None  # IANA zone whose wall clock (+ shift) is the server's clock
     server_zone_shift_minutes: int = 0
@@ -220,6 +221,7 @@ class WebApiGateway:
         try:
             self.transport.write("/api/user/update", params, body)
         except ConnectionLost:
+            self._sleep(self.options.readback_delay)
             # A read-modify-write of absolute values: repeating it is harmless.
             self.transport.write("/api/user/update", params, body)
         after = parsing.account_info(self._user(login), self._server)
@@ -254,6 +256,7 @@ class WebApiGateway:
                 answer = self.transport.write("/api/trade/balance", params)
                 return parsing.integer(_field(answer, "Ticket"), "Ticket")
             except ConnectionLost:
+                self._sleep(self.options.readback_delay)
                 found = self._find_balance_deal(login, operation)
                 if found is not None:
                     return found
@@ -277,6 +280,7 @@ class WebApiGateway:
                 record = self.transport.write("/api/user/add", None, body)
                 login = parsing.integer(_field(record, "Login"), "Login")
             except ConnectionLost:
+                self._sleep(self.options.readback_delay)
                 existing = self._find_created(request)
                 if existing is None:
                     record = self.transport.write("/api/user/add", None, body)
@@ -329,7 +333,8 @@ class WebApiGateway:
                 failures.append((position.ticket, exc))
         if failures:
             ticket, first = failures[0]
-            error = Rejected(
+            # the first failure's type: Timeout (still queued, call again) or Rejected/… (refused)
+            error = type(first)(
                 f"could not close {len(failures)} position(s) of {login}; first {ticket}: {first}",
                 first.retcode,
             )
@@ -374,6 +379,8 @@ class WebApiGateway:
             if retcode is not None and retcode not in _READ_BACK_CODES:
                 raise from_retcode(retcode, f"close of position {current.ticket}")
             # Outcome unknown, partial fill, stale price or already closed: the position decides.
+            if lost:
+                self._sleep(self.options.readback_delay)
             after = self._read_back(current)
             if after is None:
                 return ClosedPosition(current.ticket, current.symbol, current.volume, None, None, "readback")

@@ -84,6 +84,7 @@ class WebApiTransport:
         agent: str = "propfirm",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        http_transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.login = int(login)
@@ -100,6 +101,7 @@ class WebApiTransport:
         self._agent = agent
         self._sleep = sleep
         self._clock = clock
+        self._http_transport = http_transport  # tests only: an httpx.MockTransport
         self._lock = threading.RLock()
         self._client: httpx.Client | None = None
         self._authenticated = False
@@ -246,6 +248,7 @@ class WebApiTransport:
                 timeout=self._timeouts,
                 limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=170.0),
                 headers={"Connection": "keep-alive", "User-Agent": self._agent},
+                transport=self._http_transport,
             )
             self._authenticated = False
         if not self._authenticated:
