@@ -14,7 +14,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("poller", help="poll MT5 into Redis and the evaluation queue; carry out commands")
+    p = subparsers.add_parser("poller", help="poll MT5 into Redis and the evaluation queue; run commands")
     p.add_argument("--programs", type=Path, default=None,
                    help="programs file or folder (default: PROGRAMS_PATH, else the example programs)")
     p.add_argument("--cycles", type=int, default=0, help="stop after this many cycles (0: run until stopped)")

@@ -11,7 +11,6 @@ import orjson
 import pytest
 import redis as redis_lib
 from moto import mock_aws
-
 from propfirm.domain.programs import load_example_programs
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
 from propfirm.poller.runner import Poller

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import orjson
 import pytest
-
 from propfirm.live.floors import write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, Snapshot
@@ -83,7 +82,8 @@ def test_a_breached_account_is_closed_within_one_cycle(make_poller, queues, redi
         assert poller.run_cycle().kills == []
 
 
-def test_an_expired_missing_or_untouched_floor_never_kills(make_poller, redis_client, redis_namespace) -> None:
+def test_an_expired_missing_or_untouched_floor_never_kills(make_poller, redis_client,
+                                                          redis_namespace) -> None:
     with running_simulator(accounts=0, seed=5) as sim:
         world = sim.world
         logins = [world.create_account(PHASE1, balance="100000") for _ in range(3)]

@@ -42,7 +42,8 @@ def test_deal_tracker_hands_each_ticket_on_once_and_reaches_back_by_the_overlap(
     tracker = DealTracker(overlap_ms=300_000, cursor_ms=to_ms(T0))
     since, until = tracker.window()
     assert since == T0 - timedelta(minutes=5) and until > T0 + timedelta(days=365)
-    first = tracker.select_new([deal(1, T0), deal(2, T0 + timedelta(seconds=5)), deal(2, T0 + timedelta(seconds=5))])
+    later = T0 + timedelta(seconds=5)
+    first = tracker.select_new([deal(1, T0), deal(2, later), deal(2, later)])
     assert [d.ticket for d in first] == [1, 2]
     tracker.commit({d.ticket: to_ms(d.time) for d in first}, tracker.next_cursor(first))
     assert tracker.cursor_ms == to_ms(T0 + timedelta(seconds=5))

@@ -3,7 +3,6 @@ from decimal import Decimal
 
 import orjson
 import pytest
-
 from propfirm.domain.floors import EquityFloor
 from propfirm.live.floors import active_floor
 from propfirm.live.keys import LiveKeys
@@ -13,8 +12,8 @@ NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 
 
 def floor(level: str = "95000.00", breach_at: str = "touch", expires: datetime | None = None) -> FloorRecord:
-    return FloorRecord(level=Decimal(level), expires_at=expires or NOW + timedelta(hours=5), reason="daily_loss",
-                       breach_at=breach_at, action="fail", version=3)  # type: ignore[arg-type]
+    return FloorRecord(level=Decimal(level), expires_at=expires or NOW + timedelta(hours=5),
+                       reason="daily_loss", breach_at=breach_at, action="fail", version=3)  # type: ignore[arg-type]
 
 
 def test_keys_carry_the_account_hash_tag_behind_the_namespace() -> None:

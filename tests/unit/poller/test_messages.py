@@ -4,8 +4,6 @@ from decimal import Decimal
 
 import orjson
 import pytest
-from pydantic import ValidationError
-
 from propfirm.mt5.models import Deal, DealAction, DealEntry
 from propfirm.queues.messages import (
     BalanceOperationCommand,
@@ -18,6 +16,7 @@ from propfirm.queues.messages import (
 from propfirm.queues.packing import pack_evaluation_messages
 from propfirm.queues.sharding import shard_of
 from propfirm.queues.sqs import MAX_BATCH_BYTES, Outgoing, batches
+from pydantic import ValidationError
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 

@@ -1,0 +1,106 @@
+"""Commands from the queue carried out on MT5 exactly once."""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import orjson
+from propfirm.poller.commands import balance_comment
+from propfirm.queues.messages import parse_command
+from propfirm.sim.testing import running_simulator
+
+PHASE1 = "challenge\\phase1"
+
+
+def balance_deals(world, login: int) -> list:
+    with world.lock:
+        return [d for d in world.deals_of(world.get_account(login)) if d.action == 2]
+
+
+def run_commands_until(poller, queues, count: int, timeout: float = 10.0) -> list[dict]:
+    results: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while len(results) < count and time.monotonic() < deadline:
+        poller.process_commands(time.monotonic() + 0.5)
+        results += [m for m in queues.drain() if m["kind"] == "command_result"]
+        time.sleep(0.05)
+    return results
+
+
+def test_a_duplicated_command_is_done_once(make_poller, queues) -> None:
+    with running_simulator(accounts=0, seed=11) as sim:
+        login = sim.world.create_account(PHASE1, balance="100000")
+        poller = make_poller(sim)
+        poller.start()
+        command = {"command_id": "payout-17-withdraw", "type": "balance_operation", "server": "default",
+                   "login": login, "amount": "-3000.00", "comment": "payout 17"}
+        queues.send_command(command, dedup_id="first")
+        queues.send_command(command, dedup_id="second")  # delivered again, e.g. a retried send
+        results = run_commands_until(poller, queues, 1)
+        time.sleep(1.5)  # let the inbox take the copy too
+        poller.process_commands(time.monotonic() + 1)
+        poller.close()
+
+        deals = balance_deals(sim.world, login)
+        assert [(d.profit, d.comment) for d in deals[1:]] == [(Decimal("-3000.00"),
+                                                               balance_comment(parse_command(
+                                                                   orjson.dumps(command))))]
+        assert sim.world.account(login).balance == Decimal("97000.00")
+        assert results[0]["ok"] and results[0]["details"]["deal"] == deals[-1].ticket
+        # the copy is answered with the stored result (same deduplication id; moto, unlike SQS, does not
+        # drop it once the first was deleted), marked as a repeat
+        copies = [m for m in queues.drain() if m["kind"] == "command_result"]
+        assert all(c["repeated"] and c["details"]["deal"] == deals[-1].ticket for c in copies)
+        assert not results[0]["repeated"]
+        assert poller.ledger.get("payout-17-withdraw").status == "done"
+
+
+def test_an_interrupted_withdrawal_is_looked_up_on_mt5_before_acting(make_poller, queues) -> None:
+    with running_simulator(accounts=0, seed=12) as sim:
+        login = sim.world.create_account(PHASE1, balance="100000")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()  # learns the account's group
+        body = orjson.dumps({"command_id": "w-1", "type": "balance_operation", "server": "default",
+                                           "login": login, "amount": "-500.00", "comment": "payout 1"})
+        # an earlier attempt marked the command started, MT5 made the deal, then the poller died
+        poller.ledger.mark_started("w-1")
+        ticket = sim.world.balance(login, "-500.00", comment=balance_comment(parse_command(body)))
+
+        result = poller.commands.handle(body.decode())
+
+        assert result.ok and result.details == {"deal": ticket, "found_existing": True}
+        assert len(balance_deals(sim.world, login)) == 2  # the initial deposit and the one withdrawal
+        again = poller.commands.handle(body.decode())
+        assert again.repeated and again.details["deal"] == ticket
+
+
+def test_account_commands_create_move_disable_and_close(make_poller, queues) -> None:
+    with running_simulator(accounts=0, seed=13) as sim:
+        world = sim.world
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        create = {"command_id": "create-1", "type": "create_account", "server": "default", "group": PHASE1,
+                  "leverage": 100, "initial_balance": "100000.00", "first_name": "Ada", "last_name": "L",
+                  "email": "ada@example.com"}
+        created = poller.commands.handle(orjson.dumps(create).decode())
+        assert created.ok and created.details["password_main"]
+        login = created.login
+        assert world.account(login).balance == Decimal("100000.00")
+        stored = poller.ledger.get("create-1").result
+        assert "password_main" not in stored["details"] and stored["details"]["passwords_withheld"]
+        world.open_position(login, "EURUSD", "buy", "1.00")
+        for command in (
+            {"command_id": "m-1", "type": "move_group", "server": "default", "login": login,
+             "group": "challenge\\phase2"},
+            {"command_id": "t-1", "type": "set_trading", "server": "default", "login": login,
+             "enabled": False},
+            {"command_id": "c-1", "type": "close_all", "server": "default", "login": login},
+        ):
+            assert poller.commands.handle(orjson.dumps(command).decode()).ok
+        assert world.account(login).group == "challenge\\phase2"
+        assert world.get_account(login).trade_disabled and world.account(login).positions == ()
+        wrong = poller.commands.handle(orjson.dumps({**create, "command_id": "x",
+                                                                   "server": "other"}).decode())
+        assert not wrong.ok and "other" in wrong.error
