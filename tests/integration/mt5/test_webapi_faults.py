@@ -157,11 +157,8 @@ def _slow_write_gateway(sim: Simulator) -> WebApiGateway:
 def test_a_balance_whose_reply_is_lost_is_found_not_repeated(sim: Simulator) -> None:
     login = sim.world.create_account(FUNDED, balance="1000", leverage=100)
     gateway = _slow_write_gateway(sim)
-    gateway.ping()
-    sim.faults.set_latency(0.4)
-    timer = _after(0.1, sim.faults.clear)
+    _slow_once(sim, gateway, "/api/trade/balance")
     ticket = gateway.balance_operation(BalanceOperation(AccountId(SERVER, login), Decimal("500"), "deposit 77"))
-    timer.join()
     account = sim.world.get_account(login)
     assert account.balance == Decimal("1500")
     deposits = [d for d in account.deals if d.comment == "deposit 77"]
@@ -170,20 +167,30 @@ def test_a_balance_whose_reply_is_lost_is_found_not_repeated(sim: Simulator) -> 
     gateway.close()
 
 
+def _slow_once(sim: Simulator, gateway: WebApiGateway, path: str) -> None:
+    """Make the server 0.4 s late for the next write to `path` (past the gateway's 0.25 s timeout)."""
+    original = gateway.transport.write
+
+    def write(target: str, *args: object, **kwargs: object) -> object:
+        if target == path:
+            sim.faults.set_latency(0.4)
+            _after(0.1, sim.faults.clear)
+        return original(target, *args, **kwargs)  # type: ignore[arg-type]
+
+    gateway.transport.write = write  # type: ignore[method-assign]
+
+
 def test_a_close_whose_reply_is_lost_is_confirmed_by_reading_back(sim: Simulator) -> None:
     login = sim.world.create_account(FUNDED, balance="100000", leverage=100)
     ticket = sim.world.open_position(login, "EURUSD", "buy", "1.00")
     gateway = _slow_write_gateway(sim)
-    gateway.account_states([FUNDED])  # warm the caches so the next request is the dealer request
-    gateway.transport.read("/api/time/get")
-    sim.faults.set_latency(0.4)
-    timer = _after(0.1, sim.faults.clear)
+    _slow_once(sim, gateway, "/api/dealer/send_request")
     closed = gateway.close_all_positions(AccountId(SERVER, login))
-    timer.join()
     assert sim.world.account(login).positions == ()
     assert [(c.ticket, c.confirmed_by) for c in closed] == [(ticket, "readback")]
     outs = [d for d in sim.world.get_account(login).deals if d.entry == DealEntry.OUT]
     assert len(outs) == 1
+    assert gateway.transport.handshakes == 2
     gateway.close()
 
 
@@ -200,21 +207,8 @@ def test_a_create_whose_reply_is_lost_finds_the_account(sim: Simulator) -> None:
         password_main="Main#Pass1",
         password_investor="Inv#Pass22",
     )
-    gateway.account_states([PHASE1])
-    gateway.groups()
-    gateway.transport.read("/api/user/logins", {"group": PHASE1})
-    # the lookup before the add runs normally; slow the add itself
-    original = gateway.transport.write
-
-    def slow_add(path: str, *args: object, **kwargs: object) -> object:
-        if path == "/api/user/add":
-            sim.faults.set_latency(0.4)
-            _after(0.1, sim.faults.clear)
-        return original(path, *args, **kwargs)  # type: ignore[arg-type]
-
-    gateway.transport.write = slow_add  # type: ignore[method-assign]
+    _slow_once(sim, gateway, "/api/user/add")
     created = gateway.create_account(request)
-    time.sleep(0.3)
     mine = [a for a in sim.world.accounts.values() if a.comment == "lost-reply-1"]
     assert [a.login for a in mine] == [created.login] and created.existed
     assert mine[0].balance == Decimal("2000")
