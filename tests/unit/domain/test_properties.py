@@ -1,0 +1,174 @@
+"""Invariants of the engine under random programs and random event streams (hypothesis).
+
+- a static maximum-loss floor never moves within a phase; a trailing one never falls;
+- a failed account takes no further decision;
+- the equity floor is never above the true one: whenever the next snapshot's equity breaches the
+  floor reported for the state just before it (and the floor has not expired), the engine fails
+  or pauses the account at that snapshot; and, where the reported floor is exact (daily rule on
+  live equity, no trailing on the closed balance), equity above it never fails on a loss floor;
+- judging the same events twice gives the same decisions and states.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from propfirm.domain.engine import equity_floor, evaluate, start
+from propfirm.domain.events import BalanceOperation, Deal, Position, Snapshot, Start
+from propfirm.domain.programs import parse_program
+
+from .helpers import T
+
+BASE = T("2026-03-02 06:00")
+
+phases = st.fixed_dictionaries(
+    {"group": st.just("g")},
+    optional={
+        "profit_target_pct": st.sampled_from([3, 5, 10]),
+        "min_trading_days": st.integers(0, 3),
+        "consistency_pct": st.sampled_from([30, 50]),
+        "daily_loss_pct": st.sampled_from([2, 3, 5]),
+        "daily_loss_basis": st.sampled_from(["balance", "equity", "balance_or_equity", "initial"]),
+        "daily_loss_reference": st.sampled_from(["initial", "day_start"]),
+        "daily_loss_action": st.sampled_from(["fail", "pause"]),
+        "daily_loss_open_pnl": st.booleans(),
+        "daily_loss_evaluation": st.sampled_from(["intraday", "end_of_day"]),
+        "max_loss_pct": st.sampled_from([4, 6, 10]),
+        "max_loss_mode": st.sampled_from(["static", "trailing_intraday", "trailing_balance", "trailing_eod"]),
+        "trailing_lock": st.booleans(),
+        "trailing_lock_offset": st.sampled_from(["0", "500"]),
+        "breach_at": st.sampled_from(["touch", "below"]),
+        "max_days": st.integers(2, 10),
+        "inactivity_days": st.integers(1, 5),
+        "max_lots": st.sampled_from([1, 3]),
+        "weekend_holding": st.booleans(),
+    },
+)
+
+programs = st.builds(
+    lambda ps, zone, reset, trading_day: parse_program({
+        "id": "prop", "account_size": "100000", "day_reset": {"time": reset, "zone": zone},
+        "trading_day": trading_day, "phases": [dict(p, name=f"p{i}") for i, p in enumerate(ps)],
+    }),
+    st.lists(phases, min_size=1, max_size=3),
+    st.sampled_from(["UTC", "Europe/Prague", "America/New_York"]),
+    st.sampled_from(["00:00", "17:00", "22:00"]),
+    st.sampled_from(["opened", "opened_and_closed", "any_deal"]),
+)
+
+money = st.integers(85_000_00, 115_000_00).map(lambda cents: Decimal(cents).scaleb(-2))
+event_specs = st.lists(
+    st.tuples(
+        st.integers(0, 720),                                   # minutes after the previous event
+        st.sampled_from(["snapshot", "snapshot", "snapshot", "deal", "balance"]),
+        money, money,
+        st.integers(1, 3),                                     # position id
+        st.sampled_from(["in", "out"]),
+        st.integers(-3000, 3000),                              # balance operation amount
+        st.one_of(st.none(), st.lists(st.sampled_from(["0.5", "1", "2"]), max_size=3)),
+        # half the snapshots put equity right at the current floor: the boundary is what matters
+        st.one_of(st.none(), st.sampled_from(["-1", "-0.01", "0", "0.01", "1"]).map(Decimal)),
+    ),
+    min_size=1, max_size=50,
+)
+
+
+def build_events(specs):
+    """Events, where a snapshot may be a function of the state before it (equity at its floor)."""
+    t = BASE
+    events = []
+    for minutes, kind, balance, equity, position, entry, amount, lots, near in specs:
+        t = t + timedelta(minutes=minutes)
+        if kind == "snapshot":
+            listed = None if lots is None else tuple(Position("EURUSD", Decimal(v), "buy") for v in lots)
+            if near is None:
+                events.append(Snapshot(t, 1, balance, equity, listed))
+            else:
+                events.append((t, balance, equity, listed, near))
+        elif kind == "deal":
+            events.append(Deal(t, 1, len(events), entry, "EURUSD", Decimal(1), Decimal(0), position))
+        else:
+            events.append(BalanceOperation(t, 1, Decimal(amount)))
+    return events
+
+
+def run(program, events):
+    state = start(program, Start(BASE, 1, program.id))
+    trace = []   # (state before, event, outcome)
+    for event in events:
+        if isinstance(event, tuple):   # equity at the reported floor (or at the max floor) + offset
+            t, balance, equity, listed, near = event
+            floor = equity_floor(program, state)
+            level = floor.level if floor is not None else state.max_floor
+            event = Snapshot(t, 1, balance, level + near if level else equity, listed)
+        outcome = evaluate(program, state, event)
+        trace.append((state, event, outcome))
+        state = outcome.state
+    return trace
+
+
+COMMON = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@COMMON
+@given(programs, event_specs)
+def test_static_floors_never_move_and_trailing_floors_never_fall(program, specs):
+    for before, _event, outcome in run(program, build_events(specs)):
+        after = outcome.state
+        if after.phase_index != before.phase_index or not program.phases[before.phase_index].max_loss_pct:
+            continue
+        if program.phases[before.phase_index].max_loss_mode == "static":
+            assert after.max_floor == before.max_floor
+        else:
+            assert after.max_floor >= before.max_floor
+
+
+@COMMON
+@given(programs, event_specs)
+def test_a_failed_account_takes_no_further_decision(program, specs):
+    failed_seen = False
+    for _before, _event, outcome in run(program, build_events(specs)):
+        if failed_seen:
+            assert outcome.decisions == ()
+        kinds = [d.decision for d in outcome.decisions]
+        if "failed" in kinds:
+            assert kinds == ["failed"]                         # a failing snapshot takes no other decision
+            failed_seen = True
+
+
+@COMMON
+@given(programs, event_specs)
+def test_the_reported_floor_is_never_above_the_true_one(program, specs):
+    for before, event, outcome in run(program, build_events(specs)):
+        if not isinstance(event, Snapshot) or before.status != "active":
+            continue
+        floor = equity_floor(program, before)
+        if floor is None or not floor.is_valid_at(event.time):
+            continue
+        phase = program.phases[before.phase_index]
+        loss_decision = any(
+            (d.decision == "failed") or (d.decision == "restricted" and d.reason == "daily_loss")
+            for d in outcome.decisions
+        )
+        if floor.is_breached(event.equity, event.time):
+            # a kill on the reported floor is never false
+            assert loss_decision, (floor, event)
+        exact = phase.max_loss_mode != "trailing_balance" and (
+            phase.daily_loss_pct is None or (phase.daily_loss_open_pnl and phase.daily_loss_evaluation == "intraday"))
+        if exact and not floor.is_breached(event.equity, event.time):
+            assert not any(d.decision == "failed" and d.reason in ("daily_loss", "max_loss") for d in outcome.decisions)
+
+
+@COMMON
+@given(programs, event_specs)
+def test_replaying_the_same_events_twice_gives_the_same_decisions(program, specs):
+    events = build_events(specs)
+    first = run(program, events)
+    second = run(program, events)
+    assert [e for _, e, _ in first] == [e for _, e, _ in second]
+    assert [o.decisions for _, _, o in first] == [o.decisions for _, _, o in second]
+    assert first[-1][2].state == second[-1][2].state
