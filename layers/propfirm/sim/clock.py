@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -86,6 +87,15 @@ class SimClock:
         self._base = start.astimezone(UTC)
         self._real_base = time.monotonic()
         self._speed = float(speed)
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_advance(self, callback: Callable[[], None]) -> None:
+        """Call `callback` after every `advance()`/`set()` (the world settles its rollovers then)."""
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in self._listeners:
+            callback()
 
     @property
     def speed(self) -> float:
@@ -115,7 +125,9 @@ class SimClock:
         with self._lock:
             self._rebase()
             self._base += delta
-            return self._base
+            result = self._base
+        self._notify()
+        return result
 
     def set(self, moment: datetime) -> None:
         """Jump to `moment` (forward only)."""
@@ -126,3 +138,4 @@ class SimClock:
             if moment < self._base:
                 raise ValueError("the clock never goes backwards")
             self._base = moment.astimezone(UTC)
+        self._notify()

@@ -1,9 +1,11 @@
 """Symbols and their moving prices: a seeded random walk, deterministic per seed.
 
 Each `step()` moves every symbol's mid price by one tick: a return with a little
-momentum (`phi`, so trend followers have a small edge and faders a small handicap,
-which the scripted traders use), then bid = mid rounded to the symbol's digits and
-ask = bid + spread. Prices are `Decimal`; the walk itself runs in floats, which is
+momentum (`phi`) plus a slow trend regime (a drift of a fraction of the volatility
+that changes direction now and then), then bid = mid rounded to the symbol's digits
+and ask = bid + spread. `trend(symbol)` tells which side of its moving average a
+price is on: trend followers (the careful scripted traders) have an edge, faders
+(the bleeders) a handicap, as in real markets with persistent trends. Prices are `Decimal`; the walk itself runs in floats, which is
 fine for a price generator (money is computed from the Decimal prices).
 """
 
@@ -16,6 +18,9 @@ from decimal import Decimal
 
 LOT = 10_000  # MT5 `Volume` units per lot (1 unit = 0.0001 lot)
 LOT_EXT = 100_000_000  # `VolumeExt` units per lot
+REGIME_CHANGE = 1 / 240  # chance per tick that a symbol's trend changes
+DRIFTS = (-0.25, -0.15, 0.15, 0.25)  # trend drift per tick, in units of the volatility
+AVERAGE_WEIGHT = 2 / 31  # exponential moving average over about 30 ticks
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,8 @@ class Market:
         self._last_return: dict[str, float] = {s.name: 0.0 for s in symbols}
         self._bid: dict[str, Decimal] = {}
         self._phi = phi
+        self._drift: dict[str, float] = {s.name: 0.0 for s in symbols}
+        self._average: dict[str, float] = dict(self._mid)
         self.version = 0
         self.ticks = 0
         for name in self.specs:
@@ -160,13 +167,21 @@ class Market:
     def last_return(self, symbol: str) -> float:
         return self._last_return[symbol]
 
+    def trend(self, symbol: str) -> int:
+        """0 (up: buy) when the mid is above its moving average, else 1 (down: sell)."""
+        return 0 if self._mid[symbol] >= self._average[symbol] else 1
+
     def step(self) -> None:
         """Move every symbol by one tick (in a fixed order, so a seed gives one path)."""
         for name in sorted(self.specs):
             spec = self.specs[name]
-            ret = self._phi * self._last_return[name] + self._rng.gauss(0.0, spec.volatility)
+            if self._rng.random() < REGIME_CHANGE:
+                self._drift[name] = self._rng.choice(DRIFTS)
+            noise = self._rng.gauss(0.0, spec.volatility)
+            ret = self._phi * self._last_return[name] + self._drift[name] * spec.volatility + noise
             self._last_return[name] = ret
             self._mid[name] *= math.exp(ret)
+            self._average[name] += AVERAGE_WEIGHT * (self._mid[name] - self._average[name])
             self._publish(name)
         self.ticks += 1
         self.version += 1
@@ -178,6 +193,7 @@ class Market:
         if value <= 0:
             raise ValueError("a price must be positive")
         self._mid[symbol] = float(value + spec.spread / 2)
+        self._average[symbol] = self._mid[symbol]
         self._bid[symbol] = value
         self.version += 1
 

@@ -7,14 +7,14 @@ API (reason 0, client), so every trade leaves IN and OUT deals.
 
 Profiles (sizes scale with the starting balance; "lots" below are per 100,000):
 
-- `careful`: 1-2 lots with the market's momentum, takes +0.4 % and cuts at -0.25 %;
+- `careful`: 1-2 lots with the market's trend, takes +0.4 % and cuts at -0.25 %;
   stops trading once its profit reaches 10 % (it reaches targets).
 - `reckless`: 20-30 lots, random side, no stop: it breaks the daily loss limit.
-- `bleeder`: 1-3 lots against the momentum, closes after a few ticks: it pays the
+- `bleeder`: 0.5-1.5 lots against the trend, closes after a few rounds: it pays the
   spread and commission every time and drifts down to the maximum loss.
 - `gambler`: gold and index positions of random size, random exits.
 - `weekend_holder`: opens on Friday afternoon (server time) and holds into Monday.
-- `oversized`: opens 25 lots at once (above a typical 20-lot limit), closes soon.
+- `oversized`: now and then 25 lots at once (above a typical 20-lot limit), closed soon.
 - `idle`: never trades.
 
 The market is closed on Saturday and Sunday (server time): no trader acts then.
@@ -121,8 +121,8 @@ def _open_positions(world: World, trader: Trader) -> list[int]:
     return sorted(positions)
 
 
-def _momentum_side(world: World, symbol: str) -> int:
-    return 0 if world.market.last_return(symbol) >= 0 else 1
+def _trend_side(world: World, symbol: str) -> int:
+    return world.market.trend(symbol)
 
 
 def _careful(world: World, trader: Trader, weekday: int, hour: int) -> int:
@@ -149,7 +149,7 @@ def _careful(world: World, trader: Trader, weekday: int, hour: int) -> int:
         return 0
     symbol = trader.rng.choice(FX)
     return _open(
-        world, trader, symbol, _momentum_side(world, symbol), trader.lots(trader.rng.choice((1, 1.5, 2)))
+        world, trader, symbol, _trend_side(world, symbol), trader.lots(trader.rng.choice((1, 1.5, 2)))
     )
 
 
@@ -169,10 +169,10 @@ def _bleeder(world: World, trader: Trader, weekday: int, hour: int) -> int:
     for ticket in tickets:
         if trader.ages.get(ticket, 0) >= 3:
             made += _close(world, trader, ticket)
-    if not tickets and trader.rng.random() < 0.8:
+    if not tickets and trader.rng.random() < 0.15:
         symbol = trader.rng.choice(FX)
-        side = 1 - _momentum_side(world, symbol)
-        made += _open(world, trader, symbol, side, trader.lots(trader.rng.choice((1, 2, 3))))
+        side = 1 - _trend_side(world, symbol)
+        made += _open(world, trader, symbol, side, trader.lots(trader.rng.choice((0.5, 1, 1.5))))
     return made
 
 
@@ -180,11 +180,11 @@ def _gambler(world: World, trader: Trader, weekday: int, hour: int) -> int:
     tickets = _open_positions(world, trader)
     made = 0
     for ticket in tickets:
-        if trader.rng.random() < 0.3:
+        if trader.rng.random() < 0.1:
             made += _close(world, trader, ticket)
-    if len(tickets) < 3 and trader.rng.random() < 0.4:
+    if len(tickets) < 3 and trader.rng.random() < 0.05:
         symbol = trader.rng.choice(VOLATILE)
-        lots = {"XAUUSD": (1, 3, 5), "US30": (5, 10, 20), "GER40": (5, 10, 20)}[symbol]
+        lots = {"XAUUSD": (0.5, 1, 2), "US30": (2, 5, 10), "GER40": (2, 5, 10)}[symbol]
         made += _open(world, trader, symbol, trader.rng.randrange(2), trader.lots(trader.rng.choice(lots)))
     return made
 
@@ -204,8 +204,8 @@ def _weekend_holder(world: World, trader: Trader, weekday: int, hour: int) -> in
 def _oversized(world: World, trader: Trader, weekday: int, hour: int) -> int:
     tickets = _open_positions(world, trader)
     if tickets:
-        return sum(_close(world, trader, t) for t in tickets if trader.ages.get(t, 0) >= 2)
-    if trader.rng.random() < 0.3:
+        return sum(_close(world, trader, t) for t in tickets if trader.ages.get(t, 0) >= 3)
+    if trader.rng.random() < 0.01:
         symbol = trader.rng.choice(FX)
         return _open(world, trader, symbol, trader.rng.randrange(2), trader.lots(25))
     return 0

@@ -14,8 +14,8 @@ thread serves. Typical use in a test:
     world.clock.advance(timedelta(days=1))  # the rollover charges swaps on the next call
 
 Time-driven work (swaps and the previous-day snapshots at each server
-midnight) is caught up lazily by `settle()`, which every public method calls,
-so advancing the clock by a week costs nothing until the world is next read.
+midnight) is caught up by `settle()`: at once when the clock is advanced
+explicitly, and lazily (every public method calls it) as a running clock passes.
 """
 
 from __future__ import annotations
@@ -104,8 +104,10 @@ class World:
         self._next_deal = FIRST_DEAL
         self._next_order = FIRST_ORDER
         self._next_rollover = self._rollover_after(self.clock.now())
+        self.clock.on_advance(self.settle)
         self.rollovers = 0
         self.traders: dict[int, object] = {}  # login -> scripted trader (propfirm.sim.traders)
+        self.stop_out = True  # step() closes positions of accounts at the stop-out level
 
     # ---- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -334,11 +336,39 @@ class World:
             self.market.set_price(symbol, bid)
 
     def step(self, ticks: int = 1) -> None:
-        """Advance the market `ticks` ticks (prices only; the clock is separate)."""
+        """Advance the market `ticks` ticks (the clock is separate), then apply stop-outs."""
         with self.lock:
             self.settle()
             for _ in range(ticks):
                 self.market.step()
+            if self.stop_out:
+                self.check_stop_outs()
+
+    def check_stop_outs(self) -> list[int]:
+        """Close positions, biggest loser first, of accounts whose margin level is at or below the
+        group's stop-out level (reason 5, SO), as a trade server does; returns the accounts hit."""
+        hit = []
+        with self.lock:
+            for login in sorted(self._with_positions):
+                account = self.accounts[login]
+                group = self.groups[account.group.lower()]
+                state = self._state(account)
+                while account.positions and state.margin and state.margin_level <= group.margin_stop_out:
+                    worst = min(
+                        account.positions.values(),
+                        key=lambda p: acc.profit_at(
+                            self.market,
+                            p,
+                            acc.close_price(self.market, p),
+                            group.currency,
+                            group.money_quantum,
+                        ),
+                    )
+                    self.close_position(login, worst.ticket, comment="so", reason=acc.REASON_SO)
+                    state = self._state(account)
+                    if login not in hit:
+                        hit.append(login)
+        return hit
 
     # ---- trading -----------------------------------------------------------------------------
     def _new_deal(self, account: Account, **fields: object) -> Deal:

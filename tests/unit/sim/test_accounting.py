@@ -1,0 +1,172 @@
+"""The accounting model: equity, realised profit, commission, margin, swaps at rollover, rights."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from propfirm.sim.accounts import TradeError
+from propfirm.sim.clock import SimClock
+from propfirm.sim.world import World
+
+MONDAY = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # 12:00 server time (GMT+2)
+GROUP = "challenge\\phase1"
+
+
+@pytest.fixture
+def world() -> World:
+    w = World(seed=3, clock=SimClock(start=MONDAY, speed=0))
+    w.create_group(GROUP, commission_per_lot="3.50")
+    w.set_price("EURUSD", "1.10000")  # ask 1.10012
+    return w
+
+
+def test_equity_is_balance_plus_credit_plus_floating(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000", credit="1000")
+    world.open_position(login, "EURUSD", "buy", "1.00")
+    world.set_price("EURUSD", "1.09512")  # a 50-pip loss on the bid
+    view = world.account(login)
+    assert view.balance == Decimal("99996.50")  # the IN deal's commission is booked at once
+    assert view.credit == Decimal("1000")
+    assert view.profit == Decimal("-500.00") and view.floating == Decimal("-500.00")
+    assert view.equity == view.balance + view.credit + view.floating == Decimal("100496.50")
+    assert view.margin == Decimal("1095.12")  # 100,000 EUR at 1.09512, leverage 100
+    assert view.margin_free == view.equity - view.margin
+
+
+def test_realised_profit_on_the_out_deal(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    ticket = world.open_position(login, "EURUSD", "sell", "2")  # at the bid 1.10000
+    world.set_price("EURUSD", "1.09788")  # ask 1.09800: +200 points on 2 lots
+    out = world.deals[world.close_position(login, ticket)]
+    assert out.entry == 1 and out.position_id == ticket and out.profit == Decimal("400.00")
+    assert out.commission == Decimal("-7.00") and out.price_position == Decimal("1.10000")
+    into = [d for d in world.accounts[login].deals if d.entry == 0 and d.position_id == ticket][0]
+    assert into.commission == Decimal("-7.00") and into.profit == 0
+    view = world.account(login)
+    assert view.balance == Decimal("100000") + Decimal("400") - Decimal("14.00")
+    assert view.equity == view.balance and view.positions == ()
+
+
+def test_profit_in_another_currency_is_converted(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    world.set_price("USDJPY", "150.000")
+    ticket = world.open_position(login, "USDJPY", "buy", "1")  # ask 150.014
+    world.set_price("USDJPY", "151.514")
+    # 1.5 JPY * 100,000 = 150,000 JPY at 151.514 = 990.01 USD
+    assert world.account(login).profit == Decimal("990.01")
+    world.close_position(login, ticket)
+    assert world.accounts[login].deals[-1].profit == Decimal("990.01")
+
+
+def test_gold_and_index_contract_sizes(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    world.set_price("XAUUSD", "2000.00")
+    world.open_position(login, "XAUUSD", "buy", "1")  # ask 2000.30
+    world.set_price("XAUUSD", "2010.30")
+    assert world.account(login).profit == Decimal("1000.00")  # 10 USD * 100 oz
+    world.set_price("US30", "40000.0")
+    world.open_position(login, "US30", "sell", "10")  # bid 40000.0
+    world.set_price("US30", "39898.0")  # ask 39900.0: 100 points * 1 * 10
+    assert world.account(login).profit == Decimal("2000.00")
+
+
+def test_partial_close_splits_volume_and_swap(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    ticket = world.open_position(login, "EURUSD", "buy", "1")
+    world.positions[ticket].storage = Decimal("-10.00")
+    out = world.deals[world.close_position(login, ticket, "0.4")]
+    assert out.volume == 4000 and out.storage == Decimal("-4.00")
+    assert world.positions[ticket].volume == 6000 and world.positions[ticket].storage == Decimal("-6.00")
+    with pytest.raises(TradeError) as too_much:
+        world.close_position(login, ticket, "0.7")
+    assert too_much.value.retcode == 10038
+
+
+def test_swap_is_charged_when_the_clock_crosses_the_rollover(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    ticket = world.open_position(login, "EURUSD", "buy", "1")  # swap long -7.20 per lot per night
+    world.clock.advance(timedelta(hours=11, minutes=59))  # 23:59 server time: not yet
+    assert world.positions[ticket].storage == 0
+    world.clock.advance(timedelta(minutes=2))  # past 00:00 server time (22:00 UTC)
+    assert world.account(login).storage == Decimal("-7.20")
+    assert world.rollovers == 1
+    # Tuesday and Wednesday nights: Wednesday's rollover counts three nights
+    world.clock.advance(timedelta(days=2))
+    assert world.account(login).storage == Decimal("-7.20") * 5
+    out = world.deals[world.close_position(login, ticket)]
+    assert out.storage == Decimal("-36.00")
+    assert out.profit == Decimal("-12.00")  # bought at the ask, sold at the bid: the spread
+    assert world.account(login).balance == Decimal("100000") - Decimal("7.00") - Decimal("36.00") - Decimal(
+        "12"
+    )
+
+
+def test_no_swap_over_the_weekend_nights(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    world.clock.advance(timedelta(days=4))  # Friday 12:00 server
+    ticket = world.open_position(login, "EURUSD", "buy", "1")
+    world.clock.advance(timedelta(days=3))  # Monday 12:00: rollovers at Sat, Sun, Mon 00:00
+    assert world.positions[ticket].storage == Decimal("-7.20")  # only Friday's night
+
+
+def test_previous_day_snapshot_at_rollover(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    world.open_position(login, "EURUSD", "buy", "1")
+    world.set_price("EURUSD", "1.10512")
+    world.clock.advance(timedelta(hours=13))
+    account = world.accounts[login]
+    world.settle()
+    assert account.balance_prev_day == Decimal("99996.50")
+    assert account.equity_prev_day == Decimal("99996.50") + Decimal("500.00") - Decimal("7.20")
+
+
+def test_trade_disabled_cannot_open_but_can_be_closed(world: World) -> None:
+    login = world.create_account(GROUP, balance="100000")
+    ticket = world.open_position(login, "EURUSD", "buy", "1")
+    world.disable_trading(login)
+    with pytest.raises(TradeError) as refused:
+        world.open_position(login, "EURUSD", "buy", "1")
+    assert refused.value.retcode == 10017
+    world.close_position(login, ticket)
+    assert world.account(login).positions == ()
+
+
+def test_margin_check_and_volume_validation(world: World) -> None:
+    login = world.create_account(GROUP, balance="1000")
+    with pytest.raises(TradeError) as no_money:
+        world.open_position(login, "EURUSD", "buy", "1")  # needs 1,100 USD of margin
+    assert no_money.value.retcode == 10019
+    for bad in ("0", "-1", "0.00001"):
+        with pytest.raises(TradeError) as invalid:
+            world.open_position(login, "EURUSD", "buy", bad)
+        assert invalid.value.retcode == 10014
+    assert world.open_position(login, "EURUSD", "buy", "1", check_margin=False)
+
+
+def test_balance_operation_rules(world: World) -> None:
+    login = world.create_account(GROUP, balance="1000")
+    with pytest.raises(TradeError) as over:
+        world.balance(login, "-1000.01")
+    assert over.value.retcode == 10019
+    with pytest.raises(TradeError) as credit:
+        world.balance(login, "-1", action=3)
+    assert credit.value.retcode == 10019
+    world.open_position(login, "EURUSD", "buy", "0.5")  # 550 USD margin
+    with pytest.raises(TradeError) as margin:
+        world.balance(login, "-900")
+    assert margin.value.retcode == 10019
+    world.balance(login, "-900", action=5)  # a correction is not checked against free margin
+    assert world.account(login).balance == Decimal("98.25")
+
+
+def test_create_account_codes(world: World) -> None:
+    with pytest.raises(TradeError) as missing:
+        world.create_account("nowhere", balance="1")
+    assert missing.value.retcode == 8
+    world.create_account(GROUP, login=7001)
+    with pytest.raises(TradeError) as exists:
+        world.create_account(GROUP, login=7001)
+    assert exists.value.retcode == 3004
