@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
 
 from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs  # noqa: E402
 from propfirm.replay import replay_file  # noqa: E402
+
 from tests.unit.replay.month_generator import generate  # noqa: E402
 
 TARGET_EVENTS_PER_SECOND = 200_000
@@ -63,8 +64,16 @@ def main(argv: list[str] | None = None) -> dict:
         best = min(runs)
         decisions = sum(1 for _ in out_path.open("rb"))
 
-        cli = [sys.executable, "-m", "propfirm.cli", "replay", "--programs", str(EXAMPLE_PROGRAMS_DIR),
-               "--events", str(events_path)]
+        cli = [
+            sys.executable,
+            "-m",
+            "propfirm.cli",
+            "replay",
+            "--programs",
+            str(EXAMPLE_PROGRAMS_DIR),
+            "--events",
+            str(events_path),
+        ]
         started = time.perf_counter()
         proc = subprocess.run(cli, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=dict(os.environ))
         cli_s = time.perf_counter() - started
@@ -93,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
         ("accounts x days, cycle", f"{accounts} x {days} d, {cycle} min"),
         ("events file", f"{size_mb:.1f} MB"),
         ("decisions", f"{decisions:,}"),
-        ("replay (best of %d)" % repeat, f"{best:.3f} s"),
+        (f"replay (best of {repeat})", f"{best:.3f} s"),
         ("events per second", f"{count / best:,.0f}  (target > {TARGET_EVENTS_PER_SECOND:,})"),
         ("propfirm replay as a process", f"{cli_s:.3f} s = {count / cli_s:,.0f} events/s"),
         ("machine", f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"),

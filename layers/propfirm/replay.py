@@ -48,7 +48,11 @@ def _money(obj: dict, field: str) -> Decimal:
     value = obj.get(field)
     if type(value) is not str:
         if value is None:
-            raise _Bad(f"missing field {field!r}" if field not in obj else f"{field} must be a decimal string, not null")
+            raise _Bad(
+                f"missing field {field!r}"
+                if field not in obj
+                else f"{field} must be a decimal string, not null"
+            )
         raise _Bad(f"{field} must be a decimal string (money is never a JSON number), got {value!r}")
     try:
         amount = Decimal(value)
@@ -70,7 +74,11 @@ def _volume(value: object, field: str) -> Decimal:
     elif type(value) is float:
         volume = Decimal(repr(value))
     else:
-        raise _Bad(f"missing field {field!r}" if value is None else f"{field} must be a number of lots, got {value!r}")
+        raise _Bad(
+            f"missing field {field!r}"
+            if value is None
+            else f"{field} must be a number of lots, got {value!r}"
+        )
     if not volume.is_finite() or volume < 0:
         raise _Bad(f"{field} must be a finite number of lots >= 0, got {value!r}")
     return volume
@@ -106,14 +114,16 @@ def _positions(value: object) -> tuple[Position, ...]:
             raise _Bad(f"positions[{i}].symbol must be a non-empty string")
         kind = item.get("type")
         if kind != "buy" and kind != "sell":
-            raise _Bad(f"positions[{i}].type must be \"buy\" or \"sell\", got {kind!r}")
+            raise _Bad(f'positions[{i}].type must be "buy" or "sell", got {kind!r}')
         out.append(Position(symbol, _volume(item.get("volume"), f"positions[{i}].volume"), kind))
     return tuple(out)
 
 
 def parse_time(value: object) -> datetime:
     if type(value) is not str:
-        raise _Bad("missing field 'time'" if value is None else f"time must be an ISO 8601 string, got {value!r}")
+        raise _Bad(
+            "missing field 'time'" if value is None else f"time must be an ISO 8601 string, got {value!r}"
+        )
     try:
         t = _fromiso(value)
     except ValueError:
@@ -148,7 +158,7 @@ class Replay:
                     obj = loads(raw)
                 except _JSONDecodeError as exc:
                     if not raw.strip():
-                        continue   # a blank line holds no event
+                        continue  # a blank line holds no event
                     raise _Bad(f"malformed JSON: {exc}") from None
                 if type(obj) is not dict:
                     raise _Bad("an event must be a JSON object")
@@ -165,7 +175,11 @@ class Replay:
                 kind = obj.get("type")
                 login = obj.get("login")
                 if type(login) is not int:
-                    raise _Bad("missing field 'login'" if login is None else f"login must be an integer, got {login!r}")
+                    raise _Bad(
+                        "missing field 'login'"
+                        if login is None
+                        else f"login must be an integer, got {login!r}"
+                    )
                 server = obj.get("server", DEFAULT_SERVER)
                 if type(server) is not str or not server:
                     raise _Bad(f"server must be a non-empty string, got {server!r}")
@@ -192,8 +206,11 @@ class Replay:
                     _int(obj, "deal")
                     entry = obj.get("entry")
                     if entry not in DEAL_ENTRIES:
-                        raise _Bad("missing field 'entry'" if entry is None else
-                                   f"entry must be \"in\" or \"out\", got {entry!r}")
+                        raise _Bad(
+                            "missing field 'entry'"
+                            if entry is None
+                            else f'entry must be "in" or "out", got {entry!r}'
+                        )
                     _str(obj, "symbol")
                     volume = _volume(obj.get("volume"), "volume")
                     _money(obj, "profit")
@@ -257,8 +274,12 @@ def decision_line(decision: Decision, digits: int) -> bytes:
     return orjson.dumps(decision.to_json_dict(digits)) + b"\n"
 
 
-def replay_file(programs: dict[str, Program], events_path: str | Path, write: Callable[[bytes], object],
-                news: NewsCalendar | None = None) -> int:
+def replay_file(
+    programs: dict[str, Program],
+    events_path: str | Path,
+    write: Callable[[bytes], object],
+    news: NewsCalendar | None = None,
+) -> int:
     """Replay an events file, writing decision lines with `write`; returns the number of events."""
     engine = Replay(programs, news)
 

@@ -25,6 +25,7 @@ def _usage(parser: argparse.ArgumentParser):
     def run(args: argparse.Namespace) -> int:
         parser.print_usage(sys.stderr)
         return 2
+
     return run
 
 

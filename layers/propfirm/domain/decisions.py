@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from propfirm.domain.money import display
 
-PHASE_PASSED = "phase_passed"   # the next phase begins
-FUNDED = "funded"               # the last evaluation phase passed
+PHASE_PASSED = "phase_passed"  # the next phase begins
+FUNDED = "funded"  # the last evaluation phase passed
 FAILED = "failed"
-RESTRICTED = "restricted"       # a rule broken that the program does not make fatal
+RESTRICTED = "restricted"  # a rule broken that the program does not make fatal
 
 # reasons
 PROFIT_TARGET = "profit_target"
@@ -29,14 +29,14 @@ _COUNT_LIMITS = frozenset((MAX_LOTS, MAX_POSITIONS))  # lots and counts, not mon
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    time: datetime          # the time of the event that caused it
+    time: datetime  # the time of the event that caused it
     server: str
     login: int
     decision: str
-    phase: str              # the phase the account was in when the decision was taken
+    phase: str  # the phase the account was in when the decision was taken
     reason: str
-    equity: Decimal         # the equity of the event that caused it
-    limit: Decimal | None   # the floor, the balance a pass required, the maximum; None for deadlines
+    equity: Decimal  # the equity of the event that caused it
+    limit: Decimal | None  # the floor, the balance a pass required, the maximum; None for deadlines
 
     def to_json_dict(self, digits: int = 2) -> dict:
         """The replay contract's JSON object: these keys in this order, money as strings, UTC times."""
@@ -48,7 +48,7 @@ class Decision:
             "phase": self.phase,
             "reason": self.reason,
             "equity": display(self.equity, digits),
-            "limit": None if self.limit is None else (
-                str(self.limit) if self.reason in _COUNT_LIMITS else display(self.limit, digits)
-            ),
+            "limit": None
+            if self.limit is None
+            else (str(self.limit) if self.reason in _COUNT_LIMITS else display(self.limit, digits)),
         }

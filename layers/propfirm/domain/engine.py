@@ -44,7 +44,6 @@ from propfirm.domain.rules import (
     BASIS_INITIAL,
     DAY_ANY_DEAL,
     DAY_OPENED,
-    DAY_OPENED_AND_CLOSED,
     STATIC,
     TRAILING_BALANCE,
     TRAILING_EOD,
@@ -98,8 +97,9 @@ def start(program: Program, event: Start) -> ChallengeState:
     return new_state(compiled(program), event.server, event.login, event.time)
 
 
-def evaluate(program: Program, state: ChallengeState | None, event: Event,
-             news: NewsCalendar | None = None) -> Outcome:
+def evaluate(
+    program: Program, state: ChallengeState | None, event: Event, news: NewsCalendar | None = None
+) -> Outcome:
     """Judge one event; returns the new state and the decisions it causes (the input is not changed)."""
     out: list[Decision] = []
     if isinstance(event, Start):
@@ -107,9 +107,13 @@ def evaluate(program: Program, state: ChallengeState | None, event: Event,
     if state is None:
         raise ValueError("no challenge state: the challenge must start first")
     if (event.server, event.login) != (state.server, state.login):
-        raise ValueError(f"event for {event.server}:{event.login} given the state of {state.server}:{state.login}")
+        raise ValueError(
+            f"event for {event.server}:{event.login} given the state of {state.server}:{state.login}"
+        )
     if event.time < state.updated_at:
-        raise ValueError(f"event at {event.time.isoformat()} is older than the state ({state.updated_at.isoformat()})")
+        raise ValueError(
+            f"event at {event.time.isoformat()} is older than the state ({state.updated_at.isoformat()})"
+        )
     cp = compiled(program)
     if cp.id != state.program_id:
         raise ValueError(f"state belongs to program {state.program_id!r}, not {program.id!r}")
@@ -150,8 +154,13 @@ def equity_floor(program: Program, state: ChallengeState) -> EquityFloor | None:
             level, reason, action = daily, d.DAILY_LOSS, ("pause" if ph.daily_pause else "fail")
     if level is None:
         return None
-    return EquityFloor(level=level, expires_at=state.next_reset, reason=reason,
-                       breach_at="touch" if ph.touch else "below", action=action)
+    return EquityFloor(
+        level=level,
+        expires_at=state.next_reset,
+        reason=reason,
+        breach_at="touch" if ph.touch else "below",
+        action=action,
+    )
 
 
 def phase_name(program: Program, state: ChallengeState) -> str:
@@ -216,7 +225,7 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     """Close the trading day(s) that ended before `t` and open the one holding `t`."""
     ph = cp.phases[st.phase_index]
     ops = st.ops_since_snapshot
-    balance = st.balance + ops     # what the balance is known to be at the reset
+    balance = st.balance + ops  # what the balance is known to be at the reset
     equity = st.equity + ops
     # the closing day's verdicts
     if ph.daily and ph.daily_eod and st.day_had_snapshot:
@@ -228,7 +237,7 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     if day_profit > st.best_day_profit:
         st.best_day_profit = day_profit
     if ph.max_mode == TRAILING_EOD and ph.max_loss and st.balance > st.high_water:
-        st.high_water = st.balance   # the closing balance as reported (operations included)
+        st.high_water = st.balance  # the closing balance as reported (operations included)
         st.max_floor = ph.max_floor(st.balance)
     label, day_start, next_reset = cp.clock.day_of(t)
     if not ph.weekend_holding and st.snapshot_positions and _crosses_saturday(st.day_label, label):
@@ -266,15 +275,29 @@ def _crosses_saturday(old_label, new_label) -> bool:
     return any((weekday + k) % 7 == _SATURDAY for k in range(1, gap + 1))
 
 
-def _fail(st: ChallengeState, ph: PhaseRules, t: datetime, reason: str, equity: Decimal,
-          limit: Decimal | None, out: list[Decision]) -> None:
+def _fail(
+    st: ChallengeState,
+    ph: PhaseRules,
+    t: datetime,
+    reason: str,
+    equity: Decimal,
+    limit: Decimal | None,
+    out: list[Decision],
+) -> None:
     st.status = FAILED
     st.failed_reason = reason
     out.append(Decision(t, st.server, st.login, d.FAILED, ph.name, reason, equity, limit))
 
 
-def on_snapshot(cp: CompiledProgram, st: ChallengeState, t: datetime, balance: Decimal, equity: Decimal,
-                positions: tuple[Position, ...] | list | None, out: list[Decision]) -> None:
+def on_snapshot(
+    cp: CompiledProgram,
+    st: ChallengeState,
+    t: datetime,
+    balance: Decimal,
+    equity: Decimal,
+    positions: tuple[Position, ...] | list | None,
+    out: list[Decision],
+) -> None:
     if st.status != ACTIVE:
         return
     if t >= st.next_reset:
@@ -294,7 +317,7 @@ def on_snapshot(cp: CompiledProgram, st: ChallengeState, t: datetime, balance: D
         st.snapshot_positions = count
         has_open = count > 0
         if not has_open and st.open_positions:
-            st.open_positions.clear()   # the server says the account is flat
+            st.open_positions.clear()  # the server says the account is flat
 
     # high-water marks, raised before the snapshot is judged
     mode = ph.max_mode
@@ -341,7 +364,7 @@ def on_snapshot(cp: CompiledProgram, st: ChallengeState, t: datetime, balance: D
         if (value <= floor) if touch else (value < floor):
             if ph.daily_pause:
                 pause_level = floor
-            elif fatal_level is None or floor > fatal_level:   # the highest floor; max_loss on a tie
+            elif fatal_level is None or floor > fatal_level:  # the highest floor; max_loss on a tie
                 fatal_reason, fatal_level = d.DAILY_LOSS, floor
     if fatal_reason is not None:
         _fail(st, ph, t, fatal_reason, equity, fatal_level, out)
@@ -356,13 +379,25 @@ def on_snapshot(cp: CompiledProgram, st: ChallengeState, t: datetime, balance: D
             lots = sum([p.volume for p in positions], ZERO)
             broken = lots > ph.max_lots
             if broken and not st.lots_broken:
-                out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_LOTS, equity, ph.max_lots))
+                out.append(
+                    Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_LOTS, equity, ph.max_lots)
+                )
             st.lots_broken = broken
         if ph.max_positions is not None:
             broken = len(positions) > ph.max_positions
             if broken and not st.positions_broken:
-                out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_POSITIONS, equity,
-                                    Decimal(ph.max_positions)))
+                out.append(
+                    Decision(
+                        t,
+                        st.server,
+                        st.login,
+                        d.RESTRICTED,
+                        ph.name,
+                        d.MAX_POSITIONS,
+                        equity,
+                        Decimal(ph.max_positions),
+                    )
+                )
             st.positions_broken = broken
     if st.pending_weekend:
         st.pending_weekend = False
@@ -377,8 +412,18 @@ def on_snapshot(cp: CompiledProgram, st: ChallengeState, t: datetime, balance: D
         if st.phase_ops:
             target = target + st.phase_ops
         if balance >= target and st.trading_days >= ph.min_trading_days and _consistent(cp, ph, st, balance):
-            out.append(Decision(t, st.server, st.login, d.FUNDED if ph.passes_to_funded else d.PHASE_PASSED,
-                                ph.name, d.PROFIT_TARGET, equity, target))
+            out.append(
+                Decision(
+                    t,
+                    st.server,
+                    st.login,
+                    d.FUNDED if ph.passes_to_funded else d.PHASE_PASSED,
+                    ph.name,
+                    d.PROFIT_TARGET,
+                    equity,
+                    target,
+                )
+            )
             if ph.index + 1 < len(cp.phases):
                 _begin_phase(cp, st, ph.index + 1, t)
             else:
@@ -399,14 +444,21 @@ def _consistent(cp: CompiledProgram, ph: PhaseRules, st: ChallengeState, balance
     return total > ZERO and best <= total * share
 
 
-def on_deal(cp: CompiledProgram, st: ChallengeState, t: datetime, entry: str, volume: Decimal, position: int,
-            news: NewsCalendar) -> None:
+def on_deal(
+    cp: CompiledProgram,
+    st: ChallengeState,
+    t: datetime,
+    entry: str,
+    volume: Decimal,
+    position: int,
+    news: NewsCalendar,
+) -> None:
     if st.status != ACTIVE:
         return
     if t >= st.next_reset:
         _roll_day(cp, st, t)
     st.updated_at = t
-    st.last_deal_at = t   # any deal restarts the inactivity clock
+    st.last_deal_at = t  # any deal restarts the inactivity clock
     opened = entry == "in" or entry == "inout"
     closed = not opened or entry == "inout"
     positions = st.open_positions
@@ -452,6 +504,8 @@ def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Dec
         st.daily_floor += amount
 
 
-def new_challenge(program: Program, login: int, time: datetime, server: str = DEFAULT_SERVER) -> ChallengeState:
+def new_challenge(
+    program: Program, login: int, time: datetime, server: str = DEFAULT_SERVER
+) -> ChallengeState:
     """Convenience for callers without a Start event."""
     return start(program, Start(time=time, login=login, program=program.id, server=server))

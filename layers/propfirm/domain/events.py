@@ -19,7 +19,7 @@ DEAL_ENTRIES = frozenset(("in", "out", "inout", "out_by"))
 @dataclass(frozen=True, slots=True)
 class Position:
     symbol: str
-    volume: Decimal          # lots
+    volume: Decimal  # lots
     type: Literal["buy", "sell"]
 
 
@@ -36,8 +36,8 @@ class Snapshot:
     time: datetime
     login: int
     balance: Decimal
-    equity: Decimal          # floating profit, swap and commission included
-    positions: tuple[Position, ...] | None = None   # None: not listed (max_lots etc. are not judged)
+    equity: Decimal  # floating profit, swap and commission included
+    positions: tuple[Position, ...] | None = None  # None: not listed (max_lots etc. are not judged)
     server: str = DEFAULT_SERVER
 
 
@@ -60,7 +60,7 @@ class Deal:
 class BalanceOperation:
     time: datetime
     login: int
-    amount: Decimal          # deposit, withdrawal, payout, correction: never trading profit
+    amount: Decimal  # deposit, withdrawal, payout, correction: never trading profit
     comment: str = ""
     server: str = DEFAULT_SERVER
 

@@ -19,11 +19,11 @@ FloorAction = Literal["fail", "pause"]
 
 @dataclass(frozen=True, slots=True)
 class EquityFloor:
-    level: Decimal          # equity at (touch) or under (below) which the account is breached
-    expires_at: datetime    # the next daily reset (UTC); the floor means nothing from then on
-    reason: str             # the rule that sets the level: "max_loss" or "daily_loss"
+    level: Decimal  # equity at (touch) or under (below) which the account is breached
+    expires_at: datetime  # the next daily reset (UTC); the floor means nothing from then on
+    reason: str  # the rule that sets the level: "max_loss" or "daily_loss"
     breach_at: BreachAt = "touch"
-    action: FloorAction = "fail"   # fail: close and disable for good; pause: close, disable until the reset
+    action: FloorAction = "fail"  # fail: close and disable for good; pause: close, disable until the reset
 
     def is_valid_at(self, now: datetime) -> bool:
         return now < self.expires_at

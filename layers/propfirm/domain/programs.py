@@ -74,7 +74,7 @@ class DayReset(_Model):
     @classmethod
     def _hhmm(cls, value: str) -> str:
         if not isinstance(value, str) or not _HHMM.match(value):
-            raise ValueError("expected HH:MM (24-hour), e.g. \"00:00\" or \"17:00\"")
+            raise ValueError('expected HH:MM (24-hour), e.g. "00:00" or "17:00"')
         return value
 
     @field_validator("zone")
@@ -136,8 +136,16 @@ class Phase(_Model):
     refund_fee_on_first_payout: bool = False
 
     _num = field_validator(
-        "profit_target_pct", "consistency_pct", "daily_loss_pct", "max_loss_pct", "trailing_lock_offset",
-        "max_lots", "news_blackout_minutes", "profit_split_pct", "payout_min_amount", mode="before",
+        "profit_target_pct",
+        "consistency_pct",
+        "daily_loss_pct",
+        "max_loss_pct",
+        "trailing_lock_offset",
+        "max_lots",
+        "news_blackout_minutes",
+        "profit_split_pct",
+        "payout_min_amount",
+        mode="before",
     )(_decimal)
 
     @field_validator("trailing_lock_offset")
@@ -173,7 +181,9 @@ class Program(_Model):
     @classmethod
     def _id(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit")
+            raise ValueError(
+                "1-64 characters: letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         return value
 
     @field_validator("currency")
@@ -280,10 +290,14 @@ def load_program_file(path: str | Path) -> list[Program]:
     if isinstance(data, dict) and "programs" in data:
         extra = sorted(set(data) - {"programs"})
         if extra:
-            raise ProgramError(path, extra[0], "unknown field beside `programs:`", _line_of(lines, (extra[0],)))
+            raise ProgramError(
+                path, extra[0], "unknown field beside `programs:`", _line_of(lines, (extra[0],))
+            )
         items = data["programs"]
         if not isinstance(items, list) or not items:
-            raise ProgramError(path, "programs", "expected a non-empty list of programs", _line_of(lines, ("programs",)))
+            raise ProgramError(
+                path, "programs", "expected a non-empty list of programs", _line_of(lines, ("programs",))
+            )
         programs = [parse_program(item, str(path), ("programs", i), lines) for i, item in enumerate(items)]
     else:
         programs = [parse_program(data, str(path), (), lines)]
@@ -311,7 +325,9 @@ def load_programs(path: str | Path) -> dict[str, Program]:
     for file in files:
         for program in load_program_file(file):
             if program.id in programs:
-                raise ProgramError(file, "id", f"program id {program.id!r} is already defined in {origin[program.id]}")
+                raise ProgramError(
+                    file, "id", f"program id {program.id!r} is already defined in {origin[program.id]}"
+                )
             programs[program.id] = program
             origin[program.id] = file
     return programs
@@ -340,7 +356,10 @@ def summary_line(program: Program) -> str:
         if phase.daily_loss_pct is not None:
             bits.append(f"daily {phase.daily_loss_pct}% ({phase.daily_loss_action})")
         if phase.max_loss_pct is not None:
-            bits.append(f"max {phase.max_loss_pct}% {phase.max_loss_mode}" + (" locked" if phase.trailing_lock else ""))
+            bits.append(
+                f"max {phase.max_loss_pct}% {phase.max_loss_mode}"
+                + (" locked" if phase.trailing_lock else "")
+            )
         phases.append(" ".join(bits))
     return (
         f"{program.id}: {program.account_size} {program.currency}, reset {program.day_reset.time} "

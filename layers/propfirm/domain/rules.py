@@ -15,11 +15,20 @@ from propfirm.domain.tradingday import DayClock
 
 # daily loss basis
 BASIS_BALANCE, BASIS_EQUITY, BASIS_HIGHER, BASIS_INITIAL = 0, 1, 2, 3
-_BASIS = {"balance": BASIS_BALANCE, "equity": BASIS_EQUITY, "balance_or_equity": BASIS_HIGHER, "initial": BASIS_INITIAL}
+_BASIS = {
+    "balance": BASIS_BALANCE,
+    "equity": BASIS_EQUITY,
+    "balance_or_equity": BASIS_HIGHER,
+    "initial": BASIS_INITIAL,
+}
 # maximum loss modes
 STATIC, TRAILING_INTRADAY, TRAILING_BALANCE, TRAILING_EOD = 0, 1, 2, 3
-_MODES = {"static": STATIC, "trailing_intraday": TRAILING_INTRADAY, "trailing_balance": TRAILING_BALANCE,
-          "trailing_eod": TRAILING_EOD}
+_MODES = {
+    "static": STATIC,
+    "trailing_intraday": TRAILING_INTRADAY,
+    "trailing_balance": TRAILING_BALANCE,
+    "trailing_eod": TRAILING_EOD,
+}
 # which deals make a trading day
 DAY_OPENED, DAY_OPENED_AND_CLOSED, DAY_ANY_DEAL = 0, 1, 2
 _DAYS = {"opened": DAY_OPENED, "opened_and_closed": DAY_OPENED_AND_CLOSED, "any_deal": DAY_ANY_DEAL}
@@ -27,13 +36,34 @@ _DAYS = {"opened": DAY_OPENED, "opened_and_closed": DAY_OPENED_AND_CLOSED, "any_
 
 class PhaseRules:
     __slots__ = (
-        "index", "name", "group", "funded", "passes_to_funded",
-        "target_balance", "min_trading_days", "consistency_share",
-        "daily", "daily_pct", "daily_basis", "daily_fixed_amount", "daily_pause", "daily_open_pnl",
+        "index",
+        "name",
+        "group",
+        "funded",
+        "passes_to_funded",
+        "target_balance",
+        "min_trading_days",
+        "consistency_share",
+        "daily",
+        "daily_pct",
+        "daily_basis",
+        "daily_fixed_amount",
+        "daily_pause",
+        "daily_open_pnl",
         "daily_eod",
-        "max_loss", "max_mode", "max_amount", "static_floor", "lock_level", "touch",
-        "max_days", "inactivity_days", "inactivity_min", "max_lots", "max_positions",
-        "weekend_holding", "news_window",
+        "max_loss",
+        "max_mode",
+        "max_amount",
+        "static_floor",
+        "lock_level",
+        "touch",
+        "max_days",
+        "inactivity_days",
+        "inactivity_min",
+        "max_lots",
+        "max_positions",
+        "weekend_holding",
+        "news_window",
     )
 
     def __init__(self, program: Program, index: int) -> None:
@@ -44,21 +74,25 @@ class PhaseRules:
         self.group = phase.group
         self.funded = phase.funded
         # a pass from here is "funded" when no evaluation phase follows
-        self.passes_to_funded = all(p.funded for p in program.phases[index + 1:])
+        self.passes_to_funded = all(p.funded for p in program.phases[index + 1 :])
         # a funded phase never passes by target
         self.target_balance = (
             size + pct_of(size, phase.profit_target_pct)
-            if phase.profit_target_pct is not None and not phase.funded else None
+            if phase.profit_target_pct is not None and not phase.funded
+            else None
         )
         self.min_trading_days = phase.min_trading_days
-        self.consistency_share = phase.consistency_pct / HUNDRED if phase.consistency_pct is not None else None
+        self.consistency_share = (
+            phase.consistency_pct / HUNDRED if phase.consistency_pct is not None else None
+        )
 
         self.daily = phase.daily_loss_pct is not None
         self.daily_pct = phase.daily_loss_pct
         self.daily_basis = _BASIS[phase.daily_loss_basis]
         self.daily_fixed_amount = (
             pct_of(size, phase.daily_loss_pct)
-            if self.daily and phase.daily_loss_reference == "initial" else None
+            if self.daily and phase.daily_loss_reference == "initial"
+            else None
         )
         self.daily_pause = phase.daily_loss_action == "pause"
         self.daily_open_pnl = phase.daily_loss_open_pnl

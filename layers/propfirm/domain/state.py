@@ -14,37 +14,86 @@ STATE_VERSION = 1
 
 ACTIVE = "active"
 FAILED = "failed"
-PASSED = "passed"   # passed the last phase and no phase follows (a program without a funded stage)
+PASSED = "passed"  # passed the last phase and no phase follows (a program without a funded stage)
 
-_DECIMALS = ("balance", "equity", "ops_since_snapshot", "phase_ops", "high_water", "max_floor",
-             "daily_floor", "day_start_balance", "day_ops", "best_day_profit")
+_DECIMALS = (
+    "balance",
+    "equity",
+    "ops_since_snapshot",
+    "phase_ops",
+    "high_water",
+    "max_floor",
+    "daily_floor",
+    "day_start_balance",
+    "day_ops",
+    "best_day_profit",
+)
 _OPT_DECIMALS = ("pending_eod_floor",)
 _DATETIMES = ("phase_started_at", "day_start", "next_reset", "last_deal_at", "updated_at")
 _OPT_DATETIMES = ("deadline",)
-_PLAIN = ("server", "login", "program_id", "status", "phase_index", "failed_reason", "daily_paused",
-          "day_had_snapshot", "day_counted", "trading_days", "snapshot_positions", "lots_broken",
-          "positions_broken", "pending_weekend", "pending_news")
+_PLAIN = (
+    "server",
+    "login",
+    "program_id",
+    "status",
+    "phase_index",
+    "failed_reason",
+    "daily_paused",
+    "day_had_snapshot",
+    "day_counted",
+    "trading_days",
+    "snapshot_positions",
+    "lots_broken",
+    "positions_broken",
+    "pending_weekend",
+    "pending_news",
+)
 
 
 class ChallengeState:
     """Everything the rules need to remember about one account's challenge."""
 
     __slots__ = (
-        "server", "login", "program_id", "status", "failed_reason",
-        "phase_index", "phase_started_at", "deadline",
+        "server",
+        "login",
+        "program_id",
+        "status",
+        "failed_reason",
+        "phase_index",
+        "phase_started_at",
+        "deadline",
         # last reported balance/equity, and balance operations since that snapshot
-        "balance", "equity", "ops_since_snapshot", "phase_ops",
+        "balance",
+        "equity",
+        "ops_since_snapshot",
+        "phase_ops",
         # maximum loss: high-water mark (equity, balance or closing balance) and the floor it gives
-        "high_water", "max_floor",
+        "high_water",
+        "max_floor",
         # the trading day
-        "day_label", "day_start", "next_reset", "daily_floor", "day_start_balance", "day_ops",
-        "daily_paused", "day_had_snapshot", "day_counted", "opened_today",
+        "day_label",
+        "day_start",
+        "next_reset",
+        "daily_floor",
+        "day_start_balance",
+        "day_ops",
+        "daily_paused",
+        "day_had_snapshot",
+        "day_counted",
+        "opened_today",
         # passing
-        "best_day_profit", "trading_days",
+        "best_day_profit",
+        "trading_days",
         # activity and positions
-        "last_deal_at", "open_positions", "snapshot_positions",
+        "last_deal_at",
+        "open_positions",
+        "snapshot_positions",
         # restrictions: kept/broken flags and verdicts waiting for the next snapshot
-        "lots_broken", "positions_broken", "pending_eod_floor", "pending_weekend", "pending_news",
+        "lots_broken",
+        "positions_broken",
+        "pending_eod_floor",
+        "pending_weekend",
+        "pending_news",
         "updated_at",
     )
 
@@ -83,7 +132,9 @@ class ChallengeState:
     def from_dict(cls, data: dict) -> ChallengeState:
         version = data.get("version")
         if version != STATE_VERSION:
-            raise ValueError(f"challenge state version {version!r} is not supported (expected {STATE_VERSION})")
+            raise ValueError(
+                f"challenge state version {version!r} is not supported (expected {STATE_VERSION})"
+            )
         state = cls.__new__(cls)
         for name in _PLAIN:
             setattr(state, name, data[name])
@@ -108,8 +159,10 @@ class ChallengeState:
         return all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
 
     def __repr__(self) -> str:
-        return (f"ChallengeState({self.server}:{self.login} {self.program_id} {self.status} "
-                f"phase={self.phase_index} balance={self.balance} equity={self.equity})")
+        return (
+            f"ChallengeState({self.server}:{self.login} {self.program_id} {self.status} "
+            f"phase={self.phase_index} balance={self.balance} equity={self.equity})"
+        )
 
 
 def _aware(text: str) -> datetime:

@@ -21,24 +21,43 @@ def D(text: str) -> Decimal:
     return Decimal(text)
 
 
-def make_program(*, size: str = "100000", zone: str = "UTC", reset: str = "00:00", trading_day: str = "opened",
-                 phases: list[dict] | None = None, funded: dict | None = None, **phase1: object) -> Program:
+def make_program(
+    *,
+    size: str = "100000",
+    zone: str = "UTC",
+    reset: str = "00:00",
+    trading_day: str = "opened",
+    phases: list[dict] | None = None,
+    funded: dict | None = None,
+    **phase1: object,
+) -> Program:
     """A program whose first phase has `phase1`'s fields (plus any further `phases`), then a funded stage."""
     first = {"name": "phase1", "group": "challenge\\phase1", **phase1}
     all_phases = [first, *(phases or [])]
     if funded is not False:
         all_phases.append({"name": "funded", "group": "funded\\standard", "funded": True, **(funded or {})})
-    return parse_program({
-        "id": "test-program", "currency": "USD", "account_size": size,
-        "day_reset": {"time": reset, "zone": zone}, "trading_day": trading_day, "phases": all_phases,
-    })
+    return parse_program(
+        {
+            "id": "test-program",
+            "currency": "USD",
+            "account_size": size,
+            "day_reset": {"time": reset, "zone": zone},
+            "trading_day": trading_day,
+            "phases": all_phases,
+        }
+    )
 
 
 class Account:
     """One challenge driven through `evaluate`; every call returns the decisions as tuples."""
 
-    def __init__(self, program: Program, at: str = "2026-03-02 08:00", login: int = 5001,
-                 news: NewsCalendar | None = None) -> None:
+    def __init__(
+        self,
+        program: Program,
+        at: str = "2026-03-02 08:00",
+        login: int = 5001,
+        news: NewsCalendar | None = None,
+    ) -> None:
         self.program = program
         self.login = login
         self.news = news
@@ -53,15 +72,21 @@ class Account:
         self.decisions.extend(got)
         return got
 
-    def snap(self, at: str, balance: str, equity: str | None = None, positions: list | None = None) -> list[tuple]:
+    def snap(
+        self, at: str, balance: str, equity: str | None = None, positions: list | None = None
+    ) -> list[tuple]:
         listed = None
         if positions is not None:
             listed = tuple(Position("EURUSD", D(v), "buy") for v in positions)
         return self._apply(Snapshot(T(at), self.login, D(balance), D(equity or balance), listed))
 
-    def deal(self, at: str, entry: str, position: int, volume: str = "1.00", profit: str = "0") -> list[tuple]:
+    def deal(
+        self, at: str, entry: str, position: int, volume: str = "1.00", profit: str = "0"
+    ) -> list[tuple]:
         self._deal += 1
-        return self._apply(Deal(T(at), self.login, self._deal, entry, "EURUSD", D(volume), D(profit), position))
+        return self._apply(
+            Deal(T(at), self.login, self._deal, entry, "EURUSD", D(volume), D(profit), position)
+        )
 
     def trade(self, at_open: str, at_close: str, position: int, profit: str = "0") -> None:
         self.deal(at_open, "in", position)

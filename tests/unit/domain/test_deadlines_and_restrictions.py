@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from propfirm.domain.engine import NewsCalendar
 
-from .helpers import T, Account, failed, make_program, restricted
+from .helpers import Account, T, failed, make_program, restricted
 
 
 def test_inactivity_counts_from_the_last_deal_brightfunded_vector_25():
@@ -14,15 +14,19 @@ def test_inactivity_counts_from_the_last_deal_brightfunded_vector_25():
     # the account active, and the 30 days start again on 15 May.
     acct = Account(make_program(inactivity_days=30), at="2026-02-20 08:00")
     acct.trade("2026-03-01 09:00", "2026-03-01 10:00", 1)
-    assert acct.snap("2026-03-31 10:00", "100000.00", positions=[]) == []          # exactly 30 days
-    assert acct.snap("2026-03-31 10:01", "100000.00", positions=[]) == [failed("inactivity", "100000.00", None)]
+    assert acct.snap("2026-03-31 10:00", "100000.00", positions=[]) == []  # exactly 30 days
+    assert acct.snap("2026-03-31 10:01", "100000.00", positions=[]) == [
+        failed("inactivity", "100000.00", None)
+    ]
 
     held = Account(make_program(inactivity_days=30), at="2026-02-20 08:00")
     held.deal("2026-03-01 09:00", "in", 1)
-    assert held.snap("2026-04-20 10:00", "100000.00", positions=["1.00"]) == []     # open: still active
+    assert held.snap("2026-04-20 10:00", "100000.00", positions=["1.00"]) == []  # open: still active
     held.deal("2026-05-15 09:00", "out", 1)
     assert held.snap("2026-06-14 09:00", "100000.00", positions=[]) == []
-    assert held.snap("2026-06-14 09:01", "100000.00", positions=[]) == [failed("inactivity", "100000.00", None)]
+    assert held.snap("2026-06-14 09:01", "100000.00", positions=[]) == [
+        failed("inactivity", "100000.00", None)
+    ]
 
 
 def test_balance_operations_do_not_restart_the_inactivity_clock():
@@ -40,26 +44,33 @@ def test_max_days_are_calendar_days_from_the_phase_start_across_dst():
 
 def test_max_lots_and_max_positions_restrict_on_each_turn_to_broken():
     acct = Account(make_program(max_lots=5, max_positions=2))
-    assert acct.snap("2026-03-02 09:00", "100000.00", positions=["3", "2"]) == []          # equal is allowed
+    assert acct.snap("2026-03-02 09:00", "100000.00", positions=["3", "2"]) == []  # equal is allowed
     assert acct.snap("2026-03-02 09:01", "100000.00", positions=["3", "2", "1"]) == [
-        restricted("max_lots", "100000.00", "5"), restricted("max_positions", "100000.00", "2")]
-    assert acct.snap("2026-03-02 09:02", "100000.00", positions=["3", "3"]) == []          # still broken
-    assert acct.snap("2026-03-02 09:03", "100000.00") == []                                 # not listed
-    assert acct.snap("2026-03-02 09:04", "100000.00", positions=["1"]) == []                # kept again
-    assert acct.snap("2026-03-02 09:05", "100000.00", positions=["6"]) == [restricted("max_lots", "100000.00", "5")]
+        restricted("max_lots", "100000.00", "5"),
+        restricted("max_positions", "100000.00", "2"),
+    ]
+    assert acct.snap("2026-03-02 09:02", "100000.00", positions=["3", "3"]) == []  # still broken
+    assert acct.snap("2026-03-02 09:03", "100000.00") == []  # not listed
+    assert acct.snap("2026-03-02 09:04", "100000.00", positions=["1"]) == []  # kept again
+    assert acct.snap("2026-03-02 09:05", "100000.00", positions=["6"]) == [
+        restricted("max_lots", "100000.00", "5")
+    ]
 
 
 def test_weekend_holding_with_a_new_york_17h_day():
     # 17:00 New York: Friday 17:00 starts Saturday's trading day. A position listed in the last
     # snapshot before it is restricted at the next snapshot.
-    acct = Account(make_program(zone="America/New_York", reset="17:00", weekend_holding=False),
-                   at="2026-03-06 14:00")
-    acct.snap("2026-03-06 21:30", "100000.00", positions=["1.00"])    # Fri 16:30 EST
+    acct = Account(
+        make_program(zone="America/New_York", reset="17:00", weekend_holding=False), at="2026-03-06 14:00"
+    )
+    acct.snap("2026-03-06 21:30", "100000.00", positions=["1.00"])  # Fri 16:30 EST
     assert acct.snap("2026-03-06 22:30", "100000.00", positions=["1.00"]) == [
-        restricted("weekend_holding", "100000.00", None)]
+        restricted("weekend_holding", "100000.00", None)
+    ]
     # a flat account at the weekend boundary is fine
-    flat = Account(make_program(zone="America/New_York", reset="17:00", weekend_holding=False),
-                   at="2026-03-06 14:00")
+    flat = Account(
+        make_program(zone="America/New_York", reset="17:00", weekend_holding=False), at="2026-03-06 14:00"
+    )
     flat.snap("2026-03-06 21:30", "100000.00", positions=[])
     assert flat.snap("2026-03-09 13:00", "100000.00", positions=["1.00"]) == []
 
@@ -98,4 +109,5 @@ def test_news_blackout_ftmo_two_minutes_vector_6():
 def test_a_failing_snapshot_takes_no_other_decision():
     acct = Account(make_program(max_lots=1, max_loss_pct=10))
     assert acct.snap("2026-03-02 09:00", "100000.00", "89000.00", positions=["5"]) == [
-        failed("max_loss", "89000.00", "90000")]
+        failed("max_loss", "89000.00", "90000")
+    ]

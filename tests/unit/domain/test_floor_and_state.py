@@ -7,20 +7,26 @@ from dataclasses import FrozenInstanceError
 from decimal import Decimal
 
 import pytest
-
 from propfirm.domain.engine import evaluate
 from propfirm.domain.events import Snapshot
 from propfirm.domain.floors import EquityFloor
 from propfirm.domain.state import ChallengeState
 
-from .helpers import T, Account, make_program
+from .helpers import Account, T, make_program
 
 
 def test_the_floor_is_the_highest_intraday_loss_floor_until_the_next_reset():
-    acct = Account(make_program(zone="Europe/Prague", daily_loss_pct=5, max_loss_pct=10), at="2026-03-02 08:00")
+    acct = Account(
+        make_program(zone="Europe/Prague", daily_loss_pct=5, max_loss_pct=10), at="2026-03-02 08:00"
+    )
     floor = acct.floor
-    assert (floor.level, floor.reason, floor.action, floor.breach_at) == (Decimal(95000), "daily_loss", "fail", "touch")
-    assert floor.expires_at == T("2026-03-02 23:00")                   # midnight in Prague (CET)
+    assert (floor.level, floor.reason, floor.action, floor.breach_at) == (
+        Decimal(95000),
+        "daily_loss",
+        "fail",
+        "touch",
+    )
+    assert floor.expires_at == T("2026-03-02 23:00")  # midnight in Prague (CET)
     assert floor.is_breached(Decimal("95000"), T("2026-03-02 22:59"))
     assert not floor.is_breached(Decimal("95000.01"), T("2026-03-02 22:59"))
     assert not floor.is_breached(Decimal("1"), T("2026-03-02 23:00"))  # expired: ignored
@@ -32,7 +38,7 @@ def test_the_maximum_loss_floor_wins_a_tie_and_when_higher():
     acct = Account(make_program(daily_loss_pct=5, max_loss_pct=10))
     acct.snap("2026-03-02 22:00", "96000.00")
     acct.snap("2026-03-03 22:00", "95000.00")
-    acct.snap("2026-03-04 01:00", "95000.00")                          # daily 90,000 = max 90,000
+    acct.snap("2026-03-04 01:00", "95000.00")  # daily 90,000 = max 90,000
     assert (acct.floor.level, acct.floor.reason) == (Decimal(90000), "max_loss")
 
 
@@ -47,7 +53,9 @@ def test_floors_not_compared_with_live_equity_are_left_out():
 
 
 def test_a_pause_floor_says_so_and_leaves_once_it_paused():
-    acct = Account(make_program(daily_loss_pct=3, daily_loss_action="pause", max_loss_pct=10, breach_at="below"))
+    acct = Account(
+        make_program(daily_loss_pct=3, daily_loss_action="pause", max_loss_pct=10, breach_at="below")
+    )
     assert (acct.floor.level, acct.floor.action, acct.floor.breach_at) == (Decimal(97000), "pause", "below")
     acct.snap("2026-03-02 10:00", "100000.00", "96000.00")
     assert (acct.floor.level, acct.floor.action) == (Decimal(90000), "fail")
@@ -59,8 +67,16 @@ def test_floor_round_trips_through_json():
 
 
 def test_state_round_trips_through_json_and_evaluate_leaves_its_input_alone():
-    acct = Account(make_program(daily_loss_pct=5, max_loss_pct=6, max_loss_mode="trailing_balance",
-                                trading_day="opened_and_closed", consistency_pct=40, profit_target_pct=10))
+    acct = Account(
+        make_program(
+            daily_loss_pct=5,
+            max_loss_pct=6,
+            max_loss_mode="trailing_balance",
+            trading_day="opened_and_closed",
+            consistency_pct=40,
+            profit_target_pct=10,
+        )
+    )
     acct.deal("2026-03-02 09:00", "in", 7, volume="2.00")
     acct.deal("2026-03-02 09:30", "out", 7, volume="1.00", profit="300")
     acct.op("2026-03-02 09:45", "-100.00", "fee")
@@ -70,7 +86,9 @@ def test_state_round_trips_through_json_and_evaluate_leaves_its_input_alone():
     restored = ChallengeState.from_dict(data)
     assert restored == acct.state
     before = acct.state.to_dict()
-    outcome = evaluate(acct.program, restored, Snapshot(T("2026-03-02 11:00"), 5001, Decimal("90000"), Decimal("90000")))
+    outcome = evaluate(
+        acct.program, restored, Snapshot(T("2026-03-02 11:00"), 5001, Decimal("90000"), Decimal("90000"))
+    )
     assert outcome.decisions and restored.to_dict() == before
 
 

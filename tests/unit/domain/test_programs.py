@@ -6,7 +6,6 @@ import json
 from decimal import Decimal
 
 import pytest
-
 from propfirm.domain.programs import (
     EXAMPLE_PROGRAMS_DIR,
     ProgramError,
@@ -46,10 +45,16 @@ def test_the_shipped_examples_mirror_the_market_models():
     assert set(programs) == {"two-step-100k", "one-step-100k", "three-step-100k", "instant-funding-100k"}
     two = programs["two-step-100k"]
     assert (two.account_size, two.currency, two.day_reset.time, two.day_reset.zone) == (
-        Decimal(100000), "USD", "00:00", "Europe/Prague")
+        Decimal(100000),
+        "USD",
+        "00:00",
+        "Europe/Prague",
+    )
     p1, p2, funded = two.phases
     assert (p1.profit_target_pct, p2.profit_target_pct) == (10, 5)
-    assert all(p.daily_loss_pct == 5 and p.max_loss_pct == 10 and p.max_loss_mode == "static" for p in two.phases)
+    assert all(
+        p.daily_loss_pct == 5 and p.max_loss_pct == 10 and p.max_loss_mode == "static" for p in two.phases
+    )
     assert funded.funded and funded.group == "funded\\standard"
     assert p1.group == "challenge\\phase1"
     assert programs["one-step-100k"].phases[0].max_loss_mode.startswith("trailing")
@@ -64,26 +69,45 @@ def test_the_shipped_examples_mirror_the_market_models():
 
 
 def test_a_list_under_programs_and_json_files(tmp_path):
-    (tmp_path / "many.yaml").write_text("programs:\n" + "".join(
-        "  - " + GOOD.replace("id: p1", f"id: p{i}").replace("\n", "\n    ").rstrip() + "\n" for i in (1, 2)))
+    (tmp_path / "many.yaml").write_text(
+        "programs:\n"
+        + "".join(
+            "  - " + GOOD.replace("id: p1", f"id: p{i}").replace("\n", "\n    ").rstrip() + "\n"
+            for i in (1, 2)
+        )
+    )
     data = {"id": "j1", "account_size": "50000", "phases": [{"group": "g"}]}
     (tmp_path / "one.json").write_text(json.dumps(data))
     programs = load_programs(tmp_path)
     assert sorted(programs) == ["j1", "p1", "p2"]
-    assert programs["j1"].phases[0].name == "phase1"          # names default by position
+    assert programs["j1"].phases[0].name == "phase1"  # names default by position
 
 
 @pytest.mark.parametrize(
     ("text", "field", "reason_part", "line"),
     [
-        (GOOD.replace("daily_loss_pct: 5", "daily_loss_pct: -5"), "phases[0].daily_loss_pct", "greater than 0", 9),
-        (GOOD.replace("daily_loss_pct: 5", "daily_los_pct: 5"), "phases[0].daily_los_pct", "unknown field", 9),
+        (
+            GOOD.replace("daily_loss_pct: 5", "daily_loss_pct: -5"),
+            "phases[0].daily_loss_pct",
+            "greater than 0",
+            9,
+        ),
+        (
+            GOOD.replace("daily_loss_pct: 5", "daily_los_pct: 5"),
+            "phases[0].daily_los_pct",
+            "unknown field",
+            9,
+        ),
         (GOOD.replace("Europe/Prague", "Europe/Nowhere"), "day_reset.zone", "unknown IANA time zone", 4),
         (GOOD.replace('"00:00"', '"24:00"'), "day_reset.time", "HH:MM", 4),
         (GOOD.replace('"100000"', '"lots"'), "account_size", "not a decimal number", 3),
         (GOOD.replace("    group: 'challenge\\phase1'\n", ""), "phases[0].group", "missing", 6),
-        (GOOD.replace("    funded: true\n", "    funded: true\n  - group: extra\n"), "phases[1].funded",
-         "only the last phase", 12),
+        (
+            GOOD.replace("    funded: true\n", "    funded: true\n  - group: extra\n"),
+            "phases[1].funded",
+            "only the last phase",
+            12,
+        ),
         (GOOD.replace("name: funded", "name: phase1"), "phases[1].name", "used twice", 10),
         (GOOD + "    max_loss_mode: sideways\n", "phases[1].max_loss_mode", "static", 13),
         (GOOD.replace("currency: USD", "currency: dollars"), "currency", "ISO 4217", 2),

@@ -16,7 +16,6 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from propfirm.domain.engine import equity_floor, evaluate, start
 from propfirm.domain.events import BalanceOperation, Deal, Position, Snapshot, Start
 from propfirm.domain.programs import parse_program
@@ -50,10 +49,15 @@ phases = st.fixed_dictionaries(
 )
 
 programs = st.builds(
-    lambda ps, zone, reset, trading_day: parse_program({
-        "id": "prop", "account_size": "100000", "day_reset": {"time": reset, "zone": zone},
-        "trading_day": trading_day, "phases": [dict(p, name=f"p{i}") for i, p in enumerate(ps)],
-    }),
+    lambda ps, zone, reset, trading_day: parse_program(
+        {
+            "id": "prop",
+            "account_size": "100000",
+            "day_reset": {"time": reset, "zone": zone},
+            "trading_day": trading_day,
+            "phases": [dict(p, name=f"p{i}") for i, p in enumerate(ps)],
+        }
+    ),
     st.lists(phases, min_size=1, max_size=3),
     st.sampled_from(["UTC", "Europe/Prague", "America/New_York"]),
     st.sampled_from(["00:00", "17:00", "22:00"]),
@@ -63,17 +67,19 @@ programs = st.builds(
 money = st.integers(85_000_00, 115_000_00).map(lambda cents: Decimal(cents).scaleb(-2))
 event_specs = st.lists(
     st.tuples(
-        st.integers(0, 720),                                   # minutes after the previous event
+        st.integers(0, 720),  # minutes after the previous event
         st.sampled_from(["snapshot", "snapshot", "snapshot", "deal", "balance"]),
-        money, money,
-        st.integers(1, 3),                                     # position id
+        money,
+        money,
+        st.integers(1, 3),  # position id
         st.sampled_from(["in", "out"]),
-        st.integers(-3000, 3000),                              # balance operation amount
+        st.integers(-3000, 3000),  # balance operation amount
         st.one_of(st.none(), st.lists(st.sampled_from(["0.5", "1", "2"]), max_size=3)),
         # half the snapshots put equity right at the current floor: the boundary is what matters
         st.one_of(st.none(), st.sampled_from(["-1", "-0.01", "0", "0.01", "1"]).map(Decimal)),
     ),
-    min_size=1, max_size=50,
+    min_size=1,
+    max_size=50,
 )
 
 
@@ -98,9 +104,9 @@ def build_events(specs):
 
 def run(program, events):
     state = start(program, Start(BASE, 1, program.id))
-    trace = []   # (state before, event, outcome)
+    trace = []  # (state before, event, outcome)
     for event in events:
-        if isinstance(event, tuple):   # equity at the reported floor (or at the max floor) + offset
+        if isinstance(event, tuple):  # equity at the reported floor (or at the max floor) + offset
             t, balance, equity, listed, near = event
             floor = equity_floor(program, state)
             level = floor.level if floor is not None else state.max_floor
@@ -136,7 +142,7 @@ def test_a_failed_account_takes_no_further_decision(program, specs):
             assert outcome.decisions == ()
         kinds = [d.decision for d in outcome.decisions]
         if "failed" in kinds:
-            assert kinds == ["failed"]                         # a failing snapshot takes no other decision
+            assert kinds == ["failed"]  # a failing snapshot takes no other decision
             failed_seen = True
 
 
@@ -158,9 +164,13 @@ def test_the_reported_floor_is_never_above_the_true_one(program, specs):
             # a kill on the reported floor is never false
             assert loss_decision, (floor, event)
         exact = phase.max_loss_mode != "trailing_balance" and (
-            phase.daily_loss_pct is None or (phase.daily_loss_open_pnl and phase.daily_loss_evaluation == "intraday"))
+            phase.daily_loss_pct is None
+            or (phase.daily_loss_open_pnl and phase.daily_loss_evaluation == "intraday")
+        )
         if exact and not floor.is_breached(event.equity, event.time):
-            assert not any(d.decision == "failed" and d.reason in ("daily_loss", "max_loss") for d in outcome.decisions)
+            assert not any(
+                d.decision == "failed" and d.reason in ("daily_loss", "max_loss") for d in outcome.decisions
+            )
 
 
 @COMMON

@@ -6,14 +6,14 @@ from datetime import date, time
 
 from propfirm.domain.tradingday import DayClock
 
-from .helpers import T, Account, failed, make_program
+from .helpers import Account, T, failed, make_program
 
 
 def test_prague_midnight_in_late_march():
     # Europe/Prague moves to CEST at 01:00 UTC on 29 March 2026.
     clock = DayClock(time(0, 0), "Europe/Prague")
-    assert clock.next_reset(T("2026-03-28 12:00")) == T("2026-03-28 23:00")   # midnight CET
-    assert clock.next_reset(T("2026-03-28 23:00")) == T("2026-03-29 22:00")   # midnight CEST: a 23 h day
+    assert clock.next_reset(T("2026-03-28 12:00")) == T("2026-03-28 23:00")  # midnight CET
+    assert clock.next_reset(T("2026-03-28 23:00")) == T("2026-03-29 22:00")  # midnight CEST: a 23 h day
     assert clock.day_start(T("2026-03-29 21:59")) == T("2026-03-28 23:00")
     assert clock.label(clock.day_start(T("2026-03-29 21:59"))) == date(2026, 3, 29)
 
@@ -30,14 +30,14 @@ def test_new_york_17h_across_the_us_change():
     clock = DayClock(time(17, 0), "America/New_York")
     assert clock.next_reset(T("2026-03-06 12:00")) == T("2026-03-06 22:00")
     assert clock.next_reset(T("2026-03-08 12:00")) == T("2026-03-08 21:00")
-    assert clock.next_reset(T("2026-11-01 12:00")) == T("2026-11-01 22:00")   # back to EST
+    assert clock.next_reset(T("2026-11-01 12:00")) == T("2026-11-01 22:00")  # back to EST
     # Friday 17:00 starts Saturday's trading day
     assert clock.label(T("2026-03-06 22:00")) == date(2026, 3, 7)
 
 
 def test_a_reset_time_missing_on_the_spring_day_falls_an_hour_later():
     clock = DayClock(time(2, 30), "Europe/Prague")
-    assert clock.next_reset(T("2026-03-28 12:00")) == T("2026-03-29 01:30")   # 03:30 CEST
+    assert clock.next_reset(T("2026-03-28 12:00")) == T("2026-03-29 01:30")  # 03:30 CEST
 
 
 def test_daily_floor_resets_at_prague_midnight_in_the_dst_week():
@@ -46,10 +46,16 @@ def test_daily_floor_resets_at_prague_midnight_in_the_dst_week():
     acct = Account(make_program(zone="Europe/Prague", daily_loss_pct=5), at="2026-03-29 08:00")
     acct.snap("2026-03-29 21:00", "103000.00", "103000.00")
     # 22:30 UTC on the 29th is 00:30 on the 30th in Prague: floor 98,000
-    assert acct.snap("2026-03-29 22:30", "103000.00", "98000.00") == [failed("daily_loss", "98000.00", "98000")]
+    assert acct.snap("2026-03-29 22:30", "103000.00", "98000.00") == [
+        failed("daily_loss", "98000.00", "98000")
+    ]
 
 
 def test_daily_floor_resets_at_17h_new_york_after_the_us_change():
-    acct = Account(make_program(zone="America/New_York", reset="17:00", daily_loss_pct=5), at="2026-03-09 13:00")
+    acct = Account(
+        make_program(zone="America/New_York", reset="17:00", daily_loss_pct=5), at="2026-03-09 13:00"
+    )
     acct.snap("2026-03-09 20:30", "104000.00")
-    assert acct.snap("2026-03-09 21:05", "104000.00", "99000.00") == [failed("daily_loss", "99000.00", "99000")]
+    assert acct.snap("2026-03-09 21:05", "104000.00", "99000.00") == [
+        failed("daily_loss", "99000.00", "99000")
+    ]

@@ -17,30 +17,37 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-MONTH_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)   # a Monday; the month crosses the EU DST change
+MONTH_START = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # a Monday; the month crosses the EU DST change
 
 
 @dataclass
 class Script:
     kind: str
     login: int
-    expected: list[tuple] = field(default_factory=list)   # (time, decision, phase, reason, equity, limit)
+    expected: list[tuple] = field(default_factory=list)  # (time, decision, phase, reason, equity, limit)
 
 
 @dataclass
 class Month:
     lines: list[str]
     scripts: dict[int, Script]
-    programs: dict[int, str]   # login -> program id
+    programs: dict[int, str]  # login -> program id
 
 
 def _iso(t: datetime) -> str:
     return t.isoformat()
 
 
-def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed: int = 7,
-             programs: tuple[str, ...] = ("two-step-100k", "one-step-100k", "three-step-100k", "instant-funding-100k"),
-             scripted: bool = True, positions_every: int = 1, volatility: int = 15000) -> Month:
+def generate(
+    accounts: int = 300,
+    days: int = 30,
+    cycle_minutes: int = 60,
+    seed: int = 7,
+    programs: tuple[str, ...] = ("two-step-100k", "one-step-100k", "three-step-100k", "instant-funding-100k"),
+    scripted: bool = True,
+    positions_every: int = 1,
+    volatility: int = 15000,
+) -> Month:
     """`volatility`: the largest move of a position's floating profit in one cycle, in cents."""
     rng = random.Random(seed)
     lines: list[str] = []
@@ -50,7 +57,9 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
     t0 = MONTH_START
     for i, login in enumerate(logins):
         program_of[login] = programs[i % len(programs)]
-        lines.append(f'{{"type":"start","time":"{_iso(t0)}","login":{login},"program":"{program_of[login]}"}}')
+        lines.append(
+            f'{{"type":"start","time":"{_iso(t0)}","login":{login},"program":"{program_of[login]}"}}'
+        )
 
     # scripts: every 25th account blows the daily limit, every 25th+1 passes (both on two-step-100k)
     cycles_per_day = 24 * 60 // cycle_minutes
@@ -69,7 +78,9 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
                 scripts[login] = Script("pass", login)
         # rewrite the start lines with the scripted programs
         for i, login in enumerate(logins):
-            lines[i] = f'{{"type":"start","time":"{_iso(t0)}","login":{login},"program":"{program_of[login]}"}}'
+            lines[i] = (
+                f'{{"type":"start","time":"{_iso(t0)}","login":{login},"program":"{program_of[login]}"}}'
+            )
 
     balance = {login: Decimal("100000.00") for login in logins}
     floating = {login: Decimal(0) for login in logins}
@@ -77,7 +88,7 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
     ticket = 1
     position_id = 1_000_000
     pass_days: dict[int, int] = {login: 0 for login in passing}
-    done: set[int] = set()   # scripted accounts whose decision has been made
+    done: set[int] = set()  # scripted accounts whose decision has been made
     cent = Decimal("0.01")
     for cycle in range(1, total_cycles + 1):
         t = t0 + timedelta(minutes=cycle_minutes * cycle)
@@ -85,7 +96,7 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
         t_snap = _iso(t)
         deal_lines: list[str] = []
         snap_lines: list[str] = []
-        hour_of_day = (cycle % cycles_per_day)
+        hour_of_day = cycle % cycles_per_day
         for login in logins:
             if login in done:
                 continue
@@ -93,10 +104,14 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
                 equity = balance[login]
                 if cycle == blow_at[login]:
                     equity = Decimal("94900.00")
-                    scripts[login].expected.append((t, "failed", "phase1", "daily_loss", equity, Decimal("95000")))
+                    scripts[login].expected.append(
+                        (t, "failed", "phase1", "daily_loss", equity, Decimal("95000"))
+                    )
                     done.add(login)
-                snap_lines.append(f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
-                                  f'"balance":"{balance[login]}","equity":"{equity}","positions":[]}}')
+                snap_lines.append(
+                    f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
+                    f'"balance":"{balance[login]}","equity":"{equity}","positions":[]}}'
+                )
                 continue
             if login in passing:
                 if hour_of_day == 10 and pass_days[login] < 4:
@@ -108,10 +123,13 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
                     pass_days[login] += 1
                     if pass_days[login] == 4:
                         scripts[login].expected.append(
-                            (t, "phase_passed", "phase1", "profit_target", balance[login], Decimal("110000")))
+                            (t, "phase_passed", "phase1", "profit_target", balance[login], Decimal("110000"))
+                        )
                         done.add(login)
-                snap_lines.append(f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
-                                  f'"balance":"{balance[login]}","equity":"{balance[login]}","positions":[]}}')
+                snap_lines.append(
+                    f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
+                    f'"balance":"{balance[login]}","equity":"{balance[login]}","positions":[]}}'
+                )
                 continue
             # random trader: open, drift, close
             pos = open_pos[login]
@@ -132,19 +150,28 @@ def generate(accounts: int = 300, days: int = 30, cycle_minutes: int = 60, seed:
                     open_pos[login] = None
             equity = balance[login] + floating[login]
             if positions_every and cycle % positions_every == 0:
-                listed = ('[{"symbol":"EURUSD","volume":"1.00","type":"buy"}]' if open_pos[login] is not None
-                          else "[]")
-                snap_lines.append(f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
-                                  f'"balance":"{balance[login]}","equity":"{equity}","positions":{listed}}}')
+                listed = (
+                    '[{"symbol":"EURUSD","volume":"1.00","type":"buy"}]'
+                    if open_pos[login] is not None
+                    else "[]"
+                )
+                snap_lines.append(
+                    f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
+                    f'"balance":"{balance[login]}","equity":"{equity}","positions":{listed}}}'
+                )
             else:
-                snap_lines.append(f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
-                                  f'"balance":"{balance[login]}","equity":"{equity}"}}')
+                snap_lines.append(
+                    f'{{"type":"snapshot","time":"{t_snap}","login":{login},'
+                    f'"balance":"{balance[login]}","equity":"{equity}"}}'
+                )
         lines.extend(deal_lines)
         lines.extend(snap_lines)
     return Month(lines, scripts, program_of)
 
 
 def _deal(time: str, login: int, ticket: int, entry: str, position: int, profit: str) -> str:
-    return (f'{{"type":"deal","time":"{time}","login":{login},"deal":{ticket},"entry":"{entry}",'
-            f'"symbol":"EURUSD","volume":"1.00","profit":"{profit}","commission":"0.00","swap":"0.00",'
-            f'"position":{position}}}')
+    return (
+        f'{{"type":"deal","time":"{time}","login":{login},"deal":{ticket},"entry":"{entry}",'
+        f'"symbol":"EURUSD","volume":"1.00","profit":"{profit}","commission":"0.00","swap":"0.00",'
+        f'"position":{position}}}'
+    )

@@ -13,7 +13,6 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
 from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_example_programs
 
 from .helpers import replay
@@ -39,8 +38,17 @@ def test_scripted_accounts_get_exactly_the_decisions_worked_out_for_them(month):
         by_login[d["login"]].append(d)
     assert len(generated.scripts) == 24
     for login, script in generated.scripts.items():
-        got = [(datetime.fromisoformat(d["time"]), d["decision"], d["phase"], d["reason"], Decimal(d["equity"]),
-                Decimal(d["limit"])) for d in by_login[login]]
+        got = [
+            (
+                datetime.fromisoformat(d["time"]),
+                d["decision"],
+                d["phase"],
+                d["reason"],
+                Decimal(d["equity"]),
+                Decimal(d["limit"]),
+            )
+            for d in by_login[login]
+        ]
         assert got == script.expected, (script.kind, login)
 
 
