@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
-
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.mt5.webapi import GatewayOptions, WebApiGateway, WebApiTransport
 from propfirm.mt5.webapi.backoff import Backoff
@@ -46,6 +45,7 @@ def make_webapi(sim: Simulator, **kwargs: object) -> WebApiGateway:
 
 def make_manager(sim: Simulator) -> Mt5Gateway:
     from propfirm.mt5.manager import ManagerApiGateway
+
     from tests.integration.mt5 import fake_mt5manager
 
     module = fake_mt5manager.module_for(sim.world, sim.manager_login, sim.manager_password)
@@ -59,7 +59,10 @@ def make_manager(sim: Simulator) -> Mt5Gateway:
     )
 
 
-IMPLEMENTATIONS: dict[str, Callable[[Simulator], Mt5Gateway]] = {"webapi": make_webapi, "manager": make_manager}
+IMPLEMENTATIONS: dict[str, Callable[[Simulator], Mt5Gateway]] = {
+    "webapi": make_webapi,
+    "manager": make_manager,
+}
 
 
 @pytest.fixture(params=sorted(IMPLEMENTATIONS))

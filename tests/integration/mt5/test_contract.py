@@ -11,7 +11,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-
 from propfirm.mt5.auth import password_hash
 from propfirm.mt5.errors import AlreadyExists, InvalidRequest, NoPermission, NotFound, Rejected
 from propfirm.mt5.models import (
@@ -25,6 +24,7 @@ from propfirm.mt5.models import (
 )
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.sim.testing import Simulator
+
 from tests.integration.mt5.conftest import GROUPS, SERVER
 
 PHASE1, FUNDED = GROUPS
@@ -129,7 +129,9 @@ def test_deals_between_two_times(gateway: Mt5Gateway, sim: Simulator) -> None:
 
 def test_deals_refuse_naive_times(gateway: Mt5Gateway) -> None:
     with pytest.raises(InvalidRequest):
-        list(gateway.deals([PHASE1], gateway.server_time().utc.replace(tzinfo=None), gateway.server_time().utc))
+        list(
+            gateway.deals([PHASE1], gateway.server_time().utc.replace(tzinfo=None), gateway.server_time().utc)
+        )
 
 
 def test_create_account_funds_it_with_one_balance_deal(gateway: Mt5Gateway, sim: Simulator) -> None:
@@ -302,4 +304,3 @@ def test_unknown_account_is_not_found(gateway: Mt5Gateway) -> None:
 
 def _fields(request: NewAccount) -> dict[str, object]:
     return {name: getattr(request, name) for name in request.__slots__}  # type: ignore[attr-defined]
-

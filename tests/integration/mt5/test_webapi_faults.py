@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-
 from propfirm.mt5.errors import AuthFailed, ConnectionLost, Timeout, TooFrequent
 from propfirm.mt5.models import AccountId, BalanceOperation, DealAction, DealEntry, NewAccount
 from propfirm.mt5.webapi import GatewayOptions, WebApiGateway, WebApiTransport
 from propfirm.sim.testing import Simulator, running_simulator
+
 from tests.integration.mt5.conftest import GROUPS, SERVER, START, make_webapi
 
 PHASE1, FUNDED = GROUPS
@@ -34,7 +34,9 @@ def test_wrong_password_is_auth_failed(sim: Simulator) -> None:
     assert transport.handshakes == 0
 
 
-def test_dropped_connections_are_reconnected_and_reauthenticated(sim: Simulator, webapi: WebApiGateway) -> None:
+def test_dropped_connections_are_reconnected_and_reauthenticated(
+    sim: Simulator, webapi: WebApiGateway
+) -> None:
     assert {s.login for s in webapi.account_states(GROUPS)} == expected_logins(sim)
     for _ in range(3):
         assert sim.faults.drop_connections() >= 1
@@ -110,7 +112,9 @@ def _poll(gateway: WebApiGateway, rounds: int = 3) -> tuple[set[int], set[int], 
 
 
 @pytest.mark.parametrize("retcode,http_status", [(9, None), (12, None), (2, None), (11, 503)])
-def test_errors_at_a_rate_are_retried_for_reads(sim: Simulator, retcode: int, http_status: int | None) -> None:
+def test_errors_at_a_rate_are_retried_for_reads(
+    sim: Simulator, retcode: int, http_status: int | None
+) -> None:
     sim.faults.clear()
     gateway = make_webapi(sim, max_attempts=10)
     _poll(gateway, rounds=1)  # connect and fill the caches first
@@ -158,7 +162,9 @@ def test_a_balance_whose_reply_is_lost_is_found_not_repeated(sim: Simulator) -> 
     login = sim.world.create_account(FUNDED, balance="1000", leverage=100)
     gateway = _slow_write_gateway(sim)
     _slow_once(sim, gateway, "/api/trade/balance")
-    ticket = gateway.balance_operation(BalanceOperation(AccountId(SERVER, login), Decimal("500"), "deposit 77"))
+    ticket = gateway.balance_operation(
+        BalanceOperation(AccountId(SERVER, login), Decimal("500"), "deposit 77")
+    )
     account = sim.world.get_account(login)
     assert account.balance == Decimal("1500")
     deposits = [d for d in account.deals if d.comment == "deposit 77"]

@@ -112,7 +112,8 @@ class WebApiGateway:
         self._clock = clock
         self._groups_cache: tuple[float, list[GroupInfo]] | None = None
         self._time_cache: tuple[float, ServerClock] | None = None
-        self._pending: dict[int, tuple[int, int]] = {}  # position ticket -> (request id, session number)
+        # position ticket -> (request id, session number, position) of closes awaiting their result
+        self._pending: dict[int, tuple[int, int, Position]] = {}
 
     # -- session -----------------------------------------------------------------------------
     @property
@@ -324,9 +325,10 @@ class WebApiGateway:
 
     def close_all_positions(self, account: AccountId) -> list[ClosedPosition]:
         login = self._own(account)
-        closed: list[ClosedPosition] = []
+        positions = self._positions_of(login)
+        closed = self._settled_pending(login, {p.ticket for p in positions})
         failures: list[tuple[int, Mt5Error]] = []
-        for position in self._positions_of(login):
+        for position in positions:
             try:
                 closed.append(self._close_position(position))
             except Mt5Error as exc:
@@ -357,7 +359,7 @@ class WebApiGateway:
                 request_id = self._pending_close(current.ticket)
                 if request_id is None:
                     request_id = self._send_close(current)
-                    self._pending[current.ticket] = (request_id, self.transport.session_number)
+                    self._pending[current.ticket] = (request_id, self.transport.session_number, current)
                 retcode, result = self._await_result(request_id)
             except (ConnectionLost, NotFound):
                 retcode, result, lost = None, {}, True
@@ -388,6 +390,17 @@ class WebApiGateway:
         raise Rejected(
             f"position {position.ticket} still open after {self.options.close_attempts} confirmed attempts"
         )
+
+    def _settled_pending(self, login: int, open_tickets: set[int]) -> list[ClosedPosition]:
+        """Positions an earlier call's queued close has closed meanwhile (they are gone now)."""
+        settled = []
+        for ticket, (_, _, position) in list(self._pending.items()):
+            if position.login == login and ticket not in open_tickets:
+                del self._pending[ticket]
+                settled.append(
+                    ClosedPosition(ticket, position.symbol, position.volume, None, None, "readback")
+                )
+        return settled
 
     def _pending_close(self, ticket: int) -> int | None:
         """The id of a close request for this position still awaiting its result on this session."""
