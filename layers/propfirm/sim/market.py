@@ -5,8 +5,9 @@ momentum (`phi`) plus a slow trend regime (a drift of a fraction of the volatili
 that changes direction now and then), then bid = mid rounded to the symbol's digits
 and ask = bid + spread. `trend(symbol)` tells which side of its moving average a
 price is on: trend followers (the careful scripted traders) have an edge, faders
-(the bleeders) a handicap, as in real markets with persistent trends. Prices are `Decimal`; the walk itself runs in floats, which is
-fine for a price generator (money is computed from the Decimal prices).
+(the bleeders) a handicap, as in real markets with persistent trends. Prices are
+`Decimal`; the walk itself runs in floats, which is fine for a price generator
+(money is computed from the Decimal prices).
 """
 
 from __future__ import annotations

@@ -22,10 +22,12 @@ The market is closed on Saturday and Sunday (server time): no trader acts then.
 
 from __future__ import annotations
 
+import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from propfirm.sim.accounts import REASON_CLIENT, TradeError
 
@@ -44,14 +46,42 @@ DEFAULT_MIX = (
     ("idle", 10),
 )
 FX = ("EURUSD", "GBPUSD", "USDJPY")
+T = TypeVar("T")
 VOLATILE = ("XAUUSD", "US30", "GER40")
 
 
-@dataclass
+class SmallRng:
+    """SplitMix64: a tiny deterministic generator (one int of state; `random.Random` costs
+    2.5 KB, which at 100,000 traders is a quarter of a gigabyte)."""
+
+    __slots__ = ("_state",)
+    _MASK = (1 << 64) - 1
+
+    def __init__(self, seed_text: str) -> None:
+        self._state = int.from_bytes(hashlib.blake2b(seed_text.encode(), digest_size=8).digest(), "little")
+
+    def _next(self) -> int:
+        self._state = (self._state + 0x9E3779B97F4A7C15) & self._MASK
+        z = self._state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self._MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self._MASK
+        return z ^ (z >> 31)
+
+    def random(self) -> float:
+        return (self._next() >> 11) / 9007199254740992.0
+
+    def randrange(self, n: int) -> int:
+        return self._next() % n
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self._next() % len(options)]
+
+
+@dataclass(slots=True)
 class Trader:
     login: int
     profile: str
-    rng: random.Random
+    rng: SmallRng
     start_balance: Decimal
     ages: dict[int, int] = field(default_factory=dict)  # ticket -> rounds held
     done: bool = False
@@ -78,7 +108,7 @@ def assign_traders(world: World, logins: list[int], profiles: list[str] | None =
         if profile not in PROFILES:
             raise ValueError(f"unknown trader profile {profile!r}; known: {', '.join(PROFILES)}")
         balance = world.accounts[login].balance
-        world.traders[login] = Trader(login, profile, random.Random(f"trader:{world.seed}:{login}"), balance)
+        world.traders[login] = Trader(login, profile, SmallRng(f"trader:{world.seed}:{login}"), balance)
 
 
 def run_round(world: World) -> int:
