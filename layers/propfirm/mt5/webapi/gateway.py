@@ -147,7 +147,7 @@ class WebApiGateway:
         return groups
 
     def server_time(self) -> ServerTime:
-        server_clock = self._refresh_time()
+        server_clock = self._server_clock()  # the offset is re-read every time_cache_seconds
         now_server = parsing.server_seconds(_field(self.transport.read("/api/time/server"), "Time"))
         utc = server_clock.to_utc(now_server)
         return ServerTime(utc=utc, offset=self._offset_at(server_clock, utc))

@@ -1,0 +1,162 @@
+"""The Web API transport's protocol rules against a scripted HTTP peer (httpx.MockTransport).
+
+The full behaviour against a real server is in tests/integration/mt5; these pin
+down the rules that a well-behaved simulator cannot provoke: a server that does
+not prove it knows the password, a 403 on a live connection, malformed replies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+
+import httpx
+import pytest
+from propfirm.mt5.auth import parse_rand, password_hash, rand_answer
+from propfirm.mt5.errors import AuthFailed, NoPermission, NotFound, ServerError
+from propfirm.mt5.webapi.backoff import Backoff
+from propfirm.mt5.webapi.transport import WebApiTransport, escape_value
+
+PASSWORD = "Password1"
+SRV_RAND = "73007dc7184747ce0f7c98516ef1c851"
+
+
+class Peer:
+    """A scripted access server: handshake per the reference, then `routes[path](request)`."""
+
+    def __init__(self, password: str = PASSWORD, lie: bool = False) -> None:
+        self.hash = password_hash(password)
+        self.lie = lie
+        self.authenticated = False
+        self.log: list[httpx.Request] = []
+        self.routes: dict[str, Callable[[httpx.Request], httpx.Response]] = {}
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.log.append(request)
+        path, params = request.url.path, request.url.params
+        if path == "/api/auth/start":
+            return httpx.Response(200, json={"retcode": "0 Done", "srv_rand": SRV_RAND})
+        if path == "/api/auth/answer":
+            if params["srv_rand_answer"] != rand_answer(self.hash, parse_rand(SRV_RAND)):
+                return httpx.Response(200, json={"retcode": "3006 Invalid account password"})
+            answer = rand_answer(self.hash, parse_rand(params["cli_rand"]))
+            self.authenticated = True
+            return httpx.Response(
+                200, json={"retcode": "0 Done", "cli_rand_answer": "0" * 32 if self.lie else answer}
+            )
+        if not self.authenticated:
+            return httpx.Response(403, json={"retcode": "8 Not enough permissions"})
+        return self.routes.get(path, lambda r: httpx.Response(200, json={"retcode": "0 Done"}))(request)
+
+
+def transport_for(peer: Peer, password: str = PASSWORD) -> WebApiTransport:
+    return WebApiTransport(
+        "https://mt5.test",
+        1000,
+        password,
+        http_transport=httpx.MockTransport(peer),
+        backoff=Backoff(base=0.001, cap=0.002),
+        max_attempts=3,
+    )
+
+
+def test_handshake_sends_the_documented_answers() -> None:
+    peer = Peer()
+    transport = transport_for(peer)
+    transport.connect()
+    start, answer = peer.log[0].url.params, peer.log[1].url.params
+    assert (start["login"], start["type"], int(start["version"]) >= 484) == ("1000", "manager", True)
+    assert answer["srv_rand_answer"] == "77fe51827f7fa69dd80fbec9aa33f1bb"  # the official vector
+    assert len(bytes.fromhex(answer["cli_rand"])) == 16
+    assert transport.handshakes == 1
+
+
+def test_a_server_that_cannot_prove_the_password_is_refused() -> None:
+    transport = transport_for(Peer(lie=True))
+    with pytest.raises(AuthFailed, match="cli_rand_answer"):
+        transport.connect()
+    assert not transport.connected
+
+
+def test_a_wrong_password_is_auth_failed_and_not_retried() -> None:
+    peer = Peer()
+    with pytest.raises(AuthFailed):
+        transport_for(peer, password="Other#1").connect()
+    assert [r.url.path for r in peer.log] == ["/api/auth/start", "/api/auth/answer"]
+
+
+def test_403_on_a_live_session_reauthenticates_once() -> None:
+    peer = Peer()
+    transport = transport_for(peer)
+    transport.connect()
+    peer.authenticated = False  # the server forgot the session
+    assert transport.read("/api/user/total") is None
+    assert transport.handshakes == 2
+
+    peer.routes["/api/user/add"] = lambda r: httpx.Response(403, json={"retcode": "8 Not enough permissions"})
+    with pytest.raises(NoPermission):
+        transport.write("/api/user/add", None, {"Group": "x"})
+
+
+def test_answers_parse_numbers_as_decimal_and_errors_by_number() -> None:
+    peer = Peer()
+    peer.routes["/api/user/get"] = lambda r: httpx.Response(
+        200, content=b'{"retcode":"0 Done","answer":{"Balance":26000.10,"Login":"5"}}'
+    )
+    peer.routes["/api/user/delete"] = lambda r: httpx.Response(200, json={"retcode": "13 Not found"})
+    transport = transport_for(peer)
+    assert transport.read("/api/user/get", {"login": 5}) == {"Balance": Decimal("26000.10"), "Login": "5"}
+    with pytest.raises(NotFound) as info:
+        transport.write("/api/user/delete", {"login": 5})
+    assert info.value.retcode == 13
+
+
+def test_malformed_and_5xx_replies_are_server_errors_retried_for_reads() -> None:
+    peer = Peer()
+    calls = []
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return (
+            httpx.Response(503)
+            if len(calls) < 3
+            else httpx.Response(200, json={"retcode": "0 Done", "answer": 1})
+        )
+
+    peer.routes["/api/user/total"] = flaky
+    peer.routes["/api/user/logins"] = lambda r: httpx.Response(200, content=b"<html>")
+    transport = transport_for(peer)
+    assert transport.read("/api/user/total") == 1 and len(calls) == 3
+    with pytest.raises(ServerError):
+        transport.read("/api/user/logins")
+
+
+def test_parameters_are_escaped_and_bodies_are_json() -> None:
+    peer = Peer()
+    transport = transport_for(peer)
+    transport.write("/api/user/update", {"group": "demo\\a=b|c"}, {"Balance": Decimal("1.10")})
+    request = peer.log[-1]
+    assert request.url.params["group"] == "demo\\\\a\\=b\\|c"
+    assert json.loads(request.content) == {"Balance": "1.10"}
+    assert escape_value("plain") == "plain"
+
+
+def test_ping_if_idle_waits_for_the_interval() -> None:
+    now = [0.0]
+    peer = Peer()
+    transport = WebApiTransport(
+        "https://mt5.test",
+        1000,
+        PASSWORD,
+        http_transport=httpx.MockTransport(peer),
+        keepalive_interval=20.0,
+        clock=lambda: now[0],
+    )
+    assert not transport.ping_if_idle()  # not connected: nothing to keep alive
+    transport.connect()
+    now[0] = 19.0
+    assert not transport.ping_if_idle()
+    now[0] = 40.5
+    assert transport.ping_if_idle()
+    assert [r.url.path for r in peer.log][-1] == "/api/test/access"
