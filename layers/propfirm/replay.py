@@ -146,12 +146,17 @@ class Replay:
         self._last_time: datetime | None = None
 
     def feed(self, lines: Iterable[bytes | str], source: str, emit: Callable[[Decision, int], None]) -> int:
-        """Judge every line; `emit(decision, digits)` gets each decision. Returns the number of events."""
+        """Judge every line; `emit(decision, digits)` gets each decision. Returns the number of lines."""
+        # The hot loop: locals only, the common case first, precise errors on a slow path.
         loads = _loads
+        decimal = Decimal
         accounts = self.accounts
+        get_account = accounts.get
         out: list[Decision] = []
-        lineno = 0
         news = self.news
+        last_raw_time = self._last_raw_time
+        last_time = self._last_time
+        lineno = 0
         try:
             for lineno, raw in enumerate(lines, 1):  # noqa: B007 - lineno is used in the error
                 try:
@@ -163,29 +168,36 @@ class Replay:
                 if type(obj) is not dict:
                     raise _Bad("an event must be a JSON object")
                 raw_time = obj.get("time")
-                if raw_time == self._last_raw_time and type(raw_time) is str:
-                    t = self._last_time
+                if raw_time == last_raw_time and type(raw_time) is str:
+                    t = last_time
                 else:
                     t = parse_time(raw_time)
-                    last = self._last_time
-                    if last is not None and t < last:
-                        raise _Bad(f"events out of time order: {raw_time} is before {last.isoformat()}")
-                    self._last_raw_time = raw_time
-                    self._last_time = t
-                kind = obj.get("type")
+                    if last_time is not None and t < last_time:
+                        raise _Bad(f"events out of time order: {raw_time} is before {last_time.isoformat()}")
+                    last_raw_time = raw_time
+                    last_time = t
                 login = obj.get("login")
                 if type(login) is not int:
                     raise _Bad(
-                        "missing field 'login'"
-                        if login is None
-                        else f"login must be an integer, got {login!r}"
+                        "missing field 'login'" if login is None else f"login must be an integer, got {login!r}"
                     )
                 server = obj.get("server", DEFAULT_SERVER)
                 if type(server) is not str or not server:
                     raise _Bad(f"server must be a non-empty string, got {server!r}")
+                kind = obj.get("type")
                 if kind == "snapshot":
-                    balance = _money(obj, "balance")
-                    equity = _money(obj, "equity")
+                    raw_balance = obj.get("balance")
+                    raw_equity = obj.get("equity")
+                    try:
+                        if type(raw_balance) is not str or type(raw_equity) is not str:
+                            raise TypeError
+                        balance = decimal(raw_balance)
+                        equity = decimal(raw_equity)
+                        if not (balance.is_finite() and equity.is_finite()):
+                            raise TypeError
+                    except (TypeError, InvalidOperation):
+                        balance = _money(obj, "balance")  # raises the precise reason
+                        equity = _money(obj, "equity")
                     raw_positions = obj.get("positions")
                     if raw_positions is None:
                         positions = None
@@ -193,11 +205,11 @@ class Replay:
                         positions = ()
                     else:
                         positions = _positions(raw_positions)
-                    account = accounts.get((server, login))
+                    account = get_account((server, login))
                     if account is None:
                         raise _Bad(f"unknown login {server}:{login} (no start event before it)")
-                    cp, st = account
-                    on_snapshot(cp, st, t, balance, equity, positions, out)
+                    cp = account[0]
+                    on_snapshot(cp, account[1], t, balance, equity, positions, out)
                     if out:
                         for decision in out:
                             emit(decision, cp.digits)
@@ -219,7 +231,7 @@ class Replay:
                     if "swap" in obj:
                         _money(obj, "swap")
                     position = _int(obj, "position")
-                    account = accounts.get((server, login))
+                    account = get_account((server, login))
                     if account is None:
                         raise _Bad(f"unknown login {server}:{login} (no start event before it)")
                     on_deal(account[0], account[1], t, entry, volume, position, news)
@@ -228,7 +240,7 @@ class Replay:
                     comment = obj.get("comment", "")
                     if type(comment) is not str:
                         raise _Bad(f"comment must be a string, got {comment!r}")
-                    account = accounts.get((server, login))
+                    account = get_account((server, login))
                     if account is None:
                         raise _Bad(f"unknown login {server}:{login} (no start event before it)")
                     on_balance(account[0], account[1], t, amount)
@@ -247,6 +259,9 @@ class Replay:
                     raise _Bad(f"unknown event type {kind!r} (expected start, snapshot, deal or balance)")
         except _Bad as exc:
             raise ReplayError(source, lineno, str(exc)) from None
+        finally:
+            self._last_raw_time = last_raw_time
+            self._last_time = last_time
         self.events += lineno
         return lineno
 

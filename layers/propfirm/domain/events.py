@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 DEFAULT_SERVER = "default"
 DealEntry = Literal["in", "out", "inout", "out_by"]
 DEAL_ENTRIES = frozenset(("in", "out", "inout", "out_by"))
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
+    """An open position as a snapshot lists it (a tuple: cheap to build for every polled position)."""
+
     symbol: str
     volume: Decimal  # lots
     type: Literal["buy", "sell"]
