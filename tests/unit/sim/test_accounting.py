@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from propfirm.sim.accounts import TradeError
 from propfirm.sim.clock import SimClock
 from propfirm.sim.world import World

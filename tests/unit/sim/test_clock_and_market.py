@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.market import Market
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-
 from propfirm.sim.driver import MarketDriver
 from propfirm.sim.testing import build_world
 from propfirm.sim.traders import PROFILES
