@@ -1,0 +1,119 @@
+"""MT5 gateway benchmark: account states per second for a full poll of every group, through the Web API.
+
+    .venv/bin/python bench/bench_gateway.py [--quick]      (--quick: 1k and 10k accounts; else 1k, 10k, 100k)
+
+Set-up: the simulated MT5 Web API in a child process (`propfirm sim`, HTTPS with its self-signed
+certificate, clock frozen), so that the server's CPU is not this process's; the gateway here, as the
+poller runs it: one keep-alive TLS connection, `account_states(all groups)` = one `/api/user/logins`
+per group, then one `/api/user/account/get_batch` per 100 logins, every record parsed into Decimal
+models. Figures per size: the median wall time of a full poll over `rounds` polls after a warm-up, the
+accounts per second that gives, the HTTP requests per poll, and this process's CPU time per poll (the
+gateway's own cost: TLS, JSON, Decimal parsing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "layers"))
+
+from propfirm.mt5.settings import Mt5Settings, gateway_from_settings  # noqa: E402
+from propfirm.mt5.webapi import WebApiGateway  # noqa: E402
+from propfirm.settings import load  # noqa: E402
+
+MANAGER_LOGIN = 1000
+MANAGER_PASSWORD = "Manager#2024"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def simulator_process(accounts: int) -> Iterator[tuple[str, str, float]]:
+    """(url, certificate, seconds to start) of a simulator in a child process."""
+    port = _free_port()
+    cert_dir = tempfile.mkdtemp(prefix="bench-gateway-")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "propfirm.cli", "sim", "--port", str(port), "--accounts", str(accounts),
+         "--speed", "0", "--seed", "1", "--cert-dir", cert_dir,
+         "--manager-login", str(MANAGER_LOGIN), "--manager-password", MANAGER_PASSWORD],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()  # the line with the URL: the server is up
+        if "serving" not in line:
+            raise RuntimeError(f"the simulator did not start: {line!r}")
+        yield f"https://127.0.0.1:{port}", str(Path(cert_dir) / "cert.pem"), time.perf_counter() - started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def measure(accounts: int, rounds: int) -> dict[str, float]:
+    with simulator_process(accounts) as (url, cert, startup):
+        settings = load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN, manager_password=MANAGER_PASSWORD,
+                        ca_file=cert, timeout_seconds=60)
+        gateway = gateway_from_settings(settings)
+        assert isinstance(gateway, WebApiGateway)
+        groups = [g.name for g in gateway.groups()]
+        seen = len(gateway.account_states(groups))  # warm-up: connect, handshake
+        if seen != accounts:
+            raise RuntimeError(f"polled {seen} accounts, expected {accounts}")
+        walls, cpus, requests = [], [], []
+        for _ in range(rounds):
+            before = gateway.transport.requests
+            cpu, wall = time.process_time(), time.perf_counter()
+            states = gateway.account_states(groups)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+            requests.append(gateway.transport.requests - before)
+            assert len(states) == accounts
+        gateway.close()
+    poll = statistics.median(walls)
+    return {
+        "accounts": accounts,
+        "groups": len(groups),
+        "poll_s": round(poll, 4),
+        "accounts_per_s": round(accounts / poll),
+        "requests_per_poll": statistics.median(requests),
+        "client_cpu_s": round(statistics.median(cpus), 4),
+        "sim_startup_s": round(startup, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1k and 10k accounts only")
+    args = parser.parse_args(argv)
+    sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    results = {}
+    print(f"{'accounts':>9} {'groups':>6} {'poll s':>8} {'accounts/s':>11} {'requests':>9} {'client CPU s':>13}")
+    for size in sizes:
+        rounds = 5 if size <= 10_000 else 3
+        figures = measure(size, rounds)
+        results[str(size)] = figures
+        print(f"{size:>9} {figures['groups']:>6} {figures['poll_s']:>8.3f} {figures['accounts_per_s']:>11} "
+              f"{figures['requests_per_poll']:>9} {figures['client_cpu_s']:>13.3f}", flush=True)
+    return results
+
+
+if __name__ == "__main__":
+    main()
