@@ -178,9 +178,9 @@ class Replay:
                     last_time = t
                 login = obj.get("login")
                 if type(login) is not int:
-                    raise _Bad(
-                        "missing field 'login'" if login is None else f"login must be an integer, got {login!r}"
-                    )
+                    if login is None:
+                        raise _Bad("missing field 'login'")
+                    raise _Bad(f"login must be an integer, got {login!r}")
                 server = obj.get("server", DEFAULT_SERVER)
                 if type(server) is not str or not server:
                     raise _Bad(f"server must be a non-empty string, got {server!r}")

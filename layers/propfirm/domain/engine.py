@@ -338,7 +338,7 @@ def on_snapshot(
         if not ph.daily_pause:
             _fail(st, ph, t, d.DAILY_LOSS, equity, eod_floor, out)
             return
-        out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, eod_floor))
+        # a pause: its restriction is taken below, unless this snapshot fails the account
 
     # deadlines
     deadline = st.deadline
@@ -369,6 +369,8 @@ def on_snapshot(
     if fatal_reason is not None:
         _fail(st, ph, t, fatal_reason, equity, fatal_level, out)
         return
+    if eod_floor is not None:
+        out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, eod_floor))
     if pause_level is not None:
         st.daily_paused = True
         out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, pause_level))

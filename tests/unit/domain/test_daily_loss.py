@@ -165,6 +165,21 @@ def test_end_of_day_judges_the_close_at_the_next_first_snapshot():
     ]
 
 
+def test_end_of_day_pause_gives_way_to_a_failure_on_the_same_snapshot():
+    program = make_program(
+        daily_loss_pct=5, daily_loss_evaluation="end_of_day", daily_loss_action="pause", max_loss_pct=10
+    )
+    paused = Account(program)
+    paused.snap("2026-03-02 23:00", "94500.00", "94500.00")
+    assert paused.snap("2026-03-03 00:10", "94500.00", "94000.00") == [
+        restricted("daily_loss", "94000.00", "95000")
+    ]
+    failing = Account(program)
+    failing.snap("2026-03-02 23:00", "94500.00", "94500.00")
+    got = failing.snap("2026-03-03 00:10", "94500.00", "89000.00")
+    assert got == [failed("max_loss", "89000.00", "90000")]
+
+
 def test_end_of_day_day_without_events_is_not_judged():
     acct = Account(make_program(daily_loss_pct=5, daily_loss_evaluation="end_of_day"))
     acct.snap("2026-03-02 23:00", "99000.00")  # day 1 closes fine: floor 95,000
