@@ -48,6 +48,18 @@ class ParseError(ProtocolError, ValueError):
 
 
 def dec(value: Any, field: str = "?") -> Decimal:
+    if type(value) is str:  # the common case, kept fast: Decimal itself ignores surrounding blanks
+        try:
+            result = Decimal(value)
+            if result.is_finite():
+                return result
+        except InvalidOperation:
+            pass
+        return _dec_slow(value, field)
+    return _dec_slow(value, field)
+
+
+def _dec_slow(value: Any, field: str) -> Decimal:
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
@@ -71,7 +83,12 @@ def dec(value: Any, field: str = "?") -> Decimal:
 
 
 def integer(value: Any, field: str = "?") -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
+    if type(value) is str:
+        try:
+            return int(value)
+        except ValueError:
+            pass
+    elif isinstance(value, int) and not isinstance(value, bool):
         return value
     number = dec(value, field)
     if number != number.to_integral_value():
