@@ -84,6 +84,7 @@ NO_NEWS = NewsCalendar()
 class Outcome:
     state: ChallengeState
     decisions: tuple[Decision, ...]
+    ignored: bool = False  # a snapshot not newer than the last one judged: nothing changed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,13 +111,16 @@ def evaluate(
         raise ValueError(
             f"event for {event.server}:{event.login} given the state of {state.server}:{state.login}"
         )
-    if event.time < state.updated_at:
-        raise ValueError(
-            f"event at {event.time.isoformat()} is older than the state ({state.updated_at.isoformat()})"
-        )
     cp = compiled(program)
     if cp.id != state.program_id:
         raise ValueError(f"state belongs to program {state.program_id!r}, not {program.id!r}")
+    if (
+        isinstance(event, Snapshot)
+        and state.last_snapshot_at is not None
+        and event.time <= state.last_snapshot_at
+    ):
+        # at-least-once delivery: a snapshot judged already (or older than it) changes nothing
+        return Outcome(state, (), ignored=True)
     st = state.copy()
     if isinstance(event, Snapshot):
         on_snapshot(cp, st, event.time, event.balance, event.equity, event.positions, out)
@@ -181,6 +185,7 @@ def new_state(cp: CompiledProgram, server: str, login: int, time: datetime) -> C
     st.open_positions = {}
     st.opened_today = set()
     st.updated_at = time
+    st.last_snapshot_at = None
     _begin_phase(cp, st, 0, time)
     return st
 
@@ -303,6 +308,7 @@ def on_snapshot(
     if t >= st.next_reset:
         _roll_day(cp, st, t)
     st.updated_at = t
+    st.last_snapshot_at = t
     ph = cp.phases[st.phase_index]
     st.balance = balance
     st.equity = equity
@@ -459,8 +465,11 @@ def on_deal(
         return
     if t >= st.next_reset:
         _roll_day(cp, st, t)
-    st.updated_at = t
-    st.last_deal_at = t  # any deal restarts the inactivity clock
+    # a deal may reach the evaluator after a later snapshot: it still counts, and the clocks never go back
+    if t > st.updated_at:
+        st.updated_at = t
+    if t > st.last_deal_at:
+        st.last_deal_at = t  # any deal restarts the inactivity clock
     opened = entry == "in" or entry == "inout"
     closed = not opened or entry == "inout"
     positions = st.open_positions
@@ -497,7 +506,8 @@ def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Dec
         return
     if t >= st.next_reset:
         _roll_day(cp, st, t)
-    st.updated_at = t
+    if t > st.updated_at:
+        st.updated_at = t
     st.ops_since_snapshot += amount
     st.phase_ops += amount
     st.day_ops += amount

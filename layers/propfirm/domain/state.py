@@ -30,7 +30,7 @@ _DECIMALS = (
 )
 _OPT_DECIMALS = ("pending_eod_floor",)
 _DATETIMES = ("phase_started_at", "day_start", "next_reset", "last_deal_at", "updated_at")
-_OPT_DATETIMES = ("deadline",)
+_OPT_DATETIMES = ("deadline", "last_snapshot_at")
 _PLAIN = (
     "server",
     "login",
@@ -95,6 +95,7 @@ class ChallengeState:
         "pending_weekend",
         "pending_news",
         "updated_at",
+        "last_snapshot_at",
     )
 
     def copy(self) -> ChallengeState:

@@ -97,3 +97,26 @@ def test_state_of_an_unknown_version_is_refused():
     data["version"] = 99
     with pytest.raises(ValueError, match="version"):
         ChallengeState.from_dict(data)
+
+
+def test_a_snapshot_delivered_twice_is_judged_once():
+    # The evaluator gets messages at least once: the pass must not be taken again in phase 2.
+    program = make_program(
+        profit_target_pct=5, phases=[{"name": "phase2", "group": "challenge\\phase2", "profit_target_pct": 5}]
+    )
+    acct = Account(program)
+    snapshot = Snapshot(T("2026-03-02 10:00"), 5001, Decimal("110000"), Decimal("110000"), ())
+    first = evaluate(program, acct.state, snapshot)
+    assert [d.decision for d in first.decisions] == ["phase_passed"]
+    again = evaluate(program, first.state, snapshot)
+    assert again.ignored and again.decisions == () and again.state is first.state
+    older = Snapshot(T("2026-03-02 09:00"), 5001, Decimal("50000"), Decimal("50000"), ())
+    assert evaluate(program, first.state, older).ignored
+
+
+def test_a_late_deal_still_counts_and_never_turns_the_clocks_back():
+    acct = Account(make_program(min_trading_days=1))
+    acct.snap("2026-03-02 10:00", "100000.00")
+    acct.deal("2026-03-02 09:59", "in", 1)
+    assert acct.state.trading_days == 1
+    assert acct.state.updated_at == T("2026-03-02 10:00")
