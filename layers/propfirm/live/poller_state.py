@@ -22,6 +22,7 @@ import redis
 
 from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
+from propfirm.live.resp import LeanPipeline
 
 
 @dataclass
@@ -93,29 +94,30 @@ class PollerStateStore:
 
     def write_cycle(self, write: CycleWrite) -> dict[int, bytes | None]:
         """Write everything of one cycle in one pipeline; returns the floors of `floor_logins`."""
-        pipe = self.client.pipeline(transaction=False)
-        state: dict[str, bytes | int] = {
-            "cycle": write.cycle,
-            "outbox": orjson.dumps(write.outbox) if write.outbox else b"",
-        }
-        if write.cursor_ms is not None:
-            state["cursor"] = write.cursor_ms
+        pipe = LeanPipeline(self.client)
+        state_key, seen_key = self.keys.poller_state(self.server), self.keys.deals_seen(self.server)
+        outbox = orjson.dumps(write.outbox) if write.outbox else b""
         # The state hash goes first: if the connection dies mid-pipeline, the outbox is what survives.
-        pipe.hset(self.keys.poller_state(self.server), mapping=state)
-        seen_key = self.keys.deals_seen(self.server)
-        if write.new_tickets:
-            pipe.zadd(seen_key, {str(t): ms for t, ms in write.new_tickets.items()})
         if write.cursor_ms is not None:
-            pipe.zremrangebyscore(seen_key, "-inf", f"({write.cursor_ms - self.seen_retention_ms}")
+            pipe.add("HSET", state_key, "cycle", write.cycle, "outbox", outbox, "cursor", write.cursor_ms)
+        else:
+            pipe.add("HSET", state_key, "cycle", write.cycle, "outbox", outbox)
+        if write.new_tickets:
+            flat: list[int | str] = []
+            for ticket, ms in write.new_tickets.items():
+                flat += [ms, ticket]
+            pipe.add("ZADD", seen_key, *flat)
+        if write.cursor_ms is not None:
+            pipe.add("ZREMRANGEBYSCORE", seen_key, "-inf", f"({write.cursor_ms - self.seen_retention_ms}")
         keys, server, ttl = self.keys, self.server, self.snapshot_ttl_seconds
         for login, payload in write.snapshots:
-            pipe.set(keys.snap(server, login), payload, ex=ttl)
-        first_floor = len(pipe.command_stack)
+            pipe.add("SET", keys.snap(server, login), payload, "EX", ttl)
+        first_floor = len(pipe)
         for login in write.floor_logins:
-            pipe.get(keys.floor(server, login))
-        after_floors = len(pipe.command_stack)
+            pipe.add("GET", keys.floor(server, login))
+        after_floors = len(pipe)
         if write.heartbeat is not None:
-            pipe.set(keys.heartbeat(server), write.heartbeat)
+            pipe.add("SET", keys.heartbeat(server), write.heartbeat)
         results = pipe.execute()
         self.round_trips.add()
         return dict(zip(write.floor_logins, results[first_floor:after_floors], strict=True))

@@ -27,7 +27,7 @@ class PollerSettings(RedisSettings):
         60.0, gt=0, description="an unchanged account is sent again after this long"
     )
     poller_static_refresh_seconds: float = Field(300.0, gt=0, description="group settings refresh period")
-    poller_deal_overlap_seconds: int = Field(300, ge=0, description="the deal window reaches back this far")
+    poller_deal_overlap_seconds: int = Field(10, ge=0, description="the deal window reaches back this far")
     poller_deal_lookback_seconds: int = Field(3600, ge=0, description="first start: deals this far back")
     poller_positions: Literal["auto", "always", "never"] = Field(
         "auto", description="read positions: auto = for the groups whose rules need them"

@@ -64,7 +64,8 @@ class DealRecord(BaseModel):
 
     @classmethod
     def from_mt5(cls, deal: Mt5Deal) -> DealRecord:
-        return cls(
+        # The gateway's Deal is already typed and checked: construct without validating again.
+        return cls.model_construct(
             ticket=deal.ticket,
             login=deal.login,
             time=deal.time,

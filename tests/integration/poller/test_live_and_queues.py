@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import orjson
+import pytest
+import redis
 from propfirm.live.commands import CommandLedger
 from propfirm.live.counting import RoundTrips
 from propfirm.live.floors import delete_floor, read_floor, write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import FloorRecord
+from propfirm.live.resp import LeanPipeline, pack
 from propfirm.queues.sqs import Outgoing, SqsConsumer, SqsSender
 
 
@@ -91,3 +94,22 @@ def test_sender_batches_ten_per_request_on_fifo_and_consumer_long_polls(queues) 
     assert again.body == '{"i":99}' and again.receive_count == 2
     consumer.delete(again)
     assert consumer.receive(wait_seconds=0) == []
+
+
+def test_lean_pipeline_is_one_write_with_replies_in_order_and_reports_errors(redis_client,
+                                                                           redis_namespace) -> None:
+    expected = b"*5\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n$2\r\nEX\r\n$1\r\n5\r\n"
+    assert pack("SET", "k", b"v", "EX", 5) == expected
+    key = f"{redis_namespace}lean"
+    pipe = LeanPipeline(redis_client)
+    pipe.add("SET", key, b"\x00binary\r\nvalue")
+    pipe.add("GET", key)
+    pipe.add("GET", key + ":missing")
+    assert pipe.execute() == [b"OK", b"\x00binary\r\nvalue", None]
+    failing = LeanPipeline(redis_client)
+    failing.add("INCR", key)  # not an integer
+    failing.add("SET", key + ":after", 1)
+    with pytest.raises(redis.ResponseError):
+        failing.execute()
+    assert redis_client.get(key + ":after") == b"1"  # the commands after the failed one still ran
+    assert redis_client.ping()  # and the connection is still in a clean state
