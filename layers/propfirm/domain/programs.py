@@ -165,6 +165,7 @@ class Phase(_Model):
 
 class Program(_Model):
     id: str
+    version: int | None = Field(None, ge=1)  # for `programs load`: a new version of the same id
     name: str | None = None
     description: str | None = None
     currency: str = "USD"

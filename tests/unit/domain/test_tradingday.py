@@ -59,3 +59,13 @@ def test_daily_floor_resets_at_17h_new_york_after_the_us_change():
     assert acct.snap("2026-03-09 21:05", "104000.00", "99000.00") == [
         failed("daily_loss", "99000.00", "99000")
     ]
+
+
+def test_daily_floor_keeps_the_old_day_an_hour_longer_after_the_october_change():
+    # Prague returns to CET at 01:00 UTC on 25 October 2026; the 26th starts at 23:00 UTC on the
+    # 25th. At 22:30 UTC it is still the 25th (floor 95,000), where a fixed +02:00 would already
+    # be on the 26th (floor 98,000) and fail the account.
+    acct = Account(make_program(zone="Europe/Prague", daily_loss_pct=5), at="2026-10-25 06:00")
+    acct.snap("2026-10-25 21:00", "103000.00", "103000.00")
+    assert acct.snap("2026-10-25 22:30", "103000.00", "96000.00") == []
+    assert acct.snap("2026-10-25 23:05", "103000.00", "96000.00") == [failed("daily_loss", "96000.00", "98000")]
