@@ -68,4 +68,5 @@ def test_daily_floor_keeps_the_old_day_an_hour_longer_after_the_october_change()
     acct = Account(make_program(zone="Europe/Prague", daily_loss_pct=5), at="2026-10-25 06:00")
     acct.snap("2026-10-25 21:00", "103000.00", "103000.00")
     assert acct.snap("2026-10-25 22:30", "103000.00", "96000.00") == []
-    assert acct.snap("2026-10-25 23:05", "103000.00", "96000.00") == [failed("daily_loss", "96000.00", "98000")]
+    got = acct.snap("2026-10-25 23:05", "103000.00", "96000.00")
+    assert got == [failed("daily_loss", "96000.00", "98000")]
