@@ -148,6 +148,8 @@ class Account:
     extra: dict[str, str] = field(default_factory=dict)  # other User fields, kept as given
     positions: dict[int, Position] = field(default_factory=dict)
     deals: list[Deal] = field(default_factory=list)
+    # server time repeats an hour when the server's zone leaves DST; then deals are not in order
+    deals_out_of_order: bool = False
 
     @property
     def trade_disabled(self) -> bool:

@@ -21,6 +21,7 @@ explicitly, and lazily (every public method calls it) as a running clock passes.
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -54,6 +55,10 @@ class AccountView:
     margin: Decimal
     margin_free: Decimal
     positions: tuple[int, ...]
+
+
+def _deal_time(deal: Deal) -> int:
+    return deal.time_server
 
 
 def to_decimal(value: Decimal | str | int | float, what: str = "amount") -> Decimal:
@@ -383,6 +388,8 @@ class World:
             **fields,
         )  # type: ignore[arg-type]
         self._next_deal += 1
+        if account.deals and deal.time_server < account.deals[-1].time_server:
+            account.deals_out_of_order = True
         account.deals.append(deal)
         self.deals[deal.ticket] = deal
         account.balance += deal.balance_effect
@@ -595,12 +602,18 @@ class World:
     def deals_of(
         self, account: Account, from_server: int | None = None, to_server: int | None = None
     ) -> list[Deal]:
-        """An account's deals whose server time is within [from, to] (inclusive)."""
-        if from_server is None and to_server is None:
-            return list(account.deals)
-        lo = from_server if from_server is not None else -(2**62)
-        hi = to_server if to_server is not None else 2**62
-        return [d for d in account.deals if lo <= d.time_server <= hi]
+        """An account's deals whose server time is within [from, to] (inclusive).
+
+        Deals are appended in time order (the clock never goes back), so this bisects.
+        """
+        deals = account.deals
+        if account.deals_out_of_order:
+            low = -(2**62) if from_server is None else from_server
+            high = 2**62 if to_server is None else to_server
+            return [d for d in deals if low <= d.time_server <= high]
+        lo = 0 if from_server is None else bisect_left(deals, from_server, key=_deal_time)
+        hi = len(deals) if to_server is None else bisect_right(deals, to_server, key=_deal_time)
+        return deals[lo:hi]
 
     # ---- scripted traders and population -----------------------------------------------------
     def populate(

@@ -169,3 +169,29 @@ def test_create_account_codes(world: World) -> None:
     with pytest.raises(TradeError) as exists:
         world.create_account(GROUP, login=7001)
     assert exists.value.retcode == 3004
+
+
+def test_deals_by_server_time_across_the_autumn_clock_change() -> None:
+    # New York leaves DST on 1 November 2026 at 06:00 UTC: server time repeats 01:00-02:00 ... 08:00-09:00
+    world = World(seed=1, clock=SimClock(start=datetime(2026, 11, 1, 5, 30, tzinfo=UTC), speed=0))
+    world.create_group(GROUP)
+    login = world.create_account(GROUP, balance="1000")  # 08:30 server (GMT+3)
+    world.clock.advance(timedelta(minutes=40))  # 06:10 UTC = 08:10 server (GMT+2): earlier on the wall
+    world.balance(login, "5")
+    deals = world.accounts[login].deals
+    assert deals[1].time_server < deals[0].time_server
+    assert world.deals_of(world.accounts[login], deals[1].time_server, deals[1].time_server) == [deals[1]]
+    both = world.deals_of(world.accounts[login], deals[1].time_server, deals[0].time_server)
+    assert both == deals
+
+
+def test_deals_of_bisects_by_server_time(world: World) -> None:
+    login = world.create_account(GROUP, balance="1000")
+    for _ in range(5):
+        world.clock.advance(timedelta(minutes=1))
+        world.balance(login, "1")
+    account = world.accounts[login]
+    times = [d.time_server for d in account.deals]
+    assert world.deals_of(account, times[2], times[4]) == account.deals[2:5]
+    assert world.deals_of(account, times[5] + 1, None) == []
+    assert world.deals_of(account) == account.deals
