@@ -63,6 +63,12 @@ def balance_comment(command: BalanceOperationCommand) -> str:
     return f"{command.comment[:20]}#{command_tag(command.command_id)}"
 
 
+def result_dedup_id(command_id: str) -> str:
+    """`result:{command_id}`, or a digest of the id when that would pass SQS's 128 characters."""
+    dedup = f"result:{command_id}"
+    return dedup if len(dedup) <= 128 else "result:" + hashlib.sha256(command_id.encode()).hexdigest()
+
+
 def client_ref(command: CreateAccount) -> str:
     return command.client_ref or f"cmd-{command_tag(command.command_id)}"
 
@@ -185,4 +191,4 @@ class CommandExecutor:
         group = (str(shard_of(result.server, result.login, self.shard_count)) if result.login is not None
                  else f"cmd-{command_tag(result.command_id)}")
         self.sender.send([Outgoing(body=result.model_dump_json(), group_id=group,
-                                   dedup_id=f"result:{result.command_id}")])
+                                   dedup_id=result_dedup_id(result.command_id))])

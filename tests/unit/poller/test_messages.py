@@ -86,3 +86,21 @@ def test_batches_hold_at_most_ten_entries_and_256_kib() -> None:
     assert all(sum(len(m.body) for m in b) <= MAX_BATCH_BYTES for b in batches(big))
     with pytest.raises(ValueError, match="256 KiB"):
         batches([Outgoing("x" * (MAX_BATCH_BYTES + 1), "0", "1")])
+
+
+def test_a_login_with_more_deals_than_one_part_holds_is_spread_over_parts() -> None:
+    backlog = {100_001: [deal(t, 100_001) for t in range(1, 1201)]}  # ~350 KB of deals
+    packed = pack_evaluation_messages("default", 4, NOW, {0: [100_000, 100_001]}, backlog, max_bytes=60_000)
+    bodies = [orjson.loads(m.body) for m, _ in packed]
+    assert all(len(m.body) <= 60_000 for m, _ in packed) and len(packed) >= 7
+    assert [t["ticket"] for b in bodies for t in b["deals"]] == list(range(1, 1201))
+    assert all(b["logins"] == [100_001] for b in bodies if b["deals"])
+    assert sum(100_000 in b["logins"] for b in bodies) == 1
+    assert all(flag == bool(b["deals"]) for (_, flag), b in zip(packed, bodies, strict=True))
+
+
+def test_result_deduplication_ids_fit_sqs() -> None:
+    from propfirm.poller.commands import result_dedup_id
+
+    assert result_dedup_id("c-1") == "result:c-1"
+    assert len(result_dedup_id("x" * 128)) <= 128
