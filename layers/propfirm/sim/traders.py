@@ -111,20 +111,27 @@ def assign_traders(world: World, logins: list[int], profiles: list[str] | None =
         world.traders[login] = Trader(login, profile, SmallRng(f"trader:{world.seed}:{login}"), balance)
 
 
+CHUNK = 1000  # traders per hold of the world's lock, so the API keeps answering during a round
+
+
 def run_round(world: World) -> int:
     """One decision of every trader, in login order; returns the number of trades made."""
-    wall = world.zone.wall(world.clock.now())
+    with world.lock:
+        wall = world.zone.wall(world.clock.now())
+        logins = sorted(world.traders)
     if wall.weekday() >= 5:
         return 0
     trades = 0
-    for login in sorted(world.traders):
-        trader = world.traders[login]
-        if trader.profile == "idle" or login not in world.accounts:
-            continue
-        try:
-            trades += _ACT[trader.profile](world, trader, wall.weekday(), wall.hour)
-        except TradeError:
-            pass  # refused (trade disabled, no money, …): a real trader would just try again later
+    for start in range(0, len(logins), CHUNK):
+        with world.lock:
+            for login in logins[start : start + CHUNK]:
+                trader = world.traders[login]
+                if trader.profile == "idle" or login not in world.accounts:
+                    continue
+                try:
+                    trades += _ACT[trader.profile](world, trader, wall.weekday(), wall.hour)
+                except TradeError:
+                    pass  # refused (trade disabled, no money, …): a real trader would try again later
     return trades
 
 

@@ -346,34 +346,37 @@ class World:
             self.settle()
             for _ in range(ticks):
                 self.market.step()
-            if self.stop_out:
-                self.check_stop_outs()
+        if self.stop_out:
+            self.check_stop_outs()
 
     def check_stop_outs(self) -> list[int]:
         """Close positions, biggest loser first, of accounts whose margin level is at or below the
         group's stop-out level (reason 5, SO), as a trade server does; returns the accounts hit."""
-        hit = []
+        hit: list[int] = []
         with self.lock:
-            for login in sorted(self._with_positions):
-                account = self.accounts[login]
-                group = self.groups[account.group.lower()]
-                state = self._state(account)
-                while account.positions and state.margin and state.margin_level <= group.margin_stop_out:
-                    worst = min(
-                        account.positions.values(),
-                        key=lambda p: acc.profit_at(
-                            self.market,
-                            p,
-                            acc.close_price(self.market, p),
-                            group.currency,
-                            group.money_quantum,
-                        ),
-                    )
-                    self.close_position(login, worst.ticket, comment="so", reason=acc.REASON_SO)
-                    state = self._state(account)
-                    if login not in hit:
-                        hit.append(login)
+            logins = sorted(self._with_positions)
+        for start in range(0, len(logins), 2000):  # in chunks, so the API keeps answering
+            with self.lock:
+                self._stop_out_chunk(logins[start : start + 2000], hit)
         return hit
+
+    def _stop_out_chunk(self, logins: list[int], hit: list[int]) -> None:
+        for login in logins:
+            account = self.accounts.get(login)
+            if account is None or not account.positions:
+                continue
+            group = self.groups[account.group.lower()]
+            state = self._state(account)
+            while account.positions and state.margin and state.margin_level <= group.margin_stop_out:
+                worst = min(account.positions.values(), key=lambda p: self._position_profit(p, group))
+                self.close_position(login, worst.ticket, comment="so", reason=acc.REASON_SO)
+                state = self._state(account)
+                if login not in hit:
+                    hit.append(login)
+
+    def _position_profit(self, position: Position, group: Group) -> Decimal:
+        price = acc.close_price(self.market, position)
+        return acc.profit_at(self.market, position, price, group.currency, group.money_quantum)
 
     # ---- trading -----------------------------------------------------------------------------
     def _new_deal(self, account: Account, **fields: object) -> Deal:
@@ -639,6 +642,5 @@ class World:
         """One round of every scripted trader; returns the number of trades they made."""
         from propfirm.sim.traders import run_round
 
-        with self.lock:
-            self.settle()
-            return run_round(self)
+        self.settle()
+        return run_round(self)

@@ -195,3 +195,18 @@ def test_deals_of_bisects_by_server_time(world: World) -> None:
     assert world.deals_of(account, times[2], times[4]) == account.deals[2:5]
     assert world.deals_of(account, times[5] + 1, None) == []
     assert world.deals_of(account) == account.deals
+
+
+def test_stop_out_closes_the_biggest_loser_at_the_stop_out_level(world: World) -> None:
+    login = world.create_account(GROUP, balance="2000")
+    world.set_price("XAUUSD", "2000.00")
+    small = world.open_position(login, "EURUSD", "buy", "0.1")  # margin 110
+    big = world.open_position(login, "XAUUSD", "buy", "0.5")  # margin 1,000
+    world.step(0)
+    assert world.account(login).positions == (small, big)
+    world.set_price("XAUUSD", "1963.00")  # -1,865 on gold: equity ~ 120, margin level ~ 11 %
+    assert world.check_stop_outs() == [login]
+    view = world.account(login)
+    assert view.positions == (small,)
+    out = world.accounts[login].deals[-1]
+    assert out.reason == 5 and out.position_id == big and out.comment == "so"
