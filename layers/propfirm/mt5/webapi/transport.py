@@ -42,8 +42,10 @@ from propfirm.mt5.errors import (
     SUCCESS_CODES,
     AuthFailed,
     ConnectionLost,
+    InvalidRequest,
     Mt5Error,
     NoPermission,
+    NotFound,
     ServerError,
     Timeout,
     TooFrequent,
@@ -375,8 +377,6 @@ class _Final(Exception):
 
 
 def from_http_status(status: int, path: str) -> Mt5Error:
-    from propfirm.mt5.errors import InvalidRequest, NotFound
-
     if status == 404:
         return NotFound(f"{path}: HTTP 404 (endpoint unknown to this server)")
     if status == 429:
