@@ -37,7 +37,7 @@ class ReplayError(ValueError):
         self.file = file
         self.line = line
         self.reason = reason
-        super().__init__(f"{file}:{line}: {reason}")
+        super().__init__(f"{file}:{line}: {reason}" if line else f"{file}: {reason}")
 
 
 class _Bad(Exception):
