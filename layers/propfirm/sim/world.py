@@ -280,6 +280,18 @@ class World:
         except (KeyError, ValueError, TypeError):
             raise TradeError(13, f"account {login!r} not found") from None
 
+    def delete_account(self, login: int) -> None:
+        """Delete an account with its deals; TradeError 3008 while it has open positions."""
+        with self.lock:
+            account = self.get_account(login)
+            if account.positions:
+                raise TradeError(3008, f"account {login} has open positions")
+            del self.accounts[account.login]
+            del self._by_group[account.group.lower()][account.login]
+            self.traders.pop(account.login, None)
+            for deal in account.deals:
+                self.deals.pop(deal.ticket, None)
+
     def move_account(self, login: int, group: str) -> None:
         with self.lock:
             account = self.get_account(login)

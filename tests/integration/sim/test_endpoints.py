@@ -306,3 +306,40 @@ def test_groups_time_and_common(sim, client) -> None:
 def test_unknown_path_is_404_json(sim, client) -> None:
     response = client.get("/api/no/such")
     assert response.status_code == 404 and response.json()["retcode"].startswith("11 ")
+
+
+def test_passwords_and_delete(sim, client) -> None:
+    user = ok(client.post("/api/user/add", json=NEW_USER))
+    login = user["Login"]
+    check = {"login": login, "type": "main"}
+    assert code(client.post("/api/user/check_password", params=check, json={"password": "Main#Pass1"})) == 0
+    assert (
+        code(client.post("/api/user/check_password", params=check, json={"password": "Nope#Pass1"})) == 3006
+    )
+    assert ok(client.post("/api/user/change_password", params=check, json={"password": "New#Pass99"})) is None
+    assert code(client.post("/api/user/check_password", params=check, json={"password": "New#Pass99"})) == 0
+    assert code(client.post("/api/user/change_password", params=check, json={"password": "weak"})) == 3006
+    investor = {"login": login, "type": "investor"}
+    assert (
+        code(client.post("/api/user/check_password", params=investor, json={"password": "Inv#Pass12"})) == 0
+    )
+    assert (
+        code(
+            client.post(
+                "/api/user/change_password",
+                params={"login": login, "type": "x"},
+                json={"password": "New#Pass99"},
+            )
+        )
+        == 3
+    )
+    assert (
+        code(client.post("/api/user/change_password", params={"login": 1}, json={"password": "A#bcdef12"}))
+        == 13
+    )
+    busy = sim.world.create_account("challenge\\phase1", balance="1000")
+    sim.world.open_position(busy, "EURUSD", "buy", "0.01")
+    assert code(client.get("/api/user/delete", params={"login": busy})) == 3008
+    assert ok(client.get("/api/user/delete", params={"login": login})) is None
+    assert code(client.get("/api/user/get", params={"login": login})) == 13
+    assert code(client.get("/api/user/delete", params={"login": login})) == 13

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from propfirm.mt5.auth import password_hash
 from propfirm.sim import accounts as acc
 from propfirm.sim.accounts import Account, TradeError
 from propfirm.sim.market import LOT
@@ -409,6 +410,44 @@ def user_update(call: Call) -> Any:
     return records.user_record(world, account)
 
 
+def _password_params(call: Call) -> tuple[Account, str, str]:
+    account = _account(call)
+    kind = (call.get("type") or "main").lower()
+    if kind not in ("main", "investor", "api"):
+        raise ApiError(3, "type must be main, investor or api")
+    password = call.get("password") or ""
+    for key, value in call.body_dict().items():
+        if key.lower() == "password" and value is not None:
+            password = str(value)
+    if not password:
+        raise ApiError(3, "password is required")
+    return account, kind, password
+
+
+def user_change_password(call: Call) -> Any:
+    account, kind, password = _password_params(call)
+    _check_password(password)
+    if kind == "investor":
+        account.investor_hash = password_hash(password)
+    else:  # the simulator keeps one hash for the main and the API password
+        account.password_hash = password_hash(password)
+    account.last_pass_change = call.world.now()
+    return NO_ANSWER
+
+
+def user_check_password(call: Call) -> Any:
+    account, kind, password = _password_params(call)
+    stored = account.investor_hash if kind == "investor" else account.password_hash
+    if not stored or password_hash(password) != stored:
+        raise ApiError(3006)
+    return NO_ANSWER
+
+
+def user_delete(call: Call) -> Any:
+    call.world.delete_account(_account(call).login)
+    return NO_ANSWER
+
+
 def user_get(call: Call) -> Any:
     return records.user_record(call.world, _account(call))
 
@@ -699,6 +738,9 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/user/add": user_add,
     "/api/user/update": user_update,
     "/api/user/get": user_get,
+    "/api/user/delete": user_delete,
+    "/api/user/change_password": user_change_password,
+    "/api/user/check_password": user_check_password,
     "/api/user/group": user_group,
     "/api/user/get_batch": user_get_batch,
     "/api/user/logins": user_logins,
