@@ -304,3 +304,26 @@ def test_unknown_account_is_not_found(gateway: Mt5Gateway) -> None:
 
 def _fields(request: NewAccount) -> dict[str, object]:
     return {name: getattr(request, name) for name in request.__slots__}  # type: ignore[attr-defined]
+
+
+def test_a_retried_create_with_generated_passwords_returns_working_ones(
+    gateway: Mt5Gateway, sim: Simulator
+) -> None:
+    request = NewAccount(
+        group=PHASE1,
+        leverage=100,
+        initial_balance=Decimal("7000"),
+        first_name="Kat",
+        last_name="Johnson",
+        email="kat@example.com",
+        client_ref=new_ref(),
+    )
+    first = gateway.create_account(request)
+    again = gateway.create_account(request)  # e.g. the caller crashed before storing the first answer
+    assert again.login == first.login and again.existed
+    assert again.password_main != first.password_main  # set afresh: the first ones were never stored
+    account = sim.world.get_account(first.login)
+    assert account.password_hash == password_hash(again.password_main)
+    assert account.investor_hash == password_hash(again.password_investor)
+    assert account.balance == Decimal("7000")
+    assert len([d for d in account.deals if d.action == DealAction.BALANCE]) == 1
