@@ -54,11 +54,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1.0,
         help="simulated seconds per real second (default 1; 0 freezes the clock)",
     )
+    p.add_argument(
+        "--server-zone",
+        default="America/New_York+7",
+        help="the trade server's time zone: an IANA zone with an optional +H[:MM] shift "
+        "(default America/New_York+7: GMT+2, GMT+3 in US summer time; e.g. UTC+2, Europe/Athens)",
+    )
     p.add_argument("--cert-dir", default=None, help="where to write cert.pem/key.pem (default: a temp dir)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from propfirm.sim.clock import ServerZone
     from propfirm.sim.driver import MarketDriver
     from propfirm.sim.testing import build_world, create_simulator
 
@@ -66,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         print("propfirm sim: --accounts and --speed must not be negative", file=sys.stderr)
         return 2
     try:
-        world = build_world(args.accounts, seed=args.seed, speed=args.speed, programs=args.programs)
+        zone = ServerZone.parse(args.server_zone)
+        world = build_world(
+            args.accounts, seed=args.seed, speed=args.speed, programs=args.programs, zone=zone
+        )
         sim = create_simulator(
             world,
             host=args.host,

@@ -12,14 +12,18 @@ that 00:00 server time is 17:00 in New York), DST included through zoneinfo.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _EPOCH = datetime(1970, 1, 1)
+_SPEC = re.compile(
+    r"^(?P<zone>[A-Za-z][A-Za-z0-9_/]*?)(?:(?P<sign>[+-])(?P<hours>\d{1,2})(?::(?P<minutes>\d\d))?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,21 @@ class ServerZone:
     @classmethod
     def fixed(cls, offset_minutes: int) -> ServerZone:
         return cls("UTC", timedelta(minutes=offset_minutes))
+
+    @classmethod
+    def parse(cls, spec: str) -> ServerZone:
+        """`America/New_York+7` (the default), `UTC+2`, `Europe/Athens`, `UTC+5:30`: an IANA zone's
+        wall clock, optionally shifted by hours[:minutes]."""
+        match = _SPEC.match(spec.strip())
+        if not match:
+            raise ValueError(f"server zone {spec!r}: expected an IANA zone with an optional +H[:MM] shift")
+        name, sign, hours, minutes = match.group("zone", "sign", "hours", "minutes")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"server zone {spec!r}: unknown time zone {name!r}") from None
+        shift = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+        return cls(name, -shift if sign == "-" else shift)
 
     @property
     def _zone(self) -> ZoneInfo:

@@ -20,7 +20,9 @@
     # sim.stop() on exit
 
 `accounts` accounts are spread over `groups` (names; default: the groups of
-`programs`, or of the example programs) with scripted traders. `speed=0` freezes
+`programs`, or of the example programs) with scripted traders. `zone` is the
+trade server's time zone (default New York + 7 h; `ServerZone.fixed(120)` for a
+zone without DST). `speed=0` freezes
 the clock (tests move it with `advance`); `idle_timeout` shortens the 180 s
 session expiry for tests. Times start at `start` (default: now, UTC).
 """
@@ -176,9 +178,10 @@ def running_simulator(
     manager_login: int = DEFAULT_MANAGER_LOGIN,
     manager_password: str = DEFAULT_MANAGER_PASSWORD,
     profiles: list[str] | None = None,
+    zone: ServerZone | None = None,
 ) -> Iterator[Simulator]:
     """Start a simulator on 127.0.0.1 (a free port) in a background thread; stop it on exit."""
-    world = build_world(accounts, seed, speed, groups, programs, start, profiles=profiles)
+    world = build_world(accounts, seed, speed, groups, programs, start, zone=zone, profiles=profiles)
     sim = create_simulator(
         world,
         tls=tls,

@@ -81,3 +81,23 @@ def test_prices_respect_digits_and_spread() -> None:
 from zoneinfo import ZoneInfo  # noqa: E402
 
 ZoneInfoNY = ZoneInfo("America/New_York")
+
+
+@pytest.mark.parametrize(
+    ("spec", "zone", "shift"),
+    [
+        ("America/New_York+7", "America/New_York", timedelta(hours=7)),
+        ("UTC+2", "UTC", timedelta(hours=2)),
+        ("UTC-3:30", "UTC", -timedelta(hours=3, minutes=30)),
+        ("Europe/Athens", "Europe/Athens", timedelta(0)),
+    ],
+)
+def test_server_zone_specs(spec: str, zone: str, shift: timedelta) -> None:
+    parsed = ServerZone.parse(spec)
+    assert (parsed.base_zone, parsed.shift) == (zone, shift)
+
+
+@pytest.mark.parametrize("spec", ["", "Nowhere/Land+2", "UTC+2x", "+2"])
+def test_bad_server_zone_specs(spec: str) -> None:
+    with pytest.raises(ValueError):
+        ServerZone.parse(spec)

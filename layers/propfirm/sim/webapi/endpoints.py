@@ -180,7 +180,8 @@ def time_server(call: Call) -> Any:
 def time_get(call: Call) -> Any:
     world = call.world
     now = world.now()
-    days = [[1 if weekday not in (0, 6) else 0 for _ in range(24)] for weekday in range(7)]  # Sunday first
+    # EnTimeTableMode per hour, Sunday first: 1 trading, 0 closed (the weekend)
+    days = [["1" if weekday not in (0, 6) else "0" for _ in range(24)] for weekday in range(7)]
     return {
         "Daylight": "1" if world.zone.has_dst() else "0",
         "DaylightState": "1" if world.zone.in_dst(now) else "0",
