@@ -1,0 +1,1 @@
+"""The PostgreSQL store: migrations, the Unit of Work and its repositories, the audit chain."""

@@ -1,0 +1,47 @@
+"""`propfirm audit verify`: walk the audit chain in PostgreSQL (DATABASE_URL).
+
+Exit 0 when the chain is whole (prints how many rows), 1 naming the first broken row and what does not
+match, 2 when the database cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import psycopg
+
+from propfirm.settings import DatabaseSettings, SettingsError, load
+from propfirm.store.audit import verify_chain
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("audit", help="the audit log")
+    sub = p.add_subparsers(dest="audit_command", metavar="ACTION")
+    sub.required = True
+    verify = sub.add_parser("verify", help="check the audit log's hash chain")
+    verify.set_defaults(func=run_verify)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    try:
+        url = load(DatabaseSettings).database_url
+        with psycopg.connect(url) as conn:
+            head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
+            with conn.cursor(name="audit_walk") as cur:
+                cur.itersize = 5000
+                cur.execute("SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash"
+                            " FROM audit_log ORDER BY id")
+                report = verify_chain(iter(cur), head)
+    except SettingsError as exc:
+        print(f"propfirm audit verify: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.Error as exc:
+        print(f"propfirm audit verify: cannot read the audit log: {exc}".rstrip(), file=sys.stderr)
+        return 2
+    if report.ok:
+        print(f"audit chain whole: {report.rows} rows")
+        return 0
+    print(f"audit chain broken at row {report.broken_id}: {report.problem} "
+          f"({report.rows} rows verified before it)")
+    return 1

@@ -1,0 +1,117 @@
+"""The audit log: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and hash-chained.
+
+Each row's `hash` is SHA-256 over the previous row's hash and the row's canonical content (id, time,
+kind, challenge, account, payload). Appenders take the single `audit_chain_head` row FOR UPDATE, so
+concurrent transactions append one after the other and the chain cannot fork; the head is updated in
+the same transaction, so a rolled-back append leaves neither rows nor a moved head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg.types.json import Jsonb
+
+from propfirm.store.jsonutil import canonical, plain
+
+if TYPE_CHECKING:
+    from propfirm.store.uow import UnitOfWork
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    kind: str
+    payload: dict[str, Any]
+    challenge_id: int | None = None
+    server: str | None = None
+    login: int | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def row_hash(row_id: int, created_at: datetime, kind: str, challenge_id: int | None, server: str | None,
+             login: int | None, payload: Any, prev_hash: str) -> str:
+    content = canonical({
+        "id": row_id,
+        "created_at": created_at.astimezone(UTC).isoformat(),
+        "kind": kind,
+        "challenge_id": challenge_id,
+        "server": server,
+        "login": login,
+        "payload": payload,
+    })
+    return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
+
+
+class AuditLog:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def append(self, entries: list[AuditEntry]) -> list[int]:
+        """Append in this transaction; returns the row ids."""
+        if not entries:
+            return []
+        last_id, last_hash = self.uow.fetchone(
+            "SELECT last_id, last_hash FROM audit_chain_head WHERE singleton FOR UPDATE")
+        ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes = ([] for _ in range(9))
+        for entry in entries:
+            last_id += 1
+            payload = plain(entry.payload)
+            digest = row_hash(last_id, entry.created_at, entry.kind, entry.challenge_id, entry.server,
+                              entry.login, payload, last_hash)
+            ids.append(last_id)
+            times.append(entry.created_at)
+            kinds.append(entry.kind)
+            challenges.append(entry.challenge_id)
+            servers.append(entry.server)
+            logins.append(entry.login)
+            payloads.append(Jsonb(payload))
+            prevs.append(last_hash)
+            hashes.append(digest)
+            last_hash = digest
+        self.uow.execute(
+            "INSERT INTO audit_log (id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash)"
+            " SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::text[],"
+            " %s::bigint[], %s::jsonb[], %s::text[], %s::text[])",
+            (ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes),
+        )
+        self.uow.execute("UPDATE audit_chain_head SET last_id = %s, last_hash = %s WHERE singleton",
+                         (last_id, last_hash))
+        return ids
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    rows: int
+    broken_id: int | None = None
+    problem: str | None = None
+
+
+def verify_chain(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainReport:
+    """Walk rows (id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash) in id order."""
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    count = 0
+    for row_id, created_at, kind, challenge_id, server, login, payload, prev_hash, digest in rows:
+        if row_id != expected_id:
+            return ChainReport(False, count, row_id, f"id {row_id} follows id {expected_id - 1}: rows missing")
+        if prev_hash != expected_prev:
+            return ChainReport(False, count, row_id, "prev_hash is not the previous row's hash")
+        recomputed = row_hash(row_id, created_at, kind, challenge_id, server, login, payload, prev_hash)
+        if recomputed != digest:
+            return ChainReport(False, count, row_id,
+                               f"content does not match its hash (stored {digest[:16]}…, "
+                               f"content gives {recomputed[:16]}…)")
+        expected_prev, expected_id = digest, expected_id + 1
+        count += 1
+    if head is not None and (head[0] != count or head[1] != expected_prev):
+        return ChainReport(False, count, head[0],
+                           f"the chain head names row {head[0]} but the log ends at row {count}: "
+                           "rows after it were removed or the head was changed")
+    return ChainReport(True, count)

@@ -1,0 +1,33 @@
+"""Canonical JSON for the store: Decimal and datetime as strings, keys sorted, no floats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError("naive datetime in stored JSON")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"not JSON-serialisable for the store: {type(value).__name__}")
+
+
+def canonical(value: Any) -> bytes:
+    """One byte string per value: what the hash chain and content hashes are computed over."""
+    if isinstance(value, float):
+        raise TypeError("floats are never stored; use Decimal")
+    return orjson.dumps(value, default=_default, option=orjson.OPT_SORT_KEYS)
+
+
+def plain(value: Any) -> Any:
+    """The JSON-native form (what JSONB gives back), so a hash is the same before and after storing."""
+    return orjson.loads(canonical(value))

@@ -1,0 +1,79 @@
+"""The Unit of Work: one PostgreSQL transaction and the repositories that work inside it.
+
+    with UnitOfWork(source) as uow:
+        record = uow.challenges.get_for_update(server, login)
+        ...
+        uow.commit()          # leaving the block without commit() rolls back
+
+Every statement goes through `execute`, which counts it (the benchmark reports statements per account).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from propfirm.store.audit import AuditLog
+from propfirm.store.db import ConnectionSource, SingleConnections, StatementCounter
+from propfirm.store.repositories import (
+    ChallengeRepository,
+    DealRepository,
+    OutboxRepository,
+    StatisticsRepository,
+    TraderRepository,
+)
+from propfirm.store.programs import ProgramRepository
+
+
+class UnitOfWork:
+    def __init__(self, source: ConnectionSource | str, counter: StatementCounter | None = None) -> None:
+        self.source = SingleConnections(source) if isinstance(source, str) else source
+        self.counter = counter or StatementCounter()
+        self.conn: psycopg.Connection | None = None
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.conn = self.source.getconn()
+        self._committed = False
+        self.challenges = ChallengeRepository(self)
+        self.programs = ProgramRepository(self)
+        self.audit = AuditLog(self)
+        self.outbox = OutboxRepository(self)
+        self.deals = DealRepository(self)
+        self.statistics = StatisticsRepository(self)
+        self.traders = TraderRepository(self)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        conn = self.conn
+        self.conn = None
+        if conn is None:
+            return
+        try:
+            if not self._committed and not conn.closed:
+                conn.rollback()
+        finally:
+            self.source.putconn(conn)
+
+    def commit(self) -> None:
+        assert self.conn is not None, "commit() outside `with`"
+        self.conn.commit()
+        self._committed = True
+
+    def rollback(self) -> None:
+        assert self.conn is not None
+        self.conn.rollback()
+
+    # -- statements --------------------------------------------------------------------------------
+    def execute(self, query: str, params: Any = None) -> psycopg.Cursor:
+        assert self.conn is not None, "a unit of work is used inside `with` only"
+        self.counter.count += 1
+        self._committed = False
+        return self.conn.execute(query, params)
+
+    def fetchone(self, query: str, params: Any = None) -> Any:
+        return self.execute(query, params).fetchone()
+
+    def fetchall(self, query: str, params: Any = None) -> list[tuple]:
+        return self.execute(query, params).fetchall()
