@@ -161,6 +161,7 @@ def _slow_write_gateway(sim: Simulator) -> WebApiGateway:
 def test_a_balance_whose_reply_is_lost_is_found_not_repeated(sim: Simulator) -> None:
     login = sim.world.create_account(FUNDED, balance="1000", leverage=100)
     gateway = _slow_write_gateway(sim)
+    gateway.ping()  # connected, so the delay hits the balance request itself
     _slow_once(sim, gateway, "/api/trade/balance")
     ticket = gateway.balance_operation(
         BalanceOperation(AccountId(SERVER, login), Decimal("500"), "deposit 77")

@@ -14,7 +14,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from propfirm.mt5.auth import parse_rand, password_hash, rand_answer
-from propfirm.mt5.errors import AuthFailed, NoPermission, NotFound, ServerError
+from propfirm.mt5.errors import AuthFailed, ConnectionLost, NoPermission, NotFound, ServerError
 from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.mt5.webapi.transport import WebApiTransport, escape_value
 
@@ -160,3 +160,38 @@ def test_ping_if_idle_waits_for_the_interval() -> None:
     now[0] = 40.5
     assert transport.ping_if_idle()
     assert [r.url.path for r in peer.log][-1] == "/api/test/access"
+
+
+def test_a_write_is_retried_while_nothing_has_been_sent() -> None:
+    peer = Peer()
+    failures = [1]
+
+    def refuse_connect(request: httpx.Request) -> httpx.Response:
+        if failures and request.url.path == "/api/auth/start":
+            failures.pop()
+            raise httpx.ConnectError("refused")
+        return peer(request)
+
+    transport = WebApiTransport(
+        "https://mt5.test",
+        1000,
+        PASSWORD,
+        http_transport=httpx.MockTransport(refuse_connect),
+        backoff=Backoff(base=0.001, cap=0.002),
+        max_attempts=3,
+    )
+    transport.write("/api/trade/balance", {"login": 5})
+    assert [r.url.path for r in peer.log] == ["/api/auth/start", "/api/auth/answer", "/api/trade/balance"]
+
+
+def test_a_write_whose_reply_is_lost_is_not_repeated() -> None:
+    peer = Peer()
+
+    def drop(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("connection reset")
+
+    peer.routes["/api/trade/balance"] = drop
+    transport = transport_for(peer)
+    with pytest.raises(ConnectionLost):
+        transport.write("/api/trade/balance", {"login": 5})
+    assert [r.url.path for r in peer.log].count("/api/trade/balance") == 1

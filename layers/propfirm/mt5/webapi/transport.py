@@ -200,17 +200,11 @@ class WebApiTransport:
         refused_once = False
         while True:
             attempt += 1
+            sent = False
             try:
-                self._ensure_session()
+                self._ensure_session()  # nothing of this request has left yet
+                sent = True
                 payload = self._exchange(method, path, params, body, timeout)
-                code, text = parse_retcode(payload.get("retcode", ""))
-                if code in SUCCESS_CODES or (partial_ok and code == RET_ERR_PARTIAL):
-                    self._backoff.reset()
-                    return payload
-                error = from_retcode(code, text or f"{path} failed")
-                if idempotent and code in TRANSIENT_RETCODES:
-                    raise error
-                raise _Final(error)
             except _SessionRefused:
                 # Refused before it ran: authenticate again and send it once more.
                 self._authenticated = False
@@ -219,26 +213,32 @@ class WebApiTransport:
                 refused_once = True
                 attempt -= 1
                 continue
-            except _Final as final:
-                raise final.error from None
-            except (ConnectionLost, TooFrequent, Mt5Error) as exc:
-                if isinstance(exc, AuthFailed) or not idempotent or attempt >= self.max_attempts:
+            except AuthFailed:
+                raise  # wrong credentials: retrying only feeds the anti-flood block
+            except (ConnectionLost, TooFrequent) as exc:
+                # Before the request left (connect, handshake) any call may try again; after, only a read.
+                if (sent and not idempotent) or attempt >= self.max_attempts:
                     raise
-                if (
-                    not isinstance(exc, ConnectionLost | TooFrequent)
-                    and exc.retcode not in TRANSIENT_RETCODES
-                ):
-                    raise
-                delay = self._backoff.next_delay()
-                log.info(
-                    "mt5 %s failed (%s); attempt %d/%d in %.2fs",
-                    path,
-                    exc,
-                    attempt + 1,
-                    self.max_attempts,
-                    delay,
-                )
-                self._sleep(delay)
+                self._pause(path, exc, attempt)
+                continue
+            try:
+                code, text = parse_retcode(payload.get("retcode", ""))
+            except ValueError:
+                raise ServerError(f"{path}: unreadable retcode {payload.get('retcode')!r}") from None
+            if code in SUCCESS_CODES or (partial_ok and code == RET_ERR_PARTIAL):
+                self._backoff.reset()
+                return payload
+            error = from_retcode(code, text or f"{path} failed")
+            if not idempotent or code not in TRANSIENT_RETCODES or attempt >= self.max_attempts:
+                raise error
+            self._pause(path, error, attempt)
+
+    def _pause(self, path: str, error: Exception, attempt: int) -> None:
+        delay = self._backoff.next_delay()
+        log.info(
+            "mt5 %s failed (%s); attempt %d/%d in %.2fs", path, error, attempt + 1, self.max_attempts, delay
+        )
+        self._sleep(delay)
 
     # -- session -------------------------------------------------------------------------------
     def _ensure_session(self) -> None:
@@ -366,14 +366,6 @@ class WebApiTransport:
         self._client = None
         self._authenticated = False
         self._session_stream = None
-
-
-class _Final(Exception):
-    """Carries an error the retry loop must not retry."""
-
-    def __init__(self, error: Mt5Error) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 def from_http_status(status: int, path: str) -> Mt5Error:
