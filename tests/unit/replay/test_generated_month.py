@@ -8,9 +8,11 @@ and the same file gives the same output twice.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_example_programs
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory):
-    generated = generate(accounts=300, days=30, cycle_minutes=60, seed=2026)
+    generated = generate(accounts=300, days=30, cycle_minutes=60, seed=2026, volatility=80000)
     path = tmp_path_factory.mktemp("month") / "events.jsonl"
     path.write_text("\n".join(generated.lines) + "\n")
     status, decisions, err = replay(EXAMPLE_PROGRAMS_DIR, path)
@@ -85,3 +87,47 @@ def test_the_same_events_give_the_same_decisions(month):
     _, path, decisions = month
     status, again, _ = replay(EXAMPLE_PROGRAMS_DIR, path)
     assert status == 0 and again == decisions
+
+
+def test_two_step_accounts_match_an_independent_reckoning_of_their_floors(month):
+    """For every randomly trading two-step account that never reaches its target, recompute the
+    decision by hand: the day is the Prague calendar date (the month crosses the March DST change),
+    the daily floor is the last balance before the day began minus 5,000, the maximum-loss floor
+    90,000; the first snapshot with equity at or under the higher floor fails the account, named
+    after that floor (max_loss on a tie)."""
+    generated, _, decisions = month
+    prague = ZoneInfo("Europe/Prague")
+    got = defaultdict(list)
+    for d in decisions:
+        got[d["login"]].append((d["time"], d["decision"], d["reason"], d["equity"], d["limit"]))
+    snapshots = defaultdict(list)
+    for line in generated.lines:
+        event = json.loads(line)
+        if event["type"] == "snapshot":
+            snapshots[event["login"]].append(event)
+    checked = failures = 0
+    for login, program in generated.programs.items():
+        if program != "two-step-100k" or login in generated.scripts:
+            continue
+        if any(Decimal(e["balance"]) >= 110000 for e in snapshots[login]):
+            continue
+        expected = []
+        day = datetime(2026, 3, 2, tzinfo=UTC).astimezone(prague).date()
+        last_balance = basis = Decimal(100000)
+        for event in snapshots[login]:
+            t = datetime.fromisoformat(event["time"])
+            if t.astimezone(prague).date() != day:
+                day = t.astimezone(prague).date()
+                basis = last_balance
+            last_balance = Decimal(event["balance"])
+            equity = Decimal(event["equity"])
+            daily, maximum = basis - 5000, Decimal(90000)
+            if equity <= max(daily, maximum):
+                reason, limit = ("daily_loss", daily) if daily > maximum else ("max_loss", maximum)
+                expected.append((t, "failed", reason, equity, limit))
+                break
+        actual = [(datetime.fromisoformat(a), b, c, Decimal(e), Decimal(f)) for a, b, c, e, f in got[login]]
+        assert actual == expected, login
+        checked += 1
+        failures += bool(expected)
+    assert checked >= 30 and failures >= 5, (checked, failures)
