@@ -558,7 +558,14 @@ class ManagerApiGateway:
             attempt = 0
             while True:
                 attempt += 1
-                value = getattr(self._api_or_connect(), method)(*args)
+                try:
+                    api = self._api_or_connect()
+                except (ConnectionLost, TooFrequent):
+                    if attempt >= self.max_attempts:
+                        raise
+                    self._sleep(self._backoff.next_delay())
+                    continue
+                value = getattr(api, method)(*args)
                 if value is not False and value is not None:
                     self._backoff.reset()
                     return value

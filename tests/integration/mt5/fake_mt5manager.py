@@ -157,6 +157,8 @@ class _FakeManagerAPI:
 
     # -- the calls the gateway makes --------------------------------------------------------------
     def Connect(self, server, login, password, pump_mode, timeout):  # noqa: N802
+        if self._module.failures:
+            return self._fail(self._module.failures.pop(0), "Network error")
         if int(login) != self._module.login or password != self._module.password:
             return self._fail(1001, "Invalid account")
         self.connected = True

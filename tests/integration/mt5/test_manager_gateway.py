@@ -50,6 +50,13 @@ def test_a_refused_login_is_auth_failed(sim: Simulator) -> None:
     assert info.value.retcode == 1001
 
 
+def test_an_unreachable_server_is_retried_on_connect(sim: Simulator) -> None:
+    gateway, module = make(sim)
+    module.fail_next(2, retcode=10)  # the server is not reachable at first
+    assert gateway.groups()
+    assert module.failures == []
+
+
 def test_network_failures_of_reads_are_retried(sim: Simulator) -> None:
     gateway, module = make(sim)
     gateway.connect()
