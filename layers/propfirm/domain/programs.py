@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time
 from decimal import Decimal
 from pathlib import Path
@@ -338,8 +338,10 @@ def load_example_programs() -> dict[str, Program]:
     return load_programs(EXAMPLE_PROGRAMS_DIR)
 
 
-def all_groups(programs: Iterable[Program]) -> list[str]:
+def all_groups(programs: Iterable[Program] | Mapping[str, Program]) -> list[str]:
     """Every MT5 group any of the programs names, once each, in first-seen order."""
+    if isinstance(programs, Mapping):
+        programs = programs.values()
     seen: dict[str, None] = {}
     for program in programs:
         for group in program.groups:

@@ -65,6 +65,7 @@ def test_the_shipped_examples_mirror_the_market_models():
     for program in programs.values():
         assert program.phases[-1].funded
     assert "challenge\\phase1" in all_groups(programs.values())
+    assert all_groups(programs) == all_groups(programs.values())
     assert EXAMPLE_PROGRAMS_DIR.is_dir()
 
 
