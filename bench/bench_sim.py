@@ -15,6 +15,7 @@ import argparse
 import gc
 import os
 import secrets
+import ssl
 import statistics
 import time
 from datetime import UTC, datetime
@@ -29,7 +30,8 @@ START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 def _session(sim: Simulator) -> httpx.Client:
     """One keep-alive connection, authenticated with the documented handshake."""
-    http = httpx.Client(base_url=sim.url, timeout=60, limits=httpx.Limits(max_connections=1))
+    verify = ssl.create_default_context(cafile=sim.cafile) if sim.cafile else False
+    http = httpx.Client(base_url=sim.url, verify=verify, timeout=60, limits=httpx.Limits(max_connections=1))
     start = http.get(
         "/api/auth/start",
         params={"version": 4755, "agent": "bench", "login": sim.manager_login, "type": "manager"},
@@ -83,7 +85,6 @@ def main(argv: list[str] | None = None) -> dict:
     trades = world.run_traders()
     round_seconds = time.perf_counter() - began
 
-    sim = create_simulator(world, tls=False).start()
     figures: dict = {
         "accounts": accounts,
         "build_seconds": round(build_seconds, 2),
@@ -93,31 +94,36 @@ def main(argv: list[str] | None = None) -> dict:
         "trader_round_seconds": round(round_seconds, 2),
         "trader_round_trades": trades,
     }
-    http = None
-    try:
-        http = _session(sim)
-        group = {"group": GROUPS[0]}
-        for name, path in (
-            ("account_batch", "/api/user/account/get_batch"),
-            ("position_batch", "/api/position/get_batch"),
-            ("user_batch", "/api/user/get_batch"),
-        ):
-            median, best, count, size = _time(http, path, group, repeat)
-            figures[f"{name}_records"] = count
-            figures[f"{name}_median_seconds"] = round(median, 3)
-            figures[f"{name}_best_seconds"] = round(best, 3)
-            figures[f"{name}_bytes"] = size
-    finally:
-        if http is not None:
-            http.close()
-        sim.stop()
+    endpoints = (
+        ("account_batch", "/api/user/account/get_batch"),
+        ("position_batch", "/api/position/get_batch"),
+        ("user_batch", "/api/user/get_batch"),
+        ("account_batch_https", "/api/user/account/get_batch"),
+    )
+    for tls in (False, True):
+        sim = create_simulator(world, tls=tls).start()
+        http = None
+        try:
+            http = _session(sim)
+            for name, path in endpoints:
+                if name.endswith("_https") != tls:
+                    continue
+                median, best, count, size = _time(http, path, {"group": GROUPS[0]}, repeat)
+                figures[f"{name}_records"] = count
+                figures[f"{name}_median_seconds"] = round(median, 3)
+                figures[f"{name}_best_seconds"] = round(best, 3)
+                figures[f"{name}_bytes"] = size
+        finally:
+            if http is not None:
+                http.close()
+            sim.stop()
 
     print(f"MT5 simulator, {accounts:,} accounts in {len(GROUPS)} groups (cores: {os.cpu_count()})")
     print(f"  build                {figures['build_seconds']:>8} s")
     per_account = figures["memory_bytes_per_account"]
     print(f"  memory               {figures['memory_mb']:>8} MB  ({per_account} B/account)")
     print(f"  trader round         {figures['trader_round_seconds']:>8} s  ({trades} trades)")
-    for name in ("account_batch", "position_batch", "user_batch"):
+    for name, _ in endpoints:
         print(
             f"  {name:<20} {figures[name + '_median_seconds']:>8} s median, "
             f"{figures[name + '_best_seconds']} s best, {figures[name + '_records']:,} records, "
