@@ -123,9 +123,10 @@ def test_answer_after_the_auth_timeout_fails() -> None:
         assert http.get("/api/user/total").status_code == 403
 
 
-def test_session_expires_after_the_idle_limit() -> None:
+@pytest.mark.parametrize("tls", [False, True])
+def test_session_expires_after_the_idle_limit(tls: bool) -> None:
     with (
-        running_simulator(accounts=0, groups=GROUPS, start=START, idle_timeout=0.3) as sim,
+        running_simulator(accounts=0, groups=GROUPS, start=START, idle_timeout=0.3, tls=tls) as sim,
         new_client(sim) as http,
     ):
         assert login(http, sim.manager_login, sim.manager_password)["retcode"] == "0 Done"
