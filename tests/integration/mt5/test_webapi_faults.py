@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -243,3 +244,26 @@ def test_a_queued_close_is_polled_again_never_resent(sim: Simulator, webapi: Web
     assert [c.ticket for c in closed] == [ticket] and closed[0].confirmed_by == "result"
     assert sent == [ticket]  # one request, confirmed on the second call
     assert sim.world.account(login).positions == ()
+
+
+def test_small_pages_give_the_same_answers(sim: Simulator) -> None:
+    """Paging at 3 records: account pages by login, positions and deals by group with offset/total."""
+    for login in list(sim.world.accounts)[:8]:
+        sim.world.open_position(login, "EURUSD", "buy", "0.10")
+        sim.world.open_position(login, "USDJPY", "sell", "0.20")
+    now = sim.world.now()
+    whole = make_webapi(sim)
+    paged = make_webapi(sim, options=GatewayOptions(page_size=3))
+    since, until = now - timedelta(days=30), now + timedelta(days=1)
+    assert sorted(s.login for s in paged.account_states(GROUPS)) == sorted(
+        s.login for s in whole.account_states(GROUPS)
+    )
+    assert sorted(p.ticket for p in paged.positions(GROUPS)) == sorted(
+        p.ticket for p in whole.positions(GROUPS)
+    )
+    deals = [d.ticket for d in paged.deals(GROUPS, since, until)]
+    assert sorted(deals) == sorted(d.ticket for d in whole.deals(GROUPS, since, until))
+    assert len(deals) == len(set(deals)) > 3 * len(GROUPS)  # several pages per group, nothing twice
+    assert paged.transport.requests > whole.transport.requests
+    whole.close()
+    paged.close()

@@ -1,15 +1,13 @@
 """`WebApiGateway`: the MT5 port over the Web API (HTTPS, any OS).
 
-Reads go by group, in pages of `page_size` logins (100 by default, the Web API's
-documented page size): `/api/user/logins?group=` once per group, then one
-`get_batch?login=<page>` per page, so a poll costs groups + accounts/100 round
-trips, never one per account. Wildcard masks are expanded against the group
-list (kept for `group_cache_seconds`) so that each account state carries its
-concrete group.
+Reads go by group in pages of `page_size` (100 by default, the Web API's documented page), never one
+call per account: account states by login pages (`/api/user/logins?group=` once per group, then one
+`/api/user/account/get_batch?login=<page>` per page); positions and deals, far fewer, by group with
+`offset`/`total` (see `_group_pages`). Wildcard masks are expanded against the group list (kept for
+`group_cache_seconds`) so that each account state carries its concrete group.
 
-Writes are never repeated blindly (see `close_all_positions`,
-`balance_operation`, `create_account`): when the outcome is unknown the gateway
-reads the server's state back before deciding to send again.
+Writes are never repeated blindly (see `close_all_positions`, `balance_operation`, `create_account`):
+when the outcome is unknown the gateway reads the server's state back before deciding to send again.
 """
 
 from __future__ import annotations
@@ -174,30 +172,49 @@ class WebApiGateway:
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._server_clock()
-        result: list[Position] = []
-        for page in self._pages(self._logins_for_masks(groups)):
-            records = as_list(self.transport.read("/api/position/get_batch", {"login": _join(page)}))
-            result.extend(parsing.position(r, self._server, clock) for r in records)
-        return result
+        return [
+            parsing.position(record, self._server, clock)
+            for group in self._concrete_groups(groups)
+            for record in self._group_pages("/api/position/get_batch", group, {}, "Position")
+        ]
 
     def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:
         if since.tzinfo is None or until.tzinfo is None:
             raise InvalidRequest("deals(): since and until must be timezone-aware")
         clock = self._server_clock()
         window = {"from": clock.to_server(since), "to": clock.to_server(until)}
-        logins = self._logins_for_masks(groups)
+        concrete = self._concrete_groups(groups)
 
         def generate() -> Iterator[Deal]:
-            for page in self._pages(logins):
-                records = as_list(
-                    self.transport.read("/api/deal/get_batch", {"login": _join(page), **window})
-                )
-                for record in records:
+            for group in concrete:
+                for record in self._group_pages("/api/deal/get_batch", group, window, "Deal"):
                     deal = parsing.deal(record, self._server, clock)
                     if since <= deal.time <= until:
                         yield deal
 
         return generate()
+
+    def _group_pages(self, path: str, group: str, params: dict[str, int], key: str) -> Iterator[Any]:
+        """The records of one group, `page_size` at a time (`offset`/`total`).
+
+        Positions and deals are few next to accounts, so they are read by group rather than by
+        login page. A server that ignores `offset`/`total` on get_batch (the docs do not promise
+        them there) answers everything at once: a page longer than asked, or one repeating the
+        last, ends the reading; tickets seen are never yielded twice.
+        """
+        size = self.options.page_size
+        seen: set[Any] = set()
+        offset = 0
+        while True:
+            page = as_list(
+                self.transport.read(path, {"group": group, **params, "offset": offset, "total": size})
+            )
+            fresh = [r for r in page if r.get(key) not in seen]
+            seen.update(r.get(key) for r in fresh)
+            yield from fresh
+            if len(page) != size or not fresh:
+                return
+            offset += size
 
     # -- writes ------------------------------------------------------------------------------
     def update_account(self, update: AccountUpdate) -> AccountInfo:
@@ -530,13 +547,6 @@ class WebApiGateway:
     def _logins(self, group: str) -> list[int]:
         answer = self.transport.read("/api/user/logins", {"group": group})
         return [parsing.integer(v, "login") for v in (answer or [])]
-
-    def _logins_for_masks(self, groups: Sequence[str]) -> list[int]:
-        seen: dict[int, None] = {}
-        for group in self._concrete_groups(groups):
-            for login in self._logins(group):
-                seen.setdefault(login)
-        return list(seen)
 
     def _concrete_groups(self, groups: Sequence[str]) -> list[str]:
         patterns = masks.split_masks(groups)
