@@ -11,7 +11,7 @@ thread serves. Typical use in a test:
     world.set_price("EURUSD", "1.09500")
     world.account(login).equity          # balance + credit + floating
     world.close_position(login, ticket)   # an OUT deal with the realised profit
-    world.clock.advance(timedelta(days=1))  # the rollover charges swaps on the next call
+    world.clock.advance(timedelta(days=1))  # crosses the rollover: swaps charged at once
 
 Time-driven work (swaps and the previous-day snapshots at each server
 midnight) is caught up by `settle()`: at once when the clock is advanced
