@@ -17,6 +17,7 @@
         sim.faults.drop_connections(); sim.faults.set_latency(0.1)
         sim.faults.set_error_rate(0.5, retcode=9); sim.faults.clear()
         sim.restart()                # every session lost, the world kept
+        sim.restart(down_for=1.0)    # ... and the port refuses connections for a second
     # sim.stop() on exit
 
 `accounts` accounts are spread over `groups` (names; default: the groups of
@@ -32,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -75,9 +77,28 @@ class Simulator:
         self._thread.start()
         return self
 
-    def restart(self) -> None:
-        """Lose every session (connections closed, old sessions void); the world stays."""
-        self.server.restart()
+    def restart(self, down_for: float = 0.0) -> None:
+        """Lose every session (connections closed, old sessions void); the world stays.
+
+        With `down_for` > 0 the server really goes away: the listening socket closes,
+        connections are refused for that many seconds, then a new server binds the same port.
+        """
+        if down_for <= 0:
+            self.server.restart()
+            return
+        old = self.server
+        if self._thread is not None:
+            old.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        old.restart()
+        old.server_close()
+        time.sleep(down_for)
+        self.server = WebApiServer(
+            (self.host, self.port), self.world, old.config, self.faults, old.ssl_context
+        )
+        self.server.epoch = old.epoch
+        self.start()
 
     def stop(self) -> None:
         if self._thread is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 
 import httpx
@@ -61,3 +63,31 @@ def test_restart_loses_sessions_and_keeps_the_world(sim, client) -> None:
 def test_bad_fault_settings_are_refused(sim, rate) -> None:
     with pytest.raises(ValueError):
         sim.faults.set_error_rate(rate)
+
+
+def test_restart_with_downtime_refuses_connections_then_serves_again(sim, client) -> None:
+    account = sim.world.create_account("challenge\\phase1", balance="700")
+    port = sim.port
+    done = threading.Event()
+    refused: list[bool] = []
+
+    def probe() -> None:
+        time.sleep(0.1)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                refused.append(False)
+        except ConnectionRefusedError:
+            refused.append(True)
+        done.set()
+
+    threading.Thread(target=probe).start()
+    sim.restart(down_for=0.4)
+    assert done.wait(2) and refused == [True]
+    assert sim.port == port
+    try:
+        response = client.get("/api/user/total")
+    except httpx.TransportError:
+        response = client.get("/api/user/total")
+    assert response.status_code == 403
+    login(client, sim.manager_login, sim.manager_password)
+    assert ok(client.get("/api/user/get", params={"login": account}))["Balance"] == "700.00"
