@@ -152,8 +152,9 @@ class WebApiGateway:
 
     def account_states(self, groups: Sequence[str]) -> list[AccountState]:
         states: list[AccountState] = []
+        concrete = self._concrete_groups(groups)
         digits = {g.name.lower(): g.currency_digits for g in (self._groups_cache or (0, []))[1]}
-        for group in self._concrete_groups(groups):
+        for group in concrete:
             for page in self._pages(self._logins(group)):
                 records = as_list(self.transport.read("/api/user/account/get_batch", {"login": _join(page)}))
                 found = set()
@@ -545,7 +546,10 @@ class WebApiGateway:
         return answer
 
     def _logins(self, group: str) -> list[int]:
-        answer = self.transport.read("/api/user/logins", {"group": group})
+        try:
+            answer = self.transport.read("/api/user/logins", {"group": group})
+        except NotFound:  # some servers say 13 for a group without accounts
+            return []
         return [parsing.integer(v, "login") for v in (answer or [])]
 
     def _concrete_groups(self, groups: Sequence[str]) -> list[str]:
