@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from propfirm.domain.engine import equity_floor, evaluate, start
@@ -182,3 +183,39 @@ def test_replaying_the_same_events_twice_gives_the_same_decisions(program, specs
     assert [e for _, e, _ in first] == [e for _, e, _ in second]
     assert [o.decisions for _, _, o in first] == [o.decisions for _, _, o in second]
     assert first[-1][2].state == second[-1][2].state
+
+
+@COMMON
+@given(programs, event_specs)
+def test_replay_and_evaluate_take_the_same_decisions(program, specs):
+    """The replay's in-place fast path and the evaluator's `evaluate` are one engine."""
+    from propfirm.replay import Replay
+
+    events = [event for _, event, _ in run(program, build_events(specs))]  # concrete snapshots
+    # strictly increasing instants: evaluate() treats a repeated instant as a redelivery
+    distinct = [e for i, e in enumerate(events) if i == 0 or e.time > events[i - 1].time]
+    by_evaluate = [d for _, _, o in run(program, distinct) for d in o.decisions]
+    lines = [orjson.dumps({"type": "start", "time": BASE.isoformat(), "login": 1, "program": program.id})]
+    for e in distinct:
+        if isinstance(e, Snapshot):
+            obj = {"type": "snapshot", "balance": str(e.balance), "equity": str(e.equity)}
+            if e.positions is not None:
+                obj["positions"] = [
+                    {"symbol": p.symbol, "volume": str(p.volume), "type": p.type} for p in e.positions
+                ]
+        elif isinstance(e, Deal):
+            obj = {
+                "type": "deal",
+                "deal": e.deal,
+                "entry": e.entry,
+                "symbol": e.symbol,
+                "volume": str(e.volume),
+                "profit": str(e.profit),
+                "position": e.position,
+            }
+        else:
+            obj = {"type": "balance", "amount": str(e.amount)}
+        lines.append(orjson.dumps({**obj, "time": e.time.isoformat(), "login": 1}))
+    by_replay = []
+    Replay({program.id: program}).feed(lines, "<events>", lambda decision, digits: by_replay.append(decision))
+    assert by_replay == by_evaluate
