@@ -57,6 +57,7 @@ class RoutineSave:
     state: dict[str, Any]
     status: str
     phase: int
+    awaiting_reset: str | None = None
 
 
 class ChallengeRepository:
@@ -111,19 +112,15 @@ class ChallengeRepository:
             return {}, []
         rows = self.uow.fetchall(
             "UPDATE challenges c SET state = v.state, status = v.status, phase = v.phase,"
-            " version = c.version + 1, updated_at = now()"
-            " FROM unnest(%s::bigint[], %s::integer[], %s::jsonb[], %s::text[], %s::integer[])"
-            " AS v(id, expected, state, status, phase)"
+            " awaiting_reset = v.awaiting, version = c.version + 1, updated_at = now()"
+            " FROM unnest(%s::bigint[], %s::integer[], %s::jsonb[], %s::text[], %s::integer[], %s::text[])"
+            " AS v(id, expected, state, status, phase, awaiting)"
             " WHERE c.id = v.id AND c.version = v.expected RETURNING c.id, c.version",
             ([s.challenge_id for s in saves], [s.expected_version for s in saves],
-             [Jsonb(plain(s.state)) for s in saves], [s.status for s in saves], [s.phase for s in saves]))
+             [Jsonb(plain(s.state)) for s in saves], [s.status for s in saves], [s.phase for s in saves],
+             [s.awaiting_reset for s in saves]))
         saved = {int(r[0]): int(r[1]) for r in rows}
         return saved, [s.challenge_id for s in saves if s.challenge_id not in saved]
-
-    def set_pending_kill(self, challenge_id: int, kill: dict[str, Any] | None) -> None:
-        # no version bump: the kill report does not change the rule state, the next decision uses it
-        self.uow.execute("UPDATE challenges SET pending_kill = %s WHERE id = %s",
-                         (None if kill is None else Jsonb(plain(kill)), challenge_id))
 
     def insert(self, *, trader_id: int, program_id: str, program_version: int, server: str,
                login: int | None, status: str, phase: int, state: dict[str, Any] | None,

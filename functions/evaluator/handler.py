@@ -1,0 +1,115 @@
+"""The evaluator Lambda: SQS FIFO batch in, partial batch failures out. Thin: parse, call the service.
+
+Each record is one evaluation-queue message (`evaluation`, `kill` or `command_result`). A message that
+does not parse is reported as a failure with a clear log line, so SQS redelivers it and finally moves it
+to the dead-letter queue: nothing is lost. With `skip_group_on_error`, the records after a failure in
+the same message group (shard) fail too, to keep the group's order; other groups go on.
+Adapters (PostgreSQL pool, Redis, SQS) are built on first use and kept for the container's life.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import redis
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from functions.evaluator.settings import EvaluatorSettings
+from propfirm.evaluation.live import LiveState
+from propfirm.evaluation.policy import SavePolicy
+from propfirm.evaluation.relay import OutboxRelay
+from propfirm.evaluation.service import Evaluator
+from propfirm.queues.messages import parse_evaluation_queue_message
+from propfirm.queues.sqs import SqsSender
+from propfirm.settings import load
+from propfirm.store.db import StatementCounter, make_pool
+from propfirm.store.uow import UnitOfWork
+
+logger = Logger(service="evaluator")
+metrics = Metrics(namespace="propfirm", service="evaluator")
+
+
+class MalformedMessage(Exception):
+    """The record's body is not an evaluation-queue message."""
+
+
+@dataclass
+class Runtime:
+    evaluator: Evaluator
+    relay: OutboxRelay
+    statements: StatementCounter
+
+
+_runtime: Runtime | None = None
+
+
+def build_runtime(settings: EvaluatorSettings, sqs_client: Any = None,
+                  redis_client: redis.Redis | None = None) -> Runtime:
+    pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
+    statements = StatementCounter()
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(pool, statements)
+
+    sqs = sqs_client or boto3.client("sqs", region_name=settings.aws_region,
+                                     endpoint_url=settings.sqs_endpoint_url)
+    relay = OutboxRelay(uow, SqsSender(sqs, settings.command_queue_url))
+    live = LiveState(redis_client or redis.Redis.from_url(settings.redis_url), settings.redis_namespace)
+    evaluator = Evaluator(uow, live, relay, SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots))
+    return Runtime(evaluator, relay, statements)
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        _runtime = build_runtime(load(EvaluatorSettings))
+    return _runtime
+
+
+def set_runtime(value: Runtime | None) -> None:
+    """Tests and the local stack hand in adapters of their own (moto's SQS, a test database)."""
+    global _runtime
+    _runtime = value
+
+
+def record_handler(record: SQSRecord) -> None:
+    try:
+        message = parse_evaluation_queue_message(record.body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+        logger.error("malformed evaluation-queue message left for the dead-letter queue",
+                     message_id=record.message_id, group=record.attributes.message_group_id,
+                     receive_count=record.attributes.approximate_receive_count, problems=problems,
+                     body=record.body[:500])
+        metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)
+        raise MalformedMessage(problems) from exc
+    report = runtime().evaluator.handle(message)
+    metrics.add_metric(name="AccountsEvaluated", unit=MetricUnit.Count, value=report.accounts)
+    if report.transitions:
+        metrics.add_metric(name="Transitions", unit=MetricUnit.Count, value=report.transitions)
+        logger.info("transitions recorded", kind=message.kind, transitions=report.transitions,
+                    commands_sent=report.commands_sent)
+
+
+def new_processor() -> SqsFifoPartialProcessor:
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+    processor.raise_on_entire_batch_failure = False  # report every failure; never fail the whole invocation
+    return processor
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = process_partial_response(event=event, record_handler=record_handler, processor=new_processor(),
+                                      context=context)
+    try:
+        runtime().relay.run()  # commands left unsent by a crash, and scheduled ones now due
+    except Exception:  # the commands stay in the outbox for the next run
+        logger.exception("outbox relay failed; commands stay pending")
+    return dict(result)

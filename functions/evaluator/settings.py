@@ -1,0 +1,15 @@
+"""The evaluator's settings, from the environment (validated; a bad variable is named in the error)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from propfirm.settings import DatabaseSettings, RedisSettings
+
+
+class EvaluatorSettings(DatabaseSettings, RedisSettings):
+    command_queue_url: str = Field(..., min_length=1, description="SQS command queue (FIFO) URL")
+    aws_region: str = Field("us-east-1", description="AWS region of the queues")
+    sqs_endpoint_url: str | None = Field(None, description="SQS endpoint override (moto, local stack)")
+    db_pool_max: int = Field(2, ge=1, le=20, description="PostgreSQL connections per container")
+    evaluator_save_every_snapshots: int = Field(30, ge=1, description="routine state save interval")

@@ -1,0 +1,138 @@
+"""The evaluator's Redis side: the claim check read back in one pipeline, results written in one.
+
+`acct:{server:login}:state` caches the challenge as the evaluator last left it (JSON):
+    {"v":1,"challenge_id":7,"version":12,"program_id":"two-step-100k","program_version":1,"state":{...ChallengeState.to_dict()...},"unsaved":3,
+     "floor":{...the floor last published, or null...},"point":["<iso time>","<equity>"],
+     "awaiting_reset":null,"pending_kill":null}
+`version` is the PostgreSQL version the cached state was built on; the cached state may be ahead of it
+by `unsaved` snapshots (routine saves are spaced out). A cache whose version is not PostgreSQL's is
+ignored (somebody else saved), and losing the cache loses no decision: decisions are saved at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import redis
+
+from propfirm.live.floors import write_floor
+from propfirm.live.keys import LiveKeys
+from propfirm.live.records import FloorRecord, Snapshot, iso_utc, parse_utc
+from propfirm.store.jsonutil import plain
+
+CACHE_VERSION = 1
+CACHE_TTL_SECONDS = 7 * 86400
+
+
+@dataclass
+class CachedChallenge:
+    challenge_id: int
+    version: int
+    program_id: str
+    program_version: int
+    state: dict[str, Any]
+    unsaved: int = 0
+    floor: dict[str, Any] | None = None
+    point: tuple[datetime, Decimal] | None = None
+    awaiting_reset: str | None = None
+    pending_kill: dict[str, Any] | None = None
+
+    def encode(self) -> bytes:
+        return orjson.dumps({
+            "v": CACHE_VERSION, "challenge_id": self.challenge_id, "version": self.version,
+            "program_id": self.program_id, "program_version": self.program_version,
+            "state": plain(self.state), "unsaved": self.unsaved, "floor": self.floor,
+            "point": None if self.point is None else [iso_utc(self.point[0]), str(self.point[1])],
+            "awaiting_reset": self.awaiting_reset, "pending_kill": plain(self.pending_kill),
+        })
+
+    @classmethod
+    def decode(cls, raw: bytes) -> CachedChallenge | None:
+        try:
+            data = orjson.loads(raw)
+            if data.get("v") != CACHE_VERSION:
+                return None
+            point = data.get("point")
+            return cls(challenge_id=int(data["challenge_id"]), version=int(data["version"]),
+                       program_id=data["program_id"], program_version=int(data["program_version"]),
+                       state=data["state"], unsaved=int(data.get("unsaved", 0)), floor=data.get("floor"),
+                       point=None if point is None else (parse_utc(point[0]), Decimal(point[1])),
+                       awaiting_reset=data.get("awaiting_reset"), pending_kill=data.get("pending_kill"))
+        except (ValueError, KeyError, TypeError):
+            return None  # an unreadable cache is no cache: PostgreSQL has the state
+
+
+@dataclass
+class AccountLive:
+    snapshot: Snapshot | None
+    cached: CachedChallenge | None
+    floor_present: bool
+    snapshot_error: str | None = None
+
+
+@dataclass
+class LiveWrite:
+    login: int
+    cache: CachedChallenge | None  # None: drop the cache
+    floor: FloorRecord | None = None  # write (version-guarded)
+    delete_floor: bool = False
+
+
+@dataclass
+class LiveStats:
+    round_trips: int = 0
+    floors_written: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+
+class LiveState:
+    def __init__(self, client: redis.Redis, namespace: str = "") -> None:
+        self.client = client
+        self.keys = LiveKeys(namespace)
+        self.stats = LiveStats()
+
+    def read(self, server: str, logins: list[int]) -> dict[int, AccountLive]:
+        """Snapshot, cached challenge and floor presence of every account: one pipeline."""
+        keys = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        for login in logins:
+            pipe.get(keys.snap(server, login))
+            pipe.get(keys.state(server, login))
+            pipe.exists(keys.floor(server, login))
+        values = pipe.execute()
+        self.stats.round_trips += 1
+        result: dict[int, AccountLive] = {}
+        for i, login in enumerate(logins):
+            raw_snap, raw_state, floor_exists = values[3 * i: 3 * i + 3]
+            snapshot, error = None, None
+            if raw_snap is not None:
+                try:
+                    snapshot = Snapshot.decode(raw_snap)
+                except (ValueError, KeyError, TypeError) as exc:
+                    error = f"unreadable snapshot: {exc}"
+            result[login] = AccountLive(snapshot, None if raw_state is None else CachedChallenge.decode(raw_state),
+                                        bool(floor_exists), error)
+        return result
+
+    def write(self, server: str, writes: list[LiveWrite]) -> None:
+        """States and floors after the commit: one pipeline (floors through the version-guarded writer)."""
+        if not writes:
+            return
+        keys = self.keys
+        pipe = self.client.pipeline(transaction=False)
+        for w in writes:
+            if w.cache is None:
+                pipe.delete(keys.state(server, w.login))
+            else:
+                pipe.set(keys.state(server, w.login), w.cache.encode(), ex=CACHE_TTL_SECONDS)
+            if w.floor is not None:
+                write_floor(pipe, keys, server, w.login, w.floor)  # type: ignore[arg-type]
+                self.stats.floors_written += 1
+            elif w.delete_floor:
+                pipe.delete(keys.floor(server, w.login))
+        pipe.execute()
+        self.stats.round_trips += 1

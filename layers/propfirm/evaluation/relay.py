@@ -1,0 +1,57 @@
+"""The outbox relay: sends due commands to the command queue, then marks them sent.
+
+Rows are taken FOR UPDATE SKIP LOCKED (two relays never send the same row at once) and marked sent only
+after SQS accepted them; a crash in between leaves them pending, and the next run sends them again
+with the same deduplication id (the command id), which SQS and the poller's ledger both absorb.
+A scheduled command (`not_before`) waits until its time; every run sends what has come due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+import orjson
+
+from propfirm.queues.sqs import Outgoing
+from propfirm.store.uow import UnitOfWork
+
+
+class CommandSender(Protocol):
+    def send(self, messages: Sequence[Outgoing]) -> int: ...
+
+
+def command_group(server: str, login: int | None, command_id: str) -> str:
+    # the command queue's MessageGroupId: one account's commands in order; a creation by its own id
+    return f"{server}:{login}" if login is not None else command_id
+
+
+class OutboxRelay:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], sender: CommandSender,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), batch: int = 200) -> None:
+        self.uow_factory = uow_factory
+        self.sender = sender
+        self.clock = clock
+        self.batch = batch
+
+    def run(self, now: datetime | None = None) -> int:
+        """Send every due command; returns how many were sent."""
+        now = now or self.clock()
+        sent = 0
+        while True:
+            with self.uow_factory() as uow:
+                due = uow.outbox.due(now, self.batch)
+                if not due:
+                    return sent
+                self.sender.send([
+                    Outgoing(body=orjson.dumps(row.command).decode(),
+                             group_id=command_group(row.server, row.login, row.command_id),
+                             dedup_id=row.command_id)
+                    for row in due
+                ])
+                uow.outbox.mark_sent([row.id for row in due], now)
+                uow.commit()
+            sent += len(due)
+            if len(due) < self.batch:
+                return sent

@@ -1,0 +1,432 @@
+"""The evaluator: one queue message in, the rule engine run per account, results recorded.
+
+Per evaluation message (a claim check):
+1. Redis, one pipeline: each named account's snapshot, cached challenge and floor presence.
+2. PostgreSQL, one short transaction: the challenges' versions (one statement), the full rows of those
+   whose cache is missing or stale, the message's deals stored idempotently (one statement).
+3. Per account, in time order: trade deals, the trader's balance operations, then the snapshot, through
+   the engine. Decisions are recorded in ONE transaction per account (state with the version check,
+   transition rows, audit rows, outbox commands); a version conflict reloads the account from
+   PostgreSQL and judges it once more.
+4. One transaction for the rest: routine state saves (only when the state changed in a way that must
+   survive a lost cache, or every N snapshots), equity points, daily statistics; three statements at most.
+5. After the commits: the cache and the floors in one Redis pipeline; the outbox relay sends commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from propfirm.domain import decisions as d
+from propfirm.domain import engine
+from propfirm.domain.events import Position
+from propfirm.domain.events import Snapshot as SnapshotEvent
+from propfirm.domain.programs import Program
+from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
+from propfirm.evaluation.commands import plan_commands
+from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
+from propfirm.evaluation.evidence import evidence
+from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, LiveWrite
+from propfirm.evaluation.policy import SavePolicy
+from propfirm.evaluation.relay import OutboxRelay
+from propfirm.live.records import FloorRecord, Snapshot
+from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
+from propfirm.store.audit import AuditEntry
+from propfirm.store.errors import ConcurrencyConflict
+from propfirm.store.repositories import (
+    ChallengeRecord,
+    DayClose,
+    DayOpen,
+    DealRow,
+    EquityPoint,
+    OutboxCommand,
+    RoutineSave,
+)
+from propfirm.store.uow import UnitOfWork
+
+log = logging.getLogger("propfirm.evaluation")
+
+
+@dataclass
+class EvaluationReport:
+    accounts: int = 0
+    judged: int = 0
+    decisions: int = 0
+    transitions: int = 0
+    routine_saves: int = 0
+    skipped: int = 0
+    conflicts: int = 0
+    commands_sent: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Account:
+    """One account's challenge while a message is judged."""
+
+    login: int
+    challenge_id: int
+    version: int
+    transitions: int
+    program_id: str
+    program_version: int
+    program: Program
+    state: ChallengeState
+    unsaved: int
+    floor: dict[str, Any] | None
+    point: Any
+    awaiting_reset: str | None
+    pending_kill: dict[str, Any] | None
+
+
+@dataclass
+class Judged:
+    """What the engine made of one account's events."""
+
+    account: Account
+    before: ChallengeState
+    after: ChallengeState
+    decisions: list[tuple[d.Decision, ChallengeState, ChallengeState]]  # (decision, state before, after)
+    snapshot: Snapshot | None
+    snapshot_judged: bool
+    deals_applied: bool
+    awaiting_reset: str | None
+    floor_present: bool = True
+
+
+def _snapshot_event(s: Snapshot) -> SnapshotEvent:
+    positions = None if s.positions is None else tuple(Position(p.symbol, p.volume, p.side) for p in s.positions)
+    return SnapshotEvent(time=s.time, login=s.login, balance=s.balance, equity=s.equity, positions=positions,
+                         server=s.server)
+
+
+class Evaluator:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], live: LiveState, relay: OutboxRelay | None,
+                 policy: SavePolicy | None = None,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.uow_factory = uow_factory
+        self.live = live
+        self.relay = relay
+        self.policy = policy or SavePolicy()
+        self.clock = clock
+
+    def handle(self, message: EvaluationMessage | KillReport | CommandResult) -> EvaluationReport:
+        if isinstance(message, EvaluationMessage):
+            return self.evaluate(message)
+        if isinstance(message, KillReport):
+            return self.record_kill(message)
+        return self.record_command_result(message)
+
+    # -- evaluation messages --------------------------------------------------------------------------
+    def evaluate(self, message: EvaluationMessage) -> EvaluationReport:
+        report = EvaluationReport()
+        server = message.server
+        deals_by_login: dict[int, list] = defaultdict(list)
+        for deal in message.deals:
+            deals_by_login[deal.login].append(deal)
+        logins = sorted(set(message.logins) | set(deals_by_login))
+        report.accounts = len(logins)
+        live = self.live.read(server, logins)
+        accounts, classified = self._load(message, logins, live, deals_by_login)
+
+        judged: list[Judged] = []
+        for login in logins:
+            account = accounts.get(login)
+            if account is None:
+                report.skipped += 1
+                continue
+            result = self._judge(account, live[login].snapshot, classified.get(login, []))
+            result.floor_present = live[login].floor_present
+            if result.decisions:
+                result = self._record_decisions(message, result, live[login], classified.get(login, []), report)
+            judged.append(result)
+        writes = self._save_routine(judged, report)
+        self.live.write(server, writes)
+        if report.transitions and self.relay is not None:
+            report.commands_sent = self.relay.run()
+        return report
+
+    def _load(self, message: EvaluationMessage, logins: list[int], live: dict[int, AccountLive],
+              deals_by_login: dict[int, list]) -> tuple[dict[int, Account], dict[int, list[ClassifiedDeal]]]:
+        server = message.server
+        accounts: dict[int, Account] = {}
+        with self.uow_factory() as uow:
+            versions = uow.challenges.versions(server, logins)
+            stale = [v.id for login, v in versions.items()
+                     if (c := live[login].cached) is None or c.version != v.version or c.challenge_id != v.id]
+            records = uow.challenges.many(stale) if stale else {}
+            for login, v in versions.items():
+                cached = live[login].cached
+                if v.id in records:
+                    accounts[login] = self._from_record(records[v.id], uow)
+                elif cached is not None:
+                    accounts[login] = self._from_cache(login, cached, uow)
+            system: dict[tuple[int, str], str] = {}
+            funding: set[int] = set()
+            balance_deals = [deal for deal in message.deals if is_balance_like(deal)]
+            if balance_deals:
+                with_balance = sorted({deal.login for deal in balance_deals})
+                system = uow.outbox.system_comments(server, with_balance, sorted({x.comment for x in balance_deals}))
+                funding = uow.outbox.funding_deals(server, with_balance)
+            classified: dict[int, list[ClassifiedDeal]] = {}
+            rows: list[DealRow] = []
+            for login, deals in deals_by_login.items():
+                challenge = versions.get(login)
+                for deal in deals:
+                    c = classify(deal, system, funding)
+                    classified.setdefault(login, []).append(c)
+                    rows.append(DealRow(server, deal.ticket, deal.login, challenge.id if challenge else None,
+                                        deal.time, deal.action, deal.entry, deal.symbol, deal.volume, deal.price,
+                                        deal.profit, deal.commission, deal.swap, deal.position, deal.order,
+                                        deal.comment, c.role))
+            uow.deals.upsert(rows)
+            uow.commit()
+        return accounts, classified
+
+    def _from_record(self, record: ChallengeRecord, uow: UnitOfWork) -> Account:
+        program = uow.programs.get(record.program_id, record.program_version)
+        assert record.state is not None and record.login is not None
+        return Account(record.login, record.id, record.version, record.transitions, record.program_id,
+                       record.program_version, program, ChallengeState.from_dict(record.state), 0, None, None,
+                       record.awaiting_reset, record.pending_kill)
+
+    def _from_cache(self, login: int, cached: CachedChallenge, uow: UnitOfWork) -> Account:
+        program = uow.programs.get(cached.program_id, cached.program_version)
+        state = ChallengeState.from_dict(cached.state)
+        # the transition count is read FOR UPDATE when a decision is recorded
+        return Account(login, cached.challenge_id, cached.version, -1, cached.program_id,
+                       cached.program_version, program, state, cached.unsaved, cached.floor, cached.point,
+                       cached.awaiting_reset, cached.pending_kill)
+
+    def _judge(self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal]) -> Judged:
+        before = account.state
+        awaiting = account.awaiting_reset
+        reset_time = None
+        events: list[tuple[datetime, int, Any]] = []
+        for c in deals:
+            if c.role == ROLE_SYSTEM and awaiting is not None and c.system_command == awaiting:
+                awaiting, reset_time = None, c.record.time  # the reset is done: judge snapshots again
+                continue
+            event = to_event(c, before.server, before.phase_started_at)
+            if event is not None:
+                events.append((event.time, 0, event))
+        snapshot_judged = False
+        if snapshot is not None and awaiting is None and (reset_time is None or snapshot.time >= reset_time):
+            events.append((snapshot.time, 1, _snapshot_event(snapshot)))
+            snapshot_judged = True
+        events.sort(key=lambda e: (e[0], e[1]))
+        state = before
+        decisions: list[tuple[d.Decision, ChallengeState, ChallengeState]] = []
+        deals_applied = False
+        for _, order, event in events:
+            outcome = engine.evaluate(account.program, state, event)
+            if order == 0:
+                deals_applied = True
+            elif outcome.ignored:
+                snapshot_judged = False
+            for decision in outcome.decisions:
+                decisions.append((decision, state, outcome.state))
+            state = outcome.state
+        return Judged(account, before, state, decisions, snapshot, snapshot_judged, deals_applied, awaiting)
+
+    # -- decisions: one transaction per account ------------------------------------------------------
+    def _record_decisions(self, message: EvaluationMessage, judged: Judged, live: AccountLive,
+                          deals: list[ClassifiedDeal], report: EvaluationReport) -> Judged:
+        for attempt in (1, 2):
+            try:
+                self._commit_decisions(message, judged, report)
+                return judged
+            except ConcurrencyConflict:
+                report.conflicts += 1
+                if attempt == 2:
+                    raise
+                log.warning("version conflict; judging the account again from PostgreSQL",
+                            extra={"challenge_id": judged.account.challenge_id})
+                with self.uow_factory() as uow:
+                    record = uow.challenges.get(judged.account.challenge_id)
+                    account = self._from_record(record, uow)
+                judged = self._judge(account, live.snapshot, deals)
+                judged.floor_present = live.floor_present
+                if not judged.decisions:
+                    return judged
+        return judged  # pragma: no cover
+
+    def _commit_decisions(self, message: EvaluationMessage, judged: Judged, report: EvaluationReport) -> None:
+        account, after = judged.account, judged.after
+        now = self.clock()
+        with self.uow_factory() as uow:
+            record = uow.challenges.get_for_update(after.server, account.login)
+            if record is None or record.id != account.challenge_id or record.version != account.version:
+                raise ConcurrencyConflict(account.challenge_id, account.version)
+            new_version = account.version + 1
+            awaiting = judged.awaiting_reset
+            pending_kill = account.pending_kill
+            commands: list[OutboxCommand] = []
+            audit: list[AuditEntry] = []
+            for i, (decision, state_before, state_after) in enumerate(judged.decisions, start=1):
+                number = record.transitions + i
+                passed = decision.decision in (d.PHASE_PASSED, d.FUNDED)
+                to_phase = (state_after.phase_index if passed and state_after.status == ACTIVE
+                            else None if decision.decision == d.FAILED else state_before.phase_index)
+                kill = None
+                if pending_kill is not None and decision.reason in (d.DAILY_LOSS, d.MAX_LOSS):
+                    kill, pending_kill = pending_kill, None
+                proof = evidence(decision, snapshot=judged.snapshot, before=state_before,
+                                 program_id=account.program_id, program_version=account.program_version,
+                                 state_version=new_version, floor=account.floor, kill=kill,
+                                 message={"server": message.server, "cycle": message.cycle,
+                                          "shard": message.shard, "part": message.part})
+                planned = plan_commands(
+                    challenge_id=account.challenge_id, transition_no=number, decision=decision,
+                    program=account.program, next_phase=to_phase if passed else None,
+                    balance=judged.snapshot.balance if judged.snapshot else state_before.balance,
+                    next_reset=state_after.next_reset, issued_at=now)
+                if planned.reset_command_id is not None:
+                    awaiting = planned.reset_command_id
+                commands.extend(planned.commands)
+                uow.challenges.add_transition(
+                    challenge_id=account.challenge_id, transition_no=number, from_phase=state_before.phase_index,
+                    to_phase=to_phase, decision=decision.decision, reason=decision.reason,
+                    equity=decision.equity, limit=decision.limit, decided_at=decision.time,
+                    state_version=new_version, evidence=proof)
+                audit.append(AuditEntry(
+                    kind=f"challenge.{decision.decision}", challenge_id=account.challenge_id,
+                    server=decision.server, login=decision.login, created_at=now,
+                    payload={"transition_no": number, "decision": decision.to_json_dict(),
+                             "from_phase": state_before.phase_index, "to_phase": to_phase,
+                             "state_version": new_version,
+                             "program": {"id": account.program_id, "version": account.program_version},
+                             "commands": [c.command_id for c in planned.commands],
+                             "evidence": proof}))
+            saved = uow.challenges.save(record, state=after.to_dict(), status=after.status,
+                                        phase=after.phase_index, transitions_added=len(judged.decisions),
+                                        awaiting_reset=awaiting, pending_kill=pending_kill)
+            uow.outbox.add(commands)
+            uow.audit.append(audit)
+            uow.commit()
+        account.version, account.transitions = saved, record.transitions + len(judged.decisions)
+        account.unsaved, account.pending_kill = 0, pending_kill
+        judged.awaiting_reset = awaiting
+        report.decisions += len(judged.decisions)
+        report.transitions += len(judged.decisions)
+
+    # -- the rest: one transaction ------------------------------------------------------------------
+    def _save_routine(self, judged: list[Judged], report: EvaluationReport) -> list[LiveWrite]:
+        saves: list[RoutineSave] = []
+        points: list[EquityPoint] = []
+        opened: list[DayOpen] = []
+        closed: list[DayClose] = []
+        for j in judged:
+            a, before, after = j.account, j.before, j.after
+            report.judged += 1 if j.snapshot_judged else 0
+            unsaved = a.unsaved + (1 if j.snapshot_judged else 0)
+            if not j.decisions and (self.policy.must_save(before, after, j.deals_applied, unsaved)
+                                    or j.awaiting_reset != a.awaiting_reset):
+                saves.append(RoutineSave(a.challenge_id, a.version, after.to_dict(), after.status,
+                                         after.phase_index, j.awaiting_reset))
+            else:
+                a.unsaved = unsaved if not j.decisions else 0
+            if j.snapshot_judged and j.snapshot is not None and self.policy.keeps_point(
+                    a.point, j.snapshot.time, j.snapshot.equity, a.program.account_size):
+                points.append(EquityPoint(a.challenge_id, j.snapshot.time, j.snapshot.balance, j.snapshot.equity))
+                a.point = (j.snapshot.time, j.snapshot.equity)
+            if after.day_label != before.day_label and after.phase_index == before.phase_index:
+                closed.append(DayClose(a.challenge_id, before.day_label, before.balance, before.equity,
+                                       before.balance - before.day_start_balance - before.day_ops))
+                opened.append(DayOpen(a.challenge_id, after.day_label, after.day_start_balance, before.equity,
+                                      after.daily_floor))
+        conflicts: list[int] = []
+        if saves or points or opened:
+            with self.uow_factory() as uow:
+                saved, conflicts = uow.challenges.save_many(saves)
+                uow.statistics.add_points(points)
+                uow.statistics.close_days(closed)
+                uow.statistics.open_days(opened)
+                uow.commit()
+            for j in judged:
+                if j.account.challenge_id in saved:
+                    j.account.version, j.account.unsaved = saved[j.account.challenge_id], 0
+            report.routine_saves += len(saved)
+            report.conflicts += len(conflicts)
+        return [self._live_write(j, j.account.challenge_id in conflicts) for j in judged]
+
+    def _live_write(self, j: Judged, conflicted: bool) -> LiveWrite:
+        a, after = j.account, j.after
+        if conflicted:
+            log.warning("routine save lost a version race; cache dropped", extra={"challenge_id": a.challenge_id})
+            return LiveWrite(a.login, None)
+        floor = engine.equity_floor(a.program, after)
+        record = None if floor is None else FloorRecord.from_equity_floor(floor, a.version)
+        published = None if record is None else record.as_json()
+        write = LiveWrite(a.login, None)
+        if record is not None:
+            if published != a.floor or not j.floor_present:
+                write.floor = record  # changed, renewed with a new version, or lost from Redis
+        elif a.floor is not None or j.floor_present:
+            write.delete_floor = True  # no floor applies any more (failed, passed the last phase)
+        write.cache = CachedChallenge(
+            challenge_id=a.challenge_id, version=a.version, program_id=a.program_id,
+            program_version=a.program_version, state=after.to_dict(), unsaved=a.unsaved,
+            floor=published, point=a.point, awaiting_reset=j.awaiting_reset, pending_kill=a.pending_kill)
+        return write
+
+    # -- kill reports and command results ------------------------------------------------------------
+    def record_kill(self, kill: KillReport) -> EvaluationReport:
+        """The poller's fast path acted. The breach is recorded as the evaluator's own decision when it
+        judges the snapshot (the engine fails the account on it); the kill's close result goes into that
+        transition's evidence. A kill arriving after the decision only adds an audit row, so the two
+        make one transition whichever comes first."""
+        report = EvaluationReport(accounts=1)
+        live = self.live.read(kill.server, [kill.login])[kill.login]
+        kill_json = kill.model_dump(mode="json")
+        now = self.clock()
+        write: LiveWrite | None = None
+        with self.uow_factory() as uow:
+            record = uow.challenges.get_for_update(kill.server, kill.login)
+            if record is None:
+                uow.audit.append([AuditEntry("kill.unknown_account", kill_json, None, kill.server, kill.login,
+                                             now)])
+                uow.commit()
+                report.skipped = 1
+                return report
+            cached = live.cached
+            use_cache = cached is not None and cached.version == record.version and cached.challenge_id == record.id
+            state = ChallengeState.from_dict(cached.state if use_cache else record.state)  # type: ignore[union-attr,arg-type]
+            already = state.status == FAILED or (kill.floor.action == "pause" and state.daily_paused)
+            if already or record.pending_kill is not None:
+                uow.audit.append([AuditEntry("kill.after_decision" if already else "kill.repeated",
+                                             {"kill": kill_json, "transitions": record.transitions},
+                                             record.id, kill.server, kill.login, now)])
+                uow.commit()
+                return report
+            version = uow.challenges.save(record, state=state.to_dict(), status=state.status,
+                                          phase=state.phase_index, awaiting_reset=record.awaiting_reset,
+                                          pending_kill=kill_json)
+            uow.audit.append([AuditEntry("kill.pending", {"kill": kill_json, "state_version": version},
+                                         record.id, kill.server, kill.login, now)])
+            uow.commit()
+            write = LiveWrite(kill.login, CachedChallenge(
+                challenge_id=record.id, version=version, program_id=record.program_id,
+                program_version=record.program_version, state=state.to_dict(), unsaved=0,
+                floor=cached.floor if use_cache else None, point=cached.point if use_cache else None,  # type: ignore[union-attr]
+                awaiting_reset=record.awaiting_reset, pending_kill=kill_json))
+        self.live.write(kill.server, [write])
+        return report
+
+    def record_command_result(self, result: CommandResult) -> EvaluationReport:
+        now = self.clock()
+        body = result.model_dump(mode="json")
+        with self.uow_factory() as uow:
+            known = uow.outbox.record_result(result.command_id, result.ok, body, now)
+            uow.audit.append([AuditEntry("command.done" if result.ok else "command.failed",
+                                         {"result": body, "known": known}, None, result.server, result.login,
+                                         now)])
+            uow.commit()
+        if not result.ok:
+            log.error("command failed on MT5", extra={"command_id": result.command_id, "error": result.error})
+        return EvaluationReport(accounts=1)

@@ -1,0 +1,130 @@
+"""Migrations, the append-only hash-chained audit log and `propfirm audit verify`, on real PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import uuid
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from propfirm.store.audit import AuditEntry
+from propfirm.store.migrator import apply_migrations
+from propfirm.store.uow import UnitOfWork
+
+
+def _fresh_database(admin_url: str) -> tuple[str, str]:
+    name = f"propfirm_mig_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    info = psycopg.conninfo.conninfo_to_dict(admin_url)
+    info["dbname"] = name
+    return name, psycopg.conninfo.make_conninfo(**info)
+
+
+def _drop(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def fresh_url(database_url: str):
+    name, url = _fresh_database(database_url)
+    yield url
+    _drop(database_url, name)
+
+
+def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "propfirm.cli", *args], capture_output=True, text=True,
+                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, timeout=60)
+
+
+def test_migrate_on_a_fresh_database_loads_programs_and_a_second_run_changes_nothing(fresh_url) -> None:
+    first = _cli(fresh_url, "migrate")
+    assert first.returncode == 0, first.stderr
+    assert "applied 0001_core" in first.stdout and "program two-step-100k v1 added" in first.stdout
+    with psycopg.connect(fresh_url) as conn:
+        tables = {r[0] for r in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        programs = conn.execute("SELECT id, version FROM programs ORDER BY id").fetchall()
+    assert {"traders", "programs", "challenges", "phase_transitions", "deals", "daily_statistics",
+            "equity_points", "payouts", "payout_deals", "outbox", "audit_log", "schema_migrations"} <= tables
+    assert ("two-step-100k", 1) in programs
+
+    second = _cli(fresh_url, "migrate")
+    assert second.returncode == 0, second.stderr
+    assert "migrations: up to date" in second.stdout and "added" not in second.stdout
+    with psycopg.connect(fresh_url) as conn:
+        assert conn.execute("SELECT count(*) FROM programs").fetchone()[0] == len(programs)
+        assert conn.execute("SELECT count(*) FROM schema_migrations").fetchone()[0] == 1
+
+
+def test_two_migrators_at_once_apply_each_migration_once(fresh_url) -> None:
+    results: list[list] = []
+    threads = [threading.Thread(target=lambda: results.append(apply_migrations(fresh_url))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(len(r) for r in results) == [0, 1]
+
+
+def test_the_audit_log_refuses_update_delete_and_truncate(migrated_url, server) -> None:
+    with UnitOfWork(migrated_url) as uow:
+        [row_id] = uow.audit.append([AuditEntry("test.entry", {"n": "1"}, None, server, 1)])
+        uow.commit()
+    for statement in ("UPDATE audit_log SET kind = 'x' WHERE id = %s", "DELETE FROM audit_log WHERE id = %s"):
+        with psycopg.connect(migrated_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
+                                                                    match="append-only"):
+            conn.execute(statement, (row_id,))
+    with psycopg.connect(migrated_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute("TRUNCATE audit_log")
+
+
+def test_concurrent_appenders_keep_one_chain(migrated_url, server) -> None:
+    def append(n: int) -> None:
+        for i in range(5):
+            with UnitOfWork(migrated_url) as uow:
+                uow.audit.append([AuditEntry("test.concurrent", {"writer": n, "i": i}, None, server, n)])
+                uow.commit()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result = _cli(migrated_url, "audit", "verify")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_audit_verify_passes_then_names_the_tampered_row(fresh_url) -> None:
+    assert _cli(fresh_url, "migrate").returncode == 0
+    with UnitOfWork(fresh_url) as uow:
+        ids = uow.audit.append([AuditEntry("test.entry", {"amount": "100.50", "i": i}, 7, "s", 5001,
+                                           datetime(2026, 11, 25, 12, 0, i, 123456, tzinfo=UTC))
+                                for i in range(5)])
+        uow.commit()
+    ok = _cli(fresh_url, "audit", "verify")
+    assert ok.returncode == 0 and "5 rows" in ok.stdout
+
+    # a superuser disables the trigger and rewrites history
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+        conn.execute("UPDATE audit_log SET payload = '{\"amount\": \"1000.50\", \"i\": 2}' WHERE id = %s",
+                     (ids[2],))
+        conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change")
+    broken = _cli(fresh_url, "audit", "verify")
+    assert broken.returncode == 1
+    assert f"row {ids[2]}" in broken.stdout and "does not match its hash" in broken.stdout
+
+    # a removed last row is found by the chain head
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+        conn.execute("UPDATE audit_log SET payload = '{\"amount\": \"100.50\", \"i\": 2}' WHERE id = %s", (ids[2],))
+        conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[4],))
+    cut = _cli(fresh_url, "audit", "verify")
+    assert cut.returncode == 1 and f"row {ids[4]}" in cut.stdout and "chain head" in cut.stdout
