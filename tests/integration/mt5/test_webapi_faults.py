@@ -267,3 +267,15 @@ def test_small_pages_give_the_same_answers(sim: Simulator) -> None:
     assert paged.transport.requests > whole.transport.requests
     whole.close()
     paged.close()
+
+
+def test_one_keep_alive_connection_per_session(sim: Simulator) -> None:
+    time.sleep(0.2)  # connections closed by earlier tests are gone
+    before = sim.server.connections
+    gateway = make_webapi(sim)
+    for _ in range(5):
+        gateway.account_states(GROUPS)
+        gateway.positions(GROUPS)
+    assert sim.server.connections - before == 1
+    assert gateway.transport.handshakes == 1 and gateway.transport.requests > 20
+    gateway.close()
