@@ -27,6 +27,7 @@ from propfirm.mt5.auth import answers_match, password_hash, rand_answer
 from propfirm.sim.accounts import TradeError
 from propfirm.sim.faults import Faults
 from propfirm.sim.webapi import endpoints
+from propfirm.sim.webapi.dealer import DealerRequest
 from propfirm.sim.webapi.retcodes import retcode
 from propfirm.sim.world import World
 
@@ -56,7 +57,7 @@ class Session:
     pending_login: int = 0
     auth_started: float = 0.0
     last_activity: float = field(default_factory=time.monotonic)
-    requests: dict[int, endpoints.DealerRequest] = field(default_factory=dict)
+    requests: dict[int, DealerRequest] = field(default_factory=dict)
     _ids: int = 0
 
     def next_request_id(self) -> int:
