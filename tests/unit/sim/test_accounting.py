@@ -210,3 +210,18 @@ def test_stop_out_closes_the_biggest_loser_at_the_stop_out_level(world: World) -
     assert view.positions == (small,)
     out = world.accounts[login].deals[-1]
     assert out.reason == 5 and out.position_id == big and out.comment == "so"
+
+
+def test_an_eur_account_converts_profit_margin_and_swap(world: World) -> None:
+    world.create_group("eur\\group", currency="EUR", commission_per_lot="3.00")
+    login = world.create_account("eur\\group", balance="10000")
+    world.set_price("GBPUSD", "1.25000")  # ask 1.25015
+    world.open_position(login, "GBPUSD", "buy", "1")
+    world.set_price("GBPUSD", "1.25515")  # +500 USD at EURUSD 1.10000 = 454.55 EUR
+    view = world.account(login)
+    assert view.profit == Decimal("454.55")
+    assert view.balance == Decimal("9997.00")  # the commission in EUR
+    # 100,000 GBP = 125,515 USD = 114,104.5454... EUR, at leverage 100
+    assert view.margin == Decimal("1141.05")
+    world.clock.advance(timedelta(hours=13))  # a rollover: swap long -5.40 USD = -4.91 EUR
+    assert world.account(login).storage == Decimal("-4.91")
