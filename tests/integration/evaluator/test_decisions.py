@@ -1,0 +1,156 @@
+"""The evaluator against real PostgreSQL and Redis, commands through SQS in moto."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+
+import orjson
+
+from propfirm.domain import engine
+from propfirm.domain.programs import load_example_programs
+from propfirm.domain.state import ChallengeState
+from propfirm.live.floors import read_floor
+from propfirm.poller.commands import balance_comment
+from propfirm.queues.messages import BalanceOperationCommand
+
+from .conftest import deal
+
+# floors expire in Redis at the next reset: the test's trading days lie ahead of the real clock
+T0 = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(9, 0), tzinfo=UTC)
+PROGRAM = load_example_programs()["two-step-100k"]
+
+
+def test_a_breaching_snapshot_fails_the_challenge_once_with_its_record_and_commands(rig) -> None:
+    cid = rig.register(5001, T0)
+    rig.snapshot(5001, T0 + timedelta(minutes=5), "100000", "99000", [("EURUSD", "2.00", "buy")])
+    rig.evaluator.handle(rig.message([5001], T0 + timedelta(minutes=5)))
+    assert rig.commands() == []
+
+    rig.snapshot(5001, T0 + timedelta(minutes=10), "100000", "94900.00", [("EURUSD", "2.00", "buy")])
+    breach = rig.message([5001], T0 + timedelta(minutes=10))
+    report = rig.evaluator.handle(breach)
+
+    assert report.transitions == 1
+    [transition] = rig.fetch('SELECT transition_no, decision, reason, equity, "limit", evidence'
+                             " FROM phase_transitions WHERE challenge_id = %s", cid)
+    assert transition[:5] == (1, "failed", "daily_loss", Decimal("94900.00"), Decimal("95000"))
+    proof = transition[5]
+    assert proof["program"] == {"id": "two-step-100k", "version": 1} or proof["program"]["id"] == "two-step-100k"
+    assert proof["snapshot"]["positions"] == [{"symbol": "EURUSD", "volume": "2.00", "side": "buy"}]
+    assert proof["snapshot"]["balance"] == "100000" and proof["limit"] == "95000"
+    assert proof["state_version"] == rig.challenge(cid).version
+    assert rig.challenge(cid).status == "failed"
+    audit = rig.fetch("SELECT kind, payload FROM audit_log WHERE challenge_id = %s", cid)
+    assert [a[0] for a in audit] == ["challenge.failed"]
+    commands = rig.commands()
+    assert [(c["type"], c["command_id"], c.get("enabled")) for c in commands] == [
+        ("set_trading", f"{cid}:1:disable", False), ("close_all", f"{cid}:1:close_all", None)]
+    assert rig.fetch("SELECT count(*) FROM outbox WHERE challenge_id = %s AND status = 'sent'", cid) == [(2,)]
+    assert read_floor(rig.redis, rig.keys, rig.server, 5001) is None  # a failed account has no floor
+
+    # the same message again (SQS redelivery), with and without the Redis cache: nothing new
+    again = rig.evaluator.handle(breach)
+    rig.redis.delete(rig.keys.state(rig.server, 5001))
+    third = rig.evaluator.handle(breach)
+    assert again.transitions == third.transitions == 0
+    assert rig.fetch("SELECT count(*) FROM phase_transitions WHERE challenge_id = %s", cid) == [(1,)]
+    assert rig.commands() == []
+
+
+def test_a_decision_committed_before_a_crash_is_sent_by_the_next_relay_run_with_the_same_ids(rig) -> None:
+    cid = rig.register(5002, T0)
+    relay, rig.evaluator.relay = rig.evaluator.relay, None  # the process dies after the commit
+    rig.snapshot(5002, T0 + timedelta(minutes=1), "100000", "89000")
+    assert rig.evaluator.handle(rig.message([5002], T0 + timedelta(minutes=1))).transitions == 1
+    assert rig.commands() == []
+    rig.evaluator.relay = relay
+    rig.evaluator.handle(rig.message([5002], T0 + timedelta(minutes=1)))  # redelivered: decides nothing
+    assert rig.runtime.relay.run() == 2
+    assert [c["command_id"] for c in rig.commands()] == [f"{cid}:1:disable", f"{cid}:1:close_all"]
+    [reason] = rig.fetch("SELECT reason FROM phase_transitions WHERE challenge_id = %s", cid)
+    assert reason == ("daily_loss",)  # the highest floor crossed: 95,000 before 90,000
+
+
+def test_the_floor_carries_the_state_version_and_is_never_above_the_engines(rig) -> None:
+    cid = rig.register(5003, T0)
+    rig.snapshot(5003, T0 + timedelta(minutes=1), "100000", "99500")
+    rig.evaluator.handle(rig.message([5003], T0 + timedelta(minutes=1)))
+    floor = read_floor(rig.redis, rig.keys, rig.server, 5003)
+    record = rig.challenge(cid)
+    state = ChallengeState.from_dict(orjson.loads(rig.redis.get(rig.keys.state(rig.server, 5003)))["state"])
+    expected = engine.equity_floor(PROGRAM, state)
+    assert floor is not None and expected is not None
+    assert floor.version == record.version
+    assert floor.level <= expected.level and floor.level == Decimal("95000")
+    assert floor.reason == "daily_loss" and floor.expires_at == expected.expires_at
+
+    # a withdrawal lowers the daily floor: the floor is renewed at once, with a new version
+    withdrawal = deal(5003, 900, T0 + timedelta(minutes=2), action="balance", entry="in", profit="-3000",
+                      comment="payout 1")
+    rig.snapshot(5003, T0 + timedelta(minutes=3), "97000", "96500")
+    rig.evaluator.handle(rig.message([5003], T0 + timedelta(minutes=3), [withdrawal]))
+    lowered = read_floor(rig.redis, rig.keys, rig.server, 5003)
+    assert lowered is not None and lowered.level == Decimal("92000")
+    assert lowered.version == rig.challenge(cid).version > floor.version
+    assert rig.fetch("SELECT role FROM deals WHERE server = %s AND ticket = 900", rig.server) == [
+        ("balance_operation",)]
+
+
+def test_snapshots_without_decisions_write_postgresql_rarely(rig) -> None:
+    cid = rig.register(5004, T0)
+    statements = rig.runtime.statements
+    before_version = rig.challenge(cid).version
+    start = statements.count
+    for i in range(1, 11):
+        rig.snapshot(5004, T0 + timedelta(seconds=2 * i), "100000", str(100000 - i))
+        rig.evaluator.handle(rig.message([5004], T0 + timedelta(seconds=2 * i)))
+    # one versions read per message, the first message also reads the row, one equity point per minute
+    assert statements.count - start <= 10 + 1 + 1
+    assert rig.challenge(cid).version == before_version  # nothing that matters changed: no state write
+    assert rig.fetch("SELECT count(*) FROM equity_points WHERE challenge_id = %s", cid) == [(1,)]
+
+
+def test_a_pass_moves_to_the_next_phase_and_the_reset_deal_is_not_a_balance_operation(rig) -> None:
+    cid = rig.register(5005, T0)
+    balance = Decimal(100000)
+    ticket = 100
+    for day in range(4):  # four trading days of 2,500 each
+        t = T0 + timedelta(days=day)
+        ticket += 2
+        deals = [deal(5005, ticket, t, entry="in", position=ticket),
+                 deal(5005, ticket + 1, t + timedelta(minutes=30), action="sell", entry="out", position=ticket,
+                      profit="2500")]
+        balance += 2500
+        rig.snapshot(5005, t + timedelta(minutes=31), str(balance), str(balance), [])
+        report = rig.evaluator.handle(rig.message([5005], t + timedelta(minutes=31), deals))
+    assert report.transitions == 1
+    record = rig.challenge(cid)
+    assert record.phase == 1 and record.awaiting_reset == f"{cid}:1:reset"
+    commands = rig.commands()
+    assert [c["command_id"] for c in commands] == [f"{cid}:1:disable", f"{cid}:1:move_group", f"{cid}:1:reset",
+                                                   f"{cid}:1:enable"]
+    assert commands[1]["group"] == "challenge\\phase2"
+    assert commands[2]["amount"] == "-10000" and commands[2]["kind"] == "balance"
+
+    # before the reset is done, snapshots of the old balance are not judged as the new phase
+    t = T0 + timedelta(days=3, hours=1)
+    rig.snapshot(5005, t, "110000", "110000", [])
+    rig.evaluator.handle(rig.message([5005], t))
+    assert ChallengeState.from_dict(rig.challenge(cid).state).high_water == Decimal(100000)
+
+    # the reset comes back as a balance deal with the command's comment: a system deal
+    reset = BalanceOperationCommand.model_validate(commands[2])
+    reset_deal = deal(5005, 500, t + timedelta(seconds=5), action="balance", entry="in", profit="-10000",
+                      comment=balance_comment(reset), volume="0", symbol="")
+    rig.snapshot(5005, t + timedelta(seconds=6), "100000", "100000", [])
+    rig.evaluator.handle(rig.message([5005], t + timedelta(seconds=6), [reset_deal]))
+    record = rig.challenge(cid)
+    state = ChallengeState.from_dict(orjson.loads(rig.redis.get(rig.keys.state(rig.server, 5005)))["state"])
+    assert record.awaiting_reset is None
+    assert state.phase_index == 1 and state.phase_ops == 0 and state.balance == Decimal(100000)
+    assert state.last_snapshot_at == t + timedelta(seconds=6)
+    assert rig.fetch("SELECT role FROM deals WHERE server = %s AND ticket = 500", rig.server) == [("system",)]
+    [transition] = rig.fetch("SELECT from_phase, to_phase, decision, reason FROM phase_transitions"
+                             " WHERE challenge_id = %s", cid)
+    assert transition == (0, 1, "phase_passed", "profit_target")
