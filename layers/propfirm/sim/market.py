@@ -39,6 +39,13 @@ class SymbolSpec:
     swap_short: Decimal
 
     @property
+    def path(self) -> str:
+        """The symbol's place in the server's symbol tree (what `symbol=` masks match)."""
+        if self.fx:
+            return f"Forex\\Major\\{self.name}"
+        return f"Metals\\{self.name}" if self.name.startswith("XA") else f"Indices\\{self.name}"
+
+    @property
     def point(self) -> Decimal:
         return Decimal(1).scaleb(-self.digits)
 
@@ -144,6 +151,7 @@ class Market:
         self._drift: dict[str, float] = {s.name: 0.0 for s in symbols}
         self._average: dict[str, float] = dict(self._mid)
         self.version = 0
+        self.changed: dict[str, int] = {s.name: 0 for s in symbols}  # symbol -> version of its last change
         self.ticks = 0
         for name in self.specs:
             self._publish(name)
@@ -186,6 +194,8 @@ class Market:
             self._publish(name)
         self.ticks += 1
         self.version += 1
+        for name in self.specs:
+            self.changed[name] = self.version
 
     def set_price(self, symbol: str, bid: Decimal | str | float) -> None:
         """Set a symbol's bid exactly (tests); the ask follows at the spread."""
@@ -197,6 +207,7 @@ class Market:
         self._average[symbol] = self._mid[symbol]
         self._bid[symbol] = value
         self.version += 1
+        self.changed[symbol] = self.version
 
     def rate(self, from_currency: str, to_currency: str) -> Decimal:
         """How many `to_currency` one `from_currency` buys, from the FX symbols (bid)."""

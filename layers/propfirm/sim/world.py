@@ -113,6 +113,8 @@ class World:
         self.rollovers = 0
         self.traders: dict[int, object] = {}  # login -> scripted trader (propfirm.sim.traders)
         self.stop_out = True  # step() closes positions of accounts at the stop-out level
+        start_msc = self.zone.to_server_msc(self.clock.now())
+        self.quote_times: dict[str, int] = dict.fromkeys(self.market.specs, start_msc)  # last quote, msc
 
     # ---- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -351,6 +353,7 @@ class World:
     def set_price(self, symbol: str, bid: Decimal | str | float) -> None:
         with self.lock:
             self.market.set_price(symbol, bid)
+            self.quote_times[symbol] = self.zone.to_server_msc(self.clock.now())
 
     def step(self, ticks: int = 1) -> None:
         """Advance the market `ticks` ticks (the clock is separate), then apply stop-outs."""
@@ -358,6 +361,9 @@ class World:
             self.settle()
             for _ in range(ticks):
                 self.market.step()
+            if ticks:
+                stamp = self.zone.to_server_msc(self.clock.now())
+                self.quote_times = dict.fromkeys(self.market.specs, stamp)
         if self.stop_out:
             self.check_stop_outs()
 

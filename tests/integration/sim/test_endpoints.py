@@ -343,3 +343,31 @@ def test_passwords_and_delete(sim, client) -> None:
     assert ok(client.get("/api/user/delete", params={"login": login})) is None
     assert code(client.get("/api/user/get", params={"login": login})) == 13
     assert code(client.get("/api/user/delete", params={"login": login})) == 13
+
+
+def test_symbols_and_incremental_quotes(sim, client) -> None:
+    eurusd = ok(client.get("/api/symbol/get", params={"symbol": "EURUSD"}))
+    assert (
+        eurusd["ContractSize"] == "100000.00"
+        and eurusd["Digits"] == "5"
+        and eurusd["Path"] == "Forex\\Major\\EURUSD"
+    )
+    gold = ok(client.get("/api/symbol/get", params={"symbol": "XAUUSD"}))
+    assert gold["ContractSize"] == "100.00" and gold["Digits"] == "2"
+    majors = ok(client.get("/api/symbol/get", params={"symbol": "Forex\\Major\\*,!USDJPY"}))
+    assert [s["Symbol"] for s in majors] == ["EURUSD", "GBPUSD"]
+    assert code(client.get("/api/symbol/get", params={"symbol": "NOPE"})) == 13
+    sim.world.set_price("EURUSD", "1.11111")
+    first = client.get("/api/tick/last", params={"symbol": "EURUSD,GBPUSD", "trans_id": 0}).json()
+    assert first["retcode"] == "0 Done" and first["trans_id"].isdigit()
+    assert [t["Symbol"] for t in first["answer"]] == ["EURUSD", "GBPUSD"]
+    assert first["answer"][0]["Bid"] == "1.11111" and first["answer"][0]["Ask"] == "1.11123"
+    assert all_strings(first["answer"])
+    unchanged = client.get(
+        "/api/tick/last", params={"symbol": "EURUSD,GBPUSD", "trans_id": first["trans_id"]}
+    )
+    assert unchanged.json()["answer"] == []
+    sim.world.set_price("GBPUSD", "1.30000")
+    changed = client.get("/api/tick/last", params={"symbol": "EURUSD,GBPUSD", "trans_id": first["trans_id"]})
+    assert [t["Symbol"] for t in changed.json()["answer"]] == ["GBPUSD"]
+    assert code(client.get("/api/tick/last")) == 3

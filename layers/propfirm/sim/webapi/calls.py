@@ -25,6 +25,14 @@ MASK_MAX = 5000
 NO_ANSWER = object()  # the reply is just {"retcode": "0 Done"}
 
 
+@dataclass(frozen=True)
+class WithFields:
+    """An answer plus fields beside it at the top level (`/api/tick/last` adds `trans_id`)."""
+
+    answer: Any
+    fields: dict[str, str]
+
+
 class ApiError(Exception):
     def __init__(self, retcode: int, message: str = "") -> None:
         super().__init__(message or str(retcode))

@@ -15,6 +15,7 @@ from propfirm.sim.webapi.calls import (  # noqa: F401 - re-exported for callers 
     PAGE_MAX,
     ApiError,
     Call,
+    WithFields,
     match_groups,
     split_list,
 )
@@ -25,6 +26,7 @@ from propfirm.sim.webapi.dealer import (  # noqa: F401
     dealer_send_request,
     execute_dealer_request,
 )
+from propfirm.sim.webapi.prices import symbol_get, tick_last
 from propfirm.sim.webapi.service import common_get, group_get, test_access, time_get, time_server
 from propfirm.sim.webapi.trading import (
     deal_get,
@@ -61,6 +63,8 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/time/get": time_get,
     "/api/common/get": common_get,
     "/api/group/get": group_get,
+    "/api/symbol/get": symbol_get,
+    "/api/tick/last": tick_last,
     "/api/user/add": user_add,
     "/api/user/update": user_update,
     "/api/user/get": user_get,

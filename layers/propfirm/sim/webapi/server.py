@@ -217,6 +217,9 @@ class WebApiHandler(BaseHTTPRequestHandler):
                 server.world.settle()
                 answer = handler(call)
             document: dict[str, Any] = {"retcode": retcode(0)}
+            if isinstance(answer, endpoints.WithFields):
+                document.update(answer.fields)
+                answer = answer.answer
             if answer is not endpoints.NO_ANSWER:
                 document["answer"] = answer
         except endpoints.ApiError as exc:

@@ -1,0 +1,103 @@
+"""Symbols and quotes: `/api/symbol/get` and `/api/tick/last` (incremental with `trans_id`).
+
+`symbol=` takes full names (`EURUSD`) or masks of the symbol path (`Forex\\Major\\*`,
+`!…` to exclude), as documented; `trans_id` is the market's version: passing back the
+returned one gives only the symbols quoted since.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from propfirm.sim.market import SymbolSpec
+from propfirm.sim.webapi.calls import ApiError, Call, WithFields, split_list
+from propfirm.sim.webapi.records import fmt
+
+MAX_SYMBOL_PARAMETER = 4096
+
+
+def select_symbols(specs: dict[str, SymbolSpec], masks: list[str]) -> list[SymbolSpec]:
+    include, exclude = [], []
+    for mask in masks:
+        target = exclude if mask.startswith("!") else include
+        text = mask.lstrip("!")
+        pattern = re.compile("^" + ".*".join(re.escape(p) for p in text.split("*")) + "$", re.IGNORECASE)
+        target.append(pattern)
+
+    def chosen(spec: SymbolSpec, patterns: list[re.Pattern[str]]) -> bool:
+        return any(p.match(spec.name) or p.match(spec.path) for p in patterns)
+
+    return [s for name, s in sorted(specs.items()) if chosen(s, include) and not chosen(s, exclude)]
+
+
+def _symbols_param(call: Call) -> list[SymbolSpec]:
+    text = call.get("symbol") or call.get("mask") or ""
+    if not text or len(text) > MAX_SYMBOL_PARAMETER:
+        raise ApiError(3, "symbol is required (at most 4,096 characters)")
+    return select_symbols(call.world.market.specs, split_list(text))
+
+
+def symbol_record(spec: SymbolSpec, market: Any) -> dict[str, Any]:
+    return {
+        "Symbol": spec.name,
+        "Path": spec.path,
+        "Description": spec.name,
+        "CurrencyBase": spec.base_currency,
+        "CurrencyProfit": spec.profit_currency,
+        "CurrencyMargin": spec.base_currency,
+        "Digits": str(spec.digits),
+        "Point": fmt(spec.point, spec.digits),
+        "ContractSize": fmt(spec.contract_size, 2),
+        "TickSize": fmt(spec.point, spec.digits),
+        "Spread": str(spec.spread_points),
+        "SpreadBalance": "0",
+        "CalcMode": "0" if spec.fx else "2",  # forex, CFD
+        "TradeMode": "4",  # full access
+        "ExecMode": "2",  # market execution
+        "FillFlags": "3",  # FOK and IOC
+        "VolumeMin": "100",
+        "VolumeMax": "1000000",
+        "VolumeStep": "100",
+        "SwapMode": "1",  # in money (the deposit currency is converted from USD)
+        "SwapLong": fmt(spec.swap_long, 2),
+        "SwapShort": fmt(spec.swap_short, 2),
+        "Swap3Day": "3",  # Wednesday
+    }
+
+
+def symbol_get(call: Call) -> Any:
+    symbol = call.get("symbol")
+    market = call.world.market
+    if symbol and "*" not in symbol and "," not in symbol:
+        spec = market.specs.get(symbol) or market.specs.get(symbol.upper())
+        if spec is None:
+            raise ApiError(13, f"symbol {symbol!r} not found")
+        return symbol_record(spec, market)
+    return [symbol_record(spec, market) for spec in _symbols_param(call)]
+
+
+def tick_last(call: Call) -> Any:
+    world = call.world
+    market = world.market
+    since = call.integer("trans_id", 0) or 0
+    ticks = []
+    for spec in _symbols_param(call):
+        if market.changed[spec.name] <= since and since:
+            continue
+        msc = world.quote_times[spec.name]
+        ticks.append(
+            {
+                "Symbol": spec.name,
+                "Digits": str(spec.digits),
+                "Datetime": str(msc // 1000),
+                "DatetimeMsc": str(msc),
+                "Bid": fmt(market.bid(spec.name), spec.digits),
+                "Ask": fmt(market.ask(spec.name), spec.digits),
+                "Last": fmt(Decimal(0), spec.digits),
+                "Volume": "0",
+                "VolumeReal": "0.00",
+            }
+        )
+    return WithFields(ticks, {"trans_id": str(market.version)})
