@@ -31,9 +31,6 @@ import boto3  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 from moto import mock_aws  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.types.json import Jsonb  # noqa: E402
-
 from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.evaluation.live import LiveState  # noqa: E402
@@ -50,6 +47,8 @@ from propfirm.store.jsonutil import plain  # noqa: E402
 from propfirm.store.migrator import apply_migrations  # noqa: E402
 from propfirm.store.programs import load_shipped_programs  # noqa: E402
 from propfirm.store.uow import UnitOfWork  # noqa: E402
+from psycopg import sql  # noqa: E402
+from psycopg.types.json import Jsonb  # noqa: E402
 
 SERVER = "bench"
 SHARDS = 16
@@ -72,21 +71,30 @@ def _register(url: str, accounts: int, start: datetime) -> None:
         trader = uow.traders.get_or_create("bench@example.com")
         states = []
         for i in range(accounts):
-            states.append(Jsonb(plain(engine.new_challenge(program, FIRST_LOGIN + i, start, SERVER).to_dict())))
+            states.append(
+                Jsonb(plain(engine.new_challenge(program, FIRST_LOGIN + i, start, SERVER).to_dict()))
+            )
         uow.execute(
-            "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase, state)"
-            " SELECT %s, 'two-step-100k', 1, %s, l, 'active', 0, s FROM unnest(%s::bigint[], %s::jsonb[]) AS v(l, s)",
-            (trader, SERVER, [FIRST_LOGIN + i for i in range(accounts)], states))
+            "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase,"
+            " state) SELECT %s, 'two-step-100k', 1, %s, l, 'active', 0, s"
+            " FROM unnest(%s::bigint[], %s::jsonb[]) AS v(l, s)",
+            (trader, SERVER, [FIRST_LOGIN + i for i in range(accounts)], states),
+        )
         uow.commit()
 
 
-def _write_snapshots(client: redis.Redis, keys: LiveKeys, logins: list[int], cycle: int, at: datetime,
-                     equity_of) -> None:
+def _write_snapshots(
+    client: redis.Redis, keys: LiveKeys, logins: list[int], cycle: int, at: datetime, equity_of
+) -> None:
     text = iso_utc(at)
     pipe = client.pipeline(transaction=False)
     for login in logins:
-        pipe.set(keys.snap(SERVER, login), encode_snapshot(SERVER, login, cycle, text, Decimal(100000),
-                                                          equity_of(login), Decimal(0), Decimal(0), ()))
+        pipe.set(
+            keys.snap(SERVER, login),
+            encode_snapshot(
+                SERVER, login, cycle, text, Decimal(100000), equity_of(login), Decimal(0), Decimal(0), ()
+            ),
+        )
     pipe.execute()
 
 
@@ -94,8 +102,10 @@ def _messages(logins: list[int], cycle: int, at: datetime) -> list[EvaluationMes
     by_shard: dict[int, list[int]] = {}
     for login in logins:
         by_shard.setdefault(shard_of(SERVER, login, SHARDS), []).append(login)
-    return [EvaluationMessage(server=SERVER, cycle=cycle, shard=shard, time=at, logins=sorted(ls))
-            for shard, ls in sorted(by_shard.items())]
+    return [
+        EvaluationMessage(server=SERVER, cycle=cycle, shard=shard, time=at, logins=sorted(ls))
+        for shard, ls in sorted(by_shard.items())
+    ]
 
 
 def _run_cycle(evaluator: Evaluator, counter: StatementCounter, messages: list[EvaluationMessage]) -> dict:
@@ -107,12 +117,17 @@ def _run_cycle(evaluator: Evaluator, counter: StatementCounter, messages: list[E
         transitions += evaluator.handle(message).transitions
     wall = time.perf_counter() - started
     accounts = sum(len(m.logins) for m in messages)
-    return {"messages": len(messages), "accounts": accounts, "seconds": round(wall, 3),
-            "cpu_seconds": round(time.process_time() - cpu, 3),
-            "messages_per_s": round(len(messages) / wall, 1), "accounts_per_s": round(accounts / wall),
-            "statements": counter.count - before,
-            "statements_per_account": round((counter.count - before) / accounts, 4),
-            "transitions": transitions}
+    return {
+        "messages": len(messages),
+        "accounts": accounts,
+        "seconds": round(wall, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
+        "messages_per_s": round(len(messages) / wall, 1),
+        "accounts_per_s": round(accounts / wall),
+        "statements": counter.count - before,
+        "statements_per_account": round((counter.count - before) / accounts, 4),
+        "transitions": transitions,
+    }
 
 
 def bench(accounts: int, warm_cycles: int, admin_url: str, redis_url: str) -> dict:
@@ -146,23 +161,34 @@ def bench(accounts: int, warm_cycles: int, admin_url: str, redis_url: str) -> di
                 _write_snapshots(client, keys, logins, 2 + c, at, lambda login, c=c: Decimal(99800 - c))
                 warm.append(_run_cycle(evaluator, counter, _messages(logins, 2 + c, at)))
             best = max(warm, key=lambda r: r["accounts_per_s"])
-            results["warm"] = {**best, "statements_per_account": round(
-                sum(r["statements"] for r in warm) / sum(r["accounts"] for r in warm), 4)}
+            results["warm"] = {
+                **best,
+                "statements_per_account": round(
+                    sum(r["statements"] for r in warm) / sum(r["accounts"] for r in warm), 4
+                ),
+            }
             at += timedelta(seconds=2)
-            breaching = set(logins[:: 100])
-            _write_snapshots(client, keys, logins, 99, at,
-                             lambda login: Decimal(94000) if login in breaching else Decimal(99700))
+            breaching = set(logins[::100])
+            _write_snapshots(
+                client,
+                keys,
+                logins,
+                99,
+                at,
+                lambda login: Decimal(94000) if login in breaching else Decimal(99700),
+            )
             breach = _run_cycle(evaluator, counter, _messages(logins, 99, at))
             warm_statements = results["warm"]["statements_per_account"] * accounts
             breach["statements_per_failed_account"] = round(
-                (breach["statements"] - warm_statements) / max(1, breach["transitions"]), 1)
+                (breach["statements"] - warm_statements) / max(1, breach["transitions"]), 1
+            )
             results["breach"] = breach
             pool.close()
         return results
     finally:
         keys_left = list(client.scan_iter(match=f"{namespace}*", count=5000))
         for i in range(0, len(keys_left), 1000):
-            client.delete(*keys_left[i:i + 1000])
+            client.delete(*keys_left[i : i + 1000])
         client.close()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
@@ -178,15 +204,19 @@ def main(argv: list[str] | None = None) -> dict:
     admin_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
     figures: dict = {"machine": f"{os.cpu_count()} cores", "shards": SHARDS, "runs": {}}
-    print(f"{'accounts':>8} {'cycle':>6} {'msgs':>5} {'msgs/s':>8} {'accts/s':>8} {'stmts':>6} {'stmts/acct':>10}"
-          f" {'transitions':>11} {'stmts/failed':>12}")
+    print(
+        f"{'accounts':>8} {'cycle':>6} {'msgs':>5} {'msgs/s':>8} {'accts/s':>8} {'stmts':>6}"
+        f" {'stmts/acct':>10} {'transitions':>11} {'stmts/failed':>12}"
+    )
     for n in sizes:
         run = bench(n, args.warm_cycles, admin_url, redis_url)
         figures["runs"][str(n)] = run
         for label, r in run.items():
             extra = r.get("statements_per_failed_account", "")
-            print(f"{n:>8} {label:>6} {r['messages']:>5} {r['messages_per_s']:>8} {r['accounts_per_s']:>8}"
-                  f" {r['statements']:>6} {r['statements_per_account']:>10} {r['transitions']:>11} {extra:>12}")
+            print(
+                f"{n:>8} {label:>6} {r['messages']:>5} {r['messages_per_s']:>8} {r['accounts_per_s']:>8}"
+                f" {r['statements']:>6} {r['statements_per_account']:>10} {r['transitions']:>11} {extra:>12}"
+            )
     return figures
 
 

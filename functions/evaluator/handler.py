@@ -18,9 +18,6 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from pydantic import ValidationError
-
-from functions.evaluator.settings import EvaluatorSettings
 from propfirm.evaluation.live import LiveState
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
@@ -30,6 +27,9 @@ from propfirm.queues.sqs import SqsSender
 from propfirm.settings import load
 from propfirm.store.db import StatementCounter, make_pool
 from propfirm.store.uow import UnitOfWork
+from pydantic import ValidationError
+
+from functions.evaluator.settings import EvaluatorSettings
 
 logger = Logger(service="evaluator")
 metrics = Metrics(namespace="propfirm", service="evaluator")
@@ -49,19 +49,23 @@ class Runtime:
 _runtime: Runtime | None = None
 
 
-def build_runtime(settings: EvaluatorSettings, sqs_client: Any = None,
-                  redis_client: redis.Redis | None = None) -> Runtime:
+def build_runtime(
+    settings: EvaluatorSettings, sqs_client: Any = None, redis_client: redis.Redis | None = None
+) -> Runtime:
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
     statements = StatementCounter()
 
     def uow() -> UnitOfWork:
         return UnitOfWork(pool, statements)
 
-    sqs = sqs_client or boto3.client("sqs", region_name=settings.aws_region,
-                                     endpoint_url=settings.sqs_endpoint_url)
+    sqs = sqs_client or boto3.client(
+        "sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint_url
+    )
     relay = OutboxRelay(uow, SqsSender(sqs, settings.command_queue_url))
     live = LiveState(redis_client or redis.Redis.from_url(settings.redis_url), settings.redis_namespace)
-    evaluator = Evaluator(uow, live, relay, SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots))
+    evaluator = Evaluator(
+        uow, live, relay, SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots)
+    )
     return Runtime(evaluator, relay, statements)
 
 
@@ -83,18 +87,36 @@ def record_handler(record: SQSRecord) -> None:
         message = parse_evaluation_queue_message(record.body)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
-        logger.error("malformed evaluation-queue message left for the dead-letter queue",
-                     message_id=record.message_id, group=record.attributes.message_group_id,
-                     receive_count=record.attributes.approximate_receive_count, problems=problems,
-                     body=record.body[:500])
+        logger.error(
+            "malformed evaluation-queue message left for the dead-letter queue",
+            message_id=record.message_id,
+            group=record.attributes.message_group_id,
+            receive_count=record.attributes.approximate_receive_count,
+            problems=problems,
+            body=record.body[:500],
+        )
         metrics.add_metric(name="MalformedMessages", unit=MetricUnit.Count, value=1)
         raise MalformedMessage(problems) from exc
-    report = runtime().evaluator.handle(message)
+    try:
+        report = runtime().evaluator.handle(message)
+    except Exception:
+        # the record fails and comes back (then to the dead-letter queue); say which and why
+        logger.exception(
+            "evaluation-queue message failed",
+            message_id=record.message_id,
+            kind=message.kind,
+            group=record.attributes.message_group_id,
+        )
+        raise
     metrics.add_metric(name="AccountsEvaluated", unit=MetricUnit.Count, value=report.accounts)
     if report.transitions:
         metrics.add_metric(name="Transitions", unit=MetricUnit.Count, value=report.transitions)
-        logger.info("transitions recorded", kind=message.kind, transitions=report.transitions,
-                    commands_sent=report.commands_sent)
+        logger.info(
+            "transitions recorded",
+            kind=message.kind,
+            transitions=report.transitions,
+            commands_sent=report.commands_sent,
+        )
 
 
 def new_processor() -> SqsFifoPartialProcessor:
@@ -106,8 +128,9 @@ def new_processor() -> SqsFifoPartialProcessor:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = process_partial_response(event=event, record_handler=record_handler, processor=new_processor(),
-                                      context=context)
+    result = process_partial_response(
+        event=event, record_handler=record_handler, processor=new_processor(), context=context
+    )
     try:
         runtime().relay.run()  # commands left unsent by a crash, and scheduled ones now due
     except Exception:  # the commands stay in the outbox for the next run

@@ -46,24 +46,41 @@ def queue_arn(client: Any, queue_url: str) -> str:
 
 def sqs_event(messages: list[dict[str, Any]], arn: str, region: str) -> dict[str, Any]:
     """The event Lambda's SQS event source mapping hands the function."""
-    return {"Records": [{
-        "messageId": m["MessageId"],
-        "receiptHandle": m["ReceiptHandle"],
-        "body": m["Body"],
-        "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-        "messageAttributes": m.get("MessageAttributes", {}),
-        "md5OfBody": m.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": region,
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
 
 
-def drive_once(client: Any, queue_url: str, handler: Handler, *, max_messages: int = 10,
-               wait_seconds: int = 0, visibility_timeout: int | None = None) -> DriveResult:
-    kwargs: dict[str, Any] = {"QueueUrl": queue_url, "MaxNumberOfMessages": max_messages,
-                              "WaitTimeSeconds": wait_seconds, "AttributeNames": ["All"],
-                              "MessageSystemAttributeNames": ["All"], "MessageAttributeNames": ["All"]}
+def drive_once(
+    client: Any,
+    queue_url: str,
+    handler: Handler,
+    *,
+    max_messages: int = 10,
+    wait_seconds: int = 0,
+    visibility_timeout: int | None = None,
+) -> DriveResult:
+    kwargs: dict[str, Any] = {
+        "QueueUrl": queue_url,
+        "MaxNumberOfMessages": max_messages,
+        "WaitTimeSeconds": wait_seconds,
+        "AttributeNames": ["All"],
+        "MessageSystemAttributeNames": ["All"],
+        "MessageAttributeNames": ["All"],
+    }
     if visibility_timeout is not None:
         kwargs["VisibilityTimeout"] = visibility_timeout
     messages = client.receive_message(**kwargs).get("Messages", [])

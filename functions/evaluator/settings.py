@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from propfirm.settings import DatabaseSettings, RedisSettings
+from pydantic import Field
 
 
 class EvaluatorSettings(DatabaseSettings, RedisSettings):

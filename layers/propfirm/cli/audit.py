@@ -30,8 +30,10 @@ def run_verify(args: argparse.Namespace) -> int:
             head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
             with conn.cursor(name="audit_walk") as cur:
                 cur.itersize = 5000
-                cur.execute("SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash"
-                            " FROM audit_log ORDER BY id")
+                cur.execute(
+                    "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash"
+                    " FROM audit_log ORDER BY id"
+                )
                 report = verify_chain(iter(cur), head)
     except SettingsError as exc:
         print(f"propfirm audit verify: {exc}", file=sys.stderr)
@@ -42,6 +44,8 @@ def run_verify(args: argparse.Namespace) -> int:
     if report.ok:
         print(f"audit chain whole: {report.rows} rows")
         return 0
-    print(f"audit chain broken at row {report.broken_id}: {report.problem} "
-          f"({report.rows} rows verified before it)")
+    print(
+        f"audit chain broken at row {report.broken_id}: {report.problem} "
+        f"({report.rows} rows verified before it)"
+    )
     return 1

@@ -44,8 +44,9 @@ def is_balance_like(deal: DealRecord) -> bool:
     return deal.action in BALANCE_ACTIONS
 
 
-def classify(deal: DealRecord, system_comments: dict[tuple[int, str], str], funding_tickets: set[int]
-             ) -> ClassifiedDeal:
+def classify(
+    deal: DealRecord, system_comments: dict[tuple[int, str], str], funding_tickets: set[int]
+) -> ClassifiedDeal:
     if deal.action in TRADE_ACTIONS:
         return ClassifiedDeal(deal, ROLE_TRADE if deal.entry in TRADE_ENTRIES else ROLE_OTHER)
     if deal.action in BALANCE_ACTIONS:
@@ -64,10 +65,21 @@ def to_event(deal: ClassifiedDeal, server: str, phase_started_at: datetime) -> D
     if record.time < phase_started_at:
         return None
     if deal.role == ROLE_TRADE:
-        return Deal(time=record.time, login=record.login, deal=record.ticket, entry=record.entry,  # type: ignore[arg-type]
-                    symbol=record.symbol, volume=record.volume, profit=record.profit,
-                    position=record.position, commission=record.commission, swap=record.swap, server=server)
+        return Deal(
+            time=record.time,
+            login=record.login,
+            deal=record.ticket,
+            entry=record.entry,  # type: ignore[arg-type]
+            symbol=record.symbol,
+            volume=record.volume,
+            profit=record.profit,
+            position=record.position,
+            commission=record.commission,
+            swap=record.swap,
+            server=server,
+        )
     if deal.role == ROLE_BALANCE:
-        return BalanceOperation(time=record.time, login=record.login, amount=record.profit,
-                                comment=record.comment, server=server)
+        return BalanceOperation(
+            time=record.time, login=record.login, amount=record.profit, comment=record.comment, server=server
+        )
     return None

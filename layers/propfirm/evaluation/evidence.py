@@ -11,9 +11,18 @@ from propfirm.domain.state import ChallengeState
 from propfirm.live.records import Snapshot
 
 
-def evidence(decision: Decision, *, snapshot: Snapshot | None, before: ChallengeState,
-             program_id: str, program_version: int, state_version: int, floor: dict[str, Any] | None,
-             kill: dict[str, Any] | None, message: dict[str, Any]) -> dict[str, Any]:
+def evidence(
+    decision: Decision,
+    *,
+    snapshot: Snapshot | None,
+    before: ChallengeState,
+    program_id: str,
+    program_version: int,
+    state_version: int,
+    floor: dict[str, Any] | None,
+    kill: dict[str, Any] | None,
+    message: dict[str, Any],
+) -> dict[str, Any]:
     record: dict[str, Any] = {
         "server_time": decision.time,
         "decision": decision.decision,
@@ -24,16 +33,24 @@ def evidence(decision: Decision, *, snapshot: Snapshot | None, before: Challenge
         "rule": decision.reason,
         "program": {"id": program_id, "version": program_version},
         "state_version": state_version,
-        "floors_before": {"daily_floor": before.daily_floor, "max_floor": before.max_floor,
-                          "high_water": before.high_water, "day_start_balance": before.day_start_balance,
-                          "daily_paused": before.daily_paused},
+        "floors_before": {
+            "daily_floor": before.daily_floor,
+            "max_floor": before.max_floor,
+            "high_water": before.high_water,
+            "day_start_balance": before.day_start_balance,
+            "daily_paused": before.daily_paused,
+        },
         "published_floor": floor,
         "message": message,
     }
     if snapshot is not None:
         record["snapshot"] = {
-            "time": snapshot.time, "cycle": snapshot.cycle, "balance": snapshot.balance,
-            "equity": snapshot.equity, "credit": snapshot.credit, "margin": snapshot.margin,
+            "time": snapshot.time,
+            "cycle": snapshot.cycle,
+            "balance": snapshot.balance,
+            "equity": snapshot.equity,
+            "credit": snapshot.credit,
+            "margin": snapshot.margin,
             "floating": snapshot.equity - snapshot.balance,
             "positions": None if snapshot.positions is None else [p.as_json() for p in snapshot.positions],
         }

@@ -42,13 +42,21 @@ class CachedChallenge:
     pending_kill: dict[str, Any] | None = None
 
     def encode(self) -> bytes:
-        return orjson.dumps({
-            "v": CACHE_VERSION, "challenge_id": self.challenge_id, "version": self.version,
-            "program_id": self.program_id, "program_version": self.program_version,
-            "state": plain(self.state), "unsaved": self.unsaved, "floor": self.floor,
-            "point": None if self.point is None else [iso_utc(self.point[0]), str(self.point[1])],
-            "awaiting_reset": self.awaiting_reset, "pending_kill": plain(self.pending_kill),
-        })
+        return orjson.dumps(
+            {
+                "v": CACHE_VERSION,
+                "challenge_id": self.challenge_id,
+                "version": self.version,
+                "program_id": self.program_id,
+                "program_version": self.program_version,
+                "state": plain(self.state),
+                "unsaved": self.unsaved,
+                "floor": self.floor,
+                "point": None if self.point is None else [iso_utc(self.point[0]), str(self.point[1])],
+                "awaiting_reset": self.awaiting_reset,
+                "pending_kill": plain(self.pending_kill),
+            }
+        )
 
     @classmethod
     def decode(cls, raw: bytes) -> CachedChallenge | None:
@@ -57,11 +65,18 @@ class CachedChallenge:
             if data.get("v") != CACHE_VERSION:
                 return None
             point = data.get("point")
-            return cls(challenge_id=int(data["challenge_id"]), version=int(data["version"]),
-                       program_id=data["program_id"], program_version=int(data["program_version"]),
-                       state=data["state"], unsaved=int(data.get("unsaved", 0)), floor=data.get("floor"),
-                       point=None if point is None else (parse_utc(point[0]), Decimal(point[1])),
-                       awaiting_reset=data.get("awaiting_reset"), pending_kill=data.get("pending_kill"))
+            return cls(
+                challenge_id=int(data["challenge_id"]),
+                version=int(data["version"]),
+                program_id=data["program_id"],
+                program_version=int(data["program_version"]),
+                state=data["state"],
+                unsaved=int(data.get("unsaved", 0)),
+                floor=data.get("floor"),
+                point=None if point is None else (parse_utc(point[0]), Decimal(point[1])),
+                awaiting_reset=data.get("awaiting_reset"),
+                pending_kill=data.get("pending_kill"),
+            )
         except (ValueError, KeyError, TypeError):
             return None  # an unreadable cache is no cache: PostgreSQL has the state
 
@@ -107,15 +122,19 @@ class LiveState:
         self.stats.round_trips += 1
         result: dict[int, AccountLive] = {}
         for i, login in enumerate(logins):
-            raw_snap, raw_state, floor_exists = values[3 * i: 3 * i + 3]
+            raw_snap, raw_state, floor_exists = values[3 * i : 3 * i + 3]
             snapshot, error = None, None
             if raw_snap is not None:
                 try:
                     snapshot = Snapshot.decode(raw_snap)
                 except (ValueError, KeyError, TypeError) as exc:
                     error = f"unreadable snapshot: {exc}"
-            result[login] = AccountLive(snapshot, None if raw_state is None else CachedChallenge.decode(raw_state),
-                                        bool(floor_exists), error)
+            result[login] = AccountLive(
+                snapshot,
+                None if raw_state is None else CachedChallenge.decode(raw_state),
+                bool(floor_exists),
+                error,
+            )
         return result
 
     def write(self, server: str, writes: list[LiveWrite]) -> None:

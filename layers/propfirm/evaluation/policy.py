@@ -9,9 +9,21 @@ from decimal import Decimal
 from propfirm.domain.state import ChallengeState
 
 # fields whose change must survive a lost cache: they cannot be rebuilt from the next snapshot
-_MATTERS = ("status", "phase_index", "day_label", "trading_days", "daily_paused", "lots_broken",
-            "positions_broken", "pending_eod_floor", "pending_weekend", "pending_news", "max_floor",
-            "phase_ops", "best_day_profit")
+_MATTERS = (
+    "status",
+    "phase_index",
+    "day_label",
+    "trading_days",
+    "daily_paused",
+    "lots_broken",
+    "positions_broken",
+    "pending_eod_floor",
+    "pending_weekend",
+    "pending_news",
+    "max_floor",
+    "phase_ops",
+    "best_day_profit",
+)
 
 
 @dataclass(frozen=True)
@@ -20,16 +32,21 @@ class SavePolicy:
     point_interval: timedelta = timedelta(seconds=60)
     point_move_share: Decimal = Decimal("0.01")  # or sooner when equity moved 1% of the account size
 
-    def must_save(self, before: ChallengeState, after: ChallengeState, deals_applied: bool,
-                  unsaved: int) -> bool:
+    def must_save(
+        self, before: ChallengeState, after: ChallengeState, deals_applied: bool, unsaved: int
+    ) -> bool:
         if deals_applied or unsaved >= self.save_every_snapshots:
             return True
         if any(getattr(before, name) != getattr(after, name) for name in _MATTERS):
             return True
         return before.open_positions.keys() != after.open_positions.keys()
 
-    def keeps_point(self, last: tuple[datetime, Decimal] | None, time: datetime, equity: Decimal,
-                    account_size: Decimal) -> bool:
+    def keeps_point(
+        self, last: tuple[datetime, Decimal] | None, time: datetime, equity: Decimal, account_size: Decimal
+    ) -> bool:
         if last is None:
             return True
-        return time - last[0] >= self.point_interval or abs(equity - last[1]) >= account_size * self.point_move_share
+        return (
+            time - last[0] >= self.point_interval
+            or abs(equity - last[1]) >= account_size * self.point_move_share
+        )

@@ -28,8 +28,13 @@ def command_group(server: str, login: int | None, command_id: str) -> str:
 
 
 class OutboxRelay:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], sender: CommandSender,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC), batch: int = 200) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        sender: CommandSender,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        batch: int = 200,
+    ) -> None:
         self.uow_factory = uow_factory
         self.sender = sender
         self.clock = clock
@@ -44,12 +49,16 @@ class OutboxRelay:
                 due = uow.outbox.due(now, self.batch)
                 if not due:
                     return sent
-                self.sender.send([
-                    Outgoing(body=orjson.dumps(row.command).decode(),
-                             group_id=command_group(row.server, row.login, row.command_id),
-                             dedup_id=row.command_id)
-                    for row in due
-                ])
+                self.sender.send(
+                    [
+                        Outgoing(
+                            body=orjson.dumps(row.command).decode(),
+                            group_id=command_group(row.server, row.login, row.command_id),
+                            dedup_id=row.command_id,
+                        )
+                        for row in due
+                    ]
+                )
                 uow.outbox.mark_sent([row.id for row in due], now)
                 uow.commit()
             sent += len(due)

@@ -100,15 +100,23 @@ class Judged:
 
 
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:
-    positions = None if s.positions is None else tuple(Position(p.symbol, p.volume, p.side) for p in s.positions)
-    return SnapshotEvent(time=s.time, login=s.login, balance=s.balance, equity=s.equity, positions=positions,
-                         server=s.server)
+    positions = (
+        None if s.positions is None else tuple(Position(p.symbol, p.volume, p.side) for p in s.positions)
+    )
+    return SnapshotEvent(
+        time=s.time, login=s.login, balance=s.balance, equity=s.equity, positions=positions, server=s.server
+    )
 
 
 class Evaluator:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], live: LiveState, relay: OutboxRelay | None,
-                 policy: SavePolicy | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        live: LiveState,
+        relay: OutboxRelay | None,
+        policy: SavePolicy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.uow_factory = uow_factory
         self.live = live
         self.relay = relay
@@ -143,7 +151,9 @@ class Evaluator:
             result = self._judge(account, live[login].snapshot, classified.get(login, []))
             result.floor_present = live[login].floor_present
             if result.decisions:
-                result = self._record_decisions(message, result, live[login], classified.get(login, []), report)
+                result = self._record_decisions(
+                    message, result, live[login], classified.get(login, []), report
+                )
             judged.append(result)
         writes = self._save_routine(judged, report)
         self.live.write(server, writes)
@@ -151,14 +161,22 @@ class Evaluator:
             report.commands_sent = self.relay.run()
         return report
 
-    def _load(self, message: EvaluationMessage, logins: list[int], live: dict[int, AccountLive],
-              deals_by_login: dict[int, list]) -> tuple[dict[int, Account], dict[int, list[ClassifiedDeal]]]:
+    def _load(
+        self,
+        message: EvaluationMessage,
+        logins: list[int],
+        live: dict[int, AccountLive],
+        deals_by_login: dict[int, list],
+    ) -> tuple[dict[int, Account], dict[int, list[ClassifiedDeal]]]:
         server = message.server
         accounts: dict[int, Account] = {}
         with self.uow_factory() as uow:
             versions = uow.challenges.versions(server, logins)
-            stale = [v.id for login, v in versions.items()
-                     if (c := live[login].cached) is None or c.version != v.version or c.challenge_id != v.id]
+            stale = [
+                v.id
+                for login, v in versions.items()
+                if (c := live[login].cached) is None or c.version != v.version or c.challenge_id != v.id
+            ]
             records = uow.challenges.many(stale) if stale else {}
             for login, v in versions.items():
                 cached = live[login].cached
@@ -171,7 +189,9 @@ class Evaluator:
             balance_deals = [deal for deal in message.deals if is_balance_like(deal)]
             if balance_deals:
                 with_balance = sorted({deal.login for deal in balance_deals})
-                system = uow.outbox.system_comments(server, with_balance, sorted({x.comment for x in balance_deals}))
+                system = uow.outbox.system_comments(
+                    server, with_balance, sorted({x.comment for x in balance_deals})
+                )
                 funding = uow.outbox.funding_deals(server, with_balance)
             classified: dict[int, list[ClassifiedDeal]] = {}
             rows: list[DealRow] = []
@@ -180,10 +200,27 @@ class Evaluator:
                 for deal in deals:
                     c = classify(deal, system, funding)
                     classified.setdefault(login, []).append(c)
-                    rows.append(DealRow(server, deal.ticket, deal.login, challenge.id if challenge else None,
-                                        deal.time, deal.action, deal.entry, deal.symbol, deal.volume, deal.price,
-                                        deal.profit, deal.commission, deal.swap, deal.position, deal.order,
-                                        deal.comment, c.role))
+                    rows.append(
+                        DealRow(
+                            server,
+                            deal.ticket,
+                            deal.login,
+                            challenge.id if challenge else None,
+                            deal.time,
+                            deal.action,
+                            deal.entry,
+                            deal.symbol,
+                            deal.volume,
+                            deal.price,
+                            deal.profit,
+                            deal.commission,
+                            deal.swap,
+                            deal.position,
+                            deal.order,
+                            deal.comment,
+                            c.role,
+                        )
+                    )
             uow.deals.upsert(rows)
             uow.commit()
         return accounts, classified
@@ -191,21 +228,47 @@ class Evaluator:
     def _from_record(self, record: ChallengeRecord, uow: UnitOfWork) -> Account:
         program = uow.programs.get(record.program_id, record.program_version)
         assert record.state is not None and record.login is not None
-        return Account(record.login, record.id, record.version, record.transitions, record.program_id,
-                       record.program_version, program, ChallengeState.from_dict(record.state), 0, None, None,
-                       record.awaiting_reset, record.pending_kill)
+        return Account(
+            record.login,
+            record.id,
+            record.version,
+            record.transitions,
+            record.program_id,
+            record.program_version,
+            program,
+            ChallengeState.from_dict(record.state),
+            0,
+            None,
+            None,
+            record.awaiting_reset,
+            record.pending_kill,
+        )
 
     def _from_cache(self, login: int, cached: CachedChallenge, uow: UnitOfWork) -> Account:
         program = uow.programs.get(cached.program_id, cached.program_version)
         state = ChallengeState.from_dict(cached.state)
         # the transition count is read FOR UPDATE when a decision is recorded
-        return Account(login, cached.challenge_id, cached.version, -1, cached.program_id,
-                       cached.program_version, program, state, cached.unsaved, cached.floor, cached.point,
-                       cached.awaiting_reset, cached.pending_kill)
+        return Account(
+            login,
+            cached.challenge_id,
+            cached.version,
+            -1,
+            cached.program_id,
+            cached.program_version,
+            program,
+            state,
+            cached.unsaved,
+            cached.floor,
+            cached.point,
+            cached.awaiting_reset,
+            cached.pending_kill,
+        )
 
     def _judge(self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal]) -> Judged:
         before = account.state
         awaiting = account.awaiting_reset
+        if before.status != ACTIVE:  # failed or passed for good: nothing more to judge (deals are stored)
+            return Judged(account, before, before, [], snapshot, False, False, awaiting)
         reset_time = None
         events: list[tuple[datetime, int, Any]] = []
         for c in deals:
@@ -235,8 +298,14 @@ class Evaluator:
         return Judged(account, before, state, decisions, snapshot, snapshot_judged, deals_applied, awaiting)
 
     # -- decisions: one transaction per account ------------------------------------------------------
-    def _record_decisions(self, message: EvaluationMessage, judged: Judged, live: AccountLive,
-                          deals: list[ClassifiedDeal], report: EvaluationReport) -> Judged:
+    def _record_decisions(
+        self,
+        message: EvaluationMessage,
+        judged: Judged,
+        live: AccountLive,
+        deals: list[ClassifiedDeal],
+        report: EvaluationReport,
+    ) -> Judged:
         for attempt in (1, 2):
             try:
                 self._commit_decisions(message, judged, report)
@@ -245,8 +314,10 @@ class Evaluator:
                 report.conflicts += 1
                 if attempt == 2:
                     raise
-                log.warning("version conflict; judging the account again from PostgreSQL",
-                            extra={"challenge_id": judged.account.challenge_id})
+                log.warning(
+                    "version conflict; judging the account again from PostgreSQL",
+                    extra={"challenge_id": judged.account.challenge_id},
+                )
                 with self.uow_factory() as uow:
                     record = uow.challenges.get(judged.account.challenge_id)
                     account = self._from_record(record, uow)
@@ -271,41 +342,89 @@ class Evaluator:
             for i, (decision, state_before, state_after) in enumerate(judged.decisions, start=1):
                 number = record.transitions + i
                 passed = decision.decision in (d.PHASE_PASSED, d.FUNDED)
-                to_phase = (state_after.phase_index if passed and state_after.status == ACTIVE
-                            else None if decision.decision == d.FAILED else state_before.phase_index)
+                to_phase = (
+                    state_after.phase_index
+                    if passed and state_after.status == ACTIVE
+                    else None
+                    if decision.decision == d.FAILED
+                    else state_before.phase_index
+                )
                 kill = None
                 if pending_kill is not None and decision.reason in (d.DAILY_LOSS, d.MAX_LOSS):
                     kill, pending_kill = pending_kill, None
-                proof = evidence(decision, snapshot=judged.snapshot, before=state_before,
-                                 program_id=account.program_id, program_version=account.program_version,
-                                 state_version=new_version, floor=account.floor, kill=kill,
-                                 message={"server": message.server, "cycle": message.cycle,
-                                          "shard": message.shard, "part": message.part})
+                proof = evidence(
+                    decision,
+                    snapshot=judged.snapshot,
+                    before=state_before,
+                    program_id=account.program_id,
+                    program_version=account.program_version,
+                    state_version=new_version,
+                    floor=account.floor,
+                    kill=kill,
+                    message={
+                        "server": message.server,
+                        "cycle": message.cycle,
+                        "shard": message.shard,
+                        "part": message.part,
+                    },
+                )
                 planned = plan_commands(
-                    challenge_id=account.challenge_id, transition_no=number, decision=decision,
-                    program=account.program, next_phase=to_phase if passed else None,
+                    challenge_id=account.challenge_id,
+                    transition_no=number,
+                    decision=decision,
+                    program=account.program,
+                    next_phase=to_phase if passed else None,
                     balance=judged.snapshot.balance if judged.snapshot else state_before.balance,
-                    next_reset=state_after.next_reset, issued_at=now)
+                    next_reset=state_after.next_reset,
+                    issued_at=now,
+                )
                 if planned.reset_command_id is not None:
                     awaiting = planned.reset_command_id
                 commands.extend(planned.commands)
                 uow.challenges.add_transition(
-                    challenge_id=account.challenge_id, transition_no=number, from_phase=state_before.phase_index,
-                    to_phase=to_phase, decision=decision.decision, reason=decision.reason,
-                    equity=decision.equity, limit=decision.limit, decided_at=decision.time,
-                    state_version=new_version, evidence=proof)
-                audit.append(AuditEntry(
-                    kind=f"challenge.{decision.decision}", challenge_id=account.challenge_id,
-                    server=decision.server, login=decision.login, created_at=now,
-                    payload={"transition_no": number, "decision": decision.to_json_dict(),
-                             "from_phase": state_before.phase_index, "to_phase": to_phase,
-                             "state_version": new_version,
-                             "program": {"id": account.program_id, "version": account.program_version},
-                             "commands": [c.command_id for c in planned.commands],
-                             "evidence": proof}))
-            saved = uow.challenges.save(record, state=after.to_dict(), status=after.status,
-                                        phase=after.phase_index, transitions_added=len(judged.decisions),
-                                        awaiting_reset=awaiting, pending_kill=pending_kill)
+                    challenge_id=account.challenge_id,
+                    transition_no=number,
+                    from_phase=state_before.phase_index,
+                    to_phase=to_phase,
+                    decision=decision.decision,
+                    reason=decision.reason,
+                    equity=decision.equity,
+                    limit=decision.limit,
+                    decided_at=decision.time,
+                    state_version=new_version,
+                    evidence=proof,
+                )
+                audit.append(
+                    AuditEntry(
+                        kind=f"challenge.{decision.decision}",
+                        challenge_id=account.challenge_id,
+                        server=decision.server,
+                        login=decision.login,
+                        created_at=now,
+                        payload={
+                            "transition_no": number,
+                            "decision": decision.to_json_dict(),
+                            "from_phase": state_before.phase_index,
+                            "to_phase": to_phase,
+                            "state_version": new_version,
+                            "program": {"id": account.program_id, "version": account.program_version},
+                            "commands": [c.command_id for c in planned.commands],
+                            "evidence": proof,
+                        },
+                    )
+                )
+            if after.status == FAILED:
+                # a scheduled re-enable (a pause's) must not wake a failed account at the next reset
+                uow.outbox.cancel_scheduled(account.challenge_id)
+            saved = uow.challenges.save(
+                record,
+                state=after.to_dict(),
+                status=after.status,
+                phase=after.phase_index,
+                transitions_added=len(judged.decisions),
+                awaiting_reset=awaiting,
+                pending_kill=pending_kill,
+            )
             uow.outbox.add(commands)
             uow.audit.append(audit)
             uow.commit()
@@ -325,21 +444,52 @@ class Evaluator:
             a, before, after = j.account, j.before, j.after
             report.judged += 1 if j.snapshot_judged else 0
             unsaved = a.unsaved + (1 if j.snapshot_judged else 0)
-            if not j.decisions and (self.policy.must_save(before, after, j.deals_applied, unsaved)
-                                    or j.awaiting_reset != a.awaiting_reset):
-                saves.append(RoutineSave(a.challenge_id, a.version, after.to_dict(), after.status,
-                                         after.phase_index, j.awaiting_reset))
+            if not j.decisions and (
+                self.policy.must_save(before, after, j.deals_applied, unsaved)
+                or j.awaiting_reset != a.awaiting_reset
+            ):
+                saves.append(
+                    RoutineSave(
+                        a.challenge_id,
+                        a.version,
+                        after.to_dict(),
+                        after.status,
+                        after.phase_index,
+                        j.awaiting_reset,
+                    )
+                )
             else:
                 a.unsaved = unsaved if not j.decisions else 0
-            if j.snapshot_judged and j.snapshot is not None and self.policy.keeps_point(
-                    a.point, j.snapshot.time, j.snapshot.equity, a.program.account_size):
-                points.append(EquityPoint(a.challenge_id, j.snapshot.time, j.snapshot.balance, j.snapshot.equity))
+            if (
+                j.snapshot_judged
+                and j.snapshot is not None
+                and self.policy.keeps_point(
+                    a.point, j.snapshot.time, j.snapshot.equity, a.program.account_size
+                )
+            ):
+                points.append(
+                    EquityPoint(a.challenge_id, j.snapshot.time, j.snapshot.balance, j.snapshot.equity)
+                )
                 a.point = (j.snapshot.time, j.snapshot.equity)
             if after.day_label != before.day_label and after.phase_index == before.phase_index:
-                closed.append(DayClose(a.challenge_id, before.day_label, before.balance, before.equity,
-                                       before.balance - before.day_start_balance - before.day_ops))
-                opened.append(DayOpen(a.challenge_id, after.day_label, after.day_start_balance, before.equity,
-                                      after.daily_floor))
+                closed.append(
+                    DayClose(
+                        a.challenge_id,
+                        before.day_label,
+                        before.balance,
+                        before.equity,
+                        before.balance - before.day_start_balance - before.day_ops,
+                    )
+                )
+                opened.append(
+                    DayOpen(
+                        a.challenge_id,
+                        after.day_label,
+                        after.day_start_balance,
+                        before.equity,
+                        after.daily_floor,
+                    )
+                )
         conflicts: list[int] = []
         if saves or points or opened:
             with self.uow_factory() as uow:
@@ -358,7 +508,9 @@ class Evaluator:
     def _live_write(self, j: Judged, conflicted: bool) -> LiveWrite:
         a, after = j.account, j.after
         if conflicted:
-            log.warning("routine save lost a version race; cache dropped", extra={"challenge_id": a.challenge_id})
+            log.warning(
+                "routine save lost a version race; cache dropped", extra={"challenge_id": a.challenge_id}
+            )
             return LiveWrite(a.login, None)
         floor = engine.equity_floor(a.program, after)
         record = None if floor is None else FloorRecord.from_equity_floor(floor, a.version)
@@ -370,9 +522,17 @@ class Evaluator:
         elif a.floor is not None or j.floor_present:
             write.delete_floor = True  # no floor applies any more (failed, passed the last phase)
         write.cache = CachedChallenge(
-            challenge_id=a.challenge_id, version=a.version, program_id=a.program_id,
-            program_version=a.program_version, state=after.to_dict(), unsaved=a.unsaved,
-            floor=published, point=a.point, awaiting_reset=j.awaiting_reset, pending_kill=a.pending_kill)
+            challenge_id=a.challenge_id,
+            version=a.version,
+            program_id=a.program_id,
+            program_version=a.program_version,
+            state=after.to_dict(),
+            unsaved=a.unsaved,
+            floor=published,
+            point=a.point,
+            awaiting_reset=j.awaiting_reset,
+            pending_kill=a.pending_kill,
+        )
         return write
 
     # -- kill reports and command results ------------------------------------------------------------
@@ -389,32 +549,69 @@ class Evaluator:
         with self.uow_factory() as uow:
             record = uow.challenges.get_for_update(kill.server, kill.login)
             if record is None:
-                uow.audit.append([AuditEntry("kill.unknown_account", kill_json, None, kill.server, kill.login,
-                                             now)])
+                uow.audit.append(
+                    [AuditEntry("kill.unknown_account", kill_json, None, kill.server, kill.login, now)]
+                )
                 uow.commit()
                 report.skipped = 1
                 return report
             cached = live.cached
-            use_cache = cached is not None and cached.version == record.version and cached.challenge_id == record.id
+            use_cache = (
+                cached is not None and cached.version == record.version and cached.challenge_id == record.id
+            )
             state = ChallengeState.from_dict(cached.state if use_cache else record.state)  # type: ignore[union-attr,arg-type]
             already = state.status == FAILED or (kill.floor.action == "pause" and state.daily_paused)
             if already or record.pending_kill is not None:
-                uow.audit.append([AuditEntry("kill.after_decision" if already else "kill.repeated",
-                                             {"kill": kill_json, "transitions": record.transitions},
-                                             record.id, kill.server, kill.login, now)])
+                uow.audit.append(
+                    [
+                        AuditEntry(
+                            "kill.after_decision" if already else "kill.repeated",
+                            {"kill": kill_json, "transitions": record.transitions},
+                            record.id,
+                            kill.server,
+                            kill.login,
+                            now,
+                        )
+                    ]
+                )
                 uow.commit()
                 return report
-            version = uow.challenges.save(record, state=state.to_dict(), status=state.status,
-                                          phase=state.phase_index, awaiting_reset=record.awaiting_reset,
-                                          pending_kill=kill_json)
-            uow.audit.append([AuditEntry("kill.pending", {"kill": kill_json, "state_version": version},
-                                         record.id, kill.server, kill.login, now)])
+            version = uow.challenges.save(
+                record,
+                state=state.to_dict(),
+                status=state.status,
+                phase=state.phase_index,
+                awaiting_reset=record.awaiting_reset,
+                pending_kill=kill_json,
+            )
+            uow.audit.append(
+                [
+                    AuditEntry(
+                        "kill.pending",
+                        {"kill": kill_json, "state_version": version},
+                        record.id,
+                        kill.server,
+                        kill.login,
+                        now,
+                    )
+                ]
+            )
             uow.commit()
-            write = LiveWrite(kill.login, CachedChallenge(
-                challenge_id=record.id, version=version, program_id=record.program_id,
-                program_version=record.program_version, state=state.to_dict(), unsaved=0,
-                floor=cached.floor if use_cache else None, point=cached.point if use_cache else None,  # type: ignore[union-attr]
-                awaiting_reset=record.awaiting_reset, pending_kill=kill_json))
+            write = LiveWrite(
+                kill.login,
+                CachedChallenge(
+                    challenge_id=record.id,
+                    version=version,
+                    program_id=record.program_id,
+                    program_version=record.program_version,
+                    state=state.to_dict(),
+                    unsaved=0,
+                    floor=cached.floor if use_cache else None,
+                    point=cached.point if use_cache else None,  # type: ignore[union-attr]
+                    awaiting_reset=record.awaiting_reset,
+                    pending_kill=kill_json,
+                ),
+            )
         self.live.write(kill.server, [write])
         return report
 
@@ -423,9 +620,18 @@ class Evaluator:
         body = result.model_dump(mode="json")
         with self.uow_factory() as uow:
             known = uow.outbox.record_result(result.command_id, result.ok, body, now)
-            uow.audit.append([AuditEntry("command.done" if result.ok else "command.failed",
-                                         {"result": body, "known": known}, None, result.server, result.login,
-                                         now)])
+            uow.audit.append(
+                [
+                    AuditEntry(
+                        "command.done" if result.ok else "command.failed",
+                        {"result": body, "known": known},
+                        None,
+                        result.server,
+                        result.login,
+                        now,
+                    )
+                ]
+            )
             uow.commit()
         if not result.ok:
             log.error("command failed on MT5", extra={"command_id": result.command_id, "error": result.error})

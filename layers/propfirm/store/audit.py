@@ -34,17 +34,27 @@ class AuditEntry:
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def row_hash(row_id: int, created_at: datetime, kind: str, challenge_id: int | None, server: str | None,
-             login: int | None, payload: Any, prev_hash: str) -> str:
-    content = canonical({
-        "id": row_id,
-        "created_at": created_at.astimezone(UTC).isoformat(),
-        "kind": kind,
-        "challenge_id": challenge_id,
-        "server": server,
-        "login": login,
-        "payload": payload,
-    })
+def row_hash(
+    row_id: int,
+    created_at: datetime,
+    kind: str,
+    challenge_id: int | None,
+    server: str | None,
+    login: int | None,
+    payload: Any,
+    prev_hash: str,
+) -> str:
+    content = canonical(
+        {
+            "id": row_id,
+            "created_at": created_at.astimezone(UTC).isoformat(),
+            "kind": kind,
+            "challenge_id": challenge_id,
+            "server": server,
+            "login": login,
+            "payload": payload,
+        }
+    )
     return hashlib.sha256(prev_hash.encode() + b"\n" + content).hexdigest()
 
 
@@ -57,13 +67,22 @@ class AuditLog:
         if not entries:
             return []
         last_id, last_hash = self.uow.fetchone(
-            "SELECT last_id, last_hash FROM audit_chain_head WHERE singleton FOR UPDATE")
+            "SELECT last_id, last_hash FROM audit_chain_head WHERE singleton FOR UPDATE"
+        )
         ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes = ([] for _ in range(9))
         for entry in entries:
             last_id += 1
             payload = plain(entry.payload)
-            digest = row_hash(last_id, entry.created_at, entry.kind, entry.challenge_id, entry.server,
-                              entry.login, payload, last_hash)
+            digest = row_hash(
+                last_id,
+                entry.created_at,
+                entry.kind,
+                entry.challenge_id,
+                entry.server,
+                entry.login,
+                payload,
+                last_hash,
+            )
             ids.append(last_id)
             times.append(entry.created_at)
             kinds.append(entry.kind)
@@ -75,13 +94,15 @@ class AuditLog:
             hashes.append(digest)
             last_hash = digest
         self.uow.execute(
-            "INSERT INTO audit_log (id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash)"
+            "INSERT INTO audit_log (id, created_at, kind, challenge_id, server, login, payload, prev_hash,"
+            " hash)"
             " SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::text[],"
             " %s::bigint[], %s::jsonb[], %s::text[], %s::text[])",
             (ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes),
         )
-        self.uow.execute("UPDATE audit_chain_head SET last_id = %s, last_hash = %s WHERE singleton",
-                         (last_id, last_hash))
+        self.uow.execute(
+            "UPDATE audit_chain_head SET last_id = %s, last_hash = %s WHERE singleton", (last_id, last_hash)
+        )
         return ids
 
 
@@ -100,18 +121,27 @@ def verify_chain(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainRe
     count = 0
     for row_id, created_at, kind, challenge_id, server, login, payload, prev_hash, digest in rows:
         if row_id != expected_id:
-            return ChainReport(False, count, row_id, f"id {row_id} follows id {expected_id - 1}: rows missing")
+            return ChainReport(
+                False, count, row_id, f"id {row_id} follows id {expected_id - 1}: rows missing"
+            )
         if prev_hash != expected_prev:
             return ChainReport(False, count, row_id, "prev_hash is not the previous row's hash")
         recomputed = row_hash(row_id, created_at, kind, challenge_id, server, login, payload, prev_hash)
         if recomputed != digest:
-            return ChainReport(False, count, row_id,
-                               f"content does not match its hash (stored {digest[:16]}…, "
-                               f"content gives {recomputed[:16]}…)")
+            return ChainReport(
+                False,
+                count,
+                row_id,
+                f"content does not match its hash (stored {digest[:16]}…, content gives {recomputed[:16]}…)",
+            )
         expected_prev, expected_id = digest, expected_id + 1
         count += 1
     if head is not None and (head[0] != count or head[1] != expected_prev):
-        return ChainReport(False, count, head[0],
-                           f"the chain head names row {head[0]} but the log ends at row {count}: "
-                           "rows after it were removed or the head was changed")
+        return ChainReport(
+            False,
+            count,
+            head[0],
+            f"the chain head names row {head[0]} but the log ends at row {count}: "
+            "rows after it were removed or the head was changed",
+        )
     return ChainReport(True, count)

@@ -42,7 +42,13 @@ class SingleConnections:
 
 def make_pool(database_url: str, min_size: int = 1, max_size: int = 2, **kwargs: Any) -> ConnectionPool:
     """A small pool: a Lambda container runs one batch at a time, RDS Proxy multiplexes the rest."""
-    pool = ConnectionPool(database_url, min_size=min_size, max_size=max_size, open=False,
-                          kwargs={"row_factory": tuple_row}, **kwargs)
+    pool = ConnectionPool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        open=False,
+        kwargs={"row_factory": tuple_row},
+        **kwargs,
+    )
     pool.open(wait=True, timeout=10)
     return pool

@@ -55,25 +55,31 @@ class ProgramRepository:
         # one loader per program id at a time (two deploys loading the same file agree on versions)
         self.uow.execute("SELECT pg_advisory_xact_lock(hashtext('program:' || %s))", (program.id,))
         if program.version is not None:
-            row = self.uow.fetchone("SELECT content_hash FROM programs WHERE id = %s AND version = %s",
-                                    (program.id, program.version))
+            row = self.uow.fetchone(
+                "SELECT content_hash FROM programs WHERE id = %s AND version = %s",
+                (program.id, program.version),
+            )
             if row is not None:
                 if row[0] != digest:
                     raise ProgramConflict(
                         f"program {program.id} version {program.version} exists with another definition;"
-                        " a version is never changed: give the new definition a new version")
+                        " a version is never changed: give the new definition a new version"
+                    )
                 return LoadResult(program.id, program.version, False)
             version = program.version
         else:
             latest = self.uow.fetchone(
                 "SELECT version, content_hash FROM programs WHERE id = %s ORDER BY version DESC LIMIT 1",
-                (program.id,))
+                (program.id,),
+            )
             if latest is not None and latest[1] == digest:
                 return LoadResult(program.id, latest[0], False)
             version = 1 if latest is None else latest[0] + 1
         self.uow.execute(
-            "INSERT INTO programs (id, version, definition, content_hash, source) VALUES (%s, %s, %s, %s, %s)",
-            (program.id, version, Jsonb(definition), digest, source))
+            "INSERT INTO programs (id, version, definition, content_hash, source)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (program.id, version, Jsonb(definition), digest, source),
+        )
         return LoadResult(program.id, version, True)
 
     def get(self, program_id: str, version: int) -> Program:

@@ -12,9 +12,17 @@ from propfirm.domain.state import ACTIVE
 from propfirm.store.uow import UnitOfWork
 
 
-def register_account_challenge(uow: UnitOfWork, server: str, login: int, program_id: str, phase: int = 0,
-                               trader_email: str = "trader@example.com", *, time: datetime | None = None,
-                               program_version: int | None = None) -> int:
+def register_account_challenge(
+    uow: UnitOfWork,
+    server: str,
+    login: int,
+    program_id: str,
+    phase: int = 0,
+    trader_email: str = "trader@example.com",
+    *,
+    time: datetime | None = None,
+    program_version: int | None = None,
+) -> int:
     """The challenge id; an account that has a challenge already keeps it (idempotent). No commit."""
     existing = uow.challenges.by_account(server, login)
     if existing is not None:
@@ -29,6 +37,13 @@ def register_account_challenge(uow: UnitOfWork, server: str, login: int, program
         # the engine's own phase start (balance reset to the account size, fresh clocks)
         engine._begin_phase(compiled(program), state, phase, start)
     trader_id = uow.traders.get_or_create(trader_email)
-    return uow.challenges.insert(trader_id=trader_id, program_id=program_id, program_version=version,
-                                 server=server, login=login, status=ACTIVE, phase=phase,
-                                 state=state.to_dict())
+    return uow.challenges.insert(
+        trader_id=trader_id,
+        program_id=program_id,
+        program_version=version,
+        server=server,
+        login=login,
+        status=ACTIVE,
+        phase=phase,
+        state=state.to_dict(),
+    )

@@ -37,8 +37,10 @@ class ChallengeRecord:
     pending_kill: dict[str, Any] | None
 
 
-_CHALLENGE_COLUMNS = ("id, trader_id, program_id, program_version, server, login, status, phase, state, "
-                      "version, transitions, awaiting_reset, pending_kill")
+_CHALLENGE_COLUMNS = (
+    "id, trader_id, program_id, program_version, server, login, status, phase, state, "
+    "version, transitions, awaiting_reset, pending_kill"
+)
 
 
 @dataclass(frozen=True)
@@ -65,8 +67,10 @@ class ChallengeRepository:
         self.uow = uow
 
     def _one(self, where: str, params: tuple, lock: bool) -> ChallengeRecord | None:
-        row = self.uow.fetchone(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE {where}"
-                                + (" FOR UPDATE" if lock else ""), params)
+        row = self.uow.fetchone(
+            f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE {where}" + (" FOR UPDATE" if lock else ""),
+            params,
+        )
         return None if row is None else ChallengeRecord(*row)
 
     def get(self, challenge_id: int) -> ChallengeRecord:
@@ -85,23 +89,42 @@ class ChallengeRepository:
     def versions(self, server: str, logins: list[int]) -> dict[int, ChallengeVersion]:
         """Id and version of each account's challenge: one light statement for a whole message."""
         rows = self.uow.fetchall(
-            "SELECT id, login, version FROM challenges WHERE server = %s AND login = ANY(%s)", (server, logins))
+            "SELECT id, login, version FROM challenges WHERE server = %s AND login = ANY(%s)",
+            (server, logins),
+        )
         return {row[1]: ChallengeVersion(*row) for row in rows}
 
     def many(self, ids: list[int]) -> dict[int, ChallengeRecord]:
         rows = self.uow.fetchall(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE id = ANY(%s)", (ids,))
         return {row[0]: ChallengeRecord(*row) for row in rows}
 
-    def save(self, record: ChallengeRecord, *, state: dict[str, Any], status: str, phase: int,
-             transitions_added: int = 0, awaiting_reset: str | None = None,
-             pending_kill: dict[str, Any] | None = None) -> int:
+    def save(
+        self,
+        record: ChallengeRecord,
+        *,
+        state: dict[str, Any],
+        status: str,
+        phase: int,
+        transitions_added: int = 0,
+        awaiting_reset: str | None = None,
+        pending_kill: dict[str, Any] | None = None,
+    ) -> int:
         """Save with the version check; returns the new version or raises ConcurrencyConflict."""
         row = self.uow.fetchone(
             "UPDATE challenges SET state = %s, status = %s, phase = %s, version = version + 1,"
             " transitions = transitions + %s, awaiting_reset = %s, pending_kill = %s, updated_at = now()"
             " WHERE id = %s AND version = %s RETURNING version",
-            (Jsonb(plain(state)), status, phase, transitions_added, awaiting_reset,
-             None if pending_kill is None else Jsonb(plain(pending_kill)), record.id, record.version))
+            (
+                Jsonb(plain(state)),
+                status,
+                phase,
+                transitions_added,
+                awaiting_reset,
+                None if pending_kill is None else Jsonb(plain(pending_kill)),
+                record.id,
+                record.version,
+            ),
+        )
         if row is None:
             raise ConcurrencyConflict(record.id, record.version)
         return int(row[0])
@@ -116,38 +139,88 @@ class ChallengeRepository:
             " FROM unnest(%s::bigint[], %s::integer[], %s::jsonb[], %s::text[], %s::integer[], %s::text[])"
             " AS v(id, expected, state, status, phase, awaiting)"
             " WHERE c.id = v.id AND c.version = v.expected RETURNING c.id, c.version",
-            ([s.challenge_id for s in saves], [s.expected_version for s in saves],
-             [Jsonb(plain(s.state)) for s in saves], [s.status for s in saves], [s.phase for s in saves],
-             [s.awaiting_reset for s in saves]))
+            (
+                [s.challenge_id for s in saves],
+                [s.expected_version for s in saves],
+                [Jsonb(plain(s.state)) for s in saves],
+                [s.status for s in saves],
+                [s.phase for s in saves],
+                [s.awaiting_reset for s in saves],
+            ),
+        )
         saved = {int(r[0]): int(r[1]) for r in rows}
         return saved, [s.challenge_id for s in saves if s.challenge_id not in saved]
 
-    def insert(self, *, trader_id: int, program_id: str, program_version: int, server: str,
-               login: int | None, status: str, phase: int, state: dict[str, Any] | None,
-               order_id: str | None = None) -> int:
+    def insert(
+        self,
+        *,
+        trader_id: int,
+        program_id: str,
+        program_version: int,
+        server: str,
+        login: int | None,
+        status: str,
+        phase: int,
+        state: dict[str, Any] | None,
+        order_id: str | None = None,
+    ) -> int:
         row = self.uow.fetchone(
             "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase,"
             " state, order_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (trader_id, program_id, program_version, server, login, status, phase,
-             None if state is None else Jsonb(plain(state)), order_id))
+            (
+                trader_id,
+                program_id,
+                program_version,
+                server,
+                login,
+                status,
+                phase,
+                None if state is None else Jsonb(plain(state)),
+                order_id,
+            ),
+        )
         return int(row[0])
 
-    def add_transition(self, *, challenge_id: int, transition_no: int, from_phase: int,
-                       to_phase: int | None, decision: str, reason: str, equity: Decimal,
-                       limit: Decimal | None, decided_at: datetime, state_version: int,
-                       evidence: dict[str, Any]) -> None:
+    def add_transition(
+        self,
+        *,
+        challenge_id: int,
+        transition_no: int,
+        from_phase: int,
+        to_phase: int | None,
+        decision: str,
+        reason: str,
+        equity: Decimal,
+        limit: Decimal | None,
+        decided_at: datetime,
+        state_version: int,
+        evidence: dict[str, Any],
+    ) -> None:
         self.uow.execute(
-            'INSERT INTO phase_transitions (challenge_id, transition_no, from_phase, to_phase, decision, reason,'
-            ' equity, "limit", decided_at, state_version, evidence)'
+            "INSERT INTO phase_transitions (challenge_id, transition_no, from_phase, to_phase, decision,"
+            ' reason, equity, "limit", decided_at, state_version, evidence)'
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (challenge_id, transition_no, from_phase, to_phase, decision, reason, equity, limit, decided_at,
-             state_version, Jsonb(plain(evidence))))
+            (
+                challenge_id,
+                transition_no,
+                from_phase,
+                to_phase,
+                decision,
+                reason,
+                equity,
+                limit,
+                decided_at,
+                state_version,
+                Jsonb(plain(evidence)),
+            ),
+        )
 
     def transitions_of(self, challenge_id: int) -> list[dict[str, Any]]:
         cur = self.uow.execute(
             'SELECT transition_no, from_phase, to_phase, decision, reason, equity, "limit", decided_at,'
             " state_version, evidence FROM phase_transitions WHERE challenge_id = %s ORDER BY transition_no",
-            (challenge_id,))
+            (challenge_id,),
+        )
         names = [c.name for c in cur.description or []]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
@@ -159,7 +232,9 @@ class TraderRepository:
     def get_or_create(self, email: str, name: str | None = None) -> int:
         row = self.uow.fetchone(
             "INSERT INTO traders (email, name) VALUES (%s, %s) ON CONFLICT (lower(email)) DO NOTHING"
-            " RETURNING id", (email, name))
+            " RETURNING id",
+            (email, name),
+        )
         if row is not None:
             return int(row[0])
         return int(self.uow.fetchone("SELECT id FROM traders WHERE lower(email) = lower(%s)", (email,))[0])
@@ -194,22 +269,50 @@ class DealRepository:
         """Store deals once per (server, ticket); a redelivered deal changes nothing. Returns rows added."""
         if not deals:
             return 0
-        columns = list(zip(*[(d.server, d.ticket, d.login, d.challenge_id, d.time, d.action, d.entry,
-                              d.symbol, d.volume, d.price, d.profit, d.commission, d.swap, d.position,
-                              d.order_ticket, d.comment, d.role) for d in deals], strict=True))
+        columns = list(
+            zip(
+                *[
+                    (
+                        d.server,
+                        d.ticket,
+                        d.login,
+                        d.challenge_id,
+                        d.time,
+                        d.action,
+                        d.entry,
+                        d.symbol,
+                        d.volume,
+                        d.price,
+                        d.profit,
+                        d.commission,
+                        d.swap,
+                        d.position,
+                        d.order_ticket,
+                        d.comment,
+                        d.role,
+                    )
+                    for d in deals
+                ],
+                strict=True,
+            )
+        )
         cur = self.uow.execute(
-            "INSERT INTO deals (server, ticket, login, challenge_id, time, action, entry, symbol, volume, price,"
-            " profit, commission, swap, position, order_ticket, comment, role)"
+            "INSERT INTO deals (server, ticket, login, challenge_id, time, action, entry, symbol, volume,"
+            " price, profit, commission, swap, position, order_ticket, comment, role)"
             " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[],"
             " %s::text[], %s::text[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[],"
             " %s::numeric[], %s::bigint[], %s::bigint[], %s::text[], %s::text[])"
             " ON CONFLICT (server, ticket) DO NOTHING",
-            [list(c) for c in columns])
+            [list(c) for c in columns],
+        )
         return cur.rowcount
 
     def count(self, server: str, login: int) -> int:
-        return int(self.uow.fetchone("SELECT count(*) FROM deals WHERE server = %s AND login = %s",
-                                     (server, login))[0])
+        return int(
+            self.uow.fetchone("SELECT count(*) FROM deals WHERE server = %s AND login = %s", (server, login))[
+                0
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -242,52 +345,80 @@ class OutboxRepository:
         if not commands:
             return
         self.uow.execute(
-            "INSERT INTO outbox (command_id, challenge_id, server, login, kind, command, mt5_comment, not_before)"
+            "INSERT INTO outbox (command_id, challenge_id, server, login, kind, command, mt5_comment,"
+            " not_before)"
             " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::text[],"
             " %s::jsonb[], %s::text[], %s::timestamptz[]) ON CONFLICT (command_id) DO NOTHING",
-            ([c.command_id for c in commands], [c.challenge_id for c in commands],
-             [c.server for c in commands], [c.login for c in commands], [c.kind for c in commands],
-             [Jsonb(plain(c.command)) for c in commands], [c.mt5_comment for c in commands],
-             [c.not_before for c in commands]))
+            (
+                [c.command_id for c in commands],
+                [c.challenge_id for c in commands],
+                [c.server for c in commands],
+                [c.login for c in commands],
+                [c.kind for c in commands],
+                [Jsonb(plain(c.command)) for c in commands],
+                [c.mt5_comment for c in commands],
+                [c.not_before for c in commands],
+            ),
+        )
 
     def due(self, now: datetime, limit: int = 100) -> list[PendingCommand]:
         """Pending commands whose time has come, locked (other relays skip them) in creation order."""
         rows = self.uow.fetchall(
             "SELECT id, command_id, server, login, command FROM outbox WHERE status = 'pending'"
             " AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
-            (now, limit))
+            (now, limit),
+        )
         return [PendingCommand(*row) for row in rows]
+
+    def cancel_scheduled(self, challenge_id: int) -> None:
+        self.uow.execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE challenge_id = %s AND status = 'pending'"
+            " AND not_before IS NOT NULL",
+            (challenge_id,),
+        )
 
     def mark_sent(self, ids: list[int], now: datetime) -> None:
         if ids:
-            self.uow.execute("UPDATE outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1"
-                             " WHERE id = ANY(%s) AND status = 'pending'", (now, ids))
+            self.uow.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = %s, attempts = attempts + 1"
+                " WHERE id = ANY(%s) AND status = 'pending'",
+                (now, ids),
+            )
 
     def record_result(self, command_id: str, ok: bool, result: dict[str, Any], now: datetime) -> bool:
         row = self.uow.fetchone(
             "UPDATE outbox SET status = %s, result = %s, result_at = %s WHERE command_id = %s RETURNING id",
-            ("done" if ok else "failed", Jsonb(plain(result)), now, command_id))
+            ("done" if ok else "failed", Jsonb(plain(result)), now, command_id),
+        )
         return row is not None
 
-    def system_comments(self, server: str, logins: list[int], comments: list[str]) -> dict[tuple[int, str], str]:
+    def system_comments(
+        self, server: str, logins: list[int], comments: list[str]
+    ) -> dict[tuple[int, str], str]:
         """Balance operations we issued, by (login, MT5 comment) -> command id."""
         rows = self.uow.fetchall(
             "SELECT login, mt5_comment, command_id FROM outbox WHERE server = %s AND login = ANY(%s)"
-            " AND mt5_comment = ANY(%s)", (server, logins, comments))
+            " AND mt5_comment = ANY(%s)",
+            (server, logins, comments),
+        )
         return {(int(r[0]), r[1]): r[2] for r in rows}
 
     def funding_deals(self, server: str, logins: list[int]) -> set[int]:
         """Deal tickets MT5 made when it created an account for us (create_account results)."""
         rows = self.uow.fetchall(
             "SELECT (result->'details'->>'funding_deal')::bigint FROM outbox WHERE server = %s"
-            " AND kind = 'create_account' AND login = ANY(%s) AND result->'details'->>'funding_deal' IS NOT NULL",
-            (server, logins))
+            " AND kind = 'create_account' AND login = ANY(%s)"
+            " AND result->'details'->>'funding_deal' IS NOT NULL",
+            (server, logins),
+        )
         return {int(r[0]) for r in rows}
 
     def get(self, command_id: str) -> dict[str, Any] | None:
         cur = self.uow.execute(
             "SELECT command_id, kind, status, attempts, not_before, sent_at, result, command FROM outbox"
-            " WHERE command_id = %s", (command_id,))
+            " WHERE command_id = %s",
+            (command_id,),
+        )
         row = cur.fetchone()
         if row is None:
             return None
@@ -328,24 +459,44 @@ class StatisticsRepository:
         if points:
             self.uow.execute(
                 "INSERT INTO equity_points (challenge_id, time, balance, equity) SELECT * FROM"
-                " unnest(%s::bigint[], %s::timestamptz[], %s::numeric[], %s::numeric[]) ON CONFLICT DO NOTHING",
-                ([p.challenge_id for p in points], [p.time for p in points], [p.balance for p in points],
-                 [p.equity for p in points]))
+                " unnest(%s::bigint[], %s::timestamptz[], %s::numeric[], %s::numeric[])"
+                " ON CONFLICT DO NOTHING",
+                (
+                    [p.challenge_id for p in points],
+                    [p.time for p in points],
+                    [p.balance for p in points],
+                    [p.equity for p in points],
+                ),
+            )
 
     def open_days(self, days: list[DayOpen]) -> None:
         if days:
             self.uow.execute(
-                "INSERT INTO daily_statistics (challenge_id, trading_day, start_balance, start_equity, daily_floor)"
+                "INSERT INTO daily_statistics (challenge_id, trading_day, start_balance, start_equity,"
+                " daily_floor)"
                 " SELECT * FROM unnest(%s::bigint[], %s::date[], %s::numeric[], %s::numeric[], %s::numeric[])"
                 " ON CONFLICT DO NOTHING",
-                ([d.challenge_id for d in days], [d.trading_day for d in days], [d.start_balance for d in days],
-                 [d.start_equity for d in days], [d.daily_floor for d in days]))
+                (
+                    [d.challenge_id for d in days],
+                    [d.trading_day for d in days],
+                    [d.start_balance for d in days],
+                    [d.start_equity for d in days],
+                    [d.daily_floor for d in days],
+                ),
+            )
 
     def close_days(self, days: list[DayClose]) -> None:
         if days:
             self.uow.execute(
                 "UPDATE daily_statistics s SET close_balance = v.b, close_equity = v.e, profit = v.p FROM"
-                " unnest(%s::bigint[], %s::date[], %s::numeric[], %s::numeric[], %s::numeric[]) AS v(c, d, b, e, p)"
+                " unnest(%s::bigint[], %s::date[], %s::numeric[], %s::numeric[], %s::numeric[])"
+                " AS v(c, d, b, e, p)"
                 " WHERE s.challenge_id = v.c AND s.trading_day = v.d",
-                ([d.challenge_id for d in days], [d.trading_day for d in days], [d.close_balance for d in days],
-                 [d.close_equity for d in days], [d.profit for d in days]))
+                (
+                    [d.challenge_id for d in days],
+                    [d.trading_day for d in days],
+                    [d.close_balance for d in days],
+                    [d.close_equity for d in days],
+                    [d.profit for d in days],
+                ),
+            )

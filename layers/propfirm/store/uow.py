@@ -16,6 +16,7 @@ import psycopg
 
 from propfirm.store.audit import AuditLog
 from propfirm.store.db import ConnectionSource, SingleConnections, StatementCounter
+from propfirm.store.programs import ProgramRepository
 from propfirm.store.repositories import (
     ChallengeRepository,
     DealRepository,
@@ -23,7 +24,6 @@ from propfirm.store.repositories import (
     StatisticsRepository,
     TraderRepository,
 )
-from propfirm.store.programs import ProgramRepository
 
 
 class UnitOfWork:

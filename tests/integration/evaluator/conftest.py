@@ -14,9 +14,6 @@ import orjson
 import pytest
 import redis as redis_lib
 from moto import mock_aws
-
-from functions.evaluator.handler import Runtime, build_runtime, set_runtime
-from functions.evaluator.settings import EvaluatorSettings
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import PositionSummary, Snapshot
 from propfirm.queues.messages import DealRecord, EvaluationMessage
@@ -25,6 +22,9 @@ from propfirm.store.migrator import apply_migrations
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.registration import register_account_challenge
 from propfirm.store.uow import UnitOfWork
+
+from functions.evaluator.handler import Runtime, build_runtime, set_runtime
+from functions.evaluator.settings import EvaluatorSettings
 
 
 @pytest.fixture(scope="session")
@@ -37,46 +37,82 @@ def migrated_url(database_url: str) -> str:
 
 
 class Rig:
-    def __init__(self, url: str, redis_client: redis_lib.Redis, namespace: str, sqs: Any, server: str) -> None:
+    def __init__(
+        self, url: str, redis_client: redis_lib.Redis, namespace: str, sqs: Any, server: str
+    ) -> None:
         self.url = url
         self.redis = redis_client
         self.keys = LiveKeys(namespace)
         self.sqs = sqs
         self.server = server
-        self.evaluation_queue = sqs.create_queue(QueueName="evaluation.fifo",
-                                                 Attributes={"FifoQueue": "true"})["QueueUrl"]
-        self.command_queue = sqs.create_queue(QueueName="commands.fifo",
-                                              Attributes={"FifoQueue": "true"})["QueueUrl"]
-        settings = load(EvaluatorSettings, database_url=url, redis_namespace=namespace,
-                        command_queue_url=self.command_queue)
+        self.evaluation_queue = sqs.create_queue(
+            QueueName="evaluation.fifo", Attributes={"FifoQueue": "true"}
+        )["QueueUrl"]
+        self.command_queue = sqs.create_queue(QueueName="commands.fifo", Attributes={"FifoQueue": "true"})[
+            "QueueUrl"
+        ]
+        settings = load(
+            EvaluatorSettings,
+            database_url=url,
+            redis_namespace=namespace,
+            command_queue_url=self.command_queue,
+        )
         self.runtime: Runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client)
         self.evaluator = self.runtime.evaluator
         self.cycle = 0
 
     def register(self, login: int, time: datetime, program: str = "two-step-100k", phase: int = 0) -> int:
         with UnitOfWork(self.url) as uow:
-            cid = register_account_challenge(uow, self.server, login, program, phase,
-                                             trader_email=f"{login}@{self.server}.example", time=time)
+            cid = register_account_challenge(
+                uow,
+                self.server,
+                login,
+                program,
+                phase,
+                trader_email=f"{login}@{self.server}.example",
+                time=time,
+            )
             uow.commit()
         return cid
 
-    def snapshot(self, login: int, time: datetime, balance: str, equity: str,
-                 positions: list[tuple[str, str, str]] | None = None) -> None:
+    def snapshot(
+        self,
+        login: int,
+        time: datetime,
+        balance: str,
+        equity: str,
+        positions: list[tuple[str, str, str]] | None = None,
+    ) -> None:
         self.cycle += 1
-        snap = Snapshot(self.server, login, self.cycle, time, Decimal(balance), Decimal(equity), Decimal(0),
-                        Decimal(0), None if positions is None else
-                        tuple(PositionSummary(s, Decimal(v), side) for s, v, side in positions))  # type: ignore[arg-type]
+        snap = Snapshot(
+            self.server,
+            login,
+            self.cycle,
+            time,
+            Decimal(balance),
+            Decimal(equity),
+            Decimal(0),
+            Decimal(0),
+            None
+            if positions is None
+            else tuple(PositionSummary(s, Decimal(v), side) for s, v, side in positions),
+        )  # type: ignore[arg-type]
         self.redis.set(self.keys.snap(self.server, login), snap.encode())
 
-    def message(self, logins: list[int], time: datetime, deals: list[DealRecord] | None = None) -> EvaluationMessage:
-        return EvaluationMessage(server=self.server, cycle=self.cycle, shard=0, time=time, logins=logins,
-                                 deals=deals or [])
+    def message(
+        self, logins: list[int], time: datetime, deals: list[DealRecord] | None = None
+    ) -> EvaluationMessage:
+        return EvaluationMessage(
+            server=self.server, cycle=self.cycle, shard=0, time=time, logins=logins, deals=deals or []
+        )
 
     def commands(self) -> list[dict]:
         """Every command on the command queue (received and deleted)."""
         bodies = []
         while True:
-            got = self.sqs.receive_message(QueueUrl=self.command_queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            got = self.sqs.receive_message(
+                QueueUrl=self.command_queue, MaxNumberOfMessages=10, WaitTimeSeconds=0
+            )
             if not got.get("Messages"):
                 return bodies
             for m in got["Messages"]:
@@ -104,8 +140,31 @@ def rig(migrated_url: str, redis_client: redis_lib.Redis, redis_namespace: str) 
             set_runtime(None)
 
 
-def deal(login: int, ticket: int, time: datetime, *, action: str = "buy", entry: str = "in", profit: str = "0",
-         position: int = 0, comment: str = "", volume: str = "1.00", symbol: str = "EURUSD") -> DealRecord:
-    return DealRecord(ticket=ticket, login=login, time=time, action=action, entry=entry, symbol=symbol,
-                      volume=Decimal(volume), price=Decimal("1.10000"), profit=Decimal(profit),
-                      commission=Decimal("0"), swap=Decimal("0"), position=position or ticket, comment=comment)
+def deal(
+    login: int,
+    ticket: int,
+    time: datetime,
+    *,
+    action: str = "buy",
+    entry: str = "in",
+    profit: str = "0",
+    position: int = 0,
+    comment: str = "",
+    volume: str = "1.00",
+    symbol: str = "EURUSD",
+) -> DealRecord:
+    return DealRecord(
+        ticket=ticket,
+        login=login,
+        time=time,
+        action=action,
+        entry=entry,
+        symbol=symbol,
+        volume=Decimal(volume),
+        price=Decimal("1.10000"),
+        profit=Decimal(profit),
+        commission=Decimal("0"),
+        swap=Decimal("0"),
+        position=position or ticket,
+        comment=comment,
+    )

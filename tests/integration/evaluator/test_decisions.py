@@ -6,7 +6,6 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import orjson
-
 from propfirm.domain import engine
 from propfirm.domain.programs import load_example_programs
 from propfirm.domain.state import ChallengeState
@@ -32,11 +31,16 @@ def test_a_breaching_snapshot_fails_the_challenge_once_with_its_record_and_comma
     report = rig.evaluator.handle(breach)
 
     assert report.transitions == 1
-    [transition] = rig.fetch('SELECT transition_no, decision, reason, equity, "limit", evidence'
-                             " FROM phase_transitions WHERE challenge_id = %s", cid)
+    [transition] = rig.fetch(
+        'SELECT transition_no, decision, reason, equity, "limit", evidence'
+        " FROM phase_transitions WHERE challenge_id = %s",
+        cid,
+    )
     assert transition[:5] == (1, "failed", "daily_loss", Decimal("94900.00"), Decimal("95000"))
     proof = transition[5]
-    assert proof["program"] == {"id": "two-step-100k", "version": 1} or proof["program"]["id"] == "two-step-100k"
+    assert (
+        proof["program"] == {"id": "two-step-100k", "version": 1} or proof["program"]["id"] == "two-step-100k"
+    )
     assert proof["snapshot"]["positions"] == [{"symbol": "EURUSD", "volume": "2.00", "side": "buy"}]
     assert proof["snapshot"]["balance"] == "100000" and proof["limit"] == "95000"
     assert proof["state_version"] == rig.challenge(cid).version
@@ -45,7 +49,9 @@ def test_a_breaching_snapshot_fails_the_challenge_once_with_its_record_and_comma
     assert [a[0] for a in audit] == ["challenge.failed"]
     commands = rig.commands()
     assert [(c["type"], c["command_id"], c.get("enabled")) for c in commands] == [
-        ("set_trading", f"{cid}:1:disable", False), ("close_all", f"{cid}:1:close_all", None)]
+        ("set_trading", f"{cid}:1:disable", False),
+        ("close_all", f"{cid}:1:close_all", None),
+    ]
     assert rig.fetch("SELECT count(*) FROM outbox WHERE challenge_id = %s AND status = 'sent'", cid) == [(2,)]
     assert read_floor(rig.redis, rig.keys, rig.server, 5001) is None  # a failed account has no floor
 
@@ -86,15 +92,17 @@ def test_the_floor_carries_the_state_version_and_is_never_above_the_engines(rig)
     assert floor.reason == "daily_loss" and floor.expires_at == expected.expires_at
 
     # a withdrawal lowers the daily floor: the floor is renewed at once, with a new version
-    withdrawal = deal(5003, 900, T0 + timedelta(minutes=2), action="balance", entry="in", profit="-3000",
-                      comment="payout 1")
+    withdrawal = deal(
+        5003, 900, T0 + timedelta(minutes=2), action="balance", entry="in", profit="-3000", comment="payout 1"
+    )
     rig.snapshot(5003, T0 + timedelta(minutes=3), "97000", "96500")
     rig.evaluator.handle(rig.message([5003], T0 + timedelta(minutes=3), [withdrawal]))
     lowered = read_floor(rig.redis, rig.keys, rig.server, 5003)
     assert lowered is not None and lowered.level == Decimal("92000")
     assert lowered.version == rig.challenge(cid).version > floor.version
     assert rig.fetch("SELECT role FROM deals WHERE server = %s AND ticket = 900", rig.server) == [
-        ("balance_operation",)]
+        ("balance_operation",)
+    ]
 
 
 def test_snapshots_without_decisions_write_postgresql_rarely(rig) -> None:
@@ -118,9 +126,18 @@ def test_a_pass_moves_to_the_next_phase_and_the_reset_deal_is_not_a_balance_oper
     for day in range(4):  # four trading days of 2,500 each
         t = T0 + timedelta(days=day)
         ticket += 2
-        deals = [deal(5005, ticket, t, entry="in", position=ticket),
-                 deal(5005, ticket + 1, t + timedelta(minutes=30), action="sell", entry="out", position=ticket,
-                      profit="2500")]
+        deals = [
+            deal(5005, ticket, t, entry="in", position=ticket),
+            deal(
+                5005,
+                ticket + 1,
+                t + timedelta(minutes=30),
+                action="sell",
+                entry="out",
+                position=ticket,
+                profit="2500",
+            ),
+        ]
         balance += 2500
         rig.snapshot(5005, t + timedelta(minutes=31), str(balance), str(balance), [])
         report = rig.evaluator.handle(rig.message([5005], t + timedelta(minutes=31), deals))
@@ -128,8 +145,12 @@ def test_a_pass_moves_to_the_next_phase_and_the_reset_deal_is_not_a_balance_oper
     record = rig.challenge(cid)
     assert record.phase == 1 and record.awaiting_reset == f"{cid}:1:reset"
     commands = rig.commands()
-    assert [c["command_id"] for c in commands] == [f"{cid}:1:disable", f"{cid}:1:move_group", f"{cid}:1:reset",
-                                                   f"{cid}:1:enable"]
+    assert [c["command_id"] for c in commands] == [
+        f"{cid}:1:disable",
+        f"{cid}:1:move_group",
+        f"{cid}:1:reset",
+        f"{cid}:1:enable",
+    ]
     assert commands[1]["group"] == "challenge\\phase2"
     assert commands[2]["amount"] == "-10000" and commands[2]["kind"] == "balance"
 
@@ -141,8 +162,17 @@ def test_a_pass_moves_to_the_next_phase_and_the_reset_deal_is_not_a_balance_oper
 
     # the reset comes back as a balance deal with the command's comment: a system deal
     reset = BalanceOperationCommand.model_validate(commands[2])
-    reset_deal = deal(5005, 500, t + timedelta(seconds=5), action="balance", entry="in", profit="-10000",
-                      comment=balance_comment(reset), volume="0", symbol="")
+    reset_deal = deal(
+        5005,
+        500,
+        t + timedelta(seconds=5),
+        action="balance",
+        entry="in",
+        profit="-10000",
+        comment=balance_comment(reset),
+        volume="0",
+        symbol="",
+    )
     rig.snapshot(5005, t + timedelta(seconds=6), "100000", "100000", [])
     rig.evaluator.handle(rig.message([5005], t + timedelta(seconds=6), [reset_deal]))
     record = rig.challenge(cid)
@@ -151,6 +181,69 @@ def test_a_pass_moves_to_the_next_phase_and_the_reset_deal_is_not_a_balance_oper
     assert state.phase_index == 1 and state.phase_ops == 0 and state.balance == Decimal(100000)
     assert state.last_snapshot_at == t + timedelta(seconds=6)
     assert rig.fetch("SELECT role FROM deals WHERE server = %s AND ticket = 500", rig.server) == [("system",)]
-    [transition] = rig.fetch("SELECT from_phase, to_phase, decision, reason FROM phase_transitions"
-                             " WHERE challenge_id = %s", cid)
+    [transition] = rig.fetch(
+        "SELECT from_phase, to_phase, decision, reason FROM phase_transitions WHERE challenge_id = %s", cid
+    )
     assert transition == (0, 1, "phase_passed", "profit_target")
+
+
+def test_a_daily_pause_closes_now_and_reenables_trading_when_the_reset_comes(rig, tmp_path) -> None:
+    from propfirm.store.programs import load_program_path
+    from propfirm.store.uow import UnitOfWork
+
+    program_id = f"pause-{rig.server}"
+    (tmp_path / "pause.yaml").write_text(
+        f"id: {program_id}\naccount_size: '100000'\nday_reset: {{time: '00:00', zone: UTC}}\n"
+        "phases:\n  - {group: 'challenge\\\\pause', daily_loss_pct: 5, daily_loss_action: pause,"
+        " max_loss_pct: 10}\n"
+    )
+    with UnitOfWork(rig.url) as uow:
+        load_program_path(uow, tmp_path / "pause.yaml")
+        uow.commit()
+    cid = rig.register(5006, T0, program=program_id)
+    at = T0 + timedelta(minutes=1)
+    rig.snapshot(5006, at, "100000", "94500", [("EURUSD", "3.00", "sell")])
+    assert rig.evaluator.handle(rig.message([5006], at)).transitions == 1
+    [(decision, reason)] = rig.fetch(
+        "SELECT decision, reason FROM phase_transitions WHERE challenge_id = %s", cid
+    )
+    assert (decision, reason) == ("restricted", "daily_loss")
+    reset = datetime.combine(T0.date() + timedelta(days=1), time(0, 0), tzinfo=UTC)
+    assert [(c["command_id"], c.get("enabled")) for c in rig.commands()] == [
+        (f"{cid}:1:close_all", None),
+        (f"{cid}:1:disable", False),
+    ]
+    assert rig.fetch("SELECT status, not_before FROM outbox WHERE command_id = %s", f"{cid}:1:enable") == [
+        ("pending", reset)
+    ]
+    floor = read_floor(rig.redis, rig.keys, rig.server, 5006)
+    assert floor is not None and floor.reason == "max_loss"  # paused: the daily floor says nothing more today
+
+    assert rig.runtime.relay.run(now=reset - timedelta(seconds=1)) == 0
+    assert rig.runtime.relay.run(now=reset) == 1
+    [enable] = rig.commands()
+    assert enable["command_id"] == f"{cid}:1:enable" and enable["enabled"] is True
+
+
+def test_a_failure_cancels_a_scheduled_reenable(rig, tmp_path) -> None:
+    from propfirm.store.programs import load_program_path
+    from propfirm.store.uow import UnitOfWork
+
+    program_id = f"pause2-{rig.server}"
+    (tmp_path / "pause.yaml").write_text(
+        f"id: {program_id}\naccount_size: '100000'\nday_reset: {{time: '00:00', zone: UTC}}\n"
+        "phases:\n  - {group: 'challenge\\\\pause', daily_loss_pct: 5, daily_loss_action: pause,"
+        " max_loss_pct: 10}\n"
+    )
+    with UnitOfWork(rig.url) as uow:
+        load_program_path(uow, tmp_path / "pause.yaml")
+        uow.commit()
+    cid = rig.register(5007, T0, program=program_id)
+    rig.snapshot(5007, T0 + timedelta(minutes=1), "100000", "94500")
+    rig.evaluator.handle(rig.message([5007], T0 + timedelta(minutes=1)))
+    rig.snapshot(5007, T0 + timedelta(minutes=2), "100000", "89000")
+    rig.evaluator.handle(rig.message([5007], T0 + timedelta(minutes=2)))
+    assert rig.fetch("SELECT status FROM outbox WHERE command_id = %s", f"{cid}:1:enable") == [("cancelled",)]
+    assert rig.fetch(
+        "SELECT decision, reason FROM phase_transitions WHERE challenge_id = %s ORDER BY 1", cid
+    ) == [("failed", "max_loss"), ("restricted", "daily_loss")]

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from functions.evaluator.handler import lambda_handler
-from functions.evaluator.local import drain
 from propfirm.domain.programs import load_example_programs
 from propfirm.live.floors import read_floor
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
@@ -15,6 +13,9 @@ from propfirm.poller.settings import PollerSettings
 from propfirm.settings import load
 from propfirm.sim.testing import running_simulator
 from propfirm.sim.webapi.server import WebApiHandler
+
+from functions.evaluator.handler import lambda_handler
+from functions.evaluator.local import drain
 
 WebApiHandler.disable_nagle_algorithm = True  # as the poller's tests do: ~40 ms per call otherwise
 
@@ -25,22 +26,41 @@ def test_a_reckless_account_is_failed_once_and_closed(rig, redis_namespace) -> N
         login = world.create_account("challenge\\phase1", balance="100000")
         world.clock.advance(timedelta(seconds=1))  # the funding deal lies before the challenge starts
         cid = rig.register(login, world.now())
-        gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
-                                             manager_password=sim.manager_password, max_attempts=2,
-                                             timeout_seconds=5, server_name=rig.server))
-        settings = load(PollerSettings, evaluation_queue_url=rig.evaluation_queue,
-                        command_queue_url=rig.command_queue, redis_namespace=redis_namespace,
-                        poller_shard_count=4, poller_command_wait_seconds=1)
-        poller = Poller(gateway=gateway, redis_client=rig.redis, sqs_client=rig.sqs, settings=settings,
-                        programs=list(load_example_programs().values()))
+        gateway = gateway_from_settings(
+            load(
+                Mt5Settings,
+                url=sim.url,
+                manager_login=sim.manager_login,
+                manager_password=sim.manager_password,
+                max_attempts=2,
+                timeout_seconds=5,
+                server_name=rig.server,
+            )
+        )
+        settings = load(
+            PollerSettings,
+            evaluation_queue_url=rig.evaluation_queue,
+            command_queue_url=rig.command_queue,
+            redis_namespace=redis_namespace,
+            poller_shard_count=4,
+            poller_command_wait_seconds=1,
+        )
+        poller = Poller(
+            gateway=gateway,
+            redis_client=rig.redis,
+            sqs_client=rig.sqs,
+            settings=settings,
+            programs=list(load_example_programs().values()),
+        )
         poller.start(with_inbox=False)
         try:
             poller.run_cycle()
             assert drain(rig.sqs, rig.evaluation_queue, lambda_handler).failed == []
             floor = read_floor(rig.redis, rig.keys, rig.server, login)
             assert floor is not None and floor.level == Decimal("95000")
-            assert rig.fetch("SELECT role FROM deals WHERE server = %s AND login = %s", rig.server, login) == [
-                ("balance_operation",)]  # the funding deal, before the start: stored, not judged
+            assert rig.fetch(
+                "SELECT role FROM deals WHERE server = %s AND login = %s", rig.server, login
+            ) == [("balance_operation",)]  # the funding deal, before the start: stored, not judged
 
             world.clock.advance(timedelta(seconds=2))  # the simulated clock stands still otherwise
             world.open_position(login, "EURUSD", "buy", "10.00")
@@ -54,7 +74,8 @@ def test_a_reckless_account_is_failed_once_and_closed(rig, redis_namespace) -> N
             assert drain(rig.sqs, rig.evaluation_queue, lambda_handler).failed == []
 
             [(decision, reason)] = rig.fetch(
-                "SELECT decision, reason FROM phase_transitions WHERE challenge_id = %s", cid)
+                "SELECT decision, reason FROM phase_transitions WHERE challenge_id = %s", cid
+            )
             assert (decision, reason) == ("failed", "daily_loss")
             assert rig.challenge(cid).status == "failed"
 
@@ -70,8 +91,12 @@ def test_a_reckless_account_is_failed_once_and_closed(rig, redis_namespace) -> N
             assert world.get_account(login).trade_disabled
             drain(rig.sqs, rig.evaluation_queue, lambda_handler)  # the command results come back
             assert rig.fetch("SELECT status FROM outbox WHERE challenge_id = %s ORDER BY id", cid) == [
-                ("done",), ("done",)]
-            kinds = [k for (k,) in rig.fetch("SELECT kind FROM audit_log WHERE challenge_id = %s ORDER BY id", cid)]
+                ("done",),
+                ("done",),
+            ]
+            kinds = [
+                k for (k,) in rig.fetch("SELECT kind FROM audit_log WHERE challenge_id = %s ORDER BY id", cid)
+            ]
             assert kinds.count("challenge.failed") == 1
         finally:
             poller.close()

@@ -7,21 +7,40 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import orjson
+from propfirm.queues.messages import ClosedPositionInfo, CloseResult, CommandResult, FloorInfo, KillReport
 
 from functions.evaluator.handler import lambda_handler
 from functions.evaluator.local import drive_once
-from propfirm.queues.messages import CloseResult, ClosedPositionInfo, CommandResult, FloorInfo, KillReport
 
 T0 = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(9, 0), tzinfo=UTC)
 
 
 def kill_report(rig, login: int, at: datetime, equity: str) -> KillReport:
-    return KillReport(server=rig.server, login=login, shard=0, cycle=rig.cycle, time=at, equity=Decimal(equity),
-                      floor=FloorInfo(level=Decimal("95000"), expires_at=at + timedelta(hours=5),
-                                      reason="daily_loss", breach_at="touch", action="fail", version=1),
-                      reason="daily_loss",
-                      close=CloseResult(trading_disabled=True, closed=[ClosedPositionInfo(
-                          ticket=77, symbol="EURUSD", volume=Decimal("2.00"), deal=78, price=Decimal("1.08"))]))
+    return KillReport(
+        server=rig.server,
+        login=login,
+        shard=0,
+        cycle=rig.cycle,
+        time=at,
+        equity=Decimal(equity),
+        floor=FloorInfo(
+            level=Decimal("95000"),
+            expires_at=at + timedelta(hours=5),
+            reason="daily_loss",
+            breach_at="touch",
+            action="fail",
+            version=1,
+        ),
+        reason="daily_loss",
+        close=CloseResult(
+            trading_disabled=True,
+            closed=[
+                ClosedPositionInfo(
+                    ticket=77, symbol="EURUSD", volume=Decimal("2.00"), deal=78, price=Decimal("1.08")
+                )
+            ],
+        ),
+    )
 
 
 def test_a_kill_report_then_the_failing_snapshot_make_one_transition_with_the_close_in_evidence(rig) -> None:
@@ -35,7 +54,8 @@ def test_a_kill_report_then_the_failing_snapshot_make_one_transition_with_the_cl
 
     rig.evaluator.handle(rig.message([6001], at))
     [(decision, reason, proof)] = rig.fetch(
-        "SELECT decision, reason, evidence FROM phase_transitions WHERE challenge_id = %s", cid)
+        "SELECT decision, reason, evidence FROM phase_transitions WHERE challenge_id = %s", cid
+    )
     assert (decision, reason) == ("failed", "daily_loss")
     assert proof["kill_report"]["close"]["trading_disabled"] is True
     assert rig.challenge(cid).pending_kill is None
@@ -58,16 +78,26 @@ def test_a_command_result_updates_its_outbox_row(rig) -> None:
     cid = rig.register(6003, T0)
     rig.snapshot(6003, T0 + timedelta(minutes=1), "100000", "80000")
     rig.evaluator.handle(rig.message([6003], T0 + timedelta(minutes=1)))
-    result = CommandResult(command_id=f"{cid}:1:close_all", type="close_all", server=rig.server, login=6003,
-                           ok=True, time=T0 + timedelta(minutes=1, seconds=2), details={"closed": []})
+    result = CommandResult(
+        command_id=f"{cid}:1:close_all",
+        type="close_all",
+        server=rig.server,
+        login=6003,
+        ok=True,
+        time=T0 + timedelta(minutes=1, seconds=2),
+        details={"closed": []},
+    )
     rig.evaluator.handle(result)
-    [(status, stored)] = rig.fetch("SELECT status, result FROM outbox WHERE command_id = %s", f"{cid}:1:close_all")
+    [(status, stored)] = rig.fetch(
+        "SELECT status, result FROM outbox WHERE command_id = %s", f"{cid}:1:close_all"
+    )
     assert status == "done" and stored["ok"] is True
 
 
 def _send(rig, body: str, group: str, dedup: str) -> None:
-    rig.sqs.send_message(QueueUrl=rig.evaluation_queue, MessageBody=body, MessageGroupId=group,
-                         MessageDeduplicationId=dedup)
+    rig.sqs.send_message(
+        QueueUrl=rig.evaluation_queue, MessageBody=body, MessageGroupId=group, MessageDeduplicationId=dedup
+    )
 
 
 def test_a_malformed_record_fails_alone_and_stays_on_the_queue(rig) -> None:
@@ -82,12 +112,16 @@ def test_a_malformed_record_fails_alone_and_stays_on_the_queue(rig) -> None:
     result = drive_once(rig.sqs, rig.evaluation_queue, lambda_handler, visibility_timeout=0)
 
     assert result.received == 3 and len(result.failed) == 1
-    left = rig.sqs.receive_message(QueueUrl=rig.evaluation_queue, MaxNumberOfMessages=10,
-                                   AttributeNames=["All"])["Messages"]
+    left = rig.sqs.receive_message(
+        QueueUrl=rig.evaluation_queue, MaxNumberOfMessages=10, AttributeNames=["All"]
+    )["Messages"]
     assert [m["Body"] for m in left] == ['{"v": 1, "kind": "evaluation", "server": "x"}']
     assert left[0]["MessageId"] == result.failed[0]
-    assert rig.fetch("SELECT count(*) FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
-                     " WHERE c.server = %s", rig.server) == [(1,)]
+    assert rig.fetch(
+        "SELECT count(*) FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
+        " WHERE c.server = %s",
+        rig.server,
+    ) == [(1,)]
     assert [c["type"] for c in rig.commands()] == ["set_trading", "close_all"]
 
 
@@ -95,15 +129,31 @@ def test_the_handler_takes_lambdas_event_shape(rig) -> None:
     rig.register(6006, T0)
     rig.snapshot(6006, T0 + timedelta(minutes=1), "100000", "99999")
     body = rig.message([6006], T0 + timedelta(minutes=1)).model_dump_json()
-    event = {"Records": [{
-        "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d", "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
-        "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183",
-                       "SenderId": "AIDAIENQZJOLO23YVJ4VO", "ApproximateFirstReceiveTimestamp": "1545082649185",
-                       "MessageGroupId": "0", "MessageDeduplicationId": "d1", "SequenceNumber": "1"},
-        "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3", "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:evaluation.fifo", "awsRegion": "us-east-1"}]}
+    event = {
+        "Records": [
+            {
+                "messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+                "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1545082649183",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1545082649185",
+                    "MessageGroupId": "0",
+                    "MessageDeduplicationId": "d1",
+                    "SequenceNumber": "1",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:evaluation.fifo",
+                "awsRegion": "us-east-1",
+            }
+        ]
+    }
     from functions.evaluator.local import LocalContext
+
     assert lambda_handler(event, LocalContext(aws_request_id="r1")) == {"batchItemFailures": []}
     cached = orjson.loads(rig.redis.get(rig.keys.state(rig.server, 6006)))
     assert cached["state"]["equity"] == "99999"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-
 from propfirm.store.migrator import apply_migrations
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.uow import UnitOfWork

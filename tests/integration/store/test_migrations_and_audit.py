@@ -10,11 +10,10 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from psycopg import sql
-
 from propfirm.store.audit import AuditEntry
 from propfirm.store.migrator import apply_migrations
 from propfirm.store.uow import UnitOfWork
+from psycopg import sql
 
 
 def _fresh_database(admin_url: str) -> tuple[str, str]:
@@ -39,8 +38,13 @@ def fresh_url(database_url: str):
 
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "propfirm.cli", *args], capture_output=True, text=True,
-                          env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "propfirm.cli", *args],
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )
 
 
 def test_migrate_on_a_fresh_database_loads_programs_and_a_second_run_changes_nothing(fresh_url) -> None:
@@ -48,11 +52,22 @@ def test_migrate_on_a_fresh_database_loads_programs_and_a_second_run_changes_not
     assert first.returncode == 0, first.stderr
     assert "applied 0001_core" in first.stdout and "program two-step-100k v1 added" in first.stdout
     with psycopg.connect(fresh_url) as conn:
-        tables = {r[0] for r in conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
         programs = conn.execute("SELECT id, version FROM programs ORDER BY id").fetchall()
-    assert {"traders", "programs", "challenges", "phase_transitions", "deals", "daily_statistics",
-            "equity_points", "payouts", "payout_deals", "outbox", "audit_log", "schema_migrations"} <= tables
+    assert {
+        "traders",
+        "programs",
+        "challenges",
+        "phase_transitions",
+        "deals",
+        "daily_statistics",
+        "equity_points",
+        "payouts",
+        "payout_deals",
+        "outbox",
+        "audit_log",
+        "schema_migrations",
+    } <= tables
     assert ("two-step-100k", 1) in programs
 
     second = _cli(fresh_url, "migrate")
@@ -78,8 +93,10 @@ def test_the_audit_log_refuses_update_delete_and_truncate(migrated_url, server) 
         [row_id] = uow.audit.append([AuditEntry("test.entry", {"n": "1"}, None, server, 1)])
         uow.commit()
     for statement in ("UPDATE audit_log SET kind = 'x' WHERE id = %s", "DELETE FROM audit_log WHERE id = %s"):
-        with psycopg.connect(migrated_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege,
-                                                                    match="append-only"):
+        with (
+            psycopg.connect(migrated_url) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"),
+        ):
             conn.execute(statement, (row_id,))
     with psycopg.connect(migrated_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
         conn.execute("TRUNCATE audit_log")
@@ -104,9 +121,19 @@ def test_concurrent_appenders_keep_one_chain(migrated_url, server) -> None:
 def test_audit_verify_passes_then_names_the_tampered_row(fresh_url) -> None:
     assert _cli(fresh_url, "migrate").returncode == 0
     with UnitOfWork(fresh_url) as uow:
-        ids = uow.audit.append([AuditEntry("test.entry", {"amount": "100.50", "i": i}, 7, "s", 5001,
-                                           datetime(2026, 11, 25, 12, 0, i, 123456, tzinfo=UTC))
-                                for i in range(5)])
+        ids = uow.audit.append(
+            [
+                AuditEntry(
+                    "test.entry",
+                    {"amount": "100.50", "i": i},
+                    7,
+                    "s",
+                    5001,
+                    datetime(2026, 11, 25, 12, 0, i, 123456, tzinfo=UTC),
+                )
+                for i in range(5)
+            ]
+        )
         uow.commit()
     ok = _cli(fresh_url, "audit", "verify")
     assert ok.returncode == 0 and "5 rows" in ok.stdout
@@ -114,8 +141,9 @@ def test_audit_verify_passes_then_names_the_tampered_row(fresh_url) -> None:
     # a superuser disables the trigger and rewrites history
     with psycopg.connect(fresh_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
-        conn.execute("UPDATE audit_log SET payload = '{\"amount\": \"1000.50\", \"i\": 2}' WHERE id = %s",
-                     (ids[2],))
+        conn.execute(
+            'UPDATE audit_log SET payload = \'{"amount": "1000.50", "i": 2}\' WHERE id = %s', (ids[2],)
+        )
         conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change")
     broken = _cli(fresh_url, "audit", "verify")
     assert broken.returncode == 1
@@ -124,7 +152,9 @@ def test_audit_verify_passes_then_names_the_tampered_row(fresh_url) -> None:
     # a removed last row is found by the chain head
     with psycopg.connect(fresh_url, autocommit=True) as conn:
         conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
-        conn.execute("UPDATE audit_log SET payload = '{\"amount\": \"100.50\", \"i\": 2}' WHERE id = %s", (ids[2],))
+        conn.execute(
+            'UPDATE audit_log SET payload = \'{"amount": "100.50", "i": 2}\' WHERE id = %s', (ids[2],)
+        )
         conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[4],))
     cut = _cli(fresh_url, "audit", "verify")
     assert cut.returncode == 1 and f"row {ids[4]}" in cut.stdout and "chain head" in cut.stdout

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from propfirm.domain.programs import ProgramError
 from propfirm.store.errors import ConcurrencyConflict, ProgramConflict
 from propfirm.store.programs import load_program_path
@@ -21,7 +20,9 @@ T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 def test_a_save_on_a_stale_version_is_refused(migrated_url, server) -> None:
     with UnitOfWork(migrated_url) as uow:
-        cid = register_account_challenge(uow, server, 5001, "two-step-100k", trader_email="a@example.com", time=T0)
+        cid = register_account_challenge(
+            uow, server, 5001, "two-step-100k", trader_email="a@example.com", time=T0
+        )
         uow.commit()
     with UnitOfWork(migrated_url) as first, UnitOfWork(migrated_url) as second:
         a = first.challenges.get(cid)
@@ -35,9 +36,12 @@ def test_a_save_on_a_stale_version_is_refused(migrated_url, server) -> None:
 
 def test_registration_is_idempotent_and_keeps_the_program_version(migrated_url, server) -> None:
     with UnitOfWork(migrated_url) as uow:
-        first = register_account_challenge(uow, server, 7, "two-step-100k", phase=1, trader_email="B@example.com",
-                                           time=T0)
-        again = register_account_challenge(uow, server, 7, "two-step-100k", trader_email="b@example.com", time=T0)
+        first = register_account_challenge(
+            uow, server, 7, "two-step-100k", phase=1, trader_email="B@example.com", time=T0
+        )
+        again = register_account_challenge(
+            uow, server, 7, "two-step-100k", trader_email="b@example.com", time=T0
+        )
         uow.commit()
         record = uow.challenges.get(first)
     assert first == again
@@ -46,8 +50,25 @@ def test_registration_is_idempotent_and_keeps_the_program_version(migrated_url, 
 
 
 def test_deals_are_stored_once_per_server_and_ticket(migrated_url, server) -> None:
-    deal = DealRow(server, 71, 5001, None, T0, "buy", "in", "EURUSD", Decimal("1.00"), Decimal("1.08"),
-                   Decimal("0"), Decimal("-3.50"), Decimal("0"), 9001, 0, "", "trade")
+    deal = DealRow(
+        server,
+        71,
+        5001,
+        None,
+        T0,
+        "buy",
+        "in",
+        "EURUSD",
+        Decimal("1.00"),
+        Decimal("1.08"),
+        Decimal("0"),
+        Decimal("-3.50"),
+        Decimal("0"),
+        9001,
+        0,
+        "",
+        "trade",
+    )
     with UnitOfWork(migrated_url) as uow:
         assert uow.deals.upsert([deal]) == 1
         assert uow.deals.upsert([deal, deal.__class__(**{**deal.__dict__, "ticket": 72})]) == 1

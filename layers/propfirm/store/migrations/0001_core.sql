@@ -134,7 +134,7 @@ CREATE TABLE outbox (
     kind          text NOT NULL,
     command       jsonb NOT NULL,
     mt5_comment   text,                        -- a balance operation's deal comment on MT5
-    status        text NOT NULL DEFAULT 'pending',  -- pending | sent | done | failed
+    status        text NOT NULL DEFAULT 'pending',  -- pending | sent | done | failed | cancelled
     attempts      integer NOT NULL DEFAULT 0,
     not_before    timestamptz,                 -- a scheduled command: not sent before this instant
     created_at    timestamptz NOT NULL DEFAULT now(),
