@@ -471,7 +471,7 @@ class Evaluator:
                     EquityPoint(a.challenge_id, j.snapshot.time, j.snapshot.balance, j.snapshot.equity)
                 )
                 a.point = (j.snapshot.time, j.snapshot.equity)
-            if after.day_label != before.day_label and after.phase_index == before.phase_index:
+            if after.day_label != before.day_label:
                 closed.append(
                     DayClose(
                         a.challenge_id,

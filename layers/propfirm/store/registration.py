@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from propfirm.domain import engine
 from propfirm.domain.rules import compiled
 from propfirm.domain.state import ACTIVE
+from propfirm.store.repositories import DayOpen
 from propfirm.store.uow import UnitOfWork
 
 
@@ -37,7 +38,7 @@ def register_account_challenge(
         # the engine's own phase start (balance reset to the account size, fresh clocks)
         engine._begin_phase(compiled(program), state, phase, start)
     trader_id = uow.traders.get_or_create(trader_email)
-    return uow.challenges.insert(
+    challenge_id = uow.challenges.insert(
         trader_id=trader_id,
         program_id=program_id,
         program_version=version,
@@ -47,3 +48,8 @@ def register_account_challenge(
         phase=phase,
         state=state.to_dict(),
     )
+    # the first trading day's row; the evaluator closes it and opens the next at each day roll
+    uow.statistics.open_days(
+        [DayOpen(challenge_id, state.day_label, state.day_start_balance, state.equity, state.daily_floor)]
+    )
+    return challenge_id

@@ -142,6 +142,8 @@ def test_a_pass_moves_to_the_next_phase_and_the_reset_deal_is_not_a_balance_oper
         rig.snapshot(5005, t + timedelta(minutes=31), str(balance), str(balance), [])
         report = rig.evaluator.handle(rig.message([5005], t + timedelta(minutes=31), deals))
     assert report.transitions == 1
+    days = rig.fetch("SELECT profit FROM daily_statistics WHERE challenge_id = %s ORDER BY trading_day", cid)
+    assert days == [(Decimal(2500),)] * 3 + [(None,)]  # the pass day is still open
     record = rig.challenge(cid)
     assert record.phase == 1 and record.awaiting_reset == f"{cid}:1:reset"
     commands = rig.commands()
