@@ -27,6 +27,7 @@ from propfirm.domain import engine
 from propfirm.domain.events import Position
 from propfirm.domain.events import Snapshot as SnapshotEvent
 from propfirm.domain.programs import Program
+from propfirm.domain.rules import compiled
 from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
@@ -181,7 +182,7 @@ class Evaluator:
             for login, v in versions.items():
                 cached = live[login].cached
                 if v.id in records:
-                    accounts[login] = self._from_record(records[v.id], uow)
+                    accounts[login] = self._from_record(records[v.id], uow, message.time, cached)
                 elif cached is not None:
                     accounts[login] = self._from_cache(login, cached, uow)
             system: dict[tuple[int, str], str] = {}
@@ -225,9 +226,26 @@ class Evaluator:
             uow.commit()
         return accounts, classified
 
-    def _from_record(self, record: ChallengeRecord, uow: UnitOfWork) -> Account:
+    def _from_record(
+        self,
+        record: ChallengeRecord,
+        uow: UnitOfWork,
+        start_time: datetime | None = None,
+        stale: CachedChallenge | None = None,
+    ) -> Account:
         program = uow.programs.get(record.program_id, record.program_version)
-        assert record.state is not None and record.login is not None
+        assert record.login is not None
+        unsaved = 0
+        if record.state is None:
+            # a challenge created before its MT5 account (a purchase): it starts with its first evaluation
+            state = engine.new_challenge(program, record.login, start_time or self.clock(), record.server)
+            if record.phase:
+                engine._begin_phase(compiled(program), state, record.phase, state.phase_started_at)
+            unsaved = self.policy.save_every_snapshots  # saved by this message
+        else:
+            state = ChallengeState.from_dict(record.state)
+        # what an outdated cache knew of the published floor and the last equity point still holds
+        same = stale is not None and stale.challenge_id == record.id
         return Account(
             record.login,
             record.id,
@@ -236,10 +254,10 @@ class Evaluator:
             record.program_id,
             record.program_version,
             program,
-            ChallengeState.from_dict(record.state),
-            0,
-            None,
-            None,
+            state,
+            unsaved,
+            stale.floor if same else None,  # type: ignore[union-attr]
+            stale.point if same else None,  # type: ignore[union-attr]
             record.awaiting_reset,
             record.pending_kill,
         )

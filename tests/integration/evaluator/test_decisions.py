@@ -249,3 +249,52 @@ def test_a_failure_cancels_a_scheduled_reenable(rig, tmp_path) -> None:
     assert rig.fetch(
         "SELECT decision, reason FROM phase_transitions WHERE challenge_id = %s ORDER BY 1", cid
     ) == [("failed", "max_loss"), ("restricted", "daily_loss")]
+
+
+def test_a_challenge_without_a_state_yet_starts_at_its_first_evaluation(rig) -> None:
+    from propfirm.store.uow import UnitOfWork
+
+    with UnitOfWork(rig.url) as uow:  # as a purchase leaves it once MT5 made the account
+        trader = uow.traders.get_or_create(f"buyer@{rig.server}.example")
+        cid = uow.challenges.insert(
+            trader_id=trader,
+            program_id="two-step-100k",
+            program_version=1,
+            server=rig.server,
+            login=5008,
+            status="active",
+            phase=0,
+            state=None,
+        )
+        uow.commit()
+    at = T0 + timedelta(minutes=1)
+    rig.snapshot(5008, at, "100000", "99800")
+    rig.evaluator.handle(rig.message([5008], at))
+    record = rig.challenge(cid)
+    assert record.state is not None and record.version == 2
+    assert ChallengeState.from_dict(record.state).last_snapshot_at == at
+    assert read_floor(rig.redis, rig.keys, rig.server, 5008).level == Decimal("95000")
+
+
+def test_a_version_conflict_is_judged_again_from_postgresql(rig, monkeypatch) -> None:
+    from propfirm.store.uow import UnitOfWork
+
+    cid = rig.register(5009, T0)
+    judge = rig.evaluator._judge
+    calls = []
+
+    def judge_while_somebody_saves(account, snapshot, deals):
+        if not calls:  # another writer saves the challenge between our read and our commit
+            with UnitOfWork(rig.url) as uow:
+                uow.execute("UPDATE challenges SET version = version + 1 WHERE id = %s", (cid,))
+                uow.commit()
+        calls.append(account.version)
+        return judge(account, snapshot, deals)
+
+    monkeypatch.setattr(rig.evaluator, "_judge", judge_while_somebody_saves)
+    rig.snapshot(5009, T0 + timedelta(minutes=1), "100000", "94000")
+    report = rig.evaluator.handle(rig.message([5009], T0 + timedelta(minutes=1)))
+    assert report.conflicts == 1 and report.transitions == 1
+    assert calls == [1, 2]  # judged again on the version PostgreSQL holds
+    assert rig.challenge(cid).version == 3
+    assert rig.fetch("SELECT count(*) FROM phase_transitions WHERE challenge_id = %s", cid) == [(1,)]
