@@ -1,7 +1,8 @@
 """Keeps a running world alive: market ticks and trader rounds as simulated time passes.
 
 One tick per `tick` of simulated time (default one minute), and a round of the
-scripted traders every `trader_every` ticks. `run_due()` does whatever the clock
+scripted traders every `trader_every` ticks (default 15: each trader decides every
+quarter of an hour, about 18 deals per account per simulated day in the default mix). `run_due()` does whatever the clock
 has made due since the last call (capped per call, so a huge `--speed` degrades
 to fewer ticks rather than a stalled server); `propfirm sim` calls it in a loop,
 and `propfirm dev` can do the same. With a frozen clock (`speed 0`) nothing is due.
@@ -20,7 +21,7 @@ class MarketDriver:
         self,
         world: World,
         tick: timedelta = timedelta(minutes=1),
-        trader_every: int = 5,
+        trader_every: int = 15,
         max_ticks_per_call: int = 600,
     ) -> None:
         if tick <= timedelta(0) or trader_every < 1:
