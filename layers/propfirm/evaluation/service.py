@@ -11,6 +11,7 @@ Per evaluation message (a claim check):
 4. One transaction for the rest: routine state saves (only when the state changed in a way that must
    survive a lost cache, or every N snapshots), equity points, daily statistics; three statements at most.
 5. After the commits: the cache and the floors in one Redis pipeline; the outbox relay sends commands.
+Kill reports and command results go to `feedback.FeedbackRecorder`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,9 +33,11 @@ from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
 from propfirm.evaluation.evidence import evidence
+from propfirm.evaluation.feedback import FeedbackRecorder
 from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, LiveWrite
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
+from propfirm.evaluation.report import EvaluationReport
 from propfirm.live.records import FloorRecord, Snapshot
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
 from propfirm.store.audit import AuditEntry
@@ -51,19 +54,6 @@ from propfirm.store.repositories import (
 from propfirm.store.uow import UnitOfWork
 
 log = logging.getLogger("propfirm.evaluation")
-
-
-@dataclass
-class EvaluationReport:
-    accounts: int = 0
-    judged: int = 0
-    decisions: int = 0
-    transitions: int = 0
-    routine_saves: int = 0
-    skipped: int = 0
-    conflicts: int = 0
-    commands_sent: int = 0
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -127,9 +117,10 @@ class Evaluator:
     def handle(self, message: EvaluationMessage | KillReport | CommandResult) -> EvaluationReport:
         if isinstance(message, EvaluationMessage):
             return self.evaluate(message)
+        feedback = FeedbackRecorder(self.uow_factory, self.live, self.clock)
         if isinstance(message, KillReport):
-            return self.record_kill(message)
-        return self.record_command_result(message)
+            return feedback.record_kill(message)
+        return feedback.record_command_result(message)
 
     # -- evaluation messages --------------------------------------------------------------------------
     def evaluate(self, message: EvaluationMessage) -> EvaluationReport:
@@ -552,105 +543,3 @@ class Evaluator:
             pending_kill=a.pending_kill,
         )
         return write
-
-    # -- kill reports and command results ------------------------------------------------------------
-    def record_kill(self, kill: KillReport) -> EvaluationReport:
-        """The poller's fast path acted. The breach is recorded as the evaluator's own decision when it
-        judges the snapshot (the engine fails the account on it); the kill's close result goes into that
-        transition's evidence. A kill arriving after the decision only adds an audit row, so the two
-        make one transition whichever comes first."""
-        report = EvaluationReport(accounts=1)
-        live = self.live.read(kill.server, [kill.login])[kill.login]
-        kill_json = kill.model_dump(mode="json")
-        now = self.clock()
-        write: LiveWrite | None = None
-        with self.uow_factory() as uow:
-            record = uow.challenges.get_for_update(kill.server, kill.login)
-            if record is None:
-                uow.audit.append(
-                    [AuditEntry("kill.unknown_account", kill_json, None, kill.server, kill.login, now)]
-                )
-                uow.commit()
-                report.skipped = 1
-                return report
-            cached = live.cached
-            use_cache = (
-                cached is not None and cached.version == record.version and cached.challenge_id == record.id
-            )
-            state = ChallengeState.from_dict(cached.state if use_cache else record.state)  # type: ignore[union-attr,arg-type]
-            already = state.status == FAILED or (kill.floor.action == "pause" and state.daily_paused)
-            if already or record.pending_kill is not None:
-                uow.audit.append(
-                    [
-                        AuditEntry(
-                            "kill.after_decision" if already else "kill.repeated",
-                            {"kill": kill_json, "transitions": record.transitions},
-                            record.id,
-                            kill.server,
-                            kill.login,
-                            now,
-                        )
-                    ]
-                )
-                uow.commit()
-                return report
-            version = uow.challenges.save(
-                record,
-                state=state.to_dict(),
-                status=state.status,
-                phase=state.phase_index,
-                awaiting_reset=record.awaiting_reset,
-                pending_kill=kill_json,
-            )
-            uow.audit.append(
-                [
-                    AuditEntry(
-                        "kill.pending",
-                        {"kill": kill_json, "state_version": version},
-                        record.id,
-                        kill.server,
-                        kill.login,
-                        now,
-                    )
-                ]
-            )
-            uow.commit()
-            write = LiveWrite(
-                kill.login,
-                CachedChallenge(
-                    challenge_id=record.id,
-                    version=version,
-                    program_id=record.program_id,
-                    program_version=record.program_version,
-                    state=state.to_dict(),
-                    unsaved=0,
-                    floor=cached.floor if use_cache else None,
-                    point=cached.point if use_cache else None,  # type: ignore[union-attr]
-                    awaiting_reset=record.awaiting_reset,
-                    pending_kill=kill_json,
-                ),
-            )
-        self.live.write(kill.server, [write])
-        return report
-
-    def record_command_result(self, result: CommandResult) -> EvaluationReport:
-        now = self.clock()
-        body = result.model_dump(mode="json")
-        with self.uow_factory() as uow:
-            known = uow.outbox.record_result(result.command_id, result.ok, body, now)
-            uow.audit.append(
-                [
-                    AuditEntry(
-                        "command.done" if result.ok else "command.failed",
-                        {"result": body, "known": known},
-                        None,
-                        result.server,
-                        result.login,
-                        now,
-                    )
-                ]
-            )
-            uow.commit()
-        if not result.ok:
-            log.error("command failed on MT5", extra={"command_id": result.command_id, "error": result.error})
-        return EvaluationReport(accounts=1)
