@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from functions.evaluator.settings import EvaluatorSettings
 
 logger = Logger(service="evaluator")
-metrics = Metrics(namespace="propfirm", service="evaluator")
+metrics = Metrics(namespace="PropFirm", service="evaluator")  # the poller's namespace
 
 
 class MalformedMessage(Exception):
