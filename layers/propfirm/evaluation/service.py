@@ -137,9 +137,11 @@ class Evaluator:
         judged: list[Judged] = []
         for login in logins:
             account = accounts.get(login)
-            if account is None:
+            if account is None:  # an account without a challenge: its deals are stored, nothing judged
                 report.skipped += 1
                 continue
+            if live[login].snapshot_error:  # judged again with the next good snapshot
+                log.warning("snapshot skipped", extra={"login": login, "error": live[login].snapshot_error})
             result = self._judge(account, live[login].snapshot, classified.get(login, []))
             result.floor_present = live[login].floor_present
             if result.decisions:

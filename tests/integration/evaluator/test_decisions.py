@@ -298,3 +298,19 @@ def test_a_version_conflict_is_judged_again_from_postgresql(rig, monkeypatch) ->
     assert calls == [1, 2]  # judged again on the version PostgreSQL holds
     assert rig.challenge(cid).version == 3
     assert rig.fetch("SELECT count(*) FROM phase_transitions WHERE challenge_id = %s", cid) == [(1,)]
+
+
+def test_unknown_accounts_and_lost_snapshots_lose_no_deal(rig) -> None:
+    cid = rig.register(5010, T0)
+    at = T0 + timedelta(minutes=1)
+    deals = [deal(5010, 700, at, entry="in", position=700), deal(9999, 701, at, entry="in", position=701)]
+    # 5010's snapshot was lost by Redis (skipped, it comes again); 9999 has no challenge
+    report = rig.evaluator.handle(rig.message([5010, 9999], at, deals))
+    assert report.skipped == 1 and report.judged == 0
+    assert rig.fetch(
+        "SELECT ticket, challenge_id FROM deals WHERE server = %s ORDER BY ticket", rig.server
+    ) == [(700, cid), (701, None)]
+    state = ChallengeState.from_dict(rig.challenge(cid).state)  # a deal applied is saved at once
+    assert state.open_positions == {700: Decimal("1.00")} and state.trading_days == 1
+    rig.redis.set(rig.keys.snap(rig.server, 5010), b"{not json")
+    assert rig.evaluator.handle(rig.message([5010], at)).judged == 0
