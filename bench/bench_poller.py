@@ -5,14 +5,14 @@ latency at 10k accounts with a 2 s interval.
 
 Set-up (all on this machine): the simulated MT5 Web API in a child process (`propfirm sim --http`, its
 traders trading and its clock running 60x), so that the poller's CPU time and resident memory are its
-own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server on 127.0.0.1 (a thread).
+own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a child process).
 
 - The poller's cycle, measured on its own thread: wall time, CPU time (`time.thread_time`), Redis round
   trips and SQS requests (counted by the adapters themselves), accounts changed, messages sent. The first
   cycle after a start sends every account; the steady cycles send what changed.
 - The naive design, measured on a sample of accounts and scaled to N: per account one MT5 call
   (`/api/user/account/get`), two Redis writes (snapshot, last-seen), one SQS message (SendMessage).
-- Memory: the peak resident set of this process (poller plus the moto server thread) after the cycles.
+- Memory: the peak resident set of this process (the poller and the benchmark's bookkeeping).
 - Latency: the simulator in-process (the test needs its world), 10k accounts, the poller looping every
   2 s with prices moving; every so often one account with an open position and a valid floor gets a
   balance correction that puts its equity under the floor; the latency is from that instant until
@@ -73,19 +73,24 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def moto_sqs() -> Iterator[Any]:
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    """moto's server in a child process (its queues' memory and CPU are not the poller's)."""
     port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.05)
         yield boto3.client("sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
                            aws_access_key_id="bench", aws_secret_access_key="bench")
     finally:
-        server.stop()
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 @contextlib.contextmanager

@@ -31,30 +31,47 @@ def pack(*args: Arg) -> bytes:
 
 
 class LeanPipeline:
-    """Collects commands; `execute()` sends them all and returns the replies in order."""
+    """Packs commands as they are added; `execute()` sends them all and returns the replies in order."""
+
+    CHUNK = 1 << 20  # the packed commands are kept in ~1 MiB pieces, never one giant copy
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
-        self.commands: list[tuple[Arg, ...]] = []
+        self.cluster = isinstance(client, redis.RedisCluster)
+        self.commands: list[tuple[Arg, ...]] = []  # only for a cluster client
+        self._chunks: list[bytes] = []
+        self._current = bytearray()
+        self._count = 0
 
     def add(self, *args: Arg) -> int:
-        self.commands.append(args)
-        return len(self.commands) - 1
+        if self.cluster:
+            self.commands.append(args)
+        else:
+            self._current += pack(*args)
+            if len(self._current) >= self.CHUNK:
+                self._chunks.append(bytes(self._current))
+                self._current = bytearray()
+        self._count += 1
+        return self._count - 1
 
     def __len__(self) -> int:
-        return len(self.commands)
+        return self._count
 
     def execute(self) -> list[Any]:
-        if not self.commands:
+        if not self._count:
             return []
-        if isinstance(self.client, redis.RedisCluster):
+        if self.cluster:
             return self._execute_cluster()
+        if self._current:
+            self._chunks.append(bytes(self._current))
+            self._current = bytearray()
         pool = self.client.connection_pool
         connection = pool.get_connection()
         try:
-            connection.send_packed_command([b"".join(pack(*c) for c in self.commands)], check_health=True)
+            connection.send_packed_command(self._chunks, check_health=True)
+            self._chunks = []
             replies = []
-            for _ in self.commands:
+            for _ in range(self._count):
                 try:
                     replies.append(connection.read_response())
                 except redis.ResponseError as exc:  # one failed command does not hide the others

@@ -5,6 +5,11 @@ sent, when it has new deals, or when `heartbeat_seconds` passed since it was las
 hears of every account now and then, and a snapshot Redis lost comes again). The fingerprints live in
 memory only: after a restart every account counts as changed once, which resends the whole picture.
 A change is committed only after its message went out, so a failed cycle resends it next time.
+
+Only the hash of a fingerprint is kept (an int instead of four Decimals and a tuple: ~100 bytes an
+account instead of ~600, which matters at 100k accounts). Equal values hash equally, so no change is
+ever invented; two different states with the same 64-bit hash (odds about 1 in 10^19 per comparison)
+would delay that account's snapshot until its heartbeat.
 """
 
 from __future__ import annotations
@@ -20,20 +25,20 @@ Fingerprint = tuple[Decimal, Decimal, Decimal, Decimal, tuple[PositionSummary, .
 class ChangeDetector:
     def __init__(self, heartbeat_seconds: float) -> None:
         self.heartbeat_seconds = heartbeat_seconds
-        self._sent: dict[int, Fingerprint] = {}
+        self._sent: dict[int, int] = {}  # login -> hash of the fingerprint last sent
         self._sent_at: dict[int, float] = {}
 
     def is_changed(self, login: int, fingerprint: Fingerprint, now: float, has_deals: bool) -> bool:
         if has_deals:
             return True
         previous = self._sent.get(login)
-        if previous is None or previous != fingerprint:
+        if previous is None or previous != hash(fingerprint):
             return True
         return now - self._sent_at[login] >= self.heartbeat_seconds
 
     def commit(self, sent: Iterable[tuple[int, Fingerprint]], now: float) -> None:
         for login, fingerprint in sent:
-            self._sent[login] = fingerprint
+            self._sent[login] = hash(fingerprint)
             self._sent_at[login] = now
 
     def forget_missing(self, present: set[int]) -> None:
