@@ -2,10 +2,11 @@
 
 One tick per `tick` of simulated time (default one minute), and a round of the
 scripted traders every `trader_every` ticks (default 15: each trader decides every
-quarter of an hour, about 18 deals per account per simulated day in the default mix). `run_due()` does whatever the clock
-has made due since the last call (capped per call, so a huge `--speed` degrades
-to fewer ticks rather than a stalled server); `propfirm sim` calls it in a loop,
-and `propfirm dev` can do the same. With a frozen clock (`speed 0`) nothing is due.
+quarter of an hour, about 18 deals per account per simulated day in the default
+mix). `run_due()` does whatever the clock has made due since the last call (capped
+per call, so a huge `--speed` degrades to fewer ticks rather than a stalled
+server); `propfirm sim` calls it in a loop, and `propfirm dev` can do the same.
+With a frozen clock (`speed 0`) nothing is due.
 """
 
 from __future__ import annotations
