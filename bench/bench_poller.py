@@ -119,7 +119,8 @@ def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: fl
                                          manager_password=MANAGER_PASSWORD, timeout_seconds=60))
     settings = load(PollerSettings, evaluation_queue_url=queue_url, redis_namespace=namespace,
                     redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL), poller_shard_count=SHARDS,
-                    poller_interval_seconds=interval, poller_metrics_flush_cycles=1000)
+                    poller_interval_seconds=interval, poller_metrics_flush_cycles=1000,
+                    poller_deal_lookback_seconds=0)  # the cycle, not a backlog of the simulator's past hour
     return Poller(gateway=gateway, redis_client=redis.Redis.from_url(settings.redis_url), sqs_client=sqs,
                   settings=settings, programs=list(load_example_programs().values()))
 

@@ -1,7 +1,8 @@
 """The poller's durable state in Redis and its one pipeline per cycle (a contract for the keys used).
 
-Deal cursor and dedup set: `poller:{server}:state` field `cursor` is the newest deal time handed on
-(epoch ms, UTC); each cycle asks MT5 for the deals from `cursor - overlap` on, and drops the tickets in
+Deal cursor and dedup set: `poller:{server}:state` field `cursor` is the instant (MT5 clock, epoch ms,
+UTC) up to which every deal has been handed on; each cycle asks MT5 for the deals from
+`cursor - overlap` on (see `propfirm.poller.deals`), and drops the tickets in
 `poller:{server}:deals_seen` (ticket -> deal time), which is trimmed to the tickets newer than
 `cursor - retention`. The messages of a cycle that carry deals are stored in the same hash (`outbox`)
 in the same pipeline that advances the cursor, before they are sent; a restarted poller marks their
@@ -39,7 +40,7 @@ class CycleWrite:
     cursor_ms: int | None
     new_tickets: dict[int, int]
     outbox: list[dict]
-    snapshots: Sequence[tuple[int, bytes]]  # (login, encoded snapshot)
+    snapshots: Iterable[tuple[int, bytes]]  # (login, encoded snapshot), consumed once
     floor_logins: Sequence[int]
     heartbeat: bytes | None  # the last completed cycle's heartbeat (None before the first)
 

@@ -22,23 +22,29 @@ from propfirm.live.records import PositionSummary
 Fingerprint = tuple[Decimal, Decimal, Decimal, Decimal, tuple[PositionSummary, ...] | None]
 
 
+def fingerprint_hash(balance: Decimal, equity: Decimal, credit: Decimal, margin: Decimal,
+                     positions: tuple[PositionSummary, ...] | None) -> int:
+    return hash((balance, equity, credit, margin, positions))
+
+
 class ChangeDetector:
     def __init__(self, heartbeat_seconds: float) -> None:
         self.heartbeat_seconds = heartbeat_seconds
         self._sent: dict[int, int] = {}  # login -> hash of the fingerprint last sent
         self._sent_at: dict[int, float] = {}
 
-    def is_changed(self, login: int, fingerprint: Fingerprint, now: float, has_deals: bool) -> bool:
+    def is_changed(self, login: int, fingerprint: int, now: float, has_deals: bool) -> bool:
+        """`fingerprint` is the hash of the account's (balance, equity, credit, margin, positions)."""
         if has_deals:
             return True
         previous = self._sent.get(login)
-        if previous is None or previous != hash(fingerprint):
+        if previous is None or previous != fingerprint:
             return True
         return now - self._sent_at[login] >= self.heartbeat_seconds
 
-    def commit(self, sent: Iterable[tuple[int, Fingerprint]], now: float) -> None:
+    def commit(self, sent: Iterable[tuple[int, int]], now: float) -> None:
         for login, fingerprint in sent:
-            self._sent[login] = hash(fingerprint)
+            self._sent[login] = fingerprint
             self._sent_at[login] = now
 
     def forget_missing(self, present: set[int]) -> None:

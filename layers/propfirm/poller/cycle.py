@@ -13,17 +13,20 @@ A cycle that fails after step 3 keeps its messages and sends them first in the n
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
+from sys import intern
 
 import orjson
 
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
 from propfirm.mt5 import masks
+from propfirm.mt5.models import AccountState
 from propfirm.mt5.port import Mt5Gateway
-from propfirm.poller.changes import ChangeDetector, Fingerprint
+from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
 from propfirm.poller.startup import WatchPlan
@@ -99,27 +102,26 @@ class PollCycle:
         if plan.position_groups:
             for p in gateway.positions(plan.position_groups):
                 positions.setdefault(p.login, []).append(PositionSummary(p.symbol, p.volume, p.side.value))
-        since, until = self.tracker.window()
-        new_deals = self.tracker.select_new(gateway.deals(plan.groups, since, until))
+        since, until = self.tracker.window(now)
+        fetched = list(gateway.deals(plan.groups, since, until))
+        new_deals = self.tracker.select_new(fetched)
         deals_by_login: dict[int, list[DealRecord]] = {}
         for deal in new_deals:
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
 
-        time_text = iso_utc(now)
-        changed: list[tuple[int, Fingerprint]] = []
-        snapshots: list[tuple[int, bytes]] = []
-        equity: dict[int, object] = {}
+        changed: list[tuple[int, int]] = []  # (login, fingerprint hash)
+        to_write: list[tuple[AccountState, tuple[PositionSummary, ...] | None]] = []
+        equity: dict[int, Decimal] = {}
         for s in states:
             held = positions.get(s.login)
             summary = (tuple(sorted(held, key=_position_key)) if held else ()) if self._reads_positions(
                 s.group) else None
-            fingerprint: Fingerprint = (s.balance, s.equity, s.credit, s.margin, summary)
+            fingerprint = hash((s.balance, s.equity, s.credit, s.margin, summary))
             if self.detector.is_changed(s.login, fingerprint, mono, s.login in deals_by_login):
                 changed.append((s.login, fingerprint))
-                snapshots.append((s.login, encode_snapshot(server, s.login, cycle, time_text, s.balance,
-                                                           s.equity, s.credit, s.margin, summary)))
+                to_write.append((s, summary))
                 equity[s.login] = s.equity
-        self.groups_known = {s.login: s.group for s in states}
+        self.groups_known = {s.login: intern(s.group) for s in states}
         retry = [s for s in states if s.login in self.kill_switch.retry and s.login not in equity]
         for s in retry:
             equity[s.login] = s.equity
@@ -130,24 +132,25 @@ class PollCycle:
         packed = pack_evaluation_messages(server, cycle, now, logins_by_shard, deals_by_login,
                                           self.max_message_bytes)
         new_tickets = {d.ticket: to_ms(d.time) for d in new_deals}
-        cursor = self.tracker.next_cursor(new_deals)
+        cursor = to_ms(until)
         floors = self.store.write_cycle(CycleWrite(
             cycle=cycle,
             cursor_ms=cursor,
             new_tickets=new_tickets,
             outbox=[m.as_json() for m, has_deals in packed if has_deals],
-            snapshots=snapshots,
+            snapshots=self._snapshots(to_write, cycle, iso_utc(now)),
             floor_logins=list(equity),
             heartbeat=self.last_good,
         ))
-        self.tracker.commit(new_tickets, cursor)
+        self.tracker.commit(new_tickets, cursor, fetched=len(fetched))
+        del fetched
         self.cycle = cycle
         self.unsent.extend(m for m, _ in packed)
 
         for login, raw in floors.items():
             if raw is None:
                 continue
-            breach = find_breach(login, equity[login], raw, now)  # type: ignore[arg-type]
+            breach = find_breach(login, equity[login], raw, now)
             if breach is None or self.kill_switch.already_killed(breach):
                 continue
             shard = shard_of(server, login, self.shard_count)
@@ -168,6 +171,16 @@ class PollCycle:
         self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
                                        "accounts": len(states)})
         return report
+
+
+    def _snapshots(self, changed: list[tuple[AccountState, tuple[PositionSummary, ...] | None]], cycle: int,
+                   time_text: str) -> Iterator[tuple[int, bytes]]:
+        """Encoded lazily: each snapshot goes into the pipeline and is freed at once (orjson's bytes
+        carry a few KiB of slack each, which 100k accounts would multiply)."""
+        server = self.server
+        for s, summary in changed:
+            yield s.login, encode_snapshot(server, s.login, cycle, time_text, s.balance, s.equity, s.credit,
+                                           s.margin, summary)
 
 
 def _position_key(p: PositionSummary) -> tuple[str, str, object]:

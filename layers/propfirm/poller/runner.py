@@ -88,7 +88,9 @@ class Poller:
         if state.cursor_ms is None:
             lookback = timedelta(seconds=self.settings.poller_deal_lookback_seconds)
             state.cursor_ms = to_ms(self.gateway.server_time().utc - lookback)
-        tracker = DealTracker(overlap_ms, state.cursor_ms, state.seen)
+        tracker = DealTracker(overlap_ms, state.cursor_ms, state.seen,
+                              window_ms=self.settings.poller_deal_window_seconds * 1000,
+                              target_deals=self.settings.poller_deal_target)
         self.cycle = PollCycle(
             gateway=self.gateway, store=self.store, sender=self.sender, plan=self.plan,
             shard_count=self.settings.poller_shard_count,

@@ -70,7 +70,8 @@ def make_poller(queues: Queues, redis_client: redis_lib.Redis, redis_namespace: 
                                              timeout_seconds=5))
         settings = load(PollerSettings, evaluation_queue_url=queues.evaluation,
                         command_queue_url=queues.commands, redis_namespace=redis_namespace,
-                        poller_interval_seconds=1.0, poller_command_wait_seconds=1, **overrides)
+                        poller_interval_seconds=1.0, poller_command_wait_seconds=1,
+                        poller_deal_lookback_seconds=0, **overrides)
         return Poller(gateway=gateway, redis_client=redis_client, sqs_client=queues.client, settings=settings,
                       programs=overrides.pop("programs", programs))
 

@@ -4,15 +4,15 @@ from decimal import Decimal
 from propfirm.domain.programs import load_example_programs
 from propfirm.live.records import PositionSummary
 from propfirm.mt5.models import Deal, DealAction, DealEntry
-from propfirm.poller.changes import ChangeDetector
+from propfirm.poller.changes import ChangeDetector, fingerprint_hash
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.startup import missing_groups, needs_positions, watch_plan
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def fp(equity: str, positions: tuple[PositionSummary, ...] | None = ()) -> tuple:
-    return (Decimal("100000"), Decimal(equity), Decimal(0), Decimal(0), positions)
+def fp(equity: str, positions: tuple[PositionSummary, ...] | None = ()) -> int:
+    return fingerprint_hash(Decimal("100000"), Decimal(equity), Decimal(0), Decimal(0), positions)
 
 
 def test_an_account_is_sent_when_it_changes_has_deals_or_its_heartbeat_is_due() -> None:
@@ -39,18 +39,30 @@ def deal(ticket: int, at: datetime) -> Deal:
 
 
 def test_deal_tracker_hands_each_ticket_on_once_and_reaches_back_by_the_overlap() -> None:
-    tracker = DealTracker(overlap_ms=300_000, cursor_ms=to_ms(T0))
-    since, until = tracker.window()
-    assert since == T0 - timedelta(minutes=5) and until > T0 + timedelta(days=365)
+    tracker = DealTracker(overlap_ms=60_000, cursor_ms=to_ms(T0))
+    now = T0 + timedelta(seconds=10)
+    since, until = tracker.window(now)
+    assert (since, until) == (T0 - timedelta(minutes=1), now + timedelta(seconds=1))
     later = T0 + timedelta(seconds=5)
     first = tracker.select_new([deal(1, T0), deal(2, later), deal(2, later)])
     assert [d.ticket for d in first] == [1, 2]
-    tracker.commit({d.ticket: to_ms(d.time) for d in first}, tracker.next_cursor(first))
-    assert tracker.cursor_ms == to_ms(T0 + timedelta(seconds=5))
+    tracker.commit({d.ticket: to_ms(d.time) for d in first}, to_ms(until))
+    assert tracker.cursor_ms == to_ms(until)
     late = deal(3, T0 - timedelta(seconds=30))  # shows up late with an earlier time: still caught
-    again = tracker.select_new([deal(1, T0), deal(2, T0 + timedelta(seconds=5)), late])
+    again = tracker.select_new([deal(1, T0), deal(2, later), late])
     assert [d.ticket for d in again] == [3]
-    assert tracker.next_cursor(again) == tracker.cursor_ms  # the cursor never moves back
+    tracker.commit({}, to_ms(T0))
+    assert tracker.cursor_ms == to_ms(until)  # the cursor never moves back
+
+
+def test_the_deal_window_is_bounded_and_adapts_to_the_deals_it_brings() -> None:
+    tracker = DealTracker(overlap_ms=0, cursor_ms=to_ms(T0), window_ms=60_000, target_deals=1_000)
+    now = T0 + timedelta(hours=2)  # two hours behind: a backlog
+    assert tracker.window(now)[1] == T0 + timedelta(minutes=1)
+    tracker.commit({}, to_ms(T0 + timedelta(minutes=1)), fetched=5_000)  # dense: halve
+    assert tracker.window(now)[1] == T0 + timedelta(minutes=1, seconds=30)
+    tracker.commit({}, to_ms(T0 + timedelta(minutes=1, seconds=30)), fetched=10)  # sparse: grow fourfold
+    assert tracker.window(now)[1] == T0 + timedelta(minutes=3, seconds=30)
 
 
 def test_start_up_names_every_missing_group_case_insensitively() -> None:
