@@ -1,0 +1,358 @@
+"""Payout arithmetic and eligibility for a funded challenge (pure: no I/O, no clock; `now` is given).
+
+The period. A payout covers the trades closed since the last payout: the caller hands in the trade deals
+of the funded stage that no earlier payout covers (rejected and failed payouts cover nothing). Deals are
+grouped by MT5 position; a position is closed when its volume is back to zero, and then counts whole:
+
+    realised P&L of a position = Σ (profit + swap + commission) of its deals, the IN deal's commission
+                                 included (MT5 charges it on entry; it is part of the trade's cost)
+
+Open positions count nothing (and make the request ineligible). A loss of a period without a payout
+stays in the next period (its deals are still uncovered), so a loss is always made good before profit
+is paid again.
+
+The money:
+- profit  = Σ realised P&L of the closed positions (exact).
+- amount  = profit, withdrawn from the MT5 account as a balance operation. The whole profit leaves the
+  account, the firm's share included (FTMO: "the split is deducted even if the trader keeps the
+  profit"), so the balance returns to where the period started (E8: withdraw 3k, balance 103k → 100k).
+- split   = the program's `profit_split_pct`, or the tier of `split_tiers` with the highest
+  `after_payouts` not above the number of earlier paid payouts (`{after_payouts: 4, pct: 90}`: the
+  5th payout and later at 90%).
+- trader_share = profit × split + the fee refund (`refund_fee_on_first_payout`, the program's `fee`,
+  on the first payout only). The fee refund is the firm's money: it is not withdrawn from the account.
+
+Rounding (a choice, written down): everything is exact Decimal until the end; then amounts are
+quantized to the account currency's minor unit (cents for USD, none for JPY) with ROUND_DOWN, the
+conservative choice firms make: the trader's share is never rounded up, and the amount withdrawn is
+never more than the profit realised. The firm's share is what remains (amount − split share), so the
+two always add up to the amount withdrawn.
+
+Eligibility: every rule that fails is a `Denial` with its code, the value found and the limit:
+- `not_funded`: the challenge is not in a funded stage (or its program has no payout terms);
+- `account_not_active`: the challenge failed or ended;
+- `no_open_positions`: positions are open (by the deals, or by the last snapshot's position count);
+- `min_days`: fewer than `payout_min_days` calendar days (the program's day reset and zone) since the
+  funded stage started or since the last payout; 1 April → eligible from 15 April for 14 days;
+- `not_in_profit`: the period's realised P&L is zero or negative;
+- `min_amount`: the trader's split share is below `payout_min_amount` (The5ers' minimum is after the
+  split; the fee refund does not count towards it);
+- `consistency`: where the funded phase has `consistency_pct`, the best trading day's profit (positions
+  attributed to the trading day they closed in) must not exceed that share of the period's net profit
+  (losing days included, E8's definition): +1100, +900, −400, +1500 at 35% → 1500 > 1085, denied.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from propfirm.domain.money import HUNDRED, ZERO, currency_digits
+from propfirm.domain.programs import Phase, Program
+from propfirm.domain.tradingday import DayClock
+
+# -- denial codes ---------------------------------------------------------------------------------------
+NOT_FUNDED = "not_funded"
+ACCOUNT_NOT_ACTIVE = "account_not_active"
+OPEN_POSITIONS = "no_open_positions"
+MIN_DAYS = "min_days"
+NOT_IN_PROFIT = "not_in_profit"
+MIN_AMOUNT = "min_amount"
+CONSISTENCY = "consistency"
+
+ROUNDING = ROUND_DOWN  # see the module docstring
+
+_OPENING = frozenset(("in", "inout"))
+
+
+def _s(value: Decimal | int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Denial:
+    """One reason a payout cannot be requested now."""
+
+    code: str
+    value: str | None  # what was found (money and counts as strings)
+    limit: str | None  # the rule's limit
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "value": self.value, "limit": self.limit, "message": self.message}
+
+
+@dataclass(frozen=True)
+class TradeDeal:
+    """A buy/sell fill of the funded account (the `deals` table's rows with role `trade`)."""
+
+    ticket: int
+    position: int
+    time: datetime
+    entry: str  # in | out | inout | out_by
+    volume: Decimal
+    profit: Decimal
+    commission: Decimal
+    swap: Decimal
+
+    @property
+    def result(self) -> Decimal:
+        return self.profit + self.swap + self.commission
+
+
+@dataclass(frozen=True)
+class ClosedPosition:
+    position: int
+    closed_at: datetime
+    profit: Decimal  # Σ profit + swap + commission of its deals
+    deals: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "closed_at": self.closed_at.isoformat(),
+            "profit": str(self.profit),
+            "deals": list(self.deals),
+        }
+
+
+@dataclass(frozen=True)
+class PayoutTerms:
+    """The program's payout terms (its funded phase and its fee)."""
+
+    currency: str
+    split_pct: Decimal
+    split_tiers: tuple[tuple[int, Decimal], ...]  # (after_payouts, pct), ascending
+    min_days: int
+    min_amount: Decimal
+    refund_fee_on_first_payout: bool
+    fee: Decimal
+    consistency_pct: Decimal | None
+
+    @classmethod
+    def of(cls, program: Program) -> PayoutTerms | None:
+        """The terms of the program's funded stage; None without one (or without a split)."""
+        phase: Phase = program.phases[-1]
+        if not phase.funded or phase.profit_split_pct is None:
+            return None
+        return cls(
+            currency=program.currency,
+            split_pct=phase.profit_split_pct,
+            split_tiers=tuple(sorted((t.after_payouts, t.pct) for t in phase.split_tiers)),
+            min_days=phase.payout_min_days or 0,
+            min_amount=phase.payout_min_amount or ZERO,
+            refund_fee_on_first_payout=phase.refund_fee_on_first_payout,
+            fee=program.fee or ZERO,
+            consistency_pct=phase.consistency_pct,
+        )
+
+    def split_for(self, previous_payouts: int) -> Decimal:
+        """The split of the next payout, given how many were paid before it."""
+        pct = self.split_pct
+        for after, tier_pct in self.split_tiers:
+            if previous_payouts >= after:
+                pct = tier_pct
+        return pct
+
+
+@dataclass(frozen=True)
+class PayoutQuote:
+    """What a payout requested now would be."""
+
+    currency: str
+    payout_number: int  # 1 for the first
+    period_start: datetime  # the funded stage's start, or the last payout
+    period_end: datetime  # now
+    profit: Decimal  # exact
+    amount: Decimal  # withdrawn from the account (profit, rounded down; zero when not positive)
+    split_pct: Decimal
+    split_share: Decimal  # the trader's part of the profit, rounded down
+    fee_refund: Decimal
+    trader_share: Decimal  # split_share + fee_refund
+    firm_share: Decimal  # amount - split_share
+    positions: tuple[ClosedPosition, ...]
+    deals: tuple[int, ...]  # every deal ticket covered, ascending
+    open_positions: tuple[int, ...]
+    eligible_from: datetime  # the instant the minimum-days rule is met
+    best_day: tuple[date, Decimal] | None  # (trading day, profit) for the consistency rule
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "payout_number": self.payout_number,
+            "period_start": self.period_start.isoformat(),
+            "period_end": self.period_end.isoformat(),
+            "profit": str(self.profit),
+            "amount": str(self.amount),
+            "split_pct": str(self.split_pct),
+            "split_share": str(self.split_share),
+            "fee_refund": str(self.fee_refund),
+            "trader_share": str(self.trader_share),
+            "firm_share": str(self.firm_share),
+            "positions": [p.to_dict() for p in self.positions],
+            "deals": list(self.deals),
+            "open_positions": list(self.open_positions),
+            "eligible_from": self.eligible_from.isoformat(),
+            "best_day": None
+            if self.best_day is None
+            else {"day": self.best_day[0].isoformat(), "profit": str(self.best_day[1])},
+        }
+
+
+@dataclass(frozen=True)
+class PayoutAssessment:
+    quote: PayoutQuote
+    denials: tuple[Denial, ...]
+
+    @property
+    def eligible(self) -> bool:
+        return not self.denials
+
+
+def quantize(amount: Decimal, currency: str) -> Decimal:
+    """Rounded down to the currency's minor unit (the conservative side for the firm and the trader)."""
+    return amount.quantize(Decimal(1).scaleb(-currency_digits(currency)), rounding=ROUNDING)
+
+
+def realised_positions(deals: list[TradeDeal]) -> tuple[list[ClosedPosition], list[int]]:
+    """(closed positions, open position ids) of these deals, volumes tracked as the rule engine does."""
+    by_position: dict[int, list[TradeDeal]] = defaultdict(list)
+    for deal in sorted(deals, key=lambda d: (d.time, d.ticket)):
+        by_position[deal.position].append(deal)
+    closed: list[ClosedPosition] = []
+    still_open: list[int] = []
+    for position, fills in by_position.items():
+        volume = ZERO
+        for fill in fills:
+            if fill.entry == "inout":  # a reversal (netting accounts): the position stays open
+                volume = fill.volume
+            elif fill.entry in _OPENING:
+                volume += fill.volume
+            else:
+                volume -= fill.volume
+        if volume > ZERO:
+            still_open.append(position)
+            continue
+        closed.append(
+            ClosedPosition(
+                position=position,
+                closed_at=fills[-1].time,
+                profit=sum((f.result for f in fills), ZERO),
+                deals=tuple(f.ticket for f in fills),
+            )
+        )
+    closed.sort(key=lambda p: (p.closed_at, p.position))
+    return closed, sorted(still_open)
+
+
+def best_day(positions: list[ClosedPosition], clock: DayClock) -> tuple[date, Decimal] | None:
+    """The trading day (by close) with the highest realised profit."""
+    days: dict[date, Decimal] = defaultdict(lambda: ZERO)
+    for p in positions:
+        days[clock.day_of(p.closed_at)[0]] += p.profit
+    if not days:
+        return None
+    label = max(days, key=lambda d: (days[d], d))
+    return label, days[label]
+
+
+def assess(
+    program: Program,
+    *,
+    deals: list[TradeDeal],
+    previous_payouts: int,
+    period_start: datetime,
+    now: datetime,
+    funded: bool,
+    active: bool,
+    reported_positions: int | None = None,
+) -> PayoutAssessment:
+    """The quote and every denial for a payout requested at `now`.
+
+    `deals`: the funded stage's trade deals no earlier payout covers; `previous_payouts`: paid payouts
+    so far; `period_start`: the funded stage's start or the last paid payout's request;
+    `reported_positions`: the open positions the last snapshot listed (None: unknown).
+    """
+    terms = PayoutTerms.of(program)
+    clock = DayClock(program.day_reset.time_of_day, program.day_reset.zone)
+    denials: list[Denial] = []
+    if terms is None:
+        terms = PayoutTerms(program.currency, ZERO, (), 0, ZERO, False, ZERO, None)
+        denials.append(Denial(NOT_FUNDED, None, None, f"program {program.id} has no funded stage with a split"))
+    elif not funded:
+        denials.append(Denial(NOT_FUNDED, None, None, "the challenge has not reached its funded stage"))
+    if not active:
+        denials.append(Denial(ACCOUNT_NOT_ACTIVE, None, None, "the account is no longer active"))
+
+    positions, still_open = realised_positions(deals)
+    profit = sum((p.profit for p in positions), ZERO)
+    currency = terms.currency
+    amount = quantize(profit, currency) if profit > ZERO else ZERO
+    split_pct = terms.split_for(previous_payouts)
+    split_share = quantize(profit * split_pct / HUNDRED, currency) if profit > ZERO else ZERO
+    first = previous_payouts == 0
+    fee_refund = terms.fee if first and terms.refund_fee_on_first_payout else ZERO
+    eligible_from = clock.add_days(clock.day_start(period_start), terms.min_days)
+    top = best_day(positions, clock)
+    quote = PayoutQuote(
+        currency=currency,
+        payout_number=previous_payouts + 1,
+        period_start=period_start,
+        period_end=now,
+        profit=profit,
+        amount=amount,
+        split_pct=split_pct,
+        split_share=split_share,
+        fee_refund=fee_refund,
+        trader_share=split_share + fee_refund,
+        firm_share=amount - split_share,
+        positions=tuple(positions),
+        deals=tuple(sorted(t for p in positions for t in p.deals)),
+        open_positions=tuple(still_open),
+        eligible_from=eligible_from,
+        best_day=top,
+    )
+
+    open_count = max(len(still_open), reported_positions or 0)
+    if open_count:
+        denials.append(
+            Denial(OPEN_POSITIONS, str(open_count), "0", f"{open_count} position(s) open; close them first")
+        )
+    if now < eligible_from:
+        elapsed = (clock.day_of(now)[0] - clock.day_of(period_start)[0]).days
+        denials.append(
+            Denial(
+                MIN_DAYS,
+                str(elapsed),
+                str(terms.min_days),
+                f"{elapsed} of {terms.min_days} days since {period_start.isoformat()};"
+                f" eligible from {eligible_from.isoformat()}",
+            )
+        )
+    if profit <= ZERO:
+        denials.append(Denial(NOT_IN_PROFIT, str(profit), "0", "no realised profit since the last payout"))
+    elif split_share < terms.min_amount:
+        denials.append(
+            Denial(
+                MIN_AMOUNT,
+                str(split_share),
+                str(terms.min_amount),
+                f"the share of {split_share} {currency} is below the minimum payout",
+            )
+        )
+    if terms.consistency_pct is not None and profit > ZERO and top is not None:
+        limit = profit * terms.consistency_pct / HUNDRED
+        if top[1] > limit:
+            denials.append(
+                Denial(
+                    CONSISTENCY,
+                    str(top[1]),
+                    str(limit),
+                    f"best day {top[0].isoformat()} made {top[1]}, more than {terms.consistency_pct}%"
+                    f" of the period's profit {profit}",
+                )
+            )
+    return PayoutAssessment(quote, tuple(denials))
