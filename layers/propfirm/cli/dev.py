@@ -1,0 +1,176 @@
+"""`propfirm dev`: the whole system on this machine, no AWS (see docs/dev.md).
+
+    propfirm dev [--accounts N] [--seed S] [--speed X] [--duration SECONDS] [--headless] [--json]
+                 [--api-port 8080] [--sim-port 0] [--programs PATH] [--auto-approve/--no-auto-approve]
+
+The simulator with scripted traders, the poller, SQS and Step Functions in moto, the evaluator, the
+outbox relay and payouts driven like their AWS event sources, the API on localhost; PostgreSQL and
+Redis from DATABASE_URL and REDIS_URL. On exit (the duration elapsed, SIGINT or SIGTERM) it prints a
+summary counted from PostgreSQL: with --json, exactly one JSON object on stdout. Exit status 0, or 2
+for bad options or when PostgreSQL or Redis cannot be reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from propfirm.local.options import DEFAULT_ACCOUNTS, DEFAULT_API_PORT, DEFAULT_SPEED
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "dev",
+        help="run the whole system locally (simulator, poller, evaluator, payouts, API; no AWS)",
+        description=__doc__.split("\n\n", 2)[2] if __doc__ else None,
+    )
+    p.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,
+                   help=f"simulated accounts, spread over the programs' groups (default {DEFAULT_ACCOUNTS})")
+    p.add_argument("--seed", type=int, default=1, help="seed of the prices and the traders (default 1)")
+    p.add_argument("--speed", type=float, default=DEFAULT_SPEED,
+                   help=f"simulated seconds per real second (default {DEFAULT_SPEED:g}: a day every 4 s)")
+    p.add_argument("--duration", type=float, default=None,
+                   help="stop after this many seconds (default: run until SIGINT/SIGTERM)")
+    p.add_argument("--headless", action="store_true",
+                   help="no status lines; quiet logs (WARNING); auto-approve payouts unless told not to")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
+    p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT,
+                   help=f"the API's port (default {DEFAULT_API_PORT}; 0 picks a free one)")
+    p.add_argument("--sim-port", type=int, default=0, help="the simulator's port (default 0: a free one)")
+    p.add_argument("--programs", type=Path, default=None,
+                   help="program file or folder (default: the example programs)")
+    p.add_argument("--auto-approve", action=argparse.BooleanOptionalAction, default=None,
+                   help="approve payout requests automatically (default: on when --headless)")
+    p.add_argument("--run-dir", type=Path, default=None,
+                   help="where logs and the simulator's certificate go (default: $TMPDIR/propfirm-dev/<run id>)")
+    p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from propfirm.local.console import divert_output, quiet_powertools
+    from propfirm.local.options import DevOptions
+    from propfirm.settings import DatabaseSettings, RedisSettings, SettingsError, load
+
+    problem = _check(args)
+    if problem:
+        print(f"propfirm dev: {problem}", file=sys.stderr)
+        return 2
+    try:
+        database_url = load(DatabaseSettings).database_url
+        redis_url = load(RedisSettings).redis_url
+    except SettingsError as exc:
+        print(f"propfirm dev: {exc}", file=sys.stderr)
+        return 2
+    unreachable = _unreachable(database_url, redis_url)
+    if unreachable:
+        print(f"propfirm dev: {unreachable}", file=sys.stderr)
+        return 2
+    options = DevOptions(
+        database_url=database_url, redis_url=redis_url, accounts=args.accounts, seed=args.seed,
+        speed=args.speed, duration=args.duration, headless=args.headless, api_port=args.api_port,
+        sim_port=args.sim_port, programs=args.programs,
+        auto_approve=args.headless if args.auto_approve is None else args.auto_approve,
+        tls=not args.http, run_dir=args.run_dir,
+    )
+    directory = options.directory()
+    quiet_powertools("WARNING" if args.headless else "INFO")
+    console = divert_output(directory / "dev.log", logging.WARNING if args.headless else logging.INFO)
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    from propfirm.local.stack import DevStack
+
+    stack = DevStack(options, stop_event=stop)
+    try:
+        try:
+            stack.start()
+        except Exception as exc:
+            logging.getLogger("propfirm.dev").exception("the local stack failed to start")
+            print(f"propfirm dev: could not start: {exc} (log: {directory / 'dev.log'})", file=sys.stderr)
+            return 2
+        if not args.headless:
+            _print_banner(console, stack)
+        tick = None if args.headless else (lambda: print(stack.status_line(), file=console, flush=True))
+        stack.wait(options.duration, tick)
+    finally:
+        stuck = stack.stop()
+    summary = stack.summary()
+    if stuck:
+        summary["stuck"] = stuck
+    _print_summary(console, summary, as_json=args.json)
+    console.flush()
+    return 0
+
+
+def _check(args: argparse.Namespace) -> str | None:
+    if args.accounts < 1:
+        return "--accounts must be at least 1"
+    if args.speed <= 0:
+        return "--speed must be positive"
+    if args.duration is not None and args.duration <= 0:
+        return "--duration must be positive"
+    for name in ("api_port", "sim_port"):
+        if not 0 <= getattr(args, name) <= 65535:
+            return f"--{name.replace('_', '-')} must be a port number (0 picks a free one)"
+    if args.programs is not None and not args.programs.exists():
+        return f"--programs {args.programs}: no such file or folder"
+    return None
+
+
+def _unreachable(database_url: str, redis_url: str) -> str | None:
+    import psycopg
+    import redis
+
+    try:
+        psycopg.connect(database_url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        return f"PostgreSQL at DATABASE_URL cannot be reached: {exc}".strip()
+    try:
+        client = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
+        client.ping()
+        client.close()
+    except redis.RedisError as exc:
+        return f"Redis at REDIS_URL cannot be reached: {exc}"
+    return None
+
+
+def _print_banner(console: Any, stack: Any) -> None:
+    o = stack.options
+    lines = [
+        f"propfirm dev: run {o.run_id} · server {o.server} · {len(stack.challenges)} challenges · "
+        f"speed {o.speed:g} (a simulated day every {86400 / o.speed:.1f} s)",
+        f"  MT5 simulator  {stack.market.simulator.url}",
+        f"  moto (AWS)     {stack.aws.endpoint}",
+        f"  redis keys     {o.redis_namespace}*",
+        f"  logs           {stack.directory / 'dev.log'}",
+    ]
+    for name, note in stack.notes.items():
+        lines.append(f"  {name:<14} {note}")
+    lines.append("  stop with Ctrl-C: the summary follows")
+    print("\n".join(lines), file=console, flush=True)
+
+
+def _print_summary(console: Any, summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        import orjson
+
+        console.write(orjson.dumps(summary).decode() + "\n")
+        return
+    width = max(len(k) for k in summary)
+    print("propfirm dev: summary (from PostgreSQL)", file=console)
+    for key, value in summary.items():
+        print(f"  {key:<{width}}  {value}", file=console)

@@ -1,0 +1,90 @@
+"""The Lambda-shaped functions of the local stack, driven as their AWS event sources would drive them.
+
+- The evaluator: `functions/evaluator/local.drive_once` receives from the evaluation queue (moto) and
+  hands the batch to the handler in Lambda's exact SQS event shape, deleting what succeeded.
+- The outbox relay: every second, with the MT5 server's clock (the simulator's), so a pause's
+  scheduled re-enable falls due in simulated time, as it would on a real server's time line.
+
+The evaluator's handler keeps its adapters in a module-level runtime; this sets it to the run's
+PostgreSQL, Redis namespace and moto queues.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import redis
+
+import propfirm
+
+
+def import_functions_package() -> None:
+    """`functions/` sits next to `layers/` in the repository and is not part of the installed package
+    (Lambda packages it on its own); an editable install puts only `layers/` on the path."""
+    try:
+        import functions.evaluator.handler  # noqa: F401
+        return
+    except ModuleNotFoundError:
+        pass
+    root = Path(propfirm.__file__).resolve().parents[2]
+    if not (root / "functions" / "evaluator" / "handler.py").is_file():
+        raise RuntimeError(f"cannot find the repository's functions/ folder next to {root / 'layers'}")
+    sys.path.insert(0, str(root))
+
+
+class EvaluatorFunction:
+    def __init__(
+        self,
+        *,
+        sqs: Any,
+        evaluation_queue: str,
+        command_queue: str,
+        endpoint: str,
+        database_url: str,
+        redis_client: redis.Redis,
+        redis_namespace: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        import_functions_package()
+        from functions.evaluator.handler import build_runtime, lambda_handler, set_runtime
+        from functions.evaluator.settings import EvaluatorSettings
+        from propfirm.settings import load
+
+        settings = load(
+            EvaluatorSettings,
+            database_url=database_url,
+            redis_namespace=redis_namespace,
+            command_queue_url=command_queue,
+            sqs_endpoint_url=endpoint,
+        )
+        self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client)
+        set_runtime(self.runtime)
+        self._set_runtime = set_runtime
+        self._handler = lambda_handler
+        self.sqs = sqs
+        self.queue = evaluation_queue
+        self.clock = clock
+        self.received = 0
+        self.failed = 0
+        self.relayed = 0
+
+    def drive(self) -> int:
+        """One receive-and-invoke round (long poll up to 1 s); the number of messages handled."""
+        from functions.evaluator.local import drive_once
+
+        result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=1)
+        self.received += result.received
+        self.failed += len(result.failed)
+        return result.received
+
+    def relay(self) -> int:
+        sent = self.runtime.relay.run(now=self.clock())
+        self.relayed += sent
+        return sent
+
+    def close(self) -> None:
+        self._set_runtime(None)

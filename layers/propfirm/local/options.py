@@ -1,0 +1,48 @@
+"""What a local run is asked to do (`propfirm dev`'s flags) and the names that keep runs apart."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A simulated day every 4 real seconds: a 60-second run covers two simulated weeks, enough for the
+# careful traders to pass a phase (at least 3-4 trading days at +0.4 % a trade) while the reckless
+# ones fail on their first day. The poller still polls once a second (its minimum).
+DEFAULT_SPEED = 21_600.0
+DEFAULT_ACCOUNTS = 200
+DEFAULT_API_PORT = 8080
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    database_url: str
+    redis_url: str
+    accounts: int = DEFAULT_ACCOUNTS
+    seed: int = 1
+    speed: float = DEFAULT_SPEED
+    duration: float | None = None  # seconds; None: until a signal
+    headless: bool = False
+    api_port: int = DEFAULT_API_PORT
+    sim_port: int = 0
+    programs: Path | None = None
+    auto_approve: bool = False
+    tls: bool = True
+    run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    run_dir: Path | None = None
+
+    @property
+    def server(self) -> str:
+        """The `server` of every `(server, login)` of this run: its challenges never meet another run's."""
+        return f"dev-{self.run_id}"
+
+    @property
+    def redis_namespace(self) -> str:
+        return f"dev:{self.run_id}:"
+
+    def directory(self) -> Path:
+        """Where the run keeps its logs and the simulator's certificate."""
+        path = self.run_dir or Path(tempfile.gettempdir()) / "propfirm-dev" / self.run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path

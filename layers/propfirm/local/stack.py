@@ -1,0 +1,173 @@
+"""The whole system on one machine: start every part in order, report, stop every part in reverse.
+
+Order of start: PostgreSQL (migrations, programs) -> the simulated world (clock frozen) -> the run's
+challenges registered -> moto (queues, Step Functions) -> the simulator serving, its clock running ->
+the evaluator and the outbox relay loops -> the poller -> the API -> payouts (worker, approver) and the
+trader desk. Everything runs in threads of this process and watches one stop event; `stop()` sets it
+and joins each part, so a signal or the end of `--duration` leaves no thread or port behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import redis
+
+from propfirm.domain.programs import Program, load_example_programs, load_programs
+from propfirm.live.keys import LiveKeys
+from propfirm.local.aws import LocalAws
+from propfirm.local.database import prepare_database, register_accounts
+from propfirm.local.functions import EvaluatorFunction
+from propfirm.local.loops import Repeating
+from propfirm.local.market import SimulatedMarket
+from propfirm.local.options import DevOptions
+from propfirm.local.poller import PollerService
+from propfirm.local.summary import count_run
+
+log = logging.getLogger("propfirm.dev")
+
+
+@dataclass
+class Part:
+    """A started part of the stack and how to stop it (after the stop event is set)."""
+
+    name: str
+    stop: Callable[[], object]
+
+
+@dataclass
+class DevStack:
+    options: DevOptions
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    parts: list[Part] = field(default_factory=list)
+    notes: dict[str, str] = field(default_factory=dict)  # optional parts: "on" or why they are off
+
+    def start(self) -> DevStack:
+        o = self.options
+        self.started = time.monotonic()
+        self.directory = o.directory()
+        self.programs = self._programs()
+        prepare_database(o.database_url, o.programs)
+
+        self.market = SimulatedMarket(o.accounts, o.seed, o.speed, o.programs, port=o.sim_port, tls=o.tls,
+                                      cert_dir=self.directory)
+        self.market.build()
+        start = self.market.challenge_start()
+        self.challenges = register_accounts(o.database_url, o.server, self.market.account_groups(),
+                                            self.programs, start)
+
+        self.aws = LocalAws().start()
+        self.parts.append(Part("moto", self.aws.stop))
+        assert self.aws.queues is not None
+        self.sqs = self.aws.client("sqs")
+        self.redis = redis.Redis.from_url(o.redis_url)
+        self.parts.append(Part("redis", self.redis.close))
+
+        self.market.start()
+        self.parts.append(Part("simulator", self.market.stop))
+
+        self.evaluator = EvaluatorFunction(
+            sqs=self.sqs, evaluation_queue=self.aws.queues.evaluation, command_queue=self.aws.queues.commands,
+            endpoint=self.aws.endpoint, database_url=o.database_url, redis_client=self.redis,
+            redis_namespace=o.redis_namespace, clock=self.market.world.now,
+        )
+        self.parts.append(Part("evaluator", self.evaluator.close))
+        self._loop("evaluator-loop", self.evaluator.drive, pause=0.0)
+        self._loop("outbox-relay", self.evaluator.relay, pause=1.0)
+
+        self.poller = PollerService(
+            simulator=self.market.simulator, server=o.server, redis_client=self.redis, redis_url=o.redis_url,
+            redis_namespace=o.redis_namespace, sqs=self.sqs, evaluation_queue=self.aws.queues.evaluation,
+            command_queue=self.aws.queues.commands, programs=list(self.programs.values()),
+            stop=self.stop_event,
+        )
+        self.poller.start()
+        self.parts.append(Part("poller", self.poller.join))
+        return self
+
+    def _programs(self) -> dict[str, Program]:
+        return load_programs(self.options.programs) if self.options.programs else load_example_programs()
+
+    def _loop(self, name: str, step: Callable[[], object], pause: float) -> Repeating:
+        loop = Repeating(name, step, self.stop_event, pause=pause).start()
+        self.parts.append(Part(name, loop.join))
+        return loop
+
+    # -- while it runs -------------------------------------------------------------------------------
+    def wait(self, duration: float | None, tick: Callable[[], None] | None = None, every: float = 5.0) -> None:
+        """Until `duration` seconds have passed or the stop event is set (a signal, a part that died)."""
+        deadline = None if duration is None else time.monotonic() + duration
+        next_tick = time.monotonic() + every
+        while not self.stop_event.is_set():
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return
+            wake = next_tick if deadline is None else min(next_tick, deadline)
+            if self.stop_event.wait(max(0.0, wake - now)):
+                return
+            if tick is not None and time.monotonic() >= next_tick:
+                next_tick += every
+                tick()
+
+    def cycles(self) -> int:
+        """The poller's last completed cycle, as its heartbeat in Redis says."""
+        raw = self.redis.get(LiveKeys(self.options.redis_namespace).heartbeat(self.options.server))
+        return int(orjson.loads(raw).get("cycle", 0)) if raw else 0
+
+    def summary(self) -> dict[str, Any]:
+        o = self.options
+        counts = count_run(o.database_url, o.server)
+        counts.update(
+            cycles=self.cycles(),
+            simulated_days=round(self.market.simulated_days(), 2),
+            duration_seconds=round(time.monotonic() - self.started, 1),
+            speed=o.speed,
+            seed=o.seed,
+            server=o.server,
+            database=_without_password(o.database_url),
+            redis_namespace=o.redis_namespace,
+            run_dir=str(self.directory),
+            auto_approve=o.auto_approve,
+            parts=dict(self.notes),
+        )
+        return counts
+
+    def status_line(self) -> str:
+        s = count_run(self.options.database_url, self.options.server)
+        return (
+            f"sim {self.market.world.now():%Y-%m-%d %H:%M} (day {self.market.simulated_days():.1f}) · "
+            f"cycle {self.cycles()} · accounts {s['accounts']}: active {s['active']}, failed {s['failed']}, "
+            f"passed {s['passed']}, funded {s['funded']} · restricted {s['restricted']} · "
+            f"payouts paid {s['payouts_paid']}"
+        )
+
+    # -- stop ----------------------------------------------------------------------------------------
+    def stop(self) -> list[str]:
+        """Stop every part, last started first; the names of parts that did not stop in time."""
+        self.stop_event.set()
+        stuck = []
+        for part in reversed(self.parts):
+            try:
+                if part.stop() is False:
+                    stuck.append(part.name)
+            except Exception:
+                log.exception("stopping %s failed", part.name)
+                stuck.append(part.name)
+        self.parts.clear()
+        return stuck
+
+
+def _without_password(url: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
