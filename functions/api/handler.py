@@ -1,0 +1,30 @@
+"""The API Lambda behind API Gateway (REST, Cognito authorizer): thin, the application is `propfirm.api`.
+
+Settings from the environment (`propfirm.api.settings.ApiSettings`): DATABASE_URL, REDIS_URL,
+REDIS_NAMESPACE, PROPFIRM_WEBHOOK_SECRET, MT5_SERVER_NAME, DB_POOL_MAX. Adapters are built on first use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from propfirm.api.app import resolve
+
+logger = Logger(service="api")
+metrics = Metrics(namespace="PropFirm", service="api")
+tracer = Tracer(service="api")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    response = resolve(event, context)
+    status = int(response.get("statusCode", 500))
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    if status >= 500:
+        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    return response

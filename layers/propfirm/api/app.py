@@ -1,0 +1,158 @@
+"""The API application: the Powertools resolver with its routers, problem+json errors in one place, and
+`resolve(event, context)`, which authenticates and gates roles BEFORE the resolver looks at anything else.
+
+Order of checks for every request (the design: the token first, whatever the body):
+1. public paths (/health, /openapi.json, /webhooks/purchase) go straight to their routes;
+2. otherwise verified claims must be present (the Cognito authorizer in AWS, the local server's token
+   check locally): 401 without them;
+3. the role gate by path (/admin/: admin, or support for GET/HEAD; other paths: any role) - 403;
+4. routing (unknown path: 404), validation (422), the route (its own checks, ownership 404).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from psycopg import errors as pg_errors
+
+from propfirm.api.auth import ADMIN, SUPPORT, claims_of, is_public, principal_from_claims
+from propfirm.api.problems import (
+    PROBLEM_JSON,
+    ApiProblem,
+    Forbidden,
+    Unauthorized,
+    problem_body,
+    problem_of,
+    problem_response,
+    unauthorized_response,
+)
+from propfirm.api.routers import admin, public, trader, webhooks
+
+log = logging.getLogger("propfirm.api")
+
+TITLE = "propfirm API"
+VERSION = "1.0.0"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+app = APIGatewayRestResolver(enable_validation=True, serializer=lambda o: orjson.dumps(o).decode())
+app.include_router(public.router)
+app.include_router(webhooks.router)
+app.include_router(trader.router)
+app.include_router(admin.router)
+
+
+def _problem(status: int, body: dict[str, Any]) -> Response:
+    return Response(status_code=status, content_type=PROBLEM_JSON, body=orjson.dumps(body).decode())
+
+
+@app.exception_handler(ApiProblem)
+def _api_problem(exc: ApiProblem) -> Response:
+    response = _problem(exc.status, problem_of(exc))
+    if exc.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="propfirm"'
+    return response
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(exc: RequestValidationError) -> Response:
+    errors = [
+        {
+            "loc": [str(part) for part in e.get("loc", ())],
+            "message": str(e.get("msg", "")),
+            "type": str(e.get("type", "")),
+        }
+        for e in exc.errors()
+    ]
+    detail = "; ".join(f"{'.'.join(e['loc'])}: {e['message']}" for e in errors[:5]) or "invalid request"
+    return _problem(
+        422, problem_body(422, "Unprocessable request", detail, "validation-error", errors=errors)
+    )
+
+
+@app.exception_handler(NotFoundError)
+def _not_found(exc: NotFoundError) -> Response:
+    event = app.current_event
+    detail = f"no route {event.http_method} {event.path}" if event is not None else "no such route"
+    return _problem(404, problem_body(404, "Not found", detail, "not-found"))
+
+
+@app.exception_handler(
+    (
+        pg_errors.NumericValueOutOfRange,
+        pg_errors.InvalidTextRepresentation,
+        pg_errors.CharacterNotInRepertoire,
+        pg_errors.UntranslatableCharacter,
+    )
+)
+def _bad_value(exc: Exception) -> Response:
+    # a value the database cannot hold (e.g. a NUL byte in a query string): the input's fault, not ours
+    return _problem(
+        422,
+        problem_body(
+            422, "Unprocessable request", "a value cannot be stored or searched", "validation-error"
+        ),
+    )
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error", exc_info=exc)
+    return _problem(
+        500, problem_body(500, "Internal server error", "an unexpected error; it was logged", "internal")
+    )
+
+
+def openapi_document() -> str:
+    return app.get_openapi_json_schema(
+        title=TITLE,
+        version=VERSION,
+        summary="Prop-firm backend: trader and admin dashboards, purchase webhook",
+        description="Bearer tokens are Cognito ID tokens (locally: `propfirm token`). Errors are "
+        "application/problem+json (RFC 9457). Money is a decimal string; times are ISO 8601 UTC.",
+        servers=[Server(url="/")],
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+        security=[{"bearer": []}],
+    )
+
+
+_OPENAPI: str | None = None
+
+
+@app.get("/openapi.json", summary="This OpenAPI document", tags=["public"], include_in_schema=False)
+def openapi() -> Response[str]:
+    global _OPENAPI
+    if _OPENAPI is None:
+        _OPENAPI = openapi_document()
+    return Response(status_code=200, content_type="application/json", body=_OPENAPI)
+
+
+def _gate(event: Mapping[str, Any]) -> dict | None:
+    """Authentication and the role gate by path; a response to return at once, or None to go on."""
+    path = str(event.get("path") or "/")
+    if is_public(path):
+        return None
+    try:
+        who = principal_from_claims(claims_of(event))
+    except Unauthorized as exc:
+        return unauthorized_response(exc.detail)
+    method = str(event.get("httpMethod") or "GET").upper()
+    if path == "/admin" or path.startswith("/admin/"):
+        allowed = who.has(ADMIN) or (method in READ_METHODS and who.has(SUPPORT))
+        if not allowed:
+            exc = Forbidden("admin role required" + (" (support may only read)" if who.has(SUPPORT) else ""))
+            return problem_response(403, problem_of(exc))
+    return None
+
+
+def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    refused = _gate(event)
+    if refused is not None:
+        return refused
+    return app.resolve(dict(event), context)

@@ -1,0 +1,84 @@
+"""Who is calling: the principal from the Cognito claims API Gateway passes in
+`requestContext.authorizer.claims`, and the role checks the routes make.
+
+Roles are Cognito groups: `trader` (own challenges and payouts), `support` (read anything, change
+nothing), `admin` (everything under /admin/). The claim `cognito:groups` arrives as a list, or as a
+string ("[admin trader]", "admin,trader", "admin"): all are accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from propfirm.api.problems import Forbidden, Unauthorized
+
+TRADER, SUPPORT, ADMIN = "trader", "support", "admin"
+ROLES = (TRADER, SUPPORT, ADMIN)
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/webhooks/purchase"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    sub: str
+    email: str | None
+    groups: frozenset[str]
+
+    def has(self, *roles: str) -> bool:
+        return any(role in self.groups for role in roles)
+
+
+def parse_groups(value: Any) -> frozenset[str]:
+    if value is None:
+        return frozenset()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [str(v) for v in value]
+    else:
+        items = re.split(r"[\s,]+", str(value).strip().strip("[]"))
+    return frozenset(i.strip().strip("\"'") for i in items if i.strip().strip("\"'"))
+
+
+def claims_of(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    context = event.get("requestContext")
+    if not isinstance(context, Mapping):
+        return None
+    authorizer = context.get("authorizer")
+    if not isinstance(authorizer, Mapping):
+        return None
+    claims = authorizer.get("claims")
+    return claims if isinstance(claims, Mapping) and claims else None
+
+
+def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
+    if not claims or not claims.get("sub"):
+        raise Unauthorized("no verified identity: a bearer token is required")
+    email = claims.get("email")
+    email = str(email).strip() if email else None
+    return Principal(str(claims["sub"]), email or None, parse_groups(claims.get("cognito:groups")))
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS
+
+
+def require_trader(principal: Principal) -> str:
+    """The trader's email (their identity); only the trader role has trader resources."""
+    if not principal.has(TRADER):
+        raise Forbidden("this resource belongs to traders (role trader)")
+    if not principal.email:
+        raise Forbidden("the token carries no email: the trader cannot be identified")
+    return principal.email
+
+
+def require_reader(principal: Principal) -> None:
+    if not principal.has(ADMIN, SUPPORT):
+        raise Forbidden("admin or support role required")
+
+
+def require_admin(principal: Principal) -> None:
+    if not principal.has(ADMIN):
+        raise Forbidden(
+            "admin role required" + (" (support may only read)" if principal.has(SUPPORT) else "")
+        )

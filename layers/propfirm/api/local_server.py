@@ -1,0 +1,319 @@
+"""The API on localhost: a threaded HTTP server that plays API Gateway (REST proxy) and its Cognito
+authorizer in front of the Lambda's own handler, so the same code answers here and in AWS.
+
+Per request: the bearer token is verified FIRST (HS256 with the local key, `exp` with at most 1 s of
+leeway) except on /health, /openapi.json and /webhooks/purchase - 401 problem+json without a valid one,
+whatever the path or body; then the request becomes API Gateway's proxy event (`resource`, `path`,
+`httpMethod`, headers and multi-value headers, query strings, `pathParameters`, `body`,
+`isBase64Encoded`, `requestContext` with `authorizer.claims`, `requestId`, `stage`) and goes to
+`functions.api.handler.lambda_handler`.
+
+For the local stack (`propfirm dev`):
+
+    handle = serve_api("127.0.0.1", 8080, database_url, redis_url, namespace)   # returns when listening
+    handle.url; handle.webhook_secret; handle.stop()
+
+Each request runs in its own thread; PostgreSQL connections come from one pool (`db_pool_max`).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import orjson
+import redis
+
+from propfirm.api.auth import is_public
+from propfirm.api.problems import problem_body, unauthorized_response
+from propfirm.api.runtime import Runtime, build_runtime, set_runtime
+from propfirm.api.settings import ApiSettings
+from propfirm.api.tokens import TokenError, bearer_token, claims_for_event, jwt_secret, verify
+
+MAX_BODY_BYTES = 1 << 20
+STAGE = "local"
+
+
+@dataclass(frozen=True)
+class _Template:
+    resource: str
+    pattern: re.Pattern[str]
+
+
+def _templates() -> list[_Template]:
+    from propfirm.api.app import openapi_document
+
+    paths = list(orjson.loads(openapi_document())["paths"]) + ["/openapi.json"]
+    out = []
+    for resource in sorted(paths, key=lambda p: (p.count("{"), -len(p))):
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))
+        out.append(_Template(resource, re.compile(f"^{regex}$")))
+    return out
+
+
+def _match(templates: list[_Template], path: str) -> tuple[str, dict[str, str] | None]:
+    for template in templates:
+        m = template.pattern.match(path)
+        if m:
+            return template.resource, (m.groupdict() or None)
+    return path, None
+
+
+class _LambdaContext:
+    """What the Powertools decorators read from Lambda's context object."""
+
+    function_name = "propfirm-api-local"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:propfirm-api-local"
+    log_group_name = "/aws/lambda/propfirm-api-local"
+    log_stream_name = "local"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+def build_event(
+    method: str,
+    raw_path: str,
+    header_pairs: list[tuple[str, str]],
+    body: bytes,
+    claims: dict[str, Any] | None,
+    templates: list[_Template],
+    source_ip: str = "127.0.0.1",
+) -> dict[str, Any]:
+    split = urlsplit(raw_path)
+    path = unquote(split.path) or "/"
+    resource, path_parameters = _match(templates, path)
+    headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in header_pairs:
+        headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    multi_query = parse_qs(split.query, keep_blank_values=True) if split.query else {}
+    query = {k: v[-1] for k, v in multi_query.items()}
+    try:
+        text: str | None = body.decode("utf-8") if body else None
+        is_b64 = False
+    except UnicodeDecodeError:
+        text, is_b64 = base64.b64encode(body).decode(), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": path_parameters,
+        "stageVariables": None,
+        "body": text,
+        "isBase64Encoded": is_b64,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": f"/{STAGE}{path}",
+            "stage": STAGE,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+            "accountId": "000000000000",
+            "apiId": "local",
+            "authorizer": {"claims": claims} if claims else None,
+        },
+    }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _ApiHttpServer
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+        if self.server.quiet:
+            return
+        super().log_message(format, *args)
+
+    def _send(self, response: dict[str, Any]) -> None:
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else str(body).encode()
+        self.send_response(int(response.get("statusCode", 500)))
+        sent = set()
+        for name, value in (response.get("headers") or {}).items():
+            self.send_header(name, str(value))
+            sent.add(name.lower())
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            if name.lower() in sent:
+                continue
+            for value in values:
+                self.send_header(name, str(value))
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _read_body(self) -> bytes | None:
+        length_text = self.headers.get("Content-Length")
+        if not length_text:
+            return b""
+        try:
+            length = int(length_text)
+        except ValueError:
+            return None
+        if length < 0 or length > MAX_BODY_BYTES:
+            return None
+        return self.rfile.read(length)
+
+    def _handle(self) -> None:
+        path = unquote(urlsplit(self.path).path) or "/"
+        claims = None
+        if not is_public(path):
+            # the authorizer: the token before the body, the path or anything else
+            try:
+                raw = verify(bearer_token(dict(self.headers.items())), self.server.jwt_key)
+                claims = claims_for_event(raw)
+            except TokenError as exc:
+                self._discard_body()
+                self._send(unauthorized_response(str(exc)))
+                return
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+            self._send(_problem(413, "Payload too large", f"at most {MAX_BODY_BYTES} bytes", "too-large"))
+            return
+        event = build_event(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            claims,
+            self.server.templates,
+            self.client_address[0],
+        )
+        self._send(self.server.lambda_handler(event, _LambdaContext()))
+
+    def _discard_body(self) -> None:
+        body = self._read_body()
+        if body is None:
+            self.close_connection = True
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+def _problem(status: int, title: str, detail: str, slug: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/problem+json"},
+        "body": orjson.dumps(problem_body(status, title, detail, slug)).decode(),
+        "isBase64Encoded": False,
+    }
+
+
+def load_lambda_handler() -> Any:
+    """`functions.api.handler.lambda_handler`: the repository's `functions/` is not part of the installed
+    package, so when it is not importable it is found next to the package's source tree."""
+    try:
+        from functions.api.handler import lambda_handler
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("functions", "functions.api", "functions.api.handler"):
+            raise
+        root = Path(__file__).resolve().parents[3]
+        if not (root / "functions" / "api" / "handler.py").is_file():
+            raise
+        sys.path.append(str(root))
+        from functions.api.handler import lambda_handler
+    return lambda_handler
+
+
+class _ApiHttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], jwt_key: str, quiet: bool) -> None:
+        super().__init__(address, _Handler)
+        self.jwt_key = jwt_key
+        self.quiet = quiet
+        self.templates = _templates()
+        self.lambda_handler = load_lambda_handler()
+
+
+@dataclass
+class ApiServerHandle:
+    host: str
+    port: int
+    runtime: Runtime
+    _server: _ApiHttpServer
+    _thread: threading.Thread
+    _stopped: bool = field(default=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def webhook_secret(self) -> str:
+        return self.runtime.webhook_secret
+
+    def serve_forever(self) -> None:
+        self._thread.join()
+
+    def stop(self) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self.runtime.close()
+        set_runtime(None)
+
+
+def serve_api(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    database_url: str | None = None,
+    redis_url: str | None = None,
+    namespace: str = "",
+    *,
+    webhook_secret: str | None = None,
+    jwt_key: str | None = None,
+    redis_client: redis.Redis | None = None,
+    db_pool_max: int = 10,
+    quiet: bool = True,
+) -> ApiServerHandle:
+    """Serve the API in a background thread (port 0: a free port; see `handle.port`). Migrations are the
+    caller's (`propfirm api` applies them first). Returns once the socket listens."""
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no metrics sink locally
+    overrides: dict[str, Any] = {"db_pool_max": db_pool_max, "redis_namespace": namespace}
+    if database_url:
+        overrides["database_url"] = database_url
+    if redis_url:
+        overrides["redis_url"] = redis_url
+    if webhook_secret:
+        overrides["propfirm_webhook_secret"] = webhook_secret
+    from propfirm.settings import load
+
+    settings = load(ApiSettings, **overrides)
+    rt = build_runtime(settings, redis_client=redis_client)
+    set_runtime(rt)
+    server = _ApiHttpServer((host, port), jwt_key or jwt_secret(), quiet)
+    thread = threading.Thread(target=server.serve_forever, name="propfirm-api", daemon=True)
+    thread.start()
+    return ApiServerHandle(host, server.server_address[1], rt, server, thread)

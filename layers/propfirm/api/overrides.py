@@ -1,0 +1,187 @@
+"""An operator's manual override (fail or pass a challenge), recorded like the evaluator's own decisions:
+the state saved with the version check, a phase transition (reason `manual`, the operator and their
+reason in its evidence), an audit row, and the commands the evaluator's `plan_commands` builds for that
+decision, in one transaction. The floor published to the poller is dropped after a failure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import redis
+
+from propfirm.api.problems import Conflict, NotFound
+from propfirm.domain import decisions as d
+from propfirm.domain import engine
+from propfirm.domain.decisions import Decision
+from propfirm.domain.rules import compiled
+from propfirm.domain.state import ACTIVE, FAILED, PASSED, ChallengeState
+from propfirm.evaluation.commands import plan_commands
+from propfirm.live.floors import delete_floor
+from propfirm.live.keys import LiveKeys
+from propfirm.live.records import Snapshot
+from propfirm.store.audit import AuditEntry
+from propfirm.store.errors import ConcurrencyConflict
+from propfirm.store.uow import UnitOfWork
+
+MANUAL = "manual"
+
+
+@dataclass(frozen=True)
+class OverrideResult:
+    challenge_id: int
+    transition_no: int
+    decision: str
+    status: str
+    phase: int
+    commands: list[str]
+
+
+def _snapshot(client: redis.Redis, keys: LiveKeys, server: str, login: int) -> Snapshot | None:
+    try:
+        raw = client.get(keys.snap(server, login))
+        return Snapshot.decode(raw) if raw else None
+    except (redis.RedisError, ValueError, KeyError, TypeError):
+        return None
+
+
+def override(
+    uow: UnitOfWork,
+    client: redis.Redis,
+    keys: LiveKeys,
+    *,
+    challenge_id: int,
+    action: str,  # "fail" | "pass"
+    reason: str,
+    operator: str,
+    now: datetime,
+) -> OverrideResult:
+    locked = uow.fetchone("SELECT id FROM challenges WHERE id = %s FOR UPDATE", (challenge_id,))
+    if locked is None:
+        raise NotFound(f"no challenge {challenge_id}")
+    record = uow.challenges.get(challenge_id)
+    if record.status not in (ACTIVE, "pending_account"):
+        raise Conflict(f"challenge {challenge_id} is {record.status}: there is nothing to override")
+    if record.login is None and action == "pass":
+        raise Conflict(f"challenge {challenge_id} has no MT5 account yet: it cannot pass")
+    program = uow.programs.get(record.program_id, record.program_version)
+    cp = compiled(program)
+    if record.state is not None:
+        state = ChallengeState.from_dict(record.state)
+    elif record.login is not None:
+        state = engine.new_challenge(program, record.login, now, record.server)
+        if record.phase:
+            engine._begin_phase(cp, state, record.phase, now)
+    else:
+        state = None
+    snapshot = _snapshot(client, keys, record.server, record.login) if record.login is not None else None
+    balance = snapshot.balance if snapshot else (state.balance if state else program.account_size)
+    equity = snapshot.equity if snapshot else (state.equity if state else program.account_size)
+    before_phase = record.phase
+    phase_name = program.phases[before_phase].name
+    if action == "fail":
+        kind, to_phase, next_phase = d.FAILED, None, None
+        status, phase = FAILED, before_phase
+        if state is not None:
+            state = state.copy()
+            state.status, state.failed_reason = FAILED, MANUAL
+    else:
+        ph = cp.phases[before_phase]
+        kind = d.FUNDED if ph.passes_to_funded else d.PHASE_PASSED
+        assert state is not None
+        state = state.copy()
+        if before_phase + 1 < len(program.phases):
+            next_phase = to_phase = before_phase + 1
+            engine._begin_phase(cp, state, next_phase, now)
+            status, phase = ACTIVE, next_phase
+        else:
+            next_phase = to_phase = None
+            state.status = PASSED
+            status, phase = PASSED, before_phase
+    number = record.transitions + 1
+    commands: list[Any] = []
+    awaiting = record.awaiting_reset
+    if record.login is not None:
+        decision = Decision(now, record.server, record.login, kind, phase_name, MANUAL, equity, None)
+        planned = plan_commands(
+            challenge_id=challenge_id,
+            transition_no=number,
+            decision=decision,
+            program=program,
+            next_phase=next_phase,
+            balance=balance,
+            next_reset=state.next_reset if state else now,
+            issued_at=now,
+        )
+        commands = planned.commands
+        if planned.reset_command_id is not None:
+            awaiting = planned.reset_command_id
+    evidence = {
+        "manual": True,
+        "operator": operator,
+        "reason": reason,
+        "balance": str(balance),
+        "equity": str(equity),
+        "snapshot_time": snapshot.time.isoformat() if snapshot else None,
+        "program": {"id": record.program_id, "version": record.program_version},
+    }
+    try:
+        version = uow.challenges.save(
+            record,
+            state=state.to_dict() if state else None,  # type: ignore[arg-type]
+            status=status,
+            phase=phase,
+            transitions_added=1,
+            awaiting_reset=awaiting,
+            pending_kill=record.pending_kill,
+        )
+    except ConcurrencyConflict:  # pragma: no cover - the row is locked above
+        raise Conflict("the challenge changed meanwhile; try again") from None
+    uow.challenges.add_transition(
+        challenge_id=challenge_id,
+        transition_no=number,
+        from_phase=before_phase,
+        to_phase=to_phase,
+        decision=kind,
+        reason=MANUAL,
+        equity=Decimal(equity),
+        limit=None,
+        decided_at=now,
+        state_version=version,
+        evidence=evidence,
+    )
+    if status == FAILED:
+        uow.outbox.cancel_scheduled(challenge_id)
+    uow.outbox.add(commands)
+    command_ids = [c.command_id for c in commands]
+    uow.audit.append(
+        [
+            AuditEntry(
+                kind=f"challenge.manual_{action}",
+                challenge_id=challenge_id,
+                server=record.server,
+                login=record.login,
+                created_at=now,
+                payload={
+                    "transition_no": number,
+                    "decision": kind,
+                    "operator": operator,
+                    "reason": reason,
+                    "from_phase": before_phase,
+                    "to_phase": to_phase,
+                    "state_version": version,
+                    "commands": command_ids,
+                },
+            )
+        ]
+    )
+    uow.commit()
+    if status != ACTIVE and record.login is not None:
+        try:
+            delete_floor(client, keys, record.server, record.login)
+        except redis.RedisError:
+            pass  # the evaluator drops it with its next look at the account
+    return OverrideResult(challenge_id, number, kind, status, phase, command_ids)

@@ -1,0 +1,177 @@
+"""The purchase webhook's write side: verify the shop's signature, then record the sale in ONE transaction:
+the trader (by email), the challenge (the program's latest version, phase 0, `pending_account`), the
+outbox row with the `CreateAccount` command, and an audit row.
+
+Idempotent per `order_id`: the challenge's unique order id decides. A duplicate delivery (even a
+concurrent one) finds the first one's row and gets the same answer; the loser of a race rolls back
+everything it wrote (the INSERT ... ON CONFLICT waits for the winner's commit, then returns nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from propfirm.api.problems import Unauthorized, Unprocessable
+from propfirm.evaluation.commands import command_id
+from propfirm.queues.messages import CreateAccount
+from propfirm.store.audit import AuditEntry
+from propfirm.store.errors import NotFound as StoreNotFound
+from propfirm.store.repositories import OutboxCommand
+from propfirm.store.uow import UnitOfWork
+
+PENDING_ACCOUNT = "pending_account"
+MAX_CLOCK_SKEW_SECONDS = 300
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
+
+
+class PurchaseOrder(BaseModel):
+    """The shop's purchase (more fields are allowed and ignored)."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    order_id: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=320)
+    name: str = Field(min_length=1, max_length=200)
+    program: str = Field(min_length=1, max_length=64)
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("not an email address")
+        return value
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    challenge_id: int
+    created: bool
+
+
+def signature_of(secret: str, timestamp: str, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify_signature(secret: str, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+    """401 unless X-Signature is the HMAC of "{X-Timestamp}.{raw body}" and the timestamp is within 5 min."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    timestamp = (lower.get("x-timestamp") or "").strip()
+    signature = (lower.get("x-signature") or "").strip()
+    if not timestamp or not signature:
+        raise Unauthorized("X-Timestamp and X-Signature headers are required")
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise Unauthorized("X-Timestamp must be Unix seconds")
+    if abs(now.timestamp() - int(timestamp)) > MAX_CLOCK_SKEW_SECONDS:
+        raise Unauthorized("X-Timestamp is more than five minutes off")
+    expected = signature_of(secret, timestamp, body)
+    if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+        raise Unauthorized("bad signature")
+
+
+def parse_order(body: bytes) -> PurchaseOrder:
+    try:
+        return PurchaseOrder.model_validate_json(body)
+    except ValidationError as exc:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()
+        ]
+        raise Unprocessable(
+            "invalid purchase: " + "; ".join(f"{p['field']}: {p['message']}" for p in problems),
+            errors=problems,
+        ) from None
+
+
+def split_name(name: str) -> tuple[str, str]:
+    parts = name.split()
+    if len(parts) == 1:
+        return parts[0], parts[0]
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def client_ref(challenge_id: int) -> str:
+    return f"challenge-{challenge_id}"
+
+
+def create_account_command_id(challenge_id: int) -> str:
+    """The evaluator's id scheme `{challenge_id}:{transition_no}:{kind}`, transition 0: the sale."""
+    return command_id(challenge_id, 0, "create_account")
+
+
+def _existing(uow: UnitOfWork, order_id: str) -> int | None:
+    row = uow.fetchone("SELECT id FROM challenges WHERE order_id = %s", (order_id,))
+    return None if row is None else int(row[0])
+
+
+def record_purchase(uow: UnitOfWork, order: PurchaseOrder, server: str, now: datetime) -> PurchaseResult:
+    """Commits (or rolls back) the unit of work itself."""
+    found = _existing(uow, order.order_id)
+    if found is not None:
+        return PurchaseResult(found, False)
+    try:
+        version = uow.programs.latest_version(order.program)
+        program = uow.programs.get(order.program, version)
+    except StoreNotFound:
+        raise Unprocessable(f"unknown program {order.program!r}") from None
+    trader_id = uow.traders.get_or_create(order.email, order.name)
+    row = uow.fetchone(
+        "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase,"
+        " state, order_id) VALUES (%s, %s, %s, %s, NULL, %s, 0, NULL, %s)"
+        " ON CONFLICT (order_id) DO NOTHING RETURNING id",
+        (trader_id, program.id, version, server, PENDING_ACCOUNT, order.order_id),
+    )
+    if row is None:  # a concurrent delivery of the same order committed first
+        uow.rollback()
+        found = _existing(uow, order.order_id)
+        assert found is not None
+        return PurchaseResult(found, False)
+    challenge_id = int(row[0])
+    first, last = split_name(order.name)
+    command = CreateAccount(
+        command_id=create_account_command_id(challenge_id),
+        server=server,
+        issued_at=now,
+        group=program.phases[0].group,
+        leverage=program.leverage or 100,
+        initial_balance=program.account_size,
+        first_name=first,
+        last_name=last,
+        email=order.email,
+        client_ref=client_ref(challenge_id),
+    )
+    uow.outbox.add(
+        [
+            OutboxCommand(
+                command_id=command.command_id,
+                challenge_id=challenge_id,
+                server=server,
+                login=None,
+                kind="create_account",
+                command=command.model_dump(mode="json"),
+            )
+        ]
+    )
+    uow.audit.append(
+        [
+            AuditEntry(
+                kind="challenge.purchased",
+                challenge_id=challenge_id,
+                server=server,
+                payload={
+                    "order_id": order.order_id,
+                    "email": order.email,
+                    "program": {"id": program.id, "version": version},
+                    "command_id": command.command_id,
+                },
+                created_at=now,
+            )
+        ]
+    )
+    uow.commit()
+    return PurchaseResult(challenge_id, True)

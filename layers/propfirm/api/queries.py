@@ -1,0 +1,138 @@
+"""Read-side queries (CQRS-style): plain SQL straight into JSON-ready dicts, money as strings, UTC ISO times.
+
+Lists use keyset pagination on the id (newest first): `cursor` is the last id of the previous page.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from propfirm.live.records import iso_utc
+from propfirm.store.uow import UnitOfWork
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _rows(uow: UnitOfWork, query: str, params: Any = None) -> list[dict[str, Any]]:
+    cur = uow.execute(query, params)
+    names = [c.name for c in cur.description or []]
+    return [jsonable(dict(zip(names, row, strict=True))) for row in cur.fetchall()]
+
+
+def _one(uow: UnitOfWork, query: str, params: Any = None) -> dict[str, Any] | None:
+    rows = _rows(uow, query, params)
+    return rows[0] if rows else None
+
+
+def trader_by_email(uow: UnitOfWork, email: str) -> dict[str, Any] | None:
+    return _one(
+        uow, "SELECT id, email, name, created_at FROM traders WHERE lower(email) = lower(%s)", (email,)
+    )
+
+
+_CHALLENGE = (
+    "SELECT c.id, c.trader_id, t.email AS trader_email, c.program_id, c.program_version, c.server, c.login,"
+    " c.status, c.phase, c.version, c.transitions, c.order_id, c.created_at, c.updated_at"
+    " FROM challenges c JOIN traders t ON t.id = c.trader_id"
+)
+
+
+def challenge(uow: UnitOfWork, challenge_id: int, trader_email: str | None = None) -> dict[str, Any] | None:
+    """One challenge; with `trader_email`, only when it is that trader's (otherwise None: a 404)."""
+    if trader_email is None:
+        return _one(uow, _CHALLENGE + " WHERE c.id = %s", (challenge_id,))
+    return _one(
+        uow, _CHALLENGE + " WHERE c.id = %s AND lower(t.email) = lower(%s)", (challenge_id, trader_email)
+    )
+
+
+def challenges_of(uow: UnitOfWork, trader_email: str) -> list[dict[str, Any]]:
+    return _rows(uow, _CHALLENGE + " WHERE lower(t.email) = lower(%s) ORDER BY c.id DESC", (trader_email,))
+
+
+def challenges_page(
+    uow: UnitOfWork, *, status: str | None, program: str | None, limit: int, cursor: int | None
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if status:
+        where.append("c.status = %s")
+        params.append(status)
+    if program:
+        where.append("c.program_id = %s")
+        params.append(program)
+    if cursor is not None:
+        where.append("c.id < %s")
+        params.append(cursor)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(uow, _CHALLENGE + clause + " ORDER BY c.id DESC LIMIT %s", (*params, limit))
+
+
+def transitions(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
+    return _rows(
+        uow,
+        'SELECT transition_no, from_phase, to_phase, decision, reason, equity, "limit", decided_at,'
+        " recorded_at, state_version, evidence FROM phase_transitions WHERE challenge_id = %s"
+        " ORDER BY transition_no",
+        (challenge_id,),
+    )
+
+
+def deals(uow: UnitOfWork, challenge_id: int, limit: int, cursor: int | None) -> list[dict[str, Any]]:
+    return _rows(
+        uow,
+        "SELECT server, ticket, login, time, action, entry, symbol, volume, price, profit, commission, swap,"
+        " position, order_ticket, comment, role FROM deals WHERE challenge_id = %s"
+        + (" AND ticket < %s" if cursor is not None else "")
+        + " ORDER BY ticket DESC LIMIT %s",
+        (challenge_id, cursor, limit) if cursor is not None else (challenge_id, limit),
+    )
+
+
+def days(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
+    return _rows(
+        uow,
+        "SELECT trading_day, start_balance, start_equity, daily_floor, close_balance, close_equity, profit"
+        " FROM daily_statistics WHERE challenge_id = %s ORDER BY trading_day",
+        (challenge_id,),
+    )
+
+
+def audit(uow: UnitOfWork, challenge_id: int | None, limit: int, cursor: int | None) -> list[dict[str, Any]]:
+    where, params = [], []
+    if challenge_id is not None:
+        where.append("challenge_id = %s")
+        params.append(challenge_id)
+    if cursor is not None:
+        where.append("id < %s")
+        params.append(cursor)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(
+        uow,
+        "SELECT id, created_at, kind, challenge_id, server, login, payload, hash FROM audit_log"
+        + clause
+        + " ORDER BY id DESC LIMIT %s",
+        (*params, limit),
+    )
+
+
+def outbox_of(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
+    return _rows(
+        uow,
+        "SELECT command_id, kind, status, login, not_before, created_at, sent_at, result_at FROM outbox"
+        " WHERE challenge_id = %s ORDER BY id",
+        (challenge_id,),
+    )

@@ -1,0 +1,1 @@
+"""The API's routes by area: public, webhooks, trader, admin."""

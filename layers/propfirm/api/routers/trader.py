@@ -1,0 +1,130 @@
+"""The trader's dashboard: their own challenges and payouts (role trader, identified by the token's email).
+
+Another trader's challenge or payout is a 404, exactly as if it did not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from propfirm.api import payouts_port, queries
+from propfirm.api.auth import require_trader
+from propfirm.api.context import MAX_ID, owned_challenge, page, principal
+from propfirm.api.live_view import challenge_view
+from propfirm.api.runtime import runtime
+
+router = Router()
+
+ChallengeId = Annotated[int, Path(gt=0, le=MAX_ID, description="the challenge's id")]
+Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id/ticket of the previous page")]
+
+
+@router.get("/me", summary="The caller: email, roles and trader record", tags=["trader"])
+def me() -> dict[str, Any]:
+    who = principal(router)
+    with runtime().uow() as uow:
+        trader = queries.trader_by_email(uow, who.email) if who.email else None
+        count = len(queries.challenges_of(uow, who.email)) if trader else 0
+    return {
+        "sub": who.sub,
+        "email": who.email,
+        "roles": sorted(who.groups),
+        "trader": trader,
+        "challenges": count,
+    }
+
+
+@router.get("/challenges", summary="The trader's challenges", tags=["trader"])
+def my_challenges() -> dict[str, Any]:
+    email = require_trader(principal(router))
+    with runtime().uow() as uow:
+        return {"items": queries.challenges_of(uow, email)}
+
+
+@router.get(
+    "/challenges/<challenge_id>",
+    summary="One challenge: status, live balances, floors now, next reset with countdown, tomorrow's floor",
+    tags=["trader"],
+)
+def my_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    rt = runtime()
+    with rt.uow() as uow:
+        row = owned_challenge(uow, challenge_id, email)
+        program = uow.programs.get(row["program_id"], row["program_version"])
+        return challenge_view(uow, rt.redis, rt.keys, row, program, rt.clock())
+
+
+@router.get(
+    "/challenges/<challenge_id>/transitions",
+    summary="Phase transitions with breach evidence",
+    tags=["trader"],
+)
+def my_transitions(challenge_id: ChallengeId) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    with runtime().uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+        return {"items": queries.transitions(uow, challenge_id)}
+
+
+@router.get(
+    "/challenges/<challenge_id>/deals", summary="Deals, newest first (keyset on the ticket)", tags=["trader"]
+)
+def my_deals(challenge_id: ChallengeId, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    with runtime().uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+        return page(queries.deals(uow, challenge_id, limit, cursor), limit, key="ticket")
+
+
+@router.get("/challenges/<challenge_id>/days", summary="Daily statistics per trading day", tags=["trader"])
+def my_days(challenge_id: ChallengeId) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    with runtime().uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+        return {"items": queries.days(uow, challenge_id)}
+
+
+@router.get(
+    "/challenges/<challenge_id>/payouts/eligibility",
+    summary="Payout self-check: every denial with its reason code, and the payout a request would make",
+    tags=["trader", "payouts"],
+)
+def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    rt = runtime()
+    with rt.uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+    result = payouts_port.call("check_eligibility", rt.uow(), challenge_id, rt.clock())
+    return payouts_port.eligibility_json(result)
+
+
+@router.post(
+    "/challenges/<challenge_id>/payouts",
+    summary="Request a payout (refused with reason codes)",
+    tags=["trader", "payouts"],
+)
+def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
+    email = require_trader(principal(router))
+    rt = runtime()
+    with rt.uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+    record = payouts_port.call("request_payout", rt.uow(), challenge_id, email, rt.clock())
+    return Response(status_code=201, content_type="application/json", body=payouts_port.payout_json(record))
+
+
+@router.get(
+    "/challenges/<challenge_id>/payouts", summary="The challenge's payouts", tags=["trader", "payouts"]
+)
+def my_payouts(challenge_id: ChallengeId) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    rt = runtime()
+    with rt.uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+    records = payouts_port.call("list_payouts", rt.uow(), challenge_id=challenge_id)
+    return {"items": [payouts_port.payout_json(r) for r in records]}

@@ -1,0 +1,35 @@
+"""POST /webhooks/purchase: the shop's signed purchase notification (no bearer token; HMAC instead)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from propfirm.api.context import raw_body
+from propfirm.api.models import PurchaseAccepted
+from propfirm.api.purchases import parse_order, record_purchase, verify_signature
+from propfirm.api.runtime import runtime
+
+router = Router()
+
+
+@router.post(
+    "/webhooks/purchase",
+    summary="A purchase from the shop (HMAC-signed): the trader, the challenge, the account command",
+    description='Headers: X-Timestamp (Unix seconds), X-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.'
+    '{raw body}">. 202 with the challenge id; the same answer again for the same order_id.',
+    tags=["webhooks"],
+    responses={401: {"description": "bad signature or timestamp"}, 422: {"description": "invalid body"}},
+)
+def purchase() -> Response[PurchaseAccepted]:
+    rt = runtime()
+    raw = raw_body(router)
+    verify_signature(rt.webhook_secret, dict(router.current_event.headers or {}), raw, rt.clock())
+    order = parse_order(raw)
+    with rt.uow() as uow:
+        result = record_purchase(uow, order, rt.server, rt.clock())
+    return Response(
+        status_code=202,
+        content_type="application/json",
+        body=PurchaseAccepted(challenge_id=result.challenge_id),
+    )

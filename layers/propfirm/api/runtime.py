@@ -1,0 +1,72 @@
+"""The adapters every request uses, built once per container (or per local server) and kept.
+
+Tests and the local server hand in their own with `set_runtime`; the Lambda builds them from the
+environment on first use (`ApiSettings`).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis
+from psycopg_pool import ConnectionPool
+
+from propfirm.api.settings import ApiSettings
+from propfirm.api.tokens import webhook_secret
+from propfirm.live.keys import LiveKeys
+from propfirm.settings import load
+from propfirm.store.db import make_pool
+from propfirm.store.uow import UnitOfWork
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    pool: ConnectionPool
+    redis: redis.Redis
+    keys: LiveKeys
+    webhook_secret: str
+    server: str = "default"
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.pool)
+
+    def close(self) -> None:
+        self.pool.close()
+        self.redis.close()
+
+
+def build_runtime(settings: ApiSettings, redis_client: redis.Redis | None = None) -> Runtime:
+    pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max, timeout=10)
+    return Runtime(
+        pool=pool,
+        redis=redis_client or redis.Redis.from_url(settings.redis_url),
+        keys=LiveKeys(settings.redis_namespace),
+        webhook_secret=settings.propfirm_webhook_secret or webhook_secret(),
+        server=settings.mt5_server_name,
+    )
+
+
+_runtime: Runtime | None = None
+_lock = threading.Lock()
+
+
+def runtime() -> Runtime:
+    global _runtime
+    if _runtime is None:
+        with _lock:
+            if _runtime is None:
+                _runtime = build_runtime(load(ApiSettings))
+    return _runtime
+
+
+def set_runtime(value: Runtime | None) -> None:
+    global _runtime
+    _runtime = value

@@ -1,0 +1,16 @@
+"""The API's settings, from the environment (a bad variable is named in the error)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from propfirm.mt5.models import DEFAULT_SERVER
+from propfirm.settings import DatabaseSettings, RedisSettings
+
+
+class ApiSettings(DatabaseSettings, RedisSettings):
+    propfirm_webhook_secret: str | None = Field(
+        None, min_length=16, description="HMAC key of the purchase webhook (local: generated and kept)"
+    )
+    mt5_server_name: str = Field(DEFAULT_SERVER, min_length=1, description="MT5 server new accounts go to")
+    db_pool_max: int = Field(4, ge=1, le=64, description="PostgreSQL connections per process")

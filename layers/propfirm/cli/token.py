@@ -1,0 +1,27 @@
+"""`propfirm token --role trader|support|admin [--email E] [--sub S] [--ttl SECONDS]`: a bearer token the
+local API accepts, with the claims of a Cognito ID token (sub, email, cognito:groups, exp, iat,
+token_use, iss), signed with PROPFIRM_JWT_SECRET or the key kept under $PROPFIRM_HOME."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("token", help="mint a local bearer token for the API")
+    p.add_argument("--role", required=True, choices=["trader", "support", "admin"])
+    p.add_argument("--email", help="the identity (default <role>@example.com)")
+    p.add_argument("--sub", help="the subject (default: a new UUID)")
+    p.add_argument("--ttl", type=int, default=3600, help="seconds until it expires (default 3600)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from propfirm.api.tokens import mint
+
+    if args.ttl <= 0 or args.ttl > 366 * 86400:
+        print("propfirm token: --ttl must be between 1 and 31622400 seconds", file=sys.stderr)
+        return 2
+    print(mint(args.role, email=args.email, sub=args.sub, ttl=args.ttl))
+    return 0
