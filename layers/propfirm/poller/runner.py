@@ -28,6 +28,7 @@ from propfirm.live.commands import CommandLedger
 from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
 from propfirm.live.poller_state import PollerStateStore
+from propfirm.mt5 import masks
 from propfirm.mt5.errors import AuthFailed, Mt5Error
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.mt5.webapi.backoff import Backoff
@@ -83,6 +84,9 @@ class Poller:
         missing = missing_groups(all_groups(self.programs), [g.name for g in self.static.groups.values()])
         if missing:
             raise MissingGroups(missing)
+        unwatched = [g for g in all_groups(self.programs) if not masks.matches(g, self.plan.groups)]
+        if unwatched:
+            logger.warning("program groups outside POLLER_GROUPS are not polled", groups=unwatched)
         overlap_ms = self.settings.poller_deal_overlap_seconds * 1000
         state = self.store.load(overlap_ms)
         if state.cursor_ms is None:

@@ -29,7 +29,7 @@ class PollerSettings(RedisSettings):
     poller_static_refresh_seconds: float = Field(300.0, gt=0, description="group settings refresh period")
     poller_deal_overlap_seconds: int = Field(10, ge=0, description="the deal window reaches back this far")
     poller_deal_window_seconds: int = Field(
-        60, ge=1, description="first deal window; it adapts to about POLLER_DEAL_TARGET deals a cycle"
+        3600, ge=1, description="first deal window; it adapts to about POLLER_DEAL_TARGET deals a cycle"
     )
     poller_deal_target: int = Field(20_000, ge=100, description="deals a cycle aims at when catching up")
     poller_deal_lookback_seconds: int = Field(3600, ge=0, description="first start: deals this far back")
