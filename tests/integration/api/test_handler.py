@@ -1,0 +1,354 @@
+"""Every route through the Lambda handler with API Gateway REST proxy events: authentication before
+anything, roles from Cognito claims in every format, ownership (404), problem+json, the webhook's
+signature, idempotency and single transaction, the live view's floors, overrides and the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import orjson
+import pytest
+from openapi_spec_validator import validate
+from propfirm.api.provisioning import bind_created_account
+from propfirm.queues.messages import CommandResult
+from propfirm.store.uow import UnitOfWork
+
+from tests.integration.api.conftest import NOW, Api, claims, new_login
+
+PROBLEM = "application/problem+json"
+
+
+def email() -> str:
+    return f"t{uuid.uuid4().hex[:8]}@example.com"
+
+
+def order(program: str = "two-step-100k", **extra) -> dict:
+    return {
+        "order_id": f"o-{uuid.uuid4().hex}",
+        "email": email(),
+        "name": "Ann Marie Lee",
+        "program": program,
+        **extra,
+    }
+
+
+def assert_problem(status: int, headers: dict, body: dict, expected: int) -> None:
+    assert status == expected, body
+    assert headers["Content-Type"] == PROBLEM
+    assert body["status"] == expected and body["title"] and body["type"] and "detail" in body
+
+
+# -- public ----------------------------------------------------------------------------------------
+def test_health_and_openapi_need_no_token(api: Api) -> None:
+    status, _, body = api.call("GET", "/health")
+    assert status == 200 and body["database"] == "ok" and body["redis"] == "ok"
+    status, headers, doc = api.call("GET", "/openapi.json")
+    assert status == 200 and headers["Content-Type"] == "application/json"
+    validate(doc)  # a valid OpenAPI 3 document
+    for path in (
+        "/webhooks/purchase",
+        "/me",
+        "/challenges/{challenge_id}",
+        "/admin/challenges",
+        "/admin/payouts/{payout_id}/approve",
+        "/admin/audit",
+        "/challenges/{challenge_id}/days",
+    ):
+        assert path in doc["paths"], path
+    assert "bearer" in doc["components"]["securitySchemes"]
+
+
+# -- authentication and roles ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/me", None),
+        ("GET", "/nowhere", None),
+        ("POST", "/admin/challenges/1/fail", "{not json"),
+        ("GET", "/challenges/abc", None),
+        ("DELETE", "/admin/audit", None),
+    ],
+)
+def test_no_claims_is_401_before_routing_or_validation(api: Api, method: str, path: str, body) -> None:
+    status, headers, problem = api.call(method, path, body=body)
+    assert_problem(status, headers, problem, 401)
+    assert "WWW-Authenticate" in headers
+
+
+@pytest.mark.parametrize("groups", [["admin"], "[admin trader]", "admin,trader", "admin", "[support admin]"])
+def test_admin_groups_in_every_claim_format(api: Api, groups) -> None:
+    status, _, body = api.call("GET", "/admin/challenges", claims=claims("x", groups=groups))
+    assert status == 200, body
+
+
+def test_role_gates(api: Api) -> None:
+    trader, support, admin = claims("trader", email()), claims("support"), claims("admin")
+    assert_problem(*api.call("GET", "/admin/challenges", claims=trader), 403)
+    assert api.call("GET", "/admin/challenges", claims=support)[0] == 200
+    assert api.call("GET", "/admin/audit", claims=support)[0] == 200
+    # support changes nothing, even with an invalid body (the role gate comes before validation)
+    assert_problem(*api.call("POST", "/admin/challenges/1/fail", claims=support, body="{bad"), 403)
+    assert_problem(*api.call("POST", "/admin/payouts/1/approve", claims=support, body={}), 403)
+    # trader routes are the trader role's
+    assert_problem(*api.call("GET", "/challenges", claims=admin), 403)
+    # /me answers anyone authenticated
+    status, _, me = api.call("GET", "/me", claims=support)
+    assert status == 200 and me["roles"] == ["support"]
+
+
+def test_unknown_path_and_bad_ids_are_problems(api: Api) -> None:
+    trader = claims("trader", email())
+    assert_problem(*api.call("GET", "/nowhere", claims=trader), 404)
+    for bad in ("abc", "0", "-1", "99999999999999999999999", "1.5"):
+        assert_problem(*api.call("GET", f"/challenges/{bad}", claims=trader), 422)
+    assert_problem(*api.call("GET", "/admin/challenges?limit=0", claims=claims("admin")), 422)
+    assert_problem(*api.call("GET", "/admin/challenges?limit=501", claims=claims("admin")), 422)
+    assert_problem(*api.call("GET", "/challenges/9223372036854775807", claims=trader), 404)
+
+
+# -- the purchase webhook --------------------------------------------------------------------------
+def test_purchase_creates_trader_challenge_command_and_audit_in_one_go(api: Api) -> None:
+    sale = order()
+    status, _, body = api.purchase(sale)
+    assert status == 202
+    cid = body["challenge_id"]
+    row = api.rows(
+        "SELECT c.program_id, c.program_version, c.phase, c.status, c.login, t.email, t.name"
+        " FROM challenges c JOIN traders t ON t.id = c.trader_id WHERE c.id = %s",
+        (cid,),
+    )[0]
+    assert row == ("two-step-100k", 1, 0, "pending_account", None, sale["email"], "Ann Marie Lee")
+    kind, command = api.rows("SELECT kind, command FROM outbox WHERE challenge_id = %s", (cid,))[0]
+    assert kind == "create_account"
+    assert command["type"] == "create_account" and command["group"] == "challenge\\phase1"
+    assert command["leverage"] == 100 and command["initial_balance"] == "100000"
+    assert (command["first_name"], command["last_name"]) == ("Ann Marie", "Lee")
+    assert command["email"] == sale["email"] and command["client_ref"] == f"challenge-{cid}"
+    assert command["command_id"] == f"{cid}:0:create_account" and command["server"] == api.runtime.server
+    assert api.rows("SELECT kind FROM audit_log WHERE challenge_id = %s", (cid,)) == [
+        ("challenge.purchased",)
+    ]
+    # the same order again: the same answer, nothing more written
+    assert api.purchase(sale)[:3:2] == (202, {"challenge_id": cid})
+    assert api.rows("SELECT count(*) FROM challenges WHERE order_id = %s", (sale["order_id"],)) == [(1,)]
+    assert api.rows("SELECT count(*) FROM outbox WHERE challenge_id = %s", (cid,)) == [(1,)]
+
+
+def test_purchase_signature_and_timestamp(api: Api) -> None:
+    sale = order()
+    now = int(NOW.timestamp())
+    assert_problem(*api.purchase(sale, secret="another-secret-xxxxxxxx"), 401)
+    assert_problem(*api.purchase(sale, timestamp=now - 301), 401)
+    assert_problem(*api.purchase(sale, timestamp=now + 301), 401)
+    assert api.purchase(sale, timestamp=now - 299)[0] == 202
+    body = orjson.dumps(sale)
+    assert_problem(*api.call("POST", "/webhooks/purchase", body=body), 401)  # no headers
+    tampered = {"X-Timestamp": str(now), "X-Signature": "sha256=" + "0" * 64}
+    assert_problem(*api.call("POST", "/webhooks/purchase", body=body, headers=tampered), 401)
+    garbage = {"X-Timestamp": "yesterday", "X-Signature": "sha256=zz"}
+    assert_problem(*api.call("POST", "/webhooks/purchase", body=body, headers=garbage), 401)
+
+
+def test_purchase_unknown_program_and_invalid_bodies_are_422(api: Api) -> None:
+    status, headers, problem = api.purchase(order(program="no-such-program"))
+    assert_problem(status, headers, problem, 422)
+    assert "no-such-program" in problem["detail"]
+    for bad in ({"order_id": "x"}, {**order(), "email": "not-an-email"}, {**order(), "order_id": ""}):
+        assert_problem(*api.purchase(bad), 422)
+    assert api.rows("SELECT count(*) FROM challenges WHERE program_id = 'no-such-program'") == [(0,)]
+
+
+def test_account_binding_from_the_create_account_result(api: Api) -> None:
+    cid = api.purchase(order())[2]["challenge_id"]
+    login = new_login()
+    result = CommandResult(
+        command_id=f"{cid}:0:create_account",
+        type="create_account",
+        server=api.runtime.server,
+        login=login,
+        ok=True,
+        time=NOW,
+        details={"group": "challenge\\phase1", "funding_deal": 7},
+    )
+    with UnitOfWork(api.url) as uow:
+        assert bind_created_account(uow, result) is True
+        assert bind_created_account(uow, result) is False  # idempotent
+        uow.commit()
+    assert api.rows("SELECT login, status FROM challenges WHERE id = %s", (cid,)) == [(login, "active")]
+    assert api.rows("SELECT login FROM outbox WHERE command_id = %s", (f"{cid}:0:create_account",)) == [
+        (login,)
+    ]
+
+
+# -- the trader's dashboard ------------------------------------------------------------------------
+def test_trader_sees_own_challenge_with_floors_reset_and_tomorrow(api: Api) -> None:
+    mine = email()
+    login = new_login()
+    cid = api.account_challenge(mine, login)
+    api.snapshot(login, balance="101000.00", equity="99500.00")
+    who = claims("trader", mine)
+    status, _, listing = api.call("GET", "/challenges", claims=who)
+    assert status == 200 and [c["id"] for c in listing["items"]] == [cid]
+    status, _, view = api.call("GET", f"/challenges/{cid}", claims=who)
+    assert status == 200, view
+    assert view["status"] == "active" and view["phase_name"] == "phase1" and view["program"]["version"] == 1
+    assert view["live"]["balance"] == "101000.00" and view["live"]["equity"] == "99500.00"
+    assert view["live"]["floating"] == "-1500.00"
+    # floors of the day the state was started in: 100000 - 5% of the initial size; static 90000
+    assert view["floors"]["daily"] == "95000" and view["floors"]["max_loss"] == "90000"
+    assert (
+        view["floors"]["effective"]["level"] == "95000"
+        and view["floors"]["effective"]["reason"] == "daily_loss"
+    )
+    # next reset: midnight Prague = 23:00 UTC in November, 11 h after NOW
+    assert view["day"]["next_reset_at"] == "2026-11-25T23:00:00.000Z"
+    assert view["day"]["seconds_to_reset"] == 11 * 3600
+    # tomorrow: basis = the balance at the reset (101000) minus 5% of the size; equity keeps the loss
+    tomorrow = view["tomorrow"]
+    assert tomorrow["daily_floor"] == "96000.00" and tomorrow["max_loss_floor"] == "90000"
+    assert tomorrow["headroom"] == "3500.00" and tomorrow["breached_at_reset"] is False
+    api.snapshot(login, balance="101000.00", equity="95900.00")
+    tomorrow = api.call("GET", f"/challenges/{cid}", claims=who)[2]["tomorrow"]
+    assert tomorrow["breached_at_reset"] is True and tomorrow["headroom"] == "-100.00"
+    assert view["progress"]["target_balance"] == "110000" and view["progress"]["min_trading_days"] == 4
+
+
+def test_another_traders_resources_are_404(api: Api) -> None:
+    owner, other = email(), email()
+    cid = api.account_challenge(owner, new_login())
+    intruder = claims("trader", other)
+    for suffix in ("", "/transitions", "/deals", "/days", "/payouts", "/payouts/eligibility"):
+        status, headers, problem = api.call("GET", f"/challenges/{cid}{suffix}", claims=intruder)
+        assert_problem(status, headers, problem, 404)
+    assert_problem(*api.call("POST", f"/challenges/{cid}/payouts", claims=intruder), 404)
+    # the owner gets the lists
+    me = claims("trader", owner)
+    for suffix in ("/transitions", "/deals", "/days"):
+        status, _, body = api.call("GET", f"/challenges/{cid}{suffix}", claims=me)
+        assert status == 200 and "items" in body
+    days = api.call("GET", f"/challenges/{cid}/days", claims=me)[2]["items"]
+    assert days[0]["start_balance"] == "100000" and days[0]["daily_floor"] == "95000"
+
+
+def test_me(api: Api) -> None:
+    mine = email()
+    api.account_challenge(mine, new_login())
+    status, _, me = api.call("GET", "/me", claims=claims("trader", mine))
+    assert status == 200 and me["email"] == mine and me["trader"]["email"] == mine and me["challenges"] == 1
+
+
+# -- admin -----------------------------------------------------------------------------------------
+def test_admin_fail_records_transition_audit_and_commands(api: Api) -> None:
+    owner = email()
+    login = new_login()
+    cid = api.account_challenge(owner, login)
+    admin = claims("admin", "ops@example.com")
+    assert_problem(*api.call("POST", f"/admin/challenges/{cid}/fail", claims=admin, body={}), 422)
+    status, _, result = api.call(
+        "POST", f"/admin/challenges/{cid}/fail", claims=admin, body={"reason": "hedging across accounts"}
+    )
+    assert status == 200, result
+    assert result["decision"] == "failed" and result["status"] == "failed" and result["transition_no"] == 1
+    assert result["commands"] == [f"{cid}:1:disable", f"{cid}:1:close_all"]
+    kinds = api.rows("SELECT kind, status FROM outbox WHERE challenge_id = %s ORDER BY id", (cid,))
+    assert kinds == [("set_trading", "pending"), ("close_all", "pending")]
+    audit = api.rows(
+        "SELECT kind, payload FROM audit_log WHERE challenge_id = %s AND kind LIKE 'challenge.%%'", (cid,)
+    )
+    assert audit[0][0] == "challenge.manual_fail" and audit[0][1]["operator"] == "ops@example.com"
+    # the trader sees it with its evidence
+    transitions = api.call("GET", f"/challenges/{cid}/transitions", claims=claims("trader", owner))[2][
+        "items"
+    ]
+    assert transitions[0]["decision"] == "failed" and transitions[0]["reason"] == "manual"
+    assert transitions[0]["evidence"]["reason"] == "hedging across accounts"
+    # nothing left to override
+    assert_problem(
+        *api.call("POST", f"/admin/challenges/{cid}/fail", claims=admin, body={"reason": "again"}), 409
+    )
+    assert_problem(
+        *api.call(
+            "POST", "/admin/challenges/9223372036854775807/fail", claims=admin, body={"reason": "nobody"}
+        ),
+        404,
+    )
+
+
+def test_admin_pass_moves_to_the_next_phase_with_the_evaluators_commands(api: Api) -> None:
+    login = new_login()
+    cid = api.account_challenge(email(), login)
+    api.snapshot(login, balance="110500.00", equity="110500.00")
+    status, _, result = api.call(
+        "POST",
+        f"/admin/challenges/{cid}/pass",
+        claims=claims("admin"),
+        body={"reason": "target reached during an outage"},
+    )
+    assert status == 200, result
+    assert result["decision"] == "phase_passed" and result["phase"] == 1 and result["status"] == "active"
+    assert result["commands"] == [
+        f"{cid}:1:disable",
+        f"{cid}:1:move_group",
+        f"{cid}:1:reset",
+        f"{cid}:1:enable",
+    ]
+    reset = api.rows("SELECT command FROM outbox WHERE command_id = %s", (f"{cid}:1:reset",))[0][0]
+    assert reset["amount"] == "-10500.00"
+    assert api.rows("SELECT phase, awaiting_reset FROM challenges WHERE id = %s", (cid,)) == [
+        (1, f"{cid}:1:reset")
+    ]
+
+
+def test_admin_lists_with_keyset_pagination_and_filters(api: Api) -> None:
+    ids = sorted(
+        (api.purchase(order(program="one-step-100k"))[2]["challenge_id"] for _ in range(5)), reverse=True
+    )
+    support = claims("support")
+    seen, cursor = [], None
+    while True:
+        query = "/admin/challenges?program=one-step-100k&status=pending_account&limit=2" + (
+            f"&cursor={cursor}" if cursor else ""
+        )
+        status, _, page = api.call("GET", query, claims=support)
+        assert status == 200
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [i for i in seen if i in ids] == ids
+    status, _, detail = api.call("GET", f"/admin/challenges/{ids[0]}", claims=support)
+    assert status == 200 and detail["commands"][0]["kind"] == "create_account"
+    status, _, audit = api.call("GET", f"/admin/audit?challenge_id={ids[0]}", claims=support)
+    assert status == 200 and [a["kind"] for a in audit["items"]] == ["challenge.purchased"]
+
+
+def test_payout_routes_reach_the_payouts_service(api: Api) -> None:
+    mine = email()
+    cid = api.account_challenge(mine, new_login())
+    status, headers, body = api.call(
+        "GET", f"/challenges/{cid}/payouts/eligibility", claims=claims("trader", mine)
+    )
+    if status == 503:
+        pytest.skip(f"the payouts service is not implemented in this build: {body['detail']}")
+    assert status == 200, body
+    assert body["challenge_id"] == cid and body["eligible"] is False and body["denials"]
+    assert all("code" in d for d in body["denials"])
+    status, headers, problem = api.call("POST", f"/challenges/{cid}/payouts", claims=claims("trader", mine))
+    assert_problem(status, headers, problem, 422)
+    assert problem["code"] == "not_eligible" and problem["denials"]
+    assert api.call("GET", f"/challenges/{cid}/payouts", claims=claims("trader", mine))[2] == {"items": []}
+    assert api.call("GET", "/admin/payouts?status=requested", claims=claims("support"))[0] == 200
+    assert_problem(
+        *api.call("POST", "/admin/payouts/9223372036854775807/approve", claims=claims("admin"), body={}), 404
+    )
+    assert_problem(*api.call("POST", "/admin/payouts/1/reject", claims=claims("admin"), body={}), 422)
+
+
+def test_time_leeway_irrelevant_for_claims_path(api: Api) -> None:
+    """In AWS the authorizer checks exp; the handler trusts the claims it is given (no 'exp' needed)."""
+    status, _, _ = api.call(
+        "GET", "/me", claims={"sub": "s", "email": "x@example.com", "cognito:groups": "trader"}
+    )
+    assert status == 200
+    assert NOW - timedelta(0) == NOW
