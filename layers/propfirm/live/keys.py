@@ -13,6 +13,9 @@ Every key starts with an optional namespace prefix (tests and shared Redis serve
                                      of the last good cycle (the infrastructure alarms on its age)
     cmd:{<command_id>}               command record: {"status": "started"|"done", "result": {...}}
 
+Several pollers of one server (each watching its own groups, `POLLER_NAME`) keep their own
+`poller:{<server>}:<name>:state|deals_seen|heartbeat`; the unnamed poller uses the keys above.
+
 The braces are Redis Cluster hash tags: one account's keys share a slot, and one server's poller keys
 share a slot, so the cycle's pipeline and the evaluator's reads never need cross-slot commands.
 """
@@ -40,14 +43,18 @@ class LiveKeys:
     def floor(self, server: str, login: int) -> str:
         return f"{self.namespace}acct:{{{server}:{login}}}:floor"
 
-    def poller_state(self, server: str) -> str:
-        return f"{self.namespace}poller:{{{server}}}:state"
+    def _poller(self, server: str, name: str) -> str:
+        base = f"{self.namespace}poller:{{{server}}}:"
+        return f"{base}{name}:" if name else base
 
-    def deals_seen(self, server: str) -> str:
-        return f"{self.namespace}poller:{{{server}}}:deals_seen"
+    def poller_state(self, server: str, name: str = "") -> str:
+        return self._poller(server, name) + "state"
 
-    def heartbeat(self, server: str) -> str:
-        return f"{self.namespace}poller:{{{server}}}:heartbeat"
+    def deals_seen(self, server: str, name: str = "") -> str:
+        return self._poller(server, name) + "deals_seen"
+
+    def heartbeat(self, server: str, name: str = "") -> str:
+        return self._poller(server, name) + "heartbeat"
 
     def command(self, command_id: str) -> str:
         return f"{self.namespace}cmd:{{{command_id}}}"

@@ -57,7 +57,9 @@ class PollerStateStore:
         snapshot_ttl_seconds: int = 86_400,
         seen_retention_ms: int = 86_400_000,
         round_trips: RoundTrips | None = None,
+        name: str = "",
     ) -> None:
+        self.name = name
         self.client = client
         self.keys = keys
         self.server = server
@@ -65,9 +67,13 @@ class PollerStateStore:
         self.seen_retention_ms = seen_retention_ms
         self.round_trips = round_trips or RoundTrips()
 
+    @property
+    def _seen_key(self) -> str:
+        return self.keys.deals_seen(self.server, self.name)
+
     def load(self, overlap_ms: int) -> PollerState:
         """The state at start: last cycle, cursor, pending outbox, and the tickets seen near the cursor."""
-        state_key = self.keys.poller_state(self.server)
+        state_key = self.keys.poller_state(self.server, self.name)
         raw = self.client.hgetall(state_key)
         self.round_trips.add()
         fields = {k.decode(): v for k, v in raw.items()}
@@ -78,7 +84,7 @@ class PollerStateStore:
         )
         if state.cursor_ms is not None:
             members = self.client.zrangebyscore(
-                self.keys.deals_seen(self.server), state.cursor_ms - overlap_ms, "+inf", withscores=True
+                self._seen_key, state.cursor_ms - overlap_ms, "+inf", withscores=True
             )
             self.round_trips.add()
             state.seen = {int(ticket): int(score) for ticket, score in members}
@@ -86,17 +92,17 @@ class PollerStateStore:
 
     def mark_seen(self, tickets: dict[int, int]) -> None:
         if tickets:
-            self.client.zadd(self.keys.deals_seen(self.server), {str(t): ms for t, ms in tickets.items()})
+            self.client.zadd(self._seen_key, {str(t): ms for t, ms in tickets.items()})
             self.round_trips.add()
 
     def clear_outbox(self) -> None:
-        self.client.hset(self.keys.poller_state(self.server), "outbox", b"")
+        self.client.hset(self.keys.poller_state(self.server, self.name), "outbox", b"")
         self.round_trips.add()
 
     def write_cycle(self, write: CycleWrite) -> dict[int, bytes | None]:
         """Write everything of one cycle in one pipeline; returns the floors of `floor_logins`."""
         pipe = LeanPipeline(self.client)
-        state_key, seen_key = self.keys.poller_state(self.server), self.keys.deals_seen(self.server)
+        state_key, seen_key = self.keys.poller_state(self.server, self.name), self._seen_key
         outbox = orjson.dumps(write.outbox) if write.outbox else b""
         # The state hash goes first: if the connection dies mid-pipeline, the outbox is what survives.
         if write.cursor_ms is not None:
@@ -118,7 +124,7 @@ class PollerStateStore:
             pipe.add("GET", keys.floor(server, login))
         after_floors = len(pipe)
         if write.heartbeat is not None:
-            pipe.add("SET", keys.heartbeat(server), write.heartbeat)
+            pipe.add("SET", keys.heartbeat(server, self.name), write.heartbeat)
         results = pipe.execute()
         self.round_trips.add()
         return dict(zip(write.floor_logins, results[first_floor:after_floors], strict=True))

@@ -130,7 +130,7 @@ class PollCycle:
         for login in [login for login, _ in changed] + [d for d in deals_by_login if d not in equity]:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
         packed = pack_evaluation_messages(server, cycle, now, logins_by_shard, deals_by_login,
-                                          self.max_message_bytes)
+                                          self.max_message_bytes, poller=self.store.name)
         new_tickets = {d.ticket: to_ms(d.time) for d in new_deals}
         cursor = to_ms(until)
         floors = self.store.write_cycle(CycleWrite(

@@ -67,7 +67,8 @@ class Poller:
         self.redis_round_trips = RoundTrips()
         self.sqs_requests = RoundTrips()
         keys = LiveKeys(settings.redis_namespace)
-        self.store = PollerStateStore(redis_client, keys, gateway.server, round_trips=self.redis_round_trips)
+        self.store = PollerStateStore(redis_client, keys, gateway.server, round_trips=self.redis_round_trips,
+                                      name=settings.poller_name)
         self.ledger = CommandLedger(redis_client, keys, self.redis_round_trips)
         self.sender = SqsSender(sqs_client, settings.evaluation_queue_url, self.sqs_requests)
         self.plan = watch_plan(self.programs, settings.poller_groups, settings.poller_positions)

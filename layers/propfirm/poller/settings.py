@@ -18,6 +18,10 @@ from propfirm.settings import RedisSettings
 class PollerSettings(RedisSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
+    poller_name: str = Field(
+        "", pattern=r"^[A-Za-z0-9_-]{0,32}$",
+        description="names this poller when several poll one server (each its own POLLER_GROUPS)",
+    )
     poller_groups: str = Field(
         "", description="MT5 group masks to watch, comma-separated (default: the programs' groups)"
     )

@@ -17,8 +17,8 @@ from propfirm.queues.sqs import Outgoing
 DEFAULT_MAX_BYTES = 60_000
 
 
-def evaluation_dedup_id(server: str, cycle: int, shard: int, part: int) -> str:
-    return f"{server}:{cycle}:{shard}:{part}"
+def evaluation_dedup_id(server: str, cycle: int, shard: int, part: int, poller: str = "") -> str:
+    return f"{server}:{poller}:{cycle}:{shard}:{part}" if poller else f"{server}:{cycle}:{shard}:{part}"
 
 
 def pack_evaluation_messages(
@@ -28,6 +28,7 @@ def pack_evaluation_messages(
     logins_by_shard: Mapping[int, Sequence[int]],
     deals_by_login: Mapping[int, Sequence[DealRecord]],
     max_bytes: int = DEFAULT_MAX_BYTES,
+    poller: str = "",
 ) -> list[tuple[Outgoing, bool]]:
     """The cycle's messages, each with a flag telling whether it carries deals (those go to the outbox)."""
     result: list[tuple[Outgoing, bool]] = []
@@ -43,7 +44,7 @@ def pack_evaluation_messages(
         for part, (chunk, deals) in enumerate(chunks):
             message = EvaluationMessage(server=server, cycle=cycle, shard=shard, part=part, time=time,
                                         logins=chunk, deals=deals)
-            dedup = evaluation_dedup_id(server, cycle, shard, part)
+            dedup = evaluation_dedup_id(server, cycle, shard, part, poller)
             result.append((Outgoing(body=message.model_dump_json(), group_id=str(shard), dedup_id=dedup),
                            bool(deals)))
     return result

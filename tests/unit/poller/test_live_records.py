@@ -73,3 +73,11 @@ def test_floor_from_the_rule_engines_equity_floor() -> None:
     record = FloorRecord.from_equity_floor(engine_floor, state_version=12)
     assert (record.level, record.reason, record.breach_at, record.action, record.version) == (
         Decimal("90000"), "max_loss", "below", "pause", 12)
+
+
+def test_named_pollers_of_one_server_keep_their_own_state_keys() -> None:
+    keys = LiveKeys("ns:")
+    assert keys.poller_state("default") == "ns:poller:{default}:state"
+    assert keys.poller_state("default", "east") == "ns:poller:{default}:east:state"
+    assert keys.deals_seen("default", "east") == "ns:poller:{default}:east:deals_seen"
+    assert keys.heartbeat("default", "east") == "ns:poller:{default}:east:heartbeat"

@@ -104,3 +104,10 @@ def test_result_deduplication_ids_fit_sqs() -> None:
 
     assert result_dedup_id("c-1") == "result:c-1"
     assert len(result_dedup_id("x" * 128)) <= 128
+
+
+def test_named_pollers_do_not_share_deduplication_ids() -> None:
+    east = pack_evaluation_messages("default", 5, NOW, {1: [100_000]}, {}, poller="east")
+    west = pack_evaluation_messages("default", 5, NOW, {1: [100_001]}, {}, poller="west")
+    assert east[0][0].dedup_id == "default:east:5:1:0" and west[0][0].dedup_id == "default:west:5:1:0"
+    assert pack_evaluation_messages("default", 5, NOW, {1: [100_000]}, {})[0][0].dedup_id == "default:5:1:0"
