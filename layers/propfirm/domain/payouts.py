@@ -281,7 +281,9 @@ def assess(
     denials: list[Denial] = []
     if terms is None:
         terms = PayoutTerms(program.currency, ZERO, (), 0, ZERO, False, ZERO, None)
-        denials.append(Denial(NOT_FUNDED, None, None, f"program {program.id} has no funded stage with a split"))
+        denials.append(
+            Denial(NOT_FUNDED, None, None, f"program {program.id} has no funded stage with a split")
+        )
     elif not funded:
         denials.append(Denial(NOT_FUNDED, None, None, "the challenge has not reached its funded stage"))
     if not active:

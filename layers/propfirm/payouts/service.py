@@ -23,16 +23,33 @@ Injected adapters (keyword arguments; when omitted, the process-wide defaults of
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from propfirm.domain.payouts import Denial, PayoutQuote
+from propfirm.domain.payouts import NOT_FUNDED, Denial, PayoutAssessment, PayoutQuote, TradeDeal, assess
+from propfirm.domain.programs import Program
+from propfirm.domain.state import ACTIVE
+from propfirm.payouts import runtime
+from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catches them from here)
+    ChallengeNotFound,
+    PayoutError,
+    PayoutNotFound,
+    PayoutRefused,
+    TokenGone,
+)
+from propfirm.store.audit import AuditEntry
+from propfirm.store.errors import NotFound
+from propfirm.store.payouts import PayoutRepository
+from propfirm.store.repositories import ChallengeRecord
 
 if TYPE_CHECKING:
     from propfirm.queues.messages import CommandResult
     from propfirm.store.uow import UnitOfWork
+
+log = logging.getLogger("propfirm.payouts")
 
 # -- states --------------------------------------------------------------------------------------------
 REQUESTED = "requested"
@@ -50,33 +67,6 @@ NOT_ELIGIBLE = "not_eligible"  # see .denials for the reasons
 PAYOUT_OPEN = "payout_open"  # another payout of this challenge is not finished
 ALREADY_DECIDED = "already_decided"  # approve after reject, or reject after approve
 NOT_AWAITING_DECISION = "not_awaiting_decision"  # the payout is past the decision (withdrawing, paid, ...)
-
-
-# -- errors --------------------------------------------------------------------------------------------
-class PayoutError(Exception):
-    """Base of the service's errors (the API maps them to problem+json)."""
-
-
-class ChallengeNotFound(PayoutError):
-    """No challenge with that id (API: 404)."""
-
-
-class PayoutNotFound(PayoutError):
-    """No payout with that id (API: 404)."""
-
-
-class PayoutRefused(PayoutError):
-    """The request or decision is refused; `code` says why, `denials` the eligibility reasons (API: 409,
-    or 422 for `not_eligible`)."""
-
-    def __init__(self, code: str, message: str, denials: tuple[Denial, ...] = ()) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.denials = denials
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "denials": [d.to_dict() for d in self.denials]}
 
 
 # -- results -------------------------------------------------------------------------------------------
@@ -142,7 +132,21 @@ class PayoutRecord:
         return self.status in OPEN_STATES
 
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """JSON-safe: money as strings, times ISO 8601 UTC; task tokens are never shown."""
+        data: dict[str, Any] = {}
+        for name in _PUBLIC_FIELDS:
+            value = getattr(self, name)
+            if isinstance(value, Decimal):
+                value = str(value)
+            elif isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            data[name] = value
+        return data
+
+
+_PUBLIC_FIELDS = tuple(PayoutRecord.__dataclass_fields__)
 
 
 class PayoutWorkflow(Protocol):
@@ -161,12 +165,199 @@ class EventPublisher(Protocol):
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
 
 
-# -- the API's functions ----------------------------------------------------------------------------
+# -- helpers ---------------------------------------------------------------------------------------------
+_COMMAND_PREFIX = "payout:"
+_COMMAND_SUFFIX = ":withdraw"
+
+
+def withdrawal_command_id(payout_id: int) -> str:
+    """The withdrawal's deterministic command id: the poller's exactly-once ledger absorbs a resend."""
+    return f"{_COMMAND_PREFIX}{payout_id}{_COMMAND_SUFFIX}"
+
+
+def payout_of_command(command_id: str) -> int | None:
+    """The payout id of a withdrawal command id, or None for any other command."""
+    if not (command_id.startswith(_COMMAND_PREFIX) and command_id.endswith(_COMMAND_SUFFIX)):
+        return None
+    middle = command_id[len(_COMMAND_PREFIX) : -len(_COMMAND_SUFFIX)]
+    return int(middle) if middle.isdigit() else None
+
+
+def _workflow(workflow: PayoutWorkflow | None) -> PayoutWorkflow | None:
+    return workflow if workflow is not None else runtime.default_workflow()
+
+
+def _events(events: EventPublisher | None) -> EventPublisher | None:
+    return events if events is not None else runtime.default_events()
+
+
+def _record(row: dict[str, Any], deals: tuple[int, ...]) -> PayoutRecord:
+    return PayoutRecord(
+        id=row["id"],
+        challenge_id=row["challenge_id"],
+        trader_id=row["trader_id"],
+        server=row["server"],
+        login=row["login"],
+        status=row["status"],
+        currency=row["currency"],
+        payout_number=row["payout_number"],
+        profit=row["profit"],
+        amount=row["amount"],
+        split_pct=row["split_pct"],
+        trader_share=row["trader_share"],
+        fee_refund=row["fee_refund"],
+        period_start=row["period_start"],
+        period_end=row["period_end"],
+        deals=deals,
+        requested_by=row["requested_by"],
+        requested_at=row["requested_at"],
+        awaiting_approval_at=row["awaiting_approval_at"],
+        decided_by=row["decided_by"],
+        decision_note=row["decision_note"],
+        approved_at=row["approved_at"],
+        rejected_at=row["rejected_at"],
+        withdrawing_at=row["withdrawing_at"],
+        paid_at=row["paid_at"],
+        failed_at=row["failed_at"],
+        reason=row["reason"],
+        execution_arn=row["execution_arn"],
+        withdrawal_command_id=row["withdrawal_command_id"],
+        withdrawal_deal=row["withdrawal_deal"],
+        details=row["details"] or {},
+    )
+
+
+def load_record(
+    payouts: PayoutRepository, payout_id: int, *, lock: bool = False
+) -> tuple[dict, PayoutRecord]:
+    row = payouts.get(payout_id, lock=lock)
+    if row is None:
+        raise PayoutNotFound(f"no payout {payout_id}")
+    return row, _record(row, payouts.deals_of([payout_id])[payout_id])
+
+
+def audit(uow: UnitOfWork, kind: str, record: PayoutRecord, now: datetime, **payload: Any) -> None:
+    """One audit row per state change (`payout.<state>`), with the payout's id and amounts."""
+    body = {
+        "payout_id": record.id,
+        "status": record.status,
+        "amount": record.amount,
+        "trader_share": record.trader_share,
+        **payload,
+    }
+    uow.audit.append([AuditEntry(kind, body, record.challenge_id, record.server, record.login, now)])
+
+
+def event_detail(record: PayoutRecord) -> dict[str, Any]:
+    """What PayoutRequested/Approved/Rejected/Paid carry (no task token, no breakdown of positions)."""
+    data = record.to_dict()
+    data.pop("details", None)
+    return data
+
+
+def publish(events: EventPublisher | None, detail_type: str, record: PayoutRecord) -> None:
+    """Publish after the commit; a bus that refuses is logged, the payout's state stands."""
+    publisher = _events(events)
+    if publisher is None:
+        return
+    try:
+        publisher.publish(detail_type, event_detail(record))
+    except Exception:  # the event is a notification; the record in PostgreSQL is the truth
+        log.exception("payout event not published", extra={"payout_id": record.id, "type": detail_type})
+
+
+def answer(
+    workflow: PayoutWorkflow | None, token: str, output: dict[str, Any] | None, error: tuple[str, str] | None
+) -> bool:
+    """Answer a task token; False when nothing waits on it any more (answered before, timed out)."""
+    flow = _workflow(workflow)
+    if flow is None:
+        log.warning("no payout workflow configured; task token left unanswered")
+        return False
+    try:
+        if error is None:
+            flow.send_task_success(token, output or {})
+        else:
+            flow.send_task_failure(token, error[0], error[1])
+    except TokenGone:
+        log.warning("payout task token no longer waited on")
+        return True
+    return True
+
+
+# -- eligibility -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Context:
+    challenge: ChallengeRecord
+    program: Program
+    assessment: PayoutAssessment
+
+
+def _assess(uow: UnitOfWork, challenge_id: int, now: datetime) -> _Context:
+    try:
+        challenge = uow.challenges.get(challenge_id)
+    except NotFound:
+        raise ChallengeNotFound(f"no challenge {challenge_id}") from None
+    program = uow.programs.get(challenge.program_id, challenge.program_version)
+    payouts = PayoutRepository(uow)
+    funded = program.phases[challenge.phase].funded
+    funded_at = _phase_started_at(uow, challenge, now)
+    previous, last_paid = payouts.history(challenge_id)
+    period_start = max(funded_at, last_paid) if last_paid is not None else funded_at
+    deals = [
+        TradeDeal(
+            ticket=int(r[0]),
+            position=int(r[1]),
+            time=r[2],
+            entry=r[3],
+            volume=r[4],
+            profit=r[5],
+            commission=r[6],
+            swap=r[7],
+        )
+        for r in payouts.uncovered_trades(challenge_id, funded_at)
+    ]
+    assessment = assess(
+        program,
+        deals=deals,
+        previous_payouts=previous,
+        period_start=period_start,
+        now=now,
+        funded=funded,
+        active=challenge.status == ACTIVE and challenge.login is not None,
+    )
+    return _Context(challenge, program, assessment)
+
+
+def _phase_started_at(uow: UnitOfWork, challenge: ChallengeRecord, now: datetime) -> datetime:
+    """When the current phase began: the engine's state, else the transition into it, else now."""
+    if challenge.state is not None and challenge.state.get("phase_index") == challenge.phase:
+        return datetime.fromisoformat(challenge.state["phase_started_at"])
+    row = uow.fetchone(
+        "SELECT max(decided_at) FROM phase_transitions WHERE challenge_id = %s AND to_phase = %s",
+        (challenge.id, challenge.phase),
+    )
+    return row[0] if row and row[0] is not None else now
+
+
 def check_eligibility(uow: UnitOfWork, challenge_id: int, now: datetime) -> Eligibility:
-    """Eligibility and the would-be payout, read only. Raises ChallengeNotFound."""
-    raise NotImplementedError
+    """Eligibility and the would-be payout, read only. Raises ChallengeNotFound.
+    A payout already in progress is a denial too (`payout_open`)."""
+    with uow:
+        context = _assess(uow, challenge_id, now)
+        denials = context.assessment.denials
+        open_row = PayoutRepository(uow).open_of(challenge_id)
+    if open_row is not None:
+        denials = denials + (
+            Denial(
+                PAYOUT_OPEN, str(open_row["id"]), None, f"payout {open_row['id']} is {open_row['status']}"
+            ),
+        )
+    funded = not any(d.code == NOT_FUNDED for d in denials)
+    return Eligibility(challenge_id, not denials, denials, context.assessment.quote if funded else None, now)
 
 
+# -- the request ---------------------------------------------------------------------------------------
 def request_payout(
     uow: UnitOfWork,
     challenge_id: int,
@@ -178,9 +369,97 @@ def request_payout(
 ) -> PayoutRecord:
     """Create the payout (`requested`, with its deals and amounts, audited), then start its workflow.
     Raises ChallengeNotFound, PayoutRefused(`not_eligible` with denials | `payout_open`)."""
-    raise NotImplementedError
+    with uow:
+        # one request at a time per challenge: the lock orders two concurrent requests
+        uow.execute("SELECT id FROM challenges WHERE id = %s FOR UPDATE", (challenge_id,))
+        context = _assess(uow, challenge_id, now)
+        payouts = PayoutRepository(uow)
+        challenge, quote = context.challenge, context.assessment.quote
+        open_row = payouts.open_of(challenge_id)
+        refusal: PayoutRefused | None = None
+        if open_row is not None:
+            refusal = PayoutRefused(
+                PAYOUT_OPEN,
+                f"payout {open_row['id']} of challenge {challenge_id} is {open_row['status']}",
+                (Denial(PAYOUT_OPEN, str(open_row["id"]), None, f"payout {open_row['id']} is in progress"),),
+            )
+        elif context.assessment.denials:
+            codes = ", ".join(d.code for d in context.assessment.denials)
+            refusal = PayoutRefused(
+                NOT_ELIGIBLE, f"not eligible for a payout: {codes}", context.assessment.denials
+            )
+        if refusal is not None:
+            uow.audit.append(
+                [
+                    AuditEntry(
+                        "payout.refused",
+                        {"requested_by": requested_by, **refusal.to_dict()},
+                        challenge.id,
+                        challenge.server,
+                        challenge.login,
+                        now,
+                    )
+                ]
+            )
+            uow.commit()
+            raise refusal
+        payout_id = payouts.insert(
+            challenge_id=challenge_id,
+            server=challenge.server,
+            login=challenge.login,
+            currency=quote.currency,
+            payout_number=quote.payout_number,
+            profit=quote.profit,
+            amount=quote.amount,
+            split_pct=quote.split_pct,
+            trader_share=quote.trader_share,
+            fee_refund=quote.fee_refund,
+            period_start=quote.period_start,
+            period_end=quote.period_end,
+            details=quote.to_dict(),
+            requested_by=requested_by,
+            requested_at=now,
+            tickets=list(quote.deals),
+        )
+        assert payout_id is not None  # the challenge row lock makes the open check above exact
+        _, record = load_record(payouts, payout_id)
+        audit(
+            uow,
+            "payout.requested",
+            record,
+            now,
+            requested_by=requested_by,
+            deals=list(record.deals),
+            profit=record.profit,
+            split_pct=record.split_pct,
+            fee_refund=record.fee_refund,
+        )
+        uow.commit()
+    publish(events, "PayoutRequested", record)
+    started = _start(uow, record, now, workflow)
+    return started or record
 
 
+def _start(
+    uow: UnitOfWork, record: PayoutRecord, now: datetime, workflow: PayoutWorkflow | None
+) -> PayoutRecord | None:
+    flow = _workflow(workflow)
+    if flow is None or not getattr(flow, "can_start", True):
+        return None
+    try:
+        arn = flow.start(record.id, {"payout_id": record.id, "challenge_id": record.challenge_id})
+    except Exception:  # the payout stays `requested`; start_pending starts it later
+        log.exception("payout workflow not started; it stays requested", extra={"payout_id": record.id})
+        return None
+    with uow:
+        payouts = PayoutRepository(uow)
+        payouts.update(record.id, execution_arn=arn)
+        _, started = load_record(payouts, record.id)
+        uow.commit()
+    return started
+
+
+# -- decisions -----------------------------------------------------------------------------------------
 def approve(
     uow: UnitOfWork,
     payout_id: int,
@@ -194,7 +473,7 @@ def approve(
     """Approve (idempotent). Answers the AwaitApproval task token if the workflow has reached it; if not,
     the worker answers at once when it gets there. Raises PayoutNotFound, PayoutRefused(`already_decided`
     | `not_awaiting_decision`)."""
-    raise NotImplementedError
+    return _decide(uow, payout_id, True, approver, note, now, workflow, events)
 
 
 def reject(
@@ -209,12 +488,79 @@ def reject(
 ) -> PayoutRecord:
     """Reject (idempotent) with a reason. Raises PayoutNotFound, PayoutRefused(`already_decided` |
     `not_awaiting_decision`)."""
-    raise NotImplementedError
+    return _decide(uow, payout_id, False, approver, reason, now, workflow, events)
 
 
+def decision_output(row: dict[str, Any]) -> dict[str, Any]:
+    """What AwaitApproval's token is answered with (the Choice state reads `approved`)."""
+    return {
+        "approved": row["status"] != REJECTED,
+        "by": row["decided_by"],
+        "note": row["decision_note"],
+    }
+
+
+def _decide(
+    uow: UnitOfWork,
+    payout_id: int,
+    approved: bool,
+    who: str,
+    text: str | None,
+    now: datetime,
+    workflow: PayoutWorkflow | None,
+    events: EventPublisher | None,
+) -> PayoutRecord:
+    wanted = APPROVED if approved else REJECTED
+    changed = False
+    with uow:
+        payouts = PayoutRepository(uow)
+        row, record = load_record(payouts, payout_id, lock=True)
+        status = row["status"]
+        if status in (REQUESTED, AWAITING_APPROVAL):
+            stamp = {"approved_at": now} if approved else {"rejected_at": now, "reason": text}
+            payouts.move(
+                payout_id,
+                (REQUESTED, AWAITING_APPROVAL),
+                wanted,
+                decided_by=who,
+                decision_note=text,
+                decided_at=now,
+                **stamp,
+            )
+            row, record = load_record(payouts, payout_id)
+            audit(uow, f"payout.{wanted}", record, now, by=who, note=text)
+            changed = True
+        elif status == wanted or (approved and status in (WITHDRAWING, PAID)):
+            pass  # the same decision again: one decision, nothing more (a retry may still answer the token)
+        elif status in (APPROVED, REJECTED) or (not approved and status in (WITHDRAWING, PAID)):
+            raise PayoutRefused(ALREADY_DECIDED, f"payout {payout_id} was already {status}")
+        else:
+            raise PayoutRefused(
+                NOT_AWAITING_DECISION, f"payout {payout_id} is {status}; no decision is awaited"
+            )
+        uow.commit()
+    if changed:
+        publish(events, "PayoutApproved" if approved else "PayoutRejected", record)
+    if row["approval_token"] is not None and row["approval_answered_at"] is None and row["status"] == wanted:
+        answer_decision(uow, row, now, workflow)
+    return record
+
+
+def answer_decision(
+    uow: UnitOfWork, row: dict[str, Any], now: datetime, workflow: PayoutWorkflow | None
+) -> None:
+    """Answer AwaitApproval with the recorded decision, then note that it was answered."""
+    if answer(workflow, row["approval_token"], decision_output(row), None):
+        with uow:
+            PayoutRepository(uow).update(row["id"], approval_answered_at=now)
+            uow.commit()
+
+
+# -- reads -------------------------------------------------------------------------------------------
 def get_payout(uow: UnitOfWork, payout_id: int) -> PayoutRecord:
     """Raises PayoutNotFound."""
-    raise NotImplementedError
+    with uow:
+        return load_record(PayoutRepository(uow), payout_id)[1]
 
 
 def list_payouts(
@@ -226,7 +572,13 @@ def list_payouts(
     limit: int = 100,
 ) -> list[PayoutRecord]:
     """Newest first, filtered by any of challenge, status (one of the states) and trader."""
-    raise NotImplementedError
+    if status is not None and status not in OPEN_STATES + FINAL_STATES:
+        raise ValueError(f"unknown payout status {status!r}; one of {', '.join(OPEN_STATES + FINAL_STATES)}")
+    with uow:
+        payouts = PayoutRepository(uow)
+        rows = payouts.search(challenge_id=challenge_id, status=status, trader_id=trader_id, limit=limit)
+        deals = payouts.deals_of([r["id"] for r in rows])
+    return [_record(r, deals[r["id"]]) for r in rows]
 
 
 # -- the evaluator's hook and the local stack ---------------------------------------------------------
@@ -239,11 +591,75 @@ def on_withdrawal_result(
     events: EventPublisher | None = None,
 ) -> PayoutRecord | None:
     """The poller's result of a payout withdrawal (`payout:{id}:withdraw`): answers the AwaitWithdrawal
-    token (success with the deal ticket, or failure). None when the command is not a payout's."""
-    raise NotImplementedError
+    token (success with the deal ticket, or failure). None when the command is not a payout's.
+    The Record / RecordFailure tasks then make the payout `paid` or `failed`."""
+    payout_id = payout_of_command(result.command_id)
+    if payout_id is None:
+        return None
+    deal = result.details.get("deal")
+    with uow:
+        payouts = PayoutRepository(uow)
+        row = payouts.get(payout_id, lock=True)
+        if row is None:
+            log.error("withdrawal result for an unknown payout", extra={"command_id": result.command_id})
+            return None
+        if row["status"] == WITHDRAWING and row["withdrawal_deal"] is None and result.ok and deal is not None:
+            payouts.update(payout_id, withdrawal_deal=int(deal))
+        row, record = load_record(payouts, payout_id)
+        uow.commit()
+    token = row["withdrawal_token"]
+    if row["status"] != WITHDRAWING or token is None or row["withdrawal_answered_at"] is not None:
+        return record  # answered before (a repeated result), or nothing waits for it
+    if result.ok:
+        done = answer(workflow, token, {"ok": True, "deal": deal, "command_id": result.command_id}, None)
+    else:
+        cause = f"{result.error or 'withdrawal refused'} (retcode {result.retcode})"
+        done = answer(workflow, token, None, (WITHDRAWAL_FAILED, cause))
+    if done:
+        with uow:
+            PayoutRepository(uow).update(payout_id, withdrawal_answered_at=now)
+            uow.commit()
+    return record
 
 
-def start_pending(uow: UnitOfWork, now: datetime, workflow: PayoutWorkflow | None = None) -> int:
-    """Start the workflow of `requested` payouts that have no execution yet (no workflow was configured
-    when they were requested, or starting failed); returns how many were started."""
-    raise NotImplementedError
+WITHDRAWAL_FAILED = "WithdrawalFailed"  # the error name the workflow's Catch records as the reason
+
+
+def start_pending(
+    uow: UnitOfWork,
+    now: datetime,
+    workflow: PayoutWorkflow | None = None,
+    *,
+    events: EventPublisher | None = None,
+) -> int:
+    """The sweep that makes the workflow whole again (the local stack runs it in its loop; in AWS a
+    schedule may): start `requested` payouts that have no execution yet (no workflow was configured when
+    they were requested, or starting failed), answer approval tokens of decisions taken while the
+    workflow could not be reached, and answer withdrawal tokens whose command result is recorded but did
+    not reach the workflow. Returns how many payouts were acted on."""
+    from propfirm.queues.messages import CommandResult
+
+    flow = _workflow(workflow)
+    if flow is None:
+        return 0
+    with uow:
+        payouts = PayoutRepository(uow)
+        unstarted = payouts.unstarted()
+        undelivered = payouts.unanswered_decisions()
+        withdrawals = payouts.unanswered_withdrawals()
+    acted = 0
+    for payout_id in unstarted:
+        with uow:
+            _, record = load_record(PayoutRepository(uow), payout_id)
+        if _start(uow, record, now, flow) is not None:
+            acted += 1
+    for payout_id in undelivered:
+        with uow:
+            row = PayoutRepository(uow).get(payout_id)
+        if row is not None:
+            answer_decision(uow, row, now, flow)
+            acted += 1
+    for _, result in withdrawals:
+        on_withdrawal_result(uow, CommandResult.model_validate(result), now, flow, events=events)
+        acted += 1
+    return acted

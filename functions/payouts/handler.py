@@ -1,0 +1,88 @@
+"""The payouts worker Lambda: the payout workflow's tasks from the payout-tasks queue (standard SQS).
+
+Each record is one task message with a Step Functions task token (`propfirm.payouts.tasks`); the task
+runs and the token is answered (or stored to be answered by an approval or a withdrawal result). A
+record that fails (database down, ...) is reported as a batch item failure and comes back; the tasks
+are idempotent. Adapters are built on first use and kept for the container's life.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import redis
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from propfirm.evaluation.relay import OutboxRelay
+from propfirm.payouts.events import EventBridgePublisher
+from propfirm.payouts.tasks import TaskContext, TaskMessage, run_task
+from propfirm.payouts.workflow import StepFunctionsWorkflow
+from propfirm.queues.sqs import SqsSender
+from propfirm.settings import load
+from propfirm.store.db import make_pool
+from propfirm.store.uow import UnitOfWork
+
+from functions.payouts.settings import PayoutWorkerSettings
+
+logger = Logger(service="payouts")
+
+_context: TaskContext | None = None
+
+
+def build_context(settings: PayoutWorkerSettings) -> TaskContext:
+    pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(pool)
+
+    region = settings.aws_region
+    relay = None
+    if settings.command_queue_url:
+        relay = OutboxRelay(
+            uow, SqsSender(boto3.client("sqs", region_name=region), settings.command_queue_url)
+        )
+    events = None
+    if settings.payouts_event_bus_name:
+        events = EventBridgePublisher(
+            boto3.client("events", region_name=region), settings.payouts_event_bus_name
+        )
+    return TaskContext(
+        uow_factory=uow,
+        workflow=StepFunctionsWorkflow(boto3.client("stepfunctions", region_name=region)),
+        redis=redis.Redis.from_url(settings.redis_url),
+        namespace=settings.redis_namespace,
+        relay=relay,
+        events=events,
+    )
+
+
+def context() -> TaskContext:
+    global _context
+    if _context is None:
+        _context = build_context(load(PayoutWorkerSettings))
+    return _context
+
+
+def set_context(value: TaskContext | None) -> None:
+    """Tests and the local stack hand in adapters of their own (moto, a test database and Redis)."""
+    global _context
+    _context = value
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = TaskMessage.model_validate_json(record.body)  # a malformed body fails the record (then DLQ)
+    logger.append_keys(payout_id=message.payout_id, task=message.task)
+    output = run_task(context(), message)
+    logger.info("payout task done", answered=output is not None)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return dict(
+        process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=lambda_context
+        )
+    )

@@ -1,0 +1,16 @@
+"""The payouts worker's settings, from the environment (validated; a bad variable is named in the error)."""
+
+from __future__ import annotations
+
+from propfirm.settings import DatabaseSettings, RedisSettings
+from pydantic import Field
+
+
+class PayoutWorkerSettings(DatabaseSettings, RedisSettings):
+    command_queue_url: str | None = Field(
+        None,
+        description="SQS command queue (FIFO) for sending the withdrawal at once",
+    )
+    payouts_event_bus_name: str | None = Field(None, description="EventBridge bus for payout events")
+    aws_region: str = Field("us-east-1", description="AWS region")
+    db_pool_max: int = Field(2, ge=1, le=20, description="PostgreSQL connections per container")

@@ -1,0 +1,177 @@
+"""Run the payout workflow locally: the state machine in moto (server or `mock_aws`), the worker driven
+from the tasks queue with the exact SQS event Lambda gives it.
+
+    flow = create_workflow(sfn_client, sqs_client)          # the tasks queue + the state machine
+    runtime.configure(workflow=flow.workflow)                # the API and the evaluator hook use it
+    drain_tasks(sqs_client, flow.queue_url, functions.payouts.handler.lambda_handler)
+    auto_approver(uow, flow.workflow, after_seconds=30, now=...)   # demos only
+
+moto runs the ASL only with `{"stepfunctions": {"execute_state_machine": True}}`: in-process pass it
+to `mock_aws(config=...)`; for a moto server call `enable_execution(endpoint_url)` (and start the server
+with `MOTO_PORT` set to its port: the interpreter calls SQS at `localhost:$MOTO_PORT`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from propfirm.payouts import service
+from propfirm.payouts.workflow import StepFunctionsWorkflow, definition
+from propfirm.store.payouts import PayoutRepository
+from propfirm.store.uow import UnitOfWork
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+AUTO_APPROVER = "dev-auto-approver"
+LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/propfirm-payouts-local"
+
+
+@dataclass(frozen=True)
+class LocalWorkflow:
+    state_machine_arn: str
+    queue_url: str
+    queue_arn: str
+    workflow: StepFunctionsWorkflow
+
+
+def enable_execution(endpoint_url: str) -> None:
+    """Turn on moto's ASL interpreter in a moto server (in-process: mock_aws(config=...))."""
+    import httpx
+
+    response = httpx.post(
+        f"{endpoint_url.rstrip('/')}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}
+    )
+    response.raise_for_status()
+
+
+def create_workflow(
+    sfn: Any,
+    sqs: Any,
+    *,
+    name: str = "propfirm-payouts",
+    queue_name: str = "propfirm-payout-tasks",
+    role_arn: str = LOCAL_ROLE_ARN,
+) -> LocalWorkflow:
+    """The payout-tasks queue and the state machine from the ASL file (reused when they exist)."""
+    queue_url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    arn = next(
+        (m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == name), None
+    )
+    if arn is None:
+        arn = sfn.create_state_machine(name=name, definition=definition(queue_url), roleArn=role_arn)[
+            "stateMachineArn"
+        ]
+    return LocalWorkflow(arn, queue_url, queue_arn, StepFunctionsWorkflow(sfn, arn))
+
+
+@dataclass
+class LocalContext:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name: str = "payouts"
+    function_version: str = "$LATEST"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:payouts"
+    aws_request_id: str = ""
+    log_group_name: str = "/aws/lambda/payouts"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
+    """The event Lambda's SQS event source mapping hands the function."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
+                "messageAttributes": m.get("MessageAttributes", {}),
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }
+
+
+@dataclass
+class DrainResult:
+    received: int = 0
+    failed: list[str] | None = None
+
+
+def drain_tasks(
+    sqs: Any,
+    queue_url: str,
+    handler: Handler,
+    *,
+    max_rounds: int = 20,
+    visibility_timeout: int = 30,
+) -> DrainResult:
+    """Hand every waiting task message to the worker handler, ten at a time, until the queue answers
+    empty; the records the handler did not report as failed are deleted (failed ones come back after
+    the visibility timeout, as in AWS)."""
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    result = DrainResult(0, [])
+    for _ in range(max_rounds):
+        messages = sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            VisibilityTimeout=visibility_timeout,
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            break
+        response = handler(
+            sqs_event(messages, arn, sqs.meta.region_name), LocalContext(aws_request_id=str(uuid.uuid4()))
+        )
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        for m in messages:
+            if m["MessageId"] not in failed:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+        result.received += len(messages)
+        result.failed.extend(sorted(failed))  # type: ignore[union-attr]
+    return result
+
+
+def auto_approver(
+    uow: UnitOfWork,
+    workflow: service.PayoutWorkflow | None,
+    *,
+    after_seconds: float,
+    now: datetime,
+    events: service.EventPublisher | None = None,
+) -> list[int]:
+    """For demos: approve the payouts awaiting approval for at least `after_seconds`, as
+    `dev-auto-approver` (recorded and audited like any approval). Returns the ids approved."""
+    with uow:
+        due = PayoutRepository(uow).awaiting_since(now - timedelta(seconds=after_seconds))
+    approved = []
+    for payout_id in due:
+        try:
+            service.approve(
+                uow,
+                payout_id,
+                AUTO_APPROVER,
+                "approved automatically (local stack)",
+                now,
+                workflow,
+                events=events,
+            )
+            approved.append(payout_id)
+        except service.PayoutRefused:  # decided by a person meanwhile
+            continue
+    return approved

@@ -1,0 +1,362 @@
+"""The workflow's tasks, as the payouts worker runs them (one SQS message with a task token each).
+
+Message body (built by the ASL): `{"token": ..., "task": ..., "payout_id": 17, "execution": ...}`, plus
+`"error": {"Error": ..., "Cause": ...}` for `record_failure`. A task returns its output (the worker
+answers the token with it), raises `TaskFailed` (the token is answered with that error, the workflow's
+Catch records the payout as failed), or returns None when the token is stored to be answered later:
+
+- compute           checks the stored amounts against the deals and the account is still active
+- await_approval    stores the token (requested → awaiting_approval); the API's approve/reject answers
+                    it, or this task does at once when the decision was taken before
+- withdraw          approved → withdrawing, if the account is still active
+- await_withdrawal  deletes the account's floor key in Redis, queues the withdrawal (a balance operation
+                    through the outbox, command id `payout:{id}:withdraw`), stores the token; the
+                    poller's result answers it (evaluator → `service.on_withdrawal_result`)
+- record            withdrawing → paid (PayoutPaid)
+- record_rejection  notes the end of a rejected payout's workflow
+- record_failure    any open state → failed, with the error as the reason
+
+Every task is idempotent: a redelivered message finds its work done and answers the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+import redis
+from pydantic import BaseModel, ConfigDict
+
+from propfirm.domain.money import ZERO
+from propfirm.domain.payouts import TradeDeal, realised_positions
+from propfirm.domain.state import ACTIVE
+from propfirm.live.floors import delete_floor
+from propfirm.live.keys import LiveKeys
+from propfirm.payouts import service
+from propfirm.payouts.service import (
+    APPROVED,
+    AWAITING_APPROVAL,
+    FAILED,
+    OPEN_STATES,
+    PAID,
+    REJECTED,
+    REQUESTED,
+    WITHDRAWING,
+    EventPublisher,
+    PayoutWorkflow,
+)
+from propfirm.queues.messages import BalanceOperationCommand, CommandResult
+from propfirm.store.payouts import PayoutRepository
+from propfirm.store.repositories import OutboxCommand
+from propfirm.store.uow import UnitOfWork
+
+log = logging.getLogger("propfirm.payouts")
+
+TaskName = Literal[
+    "compute",
+    "await_approval",
+    "withdraw",
+    "await_withdrawal",
+    "record",
+    "record_rejection",
+    "record_failure",
+]
+
+
+class TaskMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    token: str
+    task: TaskName
+    payout_id: int
+    execution: str | None = None
+    error: dict[str, Any] | None = None
+
+
+class TaskFailed(Exception):
+    """The task cannot be done: the token is answered with this error (the workflow records a failure)."""
+
+    def __init__(self, error: str, cause: str) -> None:
+        super().__init__(f"{error}: {cause}")
+        self.error = error
+        self.cause = cause
+
+
+class Relay(Protocol):
+    def run(self) -> int: ...
+
+
+@dataclass
+class TaskContext:
+    uow_factory: Callable[[], UnitOfWork]
+    workflow: PayoutWorkflow
+    redis: redis.Redis | None = None
+    namespace: str = ""
+    relay: Relay | None = None  # sends the withdrawal at once; None: the evaluator's relay sends it
+    events: EventPublisher | None = None
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+def run_task(ctx: TaskContext, message: TaskMessage) -> dict[str, Any] | None:
+    """Run one task and answer its token (unless the task stored it to be answered later)."""
+    now = ctx.clock()
+    try:
+        output = TASKS[message.task](ctx, message, now)
+    except TaskFailed as failed:
+        log.warning(
+            "payout task failed",
+            extra={
+                "payout_id": message.payout_id,
+                "task": message.task,
+                "error": failed.error,
+                "cause": failed.cause,
+            },
+        )
+        service.answer(ctx.workflow, message.token, None, (failed.error, failed.cause))
+        return None
+    if output is not None:
+        service.answer(ctx.workflow, message.token, output, None)
+    return output
+
+
+def _load(uow: UnitOfWork, payout_id: int) -> tuple[PayoutRepository, dict[str, Any], service.PayoutRecord]:
+    payouts = PayoutRepository(uow)
+    try:
+        row, record = service.load_record(payouts, payout_id, lock=True)
+    except service.PayoutNotFound:
+        raise TaskFailed("PayoutNotFound", f"no payout {payout_id}") from None
+    return payouts, row, record
+
+
+def _require_active(uow: UnitOfWork, record: service.PayoutRecord) -> None:
+    challenge = uow.challenges.get(record.challenge_id)
+    if challenge.status != ACTIVE:
+        raise TaskFailed("AccountNotActive", f"challenge {challenge.id} is {challenge.status}")
+
+
+def compute(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    with ctx.uow_factory() as uow:
+        _, row, record = _load(uow, message.payout_id)
+        if record.status not in OPEN_STATES:
+            raise TaskFailed("PayoutNotOpen", f"payout {record.id} is {record.status}")
+        _require_active(uow, record)
+        rows = uow.fetchall(
+            "SELECT ticket, position, time, entry, volume, profit, commission, swap FROM deals"
+            " WHERE server = %s AND ticket = ANY(%s)",
+            (record.server, list(record.deals)),
+        )
+        uow.commit()
+    deals = [TradeDeal(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+    closed, still_open = realised_positions(deals)
+    profit = sum((p.profit for p in closed), ZERO)
+    if len(rows) != len(record.deals) or still_open or profit != record.profit:
+        raise TaskFailed(
+            "AmountMismatch",
+            f"payout {record.id}: its deals give {profit} with {len(still_open)} open position(s),"
+            f" the payout says {record.profit}",
+        )
+    return {
+        "payout_id": record.id,
+        "profit": str(record.profit),
+        "amount": str(record.amount),
+        "trader_share": str(record.trader_share),
+        "deals": len(record.deals),
+    }
+
+
+def await_approval(ctx: TaskContext, message: TaskMessage, now: datetime) -> None:
+    with ctx.uow_factory() as uow:
+        payouts, row, record = _load(uow, message.payout_id)
+        if record.status not in (REQUESTED, AWAITING_APPROVAL, APPROVED, REJECTED):
+            raise TaskFailed("PayoutNotOpen", f"payout {record.id} is {record.status}")
+        payouts.update(
+            record.id,
+            approval_token=message.token,
+            approval_answered_at=None,
+            awaiting_approval_at=row["awaiting_approval_at"] or now,
+        )
+        if record.status == REQUESTED:
+            payouts.move(record.id, (REQUESTED,), AWAITING_APPROVAL)
+            _, moved = service.load_record(payouts, record.id)
+            service.audit(uow, "payout.awaiting_approval", moved, now)
+        row = payouts.get(record.id)
+        uow.commit()
+    if row is not None and row["status"] in (APPROVED, REJECTED):  # decided before the workflow got here
+        service.answer_decision(ctx.uow_factory(), row, now, ctx.workflow)
+    return None
+
+
+def withdraw(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    with ctx.uow_factory() as uow:
+        payouts, row, record = _load(uow, message.payout_id)
+        if record.status == APPROVED:
+            _require_active(uow, record)
+            payouts.move(
+                record.id,
+                (APPROVED,),
+                WITHDRAWING,
+                withdrawing_at=now,
+                withdrawal_command_id=service.withdrawal_command_id(record.id),
+            )
+            _, record = service.load_record(payouts, record.id)
+            service.audit(uow, "payout.withdrawing", record, now)
+        elif record.status != WITHDRAWING:
+            raise TaskFailed("NotApproved", f"payout {record.id} is {record.status}")
+        uow.commit()
+    return {"status": WITHDRAWING, "command_id": record.withdrawal_command_id}
+
+
+def withdrawal_command(record: service.PayoutRecord, now: datetime) -> BalanceOperationCommand:
+    """The withdrawal as a balance operation: the whole amount leaves the account.
+
+    Its comment (`payout {id}`) is deliberately NOT recorded as the outbox row's `mt5_comment`: the
+    evaluator classifies a balance deal whose comment matches one of our outbox comments as a system
+    deal (ignored by the rule engine, like the phase-reset deal). A payout is the trader's balance
+    operation: the engine must see it, as it lowers the balance and moves the day's floor."""
+    assert record.login is not None
+    return BalanceOperationCommand(
+        command_id=service.withdrawal_command_id(record.id),
+        server=record.server,
+        login=record.login,
+        amount=-record.amount,
+        kind="balance",
+        comment=f"payout {record.id}",
+        check_margin=True,
+        issued_at=now,
+    )
+
+
+def await_withdrawal(ctx: TaskContext, message: TaskMessage, now: datetime) -> None:
+    with ctx.uow_factory() as uow:
+        payouts, row, record = _load(uow, message.payout_id)
+        if record.status != WITHDRAWING or record.login is None:
+            raise TaskFailed("NotWithdrawing", f"payout {record.id} is {record.status}")
+        uow.commit()
+    command = withdrawal_command(record, now)
+    # RISK: the withdrawal lowers the true daily floor (a balance operation moves it by its amount), but the
+    # floor in Redis is the one computed before it. Were it left there, the poller's fast path could
+    # compare the lowered equity with the old, higher floor and kill a healthy account. So the floor key
+    # is deleted BEFORE the command can be sent: a missing floor never kills, and the evaluator publishes
+    # the new floor on its next evaluation (see docs/payouts.md for the remaining window).
+    if ctx.redis is not None:
+        delete_floor(ctx.redis, LiveKeys(ctx.namespace), record.server, record.login)
+    with ctx.uow_factory() as uow:
+        payouts, row, record = _load(uow, message.payout_id)
+        uow.outbox.add(
+            [
+                OutboxCommand(
+                    command_id=command.command_id,
+                    challenge_id=record.challenge_id,
+                    server=record.server,
+                    login=record.login,
+                    kind="balance_operation",
+                    command=command.model_dump(mode="json"),
+                    mt5_comment=None,  # see withdrawal_command: the deal must stay a trader balance operation
+                )
+            ]
+        )
+        first = row["withdrawal_token"] is None
+        payouts.update(record.id, withdrawal_token=message.token, withdrawal_command_id=command.command_id)
+        if first:
+            service.audit(
+                uow,
+                "payout.withdrawal_queued",
+                record,
+                now,
+                command_id=command.command_id,
+                command=command.model_dump(mode="json"),
+                floor_key_deleted=ctx.redis is not None,
+            )
+        outbox = uow.outbox.get(command.command_id)
+        uow.commit()
+    if outbox is not None and outbox["status"] in ("done", "failed") and outbox["result"]:
+        # the result came back before this (redelivered) task stored its token: answer from it now
+        service.on_withdrawal_result(
+            ctx.uow_factory(),
+            CommandResult.model_validate(outbox["result"]),
+            now,
+            ctx.workflow,
+            events=ctx.events,
+        )
+        return None
+    if ctx.relay is not None:
+        try:
+            ctx.relay.run()
+        except Exception:  # the command stays pending; the evaluator's relay sends it
+            log.exception(
+                "withdrawal not sent at once; it waits in the outbox", extra={"payout_id": record.id}
+            )
+    return None
+
+
+def record(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    changed = False
+    with ctx.uow_factory() as uow:
+        payouts, row, payout = _load(uow, message.payout_id)
+        if payout.status == WITHDRAWING:
+            payouts.move(payout.id, (WITHDRAWING,), PAID, paid_at=now, completed_at=now)
+            _, payout = service.load_record(payouts, payout.id)
+            service.audit(
+                uow,
+                "payout.paid",
+                payout,
+                now,
+                withdrawal_deal=payout.withdrawal_deal,
+                deals=list(payout.deals),
+            )
+            changed = True
+        elif payout.status != PAID:
+            raise TaskFailed("NotWithdrawing", f"payout {payout.id} is {payout.status}")
+        uow.commit()
+    if changed:
+        service.publish(ctx.events, "PayoutPaid", payout)
+    return {"status": PAID, "deal": payout.withdrawal_deal}
+
+
+def record_rejection(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    with ctx.uow_factory() as uow:
+        payouts, row, payout = _load(uow, message.payout_id)
+        if payout.status != REJECTED:
+            raise TaskFailed("NotRejected", f"payout {payout.id} is {payout.status}")
+        if row["completed_at"] is None:
+            payouts.update(payout.id, completed_at=now)
+        uow.commit()
+    return {"status": REJECTED}
+
+
+def record_failure(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    error = message.error or {}
+    code = str(error.get("Error") or "Unknown")
+    cause = str(error.get("Cause") or "")
+    changed = False
+    with ctx.uow_factory() as uow:
+        payouts, row, payout = _load(uow, message.payout_id)
+        if payout.status in OPEN_STATES:
+            payouts.move(
+                payout.id,
+                OPEN_STATES,
+                FAILED,
+                failed_at=now,
+                completed_at=now,
+                reason=f"{code}: {cause}"[:2000],
+            )
+            _, payout = service.load_record(payouts, payout.id)
+            service.audit(uow, "payout.failed", payout, now, error=code, cause=cause[:2000])
+            changed = True
+        uow.commit()
+    if changed:
+        service.publish(ctx.events, "PayoutFailed", payout)
+    return {"status": payout.status, "error": code}
+
+
+TASKS: dict[str, Callable[[TaskContext, TaskMessage, datetime], dict[str, Any] | None]] = {
+    "compute": compute,
+    "await_approval": await_approval,
+    "withdraw": withdraw,
+    "await_withdrawal": await_withdrawal,
+    "record": record,
+    "record_rejection": record_rejection,
+    "record_failure": record_failure,
+}
