@@ -20,14 +20,15 @@ class Queues(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        evaluator_timeout: Duration = Duration.seconds(60),
+        evaluator_timeout: Duration | None = None,
         max_receive_count: int = 5,
     ) -> None:
         super().__init__(scope, construct_id)
+        evaluator_timeout = evaluator_timeout or Duration.seconds(60)
         self.evaluation_dlq = self._fifo("EvaluationDlq", retention=Duration.days(14))
         self.evaluation = self._fifo(
             "Evaluation",
-            # Lambda's guidance: at least six times the function timeout, so retries are not redelivered early.
+            # Lambda's guidance: six times the function timeout, so retries are not redelivered early.
             visibility_timeout=Duration.seconds(evaluator_timeout.to_seconds() * 6),
             retention=Duration.days(1),
             dead_letter=sqs.DeadLetterQueue(queue=self.evaluation_dlq, max_receive_count=max_receive_count),

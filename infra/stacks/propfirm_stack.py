@@ -1,16 +1,137 @@
-"""The whole system in one stack, built from one construct per concern."""
+"""The whole system in one stack, built from one construct per concern.
+
+Env-agnostic by default (no account or region: `Fn::GetAZs` picks the two zones at deploy time).
+Settings come from the context (`infra.settings.StackSettings`).
+"""
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Stack
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constants import EVALUATOR_TIMEOUT_SECONDS, PAYOUTS_ASL
+from infra.constructs.api import Api
+from infra.constructs.data import Data
+from infra.constructs.evaluator import Evaluator
+from infra.constructs.events import DomainEvents
+from infra.constructs.network import Network
+from infra.constructs.observability import Observability
+from infra.constructs.payouts import Payouts
+from infra.constructs.poller import Pollers
 from infra.constructs.queues import Queues
+from infra.constructs.shared_layer import SharedCode
+from infra.nag import acknowledge_findings
+from infra.settings import SettingsError, StackSettings
 
 
 class PropfirmStack(Stack):
-    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, payouts_asl: Path = PAYOUTS_ASL, **kwargs
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        self.queues = Queues(self, "Queues")
+        self.settings = settings = StackSettings.from_node(self.node)
+        retention = _retention(settings.log_retention_days)
+        # the proxy target group takes no tags (CloudFormation schema)
+        Tags.of(self).add("project", "propfirm", exclude_resource_types=["AWS::RDS::DBProxyTargetGroup"])
+
+        self.network = Network(self, "Network", nat_gateways=settings.nat_gateways, log_retention=retention)
+        self.data = Data(
+            self,
+            "Data",
+            network=self.network,
+            production=settings.production,
+            max_acu=settings.aurora_max_acu,
+            reader=settings.aurora_reader,
+            cache_node_type=settings.cache_node_type,
+            cache_nodes=settings.cache_nodes,
+        )
+        self.queues = Queues(self, "Queues", evaluator_timeout=Duration.seconds(EVALUATOR_TIMEOUT_SECONDS))
+        self.events = DomainEvents(self, "Events", archive_days=365 if settings.production else 30)
+        self.shared = SharedCode(self, "Shared", layer_dir=settings.layer_dir)
+        self.pollers = Pollers(
+            self,
+            "Pollers",
+            network=self.network,
+            data=self.data,
+            queues=self.queues,
+            servers=settings.mt5_servers,
+            shards=settings.shards,
+            log_retention=retention,
+        )
+        common = dict(
+            shared=self.shared,
+            network=self.network,
+            data=self.data,
+            queues=self.queues,
+            domain_events=self.events,
+            log_retention=retention,
+        )
+        self.evaluator = Evaluator(self, "Evaluator", shards=settings.shards, **common)
+        self.payouts = Payouts(self, "Payouts", asl_path=payouts_asl, **common)
+        self.api = Api(
+            self,
+            "Api",
+            mt5_server_name=settings.mt5_servers[0].name,
+            mfa_required=settings.mfa_required,
+            waf=settings.waf,
+            production=settings.production,
+            **common,
+        )
+        self._wire_payouts()
+        self.observability = Observability(
+            self,
+            "Observability",
+            queues=self.queues,
+            evaluator=self.evaluator,
+            payouts=self.payouts,
+            api=self.api,
+            alarm_email=settings.alarm_email,
+        )
+        self._outputs()
+        acknowledge_findings(self)
+
+    def _wire_payouts(self) -> None:
+        """The API starts payout executions and answers the approval token; the evaluator answers the
+        withdrawal's token when the poller reports the balance operation done."""
+        machine = self.payouts.state_machine
+        for fn in (self.api.function, self.evaluator.function, self.evaluator.relay):
+            fn.add_environment("PAYOUTS_STATE_MACHINE_ARN", machine.state_machine_arn)
+            fn.add_environment("PAYOUTS_EVENT_BUS_NAME", self.events.bus.event_bus_name)
+            self.payouts.grant_task_response(fn)
+        machine.grant_start_execution(self.api.function)
+
+    def _outputs(self) -> None:
         CfnOutput(self, "EvaluationQueueUrl", value=self.queues.evaluation.queue_url)
         CfnOutput(self, "CommandQueueUrl", value=self.queues.commands.queue_url)
+        CfnOutput(self, "ApiUrl", value=self.api.rest_api.url)
+        CfnOutput(self, "UserPoolId", value=self.api.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=self.api.client.user_pool_client_id)
+        CfnOutput(self, "WebhookSecretArn", value=self.api.webhook_secret.secret_arn)
+        CfnOutput(self, "DatabaseProxyEndpoint", value=self.data.proxy.endpoint)
+        CfnOutput(self, "DatabaseSecretArn", value=self.data.cluster.secret.secret_arn)  # type: ignore[union-attr]
+        CfnOutput(self, "PayoutsStateMachineArn", value=self.payouts.state_machine.state_machine_arn)
+        CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
+        for name, secret in self.pollers.password_secrets.items():
+            CfnOutput(self, f"Mt5PasswordSecretArn{name.replace('-', '')}", value=secret.secret_arn)
+
+
+RETENTION = {
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+}
+
+
+def _retention(days: int) -> logs.RetentionDays:
+    if days not in RETENTION:
+        raise SettingsError(f"propfirm:logRetentionDays={days}: one of {sorted(RETENTION)}")
+    return RETENTION[days]

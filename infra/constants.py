@@ -1,0 +1,64 @@
+"""Names, sizes and paths the constructs share. Settings an operator changes per deployment are context
+keys (see `infra.settings`); these are the fixed facts of the design."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Lambda: Python 3.12 on x86_64; the layer is built for the same (infra/build_layer.py).
+LAMBDA_PYTHON = "python3.12"
+LAYER_PLATFORM = "manylinux2014_x86_64"
+LAYER_PYTHON_VERSION = "3.12"
+DEFAULT_LAYER_DIR = REPO_ROOT / "build" / "layer"  # holds python/<packages>
+LAYER_DIR_ENV = "PROPFIRM_LAYER_DIR"  # overrides the context key propfirm:layerDir
+
+# Handler paths (the function code asset is the repository's `functions/` package).
+EVALUATOR_HANDLER = "functions.evaluator.handler.lambda_handler"
+RELAY_HANDLER = "functions.evaluator.handler.relay_handler"
+PAYOUTS_HANDLER = "functions.payouts.handler.lambda_handler"
+API_HANDLER = "functions.api.handler.lambda_handler"
+
+POLLER_DOCKERFILE = "functions/poller/Dockerfile"
+PAYOUTS_ASL = REPO_ROOT / "layers" / "propfirm" / "payouts" / "workflow.asl.json"
+
+# Timeouts and sizes.
+EVALUATOR_TIMEOUT_SECONDS = 60
+EVALUATOR_MEMORY_MB = 1024
+EVALUATOR_BATCH_SIZE = 10
+RELAY_TIMEOUT_SECONDS = 50  # below the one-minute schedule, so two runs never overlap for long
+PAYOUTS_TIMEOUT_SECONDS = 60
+API_TIMEOUT_SECONDS = 29  # API Gateway's integration limit
+LAMBDA_MEMORY_MB = 512
+POLLER_CPU = 512  # 0.5 vCPU
+POLLER_MEMORY_MIB = 1024  # the poller stays under 512 MiB at 100k accounts (docs/poller.md)
+
+# Data.
+DB_NAME = "propfirm"
+DB_USER = "propfirm"
+DB_PORT = 5432
+REDIS_PORT = 6379
+AURORA_MIN_ACU = 0.5
+
+# Metrics: the poller's and evaluator's EMF namespace (propfirm.poller.observability).
+METRICS_NAMESPACE = "PropFirm"
+POLLER_SERVICE_DIMENSION = "poller"
+POLLER_CYCLE_METRIC = "CycleDuration"
+
+# Domain events on the bus (detail-type), for rules of downstream integrations.
+DOMAIN_EVENT_SOURCE = "propfirm"
+DOMAIN_EVENTS = (
+    "ChallengeStarted",
+    "PhasePassed",
+    "ChallengePassed",
+    "ChallengeFailed",
+    "ChallengeRestricted",
+    "FundedAccountCreated",
+    "PayoutRequested",
+    "PayoutApproved",
+    "PayoutRejected",
+    "PayoutPaid",
+)
+
+COGNITO_GROUPS = ("trader", "support", "admin")

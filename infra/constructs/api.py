@@ -1,0 +1,255 @@
+"""The API: Cognito for identities, API Gateway (REST) in front of the API Lambda.
+
+- Cognito user pool with the groups trader, support and admin. No self sign-up: traders are created
+  by the purchase webhook (admin-created users), support and admin staff by an administrator, so no one
+  can sign up into a role. Strong password policy; MFA (TOTP) optional, or required with
+  `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group: production requires it).
+- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json` and
+  `POST /webhooks/purchase` (HMAC-signed by the shop: PROPFIRM_WEBHOOK_SECRET, kept in Secrets
+  Manager). The authorizer authenticates; the handler checks the `cognito:groups` claim (roles).
+- Lambda proxy integration; access logs in JSON; stage throttling; WAF (managed common rules and a
+  per-IP rate limit) when `propfirm:waf` is on.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.constants import API_HANDLER, API_TIMEOUT_SECONDS, COGNITO_GROUPS
+from infra.constructs.data import Data
+from infra.constructs.events import DomainEvents
+from infra.constructs.functions import python_function
+from infra.constructs.network import Network
+from infra.constructs.queues import Queues
+from infra.constructs.shared_layer import SharedCode
+
+# (path, method) answered without a Cognito token.
+PUBLIC_ROUTES = (("health", "GET"), ("openapi.json", "GET"), ("webhooks/purchase", "POST"))
+THROTTLE_RATE = 100  # requests per second, steady
+THROTTLE_BURST = 200
+WAF_RATE_LIMIT_PER_5_MIN = 2000  # per IP
+
+
+class Api(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        shared: SharedCode,
+        network: Network,
+        data: Data,
+        queues: Queues,
+        domain_events: DomainEvents,
+        mt5_server_name: str,
+        mfa_required: bool,
+        waf: bool,
+        production: bool,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = self._build_user_pool(mfa_required, production)
+        self.groups = {
+            name: self._build_group(name, precedence)
+            for precedence, name in enumerate(reversed(COGNITO_GROUPS))
+        }
+        self.client = self.user_pool.add_client(
+            "WebClient",
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
+        self.webhook_secret = secretsmanager.Secret(
+            self,
+            "WebhookSecret",
+            description="PROPFIRM_WEBHOOK_SECRET: HMAC key of the purchase webhook (share it with the shop)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=48
+            ),
+        )
+        self.function = self._build_function(
+            shared, network, data, queues, domain_events, mt5_server_name, log_retention
+        )
+        self.rest_api = self._build_rest_api(log_retention)
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[self.user_pool]
+        )
+        self._build_routes()
+        self.web_acl = self._build_waf() if waf else None
+
+    def _build_user_pool(self, mfa_required: bool, production: bool) -> cognito.UserPool:
+        return cognito.UserPool(
+            self,
+            "Users",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)
+            ),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_digits=True,
+                require_symbols=True,
+                temp_password_validity=Duration.days(3),
+            ),
+            mfa=cognito.Mfa.REQUIRED if mfa_required else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS if production else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=(
+                cognito.StandardThreatProtectionMode.FULL_FUNCTION if production else None
+            ),
+            deletion_protection=production,
+            removal_policy=RemovalPolicy.RETAIN if production else RemovalPolicy.DESTROY,
+        )
+
+    def _build_group(self, name: str, precedence: int) -> cognito.CfnUserPoolGroup:
+        # Lower precedence wins when a user is in several groups: admin 0, support 1, trader 2.
+        return cognito.CfnUserPoolGroup(
+            self,
+            f"Group-{name}",
+            user_pool_id=self.user_pool.user_pool_id,
+            group_name=name,
+            precedence=precedence,
+            description=f"propfirm role: {name}",
+        )
+
+    def _build_function(
+        self,
+        shared: SharedCode,
+        network: Network,
+        data: Data,
+        queues: Queues,
+        domain_events: DomainEvents,
+        mt5_server_name: str,
+        log_retention: logs.RetentionDays,
+    ) -> lambda_.Function:
+        fn = python_function(
+            self,
+            "Function",
+            shared=shared,
+            network=network,
+            security_group=network.consumer_groups["api"],
+            handler=API_HANDLER,
+            service="api",
+            environment={
+                "DATABASE_URL": data.database_url,
+                "DATABASE_IAM_AUTH": "true",
+                "REDIS_URL": data.redis_url,
+                "COMMAND_QUEUE_URL": queues.commands.queue_url,
+                "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
+                "MT5_SERVER_NAME": mt5_server_name,
+                "PROPFIRM_WEBHOOK_SECRET_ARN": self.webhook_secret.secret_arn,
+                "COGNITO_USER_POOL_ID": self.user_pool.user_pool_id,
+            },
+            timeout=Duration.seconds(API_TIMEOUT_SECONDS),
+            log_retention=log_retention,
+            description="trader and admin API, purchase webhook, payout approval",
+        )
+        data.allow_database(network.consumer_groups["api"], fn, "api")
+        data.allow_cache(network.consumer_groups["api"], "api")
+        queues.commands.grant_send_messages(fn)
+        domain_events.grant_put(fn)
+        self.webhook_secret.grant_read(fn)
+        return fn
+
+    def _build_rest_api(self, log_retention: logs.RetentionDays) -> apigw.RestApi:
+        access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        return apigw.RestApi(
+            self,
+            "RestApi",
+            description="propfirm API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.DESTROY,
+            deploy_options=apigw.StageOptions(
+                stage_name="v1",
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                metrics_enabled=True,
+                tracing_enabled=True,
+                throttling_rate_limit=THROTTLE_RATE,
+                throttling_burst_limit=THROTTLE_BURST,
+            ),
+        )
+
+    def _build_routes(self) -> None:
+        integration = apigw.LambdaIntegration(self.function, proxy=True)
+        protected = {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.COGNITO}
+        root = self.rest_api.root
+        root.add_method("ANY", integration, **protected)
+        root.add_resource("{proxy+}").add_method("ANY", integration, **protected)
+        for path, method in PUBLIC_ROUTES:
+            resource = root.resource_for_path(path)
+            resource.add_method(method, integration, authorization_type=apigw.AuthorizationType.NONE)
+
+    def _build_waf(self) -> wafv2.CfnWebACL:
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("propfirm-api"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="aws-common",
+                    priority=0,
+                    override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                            vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                        )
+                    ),
+                    visibility_config=_visibility("aws-common"),
+                ),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="rate-per-ip",
+                    priority=1,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            limit=WAF_RATE_LIMIT_PER_5_MIN, aggregate_key_type="IP"
+                        )
+                    ),
+                    visibility_config=_visibility("rate-per-ip"),
+                ),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            web_acl_arn=acl.attr_arn,
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+        )
+        return acl
+
+
+def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )

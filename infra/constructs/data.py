@@ -1,0 +1,154 @@
+"""PostgreSQL and Redis, in the private subnets.
+
+- Aurora PostgreSQL Serverless v2 (0.5–N ACU), a writer and optionally a reader, encrypted, backed up,
+  with generated master credentials in Secrets Manager (rotated monthly).
+- RDS Proxy in front of it: TLS required and IAM authentication, so a Lambda connects with a short-lived
+  token (`rds:GenerateDBAuthToken`, granted by `grant_connect`) and never holds the database password.
+  Lambdas' bursts of connections are pooled by the proxy instead of reaching Aurora.
+- ElastiCache for Valkey, a replication group with cluster mode disabled: the poller and the evaluator
+  use a plain (non-cluster) redis-py client, pipelines and scripts over many accounts' keys, which a
+  cluster-mode or serverless cache would split by slot. TLS in transit (required) and at rest;
+  a replica in the second zone with automatic failover when `cache_nodes >= 2`.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticache as elasticache
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_rds as rds
+from constructs import Construct
+
+from infra.constants import AURORA_MIN_ACU, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
+from infra.constructs.network import Network
+
+AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13  # 16.4 and older are deprecated for new clusters
+
+
+class Data(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: Network,
+        production: bool,
+        max_acu: float,
+        reader: bool,
+        cache_node_type: str,
+        cache_nodes: int,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._network = network
+        self.db_security_group = self._security_group("Db", "Aurora: the RDS proxy only")
+        self.proxy_security_group = self._security_group("Proxy", "RDS proxy: the database consumers")
+        self.cache_security_group = self._security_group("Cache", "Valkey: the Redis consumers")
+        self.cluster = self._build_cluster(production, max_acu, reader)
+        self.proxy = self._build_proxy()
+        self.cache = self._build_cache(cache_node_type, cache_nodes, production)
+
+    @property
+    def database_url(self) -> str:
+        """No password: the consumer adds an IAM token (RDS Proxy requires TLS and IAM auth)."""
+        return f"postgresql://{DB_USER}@{self.proxy.endpoint}:{DB_PORT}/{DB_NAME}?sslmode=require"
+
+    @property
+    def redis_url(self) -> str:
+        return (
+            f"rediss://{self.cache.attr_primary_end_point_address}:{self.cache.attr_primary_end_point_port}/0"
+        )
+
+    def allow_database(self, consumer: ec2.ISecurityGroup, grantee: iam.IGrantable, name: str) -> None:
+        self.proxy_security_group.add_ingress_rule(
+            consumer, ec2.Port.tcp(DB_PORT), f"{name} to the RDS proxy"
+        )
+        self.proxy.grant_connect(grantee, DB_USER)
+
+    def allow_cache(self, consumer: ec2.ISecurityGroup, name: str) -> None:
+        self.cache_security_group.add_ingress_rule(consumer, ec2.Port.tcp(REDIS_PORT), f"{name} to Valkey")
+
+    def _security_group(self, construct_id: str, description: str) -> ec2.SecurityGroup:
+        return ec2.SecurityGroup(
+            self,
+            f"{construct_id}Sg",
+            vpc=self._network.vpc,
+            description=description,
+            allow_all_outbound=False,
+        )
+
+    def _build_cluster(self, production: bool, max_acu: float, reader: bool) -> rds.DatabaseCluster:
+        readers = [rds.ClusterInstance.serverless_v2("reader", scale_with_writer=True)] if reader else []
+        cluster = rds.DatabaseCluster(
+            self,
+            "Aurora",
+            engine=rds.DatabaseClusterEngine.aurora_postgres(version=AURORA_VERSION),
+            credentials=rds.Credentials.from_generated_secret(DB_USER),
+            default_database_name=DB_NAME,
+            writer=rds.ClusterInstance.serverless_v2("writer"),
+            readers=readers,
+            serverless_v2_min_capacity=AURORA_MIN_ACU,
+            serverless_v2_max_capacity=max_acu,
+            vpc=self._network.vpc,
+            vpc_subnets=self._network.private_subnets,
+            security_groups=[self.db_security_group],
+            storage_encrypted=True,
+            iam_authentication=True,
+            backup=rds.BackupProps(retention=Duration.days(14 if production else 7)),
+            deletion_protection=production,
+            removal_policy=RemovalPolicy.SNAPSHOT,
+            cloudwatch_logs_exports=["postgresql"],
+            enable_performance_insights=production,
+        )
+        cluster.add_rotation_single_user(automatically_after=Duration.days(30))
+        return cluster
+
+    def _build_proxy(self) -> rds.DatabaseProxy:
+        assert self.cluster.secret is not None
+        proxy = rds.DatabaseProxy(
+            self,
+            "Proxy",
+            proxy_target=rds.ProxyTarget.from_cluster(self.cluster),
+            secrets=[self.cluster.secret],
+            vpc=self._network.vpc,
+            vpc_subnets=self._network.private_subnets,
+            security_groups=[self.proxy_security_group],
+            require_tls=True,
+            iam_auth=True,
+            client_password_auth_type=rds.ClientPasswordAuthType.POSTGRES_SCRAM_SHA_256,
+            idle_client_timeout=Duration.minutes(30),
+            max_connections_percent=90,
+        )
+        self.db_security_group.add_ingress_rule(self.proxy_security_group, ec2.Port.tcp(DB_PORT), "RDS proxy")
+        self.proxy_security_group.add_egress_rule(self.db_security_group, ec2.Port.tcp(DB_PORT), "to Aurora")
+        return proxy
+
+    def _build_cache(self, node_type: str, nodes: int, production: bool) -> elasticache.CfnReplicationGroup:
+        subnets = elasticache.CfnSubnetGroup(
+            self,
+            "CacheSubnets",
+            description="propfirm Valkey: private subnets",
+            subnet_ids=self._network.vpc.select_subnets(
+                subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS
+            ).subnet_ids,
+        )
+        return elasticache.CfnReplicationGroup(
+            self,
+            "Cache",
+            replication_group_description="propfirm live state (snapshots, floors, poller state)",
+            engine="valkey",
+            engine_version="8.0",
+            cache_parameter_group_name="default.valkey8",
+            cache_node_type=node_type,
+            num_cache_clusters=nodes,
+            automatic_failover_enabled=nodes >= 2,
+            multi_az_enabled=nodes >= 2,
+            cache_subnet_group_name=subnets.ref,
+            security_group_ids=[self.cache_security_group.security_group_id],
+            port=REDIS_PORT,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            at_rest_encryption_enabled=True,
+            snapshot_retention_limit=7 if production else 1,
+            auto_minor_version_upgrade=True,
+        )

@@ -1,0 +1,272 @@
+"""Alarms to an SNS topic, and one dashboard.
+
+Alarms: the dead-letter queues not empty (evaluation, commands, payout tasks), the evaluation queue's
+oldest message too old (the evaluator is behind), evaluator and relay errors and throttles, the poller
+silent (its per-cycle EMF metric missing: missing data is a breach, a stopped poller emits nothing),
+payout executions failed or timed out, API 5xx.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constants import METRICS_NAMESPACE, POLLER_CYCLE_METRIC, POLLER_SERVICE_DIMENSION
+from infra.constructs.api import Api
+from infra.constructs.evaluator import Evaluator
+from infra.constructs.payouts import Payouts
+from infra.constructs.queues import Queues
+
+EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means the evaluator is stuck
+POLLER_SILENT_MINUTES = 3  # metrics flush every 5 cycles (10 s), so a silent minute is already wrong
+
+
+class Observability(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        queues: Queues,
+        evaluator: Evaluator,
+        payouts: Payouts,
+        api: Api,
+        alarm_email: str | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "Alarms", display_name="propfirm alarms", enforce_ssl=True)
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms: list[cw.Alarm] = []
+        self.poller_cycles = cw.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=POLLER_CYCLE_METRIC,
+            dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+            statistic="SampleCount",
+            period=Duration.minutes(1),
+        )
+        self._build_queue_alarms(queues, payouts)
+        self._build_function_alarms("Evaluator", evaluator.function)
+        self._build_function_alarms("Relay", evaluator.relay)
+        self._build_function_alarms("PayoutsWorker", payouts.worker)
+        self._build_function_alarms("Api", api.function)
+        self._build_poller_alarm()
+        self._build_payout_alarms(payouts)
+        self._build_api_alarm(api)
+        self.dashboard = self._build_dashboard(queues, evaluator, payouts, api)
+
+    def _alarm(
+        self,
+        construct_id: str,
+        metric: cw.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        periods: int = 1,
+        missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+    ) -> cw.Alarm:
+        alarm = cw.Alarm(
+            self,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=periods,
+            treat_missing_data=missing,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+        alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        self.alarms.append(alarm)
+        return alarm
+
+    def _build_queue_alarms(self, queues: Queues, payouts: Payouts) -> None:
+        dlqs: dict[str, sqs.IQueue] = {
+            "EvaluationDlqNotEmpty": queues.evaluation_dlq,
+            "CommandDlqNotEmpty": queues.command_dlq,
+            "PayoutTasksDlqNotEmpty": payouts.tasks_dlq,
+        }
+        for construct_id, dlq in dlqs.items():
+            self._alarm(
+                construct_id,
+                dlq.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                description="a message failed every retry and waits in its dead-letter queue (docs/infra.md)",
+            )
+        self._alarm(
+            "EvaluationQueueBehind",
+            queues.evaluation.metric_approximate_age_of_oldest_message(
+                period=Duration.minutes(1), statistic="Maximum"
+            ),
+            threshold=EVALUATION_AGE_LIMIT_SECONDS,
+            periods=3,
+            description="the evaluator is behind the poller (oldest evaluation message over a minute)",
+        )
+
+    def _build_function_alarms(self, name: str, fn: lambda_.IFunction) -> None:
+        self._alarm(
+            f"{name}Errors",
+            fn.metric_errors(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            description=f"{name} invocations failed",
+        )
+        self._alarm(
+            f"{name}Throttles",
+            fn.metric_throttles(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            description=f"{name} invocations throttled",
+        )
+
+    def _build_poller_alarm(self) -> None:
+        self._alarm(
+            "PollerSilent",
+            self.poller_cycles,
+            threshold=1,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            periods=POLLER_SILENT_MINUTES,
+            missing=cw.TreatMissingData.BREACHING,
+            description="no poller cycle reported for minutes: the poller is down or stuck (its Redis "
+            "heartbeat poller:{server}:heartbeat says when it last completed a cycle)",
+        )
+
+    def _build_payout_alarms(self, payouts: Payouts) -> None:
+        machine = payouts.state_machine
+        self._alarm(
+            "PayoutExecutionsFailed",
+            machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            description="a payout workflow execution failed",
+        )
+        self._alarm(
+            "PayoutExecutionsTimedOut",
+            machine.metric_timed_out(period=Duration.minutes(5), statistic="Sum"),
+            threshold=1,
+            description="a payout workflow execution timed out",
+        )
+
+    def _build_api_alarm(self, api: Api) -> None:
+        self._alarm(
+            "Api5xx",
+            api.rest_api.metric_server_error(period=Duration.minutes(5), statistic="Sum"),
+            threshold=5,
+            description="the API answered 5xx (it never should on any input)",
+        )
+
+    def _build_dashboard(
+        self, queues: Queues, evaluator: Evaluator, payouts: Payouts, api: Api
+    ) -> cw.Dashboard:
+        dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
+        minute = Duration.minutes(1)
+        dashboard.add_widgets(
+            cw.AlarmStatusWidget(title="Alarms", alarms=self.alarms, width=24),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Poller cycle (ms)",
+                width=8,
+                left=[
+                    cw.Metric(
+                        namespace=METRICS_NAMESPACE,
+                        metric_name=POLLER_CYCLE_METRIC,
+                        dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+                        statistic="p99",
+                        period=minute,
+                    ),
+                    cw.Metric(
+                        namespace=METRICS_NAMESPACE,
+                        metric_name=POLLER_CYCLE_METRIC,
+                        dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+                        statistic="Average",
+                        period=minute,
+                    ),
+                ],
+            ),
+            cw.GraphWidget(
+                title="Accounts polled / changed",
+                width=8,
+                left=[
+                    cw.Metric(
+                        namespace=METRICS_NAMESPACE,
+                        metric_name=name,
+                        dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+                        statistic="Average",
+                        period=minute,
+                    )
+                    for name in ("AccountsPolled", "AccountsChanged")
+                ],
+            ),
+            cw.GraphWidget(
+                title="Kill switch and MT5 errors",
+                width=8,
+                left=[
+                    cw.Metric(
+                        namespace=METRICS_NAMESPACE,
+                        metric_name=name,
+                        dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+                        statistic="Sum",
+                        period=minute,
+                    )
+                    for name in ("Breaches", "Mt5Errors")
+                ],
+            ),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Evaluation queue",
+                width=8,
+                left=[
+                    queues.evaluation.metric_approximate_number_of_messages_visible(period=minute),
+                ],
+                right=[queues.evaluation.metric_approximate_age_of_oldest_message(period=minute)],
+            ),
+            cw.GraphWidget(
+                title="Evaluator",
+                width=8,
+                left=[
+                    evaluator.function.metric_invocations(period=minute),
+                    evaluator.function.metric_errors(period=minute),
+                    evaluator.function.metric_throttles(period=minute),
+                ],
+                right=[evaluator.function.metric_duration(period=minute, statistic="p99")],
+            ),
+            cw.GraphWidget(
+                title="Commands and dead letters",
+                width=8,
+                left=[
+                    queues.commands.metric_approximate_number_of_messages_visible(period=minute),
+                    queues.evaluation_dlq.metric_approximate_number_of_messages_visible(period=minute),
+                    queues.command_dlq.metric_approximate_number_of_messages_visible(period=minute),
+                ],
+            ),
+        )
+        dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Payout workflow",
+                width=12,
+                left=[
+                    payouts.state_machine.metric_started(period=minute),
+                    payouts.state_machine.metric_succeeded(period=minute),
+                    payouts.state_machine.metric_failed(period=minute),
+                ],
+            ),
+            cw.GraphWidget(
+                title="API",
+                width=12,
+                left=[
+                    api.rest_api.metric_count(period=minute),
+                    api.rest_api.metric_client_error(period=minute),
+                    api.rest_api.metric_server_error(period=minute),
+                ],
+                right=[api.rest_api.metric_latency(period=minute, statistic="p99")],
+            ),
+        )
+        return dashboard

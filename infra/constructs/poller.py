@@ -1,0 +1,148 @@
+"""The pollers: one ECS Fargate service per MT5 server, each with exactly one task.
+
+A poller owns its server's deal cursor and carries out its commands exactly once, which assumes a
+single poller per server: so `desired_count=1`, and a deployment stops the old task before starting the
+new one (`min_healthy_percent=0, max_healthy_percent=100`): a few seconds without polling rather than
+two pollers at once. A deployment whose task does not stay up is rolled back (circuit breaker).
+
+The image is built from `functions/poller/Dockerfile` at deploy time (an image asset: synth never calls
+Docker). The task runs in the private subnets and reaches MT5 through the NAT gateway (or a peering);
+it reaches Redis (not the database), sends to the evaluation queue, consumes the command queue and
+reads its MT5 manager password from Secrets Manager (`MT5_MANAGER_PASSWORD_SECRET_ID`: the secret's
+ARN is in the environment, the password never is).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.constants import POLLER_CPU, POLLER_DOCKERFILE, POLLER_MEMORY_MIB, REPO_ROOT
+from infra.constructs.data import Data
+from infra.constructs.network import Network
+from infra.constructs.queues import Queues
+from infra.settings import Mt5Server
+
+# The image's build context is the repository root; only what the Dockerfile copies is sent.
+IMAGE_CONTEXT_EXCLUDE = [
+    "*",
+    ".*",
+    "!pyproject.toml",
+    "!layers",
+    "!layers/**",
+    "!functions",
+    "!functions/poller",
+    "!functions/poller/**",
+    "**/__pycache__",
+    "**/*.pyc",
+    "layers/*.egg-info",
+]
+
+
+class Pollers(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        network: Network,
+        data: Data,
+        queues: Queues,
+        servers: tuple[Mt5Server, ...],
+        shards: int,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._network, self._data, self._queues = network, data, queues
+        self._shards = shards
+        self.security_group = network.consumer_groups["poller"]
+        data.allow_cache(self.security_group, "poller")
+        self.cluster = ecs.Cluster(
+            self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
+        )
+        self.image = ecs.ContainerImage.from_asset(
+            str(REPO_ROOT),
+            file=POLLER_DOCKERFILE,
+            platform=ecr_assets.Platform.LINUX_AMD64,
+            exclude=IMAGE_CONTEXT_EXCLUDE,
+        )
+        self.log_group = logs.LogGroup(
+            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.password_secrets: dict[str, secretsmanager.ISecret] = {}
+        self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
+        self.services: dict[str, ecs.FargateService] = {
+            server.name: self._build_service(server) for server in servers
+        }
+
+    def _build_password_secret(self, server: Mt5Server) -> secretsmanager.ISecret:
+        if server.password_secret_arn:
+            return secretsmanager.Secret.from_secret_complete_arn(
+                self, f"Mt5Password-{server.name}", server.password_secret_arn
+            )
+        # Created empty-handed (a random placeholder): the operator puts the real manager password in it
+        # (docs/infra.md). The MT5 server owns the password, so Secrets Manager cannot rotate it.
+        return secretsmanager.Secret(
+            self,
+            f"Mt5Password-{server.name}",
+            description=f"MT5 manager password for server {server.name} (login {server.manager_login})",
+            generate_secret_string=secretsmanager.SecretStringGenerator(exclude_punctuation=True),
+        )
+
+    def _build_task(self, server: Mt5Server, secret: secretsmanager.ISecret) -> ecs.FargateTaskDefinition:
+        task = ecs.FargateTaskDefinition(
+            self,
+            f"Task-{server.name}",
+            cpu=POLLER_CPU,
+            memory_limit_mib=POLLER_MEMORY_MIB,
+            runtime_platform=ecs.RuntimePlatform(
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                cpu_architecture=ecs.CpuArchitecture.X86_64,
+            ),
+        )
+        task.add_container(
+            "poller",
+            image=self.image,
+            essential=True,
+            logging=ecs.LogDriver.aws_logs(stream_prefix=f"poller-{server.name}", log_group=self.log_group),
+            environment={
+                "MT5_URL": server.url,
+                "MT5_MANAGER_LOGIN": str(server.manager_login),
+                "MT5_SERVER_NAME": server.name,
+                "MT5_MANAGER_PASSWORD_SECRET_ID": secret.secret_arn,
+                "EVALUATION_QUEUE_URL": self._queues.evaluation.queue_url,
+                "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
+                "REDIS_URL": self._data.redis_url,
+                "POLLER_SHARD_COUNT": str(self._shards),
+                "POWERTOOLS_SERVICE_NAME": "poller",
+                "POWERTOOLS_METRICS_NAMESPACE": "PropFirm",
+            },
+        )
+        # Least privilege: send evaluations, consume commands, read this server's password.
+        self._queues.evaluation.grant_send_messages(task.task_role)
+        self._queues.commands.grant_consume_messages(task.task_role)
+        secret.grant_read(task.task_role)
+        return task
+
+    def _build_service(self, server: Mt5Server) -> ecs.FargateService:
+        secret = self._build_password_secret(server)
+        self.password_secrets[server.name] = secret
+        task = self.task_definitions[server.name] = self._build_task(server, secret)
+        return ecs.FargateService(
+            self,
+            f"Service-{server.name}",
+            cluster=self.cluster,
+            task_definition=task,
+            desired_count=1,
+            min_healthy_percent=0,
+            max_healthy_percent=100,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            vpc_subnets=self._network.private_subnets,
+            security_groups=[self.security_group],
+            assign_public_ip=False,
+            enable_execute_command=False,
+        )

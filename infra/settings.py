@@ -1,0 +1,156 @@
+"""Deployment settings, read from CDK context (`cdk.json`, or `cdk synth -c propfirm:environment=production`).
+
+Values given with `-c` arrive as strings, so every key is parsed here; a bad value fails synth with the
+key named. `propfirm:environment=production` turns on the production defaults (two NAT gateways, an
+Aurora reader, deletion protection, MFA required, WAF); each can still be set on its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from constructs import Node
+
+from infra.constants import DEFAULT_LAYER_DIR, LAYER_DIR_ENV
+
+
+class SettingsError(ValueError):
+    """A context key holds a value the stack cannot use."""
+
+
+@dataclass(frozen=True)
+class Mt5Server:
+    """One MT5 trade server: one poller service (desired count 1) per server."""
+
+    name: str
+    url: str
+    manager_login: int
+    password_secret_arn: str | None = None  # an existing secret; else the stack creates one to fill in
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    production: bool
+    nat_gateways: int
+    shards: int
+    aurora_max_acu: float
+    aurora_reader: bool
+    cache_node_type: str
+    cache_nodes: int
+    mt5_servers: tuple[Mt5Server, ...]
+    layer_dir: Path
+    waf: bool
+    mfa_required: bool
+    log_retention_days: int
+    alarm_email: str | None
+
+    @classmethod
+    def from_node(cls, node: Node) -> StackSettings:
+        ctx = _Context(node)
+        production = ctx.string("propfirm:environment", "dev") == "production"
+        settings = cls(
+            production=production,
+            nat_gateways=ctx.integer("propfirm:natGateways", 2 if production else 1),
+            shards=ctx.integer("propfirm:shards", 16),
+            aurora_max_acu=ctx.number("propfirm:auroraMaxAcu", 16 if production else 4),
+            aurora_reader=ctx.boolean("propfirm:auroraReader", production),
+            cache_node_type=ctx.string("propfirm:cacheNodeType", "cache.t4g.small"),
+            cache_nodes=ctx.integer("propfirm:cacheNodes", 2),
+            mt5_servers=_servers(ctx.json("propfirm:mt5Servers", None)),
+            layer_dir=Path(
+                os.environ.get(LAYER_DIR_ENV) or ctx.string("propfirm:layerDir", str(DEFAULT_LAYER_DIR))
+            ),
+            waf=ctx.boolean("propfirm:waf", production),
+            mfa_required=ctx.boolean("propfirm:mfaRequired", production),
+            log_retention_days=ctx.integer("propfirm:logRetentionDays", 90 if production else 30),
+            alarm_email=ctx.string("propfirm:alarmEmail", "") or None,
+        )
+        settings._check()
+        return settings
+
+    def _check(self) -> None:
+        if not 1 <= self.nat_gateways <= 2:
+            raise SettingsError("propfirm:natGateways must be 1 or 2 (two availability zones)")
+        if not 2 <= self.shards <= 1000:
+            raise SettingsError(
+                "propfirm:shards must be between 2 and 1000 (Lambda's SQS maximum concurrency range)"
+            )
+        if not 1 <= self.aurora_max_acu <= 256:
+            raise SettingsError("propfirm:auroraMaxAcu must be between 1 and 256")
+        if not 1 <= self.cache_nodes <= 6:
+            raise SettingsError(
+                "propfirm:cacheNodes must be between 1 and 6 (a primary and up to five replicas)"
+            )
+        names = [s.name for s in self.mt5_servers]
+        if len(set(names)) != len(names):
+            raise SettingsError(f"propfirm:mt5Servers: server names must be unique, got {names}")
+
+
+DEFAULT_MT5_SERVERS = [{"name": "default", "url": "https://mt5.example.com:443", "managerLogin": 1000}]
+
+
+def _servers(raw: Any) -> tuple[Mt5Server, ...]:
+    raw = DEFAULT_MT5_SERVERS if raw is None else raw
+    if not isinstance(raw, list) or not raw:
+        raise SettingsError("propfirm:mt5Servers must be a non-empty list of {name, url, managerLogin}")
+    servers = []
+    for i, item in enumerate(raw):
+        try:
+            name, url, login = str(item["name"]), str(item["url"]), int(item["managerLogin"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SettingsError(f"propfirm:mt5Servers[{i}] needs name, url and managerLogin: {exc}") from None
+        if not name.replace("-", "").isalnum():
+            raise SettingsError(f"propfirm:mt5Servers[{i}].name {name!r}: letters, digits and '-' only")
+        servers.append(Mt5Server(name, url, login, item.get("passwordSecretArn")))
+    return tuple(servers)
+
+
+class _Context:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+
+    def _get(self, key: str) -> Any:
+        return self.node.try_get_context(key)
+
+    def string(self, key: str, default: str) -> str:
+        value = self._get(key)
+        return default if value is None else str(value)
+
+    def integer(self, key: str, default: int) -> int:
+        value = self._get(key)
+        try:
+            return default if value is None else int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{key}: not an integer: {value!r}") from None
+
+    def number(self, key: str, default: float) -> float:
+        value = self._get(key)
+        try:
+            return default if value is None else float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{key}: not a number: {value!r}") from None
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self._get(key)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if str(value).lower() in ("true", "1", "yes"):
+            return True
+        if str(value).lower() in ("false", "0", "no"):
+            return False
+        raise SettingsError(f"{key}: not a boolean: {value!r}")
+
+    def json(self, key: str, default: Any) -> Any:
+        value = self._get(key)
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise SettingsError(f"{key}: not valid JSON: {exc}") from None
+        return default if value is None else value
