@@ -62,6 +62,9 @@ def test_an_mt5_restart_mid_run_is_recovered_by_the_loop(make_poller, queues, re
                                                          redis_namespace) -> None:
     with running_simulator(accounts=20, seed=8) as sim:
         poller = make_poller(sim)
+        errors: list[str] = []
+        counted = poller.metrics.error
+        poller.metrics.error = lambda name="Mt5Errors": (errors.append(name), counted(name))[1]
         stop = threading.Event()
         thread = threading.Thread(target=poller.run, args=(stop,), daemon=True)
         thread.start()
@@ -76,11 +79,8 @@ def test_an_mt5_restart_mid_run_is_recovered_by_the_loop(make_poller, queues, re
             time.sleep(0.05)
         before = heartbeat_cycle()
         assert before >= 1
-        sim.faults.set_error_rate(1.0, retcode=11)  # the server is away: every call fails
-        sim.restart()  # and every session is lost
-        time.sleep(1.5)
+        sim.restart(down_for=1.5)  # the trade server goes away (connections refused), then comes back
         stalled = heartbeat_cycle()
-        sim.faults.clear()
         deadline = time.monotonic() + 15
         while heartbeat_cycle() <= stalled + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -88,3 +88,4 @@ def test_an_mt5_restart_mid_run_is_recovered_by_the_loop(make_poller, queues, re
         thread.join(timeout=10)
         assert not thread.is_alive()
         assert heartbeat_cycle() > stalled + 1
+        assert "Mt5Errors" in errors  # the outage was seen (and backed off from), then recovered
