@@ -15,6 +15,7 @@ from datetime import datetime
 from propfirm.domain.state import FAILED, ChallengeState
 from propfirm.evaluation.live import CachedChallenge, LiveState, LiveWrite
 from propfirm.evaluation.report import EvaluationReport
+from propfirm.payouts.service import on_withdrawal_result, payout_of_command
 from propfirm.queues.messages import CommandResult, KillReport
 from propfirm.store.audit import AuditEntry
 from propfirm.store.uow import UnitOfWork
@@ -129,4 +130,16 @@ class FeedbackRecorder:
             uow.commit()
         if not result.ok:
             log.error("command failed on MT5", extra={"command_id": result.command_id, "error": result.error})
+        self._payout_hook(result, now)
         return EvaluationReport(accounts=1)
+
+    def _payout_hook(self, result: CommandResult, now: datetime) -> None:
+        """Payouts (docs/payouts.md): a payout's withdrawal result answers its workflow's waiting task.
+        Never raises: a Step Functions hiccup must not hold up this shard's evaluations; the payouts
+        sweep (`service.start_pending`) answers the token later from the result recorded above."""
+        if payout_of_command(result.command_id) is None:
+            return
+        try:
+            on_withdrawal_result(self.uow_factory(), result, now)
+        except Exception:
+            log.exception("payout withdrawal result not passed on", extra={"command_id": result.command_id})
