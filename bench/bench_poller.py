@@ -59,10 +59,6 @@ from propfirm.settings import DEFAULT_REDIS_URL, load  # noqa: E402
 
 MANAGER_LOGIN, MANAGER_PASSWORD = 1000, "Manager#2024"
 SHARDS = 16
-# The simulator answers in two TCP writes with Nagle's algorithm on (~40 ms per call with delayed ACKs);
-# the fix belongs in the simulator's handler, this applies it to the simulators started here.
-NAGLE_OFF = ("from propfirm.sim.webapi.server import WebApiHandler; "
-             "WebApiHandler.disable_nagle_algorithm = True")
 
 
 def _free_port() -> int:
@@ -96,10 +92,9 @@ def moto_sqs() -> Iterator[Any]:
 @contextlib.contextmanager
 def simulator_process(accounts: int, speed: float = 60.0) -> Iterator[str]:
     port = _free_port()
-    code = f"{NAGLE_OFF}; import sys; from propfirm.cli import main; sys.exit(main(sys.argv[1:]))"
     process = subprocess.Popen(
-        [sys.executable, "-c", code, "sim", "--http", "--port", str(port), "--accounts", str(accounts),
-         "--speed", str(speed), "--seed", "1"],
+        [sys.executable, "-m", "propfirm.cli", "sim", "--http", "--port", str(port),
+         "--accounts", str(accounts), "--speed", str(speed), "--seed", "1"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:
@@ -215,7 +210,6 @@ def bench_size(accounts: int, cycles: int, pause: float, sample: int, sqs: Any, 
 
 
 def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namespace: str) -> dict[str, Any]:
-    exec(NAGLE_OFF)  # noqa: S102 - the same simulator fix as above, in this process
     from propfirm.live.floors import write_floor
     from propfirm.sim.testing import running_simulator
 

@@ -16,11 +16,6 @@ from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
 from propfirm.poller.runner import Poller
 from propfirm.poller.settings import PollerSettings
 from propfirm.settings import load
-from propfirm.sim.webapi.server import WebApiHandler
-
-# The simulator answers in two TCP writes with Nagle's algorithm on, which costs ~40 ms per call
-# (delayed ACK); every call of a cycle paid it. Reported to the simulator's owner; until fixed there:
-WebApiHandler.disable_nagle_algorithm = True
 
 
 class Queues:
