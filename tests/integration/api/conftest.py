@@ -27,7 +27,7 @@ from propfirm.store.uow import UnitOfWork
 from functions.api.handler import lambda_handler
 
 WEBHOOK_SECRET = "test-webhook-secret-0123456789"
-JWT_KEY = "test-jwt-key-0123456789-abcdefghijklmnop"
+JWT_KEY = "test-jwt-key-0123456789-abcdefghijklmnop-0123456789-abcdefghijklmnop"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday; Prague reset at 23:00 UTC
 
 

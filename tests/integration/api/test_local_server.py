@@ -1,0 +1,288 @@
+"""The local server over HTTP: the token verified before anything else (missing, bad signature, expired by
+2 s, wrong algorithm, garbage), the same handler behind it, the webhook with a real signature, concurrent
+purchases (20 duplicates make one challenge, 20 different make 20), `propfirm token` accepted, and the
+key file kept with mode 0600."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import jwt
+import orjson
+import pytest
+import redis as redis_lib
+from propfirm.api.local_server import ApiServerHandle, serve_api
+from propfirm.api.purchases import signature_of
+from propfirm.api.tokens import mint
+from propfirm.cli import main as cli_main
+from propfirm.store.uow import UnitOfWork
+
+from tests.integration.api.conftest import JWT_KEY, WEBHOOK_SECRET
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def server(migrated_url: str, redis_url: str, redis_namespace: str) -> Iterator[ApiServerHandle]:
+    handle = serve_api(
+        "127.0.0.1",
+        0,
+        migrated_url,
+        redis_url,
+        redis_namespace,
+        webhook_secret=WEBHOOK_SECRET,
+        jwt_key=JWT_KEY,
+        db_pool_max=8,
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture
+def client(server: ApiServerHandle) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        yield c
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def signed(body: bytes, secret: str = WEBHOOK_SECRET) -> dict[str, str]:
+    ts = str(int(time.time()))
+    return {
+        "Content-Type": "application/json",
+        "X-Timestamp": ts,
+        "X-Signature": signature_of(secret, ts, body),
+    }
+
+
+def assert_401(response: httpx.Response) -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == PROBLEM
+    problem = response.json()
+    assert problem["status"] == 401 and problem["title"] == "Unauthorized"
+
+
+def _forged(claims: dict, header: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(claims)}."
+
+
+def test_token_checked_before_anything_else(client: httpx.Client) -> None:
+    now = int(time.time())
+    claims = {
+        "sub": "s1",
+        "email": "a@example.com",
+        "cognito:groups": ["admin"],
+        "token_use": "id",
+        "iat": now - 100,
+        "exp": now + 600,
+    }
+    expired = mint("admin", key=JWT_KEY, ttl=60, now=now - 62)  # expired 2 s ago
+    bad_tokens = {
+        "missing": None,
+        "bad signature": mint("admin", key="another-key-entirely-0123456789abcdef"),
+        "expired by 2 s": expired,
+        "alg none": _forged(claims, {"alg": "none", "typ": "JWT"}),
+        "alg HS512": jwt.encode(claims, JWT_KEY, algorithm="HS512"),
+        "garbage": "not.a.token",
+        "empty bearer": "",
+    }
+    targets = [
+        ("POST", "/admin/challenges/1/fail", b"{definitely not json"),
+        ("GET", "/nowhere", b""),
+        ("GET", "/challenges/abc", b""),
+        ("POST", "/challenges/1/payouts", b"\xff\xfe"),
+    ]
+    for name, token in bad_tokens.items():
+        headers = {} if token is None else {"Authorization": f"Bearer {token}".strip()}
+        for method, path, body in targets:
+            response = client.request(method, path, headers=headers, content=body)
+            assert_401(response)
+            assert response.headers.get("www-authenticate", "").startswith("Bearer"), name
+    assert_401(client.get("/me", headers={"Authorization": "Basic dXNlcjpwYXNz"}))
+    # a valid token reaches the handler: now the body is validated, the path routed
+    good = bearer(mint("admin", key=JWT_KEY))
+    assert client.post("/admin/challenges/1/fail", headers=good, content=b"{bad").status_code == 422
+    assert client.get("/nowhere", headers=good).status_code == 404
+    assert client.get("/admin/challenges", headers=good).status_code == 200
+    # a token issued long ago that has not expired yet is still good
+    assert (
+        client.get("/me", headers=bearer(mint("admin", key=JWT_KEY, ttl=90, now=now - 60))).status_code == 200
+    )
+
+
+def test_public_paths_and_problem_shapes(client: httpx.Client) -> None:
+    health = client.get("/health")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    doc = client.get("/openapi.json")
+    assert doc.status_code == 200 and doc.json()["openapi"].startswith("3.")
+    trader = bearer(mint("trader", key=JWT_KEY, email=f"{uuid.uuid4().hex[:8]}@example.com"))
+    missing = client.get("/challenges/9223372036854775807", headers=trader)
+    assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
+    assert missing.json()["title"] == "Not found"
+    assert client.get("/challenges", headers=trader).json() == {"items": []}
+    assert client.get("/admin/challenges", headers=trader).status_code == 403
+
+
+def test_webhook_over_http_and_trader_sees_the_challenge(client: httpx.Client) -> None:
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    body = orjson.dumps(
+        {
+            "order_id": uuid.uuid4().hex,
+            "email": email,
+            "name": "Bo Chen",
+            "program": "two-step-100k",
+            "coupon": "BF26",
+        }
+    )
+    response = client.post("/webhooks/purchase", content=body, headers=signed(body))
+    assert response.status_code == 202, response.text
+    cid = response.json()["challenge_id"]
+    assert client.post("/webhooks/purchase", content=body, headers=signed(body)).json() == {
+        "challenge_id": cid
+    }
+    assert_401(client.post("/webhooks/purchase", content=body, headers=signed(body, "wrong-secret-xxxxxxxx")))
+    mine = bearer(mint("trader", key=JWT_KEY, email=email.upper()))  # emails match case-insensitively
+    view = client.get(f"/challenges/{cid}", headers=mine)
+    assert view.status_code == 200 and view.json()["status"] == "pending_account"
+    other = bearer(mint("trader", key=JWT_KEY, email="someone-else@example.com"))
+    assert client.get(f"/challenges/{cid}", headers=other).status_code == 404
+
+
+def _purchase(url: str, body: bytes) -> tuple[int, dict]:
+    with httpx.Client(base_url=url, timeout=30) as c:
+        response = c.post("/webhooks/purchase", content=body, headers=signed(body))
+        return response.status_code, response.json()
+
+
+def test_concurrent_purchases(server: ApiServerHandle, migrated_url: str) -> None:
+    same = orjson.dumps(
+        {
+            "order_id": f"dup-{uuid.uuid4().hex}",
+            "email": "dup@example.com",
+            "name": "Dee Up",
+            "program": "two-step-100k",
+        }
+    )
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda _: _purchase(server.url, same), range(20)))
+    assert {status for status, _ in results} == {202}
+    assert len({body["challenge_id"] for _, body in results}) == 1
+    prefix = f"many-{uuid.uuid4().hex}-"
+    bodies = [
+        orjson.dumps(
+            {
+                "order_id": f"{prefix}{i}",
+                "email": f"m{i}-{prefix}@example.com",
+                "name": "Many Buyers",
+                "program": "one-step-100k",
+            }
+        )
+        for i in range(20)
+    ]
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(lambda b: _purchase(server.url, b), bodies))
+    assert {status for status, _ in results} == {202}
+    assert len({body["challenge_id"] for _, body in results}) == 20
+    with UnitOfWork(migrated_url) as uow:
+        assert (
+            uow.fetchone("SELECT count(*) FROM challenges WHERE order_id LIKE %s", (prefix + "%",))[0] == 20
+        )
+        outbox = uow.fetchone(
+            "SELECT count(*) FROM outbox o JOIN challenges c ON c.id = o.challenge_id WHERE c.order_id LIKE %s",
+            (prefix + "%",),
+        )[0]
+        assert outbox == 20
+
+
+def test_propfirm_token_cli_key_file(
+    tmp_path, monkeypatch, capsys, migrated_url: str, redis_url: str, redis_namespace: str
+) -> None:
+    monkeypatch.setenv("PROPFIRM_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PROPFIRM_JWT_SECRET", raising=False)
+    assert cli_main(["token", "--role", "support", "--email", "sup@example.com", "--ttl", "120"]) == 0
+    token = capsys.readouterr().out.strip()
+    key_file = tmp_path / "home" / "jwt.key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    claims = jwt.decode(token, key_file.read_text().strip(), algorithms=["HS256"])
+    assert claims["cognito:groups"] == ["support"] and claims["email"] == "sup@example.com"
+    assert (
+        claims["token_use"] == "id"
+        and claims["exp"] - claims["iat"] == 120
+        and claims["sub"]
+        and claims["iss"]
+    )
+    # the server started without an explicit key uses the same kept key
+    handle = serve_api(
+        "127.0.0.1", 0, migrated_url, redis_url, redis_namespace, webhook_secret=WEBHOOK_SECRET
+    )
+    try:
+        with httpx.Client(base_url=handle.url, timeout=10) as c:
+            assert c.get("/admin/challenges", headers=bearer(token)).status_code == 200
+            assert (
+                c.post(
+                    "/admin/challenges/1/fail", headers=bearer(token), json={"reason": "x" * 5}
+                ).status_code
+                == 403
+            )
+    finally:
+        handle.stop()
+
+
+def test_event_shape_reaches_the_handler(server: ApiServerHandle, monkeypatch) -> None:
+    """The local server hands the handler API Gateway's REST proxy event with the verified claims."""
+    seen: list[dict] = []
+    real = server._server.lambda_handler
+
+    def spy(event, context):
+        seen.append(event)
+        return real(event, context)
+
+    monkeypatch.setattr(server._server, "lambda_handler", spy)
+    token = mint("trader", key=JWT_KEY, email="shape@example.com", sub="sub-1")
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        c.get("/challenges/42/deals?limit=5&limit=7&cursor=9", headers={**bearer(token), "X-Multi": "a"})
+    event = seen[0]
+    for key in (
+        "resource",
+        "path",
+        "httpMethod",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "body",
+        "isBase64Encoded",
+        "requestContext",
+    ):
+        assert key in event, key
+    assert event["resource"] == "/challenges/{challenge_id}/deals" and event["path"] == "/challenges/42/deals"
+    assert event["pathParameters"] == {"challenge_id": "42"} and event["httpMethod"] == "GET"
+    assert event["queryStringParameters"]["limit"] == "7"
+    assert event["multiValueQueryStringParameters"]["limit"] == ["5", "7"]
+    ctx = event["requestContext"]
+    assert ctx["stage"] == "local" and ctx["requestId"]
+    assert ctx["authorizer"]["claims"]["email"] == "shape@example.com"
+    assert ctx["authorizer"]["claims"]["cognito:groups"] == "[trader]"
+    assert ctx["authorizer"]["claims"]["sub"] == "sub-1"
+
+
+def test_redis_is_the_namespaced_one(
+    server: ApiServerHandle, redis_client: redis_lib.Redis, redis_namespace: str
+) -> None:
+    assert server.runtime.keys.namespace == redis_namespace
