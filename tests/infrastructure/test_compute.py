@@ -1,0 +1,222 @@
+"""Poller (Fargate), evaluator and relay (Lambda) and the shared layer, in the synthesized template."""
+
+from aws_cdk.assertions import Match
+
+
+def _logical(dev, construct) -> str:
+    return dev.stack.get_logical_id(construct.node.default_child)
+
+
+def _policy_statements(dev, role_logical_id: str) -> list[dict]:
+    statements = []
+    for policy in dev.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def _actions(statements: list[dict], resource_logical_id: str) -> set[str]:
+    found = set()
+    for st in statements:
+        if resource_logical_id in str(st["Resource"]):
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            found.update(actions)
+    return found
+
+
+# -- poller --------------------------------------------------------------------------------------------
+
+
+def test_poller_cluster_with_container_insights(template):
+    template.resource_count_is("AWS::ECS::Cluster", 1)
+    template.has_resource_properties(
+        "AWS::ECS::Cluster",
+        {
+            "ClusterSettings": [
+                {"Name": "containerInsights", "Value": Match.string_like_regexp("enabled|enhanced")}
+            ]
+        },
+    )
+
+
+def test_one_poller_per_server_never_two_at_once(dev, production):
+    dev.template.resource_count_is("AWS::ECS::Service", 1)
+    production.template.resource_count_is("AWS::ECS::Service", 2)  # two MT5 servers in that context
+    for synthesized in (dev, production):
+        synthesized.template.all_resources_properties(
+            "AWS::ECS::Service",
+            {
+                "DesiredCount": 1,
+                "LaunchType": "FARGATE",
+                "DeploymentConfiguration": Match.object_like(
+                    {
+                        "MinimumHealthyPercent": 0,
+                        "MaximumPercent": 100,
+                        "DeploymentCircuitBreaker": {"Enable": True, "Rollback": True},
+                    }
+                ),
+                "NetworkConfiguration": {
+                    "AwsvpcConfiguration": Match.object_like({"AssignPublicIp": "DISABLED"})
+                },
+            },
+        )
+
+
+def test_poller_task_size_platform_and_logs(template):
+    template.has_resource_properties(
+        "AWS::ECS::TaskDefinition",
+        {
+            "Cpu": "512",
+            "Memory": "1024",
+            "RequiresCompatibilities": ["FARGATE"],
+            "RuntimePlatform": {"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"},
+            "ContainerDefinitions": [
+                Match.object_like(
+                    {"LogConfiguration": Match.object_like({"LogDriver": "awslogs"}), "Essential": True}
+                )
+            ],
+        },
+    )
+    groups = [g for k, g in template.to_json()["Resources"].items() if k.startswith("PollersLogs")]
+    assert groups and groups[0]["Properties"]["RetentionInDays"] == 30
+
+
+def test_poller_image_is_an_asset_of_the_dockerfile(dev):
+    assets = (dev.outdir / f"{dev.stack.artifact_id}.assets.json").read_text()
+    assert '"dockerFile": "functions/poller/Dockerfile"' in assets
+    assert '"platform": "linux/amd64"' in assets
+
+
+def test_poller_environment_and_secret(dev):
+    task = next(iter(dev.resources("AWS::ECS::TaskDefinition").values()))
+    container = task["Properties"]["ContainerDefinitions"][0]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert {
+        "MT5_URL",
+        "MT5_MANAGER_LOGIN",
+        "MT5_SERVER_NAME",
+        "MT5_MANAGER_PASSWORD_SECRET_ID",
+        "EVALUATION_QUEUE_URL",
+        "COMMAND_QUEUE_URL",
+        "REDIS_URL",
+        "POLLER_SHARD_COUNT",
+    } <= env.keys()
+    assert "MT5_MANAGER_PASSWORD" not in env
+    secret_id = _logical(dev, dev.stack.pollers.password_secrets["default"])
+    assert env["MT5_MANAGER_PASSWORD_SECRET_ID"] == {"Ref": secret_id}
+    assert env["POLLER_SHARD_COUNT"] == "16"
+    assert env["REDIS_URL"]["Fn::Join"][1][0] == "rediss://"
+
+
+def test_poller_least_privilege(dev):
+    task_role = task_role_id(dev)
+    statements = _policy_statements(dev, task_role)
+    evaluation = _logical(dev, dev.stack.queues.evaluation)
+    commands = _logical(dev, dev.stack.queues.commands)
+    secret = _logical(dev, dev.stack.pollers.password_secrets["default"])
+    assert "sqs:SendMessage" in _actions(statements, evaluation)
+    assert "sqs:ReceiveMessage" not in _actions(statements, evaluation)
+    assert {"sqs:ReceiveMessage", "sqs:DeleteMessage"} <= _actions(statements, commands)
+    assert "sqs:SendMessage" not in _actions(statements, commands)
+    assert "secretsmanager:GetSecretValue" in _actions(statements, secret)
+    assert not any("rds-db:connect" in str(st["Action"]) for st in statements)  # no database for the poller
+
+
+def task_role_id(dev) -> str:
+    task = next(iter(dev.resources("AWS::ECS::TaskDefinition").values()))
+    return task["Properties"]["TaskRoleArn"]["Fn::GetAtt"][0]
+
+
+# -- layer and functions -------------------------------------------------------------------------------
+
+
+def test_every_function_has_the_layer_runtime_and_vpc(dev):
+    layers = dev.resources("AWS::Lambda::LayerVersion")
+    assert len(layers) == 1
+    layer_id = next(iter(layers))
+    assert layers[layer_id]["Properties"]["CompatibleRuntimes"] == ["python3.12"]
+    functions = dev.resources("AWS::Lambda::Function")
+    handlers = {f["Properties"]["Handler"] for f in functions.values()}
+    assert handlers == {
+        "functions.evaluator.handler.lambda_handler",
+        "functions.evaluator.handler.relay_handler",
+        "functions.payouts.handler.lambda_handler",
+        "functions.api.handler.lambda_handler",
+    }
+    for fn in functions.values():
+        props = fn["Properties"]
+        assert props["Layers"] == [{"Ref": layer_id}]
+        assert props["Runtime"] == "python3.12" and props["Architectures"] == ["x86_64"]
+        assert props["VpcConfig"]["SubnetIds"] and props["TracingConfig"] == {"Mode": "Active"}
+        assert "LoggingConfig" in props  # its own log group, with retention
+
+
+def test_function_log_groups_have_retention(dev):
+    for fn in dev.resources("AWS::Lambda::Function").values():
+        group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+        assert dev.raw["Resources"][group]["Properties"]["RetentionInDays"] == 30
+
+
+# -- evaluator -----------------------------------------------------------------------------------------
+
+
+def test_evaluator_consumes_the_evaluation_fifo_with_partial_failures(dev):
+    evaluation = _logical(dev, dev.stack.queues.evaluation)
+    evaluator = _logical(dev, dev.stack.evaluator.function)
+    dev.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [evaluation, "Arn"]},
+            "FunctionName": {"Ref": evaluator},
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            "ScalingConfig": {"MaximumConcurrency": 16},
+        },
+    )
+    props = dev.raw["Resources"][evaluator]["Properties"]
+    assert props["ReservedConcurrentExecutions"] == 16  # one per shard (message group)
+    env = props["Environment"]["Variables"]
+    assert {"DATABASE_URL", "REDIS_URL", "COMMAND_QUEUE_URL", "PAYOUTS_STATE_MACHINE_ARN"} <= env.keys()
+
+
+def test_evaluator_grants(dev):
+    fn = dev.stack.evaluator.function
+    role = fn.role.node.default_child
+    statements = _policy_statements(dev, dev.stack.get_logical_id(role))
+    assert "sqs:SendMessage" in _actions(statements, _logical(dev, dev.stack.queues.commands))
+    assert "events:PutEvents" in _actions(statements, _logical(dev, dev.stack.events.bus))
+    assert any("rds-db:connect" in str(st["Action"]) for st in statements)
+    assert "states:SendTaskSuccess" in _actions(statements, _logical(dev, dev.stack.payouts.state_machine))
+
+
+def test_relay_runs_every_minute(dev):
+    relay = _logical(dev, dev.stack.evaluator.relay)
+    dev.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "State": "ENABLED",
+            "Targets": [Match.object_like({"Arn": {"Fn::GetAtt": [relay, "Arn"]}})],
+        },
+    )
+    assert dev.raw["Resources"][relay]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_secrets_never_in_plain_environment(dev):
+    """Names that speak of a secret or password hold an ARN or id (a reference), never a literal."""
+    envs = [
+        f["Properties"]["Environment"]["Variables"] for f in dev.resources("AWS::Lambda::Function").values()
+    ]
+    for task in dev.resources("AWS::ECS::TaskDefinition").values():
+        for container in task["Properties"]["ContainerDefinitions"]:
+            envs.append({e["Name"]: e["Value"] for e in container.get("Environment", [])})
+    checked = 0
+    for env in envs:
+        for name, value in env.items():
+            if "SECRET" in name or "PASSWORD" in name:
+                assert name.endswith(("_ARN", "_SECRET_ID")), name
+                assert isinstance(value, dict), f"{name} is a literal"
+                checked += 1
+            if name == "DATABASE_URL":
+                assert ":" not in value["Fn::Join"][1][0].removeprefix("postgresql:")  # no password
+    assert checked >= 2  # the MT5 password id and the webhook secret ARN

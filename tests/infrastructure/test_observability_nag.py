@@ -1,0 +1,127 @@
+"""Alarms and dashboard; cdk-nag passing with only the acknowledged findings; cfn-lint clean."""
+
+import json
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_apigateway as apigw
+
+from infra.app import build_app, file_context
+from infra.nag import ACCEPTED, ACCEPTED_OUTSIDE_PRODUCTION
+from infra.stacks.propfirm_stack import PropfirmStack
+
+
+def _alarms(dev) -> dict[str, dict]:
+    return {k: v["Properties"] for k, v in dev.resources("AWS::CloudWatch::Alarm").items()}
+
+
+def _logical(dev, construct) -> str:
+    return dev.stack.get_logical_id(construct.node.default_child)
+
+
+def test_dead_letter_queues_alarm_on_one_message(dev):
+    queues = dev.stack.queues
+    for dlq in (queues.evaluation_dlq, queues.command_dlq, dev.stack.payouts.tasks_dlq):
+        name = {"Fn::GetAtt": [_logical(dev, dlq), "QueueName"]}
+        matching = [
+            a
+            for a in _alarms(dev).values()
+            if a.get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and a["Dimensions"] == [{"Name": "QueueName", "Value": name}]
+        ]
+        assert len(matching) == 1
+        assert matching[0]["Threshold"] == 1
+        assert matching[0]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_evaluation_queue_age_and_function_alarms(dev):
+    alarms = _alarms(dev).values()
+    assert any(a.get("MetricName") == "ApproximateAgeOfOldestMessage" for a in alarms)
+    evaluator = _logical(dev, dev.stack.evaluator.function)
+    on_evaluator = {
+        a["MetricName"]
+        for a in alarms
+        if a.get("Dimensions") == [{"Name": "FunctionName", "Value": {"Ref": evaluator}}]
+    }
+    assert {"Errors", "Throttles"} <= on_evaluator
+
+
+def test_poller_silence_is_a_breach(dev):
+    poller = [a for a in _alarms(dev).values() if a.get("Namespace") == "PropFirm"]
+    assert len(poller) == 1
+    alarm = poller[0]
+    assert alarm["MetricName"] == "CycleDuration"
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": "poller"}]
+    assert alarm["Statistic"] == "SampleCount" and alarm["Period"] == 60
+    assert alarm["TreatMissingData"] == "breaching"
+    assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
+
+
+def test_payout_failures_alarm_and_everything_notifies_the_topic(dev):
+    machine = _logical(dev, dev.stack.payouts.state_machine)
+    alarms = _alarms(dev)
+    assert any(
+        a.get("MetricName") == "ExecutionsFailed" and a["Dimensions"][0]["Value"] == {"Ref": machine}
+        for a in alarms.values()
+    )
+    topic = {"Ref": _logical(dev, dev.stack.observability.topic)}
+    assert all(a["AlarmActions"] == [topic] for a in alarms.values())
+    assert len(alarms) >= 15
+    dev.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+
+
+def test_production_alarm_email(production):
+    production.template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
+    )
+
+
+def test_cdk_nag_passes_with_only_acknowledged_findings(dev, production):
+    for synthesized in (dev, production):
+        report = synthesized.validation_report()
+        assert report["pluginReports"], "cdk-nag did not run"
+        assert [v for p in report["pluginReports"] for v in p["violations"]] == []
+    assert all(reason.strip() for _, _, reason in ACCEPTED + ACCEPTED_OUTSIDE_PRODUCTION)
+
+
+def test_acknowledgements_are_scoped_a_new_unauthenticated_method_fails_synth(tmp_path, layer_dir):
+    app = build_app(outdir=str(tmp_path), context={**file_context(), "propfirm:layerDir": str(layer_dir)})
+    stack = next(c for c in app.node.children if isinstance(c, PropfirmStack))
+    api = stack.api
+    api.rest_api.root.add_resource("leak").add_method(
+        "GET", apigw.LambdaIntegration(api.function), authorization_type=apigw.AuthorizationType.NONE
+    )
+    with pytest.raises(RuntimeError, match="ValidationFailed"):
+        app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    found = {
+        (v["ruleName"], c["constructPath"])
+        for p in report["pluginReports"]
+        for v in p["violations"]
+        for c in v["violatingConstructs"]
+    }
+    assert found == {
+        ("AwsSolutions-APIG4", f"{stack.node.path}/Api/RestApi/Default/leak/GET/Resource"),
+        ("AwsSolutions-COG4", f"{stack.node.path}/Api/RestApi/Default/leak/GET/Resource"),
+    }
+
+
+def test_cfn_lint_finds_no_error(dev):
+    cfnlint_api = pytest.importorskip("cfnlint.api")
+    matches = cfnlint_api.lint(
+        json.dumps(dev.raw), config=cfnlint_api.ManualArgs(regions=["us-east-1"], ignore_checks=["W3005"])
+    )
+    assert [str(m) for m in matches] == []
+
+
+def test_env_bound_synth_uses_the_pinned_zones(layer_dir):
+    context = {
+        **file_context(),
+        "propfirm:layerDir": str(layer_dir),
+        "propfirm:account": "123456789012",
+        "propfirm:region": "us-east-1",
+    }
+    app = build_app(context=context, nag=False)
+    stack = next(c for c in app.node.children if isinstance(c, PropfirmStack))
+    assert stack.availability_zones[:2] == ["us-east-1a", "us-east-1b"]
+    assert cdk.Token.is_unresolved(stack.account) is False

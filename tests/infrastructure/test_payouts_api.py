@@ -1,0 +1,202 @@
+"""Payouts workflow and the API (Cognito, API Gateway), in the synthesized template."""
+
+import json
+
+from aws_cdk.assertions import Match
+
+from infra.constants import PAYOUTS_ASL
+
+
+def _logical(dev, construct) -> str:
+    return dev.stack.get_logical_id(construct.node.default_child)
+
+
+# -- payouts -------------------------------------------------------------------------------------------
+
+
+def _definition_asset(dev, props) -> str:
+    """DefinitionBody.from_file makes the ASL a file asset: the template points at its S3 key."""
+    key = props["DefinitionS3Location"]["Key"]
+    manifest = json.loads((dev.outdir / f"{dev.stack.artifact_id}.assets.json").read_text())
+    for asset in manifest["files"].values():
+        if any(d["objectKey"] == key for d in asset["destinations"].values()):
+            return (dev.outdir / asset["source"]["path"]).read_text()
+    raise AssertionError(f"no asset for {key}")
+
+
+def test_state_machine_from_the_asl_with_task_tokens(dev):
+    machines = dev.resources("AWS::StepFunctions::StateMachine")
+    assert len(machines) == 1
+    props = next(iter(machines.values()))["Properties"]
+    text = _definition_asset(dev, props)
+    assert "arn:aws:states:::sqs:sendMessage.waitForTaskToken" in text
+    assert "$$.Task.Token" in text and "${PayoutTasksQueueUrl}" in text
+    assert json.loads(text) == json.loads(PAYOUTS_ASL.read_text())  # the file as written
+    tasks = _logical(dev, dev.stack.payouts.tasks)
+    assert props["DefinitionSubstitutions"] == {"PayoutTasksQueueUrl": {"Ref": tasks}}
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+
+
+def test_payout_tasks_queue_worker_and_grants(dev):
+    payouts = dev.stack.payouts
+    tasks, worker = _logical(dev, payouts.tasks), _logical(dev, payouts.worker)
+    queue = dev.raw["Resources"][tasks]["Properties"]
+    assert "FifoQueue" not in queue and queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    dev.template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {
+            "EventSourceArn": {"Fn::GetAtt": [tasks, "Arn"]},
+            "FunctionName": {"Ref": worker},
+            "BatchSize": 10,
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        },
+    )
+    machine = _logical(dev, payouts.state_machine)
+    machine_role = dev.raw["Resources"][machine]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    dev.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": machine_role}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["sqs:SendMessage"]),
+                                "Resource": {"Fn::GetAtt": [tasks, "Arn"]},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_task_tokens_answered_by_worker_api_and_evaluator(dev):
+    machine = _logical(dev, dev.stack.payouts.state_machine)
+    answerers = set()
+    for policy in dev.resources("AWS::IAM::Policy").values():
+        for st in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            if "states:SendTaskSuccess" in actions and machine in json.dumps(st["Resource"]):
+                assert "states:SendTaskFailure" in actions
+                answerers.update(r["Ref"] for r in policy["Properties"]["Roles"])
+    stack = dev.stack
+    expected = {
+        stack.get_logical_id(fn.role.node.default_child)
+        for fn in (stack.payouts.worker, stack.api.function, stack.evaluator.function, stack.evaluator.relay)
+    }
+    assert answerers == expected
+
+
+# -- api -----------------------------------------------------------------------------------------------
+
+
+def test_cognito_groups_and_policies(dev, production):
+    groups = {g["Properties"]["GroupName"] for g in dev.resources("AWS::Cognito::UserPoolGroup").values()}
+    assert groups == {"trader", "support", "admin"}
+    dev.template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "AdminCreateUserConfig": {"AllowAdminCreateUserOnly": True},  # no self sign-up into any role
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {"MinimumLength": 12, "RequireSymbols": True, "RequireNumbers": True}
+                )
+            },
+            "MfaConfiguration": "OPTIONAL",
+        },
+    )
+    production.template.has_resource_properties(
+        "AWS::Cognito::UserPool", {"MfaConfiguration": "ON", "UserPoolTier": "PLUS"}
+    )
+
+
+def _paths(dev) -> dict[str, str]:
+    """Logical id of each API resource (and the root) -> its path."""
+    resources = dev.resources("AWS::ApiGateway::Resource")
+    rest_api = _logical(dev, dev.stack.api.rest_api)
+
+    def path(ref) -> str:
+        if "Fn::GetAtt" in ref:  # the root
+            assert ref["Fn::GetAtt"] == [rest_api, "RootResourceId"]
+            return ""
+        props = resources[ref["Ref"]]["Properties"]
+        return f"{path(props['ParentId'])}/{props['PathPart']}"
+
+    return {k: path({"Ref": k}) for k in resources}
+
+
+def test_authorizer_on_every_method_but_the_public_ones(dev):
+    paths = _paths(dev)
+    authorizer = _logical(dev, dev.stack.api.authorizer)
+    dev.template.has_resource_properties(
+        "AWS::ApiGateway::Authorizer",
+        {"Type": "COGNITO_USER_POOLS", "IdentitySource": "method.request.header.Authorization"},
+    )
+    seen = {}
+    for method in dev.resources("AWS::ApiGateway::Method").values():
+        props = method["Properties"]
+        resource = props["ResourceId"]
+        where = paths.get(resource.get("Ref"), "") or "/"
+        seen[(where, props["HttpMethod"])] = props
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+    public = {("/health", "GET"), ("/openapi.json", "GET"), ("/webhooks/purchase", "POST")}
+    assert public <= seen.keys() and {("/", "ANY"), ("/{proxy+}", "ANY")} <= seen.keys()
+    for key, props in seen.items():
+        if key in public:
+            assert props["AuthorizationType"] == "NONE" and "AuthorizerId" not in props, key
+        else:
+            assert props["AuthorizationType"] == "COGNITO_USER_POOLS", key
+            assert props["AuthorizerId"] == {"Ref": authorizer}, key
+
+
+def test_stage_access_logs_and_throttling(template):
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage",
+        {
+            "StageName": "v1",
+            "AccessLogSetting": Match.object_like({"DestinationArn": Match.any_value()}),
+            "TracingEnabled": True,
+            "MethodSettings": [
+                Match.object_like(
+                    {"ThrottlingRateLimit": 100, "ThrottlingBurstLimit": 200, "MetricsEnabled": True}
+                )
+            ],
+        },
+    )
+
+
+def test_webhook_secret_in_secrets_manager_read_by_the_api(dev):
+    api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
+    env = api_fn["Environment"]["Variables"]
+    secret = _logical(dev, dev.stack.api.webhook_secret)
+    assert env["PROPFIRM_WEBHOOK_SECRET_ARN"] == {"Ref": secret}
+    assert "PROPFIRM_WEBHOOK_SECRET" not in env
+    role = api_fn["Role"]["Fn::GetAtt"][0]
+    dev.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": role}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": Match.array_with(["secretsmanager:GetSecretValue"]),
+                                "Resource": {"Ref": secret},
+                            }
+                        )
+                    ]
+                )
+            },
+        },
+    )
+
+
+def test_waf_only_when_enabled(dev, production):
+    dev.template.resource_count_is("AWS::WAFv2::WebACL", 0)
+    production.template.resource_count_is("AWS::WAFv2::WebACL", 1)
+    production.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)

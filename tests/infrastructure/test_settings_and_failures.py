@@ -1,0 +1,100 @@
+"""What fails synth, and how: settings from the context, the layer not built, the payouts ASL missing or
+naming a placeholder the stack does not fill. None of these needs a synth (they fail while building)."""
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+import pytest
+
+from infra.app import file_context
+from infra.build_layer import pip_command
+from infra.constants import PAYOUTS_ASL
+from infra.constructs.payouts import UnknownPlaceholder, placeholders
+from infra.constructs.shared_layer import LayerNotBuilt
+from infra.settings import SettingsError, StackSettings
+from infra.stacks.propfirm_stack import PropfirmStack
+
+
+def _settings(**context) -> StackSettings:
+    return StackSettings.from_node(cdk.App(context=context).node)
+
+
+def test_defaults_and_production_defaults():
+    dev = _settings()
+    assert (dev.production, dev.nat_gateways, dev.aurora_reader, dev.waf, dev.mfa_required) == (
+        False,
+        1,
+        False,
+        False,
+        False,
+    )
+    assert [s.name for s in dev.mt5_servers] == ["default"]
+    prod = _settings(**{"propfirm:environment": "production"})
+    assert (prod.nat_gateways, prod.aurora_reader, prod.waf, prod.mfa_required) == (2, True, True, True)
+    # each production default can be set on its own, and -c values arrive as strings
+    assert _settings(**{"propfirm:environment": "production", "propfirm:natGateways": "1"}).nat_gateways == 1
+    assert _settings(**{"propfirm:waf": "true"}).waf is True
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("propfirm:natGateways", "3", "natGateways must be 1 or 2"),
+        ("propfirm:shards", "1", "shards must be between 2 and 1000"),
+        ("propfirm:shards", "many", "propfirm:shards: not an integer"),
+        ("propfirm:waf", "maybe", "propfirm:waf: not a boolean"),
+        ("propfirm:mt5Servers", '[{"name": "a"}]', r"mt5Servers\[0\] needs name, url and managerLogin"),
+        ("propfirm:mt5Servers", "not json", "mt5Servers: not valid JSON"),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a b", "url": "https://x", "managerLogin": 1}]),
+            "letters",
+        ),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1}] * 2),
+            "unique",
+        ),
+    ],
+)
+def test_bad_settings_name_the_key(key, value, message):
+    with pytest.raises(SettingsError, match=message):
+        _settings(**{key: value})
+
+
+def _stack(tmp_path: Path, layer: Path, asl: Path = PAYOUTS_ASL) -> PropfirmStack:
+    app = cdk.App(outdir=str(tmp_path / "out"), context={**file_context(), "propfirm:layerDir": str(layer)})
+    return PropfirmStack(app, "Test", payouts_asl=asl)
+
+
+def test_layer_not_built_fails_with_the_command_to_run(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LayerNotBuilt, match=r"python -m infra.build_layer"):
+        _stack(tmp_path, tmp_path / "empty")
+
+
+def test_payouts_asl_missing_fails(tmp_path, layer_dir):
+    with pytest.raises(FileNotFoundError, match="payouts workflow definition missing"):
+        _stack(tmp_path, layer_dir, asl=tmp_path / "nowhere.asl.json")
+
+
+def test_unknown_asl_placeholder_fails_with_its_name(tmp_path, layer_dir):
+    asl = tmp_path / "workflow.asl.json"
+    asl.write_text(PAYOUTS_ASL.read_text().replace("${PayoutTasksQueueUrl}", "${PayoutQueue}", 1))
+    assert placeholders(asl.read_text()) == {"PayoutQueue", "PayoutTasksQueueUrl"}
+    with pytest.raises(UnknownPlaceholder, match=r"\['PayoutQueue'\]"):
+        _stack(tmp_path, layer_dir, asl=asl)
+
+
+def test_layer_build_command_targets_lambda_linux_wheels(tmp_path):
+    command = pip_command(tmp_path)
+    joined = " ".join(command)
+    assert f"--target {tmp_path / 'python'}" in joined
+    for flag in (
+        "--platform manylinux2014_x86_64",
+        "--implementation cp",
+        "--python-version 3.12",
+        "--only-binary=:all:",
+    ):
+        assert flag in joined
