@@ -140,6 +140,8 @@ class FeedbackRecorder:
         if payout_of_command(result.command_id) is None:
             return
         try:
-            on_withdrawal_result(self.uow_factory(), result, now)
+            on_withdrawal_result(
+                self.uow_factory(), result, now, redis=self.live.client, namespace=self.live.keys.namespace
+            )
         except Exception:
             log.exception("payout withdrawal result not passed on", extra={"command_id": result.command_id})

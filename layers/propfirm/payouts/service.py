@@ -589,13 +589,24 @@ def on_withdrawal_result(
     workflow: PayoutWorkflow | None = None,
     *,
     events: EventPublisher | None = None,
+    redis: Any = None,
+    namespace: str = "",
 ) -> PayoutRecord | None:
     """The poller's result of a payout withdrawal (`payout:{id}:withdraw`): answers the AwaitWithdrawal
     token (success with the deal ticket, or failure). None when the command is not a payout's.
-    The Record / RecordFailure tasks then make the payout `paid` or `failed`."""
+    The Record / RecordFailure tasks then make the payout `paid` or `failed`.
+
+    With `redis` (the evaluator passes its client), the account's floor key is deleted once more: an
+    evaluation between the first delete and the withdrawal may have published the pre-withdrawal floor
+    again, and the balance is now lower (docs/payouts.md, "The floor and the withdrawal")."""
     payout_id = payout_of_command(result.command_id)
     if payout_id is None:
         return None
+    if redis is not None and result.ok and result.login is not None:
+        from propfirm.live.floors import delete_floor
+        from propfirm.live.keys import LiveKeys
+
+        delete_floor(redis, LiveKeys(namespace), result.server, result.login)
     deal = result.details.get("deal")
     with uow:
         payouts = PayoutRepository(uow)

@@ -171,12 +171,13 @@ def await_approval(ctx: TaskContext, message: TaskMessage, now: datetime) -> Non
         payouts, row, record = _load(uow, message.payout_id)
         if record.status not in (REQUESTED, AWAITING_APPROVAL, APPROVED, REJECTED):
             raise TaskFailed("PayoutNotOpen", f"payout {record.id} is {record.status}")
-        payouts.update(
-            record.id,
-            approval_token=message.token,
-            approval_answered_at=None,
-            awaiting_approval_at=row["awaiting_approval_at"] or now,
-        )
+        if row["approval_token"] != message.token:  # a redelivered message keeps what was answered
+            payouts.update(
+                record.id,
+                approval_token=message.token,
+                approval_answered_at=None,
+                awaiting_approval_at=row["awaiting_approval_at"] or now,
+            )
         if record.status == REQUESTED:
             payouts.move(record.id, (REQUESTED,), AWAITING_APPROVAL)
             _, moved = service.load_record(payouts, record.id)

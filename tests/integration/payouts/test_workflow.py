@@ -72,7 +72,9 @@ def test_request_approve_withdraw_paid(rig: Rig) -> None:
     assert command.comment == f"payout {payout.id}" and len(command.comment) <= 31
     assert not rig.floor_present(login)  # deleted before the command could be sent
 
+    rig.floor(login)  # an evaluation before the withdrawal published the pre-withdrawal floor again
     rig.command_result(command.command_id, login, ok=True, deal=880001)
+    assert not rig.floor_present(login)  # the result deletes it once more; the evaluator renews it
     rig.run_until(rig.status_is(payout.id, service.PAID))
     rig.run_until(rig.execution_ended(payout))
     assert rig.execution_status(payout) == "SUCCEEDED"
@@ -237,3 +239,28 @@ def test_ineligible_requests_are_refused_with_codes_and_audited(rig: Rig) -> Non
         service.check_eligibility(rig.uow(), 99_999_999, rig.now)
     with pytest.raises(service.PayoutNotFound):
         rig.approve(99_999_999)
+
+
+def test_the_sweep_starts_unstarted_payouts_and_passes_on_a_lost_withdrawal_result(rig: Rig) -> None:
+    login = 7008
+    cid, _ = _funded_with_profit(rig, login)
+    from propfirm.payouts import runtime
+
+    runtime.configure(workflow=None, events=None)  # the API without Step Functions (local, no ARN)
+    payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now)
+    assert payout.status == service.REQUESTED and payout.execution_arn is None
+    assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 1
+    started = rig.get(payout.id)
+    assert started.execution_arn is not None
+    assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 0  # nothing left to start
+
+    rig.approve(payout.id)
+    rig.run_until(lambda: _outbox_status(rig, payout.id) == "sent")
+    [command] = rig.take_commands()
+    rig.command_result(
+        command.command_id, login, ok=True, deal=880002
+    )  # no workflow reachable: not passed on
+    assert rig.get(payout.id).status == service.WITHDRAWING
+    assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 1
+    rig.run_until(rig.status_is(payout.id, service.PAID))
+    assert rig.get(payout.id).withdrawal_deal == 880002
