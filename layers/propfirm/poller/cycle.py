@@ -24,7 +24,7 @@ import orjson
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
 from propfirm.mt5 import masks
-from propfirm.mt5.models import AccountState
+from propfirm.mt5.models import AccountState, Deal
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
@@ -45,6 +45,25 @@ class CycleReport:
     messages: int = 0
     sqs_requests: int = 0
     kills: list[KillReport] = field(default_factory=list)
+
+
+@dataclass
+class _Read:
+    now: datetime  # the MT5 server's clock (UTC) at the cycle's start
+    mono: float
+    states: list[AccountState]
+    positions: dict[int, list[PositionSummary]]
+    until: datetime  # the deal window's end: the cursor after this cycle
+    fetched: int  # deals the window returned (adapts the next window)
+    new_deals: list[Deal]
+    deals_by_login: dict[int, list[DealRecord]]
+
+
+@dataclass
+class _Changes:
+    sent: list[tuple[int, int]] = field(default_factory=list)  # (login, fingerprint hash)
+    to_write: list[tuple[AccountState, tuple[PositionSummary, ...] | None]] = field(default_factory=list)
+    equity: dict[int, Decimal] = field(default_factory=dict)  # accounts whose floor is read
 
 
 def kill_dedup_id(server: str, login: int, cycle: int) -> str:
@@ -81,7 +100,7 @@ class PollCycle:
         self.clock = clock
         self.unsent: list[Outgoing] = []  # sent first by the next cycle when a send failed
         self.last_good: bytes | None = None  # heartbeat of the last cycle that completed
-        self.groups_known: dict[str, str] = {}  # login -> group, from the last read (commands use it)
+        self.groups_known: dict[int, str] = {}  # login -> group, from the last read (commands use it)
         self._positions_by_group: dict[str, bool] = {}
 
     def _reads_positions(self, group: str) -> bool:
@@ -92,9 +111,28 @@ class PollCycle:
         return known
 
     def run(self) -> CycleReport:
-        server, gateway, plan = self.server, self.gateway, self.plan
         cycle = self.cycle + 1
-        report = CycleReport(cycle=cycle)
+        read = self._read()
+        changes = self._detect(read)
+        floors = self._write(cycle, read, changes)
+        self.cycle = cycle
+        report = CycleReport(cycle=cycle, accounts=len(read.states), changed=len(changes.sent),
+                             new_deals=len(read.new_deals))
+        report.kills = self._fast_path(cycle, read.now, changes.equity, floors)
+        report.messages = len(self.unsent)
+        report.sqs_requests = self.sender.send(self.unsent)
+        self.unsent = []
+        self.detector.commit(changes.sent, read.mono)
+        if len(self.detector) > len(read.states) + 1024:
+            self.detector.forget_missing({s.login for s in read.states})
+        wall = datetime.now(UTC)
+        self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
+                                       "accounts": len(read.states)})
+        return report
+
+    def _read(self) -> _Read:
+        """The four batch reads of MT5."""
+        gateway, plan = self.gateway, self.plan
         now = gateway.server_time().utc
         mono = self.clock()
         states = gateway.account_states(plan.groups)
@@ -108,70 +146,65 @@ class PollCycle:
         deals_by_login: dict[int, list[DealRecord]] = {}
         for deal in new_deals:
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
+        return _Read(now, mono, states, positions, until, len(fetched), new_deals, deals_by_login)
 
-        changed: list[tuple[int, int]] = []  # (login, fingerprint hash)
-        to_write: list[tuple[AccountState, tuple[PositionSummary, ...] | None]] = []
-        equity: dict[int, Decimal] = {}
-        for s in states:
-            held = positions.get(s.login)
-            summary = (tuple(sorted(held, key=_position_key)) if held else ()) if self._reads_positions(
-                s.group) else None
+    def _detect(self, read: _Read) -> _Changes:
+        """The accounts to send, and the equity of those whose floor must be read."""
+        changes = _Changes()
+        for s in read.states:
+            held = read.positions.get(s.login)
+            summary = ((tuple(sorted(held, key=_position_key)) if held else ())
+                       if self._reads_positions(s.group) else None)
             fingerprint = hash((s.balance, s.equity, s.credit, s.margin, summary))
-            if self.detector.is_changed(s.login, fingerprint, mono, s.login in deals_by_login):
-                changed.append((s.login, fingerprint))
-                to_write.append((s, summary))
-                equity[s.login] = s.equity
-        self.groups_known = {s.login: intern(s.group) for s in states}
-        retry = [s for s in states if s.login in self.kill_switch.retry and s.login not in equity]
-        for s in retry:
-            equity[s.login] = s.equity
+            if self.detector.is_changed(s.login, fingerprint, read.mono, s.login in read.deals_by_login):
+                changes.sent.append((s.login, fingerprint))
+                changes.to_write.append((s, summary))
+                changes.equity[s.login] = s.equity
+            elif s.login in self.kill_switch.retry:
+                changes.equity[s.login] = s.equity  # a kill that failed: read its floor again
+        self.groups_known = {s.login: intern(s.group) for s in read.states}
+        return changes
 
+    def _write(self, cycle: int, read: _Read, changes: _Changes) -> dict[int, bytes | None]:
+        """Pack the messages, then the one Redis pipeline; returns the floors read back."""
+        server = self.server
         logins_by_shard: dict[int, list[int]] = {}
-        for login in [login for login, _ in changed] + [d for d in deals_by_login if d not in equity]:
+        deal_only = [login for login in read.deals_by_login if login not in changes.equity]
+        for login in [login for login, _ in changes.sent] + deal_only:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
-        packed = pack_evaluation_messages(server, cycle, now, logins_by_shard, deals_by_login,
+        packed = pack_evaluation_messages(server, cycle, read.now, logins_by_shard, read.deals_by_login,
                                           self.max_message_bytes, poller=self.store.name)
-        new_tickets = {d.ticket: to_ms(d.time) for d in new_deals}
-        cursor = to_ms(until)
+        new_tickets = {d.ticket: to_ms(d.time) for d in read.new_deals}
+        cursor = to_ms(read.until)
         floors = self.store.write_cycle(CycleWrite(
             cycle=cycle,
             cursor_ms=cursor,
             new_tickets=new_tickets,
             outbox=[m.as_json() for m, has_deals in packed if has_deals],
-            snapshots=self._snapshots(to_write, cycle, iso_utc(now)),
-            floor_logins=list(equity),
+            snapshots=self._snapshots(changes.to_write, cycle, iso_utc(read.now)),
+            floor_logins=list(changes.equity),
             heartbeat=self.last_good,
         ))
-        self.tracker.commit(new_tickets, cursor, fetched=len(fetched))
-        del fetched
-        self.cycle = cycle
+        self.tracker.commit(new_tickets, cursor, fetched=read.fetched)
         self.unsent.extend(m for m, _ in packed)
+        return floors
 
+    def _fast_path(self, cycle: int, now: datetime, equity: dict[int, Decimal],
+                   floors: dict[int, bytes | None]) -> list[KillReport]:
+        """Kill every account whose equity breaches its valid floor; queue the kill reports."""
+        kills: list[KillReport] = []
         for login, raw in floors.items():
             if raw is None:
                 continue
             breach = find_breach(login, equity[login], raw, now)
             if breach is None or self.kill_switch.already_killed(breach):
                 continue
-            shard = shard_of(server, login, self.shard_count)
-            close = self.kill_switch.kill(breach)
-            kill = kill_report(server, breach, shard, cycle, now, close)
-            report.kills.append(kill)
+            shard = shard_of(self.server, login, self.shard_count)
+            kill = kill_report(self.server, breach, shard, cycle, now, self.kill_switch.kill(breach))
+            kills.append(kill)
             self.unsent.append(Outgoing(body=kill.model_dump_json(), group_id=str(shard),
-                                        dedup_id=kill_dedup_id(server, login, cycle)))
-
-        report.messages = len(self.unsent)
-        report.sqs_requests = self.sender.send(self.unsent)
-        self.unsent = []
-        self.detector.commit(changed, mono)
-        if len(self.detector) > len(states) + 1024:
-            self.detector.forget_missing({s.login for s in states})
-        report.accounts, report.changed, report.new_deals = len(states), len(changed), len(new_deals)
-        wall = datetime.now(UTC)
-        self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
-                                       "accounts": len(states)})
-        return report
-
+                                        dedup_id=kill_dedup_id(self.server, login, cycle)))
+        return kills
 
     def _snapshots(self, changed: list[tuple[AccountState, tuple[PositionSummary, ...] | None]], cycle: int,
                    time_text: str) -> Iterator[tuple[int, bytes]]:
