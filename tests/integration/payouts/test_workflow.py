@@ -7,6 +7,7 @@ feedback recorder → Record → paid; and the rejection, duplicate approval, re
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -264,3 +265,17 @@ def test_the_sweep_starts_unstarted_payouts_and_passes_on_a_lost_withdrawal_resu
     assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 1
     rig.run_until(rig.status_is(payout.id, service.PAID))
     assert rig.get(payout.id).withdrawal_deal == 880002
+
+
+def test_auto_approver_for_demos(rig: Rig) -> None:
+    from propfirm.payouts.local import AUTO_APPROVER, auto_approver
+
+    cid, _ = _funded_with_profit(rig, 7009)
+    payout = rig.request(cid)
+    rig.run_until(rig.status_is(payout.id, service.AWAITING_APPROVAL))
+    assert auto_approver(rig.uow(), rig.aws.flow.workflow, after_seconds=60, now=rig.now) == []  # too early
+    later = rig.now + timedelta(seconds=61)
+    assert auto_approver(rig.uow(), rig.aws.flow.workflow, after_seconds=60, now=later) == [payout.id]
+    approved = rig.get(payout.id)
+    assert approved.decided_by == AUTO_APPROVER and approved.approved_at == later
+    rig.run_until(rig.status_is(payout.id, service.WITHDRAWING))
