@@ -203,7 +203,8 @@ def test_concurrent_purchases(server: ApiServerHandle, migrated_url: str) -> Non
             uow.fetchone("SELECT count(*) FROM challenges WHERE order_id LIKE %s", (prefix + "%",))[0] == 20
         )
         outbox = uow.fetchone(
-            "SELECT count(*) FROM outbox o JOIN challenges c ON c.id = o.challenge_id WHERE c.order_id LIKE %s",
+            "SELECT count(*) FROM outbox o JOIN challenges c ON c.id = o.challenge_id"
+            " WHERE c.order_id LIKE %s",
             (prefix + "%",),
         )[0]
         assert outbox == 20
