@@ -251,8 +251,11 @@ def realised_positions(deals: list[TradeDeal]) -> tuple[list[ClosedPosition], li
 def best_day(positions: list[ClosedPosition], clock: DayClock) -> tuple[date, Decimal] | None:
     """The trading day (by close) with the highest realised profit."""
     days: dict[date, Decimal] = defaultdict(lambda: ZERO)
-    for p in positions:
-        days[clock.day_of(p.closed_at)[0]] += p.profit
+    label, next_reset = None, None
+    for p in sorted(positions, key=lambda p: p.closed_at):
+        if next_reset is None or p.closed_at >= next_reset:  # the zone arithmetic once per trading day
+            label, _, next_reset = clock.day_of(p.closed_at)
+        days[label] += p.profit  # type: ignore[index]
     if not days:
         return None
     label = max(days, key=lambda d: (days[d], d))
