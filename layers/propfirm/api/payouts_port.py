@@ -19,7 +19,10 @@ def service() -> Any:
 
 
 def payout_json(record: Any) -> dict[str, Any]:
-    data = dataclasses.asdict(record) if dataclasses.is_dataclass(record) else dict(record)
+    """The service's own public form (task tokens never shown), money as strings."""
+    if hasattr(record, "to_dict"):
+        return jsonable(record.to_dict())
+    data = dataclasses.asdict(record)
     data["deals"] = list(data.get("deals") or ())
     return jsonable(data)
 

@@ -6,6 +6,7 @@ environment on first use (`ApiSettings`).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from psycopg_pool import ConnectionPool
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
 from propfirm.live.keys import LiveKeys
-from propfirm.settings import load
+from propfirm.settings import SettingsError, load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
 
@@ -44,6 +45,9 @@ class Runtime:
 
 
 def build_runtime(settings: ApiSettings, redis_client: redis.Redis | None = None) -> Runtime:
+    if not settings.propfirm_webhook_secret and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # a generated secret is for the local stack only: in AWS the shop must know the key
+        raise SettingsError("PROPFIRM_WEBHOOK_SECRET: required in AWS (the shop signs with it)")
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max, timeout=10)
     return Runtime(
         pool=pool,
