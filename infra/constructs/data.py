@@ -78,14 +78,19 @@ class Data(Construct):
         )
 
     def _build_cluster(self, production: bool, max_acu: float, reader: bool) -> rds.DatabaseCluster:
-        readers = [rds.ClusterInstance.serverless_v2("reader", scale_with_writer=True)] if reader else []
+        insights = {"enable_performance_insights": production}  # the same on the cluster and its instances
+        readers = (
+            [rds.ClusterInstance.serverless_v2("reader", scale_with_writer=True, **insights)]
+            if reader
+            else []
+        )
         cluster = rds.DatabaseCluster(
             self,
             "Aurora",
             engine=rds.DatabaseClusterEngine.aurora_postgres(version=AURORA_VERSION),
             credentials=rds.Credentials.from_generated_secret(DB_USER),
             default_database_name=DB_NAME,
-            writer=rds.ClusterInstance.serverless_v2("writer"),
+            writer=rds.ClusterInstance.serverless_v2("writer", **insights),
             readers=readers,
             serverless_v2_min_capacity=AURORA_MIN_ACU,
             serverless_v2_max_capacity=max_acu,
