@@ -98,7 +98,9 @@ class PollCycle:
         self.cycle = last_cycle
         self.max_message_bytes = max_message_bytes
         self.clock = clock
-        self.unsent: list[Outgoing] = []  # sent first by the next cycle when a send failed
+        # messages of a failed send, sent first by the next cycle; True: it carries deals (so it stays in
+        # the outbox until it went out)
+        self.unsent: list[tuple[Outgoing, bool]] = []
         self.last_good: bytes | None = None  # heartbeat of the last cycle that completed
         self.groups_known: dict[int, str] = {}  # login -> group, from the last read (commands use it)
         self._positions_by_group: dict[str, bool] = {}
@@ -120,7 +122,7 @@ class PollCycle:
                              new_deals=len(read.new_deals))
         report.kills = self._fast_path(cycle, read.now, changes.equity, floors)
         report.messages = len(self.unsent)
-        report.sqs_requests = self.sender.send(self.unsent)
+        report.sqs_requests = self.sender.send([m for m, _ in self.unsent])
         self.unsent = []
         self.detector.commit(changes.sent, read.mono)
         if len(self.detector) > len(read.states) + 1024:
@@ -180,13 +182,13 @@ class PollCycle:
             cycle=cycle,
             cursor_ms=cursor,
             new_tickets=new_tickets,
-            outbox=[m.as_json() for m, has_deals in packed if has_deals],
+            outbox=[m.as_json() for m, has_deals in [*self.unsent, *packed] if has_deals],
             snapshots=self._snapshots(changes.to_write, cycle, iso_utc(read.now)),
             floor_logins=list(changes.equity),
             heartbeat=self.last_good,
         ))
         self.tracker.commit(new_tickets, cursor, fetched=read.fetched)
-        self.unsent.extend(m for m, _ in packed)
+        self.unsent.extend(packed)
         return floors
 
     def _fast_path(self, cycle: int, now: datetime, equity: dict[int, Decimal],
@@ -202,8 +204,8 @@ class PollCycle:
             shard = shard_of(self.server, login, self.shard_count)
             kill = kill_report(self.server, breach, shard, cycle, now, self.kill_switch.kill(breach))
             kills.append(kill)
-            self.unsent.append(Outgoing(body=kill.model_dump_json(), group_id=str(shard),
-                                        dedup_id=kill_dedup_id(self.server, login, cycle)))
+            self.unsent.append((Outgoing(body=kill.model_dump_json(), group_id=str(shard),
+                                         dedup_id=kill_dedup_id(self.server, login, cycle)), False))
         return kills
 
     def _snapshots(self, changed: list[tuple[AccountState, tuple[PositionSummary, ...] | None]], cycle: int,

@@ -96,7 +96,7 @@ class Poller:
         tracker = DealTracker(overlap_ms, state.cursor_ms, state.seen,
                               window_ms=self.settings.poller_deal_window_seconds * 1000,
                               target_deals=self.settings.poller_deal_target)
-        self.cycle = PollCycle(
+        cycle = PollCycle(
             gateway=self.gateway, store=self.store, sender=self.sender, plan=self.plan,
             shard_count=self.settings.poller_shard_count,
             detector=ChangeDetector(self.settings.poller_heartbeat_seconds), tracker=tracker,
@@ -105,6 +105,7 @@ class Poller:
         )
         if state.outbox:
             self._resend_outbox([Outgoing.from_json(o) for o in state.outbox], tracker)
+        self.cycle = cycle
         if self.consumer is not None:
             self.commands = CommandExecutor(self.gateway, self.ledger, self.sender,
                                             self.settings.poller_shard_count,
@@ -118,13 +119,13 @@ class Poller:
                     resent=len(state.outbox))
 
     def _resend_outbox(self, outbox: list[Outgoing], tracker: DealTracker) -> None:
-        """The last cycle's deal messages may not have gone out: mark their deals seen, send them again."""
+        """The last deal messages may not have gone out: mark their deals seen and send them again now,
+        before any new pipeline replaces the outbox (a failure here fails the start, outbox intact)."""
         tickets = {d["ticket"]: to_ms_iso(d["time"])
                    for m in outbox for d in orjson.loads(m.body).get("deals", [])}
         self.store.mark_seen(tickets)
         tracker.seen.update(tickets)
-        assert self.cycle is not None
-        self.cycle.unsent.extend(outbox)
+        self.sender.send(outbox)
 
     # -- one cycle -----------------------------------------------------------------------------------
     def run_cycle(self) -> CycleReport:

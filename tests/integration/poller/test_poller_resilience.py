@@ -22,7 +22,7 @@ def world_deal_tickets(world) -> set[int]:
         return {d.ticket for account in world.accounts.values() for d in world.deals_of(account)}
 
 
-def test_no_deal_is_lost_or_repeated_across_restarts_and_a_crash_before_sending(make_poller, queues) -> None:
+def test_no_deal_is_lost_or_repeated_across_restarts_and_crashes_before_sending(make_poller, queues) -> None:
     with running_simulator(accounts=30, seed=7) as sim:
         world = sim.world
         first = make_poller(sim)
@@ -43,6 +43,9 @@ def test_no_deal_is_lost_or_repeated_across_restarts_and_a_crash_before_sending(
 
         second.sender.send = crash
         with pytest.raises(SendFailed):
+            second.run_cycle()
+        world.run_traders()
+        with pytest.raises(SendFailed):  # SQS still away: the next pipeline keeps both cycles' deals
             second.run_cycle()
         world.run_traders()
 
