@@ -124,8 +124,7 @@ class Data(Construct):
             idle_client_timeout=Duration.minutes(30),
             max_connections_percent=90,
         )
-        self.db_security_group.add_ingress_rule(self.proxy_security_group, ec2.Port.tcp(DB_PORT), "RDS proxy")
-        self.proxy_security_group.add_egress_rule(self.db_security_group, ec2.Port.tcp(DB_PORT), "to Aurora")
+        # ProxyTarget.from_cluster opens proxy -> cluster on the cluster's port (both directions' rules)
         return proxy
 
     def _build_cache(self, node_type: str, nodes: int, production: bool) -> elasticache.CfnReplicationGroup:

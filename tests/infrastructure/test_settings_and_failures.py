@@ -98,3 +98,15 @@ def test_layer_build_command_targets_lambda_linux_wheels(tmp_path):
         "--only-binary=:all:",
     ):
         assert flag in joined
+
+
+def test_app_entry_point_exits_2_with_the_reason(tmp_path, monkeypatch, capsys):
+    from infra import app as infra_app
+
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PROPFIRM_LAYER_DIR", str(tmp_path / "empty"))
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    monkeypatch.delenv("CDK_OUTDIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # cdk.App's default outdir is relative: keep it out of the checkout
+    assert infra_app.main() == 2
+    assert "the Lambda layer is not built" in capsys.readouterr().err
