@@ -81,6 +81,7 @@ def record_handler(record: SQSRecord) -> None:
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
     processor = BatchProcessor(event_type=EventType.SQS)
+    processor.raise_on_entire_batch_failure = False  # report every failure; never fail the whole invocation
     return dict(
         process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=lambda_context
