@@ -21,6 +21,7 @@ from infra.constants import METRICS_NAMESPACE, POLLER_CYCLE_METRIC, POLLER_SERVI
 from infra.constructs.api import Api
 from infra.constructs.evaluator import Evaluator
 from infra.constructs.payouts import Payouts
+from infra.constructs.poller import Pollers
 from infra.constructs.queues import Queues
 
 EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means the evaluator is stuck
@@ -37,6 +38,7 @@ class Observability(Construct):
         evaluator: Evaluator,
         payouts: Payouts,
         api: Api,
+        pollers: Pollers,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -57,6 +59,8 @@ class Observability(Construct):
         self._build_function_alarms("PayoutsWorker", payouts.worker)
         self._build_function_alarms("Api", api.function)
         self._build_poller_alarm()
+        for server in pollers.services:
+            self._build_server_poller_alarm(pollers, server)
         self._build_payout_alarms(payouts)
         self._build_api_alarm(api)
         self.dashboard = self._build_dashboard(queues, evaluator, payouts, api)
@@ -136,6 +140,17 @@ class Observability(Construct):
             missing=cw.TreatMissingData.BREACHING,
             description="no poller cycle reported for minutes: the poller is down or stuck (its Redis "
             "heartbeat poller:{server}:heartbeat says when it last completed a cycle)",
+        )
+
+    def _build_server_poller_alarm(self, pollers: Pollers, server: str) -> None:
+        self._alarm(
+            f"PollerSilent-{server}",
+            pollers.cycle_flushes(server),
+            threshold=1,
+            comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+            periods=POLLER_SILENT_MINUTES,
+            missing=cw.TreatMissingData.BREACHING,
+            description=f"the poller of MT5 server {server} logged no cycle metrics for minutes",
         )
 
     def _build_payout_alarms(self, payouts: Payouts) -> None:

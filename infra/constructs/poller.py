@@ -14,14 +14,22 @@ ARN is in the environment, the password never is).
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.constants import POLLER_CPU, POLLER_DOCKERFILE, POLLER_MEMORY_MIB, REPO_ROOT
+from infra.constants import (
+    METRICS_NAMESPACE,
+    POLLER_CPU,
+    POLLER_CYCLE_METRIC,
+    POLLER_DOCKERFILE,
+    POLLER_MEMORY_MIB,
+    REPO_ROOT,
+)
 from infra.constructs.data import Data
 from infra.constructs.network import Network
 from infra.constructs.queues import Queues
@@ -41,6 +49,10 @@ IMAGE_CONTEXT_EXCLUDE = [
     "**/*.pyc",
     "layers/*.egg-info",
 ]
+
+
+def cycle_flush_metric_name(server: str) -> str:
+    return f"PollerCycleFlushes-{server}"
 
 
 class Pollers(Construct):
@@ -70,14 +82,38 @@ class Pollers(Construct):
             platform=ecr_assets.Platform.LINUX_AMD64,
             exclude=IMAGE_CONTEXT_EXCLUDE,
         )
-        self.log_group = logs.LogGroup(
-            self, "Logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
+        self._log_retention = log_retention
+        self.log_groups: dict[str, logs.LogGroup] = {}
         self.password_secrets: dict[str, secretsmanager.ISecret] = {}
         self.task_definitions: dict[str, ecs.FargateTaskDefinition] = {}
         self.services: dict[str, ecs.FargateService] = {
             server.name: self._build_service(server) for server in servers
         }
+
+    def _build_log_group(self, server: Mt5Server) -> logs.LogGroup:
+        """One log group per server, and a metric counting its EMF flushes (a line naming CycleDuration,
+        every few cycles): the poller's own metrics carry no server dimension, this one tells which
+        server's poller went silent."""
+        group = logs.LogGroup(
+            self, f"Logs-{server.name}", retention=self._log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        group.add_metric_filter(
+            "CycleFlushes",
+            filter_pattern=logs.FilterPattern.all_terms(POLLER_CYCLE_METRIC),
+            metric_namespace=METRICS_NAMESPACE,
+            metric_name=cycle_flush_metric_name(server.name),
+            metric_value="1",
+        )
+        self.log_groups[server.name] = group
+        return group
+
+    def cycle_flushes(self, server: str) -> cw.Metric:
+        return cw.Metric(
+            namespace=METRICS_NAMESPACE,
+            metric_name=cycle_flush_metric_name(server),
+            statistic="Sum",
+            period=Duration.minutes(1),
+        )
 
     def _build_password_secret(self, server: Mt5Server) -> secretsmanager.ISecret:
         if server.password_secret_arn:
@@ -108,7 +144,7 @@ class Pollers(Construct):
             "poller",
             image=self.image,
             essential=True,
-            logging=ecs.LogDriver.aws_logs(stream_prefix=f"poller-{server.name}", log_group=self.log_group),
+            logging=ecs.LogDriver.aws_logs(stream_prefix="poller", log_group=self._build_log_group(server)),
             environment={
                 "MT5_URL": server.url,
                 "MT5_MANAGER_LOGIN": str(server.manager_login),

@@ -88,6 +88,7 @@ class PropfirmStack(Stack):
             evaluator=self.evaluator,
             payouts=self.payouts,
             api=self.api,
+            pollers=self.pollers,
             alarm_email=settings.alarm_email,
         )
         self._outputs()

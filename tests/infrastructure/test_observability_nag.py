@@ -47,14 +47,33 @@ def test_evaluation_queue_age_and_function_alarms(dev):
 
 
 def test_poller_silence_is_a_breach(dev):
-    poller = [a for a in _alarms(dev).values() if a.get("Namespace") == "PropFirm"]
+    poller = [a for a in _alarms(dev).values() if a.get("MetricName") == "CycleDuration"]
     assert len(poller) == 1
     alarm = poller[0]
-    assert alarm["MetricName"] == "CycleDuration"
+    assert alarm["Namespace"] == "PropFirm"
     assert alarm["Dimensions"] == [{"Name": "service", "Value": "poller"}]
     assert alarm["Statistic"] == "SampleCount" and alarm["Period"] == 60
     assert alarm["TreatMissingData"] == "breaching"
     assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
+
+
+def test_each_servers_poller_has_its_own_silence_alarm(production):
+    servers = ("live-1", "live-2")
+    filters = {
+        f["Properties"]["MetricTransformations"][0]["MetricName"]: f["Properties"]
+        for f in production.resources("AWS::Logs::MetricFilter").values()
+    }
+    alarms = [
+        a for a in _alarms(production).values() if a.get("MetricName", "").startswith("PollerCycleFlushes-")
+    ]
+    assert sorted(a["MetricName"] for a in alarms) == [f"PollerCycleFlushes-{s}" for s in servers]
+    for alarm in alarms:
+        assert alarm["TreatMissingData"] == "breaching" and alarm["ComparisonOperator"] == "LessThanThreshold"
+        metric_filter = filters[alarm["MetricName"]]
+        assert metric_filter["FilterPattern"] == '"CycleDuration"'
+        assert metric_filter["MetricTransformations"][0]["MetricNamespace"] == "PropFirm"
+    # one log group per server, so each filter sees only its own poller
+    assert len({f["LogGroupName"]["Ref"] for f in filters.values()}) == len(servers)
 
 
 def test_payout_failures_alarm_and_everything_notifies_the_topic(dev):
