@@ -53,10 +53,13 @@ def create_workflow(
     *,
     name: str = "propfirm-payouts",
     queue_name: str = "propfirm-payout-tasks",
+    queue_url: str | None = None,
     role_arn: str = LOCAL_ROLE_ARN,
 ) -> LocalWorkflow:
-    """The payout-tasks queue and the state machine from the ASL file (reused when they exist)."""
-    queue_url = sqs.create_queue(QueueName=queue_name, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    """The payout-tasks queue (or the given one) and the state machine from the ASL file (both reused
+    when they exist)."""
+    if queue_url is None:
+        queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]

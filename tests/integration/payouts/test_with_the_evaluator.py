@@ -1,0 +1,123 @@
+"""A payout through the real evaluator: the trades reach the `deals` table the way the poller sends them,
+the withdrawal's result comes back as an evaluation-queue message, and the withdrawal's deal is judged by
+the rule engine as the trader's balance operation, which lowers the day's floor by the amount."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from propfirm.domain.tradingday import DayClock
+from propfirm.live.floors import read_floor
+from propfirm.live.records import Snapshot
+from propfirm.payouts import service
+from propfirm.poller.commands import balance_comment
+from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage
+from propfirm.settings import load
+
+from functions.evaluator.handler import build_runtime
+from functions.evaluator.settings import EvaluatorSettings
+from tests.integration.payouts.conftest import Rig
+
+LOGIN = 7201
+
+
+def _deal(
+    ticket: int, at: datetime, action: str, entry: str, profit: str, position: int, comment: str = ""
+) -> DealRecord:
+    return DealRecord(
+        ticket=ticket,
+        login=LOGIN,
+        time=at,
+        action=action,
+        entry=entry,
+        symbol="EURUSD" if position else "",
+        volume=Decimal("1.00") if position else Decimal(0),
+        price=Decimal("1.1"),
+        profit=Decimal(profit),
+        commission=Decimal(0),
+        swap=Decimal(0),
+        position=position,
+        comment=comment,
+    )
+
+
+def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(rig: Rig) -> None:
+    evaluator = build_runtime(
+        load(
+            EvaluatorSettings,
+            database_url=rig.url,
+            redis_namespace=rig.namespace,
+            command_queue_url=rig.aws.command_queue_url,
+        ),
+        sqs_client=rig.aws.sqs,
+        redis_client=rig.redis,
+    ).evaluator
+    cycle = 0
+
+    def evaluate(at: datetime, balance: str, deals: list[DealRecord]) -> None:
+        nonlocal cycle
+        cycle += 1
+        snap = Snapshot(
+            rig.server, LOGIN, cycle, at, Decimal(balance), Decimal(balance), Decimal(0), Decimal(0), ()
+        )
+        rig.redis.set(rig.keys.snap(rig.server, LOGIN), snap.encode())
+        evaluator.handle(
+            EvaluationMessage(server=rig.server, cycle=cycle, shard=0, time=at, logins=[LOGIN], deals=deals)
+        )
+
+    def floor_level() -> Decimal | None:
+        floor = read_floor(rig.redis, rig.keys, rig.server, LOGIN)
+        return None if floor is None else floor.level
+
+    cid = rig.challenge(LOGIN)  # funded 20 days ago at 100,000
+    # every event within today's trading day (00:00 Prague), whatever the time of the run: floors expire at
+    # the day's end, so it must be today's; its events may lie a few hours ahead of the wall clock
+    today = DayClock(time(0, 0), "Europe/Prague").day_start(rig.now) + timedelta(hours=1)
+    rig.now = today + timedelta(hours=3)
+    evaluate(today, "100000", [_deal(501, today, "buy", "in", "0", 77)])
+    evaluate(
+        today + timedelta(hours=1),
+        "101000",
+        [_deal(502, today + timedelta(hours=1), "sell", "out", "1000", 77)],
+    )
+    assert floor_level() == Decimal(95000)  # the day's floor: 100,000 at the reset minus 5%
+
+    payout = rig.request(cid)
+    assert payout.deals == (501, 502) and payout.amount == Decimal(1000)
+    rig.approve(payout.id)
+    rig.run_until(lambda: floor_level() is None)  # AwaitWithdrawal deleted it before queueing the command
+    command = next(c for c in _wait_commands(rig) if c.command_id == f"payout:{payout.id}:withdraw")
+
+    # the poller carries it out: the result on the evaluation queue, then the deal in the next cycle
+    evaluator.handle(
+        CommandResult(
+            command_id=command.command_id,
+            type="balance_operation",
+            server=rig.server,
+            login=LOGIN,
+            ok=True,
+            time=rig.now,
+            details={"deal": 503},
+        )
+    )
+    withdrawal = _deal(
+        503, rig.now - timedelta(minutes=1), "balance", "in", "-1000", 0, balance_comment(command)
+    )
+    evaluate(rig.now, "100000", [withdrawal])
+    with rig.uow() as uow:
+        role = uow.fetchone("SELECT role FROM deals WHERE server = %s AND ticket = 503", (rig.server,))[0]
+        state = uow.challenges.get(cid)
+    assert role == "balance_operation"  # the trader's balance operation, not a system deal
+    assert state.status == "active"
+    assert floor_level() == Decimal(94000)  # renewed, moved down by the withdrawal: no false kill
+
+    rig.run_until(rig.status_is(payout.id, service.PAID))
+    assert rig.get(payout.id).withdrawal_deal == 503
+    assert service.check_eligibility(rig.uow(), cid, rig.now).quote.deals == ()  # the next period is empty
+
+
+def _wait_commands(rig: Rig) -> list:
+    found: list = []
+    rig.run_until(lambda: bool(found.extend(rig.take_commands()) or found))
+    return found
