@@ -4,8 +4,9 @@ Deal cursor and dedup set: `poller:{server}:state` field `cursor` is the instant
 UTC) up to which every deal has been handed on; each cycle asks MT5 for the deals from
 `cursor - overlap` on (see `propfirm.poller.deals`), and drops the tickets in
 `poller:{server}:deals_seen` (ticket -> deal time), which is trimmed to the tickets newer than
-`cursor - retention`. The messages of a cycle that carry deals are stored in the same hash (`outbox`)
-in the same pipeline that advances the cursor, before they are sent; a restarted poller marks their
+`cursor - retention`. The messages that carry deals (the cycle's, and earlier ones whose send failed)
+are stored in the same hash (`outbox`) in the same pipeline that advances the cursor, before they are
+sent; a restarted poller marks their
 tickets seen and sends them again with the same deduplication ids (SQS FIFO drops the copy if the first
 send got through within its 5-minute window). So a restart neither loses nor repeats a deal.
 
