@@ -136,3 +136,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Exception:  # the commands stay in the outbox for the next run
         logger.exception("outbox relay failed; commands stay pending")
     return dict(result)
+
+
+@logger.inject_lambda_context
+def relay_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Scheduled every minute: sends the commands that are due (a pause's re-enable at the next reset)
+    and any left unsent by a crash, even while the evaluation queue is quiet."""
+    sent = runtime().relay.run()
+    return {"sent": int(sent or 0)}
