@@ -1,5 +1,9 @@
 """The payouts worker Lambda: the payout workflow's tasks from the payout-tasks queue (standard SQS).
 
+`lambda_handler` (SQS event source) runs the tasks; `sweep_handler` (an EventBridge schedule, say every
+five minutes) runs `service.start_pending`: executions a request could not start, and decisions or
+withdrawal results that did not reach the workflow (docs/payouts.md).
+
 Each record is one task message with a Step Functions task token (`propfirm.payouts.tasks`); the task
 runs and the token is answered (or stored to be answered by an approval or a withdrawal result). A
 record that fails (database down, ...) is reported as a batch item failure and comes back; the tasks
@@ -16,6 +20,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from propfirm.evaluation.relay import OutboxRelay
+from propfirm.payouts import service
 from propfirm.payouts.events import EventBridgePublisher
 from propfirm.payouts.tasks import TaskContext, TaskMessage, run_task
 from propfirm.payouts.workflow import StepFunctionsWorkflow
@@ -50,7 +55,9 @@ def build_context(settings: PayoutWorkerSettings) -> TaskContext:
         )
     return TaskContext(
         uow_factory=uow,
-        workflow=StepFunctionsWorkflow(boto3.client("stepfunctions", region_name=region)),
+        workflow=StepFunctionsWorkflow(
+            boto3.client("stepfunctions", region_name=region), settings.payouts_state_machine_arn
+        ),
         redis=redis.Redis.from_url(settings.redis_url),
         namespace=settings.redis_namespace,
         relay=relay,
@@ -87,3 +94,12 @@ def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]
             event=event, record_handler=record_handler, processor=processor, context=lambda_context
         )
     )
+
+
+@logger.inject_lambda_context
+def sweep_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    ctx = context()
+    acted = service.start_pending(ctx.uow_factory(), ctx.clock(), ctx.workflow, events=ctx.events)
+    if acted:
+        logger.info("payout sweep acted", payouts=acted)
+    return {"acted": acted}

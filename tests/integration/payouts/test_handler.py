@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from propfirm.payouts import service
+from propfirm.payouts import runtime, service
 from propfirm.payouts.local import LocalContext, sqs_event
 from propfirm.settings import load
 
@@ -19,15 +19,21 @@ def test_worker_built_from_the_environment_runs_the_workflow(
     monkeypatch.setenv("REDIS_NAMESPACE", rig.namespace)
     monkeypatch.setenv("COMMAND_QUEUE_URL", rig.aws.command_queue_url)
     monkeypatch.setenv("PAYOUTS_EVENT_BUS_NAME", "propfirm")
+    monkeypatch.setenv("PAYOUTS_STATE_MACHINE_ARN", rig.aws.flow.state_machine_arn)
     built = handler.build_context(load(PayoutWorkerSettings))
     assert built.relay is not None and built.events is not None and built.redis is not None
     rig.context = built
+    handler.set_context(built)
 
     login = 7101
     cid = rig.challenge(login)
     rig.trade(cid, login, 9201, 2, "507.00")  # 500.00 after commissions and swap
     rig.floor(login)
-    payout = rig.request(cid)
+    runtime.configure(workflow=None, events=None)  # an API that could not start the execution
+    payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now)
+    assert payout.execution_arn is None
+    assert handler.sweep_handler({}, LocalContext(aws_request_id="sweep")) == {"acted": 1}
+    assert rig.get(payout.id).execution_arn is not None
     rig.approve(payout.id)
     rig.run_until(lambda: not rig.floor_present(login) and rig.take_commands() != [])
     assert rig.get(payout.id).status == service.WITHDRAWING
