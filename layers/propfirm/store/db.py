@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg
-from pydantic import Field
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
+from pydantic import Field
 
 from propfirm.settings import _Base, load
 

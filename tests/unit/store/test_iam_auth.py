@@ -2,7 +2,6 @@
 
 import boto3
 import pytest
-
 from propfirm.store.db import iam_token_kwargs
 
 
@@ -14,7 +13,8 @@ def rds(monkeypatch):
 
 
 def test_each_connection_gets_a_token_for_the_urls_host_and_user(rds):
-    kwargs = iam_token_kwargs("postgresql://evaluator@proxy.example.internal:5432/propfirm", "eu-central-1", rds)
+    url = "postgresql://evaluator@proxy.example.internal:5432/propfirm"
+    kwargs = iam_token_kwargs(url, "eu-central-1", rds)
     first = kwargs()
     assert first["sslmode"] == "require"
     token = first["password"]
