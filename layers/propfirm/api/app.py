@@ -18,7 +18,10 @@ from typing import Any
 import orjson
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 from psycopg import errors as pg_errors
 
@@ -74,6 +77,12 @@ def _invalid(exc: RequestValidationError) -> Response:
     return _problem(
         422, problem_body(422, "Unprocessable request", detail, "validation-error", errors=errors)
     )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+    return _problem(415, problem_body(415, "Unsupported media type", "send the body as application/json",
+                                      "unsupported-media-type"))
 
 
 @app.exception_handler(NotFoundError)

@@ -13,7 +13,12 @@ For the local stack (`propfirm dev`):
     handle = serve_api("127.0.0.1", 8080, database_url, redis_url, namespace)   # returns when listening
     handle.url; handle.webhook_secret; handle.stop()
 
-Each request runs in its own thread; PostgreSQL connections come from one pool (`db_pool_max`).
+Each connection has its own thread (accepting, the token check, reading the body and writing the answer
+run concurrently), but the handler is invoked one request at a time, as in a Lambda container:
+Powertools' resolver keeps the current request in process-wide state (`BaseRouter.current_event` is a
+class attribute, the route context an attribute of the app), so two requests resolved at once could see
+each other's event - claims included. The database work is safe under real concurrency too (many
+containers): the webhook's idempotency rests on the unique order id, overrides on row locks and versions.
 """
 
 from __future__ import annotations
@@ -206,7 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.templates,
             self.client_address[0],
         )
-        self._send(self.server.lambda_handler(event, _LambdaContext()))
+        with self.server.handler_lock:  # one invocation at a time, as in a Lambda container (see module doc)
+            response = self.server.lambda_handler(event, _LambdaContext())
+        self._send(response)
 
     def _discard_body(self) -> None:
         body = self._read_body()
@@ -252,6 +259,7 @@ class _ApiHttpServer(ThreadingHTTPServer):
         self.quiet = quiet
         self.templates = _templates()
         self.lambda_handler = load_lambda_handler()
+        self.handler_lock = threading.Lock()
 
 
 @dataclass

@@ -31,13 +31,13 @@ PROBLEM = "application/problem+json"
 
 
 @pytest.fixture
-def server(migrated_url: str, redis_url: str, redis_namespace: str) -> Iterator[ApiServerHandle]:
+def server(migrated_url: str, redis_url: str, api_namespace: str) -> Iterator[ApiServerHandle]:
     handle = serve_api(
         "127.0.0.1",
         0,
         migrated_url,
         redis_url,
-        redis_namespace,
+        api_namespace,
         webhook_secret=WEBHOOK_SECRET,
         jwt_key=JWT_KEY,
         db_pool_max=8,
@@ -211,7 +211,7 @@ def test_concurrent_purchases(server: ApiServerHandle, migrated_url: str) -> Non
 
 
 def test_propfirm_token_cli_key_file(
-    tmp_path, monkeypatch, capsys, migrated_url: str, redis_url: str, redis_namespace: str
+    tmp_path, monkeypatch, capsys, migrated_url: str, redis_url: str, api_namespace: str
 ) -> None:
     monkeypatch.setenv("PROPFIRM_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("PROPFIRM_JWT_SECRET", raising=False)
@@ -228,9 +228,7 @@ def test_propfirm_token_cli_key_file(
         and claims["iss"]
     )
     # the server started without an explicit key uses the same kept key
-    handle = serve_api(
-        "127.0.0.1", 0, migrated_url, redis_url, redis_namespace, webhook_secret=WEBHOOK_SECRET
-    )
+    handle = serve_api("127.0.0.1", 0, migrated_url, redis_url, api_namespace, webhook_secret=WEBHOOK_SECRET)
     try:
         with httpx.Client(base_url=handle.url, timeout=10) as c:
             assert c.get("/admin/challenges", headers=bearer(token)).status_code == 200
@@ -284,6 +282,6 @@ def test_event_shape_reaches_the_handler(server: ApiServerHandle, monkeypatch) -
 
 
 def test_redis_is_the_namespaced_one(
-    server: ApiServerHandle, redis_client: redis_lib.Redis, redis_namespace: str
+    server: ApiServerHandle, redis_client: redis_lib.Redis, api_namespace: str
 ) -> None:
-    assert server.runtime.keys.namespace == redis_namespace
+    assert server.runtime.keys.namespace == api_namespace
