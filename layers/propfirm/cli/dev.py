@@ -47,8 +47,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--auto-approve", action=argparse.BooleanOptionalAction, default=None,
                    help="approve payout requests automatically (default: on when --headless)")
     p.add_argument("--run-dir", type=Path, default=None,
-                   help="where logs and the simulator's certificate go (default: $TMPDIR/propfirm-dev/<run id>)")
+                   help="logs and the simulator's certificate (default: $TMPDIR/propfirm-dev/<run id>)")
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
+    p.add_argument("--keep-redis", action="store_true",
+                   help="leave the run's Redis keys (default: removed on exit; PostgreSQL keeps the record)")
     p.set_defaults(func=run)
 
 
@@ -91,8 +93,12 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    import faulthandler
 
-    from propfirm.local.stack import DevStack
+    # `kill -USR1 <pid>` writes every thread's stack to dev.log (a stuck run explains itself)
+    faulthandler.register(signal.SIGUSR1, file=sys.stdout, all_threads=True)
+
+    from propfirm.local.stack import DevStack, forget_redis_keys
 
     stack = DevStack(options, stop_event=stop)
     try:
@@ -111,6 +117,9 @@ def run(args: argparse.Namespace) -> int:
     summary = stack.summary()
     if stuck:
         summary["stuck"] = stuck
+    if not args.keep_redis:
+        summary["redis_keys_removed"] = forget_redis_keys(stack.redis, options.redis_namespace)
+    stack.redis.close()
     _print_summary(console, summary, as_json=args.json)
     console.flush()
     return 0

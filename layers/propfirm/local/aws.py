@@ -63,7 +63,8 @@ class LocalAws:
     def _create_queues(self) -> Queues:
         sqs = self.client("sqs")
         dlq = sqs.create_queue(QueueName="evaluation-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
+        dlq_arn = attributes["QueueArn"]
         redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'
         evaluation = sqs.create_queue(
             QueueName="evaluation.fifo",

@@ -28,6 +28,7 @@ def divert_output(log_path: Path, level: int) -> TextIO:
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level)
+    logging.captureWarnings(True)  # e.g. Powertools' "no application metrics" on an idle flush
     return console
 
 

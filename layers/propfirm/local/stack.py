@@ -47,6 +47,7 @@ class DevStack:
     stop_event: threading.Event = field(default_factory=threading.Event)
     parts: list[Part] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # optional parts: "on" or why they are off
+    extra_ports: dict[str, int] = field(default_factory=dict)
 
     def start(self) -> DevStack:
         o = self.options
@@ -67,7 +68,6 @@ class DevStack:
         assert self.aws.queues is not None
         self.sqs = self.aws.client("sqs")
         self.redis = redis.Redis.from_url(o.redis_url)
-        self.parts.append(Part("redis", self.redis.close))
 
         self.market.start()
         self.parts.append(Part("simulator", self.market.stop))
@@ -100,20 +100,23 @@ class DevStack:
         return loop
 
     # -- while it runs -------------------------------------------------------------------------------
-    def wait(self, duration: float | None, tick: Callable[[], None] | None = None, every: float = 5.0) -> None:
-        """Until `duration` seconds have passed or the stop event is set (a signal, a part that died)."""
+    def wait(
+        self, duration: float | None, tick: Callable[[], None] | None = None, every: float = 5.0
+    ) -> None:
+        """Until `duration` seconds have passed or the stop event is set (a signal, a part that died).
+
+        The main thread sleeps in short steps instead of waiting on the event: a signal handler that
+        sets the event while this thread is inside `Event.wait` would deadlock on the event's lock."""
         deadline = None if duration is None else time.monotonic() + duration
         next_tick = time.monotonic() + every
         while not self.stop_event.is_set():
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 return
-            wake = next_tick if deadline is None else min(next_tick, deadline)
-            if self.stop_event.wait(max(0.0, wake - now)):
-                return
-            if tick is not None and time.monotonic() >= next_tick:
+            if tick is not None and now >= next_tick:
                 next_tick += every
                 tick()
+            time.sleep(0.1)
 
     def cycles(self) -> int:
         """The poller's last completed cycle, as its heartbeat in Redis says."""
@@ -135,8 +138,17 @@ class DevStack:
             run_dir=str(self.directory),
             auto_approve=o.auto_approve,
             parts=dict(self.notes),
+            ports=self.ports(),
+            threads_left=sorted(
+                t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()
+            ),
         )
         return counts
+
+    def ports(self) -> dict[str, int]:
+        ports = {"simulator": self.market.simulator.port, "moto": self.aws.port}
+        ports.update(self.extra_ports)
+        return ports
 
     def status_line(self) -> str:
         s = count_run(self.options.database_url, self.options.server)
@@ -161,6 +173,20 @@ class DevStack:
                 stuck.append(part.name)
         self.parts.clear()
         return stuck
+
+
+def forget_redis_keys(client: redis.Redis, namespace: str) -> int:
+    """Remove the run's keys (PostgreSQL keeps its record; Redis is a cache); returns how many."""
+    removed = 0
+    batch: list[bytes] = []
+    for key in client.scan_iter(match=f"{namespace}*", count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            removed += client.unlink(*batch)
+            batch.clear()
+    if batch:
+        removed += client.unlink(*batch)
+    return removed
 
 
 def _without_password(url: str) -> str:

@@ -1,0 +1,151 @@
+"""`propfirm dev` end to end: the whole local stack as a subprocess, against the test run's PostgreSQL
+database and Redis, judged by its JSON summary (counted from PostgreSQL) and by what it leaves behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import redis as redis_lib
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+_SCRIPT = Path(sys.executable).with_name("propfirm")  # the console script `make venv` installs
+PROPFIRM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "propfirm.cli"]
+REQUIRED = {"accounts", "active", "passed", "failed", "funded", "payouts_paid"}
+
+
+def _env(database_url: str, redis_url: str, tmp_path: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, TMPDIR=str(tmp_path))
+    return env
+
+
+def _one_json_object(stdout: str) -> dict[str, Any]:
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, f"stdout must hold exactly one JSON object, got: {stdout[:2000]!r}"
+    summary = json.loads(lines[0])
+    assert isinstance(summary, dict)
+    return summary
+
+
+def _nobody_listens(port: int) -> bool:
+    """Connection refused: no server socket is left on the port (closed connections may linger in
+    TIME_WAIT for a minute; those are not a listener)."""
+    with socket.socket() as s:
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", port))
+        except ConnectionRefusedError:
+            return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("dev")
+    began = time.monotonic()
+    done = subprocess.run(
+        [*PROPFIRM, "dev", "--headless", "--duration", "40", "--json", "--accounts", "60", "--api-port", "0"],
+        cwd=tmp,  # a fresh clone's layout is not needed from the working directory
+        env=_env(database_url, redis_url, tmp),
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    return {"done": done, "wall": time.monotonic() - began, "database_url": database_url,
+            "redis_url": redis_url}
+
+
+def test_headless_run_prints_one_summary_and_exits_0(headless_run: dict) -> None:
+    done = headless_run["done"]
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = _one_json_object(done.stdout)
+    assert REQUIRED <= summary.keys()
+    for key in ("phase_passes", "restricted", "kills", "cycles", "simulated_days", "duration_seconds",
+                "server", "database", "redis_namespace", "auto_approve"):
+        assert key in summary
+    assert summary["accounts"] == 60
+    assert summary["auto_approve"] is True  # headless: on by default, and said so
+    assert 38 <= summary["duration_seconds"] <= 60
+    assert summary["cycles"] >= 20  # the poller polled about once a second
+    assert summary["simulated_days"] >= 8
+
+
+def test_counts_add_up_and_the_default_seed_shows_failures_and_passes(headless_run: dict) -> None:
+    summary = _one_json_object(headless_run["done"].stdout)
+    assert summary["active"] + summary["failed"] + summary["completed"] == summary["accounts"]
+    assert summary["funded"] <= summary["active"]
+    assert summary["passed"] <= summary["phase_passes"]
+    assert summary["funded"] >= summary["started_funded"] - summary["failed"]
+    assert summary["failed"] >= 1
+    assert summary["passed"] >= 1
+    assert summary["payouts_paid"] <= summary["payouts_requested"]
+
+
+def test_the_summary_matches_postgresql(headless_run: dict) -> None:
+    summary = _one_json_object(headless_run["done"].stdout)
+    with psycopg.connect(headless_run["database_url"]) as conn:
+        rows = dict(conn.execute(
+            "SELECT status, count(*) FROM challenges WHERE server = %s GROUP BY status", (summary["server"],)
+        ).fetchall())
+        (passes,) = conn.execute(
+            "SELECT count(*) FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
+            " WHERE c.server = %s AND t.decision IN ('phase_passed', 'funded')", (summary["server"],)
+        ).fetchone()
+    assert rows.get("active", 0) == summary["active"]
+    assert rows.get("failed", 0) == summary["failed"]
+    assert passes == summary["phase_passes"]
+
+
+def test_nothing_is_left_behind(headless_run: dict) -> None:
+    summary = _one_json_object(headless_run["done"].stdout)
+    assert summary["threads_left"] == []  # every thread of the stack joined before the summary
+    for name, port in summary["ports"].items():
+        assert _nobody_listens(port), f"{name} port {port} still taken"
+    client = redis_lib.Redis.from_url(headless_run["redis_url"])
+    try:
+        assert list(client.scan_iter(match=f"{summary['redis_namespace']}*", count=1000)) == []
+    finally:
+        client.close()
+    assert summary["server"].startswith("dev-") and summary["redis_namespace"].startswith("dev:")
+
+
+def test_sigint_mid_run_still_prints_the_summary(database_url: str, redis_url: str, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [*PROPFIRM, "dev", "--headless", "--json", "--accounts", "20", "--api-port", "0"],
+        cwd=tmp_path,
+        env=_env(database_url, redis_url, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        time.sleep(8)  # started and running (no --duration: only the signal ends it)
+        assert process.poll() is None, process.communicate()[1][-3000:]
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGUSR1)  # the stacks of every thread into dev.log, for the report
+            time.sleep(1)
+            process.kill()
+            process.communicate()
+            for log in tmp_path.glob("propfirm-dev/*/dev.log"):
+                print(log.read_text()[-20000:])
+    assert process.returncode == 0, stderr[-3000:]
+    summary = _one_json_object(stdout)
+    assert REQUIRED <= summary.keys()
+    assert summary["accounts"] == 20
+    assert summary["cycles"] >= 1
+    assert summary["threads_left"] == []
