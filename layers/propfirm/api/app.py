@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
+import psycopg
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -23,7 +24,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
-from psycopg import errors as pg_errors
 
 from propfirm.api.auth import ADMIN, SUPPORT, claims_of, is_public, principal_from_claims
 from propfirm.api.problems import (
@@ -92,14 +92,7 @@ def _not_found(exc: NotFoundError) -> Response:
     return _problem(404, problem_body(404, "Not found", detail, "not-found"))
 
 
-@app.exception_handler(
-    (
-        pg_errors.NumericValueOutOfRange,
-        pg_errors.InvalidTextRepresentation,
-        pg_errors.CharacterNotInRepertoire,
-        pg_errors.UntranslatableCharacter,
-    )
-)
+@app.exception_handler(psycopg.DataError)
 def _bad_value(exc: Exception) -> Response:
     # a value the database cannot hold (e.g. a NUL byte in a query string): the input's fault, not ours
     return _problem(

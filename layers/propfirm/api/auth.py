@@ -56,6 +56,8 @@ def principal_from_claims(claims: Mapping[str, Any] | None) -> Principal:
         raise Unauthorized("no verified identity: a bearer token is required")
     email = claims.get("email")
     email = str(email).strip() if email else None
+    if email and any(ord(ch) < 32 for ch in email):
+        raise Unauthorized("the token's email claim is not an email address")
     return Principal(str(claims["sub"]), email or None, parse_groups(claims.get("cognito:groups")))
 
 

@@ -40,6 +40,13 @@ class PurchaseOrder(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     program: str = Field(min_length=1, max_length=64)
 
+    @field_validator("order_id", "email", "name", "program")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ValueError("control characters are not allowed")
+        return value
+
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:

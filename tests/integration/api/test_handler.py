@@ -428,3 +428,12 @@ def test_payout_request_approve_reject_through_the_api(api: Api) -> None:
         assert_problem(*api.call("GET", f"/challenges/{cid}/payouts", claims=other), 404)
     finally:
         payouts_runtime.configure()
+
+
+def test_nul_bytes_and_control_characters_are_refused_not_crashed(api: Api) -> None:
+    admin = claims("admin", "ops@example.com")
+    assert_problem(*api.call("GET", "/admin/challenges?status=%00", claims=admin), 422)
+    assert_problem(*api.call("GET", "/admin/challenges?program=a%00b", claims=admin), 422)
+    assert_problem(*api.call("GET", "/me", claims=claims("trader", "a\x00b@example.com")), 401)
+    assert_problem(*api.purchase({**order(), "order_id": "x\x00y"}), 422)
+    assert_problem(*api.purchase({**order(), "name": "A\tB"}), 422)

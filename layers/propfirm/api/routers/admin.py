@@ -21,7 +21,7 @@ ChallengeId = Annotated[int, Path(gt=0, le=MAX_ID)]
 PayoutId = Annotated[int, Path(gt=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")]
-Text = Annotated[str | None, Query(min_length=1, max_length=64)]
+Name = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 PayoutStatus = Literal[
     "requested", "awaiting_approval", "approved", "withdrawing", "paid", "rejected", "failed"
 ]
@@ -34,7 +34,7 @@ def _operator() -> str:
 
 @router.get("/admin/challenges", summary="Challenges, newest first (keyset pagination)", tags=["admin"])
 def list_challenges(
-    status: Text = None, program: Text = None, limit: Limit = 50, cursor: Cursor = None
+    status: Name = None, program: Name = None, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
     require_reader(principal(router))
     with runtime().uow() as uow:
