@@ -285,3 +285,101 @@ def test_redis_is_the_namespaced_one(
     server: ApiServerHandle, redis_client: redis_lib.Redis, api_namespace: str
 ) -> None:
     assert server.runtime.keys.namespace == api_namespace
+
+
+def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
+    from propfirm.store.registration import register_account_challenge
+
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    body = orjson.dumps(
+        {"order_id": uuid.uuid4().hex, "email": email, "name": "Eve Ry", "program": "two-step-100k"}
+    )
+    pending = client.post("/webhooks/purchase", content=body, headers=signed(body)).json()["challenge_id"]
+    with UnitOfWork(migrated_url) as uow:
+        active = register_account_challenge(
+            uow, f"http-{uuid.uuid4().hex[:6]}", 5001, "two-step-100k", trader_email=email
+        )
+        uow.commit()
+    trader = bearer(mint("trader", key=JWT_KEY, email=email))
+    admin = bearer(mint("admin", key=JWT_KEY, email="ops@example.com"))
+    calls = [
+        ("GET", "/health", None, None, 200, "/health"),
+        ("GET", "/openapi.json", None, None, 200, "/openapi.json"),
+        ("GET", "/me", trader, None, 200, "/me"),
+        ("GET", "/challenges", trader, None, 200, "/challenges"),
+        ("GET", f"/challenges/{active}", trader, None, 200, "/challenges/{challenge_id}"),
+        (
+            "GET",
+            f"/challenges/{active}/transitions",
+            trader,
+            None,
+            200,
+            "/challenges/{challenge_id}/transitions",
+        ),
+        (
+            "GET",
+            f"/challenges/{active}/deals?limit=10",
+            trader,
+            None,
+            200,
+            "/challenges/{challenge_id}/deals",
+        ),
+        ("GET", f"/challenges/{active}/days", trader, None, 200, "/challenges/{challenge_id}/days"),
+        (
+            "GET",
+            f"/challenges/{active}/payouts/eligibility",
+            trader,
+            None,
+            200,
+            "/challenges/{challenge_id}/payouts/eligibility",
+        ),
+        ("POST", f"/challenges/{active}/payouts", trader, None, 422, "/challenges/{challenge_id}/payouts"),
+        ("GET", f"/challenges/{active}/payouts", trader, None, 200, "/challenges/{challenge_id}/payouts"),
+        ("GET", "/admin/challenges?limit=5", admin, None, 200, "/admin/challenges"),
+        ("GET", f"/admin/challenges/{active}", admin, None, 200, "/admin/challenges/{challenge_id}"),
+        (
+            "POST",
+            f"/admin/challenges/{pending}/fail",
+            admin,
+            {"reason": "chargeback"},
+            200,
+            "/admin/challenges/{challenge_id}/fail",
+        ),
+        (
+            "POST",
+            f"/admin/challenges/{active}/pass",
+            admin,
+            {"reason": "manual review"},
+            200,
+            "/admin/challenges/{challenge_id}/pass",
+        ),
+        ("GET", "/admin/payouts?status=requested", admin, None, 200, "/admin/payouts"),
+        (
+            "POST",
+            "/admin/payouts/9223372036854775807/approve",
+            admin,
+            {},
+            404,
+            "/admin/payouts/{payout_id}/approve",
+        ),
+        (
+            "POST",
+            "/admin/payouts/9223372036854775807/reject",
+            admin,
+            {"reason": "no such payout"},
+            404,
+            "/admin/payouts/{payout_id}/reject",
+        ),
+        ("GET", f"/admin/audit?challenge_id={pending}", admin, None, 200, "/admin/audit"),
+    ]
+    covered = {"/webhooks/purchase"}
+    for method, path, headers, json_body, expected, template in calls:
+        response = client.request(method, path, headers=headers or {}, json=json_body)
+        assert response.status_code == expected, (method, path, response.text)
+        expected_type = "application/problem+json" if expected >= 400 else "application/json"
+        assert response.headers["content-type"] == expected_type, (method, path)
+        covered.add(template)
+    documented = set(client.get("/openapi.json").json()["paths"]) | {"/openapi.json"}
+    assert documented == covered
+    audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]
+    assert [a["kind"] for a in audit] == ["challenge.manual_fail", "challenge.purchased"]
