@@ -5,7 +5,7 @@ signature, idempotency and single transaction, the live view's floors, overrides
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
@@ -345,13 +345,12 @@ def test_payout_routes_reach_the_payouts_service(api: Api) -> None:
     assert_problem(*api.call("POST", "/admin/payouts/1/reject", claims=claims("admin"), body={}), 422)
 
 
-def test_time_leeway_irrelevant_for_claims_path(api: Api) -> None:
-    """In AWS the authorizer checks exp; the handler trusts the claims it is given (no 'exp' needed)."""
-    status, _, _ = api.call(
+def test_handler_trusts_the_authorizers_claims_in_string_form(api: Api) -> None:
+    """In AWS the authorizer has checked the token (exp included); the handler reads the claims it is given."""
+    status, _, me = api.call(
         "GET", "/me", claims={"sub": "s", "email": "x@example.com", "cognito:groups": "trader"}
     )
-    assert status == 200
-    assert NOW - timedelta(0) == NOW
+    assert status == 200 and me["roles"] == ["trader"] and me["sub"] == "s"
 
 
 def test_payout_request_approve_reject_through_the_api(api: Api) -> None:
@@ -437,3 +436,24 @@ def test_nul_bytes_and_control_characters_are_refused_not_crashed(api: Api) -> N
     assert_problem(*api.call("GET", "/me", claims=claims("trader", "a\x00b@example.com")), 401)
     assert_problem(*api.purchase({**order(), "order_id": "x\x00y"}), 422)
     assert_problem(*api.purchase({**order(), "name": "A\tB"}), 422)
+
+
+@pytest.mark.parametrize(
+    ("now", "reset", "seconds"),
+    [
+        (datetime(2026, 3, 7, 12, 0, tzinfo=UTC), "2026-03-07T22:00:00.000Z", 10 * 3600),  # EST: UTC-5
+        (datetime(2026, 3, 8, 12, 0, tzinfo=UTC), "2026-03-08T21:00:00.000Z", 9 * 3600),  # EDT from 8 March
+    ],
+)
+def test_new_york_reset_across_dst_and_tomorrow_on_the_higher_basis(api: Api, now, reset, seconds) -> None:
+    api.runtime.clock = lambda: now
+    mine, login = email(), new_login()
+    cid = api.account_challenge(mine, login, program="three-step-100k")
+    api.snapshot(login, balance="100000.00", equity="102000.00")
+    view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", mine))[2]
+    assert view["day"]["next_reset_at"] == reset and view["day"]["seconds_to_reset"] == seconds
+    # balance_or_equity: the higher of the two at the reset (102000) minus 4% of the account size
+    assert view["tomorrow"]["daily_floor"] == "98000.00" and view["tomorrow"]["headroom"] == "4000.00"
+    api.snapshot(login, balance="100000.00", equity="99000.00")
+    view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", mine))[2]
+    assert view["tomorrow"]["daily_floor"] == "96000.00" and view["tomorrow"]["breached_at_reset"] is False
