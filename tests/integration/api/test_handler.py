@@ -346,7 +346,7 @@ def test_payout_routes_reach_the_payouts_service(api: Api) -> None:
 
 
 def test_handler_trusts_the_authorizers_claims_in_string_form(api: Api) -> None:
-    """In AWS the authorizer has checked the token (exp included); the handler reads the claims it is given."""
+    """In AWS the authorizer has checked the token (exp included); the handler reads the claims given."""
     status, _, me = api.call(
         "GET", "/me", claims={"sub": "s", "email": "x@example.com", "cognito:groups": "trader"}
     )
