@@ -24,7 +24,7 @@ import orjson
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
 from propfirm.mt5 import masks
-from propfirm.mt5.models import AccountState, Deal
+from propfirm.mt5.models import AccountState
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
@@ -51,19 +51,25 @@ class CycleReport:
 class _Read:
     now: datetime  # the MT5 server's clock (UTC) at the cycle's start
     mono: float
-    states: list[AccountState]
+    states: list[AccountState]  # released once the changes are known (the largest thing a cycle holds)
     positions: dict[int, list[PositionSummary]]
     until: datetime  # the deal window's end: the cursor after this cycle
     fetched: int  # deals the window returned (adapts the next window)
-    new_deals: list[Deal]
+    new_tickets: dict[int, int]  # ticket -> deal time (ms) of the deals not handed on before
     deals_by_login: dict[int, list[DealRecord]]
+
+
+# what a snapshot needs of an account: login, balance, equity, credit, margin, positions
+_SnapshotFields = tuple[int, Decimal, Decimal, Decimal, Decimal, tuple[PositionSummary, ...] | None]
 
 
 @dataclass
 class _Changes:
+    accounts: int = 0
     sent: list[tuple[int, int]] = field(default_factory=list)  # (login, fingerprint hash)
-    to_write: list[tuple[AccountState, tuple[PositionSummary, ...] | None]] = field(default_factory=list)
+    to_write: list[_SnapshotFields] = field(default_factory=list)
     equity: dict[int, Decimal] = field(default_factory=dict)  # accounts whose floor is read
+    present: set[int] = field(default_factory=set)  # every login polled
 
 
 def kill_dedup_id(server: str, login: int, cycle: int) -> str:
@@ -118,18 +124,18 @@ class PollCycle:
         changes = self._detect(read)
         floors = self._write(cycle, read, changes)
         self.cycle = cycle
-        report = CycleReport(cycle=cycle, accounts=len(read.states), changed=len(changes.sent),
-                             new_deals=len(read.new_deals))
+        report = CycleReport(cycle=cycle, accounts=changes.accounts, changed=len(changes.sent),
+                             new_deals=len(read.new_tickets))
         report.kills = self._fast_path(cycle, read.now, changes.equity, floors)
         report.messages = len(self.unsent)
         report.sqs_requests = self.sender.send([m for m, _ in self.unsent])
         self.unsent = []
         self.detector.commit(changes.sent, read.mono)
-        if len(self.detector) > len(read.states) + 1024:
-            self.detector.forget_missing({s.login for s in read.states})
+        if len(self.detector) > changes.accounts + 1024:
+            self.detector.forget_missing(changes.present)
         wall = datetime.now(UTC)
         self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
-                                       "accounts": len(read.states)})
+                                       "accounts": changes.accounts})
         return report
 
     def _read(self) -> _Read:
@@ -143,28 +149,31 @@ class PollCycle:
             for p in gateway.positions(plan.position_groups):
                 positions.setdefault(p.login, []).append(PositionSummary(p.symbol, p.volume, p.side.value))
         since, until = self.tracker.window(now)
-        fetched = list(gateway.deals(plan.groups, since, until))
-        new_deals = self.tracker.select_new(fetched)
+        new_tickets: dict[int, int] = {}
         deals_by_login: dict[int, list[DealRecord]] = {}
-        for deal in new_deals:
+        # page by page as MT5 answers; only the message form of each new deal is kept
+        for deal in self.tracker.select_new(gateway.deals(plan.groups, since, until)):
+            new_tickets[deal.ticket] = to_ms(deal.time)
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
-        return _Read(now, mono, states, positions, until, len(fetched), new_deals, deals_by_login)
+        return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login)
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""
-        changes = _Changes()
+        changes = _Changes(accounts=len(read.states))
         for s in read.states:
+            changes.present.add(s.login)
             held = read.positions.get(s.login)
             summary = ((tuple(sorted(held, key=_position_key)) if held else ())
                        if self._reads_positions(s.group) else None)
             fingerprint = hash((s.balance, s.equity, s.credit, s.margin, summary))
             if self.detector.is_changed(s.login, fingerprint, read.mono, s.login in read.deals_by_login):
                 changes.sent.append((s.login, fingerprint))
-                changes.to_write.append((s, summary))
+                changes.to_write.append((s.login, s.balance, s.equity, s.credit, s.margin, summary))
                 changes.equity[s.login] = s.equity
             elif s.login in self.kill_switch.retry:
                 changes.equity[s.login] = s.equity  # a kill that failed: read its floor again
         self.groups_known = {s.login: intern(s.group) for s in read.states}
+        read.states = []
         return changes
 
     def _write(self, cycle: int, read: _Read, changes: _Changes) -> dict[int, bytes | None]:
@@ -176,7 +185,7 @@ class PollCycle:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
         packed = pack_evaluation_messages(server, cycle, read.now, logins_by_shard, read.deals_by_login,
                                           self.max_message_bytes, poller=self.store.name)
-        new_tickets = {d.ticket: to_ms(d.time) for d in read.new_deals}
+        new_tickets = read.new_tickets
         cursor = to_ms(read.until)
         floors = self.store.write_cycle(CycleWrite(
             cycle=cycle,
@@ -208,14 +217,14 @@ class PollCycle:
                                          dedup_id=kill_dedup_id(self.server, login, cycle)), False))
         return kills
 
-    def _snapshots(self, changed: list[tuple[AccountState, tuple[PositionSummary, ...] | None]], cycle: int,
-                   time_text: str) -> Iterator[tuple[int, bytes]]:
+    def _snapshots(self, changed: list[_SnapshotFields], cycle: int, time_text: str
+                   ) -> Iterator[tuple[int, bytes]]:
         """Encoded lazily: each snapshot goes into the pipeline and is freed at once (orjson's bytes
         carry a few KiB of slack each, which 100k accounts would multiply)."""
         server = self.server
-        for s, summary in changed:
-            yield s.login, encode_snapshot(server, s.login, cycle, time_text, s.balance, s.equity, s.credit,
-                                           s.margin, summary)
+        for login, balance, equity, credit, margin, summary in changed:
+            yield login, encode_snapshot(server, login, cycle, time_text, balance, equity, credit, margin,
+                                         summary)
 
 
 def _position_key(p: PositionSummary) -> tuple[str, str, object]:

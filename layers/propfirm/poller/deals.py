@@ -13,7 +13,7 @@ keeps them longer, see `propfirm.live.poller_state`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from propfirm.mt5.models import Deal
@@ -37,6 +37,7 @@ class DealTracker:
         self.window_ms = window_ms
         self.target_deals = target_deals
         self.seen: dict[int, int] = dict(seen or {})
+        self.fetched = 0
 
     def window(self, now: datetime) -> tuple[datetime, datetime]:
         """The query window for a cycle that started at `now` (server clock)."""
@@ -44,13 +45,16 @@ class DealTracker:
         until_ms = min(to_ms(now) + 1_000, self.cursor_ms + self.window_ms)
         return from_ms(self.cursor_ms - self.overlap_ms), from_ms(max(until_ms, self.cursor_ms))
 
-    def select_new(self, deals: Iterable[Deal]) -> list[Deal]:
-        """The deals not handed on before (also once each within this batch)."""
-        fresh: dict[int, Deal] = {}
+    def select_new(self, deals: Iterable[Deal]) -> Iterator[Deal]:
+        """The deals not handed on before (also once each within this batch), as they stream in;
+        `fetched` counts every deal the window returned."""
+        self.fetched = 0
+        fresh: set[int] = set()
         for deal in deals:
+            self.fetched += 1
             if deal.ticket not in self.seen and deal.ticket not in fresh:
-                fresh[deal.ticket] = deal
-        return list(fresh.values())
+                fresh.add(deal.ticket)
+                yield deal
 
     def commit(self, new_tickets: dict[int, int], cursor_ms: int, fetched: int | None = None) -> None:
         """Record tickets as handed on (after the pipeline that persisted them succeeded); `fetched`

@@ -44,12 +44,13 @@ def test_deal_tracker_hands_each_ticket_on_once_and_reaches_back_by_the_overlap(
     since, until = tracker.window(now)
     assert (since, until) == (T0 - timedelta(minutes=1), now + timedelta(seconds=1))
     later = T0 + timedelta(seconds=5)
-    first = tracker.select_new([deal(1, T0), deal(2, later), deal(2, later)])
+    first = list(tracker.select_new([deal(1, T0), deal(2, later), deal(2, later)]))
+    assert tracker.fetched == 3
     assert [d.ticket for d in first] == [1, 2]
     tracker.commit({d.ticket: to_ms(d.time) for d in first}, to_ms(until))
     assert tracker.cursor_ms == to_ms(until)
     late = deal(3, T0 - timedelta(seconds=30))  # shows up late with an earlier time: still caught
-    again = tracker.select_new([deal(1, T0), deal(2, later), late])
+    again = list(tracker.select_new([deal(1, T0), deal(2, later), late]))
     assert [d.ticket for d in again] == [3]
     tracker.commit({}, to_ms(T0))
     assert tracker.cursor_ms == to_ms(until)  # the cursor never moves back
