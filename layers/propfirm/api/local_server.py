@@ -222,6 +222,21 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
+    def __getattr__(self, name: str) -> Any:
+        # any other method (TRACE, FOO, ...) takes the same path: 401 without a token, else a 404 problem,
+        # never the stdlib's 501
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's own refusals (malformed request line, headers too long) as problem+json too."""
+        self.close_connection = True
+        if code >= 500:  # 505 for "HTTP/2.0" in a request line: the client's mistake, not ours
+            code, message = 400, f"Bad request ({message or code})"
+        title = message or self.responses.get(code, ("Error",))[0]
+        self._send(_problem(code, title, explain or title, "http-error"))
+
 
 def _problem(status: int, title: str, detail: str, slug: str) -> dict[str, Any]:
     return {

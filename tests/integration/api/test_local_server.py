@@ -383,3 +383,21 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
     assert documented == covered
     audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]
     assert [a["kind"] for a in audit] == ["challenge.manual_fail", "challenge.purchased"]
+
+
+def test_odd_methods_and_malformed_requests_are_problems_not_5xx(server: ApiServerHandle) -> None:
+    import socket
+
+    with httpx.Client(base_url=server.url, timeout=10) as c:
+        assert_401(c.request("FOO", "/admin/challenges"))
+        response = c.request("TRACE", "/admin/challenges", headers=bearer(mint("admin", key=JWT_KEY)))
+        assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    for garbage in (b"THIS IS NOT HTTP\r\n\r\n", b"GET /health HTTP/9.9\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(garbage)
+            answer = b""
+            while chunk := sock.recv(4096):
+                answer += chunk
+        # the stdlib answers such lines as HTTP/0.9 (a body without a status line): the problem itself
+        problem = orjson.loads(answer[answer.index(b"{") :])
+        assert 400 <= problem["status"] < 500 and problem["title"], garbage
