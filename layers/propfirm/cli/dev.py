@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--run-dir", type=Path, default=None,
                    help="logs and the simulator's certificate (default: $TMPDIR/propfirm-dev/<run id>)")
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
+    p.add_argument("--funded-days", type=int, default=None,
+                   help="accounts in funded groups start as funded this many simulated days ago (default: "
+                        "the programs' longest payout_min_days, so payouts can happen in a short run)")
     p.add_argument("--keep-redis", action="store_true",
                    help="leave the run's Redis keys (default: removed on exit; PostgreSQL keeps the record)")
     p.set_defaults(func=run)
@@ -80,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         speed=args.speed, duration=args.duration, headless=args.headless, api_port=args.api_port,
         sim_port=args.sim_port, programs=args.programs,
         auto_approve=args.headless if args.auto_approve is None else args.auto_approve,
-        tls=not args.http, run_dir=args.run_dir,
+        tls=not args.http, run_dir=args.run_dir, funded_days=args.funded_days,
     )
     directory = options.directory()
     quiet_powertools("WARNING" if args.headless else "INFO")
@@ -135,6 +138,8 @@ def _check(args: argparse.Namespace) -> str | None:
     for name in ("api_port", "sim_port"):
         if not 0 <= getattr(args, name) <= 65535:
             return f"--{name.replace('_', '-')} must be a port number (0 picks a free one)"
+    if args.funded_days is not None and args.funded_days < 0:
+        return "--funded-days must not be negative"
     if args.programs is not None and not args.programs.exists():
         return f"--programs {args.programs}: no such file or folder"
     return None

@@ -88,11 +88,11 @@ class EvaluatorFunction:
 
     def close(self) -> None:
         self._set_runtime(None)
-        for pool in _pools_of(self.runtime.relay.uow_factory):
+        for pool in pools_of(self.runtime.relay.uow_factory):
             pool.close(timeout=5)
 
 
-def _pools_of(factory: Callable[[], object]) -> list[Any]:
+def pools_of(factory: Callable[[], object]) -> list[Any]:
     """The connection pools a unit-of-work factory closes over. The evaluator's runtime keeps its pool
     only in that closure (a Lambda container never closes it); a local run closes it at the end, so
     no pool thread outlives the run."""

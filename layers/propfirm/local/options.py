@@ -29,6 +29,7 @@ class DevOptions:
     programs: Path | None = None
     auto_approve: bool = False
     tls: bool = True
+    funded_days: int | None = None  # None: the programs' longest payout_min_days
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     run_dir: Path | None = None
 

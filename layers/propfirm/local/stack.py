@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -21,12 +22,15 @@ import redis
 
 from propfirm.domain.programs import Program, load_example_programs, load_programs
 from propfirm.live.keys import LiveKeys
+from propfirm.local.api import ApiUnavailable, start_api
 from propfirm.local.aws import LocalAws
-from propfirm.local.database import prepare_database, register_accounts
+from propfirm.local.database import phases_by_group, prepare_database, register_accounts
+from propfirm.local.desk import TraderDesk
 from propfirm.local.functions import EvaluatorFunction
 from propfirm.local.loops import Repeating
 from propfirm.local.market import SimulatedMarket
 from propfirm.local.options import DevOptions
+from propfirm.local.payouts import LocalPayouts, PayoutsUnavailable
 from propfirm.local.poller import PollerService
 from propfirm.local.summary import count_run
 
@@ -59,9 +63,7 @@ class DevStack:
         self.market = SimulatedMarket(o.accounts, o.seed, o.speed, o.programs, port=o.sim_port, tls=o.tls,
                                       cert_dir=self.directory)
         self.market.build()
-        start = self.market.challenge_start()
-        self.challenges = register_accounts(o.database_url, o.server, self.market.account_groups(),
-                                            self.programs, start)
+        self.challenges = self._register_challenges()
 
         self.aws = LocalAws().start()
         self.parts.append(Part("moto", self.aws.stop))
@@ -89,7 +91,80 @@ class DevStack:
         )
         self.poller.start()
         self.parts.append(Part("poller", self.poller.join))
+        self._start_api()
+        self._start_payouts()
         return self
+
+    def _register_challenges(self) -> dict[int, int]:
+        """Funded accounts first, as funded `funded_days` simulated days ago (the clock then jumps that
+        far: no trading in between), so their payout windows can open within a short run; then the
+        evaluation accounts, starting now."""
+        o = self.options
+        groups = phases_by_group(self.programs)
+        accounts = self.market.account_groups()
+        funded_groups = {name for name, where in groups.items() if where.funded}
+        funded = [(login, group) for login, group in accounts if group.lower() in funded_groups]
+        others = [(login, group) for login, group in accounts if group.lower() not in funded_groups]
+        start = self.market.challenge_start()
+        challenges = register_accounts(o.database_url, o.server, funded, self.programs, start)
+        days = self.funded_days()
+        if days:
+            self.market.world.clock.advance(timedelta(days=days))
+        challenges.update(
+            register_accounts(o.database_url, o.server, others, self.programs, self.market.world.now())
+        )
+        return challenges
+
+    def funded_days(self) -> int:
+        if self.options.funded_days is not None:
+            return self.options.funded_days
+        return max((p.payout_min_days or 0 for prog in self.programs.values() for p in prog.phases
+                    if p.funded), default=0)
+
+    def _start_api(self) -> None:
+        o = self.options
+        try:
+            self.api = start_api(port=o.api_port, database_url=o.database_url, redis_url=o.redis_url,
+                                 redis_namespace=o.redis_namespace, server=o.server,
+                                 clock=self.market.world.now)
+        except ApiUnavailable as exc:
+            self.api = None
+            self.notes["api"] = f"off: {exc}"
+            return
+        self.parts.append(Part("api", self.api.stop))
+        self.extra_ports["api"] = self.api.port
+        self.notes["api"] = self.api.url
+
+    def _start_payouts(self) -> None:
+        o = self.options
+        assert self.aws.queues is not None
+        try:
+            self.payouts = LocalPayouts(
+                sfn=self.aws.client("stepfunctions"), sqs=self.sqs, tasks_queue=self.aws.queues.payout_tasks,
+                command_queue=self.aws.queues.commands, database_url=o.database_url, redis_url=o.redis_url,
+                redis_namespace=o.redis_namespace, clock=self.market.world.now,
+                approve_after_seconds=2 * o.speed,  # two real seconds awaiting approval: visible in the API
+            )
+        except PayoutsUnavailable as exc:
+            self.payouts = None
+            self.notes["payouts"] = f"off: {exc}"
+            return
+        self.parts.append(Part("payouts", self.payouts.close))
+        self._loop("payouts-worker", self.payouts.work, pause=0.5)
+        self._loop("payouts-sweep", self.payouts.sweep, pause=5.0)
+        self.notes["payouts"] = f"state machine {self.payouts.flow.state_machine_arn}"
+        if o.auto_approve:
+            self._loop("auto-approver", self.payouts.approve, pause=1.0)
+            self.notes["auto_approver"] = "on (payouts awaiting approval 2 s are approved)"
+        else:
+            self.notes["auto_approver"] = "off: approve with POST /admin/payouts/{id}/approve"
+        if self.api is None:
+            self.notes["trader_desk"] = "off: no API"
+            return
+        self.desk = TraderDesk(self.api.url, o.database_url, o.server)
+        self.parts.append(Part("trader-desk", self.desk.close))
+        self._loop("trader-desk", self.desk.step, pause=1.0)
+        self.notes["trader_desk"] = "on (funded traders request payouts over HTTP once eligible)"
 
     def _programs(self) -> dict[str, Program]:
         return load_programs(self.options.programs) if self.options.programs else load_example_programs()

@@ -1,0 +1,40 @@
+"""The API of a local run: the Lambda's own handler behind `propfirm.api.local_server.serve_api`.
+
+Two local adjustments, both through public attributes: the API's clock is the MT5 server's (the
+simulator's), so eligibility windows and request times live on the same time line as the deals and
+phases they are judged against; and `MT5_SERVER_NAME` is the run's server, so accounts a purchase
+creates land on the simulator the poller watches.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+
+class ApiUnavailable(Exception):
+    """The API part is not usable in this build (the reason is in the message)."""
+
+
+def start_api(
+    *,
+    port: int,
+    database_url: str,
+    redis_url: str,
+    redis_namespace: str,
+    server: str,
+    clock: Callable[[], datetime],
+) -> Any:
+    """The running API's handle (`url`, `port`, `stop()`), or ApiUnavailable."""
+    try:
+        from propfirm.api.local_server import serve_api
+    except ImportError as exc:
+        raise ApiUnavailable(f"propfirm.api.local_server cannot be imported: {exc}") from None
+    os.environ["MT5_SERVER_NAME"] = server
+    handle = serve_api(
+        "127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True
+    )
+    handle.runtime.clock = clock
+    return handle

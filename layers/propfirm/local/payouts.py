@@ -1,0 +1,98 @@
+"""Payouts in a local run: the state machine in moto (really executed), the worker Lambda driven from
+the payout-tasks queue, the sweep every few seconds, and (when asked) the auto-approver.
+
+Built on `propfirm.payouts.local` (create_workflow, drain_tasks, auto_approver) and the worker's
+handler. The worker's and the approver's clock is the MT5 server's (the simulator's), like the API's.
+The workflow is configured process-wide (`propfirm.payouts.runtime.configure`), so the API's requests
+and the evaluator's withdrawal-result hook start and answer executions in the same moto.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from propfirm.local.functions import import_functions_package
+from propfirm.store.uow import UnitOfWork
+
+
+class PayoutsUnavailable(Exception):
+    """The payouts part is not usable in this build (the reason is in the message)."""
+
+
+class LocalPayouts:
+    def __init__(
+        self,
+        *,
+        sfn: Any,
+        sqs: Any,
+        tasks_queue: str,
+        command_queue: str,
+        database_url: str,
+        redis_url: str,
+        redis_namespace: str,
+        clock: Callable[[], datetime],
+        approve_after_seconds: float,
+    ) -> None:
+        try:
+            import_functions_package()
+            from functions.payouts import handler as worker
+            from functions.payouts.settings import PayoutWorkerSettings
+            from propfirm.payouts import local, runtime
+        except ImportError as exc:
+            raise PayoutsUnavailable(f"the payouts part cannot be imported: {exc}") from None
+        from propfirm.settings import load
+
+        self._local = local
+        self._worker = worker
+        self._runtime = runtime
+        self.flow = local.create_workflow(sfn, sqs, queue_url=tasks_queue)
+        os.environ["PAYOUTS_STATE_MACHINE_ARN"] = self.flow.state_machine_arn
+        runtime.configure(workflow=self.flow.workflow, events=None)
+        settings = load(
+            PayoutWorkerSettings,
+            database_url=database_url,
+            redis_url=redis_url,
+            redis_namespace=redis_namespace,
+            command_queue_url=command_queue,
+            payouts_state_machine_arn=self.flow.state_machine_arn,
+        )
+        self.context = dataclasses.replace(worker.build_context(settings), clock=clock)
+        worker.set_context(self.context)
+        self.sqs = sqs
+        self.database_url = database_url
+        self.clock = clock
+        self.approve_after_seconds = approve_after_seconds
+        self.tasks_done = 0
+        self.approved = 0
+
+    def work(self) -> int:
+        """Hand the waiting task messages to the worker; how many there were."""
+        result = self._local.drain_tasks(self.sqs, self.flow.queue_url, self._worker.lambda_handler)
+        self.tasks_done += result.received
+        return result.received
+
+    def sweep(self) -> object:
+        """What the schedule does in AWS: start executions a request could not start, pass decisions on."""
+        return self._worker.sweep_handler({}, self._local.LocalContext(function_name="payouts-sweep"))
+
+    def approve(self) -> int:
+        approved = self._local.auto_approver(
+            UnitOfWork(self.database_url), self.flow.workflow,
+            after_seconds=self.approve_after_seconds, now=self.clock(),
+        )
+        self.approved += len(approved)
+        return len(approved)
+
+    def close(self) -> None:
+        from propfirm.local.functions import pools_of
+
+        self._worker.set_context(None)
+        self._runtime.configure()
+        for pool in pools_of(self.context.uow_factory):
+            pool.close(timeout=5)
+        if self.context.redis is not None:
+            self.context.redis.close()
