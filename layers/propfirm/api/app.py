@@ -5,7 +5,8 @@ Order of checks for every request (the design: the token first, whatever the bod
 1. public paths (/health, /openapi.json, /webhooks/purchase) go straight to their routes;
 2. otherwise verified claims must be present (the Cognito authorizer in AWS, the local server's token
    check locally): 401 without them;
-3. the role gate by path (/admin/: admin, or support for GET/HEAD; other paths: any role) - 403;
+3. the role gate by path (/admin/: admin, or support for GET/HEAD; /challenges: trader with an email;
+   /me: any role) - 403;
 4. routing (unknown path: 404), validation (422), the route (its own checks, ownership 404).
 """
 
@@ -25,7 +26,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-from propfirm.api.auth import ADMIN, SUPPORT, claims_of, is_public, principal_from_claims
+from propfirm.api.auth import ADMIN, SUPPORT, claims_of, is_public, principal_from_claims, require_trader
 from propfirm.api.problems import (
     PROBLEM_JSON,
     ApiProblem,
@@ -81,8 +82,12 @@ def _invalid(exc: RequestValidationError) -> Response:
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported(exc: RequestUnsupportedContentType) -> Response:
-    return _problem(415, problem_body(415, "Unsupported media type", "send the body as application/json",
-                                      "unsupported-media-type"))
+    return _problem(
+        415,
+        problem_body(
+            415, "Unsupported media type", "send the body as application/json", "unsupported-media-type"
+        ),
+    )
 
 
 @app.exception_handler(NotFoundError)
@@ -149,6 +154,11 @@ def _gate(event: Mapping[str, Any]) -> dict | None:
         allowed = who.has(ADMIN) or (method in READ_METHODS and who.has(SUPPORT))
         if not allowed:
             exc = Forbidden("admin role required" + (" (support may only read)" if who.has(SUPPORT) else ""))
+            return problem_response(403, problem_of(exc))
+    elif path == "/challenges" or path.startswith("/challenges/"):
+        try:
+            require_trader(who)
+        except Forbidden as exc:
             return problem_response(403, problem_of(exc))
     return None
 

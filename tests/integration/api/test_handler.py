@@ -90,8 +90,10 @@ def test_role_gates(api: Api) -> None:
     # support changes nothing, even with an invalid body (the role gate comes before validation)
     assert_problem(*api.call("POST", "/admin/challenges/1/fail", claims=support, body="{bad"), 403)
     assert_problem(*api.call("POST", "/admin/payouts/1/approve", claims=support, body={}), 403)
-    # trader routes are the trader role's
+    # trader routes are the trader role's (before validation too)
     assert_problem(*api.call("GET", "/challenges", claims=admin), 403)
+    assert_problem(*api.call("GET", "/challenges/abc", claims=support), 403)
+    assert_problem(*api.call("GET", "/challenges", claims=claims("trader", "")), 403)  # no email: no trader
     # /me answers anyone authenticated
     status, _, me = api.call("GET", "/me", claims=support)
     assert status == 200 and me["roles"] == ["support"]
