@@ -596,17 +596,16 @@ def on_withdrawal_result(
     token (success with the deal ticket, or failure). None when the command is not a payout's.
     The Record / RecordFailure tasks then make the payout `paid` or `failed`.
 
-    With `redis` (the evaluator passes its client), the account's floor key is deleted once more: an
-    evaluation between the first delete and the withdrawal may have published the pre-withdrawal floor
-    again, and the balance is now lower (docs/payouts.md, "The floor and the withdrawal")."""
+    With `redis` (the evaluator passes its client), a failed withdrawal's lowered floor is deleted, so
+    the evaluator renews the true one (propfirm.payouts.floors; docs/payouts.md)."""
     payout_id = payout_of_command(result.command_id)
     if payout_id is None:
         return None
-    if redis is not None and result.ok and result.login is not None:
-        from propfirm.live.floors import delete_floor
+    if redis is not None and not result.ok and result.login is not None:
         from propfirm.live.keys import LiveKeys
+        from propfirm.payouts.floors import after_failed_withdrawal
 
-        delete_floor(redis, LiveKeys(namespace), result.server, result.login)
+        after_failed_withdrawal(redis, LiveKeys(namespace), result.server, result.login)
     deal = result.details.get("deal")
     with uow:
         payouts = PayoutRepository(uow)

@@ -9,8 +9,8 @@ Catch records the payout as failed), or returns None when the token is stored to
 - await_approval    stores the token (requested → awaiting_approval); the API's approve/reject answers
                     it, or this task does at once when the decision was taken before
 - withdraw          approved → withdrawing, if the account is still active
-- await_withdrawal  deletes the account's floor key in Redis, queues the withdrawal (a balance operation
-                    through the outbox, command id `payout:{id}:withdraw`), stores the token; the
+- await_withdrawal  lowers (or deletes) the account's floor in Redis, queues the withdrawal (a balance
+                    operation through the outbox, command id `payout:{id}:withdraw`), stores the token; the
                     poller's result answers it (evaluator → `service.on_withdrawal_result`)
 - record            withdrawing → paid (PayoutPaid)
 - record_rejection  notes the end of a rejected payout's workflow
@@ -33,9 +33,8 @@ from pydantic import BaseModel, ConfigDict
 from propfirm.domain.money import ZERO
 from propfirm.domain.payouts import TradeDeal, realised_positions
 from propfirm.domain.state import ACTIVE
-from propfirm.live.floors import delete_floor
 from propfirm.live.keys import LiveKeys
-from propfirm.payouts import service
+from propfirm.payouts import floors, service
 from propfirm.payouts.service import (
     APPROVED,
     AWAITING_APPROVAL,
@@ -236,13 +235,16 @@ def await_withdrawal(ctx: TaskContext, message: TaskMessage, now: datetime) -> N
             raise TaskFailed("NotWithdrawing", f"payout {record.id} is {record.status}")
         uow.commit()
     command = withdrawal_command(record, now)
-    # RISK: the withdrawal lowers the true daily floor (a balance operation moves it by its amount), but the
-    # floor in Redis is the one computed before it. Were it left there, the poller's fast path could
-    # compare the lowered equity with the old, higher floor and kill a healthy account. So the floor key
-    # is deleted BEFORE the command can be sent: a missing floor never kills, and the evaluator publishes
-    # the new floor on its next evaluation (see docs/payouts.md for the remaining window).
+    # RISK: the withdrawal lowers the true daily floor, and the floor in Redis was computed before it; the
+    # poller's fast path could compare the lowered equity with that old, higher floor and false-kill. So
+    # BEFORE the command can be sent, the floor key is replaced by the floor lowered by the amount (or
+    # deleted: a missing floor never kills); the evaluator renews it after judging the withdrawal's deal.
+    # See propfirm.payouts.floors and docs/payouts.md.
+    floor = floors.ABSENT
     if ctx.redis is not None:
-        delete_floor(ctx.redis, LiveKeys(ctx.namespace), record.server, record.login)
+        floor = floors.before_withdrawal(
+            ctx.redis, LiveKeys(ctx.namespace), record.server, record.login, record.amount
+        )
     with ctx.uow_factory() as uow:
         payouts, row, record = _load(uow, message.payout_id)
         uow.outbox.add(
@@ -268,7 +270,7 @@ def await_withdrawal(ctx: TaskContext, message: TaskMessage, now: datetime) -> N
                 now,
                 command_id=command.command_id,
                 command=command.model_dump(mode="json"),
-                floor_key_deleted=ctx.redis is not None,
+                floor=floor,
             )
         outbox = uow.outbox.get(command.command_id)
         uow.commit()

@@ -21,7 +21,7 @@ from moto import mock_aws
 from propfirm.evaluation.feedback import FeedbackRecorder
 from propfirm.evaluation.live import LiveState
 from propfirm.evaluation.relay import OutboxRelay
-from propfirm.live.floors import write_floor
+from propfirm.live.floors import read_floor, write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord
 from propfirm.payouts import runtime, service
@@ -210,6 +210,10 @@ class Rig:
 
     def floor_present(self, login: int) -> bool:
         return bool(self.redis.exists(self.keys.floor(self.server, login)))
+
+    def floor_level(self, login: int) -> Decimal | None:
+        floor = read_floor(self.redis, self.keys, self.server, login)
+        return None if floor is None else floor.level
 
     # -- the service, as the API calls it ------------------------------------------------------------
     def request(self, challenge_id: int) -> service.PayoutRecord:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from propfirm.payouts import runtime, service
 from propfirm.payouts.local import LocalContext, sqs_event
@@ -27,7 +29,7 @@ def test_worker_built_from_the_environment_runs_the_workflow(
 
     login = 7101
     cid = rig.challenge(login)
-    rig.trade(cid, login, 9201, 2, "507.00")  # 500.00 after commissions and swap
+    rig.trade(cid, login, 9201, 2, "507.00")  # 499.00 after commissions and swap
     rig.floor(login)
     runtime.configure(workflow=None, events=None)  # an API that could not start the execution
     payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now)
@@ -35,7 +37,8 @@ def test_worker_built_from_the_environment_runs_the_workflow(
     assert handler.sweep_handler({}, LocalContext(aws_request_id="sweep")) == {"acted": 1}
     assert rig.get(payout.id).execution_arn is not None
     rig.approve(payout.id)
-    rig.run_until(lambda: not rig.floor_present(login) and rig.take_commands() != [])
+    rig.run_until(lambda: rig.take_commands() != [])
+    assert rig.floor_level(login) == Decimal("94501.00")  # 95,000 lowered by the 499.00 withdrawn
     assert rig.get(payout.id).status == service.WITHDRAWING
 
 

@@ -55,11 +55,19 @@ def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(r
     ).evaluator
     cycle = 0
 
-    def evaluate(at: datetime, balance: str, deals: list[DealRecord]) -> None:
+    def evaluate(at: datetime, balance: str, deals: list[DealRecord], equity: str | None = None) -> None:
         nonlocal cycle
         cycle += 1
         snap = Snapshot(
-            rig.server, LOGIN, cycle, at, Decimal(balance), Decimal(balance), Decimal(0), Decimal(0), ()
+            rig.server,
+            LOGIN,
+            cycle,
+            at,
+            Decimal(balance),
+            Decimal(equity or balance),
+            Decimal(0),
+            Decimal(0),
+            () if equity is None else None,  # floating profit: positions not listed
         )
         rig.redis.set(rig.keys.snap(rig.server, LOGIN), snap.encode())
         evaluator.handle(
@@ -86,8 +94,14 @@ def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(r
     payout = rig.request(cid)
     assert payout.deals == (501, 502) and payout.amount == Decimal(1000)
     rig.approve(payout.id)
-    rig.run_until(lambda: floor_level() is None)  # AwaitWithdrawal deleted it before queueing the command
     command = next(c for c in _wait_commands(rig) if c.command_id == f"payout:{payout.id}:withdraw")
+    assert floor_level() == Decimal(94000)  # lowered by the amount before the command could be sent
+
+    # snapshots judged while the command travels: the evaluator does not put the old floor back (it
+    # would, had the key merely been deleted; see docs/payouts.md for the window a deal still opens)
+    for minutes, equity in ((30, "100700"), (20, "100950"), (10, "101000")):
+        evaluate(rig.now - timedelta(minutes=minutes), "101000", [], equity)
+        assert floor_level() == Decimal(94000)
 
     # the poller carries it out: the result on the evaluation queue, then the deal in the next cycle
     evaluator.handle(

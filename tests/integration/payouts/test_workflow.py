@@ -1,6 +1,6 @@
 """The payout workflow end to end: PostgreSQL, Redis, and moto running the real state machine.
 
-request → Compute → AwaitApproval (token stored) → approve → Withdraw → AwaitWithdrawal (floor key deleted,
+request → Compute → AwaitApproval (token stored) → approve → Withdraw → AwaitWithdrawal (floor lowered,
 withdrawal in the outbox and on the command queue) → the poller's CommandResult through the evaluator's
 feedback recorder → Record → paid; and the rejection, duplicate approval, refusal and failure paths.
 """
@@ -60,9 +60,6 @@ def test_request_approve_withdraw_paid(rig: Rig) -> None:
     approved = rig.approve(payout.id)
     assert approved.status == service.APPROVED and approved.decided_by == "admin@example.com"
 
-    rig.run_until(
-        lambda: rig.get(payout.id).withdrawal_command_id is not None and not rig.floor_present(login)
-    )
     rig.run_until(lambda: _outbox_status(rig, payout.id) == "sent")
     commands = rig.take_commands()
     assert len(commands) == 1
@@ -71,11 +68,11 @@ def test_request_approve_withdraw_paid(rig: Rig) -> None:
     assert command.command_id == f"payout:{payout.id}:withdraw"
     assert command.amount == Decimal("-1997.57") and command.login == login and command.server == rig.server
     assert command.comment == f"payout {payout.id}" and len(command.comment) <= 31
-    assert not rig.floor_present(login)  # deleted before the command could be sent
+    # the floor was lowered by the amount before the command could be sent (same version and expiry)
+    assert rig.floor_level(login) == Decimal("93002.43")
 
-    rig.floor(login)  # an evaluation before the withdrawal published the pre-withdrawal floor again
     rig.command_result(command.command_id, login, ok=True, deal=880001)
-    assert not rig.floor_present(login)  # the result deletes it once more; the evaluator renews it
+    assert rig.floor_level(login) == Decimal("93002.43")  # kept until the evaluator has judged the deal
     rig.run_until(rig.status_is(payout.id, service.PAID))
     rig.run_until(rig.execution_ended(payout))
     assert rig.execution_status(payout) == "SUCCEEDED"
@@ -185,8 +182,11 @@ def test_failed_withdrawal_ends_failed(rig: Rig) -> None:
     rig.approve(payout.id)
     rig.run_until(lambda: _outbox_status(rig, payout.id) == "sent")
     [command] = rig.take_commands()
+    assert not rig.floor_present(login)  # no floor was published for this account: none is made up
 
+    rig.floor(login)  # say the evaluator published one meanwhile
     rig.command_result(command.command_id, login, ok=False)
+    assert not rig.floor_present(login)  # no withdrawal: the evaluator renews the true floor next time
     rig.run_until(rig.status_is(payout.id, service.FAILED))
     rig.run_until(rig.execution_ended(payout))
     failed = rig.get(payout.id)
