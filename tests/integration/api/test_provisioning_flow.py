@@ -1,0 +1,96 @@
+"""A purchase through to its first evaluation, with the evaluator's own service (SQS in moto): the webhook's
+`create_account` command goes out through the evaluator's outbox relay, the poller's result comes back,
+`bind_created_account` (the hook the evaluator does not call yet) binds the login, and the next evaluation
+message starts the challenge's state; the funding deal is recognised as the system's own."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+import boto3
+import orjson
+from moto import mock_aws
+from propfirm.api.provisioning import bind_created_account
+from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage
+from propfirm.settings import load
+from propfirm.store.uow import UnitOfWork
+
+from functions.evaluator.handler import build_runtime
+from functions.evaluator.settings import EvaluatorSettings
+from tests.integration.api.conftest import NOW, Api, claims, new_login
+
+
+def test_purchase_to_first_evaluation(api: Api) -> None:
+    email = f"p{uuid.uuid4().hex[:8]}@example.com"
+    status, _, body = api.purchase(
+        {"order_id": uuid.uuid4().hex, "email": email, "name": "Pat Rov", "program": "two-step-100k"}
+    )
+    assert status == 202
+    cid = body["challenge_id"]
+    server = api.runtime.server
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="commands.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        settings = load(
+            EvaluatorSettings,
+            database_url=api.url,
+            redis_namespace=api.runtime.keys.namespace,
+            command_queue_url=queue,
+        )
+        evaluator_rt = build_runtime(settings, sqs_client=sqs, redis_client=api.runtime.redis)
+        # the relay sends the purchase's command like any other
+        assert evaluator_rt.relay.run(NOW) >= 1
+        sent = [
+            orjson.loads(m["Body"])
+            for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        ]
+        command = next(c for c in sent if c["command_id"] == f"{cid}:0:create_account")
+        assert command["type"] == "create_account" and command["server"] == server
+        # the poller created the account: its result goes through the evaluator, then the binding
+        login = new_login()
+        result = CommandResult(
+            command_id=command["command_id"],
+            type="create_account",
+            server=server,
+            login=login,
+            ok=True,
+            time=NOW,
+            details={"group": command["group"], "funding_deal": 900001},
+        )
+        evaluator_rt.evaluator.handle(result)
+        with UnitOfWork(api.url) as uow:
+            assert bind_created_account(uow, result)
+            uow.commit()
+        # the first evaluation: the funding deal and a snapshot
+        api.snapshot(login, balance="100000.00", equity="100000.00", at=NOW + timedelta(seconds=5))
+        funding = DealRecord(
+            ticket=900001,
+            login=login,
+            time=NOW + timedelta(seconds=1),
+            action="balance",
+            entry="in",
+            symbol="",
+            volume=Decimal(0),
+            price=Decimal(0),
+            profit=Decimal("100000"),
+            commission=Decimal(0),
+            swap=Decimal(0),
+            position=0,
+        )
+        message = EvaluationMessage(
+            server=server, cycle=1, shard=0, time=NOW + timedelta(seconds=5), logins=[login], deals=[funding]
+        )
+        evaluator_rt.evaluator.handle(message)
+    rows = api.rows("SELECT status, login, state IS NOT NULL FROM challenges WHERE id = %s", (cid,))
+    assert rows == [("active", login, True)]
+    assert api.rows("SELECT role FROM deals WHERE server = %s AND ticket = 900001", (server,)) == [
+        ("system",)
+    ]
+    assert api.rows("SELECT status FROM outbox WHERE command_id = %s", (f"{cid}:0:create_account",)) == [
+        ("done",)
+    ]
+    view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", email))[2]
+    assert view["status"] == "active" and view["login"] == login
+    assert view["floors"]["daily"] == "95000" and view["live"]["balance"] == "100000.00"
