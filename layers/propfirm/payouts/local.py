@@ -4,7 +4,8 @@ from the tasks queue with the exact SQS event Lambda gives it.
     flow = create_workflow(sfn_client, sqs_client)          # the tasks queue + the state machine
     runtime.configure(workflow=flow.workflow)                # the API and the evaluator hook use it
     drain_tasks(sqs_client, flow.queue_url, functions.payouts.handler.lambda_handler)
-    auto_approver(uow, flow.workflow, after_seconds=30, now=...)   # demos only
+    auto_requester(uow, now=...)                            # demos only: funded accounts ask
+    auto_approver(uow, flow.workflow, after_seconds=30, now=...)   # demos only: and are approved
 
 moto runs the ASL only with `{"stepfunctions": {"execute_state_machine": True}}`: in-process pass it
 to `mock_aws(config=...)`; for a moto server call `enable_execution(endpoint_url)` (and start the server
@@ -26,6 +27,7 @@ from propfirm.store.uow import UnitOfWork
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 AUTO_APPROVER = "dev-auto-approver"
+AUTO_REQUESTER = "dev-auto-requester"
 LOCAL_ROLE_ARN = "arn:aws:iam::123456789012:role/propfirm-payouts-local"
 
 
@@ -178,3 +180,41 @@ def auto_approver(
         except service.PayoutRefused:  # decided by a person meanwhile
             continue
     return approved
+
+
+def auto_requester(
+    uow: UnitOfWork,
+    *,
+    now: datetime,
+    workflow: service.PayoutWorkflow | None = None,
+    events: service.EventPublisher | None = None,
+    limit: int = 50,
+) -> list[int]:
+    """For demos: request a payout for every active funded challenge that is eligible at `now` (the
+    simulator's clock), as `dev-auto-requester`. Returns the new payouts' ids."""
+    with uow:
+        rows = uow.fetchall(
+            "SELECT c.id, c.program_id, c.program_version, c.phase FROM challenges c"
+            " WHERE c.status = 'active' AND c.login IS NOT NULL AND NOT EXISTS (SELECT 1 FROM payouts p"
+            "   WHERE p.challenge_id = c.id AND p.status = ANY(%s)) ORDER BY c.id",
+            (list(service.OPEN_STATES),),
+        )
+        funded = [
+            int(cid)
+            for cid, program_id, version, phase in rows
+            if uow.programs.get(program_id, version).phases[phase].funded
+        ]
+    requested = []
+    for challenge_id in funded:
+        if len(requested) >= limit:
+            break
+        if not service.check_eligibility(uow, challenge_id, now).eligible:
+            continue
+        try:
+            record = service.request_payout(
+                uow, challenge_id, AUTO_REQUESTER, now, workflow=workflow, events=events
+            )
+        except service.PayoutRefused:  # asked by the trader meanwhile
+            continue
+        requested.append(record.id)
+    return requested

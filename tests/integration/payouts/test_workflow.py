@@ -267,13 +267,19 @@ def test_the_sweep_starts_unstarted_payouts_and_passes_on_a_lost_withdrawal_resu
     assert rig.get(payout.id).withdrawal_deal == 880002
 
 
-def test_auto_approver_for_demos(rig: Rig) -> None:
-    from propfirm.payouts.local import AUTO_APPROVER, auto_approver
+def test_auto_requester_and_auto_approver_for_demos(rig: Rig) -> None:
+    from propfirm.payouts.local import AUTO_APPROVER, AUTO_REQUESTER, auto_approver, auto_requester
 
     cid, _ = _funded_with_profit(rig, 7009)
-    payout = rig.request(cid)
+    evaluation = rig.challenge(7010, phase=0)
+    rig.trade(evaluation, 7010, 9301, 2, "900.00")  # in profit, but not funded: never asked for
+    # (other tests' challenges share the database: only this test's are asserted)
+    requested = auto_requester(rig.uow(), now=rig.now, workflow=rig.aws.flow.workflow)
+    mine = [p for p in service.list_payouts(rig.uow(), challenge_id=cid) if p.id in requested]
+    assert [p.requested_by for p in mine] == [AUTO_REQUESTER]
+    assert service.list_payouts(rig.uow(), challenge_id=evaluation) == []
+    payout = mine[0]
     rig.run_until(rig.status_is(payout.id, service.AWAITING_APPROVAL))
-    # (other tests' payouts share the database: only this one's fate is asserted)
     assert payout.id not in auto_approver(rig.uow(), rig.aws.flow.workflow, after_seconds=60, now=rig.now)
     later = rig.now + timedelta(seconds=61)
     assert payout.id in auto_approver(rig.uow(), rig.aws.flow.workflow, after_seconds=60, now=later)
