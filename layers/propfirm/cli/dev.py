@@ -167,13 +167,25 @@ def _print_banner(console: Any, stack: Any) -> None:
     lines = [
         f"propfirm dev: run {o.run_id} · server {o.server} · {len(stack.challenges)} challenges · "
         f"speed {o.speed:g} (a simulated day every {86400 / o.speed:.1f} s)",
-        f"  MT5 simulator  {stack.market.simulator.url}",
+        f"  MT5 simulator  {stack.market.simulator.url}  (manager {stack.market.simulator.manager_login})",
         f"  moto (AWS)     {stack.aws.endpoint}",
-        f"  redis keys     {o.redis_namespace}*",
+        f"  PostgreSQL     {stack.summary_database()}  (challenges WHERE server = '{o.server}')",
+        f"  Redis keys     {o.redis_namespace}*",
         f"  logs           {stack.directory / 'dev.log'}",
     ]
     for name, note in stack.notes.items():
         lines.append(f"  {name:<14} {note}")
+    if stack.api is not None:
+        url = stack.api.url
+        login, email = stack.example_trader()
+        lines += [
+            "  try:",
+            f"    curl -s {url}/health",
+            f'    curl -s -H "Authorization: Bearer $(propfirm token --role admin)" {url}/admin/challenges',
+            f"    # a funded trader (login {login}):",
+            f'    curl -s -H "Authorization: Bearer $(propfirm token --role trader --email {email})" '
+            f"{url}/challenges",
+        ]
     lines.append("  stop with Ctrl-C: the summary follows")
     print("\n".join(lines), file=console, flush=True)
 

@@ -10,6 +10,7 @@ and joins each part, so a signal or the end of `--duration` leaves no thread or 
 from __future__ import annotations
 
 import logging
+import resource
 import threading
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from propfirm.domain.programs import Program, load_example_programs, load_progra
 from propfirm.live.keys import LiveKeys
 from propfirm.local.api import ApiUnavailable, start_api
 from propfirm.local.aws import LocalAws
-from propfirm.local.database import phases_by_group, prepare_database, register_accounts
+from propfirm.local.database import phases_by_group, prepare_database, register_accounts, trader_email
 from propfirm.local.desk import TraderDesk
 from propfirm.local.functions import EvaluatorFunction
 from propfirm.local.loops import Repeating
@@ -52,6 +53,8 @@ class DevStack:
     parts: list[Part] = field(default_factory=list)
     notes: dict[str, str] = field(default_factory=dict)  # optional parts: "on" or why they are off
     extra_ports: dict[str, int] = field(default_factory=dict)
+    api: Any = None
+    payouts: Any = None
 
     def start(self) -> DevStack:
         o = self.options
@@ -201,6 +204,7 @@ class DevStack:
     def summary(self) -> dict[str, Any]:
         o = self.options
         counts = count_run(o.database_url, o.server)
+        others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
         counts.update(
             cycles=self.cycles(),
             simulated_days=round(self.market.simulated_days(), 2),
@@ -208,17 +212,28 @@ class DevStack:
             speed=o.speed,
             seed=o.seed,
             server=o.server,
-            database=_without_password(o.database_url),
+            database=self.summary_database(),
             redis_namespace=o.redis_namespace,
             run_dir=str(self.directory),
             auto_approve=o.auto_approve,
             parts=dict(self.notes),
             ports=self.ports(),
-            threads_left=sorted(
-                t.name for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()
-            ),
+            threads_left=sorted(t.name for t in others if not _moto_interpreter(t)),
+            workflow_threads=sum(1 for t in others if _moto_interpreter(t)),
+            max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
         return counts
+
+    def summary_database(self) -> str:
+        return _without_password(self.options.database_url)
+
+    def example_trader(self) -> tuple[int, str]:
+        """A funded account's login and its trader's email (for the banner's example), else the first."""
+        groups = phases_by_group(self.programs)
+        accounts = self.market.account_groups()
+        funded = [login for login, group in accounts if getattr(groups.get(group.lower()), "funded", False)]
+        login = (funded or [login for login, _ in accounts])[0]
+        return login, trader_email(self.options.server, login)
 
     def ports(self) -> dict[str, int]:
         ports = {"simulator": self.market.simulator.port, "moto": self.aws.port}
@@ -231,7 +246,7 @@ class DevStack:
             f"sim {self.market.world.now():%Y-%m-%d %H:%M} (day {self.market.simulated_days():.1f}) · "
             f"cycle {self.cycles()} · accounts {s['accounts']}: active {s['active']}, failed {s['failed']}, "
             f"passed {s['passed']}, funded {s['funded']} · restricted {s['restricted']} · "
-            f"payouts paid {s['payouts_paid']}"
+            f"payouts requested {s['payouts_requested']}, paid {s['payouts_paid']}"
         )
 
     # -- stop ----------------------------------------------------------------------------------------
@@ -248,6 +263,13 @@ class DevStack:
                 stuck.append(part.name)
         self.parts.clear()
         return stuck
+
+
+def _moto_interpreter(thread: threading.Thread) -> bool:
+    """A daemon thread of moto's Step Functions interpreter: an execution still waiting for its task
+    token (a payout awaiting approval when the run ended) keeps one until the process exits."""
+    target = getattr(thread, "_target", None)
+    return thread.daemon and (getattr(target, "__module__", "") or "").startswith("moto.")
 
 
 def forget_redis_keys(client: redis.Redis, namespace: str) -> int:

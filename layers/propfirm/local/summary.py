@@ -15,7 +15,9 @@ Every count is of this run's challenges only: those of its server name. Definiti
   (soft breaches: pauses, lot limits, weekend holding, …);
 - `kills`: kill reports of the poller's fast path the evaluator recorded (`kill.pending` and
   `kill.after_decision` audit rows; repeats not counted);
-- `payouts_requested`, `payouts_paid` (status `paid`) and `paid_amount` (the sum paid, a string).
+- `payouts_requested` (every payout of the run's challenges, whatever its status), `payouts_paid`
+  (status `paid`), `withdrawn` (the paid payouts' amounts taken from the MT5 accounts: the whole profit)
+  and `paid_to_traders` (their trader shares: split plus fee refund); money as strings.
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ SELECT count(*) FROM audit_log
 _PAYOUTS = """
 SELECT count(*),
        count(*) FILTER (WHERE o.status = 'paid'),
-       coalesce(sum(o.amount) FILTER (WHERE o.status = 'paid'), 0)
+       coalesce(sum(o.amount) FILTER (WHERE o.status = 'paid'), 0),
+       coalesce(sum(o.trader_share) FILTER (WHERE o.status = 'paid'), 0)
   FROM payouts o
   JOIN challenges c ON c.id = o.challenge_id
  WHERE c.server = %s
@@ -78,7 +81,7 @@ def count_run(database_url: str, server: str) -> dict[str, Any]:
         passed, phase_passes, became_funded, restricted = uow.fetchone(_TRANSITIONS, (server,))
         (kills,) = uow.fetchone(_KILLS, (server,))
         (started_funded,) = uow.fetchone(_STARTED_FUNDED, (server,))
-        requested, paid, paid_amount = uow.fetchone(_PAYOUTS, (server,))
+        requested, paid, withdrawn, to_traders = uow.fetchone(_PAYOUTS, (server,))
     return {
         "accounts": accounts,
         "active": active,
@@ -93,5 +96,6 @@ def count_run(database_url: str, server: str) -> dict[str, Any]:
         "restricted": restricted,
         "kills": kills,
         "payouts_requested": requested,
-        "paid_amount": str(Decimal(paid_amount)),
+        "withdrawn": str(Decimal(withdrawn)),
+        "paid_to_traders": str(Decimal(to_traders)),
     }
