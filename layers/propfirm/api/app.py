@@ -12,6 +12,7 @@ Order of checks for every request (the design: the token first, whatever the bod
 
 from __future__ import annotations
 
+import binascii
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -87,6 +88,14 @@ def _unsupported(exc: RequestUnsupportedContentType) -> Response:
         problem_body(
             415, "Unsupported media type", "send the body as application/json", "unsupported-media-type"
         ),
+    )
+
+
+@app.exception_handler([UnicodeDecodeError, binascii.Error])
+def _undecodable(exc: Exception) -> Response:
+    # Powertools decodes the body when a route reads it: bytes that are not UTF-8 (or bad base64)
+    return _problem(
+        422, problem_body(422, "Unprocessable request", "the body is not UTF-8 JSON", "validation-error")
     )
 
 

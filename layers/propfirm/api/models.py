@@ -37,3 +37,204 @@ class PurchaseAccepted(BaseModel):
 class Page(BaseModel):
     items: list[dict[str, Any]]
     next_cursor: int | None = Field(None, description="pass as `cursor` for the next page; null: no more")
+
+
+# -- response shapes, for the OpenAPI document (routes build these dicts in `queries` and `live_view`) --
+class Problem(BaseModel):
+    """RFC 9457 problem details (application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, Any]] | None = None
+    code: str | None = None
+    denials: list[dict[str, Any]] | None = None
+
+
+class ChallengeSummary(BaseModel):
+    id: int
+    trader_id: int
+    trader_email: str
+    program_id: str
+    program_version: int
+    server: str
+    login: int | None
+    status: str = Field(description="pending_account | active | failed | passed")
+    phase: int
+    version: int
+    transitions: int
+    order_id: str | None
+    created_at: str
+    updated_at: str
+
+
+class ChallengeList(BaseModel):
+    items: list[ChallengeSummary]
+
+
+class ProgramInfo(BaseModel):
+    id: str
+    version: int
+    currency: str
+    account_size: str
+    day_reset: dict[str, str]
+
+
+class LiveInfo(BaseModel):
+    time: str | None = Field(description="the poller's snapshot time; null: the evaluator's state")
+    balance: str
+    equity: str
+    floating: str
+    margin: str | None
+    positions: list[dict[str, str]] | None
+
+
+class FloorsInfo(BaseModel):
+    daily: str | None
+    daily_paused: bool
+    max_loss: str | None
+    effective: dict[str, str] | None = Field(description="the floor the poller's kill switch acts on")
+
+
+class DayInfo(BaseModel):
+    next_reset_at: str
+    seconds_to_reset: int
+    zone: str
+    trading_day: str | None = None
+    started_at: str | None = None
+
+
+class TomorrowInfo(BaseModel):
+    at: str
+    assumes: str
+    daily_floor: str | None
+    max_loss_floor: str | None
+    headroom: str | None = Field(description="equity now minus the higher floor after the reset")
+    breached_at_reset: bool | None
+
+
+class ProgressInfo(BaseModel):
+    target_balance: str | None
+    trading_days: int
+    min_trading_days: int
+    phase_started_at: str
+    deadline: str | None
+    best_day_profit: str
+
+
+class ChallengeView(ChallengeSummary):
+    phase_name: str | None
+    program: ProgramInfo
+    live: LiveInfo | None
+    floors: FloorsInfo | None
+    day: DayInfo
+    tomorrow: TomorrowInfo | None
+    progress: ProgressInfo | None
+
+
+class Transition(BaseModel):
+    transition_no: int
+    from_phase: int
+    to_phase: int | None
+    decision: str = Field(description="phase_passed | funded | failed | restricted")
+    reason: str
+    equity: str
+    limit: str | None
+    decided_at: str
+    recorded_at: str
+    state_version: int
+    evidence: dict[str, Any] = Field(description="server time, balance, equity, positions, floors, rule, ...")
+
+
+class TransitionList(BaseModel):
+    items: list[Transition]
+
+
+class DealOut(BaseModel):
+    server: str
+    ticket: int
+    login: int
+    time: str
+    action: str
+    entry: str
+    symbol: str
+    volume: str
+    price: str
+    profit: str
+    commission: str
+    swap: str
+    position: int
+    order_ticket: int
+    comment: str
+    role: str = Field(description="trade | balance_operation | system | other")
+
+
+class DealPage(BaseModel):
+    items: list[DealOut]
+    next_cursor: int | None
+
+
+class DayOut(BaseModel):
+    trading_day: str
+    start_balance: str
+    start_equity: str | None
+    daily_floor: str | None
+    close_balance: str | None
+    close_equity: str | None
+    profit: str | None
+
+
+class DayList(BaseModel):
+    items: list[DayOut]
+
+
+class AuditRow(BaseModel):
+    id: int
+    created_at: str
+    kind: str
+    challenge_id: int | None
+    server: str | None
+    login: int | None
+    payload: dict[str, Any]
+    hash: str
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRow]
+    next_cursor: int | None
+
+
+class ChallengePage(BaseModel):
+    items: list[ChallengeSummary]
+    next_cursor: int | None
+
+
+class Me(BaseModel):
+    sub: str
+    email: str | None
+    roles: list[str]
+    trader: dict[str, Any] | None
+    challenges: int
+
+
+class OverrideOut(BaseModel):
+    challenge_id: int
+    transition_no: int
+    decision: str
+    status: str
+    phase: int
+    commands: list[str] = Field(description="outbox command ids, sent by the relay")
+
+
+def documented(model: type[BaseModel], description: str = "OK", status: int = 200) -> dict[int, Any]:
+    """`responses=` for a route: the shape in the OpenAPI document (not validated at run time: the route
+    builds it), and the problem shape of its errors."""
+    problem = {"application/problem+json": {"model": Problem}}
+    return {
+        status: {"description": description, "content": {"application/json": {"model": model}}},
+        401: {"description": "no valid token", "content": problem},
+        403: {"description": "role not allowed", "content": problem},
+        404: {"description": "not found (or another trader's)", "content": problem},
+        422: {"description": "invalid request", "content": problem},
+    }

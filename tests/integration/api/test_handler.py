@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 from openapi_spec_validator import validate
+from propfirm.api.models import ChallengeView, TransitionList
 from propfirm.api.provisioning import bind_created_account
 from propfirm.queues.messages import CommandResult
 from propfirm.store.uow import UnitOfWork
@@ -214,6 +215,7 @@ def test_trader_sees_own_challenge_with_floors_reset_and_tomorrow(api: Api) -> N
     tomorrow = api.call("GET", f"/challenges/{cid}", claims=who)[2]["tomorrow"]
     assert tomorrow["breached_at_reset"] is True and tomorrow["headroom"] == "-100.00"
     assert view["progress"]["target_balance"] == "110000" and view["progress"]["min_trading_days"] == 4
+    ChallengeView.model_validate(view)
 
 
 def test_another_traders_resources_are_404(api: Api) -> None:
@@ -265,6 +267,7 @@ def test_admin_fail_records_transition_audit_and_commands(api: Api) -> None:
     ]
     assert transitions[0]["decision"] == "failed" and transitions[0]["reason"] == "manual"
     assert transitions[0]["evidence"]["reason"] == "hedging across accounts"
+    TransitionList.model_validate({"items": transitions})
     # nothing left to override
     assert_problem(
         *api.call("POST", f"/admin/challenges/{cid}/fail", claims=admin, body={"reason": "again"}), 409
@@ -438,6 +441,9 @@ def test_nul_bytes_and_control_characters_are_refused_not_crashed(api: Api) -> N
     assert_problem(*api.call("GET", "/me", claims=claims("trader", "a\x00b@example.com")), 401)
     assert_problem(*api.purchase({**order(), "order_id": "x\x00y"}), 422)
     assert_problem(*api.purchase({**order(), "name": "A\tB"}), 422)
+    # bytes that are not UTF-8 reach the handler base64-encoded (isBase64Encoded), as API Gateway sends them
+    assert_problem(*api.call("POST", "/admin/challenges/1/fail", claims=admin, body=b"\x80"), 422)
+    assert_problem(*api.call("POST", "/webhooks/purchase", body=b"\xff\xfe"), 401)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import jwt
 import orjson
 import pytest
 import redis as redis_lib
+from propfirm.api import models
 from propfirm.api.local_server import ApiServerHandle, serve_api
 from propfirm.api.purchases import signature_of
 from propfirm.api.tokens import mint
@@ -28,6 +29,20 @@ from propfirm.store.uow import UnitOfWork
 from tests.integration.api.conftest import JWT_KEY, WEBHOOK_SECRET
 
 PROBLEM = "application/problem+json"
+RESPONSE_MODELS = {
+    ("GET", "/me"): models.Me,
+    ("GET", "/health"): models.Health,
+    ("GET", "/challenges"): models.ChallengeList,
+    ("GET", "/challenges/{challenge_id}"): models.ChallengeView,
+    ("GET", "/challenges/{challenge_id}/transitions"): models.TransitionList,
+    ("GET", "/challenges/{challenge_id}/deals"): models.DealPage,
+    ("GET", "/challenges/{challenge_id}/days"): models.DayList,
+    ("GET", "/admin/challenges"): models.ChallengePage,
+    ("GET", "/admin/challenges/{challenge_id}"): models.ChallengeView,
+    ("POST", "/admin/challenges/{challenge_id}/fail"): models.OverrideOut,
+    ("POST", "/admin/challenges/{challenge_id}/pass"): models.OverrideOut,
+    ("GET", "/admin/audit"): models.AuditPage,
+}
 
 
 @pytest.fixture
@@ -379,6 +394,9 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
         expected_type = "application/problem+json" if expected >= 400 else "application/json"
         assert response.headers["content-type"] == expected_type, (method, path)
         covered.add(template)
+        model = RESPONSE_MODELS.get((method, template))
+        if model is not None and expected < 400:
+            model.model_validate(response.json())  # the documented shape is the one served
     documented = set(client.get("/openapi.json").json()["paths"]) | {"/openapi.json"}
     assert documented == covered
     audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]

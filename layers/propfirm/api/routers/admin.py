@@ -11,7 +11,16 @@ from propfirm.api import payouts_port, queries
 from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, any_challenge, page, principal
 from propfirm.api.live_view import challenge_view
-from propfirm.api.models import ApproveRequest, OverrideRequest, RejectRequest
+from propfirm.api.models import (
+    ApproveRequest,
+    AuditPage,
+    ChallengePage,
+    ChallengeView,
+    OverrideOut,
+    OverrideRequest,
+    RejectRequest,
+    documented,
+)
 from propfirm.api.overrides import override
 from propfirm.api.runtime import runtime
 
@@ -32,7 +41,12 @@ def _operator() -> str:
     return who.email or who.sub
 
 
-@router.get("/admin/challenges", summary="Challenges, newest first (keyset pagination)", tags=["admin"])
+@router.get(
+    "/admin/challenges",
+    summary="Challenges, newest first (keyset pagination)",
+    tags=["admin"],
+    responses=documented(ChallengePage),
+)
 def list_challenges(
     status: Name = None, program: Name = None, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -46,6 +60,7 @@ def list_challenges(
     "/admin/challenges/<challenge_id>",
     summary="One challenge with live view, transitions, outbox",
     tags=["admin"],
+    responses=documented(ChallengeView),
 )
 def get_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
     require_reader(principal(router))
@@ -87,6 +102,7 @@ def _override(challenge_id: int, action: str, body: OverrideRequest) -> dict[str
     "/admin/challenges/<challenge_id>/fail",
     summary="Fail a challenge by hand (with a reason)",
     tags=["admin"],
+    responses=documented(OverrideOut),
 )
 def fail_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> dict[str, Any]:
     return _override(challenge_id, "fail", body)
@@ -96,6 +112,7 @@ def fail_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, B
     "/admin/challenges/<challenge_id>/pass",
     summary="Pass the current phase by hand (with a reason)",
     tags=["admin"],
+    responses=documented(OverrideOut),
 )
 def pass_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> dict[str, Any]:
     return _override(challenge_id, "pass", body)
@@ -133,7 +150,12 @@ def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -
     return payouts_port.payout_json(record)
 
 
-@router.get("/admin/audit", summary="Audit log rows, newest first (keyset on the id)", tags=["admin"])
+@router.get(
+    "/admin/audit",
+    summary="Audit log rows, newest first (keyset on the id)",
+    tags=["admin"],
+    responses=documented(AuditPage),
+)
 def audit(
     challenge_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     limit: Limit = 100,

@@ -15,6 +15,15 @@ from propfirm.api import payouts_port, queries
 from propfirm.api.auth import require_trader
 from propfirm.api.context import MAX_ID, owned_challenge, page, principal
 from propfirm.api.live_view import challenge_view
+from propfirm.api.models import (
+    ChallengeList,
+    ChallengeView,
+    DayList,
+    DealPage,
+    Me,
+    TransitionList,
+    documented,
+)
 from propfirm.api.runtime import runtime
 
 router = Router()
@@ -24,7 +33,9 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id/ticket of the previous page")]
 
 
-@router.get("/me", summary="The caller: email, roles and trader record", tags=["trader"])
+@router.get(
+    "/me", summary="The caller: email, roles and trader record", tags=["trader"], responses=documented(Me)
+)
 def me() -> dict[str, Any]:
     who = principal(router)
     with runtime().uow() as uow:
@@ -39,7 +50,9 @@ def me() -> dict[str, Any]:
     }
 
 
-@router.get("/challenges", summary="The trader's challenges", tags=["trader"])
+@router.get(
+    "/challenges", summary="The trader's challenges", tags=["trader"], responses=documented(ChallengeList)
+)
 def my_challenges() -> dict[str, Any]:
     email = require_trader(principal(router))
     with runtime().uow() as uow:
@@ -50,6 +63,7 @@ def my_challenges() -> dict[str, Any]:
     "/challenges/<challenge_id>",
     summary="One challenge: status, live balances, floors now, next reset with countdown, tomorrow's floor",
     tags=["trader"],
+    responses=documented(ChallengeView),
 )
 def my_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
     email = require_trader(principal(router))
@@ -64,6 +78,7 @@ def my_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
     "/challenges/<challenge_id>/transitions",
     summary="Phase transitions with breach evidence",
     tags=["trader"],
+    responses=documented(TransitionList),
 )
 def my_transitions(challenge_id: ChallengeId) -> dict[str, Any]:
     email = require_trader(principal(router))
@@ -73,7 +88,10 @@ def my_transitions(challenge_id: ChallengeId) -> dict[str, Any]:
 
 
 @router.get(
-    "/challenges/<challenge_id>/deals", summary="Deals, newest first (keyset on the ticket)", tags=["trader"]
+    "/challenges/<challenge_id>/deals",
+    summary="Deals, newest first (keyset on the ticket)",
+    tags=["trader"],
+    responses=documented(DealPage),
 )
 def my_deals(challenge_id: ChallengeId, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     email = require_trader(principal(router))
@@ -82,7 +100,12 @@ def my_deals(challenge_id: ChallengeId, limit: Limit = 100, cursor: Cursor = Non
         return page(queries.deals(uow, challenge_id, limit, cursor), limit, key="ticket")
 
 
-@router.get("/challenges/<challenge_id>/days", summary="Daily statistics per trading day", tags=["trader"])
+@router.get(
+    "/challenges/<challenge_id>/days",
+    summary="Daily statistics per trading day",
+    tags=["trader"],
+    responses=documented(DayList),
+)
 def my_days(challenge_id: ChallengeId) -> dict[str, Any]:
     email = require_trader(principal(router))
     with runtime().uow() as uow:
