@@ -109,3 +109,18 @@ def test_names_and_command_ids() -> None:
     assert challenge_of_command("17:0:create_account") == 17
     assert challenge_of_command("17:1:disable") is None
     assert challenge_of_command("x:0:create_account") is None
+
+
+def test_kept_secrets_are_private_and_stable(tmp_path) -> None:
+    import os
+    import stat
+
+    from propfirm.api.tokens import jwt_secret, propfirm_home, webhook_secret
+
+    first = jwt_secret()
+    assert first == jwt_secret() and len(first) >= 48
+    assert webhook_secret() != first
+    home = propfirm_home()
+    assert home == tmp_path / "propfirm-home"
+    for name in ("jwt.key", "webhook.secret"):
+        assert stat.S_IMODE(os.stat(home / name).st_mode) == 0o600
