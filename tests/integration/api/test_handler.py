@@ -465,3 +465,23 @@ def test_new_york_reset_across_dst_and_tomorrow_on_the_higher_basis(api: Api, no
     api.snapshot(login, balance="100000.00", equity="99000.00")
     view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", mine))[2]
     assert view["tomorrow"]["daily_floor"] == "96000.00" and view["tomorrow"]["breached_at_reset"] is False
+
+
+def test_floors_after_a_reset_that_no_snapshot_has_judged_yet(api: Api) -> None:
+    """The evaluator renews floors with the first snapshot after a reset; until then the view rolls the
+    day itself with the engine's rules, from the balance known at the reset."""
+    from propfirm.store.registration import register_account_challenge
+
+    mine, login = email(), new_login()
+    with UnitOfWork(api.url) as uow:
+        cid = register_account_challenge(
+            uow, api.runtime.server, login, "two-step-100k", trader_email=mine, time=NOW - timedelta(hours=30)
+        )
+        uow.commit()
+    api.snapshot(login, balance="102000.00", equity="102000.00", at=NOW - timedelta(hours=29))
+    view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", mine))[2]
+    assert (
+        view["day"]["trading_day"] == "2026-11-25" and view["day"]["started_at"] == "2026-11-24T23:00:00.000Z"
+    )
+    assert view["floors"]["daily"] == "97000.00"  # 102000 at the reset - 5% of the size
+    assert view["tomorrow"]["daily_floor"] == "97000.00"
