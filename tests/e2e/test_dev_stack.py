@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,9 @@ def test_counts_add_up_and_the_default_seed_shows_failures_and_passes(headless_r
     assert summary["failed"] >= 1
     assert summary["passed"] >= 1
     assert summary["payouts_paid"] <= summary["payouts_requested"]
+    # funded accounts start with their payout window open: the trader desk asks through the API
+    assert summary["payouts_requested"] >= 1
+    assert summary["parts"]["api"].startswith("http://127.0.0.1:")
 
 
 def test_the_summary_matches_postgresql(headless_run: dict) -> None:
@@ -103,6 +107,12 @@ def test_the_summary_matches_postgresql(headless_run: dict) -> None:
             "SELECT count(*) FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
             " WHERE c.server = %s AND t.decision IN ('phase_passed', 'funded')", (summary["server"],)
         ).fetchone()
+        (paid, withdrawn) = conn.execute(
+            "SELECT count(*), coalesce(sum(o.amount), 0) FROM payouts o JOIN challenges c"
+            " ON c.id = o.challenge_id WHERE c.server = %s AND o.status = 'paid'", (summary["server"],)
+        ).fetchone()
+    assert paid == summary["payouts_paid"]
+    assert Decimal(summary["withdrawn"]) == withdrawn
     assert rows.get("active", 0) == summary["active"]
     assert rows.get("failed", 0) == summary["failed"]
     assert passes == summary["phase_passes"]
@@ -149,3 +159,20 @@ def test_sigint_mid_run_still_prints_the_summary(database_url: str, redis_url: s
     assert summary["accounts"] == 20
     assert summary["cycles"] >= 1
     assert summary["threads_left"] == []
+
+
+def test_bad_options_and_unreachable_services_exit_2(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = _env(database_url, redis_url, tmp_path)
+    bad = subprocess.run([*PROPFIRM, "dev", "--accounts", "0"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert bad.returncode == 2 and "--accounts must be at least 1" in bad.stderr and bad.stdout == ""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere"
+    down = subprocess.run([*PROPFIRM, "dev", "--headless", "--json", "--duration", "1"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert down.returncode == 2
+    assert "PostgreSQL at DATABASE_URL cannot be reached" in down.stderr and down.stdout == ""
