@@ -18,6 +18,7 @@ LAYER_DIR_ENV = "PROPFIRM_LAYER_DIR"  # overrides the context key propfirm:layer
 EVALUATOR_HANDLER = "functions.evaluator.handler.lambda_handler"
 RELAY_HANDLER = "functions.evaluator.handler.relay_handler"
 PAYOUTS_HANDLER = "functions.payouts.handler.lambda_handler"
+PAYOUTS_SWEEP_HANDLER = "functions.payouts.handler.sweep_handler"
 API_HANDLER = "functions.api.handler.lambda_handler"
 
 POLLER_DOCKERFILE = "functions/poller/Dockerfile"

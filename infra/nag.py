@@ -37,7 +37,7 @@ Finding = tuple[Callable[["PropfirmStack"], list[IConstruct]], str, str]
 
 
 def _functions(s: PropfirmStack) -> list[IConstruct]:
-    return [s.evaluator.function, s.evaluator.relay, s.payouts.worker, s.api.function]
+    return [s.evaluator.function, s.evaluator.relay, s.payouts.worker, s.payouts.sweeper, s.api.function]
 
 
 def _public_methods(s: PropfirmStack) -> list[IConstruct]:

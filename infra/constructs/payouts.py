@@ -14,6 +14,8 @@ import re
 from pathlib import Path
 
 from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -22,7 +24,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.constants import PAYOUTS_HANDLER, PAYOUTS_TIMEOUT_SECONDS
+from infra.constants import PAYOUTS_HANDLER, PAYOUTS_SWEEP_HANDLER, PAYOUTS_TIMEOUT_SECONDS
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.functions import python_function
@@ -60,6 +62,7 @@ class Payouts(Construct):
         self.tasks_dlq, self.tasks = self._build_queues()
         self.state_machine = self._build_state_machine(asl_path, log_retention)
         self.worker = self._build_worker(shared, log_retention)
+        self.sweeper, self.sweep_schedule = self._build_sweep(shared, log_retention)
 
     def substitutions(self) -> dict[str, str]:
         """Every placeholder the ASL may use (docs/payouts.md: today only PayoutTasksQueueUrl)."""
@@ -119,6 +122,17 @@ class Payouts(Construct):
             self._events.grant_put(machine)
         return machine
 
+    def _environment(self) -> dict[str, str]:
+        return {
+                "DATABASE_URL": self._data.database_url,
+                "DATABASE_IAM_AUTH": "true",
+                "REDIS_URL": self._data.redis_url,
+                "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
+                "EVENT_BUS_NAME": self._events.bus.event_bus_name,
+                "PAYOUTS_EVENT_BUS_NAME": self._events.bus.event_bus_name,
+                "PAYOUTS_STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+        }
+
     def _build_worker(self, shared: SharedCode, log_retention: logs.RetentionDays) -> lambda_.Function:
         fn = python_function(
             self,
@@ -128,15 +142,7 @@ class Payouts(Construct):
             security_group=self._network.consumer_groups["payouts"],
             handler=PAYOUTS_HANDLER,
             service="payouts",
-            environment={
-                "DATABASE_URL": self._data.database_url,
-                "DATABASE_IAM_AUTH": "true",
-                "REDIS_URL": self._data.redis_url,
-                "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
-                "EVENT_BUS_NAME": self._events.bus.event_bus_name,
-                "PAYOUTS_EVENT_BUS_NAME": self._events.bus.event_bus_name,
-                "PAYOUTS_STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
-            },
+            environment=self._environment(),
             timeout=Duration.seconds(PAYOUTS_TIMEOUT_SECONDS),
             log_retention=log_retention,
             description="payout workflow tasks (answers the task tokens)",
@@ -150,3 +156,36 @@ class Payouts(Construct):
         self._events.grant_put(fn)
         self.grant_task_response(fn)
         return fn
+
+    def _build_sweep(
+        self, shared: SharedCode, log_retention: logs.RetentionDays
+    ) -> tuple[lambda_.Function, events.Rule]:
+        """Every minute: start the executions a request could not start, and pass on approvals and
+        withdrawal results that did not reach the workflow (a Step Functions outage loses nothing)."""
+        fn = python_function(
+            self,
+            "Sweep",
+            shared=shared,
+            network=self._network,
+            security_group=self._network.consumer_groups["payouts"],
+            handler=PAYOUTS_SWEEP_HANDLER,
+            service="payouts-sweep",
+            environment=self._environment(),
+            timeout=Duration.seconds(PAYOUTS_TIMEOUT_SECONDS),
+            reserved_concurrency=1,
+            log_retention=log_retention,
+            description="payouts sweep: starts pending executions, answers tokens left unanswered",
+        )
+        self._data.allow_database(self._network.consumer_groups["payouts"], fn, "payouts")
+        self._data.allow_cache(self._network.consumer_groups["payouts"], "payouts")
+        self._events.grant_put(fn)
+        self.state_machine.grant_start_execution(fn)
+        self.grant_task_response(fn)
+        rule = events.Rule(
+            self,
+            "SweepEveryMinute",
+            schedule=events.Schedule.rate(Duration.minutes(1)),
+            description="run the payouts sweep",
+        )
+        rule.add_target(targets.LambdaFunction(fn, retry_attempts=0))  # the next minute retries
+        return fn, rule

@@ -141,6 +141,7 @@ def test_every_function_has_the_layer_runtime_and_vpc(dev):
         "functions.evaluator.handler.lambda_handler",
         "functions.evaluator.handler.relay_handler",
         "functions.payouts.handler.lambda_handler",
+        "functions.payouts.handler.sweep_handler",
         "functions.api.handler.lambda_handler",
     }
     for fn in functions.values():

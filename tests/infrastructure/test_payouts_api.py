@@ -86,7 +86,8 @@ def test_task_tokens_answered_by_worker_api_and_evaluator(dev):
     stack = dev.stack
     expected = {
         stack.get_logical_id(fn.role.node.default_child)
-        for fn in (stack.payouts.worker, stack.api.function, stack.evaluator.function, stack.evaluator.relay)
+        for fn in (stack.payouts.worker, stack.payouts.sweeper, stack.api.function, stack.evaluator.function,
+                   stack.evaluator.relay)
     }
     assert answerers == expected
 
@@ -200,3 +201,31 @@ def test_waf_only_when_enabled(dev, production):
     dev.template.resource_count_is("AWS::WAFv2::WebACL", 0)
     production.template.resource_count_is("AWS::WAFv2::WebACL", 1)
     production.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+
+
+def test_payouts_sweep_runs_every_minute_and_may_start_executions(dev):
+    payouts = dev.stack.payouts
+    sweeper, machine = _logical(dev, payouts.sweeper), _logical(dev, payouts.state_machine)
+    props = dev.raw["Resources"][sweeper]["Properties"]
+    assert props["Handler"] == "functions.payouts.handler.sweep_handler"
+    assert props["ReservedConcurrentExecutions"] == 1
+    dev.template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "Targets": Match.array_with([Match.object_like({"Arn": {"Fn::GetAtt": [sweeper, "Arn"]}})]),
+        },
+    )
+    sweeper_role = props["Role"]["Fn::GetAtt"][0]
+    dev.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "Roles": [{"Ref": sweeper_role}],
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Action": Match.array_with(["states:StartExecution"]),
+                                        "Resource": {"Ref": machine}})]
+                )
+            },
+        },
+    )
