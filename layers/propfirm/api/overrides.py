@@ -68,6 +68,8 @@ def override(
     if record.login is None and action == "pass":
         raise Conflict(f"challenge {challenge_id} has no MT5 account yet: it cannot pass")
     program = uow.programs.get(record.program_id, record.program_version)
+    if action == "pass" and program.phases[record.phase].funded:
+        raise Conflict(f"challenge {challenge_id} is in its funded stage: there is no phase to pass")
     cp = compiled(program)
     if record.state is not None:
         state = ChallengeState.from_dict(record.state)

@@ -485,3 +485,24 @@ def test_floors_after_a_reset_that_no_snapshot_has_judged_yet(api: Api) -> None:
     )
     assert view["floors"]["daily"] == "97000.00"  # 102000 at the reset - 5% of the size
     assert view["tomorrow"]["daily_floor"] == "97000.00"
+
+
+def test_the_funded_stage_cannot_be_passed_by_hand(api: Api) -> None:
+    from propfirm.store.registration import register_account_challenge
+
+    with UnitOfWork(api.url) as uow:
+        cid = register_account_challenge(
+            uow,
+            api.runtime.server,
+            new_login(),
+            "two-step-100k",
+            2,
+            trader_email=email(),
+            time=NOW - timedelta(days=1),
+        )
+        uow.commit()
+    status, headers, problem = api.call(
+        "POST", f"/admin/challenges/{cid}/pass", claims=claims("admin"), body={"reason": "why not"}
+    )
+    assert_problem(status, headers, problem, 409)
+    assert api.rows("SELECT transitions FROM challenges WHERE id = %s", (cid,)) == [(0,)]
