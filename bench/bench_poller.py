@@ -296,7 +296,7 @@ def _cleanup(namespace: str) -> None:
 
 
 def print_table(result: dict[str, Any]) -> None:
-    print(f"\npoller cycle ({os.cpu_count()} cores; MT5 = simulator in a child process, SQS = moto server)")
+    print(f"\npoller cycle ({os.cpu_count()} cores; MT5 = simulator, SQS = moto, both child processes)")
     head = (f"{'accounts':>9} {'design':<16} {'wall s':>8} {'cpu s':>8} {'changed':>8} {'MT5 calls':>9} "
             f"{'Redis RT':>9} {'SQS req':>8} {'msgs':>6}")
     print(head)
