@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+import psycopg
 import pytest
 import redis as redis_lib
 from propfirm.api.local_server import _templates, build_event
@@ -23,6 +24,7 @@ from propfirm.store.migrator import apply_migrations
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.registration import register_account_challenge
 from propfirm.store.uow import UnitOfWork
+from psycopg import sql
 
 from functions.api.handler import lambda_handler
 
@@ -40,12 +42,25 @@ def _own_propfirm_home(tmp_path, monkeypatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def migrated_url(database_url: str) -> str:
-    apply_migrations(database_url)
-    with UnitOfWork(database_url) as uow:
-        load_shipped_programs(uow)
-        uow.commit()
-    return database_url
+def migrated_url(database_url: str) -> Iterator[str]:
+    """A database of the API tests' own (next to the run's), migrated with the shipped programs.
+
+    Own, because purchases leave `create_account` commands pending in the outbox, and the evaluator's
+    tests relay every pending command of their database and count what reaches their queue."""
+    info = psycopg.conninfo.conninfo_to_dict(database_url)
+    name = f"{info['dbname']}_api"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(**{**info, "dbname": name})
+    try:
+        apply_migrations(url)
+        with UnitOfWork(url) as uow:
+            load_shipped_programs(uow)
+            uow.commit()
+        yield url
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 class LambdaContext:
