@@ -333,7 +333,7 @@ def main(argv: list[str] | None = None) -> dict:
             for accounts in sizes:
                 result["sizes"].append(bench_size(accounts, cycles, pause, 50 if args.quick else 500, sqs,
                                                   namespace))
-            result["latency"] = bench_latency(10_000, 4.0 if args.quick else 40.0, 10 if args.quick else 80,
+            result["latency"] = bench_latency(10_000, 3.0 if args.quick else 40.0, 8 if args.quick else 80,
                                               sqs, namespace)
     finally:
         _cleanup(namespace)
