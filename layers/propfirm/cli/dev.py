@@ -6,8 +6,9 @@
 The simulator with scripted traders, the poller, SQS and Step Functions in moto, the evaluator, the
 outbox relay and payouts driven like their AWS event sources, the API on localhost; PostgreSQL and
 Redis from DATABASE_URL and REDIS_URL. On exit (the duration elapsed, SIGINT or SIGTERM) it prints a
-summary counted from PostgreSQL: with --json, exactly one JSON object on stdout. Exit status 0, or 2
-for bad options or when PostgreSQL or Redis cannot be reached.
+summary counted from PostgreSQL: with --json, exactly one JSON object on stdout. Exit status 0; 2 for
+bad options, when PostgreSQL or Redis cannot be reached or a part cannot start; 1 when the poller died
+mid-run (the summary is still printed, with `failure`).
 """
 
 from __future__ import annotations
@@ -123,8 +124,14 @@ def run(args: argparse.Namespace) -> int:
     if not args.keep_redis:
         summary["redis_keys_removed"] = forget_redis_keys(stack.redis, options.redis_namespace)
     stack.redis.close()
+    failure = stack.failure()
+    if failure:
+        summary["failure"] = failure
     _print_summary(console, summary, as_json=args.json)
     console.flush()
+    if failure:
+        print(f"propfirm dev: {failure} (log: {directory / 'dev.log'})", file=sys.stderr)
+        return 1
     return 0
 
 

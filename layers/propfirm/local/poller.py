@@ -7,6 +7,7 @@ simulated clock rolls trading days. Its gateway names the run's server (`dev-<ru
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ from propfirm.poller.runner import Poller
 from propfirm.poller.settings import PollerSettings
 from propfirm.settings import load
 from propfirm.sim.testing import Simulator
+
+log = logging.getLogger("propfirm.dev")
 
 
 class PollerService:
@@ -73,10 +76,10 @@ class PollerService:
     def _run(self) -> None:
         try:
             self.exit_status = self.poller.run(self.stop_event)
-        except BaseException as exc:  # MissingGroups or a bug: the run stops, the summary says why
+        except Exception as exc:  # MissingGroups or a bug: the run stops, the summary says why
+            log.exception("the poller stopped")
             self.error = exc
             self.stop_event.set()
-            raise
 
     @property
     def cycles(self) -> int:

@@ -55,6 +55,7 @@ class DevStack:
     extra_ports: dict[str, int] = field(default_factory=dict)
     api: Any = None
     payouts: Any = None
+    loops: list[Repeating] = field(default_factory=list)
 
     def start(self) -> DevStack:
         o = self.options
@@ -174,8 +175,16 @@ class DevStack:
 
     def _loop(self, name: str, step: Callable[[], object], pause: float) -> Repeating:
         loop = Repeating(name, step, self.stop_event, pause=pause).start()
+        self.loops.append(loop)
         self.parts.append(Part(name, loop.join))
         return loop
+
+    def failure(self) -> str | None:
+        """Why the run ended early, if a part died (a loop's failing step is retried, never fatal)."""
+        poller = getattr(self, "poller", None)
+        if poller is not None and poller.error is not None:
+            return f"the poller stopped: {type(poller.error).__name__}: {poller.error}"
+        return None
 
     # -- while it runs -------------------------------------------------------------------------------
     def wait(
@@ -220,6 +229,7 @@ class DevStack:
             ports=self.ports(),
             threads_left=sorted(t.name for t in others if not _moto_interpreter(t)),
             workflow_threads=sum(1 for t in others if _moto_interpreter(t)),
+            loop_errors={loop.name: loop.errors for loop in self.loops if loop.errors},
             max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
         return counts
