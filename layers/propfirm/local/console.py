@@ -29,6 +29,8 @@ def divert_output(log_path: Path, level: int) -> TextIO:
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)  # e.g. Powertools' "no application metrics" on an idle flush
+    for noisy in ("werkzeug", "botocore", "urllib3", "httpx"):  # a line per moto request otherwise
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     return console
 
 
