@@ -176,3 +176,23 @@ def test_bad_options_and_unreachable_services_exit_2(
                           capture_output=True, text=True, timeout=60)
     assert down.returncode == 2
     assert "PostgreSQL at DATABASE_URL cannot be reached" in down.stderr and down.stdout == ""
+
+
+def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [*PROPFIRM, "dev", "--duration", "7", "--accounts", "10", "--api-port", "0"],
+        cwd=tmp_path, env=_env(database_url, redis_url, tmp_path), capture_output=True, text=True, timeout=60,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert out.startswith("propfirm dev: run ")
+    for expected in ("MT5 simulator  https://127.0.0.1:", "propfirm token --role admin", "/health",
+                     "auto_approver  off", "propfirm dev: summary (from PostgreSQL)"):
+        assert expected in out
+    assert sum(1 for line in out.splitlines() if line.startswith("sim ")) >= 1  # a status line every 5 s
+    assert "auto_approve        False" in out
+    assert '"level"' not in out and "_aws" not in out  # the parts' JSON logs went to dev.log
+    [log] = list(tmp_path.glob("propfirm-dev/*/dev.log"))
+    assert '"service":"poller"' in log.read_text()
