@@ -19,8 +19,14 @@ from propfirm.store.uow import UnitOfWork
 
 
 def test_moto_server_has_the_queues_and_the_interpreters_port_and_leaves_no_listener(monkeypatch) -> None:
-    for name in ("MOTO_PORT", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                 "AWS_DEFAULT_REGION", "AWS_REGION"):
+    for name in (
+        "MOTO_PORT",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+    ):
         monkeypatch.setenv(name, os.environ.get(name, ""))  # restored after the test
     aws = LocalAws().start()
     try:
@@ -82,7 +88,8 @@ def test_two_runs_with_the_same_logins_on_one_database_stay_apart(database_url: 
     with UnitOfWork(database_url) as uow:
         rows = uow.fetchall(
             "SELECT c.server, c.phase, c.program_id, t.email FROM challenges c JOIN traders t"
-            " ON t.id = c.trader_id WHERE c.server = %s AND c.login = %s", (first, accounts[0][0])
+            " ON t.id = c.trader_id WHERE c.server = %s AND c.login = %s",
+            (first, accounts[0][0]),
         )
     where = groups[accounts[0][1]]
     assert rows == [(first, where.phase, where.program_id, trader_email(first, accounts[0][0]))]

@@ -64,8 +64,12 @@ def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.Tem
         text=True,
         timeout=100,
     )
-    return {"done": done, "wall": time.monotonic() - began, "database_url": database_url,
-            "redis_url": redis_url}
+    return {
+        "done": done,
+        "wall": time.monotonic() - began,
+        "database_url": database_url,
+        "redis_url": redis_url,
+    }
 
 
 def test_headless_run_prints_one_summary_and_exits_0(headless_run: dict) -> None:
@@ -73,8 +77,18 @@ def test_headless_run_prints_one_summary_and_exits_0(headless_run: dict) -> None
     assert done.returncode == 0, done.stderr[-3000:]
     summary = _one_json_object(done.stdout)
     assert REQUIRED <= summary.keys()
-    for key in ("phase_passes", "restricted", "kills", "cycles", "simulated_days", "duration_seconds",
-                "server", "database", "redis_namespace", "auto_approve"):
+    for key in (
+        "phase_passes",
+        "restricted",
+        "kills",
+        "cycles",
+        "simulated_days",
+        "duration_seconds",
+        "server",
+        "database",
+        "redis_namespace",
+        "auto_approve",
+    ):
         assert key in summary
     assert summary["accounts"] == 60
     assert summary["auto_approve"] is True  # headless: on by default, and said so
@@ -100,16 +114,21 @@ def test_counts_add_up_and_the_default_seed_shows_failures_and_passes(headless_r
 def test_the_summary_matches_postgresql(headless_run: dict) -> None:
     summary = _one_json_object(headless_run["done"].stdout)
     with psycopg.connect(headless_run["database_url"]) as conn:
-        rows = dict(conn.execute(
-            "SELECT status, count(*) FROM challenges WHERE server = %s GROUP BY status", (summary["server"],)
-        ).fetchall())
+        rows = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM challenges WHERE server = %s GROUP BY status",
+                (summary["server"],),
+            ).fetchall()
+        )
         (passes,) = conn.execute(
             "SELECT count(*) FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
-            " WHERE c.server = %s AND t.decision IN ('phase_passed', 'funded')", (summary["server"],)
+            " WHERE c.server = %s AND t.decision IN ('phase_passed', 'funded')",
+            (summary["server"],),
         ).fetchone()
         (paid, withdrawn) = conn.execute(
             "SELECT count(*), coalesce(sum(o.amount), 0) FROM payouts o JOIN challenges c"
-            " ON c.id = o.challenge_id WHERE c.server = %s AND o.status = 'paid'", (summary["server"],)
+            " ON c.id = o.challenge_id WHERE c.server = %s AND o.status = 'paid'",
+            (summary["server"],),
         ).fetchone()
     assert paid == summary["payouts_paid"]
     assert Decimal(summary["withdrawn"]) == withdrawn
@@ -165,15 +184,21 @@ def test_bad_options_and_unreachable_services_exit_2(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     env = _env(database_url, redis_url, tmp_path)
-    bad = subprocess.run([*PROPFIRM, "dev", "--accounts", "0"], env=env, capture_output=True, text=True,
-                         timeout=60)
+    bad = subprocess.run(
+        [*PROPFIRM, "dev", "--accounts", "0"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and "--accounts must be at least 1" in bad.stderr and bad.stdout == ""
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         closed_port = s.getsockname()[1]
     env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere"
-    down = subprocess.run([*PROPFIRM, "dev", "--headless", "--json", "--duration", "1"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    down = subprocess.run(
+        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert down.returncode == 2
     assert "PostgreSQL at DATABASE_URL cannot be reached" in down.stderr and down.stdout == ""
 
@@ -183,13 +208,22 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
 ) -> None:
     done = subprocess.run(
         [*PROPFIRM, "dev", "--duration", "7", "--accounts", "10", "--api-port", "0"],
-        cwd=tmp_path, env=_env(database_url, redis_url, tmp_path), capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=_env(database_url, redis_url, tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert out.startswith("propfirm dev: run ")
-    for expected in ("MT5 simulator  https://127.0.0.1:", "propfirm token --role admin", "/health",
-                     "auto_approver  off", "propfirm dev: summary (from PostgreSQL)"):
+    for expected in (
+        "MT5 simulator  https://127.0.0.1:",
+        "propfirm token --role admin",
+        "/health",
+        "auto_approver  off",
+        "propfirm dev: summary (from PostgreSQL)",
+    ):
         assert expected in out
     assert sum(1 for line in out.splitlines() if line.startswith("sim ")) >= 1  # a status line every 5 s
     assert "auto_approve        False" in out

@@ -30,31 +30,66 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run the whole system locally (simulator, poller, evaluator, payouts, API; no AWS)",
         description=__doc__.split("\n\n", 2)[2] if __doc__ else None,
     )
-    p.add_argument("--accounts", type=int, default=DEFAULT_ACCOUNTS,
-                   help=f"simulated accounts, spread over the programs' groups (default {DEFAULT_ACCOUNTS})")
+    p.add_argument(
+        "--accounts",
+        type=int,
+        default=DEFAULT_ACCOUNTS,
+        help=f"simulated accounts, spread over the programs' groups (default {DEFAULT_ACCOUNTS})",
+    )
     p.add_argument("--seed", type=int, default=1, help="seed of the prices and the traders (default 1)")
-    p.add_argument("--speed", type=float, default=DEFAULT_SPEED,
-                   help=f"simulated seconds per real second (default {DEFAULT_SPEED:g}: a day every 4 s)")
-    p.add_argument("--duration", type=float, default=None,
-                   help="stop after this many seconds (default: run until SIGINT/SIGTERM)")
-    p.add_argument("--headless", action="store_true",
-                   help="no status lines; quiet logs (WARNING); auto-approve payouts unless told not to")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=DEFAULT_SPEED,
+        help=f"simulated seconds per real second (default {DEFAULT_SPEED:g}: a day every 4 s)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: run until SIGINT/SIGTERM)",
+    )
+    p.add_argument(
+        "--headless",
+        action="store_true",
+        help="no status lines; quiet logs (WARNING); auto-approve payouts unless told not to",
+    )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
-    p.add_argument("--api-port", type=int, default=DEFAULT_API_PORT,
-                   help=f"the API's port (default {DEFAULT_API_PORT}; 0 picks a free one)")
+    p.add_argument(
+        "--api-port",
+        type=int,
+        default=DEFAULT_API_PORT,
+        help=f"the API's port (default {DEFAULT_API_PORT}; 0 picks a free one)",
+    )
     p.add_argument("--sim-port", type=int, default=0, help="the simulator's port (default 0: a free one)")
-    p.add_argument("--programs", type=Path, default=None,
-                   help="program file or folder (default: the example programs)")
-    p.add_argument("--auto-approve", action=argparse.BooleanOptionalAction, default=None,
-                   help="approve payout requests automatically (default: on when --headless)")
-    p.add_argument("--run-dir", type=Path, default=None,
-                   help="logs and the simulator's certificate (default: $TMPDIR/propfirm-dev/<run id>)")
+    p.add_argument(
+        "--programs", type=Path, default=None, help="program file or folder (default: the example programs)"
+    )
+    p.add_argument(
+        "--auto-approve",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="approve payout requests automatically (default: on when --headless)",
+    )
+    p.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="logs and the simulator's certificate (default: $TMPDIR/propfirm-dev/<run id>)",
+    )
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
-    p.add_argument("--funded-days", type=int, default=None,
-                   help="accounts in funded groups start as funded this many simulated days ago (default: "
-                        "the programs' longest payout_min_days, so payouts can happen in a short run)")
-    p.add_argument("--keep-redis", action="store_true",
-                   help="leave the run's Redis keys (default: removed on exit; PostgreSQL keeps the record)")
+    p.add_argument(
+        "--funded-days",
+        type=int,
+        default=None,
+        help="accounts in funded groups start as funded this many simulated days ago (default: "
+        "the programs' longest payout_min_days, so payouts can happen in a short run)",
+    )
+    p.add_argument(
+        "--keep-redis",
+        action="store_true",
+        help="leave the run's Redis keys (default: removed on exit; PostgreSQL keeps the record)",
+    )
     p.set_defaults(func=run)
 
 
@@ -80,11 +115,20 @@ def run(args: argparse.Namespace) -> int:
         print(f"propfirm dev: {unreachable}", file=sys.stderr)
         return 2
     options = DevOptions(
-        database_url=database_url, redis_url=redis_url, accounts=args.accounts, seed=args.seed,
-        speed=args.speed, duration=args.duration, headless=args.headless, api_port=args.api_port,
-        sim_port=args.sim_port, programs=args.programs,
+        database_url=database_url,
+        redis_url=redis_url,
+        accounts=args.accounts,
+        seed=args.seed,
+        speed=args.speed,
+        duration=args.duration,
+        headless=args.headless,
+        api_port=args.api_port,
+        sim_port=args.sim_port,
+        programs=args.programs,
         auto_approve=args.headless if args.auto_approve is None else args.auto_approve,
-        tls=not args.http, run_dir=args.run_dir, funded_days=args.funded_days,
+        tls=not args.http,
+        run_dir=args.run_dir,
+        funded_days=args.funded_days,
     )
     directory = options.directory()
     quiet_powertools("WARNING" if args.headless else "INFO")

@@ -33,8 +33,6 @@ def start_api(
     except ImportError as exc:
         raise ApiUnavailable(f"propfirm.api.local_server cannot be imported: {exc}") from None
     os.environ["MT5_SERVER_NAME"] = server
-    handle = serve_api(
-        "127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True
-    )
+    handle = serve_api("127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True)
     handle.runtime.clock = clock
     return handle

@@ -27,6 +27,7 @@ def import_functions_package() -> None:
     (Lambda packages it on its own); an editable install puts only `layers/` on the path."""
     try:
         import functions.evaluator.handler  # noqa: F401
+
         return
     except ModuleNotFoundError:
         pass

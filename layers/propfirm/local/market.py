@@ -38,8 +38,9 @@ class SimulatedMarket:
         """The world (clock frozen) and its bound server, not serving yet."""
         # Without TCP_NODELAY every small answer waits ~40 ms for the peer's delayed ACK.
         WebApiHandler.disable_nagle_algorithm = True
-        self.world = build_world(self.accounts, seed=self.seed, speed=0, programs=self.programs,
-                                 start=self.start_time)
+        self.world = build_world(
+            self.accounts, seed=self.seed, speed=0, programs=self.programs, start=self.start_time
+        )
         self.simulator = create_simulator(self.world, port=self.port, tls=self.tls, cert_dir=self.cert_dir)
         return self
 
@@ -58,8 +59,11 @@ class SimulatedMarket:
         self.world.clock.set_speed(self.speed)
         self.driver = MarketDriver(self.world)
         self._thread = threading.Thread(
-            target=self.driver.run_forever, args=(self._stop,), kwargs={"interval": 0.1},
-            name="dev-market", daemon=True,
+            target=self.driver.run_forever,
+            args=(self._stop,),
+            kwargs={"interval": 0.1},
+            name="dev-market",
+            daemon=True,
         )
         self._thread.start()
 

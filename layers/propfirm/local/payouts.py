@@ -81,8 +81,10 @@ class LocalPayouts:
 
     def approve(self) -> int:
         approved = self._local.auto_approver(
-            UnitOfWork(self.database_url), self.flow.workflow,
-            after_seconds=self.approve_after_seconds, now=self.clock(),
+            UnitOfWork(self.database_url),
+            self.flow.workflow,
+            after_seconds=self.approve_after_seconds,
+            now=self.clock(),
         )
         self.approved += len(approved)
         return len(approved)

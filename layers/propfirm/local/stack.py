@@ -64,8 +64,9 @@ class DevStack:
         self.programs = self._programs()
         prepare_database(o.database_url, o.programs)
 
-        self.market = SimulatedMarket(o.accounts, o.seed, o.speed, o.programs, port=o.sim_port, tls=o.tls,
-                                      cert_dir=self.directory)
+        self.market = SimulatedMarket(
+            o.accounts, o.seed, o.speed, o.programs, port=o.sim_port, tls=o.tls, cert_dir=self.directory
+        )
         self.market.build()
         self.challenges = self._register_challenges()
 
@@ -79,18 +80,29 @@ class DevStack:
         self.parts.append(Part("simulator", self.market.stop))
 
         self.evaluator = EvaluatorFunction(
-            sqs=self.sqs, evaluation_queue=self.aws.queues.evaluation, command_queue=self.aws.queues.commands,
-            endpoint=self.aws.endpoint, database_url=o.database_url, redis_client=self.redis,
-            redis_namespace=o.redis_namespace, clock=self.market.world.now,
+            sqs=self.sqs,
+            evaluation_queue=self.aws.queues.evaluation,
+            command_queue=self.aws.queues.commands,
+            endpoint=self.aws.endpoint,
+            database_url=o.database_url,
+            redis_client=self.redis,
+            redis_namespace=o.redis_namespace,
+            clock=self.market.world.now,
         )
         self.parts.append(Part("evaluator", self.evaluator.close))
         self._loop("evaluator-loop", self.evaluator.drive, pause=0.0)
         self._loop("outbox-relay", self.evaluator.relay, pause=1.0)
 
         self.poller = PollerService(
-            simulator=self.market.simulator, server=o.server, redis_client=self.redis, redis_url=o.redis_url,
-            redis_namespace=o.redis_namespace, sqs=self.sqs, evaluation_queue=self.aws.queues.evaluation,
-            command_queue=self.aws.queues.commands, programs=list(self.programs.values()),
+            simulator=self.market.simulator,
+            server=o.server,
+            redis_client=self.redis,
+            redis_url=o.redis_url,
+            redis_namespace=o.redis_namespace,
+            sqs=self.sqs,
+            evaluation_queue=self.aws.queues.evaluation,
+            command_queue=self.aws.queues.commands,
+            programs=list(self.programs.values()),
             stop=self.stop_event,
         )
         self.poller.start()
@@ -122,15 +134,22 @@ class DevStack:
     def funded_days(self) -> int:
         if self.options.funded_days is not None:
             return self.options.funded_days
-        return max((p.payout_min_days or 0 for prog in self.programs.values() for p in prog.phases
-                    if p.funded), default=0)
+        return max(
+            (p.payout_min_days or 0 for prog in self.programs.values() for p in prog.phases if p.funded),
+            default=0,
+        )
 
     def _start_api(self) -> None:
         o = self.options
         try:
-            self.api = start_api(port=o.api_port, database_url=o.database_url, redis_url=o.redis_url,
-                                 redis_namespace=o.redis_namespace, server=o.server,
-                                 clock=self.market.world.now)
+            self.api = start_api(
+                port=o.api_port,
+                database_url=o.database_url,
+                redis_url=o.redis_url,
+                redis_namespace=o.redis_namespace,
+                server=o.server,
+                clock=self.market.world.now,
+            )
         except ApiUnavailable as exc:
             self.api = None
             self.notes["api"] = f"off: {exc}"
@@ -144,9 +163,14 @@ class DevStack:
         assert self.aws.queues is not None
         try:
             self.payouts = LocalPayouts(
-                sfn=self.aws.client("stepfunctions"), sqs=self.sqs, tasks_queue=self.aws.queues.payout_tasks,
-                command_queue=self.aws.queues.commands, database_url=o.database_url, redis_url=o.redis_url,
-                redis_namespace=o.redis_namespace, clock=self.market.world.now,
+                sfn=self.aws.client("stepfunctions"),
+                sqs=self.sqs,
+                tasks_queue=self.aws.queues.payout_tasks,
+                command_queue=self.aws.queues.commands,
+                database_url=o.database_url,
+                redis_url=o.redis_url,
+                redis_namespace=o.redis_namespace,
+                clock=self.market.world.now,
                 approve_after_seconds=2 * o.speed,  # two real seconds awaiting approval: visible in the API
             )
         except PayoutsUnavailable as exc:
