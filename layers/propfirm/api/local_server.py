@@ -24,7 +24,6 @@ containers): the webhook's idempotency rests on the unique order id, overrides o
 from __future__ import annotations
 
 import base64
-import os
 import re
 import sys
 import threading
@@ -322,8 +321,8 @@ def serve_api(
     quiet: bool = True,
 ) -> ApiServerHandle:
     """Serve the API in a background thread (port 0: a free port; see `handle.port`). Migrations are the
-    caller's (`propfirm api` applies them first). Returns once the socket listens."""
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no metrics sink locally
+    caller's (`propfirm api` applies them first), and so is the process environment (`propfirm api` turns
+    the metrics off: there is no CloudWatch to read them locally). Returns once the socket listens."""
     overrides: dict[str, Any] = {"db_pool_max": db_pool_max, "redis_namespace": namespace}
     if database_url:
         overrides["database_url"] = database_url

@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from propfirm.store.programs import load_shipped_programs
     from propfirm.store.uow import UnitOfWork
 
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no metrics sink locally
     try:
         settings = load(ApiSettings)
         apply_migrations(settings.database_url)

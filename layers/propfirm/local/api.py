@@ -33,6 +33,7 @@ def start_api(
     except ImportError as exc:
         raise ApiUnavailable(f"propfirm.api.local_server cannot be imported: {exc}") from None
     os.environ["MT5_SERVER_NAME"] = server
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no metrics sink locally
     handle = serve_api("127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True)
     handle.runtime.clock = clock
     return handle

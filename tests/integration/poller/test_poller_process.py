@@ -41,7 +41,8 @@ def environment(endpoint: str, sim, namespace: str, redis_url: str, **extra: str
     client = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint,
                           aws_access_key_id="test", aws_secret_access_key="test")
     queue = client.create_queue(QueueName="evaluation.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MT5_", "POLLER_", "AWS_"))}
+    inherited = ("MT5_", "POLLER_", "AWS_", "POWERTOOLS_")  # another test's settings must not leak in
+    env = {k: v for k, v in os.environ.items() if not k.startswith(inherited)}
     env.update(AWS_ENDPOINT_URL=endpoint, AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="test",
                AWS_SECRET_ACCESS_KEY="test", MT5_URL=sim.url, MT5_MANAGER_LOGIN=str(sim.manager_login),
                EVALUATION_QUEUE_URL=queue, REDIS_URL=redis_url, REDIS_NAMESPACE=namespace,
