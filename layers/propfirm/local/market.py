@@ -31,6 +31,7 @@ class SimulatedMarket:
     world: World = field(init=False)
     simulator: Simulator = field(init=False)
     driver: MarketDriver = field(init=False)
+    started_at: datetime = field(init=False)  # simulated time when the market started moving
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
