@@ -14,6 +14,7 @@ from datetime import datetime
 
 from propfirm.domain.state import FAILED, ChallengeState
 from propfirm.evaluation.live import CachedChallenge, LiveState, LiveWrite
+from propfirm.evaluation.provisioning import bind_created_account
 from propfirm.evaluation.report import EvaluationReport
 from propfirm.payouts.service import on_withdrawal_result, payout_of_command
 from propfirm.queues.messages import CommandResult, KillReport
@@ -115,6 +116,7 @@ class FeedbackRecorder:
         body = result.model_dump(mode="json")
         with self.uow_factory() as uow:
             known = uow.outbox.record_result(result.command_id, result.ok, body, now)
+            bind_created_account(uow, result, now)  # a purchase's new account joins its challenge
             uow.audit.append(
                 [
                     AuditEntry(

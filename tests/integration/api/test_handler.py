@@ -11,7 +11,7 @@ import orjson
 import pytest
 from openapi_spec_validator import validate
 from propfirm.api.models import ChallengeView, TransitionList
-from propfirm.api.provisioning import bind_created_account
+from propfirm.evaluation.provisioning import bind_created_account
 from propfirm.queues.messages import CommandResult
 from propfirm.store.uow import UnitOfWork
 

@@ -1,7 +1,7 @@
 """A purchase through to its first evaluation, with the evaluator's own service (SQS in moto): the webhook's
 `create_account` command goes out through the evaluator's outbox relay, the poller's result comes back,
-`bind_created_account` (the hook the evaluator does not call yet) binds the login, and the next evaluation
-message starts the challenge's state; the funding deal is recognised as the system's own."""
+the evaluator binds the login to the challenge (`bind_created_account`, idempotent), and the next
+evaluation message starts the challenge's state; the funding deal is recognised as the system's own."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from decimal import Decimal
 import boto3
 import orjson
 from moto import mock_aws
-from propfirm.api.provisioning import bind_created_account
+from propfirm.evaluation.provisioning import bind_created_account
 from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage
 from propfirm.settings import load
 from propfirm.store.uow import UnitOfWork
@@ -59,9 +59,10 @@ def test_purchase_to_first_evaluation(api: Api) -> None:
             details={"group": command["group"], "funding_deal": 900001},
         )
         evaluator_rt.evaluator.handle(result)
+        assert api.rows("SELECT status, login FROM challenges WHERE id = %s", (cid,)) == [("active", login)]
+        evaluator_rt.evaluator.handle(result)  # a redelivered result binds nothing more
         with UnitOfWork(api.url) as uow:
-            assert bind_created_account(uow, result)
-            uow.commit()
+            assert not bind_created_account(uow, result)
         # the first evaluation: the funding deal and a snapshot
         api.snapshot(login, balance="100000.00", equity="100000.00", at=NOW + timedelta(seconds=5))
         funding = DealRecord(

@@ -1,12 +1,8 @@
 """Binding the MT5 account to a purchased challenge when the poller's `create_account` result arrives.
 
-The evaluator's `FeedbackRecorder.record_command_result` records the result in the outbox and the audit
-log but does not touch the challenge, so a purchased challenge would stay `pending_account` with no
-login forever. `bind_created_account` is the missing step; the evaluator should call it inside the
-same unit of work, right after `uow.outbox.record_result(...)`:
-
-    from propfirm.api.provisioning import bind_created_account
-    bind_created_account(uow, result)      # before uow.commit()
+The purchase webhook creates the challenge (`pending_account`) and a `create_account` command; when
+the poller's result comes back, the evaluator's `FeedbackRecorder.record_command_result` calls
+`bind_created_account` in the same unit of work that records the result.
 
 It is idempotent: a repeated result (or one for a challenge bound already) changes nothing. The
 challenge becomes `active` with its state still null; the evaluator starts that state with the first
