@@ -160,14 +160,16 @@ def run(args: argparse.Namespace) -> int:
             _print_banner(console, stack)
         tick = None if args.headless else (lambda: print(stack.status_line(), file=console, flush=True))
         stack.wait(options.duration, tick)
-    finally:
         stuck = stack.stop()
-    summary = stack.summary()
+        summary = stack.summary()
+    finally:
+        stack.stop()  # idempotent; after a failed start it stops what did start
+        removed = 0 if args.keep_redis else forget_redis_keys(stack.redis, options.redis_namespace)
+        stack.redis.close()
     if stuck:
         summary["stuck"] = stuck
     if not args.keep_redis:
-        summary["redis_keys_removed"] = forget_redis_keys(stack.redis, options.redis_namespace)
-    stack.redis.close()
+        summary["redis_keys_removed"] = removed
     failure = stack.failure()
     if failure:
         summary["failure"] = failure

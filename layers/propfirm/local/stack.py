@@ -57,6 +57,9 @@ class DevStack:
     payouts: Any = None
     loops: list[Repeating] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.redis = redis.Redis.from_url(self.options.redis_url)
+
     def start(self) -> DevStack:
         o = self.options
         self.started = time.monotonic()
@@ -74,7 +77,6 @@ class DevStack:
         self.parts.append(Part("moto", self.aws.stop))
         assert self.aws.queues is not None
         self.sqs = self.aws.client("sqs")
-        self.redis = redis.Redis.from_url(o.redis_url)
 
         self.market.start()
         self.parts.append(Part("simulator", self.market.stop))
@@ -154,6 +156,11 @@ class DevStack:
             self.api = None
             self.notes["api"] = f"off: {exc}"
             return
+        except OSError as exc:
+            raise RuntimeError(
+                f"the API cannot listen on 127.0.0.1:{o.api_port} ({exc.strerror or exc}): "
+                "choose another port with --api-port (0: a free one)"
+            ) from exc
         self.parts.append(Part("api", self.api.stop))
         self.extra_ports["api"] = self.api.port
         self.notes["api"] = self.api.url
