@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 from psycopg_pool import ConnectionPool
@@ -44,16 +45,34 @@ class Runtime:
         self.redis.close()
 
 
-def build_runtime(settings: ApiSettings, redis_client: redis.Redis | None = None) -> Runtime:
-    if not settings.propfirm_webhook_secret and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+def secret_from_secrets_manager(secret_id: str, client: Any = None) -> str:
+    """The webhook key as the stack stores it: a plain secret string, kept out of the function's settings."""
+    import boto3
+
+    client = client or boto3.client("secretsmanager")
+    value = client.get_secret_value(SecretId=secret_id).get("SecretString") or ""
+    if len(value) < 16:
+        raise SettingsError(f"PROPFIRM_WEBHOOK_SECRET_ARN: secret {secret_id} holds no key of 16+ characters")
+    return value
+
+
+def build_runtime(
+    settings: ApiSettings, redis_client: redis.Redis | None = None, secrets_client: Any = None
+) -> Runtime:
+    secret = settings.propfirm_webhook_secret
+    if not secret and settings.propfirm_webhook_secret_arn:
+        secret = secret_from_secrets_manager(settings.propfirm_webhook_secret_arn, secrets_client)
+    if not secret and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
         # a generated secret is for the local stack only: in AWS the shop must know the key
-        raise SettingsError("PROPFIRM_WEBHOOK_SECRET: required in AWS (the shop signs with it)")
+        raise SettingsError(
+            "PROPFIRM_WEBHOOK_SECRET_ARN (or PROPFIRM_WEBHOOK_SECRET): required in AWS (the shop signs)"
+        )
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max, timeout=10)
     return Runtime(
         pool=pool,
         redis=redis_client or redis.Redis.from_url(settings.redis_url),
         keys=LiveKeys(settings.redis_namespace),
-        webhook_secret=settings.propfirm_webhook_secret or webhook_secret(),
+        webhook_secret=secret or webhook_secret(),
         server=settings.mt5_server_name,
     )
 

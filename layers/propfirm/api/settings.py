@@ -12,5 +12,8 @@ class ApiSettings(DatabaseSettings, RedisSettings):
     propfirm_webhook_secret: str | None = Field(
         None, min_length=16, description="HMAC key of the purchase webhook (local: generated and kept)"
     )
+    propfirm_webhook_secret_arn: str | None = Field(
+        None, description="in AWS: Secrets Manager id of the webhook key (read once per container)"
+    )
     mt5_server_name: str = Field(DEFAULT_SERVER, min_length=1, description="MT5 server new accounts go to")
     db_pool_max: int = Field(4, ge=1, le=64, description="PostgreSQL connections per process")
