@@ -14,54 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from propfirm.queues.lambda_events import LocalContext, queue_arn, sqs_event
+
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-@dataclass
-class LocalContext:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name: str = "evaluator"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:evaluator"
-    aws_request_id: str = ""
-    log_group_name: str = "/aws/lambda/evaluator"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 300_000
 
 
 @dataclass
 class DriveResult:
     received: int
     failed: list[str]
-
-
-def queue_arn(client: Any, queue_url: str) -> str:
-    attrs = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
-    return attrs["Attributes"]["QueueArn"]
-
-
-def sqs_event(messages: list[dict[str, Any]], arn: str, region: str) -> dict[str, Any]:
-    """The event Lambda's SQS event source mapping hands the function."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-                "messageAttributes": m.get("MessageAttributes", {}),
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": arn,
-                "awsRegion": region,
-            }
-            for m in messages
-        ]
-    }
 
 
 def drive_once(
@@ -88,7 +49,7 @@ def drive_once(
         return DriveResult(0, [])
     region = client.meta.region_name
     event = sqs_event(messages, queue_arn(client, queue_url), region)
-    response = handler(event, LocalContext(aws_request_id=str(uuid.uuid4())))
+    response = handler(event, LocalContext(function_name="evaluator", aws_request_id=str(uuid.uuid4())))
     failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
     for m in messages:
         if m["MessageId"] not in failed:

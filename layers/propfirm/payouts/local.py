@@ -22,6 +22,7 @@ from typing import Any
 
 from propfirm.payouts import service
 from propfirm.payouts.workflow import StepFunctionsWorkflow, definition
+from propfirm.queues.lambda_events import LocalContext, sqs_event
 from propfirm.store.payouts import PayoutRepository
 from propfirm.store.uow import UnitOfWork
 
@@ -76,42 +77,6 @@ def create_workflow(
 
 
 @dataclass
-class LocalContext:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name: str = "payouts"
-    function_version: str = "$LATEST"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:payouts"
-    aws_request_id: str = ""
-    log_group_name: str = "/aws/lambda/payouts"
-    log_stream_name: str = "local"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
-
-
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
-    """The event Lambda's SQS event source mapping hands the function."""
-    return {
-        "Records": [
-            {
-                "messageId": m["MessageId"],
-                "receiptHandle": m["ReceiptHandle"],
-                "body": m["Body"],
-                "attributes": {k: str(v) for k, v in m.get("Attributes", {}).items()},
-                "messageAttributes": m.get("MessageAttributes", {}),
-                "md5OfBody": m.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": region,
-            }
-            for m in messages
-        ]
-    }
-
-
-@dataclass
 class DrainResult:
     received: int = 0
     failed: list[str] | None = None
@@ -141,7 +106,8 @@ def drain_tasks(
         if not messages:
             break
         response = handler(
-            sqs_event(messages, arn, sqs.meta.region_name), LocalContext(aws_request_id=str(uuid.uuid4()))
+            sqs_event(messages, arn, sqs.meta.region_name),
+            LocalContext(function_name="payouts", aws_request_id=str(uuid.uuid4())),
         )
         failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
         for m in messages:
