@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from propfirm.mt5 import masks
+from propfirm.mt5.closing import close_each
 from propfirm.mt5.errors import (
     RET_ERR_NOTFOUND,
     RET_REQUEST_DONE,
@@ -428,21 +429,7 @@ class ManagerApiGateway:
                     if sink.result is not None
                     else ClosedPosition(ticket, position.symbol, position.volume, None, None, "readback")
                 )
-        failures: list[tuple[int, Mt5Error]] = []
-        for position in positions:
-            try:
-                closed.append(self._close_position(position))
-            except Mt5Error as exc:
-                failures.append((position.ticket, exc))
-        if failures:
-            ticket, first = failures[0]
-            error = type(first)(
-                f"could not close {len(failures)} position(s) of {login}; first {ticket}: {first}",
-                first.retcode,
-            )
-            error.closed = closed  # type: ignore[attr-defined]
-            raise error
-        return closed
+        return close_each(positions, self._close_position, login, closed)
 
     # -- closing -----------------------------------------------------------------------------
     def _close_position(self, position: Position) -> ClosedPosition:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from propfirm.mt5 import masks
+from propfirm.mt5.closing import close_each
 from propfirm.mt5.errors import (
     RET_REQUEST_DONE,
     RET_REQUEST_DONE_PARTIAL,
@@ -28,7 +29,6 @@ from propfirm.mt5.errors import (
     AlreadyExists,
     ConnectionLost,
     InvalidRequest,
-    Mt5Error,
     NotFound,
     Rejected,
     Timeout,
@@ -345,22 +345,7 @@ class WebApiGateway:
         login = self._own(account)
         positions = self._positions_of(login)
         closed = self._settled_pending(login, {p.ticket for p in positions})
-        failures: list[tuple[int, Mt5Error]] = []
-        for position in positions:
-            try:
-                closed.append(self._close_position(position))
-            except Mt5Error as exc:
-                failures.append((position.ticket, exc))
-        if failures:
-            ticket, first = failures[0]
-            # the first failure's type: Timeout (still queued, call again) or Rejected/… (refused)
-            error = type(first)(
-                f"could not close {len(failures)} position(s) of {login}; first {ticket}: {first}",
-                first.retcode,
-            )
-            error.closed = closed  # type: ignore[attr-defined]
-            raise error
-        return closed
+        return close_each(positions, self._close_position, login, closed)
 
     # -- closing, confirmed --------------------------------------------------------------------
     def _close_position(self, position: Position) -> ClosedPosition:
