@@ -35,7 +35,8 @@ class Runtime:
     keys: LiveKeys
     webhook_secret: str
     server: str = "default"
-    clock: Callable[[], datetime] = field(default=_utc_now)
+    clock: Callable[[], datetime] = field(default=_utc_now)  # business time (the local stack's is simulated)
+    wall_clock: Callable[[], datetime] = field(default=_utc_now)  # real time: a signature's freshness
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool)

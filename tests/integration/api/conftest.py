@@ -117,7 +117,7 @@ class Api:
 
     def purchase(self, order: dict, *, timestamp: int | None = None, secret: str = WEBHOOK_SECRET):
         body = orjson.dumps(order)
-        ts = str(int(self.runtime.clock().timestamp()) if timestamp is None else timestamp)
+        ts = str(int(self.runtime.wall_clock().timestamp()) if timestamp is None else timestamp)
         headers = {
             "Content-Type": "application/json",
             "X-Timestamp": ts,
@@ -188,6 +188,7 @@ def api(
         webhook_secret=WEBHOOK_SECRET,
         server=f"srv-{uuid.uuid4().hex[:6]}",
         clock=lambda: NOW,
+        wall_clock=lambda: NOW,
     )
     set_runtime(runtime)
     api = Api(runtime, migrated_url)

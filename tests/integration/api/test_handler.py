@@ -506,3 +506,10 @@ def test_the_funded_stage_cannot_be_passed_by_hand(api: Api) -> None:
     )
     assert_problem(status, headers, problem, 409)
     assert api.rows("SELECT transitions FROM challenges WHERE id = %s", (cid,)) == [(0,)]
+
+
+def test_signature_freshness_follows_real_time_not_a_simulated_business_clock(api: Api) -> None:
+    # the local stack runs business time days ahead of the wall clock; the shop signs with real time
+    api.runtime.clock = lambda: NOW + timedelta(days=40)
+    assert api.purchase(order())[0] == 202
+    assert_problem(*api.purchase(order(), timestamp=int((NOW + timedelta(days=40)).timestamp())), 401)

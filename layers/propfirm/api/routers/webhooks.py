@@ -24,7 +24,7 @@ router = Router()
 def purchase() -> Response[PurchaseAccepted]:
     rt = runtime()
     raw = raw_body(router)
-    verify_signature(rt.webhook_secret, dict(router.current_event.headers or {}), raw, rt.clock())
+    verify_signature(rt.webhook_secret, dict(router.current_event.headers or {}), raw, rt.wall_clock())
     order = parse_order(raw)
     with rt.uow() as uow:
         result = record_purchase(uow, order, rt.server, rt.clock())
