@@ -33,7 +33,7 @@ PAYOUTS_TIMEOUT_SECONDS = 60
 API_TIMEOUT_SECONDS = 29  # API Gateway's integration limit
 LAMBDA_MEMORY_MB = 512
 POLLER_CPU = 512  # 0.5 vCPU
-POLLER_MEMORY_MIB = 1024  # the poller stays under 512 MiB at 100k accounts (docs/poller.md)
+POLLER_MEMORY_MIB = 1024  # the poller stays under 512 MiB at 100k accounts (the README)
 
 # Data.
 DB_NAME = "propfirm"

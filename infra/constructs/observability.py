@@ -104,7 +104,7 @@ class Observability(Construct):
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
                 threshold=1,
-                description="a message failed every retry and waits in its dead-letter queue (docs/infra.md)",
+                description="a message failed every retry and waits in its dead-letter queue (the README)",
             )
         self._alarm(
             "EvaluationQueueBehind",
