@@ -14,9 +14,8 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 import redis as redis_lib
-from psycopg import sql
-
 from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+from psycopg import sql
 
 ADMIN_DATABASE_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
 REDIS_URL = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)

@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-
 from propfirm.cli import main
 
 

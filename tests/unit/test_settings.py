@@ -1,7 +1,6 @@
 import pytest
-from pydantic import Field
-
 from propfirm.settings import SettingsError, _Base, load
+from pydantic import Field
 
 
 class ExampleSettings(_Base):
