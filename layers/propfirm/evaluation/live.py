@@ -20,6 +20,7 @@ import orjson
 import redis
 
 from propfirm.live.floors import write_floor
+from propfirm.live.holds import FloorHold
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, Snapshot, iso_utc, parse_utc
 from propfirm.store.jsonutil import plain
@@ -87,6 +88,8 @@ class AccountLive:
     cached: CachedChallenge | None
     floor_present: bool
     snapshot_error: str | None = None
+    floor_hold: FloorHold | None = None  # a withdrawal on its way (propfirm.live.holds)
+    floor_hold_unreadable: bool = False  # then no floor is published until the hold expires
 
 
 @dataclass
@@ -95,6 +98,7 @@ class LiveWrite:
     cache: CachedChallenge | None  # None: drop the cache
     floor: FloorRecord | None = None  # write (version-guarded)
     delete_floor: bool = False
+    clear_hold: bool = False  # the withdrawal's deal has been judged: the engine's floor is the true one
 
 
 @dataclass
@@ -118,22 +122,30 @@ class LiveState:
             pipe.get(keys.snap(server, login))
             pipe.get(keys.state(server, login))
             pipe.exists(keys.floor(server, login))
+            pipe.get(keys.floor_hold(server, login))
         values = pipe.execute()
         self.stats.round_trips += 1
         result: dict[int, AccountLive] = {}
         for i, login in enumerate(logins):
-            raw_snap, raw_state, floor_exists = values[3 * i : 3 * i + 3]
+            raw_snap, raw_state, floor_exists, raw_hold = values[4 * i : 4 * i + 4]
             snapshot, error = None, None
             if raw_snap is not None:
                 try:
                     snapshot = Snapshot.decode(raw_snap)
                 except (ValueError, KeyError, TypeError) as exc:
                     error = f"unreadable snapshot: {exc}"
+            hold, hold_unreadable = None, False
+            try:
+                hold = FloorHold.decode(raw_hold)
+            except ValueError:
+                hold_unreadable = True
             result[login] = AccountLive(
                 snapshot,
                 None if raw_state is None else CachedChallenge.decode(raw_state),
                 bool(floor_exists),
                 error,
+                hold,
+                hold_unreadable,
             )
         return result
 
@@ -153,5 +165,7 @@ class LiveState:
                 self.stats.floors_written += 1
             elif w.delete_floor:
                 pipe.delete(keys.floor(server, w.login))
+            if w.clear_hold:
+                pipe.delete(keys.floor_hold(server, w.login))
         pipe.execute()
         self.stats.round_trips += 1

@@ -16,6 +16,7 @@ Kill reports and command results go to `feedback.FeedbackRecorder`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -25,7 +26,7 @@ from typing import Any
 
 from propfirm.domain import decisions as d
 from propfirm.domain import engine
-from propfirm.domain.events import Position
+from propfirm.domain.events import BalanceOperation, Position
 from propfirm.domain.events import Snapshot as SnapshotEvent
 from propfirm.domain.programs import Program
 from propfirm.domain.rules import compiled
@@ -38,6 +39,7 @@ from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, Li
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.report import EvaluationReport
+from propfirm.live.holds import FloorHold
 from propfirm.live.records import FloorRecord, Snapshot
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
 from propfirm.store.audit import AuditEntry
@@ -88,6 +90,9 @@ class Judged:
     deals_applied: bool
     awaiting_reset: str | None
     floor_present: bool = True
+    applied_comments: frozenset[str] = frozenset()  # comments of the balance operations judged now
+    floor_hold: FloorHold | None = None  # a withdrawal on its way (propfirm.live.holds)
+    floor_hold_unreadable: bool = False
 
 
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:
@@ -144,6 +149,8 @@ class Evaluator:
                 log.warning("snapshot skipped", extra={"login": login, "error": live[login].snapshot_error})
             result = self._judge(account, live[login].snapshot, classified.get(login, []))
             result.floor_present = live[login].floor_present
+            result.floor_hold = live[login].floor_hold
+            result.floor_hold_unreadable = live[login].floor_hold_unreadable
             if result.decisions:
                 result = self._record_decisions(
                     message, result, live[login], classified.get(login, []), report
@@ -282,6 +289,7 @@ class Evaluator:
             return Judged(account, before, before, [], snapshot, False, False, awaiting)
         reset_time = None
         events: list[tuple[datetime, int, Any]] = []
+        comments: set[str] = set()
         for c in deals:
             if c.role == ROLE_SYSTEM and awaiting is not None and c.system_command == awaiting:
                 awaiting, reset_time = None, c.record.time  # the reset is done: judge snapshots again
@@ -289,6 +297,8 @@ class Evaluator:
             event = to_event(c, before.server, before.phase_started_at)
             if event is not None:
                 events.append((event.time, 0, event))
+                if isinstance(event, BalanceOperation):
+                    comments.add(c.record.comment)
         snapshot_judged = False
         if snapshot is not None and awaiting is None and (reset_time is None or snapshot.time >= reset_time):
             events.append((snapshot.time, 1, _snapshot_event(snapshot)))
@@ -306,7 +316,10 @@ class Evaluator:
             for decision in outcome.decisions:
                 decisions.append((decision, state, outcome.state))
             state = outcome.state
-        return Judged(account, before, state, decisions, snapshot, snapshot_judged, deals_applied, awaiting)
+        return Judged(
+            account, before, state, decisions, snapshot, snapshot_judged, deals_applied, awaiting,
+            applied_comments=frozenset(comments),
+        )
 
     # -- decisions: one transaction per account ------------------------------------------------------
     def _record_decisions(
@@ -334,6 +347,8 @@ class Evaluator:
                     account = self._from_record(record, uow)
                 judged = self._judge(account, live.snapshot, deals)
                 judged.floor_present = live.floor_present
+                judged.floor_hold = live.floor_hold
+                judged.floor_hold_unreadable = live.floor_hold_unreadable
                 if not judged.decisions:
                     return judged
         return judged  # pragma: no cover
@@ -525,8 +540,16 @@ class Evaluator:
             return LiveWrite(a.login, None)
         floor = engine.equity_floor(a.program, after)
         record = None if floor is None else FloorRecord.from_equity_floor(floor, a.version)
-        published = None if record is None else record.as_json()
         write = LiveWrite(a.login, None)
+        hold = j.floor_hold
+        if hold is not None and hold.comment in j.applied_comments:
+            write.clear_hold, hold = True, None  # the engine has judged the withdrawal: its floor is true
+        if record is not None and hold is not None:
+            # a withdrawal is on its way: the true floor is lower by its amount (propfirm.live.holds)
+            record = dataclasses.replace(record, level=record.level - hold.amount)
+        if record is not None and j.floor_hold_unreadable:
+            record = None  # an unreadable hold: no floor rather than one that may be too high
+        published = None if record is None else record.as_json()
         if record is not None:
             if published != a.floor or not j.floor_present:
                 write.floor = record  # changed, renewed with a new version, or lost from Redis

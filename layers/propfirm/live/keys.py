@@ -5,6 +5,9 @@ Every key starts with an optional namespace prefix (tests and shared Redis serve
     acct:{<server>:<login>}:snap     last snapshot the poller wrote (JSON, see `records.Snapshot`)
     acct:{<server>:<login>}:state    challenge state, versioned (written by the evaluator)
     acct:{<server>:<login>}:floor    equity floor (JSON, see `records.FloorRecord`; `floors.write_floor`)
+    acct:{<server>:<login>}:floor_hold  a withdrawal on its way (JSON {"amount": "3000.00", "comment":
+                                     "payout 17"}): the evaluator publishes its floor lowered by the amount
+                                     until it has judged the withdrawal's deal (`propfirm.live.holds`)
     poller:{<server>}:state          hash: `cycle` (last cycle number), `cursor` (deal cursor, epoch ms),
                                      `outbox` (the last cycle's deal-carrying messages, resent on restart)
     poller:{<server>}:deals_seen     sorted set: deal ticket -> deal time (epoch ms); trimmed by time
@@ -46,6 +49,9 @@ class LiveKeys:
     def _poller(self, server: str, name: str) -> str:
         base = f"{self.namespace}poller:{{{server}}}:"
         return f"{base}{name}:" if name else base
+
+    def floor_hold(self, server: str, login: int) -> str:
+        return f"{self.namespace}acct:{{{server}:{login}}}:floor_hold"
 
     def poller_state(self, server: str, name: str = "") -> str:
         return self._poller(server, name) + "state"

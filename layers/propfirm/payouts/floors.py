@@ -26,6 +26,7 @@ from decimal import Decimal
 import redis
 
 from propfirm.live.floors import delete_floor
+from propfirm.live.holds import HOLD_TTL_SECONDS, FloorHold
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord
 
@@ -37,10 +38,20 @@ ABSENT = "absent"  # there was no floor
 
 
 def before_withdrawal(
-    client: redis.Redis, keys: LiveKeys, server: str, login: int, amount: Decimal, attempts: int = 5
+    client: redis.Redis,
+    keys: LiveKeys,
+    server: str,
+    login: int,
+    amount: Decimal,
+    attempts: int = 5,
+    comment: str | None = None,
 ) -> str:
-    """Lower the account's floor by `amount` (atomically: WATCH, then MULTI), or delete it."""
+    """Lower the account's floor by `amount` (atomically: WATCH, then MULTI), or delete it; with the
+    deal's `comment`, also leave a floor hold so that the evaluator's next floors allow for the withdrawal
+    until it has judged the deal (`propfirm.live.holds`)."""
     key = keys.floor(server, login)
+    if comment is not None:
+        client.set(keys.floor_hold(server, login), FloorHold(amount, comment).encode(), ex=HOLD_TTL_SECONDS)
     for _ in range(attempts):
         with client.pipeline() as pipe:
             try:
@@ -69,5 +80,6 @@ def before_withdrawal(
 
 
 def after_failed_withdrawal(client: redis.Redis, keys: LiveKeys, server: str, login: int) -> None:
-    """The withdrawal did not happen: let the evaluator renew the true floor."""
+    """The withdrawal did not happen: drop its hold and let the evaluator renew the true floor."""
+    client.delete(keys.floor_hold(server, login))
     delete_floor(client, keys, server, login)

@@ -47,6 +47,7 @@ from propfirm.payouts.service import (
     EventPublisher,
     PayoutWorkflow,
 )
+from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, CommandResult
 from propfirm.store.payouts import PayoutRepository
 from propfirm.store.repositories import OutboxCommand
@@ -243,7 +244,8 @@ def await_withdrawal(ctx: TaskContext, message: TaskMessage, now: datetime) -> N
     floor = floors.ABSENT
     if ctx.redis is not None:
         floor = floors.before_withdrawal(
-            ctx.redis, LiveKeys(ctx.namespace), record.server, record.login, record.amount
+            ctx.redis, LiveKeys(ctx.namespace), record.server, record.login, record.amount,
+            comment=balance_comment(command),  # the comment the deal will carry on MT5
         )
     with ctx.uow_factory() as uow:
         payouts, row, record = _load(uow, message.payout_id)

@@ -36,3 +36,17 @@ def test_the_floor_is_lowered_by_the_amount_or_deleted(
 
     floors.after_failed_withdrawal(redis_client, keys, "s", 1)
     assert not redis_client.exists(keys.floor("s", 1))
+
+
+def test_a_withdrawal_leaves_a_hold_until_it_fails_or_is_judged(
+    redis_client: redis_lib.Redis, redis_namespace: str
+) -> None:
+    from propfirm.live.holds import FloorHold
+
+    keys = LiveKeys(redis_namespace)
+    floors.before_withdrawal(redis_client, keys, "s", 3, Decimal("250.50"), comment="payout 4#c0ffee")
+    hold = FloorHold.decode(redis_client.get(keys.floor_hold("s", 3)))
+    assert hold == FloorHold(Decimal("250.50"), "payout 4#c0ffee")
+    assert 0 < redis_client.ttl(keys.floor_hold("s", 3))  # expires by itself if nobody clears it
+    floors.after_failed_withdrawal(redis_client, keys, "s", 3)
+    assert not redis_client.exists(keys.floor_hold("s", 3))
