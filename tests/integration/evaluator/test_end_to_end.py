@@ -13,12 +13,9 @@ from propfirm.poller.runner import Poller
 from propfirm.poller.settings import PollerSettings
 from propfirm.settings import load
 from propfirm.sim.testing import running_simulator
-from propfirm.sim.webapi.server import WebApiHandler
 
 from functions.evaluator.handler import lambda_handler
 from functions.evaluator.local import drain
-
-WebApiHandler.disable_nagle_algorithm = True  # as the poller's tests do: ~40 ms per call otherwise
 
 
 def test_a_reckless_account_is_failed_once_and_closed(rig, redis_namespace) -> None:
@@ -27,33 +24,7 @@ def test_a_reckless_account_is_failed_once_and_closed(rig, redis_namespace) -> N
         login = world.create_account("challenge\\phase1", balance="100000")
         world.clock.advance(timedelta(seconds=1))  # the funding deal lies before the challenge starts
         cid = rig.register(login, world.now())
-        gateway = gateway_from_settings(
-            load(
-                Mt5Settings,
-                url=sim.url,
-                manager_login=sim.manager_login,
-                manager_password=sim.manager_password,
-                max_attempts=2,
-                timeout_seconds=5,
-                server_name=rig.server,
-            )
-        )
-        settings = load(
-            PollerSettings,
-            evaluation_queue_url=rig.evaluation_queue,
-            command_queue_url=rig.command_queue,
-            redis_namespace=redis_namespace,
-            poller_shard_count=4,
-            poller_command_wait_seconds=1,
-        )
-        poller = Poller(
-            gateway=gateway,
-            redis_client=rig.redis,
-            sqs_client=rig.sqs,
-            settings=settings,
-            programs=list(load_example_programs().values()),
-        )
-        poller.start(with_inbox=False)
+        poller = _poller(sim, rig, redis_namespace)
         try:
             poller.run_cycle()
             assert drain(rig.sqs, rig.evaluation_queue, lambda_handler).failed == []
