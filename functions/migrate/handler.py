@@ -1,0 +1,78 @@
+"""The migration Lambda: applies `propfirm.store.migrator`'s migrations on every deploy.
+
+A CDK trigger (`infra/constructs/migrations.py`) invokes it once the database and its proxy are up and
+before the functions that use the schema are updated; it runs again whenever the migrations change
+(their digest is in MIGRATIONS_SHA256, so a new migration is a new function version). A failure fails
+the deployment, which CloudFormation rolls back.
+
+Like the other functions it reaches Aurora through RDS Proxy with IAM authentication: DATABASE_URL has
+no password, the token is made for the connection (`propfirm.store.db.iam_token_kwargs`). The
+migrator's advisory lock pins the proxy connection for the run, which is what a migration wants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+import psycopg
+from aws_lambda_powertools import Logger
+from propfirm.settings import DatabaseSettings, load
+from propfirm.store.db import DatabaseAuthSettings, iam_token_kwargs
+from propfirm.store.migrator import Migration, MigrationError, apply_migrations, shipped_migrations
+from pydantic import Field
+
+logger = Logger(service="migrate")
+
+
+class MigrateSettings(DatabaseSettings, DatabaseAuthSettings):
+    migrations_sha256: str = Field(
+        "", description="digest of the migrations the stack was built from (empty: not checked)"
+    )
+
+
+def migrations_digest(migrations: Iterable[Migration]) -> str:
+    """One SHA-256 over every migration's version, name and content (infra computes the same from the
+    files; tests/infrastructure checks the two agree)."""
+    digest = hashlib.sha256()
+    for migration in sorted(migrations, key=lambda m: m.version):
+        digest.update(f"{migration.version:04d}_{migration.name} {migration.checksum}\n".encode())
+    return digest.hexdigest()
+
+
+def connection_url(settings: MigrateSettings, rds_client: Any = None) -> str:
+    """DATABASE_URL, plus a fresh IAM token as password and TLS when DATABASE_IAM_AUTH is on."""
+    if not settings.database_iam_auth:
+        return settings.database_url
+    extra = iam_token_kwargs(settings.database_url, settings.aws_region, rds_client)()
+    return psycopg.conninfo.make_conninfo(
+        settings.database_url, password=extra["password"], sslmode=extra["sslmode"]
+    )
+
+
+def migrate(
+    settings: MigrateSettings, rds_client: Any = None, migrations: list[Migration] | None = None
+) -> dict[str, Any]:
+    migrations = shipped_migrations() if migrations is None else migrations
+    digest = migrations_digest(migrations)
+    if settings.migrations_sha256 and settings.migrations_sha256 != digest:
+        # The layer carries other migrations than the ones the stack was synthesized from: a stale
+        # build/layer. Applying them would leave the schema behind the code being deployed.
+        raise MigrationError(
+            f"the layer's migrations (sha256 {digest[:12]}) are not the repository's "
+            f"({settings.migrations_sha256[:12]}): rebuild the layer (python -m infra.build_layer) and deploy again"
+        )
+    applied = apply_migrations(connection_url(settings, rds_client), migrations)
+    return {
+        "applied": [f"{m.version:04d}_{m.name}" for m in applied],
+        "known": len(migrations),
+        "sha256": digest,
+    }
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = migrate(load(MigrateSettings))
+    logger.info("migrations applied", extra=result)
+    return result
