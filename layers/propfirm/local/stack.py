@@ -30,7 +30,7 @@ from propfirm.local.desk import TraderDesk
 from propfirm.local.functions import EvaluatorFunction
 from propfirm.local.loops import Repeating
 from propfirm.local.market import SimulatedMarket
-from propfirm.local.options import DevOptions
+from propfirm.local.options import DevOptions, without_password
 from propfirm.local.payouts import LocalPayouts, PayoutsUnavailable
 from propfirm.local.poller import PollerService
 from propfirm.local.summary import count_run
@@ -56,6 +56,7 @@ class DevStack:
     api: Any = None
     payouts: Any = None
     loops: list[Repeating] = field(default_factory=list)
+    embedded: dict[str, str] = field(default_factory=dict)  # "PostgreSQL"/"Redis" -> the embedded one in use
 
     def __post_init__(self) -> None:
         self.redis = redis.Redis.from_url(self.options.redis_url)
@@ -247,6 +248,8 @@ class DevStack:
         others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
         counts.update(
             cycles=self.cycles(),
+            cycle_ms=self.poller.cycle_times() if getattr(self, "poller", None) else {},
+            evaluation_lag_ms=self.evaluator.lag.milliseconds() if getattr(self, "evaluator", None) else {},
             simulated_days=round(self.market.simulated_days(), 2),
             duration_seconds=round(time.monotonic() - self.started, 1),
             speed=o.speed,
@@ -254,6 +257,7 @@ class DevStack:
             server=o.server,
             database=self.summary_database(),
             redis_namespace=o.redis_namespace,
+            embedded=dict(self.embedded),
             run_dir=str(self.directory),
             auto_approve=o.auto_approve,
             parts=dict(self.notes),
@@ -266,7 +270,7 @@ class DevStack:
         return counts
 
     def summary_database(self) -> str:
-        return _without_password(self.options.database_url)
+        return without_password(self.options.database_url)
 
     def example_trader(self) -> tuple[int, str]:
         """A funded account's login and its trader's email (for the banner's example), else the first."""
@@ -282,11 +286,18 @@ class DevStack:
         return ports
 
     def status_line(self) -> str:
+        """One line of live progress: simulated time, the poller's cycle and its time, the evaluation
+        lag (from the poller's send to the end of the evaluation), the accounts, the payouts."""
         s = count_run(self.options.database_url, self.options.server)
+        cycle = self.poller.cycle_times()
+        lag = self.evaluator.lag.milliseconds()
+        cycle_time = f" ({cycle['last']:.0f} ms)" if cycle else ""
+        lag_text = f"{lag['last'] / 1000:.1f} s" if lag else "-"
         return (
             f"sim {self.market.world.now():%Y-%m-%d %H:%M} (day {self.market.simulated_days():.1f}) · "
-            f"cycle {self.cycles()} · accounts {s['accounts']}: active {s['active']}, failed {s['failed']}, "
-            f"passed {s['passed']}, funded {s['funded']} · restricted {s['restricted']} · "
+            f"cycle {self.cycles()}{cycle_time} · eval lag {lag_text} · "
+            f"accounts {s['accounts']}: active {s['active']}, passed {s['passed']}, failed {s['failed']}, "
+            f"funded {s['funded']} · restricted {s['restricted']} · "
             f"payouts requested {s['payouts_requested']}, paid {s['payouts_paid']}"
         )
 
@@ -325,13 +336,3 @@ def forget_redis_keys(client: redis.Redis, namespace: str) -> int:
     if batch:
         removed += client.unlink(*batch)
     return removed
-
-
-def _without_password(url: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
