@@ -12,10 +12,12 @@ stays in the next period (its deals are still uncovered), so a loss is always ma
 is paid again.
 
 The money:
-- profit  = Σ realised P&L of the closed positions (exact).
-- amount  = profit, withdrawn from the MT5 account as a balance operation. The whole profit leaves the
-  account, the firm's share included (FTMO: "the split is deducted even if the trader keeps the
-  profit"), so the balance returns to where the period started (E8: withdraw 3k, balance 103k → 100k).
+- profit  = Σ realised P&L of the closed positions (exact); gross = profit rounded down (below).
+- amount  = what is withdrawn from the MT5 account as a balance operation, by the program's
+  `payout_withdraws`: `profit` (the default and the common practice) takes the whole gross, the firm's
+  share included (FTMO: "the split is deducted even if the trader keeps the profit"), so the balance
+  returns to where the period started (E8: withdraw 3k, balance 103k → 100k); `trader_share` takes only
+  the trader's split share and leaves the firm's share in the account.
 - split   = the program's `profit_split_pct`, or the tier of `split_tiers` with the highest
   `after_payouts` not above the number of earlier paid payouts (`{after_payouts: 4, pct: 90}`: the
   5th payout and later at 90%).
@@ -25,8 +27,14 @@ The money:
 Rounding (a choice, written down): everything is exact Decimal until the end; then amounts are
 quantized to the account currency's minor unit (cents for USD, none for JPY) with ROUND_DOWN, the
 conservative choice firms make: the trader's share is never rounded up, and the amount withdrawn is
-never more than the profit realised. The firm's share is what remains (amount − split share), so the
-two always add up to the amount withdrawn.
+never more than the profit realised. The firm's share is what remains (gross − split share), so the
+two always add up exactly to the gross.
+
+The balance cross-check (`balance_check`): the deals must explain the account's balance. Over the funded
+stage, balance − (size + the stage's balance operations, earlier withdrawals included) is the trading
+result of the stage, which must equal the profit of the payouts already paid in it plus this payout's
+profit. A difference (a deal the store missed, a commission charged as its own deal, a manual
+adjustment) is flagged for a person to review; it is never paid silently.
 
 Eligibility: every rule that fails is a `Denial` with its code, the value found and the limit:
 - `not_funded`: the challenge is not in a funded stage (or its program has no payout terms);
@@ -131,6 +139,7 @@ class PayoutTerms:
     refund_fee_on_first_payout: bool
     fee: Decimal
     consistency_pct: Decimal | None
+    withdraws: str = "profit"  # the program's payout_withdraws: "profit" | "trader_share"
 
     @classmethod
     def of(cls, program: Program) -> PayoutTerms | None:
@@ -147,6 +156,7 @@ class PayoutTerms:
             refund_fee_on_first_payout=phase.refund_fee_on_first_payout,
             fee=program.fee or ZERO,
             consistency_pct=phase.consistency_pct,
+            withdraws=phase.payout_withdraws,
         )
 
     def split_for(self, previous_payouts: int) -> Decimal:
@@ -167,12 +177,13 @@ class PayoutQuote:
     period_start: datetime  # the funded stage's start, or the last payout
     period_end: datetime  # now
     profit: Decimal  # exact
-    amount: Decimal  # withdrawn from the account (profit, rounded down; zero when not positive)
+    gross: Decimal  # the profit rounded down (zero when not positive): split_share + firm_share
+    amount: Decimal  # withdrawn from the account: the gross, or the split share (payout_withdraws)
     split_pct: Decimal
     split_share: Decimal  # the trader's part of the profit, rounded down
     fee_refund: Decimal
     trader_share: Decimal  # split_share + fee_refund
-    firm_share: Decimal  # amount - split_share
+    firm_share: Decimal  # gross - split_share
     positions: tuple[ClosedPosition, ...]
     deals: tuple[int, ...]  # every deal ticket covered, ascending
     open_positions: tuple[int, ...]
@@ -186,6 +197,7 @@ class PayoutQuote:
             "period_start": self.period_start.isoformat(),
             "period_end": self.period_end.isoformat(),
             "profit": str(self.profit),
+            "gross": str(self.gross),
             "amount": str(self.amount),
             "split_pct": str(self.split_pct),
             "split_share": str(self.split_share),
@@ -295,9 +307,10 @@ def assess(
     positions, still_open = realised_positions(deals)
     profit = sum((p.profit for p in positions), ZERO)
     currency = terms.currency
-    amount = quantize(profit, currency) if profit > ZERO else ZERO
+    gross = quantize(profit, currency) if profit > ZERO else ZERO
     split_pct = terms.split_for(previous_payouts)
     split_share = quantize(profit * split_pct / HUNDRED, currency) if profit > ZERO else ZERO
+    amount = split_share if terms.withdraws == "trader_share" else gross
     first = previous_payouts == 0
     fee_refund = terms.fee if first and terms.refund_fee_on_first_payout else ZERO
     eligible_from = clock.add_days(clock.day_start(period_start), terms.min_days)
@@ -308,12 +321,13 @@ def assess(
         period_start=period_start,
         period_end=now,
         profit=profit,
+        gross=gross,
         amount=amount,
         split_pct=split_pct,
         split_share=split_share,
         fee_refund=fee_refund,
         trader_share=split_share + fee_refund,
-        firm_share=amount - split_share,
+        firm_share=gross - split_share,
         positions=tuple(positions),
         deals=tuple(sorted(t for p in positions for t in p.deals)),
         open_positions=tuple(still_open),
@@ -361,3 +375,40 @@ def assess(
                 )
             )
     return PayoutAssessment(quote, tuple(denials))
+
+
+@dataclass(frozen=True)
+class BalanceCheck:
+    """Do the deals explain the balance? (the module docstring: the balance cross-check)"""
+
+    balance: Decimal  # the account's balance now (its last snapshot)
+    stage_start: Decimal  # the account size plus the stage's balance operations (withdrawals included)
+    paid_before: Decimal  # the profit of the payouts already paid in the stage
+    profit: Decimal  # this payout's profit, from its deals
+    expected: Decimal  # balance - stage_start - paid_before: the profit the balance says is unpaid
+    difference: Decimal  # expected - profit
+
+    @property
+    def ok(self) -> bool:
+        return self.difference == ZERO
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "balance": str(self.balance),
+            "stage_start": str(self.stage_start),
+            "paid_before": str(self.paid_before),
+            "profit": str(self.profit),
+            "expected": str(self.expected),
+            "difference": str(self.difference),
+            "ok": self.ok,
+        }
+
+
+def balance_check(
+    *, balance: Decimal, size: Decimal, stage_balance_ops: Decimal, paid_before: Decimal, profit: Decimal
+) -> BalanceCheck:
+    """The payout's profit (from its deals) against the balance: with no position open, the balance above
+    the stage's start, less what was already paid out of it, is exactly the profit not yet paid."""
+    stage_start = size + stage_balance_ops
+    expected = balance - stage_start - paid_before
+    return BalanceCheck(balance, stage_start, paid_before, profit, expected, expected - profit)

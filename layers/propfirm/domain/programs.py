@@ -134,6 +134,9 @@ class Phase(_Model):
     payout_min_days: int | None = Field(None, ge=0)
     payout_min_amount: Decimal | None = Field(None, ge=0)
     refund_fee_on_first_payout: bool = False
+    # what leaves the MT5 account when a payout is paid: the whole profit (the balance returns to where the
+    # period started, the common practice) or only the trader's share (the firm's share stays as a buffer)
+    payout_withdraws: Literal["profit", "trader_share"] = "profit"
 
     _num = field_validator(
         "profit_target_pct",

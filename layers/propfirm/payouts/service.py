@@ -8,6 +8,11 @@ States of a payout (each with its own timestamp column, each change an audit row
 
     requested ─▶ awaiting_approval ─▶ approved ─▶ withdrawing ─▶ paid
                         └──────────▶ rejected                 └─▶ failed   (any open state ─▶ failed)
+    any open state ─▶ manual_review ─▶ paid | failed   (a person settles it: `resolve_review`)
+
+An approval that waits past its timeout is escalated (`escalated_at`, PayoutEscalated) and waits on.
+A payout whose deals do not explain the account's balance is flagged (`flags`); approving a flagged
+payout needs a note saying why it may be paid.
 
 Idempotence: approving an approved payout returns it unchanged (one approval); rejecting a rejected one
 likewise; a decision on a payout decided the other way is refused (`already_decided`). A request while
@@ -56,10 +61,11 @@ REQUESTED = "requested"
 AWAITING_APPROVAL = "awaiting_approval"
 APPROVED = "approved"
 WITHDRAWING = "withdrawing"
+MANUAL_REVIEW = "manual_review"
 PAID = "paid"
 REJECTED = "rejected"
 FAILED = "failed"
-OPEN_STATES = (REQUESTED, AWAITING_APPROVAL, APPROVED, WITHDRAWING)
+OPEN_STATES = (REQUESTED, AWAITING_APPROVAL, APPROVED, WITHDRAWING, MANUAL_REVIEW)
 FINAL_STATES = (PAID, REJECTED, FAILED)
 
 # -- refusal codes (PayoutRefused.code) ---------------------------------------------------------------
@@ -67,6 +73,8 @@ NOT_ELIGIBLE = "not_eligible"  # see .denials for the reasons
 PAYOUT_OPEN = "payout_open"  # another payout of this challenge is not finished
 ALREADY_DECIDED = "already_decided"  # approve after reject, or reject after approve
 NOT_AWAITING_DECISION = "not_awaiting_decision"  # the payout is past the decision (withdrawing, paid, ...)
+NOTE_REQUIRED = "note_required"  # a flagged payout is approved only with a note saying why
+NOT_IN_REVIEW = "not_in_review"  # resolve_review on a payout that is not in manual review
 
 
 # -- results -------------------------------------------------------------------------------------------
@@ -125,6 +133,10 @@ class PayoutRecord:
     execution_arn: str | None = None
     withdrawal_command_id: str | None = None
     withdrawal_deal: int | None = None  # the MT5 deal ticket of the withdrawal
+    escalated_at: datetime | None = None  # the approval waited past its timeout
+    review_at: datetime | None = None  # entered manual review
+    review_from: str | None = None  # the state it was in then
+    flags: tuple[dict[str, Any], ...] = ()  # review flags ({"code": "balance_mismatch", ...})
     details: dict[str, Any] = field(default_factory=dict)  # the quote's breakdown (positions, tiers, ...)
 
     @property
@@ -142,6 +154,8 @@ class PayoutRecord:
                 value = value.isoformat()
             elif isinstance(value, tuple):
                 value = list(value)
+            elif isinstance(value, dict):
+                value = dict(value)
             data[name] = value
         return data
 
@@ -223,6 +237,10 @@ def _record(row: dict[str, Any], deals: tuple[int, ...]) -> PayoutRecord:
         execution_arn=row["execution_arn"],
         withdrawal_command_id=row["withdrawal_command_id"],
         withdrawal_deal=row["withdrawal_deal"],
+        escalated_at=row["escalated_at"],
+        review_at=row["review_at"],
+        review_from=row["review_from"],
+        flags=tuple(row["flags"] or ()),
         details=row["details"] or {},
     )
 
@@ -301,7 +319,7 @@ def _assess(uow: UnitOfWork, challenge_id: int, now: datetime) -> _Context:
     program = uow.programs.get(challenge.program_id, challenge.program_version)
     payouts = PayoutRepository(uow)
     funded = program.phases[challenge.phase].funded
-    funded_at = _phase_started_at(uow, challenge, now)
+    funded_at = phase_started_at(uow, challenge, now)
     previous, last_paid = payouts.history(challenge_id)
     period_start = max(funded_at, last_paid) if last_paid is not None else funded_at
     deals = [
@@ -329,7 +347,7 @@ def _assess(uow: UnitOfWork, challenge_id: int, now: datetime) -> _Context:
     return _Context(challenge, program, assessment)
 
 
-def _phase_started_at(uow: UnitOfWork, challenge: ChallengeRecord, now: datetime) -> datetime:
+def phase_started_at(uow: UnitOfWork, challenge: ChallengeRecord, now: datetime) -> datetime:
     """When the current phase began: the engine's state, else the transition into it, else now."""
     if challenge.state is not None and challenge.state.get("phase_index") == challenge.phase:
         return datetime.fromisoformat(challenge.state["phase_started_at"])
@@ -447,7 +465,9 @@ def _start(
     if flow is None or not getattr(flow, "can_start", True):
         return None
     try:
-        arn = flow.start(record.id, {"payout_id": record.id, "challenge_id": record.challenge_id})
+        arn = flow.start(
+            record.id, {"payout_id": record.id, "challenge_id": record.challenge_id, **runtime.timeouts()}
+        )
     except Exception:  # the payout stays `requested`; start_pending starts it later
         log.exception("payout workflow not started; it stays requested", extra={"payout_id": record.id})
         return None
@@ -472,7 +492,7 @@ def approve(
 ) -> PayoutRecord:
     """Approve (idempotent). Answers the AwaitApproval task token if the workflow has reached it; if not,
     the worker answers at once when it gets there. Raises PayoutNotFound, PayoutRefused(`already_decided`
-    | `not_awaiting_decision`)."""
+    | `not_awaiting_decision` | `note_required`: the payout is flagged and no note says why to pay it)."""
     return _decide(uow, payout_id, True, approver, note, now, workflow, events)
 
 
@@ -516,6 +536,11 @@ def _decide(
         payouts = PayoutRepository(uow)
         row, record = load_record(payouts, payout_id, lock=True)
         status = row["status"]
+        if approved and record.flags and status in (REQUESTED, AWAITING_APPROVAL) and not (text or "").strip():
+            codes = ", ".join(str(f.get("code")) for f in record.flags)
+            raise PayoutRefused(
+                NOTE_REQUIRED, f"payout {payout_id} is flagged for review ({codes}): approve it with a note"
+            )
         if status in (REQUESTED, AWAITING_APPROVAL):
             stamp = {"approved_at": now} if approved else {"rejected_at": now, "reason": text}
             payouts.move(
@@ -554,6 +579,51 @@ def answer_decision(
         with uow:
             PayoutRepository(uow).update(row["id"], approval_answered_at=now)
             uow.commit()
+
+
+# -- manual review -----------------------------------------------------------------------------------
+def resolve_review(
+    uow: UnitOfWork,
+    payout_id: int,
+    outcome: str,
+    by: str,
+    note: str,
+    now: datetime,
+    *,
+    deal: int | None = None,
+    events: EventPublisher | None = None,
+) -> PayoutRecord:
+    """A person settles a payout in manual review, after checking MT5: `paid` (the withdrawal is on the
+    account; `deal` is its ticket when the workflow did not learn it) or `failed` (no money left the
+    account; its deals are released for the next request). Idempotent: the same outcome again returns
+    the payout. Raises PayoutNotFound, PayoutRefused(`not_in_review` | `already_decided`), ValueError."""
+    if outcome not in (PAID, FAILED):
+        raise ValueError(f"outcome must be {PAID!r} or {FAILED!r}, not {outcome!r}")
+    if not note.strip():
+        raise ValueError("a note is required: what was checked on MT5")
+    with uow:
+        payouts = PayoutRepository(uow)
+        row, record = load_record(payouts, payout_id, lock=True)
+        if record.status == outcome and record.review_at is not None:
+            return record  # resolved that way before
+        if record.status != MANUAL_REVIEW:
+            code = ALREADY_DECIDED if record.status in FINAL_STATES else NOT_IN_REVIEW
+            raise PayoutRefused(code, f"payout {payout_id} is {record.status}, not in manual review")
+        if outcome == PAID and record.review_from != WITHDRAWING:
+            raise PayoutRefused(
+                NOT_IN_REVIEW, f"payout {payout_id} stopped while {record.review_from}: no withdrawal was sent"
+            )
+        columns: dict[str, Any] = {"completed_at": now, "decision_note": note}
+        if outcome == PAID:
+            columns.update(paid_at=now, withdrawal_deal=deal if deal is not None else record.withdrawal_deal)
+        else:
+            columns.update(failed_at=now, reason=f"ManualReview: {note}"[:2000])
+        payouts.move(payout_id, (MANUAL_REVIEW,), outcome, **columns)
+        _, record = load_record(payouts, payout_id)
+        audit(uow, f"payout.{outcome}", record, now, resolved_by=by, note=note, review_from=record.review_from)
+        uow.commit()
+    publish(events, "PayoutPaid" if outcome == PAID else "PayoutFailed", record)
+    return record
 
 
 # -- reads -------------------------------------------------------------------------------------------

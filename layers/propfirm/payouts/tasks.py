@@ -5,16 +5,21 @@ Message body (built by the ASL): `{"token": ..., "task": ..., "payout_id": 17, "
 answers the token with it), raises `TaskFailed` (the token is answered with that error, the workflow's
 Catch records the payout as failed), or returns None when the token is stored to be answered later:
 
-- compute           checks the stored amounts against the deals and the account is still active
+- compute           checks the stored amounts against the deals (a difference: AmountMismatch, manual
+                    review) and the account is still active; cross-checks the deals against the
+                    account's balance (a difference flags the payout for the approver: `flags`)
 - await_approval    stores the token (requested → awaiting_approval); the API's approve/reject answers
                     it, or this task does at once when the decision was taken before
+- escalate          the approval waited past its timeout: `escalated_at`, an audit row, PayoutEscalated
 - withdraw          approved → withdrawing, if the account is still active
 - await_withdrawal  lowers (or deletes) the account's floor in Redis, queues the withdrawal (a balance
                     operation through the outbox, command id `payout:{id}:withdraw`), stores the token; the
                     poller's result answers it (evaluator → `service.on_withdrawal_result`)
 - record            withdrawing → paid (PayoutPaid)
 - record_rejection  notes the end of a rejected payout's workflow
-- record_failure    any open state → failed, with the error as the reason
+- record_failure    any open state → failed, with the error as the reason (errors that prove no money
+                    moved: the workflow's Catch sends only those here)
+- record_review     any open state → manual_review, with the error (anything else, after the retries)
 
 Every task is idempotent: a redelivered message finds its work done and answers the same way.
 """
@@ -25,20 +30,23 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import redis
 from pydantic import BaseModel, ConfigDict
 
 from propfirm.domain.money import ZERO
-from propfirm.domain.payouts import TradeDeal, realised_positions
+from propfirm.domain.payouts import TradeDeal, balance_check, realised_positions
 from propfirm.domain.state import ACTIVE
 from propfirm.live.keys import LiveKeys
+from propfirm.live.records import Snapshot
 from propfirm.payouts import floors, service
 from propfirm.payouts.service import (
     APPROVED,
     AWAITING_APPROVAL,
     FAILED,
+    MANUAL_REVIEW,
     OPEN_STATES,
     PAID,
     REJECTED,
@@ -55,6 +63,9 @@ from propfirm.store.uow import UnitOfWork
 
 log = logging.getLogger("propfirm.payouts")
 
+# the states the workflow itself moves a payout out of (manual_review is left to a person)
+WORKFLOW_STATES = tuple(s for s in OPEN_STATES if s != MANUAL_REVIEW)
+
 TaskName = Literal[
     "compute",
     "await_approval",
@@ -63,6 +74,8 @@ TaskName = Literal[
     "record",
     "record_rejection",
     "record_failure",
+    "escalate",
+    "record_review",
 ]
 
 
@@ -157,13 +170,55 @@ def compute(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, 
             f"payout {record.id}: its deals give {profit} with {len(still_open)} open position(s),"
             f" the payout says {record.profit}",
         )
+    check = _balance_check(ctx, record, now)
     return {
         "payout_id": record.id,
         "profit": str(record.profit),
         "amount": str(record.amount),
         "trader_share": str(record.trader_share),
         "deals": len(record.deals),
+        "balance_check": None if check is None else check.to_dict(),
     }
+
+
+def _balance_check(ctx: TaskContext, record: service.PayoutRecord, now: datetime) -> Any:
+    """Cross-check the payout's deals against the account's balance; flag the payout when they differ.
+
+    The balance is the poller's last snapshot in Redis (the evaluator's saved state when there is none).
+    None when no balance is known (the check is then recorded as not made)."""
+    with ctx.uow_factory() as uow:
+        challenge = uow.challenges.get(record.challenge_id)
+        program = uow.programs.get(challenge.program_id, challenge.program_version)
+        stage_start = service.phase_started_at(uow, challenge, now)
+        payouts = PayoutRepository(uow)
+        ops, paid_before = payouts.stage_balance(record.challenge_id, stage_start)
+        uow.commit()
+    balance = _last_balance(ctx, record, challenge.state)
+    if balance is None:
+        return None
+    check = balance_check(
+        balance=balance, size=program.account_size, stage_balance_ops=ops, paid_before=paid_before, profit=record.profit
+    )
+    if not check.ok:
+        flag = {"code": "balance_mismatch", "detail": check.to_dict()}
+        with ctx.uow_factory() as uow:
+            payouts = PayoutRepository(uow)
+            if payouts.add_flag(record.id, flag):
+                _, flagged = service.load_record(payouts, record.id)
+                service.audit(uow, "payout.flagged", flagged, now, flag=flag)
+            uow.commit()
+        log.warning("payout flagged: its deals do not explain the balance", extra={"payout_id": record.id})
+    return check
+
+
+def _last_balance(ctx: TaskContext, record: service.PayoutRecord, state: dict[str, Any] | None) -> Any:
+    if ctx.redis is not None and record.login is not None:
+        raw = ctx.redis.get(LiveKeys(ctx.namespace).snap(record.server, record.login))
+        if raw is not None:
+            return Snapshot.decode(raw).balance
+    if state and state.get("balance") is not None:
+        return Decimal(str(state["balance"]))
+    return None
 
 
 def await_approval(ctx: TaskContext, message: TaskMessage, now: datetime) -> None:
@@ -338,10 +393,10 @@ def record_failure(ctx: TaskContext, message: TaskMessage, now: datetime) -> dic
     changed = False
     with ctx.uow_factory() as uow:
         payouts, row, payout = _load(uow, message.payout_id)
-        if payout.status in OPEN_STATES:
+        if payout.status in WORKFLOW_STATES:
             payouts.move(
                 payout.id,
-                OPEN_STATES,
+                WORKFLOW_STATES,
                 FAILED,
                 failed_at=now,
                 completed_at=now,
@@ -356,6 +411,52 @@ def record_failure(ctx: TaskContext, message: TaskMessage, now: datetime) -> dic
     return {"status": payout.status, "error": code}
 
 
+def escalate(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    """Nobody answered in time: say so once (the payout waits on in AwaitEscalatedApproval)."""
+    changed = False
+    with ctx.uow_factory() as uow:
+        payouts, row, payout = _load(uow, message.payout_id)
+        if payout.status in (REQUESTED, AWAITING_APPROVAL) and row["escalated_at"] is None:
+            payouts.update(payout.id, escalated_at=now)
+            _, payout = service.load_record(payouts, payout.id)
+            since = row["awaiting_approval_at"] or payout.requested_at
+            service.audit(uow, "payout.escalated", payout, now, waited_seconds=int((now - since).total_seconds()))
+            changed = True
+        uow.commit()
+    if changed:
+        service.publish(ctx.events, "PayoutEscalated", payout)
+    escalated_at = None if payout.escalated_at is None else payout.escalated_at.isoformat()
+    return {"status": payout.status, "escalated_at": escalated_at}
+
+
+def record_review(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    """The workflow could not settle the payout: a person must (`service.resolve_review`)."""
+    error = message.error or {}
+    code = str(error.get("Error") or "Unknown")
+    cause = str(error.get("Cause") or "")
+    changed = False
+    with ctx.uow_factory() as uow:
+        payouts, row, payout = _load(uow, message.payout_id)
+        if payout.status in WORKFLOW_STATES:
+            payouts.move(
+                payout.id,
+                WORKFLOW_STATES,
+                MANUAL_REVIEW,
+                review_at=now,
+                review_from=payout.status,
+                reason=f"{code}: {cause}"[:2000],
+            )
+            _, payout = service.load_record(payouts, payout.id)
+            service.audit(
+                uow, "payout.manual_review", payout, now, error=code, cause=cause[:2000], review_from=payout.review_from
+            )
+            changed = True
+        uow.commit()
+    if changed:
+        service.publish(ctx.events, "PayoutNeedsReview", payout)
+    return {"status": payout.status, "error": code}
+
+
 TASKS: dict[str, Callable[[TaskContext, TaskMessage, datetime], dict[str, Any] | None]] = {
     "compute": compute,
     "await_approval": await_approval,
@@ -364,4 +465,6 @@ TASKS: dict[str, Callable[[TaskContext, TaskMessage, datetime], dict[str, Any] |
     "record": record,
     "record_rejection": record_rejection,
     "record_failure": record_failure,
+    "escalate": escalate,
+    "record_review": record_review,
 }

@@ -1,4 +1,4 @@
-"""Payout rows and the deals they cover (migrations 0001 and 0002), over one Unit of Work.
+"""Payout rows and the deals they cover (migrations 0001, 0002 and 0005), over one Unit of Work.
 
     payouts = PayoutRepository(uow)
 
@@ -20,7 +20,10 @@ if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
 
 FINISHED = ("paid", "rejected", "failed")
-NOT_COVERING = ("rejected", "failed")  # a payout in these states covers no deal any more
+# the payout's deals stay claimed (payout_deals.claimed) unless it ends in these states: the database
+# releases them then (0005's trigger) and allows one claim per deal (its unique index)
+NOT_COVERING = ("rejected", "failed")
+OPEN = ("requested", "awaiting_approval", "approved", "withdrawing", "manual_review")
 
 _COLUMNS = (
     "p.id, p.challenge_id, c.trader_id, coalesce(p.server, c.server) AS server, coalesce(p.login, c.login)"
@@ -29,7 +32,7 @@ _COLUMNS = (
     " p.awaiting_approval_at, p.decided_by, p.decision_note, p.decided_at, p.approved_at, p.rejected_at,"
     " p.withdrawing_at, p.paid_at, p.failed_at, p.completed_at, p.reason, p.execution_arn,"
     " p.approval_token, p.approval_answered_at, p.withdrawal_token, p.withdrawal_command_id,"
-    " p.withdrawal_answered_at, p.withdrawal_deal"
+    " p.withdrawal_answered_at, p.withdrawal_deal, p.escalated_at, p.review_at, p.review_from, p.flags"
 )
 _FROM = " FROM payouts p JOIN challenges c ON c.id = p.challenge_id"
 
@@ -100,10 +103,10 @@ class PayoutRepository:
         return self.uow.fetchall(
             "SELECT d.ticket, d.position, d.time, d.entry, d.volume, d.profit, d.commission, d.swap"
             " FROM deals d WHERE d.challenge_id = %s AND d.role = 'trade' AND d.time >= %s"
-            " AND NOT EXISTS (SELECT 1 FROM payout_deals pd JOIN payouts p ON p.id = pd.payout_id"
-            "   WHERE pd.server = d.server AND pd.ticket = d.ticket AND p.status <> ALL(%s))"
+            " AND NOT EXISTS (SELECT 1 FROM payout_deals pd"
+            "   WHERE pd.server = d.server AND pd.ticket = d.ticket AND pd.claimed)"
             " ORDER BY d.time, d.ticket",
-            (challenge_id, since, list(NOT_COVERING)),
+            (challenge_id, since),
         )
 
     def insert(
@@ -133,7 +136,8 @@ class PayoutRepository:
             " requested_at, status, updated_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'requested', %s)"
             " ON CONFLICT (challenge_id) WHERE status IN"
-            " ('requested', 'awaiting_approval', 'approved', 'withdrawing') DO NOTHING RETURNING id",
+            " ('requested', 'awaiting_approval', 'approved', 'withdrawing', 'manual_review')"
+            " DO NOTHING RETURNING id",
             (
                 challenge_id,
                 server,
@@ -208,6 +212,27 @@ class PayoutRepository:
             (limit,),
         )
         return [(int(r[0]), r[1]) for r in rows]
+
+    def stage_balance(self, challenge_id: int, since: datetime) -> tuple[Decimal, Decimal]:
+        """(Σ balance operations of the account since `since`, Σ profit of the payouts paid since then):
+        the balance cross-check's inputs besides the balance itself."""
+        row = self.uow.fetchone(
+            "SELECT (SELECT coalesce(sum(d.profit), 0) FROM deals d WHERE d.challenge_id = %s"
+            "        AND d.role = 'balance_operation' AND d.time >= %s),"
+            "       (SELECT coalesce(sum(p.profit), 0) FROM payouts p WHERE p.challenge_id = %s"
+            "        AND p.status = 'paid' AND p.requested_at >= %s)",
+            (challenge_id, since, challenge_id, since),
+        )
+        return Decimal(row[0]), Decimal(row[1])
+
+    def add_flag(self, payout_id: int, flag: dict[str, Any]) -> bool:
+        """Add a review flag once per code; True when it was new."""
+        row = self.uow.fetchone(
+            "UPDATE payouts SET flags = flags || %s, updated_at = now() WHERE id = %s"
+            " AND NOT flags @> %s RETURNING id",
+            (Jsonb([plain(flag)]), payout_id, Jsonb([{"code": flag["code"]}])),
+        )
+        return row is not None
 
     def awaiting_since(self, before: datetime, limit: int = 100) -> list[int]:
         rows = self.uow.fetchall(

@@ -23,7 +23,7 @@ from propfirm.evaluation.live import LiveState
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.live.floors import read_floor, write_floor
 from propfirm.live.keys import LiveKeys
-from propfirm.live.records import FloorRecord
+from propfirm.live.records import FloorRecord, encode_snapshot, iso_utc
 from propfirm.payouts import runtime, service
 from propfirm.payouts.events import EventBridgePublisher
 from propfirm.payouts.local import LocalWorkflow, create_workflow, drain_tasks
@@ -207,6 +207,14 @@ class Rig:
             Decimal("95000"), self.now + timedelta(hours=6), "daily_loss", "touch", "fail", 3
         )
         write_floor(self.redis, self.keys, self.server, login, record)
+
+    def snapshot(self, login: int, balance: Decimal | str) -> None:
+        """The poller's last snapshot of the account (flat: no position open)."""
+        amount = Decimal(balance)
+        raw = encode_snapshot(
+            self.server, login, 1, iso_utc(self.now), amount, amount, Decimal(0), Decimal(0), ()
+        )
+        self.redis.set(self.keys.snap(self.server, login), raw)
 
     def floor_present(self, login: int) -> bool:
         return bool(self.redis.exists(self.keys.floor(self.server, login)))

@@ -26,6 +26,7 @@ def _funded_with_profit(rig: Rig, login: int) -> tuple[int, list[int]]:
     tickets += rig.trade(cid, login, 9002, 5, "-300.00")
     tickets += rig.trade(cid, login, 9003, 9, "821.57")
     rig.balance_deal(cid, login, 3, "250.00", "deposit correction")  # not trading profit, not covered
+    rig.snapshot(login, Decimal("100000") + Decimal("250.00") + Decimal("1997.57"))  # the deals explain it
     return cid, tickets
 
 

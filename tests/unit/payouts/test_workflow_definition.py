@@ -19,11 +19,14 @@ def test_every_task_is_an_sqs_message_with_its_token_to_the_tasks_queue() -> Non
     assert set(tasks) == {
         "Compute",
         "AwaitApproval",
+        "Escalate",
+        "AwaitEscalatedApproval",
         "Withdraw",
         "AwaitWithdrawal",
         "Record",
         "RecordRejection",
         "RecordFailure",
+        "RecordReview",
     }
     for name, state in tasks.items():
         assert state["Resource"] == TOKEN_TASK, name
@@ -31,9 +34,6 @@ def test_every_task_is_an_sqs_message_with_its_token_to_the_tasks_queue() -> Non
         assert state["Parameters"]["QueueUrl"] == QUEUE_PLACEHOLDER
         assert body["token.$"] == "$$.Task.Token" and body["payout_id.$"] == "$.payout_id"
         assert body["task"] in TASKS, name  # the worker knows every task the machine sends
-    for name in ("Compute", "AwaitApproval", "Withdraw", "AwaitWithdrawal"):
-        assert tasks[name]["Catch"][0]["Next"] == "RecordFailure", name
-    assert "Catch" not in tasks["Record"]  # the money has left: never recorded as failed after this
     choice = asl["States"]["Approved?"]
     assert choice["Choices"][0] == {
         "Variable": "$.approval.approved",
@@ -42,6 +42,56 @@ def test_every_task_is_an_sqs_message_with_its_token_to_the_tasks_queue() -> Non
     }
     assert choice["Default"] == "RecordRejection"
     assert "${" not in definition("https://sqs.us-east-1.amazonaws.com/1/payout-tasks")
+
+
+def _catches(state: dict) -> dict[str, str]:
+    return {error: c["Next"] for c in state.get("Catch", []) for error in c["ErrorEquals"]}
+
+
+def test_errors_end_in_failure_only_when_no_money_moved_and_in_manual_review_otherwise() -> None:
+    states = json.loads(asl_text())["States"]
+    for name in ("Compute", "Withdraw", "AwaitWithdrawal", "AwaitApproval", "AwaitEscalatedApproval"):
+        catches = _catches(states[name])
+        assert catches["WithdrawalFailed"] == "RecordFailure", name  # MT5 refused: nothing left the account
+        assert catches["AccountNotActive"] == "RecordFailure", name
+        assert catches["States.ALL"] == "RecordReview", name  # anything else: a person settles it
+    # the money has left the account once Record runs: retried, then manual review, never failed
+    assert _catches(states["Record"]) == {"States.ALL": "RecordReview"}
+    assert states["Record"]["Retry"][0]["ErrorEquals"] == ["States.ALL"]
+    # a lost task message (the worker down) is retried with backoff before anything else
+    for name in ("Compute", "Withdraw", "Escalate"):
+        retry = states[name]["Retry"][0]
+        assert retry["ErrorEquals"] == ["States.Timeout"] and retry["BackoffRate"] > 1, name
+        assert states[name]["TimeoutSecondsPath"] == "$.task_timeout_seconds", name
+    assert states["RecordReview"]["Next"] == "ManualReview" and states["ManualReview"]["Type"] == "Fail"
+    assert states["RecordFailure"]["Next"] == "Failed"
+
+
+def test_an_unanswered_approval_escalates_then_waits_without_a_limit() -> None:
+    states = json.loads(asl_text())["States"]
+    wait = states["AwaitApproval"]
+    assert wait["TimeoutSecondsPath"] == "$.approval_timeout_seconds"
+    assert _catches(wait)["States.Timeout"] == "Escalate"
+    assert states["Escalate"]["Next"] == "AwaitEscalatedApproval"
+    assert _catches(states["Escalate"]) == {"States.ALL": "AwaitEscalatedApproval"}  # a lost notice never blocks
+    again = states["AwaitEscalatedApproval"]
+    assert again["Parameters"]["MessageBody"]["task"] == "await_approval"
+    assert "TimeoutSecondsPath" not in again and "TimeoutSeconds" not in again
+    assert again["Next"] == "Approved?"
+    assert states["AwaitWithdrawal"]["TimeoutSecondsPath"] == "$.withdrawal_timeout_seconds"
+
+
+def test_every_execution_carries_the_timeouts_the_definition_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAYOUTS_APPROVAL_TIMEOUT_SECONDS", "3600")
+    paths = {
+        s[key][2:]
+        for s in json.loads(asl_text())["States"].values()
+        for key in ("TimeoutSecondsPath",)
+        if key in s
+    }
+    given = runtime.timeouts()
+    assert paths == set(given)
+    assert given["approval_timeout_seconds"] == 3600 and given["task_timeout_seconds"] == 300
 
 
 def test_task_messages_and_command_ids() -> None:
