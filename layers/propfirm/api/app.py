@@ -8,18 +8,25 @@ Order of checks for every request (the design: the token first, whatever the bod
 3. the role gate by path (/admin/: admin, or support for GET/HEAD; /challenges: trader with an email;
    /me: any role) - 403;
 4. routing (unknown path: 404), validation (422), the route (its own checks, ownership 404).
+
+CORS (the dashboards run in browsers on their own origins): `API_CORS_ORIGINS`, a comma-separated list of
+allowed origins (default `*`: bearer tokens travel in a header, never in cookies, so no credentials are
+allowed across origins). Preflight requests (OPTIONS) pass the gate without a token, as they do in API
+Gateway, and every answer - the gate's 401 and 403 included - carries the CORS headers for an allowed
+origin, so a browser can read the problem.
 """
 
 from __future__ import annotations
 
 import binascii
 import logging
+import os
 from collections.abc import Mapping
 from typing import Any
 
 import orjson
 import psycopg
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -38,6 +45,7 @@ from propfirm.api.problems import (
     problem_response,
     unauthorized_response,
 )
+from propfirm.api.resolver import ConcurrentRestResolver
 from propfirm.api.routers import admin, public, trader, webhooks
 
 log = logging.getLogger("propfirm.api")
@@ -46,7 +54,25 @@ TITLE = "propfirm API"
 VERSION = "1.0.0"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-app = APIGatewayRestResolver(enable_validation=True, serializer=lambda o: orjson.dumps(o).decode())
+
+
+def cors_config(value: str | None = None) -> CORSConfig:
+    """`API_CORS_ORIGINS`: comma-separated origins allowed to call the API from a browser (default `*`)."""
+    raw = os.environ.get("API_CORS_ORIGINS", "*") if value is None else value
+    origins = [o.strip().rstrip("/") for o in raw.split(",") if o.strip()] or ["*"]
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:] or None,
+        allow_headers=["X-Timestamp", "X-Signature"],
+        expose_headers=["WWW-Authenticate"],
+        max_age=600,
+    )
+
+
+CORS = cors_config()
+app = ConcurrentRestResolver(
+    enable_validation=True, cors=CORS, serializer=lambda o: orjson.dumps(o).decode()
+)
 app.include_router(public.router)
 app.include_router(webhooks.router)
 app.include_router(trader.router)
@@ -154,6 +180,8 @@ def _gate(event: Mapping[str, Any]) -> dict | None:
     path = str(event.get("path") or "/")
     if is_public(path):
         return None
+    if str(event.get("httpMethod") or "").upper() == "OPTIONS":
+        return None  # a CORS preflight carries no token; the resolver answers it (no data)
     try:
         who = principal_from_claims(claims_of(event))
     except Unauthorized as exc:
@@ -172,8 +200,24 @@ def _gate(event: Mapping[str, Any]) -> dict | None:
     return None
 
 
+def _origin(event: Mapping[str, Any]) -> str | None:
+    headers = event.get("headers")
+    if not isinstance(headers, Mapping):
+        return None
+    return next((str(v) for k, v in headers.items() if str(k).lower() == "origin"), None)
+
+
 def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     refused = _gate(event)
     if refused is not None:
+        refused["headers"].update(CORS.to_dict(_origin(event)))
         return refused
-    return app.resolve(dict(event), context)
+    response = app.resolve(dict(event), context)
+    origin = _origin(event)
+    if origin and "Access-Control-Allow-Origin" not in (response.get("multiValueHeaders") or {}):
+        # answers built by exception handlers go out without the route's CORS headers
+        headers = response.setdefault("headers", {}) or {}
+        for name, value in CORS.to_dict(origin).items():
+            headers.setdefault(name, value)
+        response["headers"] = headers
+    return response

@@ -100,6 +100,8 @@ def challenge_view(
         "day": None,
         "tomorrow": None,
         "progress": None,
+        "limits": None,
+        "rules": phase.model_dump(mode="json", exclude_none=True) if phase else None,
     }
     snapshot, cached_raw = (None, None)
     if row["login"] is not None:
@@ -160,12 +162,55 @@ def challenge_view(
             else bool(equity <= highest if ph.touch else equity < highest),
         }
         target = cp.phases[state.phase_index].target_balance
+        start = program.account_size + state.phase_ops  # balance operations move the target with them
+        goal = None if target is None else target + state.phase_ops
         view["progress"] = {
-            "target_balance": None if target is None else str(target + state.phase_ops),
+            "target_balance": None if goal is None else str(goal),
+            "profit": str(state.balance - start),
+            "to_target": None if goal is None else str(max(goal - state.balance, Decimal(0))),
+            "progress_pct": None
+            if goal is None or goal == start
+            else str(_pct(state.balance - start, goal - start)),
             "trading_days": state.trading_days,
             "min_trading_days": cp.phases[state.phase_index].min_trading_days,
             "phase_started_at": iso_utc(state.phase_started_at),
             "deadline": None if state.deadline is None else iso_utc(state.deadline),
+            "days_left": None
+            if state.deadline is None
+            else max(0, int((state.deadline - now).total_seconds() // 86400)),
             "best_day_profit": str(state.best_day_profit),
         }
+        view["limits"] = limits_left(program, today)
     return view
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(Decimal("0.01"))
+
+
+def limits_left(program: Program, state: ChallengeState) -> dict[str, Any]:
+    """Loss left before each floor now, in money, in percent of the account size and as a share of the
+    limit (the admin's risk measure; migration 0004 computes the same in SQL)."""
+    phase = program.phases[state.phase_index]
+    size = program.account_size
+    equity = state.equity
+
+    def block(floor: Decimal, limit: Decimal) -> dict[str, Any]:
+        left = equity - floor
+        return {
+            "floor": str(floor),
+            "limit": str(limit),
+            "left": str(left),
+            "left_pct": str(_pct(left, size)),
+            "left_share": str((left / limit).quantize(Decimal("0.0001"))) if limit else None,
+        }
+
+    daily = None
+    if phase.daily_loss_pct is not None:
+        basis = state.day_start_balance if phase.daily_loss_reference == "day_start" else size
+        daily = block(state.daily_floor, basis * Decimal(phase.daily_loss_pct) / 100)
+        daily["paused"] = state.daily_paused
+    max_loss = None
+    if phase.max_loss_pct is not None:
+        max_loss = block(state.max_floor, size * Decimal(phase.max_loss_pct) / 100)
+    return {"equity": str(equity), "daily_loss": daily, "max_loss": max_loss}

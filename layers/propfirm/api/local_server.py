@@ -13,12 +13,11 @@ For the local stack (`propfirm dev`):
     handle = serve_api("127.0.0.1", 8080, database_url, redis_url, namespace)   # returns when listening
     handle.url; handle.webhook_secret; handle.stop()
 
-Each connection has its own thread (accepting, the token check, reading the body and writing the answer
-run concurrently), but the handler is invoked one request at a time, as in a Lambda container:
-Powertools' resolver keeps the current request in process-wide state (`BaseRouter.current_event` is a
-class attribute, the route context an attribute of the app), so two requests resolved at once could see
-each other's event - claims included. The database work is safe under real concurrency too (many
+Each connection has its own thread and requests are resolved concurrently: the resolver keeps each
+request's event and route context in a ContextVar of its own (`propfirm.api.resolver`), not in
+Powertools' process-wide class attribute. The database work is safe under real concurrency too (many
 containers): the webhook's idempotency rests on the unique order id, overrides on row locks and versions.
+CORS preflights (OPTIONS) pass without a token, as they do in API Gateway.
 """
 
 from __future__ import annotations
@@ -187,7 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         path = unquote(urlsplit(self.path).path) or "/"
         claims = None
-        if not is_public(path):
+        if not is_public(path) and self.command != "OPTIONS":
             # the authorizer: the token before the body, the path or anything else
             try:
                 raw = verify(bearer_token(dict(self.headers.items())), self.server.jwt_key)
@@ -210,8 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.templates,
             self.client_address[0],
         )
-        with self.server.handler_lock:  # one invocation at a time, as in a Lambda container (see module doc)
-            response = self.server.lambda_handler(event, _LambdaContext())
+        response = self.server.lambda_handler(event, _LambdaContext())
         self._send(response)
 
     def _discard_body(self) -> None:
@@ -273,7 +271,6 @@ class _ApiHttpServer(ThreadingHTTPServer):
         self.quiet = quiet
         self.templates = _templates()
         self.lambda_handler = load_lambda_handler()
-        self.handler_lock = threading.Lock()
 
 
 @dataclass

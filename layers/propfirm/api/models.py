@@ -116,11 +116,30 @@ class TomorrowInfo(BaseModel):
 
 class ProgressInfo(BaseModel):
     target_balance: str | None
+    profit: str = Field(description="balance now minus the phase's starting balance (operations counted)")
+    to_target: str | None = Field(description="balance still needed for the target")
+    progress_pct: str | None = Field(description="share of the target's profit made, in percent")
     trading_days: int
     min_trading_days: int
     phase_started_at: str
     deadline: str | None
+    days_left: int | None = Field(description="whole days to the deadline; null: no time limit")
     best_day_profit: str
+
+
+class LimitLeft(BaseModel):
+    floor: str
+    limit: str = Field(description="the loss limit in money")
+    left: str = Field(description="equity minus the floor: the loss still allowed now")
+    left_pct: str = Field(description="`left` in percent of the account size")
+    left_share: str | None = Field(description="`left` as a share of the limit (1: untouched, 0: at the floor)")
+    paused: bool | None = None
+
+
+class LimitsInfo(BaseModel):
+    equity: str
+    daily_loss: LimitLeft | None
+    max_loss: LimitLeft | None
 
 
 class ChallengeView(ChallengeSummary):
@@ -131,6 +150,8 @@ class ChallengeView(ChallengeSummary):
     day: DayInfo
     tomorrow: TomorrowInfo | None
     progress: ProgressInfo | None
+    limits: LimitsInfo | None = Field(description="daily and maximum loss left now")
+    rules: dict[str, Any] | None = Field(description="the current phase's rules (the program version sold)")
 
 
 class Transition(BaseModel):
@@ -216,6 +237,135 @@ class Me(BaseModel):
     roles: list[str]
     trader: dict[str, Any] | None
     challenges: int
+
+
+class EquityPoint(BaseModel):
+    time: str
+    balance: str
+    equity: str
+
+
+class EquityCurve(BaseModel):
+    challenge_id: int
+    start: str
+    end: str
+    points: list[EquityPoint]
+    truncated: bool = Field(description="more points lie in the range: ask again from the last point's time")
+
+
+class Credentials(BaseModel):
+    challenge_id: int
+    server: str
+    login: int
+    password_main: str
+    password_investor: str
+    shown_at: str
+
+
+class AccountRow(BaseModel):
+    id: int
+    trader_id: int
+    trader_email: str
+    program_id: str
+    program_version: int
+    server: str
+    login: int | None
+    status: str
+    phase: int
+    version: int
+    risk: str | None = Field(description="loss left before the closest floor, as a share of its limit")
+    equity: str | None
+    balance: str | None
+    daily_floor: str | None
+    max_floor: str | None
+    updated_at: str
+
+
+class AccountPage(BaseModel):
+    items: list[AccountRow]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: no more")
+
+
+class RecentTransition(BaseModel):
+    id: int
+    challenge_id: int
+    server: str
+    login: int | None
+    transition_no: int
+    from_phase: int
+    to_phase: int | None
+    decision: str
+    reason: str
+    equity: str
+    limit: str | None
+    decided_at: str
+    recorded_at: str
+
+
+class TransitionPage(BaseModel):
+    items: list[RecentTransition]
+    next_cursor: int | None
+
+
+class PendingWork(BaseModel):
+    challenges: list[dict[str, Any]] = Field(description="kill reports and balance resets not finished")
+    commands: list[dict[str, Any]] = Field(description="commands pending in the outbox or sent, unanswered")
+
+
+class AccountAction(_Body):
+    reason: str = Field(min_length=3, max_length=1000, description="why (kept in the audit log)")
+
+
+class MoveGroupAction(AccountAction):
+    group: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$", description="the MT5 group")
+
+
+class ActionOut(BaseModel):
+    challenge_id: int
+    action: str
+    commands: list[str] = Field(description="outbox command ids, sent by the relay")
+    audit_id: int
+
+
+class ProgramVersion(BaseModel):
+    id: str
+    version: int
+    content_hash: str
+    source: str | None
+    loaded_at: str
+    definition: dict[str, Any]
+
+
+class ProgramList(BaseModel):
+    items: list[ProgramVersion]
+
+
+class ProgramAdded(BaseModel):
+    id: str
+    version: int
+    added: bool
+
+
+class QueueDepth(BaseModel):
+    visible: int | None
+    in_flight: int | None
+    error: str | None = None
+
+
+class PollerHealth(BaseModel):
+    server: str
+    last_cycle_at: str | None
+    heartbeat_age_seconds: float | None
+    cycle: int | None
+    accounts: int | None
+    cycle_seconds: float | None = Field(None, description="the last cycle's duration, when the poller reports it")
+
+
+class SystemHealth(BaseModel):
+    time: str
+    pollers: list[PollerHealth]
+    queues: dict[str, QueueDepth]
+    outbox: dict[str, int] = Field(description="commands not yet sent (pending) or not yet answered (sent)")
 
 
 class OverrideOut(BaseModel):

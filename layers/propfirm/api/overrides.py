@@ -28,6 +28,7 @@ from propfirm.store.errors import ConcurrencyConflict
 from propfirm.store.uow import UnitOfWork
 
 MANUAL = "manual"
+RESET = "reset"  # an operator restarted the phase (a transition of its own: from_phase == to_phase)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def override(
     keys: LiveKeys,
     *,
     challenge_id: int,
-    action: str,  # "fail" | "pass"
+    action: str,  # "fail" | "pass" | "reset"
     reason: str,
     operator: str,
     now: datetime,
@@ -63,7 +64,10 @@ def override(
     if locked is None:
         raise NotFound(f"no challenge {challenge_id}")
     record = uow.challenges.get(challenge_id)
-    if record.status not in (ACTIVE, "pending_account"):
+    if action == "reset":
+        if record.status not in (ACTIVE, FAILED) or record.login is None:
+            raise Conflict(f"challenge {challenge_id} is {record.status}: only an account that trades or failed resets")
+    elif record.status not in (ACTIVE, "pending_account"):
         raise Conflict(f"challenge {challenge_id} is {record.status}: there is nothing to override")
     if record.login is None and action == "pass":
         raise Conflict(f"challenge {challenge_id} has no MT5 account yet: it cannot pass")
@@ -84,7 +88,16 @@ def override(
     equity = snapshot.equity if snapshot else (state.equity if state else program.account_size)
     before_phase = record.phase
     phase_name = program.phases[before_phase].name
-    if action == "fail":
+    if action == "reset":
+        # the phase starts afresh: its clock, its floors, and the balance reset to the account size on MT5
+        kind = RESET
+        assert state is not None
+        state = state.copy()
+        engine._begin_phase(cp, state, before_phase, now)
+        state.status, state.failed_reason = ACTIVE, None
+        next_phase = to_phase = before_phase
+        status, phase = ACTIVE, before_phase
+    elif action == "fail":
         kind, to_phase, next_phase = d.FAILED, None, None
         status, phase = FAILED, before_phase
         if state is not None:
@@ -107,7 +120,8 @@ def override(
     commands: list[Any] = []
     awaiting = record.awaiting_reset
     if record.login is not None:
-        decision = Decision(now, record.server, record.login, kind, phase_name, MANUAL, equity, None)
+        plan = d.PHASE_PASSED if action == "reset" else kind  # a reset plans as a pass into the same phase
+        decision = Decision(now, record.server, record.login, plan, phase_name, MANUAL, equity, None)
         planned = plan_commands(
             challenge_id=challenge_id,
             transition_no=number,

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from propfirm.api import credentials
 from propfirm.api.problems import Unauthorized, Unprocessable
 from propfirm.evaluation.commands import command_id
 from propfirm.queues.messages import CreateAccount
@@ -116,8 +117,15 @@ def _existing(uow: UnitOfWork, order_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def record_purchase(uow: UnitOfWork, order: PurchaseOrder, server: str, now: datetime) -> PurchaseResult:
-    """Commits (or rolls back) the unit of work itself."""
+def record_purchase(
+    uow: UnitOfWork,
+    order: PurchaseOrder,
+    server: str,
+    now: datetime,
+    cipher: credentials.Cipher | None = None,
+) -> PurchaseResult:
+    """Commits (or rolls back) the unit of work itself. With a cipher, the account's MT5 passwords are
+    generated here, given to the command and kept encrypted for the trader to see once."""
     found = _existing(uow, order.order_id)
     if found is not None:
         return PurchaseResult(found, False)
@@ -140,6 +148,7 @@ def record_purchase(uow: UnitOfWork, order: PurchaseOrder, server: str, now: dat
         return PurchaseResult(found, False)
     challenge_id = int(row[0])
     first, last = split_name(order.name)
+    passwords = credentials.new_passwords() if cipher is not None else None
     command = CreateAccount(
         command_id=create_account_command_id(challenge_id),
         server=server,
@@ -151,7 +160,11 @@ def record_purchase(uow: UnitOfWork, order: PurchaseOrder, server: str, now: dat
         last_name=last,
         email=order.email,
         client_ref=client_ref(challenge_id),
+        password_main=passwords.main if passwords else None,
+        password_investor=passwords.investor if passwords else None,
     )
+    if passwords is not None and cipher is not None:
+        credentials.store(uow, cipher, challenge_id, passwords)
     uow.outbox.add(
         [
             OutboxCommand(

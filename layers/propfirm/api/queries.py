@@ -136,3 +136,117 @@ def outbox_of(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
         " WHERE challenge_id = %s ORDER BY id",
         (challenge_id,),
     )
+
+
+# -- the admin's account pages (migration 0004's indexes serve each) -------------------------------------
+_ACCOUNT = (
+    "SELECT c.id, c.trader_id, t.email AS trader_email, c.program_id, c.program_version, c.server, c.login,"
+    " c.status, c.phase, c.version, c.risk, c.state->>'equity' AS equity, c.state->>'balance' AS balance,"
+    " c.state->>'daily_floor' AS daily_floor, c.state->>'max_floor' AS max_floor, c.updated_at"
+    " FROM challenges c JOIN traders t ON t.id = c.trader_id"
+)
+
+
+def accounts_by_risk(
+    uow: UnitOfWork,
+    *,
+    program: str | None,
+    within: Decimal | None,
+    limit: int,
+    after: tuple[Decimal, int] | None,
+) -> list[dict[str, Any]]:
+    """Active accounts, the closest to a floor first (risk ascending, then id): keyset on (risk, id)."""
+    where, params = ["c.status = 'active'", "c.risk IS NOT NULL"], []
+    if program:
+        where.append("c.program_id = %s")
+        params.append(program)
+    if within is not None:
+        where.append("c.risk <= %s")
+        params.append(within)
+    if after is not None:
+        where.append("(c.risk, c.id) > (%s, %s)")
+        params.extend(after)
+    return _rows(
+        uow, _ACCOUNT + " WHERE " + " AND ".join(where) + " ORDER BY c.risk, c.id LIMIT %s", (*params, limit)
+    )
+
+
+def accounts_by_id(
+    uow: UnitOfWork, *, status: str | None, program: str | None, limit: int, cursor: int | None
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if status:
+        where.append("c.status = %s")
+        params.append(status)
+    if program:
+        where.append("c.program_id = %s")
+        params.append(program)
+    if cursor is not None:
+        where.append("c.id < %s")
+        params.append(cursor)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(uow, _ACCOUNT + clause + " ORDER BY c.id DESC LIMIT %s", (*params, limit))
+
+
+_TRANSITION = (
+    'SELECT p.id, p.challenge_id, c.server, c.login, p.transition_no, p.from_phase, p.to_phase, p.decision,'
+    ' p.reason, p.equity, p."limit", p.decided_at, p.recorded_at'
+    " FROM phase_transitions p JOIN challenges c ON c.id = p.challenge_id"
+)
+
+
+def recent_transitions(
+    uow: UnitOfWork, *, since: datetime | None, limit: int, cursor: int | None
+) -> list[dict[str, Any]]:
+    where, params = [], []
+    if since is not None:
+        where.append("p.decided_at >= %s")
+        params.append(since)
+    if cursor is not None:
+        where.append("p.id < %s")
+        params.append(cursor)
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    return _rows(uow, _TRANSITION + clause + " ORDER BY p.id DESC LIMIT %s", (*params, limit))
+
+
+def pending_transitions(uow: UnitOfWork, limit: int) -> dict[str, list[dict[str, Any]]]:
+    """What is decided but not carried out yet: kill reports waiting for the evaluator's decision, balance
+    resets not seen on MT5, and commands not done (pending in the outbox, or sent and unanswered)."""
+    challenges = _rows(
+        uow,
+        "SELECT id AS challenge_id, server, login, status, phase, pending_kill, awaiting_reset, updated_at"
+        " FROM challenges WHERE pending_kill IS NOT NULL OR awaiting_reset IS NOT NULL ORDER BY id LIMIT %s",
+        (limit,),
+    )
+    commands = _rows(
+        uow,
+        "SELECT id, command_id, challenge_id, server, login, kind, status, not_before, created_at, sent_at"
+        " FROM outbox WHERE status IN ('pending', 'sent') ORDER BY id LIMIT %s",
+        (limit,),
+    )
+    return {"challenges": challenges, "commands": commands}
+
+
+def equity_curve(
+    uow: UnitOfWork, challenge_id: int, start: datetime, end: datetime, limit: int
+) -> list[dict[str, Any]]:
+    return _rows(
+        uow,
+        "SELECT time, balance, equity FROM equity_points WHERE challenge_id = %s AND time >= %s AND time <= %s"
+        " ORDER BY time LIMIT %s",
+        (challenge_id, start, end, limit),
+    )
+
+
+def programs(uow: UnitOfWork) -> list[dict[str, Any]]:
+    return _rows(
+        uow,
+        "SELECT id, version, content_hash, source, loaded_at, definition FROM programs ORDER BY id, version",
+    )
+
+
+def outbox_counts(uow: UnitOfWork) -> dict[str, int]:
+    rows = uow.fetchall("SELECT status, count(*) FROM outbox WHERE status IN ('pending', 'sent') GROUP BY status")
+    counts = {"pending": 0, "sent": 0}
+    counts.update({str(status): int(n) for status, n in rows})
+    return counts

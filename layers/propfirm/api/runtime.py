@@ -16,6 +16,7 @@ from typing import Any
 import redis
 from psycopg_pool import ConnectionPool
 
+from propfirm.api.credentials import Cipher, build_cipher
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
 from propfirm.live.keys import LiveKeys
@@ -35,11 +36,20 @@ class Runtime:
     keys: LiveKeys
     webhook_secret: str
     server: str = "default"
+    pollers: tuple[tuple[str, str], ...] = ()  # (server, poller name) whose heartbeats /admin/system reads
+    queues: dict[str, str] = field(default_factory=dict)  # name -> SQS queue URL, for /admin/system
+    sqs: Any = None
+    cipher: Cipher | None = None  # MT5 passwords of new accounts (None: built on first use, local key)
     clock: Callable[[], datetime] = field(default=_utc_now)  # business time (the local stack's is simulated)
     wall_clock: Callable[[], datetime] = field(default=_utc_now)  # real time: a signature's freshness
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool)
+
+    def credentials_cipher(self) -> Cipher:
+        if self.cipher is None:
+            self.cipher = build_cipher(None)
+        return self.cipher
 
     def close(self) -> None:
         self.pool.close()
@@ -58,7 +68,10 @@ def secret_from_secrets_manager(secret_id: str, client: Any = None) -> str:
 
 
 def build_runtime(
-    settings: ApiSettings, redis_client: redis.Redis | None = None, secrets_client: Any = None
+    settings: ApiSettings,
+    redis_client: redis.Redis | None = None,
+    secrets_client: Any = None,
+    kms_client: Any = None,
 ) -> Runtime:
     secret = settings.propfirm_webhook_secret
     if not secret and settings.propfirm_webhook_secret_arn:
@@ -68,6 +81,10 @@ def build_runtime(
         raise SettingsError(
             "PROPFIRM_WEBHOOK_SECRET_ARN (or PROPFIRM_WEBHOOK_SECRET): required in AWS (the shop signs)"
         )
+    if not settings.propfirm_credentials_kms_key_id and os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        # a local key would be lost with the container: in AWS the passwords are encrypted with KMS
+        raise SettingsError("PROPFIRM_CREDENTIALS_KMS_KEY_ID: required in AWS (MT5 passwords are kept encrypted)")
+    cipher = build_cipher(settings.propfirm_credentials_kms_key_id, kms_client)
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max, timeout=10)
     return Runtime(
         pool=pool,
@@ -75,7 +92,25 @@ def build_runtime(
         keys=LiveKeys(settings.redis_namespace),
         webhook_secret=secret or webhook_secret(),
         server=settings.mt5_server_name,
+        cipher=cipher,
+        pollers=pollers_of(settings.poller_servers, settings.mt5_server_name),
+        queues={
+            name: url
+            for name, url in (
+                ("evaluation", settings.evaluation_queue_url),
+                ("command", settings.command_queue_url),
+                ("evaluation_dlq", settings.evaluation_dlq_url),
+                ("command_dlq", settings.command_dlq_url),
+            )
+            if url
+        },
     )
+
+
+def pollers_of(value: str, default_server: str) -> tuple[tuple[str, str], ...]:
+    """`POLLER_SERVERS`: "server" or "server:name" items, comma-separated (default: the API's server)."""
+    items = [v.strip() for v in value.split(",") if v.strip()] or [default_server]
+    return tuple((item.partition(":")[0], item.partition(":")[2]) for item in items)
 
 
 _runtime: Runtime | None = None

@@ -42,6 +42,20 @@ RESPONSE_MODELS = {
     ("POST", "/admin/challenges/{challenge_id}/fail"): models.OverrideOut,
     ("POST", "/admin/challenges/{challenge_id}/pass"): models.OverrideOut,
     ("GET", "/admin/audit"): models.AuditPage,
+    ("GET", "/challenges/{challenge_id}/equity"): models.EquityCurve,
+    ("GET", "/admin/accounts"): models.AccountPage,
+    ("GET", "/admin/accounts/near-limit"): models.AccountPage,
+    ("GET", "/admin/transitions"): models.TransitionPage,
+    ("GET", "/admin/transitions/pending"): models.PendingWork,
+    ("GET", "/admin/programs"): models.ProgramList,
+    ("POST", "/admin/programs"): models.ProgramAdded,
+    ("POST", "/admin/programs/{program_id}/versions"): models.ProgramAdded,
+    ("GET", "/admin/system"): models.SystemHealth,
+    ("POST", "/admin/challenges/{challenge_id}/close-all"): models.ActionOut,
+    ("POST", "/admin/challenges/{challenge_id}/disable"): models.ActionOut,
+    ("POST", "/admin/challenges/{challenge_id}/enable"): models.ActionOut,
+    ("POST", "/admin/challenges/{challenge_id}/move-group"): models.ActionOut,
+    ("POST", "/admin/challenges/{challenge_id}/reset"): models.OverrideOut,
 }
 
 
@@ -317,6 +331,9 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
         uow.commit()
     trader = bearer(mint("trader", key=JWT_KEY, email=email))
     admin = bearer(mint("admin", key=JWT_KEY, email="ops@example.com"))
+    shipped = client.get("/admin/programs", headers=admin).json()["items"]
+    template = next(p["definition"] for p in shipped if p["id"] == "two-step-100k")
+    new_program = {**template, "id": f"p-{uuid.uuid4().hex[:8]}"}
     calls = [
         ("GET", "/health", None, None, 200, "/health"),
         ("GET", "/openapi.json", None, None, 200, "/openapi.json"),
@@ -350,7 +367,56 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
         ),
         ("POST", f"/challenges/{active}/payouts", trader, None, 422, "/challenges/{challenge_id}/payouts"),
         ("GET", f"/challenges/{active}/payouts", trader, None, 200, "/challenges/{challenge_id}/payouts"),
+        ("GET", f"/challenges/{active}/equity", trader, None, 200, "/challenges/{challenge_id}/equity"),
+        ("POST", f"/challenges/{pending}/credentials", trader, None, 409, "/challenges/{challenge_id}/credentials"),
         ("GET", "/admin/challenges?limit=5", admin, None, 200, "/admin/challenges"),
+        ("GET", "/admin/accounts?limit=5", admin, None, 200, "/admin/accounts"),
+        ("GET", "/admin/accounts/near-limit?within=1", admin, None, 200, "/admin/accounts/near-limit"),
+        ("GET", "/admin/transitions?limit=5", admin, None, 200, "/admin/transitions"),
+        ("GET", "/admin/transitions/pending", admin, None, 200, "/admin/transitions/pending"),
+        ("GET", "/admin/programs", admin, None, 200, "/admin/programs"),
+        ("POST", "/admin/programs", admin, new_program, 201, "/admin/programs"),
+        (
+            "POST",
+            f"/admin/programs/{new_program['id']}/versions",
+            admin,
+            {**new_program, "leverage": 50},
+            201,
+            "/admin/programs/{program_id}/versions",
+        ),
+        ("GET", "/admin/system", admin, None, 200, "/admin/system"),
+        (
+            "POST",
+            f"/admin/challenges/{active}/close-all",
+            admin,
+            {"reason": "risk desk"},
+            200,
+            "/admin/challenges/{challenge_id}/close-all",
+        ),
+        (
+            "POST",
+            f"/admin/challenges/{active}/disable",
+            admin,
+            {"reason": "risk desk"},
+            200,
+            "/admin/challenges/{challenge_id}/disable",
+        ),
+        (
+            "POST",
+            f"/admin/challenges/{active}/enable",
+            admin,
+            {"reason": "risk desk"},
+            200,
+            "/admin/challenges/{challenge_id}/enable",
+        ),
+        (
+            "POST",
+            f"/admin/challenges/{active}/move-group",
+            admin,
+            {"reason": "risk desk", "group": "challenge\\review"},
+            200,
+            "/admin/challenges/{challenge_id}/move-group",
+        ),
         ("GET", f"/admin/challenges/{active}", admin, None, 200, "/admin/challenges/{challenge_id}"),
         (
             "POST",
@@ -367,6 +433,14 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
             {"reason": "manual review"},
             200,
             "/admin/challenges/{challenge_id}/pass",
+        ),
+        (
+            "POST",
+            f"/admin/challenges/{active}/reset",
+            admin,
+            {"reason": "free reset"},
+            200,
+            "/admin/challenges/{challenge_id}/reset",
         ),
         ("GET", "/admin/payouts?status=requested", admin, None, 200, "/admin/payouts"),
         (

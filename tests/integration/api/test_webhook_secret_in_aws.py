@@ -1,4 +1,5 @@
-"""In AWS the webhook key lives in Secrets Manager; the function's settings carry only its ARN."""
+"""In AWS the webhook key lives in Secrets Manager (the function's settings carry only its ARN), and new
+accounts' MT5 passwords are encrypted with a KMS key (moto)."""
 
 import boto3
 import pytest
@@ -20,12 +21,27 @@ def secrets(monkeypatch):
 
 def test_the_key_is_read_from_the_secret_named_by_its_arn(secrets, database_url, redis_client):
     arn = secrets.create_secret(Name="webhook", SecretString="k" * 48)["ARN"]
-    settings = load(ApiSettings, database_url=database_url, propfirm_webhook_secret_arn=arn)
-    runtime = build_runtime(settings, redis_client=redis_client, secrets_client=secrets)
+    kms = boto3.client("kms", region_name="us-east-1")
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    settings = load(
+        ApiSettings,
+        database_url=database_url,
+        propfirm_webhook_secret_arn=arn,
+        propfirm_credentials_kms_key_id=key_id,
+    )
+    runtime = build_runtime(settings, redis_client=redis_client, secrets_client=secrets, kms_client=kms)
     try:
         assert runtime.webhook_secret == "k" * 48
+        assert runtime.credentials_cipher().key_ref == f"kms:{key_id}"
     finally:
         runtime.pool.close()
+
+
+def test_in_aws_without_a_kms_key_the_function_refuses_to_start(secrets, database_url, redis_client):
+    arn = secrets.create_secret(Name="webhook2", SecretString="k" * 48)["ARN"]
+    settings = load(ApiSettings, database_url=database_url, propfirm_webhook_secret_arn=arn)
+    with pytest.raises(SettingsError, match="PROPFIRM_CREDENTIALS_KMS_KEY_ID"):
+        build_runtime(settings, redis_client=redis_client, secrets_client=secrets)
 
 
 def test_in_aws_without_a_key_the_function_refuses_to_start(secrets, database_url, redis_client):

@@ -5,26 +5,31 @@ Another trader's challenge or payout is a 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from propfirm.api import payouts_port, queries
+from propfirm.api import credentials, payouts_port, queries
 from propfirm.api.auth import require_trader
 from propfirm.api.context import MAX_ID, owned_challenge, page, principal
 from propfirm.api.live_view import challenge_view
 from propfirm.api.models import (
     ChallengeList,
     ChallengeView,
+    Credentials,
     DayList,
     DealPage,
+    EquityCurve,
     Me,
     TransitionList,
     documented,
 )
+from propfirm.api.problems import Unprocessable
 from propfirm.api.runtime import runtime
+from propfirm.live.records import iso_utc
 
 router = Router()
 
@@ -151,3 +156,52 @@ def my_payouts(challenge_id: ChallengeId) -> dict[str, Any]:
         owned_challenge(uow, challenge_id, email)
     records = payouts_port.call("list_payouts", rt.uow(), challenge_id=challenge_id)
     return {"items": [payouts_port.payout_json(r) for r in records]}
+
+
+MAX_POINTS = 5000
+
+
+@router.get(
+    "/challenges/<challenge_id>/equity",
+    summary="The equity curve between two times (default: the last 7 days), oldest point first",
+    tags=["trader"],
+    responses=documented(EquityCurve),
+)
+def my_equity(
+    challenge_id: ChallengeId,
+    start: Annotated[datetime | None, Query(alias="from", description="ISO 8601 with a time zone")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="ISO 8601 with a time zone")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
+) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    rt = runtime()
+    if (start is not None and start.tzinfo is None) or (end is not None and end.tzinfo is None):
+        raise Unprocessable("from/to: give a time zone (e.g. 2026-11-25T12:00:00Z)")
+    end = end or rt.clock()
+    start = start or end - timedelta(days=7)
+    if start > end:
+        raise Unprocessable("from: must not be after to")
+    with rt.uow() as uow:
+        owned_challenge(uow, challenge_id, email)
+        points = queries.equity_curve(uow, challenge_id, start, end, limit + 1)
+    return {
+        "challenge_id": challenge_id,
+        "start": iso_utc(start),
+        "end": iso_utc(end),
+        "points": points[:limit],
+        "truncated": len(points) > limit,
+    }
+
+
+@router.post(
+    "/challenges/<challenge_id>/credentials",
+    summary="The MT5 login and passwords, shown once (409 before the account exists and after the first time)",
+    tags=["trader"],
+    responses={**documented(Credentials), 409: {"description": "account_pending, already_shown or no_credentials"}},
+)
+def my_credentials(challenge_id: ChallengeId) -> dict[str, Any]:
+    email = require_trader(principal(router))
+    rt = runtime()
+    with rt.uow() as uow:
+        row = owned_challenge(uow, challenge_id, email)
+        return queries.jsonable(credentials.reveal(uow, rt.credentials_cipher(), row, email, rt.clock()))

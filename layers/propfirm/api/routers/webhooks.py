@@ -27,7 +27,7 @@ def purchase() -> Response[PurchaseAccepted]:
     verify_signature(rt.webhook_secret, dict(router.current_event.headers or {}), raw, rt.wall_clock())
     order = parse_order(raw)
     with rt.uow() as uow:
-        result = record_purchase(uow, order, rt.server, rt.clock())
+        result = record_purchase(uow, order, rt.server, rt.clock(), rt.credentials_cipher())
     return Response(
         status_code=202,
         content_type="application/json",

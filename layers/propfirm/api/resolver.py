@@ -1,0 +1,83 @@
+"""Powertools' REST resolver made safe for concurrent requests in one process (the local server's threads).
+
+`ApiGatewayResolver.resolve` keeps the current event in a class attribute (`BaseRouter.current_event`)
+and the route context in an instance dict, so two requests resolved at once in one process could see
+each other's event, claims included. Here the event, the Lambda context, the route context and the
+middleware frames live in a ContextVar of the request (each thread has its own), the way Powertools' own
+`HttpResolverLocal` does it. Routers read through `api_resolver`, so they see the request's own state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+
+@dataclass
+class _RequestState:
+    event: BaseProxyEvent | None = None
+    lambda_context: Any = None
+    context: dict = field(default_factory=dict)
+    processed_stack_frames: list[str] = field(default_factory=list)
+
+
+class ConcurrentRestResolver(APIGatewayRestResolver):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._startup_state = _RequestState()  # routes registered at import time put their context here
+        self._request_state: ContextVar[_RequestState | None] = ContextVar("propfirm_api_request", default=None)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _state(self) -> _RequestState:
+        return self._request_state.get() or self._startup_state
+
+    @property  # type: ignore[override]
+    def current_event(self) -> BaseProxyEvent:
+        return self._state.event or BaseRouter.current_event
+
+    @current_event.setter
+    def current_event(self, value: BaseProxyEvent) -> None:
+        self._state.event = value
+
+    @property  # type: ignore[override]
+    def lambda_context(self) -> Any:
+        return self._state.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._state.lambda_context = value
+
+    @property  # type: ignore[override]
+    def context(self) -> dict:
+        return self._state.context
+
+    @context.setter
+    def context(self, value: dict) -> None:
+        self._state.context = value
+
+    @property  # type: ignore[override]
+    def processed_stack_frames(self) -> list[str]:
+        return self._state.processed_stack_frames
+
+    @processed_stack_frames.setter
+    def processed_stack_frames(self, value: list[str]) -> None:
+        self._state.processed_stack_frames = value
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        state = _RequestState(
+            event=self._to_proxy_event(dict(event)),
+            lambda_context=context,
+            context=dict(self._startup_state.context),
+        )
+        token = self._request_state.set(state)
+        try:
+            # the base class also sets BaseRouter.current_event; nothing here reads it while a state is set
+            return super().resolve(event, context)
+        finally:
+            self._request_state.reset(token)
