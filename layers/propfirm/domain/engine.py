@@ -4,7 +4,10 @@ Public API (the evaluator's):
 - `start(program, event)` -> the state of a challenge beginning in its first phase;
 - `evaluate(program, state, event, news=None)` -> `Outcome(state, decisions)`; the given state is
   left untouched;
-- `equity_floor(program, state)` -> `EquityFloor | None` for the poller's fast path.
+- `equity_floor(program, state)` -> `EquityFloor | None` for the poller's fast path;
+- `begin_phase(program, state, phase, time)` -> the state with `phase` begun afresh at `time` (what a
+  pass does to the next phase): for callers that place a challenge in a phase themselves (a purchase
+  recorded in a later phase, an operator's override). The given state is left untouched.
 
 The `on_*` functions mutate a state in place and append decisions to a list; replay drives them
 directly to avoid allocating an event object per line. Decisions are taken at snapshots only:
@@ -167,6 +170,22 @@ def equity_floor(program: Program, state: ChallengeState) -> EquityFloor | None:
     )
 
 
+def begin_phase(program: Program, state: ChallengeState, phase: int, time: datetime) -> ChallengeState:
+    """A copy of `state` in phase `phase` (0-based), begun afresh at `time`: the balance at the account
+    size, the phase's deadline, daily floor and maximum-loss floor, counters and flags cleared, as a pass
+    into that phase leaves them. The status is not changed (a failed challenge stays failed)."""
+    cp = compiled(program)
+    if cp.id != state.program_id:
+        raise ValueError(f"state belongs to program {state.program_id!r}, not {program.id!r}")
+    if not 0 <= phase < len(cp.phases):
+        raise ValueError(f"program {program.id!r} has no phase {phase} (it has {len(cp.phases)})")
+    if time.tzinfo is None:
+        raise ValueError("begin_phase needs a timezone-aware time")
+    st = state.copy()
+    _begin_phase(cp, st, phase, time)
+    return st
+
+
 def phase_name(program: Program, state: ChallengeState) -> str:
     return compiled(program).phases[state.phase_index].name
 
@@ -191,7 +210,8 @@ def new_state(cp: CompiledProgram, server: str, login: int, time: datetime) -> C
 
 
 def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetime) -> None:
-    """The phase starts afresh: the firm resets the balance to the account size."""
+    """In place: the phase starts afresh (the firm resets the balance to the account size).
+    Callers outside the engine use `begin_phase`."""
     ph = cp.phases[index]
     size = cp.size
     st.phase_index = index

@@ -22,14 +22,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from propfirm.domain import decisions as d
 from propfirm.domain import engine
 from propfirm.domain.events import BalanceOperation, Position
 from propfirm.domain.events import Snapshot as SnapshotEvent
+from propfirm.domain.floors import EquityFloor
 from propfirm.domain.programs import Program
-from propfirm.domain.rules import compiled
 from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
@@ -40,7 +42,7 @@ from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.report import EvaluationReport
 from propfirm.live.holds import FloorHold
-from propfirm.live.records import FloorRecord, Snapshot
+from propfirm.live.records import FloorRecord, Snapshot, iso_utc
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import ConcurrencyConflict
@@ -102,6 +104,25 @@ def _snapshot_event(s: Snapshot) -> SnapshotEvent:
     return SnapshotEvent(
         time=s.time, login=s.login, balance=s.balance, equity=s.equity, positions=positions, server=s.server
     )
+
+
+@lru_cache(maxsize=1024)
+def _iso(moment: datetime) -> str:
+    return iso_utc(moment)  # most accounts of a program share the next reset: format it once
+
+
+def _floor_json(level: Decimal, floor: EquityFloor, version: int) -> dict[str, Any]:
+    """What `FloorRecord.as_json()` gives for this floor, built cheaply to compare with the published one
+    (when the two formats ever differ, the floor is merely rewritten)."""
+    return {
+        "v": 1,
+        "level": str(level),
+        "expires_at": _iso(floor.expires_at),
+        "reason": floor.reason,
+        "breach_at": floor.breach_at,
+        "action": floor.action,
+        "version": version,
+    }
 
 
 class Evaluator:
@@ -240,7 +261,7 @@ class Evaluator:
             # a challenge created before its MT5 account (a purchase): it starts with its first evaluation
             state = engine.new_challenge(program, record.login, start_time or self.clock(), record.server)
             if record.phase:
-                engine._begin_phase(compiled(program), state, record.phase, state.phase_started_at)
+                state = engine.begin_phase(program, state, record.phase, state.phase_started_at)
             unsaved = self.policy.save_every_snapshots  # saved by this message
         else:
             state = ChallengeState.from_dict(record.state)
@@ -264,7 +285,7 @@ class Evaluator:
 
     def _from_cache(self, login: int, cached: CachedChallenge, uow: UnitOfWork) -> Account:
         program = uow.programs.get(cached.program_id, cached.program_version)
-        state = ChallengeState.from_dict(cached.state)
+        state = cached.challenge_state()
         # the transition count is read FOR UPDATE when a decision is recorded
         return Account(
             login,
@@ -539,20 +560,20 @@ class Evaluator:
             )
             return LiveWrite(a.login, None)
         floor = engine.equity_floor(a.program, after)
-        record = None if floor is None else FloorRecord.from_equity_floor(floor, a.version)
         write = LiveWrite(a.login, None)
         hold = j.floor_hold
         if hold is not None and hold.comment in j.applied_comments:
             write.clear_hold, hold = True, None  # the engine has judged the withdrawal: its floor is true
-        if record is not None and hold is not None:
-            # a withdrawal is on its way: the true floor is lower by its amount (propfirm.live.holds)
-            record = dataclasses.replace(record, level=record.level - hold.amount)
-        if record is not None and j.floor_hold_unreadable:
-            record = None  # an unreadable hold: no floor rather than one that may be too high
-        published = None if record is None else record.as_json()
-        if record is not None:
-            if published != a.floor or not j.floor_present:
-                write.floor = record  # changed, renewed with a new version, or lost from Redis
+        published = None
+        if floor is not None and not j.floor_hold_unreadable:  # an unreadable hold: no floor, not a high one
+            # a withdrawal on its way: the true floor is lower by its amount (propfirm.live.holds)
+            level = floor.level if hold is None else floor.level - hold.amount
+            published = _floor_json(level, floor, a.version)
+            if published != a.floor or not j.floor_present:  # changed, new version, or lost from Redis
+                record = dataclasses.replace(FloorRecord.from_equity_floor(floor, a.version), level=level)
+                write.floor, published = record, record.as_json()
+            else:
+                published = a.floor  # unchanged: nothing to write
         elif a.floor is not None or j.floor_present:
             write.delete_floor = True  # no floor applies any more (failed, passed the last phase)
         write.cache = CachedChallenge(
@@ -561,6 +582,7 @@ class Evaluator:
             program_id=a.program_id,
             program_version=a.program_version,
             state=after.to_dict(),
+            decoded=after,
             unsaved=a.unsaved,
             floor=published,
             point=a.point,

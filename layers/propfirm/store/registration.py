@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from propfirm.domain import engine
-from propfirm.domain.rules import compiled
 from propfirm.domain.state import ACTIVE
 from propfirm.store.repositories import DayOpen
 from propfirm.store.uow import UnitOfWork
@@ -36,7 +35,7 @@ def register_account_challenge(
     state = engine.new_challenge(program, login, start, server=server)
     if phase:
         # the engine's own phase start (balance reset to the account size, fresh clocks)
-        engine._begin_phase(compiled(program), state, phase, start)
+        state = engine.begin_phase(program, state, phase, start)
     trader_id = uow.traders.get_or_create(trader_email)
     challenge_id = uow.challenges.insert(
         trader_id=trader_id,
