@@ -58,9 +58,11 @@ def create_workflow(
     queue_name: str = "propfirm-payout-tasks",
     queue_url: str | None = None,
     role_arn: str = LOCAL_ROLE_ARN,
+    definition_for: Callable[[str], str] = definition,
 ) -> LocalWorkflow:
-    """The payout-tasks queue (or the given one) and the state machine from the ASL file (both reused
-    when they exist)."""
+    """The payout-tasks queue (or the given one) and the state machine (both reused when they exist).
+    `definition_for(queue_url)` gives the definition: by default the ASL file with the queue substituted;
+    tests pass the one the CDK app synthesized, resolved as CloudFormation would."""
     if queue_url is None:
         queue_url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
@@ -70,7 +72,7 @@ def create_workflow(
         (m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"] if m["name"] == name), None
     )
     if arn is None:
-        arn = sfn.create_state_machine(name=name, definition=definition(queue_url), roleArn=role_arn)[
+        arn = sfn.create_state_machine(name=name, definition=definition_for(queue_url), roleArn=role_arn)[
             "stateMachineArn"
         ]
     return LocalWorkflow(arn, queue_url, queue_arn, StepFunctionsWorkflow(sfn, arn))

@@ -1,7 +1,9 @@
 """Payout fixtures: PostgreSQL migrated, Redis under the test's namespace, and moto in-process with the
-Step Functions interpreter on (the state machine from the ASL file really runs; its tasks go through the
-tasks queue to the worker handler, called with Lambda's SQS event). One moto world per module: the
-state machine, the queues and the bus are created once; each test gets its own MT5 server name."""
+Step Functions interpreter on. The state machine that runs is the one the CDK app synthesizes: its
+definition and substitutions are taken from the template and resolved as CloudFormation would (the
+tasks queue's Ref becomes the moto queue's URL), so what is tested is what `cdk deploy` ships. Its tasks
+go through the tasks queue to the worker handler, called with Lambda's SQS event. One moto world per
+module: the state machine, the queues and the bus are created once; each test gets its own MT5 server."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -51,6 +54,57 @@ def migrated_url(database_url: str) -> str:
     return database_url
 
 
+@dataclass(frozen=True)
+class SynthesizedWorkflow:
+    """The state machine as the CDK app's template has it."""
+
+    definition: str  # DefinitionString, with its ${Name} placeholders
+    substitutions: dict[str, Any]  # DefinitionSubstitutions: Name -> {"Ref": logical id} | str
+    queue_ids: frozenset[str]  # logical ids of the template's SQS queues
+
+    def resolve(self, tasks_queue_url: str) -> str:
+        """What CloudFormation deploys: each placeholder replaced by its value; here every Ref must be a
+        queue (the tasks queue), and any other intrinsic fails the test."""
+        text = self.definition
+        for name, value in self.substitutions.items():
+            if isinstance(value, dict):
+                assert set(value) == {"Ref"} and value["Ref"] in self.queue_ids, (name, value)
+                value = tasks_queue_url
+            text = text.replace("${" + name + "}", str(value))
+        assert "${" not in text, "a placeholder the template does not substitute"
+        json.loads(text)
+        return text
+
+
+@pytest.fixture(scope="session")
+def synthesized_workflow(tmp_path_factory: pytest.TempPathFactory) -> SynthesizedWorkflow:
+    """Synthesize the app once (a stand-in layer: the workflow does not need the built one)."""
+    pytest.importorskip("aws_cdk")
+    from infra.app import build_app, file_context
+
+    layer = tmp_path_factory.mktemp("layer")
+    (layer / "python").mkdir()
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    app = build_app(outdir=str(outdir), context={**file_context(), "propfirm:layerDir": str(layer)})
+    assembly = app.synth()
+    [stack] = assembly.stacks
+    resources = stack.template["Resources"]
+    [machine] = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::StepFunctions::StateMachine"]
+    if "DefinitionString" in machine:
+        definition = machine["DefinitionString"]
+    else:  # DefinitionBody.from_file: an S3 asset; the assets manifest names the staged file by its key
+        key = machine["DefinitionS3Location"]["Key"]
+        manifest = json.loads(Path(assembly.directory, f"{stack.stack_name}.assets.json").read_text())
+        [path] = [
+            entry["source"]["path"]
+            for entry in manifest["files"].values()
+            if any(d["objectKey"] == key for d in entry["destinations"].values())
+        ]
+        definition = Path(assembly.directory, path).read_text(encoding="utf-8")
+    queues = frozenset(k for k, r in resources.items() if r["Type"] == "AWS::SQS::Queue")
+    return SynthesizedWorkflow(definition, machine.get("DefinitionSubstitutions", {}), queues)
+
+
 @dataclass
 class Aws:
     sqs: Any
@@ -62,24 +116,22 @@ class Aws:
 
 
 @pytest.fixture(scope="module")
-def aws() -> Iterator[Aws]:
+def aws(synthesized_workflow: SynthesizedWorkflow) -> Iterator[Aws]:
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
         sqs = boto3.client("sqs", region_name=REGION)
         sfn = boto3.client("stepfunctions", region_name=REGION)
         events = boto3.client("events", region_name=REGION)
-        flow = create_workflow(sfn, sqs)
+        flow = create_workflow(sfn, sqs, definition_for=synthesized_workflow.resolve)
         command_queue = sqs.create_queue(
             QueueName="commands.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"}
         )["QueueUrl"]
         # the bus's events land in a queue the tests read (a rule matching source propfirm)
         events.create_event_bus(Name="propfirm")
         events_queue = sqs.create_queue(QueueName="payout-events")["QueueUrl"]
-        events_arn = sqs.get_queue_attributes(QueueUrl=events_queue, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]["QueueArn"]
-        events.put_rule(
-            Name="payouts", EventBusName="propfirm", EventPattern=json.dumps({"source": ["propfirm"]})
-        )
+        events_arn = sqs.get_queue_attributes(QueueUrl=events_queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        events.put_rule(Name="payouts", EventBusName="propfirm", EventPattern=json.dumps({"source": ["propfirm"]}))
         events.put_targets(Rule="payouts", EventBusName="propfirm", Targets=[{"Id": "q", "Arn": events_arn}])
         yield Aws(sqs, sfn, flow, command_queue, events_queue, EventBridgePublisher(events, "propfirm"))
 
@@ -203,17 +255,13 @@ class Rig:
         )
 
     def floor(self, login: int) -> None:
-        record = FloorRecord(
-            Decimal("95000"), self.now + timedelta(hours=6), "daily_loss", "touch", "fail", 3
-        )
+        record = FloorRecord(Decimal("95000"), self.now + timedelta(hours=6), "daily_loss", "touch", "fail", 3)
         write_floor(self.redis, self.keys, self.server, login, record)
 
     def snapshot(self, login: int, balance: Decimal | str) -> None:
         """The poller's last snapshot of the account (flat: no position open)."""
         amount = Decimal(balance)
-        raw = encode_snapshot(
-            self.server, login, 1, iso_utc(self.now), amount, amount, Decimal(0), Decimal(0), ()
-        )
+        raw = encode_snapshot(self.server, login, 1, iso_utc(self.now), amount, amount, Decimal(0), Decimal(0), ())
         self.redis.set(self.keys.snap(self.server, login), raw)
 
     def floor_present(self, login: int) -> bool:
@@ -239,9 +287,7 @@ class Rig:
             self.uow(), payout_id, who, "checked", self.now, self.aws.flow.workflow, events=self.aws.publisher
         )
 
-    def reject(
-        self, payout_id: int, reason: str = "trades copied from another account"
-    ) -> service.PayoutRecord:
+    def reject(self, payout_id: int, reason: str = "trades copied from another account") -> service.PayoutRecord:
         return service.reject(
             self.uow(),
             payout_id,
@@ -285,9 +331,7 @@ class Rig:
             if not got.get("Messages"):
                 return [c for c in found if c.server == self.server]
             for m in got["Messages"]:
-                self.aws.sqs.delete_message(
-                    QueueUrl=self.aws.command_queue_url, ReceiptHandle=m["ReceiptHandle"]
-                )
+                self.aws.sqs.delete_message(QueueUrl=self.aws.command_queue_url, ReceiptHandle=m["ReceiptHandle"])
                 found.append(parse_command(m["Body"]))
 
     def command_result(self, command_id: str, login: int, ok: bool, deal: int | None = None) -> None:
@@ -303,9 +347,9 @@ class Rig:
             retcode=None if ok else 10019,
             details={"deal": deal} if deal is not None else {},
         )
-        FeedbackRecorder(
-            self.uow, LiveState(self.redis, self.namespace), lambda: self.now
-        ).record_command_result(result)
+        FeedbackRecorder(self.uow, LiveState(self.redis, self.namespace), lambda: self.now).record_command_result(
+            result
+        )
 
     def audit_kinds(self, challenge_id: int) -> list[str]:
         with self.uow() as uow:
@@ -322,9 +366,7 @@ class Rig:
             if not got.get("Messages"):
                 return found
             for m in got["Messages"]:
-                self.aws.sqs.delete_message(
-                    QueueUrl=self.aws.events_queue_url, ReceiptHandle=m["ReceiptHandle"]
-                )
+                self.aws.sqs.delete_message(QueueUrl=self.aws.events_queue_url, ReceiptHandle=m["ReceiptHandle"])
                 found.append(json.loads(m["Body"]))
 
 

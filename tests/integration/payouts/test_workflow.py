@@ -7,6 +7,7 @@ feedback recorder → Record → paid; and the rejection, duplicate approval, re
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -287,3 +288,10 @@ def test_auto_requester_and_auto_approver_for_demos(rig: Rig) -> None:
     approved = rig.get(payout.id)
     assert approved.decided_by == AUTO_APPROVER and approved.approved_at == later
     rig.run_until(rig.status_is(payout.id, service.WITHDRAWING))
+
+
+def test_the_state_machine_that_runs_is_the_one_the_cdk_app_synthesized(rig: Rig, synthesized_workflow) -> None:
+    running = rig.aws.sfn.describe_state_machine(stateMachineArn=rig.aws.flow.state_machine_arn)["definition"]
+    assert running == synthesized_workflow.resolve(rig.aws.flow.queue_url)
+    assert set(synthesized_workflow.substitutions) == {"PayoutTasksQueueUrl"}
+    assert json.loads(running)["States"]["AwaitApproval"]["Parameters"]["QueueUrl"] == rig.aws.flow.queue_url
