@@ -20,9 +20,12 @@ RELAY_HANDLER = "functions.evaluator.handler.relay_handler"
 PAYOUTS_HANDLER = "functions.payouts.handler.lambda_handler"
 PAYOUTS_SWEEP_HANDLER = "functions.payouts.handler.sweep_handler"
 API_HANDLER = "functions.api.handler.lambda_handler"
+MIGRATE_HANDLER = "functions.migrate.handler.lambda_handler"
 
 POLLER_DOCKERFILE = "functions/poller/Dockerfile"
+POLLER_WINDOWS_DOCKERFILE = "functions/poller/Dockerfile.windows"  # the Manager API gateway (Windows only)
 PAYOUTS_ASL = REPO_ROOT / "layers" / "propfirm" / "payouts" / "workflow.asl.json"
+MIGRATIONS_DIR = REPO_ROOT / "layers" / "propfirm" / "store" / "migrations"
 
 # Timeouts and sizes.
 EVALUATOR_TIMEOUT_SECONDS = 60
@@ -31,15 +34,15 @@ EVALUATOR_BATCH_SIZE = 10
 RELAY_TIMEOUT_SECONDS = 50  # below the one-minute schedule, so two runs never overlap for long
 PAYOUTS_TIMEOUT_SECONDS = 60
 API_TIMEOUT_SECONDS = 29  # API Gateway's integration limit
+MIGRATE_TIMEOUT_SECONDS = 600  # a migration on a large table; the trigger waits as long
 LAMBDA_MEMORY_MB = 512
-POLLER_CPU = 512  # 0.5 vCPU
-POLLER_MEMORY_MIB = 1024  # the poller stays under 512 MiB at 100k accounts (the README)
 
 # Data.
 DB_NAME = "propfirm"
 DB_USER = "propfirm"
 DB_PORT = 5432
 REDIS_PORT = 6379
+CACHE_USER = "propfirm"  # the Valkey (RBAC) user of every consumer
 AURORA_MIN_ACU = 0.5
 
 # Metrics: the poller's and evaluator's EMF namespace (propfirm.poller.observability).

@@ -37,7 +37,7 @@ Finding = tuple[Callable[["PropfirmStack"], list[IConstruct]], str, str]
 
 
 def _functions(s: PropfirmStack) -> list[IConstruct]:
-    return [s.evaluator.function, s.evaluator.relay, s.payouts.worker, s.payouts.sweeper, s.api.function]
+    return [*s.schema_consumers, s.migrations.function]
 
 
 def _public_methods(s: PropfirmStack) -> list[IConstruct]:
@@ -117,16 +117,28 @@ ACCEPTED: list[Finding] = [
         "the webhook key is shared with the shop, which must change it at the same time; rotated by hand",
     ),
     (
+        lambda s: list(s.data.cache_secrets),
+        "AwsSolutions-SMG4",
+        "the cache users' passwords live in ElastiCache too: a rotation must change the user and the secret "
+        "together (two passwords at once, then a restart of the consumers), done by hand (the README)",
+    ),
+    (
         lambda s: [s.data.cache],
         "AwsSolutions-AEC6",
-        "no Redis AUTH: only the consumers' security groups reach the cache, TLS is required in transit; the "
-        "clients connect with a plain rediss:// URL (IAM or RBAC auth is a follow-up)",
+        "authenticated by RBAC instead of a single AUTH token (which is all AEC6 looks for): a user group with "
+        "the application user, its password generated in Secrets Manager, and the default user switched off",
     ),
 ]
 
 # Findings accepted only in development stacks: production turns each of these features on.
 ACCEPTED_OUTSIDE_PRODUCTION: list[Finding] = [
     (lambda s: [s.data.cluster], "AwsSolutions-RDS10", "deletion protection in production only"),
+    (
+        lambda s: [s.data.cache],
+        "AwsSolutions-AEC4",
+        "a development cache may have one node (propfirm:cacheNodes 1, the dev default); production "
+        "refuses fewer than two (Multi-AZ with automatic failover)",
+    ),
     (
         lambda s: [s.api.user_pool],
         "AwsSolutions-COG2",

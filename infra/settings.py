@@ -1,8 +1,10 @@
 """Deployment settings, read from CDK context (`cdk.json`, or `cdk synth -c propfirm:environment=production`).
 
 Values given with `-c` arrive as strings, so every key is parsed here; a bad value fails synth with the
-key named. `propfirm:environment=production` turns on the production defaults (two NAT gateways, an
-Aurora reader, deletion protection, MFA required, WAF); each can still be set on its own.
+key named. The stage is `propfirm:environment`: `dev` (the default) or `prod` (`production` is the
+same); any other value fails, so a typo never deploys a production stack with development defaults.
+Production turns on its defaults (two NAT gateways, an Aurora reader, a Multi-AZ cache, deletion
+protection, MFA required, WAF); each can still be set on its own, except the cache's second zone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,14 @@ class SettingsError(ValueError):
     """A context key holds a value the stack cannot use."""
 
 
+STAGES = {"dev": False, "prod": True, "production": True}  # stage -> production
+
+# Fargate sizes per platform: the Manager API gateway runs on Windows Server Core, whose tasks need at
+# least 1 vCPU and 2 GiB (Fargate's Windows minimum).
+POLLER_SIZES = {"webapi": (512, 1024), "manager": (1024, 2048)}
+MT5_APIS = tuple(POLLER_SIZES)
+
+
 @dataclass(frozen=True)
 class Mt5Server:
     """One MT5 trade server: one poller service (desired count 1) per server."""
@@ -30,6 +40,14 @@ class Mt5Server:
     url: str
     manager_login: int
     password_secret_arn: str | None = None  # an existing secret; else the stack creates one to fill in
+    api: str = "webapi"  # webapi: Linux task (Web API gateway); manager: Windows Server Core (Manager API)
+    groups: tuple[str, ...] = ()  # MT5 group masks (POLLER_GROUPS); empty: the programs' groups
+    cpu: int = 512
+    memory_mib: int = 1024
+
+    @property
+    def windows(self) -> bool:
+        return self.api == "manager"
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,10 @@ class StackSettings:
     @classmethod
     def from_node(cls, node: Node) -> StackSettings:
         ctx = _Context(node)
-        production = ctx.string("propfirm:environment", "dev") == "production"
+        stage = ctx.string("propfirm:environment", "dev")
+        if stage not in STAGES:
+            raise SettingsError(f"propfirm:environment must be one of {sorted(STAGES)}, got {stage!r}")
+        production = STAGES[stage]
         settings = cls(
             production=production,
             nat_gateways=ctx.integer("propfirm:natGateways", 2 if production else 1),
@@ -59,7 +80,7 @@ class StackSettings:
             aurora_max_acu=ctx.number("propfirm:auroraMaxAcu", 16 if production else 4),
             aurora_reader=ctx.boolean("propfirm:auroraReader", production),
             cache_node_type=ctx.string("propfirm:cacheNodeType", "cache.t4g.small"),
-            cache_nodes=ctx.integer("propfirm:cacheNodes", 2),
+            cache_nodes=ctx.integer("propfirm:cacheNodes", 2 if production else 1),
             mt5_servers=_servers(ctx.json("propfirm:mt5Servers", None)),
             layer_dir=Path(
                 os.environ.get(LAYER_DIR_ENV) or ctx.string("propfirm:layerDir", str(DEFAULT_LAYER_DIR))
@@ -85,6 +106,8 @@ class StackSettings:
             raise SettingsError(
                 "propfirm:cacheNodes must be between 1 and 6 (a primary and up to five replicas)"
             )
+        if self.production and self.cache_nodes < 2:
+            raise SettingsError("propfirm:cacheNodes must be at least 2 in production (Multi-AZ with failover)")
         names = [s.name for s in self.mt5_servers]
         if len(set(names)) != len(names):
             raise SettingsError(f"propfirm:mt5Servers: server names must be unique, got {names}")
@@ -105,7 +128,26 @@ def _servers(raw: Any) -> tuple[Mt5Server, ...]:
             raise SettingsError(f"propfirm:mt5Servers[{i}] needs name, url and managerLogin: {exc}") from None
         if not name.replace("-", "").isalnum():
             raise SettingsError(f"propfirm:mt5Servers[{i}].name {name!r}: letters, digits and '-' only")
-        servers.append(Mt5Server(name, url, login, item.get("passwordSecretArn")))
+        api = str(item.get("api", "webapi"))
+        if api not in MT5_APIS:
+            raise SettingsError(f"propfirm:mt5Servers[{i}].api must be one of {list(MT5_APIS)}, got {api!r}")
+        groups = item.get("groups", [])
+        groups = [g.strip() for g in groups.split(",")] if isinstance(groups, str) else groups
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g and "," not in g for g in groups):
+            raise SettingsError(f"propfirm:mt5Servers[{i}].groups: a list of MT5 group masks")
+        default_cpu, default_memory = POLLER_SIZES[api]
+        try:
+            cpu, memory = int(item.get("cpu", default_cpu)), int(item.get("memoryMib", default_memory))
+        except (TypeError, ValueError):
+            raise SettingsError(f"propfirm:mt5Servers[{i}]: cpu and memoryMib are integers") from None
+        if cpu < default_cpu or memory < default_memory:
+            raise SettingsError(
+                f"propfirm:mt5Servers[{i}]: the {api} poller needs at least cpu {default_cpu} and "
+                f"memoryMib {default_memory}"
+            )
+        servers.append(
+            Mt5Server(name, url, login, item.get("passwordSecretArn"), api, tuple(groups), cpu, memory)
+        )
     return tuple(servers)
 
 

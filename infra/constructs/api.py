@@ -147,7 +147,7 @@ class Api(Construct):
             environment={
                 "DATABASE_URL": data.database_url,
                 "DATABASE_IAM_AUTH": "true",
-                "REDIS_URL": data.redis_url,
+                **data.redis_environment,
                 "COMMAND_QUEUE_URL": queues.commands.queue_url,
                 "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
                 "MT5_SERVER_NAME": mt5_server_name,
@@ -159,7 +159,7 @@ class Api(Construct):
             description="trader and admin API, purchase webhook, payout approval",
         )
         data.allow_database(network.consumer_groups["api"], fn, "api")
-        data.allow_cache(network.consumer_groups["api"], "api")
+        data.allow_cache(network.consumer_groups["api"], fn, "api")
         queues.commands.grant_send_messages(fn)
         domain_events.grant_put(fn)
         self.webhook_secret.grant_read(fn)

@@ -8,19 +8,27 @@
 - ElastiCache for Valkey, a replication group with cluster mode disabled: the poller and the evaluator
   use a plain (non-cluster) redis-py client, pipelines and scripts over many accounts' keys, which a
   cluster-mode or serverless cache would split by slot. TLS in transit (required) and at rest;
-  a replica in the second zone with automatic failover when `cache_nodes >= 2`.
+  a replica in the second zone with automatic failover when `cache_nodes >= 2` (always in production).
+- Cache authentication (RBAC): a user group with the application user `propfirm`, whose password is
+  generated into Secrets Manager (`REDIS_AUTH_SECRET_ARN`, read by `propfirm.live.connection`), and the
+  `default` user every group must hold, switched off. The template carries only `{{resolve:...}}`
+  references to the secrets, never a password.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+import json
+import re
+
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_rds as rds
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.constants import AURORA_MIN_ACU, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
+from infra.constants import AURORA_MIN_ACU, CACHE_USER, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
 from infra.constructs.network import Network
 
 AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13  # 16.4 and older are deprecated for new clusters
@@ -46,6 +54,7 @@ class Data(Construct):
         self.cache_security_group = self._security_group("Cache", "Valkey: the Redis consumers")
         self.cluster = self._build_cluster(production, max_acu, reader)
         self.proxy = self._build_proxy()
+        self.cache_secret, self.cache_user_group = self._build_cache_auth()
         self.cache = self._build_cache(cache_node_type, cache_nodes, production)
 
     @property
@@ -65,8 +74,14 @@ class Data(Construct):
         )
         self.proxy.grant_connect(grantee, DB_USER)
 
-    def allow_cache(self, consumer: ec2.ISecurityGroup, name: str) -> None:
+    @property
+    def redis_environment(self) -> dict[str, str]:
+        """What a consumer needs to reach the cache: the TLS URL and the secret with its user."""
+        return {"REDIS_URL": self.redis_url, "REDIS_AUTH_SECRET_ARN": self.cache_secret.secret_arn}
+
+    def allow_cache(self, consumer: ec2.ISecurityGroup, grantee: iam.IGrantable, name: str) -> None:
         self.cache_security_group.add_ingress_rule(consumer, ec2.Port.tcp(REDIS_PORT), f"{name} to Valkey")
+        self.cache_secret.grant_read(grantee)
 
     def _security_group(self, construct_id: str, description: str) -> ec2.SecurityGroup:
         return ec2.SecurityGroup(
@@ -127,6 +142,61 @@ class Data(Construct):
         # ProxyTarget.from_cluster opens proxy -> cluster on the cluster's port (both directions' rules)
         return proxy
 
+    def _build_cache_auth(self) -> tuple[secretsmanager.Secret, elasticache.CfnUserGroup]:
+        # RBAC ids are unique per account and region: derived from the stack name (lower case, a-z0-9-)
+        prefix = re.sub(r"[^a-z0-9-]", "-", Stack.of(self).stack_name.lower())
+        prefix = prefix if prefix[:1].isalpha() else f"p{prefix}"
+        app_secret = secretsmanager.Secret(
+            self,
+            "CacheUserSecret",
+            description=f"Valkey user {CACHE_USER}: REDIS_AUTH_SECRET_ARN of every cache consumer",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": CACHE_USER}),
+                generate_string_key="password",
+                exclude_punctuation=True,  # ElastiCache passwords: 16-128 printable, no spaces or quotes
+                password_length=64,
+            ),
+        )
+        default_secret = secretsmanager.Secret(
+            self,
+            "CacheDefaultUserSecret",
+            description="Valkey 'default' user (switched off; a group must hold it, with a password)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                exclude_punctuation=True, password_length=64
+            ),
+        )
+        app_user = elasticache.CfnUser(
+            self,
+            "CacheUser",
+            engine="valkey",
+            user_id=f"{prefix}-app",
+            user_name=CACHE_USER,
+            access_string="on ~* &* +@all",
+            authentication_mode={
+                "Type": "password",
+                "Passwords": [app_secret.secret_value_from_json("password").unsafe_unwrap()],
+            },
+        )
+        default_user = elasticache.CfnUser(
+            self,
+            "CacheDefaultUser",
+            engine="valkey",
+            user_id=f"{prefix}-default",
+            user_name="default",
+            access_string="off -@all",
+            authentication_mode={"Type": "password", "Passwords": [default_secret.secret_value.unsafe_unwrap()]},
+        )
+        group = elasticache.CfnUserGroup(
+            self,
+            "CacheUsers",
+            engine="valkey",
+            user_group_id=f"{prefix}-users",
+            user_ids=[default_user.user_id, app_user.user_id],
+        )
+        group.node.add_dependency(default_user, app_user)  # the ids above are plain strings, not references
+        self.cache_secrets = (app_secret, default_secret)
+        return app_secret, group
+
     def _build_cache(self, node_type: str, nodes: int, production: bool) -> elasticache.CfnReplicationGroup:
         subnets = elasticache.CfnSubnetGroup(
             self,
@@ -152,6 +222,7 @@ class Data(Construct):
             port=REDIS_PORT,
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
+            user_group_ids=[self.cache_user_group.ref],
             at_rest_encryption_enabled=True,
             snapshot_retention_limit=7 if production else 1,
             auto_minor_version_upgrade=True,

@@ -62,14 +62,14 @@ class Evaluator(Construct):
         return {
             "DATABASE_URL": self._data.database_url,
             "DATABASE_IAM_AUTH": "true",
-            "REDIS_URL": self._data.redis_url,
+            **self._data.redis_environment,
             "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
             "EVENT_BUS_NAME": self._events.bus.event_bus_name,
         }
 
     def _wire(self, fn: lambda_.Function, name: str) -> None:
         self._data.allow_database(self._network.consumer_groups[name], fn, name)
-        self._data.allow_cache(self._network.consumer_groups[name], name)
+        self._data.allow_cache(self._network.consumer_groups[name], fn, name)
         self._queues.commands.grant_send_messages(fn)
         self._events.grant_put(fn)
 

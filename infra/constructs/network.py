@@ -1,5 +1,6 @@
 """The VPC: two availability zones, public subnets for the NAT gateway(s), private subnets (with egress)
-for every Lambda, the Fargate pollers and the data stores. One security group per consumer, so the data
+for every Lambda, the Fargate pollers and the data stores; VPC endpoints for SQS, Secrets Manager,
+EventBridge and CloudWatch Logs (interface) and S3 (gateway). One security group per consumer, so the data
 stores admit exactly the consumers that need them (see `Data.allow_from`).
 
 The pollers reach the MT5 server through the NAT gateway (its Elastic IP is the address to allow on the
@@ -12,7 +13,16 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-CONSUMERS = ("evaluator", "relay", "api", "payouts", "poller")
+CONSUMERS = ("evaluator", "relay", "api", "payouts", "poller", "migrate")
+
+# The poller's and functions' AWS calls: queues, secrets, domain events, logs (Lambda's own logs do not
+# pass through the VPC; the pollers' awslogs driver and the EMF lines do).
+INTERFACE_ENDPOINTS = {
+    "Sqs": ec2.InterfaceVpcEndpointAwsService.SQS,
+    "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    "EventBridge": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
+    "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+}
 
 
 class Network(Construct):
@@ -25,6 +35,16 @@ class Network(Construct):
             name: self._build_consumer_group(name) for name in CONSUMERS
         }
         self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        self.endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointsSg",
+            vpc=self.vpc,
+            description="propfirm VPC endpoints: HTTPS from the consumers",
+            allow_all_outbound=False,
+        )
+        for name, group in self.consumer_groups.items():
+            self.endpoint_security_group.add_ingress_rule(group, ec2.Port.tcp(443), f"{name} to AWS APIs")
+        self.endpoints = self._build_endpoints()
 
     def _build_vpc(self, nat_gateways: int, log_retention: logs.RetentionDays) -> ec2.Vpc:
         vpc = ec2.Vpc(
@@ -43,8 +63,25 @@ class Network(Construct):
         vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
         return vpc
 
+    def _build_endpoints(self) -> dict[str, ec2.InterfaceVpcEndpoint]:
+        """Interface endpoints for the AWS APIs every cycle or invocation calls, so that traffic stays off
+        the NAT gateway (its per-GB charge, its bandwidth, a single zone's NAT going down); private DNS
+        makes the SDKs' default endpoints resolve to them. S3 (image layers from ECR) is a free gateway."""
+        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        return {
+            name: self.vpc.add_interface_endpoint(
+                name,
+                service=service,
+                subnets=self.private_subnets,
+                private_dns_enabled=True,
+                security_groups=[self.endpoint_security_group],
+                open=False,  # only the consumers' groups, not the whole VPC range
+            )
+            for name, service in INTERFACE_ENDPOINTS.items()
+        }
+
     def _build_consumer_group(self, name: str) -> ec2.SecurityGroup:
-        # Outbound stays open: AWS APIs (SQS, Secrets Manager, Step Functions) and MT5 go out through NAT.
+        # Outbound stays open: the endpoints above, other AWS APIs (Step Functions) and MT5 through NAT.
         return ec2.SecurityGroup(
             self,
             f"{name.capitalize()}Sg",

@@ -1,9 +1,10 @@
 """Alarms to an SNS topic, and one dashboard.
 
 Alarms: the dead-letter queues not empty (evaluation, commands, payout tasks), the evaluation queue's
-oldest message too old (the evaluator is behind), evaluator and relay errors and throttles, the poller
+oldest message too old (the evaluator is behind), errors and throttles of every function, the poller
 silent (its per-cycle EMF metric missing: missing data is a breach, a stopped poller emits nothing),
-payout executions failed or timed out, API 5xx.
+the database under load (Aurora's ACU utilization near its maximum, or its CPU), payout executions
+failed or timed out, API 5xx.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -19,6 +21,7 @@ from constructs import Construct
 
 from infra.constants import METRICS_NAMESPACE, POLLER_CYCLE_METRIC, POLLER_SERVICE_DIMENSION
 from infra.constructs.api import Api
+from infra.constructs.data import Data
 from infra.constructs.evaluator import Evaluator
 from infra.constructs.payouts import Payouts
 from infra.constructs.poller import Pollers
@@ -26,6 +29,8 @@ from infra.constructs.queues import Queues
 
 EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means the evaluator is stuck
 POLLER_SILENT_MINUTES = 3  # metrics flush every 5 cycles (10 s), so a silent minute is already wrong
+DATABASE_LOAD_PERCENT = 90  # of the maximum ACU (or CPU): Aurora cannot grow further, queries queue
+DATABASE_LOAD_MINUTES = 15
 
 
 class Observability(Construct):
@@ -39,6 +44,7 @@ class Observability(Construct):
         payouts: Payouts,
         api: Api,
         pollers: Pollers,
+        data: Data,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -57,13 +63,15 @@ class Observability(Construct):
         self._build_function_alarms("Evaluator", evaluator.function)
         self._build_function_alarms("Relay", evaluator.relay)
         self._build_function_alarms("PayoutsWorker", payouts.worker)
+        self._build_function_alarms("PayoutsSweep", payouts.sweeper)
         self._build_function_alarms("Api", api.function)
         self._build_poller_alarm()
         for server in pollers.services:
             self._build_server_poller_alarm(pollers, server)
         self._build_payout_alarms(payouts)
         self._build_api_alarm(api)
-        self.dashboard = self._build_dashboard(queues, evaluator, payouts, api)
+        self._build_database_alarms(data.cluster)
+        self.dashboard = self._build_dashboard(queues, evaluator, payouts, api, data.cluster)
 
     def _alarm(
         self,
@@ -176,8 +184,26 @@ class Observability(Construct):
             description="the API answered 5xx (it never should on any input)",
         )
 
+    def _build_database_alarms(self, cluster: rds.DatabaseCluster) -> None:
+        five = Duration.minutes(5)
+        periods = DATABASE_LOAD_MINUTES // 5
+        self._alarm(
+            "DatabaseAcuHigh",
+            cluster.metric_acu_utilization(period=five, statistic="Average"),
+            threshold=DATABASE_LOAD_PERCENT,
+            periods=periods,
+            description="Aurora runs near its maximum capacity (propfirm:auroraMaxAcu): raise it or find the load",
+        )
+        self._alarm(
+            "DatabaseCpuHigh",
+            cluster.metric_cpu_utilization(period=five, statistic="Average"),
+            threshold=DATABASE_LOAD_PERCENT,
+            periods=periods,
+            description="Aurora's CPU is saturated",
+        )
+
     def _build_dashboard(
-        self, queues: Queues, evaluator: Evaluator, payouts: Payouts, api: Api
+        self, queues: Queues, evaluator: Evaluator, payouts: Payouts, api: Api, cluster: rds.DatabaseCluster
     ) -> cw.Dashboard:
         dashboard = cw.Dashboard(self, "Dashboard", default_interval=Duration.hours(3))
         minute = Duration.minutes(1)
@@ -186,7 +212,7 @@ class Observability(Construct):
         )
         dashboard.add_widgets(
             cw.GraphWidget(
-                title="Poller cycle (ms)",
+                title="Poller cycle time (ms)",
                 width=8,
                 left=[
                     cw.Metric(
@@ -236,7 +262,7 @@ class Observability(Construct):
         )
         dashboard.add_widgets(
             cw.GraphWidget(
-                title="Evaluation queue",
+                title="Evaluation queue; lag: oldest message (s)",
                 width=8,
                 left=[
                     queues.evaluation.metric_approximate_number_of_messages_visible(period=minute),
@@ -260,13 +286,26 @@ class Observability(Construct):
                     queues.commands.metric_approximate_number_of_messages_visible(period=minute),
                     queues.evaluation_dlq.metric_approximate_number_of_messages_visible(period=minute),
                     queues.command_dlq.metric_approximate_number_of_messages_visible(period=minute),
+                    payouts.tasks_dlq.metric_approximate_number_of_messages_visible(period=minute),
                 ],
             ),
         )
         dashboard.add_widgets(
             cw.GraphWidget(
+                title="Database",
+                width=8,
+                left=[
+                    cluster.metric_acu_utilization(period=minute),
+                    cluster.metric_cpu_utilization(period=minute),
+                ],
+                right=[
+                    cluster.metric_serverless_database_capacity(period=minute),
+                    cluster.metric_database_connections(period=minute),
+                ],
+            ),
+            cw.GraphWidget(
                 title="Payout workflow",
-                width=12,
+                width=8,
                 left=[
                     payouts.state_machine.metric_started(period=minute),
                     payouts.state_machine.metric_succeeded(period=minute),
@@ -275,7 +314,7 @@ class Observability(Construct):
             ),
             cw.GraphWidget(
                 title="API",
-                width=12,
+                width=8,
                 left=[
                     api.rest_api.metric_count(period=minute),
                     api.rest_api.metric_client_error(period=minute),

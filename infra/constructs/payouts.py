@@ -124,13 +124,13 @@ class Payouts(Construct):
 
     def _environment(self) -> dict[str, str]:
         return {
-                "DATABASE_URL": self._data.database_url,
-                "DATABASE_IAM_AUTH": "true",
-                "REDIS_URL": self._data.redis_url,
-                "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
-                "EVENT_BUS_NAME": self._events.bus.event_bus_name,
-                "PAYOUTS_EVENT_BUS_NAME": self._events.bus.event_bus_name,
-                "PAYOUTS_STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
+            "DATABASE_URL": self._data.database_url,
+            "DATABASE_IAM_AUTH": "true",
+            **self._data.redis_environment,
+            "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
+            "EVENT_BUS_NAME": self._events.bus.event_bus_name,
+            "PAYOUTS_EVENT_BUS_NAME": self._events.bus.event_bus_name,
+            "PAYOUTS_STATE_MACHINE_ARN": self.state_machine.state_machine_arn,
         }
 
     def _build_worker(self, shared: SharedCode, log_retention: logs.RetentionDays) -> lambda_.Function:
@@ -151,7 +151,7 @@ class Payouts(Construct):
             sources.SqsEventSource(self.tasks, batch_size=10, report_batch_item_failures=True)
         )
         self._data.allow_database(self._network.consumer_groups["payouts"], fn, "payouts")
-        self._data.allow_cache(self._network.consumer_groups["payouts"], "payouts")
+        self._data.allow_cache(self._network.consumer_groups["payouts"], fn, "payouts")
         self._queues.commands.grant_send_messages(fn)
         self._events.grant_put(fn)
         self.grant_task_response(fn)
@@ -177,7 +177,7 @@ class Payouts(Construct):
             description="payouts sweep: starts pending executions, answers tokens left unanswered",
         )
         self._data.allow_database(self._network.consumer_groups["payouts"], fn, "payouts")
-        self._data.allow_cache(self._network.consumer_groups["payouts"], "payouts")
+        self._data.allow_cache(self._network.consumer_groups["payouts"], fn, "payouts")
         self._events.grant_put(fn)
         self.state_machine.grant_start_execution(fn)
         self.grant_task_response(fn)

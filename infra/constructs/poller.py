@@ -6,10 +6,15 @@ new one (`min_healthy_percent=0, max_healthy_percent=100`): a few seconds withou
 two pollers at once. A deployment whose task does not stay up is rolled back (circuit breaker).
 
 The image is built from `functions/poller/Dockerfile` at deploy time (an image asset: synth never calls
-Docker). The task runs in the private subnets and reaches MT5 through the NAT gateway (or a peering);
-it reaches Redis (not the database), sends to the evaluation queue, consumes the command queue and
-reads its MT5 manager password from Secrets Manager (`MT5_MANAGER_PASSWORD_SECRET_ID`: the secret's
-ARN is in the environment, the password never is).
+Docker). A server with `"api": "manager"` (MetaQuotes' Manager API, a Windows-only package) gets a
+Windows Server Core 2022 task instead (1 vCPU, 2 GiB at least), its image built from
+`functions/poller/Dockerfile.windows` by a Docker engine in Windows-containers mode; that asset exists
+only when such a server is configured.
+
+The task runs in the private subnets and reaches MT5 through the NAT gateway (or a peering); it reaches
+Redis (signed in with the cache user's secret; not the database), sends to the evaluation queue,
+consumes the command queue and reads its MT5 manager password from Secrets Manager
+(`MT5_MANAGER_PASSWORD_SECRET_ID`: the secret's ARN is in the environment, the password never is).
 """
 
 from __future__ import annotations
@@ -24,10 +29,9 @@ from constructs import Construct
 
 from infra.constants import (
     METRICS_NAMESPACE,
-    POLLER_CPU,
     POLLER_CYCLE_METRIC,
     POLLER_DOCKERFILE,
-    POLLER_MEMORY_MIB,
+    POLLER_WINDOWS_DOCKERFILE,
     REPO_ROOT,
 )
 from infra.constructs.data import Data
@@ -72,16 +76,10 @@ class Pollers(Construct):
         self._network, self._data, self._queues = network, data, queues
         self._shards = shards
         self.security_group = network.consumer_groups["poller"]
-        data.allow_cache(self.security_group, "poller")
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
-        self.image = ecs.ContainerImage.from_asset(
-            str(REPO_ROOT),
-            file=POLLER_DOCKERFILE,
-            platform=ecr_assets.Platform.LINUX_AMD64,
-            exclude=IMAGE_CONTEXT_EXCLUDE,
-        )
+        self._images: dict[bool, ecs.ContainerImage] = {}
         self._log_retention = log_retention
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.password_secrets: dict[str, secretsmanager.ISecret] = {}
@@ -115,6 +113,18 @@ class Pollers(Construct):
             period=Duration.minutes(1),
         )
 
+    def image(self, windows: bool) -> ecs.ContainerImage:
+        """The poller image for the platform, made once (a Windows asset only if a server needs it)."""
+        if windows not in self._images:
+            self._images[windows] = ecs.ContainerImage.from_asset(
+                str(REPO_ROOT),
+                file=POLLER_WINDOWS_DOCKERFILE if windows else POLLER_DOCKERFILE,
+                # a Windows image is built for its host's platform (Windows containers have no --platform)
+                platform=None if windows else ecr_assets.Platform.LINUX_AMD64,
+                exclude=IMAGE_CONTEXT_EXCLUDE,
+            )
+        return self._images[windows]
+
     def _build_password_secret(self, server: Mt5Server) -> secretsmanager.ISecret:
         if server.password_secret_arn:
             return secretsmanager.Secret.from_secret_complete_arn(
@@ -133,35 +143,43 @@ class Pollers(Construct):
         task = ecs.FargateTaskDefinition(
             self,
             f"Task-{server.name}",
-            cpu=POLLER_CPU,
-            memory_limit_mib=POLLER_MEMORY_MIB,
+            cpu=server.cpu,
+            memory_limit_mib=server.memory_mib,
             runtime_platform=ecs.RuntimePlatform(
-                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                operating_system_family=(
+                    ecs.OperatingSystemFamily.WINDOWS_SERVER_2022_CORE
+                    if server.windows
+                    else ecs.OperatingSystemFamily.LINUX
+                ),
                 cpu_architecture=ecs.CpuArchitecture.X86_64,
             ),
         )
+        optional = {"POLLER_GROUPS": ",".join(server.groups)} if server.groups else {}
         task.add_container(
             "poller",
-            image=self.image,
+            image=self.image(server.windows),
             essential=True,
             logging=ecs.LogDriver.aws_logs(stream_prefix="poller", log_group=self._build_log_group(server)),
             environment={
                 "MT5_URL": server.url,
+                "MT5_API": server.api,
                 "MT5_MANAGER_LOGIN": str(server.manager_login),
                 "MT5_SERVER_NAME": server.name,
                 "MT5_MANAGER_PASSWORD_SECRET_ID": secret.secret_arn,
                 "EVALUATION_QUEUE_URL": self._queues.evaluation.queue_url,
                 "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
-                "REDIS_URL": self._data.redis_url,
+                **self._data.redis_environment,
                 "POLLER_SHARD_COUNT": str(self._shards),
                 "POWERTOOLS_SERVICE_NAME": "poller",
                 "POWERTOOLS_METRICS_NAMESPACE": "PropFirm",
+                **optional,
             },
         )
         # Least privilege: send evaluations, consume commands, read this server's password.
         self._queues.evaluation.grant_send_messages(task.task_role)
         self._queues.commands.grant_consume_messages(task.task_role)
         secret.grant_read(task.task_role)
+        self._data.allow_cache(self.security_group, task.task_role, "poller")
         return task
 
     def _build_service(self, server: Mt5Server) -> ecs.FargateService:

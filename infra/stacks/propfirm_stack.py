@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -17,6 +18,7 @@ from infra.constructs.api import Api
 from infra.constructs.data import Data
 from infra.constructs.evaluator import Evaluator
 from infra.constructs.events import DomainEvents
+from infra.constructs.migrations import Migrations
 from infra.constructs.network import Network
 from infra.constructs.observability import Observability
 from infra.constructs.payouts import Payouts
@@ -81,6 +83,15 @@ class PropfirmStack(Stack):
             **common,
         )
         self._wire_payouts()
+        self.migrations = Migrations(
+            self,
+            "Migrations",
+            shared=self.shared,
+            network=self.network,
+            data=self.data,
+            log_retention=retention,
+        )
+        self.migrations.before(self.schema_consumers)
         self.observability = Observability(
             self,
             "Observability",
@@ -89,10 +100,22 @@ class PropfirmStack(Stack):
             payouts=self.payouts,
             api=self.api,
             pollers=self.pollers,
+            data=self.data,
             alarm_email=settings.alarm_email,
         )
         self._outputs()
         acknowledge_findings(self)
+
+    @property
+    def schema_consumers(self) -> list[lambda_.Function]:
+        """The functions that use the database, updated only after the migrations ran."""
+        return [
+            self.evaluator.function,
+            self.evaluator.relay,
+            self.payouts.worker,
+            self.payouts.sweeper,
+            self.api.function,
+        ]
 
     def _wire_payouts(self) -> None:
         """The API starts payout executions and answers the approval token; the evaluator answers the

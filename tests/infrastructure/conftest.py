@@ -66,14 +66,20 @@ def dev(tmp_path_factory: pytest.TempPathFactory, layer_dir: Path) -> Synthesize
 @pytest.fixture(scope="session")
 def production(tmp_path_factory: pytest.TempPathFactory, layer_dir: Path) -> Synthesized:
     servers = [
-        {"name": "live-1", "url": "https://mt5-1.example.com:443", "managerLogin": 1001},
-        {"name": "live-2", "url": "https://mt5-2.example.com:443", "managerLogin": 1002},
+        {
+            "name": "live-1",
+            "url": "https://mt5-1.example.com:443",
+            "managerLogin": 1001,
+            "groups": ["challenge\\phase1\\*", "challenge\\funded\\*"],
+        },
+        # the Manager API gateway: a Windows Server Core task
+        {"name": "live-2", "url": "mt5-2.example.com:443", "managerLogin": 1002, "api": "manager"},
     ]
     return synthesize(
         tmp_path_factory.mktemp("cdk-prod"),
         layer_dir,
         **{
-            "propfirm:environment": "production",
+            "propfirm:environment": "prod",
             "propfirm:mt5Servers": json.dumps(servers),
             "propfirm:alarmEmail": "ops@example.com",
         },

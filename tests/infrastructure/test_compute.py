@@ -1,6 +1,10 @@
 """Poller (Fargate), evaluator and relay (Lambda) and the shared layer, in the synthesized template."""
 
+import json
+
 from aws_cdk.assertions import Match
+
+from infra.constants import REPO_ROOT
 
 
 def _logical(dev, construct) -> str:
@@ -13,6 +17,15 @@ def _policy_statements(dev, role_logical_id: str) -> list[dict]:
         if {"Ref": role_logical_id} in policy["Properties"]["Roles"]:
             statements += policy["Properties"]["PolicyDocument"]["Statement"]
     return statements
+
+
+def project_functions(synthesized) -> dict[str, dict]:
+    """The project's Lambdas (CDK's own trigger provider, a Node.js function, left out)."""
+    return {
+        k: f
+        for k, f in synthesized.resources("AWS::Lambda::Function").items()
+        if f["Properties"]["Handler"].startswith("functions.")
+    }
 
 
 def _actions(statements: list[dict], resource_logical_id: str) -> set[str]:
@@ -85,6 +98,46 @@ def test_poller_image_is_an_asset_of_the_dockerfile(dev):
     assets = (dev.outdir / f"{dev.stack.artifact_id}.assets.json").read_text()
     assert '"dockerFile": "functions/poller/Dockerfile"' in assets
     assert '"platform": "linux/amd64"' in assets
+    assert "Dockerfile.windows" not in assets  # no Windows server configured: nothing to build on Windows
+
+
+def _task(synthesized, server: str) -> dict:
+    task = synthesized.stack.pollers.task_definitions[server]
+    return synthesized.raw["Resources"][synthesized.stack.get_logical_id(task.node.default_child)]["Properties"]
+
+
+def _environment(task: dict) -> dict:
+    return {e["Name"]: e["Value"] for e in task["ContainerDefinitions"][0]["Environment"]}
+
+
+def test_manager_api_server_runs_on_windows_server_core(production):
+    linux, windows = _task(production, "live-1"), _task(production, "live-2")
+    assert linux["RuntimePlatform"] == {"CpuArchitecture": "X86_64", "OperatingSystemFamily": "LINUX"}
+    assert (linux["Cpu"], linux["Memory"]) == ("512", "1024")
+    assert windows["RuntimePlatform"] == {
+        "CpuArchitecture": "X86_64",
+        "OperatingSystemFamily": "WINDOWS_SERVER_2022_CORE",
+    }
+    assert (windows["Cpu"], windows["Memory"]) == ("1024", "2048")  # Fargate's Windows minimum
+    assert _environment(windows)["MT5_API"] == "manager" and _environment(linux)["MT5_API"] == "webapi"
+    assert _environment(windows)["MT5_URL"] == "mt5-2.example.com:443"
+    # each task its own image: the Windows one from its own Dockerfile, built for the host's platform
+    assert linux["ContainerDefinitions"][0]["Image"] != windows["ContainerDefinitions"][0]["Image"]
+    assets = json.loads((production.outdir / f"{production.stack.artifact_id}.assets.json").read_text())
+    images = {a["source"]["dockerFile"]: a["source"] for a in assets["dockerImages"].values()}
+    assert set(images) == {"functions/poller/Dockerfile", "functions/poller/Dockerfile.windows"}
+    assert "platform" not in images["functions/poller/Dockerfile.windows"]
+    assert (REPO_ROOT / "functions/poller/Dockerfile.windows").is_file()
+
+
+def test_poller_groups_and_password_secret_per_server(production):
+    env = _environment(_task(production, "live-1"))
+    assert env["POLLER_GROUPS"] == "challenge\\phase1\\*,challenge\\funded\\*"
+    assert "POLLER_GROUPS" not in _environment(_task(production, "live-2"))  # the programs' groups
+    secrets = production.stack.pollers.password_secrets
+    for server in ("live-1", "live-2"):
+        secret_id = production.stack.get_logical_id(secrets[server].node.default_child)
+        assert _environment(_task(production, server))["MT5_MANAGER_PASSWORD_SECRET_ID"] == {"Ref": secret_id}
 
 
 def test_poller_environment_and_secret(dev):
@@ -135,7 +188,7 @@ def test_every_function_has_the_layer_runtime_and_vpc(dev):
     assert len(layers) == 1
     layer_id = next(iter(layers))
     assert layers[layer_id]["Properties"]["CompatibleRuntimes"] == ["python3.12"]
-    functions = dev.resources("AWS::Lambda::Function")
+    functions = project_functions(dev)
     handlers = {f["Properties"]["Handler"] for f in functions.values()}
     assert handlers == {
         "functions.evaluator.handler.lambda_handler",
@@ -143,7 +196,11 @@ def test_every_function_has_the_layer_runtime_and_vpc(dev):
         "functions.payouts.handler.lambda_handler",
         "functions.payouts.handler.sweep_handler",
         "functions.api.handler.lambda_handler",
+        "functions.migrate.handler.lambda_handler",
     }
+    # the only other function is CDK's trigger provider
+    others = set(dev.resources("AWS::Lambda::Function")) - set(functions)
+    assert len(others) == 1 and next(iter(others)).startswith("AWSCDKTriggerCustomResourceProvider")
     for fn in functions.values():
         props = fn["Properties"]
         assert props["Layers"] == [{"Ref": layer_id}]
@@ -153,7 +210,7 @@ def test_every_function_has_the_layer_runtime_and_vpc(dev):
 
 
 def test_function_log_groups_have_retention(dev):
-    for fn in dev.resources("AWS::Lambda::Function").values():
+    for fn in project_functions(dev).values():
         group = fn["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
         assert dev.raw["Resources"][group]["Properties"]["RetentionInDays"] == 30
 
@@ -205,9 +262,7 @@ def test_relay_runs_every_minute(dev):
 
 def test_secrets_never_in_plain_environment(dev):
     """Names that speak of a secret or password hold an ARN or id (a reference), never a literal."""
-    envs = [
-        f["Properties"]["Environment"]["Variables"] for f in dev.resources("AWS::Lambda::Function").values()
-    ]
+    envs = [f["Properties"]["Environment"]["Variables"] for f in project_functions(dev).values()]
     for task in dev.resources("AWS::ECS::TaskDefinition").values():
         for container in task["Properties"]["ContainerDefinitions"]:
             envs.append({e["Name"]: e["Value"] for e in container.get("Environment", [])})
@@ -220,4 +275,4 @@ def test_secrets_never_in_plain_environment(dev):
                 checked += 1
             if name == "DATABASE_URL":
                 assert ":" not in value["Fn::Join"][1][0].removeprefix("postgresql:")  # no password
-    assert checked >= 2  # the MT5 password id and the webhook secret ARN
+    assert checked >= 8  # the MT5 password id, the webhook secret ARN, the cache secret of each consumer

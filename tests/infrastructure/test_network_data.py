@@ -1,8 +1,13 @@
-"""Network and data stores: two zones, one NAT (two in production), Aurora Serverless v2 behind an RDS
-proxy that requires TLS and IAM auth, Valkey with TLS in transit and at rest, each store admitting only
-its consumers."""
+"""Network and data stores: two zones, one NAT (two in production), VPC endpoints, Aurora Serverless v2
+behind an RDS proxy that requires TLS and IAM auth, Valkey with TLS in transit and at rest and RBAC
+users, each store admitting only its consumers."""
+
+import json
 
 from aws_cdk.assertions import Match
+
+from infra.constants import CACHE_USER
+from infra.constructs.network import CONSUMERS
 
 
 def test_vpc_two_zones_one_nat(dev, production):
@@ -55,19 +60,70 @@ def test_rds_proxy_requires_tls_and_iam(template):
     )
 
 
-def test_valkey_encrypted_in_transit_and_at_rest(template):
-    template.has_resource_properties(
+def test_valkey_encrypted_in_transit_and_at_rest_multi_az_in_production(dev, production):
+    encrypted = {
+        "Engine": "valkey",
+        "TransitEncryptionEnabled": True,
+        "TransitEncryptionMode": "required",
+        "AtRestEncryptionEnabled": True,
+    }
+    production.template.has_resource_properties(
         "AWS::ElastiCache::ReplicationGroup",
-        {
-            "Engine": "valkey",
-            "TransitEncryptionEnabled": True,
-            "TransitEncryptionMode": "required",
-            "AtRestEncryptionEnabled": True,
-            "NumCacheClusters": 2,
-            "AutomaticFailoverEnabled": True,
-            "MultiAZEnabled": True,
-        },
+        {**encrypted, "NumCacheClusters": 2, "AutomaticFailoverEnabled": True, "MultiAZEnabled": True},
     )
+    dev.template.has_resource_properties(  # one node in development
+        "AWS::ElastiCache::ReplicationGroup",
+        {**encrypted, "NumCacheClusters": 1, "AutomaticFailoverEnabled": False, "MultiAZEnabled": False},
+    )
+
+
+def _dynamic_reference(value, secret_logical_id: str) -> bool:
+    """`{{resolve:secretsmanager:<the secret>:...}}`: CloudFormation reads the secret, the template has none."""
+    parts = value["Fn::Join"][1]
+    return parts[0] == "{{resolve:secretsmanager:" and parts[1] == {"Ref": secret_logical_id}
+
+
+def test_valkey_requires_a_user_whose_password_is_in_secrets_manager(dev):
+    data = dev.stack.data
+    users = {u["Properties"]["UserName"]: u["Properties"] for u in dev.resources("AWS::ElastiCache::User").values()}
+    assert set(users) == {CACHE_USER, "default"}
+    app_secret, default_secret = (dev.stack.get_logical_id(s.node.default_child) for s in data.cache_secrets)
+    assert users[CACHE_USER]["AccessString"].startswith("on ")
+    assert users["default"]["AccessString"].startswith("off")  # the unauthenticated user is switched off
+    for props, secret in ((users[CACHE_USER], app_secret), (users["default"], default_secret)):
+        assert props["Engine"] == "valkey" and props["AuthenticationMode"]["Type"] == "password"
+        assert "NoPasswordRequired" not in props and "Passwords" not in props
+        [password] = props["AuthenticationMode"]["Passwords"]
+        assert _dynamic_reference(password, secret)
+    generated = dev.raw["Resources"][app_secret]["Properties"]["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == {"username": CACHE_USER}
+    assert generated["GenerateStringKey"] == "password" and generated["PasswordLength"] >= 32
+    [group] = dev.resources("AWS::ElastiCache::UserGroup").values()
+    assert sorted(group["Properties"]["UserIds"]) == sorted(u["UserId"] for u in users.values())
+    group_id = dev.stack.get_logical_id(data.cache_user_group)
+    dev.template.has_resource_properties(
+        "AWS::ElastiCache::ReplicationGroup", {"UserGroupIds": [{"Ref": group_id}]}
+    )
+
+
+def test_vpc_endpoints_for_the_apis_on_the_hot_path(dev):
+    endpoints = dev.resources("AWS::EC2::VPCEndpoint").values()
+    services = {}
+    for endpoint in endpoints:
+        props = endpoint["Properties"]
+        name = props["ServiceName"]
+        name = name if isinstance(name, str) else "".join(p if isinstance(p, str) else "" for p in name["Fn::Join"][1])
+        services[name.rsplit(".", 1)[-1]] = props
+    assert set(services) == {"sqs", "secretsmanager", "events", "logs", "s3"}
+    for name in ("sqs", "secretsmanager", "events", "logs"):
+        assert services[name]["VpcEndpointType"] == "Interface" and services[name]["PrivateDnsEnabled"] is True
+        assert len(services[name]["SubnetIds"]) == 2
+    assert services["s3"]["VpcEndpointType"] == "Gateway"
+    # HTTPS from the consumers' groups only, not from the VPC range
+    network = dev.stack.network
+    assert _ingress_sources(dev, network.endpoint_security_group) == _ids(dev, *CONSUMERS)
+    sg = dev.raw["Resources"][dev.stack.get_logical_id(network.endpoint_security_group.node.default_child)]
+    assert "SecurityGroupIngress" not in sg["Properties"]
 
 
 def _ingress_sources(dev, target_group) -> set[str]:
@@ -88,7 +144,7 @@ def _ids(dev, *names) -> set[str]:
 def test_each_store_admits_only_its_consumers(dev):
     data = dev.stack.data
     assert _ingress_sources(dev, data.proxy_security_group) == _ids(
-        dev, "evaluator", "relay", "api", "payouts"
+        dev, "evaluator", "relay", "api", "payouts", "migrate"
     )
     assert _ingress_sources(dev, data.cache_security_group) == _ids(
         dev, "evaluator", "relay", "api", "payouts", "poller"

@@ -1,12 +1,16 @@
 """Alarms and dashboard; cdk-nag passing with only the acknowledged findings; cfn-lint clean."""
 
 import json
+import os
+import subprocess
+import sys
 
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_apigateway as apigw
 
 from infra.app import build_app, file_context
+from infra.constants import REPO_ROOT
 from infra.nag import ACCEPTED, ACCEPTED_OUTSIDE_PRODUCTION
 from infra.stacks.propfirm_stack import PropfirmStack
 
@@ -89,6 +93,34 @@ def test_payout_failures_alarm_and_everything_notifies_the_topic(dev):
     dev.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 
+def test_database_load_and_every_function_alarm(dev):
+    cluster = {"Ref": _logical(dev, dev.stack.data.cluster)}
+    on_cluster = {
+        a["MetricName"]: a
+        for a in _alarms(dev).values()
+        if a.get("Dimensions") == [{"Name": "DBClusterIdentifier", "Value": cluster}]
+    }
+    assert set(on_cluster) == {"ACUUtilization", "CPUUtilization"}
+    for alarm in on_cluster.values():
+        assert alarm["Threshold"] == 90 and alarm["EvaluationPeriods"] == 3 and alarm["Period"] == 300
+    alarmed = {
+        a["Dimensions"][0]["Value"]["Ref"]
+        for a in _alarms(dev).values()
+        if a.get("MetricName") == "Errors" and a.get("Namespace") == "AWS/Lambda"
+    }
+    stack = dev.stack
+    assert alarmed == {_logical(dev, fn) for fn in stack.schema_consumers}  # the migration fails the deploy
+
+
+def test_dashboard_shows_cycle_time_lag_breaches_dead_letters_and_the_database(dev):
+    [dashboard] = dev.resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for needle in ("CycleDuration", "ApproximateAgeOfOldestMessage", "Breaches", "ACUUtilization"):
+        assert needle in body, needle
+    for dlq in (dev.stack.queues.evaluation_dlq, dev.stack.queues.command_dlq, dev.stack.payouts.tasks_dlq):
+        assert _logical(dev, dlq) in body
+
+
 def test_production_alarm_email(production):
     production.template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
@@ -125,12 +157,60 @@ def test_acknowledgements_are_scoped_a_new_unauthenticated_method_fails_synth(tm
     }
 
 
-def test_cfn_lint_finds_no_error(dev):
-    cfnlint_api = pytest.importorskip("cfnlint.api")
-    matches = cfnlint_api.lint(
-        json.dumps(dev.raw), config=cfnlint_api.ManualArgs(regions=["us-east-1"], ignore_checks=["W3005"])
+def test_cfn_lint_finds_nothing_on_either_stage(dev, production):
+    """cfn-lint is in the dev extra: the suite runs it (a missing install fails here, it is not skipped)."""
+    from cfnlint import api as cfnlint_api
+
+    for synthesized in (dev, production):
+        matches = cfnlint_api.lint(
+            json.dumps(synthesized.raw),
+            config=cfnlint_api.ManualArgs(regions=["us-east-1"], ignore_checks=["W3005"]),
+        )
+        assert [str(m) for m in matches] == []
+
+
+def test_cfn_lint_reports_an_error_it_is_shown(dev):
+    """The check above can fail: a broken template is reported."""
+    from cfnlint import api as cfnlint_api
+
+    broken = json.loads(json.dumps(dev.raw))
+    queue = next(k for k, v in broken["Resources"].items() if v["Type"] == "AWS::SQS::Queue")
+    broken["Resources"][queue]["Properties"]["VisibilityTimeout"] = "forever"
+    matches = cfnlint_api.lint(json.dumps(broken), config=cfnlint_api.ManualArgs(regions=["us-east-1"]))
+    assert any(str(m.rule.id).startswith("E") for m in matches)
+
+
+def test_synth_never_calls_docker(tmp_path, layer_dir):
+    """`python -m infra.app` as the CLI runs it, with a Windows poller (two image assets): a `docker`
+    that records its calls, first on PATH and as CDK_DOCKER, is never called."""
+    fake = tmp_path / "bin" / "docker"
+    fake.parent.mkdir()
+    calls = tmp_path / "docker-calls.log"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nexit 1\n')
+    fake.chmod(0o755)
+    servers = [
+        {"name": "linux", "url": "https://mt5.example.com:443", "managerLogin": 1},
+        {"name": "windows", "url": "mt5.example.com:443", "managerLogin": 2, "api": "manager"},
+    ]
+    context = {**file_context(), "propfirm:environment": "prod", "propfirm:mt5Servers": servers}
+    env = {
+        **os.environ,
+        "PATH": f"{fake.parent}{os.pathsep}{os.environ['PATH']}",
+        "CDK_DOCKER": str(fake),
+        "CDK_OUTDIR": str(tmp_path / "out"),
+        "CDK_CONTEXT_JSON": json.dumps(context),
+        "PROPFIRM_LAYER_DIR": str(layer_dir),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.app"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=240
     )
-    assert [str(m) for m in matches] == []
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not calls.exists(), calls.read_text()
+    assets = json.loads((tmp_path / "out" / "Propfirm.assets.json").read_text())
+    assert sorted(a["source"]["dockerFile"] for a in assets["dockerImages"].values()) == [
+        "functions/poller/Dockerfile",
+        "functions/poller/Dockerfile.windows",
+    ]
 
 
 def test_env_bound_synth_uses_the_pinned_zones(layer_dir):

@@ -5,6 +5,7 @@ import json
 from aws_cdk.assertions import Match
 
 from infra.constants import PAYOUTS_ASL
+from tests.infrastructure.test_compute import _actions, _policy_statements
 
 
 def _logical(dev, construct) -> str:
@@ -177,24 +178,8 @@ def test_webhook_secret_in_secrets_manager_read_by_the_api(dev):
     assert env["PROPFIRM_WEBHOOK_SECRET_ARN"] == {"Ref": secret}
     assert "PROPFIRM_WEBHOOK_SECRET" not in env
     role = api_fn["Role"]["Fn::GetAtt"][0]
-    dev.template.has_resource_properties(
-        "AWS::IAM::Policy",
-        {
-            "Roles": [{"Ref": role}],
-            "PolicyDocument": {
-                "Statement": Match.array_with(
-                    [
-                        Match.object_like(
-                            {
-                                "Action": Match.array_with(["secretsmanager:GetSecretValue"]),
-                                "Resource": {"Ref": secret},
-                            }
-                        )
-                    ]
-                )
-            },
-        },
-    )
+    # policies are minimized: the statement may name other secrets the API reads too (the cache's)
+    assert "secretsmanager:GetSecretValue" in _actions(_policy_statements(dev, role), secret)
 
 
 def test_waf_only_when_enabled(dev, production):

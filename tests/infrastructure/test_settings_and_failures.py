@@ -30,8 +30,11 @@ def test_defaults_and_production_defaults():
         False,
     )
     assert [s.name for s in dev.mt5_servers] == ["default"]
-    prod = _settings(**{"propfirm:environment": "production"})
+    assert dev.cache_nodes == 1 and [s.api for s in dev.mt5_servers] == ["webapi"]
+    prod = _settings(**{"propfirm:environment": "prod"})
     assert (prod.nat_gateways, prod.aurora_reader, prod.waf, prod.mfa_required) == (2, True, True, True)
+    assert prod.production and prod.cache_nodes == 2
+    assert _settings(**{"propfirm:environment": "production"}) == prod  # the long name is the same stage
     # each production default can be set on its own, and -c values arrive as strings
     assert _settings(**{"propfirm:environment": "production", "propfirm:natGateways": "1"}).nat_gateways == 1
     assert _settings(**{"propfirm:waf": "true"}).waf is True
@@ -40,6 +43,8 @@ def test_defaults_and_production_defaults():
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
+        ("propfirm:environment", "Prod", r"propfirm:environment must be one of \['dev', 'prod', 'production'\]"),
+        ("propfirm:environment", "staging", "must be one of"),
         ("propfirm:natGateways", "3", "natGateways must be 1 or 2"),
         ("propfirm:shards", "1", "shards must be between 2 and 1000"),
         ("propfirm:shards", "many", "propfirm:shards: not an integer"),
@@ -56,11 +61,44 @@ def test_defaults_and_production_defaults():
             json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1}] * 2),
             "unique",
         ),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a", "url": "x:443", "managerLogin": 1, "api": "windows"}]),
+            r"mt5Servers\[0\]\.api must be one of \['webapi', 'manager'\]",
+        ),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a", "url": "x:443", "managerLogin": 1, "api": "manager", "cpu": 512}]),
+            "the manager poller needs at least cpu 1024 and memoryMib 2048",
+        ),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1, "groups": [1]}]),
+            r"mt5Servers\[0\]\.groups",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(key, value, message):
     with pytest.raises(SettingsError, match=message):
         _settings(**{key: value})
+
+
+def test_production_cache_keeps_its_second_zone():
+    with pytest.raises(SettingsError, match="cacheNodes must be at least 2 in production"):
+        _settings(**{"propfirm:environment": "prod", "propfirm:cacheNodes": "1"})
+    assert _settings(**{"propfirm:cacheNodes": "3"}).cache_nodes == 3
+
+
+def test_mt5_server_options():
+    [server] = _settings(
+        **{
+            "propfirm:mt5Servers": json.dumps(
+                [{"name": "w", "url": "10.0.0.5:443", "managerLogin": 7, "api": "manager", "groups": "a\\*, b\\*"}]
+            )
+        }
+    ).mt5_servers
+    assert server.windows and (server.cpu, server.memory_mib) == (1024, 2048)
+    assert server.groups == ("a\\*", "b\\*")
 
 
 def _stack(tmp_path: Path, layer: Path, asl: Path = PAYOUTS_ASL) -> PropfirmStack:
