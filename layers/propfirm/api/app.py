@@ -207,17 +207,25 @@ def _origin(event: Mapping[str, Any]) -> str | None:
     return next((str(v) for k, v in headers.items() if str(k).lower() == "origin"), None)
 
 
+def _cors_headers(origin: str | None) -> dict[str, str]:
+    """The headers Powertools gives a route's answer, for the answers built outside a route."""
+    headers = CORS.to_dict(origin)
+    if headers and origin:
+        headers["Access-Control-Allow-Origin"] = CORS.allowed_origin(origin) or origin
+    return headers
+
+
 def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     refused = _gate(event)
     if refused is not None:
-        refused["headers"].update(CORS.to_dict(_origin(event)))
+        refused["headers"].update(_cors_headers(_origin(event)))
         return refused
     response = app.resolve(dict(event), context)
     origin = _origin(event)
     if origin and "Access-Control-Allow-Origin" not in (response.get("multiValueHeaders") or {}):
         # answers built by exception handlers go out without the route's CORS headers
         headers = response.setdefault("headers", {}) or {}
-        for name, value in CORS.to_dict(origin).items():
+        for name, value in _cors_headers(origin).items():
             headers.setdefault(name, value)
         response["headers"] = headers
     return response

@@ -209,20 +209,24 @@ def recent_transitions(
     return _rows(uow, _TRANSITION + clause + " ORDER BY p.id DESC LIMIT %s", (*params, limit))
 
 
-def pending_transitions(uow: UnitOfWork, limit: int) -> dict[str, list[dict[str, Any]]]:
-    """What is decided but not carried out yet: kill reports waiting for the evaluator's decision, balance
-    resets not seen on MT5, and commands not done (pending in the outbox, or sent and unanswered)."""
+def pending_transitions(uow: UnitOfWork, limit: int, challenge_id: int | None = None) -> dict[str, list]:
+    """What is decided but not carried out yet, oldest first: kill reports waiting for the evaluator's
+    decision, balance resets not seen on MT5, and commands not done (pending in the outbox, or sent and
+    unanswered)."""
+    one = " AND id = %s" if challenge_id is not None else ""
     challenges = _rows(
         uow,
         "SELECT id AS challenge_id, server, login, status, phase, pending_kill, awaiting_reset, updated_at"
-        " FROM challenges WHERE pending_kill IS NOT NULL OR awaiting_reset IS NOT NULL ORDER BY id LIMIT %s",
-        (limit,),
+        " FROM challenges WHERE (pending_kill IS NOT NULL OR awaiting_reset IS NOT NULL)" + one
+        + " ORDER BY id LIMIT %s",
+        (challenge_id, limit) if challenge_id is not None else (limit,),
     )
+    one = " AND challenge_id = %s" if challenge_id is not None else ""
     commands = _rows(
         uow,
         "SELECT id, command_id, challenge_id, server, login, kind, status, not_before, created_at, sent_at"
-        " FROM outbox WHERE status IN ('pending', 'sent') ORDER BY id LIMIT %s",
-        (limit,),
+        " FROM outbox WHERE status IN ('pending', 'sent')" + one + " ORDER BY id LIMIT %s",
+        (challenge_id, limit) if challenge_id is not None else (limit,),
     )
     return {"challenges": challenges, "commands": commands}
 

@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool
 from propfirm.api.credentials import Cipher, build_cipher
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
+from propfirm.live.connection import redis_from_url
 from propfirm.live.keys import LiveKeys
 from propfirm.settings import SettingsError, load
 from propfirm.store.db import make_pool
@@ -88,7 +89,7 @@ def build_runtime(
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max, timeout=10)
     return Runtime(
         pool=pool,
-        redis=redis_client or redis.Redis.from_url(settings.redis_url),
+        redis=redis_client or redis_from_url(settings.redis_url),
         keys=LiveKeys(settings.redis_namespace),
         webhook_secret=secret or webhook_secret(),
         server=settings.mt5_server_name,

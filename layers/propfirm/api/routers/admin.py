@@ -365,10 +365,12 @@ def recent_transitions(
     tags=["admin"],
     responses=documented(PendingWork),
 )
-def pending(limit: Limit = 100) -> dict[str, Any]:
+def pending(
+    limit: Limit = 100, challenge_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None
+) -> dict[str, Any]:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        return queries.pending_transitions(uow, limit)
+        return queries.pending_transitions(uow, limit, challenge_id)
 
 
 # -- programs ----------------------------------------------------------------------------------------------

@@ -1,0 +1,436 @@
+"""The dashboards' endpoints through the Lambda handler, against real PostgreSQL and Redis: the trader's
+loss left, progress, days left, rules and equity curve; the MT5 passwords shown once (local key and KMS
+in moto); the admin's risk sort and near-limit list, transitions recent and pending, audited account
+actions and resets, programs, system health (SQS in moto); support reading everything and changing
+nothing, and a trader seeing only their own, on every endpoint the OpenAPI document lists; CORS. (Requests
+resolved concurrently in one process: tests/unit/api/test_resolver.py.)"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import boto3
+import orjson
+import pytest
+from moto import mock_aws
+from propfirm.api.credentials import KmsCipher
+from propfirm.evaluation.provisioning import bind_created_account
+from propfirm.mt5.passwords import is_acceptable
+from propfirm.queues.messages import CommandResult
+from propfirm.store.uow import UnitOfWork
+
+from tests.integration.api.conftest import NOW, Api, claims, new_login
+from tests.integration.api.test_handler import assert_problem, email, order
+
+ADMIN = claims("admin", "ops@example.com")
+SUPPORT = claims("support", "desk@example.com")
+
+
+def new_program(api: Api) -> str:
+    """A program of the test's own (a copy of two-step-100k), so account lists filter to this test."""
+    status, _, shipped = api.call("GET", "/admin/programs", claims=ADMIN)
+    assert status == 200
+    definition = next(p["definition"] for p in shipped["items"] if p["id"] == "two-step-100k")
+    program_id = f"p-{uuid.uuid4().hex[:10]}"
+    status, _, added = api.call("POST", "/admin/programs", claims=ADMIN, body={**definition, "id": program_id})
+    assert status == 201 and added == {"id": program_id, "version": 1, "added": True}
+    return program_id
+
+
+def set_equity(api: Api, challenge_id: int, equity: str) -> None:
+    with UnitOfWork(api.url) as uow:
+        uow.execute(
+            "UPDATE challenges SET state = jsonb_set(state, '{equity}', to_jsonb(%s::text)) WHERE id = %s",
+            (equity, challenge_id),
+        )
+        uow.commit()
+
+
+def bind(api: Api, challenge_id: int) -> int:
+    """What the evaluator does with the poller's create_account result: the account joins the challenge."""
+    login = new_login()
+    command_id = f"{challenge_id}:0:create_account"
+    result = CommandResult(
+        command_id=command_id, type="create_account", server=api.runtime.server, login=login, ok=True, time=NOW
+    )
+    with UnitOfWork(api.url) as uow:
+        uow.outbox.record_result(command_id, True, result.model_dump(mode="json"), NOW)
+        assert bind_created_account(uow, result, NOW)
+        uow.commit()
+    return login
+
+
+# -- the trader's challenge view -------------------------------------------------------------------------
+def test_challenge_view_loss_left_progress_days_left_and_rules(api: Api) -> None:
+    mine = email()
+    login = new_login()
+    cid = api.account_challenge(mine, login)
+    api.snapshot(login, balance="101000.00", equity="99500.00")
+    status, _, view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", mine))
+    assert status == 200, view
+    limits = view["limits"]
+    # two-step-100k phase 1: daily 5% of the initial balance (floor 95000), static maximum 10% (90000)
+    assert limits["equity"] == "99500.00"
+    assert limits["daily_loss"] == {
+        "floor": "95000",
+        "limit": "5000",
+        "left": "4500.00",
+        "left_pct": "4.50",
+        "left_share": "0.9000",
+        "paused": False,
+    }
+    assert limits["max_loss"] == {
+        "floor": "90000",
+        "limit": "10000",
+        "left": "9500.00",
+        "left_pct": "9.50",
+        "left_share": "0.9500",
+    }
+    progress = view["progress"]
+    assert progress["target_balance"] == "110000" and progress["profit"] == "1000.00"
+    assert progress["to_target"] == "9000.00" and progress["progress_pct"] == "10.00"
+    assert progress["trading_days"] == 0 and progress["min_trading_days"] == view["rules"]["min_trading_days"]
+    deadline = progress["deadline"]
+    if deadline is None:
+        assert progress["days_left"] is None
+    else:
+        assert progress["days_left"] == view["rules"]["max_days"] - 1  # registered 2 h before now
+    assert view["rules"]["group"] == "challenge\\phase1" and view["rules"]["daily_loss_pct"] == "5"
+
+
+def test_equity_curve_between_two_times(api: Api) -> None:
+    mine = email()
+    cid = api.account_challenge(mine, new_login())
+    with UnitOfWork(api.url) as uow:
+        for minutes in range(10):
+            uow.execute(
+                "INSERT INTO equity_points (challenge_id, time, balance, equity) VALUES (%s, %s, %s, %s)",
+                (cid, NOW - timedelta(minutes=10 - minutes), "100000", f"{99900 + minutes}"),
+            )
+        uow.commit()
+    who = claims("trader", mine)
+    start, end = (NOW - timedelta(minutes=8)).isoformat(), (NOW - timedelta(minutes=3)).isoformat()
+    status, _, curve = api.call(
+        "GET",
+        f"/challenges/{cid}/equity?from={start.replace('+', '%2B')}&to={end.replace('+', '%2B')}",
+        claims=who,
+    )
+    assert status == 200, curve
+    assert [p["equity"] for p in curve["points"]] == ["99902", "99903", "99904", "99905", "99906", "99907"]
+    assert curve["truncated"] is False
+    status, _, curve = api.call("GET", f"/challenges/{cid}/equity?limit=4", claims=who)  # the last 7 days
+    assert status == 200 and len(curve["points"]) == 4 and curve["truncated"] is True
+    assert curve["points"][0]["equity"] == "99900"
+    assert_problem(
+        *api.call("GET", f"/challenges/{cid}/equity?from=2026-11-25T12:00:00Z&to=2026-11-24T12:00:00Z", claims=who), 422
+    )
+    assert_problem(*api.call("GET", f"/challenges/{cid}/equity?from=2026-11-25T12:00:00", claims=who), 422)
+    assert_problem(*api.call("GET", f"/challenges/{cid}/equity", claims=claims("trader", email())), 404)
+
+
+# -- MT5 passwords: generated to MT5's rules, kept encrypted, shown once ----------------------------------
+def test_mt5_passwords_are_generated_encrypted_and_shown_once(api: Api) -> None:
+    sale = order()
+    cid = api.purchase(sale)[2]["challenge_id"]
+    (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
+    main, investor = command["password_main"], command["password_investor"]
+    assert is_acceptable(main) and is_acceptable(investor) and main != investor
+    key_ref, ciphertext = api.rows(
+        "SELECT key_ref, ciphertext FROM account_credentials WHERE challenge_id = %s", (cid,)
+    )[0]
+    assert key_ref.startswith("local:") and main.encode() not in bytes(ciphertext)
+    who = claims("trader", sale["email"])
+    status, headers, problem = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
+    assert_problem(status, headers, problem, 409)
+    assert problem["code"] == "account_pending"
+    login = bind(api, cid)
+    assert_problem(*api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", email())), 404)
+    status, _, shown = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
+    assert status == 200, shown
+    assert shown["login"] == login and shown["server"] == api.runtime.server
+    assert (shown["password_main"], shown["password_investor"]) == (main, investor)
+    status, headers, problem = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
+    assert_problem(status, headers, problem, 409)
+    assert problem["code"] == "already_shown" and main not in orjson.dumps(problem).decode()
+    # once shown (and the command done), the outbox keeps no password
+    (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
+    assert "password_main" not in command and "password_investor" not in command
+    assert api.rows("SELECT revealed_to FROM account_credentials WHERE challenge_id = %s", (cid,)) == [(sale["email"],)]
+
+
+def test_mt5_passwords_with_kms(api: Api, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        kms = boto3.client("kms", region_name="us-east-1")
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        api.runtime.cipher = KmsCipher(key_id, kms)
+        sale = order()
+        cid = api.purchase(sale)[2]["challenge_id"]
+        (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
+        key_ref, ciphertext = api.rows(
+            "SELECT key_ref, ciphertext FROM account_credentials WHERE challenge_id = %s", (cid,)
+        )[0]
+        assert key_ref == f"kms:{key_id}" and command["password_main"].encode() not in bytes(ciphertext)
+        # the challenge id is the encryption context: the ciphertext is bound to its row
+        with pytest.raises(Exception, match="InvalidCiphertext"):
+            kms.decrypt(CiphertextBlob=bytes(ciphertext), EncryptionContext={"challenge_id": str(cid + 1)})
+        bind(api, cid)
+        status, _, shown = api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", sale["email"]))
+        assert status == 200 and shown["password_main"] == command["password_main"]
+        assert api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", sale["email"]))[0] == 409
+
+
+# -- the admin's accounts ----------------------------------------------------------------------------------
+def test_accounts_sorted_by_risk_and_near_a_limit(api: Api) -> None:
+    program = new_program(api)
+    ids = {}
+    with UnitOfWork(api.url) as uow:
+        from propfirm.store.registration import register_account_challenge
+
+        for equity in ("99000", "96000", "98000", "100000"):
+            ids[equity] = register_account_challenge(
+                uow, api.runtime.server, new_login(), program, trader_email=email(), time=NOW - timedelta(hours=1)
+            )
+        uow.commit()
+    for equity, cid in ids.items():
+        set_equity(api, cid, equity)
+    # risk = loss left before the closest floor as a share of its limit: daily 5000 from 95000
+    status, _, first = api.call("GET", f"/admin/accounts?program={program}&limit=2", claims=SUPPORT)
+    assert status == 200, first
+    assert [(a["id"], a["risk"]) for a in first["items"]] == [(ids["96000"], "0.200000"), (ids["98000"], "0.600000")]
+    assert first["items"][0]["equity"] == "96000" and first["next_cursor"]
+    status, _, second = api.call(
+        "GET", f"/admin/accounts?program={program}&limit=2&cursor={first['next_cursor']}", claims=SUPPORT
+    )
+    assert [a["id"] for a in second["items"]] == [ids["99000"], ids["100000"]]
+    status, _, near = api.call("GET", f"/admin/accounts/near-limit?within=0.6&program={program}", claims=ADMIN)
+    assert status == 200 and [a["id"] for a in near["items"]] == [ids["96000"], ids["98000"]]
+    status, _, by_id = api.call("GET", f"/admin/accounts?sort=id&program={program}&status=active", claims=ADMIN)
+    assert status == 200 and [a["id"] for a in by_id["items"]] == sorted(ids.values(), reverse=True)
+    # a failed account leaves the risk list
+    api.call("POST", f"/admin/challenges/{ids['96000']}/fail", claims=ADMIN, body={"reason": "chargeback"})
+    status, _, near = api.call("GET", f"/admin/accounts/near-limit?within=0.6&program={program}", claims=ADMIN)
+    assert [a["id"] for a in near["items"]] == [ids["98000"]]
+    assert_problem(*api.call("GET", "/admin/accounts?cursor=nonsense", claims=ADMIN), 422)
+    assert_problem(*api.call("GET", "/admin/accounts?sort=risk&status=failed", claims=ADMIN), 422)
+    assert_problem(*api.call("GET", "/admin/accounts?sort=id&cursor=1_2", claims=ADMIN), 422)
+
+
+def test_transitions_recent_and_pending(api: Api) -> None:
+    cid = api.account_challenge(email(), new_login())
+    assert api.call("POST", f"/admin/challenges/{cid}/fail", claims=ADMIN, body={"reason": "chargeback"})[0] == 200
+    since = (NOW - timedelta(seconds=1)).isoformat().replace("+", "%2B")
+    status, _, recent = api.call("GET", f"/admin/transitions?since={since}&limit=500", claims=SUPPORT)
+    assert status == 200, recent
+    mine = [t for t in recent["items"] if t["challenge_id"] == cid]
+    assert [(t["decision"], t["reason"]) for t in mine] == [("failed", "manual")]
+    status, _, pending = api.call("GET", f"/admin/transitions/pending?challenge_id={cid}", claims=SUPPORT)
+    assert status == 200
+    assert sorted(c["kind"] for c in pending["commands"]) == ["close_all", "set_trading"]
+    with UnitOfWork(api.url) as uow:
+        uow.execute("UPDATE outbox SET status = 'done' WHERE challenge_id = %s", (cid,))
+        uow.commit()
+    assert api.call("GET", f"/admin/transitions/pending?challenge_id={cid}", claims=SUPPORT)[2]["commands"] == []
+
+
+# -- account actions: audited commands ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("path", "body", "kind", "command"),
+    [
+        ("close-all", {}, "close_all", {"type": "close_all"}),
+        ("disable", {}, "set_trading", {"type": "set_trading", "enabled": False}),
+        ("enable", {}, "set_trading", {"type": "set_trading", "enabled": True}),
+        (
+            "move-group",
+            {"group": "challenge\\review"},
+            "move_group",
+            {"type": "move_group", "group": "challenge\\review"},
+        ),
+    ],
+)
+def test_account_actions_are_audited_commands(api: Api, path: str, body: dict, kind: str, command: dict) -> None:
+    login = new_login()
+    cid = api.account_challenge(email(), login)
+    status, _, out = api.call(
+        "POST", f"/admin/challenges/{cid}/{path}", claims=ADMIN, body={"reason": "risk desk", **body}
+    )
+    assert status == 200, out
+    (command_id,) = out["commands"]
+    row = api.rows("SELECT kind, status, login, command FROM outbox WHERE command_id = %s", (command_id,))[0]
+    assert row[:3] == (kind, "pending", login)
+    assert {k: row[3][k] for k in command} == command and row[3]["login"] == login
+    audit = api.rows("SELECT id, kind, payload FROM audit_log WHERE challenge_id = %s ORDER BY id", (cid,))
+    assert audit[-1][0] == out["audit_id"] and audit[-1][1] == f"account.{path.replace('-', '_')}"
+    assert audit[-1][2]["operator"] == "ops@example.com" and audit[-1][2]["reason"] == "risk desk"
+    assert audit[-1][2]["command_id"] == command_id
+    # support changes nothing; a reason is required; no account yet is a conflict; no challenge a 404
+    assert_problem(*api.call("POST", f"/admin/challenges/{cid}/{path}", claims=SUPPORT, body={"reason": "x" * 5}), 403)
+    assert_problem(*api.call("POST", f"/admin/challenges/{cid}/{path}", claims=ADMIN, body=body), 422)
+    pending = api.purchase(order())[2]["challenge_id"]
+    assert_problem(
+        *api.call("POST", f"/admin/challenges/{pending}/{path}", claims=ADMIN, body={"reason": "risk", **body}), 409
+    )
+    assert_problem(
+        *api.call(
+            "POST", f"/admin/challenges/9223372036854775807/{path}", claims=ADMIN, body={"reason": "r" * 3, **body}
+        ),
+        404,
+    )
+
+
+def test_reset_restarts_the_phase_of_a_failed_account(api: Api) -> None:
+    login = new_login()
+    cid = api.account_challenge(email(), login)
+    api.snapshot(login, balance="93000.00", equity="93000.00")
+    assert api.call("POST", f"/admin/challenges/{cid}/fail", claims=ADMIN, body={"reason": "breach"})[0] == 200
+    status, _, out = api.call("POST", f"/admin/challenges/{cid}/reset", claims=ADMIN, body={"reason": "free reset"})
+    assert status == 200, out
+    assert (out["decision"], out["status"], out["phase"]) == ("reset", "active", 0)
+    kinds = [
+        k for (k,) in api.rows("SELECT kind FROM outbox WHERE command_id = ANY(%s) ORDER BY id", (out["commands"],))
+    ]
+    assert kinds == ["set_trading", "move_group", "balance_operation", "set_trading"]
+    (amount,) = api.rows("SELECT command->>'amount' FROM outbox WHERE command_id = %s", (f"{cid}:2:reset",))[0]
+    assert amount == "7000.00"
+    status, awaiting, risk = api.rows("SELECT status, awaiting_reset, risk FROM challenges WHERE id = %s", (cid,))[0]
+    assert (status, awaiting) == ("active", f"{cid}:2:reset") and risk is not None
+    transitions = api.call("GET", f"/admin/challenges/{cid}", claims=SUPPORT)[2]["transitions_list"]
+    assert [(t["decision"], t["from_phase"], t["to_phase"]) for t in transitions] == [
+        ("failed", 0, None),
+        ("reset", 0, 0),
+    ]
+    pending = api.purchase(order())[2]["challenge_id"]
+    assert_problem(*api.call("POST", f"/admin/challenges/{pending}/reset", claims=ADMIN, body={"reason": "xyz"}), 409)
+
+
+# -- programs ----------------------------------------------------------------------------------------------
+def test_programs_list_create_and_new_version(api: Api) -> None:
+    program = new_program(api)
+    status, _, listing = api.call("GET", "/admin/programs", claims=SUPPORT)
+    mine = [p for p in listing["items"] if p["id"] == program]
+    assert status == 200 and [p["version"] for p in mine] == [1]
+    definition = mine[0]["definition"]
+    assert_problem(*api.call("POST", "/admin/programs", claims=ADMIN, body={**definition, "id": program}), 409)
+    changed = {**definition, "leverage": 30}
+    status, _, added = api.call("POST", f"/admin/programs/{program}/versions", claims=ADMIN, body=changed)
+    assert status == 201 and added == {"id": program, "version": 2, "added": True}
+    status, _, same = api.call("POST", f"/admin/programs/{program}/versions", claims=ADMIN, body=changed)
+    assert status == 200 and same == {"id": program, "version": 2, "added": False}
+    assert_problem(
+        *api.call("POST", "/admin/programs/no-such/versions", claims=ADMIN, body={**changed, "id": "no-such"}), 404
+    )
+    assert_problem(
+        *api.call("POST", f"/admin/programs/{program}/versions", claims=ADMIN, body={**changed, "id": "x"}), 422
+    )
+    status, headers, problem = api.call(
+        "POST", "/admin/programs", claims=ADMIN, body={**definition, "id": "p-bad", "account_size": "-5"}
+    )
+    assert_problem(status, headers, problem, 422)
+    assert "account_size" in problem["detail"]
+    assert_problem(*api.call("POST", "/admin/programs", claims=SUPPORT, body=definition), 403)
+    kinds = [k for (k,) in api.rows("SELECT kind FROM audit_log WHERE payload->>'id' = %s ORDER BY id", (program,))]
+    assert kinds == ["program.created", "program.versioned"]
+
+
+# -- system health -----------------------------------------------------------------------------------------
+def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    key = api.runtime.keys.heartbeat(api.runtime.server)
+    api.written.append(key)
+    beat = {"time": (NOW - timedelta(seconds=7)).isoformat(), "epoch": NOW.timestamp() - 7, "cycle": 41, "accounts": 3}
+    api.runtime.redis.set(key, orjson.dumps(beat))
+    api.runtime.pollers = ((api.runtime.server, ""), ("quiet-server", ""))
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="evaluation.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        for n in range(3):
+            sqs.send_message(QueueUrl=url, MessageBody="{}", MessageGroupId="g", MessageDeduplicationId=str(n))
+        api.runtime.sqs, api.runtime.queues = sqs, {"evaluation": url, "command": url + "-gone"}
+        status, _, health = api.call("GET", "/admin/system", claims=SUPPORT)
+    assert status == 200, health
+    assert health["pollers"][0] == {
+        "server": api.runtime.server,
+        "last_cycle_at": beat["time"],
+        "heartbeat_age_seconds": 7.0,
+        "cycle": 41,
+        "accounts": 3,
+        "cycle_seconds": None,
+    }
+    assert health["pollers"][1]["heartbeat_age_seconds"] is None  # no heartbeat: never ran, or gone
+    assert health["queues"]["evaluation"] == {"visible": 3, "in_flight": 0}
+    assert health["queues"]["command"]["error"]  # a queue it cannot read is reported, not a 500
+    assert set(health["outbox"]) == {"pending", "sent"}
+
+
+# -- roles on every endpoint the document lists -------------------------------------------------------------
+def _operations(api: Api) -> list[tuple[str, str]]:
+    doc = api.call("GET", "/openapi.json")[2]
+    return [(method.upper(), path) for path, item in doc["paths"].items() for method in item]
+
+
+def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
+    cid = api.account_challenge(email(), new_login())
+    ops = [(m, p) for m, p in _operations(api) if p.startswith("/admin/")]
+    assert len(ops) >= 20
+    for method, template in ops:
+        path = (
+            template.replace("{challenge_id}", str(cid))
+            .replace("{payout_id}", "1")
+            .replace("{program_id}", "two-step-100k")
+        )
+        status, headers, body = api.call(method, path, claims=SUPPORT, body={"reason": "support tries"})
+        if method == "GET":
+            assert status == 200, (method, template, body)
+        else:
+            assert_problem(status, headers, body, 403)
+    # and nothing was written on the way
+    assert api.rows("SELECT count(*) FROM outbox WHERE challenge_id = %s", (cid,)) == [(0,)]
+
+
+def test_a_trader_sees_only_their_own_on_every_endpoint(api: Api) -> None:
+    owner, other = email(), email()
+    cid = api.account_challenge(owner, new_login())
+    mine = api.account_challenge(other, new_login())
+    ops = [(m, p) for m, p in _operations(api) if p.startswith("/challenges/{challenge_id}")]
+    assert len(ops) >= 9
+    intruder = claims("trader", other)
+    for method, template in ops:
+        status, headers, body = api.call(method, template.replace("{challenge_id}", str(cid)), claims=intruder)
+        assert_problem(status, headers, body, 404)
+        assert str(owner) not in orjson.dumps(body).decode()
+    listing = api.call("GET", "/challenges", claims=intruder)[2]["items"]
+    assert [c["id"] for c in listing] == [mine]
+    # and the trader role reaches nothing of the admin's
+    for method, template in _operations(api):
+        if template.startswith("/admin/"):
+            path = re.sub(r"\{[a-z_]+\}", "1", template)
+            assert_problem(*api.call(method, path, claims=intruder, body={"reason": "trader tries"}), 403)
+
+
+# -- CORS --------------------------------------------------------------------------------------------------
+def test_cors_preflight_and_headers_on_every_answer(api: Api) -> None:
+    origin = {"Origin": "https://dash.example.com"}
+    allowed = ("*", "https://dash.example.com")  # API_CORS_ORIGINS unset: any origin
+    preflight = {**origin, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    status, headers, _ = api.call("OPTIONS", "/admin/accounts", headers=preflight)  # no token: a preflight
+    assert status == 204 and headers["Access-Control-Allow-Origin"] in allowed
+    assert "Authorization" in headers["Access-Control-Allow-Headers"]
+    status, headers, _ = api.call("GET", "/admin/accounts", headers=origin, claims=SUPPORT)
+    assert status == 200 and headers["Access-Control-Allow-Origin"] in allowed
+    status, headers, _ = api.call("GET", "/admin/accounts", headers=origin)  # the gate's 401
+    assert status == 401 and headers["Access-Control-Allow-Origin"] in allowed
+    status, headers, _ = api.call("GET", "/admin/nowhere", headers=origin, claims=ADMIN)  # a handler's 404
+    assert status == 404 and headers["Access-Control-Allow-Origin"] in allowed
+
+
+def test_cors_origins_are_configurable() -> None:
+    from propfirm.api.app import cors_config
+
+    config = cors_config("https://dash.example.com, https://ops.example.com/")
+    assert config.to_dict("https://ops.example.com")["Access-Control-Allow-Origin"] == "https://ops.example.com"
+    assert config.to_dict("https://evil.example.com") == {}
+    assert cors_config("").to_dict("https://any.example.com")["Access-Control-Allow-Origin"]
