@@ -22,6 +22,7 @@ from propfirm.evaluation.live import LiveState
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.service import Evaluator
+from propfirm.live.connection import redis_from_url
 from propfirm.queues.messages import parse_evaluation_queue_message
 from propfirm.queues.sqs import SqsSender
 from propfirm.settings import load
@@ -62,7 +63,7 @@ def build_runtime(
         "sqs", region_name=settings.aws_region, endpoint_url=settings.sqs_endpoint_url
     )
     relay = OutboxRelay(uow, SqsSender(sqs, settings.command_queue_url))
-    live = LiveState(redis_client or redis.Redis.from_url(settings.redis_url), settings.redis_namespace)
+    live = LiveState(redis_client or redis_from_url(settings.redis_url), settings.redis_namespace)
     evaluator = Evaluator(
         uow, live, relay, SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots)
     )

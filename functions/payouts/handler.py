@@ -15,11 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-import redis
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from propfirm.evaluation.relay import OutboxRelay
+from propfirm.live.connection import redis_from_url
 from propfirm.payouts import service
 from propfirm.payouts.events import EventBridgePublisher
 from propfirm.payouts.tasks import TaskContext, TaskMessage, run_task
@@ -58,7 +58,7 @@ def build_context(settings: PayoutWorkerSettings) -> TaskContext:
         workflow=StepFunctionsWorkflow(
             boto3.client("stepfunctions", region_name=region), settings.payouts_state_machine_arn
         ),
-        redis=redis.Redis.from_url(settings.redis_url),
+        redis=redis_from_url(settings.redis_url),
         namespace=settings.redis_namespace,
         relay=relay,
         events=events,

@@ -23,9 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import boto3
-    import redis
 
     from propfirm.domain.programs import ProgramError, load_example_programs, load_programs
+    from propfirm.live.connection import redis_from_url
     from propfirm.poller.gateway import build_gateway
     from propfirm.poller.observability import logger
     from propfirm.poller.runner import Poller
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
-    poller = Poller(gateway=gateway, redis_client=redis.Redis.from_url(settings.redis_url),
+    poller = Poller(gateway=gateway, redis_client=redis_from_url(settings.redis_url),
                     sqs_client=boto3.client("sqs"), settings=settings, programs=list(programs.values()))
     if args.cycles:
         _stop_after(poller, args.cycles, stop)
