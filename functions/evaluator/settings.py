@@ -10,5 +10,12 @@ class EvaluatorSettings(DatabaseSettings, RedisSettings):
     command_queue_url: str = Field(..., min_length=1, description="SQS command queue (FIFO) URL")
     aws_region: str = Field("us-east-1", description="AWS region of the queues")
     sqs_endpoint_url: str | None = Field(None, description="SQS endpoint override (moto, local stack)")
+    event_bus_name: str | None = Field(
+        None, min_length=1, description="EventBridge bus for ChallengePassed/Failed/Funded (unset: kept pending)"
+    )
+    events_endpoint_url: str | None = Field(None, description="EventBridge endpoint override (moto)")
+    equity_points_retention_days: int = Field(
+        400, ge=0, description="equity points older than this are dropped by month (0: kept for ever)"
+    )
     db_pool_max: int = Field(2, ge=1, le=20, description="PostgreSQL connections per container")
     evaluator_save_every_snapshots: int = Field(30, ge=1, description="routine state save interval")

@@ -17,7 +17,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from propfirm.domain.tradingday import zone as _zone
@@ -273,6 +272,8 @@ def load_program_file(path: str | Path) -> list[Program]:
         raise ProgramError(path, "", f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ProgramError(path, "", "not UTF-8 text") from None
+    import yaml  # here: the evaluator and the API read programs from PostgreSQL, never from files
+
     lines = None
     try:
         if path.suffix.lower() == ".json":
@@ -395,6 +396,8 @@ def _line_of(node: Any, loc: tuple) -> int | None:
     """The 1-based line of the YAML node at `loc`, or of the nearest parent that exists."""
     if node is None:
         return None
+    import yaml
+
     line = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):

@@ -4,6 +4,10 @@ Rows are taken FOR UPDATE SKIP LOCKED (two relays never send the same row at onc
 after SQS accepted them; a crash in between leaves them pending, and the next run sends them again
 with the same deduplication id (the command id), which SQS and the poller's ledger both absorb.
 A scheduled command (`not_before`) waits until its time; every run sends what has come due.
+
+Domain events (`domain_events`, written with the transitions) go the same way to EventBridge through
+`run_events`: taken FOR UPDATE SKIP LOCKED, put, and marked sent only once the bus accepted them; an entry
+the bus refused stays pending with its error. Without a bus configured, events stay pending.
 """
 
 from __future__ import annotations
@@ -14,12 +18,17 @@ from typing import Protocol
 
 import orjson
 
+from propfirm.evaluation.events import EventEntry
 from propfirm.queues.sqs import Outgoing
 from propfirm.store.uow import UnitOfWork
 
 
 class CommandSender(Protocol):
     def send(self, messages: Sequence[Outgoing]) -> int: ...
+
+
+class EventSender(Protocol):
+    def put(self, entries: Sequence[EventEntry]) -> dict[int, str]: ...
 
 
 def command_group(server: str, login: int | None, command_id: str) -> str:
@@ -34,11 +43,13 @@ class OutboxRelay:
         sender: CommandSender,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         batch: int = 200,
+        events: EventSender | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.sender = sender
         self.clock = clock
         self.batch = batch
+        self.events = events
 
     def run(self, now: datetime | None = None) -> int:
         """Send every due command; returns how many were sent."""
@@ -64,3 +75,22 @@ class OutboxRelay:
             sent += len(due)
             if len(due) < self.batch:
                 return sent
+
+    def run_events(self, now: datetime | None = None) -> int:
+        """Put every pending domain event on the bus; returns how many the bus accepted."""
+        if self.events is None:
+            return 0
+        now = now or self.clock()
+        accepted = 0
+        while True:
+            with self.uow_factory() as uow:
+                due = uow.events.due(self.batch)
+                if not due:
+                    return accepted
+                refused = self.events.put([EventEntry(e.id, e.detail_type, e.detail) for e in due])
+                uow.events.mark_sent([e.id for e in due if e.id not in refused], now)
+                uow.events.mark_failed(refused)
+                uow.commit()
+            accepted += len(due) - len(refused)
+            if refused or len(due) < self.batch:
+                return accepted  # refused entries wait for the next run rather than spin here

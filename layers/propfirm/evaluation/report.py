@@ -15,4 +15,5 @@ class EvaluationReport:
     skipped: int = 0
     conflicts: int = 0
     commands_sent: int = 0
+    events_sent: int = 0
     notes: list[str] = field(default_factory=list)

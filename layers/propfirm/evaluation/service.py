@@ -35,6 +35,7 @@ from propfirm.domain.programs import Program
 from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
+from propfirm.evaluation.events import plan_event
 from propfirm.evaluation.evidence import evidence
 from propfirm.evaluation.feedback import FeedbackRecorder
 from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, LiveWrite
@@ -51,6 +52,7 @@ from propfirm.store.repositories import (
     DayClose,
     DayOpen,
     DealRow,
+    DomainEvent,
     EquityPoint,
     OutboxCommand,
     RoutineSave,
@@ -178,10 +180,25 @@ class Evaluator:
                 )
             judged.append(result)
         writes = self._save_routine(judged, report)
+        # after the commits, in this order: the commands (the account's safety first), the floors and
+        # caches, the events. Commands and events wait in PostgreSQL's outbox: whatever a crash or an
+        # unreachable queue or bus leaves unsent is sent by the next relay run (after every batch, and
+        # every minute), with the same ids.
+        relay = self.relay if report.transitions else None
+        if relay is not None:
+            report.commands_sent = self._relay("commands", relay.run)
         self.live.write(server, writes)
-        if report.transitions and self.relay is not None:
-            report.commands_sent = self.relay.run()
+        if relay is not None:
+            report.events_sent = self._relay("events", relay.run_events)
         return report
+
+    @staticmethod
+    def _relay(what: str, step: Callable[[], int]) -> int:
+        try:
+            return step()
+        except Exception:
+            log.exception("outbox relay failed; %s stay pending", what)
+            return 0
 
     def _load(
         self,
@@ -385,6 +402,7 @@ class Evaluator:
             awaiting = judged.awaiting_reset
             pending_kill = account.pending_kill
             commands: list[OutboxCommand] = []
+            events: list[DomainEvent] = []
             audit: list[AuditEntry] = []
             for i, (decision, state_before, state_after) in enumerate(judged.decisions, start=1):
                 number = record.transitions + i
@@ -428,6 +446,17 @@ class Evaluator:
                 if planned.reset_command_id is not None:
                     awaiting = planned.reset_command_id
                 commands.extend(planned.commands)
+                event = plan_event(
+                    challenge_id=account.challenge_id,
+                    transition_no=number,
+                    decision=decision,
+                    from_phase=state_before.phase_index,
+                    to_phase=to_phase,
+                    program_id=account.program_id,
+                    program_version=account.program_version,
+                )
+                if event is not None:
+                    events.append(event)
                 uow.challenges.add_transition(
                     challenge_id=account.challenge_id,
                     transition_no=number,
@@ -473,6 +502,7 @@ class Evaluator:
                 pending_kill=pending_kill,
             )
             uow.outbox.add(commands)
+            uow.events.add(events)
             uow.audit.append(audit)
             uow.commit()
         account.version, account.transitions = saved, record.transitions + len(judged.decisions)

@@ -20,6 +20,7 @@ from propfirm.store.programs import ProgramRepository
 from propfirm.store.repositories import (
     ChallengeRepository,
     DealRepository,
+    EventRepository,
     OutboxRepository,
     StatisticsRepository,
     TraderRepository,
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.programs = ProgramRepository(self)
         self.audit = AuditLog(self)
         self.outbox = OutboxRepository(self)
+        self.events = EventRepository(self)
         self.deals = DealRepository(self)
         self.statistics = StatisticsRepository(self)
         self.traders = TraderRepository(self)

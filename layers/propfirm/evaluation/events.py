@@ -1,0 +1,105 @@
+"""Domain events of the evaluator's decisions, and the EventBridge sender the outbox relay uses.
+
+A failure, a passed phase and a funded account each become one event (source `propfirm`), recorded in
+`domain_events` in the transaction that records the transition, and put on the bus after the commit by
+the relay. Restrictions make no event. Delivery is at least once: a crash after the bus accepted an
+event and before the relay marked it sent puts it again, with the same `event_id` in the detail (the
+transition's identity, `{challenge_id}:{transition_no}:event`), by which consumers recognise a repeat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from propfirm.domain import decisions as d
+from propfirm.domain.decisions import Decision
+from propfirm.store.repositories import DomainEvent
+
+SOURCE = "propfirm"
+DETAIL_TYPES = {
+    d.FAILED: "ChallengeFailed",
+    d.PHASE_PASSED: "ChallengePassed",
+    d.FUNDED: "ChallengeFunded",
+}
+MAX_ENTRIES = 10  # PutEvents takes at most ten entries a call
+
+
+def event_id(challenge_id: int, transition_no: int) -> str:
+    return f"{challenge_id}:{transition_no}:event"
+
+
+def plan_event(
+    *,
+    challenge_id: int,
+    transition_no: int,
+    decision: Decision,
+    from_phase: int,
+    to_phase: int | None,
+    program_id: str,
+    program_version: int,
+    digits: int = 2,
+) -> DomainEvent | None:
+    """The event a decision makes, or None (restrictions)."""
+    detail_type = DETAIL_TYPES.get(decision.decision)
+    if detail_type is None:
+        return None
+    ident = event_id(challenge_id, transition_no)
+    return DomainEvent(
+        event_id=ident,
+        detail_type=detail_type,
+        challenge_id=challenge_id,
+        detail={
+            "event_id": ident,
+            "challenge_id": challenge_id,
+            "transition_no": transition_no,
+            "from_phase": from_phase,
+            "to_phase": to_phase,
+            "program": {"id": program_id, "version": program_version},
+            **decision.to_json_dict(digits),  # time, login, server, decision, phase, reason, equity, limit
+        },
+    )
+
+
+@dataclass(frozen=True)
+class EventEntry:
+    id: int  # the domain_events row
+    detail_type: str
+    detail: dict[str, Any]
+
+
+class EventBridgeSender:
+    """PutEvents in calls of ten; returns {row id: error} for the entries the bus refused."""
+
+    def __init__(self, client: Any, bus_name: str, source: str = SOURCE) -> None:
+        self.client = client
+        self.bus_name = bus_name
+        self.source = source
+        self.requests = 0
+
+    def put(self, entries: Sequence[EventEntry]) -> dict[int, str]:
+        refused: dict[int, str] = {}
+        for start in range(0, len(entries), MAX_ENTRIES):
+            chunk = entries[start : start + MAX_ENTRIES]
+            response = self.client.put_events(
+                Entries=[
+                    {
+                        "Source": self.source,
+                        "DetailType": e.detail_type,
+                        "Detail": orjson.dumps(e.detail).decode(),
+                        "EventBusName": self.bus_name,
+                    }
+                    for e in chunk
+                ]
+            )
+            self.requests += 1
+            # the answer lists one result per entry, in order: an EventId, or an ErrorCode
+            results = response.get("Entries") or []
+            for i, entry in enumerate(chunk):
+                result = results[i] if i < len(results) else {"ErrorCode": "NoResult"}
+                if result.get("ErrorCode") or not result.get("EventId"):
+                    refused[entry.id] = f"{result.get('ErrorCode')}: {result.get('ErrorMessage', '')}"
+        return refused
