@@ -109,11 +109,10 @@ def _invalid(exc: RequestValidationError) -> Response:
 
 @app.exception_handler(RequestUnsupportedContentType)
 def _unsupported(exc: RequestUnsupportedContentType) -> Response:
+    # 400, not 415: bad input answers 400, 401, 403, 404, 409 or 422 (the API's contract)
     return _problem(
-        415,
-        problem_body(
-            415, "Unsupported media type", "send the body as application/json", "unsupported-media-type"
-        ),
+        400,
+        problem_body(400, "Bad request", "send the body as application/json", "unsupported-media-type"),
     )
 
 
