@@ -65,6 +65,7 @@ class StackSettings:
     mfa_required: bool
     log_retention_days: int
     alarm_email: str | None
+    load_example_programs: bool = True
 
     @classmethod
     def from_node(cls, node: Node) -> StackSettings:
@@ -89,6 +90,7 @@ class StackSettings:
             mfa_required=ctx.boolean("propfirm:mfaRequired", production),
             log_retention_days=ctx.integer("propfirm:logRetentionDays", 90 if production else 30),
             alarm_email=ctx.string("propfirm:alarmEmail", "") or None,
+            load_example_programs=ctx.boolean("propfirm:loadExamplePrograms", True),
         )
         settings._check()
         return settings

@@ -1,4 +1,6 @@
-"""The migration Lambda: applies `propfirm.store.migrator`'s migrations on every deploy.
+"""The migration Lambda: applies `propfirm.store.migrator`'s migrations on every deploy, then loads the
+shipped example programs (as `propfirm migrate` does; unchanged programs add nothing) unless
+MIGRATE_LOAD_PROGRAMS is false.
 
 A CDK trigger (`infra/constructs/migrations.py`) invokes it once the database and its proxy are up and
 before the functions that use the schema are updated; it runs again whenever the migrations change
@@ -21,6 +23,8 @@ from aws_lambda_powertools import Logger
 from propfirm.settings import DatabaseSettings, load
 from propfirm.store.db import DatabaseAuthSettings, iam_token_kwargs
 from propfirm.store.migrator import Migration, MigrationError, apply_migrations, shipped_migrations
+from propfirm.store.programs import load_shipped_programs
+from propfirm.store.uow import UnitOfWork
 from pydantic import Field
 
 logger = Logger(service="migrate")
@@ -30,6 +34,7 @@ class MigrateSettings(DatabaseSettings, DatabaseAuthSettings):
     migrations_sha256: str = Field(
         "", description="digest of the migrations the stack was built from (empty: not checked)"
     )
+    migrate_load_programs: bool = Field(True, description="load the shipped example programs afterwards")
 
 
 def migrations_digest(migrations: Iterable[Migration]) -> str:
@@ -63,11 +68,18 @@ def migrate(
             f"the layer's migrations (sha256 {digest[:12]}) are not the repository's "
             f"({settings.migrations_sha256[:12]}): rebuild the layer (python -m infra.build_layer) and deploy again"
         )
-    applied = apply_migrations(connection_url(settings, rds_client), migrations)
+    url = connection_url(settings, rds_client)
+    applied = apply_migrations(url, migrations)
+    programs = []
+    if settings.migrate_load_programs:
+        with UnitOfWork(url) as uow:
+            programs = [r.describe() for r in load_shipped_programs(uow) if r.added]
+            uow.commit()
     return {
         "applied": [f"{m.version:04d}_{m.name}" for m in applied],
         "known": len(migrations),
         "sha256": digest,
+        "programs_added": programs,
     }
 
 

@@ -1,5 +1,6 @@
 """Database migrations applied on every deploy: the migration Lambda (`functions/migrate/handler.py`)
-and a CDK trigger that invokes it during the deployment.
+and a CDK trigger that invokes it during the deployment. Like `propfirm migrate`, it then loads the
+shipped example programs (unchanged ones add nothing) unless `propfirm:loadExamplePrograms` is false.
 
 - The trigger runs after everything in `Data` (Aurora, its instances, the proxy and the proxy's
   security-group rules) and before the functions that use the schema, so new code never meets an old
@@ -59,6 +60,7 @@ class Migrations(Construct):
         network: Network,
         data: Data,
         log_retention: logs.RetentionDays,
+        load_example_programs: bool = True,
         migrations_dir: Path = MIGRATIONS_DIR,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -75,6 +77,7 @@ class Migrations(Construct):
                 "DATABASE_URL": data.database_url,
                 "DATABASE_IAM_AUTH": "true",
                 "MIGRATIONS_SHA256": self.digest,
+                "MIGRATE_LOAD_PROGRAMS": str(load_example_programs).lower(),
             },
             timeout=Duration.seconds(MIGRATE_TIMEOUT_SECONDS),
             reserved_concurrency=None,

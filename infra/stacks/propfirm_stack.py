@@ -90,6 +90,7 @@ class PropfirmStack(Stack):
             network=self.network,
             data=self.data,
             log_retention=retention,
+            load_example_programs=settings.load_example_programs,
         )
         self.migrations.before(self.schema_consumers)
         self.observability = Observability(

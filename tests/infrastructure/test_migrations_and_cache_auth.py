@@ -28,6 +28,7 @@ def test_the_migration_function_reaches_the_proxy_with_iam_and_knows_the_migrati
     assert "REDIS_URL" not in env  # the database only
     # the digest the handler checks is the one of the migrations the layer is built from
     assert env["MIGRATIONS_SHA256"] == migrations_digest(shipped_migrations())
+    assert env["MIGRATE_LOAD_PROGRAMS"] == "true"  # as `propfirm migrate`: the shipped examples
     assert props["Timeout"] == 600 and props["VpcConfig"]["SubnetIds"]
     statements = _policy_statements(dev, dev.stack.get_logical_id(migrate.role.node.default_child))
     assert any("rds-db:connect" in str(st["Action"]) for st in statements)

@@ -31,6 +31,8 @@ def test_defaults_and_production_defaults():
     )
     assert [s.name for s in dev.mt5_servers] == ["default"]
     assert dev.cache_nodes == 1 and [s.api for s in dev.mt5_servers] == ["webapi"]
+    assert dev.load_example_programs
+    assert not _settings(**{"propfirm:loadExamplePrograms": "false"}).load_example_programs
     prod = _settings(**{"propfirm:environment": "prod"})
     assert (prod.nat_gateways, prod.aurora_reader, prod.waf, prod.mfa_required) == (2, True, True, True)
     assert prod.production and prod.cache_nodes == 2

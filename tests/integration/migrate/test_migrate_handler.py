@@ -53,14 +53,27 @@ def test_the_handler_applies_every_migration_once(empty_database, monkeypatch):
     with psycopg.connect(empty_database) as conn:  # the schema is really there
         assert conn.execute("SELECT to_regclass('schema_migrations') IS NOT NULL").fetchone() == (True,)
 
+    assert first["programs_added"] and len(first["programs_added"]) == _program_count(empty_database)
+
     second = handler.lambda_handler({}, LocalContext(function_name="migrate"))
-    assert second["applied"] == []  # a redeploy with nothing new is a no-op
+    assert second["applied"] == [] and second["programs_added"] == []  # a redeploy with nothing new: no-op
     assert _applied(empty_database) == [(m.version, m.name) for m in shipped]
+
+
+def _program_count(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM programs").fetchone()[0]
+
+
+def test_programs_are_left_alone_when_asked(empty_database, monkeypatch):
+    monkeypatch.setenv("MIGRATE_LOAD_PROGRAMS", "false")
+    result = migrate(MigrateSettings(database_url=empty_database, database_iam_auth=False))
+    assert result["programs_added"] == [] and _program_count(empty_database) == 0
 
 
 def test_a_new_migration_is_applied_by_the_next_deploy(empty_database):
     shipped = shipped_migrations()
-    settings = MigrateSettings(database_url=empty_database, database_iam_auth=False)
+    settings = MigrateSettings(database_url=empty_database, database_iam_auth=False, migrate_load_programs=False)
     migrate(settings, migrations=shipped)
     extra = Migration(9000, "deploy_check", "CREATE TABLE deploy_check (id integer PRIMARY KEY);")
     result = migrate(settings, migrations=[*shipped, extra])
