@@ -174,6 +174,23 @@ def openapi() -> Response[str]:
     return Response(status_code=200, content_type="application/json", body=_OPENAPI)
 
 
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>propfirm API</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<body><div id="docs"></div>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js" crossorigin></script>
+<script>SwaggerUIBundle({url: "openapi.json", dom_id: "#docs", persistAuthorization: true});</script>
+</body></html>
+"""
+
+
+@app.get("/docs", summary="The API's documentation page (Swagger UI)", tags=["public"], include_in_schema=False)
+def docs() -> Response[str]:
+    # relative "openapi.json": the document next to this page, whatever the stage prefix
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=DOCS_PAGE)
+
+
 def _gate(event: Mapping[str, Any]) -> dict | None:
     """Authentication and the role gate by path; a response to return at once, or None to go on."""
     path = str(event.get("path") or "/")

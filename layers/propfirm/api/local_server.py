@@ -2,7 +2,7 @@
 authorizer in front of the Lambda's own handler, so the same code answers here and in AWS.
 
 Per request: the bearer token is verified FIRST (HS256 with the local key, `exp` with at most 1 s of
-leeway) except on /health, /openapi.json and /webhooks/purchase - 401 problem+json without a valid one,
+leeway) except on /health, /openapi.json, /docs and /webhooks/purchase - 401 problem+json without a valid one,
 whatever the path or body; then the request becomes API Gateway's proxy event (`resource`, `path`,
 `httpMethod`, headers and multi-value headers, query strings, `pathParameters`, `body`,
 `isBase64Encoded`, `requestContext` with `authorizer.claims`, `requestId`, `stage`) and goes to
@@ -57,7 +57,7 @@ class _Template:
 def _templates() -> list[_Template]:
     from propfirm.api.app import openapi_document
 
-    paths = list(orjson.loads(openapi_document())["paths"]) + ["/openapi.json"]
+    paths = list(orjson.loads(openapi_document())["paths"]) + ["/openapi.json", "/docs"]
     out = []
     for resource in sorted(paths, key=lambda p: (p.count("{"), -len(p))):
         regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(resource))

@@ -434,3 +434,9 @@ def test_cors_origins_are_configurable() -> None:
     assert config.to_dict("https://ops.example.com")["Access-Control-Allow-Origin"] == "https://ops.example.com"
     assert config.to_dict("https://evil.example.com") == {}
     assert cors_config("").to_dict("https://any.example.com")["Access-Control-Allow-Origin"]
+
+
+def test_the_docs_page_needs_no_token_and_loads_the_document(api: Api) -> None:
+    status, headers, page = api.call("GET", "/docs")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert 'url: "openapi.json"' in page and "swagger-ui" in page
