@@ -66,6 +66,7 @@ class StackSettings:
     log_retention_days: int
     alarm_email: str | None
     load_example_programs: bool = True
+    api_cors_origins: str = "*"
 
     @classmethod
     def from_node(cls, node: Node) -> StackSettings:
@@ -91,6 +92,7 @@ class StackSettings:
             log_retention_days=ctx.integer("propfirm:logRetentionDays", 90 if production else 30),
             alarm_email=ctx.string("propfirm:alarmEmail", "") or None,
             load_example_programs=ctx.boolean("propfirm:loadExamplePrograms", True),
+            api_cors_origins=ctx.string("propfirm:apiCorsOrigins", "*"),
         )
         settings._check()
         return settings

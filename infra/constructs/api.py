@@ -4,9 +4,15 @@
   by the purchase webhook (admin-created users), support and admin staff by an administrator, so no one
   can sign up into a role. Strong password policy; MFA (TOTP) optional, or required with
   `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group: production requires it).
-- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json` and
+- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`,
   `POST /webhooks/purchase` (HMAC-signed by the shop: PROPFIRM_WEBHOOK_SECRET, kept in Secrets
-  Manager). The authorizer authenticates; the handler checks the `cognito:groups` claim (roles).
+  Manager) and the browsers' CORS preflights (`OPTIONS /` and `OPTIONS /{proxy+}`, answered by the
+  handler from API_CORS_ORIGINS). The authorizer authenticates; the handler checks the
+  `cognito:groups` claim (roles).
+- The MT5 passwords the API generates are kept encrypted with a KMS key of the stack's
+  (PROPFIRM_CREDENTIALS_KMS_KEY_ID, yearly rotation, retained on deletion: without it the stored
+  passwords cannot be read). The admin system page reads the pollers' heartbeats (POLLER_SERVERS)
+  and the queues' depths (sqs:GetQueueAttributes only).
 - Lambda proxy integration; access logs in JSON; stage throttling; WAF (managed common rules and a
   per-IP rate limit) when `propfirm:waf` is on.
 """
@@ -16,6 +22,7 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -30,8 +37,14 @@ from infra.constructs.network import Network
 from infra.constructs.queues import Queues
 from infra.constructs.shared_layer import SharedCode
 
-# (path, method) answered without a Cognito token.
-PUBLIC_ROUTES = (("health", "GET"), ("openapi.json", "GET"), ("webhooks/purchase", "POST"))
+# (path, method) answered without a Cognito token ("" is the root).
+PUBLIC_ROUTES = (
+    ("health", "GET"),
+    ("openapi.json", "GET"),
+    ("webhooks/purchase", "POST"),
+    ("", "OPTIONS"),
+    ("{proxy+}", "OPTIONS"),
+)
 THROTTLE_RATE = 100  # requests per second, steady
 THROTTLE_BURST = 200
 WAF_RATE_LIMIT_PER_5_MIN = 2000  # per IP
@@ -49,6 +62,8 @@ class Api(Construct):
         queues: Queues,
         domain_events: DomainEvents,
         mt5_server_name: str,
+        poller_servers: list[str],
+        cors_origins: str,
         mfa_required: bool,
         waf: bool,
         production: bool,
@@ -76,9 +91,17 @@ class Api(Construct):
                 exclude_punctuation=True, password_length=48
             ),
         )
+        self.credentials_key = kms.Key(
+            self,
+            "CredentialsKey",
+            description="propfirm: encrypts the MT5 account passwords the API keeps",
+            enable_key_rotation=True,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
         self.function = self._build_function(
             shared, network, data, queues, domain_events, mt5_server_name, log_retention
         )
+        self._grant_system_view(queues, poller_servers, cors_origins)
         self.rest_api = self._build_rest_api(log_retention)
         self.authorizer = apigw.CognitoUserPoolsAuthorizer(
             self, "Authorizer", cognito_user_pools=[self.user_pool]
@@ -153,6 +176,7 @@ class Api(Construct):
                 "MT5_SERVER_NAME": mt5_server_name,
                 "PROPFIRM_WEBHOOK_SECRET_ARN": self.webhook_secret.secret_arn,
                 "COGNITO_USER_POOL_ID": self.user_pool.user_pool_id,
+                "PROPFIRM_CREDENTIALS_KMS_KEY_ID": self.credentials_key.key_arn,
             },
             timeout=Duration.seconds(API_TIMEOUT_SECONDS),
             log_retention=log_retention,
@@ -163,7 +187,18 @@ class Api(Construct):
         queues.commands.grant_send_messages(fn)
         domain_events.grant_put(fn)
         self.webhook_secret.grant_read(fn)
+        self.credentials_key.grant(fn, "kms:Encrypt", "kms:Decrypt")  # what KmsCipher calls, no wildcard
         return fn
+
+    def _grant_system_view(self, queues: Queues, poller_servers: list[str], cors_origins: str) -> None:
+        fn = self.function
+        fn.add_environment("POLLER_SERVERS", ",".join(poller_servers))
+        fn.add_environment("EVALUATION_QUEUE_URL", queues.evaluation.queue_url)
+        fn.add_environment("EVALUATION_DLQ_URL", queues.evaluation_dlq.queue_url)
+        fn.add_environment("COMMAND_DLQ_URL", queues.command_dlq.queue_url)
+        fn.add_environment("API_CORS_ORIGINS", cors_origins)
+        for queue in (queues.evaluation, queues.evaluation_dlq, queues.commands, queues.command_dlq):
+            queue.grant(fn, "sqs:GetQueueAttributes")
 
     def _build_rest_api(self, log_retention: logs.RetentionDays) -> apigw.RestApi:
         access_logs = logs.LogGroup(
@@ -205,7 +240,7 @@ class Api(Construct):
         root.add_method("ANY", integration, **protected)
         root.add_resource("{proxy+}").add_method("ANY", integration, **protected)
         for path, method in PUBLIC_ROUTES:
-            resource = root.resource_for_path(path)
+            resource = root.resource_for_path(path) if path else root
             resource.add_method(method, integration, authorization_type=apigw.AuthorizationType.NONE)
 
     def _build_waf(self) -> wafv2.CfnWebACL:

@@ -77,6 +77,8 @@ class PropfirmStack(Stack):
             self,
             "Api",
             mt5_server_name=settings.mt5_servers[0].name,
+            poller_servers=[server.name for server in settings.mt5_servers],
+            cors_origins=settings.api_cors_origins,
             mfa_required=settings.mfa_required,
             waf=settings.waf,
             production=settings.production,

@@ -145,7 +145,14 @@ def test_authorizer_on_every_method_but_the_public_ones(dev):
         where = paths.get(resource.get("Ref"), "") or "/"
         seen[(where, props["HttpMethod"])] = props
         assert props["Integration"]["Type"] == "AWS_PROXY"
-    public = {("/health", "GET"), ("/openapi.json", "GET"), ("/webhooks/purchase", "POST")}
+    public = {
+        ("/health", "GET"),
+        ("/openapi.json", "GET"),
+        ("/webhooks/purchase", "POST"),
+        ("/", "OPTIONS"),  # CORS preflights carry no token
+        ("/{proxy+}", "OPTIONS"),
+    }
+    assert len(seen) == len(public) + 2  # and ANY on / and /{proxy+}
     assert public <= seen.keys() and {("/", "ANY"), ("/{proxy+}", "ANY")} <= seen.keys()
     for key, props in seen.items():
         if key in public:
@@ -180,6 +187,37 @@ def test_webhook_secret_in_secrets_manager_read_by_the_api(dev):
     role = api_fn["Role"]["Fn::GetAtt"][0]
     # policies are minimized: the statement may name other secrets the API reads too (the cache's)
     assert "secretsmanager:GetSecretValue" in _actions(_policy_statements(dev, role), secret)
+
+
+def test_mt5_passwords_encrypted_with_the_stacks_kms_key(dev):
+    key = _logical(dev, dev.stack.api.credentials_key)
+    props = dev.raw["Resources"][key]
+    assert props["Properties"]["EnableKeyRotation"] is True
+    assert props["DeletionPolicy"] == "Retain"  # without the key the kept passwords are lost
+    api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
+    env = api_fn["Environment"]["Variables"]
+    assert env["PROPFIRM_CREDENTIALS_KMS_KEY_ID"] == {"Fn::GetAtt": [key, "Arn"]}
+    actions = _actions(_policy_statements(dev, api_fn["Role"]["Fn::GetAtt"][0]), key)
+    assert {"kms:Encrypt", "kms:Decrypt"} <= actions
+    for fn in dev.stack.schema_consumers:  # no other function can read the passwords
+        if fn is not dev.stack.api.function:
+            role = dev.stack.get_logical_id(fn.role.node.default_child)
+            assert not _actions(_policy_statements(dev, role), key), fn.node.path
+
+
+def test_admin_system_view_reads_heartbeats_and_queue_depths(dev, production):
+    api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
+    env = api_fn["Environment"]["Variables"]
+    assert env["POLLER_SERVERS"] == "default" and env["API_CORS_ORIGINS"] == "*"
+    queues = dev.stack.queues
+    for name, queue in (("EVALUATION_QUEUE_URL", queues.evaluation), ("EVALUATION_DLQ_URL", queues.evaluation_dlq),
+                        ("COMMAND_DLQ_URL", queues.command_dlq)):
+        assert env[name] == {"Ref": _logical(dev, queue)}
+    statements = _policy_statements(dev, api_fn["Role"]["Fn::GetAtt"][0])
+    for queue in (queues.evaluation, queues.evaluation_dlq, queues.command_dlq):
+        assert _actions(statements, _logical(dev, queue)) == {"sqs:GetQueueAttributes"}
+    prod_fn = production.raw["Resources"][_logical(production, production.stack.api.function)]["Properties"]
+    assert prod_fn["Environment"]["Variables"]["POLLER_SERVERS"] == "live-1,live-2"
 
 
 def test_waf_only_when_enabled(dev, production):
