@@ -1,48 +1,73 @@
-"""Evaluator benchmark: evaluation messages per second and PostgreSQL statements per changed account.
+"""Evaluator benchmark: account evaluations per second per core, against the naive design, same run.
 
-    .venv/bin/python bench/bench_evaluator.py [--quick]      (--quick: 1k accounts only)
+    .venv/bin/python bench/bench_evaluator.py [--quick] [--rtt-ms 0.5]
+    .venv/bin/propfirm bench evaluator [--quick]
 
-Set-up (all on this machine): a fresh PostgreSQL database (created from DATABASE_URL, migrated, dropped
-at the end), Redis from REDIS_URL under a namespace of its own, the command queue in moto (in-process).
-N challenges on `two-step-100k` are registered in bulk; every cycle writes a snapshot of every account to
-Redis (as the poller does) and hands the evaluator one claim-check message per shard (16 shards).
+What runs: the evaluator Lambda's own handler (`functions.evaluator.handler.lambda_handler`) is handed
+Lambda's SQS event for batches of 10 evaluation messages of 100 accounts each (one handler-sized batch:
+1,000 accounts), parsed by pydantic, processed by Powertools' FIFO batch processor, judged by the rule
+engine and recorded in a fresh PostgreSQL database (created from DATABASE_URL, migrated, dropped at the
+end), Redis from REDIS_URL under a namespace of its own; the command queue and the event bus in moto's
+server, a child process (its CPU is not the evaluator's).
 
-- cold: the first cycle, no state cache in Redis (every challenge row read from PostgreSQL);
-- warm: the steady cycles: small equity moves, no decision (the common case);
-- breach: a cycle in which 1% of the accounts breach their daily floor (a transition each, with its
-  audit rows and commands, and the outbox relay sending them to SQS).
-Statements are counted by the Unit of Work (every statement sent, reads included; BEGIN/COMMIT not).
+- per core: accounts judged / CPU seconds of this process over the handler calls (what a Lambda
+  container pays for); wall: accounts / elapsed seconds. The CPU of the PostgreSQL backends serving
+  the evaluator is reported beside it (the evaluator's share of the database).
+- steady: every account has a new snapshot every cycle, small equity moves, no decision (the common case);
+  the median cycle is reported. Cold: the first cycle, with no state cached in Redis.
+- with transitions: cycles in which 1% of the accounts breach their daily floor (a transition each, its
+  audit row, commands sent to SQS and an event put on EventBridge).
+- naive: the same handler and engine, written as one would first write it: for each account of a
+  message, one Redis read (its snapshot: GET) and one PostgreSQL query (its challenge row, by account);
+  no state cache, so every judged state is saved back (in one statement per message, as generous to it
+  as the real design), and the floors are written in one pipeline per message.
+- --rtt-ms R: both run again with R ms of network round trip added in front of Redis and PostgreSQL by
+  a delay proxy (a child process), as between a Lambda and ElastiCache / RDS Proxy in one AZ; loopback
+  round trips cost almost nothing, which flatters the naive design.
+- cold import: `python -X importtime -c "import functions.evaluator.handler"` in fresh interpreters
+  (median of 5), and import plus building the runtime (the pool connected), what a cold start costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import re
+import socket
+import statistics
+import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+for _name, _value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
+                      ("AWS_DEFAULT_REGION", "us-east-1")):
+    os.environ.setdefault(_name, _value)
 
 import boto3  # noqa: E402
+import orjson  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
-from moto import mock_aws  # noqa: E402
 from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
-from propfirm.evaluation.live import LiveState  # noqa: E402
-from propfirm.evaluation.relay import OutboxRelay  # noqa: E402
+from propfirm.evaluation.live import AccountLive, LiveState, LiveWrite  # noqa: E402
+from propfirm.evaluation.policy import SavePolicy  # noqa: E402
 from propfirm.evaluation.service import Evaluator  # noqa: E402
+from propfirm.live.floors import write_floor  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402
-from propfirm.live.records import encode_snapshot, iso_utc  # noqa: E402
+from propfirm.live.records import Snapshot, encode_snapshot, iso_utc  # noqa: E402
+from propfirm.queues.lambda_events import LocalContext  # noqa: E402
 from propfirm.queues.messages import EvaluationMessage  # noqa: E402
-from propfirm.queues.sharding import shard_of  # noqa: E402
-from propfirm.queues.sqs import SqsSender  # noqa: E402
-from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL  # noqa: E402
-from propfirm.store.db import StatementCounter, make_pool  # noqa: E402
+from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, load  # noqa: E402
 from propfirm.store.jsonutil import plain  # noqa: E402
 from propfirm.store.migrator import apply_migrations  # noqa: E402
 from propfirm.store.programs import load_shipped_programs  # noqa: E402
@@ -50,9 +75,100 @@ from propfirm.store.uow import UnitOfWork  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
-SERVER = "bench"
-SHARDS = 16
+from functions.evaluator import handler  # noqa: E402  (its import tunes the collector, as in Lambda)
+from functions.evaluator.settings import EvaluatorSettings  # noqa: E402
+
+SERVER, NAIVE_SERVER = "bench", "bench-naive"
 FIRST_LOGIN = 100_000
+PER_MESSAGE, PER_BATCH = 100, 10  # accounts per message, messages per handler call
+BATCH_ACCOUNTS = PER_MESSAGE * PER_BATCH
+TARGET_PER_CORE, TARGET_RATIO = 20_000, 20
+
+
+# -- set-up ------------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_port(port: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def _child(args: list[str], port: int) -> Iterator[None]:
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        _wait_port(port)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server in a child process: SQS and EventBridge, their CPU not the evaluator's."""
+    port = _free_port()
+    with _child([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port):
+        yield f"http://127.0.0.1:{port}"
+
+
+_PROXY = r'''
+import socket, sys, threading, time, collections
+listen_port, host, port, delay = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+def pump(src, dst):
+    queue, ready = collections.deque(), threading.Condition()
+    def receive():
+        while True:
+            data = src.recv(262144)
+            with ready:
+                queue.append((time.perf_counter() + delay, data)); ready.notify()
+            if not data:
+                return
+    def send():
+        while True:
+            with ready:
+                while not queue:
+                    ready.wait()
+                due, data = queue.popleft()
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            if not data:
+                try: dst.shutdown(socket.SHUT_WR)
+                except OSError: pass
+                return
+            dst.sendall(data)
+    threading.Thread(target=receive, daemon=True).start()
+    threading.Thread(target=send, daemon=True).start()
+server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind(("127.0.0.1", listen_port)); server.listen(64)
+while True:
+    client, _ = server.accept()
+    upstream = socket.create_connection((host, port))
+    for s in (client, upstream):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    pump(client, upstream); pump(upstream, client)
+'''
+
+
+@contextlib.contextmanager
+def delay_proxy(url_host: str, url_port: int, rtt_ms: float) -> Iterator[int]:
+    """A TCP proxy adding rtt_ms/2 each way (a child process)."""
+    port = _free_port()
+    args = [sys.executable, "-c", _PROXY, str(port), url_host, str(url_port), str(rtt_ms / 2000)]
+    with _child(args, port):
+        yield port
 
 
 def _database(admin_url: str) -> tuple[str, str]:
@@ -64,159 +180,346 @@ def _database(admin_url: str) -> tuple[str, str]:
     return name, psycopg.conninfo.make_conninfo(**info)
 
 
-def _register(url: str, accounts: int, start: datetime) -> None:
+def _with_host(url: str, port: int) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info.update(host="127.0.0.1", port=str(port))
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+def _register(url: str, server: str, accounts: int, start: datetime) -> None:
     program = load_example_programs()["two-step-100k"]
     with UnitOfWork(url) as uow:
-        load_shipped_programs(uow)
         trader = uow.traders.get_or_create("bench@example.com")
-        states = []
-        for i in range(accounts):
-            states.append(
-                Jsonb(plain(engine.new_challenge(program, FIRST_LOGIN + i, start, SERVER).to_dict()))
-            )
+        states = [
+            Jsonb(plain(engine.new_challenge(program, FIRST_LOGIN + i, start, server).to_dict()))
+            for i in range(accounts)
+        ]
         uow.execute(
             "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase,"
             " state) SELECT %s, 'two-step-100k', 1, %s, l, 'active', 0, s"
             " FROM unnest(%s::bigint[], %s::jsonb[]) AS v(l, s)",
-            (trader, SERVER, [FIRST_LOGIN + i for i in range(accounts)], states),
+            (trader, server, [FIRST_LOGIN + i for i in range(accounts)], states),
         )
         uow.commit()
 
 
-def _write_snapshots(
-    client: redis.Redis, keys: LiveKeys, logins: list[int], cycle: int, at: datetime, equity_of
-) -> None:
+# -- the naive design -----------------------------------------------------------------------------------
+class NaiveLive(LiveState):
+    """One Redis read per account (its snapshot); no state cache; floors written in one pipeline."""
+
+    def read(self, server: str, logins: list[int]) -> dict[int, AccountLive]:
+        result = {}
+        for login in logins:
+            raw = self.client.get(self.keys.snap(server, login))
+            self.stats.round_trips += 1
+            result[login] = AccountLive(None if raw is None else Snapshot.decode(raw), None, True)
+        return result
+
+    def write(self, server: str, writes: list[LiveWrite]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for w in writes:
+            if w.floor is not None:
+                write_floor(pipe, self.keys, server, w.login, w.floor)  # type: ignore[arg-type]
+            elif w.delete_floor:
+                pipe.delete(self.keys.floor(server, w.login))
+        pipe.execute()
+        self.stats.round_trips += 1
+
+
+class NaiveEvaluator(Evaluator):
+    """One PostgreSQL query per account: its challenge row, by account."""
+
+    def _load(self, message, logins, live, deals_by_login):  # type: ignore[no-untyped-def]
+        accounts = {}
+        with self.uow_factory() as uow:
+            for login in logins:
+                record = uow.challenges.by_account(message.server, login)
+                if record is not None and record.state is not None:
+                    accounts[login] = self._from_record(record, uow, message.time, None)
+        return accounts, {}
+
+
+# -- the run -----------------------------------------------------------------------------------------------
+class Side:
+    """One design wired to the handler: its runtime, accounts and Redis keys."""
+
+    def __init__(self, name: str, server: str, runtime: handler.Runtime, keys: LiveKeys, accounts: int) -> None:
+        self.name, self.server, self.runtime, self.keys = name, server, runtime, keys
+        self.logins = [FIRST_LOGIN + i for i in range(accounts)]
+        self.cycle = 0
+
+
+def _write_snapshots(client: redis.Redis, side: Side, at: datetime, equity_of: Callable[[int], Decimal]) -> None:
+    """What the poller does before it sends the claim checks (not measured)."""
     text = iso_utc(at)
     pipe = client.pipeline(transaction=False)
-    for login in logins:
+    for login in side.logins:
         pipe.set(
-            keys.snap(SERVER, login),
-            encode_snapshot(
-                SERVER, login, cycle, text, Decimal(100000), equity_of(login), Decimal(0), Decimal(0), ()
-            ),
+            side.keys.snap(side.server, login),
+            encode_snapshot(side.server, login, side.cycle, text, Decimal(100000), equity_of(login), Decimal(0),
+                            Decimal(0), ()),
         )
     pipe.execute()
 
 
-def _messages(logins: list[int], cycle: int, at: datetime) -> list[EvaluationMessage]:
-    by_shard: dict[int, list[int]] = {}
-    for login in logins:
-        by_shard.setdefault(shard_of(SERVER, login, SHARDS), []).append(login)
-    return [
-        EvaluationMessage(server=SERVER, cycle=cycle, shard=shard, time=at, logins=sorted(ls))
-        for shard, ls in sorted(by_shard.items())
-    ]
+def _events(side: Side, at: datetime) -> list[dict[str, Any]]:
+    """Lambda's SQS events: batches of 10 messages (one per shard) of 100 accounts."""
+    records = []
+    for shard, start in enumerate(range(0, len(side.logins), PER_MESSAGE)):
+        message = EvaluationMessage(server=side.server, cycle=side.cycle, shard=shard, time=at,
+                                    logins=side.logins[start : start + PER_MESSAGE])
+        records.append({
+            "messageId": str(uuid.uuid4()),
+            "receiptHandle": f"bench-{side.cycle}-{shard}",
+            "body": message.model_dump_json(),
+            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0", "MessageGroupId": str(shard),
+                           "MessageDeduplicationId": f"{side.server}:{side.cycle}:{shard}:0",
+                           "SequenceNumber": str(side.cycle * 1000 + shard)},
+            "messageAttributes": {},
+            "md5OfBody": "",
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:000000000000:evaluation.fifo",
+            "awsRegion": "us-east-1",
+        })
+    return [{"Records": records[i : i + PER_BATCH]} for i in range(0, len(records), PER_BATCH)]
 
 
-def _run_cycle(evaluator: Evaluator, counter: StatementCounter, messages: list[EvaluationMessage]) -> dict:
-    before = counter.count
-    started = time.perf_counter()
-    cpu = time.process_time()
-    transitions = 0
-    for message in messages:
-        transitions += evaluator.handle(message).transitions
-    wall = time.perf_counter() - started
-    accounts = sum(len(m.logins) for m in messages)
+def _backend_cpu(admin_url: str, database: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends connected to the bench database."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,))]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _cycle(side: Side, client: redis.Redis, at: datetime, equity_of: Callable[[int], Decimal],
+           admin_url: str, database: str) -> dict[str, Any]:
+    side.cycle += 1
+    _write_snapshots(client, side, at, equity_of)
+    events = _events(side, at)
+    handler.set_runtime(side.runtime)
+    statements = side.runtime.statements.count
+    round_trips = side.runtime.evaluator.live.stats.round_trips
+    db_cpu = _backend_cpu(admin_url, database)
+    judged = transitions = failures = 0
+    reports: list[Any] = []
+    original = side.runtime.evaluator.handle
+
+    def counted(message: Any) -> Any:
+        report = original(message)
+        reports.append(report)
+        return report
+
+    side.runtime.evaluator.handle = counted  # type: ignore[method-assign]
+    try:
+        # the handler's metrics (EMF lines on stdout, as in Lambda) are made and printed, into the void
+        with open(os.devnull, "w") as void, contextlib.redirect_stdout(void):
+            cpu, wall = time.process_time(), time.perf_counter()
+            for event in events:
+                response = handler.lambda_handler(event, LocalContext(function_name="evaluator"))
+                failures += len(response.get("batchItemFailures", []))
+            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    finally:
+        del side.runtime.evaluator.handle
+    db_cpu = _backend_cpu(admin_url, database) - db_cpu
+    judged = sum(r.judged for r in reports)
+    transitions = sum(r.transitions for r in reports)
+    if failures:
+        raise RuntimeError(f"{failures} records failed in the {side.name} run")
     return {
-        "messages": len(messages),
-        "accounts": accounts,
-        "seconds": round(wall, 3),
-        "cpu_seconds": round(time.process_time() - cpu, 3),
-        "messages_per_s": round(len(messages) / wall, 1),
-        "accounts_per_s": round(accounts / wall),
-        "statements": counter.count - before,
-        "statements_per_account": round((counter.count - before) / accounts, 4),
+        "accounts": judged,
+        "batches": len(events),
+        "cpu_s": round(cpu, 4),
+        "wall_s": round(wall, 4),
+        "per_core": round(judged / cpu),
+        "per_s": round(judged / wall),
+        "db_cpu_s": round(db_cpu, 3),
+        "statements": side.runtime.statements.count - statements,
+        "redis_round_trips": side.runtime.evaluator.live.stats.round_trips - round_trips,
         "transitions": transitions,
     }
 
 
-def bench(accounts: int, warm_cycles: int, admin_url: str, redis_url: str) -> dict:
-    name, url = _database(admin_url)
+def _median(cycles: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = sorted(cycles, key=lambda c: c["per_core"])
+    middle = dict(ordered[len(ordered) // 2])
+    middle["cycles"] = len(cycles)
+    middle["per_core_range"] = [ordered[0]["per_core"], ordered[-1]["per_core"]]
+    return middle
+
+
+def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition_cycles: int,
+                admin_url: str, redis_url: str, rtt_ms: float) -> dict[str, Any]:
+    database, url = _database(admin_url)
     namespace = f"bench{uuid.uuid4().hex[:8]}:"
-    client = redis.Redis.from_url(redis_url)
-    # trading days ahead of the real clock, so that floors are valid in Redis
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)  # floors valid in Redis
+    accounts, naive_accounts = batches * BATCH_ACCOUNTS, naive_batches * BATCH_ACCOUNTS
+    cleanup = redis.Redis.from_url(redis_url)
     try:
         apply_migrations(url)
-        _register(url, accounts, start)
-        with mock_aws():
-            sqs = boto3.client("sqs", region_name="us-east-1")
+        with UnitOfWork(url) as uow:
+            load_shipped_programs(uow)
+            uow.commit()
+        _register(url, SERVER, accounts, start)
+        _register(url, NAIVE_SERVER, naive_accounts, start)
+        with contextlib.ExitStack() as stack:
+            aws = stack.enter_context(moto_server())
+            db_url, r_url = url, redis_url
+            if rtt_ms:
+                info = psycopg.conninfo.conninfo_to_dict(url)
+                db_url = _with_host(url, stack.enter_context(
+                    delay_proxy(info.get("host") or "127.0.0.1", int(info.get("port") or 5432), rtt_ms)))
+                rinfo = redis.connection.parse_url(redis_url)
+                r_port = stack.enter_context(delay_proxy(rinfo.get("host", "127.0.0.1"), rinfo.get("port", 6379),
+                                                         rtt_ms))
+                r_url = f"redis://127.0.0.1:{r_port}/{rinfo.get('db', 0)}"
+            sqs = boto3.client("sqs", endpoint_url=aws)
+            events = boto3.client("events", endpoint_url=aws)
             queue = sqs.create_queue(QueueName="commands.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-            pool = make_pool(url, max_size=2)
-            counter = StatementCounter()
-
-            def uow() -> UnitOfWork:
-                return UnitOfWork(pool, counter)
-
-            evaluator = Evaluator(uow, LiveState(client, namespace), OutboxRelay(uow, SqsSender(sqs, queue)))
+            bus = events.create_event_bus(Name="propfirm-bench")["EventBusArn"].rsplit("/", 1)[1]
+            settings = load(EvaluatorSettings, database_url=db_url, redis_url=r_url, redis_namespace=namespace,
+                            command_queue_url=queue, sqs_endpoint_url=aws, event_bus_name=bus,
+                            events_endpoint_url=aws)
+            client = redis.Redis.from_url(r_url)
+            real = handler.build_runtime(settings, redis_client=client)
+            naive_rt = handler.build_runtime(settings, redis_client=client)
+            naive_live = NaiveLive(client, namespace)
+            naive_rt.evaluator = NaiveEvaluator(naive_rt.uow, naive_live, naive_rt.relay,
+                                                SavePolicy(save_every_snapshots=1))
             keys = LiveKeys(namespace)
-            logins = [FIRST_LOGIN + i for i in range(accounts)]
-            results: dict[str, dict] = {}
-            at = start + timedelta(seconds=2)
-            _write_snapshots(client, keys, logins, 1, at, lambda login: Decimal(99900))
-            results["cold"] = _run_cycle(evaluator, counter, _messages(logins, 1, at))
-            warm = []
-            for c in range(warm_cycles):
-                at += timedelta(seconds=2)
-                _write_snapshots(client, keys, logins, 2 + c, at, lambda login, c=c: Decimal(99800 - c))
-                warm.append(_run_cycle(evaluator, counter, _messages(logins, 2 + c, at)))
-            best = max(warm, key=lambda r: r["accounts_per_s"])
-            results["warm"] = {
-                **best,
-                "statements_per_account": round(
-                    sum(r["statements"] for r in warm) / sum(r["accounts"] for r in warm), 4
-                ),
-            }
-            at += timedelta(seconds=2)
-            breaching = set(logins[::100])
-            _write_snapshots(
-                client,
-                keys,
-                logins,
-                99,
-                at,
-                lambda login: Decimal(94000) if login in breaching else Decimal(99700),
-            )
-            breach = _run_cycle(evaluator, counter, _messages(logins, 99, at))
-            warm_statements = results["warm"]["statements_per_account"] * accounts
-            breach["statements_per_failed_account"] = round(
-                (breach["statements"] - warm_statements) / max(1, breach["transitions"]), 1
-            )
-            results["breach"] = breach
-            pool.close()
+            sides = [Side("real", SERVER, real, keys, accounts), Side("naive", NAIVE_SERVER, naive_rt, keys,
+                                                                      naive_accounts)]
+            results: dict[str, Any] = {"rtt_ms": rtt_ms, "accounts": accounts, "naive_accounts": naive_accounts}
+            for side in sides:
+                at = start + timedelta(seconds=2)
+                out: dict[str, Any] = {}
+                out["cold"] = _cycle(side, client, at, lambda login: Decimal(99900), admin_url, database)
+                steady = []
+                for c in range(steady_cycles):
+                    at += timedelta(seconds=2)
+                    steady.append(_cycle(side, client, at, lambda login, c=c: Decimal(99800 - c), admin_url,
+                                         database))
+                out["steady"] = _median(steady)
+                with_transitions = []
+                for c in range(transition_cycles):
+                    at += timedelta(seconds=2)
+                    breaching = set(side.logins[c::100])  # 1% of the accounts, new ones each cycle
+
+                    def equity(login: int, breaching: set[int] = breaching, c: int = c) -> Decimal:
+                        return Decimal(94000) if login in breaching else Decimal(99700 - c)
+
+                    with_transitions.append(_cycle(side, client, at, equity, admin_url, database))
+                out["transitions"] = _median(with_transitions)
+                results[side.name] = out
+            for rt in (real, naive_rt):
+                rt.evaluator.uow_factory().source.close()  # type: ignore[attr-defined]
+            results["commands_on_queue"] = int(sqs.get_queue_attributes(
+                QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+                "ApproximateNumberOfMessages"])
+            client.close()
         return results
     finally:
-        keys_left = list(client.scan_iter(match=f"{namespace}*", count=5000))
-        for i in range(0, len(keys_left), 1000):
-            client.delete(*keys_left[i : i + 1000])
-        client.close()
+        handler.set_runtime(None)
+        left = list(cleanup.scan_iter(match=f"{namespace}*", count=5000))
+        for i in range(0, len(left), 1000):
+            cleanup.delete(*left[i : i + 1000])
+        cleanup.close()
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+
+
+# -- cold start ---------------------------------------------------------------------------------------------
+_COLD_START = r'''
+import os, sys, time
+t0 = time.perf_counter()
+from functions.evaluator import handler
+t1 = time.perf_counter()
+from functions.evaluator.settings import EvaluatorSettings
+from propfirm.settings import load
+handler.set_runtime(handler.build_runtime(load(EvaluatorSettings)))
+t2 = time.perf_counter()
+heavy = sorted({m.split(".")[0] for m in sys.modules} & {"moto", "hypothesis", "aws_cdk", "yaml", "pytest"}
+               | {m for m in sys.modules if m.startswith(("propfirm.sim", "propfirm.api", "propfirm.local"))})
+print(t1 - t0, t2 - t0, ",".join(heavy))
+'''
+
+
+def cold_start(admin_url: str, redis_url: str, runs: int = 5) -> dict[str, Any]:
+    env = dict(os.environ, DATABASE_URL=admin_url, REDIS_URL=redis_url, PYTHONPATH=str(ROOT),
+               COMMAND_QUEUE_URL="http://127.0.0.1:1/000000000000/commands.fifo")
+    imports, ready, totals = [], [], []
+    heavy = ""
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", _COLD_START], env=env, cwd=ROOT,
+                             capture_output=True, text=True, check=True)
+        first, second, *rest = out.stdout.split()
+        imports.append(float(first))
+        ready.append(float(second))
+        heavy = rest[0] if rest else ""
+        line = re.search(r"import time:\s+\d+ \|\s+(\d+) \| functions\.evaluator\.handler\s*$", out.stderr, re.M)
+        if line:
+            totals.append(int(line.group(1)) / 1e6)
+    return {
+        "import_s": round(statistics.median(imports), 3),
+        "importtime_s": round(statistics.median(totals), 3) if totals else None,
+        "import_and_runtime_s": round(statistics.median(ready), 3),
+        "heavy_modules": heavy or "none",
+        "runs": runs,
+    }
+
+
+# -- output ------------------------------------------------------------------------------------------------
+def _row(label: str, r: dict[str, Any]) -> str:
+    return (f"  {label:<24} {r['per_core']:>9,} {r['per_s']:>9,} {r['db_cpu_s'] * 1000 / r['accounts']:>9.3f}"
+            f" {r['statements'] / r['accounts']:>8.4f} {r['redis_round_trips'] / r['batches']:>7.1f}"
+            f" {r['transitions']:>6}")
+
+
+def print_run(run: dict[str, Any]) -> None:
+    print(f"\nnetwork: {'loopback' if not run['rtt_ms'] else str(run['rtt_ms']) + ' ms round trip added'};"
+          f" {run['accounts']:,} accounts (naive: {run['naive_accounts']:,}); batches of {PER_BATCH} messages"
+          f" x {PER_MESSAGE} accounts")
+    print(f"  {'design / cycle':<24} {'per core':>9} {'per s':>9} {'db ms/ac':>9} {'stmt/ac':>8}"
+          f" {'rt/batch':>7} {'trans':>6}")
+    for name in ("real", "naive"):
+        for cycle in ("cold", "steady", "transitions"):
+            print(_row(f"{name} {cycle}", run[name][cycle]))
+    for cycle in ("steady", "transitions"):
+        real, naive = run["real"][cycle], run["naive"][cycle]
+        print(f"  {cycle}: {real['per_core'] / naive['per_core']:.1f}x the naive design per core,"
+              f" {real['per_s'] / naive['per_s']:.1f}x its rate")
 
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="bench_evaluator", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1k accounts only (well under 20 s)")
-    parser.add_argument("--accounts", type=int, nargs="*", help="account counts (default 1000 10000)")
-    parser.add_argument("--warm-cycles", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one batch, few cycles, loopback only")
+    parser.add_argument("--batches", type=int, help="handler batches per cycle (default 10; --quick 1)")
+    parser.add_argument("--rtt-ms", type=float, default=None, help="also run with this round trip added"
+                        " in front of Redis and PostgreSQL (default 0.5; --quick: none)")
     args = parser.parse_args(argv)
-    sizes = args.accounts or ([1000] if args.quick else [1000, 10_000])
+    batches = args.batches or (1 if args.quick else 10)
+    steady, transitions = (3, 1) if args.quick else (7, 3)
+    rtts = [0.0] + ([args.rtt_ms] if args.rtt_ms else ([] if args.quick else [0.5]))
     admin_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
-    figures: dict = {"machine": f"{os.cpu_count()} cores", "shards": SHARDS, "runs": {}}
-    print(
-        f"{'accounts':>8} {'cycle':>6} {'msgs':>5} {'msgs/s':>8} {'accts/s':>8} {'stmts':>6}"
-        f" {'stmts/acct':>10} {'transitions':>11} {'stmts/failed':>12}"
-    )
-    for n in sizes:
-        run = bench(n, args.warm_cycles, admin_url, redis_url)
-        figures["runs"][str(n)] = run
-        for label, r in run.items():
-            extra = r.get("statements_per_failed_account", "")
-            print(
-                f"{n:>8} {label:>6} {r['messages']:>5} {r['messages_per_s']:>8} {r['accounts_per_s']:>8}"
-                f" {r['statements']:>6} {r['statements_per_account']:>10} {r['transitions']:>11} {extra:>12}"
-            )
+    figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0],
+                               "targets": {"per_core": TARGET_PER_CORE, "ratio": TARGET_RATIO}, "runs": []}
+    for rtt in rtts:
+        run = run_designs(batches, 1, steady, transitions, admin_url, redis_url, rtt)
+        figures["runs"].append(run)
+        print_run(run)
+    figures["cold_start"] = cold = cold_start(admin_url, redis_url, 3 if args.quick else 5)
+    print(f"\ncold start: import {cold['import_s']} s (-X importtime: {cold['importtime_s']} s), import and"
+          f" runtime built {cold['import_and_runtime_s']} s; heavy modules imported: {cold['heavy_modules']}")
+    figures["time"] = iso_utc(datetime.now(UTC))
+    print(orjson.dumps({"summary": [{"rtt_ms": r["rtt_ms"], "steady_per_core": r["real"]["steady"]["per_core"],
+                                     "naive_steady_per_core": r["naive"]["steady"]["per_core"]}
+                                    for r in figures["runs"]]}).decode())
     return figures
 
 

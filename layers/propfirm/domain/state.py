@@ -110,6 +110,12 @@ class ChallengeState:
     def to_dict(self) -> dict:  # replaced by _generate()
         raise NotImplementedError
 
+    def to_dict_since(self, earlier: ChallengeState, earlier_dict: dict) -> dict:  # replaced by _generate()
+        """`to_dict()`, reusing `earlier_dict`'s text for every field still holding the very object it held
+        in `earlier` (whose `to_dict()` gave `earlier_dict`): a copy shares its unchanged fields, so most
+        of a state's times and amounts are not formatted again."""
+        raise NotImplementedError
+
     @classmethod
     def from_dict(cls, data: dict) -> ChallengeState:
         version = data.get("version")
@@ -163,6 +169,23 @@ def _generate() -> None:
     ]
     to_dict_lines = ["def to_dict(self):", "    return {" + ", ".join(items) + "}"]
 
+    def reuse(name: str, expression: str) -> str:
+        return f'"{name}": e_dict["{name}"] if self.{name} is e.{name} else {expression}'
+
+    since = ['"version": STATE_VERSION']
+    since += [f'"{n}": self.{n}' for n in _PLAIN]
+    since += [reuse(n, f"str(self.{n})") for n in _DECIMALS]
+    since += [reuse(n, f"None if self.{n} is None else str(self.{n})") for n in _OPT_DECIMALS]
+    since += [reuse(n, f"self.{n}.isoformat()") for n in _DATETIMES]
+    since += [reuse(n, f"None if self.{n} is None else self.{n}.isoformat()") for n in _OPT_DATETIMES]
+    since += [
+        reuse("day_label", "self.day_label.isoformat()"),
+        '"open_positions": [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]'
+        " if self.open_positions else []",
+        '"opened_today": sorted(self.opened_today) if self.opened_today else []',
+    ]
+    since_lines = ["def to_dict_since(self, e, e_dict):", "    return {" + ", ".join(since) + "}"]
+
     from_lines = ["def _from_dict(cls, data):", "    s = _new(cls)"]
     from_lines += [f'    s.{n} = data["{n}"]' for n in _PLAIN]
     from_lines += [f'    s.{n} = Decimal(data["{n}"])' for n in _DECIMALS]
@@ -185,9 +208,10 @@ def _generate() -> None:
         "date": date,
         "_aware": _aware,
     }
-    exec("\n".join(copy_lines + to_dict_lines + from_lines), namespace)  # noqa: S102 - code built above
+    exec("\n".join(copy_lines + to_dict_lines + since_lines + from_lines), namespace)  # noqa: S102 - built above
     ChallengeState.copy = namespace["copy"]  # type: ignore[method-assign]
     ChallengeState.to_dict = namespace["to_dict"]  # type: ignore[method-assign]
+    ChallengeState.to_dict_since = namespace["to_dict_since"]  # type: ignore[method-assign]
     global _from_dict
     _from_dict = namespace["_from_dict"]
 

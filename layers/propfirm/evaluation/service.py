@@ -79,6 +79,7 @@ class Account:
     point: Any
     awaiting_reset: str | None
     pending_kill: dict[str, Any] | None
+    state_json: dict[str, Any] | None = None  # `state.to_dict()` when known (the cache): reused when saving
 
 
 @dataclass
@@ -318,6 +319,7 @@ class Evaluator:
             cached.point,
             cached.awaiting_reset,
             cached.pending_kill,
+            cached.state,
         )
 
     def _judge(self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal]) -> Judged:
@@ -611,7 +613,8 @@ class Evaluator:
             version=a.version,
             program_id=a.program_id,
             program_version=a.program_version,
-            state=after.to_dict(),
+            # the cached state's text is reused for every field the events left as they were
+            state=after.to_dict() if a.state_json is None else after.to_dict_since(a.state, a.state_json),
             decoded=after,
             unsaved=a.unsaved,
             floor=published,
