@@ -20,15 +20,16 @@ tracer = Tracer(service="api")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = resolve(event, context)
     if is_metrics_disabled():
-        # disabled metrics are still kept, and printed every 100 values: add none (propfirm api, tests)
+        # Powertools keeps disabled metrics and prints them every 100 values, and warns on every empty
+        # flush: while they are off (propfirm api, tests), none is added and nothing is flushed
         return response
     status = int(response.get("statusCode", 500))
     metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     if status >= 500:
         metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    metrics.flush_metrics()  # resolve() answers every exception itself, so this always runs
     return response

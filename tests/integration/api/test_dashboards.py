@@ -440,3 +440,14 @@ def test_the_docs_page_needs_no_token_and_loads_the_document(api: Api) -> None:
     status, headers, page = api.call("GET", "/docs")
     assert status == 200 and headers["Content-Type"].startswith("text/html")
     assert 'url: "openapi.json"' in page and "swagger-ui" in page
+
+
+def test_metrics_are_flushed_per_request_when_on(api: Api, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    assert api.call("GET", "/health")[0] == 200
+    assert api.call("GET", "/nowhere", claims=ADMIN)[0] == 404
+    lines = [orjson.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert [line["Requests"] for line in lines] == [[1.0], [1.0]] and all("ServerErrors" not in x for x in lines)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    assert api.call("GET", "/health")[0] == 200
+    assert '"_aws"' not in capsys.readouterr().out
