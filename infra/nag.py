@@ -57,7 +57,7 @@ ACCEPTED: list[Finding] = [
     (
         _public_methods,
         "AwsSolutions-APIG4",
-        "public by design: /health and /openapi.json carry no data; the purchase webhook is "
+        "public by design: /health, /openapi.json and /docs carry no data; the purchase webhook is "
         "authenticated by its HMAC signature (X-Signature), checked by the handler before anything else; "
         "OPTIONS is the browsers' CORS preflight, which never carries a token (the handler answers it)",
     ),

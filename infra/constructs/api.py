@@ -4,7 +4,7 @@
   by the purchase webhook (admin-created users), support and admin staff by an administrator, so no one
   can sign up into a role. Strong password policy; MFA (TOTP) optional, or required with
   `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group: production requires it).
-- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`,
+- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`, `GET /docs`,
   `POST /webhooks/purchase` (HMAC-signed by the shop: PROPFIRM_WEBHOOK_SECRET, kept in Secrets
   Manager) and the browsers' CORS preflights (`OPTIONS /` and `OPTIONS /{proxy+}`, answered by the
   handler from API_CORS_ORIGINS). The authorizer authenticates; the handler checks the
@@ -41,6 +41,7 @@ from infra.constructs.shared_layer import SharedCode
 PUBLIC_ROUTES = (
     ("health", "GET"),
     ("openapi.json", "GET"),
+    ("docs", "GET"),
     ("webhooks/purchase", "POST"),
     ("", "OPTIONS"),
     ("{proxy+}", "OPTIONS"),

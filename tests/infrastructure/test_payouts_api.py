@@ -5,6 +5,7 @@ import json
 from aws_cdk.assertions import Match
 
 from infra.constants import PAYOUTS_ASL
+from infra.constructs.api import PUBLIC_ROUTES
 from tests.infrastructure.test_compute import _actions, _policy_statements
 
 
@@ -148,6 +149,7 @@ def test_authorizer_on_every_method_but_the_public_ones(dev):
     public = {
         ("/health", "GET"),
         ("/openapi.json", "GET"),
+        ("/docs", "GET"),
         ("/webhooks/purchase", "POST"),
         ("/", "OPTIONS"),  # CORS preflights carry no token
         ("/{proxy+}", "OPTIONS"),
@@ -187,6 +189,13 @@ def test_webhook_secret_in_secrets_manager_read_by_the_api(dev):
     role = api_fn["Role"]["Fn::GetAtt"][0]
     # policies are minimized: the statement may name other secrets the API reads too (the cache's)
     assert "secretsmanager:GetSecretValue" in _actions(_policy_statements(dev, role), secret)
+
+
+def test_the_public_routes_are_the_handlers_public_paths():
+    """API Gateway lets through without a token exactly what the handler serves without one."""
+    from propfirm.api.auth import PUBLIC_PATHS
+
+    assert {f"/{path}" for path, method in PUBLIC_ROUTES if method != "OPTIONS"} == set(PUBLIC_PATHS)
 
 
 def test_mt5_passwords_encrypted_with_the_stacks_kms_key(dev):
