@@ -329,6 +329,10 @@ def bench(challenges: int, requests: int, admin_url: str, redis_url: str) -> dic
                 "/admin/accounts?sort=risk&limit=50&program=one-step-100k",
                 admin,
             ),
+            "admin: one trader's accounts by risk (email filter)": lambda: (
+                f"/admin/accounts?sort=risk&email=trader{rng.randrange(1, challenges // 5)}@example.com",
+                admin,
+            ),
             "admin: accounts within 10% of a limit": lambda: ("/admin/accounts/near-limit?within=0.1&limit=100", admin),
             "admin: failed accounts by id": lambda: ("/admin/accounts?sort=id&status=failed&limit=50", admin),
             "admin: one challenge (view, transitions, commands)": lambda: (

@@ -147,6 +147,21 @@ _ACCOUNT = (
 )
 
 
+def _filters(program: str | None, phase: int | None, email: str | None) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if program:
+        where.append("c.program_id = %s")
+        params.append(program)
+    if phase is not None:
+        where.append("c.phase = %s")
+        params.append(phase)
+    if email:  # the trader's rows through traders_email_key and challenges_trader
+        where.append("c.trader_id = (SELECT id FROM traders WHERE lower(email) = lower(%s))")
+        params.append(email)
+    return where, params
+
+
 def accounts_by_risk(
     uow: UnitOfWork,
     *,
@@ -154,12 +169,12 @@ def accounts_by_risk(
     within: Decimal | None,
     limit: int,
     after: tuple[Decimal, int] | None,
+    phase: int | None = None,
+    email: str | None = None,
 ) -> list[dict[str, Any]]:
     """Active accounts, the closest to a floor first (risk ascending, then id): keyset on (risk, id)."""
-    where, params = ["c.status = 'active'", "c.risk IS NOT NULL"], []
-    if program:
-        where.append("c.program_id = %s")
-        params.append(program)
+    where, params = _filters(program, phase, email)
+    where = ["c.status = 'active'", "c.risk IS NOT NULL", *where]
     if within is not None:
         where.append("c.risk <= %s")
         params.append(within)
@@ -172,15 +187,19 @@ def accounts_by_risk(
 
 
 def accounts_by_id(
-    uow: UnitOfWork, *, status: str | None, program: str | None, limit: int, cursor: int | None
+    uow: UnitOfWork,
+    *,
+    status: str | None,
+    program: str | None,
+    limit: int,
+    cursor: int | None,
+    phase: int | None = None,
+    email: str | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where, params = _filters(program, phase, email)
     if status:
         where.append("c.status = %s")
         params.append(status)
-    if program:
-        where.append("c.program_id = %s")
-        params.append(program)
     if cursor is not None:
         where.append("c.id < %s")
         params.append(cursor)

@@ -210,6 +210,18 @@ def test_accounts_sorted_by_risk_and_near_a_limit(api: Api) -> None:
     assert status == 200 and [a["id"] for a in near["items"]] == [ids["96000"], ids["98000"]]
     status, _, by_id = api.call("GET", f"/admin/accounts?sort=id&program={program}&status=active", claims=ADMIN)
     assert status == 200 and [a["id"] for a in by_id["items"]] == sorted(ids.values(), reverse=True)
+    # filters: the phase, the trader's email (case-insensitive)
+    with UnitOfWork(api.url) as uow:
+        owner = uow.fetchone(
+            "SELECT t.email FROM challenges c JOIN traders t ON t.id = c.trader_id WHERE c.id = %s", (ids["98000"],)
+        )[0]
+    for sort in ("risk", "id"):
+        status, _, found = api.call(
+            "GET", f"/admin/accounts?sort={sort}&program={program}&email={owner.upper()}", claims=ADMIN
+        )
+        assert status == 200 and [a["id"] for a in found["items"]] == [ids["98000"]], found
+        status, _, none = api.call("GET", f"/admin/accounts?sort={sort}&program={program}&phase=1", claims=ADMIN)
+        assert status == 200 and none["items"] == []
     # a failed account leaves the risk list
     api.call("POST", f"/admin/challenges/{ids['96000']}/fail", claims=ADMIN, body={"reason": "chargeback"})
     status, _, near = api.call("GET", f"/admin/accounts/near-limit?within=0.6&program={program}", claims=ADMIN)

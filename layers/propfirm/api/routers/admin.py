@@ -195,6 +195,10 @@ RiskCursor = Annotated[
         description="`next_cursor` of the previous page (risk_id)",
     ),
 ]
+Phase = Annotated[int | None, Query(ge=0, le=20, description="the phase index (0: the first)")]
+Email = Annotated[
+    str | None, Query(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$", description="the trader's email")
+]
 Within = Annotated[
     Decimal,
     Query(ge=-1000, le=1000, description="share of a limit still left: 0.25 lists accounts with 25% or less left"),
@@ -229,6 +233,8 @@ def list_accounts(
     sort: Annotated[Literal["risk", "id"], Query()] = "risk",
     status: Name = None,
     program: Name = None,
+    phase: Phase = None,
+    email: Email = None,
     limit: Limit = 50,
     cursor: RiskCursor = None,
 ) -> dict[str, Any]:
@@ -238,13 +244,25 @@ def list_accounts(
             if status not in (None, "active"):
                 raise Unprocessable("sort=risk lists active accounts: leave status out or use sort=id")
             items = queries.accounts_by_risk(
-                uow, program=program, within=None, limit=limit, after=_risk_cursor(cursor)
+                uow,
+                program=program,
+                within=None,
+                limit=limit,
+                after=_risk_cursor(cursor),
+                phase=phase,
+                email=email,
             )
             return _risk_page(items, limit)
         if cursor is not None and (not cursor.isdigit() or int(cursor) > MAX_ID or int(cursor) == 0):
             raise Unprocessable("cursor: with sort=id, the last id of the previous page")
         items = queries.accounts_by_id(
-            uow, status=status, program=program, limit=limit, cursor=int(cursor) if cursor else None
+            uow,
+            status=status,
+            program=program,
+            limit=limit,
+            cursor=int(cursor) if cursor else None,
+            phase=phase,
+            email=email,
         )
     out = page(items, limit)
     out["next_cursor"] = None if out["next_cursor"] is None else str(out["next_cursor"])
