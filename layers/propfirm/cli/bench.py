@@ -18,7 +18,7 @@ DEFAULT_DIR = Path(__file__).resolve().parents[3] / "bench"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("bench", help="run the benchmarks and print their figures")
-    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all), e.g. replay poller")
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all), e.g. replay poller api")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="folder holding bench_*.py")
     parser.add_argument("--json", type=Path, help="also write every benchmark's figures to this file")
