@@ -1,9 +1,10 @@
 """The API: Cognito for identities, API Gateway (REST) in front of the API Lambda.
 
-- Cognito user pool with the groups trader, support and admin. No self sign-up: traders are created
-  by the purchase webhook (admin-created users), support and admin staff by an administrator, so no one
-  can sign up into a role. Strong password policy; MFA (TOTP) optional, or required with
-  `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group: production requires it).
+- Cognito user pool with the groups trader, support and admin. No self sign-up: users are created by
+  an administrator (admin-create-user, then the group), so no one can sign up into a role; the purchase
+  webhook records the trader by email and creates no Cognito user. Strong password policy; MFA (TOTP)
+  optional, or required with `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group:
+  production requires it).
 - Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`, `GET /docs`,
   `POST /webhooks/purchase` (HMAC-signed by the shop: PROPFIRM_WEBHOOK_SECRET, kept in Secrets
   Manager) and the browsers' CORS preflights (`OPTIONS /` and `OPTIONS /{proxy+}`, answered by the
