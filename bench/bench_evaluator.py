@@ -386,11 +386,12 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
                             command_queue_url=queue, sqs_endpoint_url=aws, event_bus_name=bus,
                             events_endpoint_url=aws)
             client = redis.Redis.from_url(r_url)
-            real = handler.build_runtime(settings, redis_client=client)
-            naive_rt = handler.build_runtime(settings, redis_client=client)
+            # as Lambda's own runtime: the outbox relayed once after each batch
+            real = handler.build_runtime(settings, redis_client=client, relay_per_batch=True)
+            naive_rt = handler.build_runtime(settings, redis_client=client, relay_per_batch=True)
             naive_live = NaiveLive(client, namespace)
             naive_rt.evaluator = NaiveEvaluator(naive_rt.uow, naive_live, naive_rt.relay,
-                                                SavePolicy(save_every_snapshots=1))
+                                                SavePolicy(save_every_snapshots=1), relay_each_message=False)
             keys = LiveKeys(namespace)
             sides = [Side("real", SERVER, real, keys, accounts), Side("naive", NAIVE_SERVER, naive_rt, keys,
                                                                       naive_accounts)]
@@ -441,7 +442,7 @@ from functions.evaluator import handler
 t1 = time.perf_counter()
 from functions.evaluator.settings import EvaluatorSettings
 from propfirm.settings import load
-handler.set_runtime(handler.build_runtime(load(EvaluatorSettings)))
+handler.runtime()
 t2 = time.perf_counter()
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"moto", "hypothesis", "aws_cdk", "yaml", "pytest"}
                | {m for m in sys.modules if m.startswith(("propfirm.sim", "propfirm.api", "propfirm.local"))})

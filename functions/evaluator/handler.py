@@ -70,7 +70,11 @@ def build_runtime(
     sqs_client: Any = None,
     redis_client: redis.Redis | None = None,
     events_client: Any = None,
+    relay_per_batch: bool = False,
 ) -> Runtime:
+    """The adapters and the evaluator. `relay_per_batch`: the evaluator leaves the outbox to the relay run
+    that follows each batch (Lambda's own runtime does: a batch's commands and events go out in a few calls
+    after its records); otherwise each message's commands are sent as soon as it is recorded."""
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
     statements = StatementCounter()
 
@@ -95,7 +99,11 @@ def build_runtime(
     relay = OutboxRelay(uow, SqsSender(sqs_client, settings.command_queue_url), events=events)
     live = LiveState(redis_client or redis_from_url(settings.redis_url), settings.redis_namespace)
     evaluator = Evaluator(
-        uow, live, relay, SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots)
+        uow,
+        live,
+        relay,
+        SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots),
+        relay_each_message=not relay_per_batch,
     )
     return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days)
 
@@ -103,7 +111,7 @@ def build_runtime(
 def runtime() -> Runtime:
     global _runtime
     if _runtime is None:
-        _runtime = build_runtime(load(EvaluatorSettings))
+        _runtime = build_runtime(load(EvaluatorSettings), relay_per_batch=True)
     return _runtime
 
 

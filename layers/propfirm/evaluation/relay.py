@@ -54,6 +54,9 @@ class OutboxRelay:
     def run(self, now: datetime | None = None) -> int:
         """Send every due command; returns how many were sent."""
         now = now or self.clock()
+        with self.uow_factory().autocommitting() as uow:
+            if not uow.outbox.any_due(now):  # the common case: one round trip, no transaction
+                return 0
         sent = 0
         while True:
             with self.uow_factory() as uow:
@@ -81,6 +84,9 @@ class OutboxRelay:
         if self.events is None:
             return 0
         now = now or self.clock()
+        with self.uow_factory().autocommitting() as uow:
+            if not uow.events.any_due():
+                return 0
         accepted = 0
         while True:
             with self.uow_factory() as uow:

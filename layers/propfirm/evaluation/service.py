@@ -136,12 +136,16 @@ class Evaluator:
         relay: OutboxRelay | None,
         policy: SavePolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        relay_each_message: bool = True,
     ) -> None:
         self.uow_factory = uow_factory
         self.live = live
         self.relay = relay
         self.policy = policy or SavePolicy()
         self.clock = clock
+        # False: the caller runs the relay itself once after many messages (the Lambda handler does, after
+        # each batch: one SendMessageBatch and one PutEvents for the batch instead of one per message)
+        self.relay_each_message = relay_each_message
 
     def handle(self, message: EvaluationMessage | KillReport | CommandResult) -> EvaluationReport:
         if isinstance(message, EvaluationMessage):
@@ -185,7 +189,7 @@ class Evaluator:
         # caches, the events. Commands and events wait in PostgreSQL's outbox: whatever a crash or an
         # unreachable queue or bus leaves unsent is sent by the next relay run (after every batch, and
         # every minute), with the same ids.
-        relay = self.relay if report.transitions else None
+        relay = self.relay if report.transitions and self.relay_each_message else None
         if relay is not None:
             report.commands_sent = self._relay("commands", relay.run)
         self.live.write(server, writes)
@@ -210,7 +214,10 @@ class Evaluator:
     ) -> tuple[dict[int, Account], dict[int, list[ClassifiedDeal]]]:
         server = message.server
         accounts: dict[int, Account] = {}
-        with self.uow_factory() as uow:
+        unit = self.uow_factory()
+        if not message.deals:
+            unit = unit.autocommitting()  # reads only: no BEGIN/COMMIT round trips
+        with unit as uow:
             versions = uow.challenges.versions(server, logins)
             stale = [
                 v.id
@@ -261,8 +268,9 @@ class Evaluator:
                             c.role,
                         )
                     )
-            uow.deals.upsert(rows)
-            uow.commit()
+            if rows:
+                uow.deals.upsert(rows)
+                uow.commit()
         return accounts, classified
 
     def _from_record(

@@ -361,6 +361,16 @@ class OutboxRepository:
             ),
         )
 
+    def any_due(self, now: datetime) -> bool:
+        """Whether a run would find anything (a read without locks: run it outside a transaction)."""
+        return bool(
+            self.uow.fetchone(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending'"
+                " AND (not_before IS NULL OR not_before <= %s))",
+                (now,),
+            )[0]
+        )
+
     def due(self, now: datetime, limit: int = 100) -> list[PendingCommand]:
         """Pending commands whose time has come, locked (other relays skip them) in creation order."""
         rows = self.uow.fetchall(
@@ -538,6 +548,11 @@ class EventRepository:
                 [e.challenge_id for e in events],
                 [Jsonb(plain(e.detail)) for e in events],
             ),
+        )
+
+    def any_due(self) -> bool:
+        return bool(
+            self.uow.fetchone("SELECT EXISTS (SELECT 1 FROM domain_events WHERE status = 'pending')")[0]
         )
 
     def due(self, limit: int = 100) -> list[PendingEvent]:

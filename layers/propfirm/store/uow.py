@@ -28,14 +28,24 @@ from propfirm.store.repositories import (
 
 
 class UnitOfWork:
-    def __init__(self, source: ConnectionSource | str, counter: StatementCounter | None = None) -> None:
+    def __init__(
+        self, source: ConnectionSource | str, counter: StatementCounter | None = None, autocommit: bool = False
+    ) -> None:
         self.source = SingleConnections(source) if isinstance(source, str) else source
         self.counter = counter or StatementCounter()
         self.conn: psycopg.Connection | None = None
         self._committed = False
+        # autocommit: each statement on its own, no BEGIN/COMMIT round trips (reads that need no snapshot)
+        self.autocommit = autocommit
+
+    def autocommitting(self) -> UnitOfWork:
+        """A unit of work on the same source whose statements commit one by one."""
+        return UnitOfWork(self.source, self.counter, autocommit=True)
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.source.getconn()
+        if self.autocommit:
+            self.conn.autocommit = True
         self._committed = False
         self.challenges = ChallengeRepository(self)
         self.programs = ProgramRepository(self)
@@ -53,7 +63,10 @@ class UnitOfWork:
         if conn is None:
             return
         try:
-            if not self._committed and not conn.closed:
+            if self.autocommit:
+                if not conn.closed:
+                    conn.autocommit = False  # the pool's connections are transactional
+            elif not self._committed and not conn.closed:
                 conn.rollback()
         finally:
             self.source.putconn(conn)
