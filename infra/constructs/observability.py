@@ -4,7 +4,9 @@ Alarms: the dead-letter queues not empty (evaluation, commands, payout tasks), t
 oldest message too old (the evaluator is behind), errors and throttles of every function, the poller
 silent (its per-cycle EMF metric missing: missing data is a breach, a stopped poller emits nothing),
 the database under load (Aurora's ACU utilization near its maximum, or its CPU), payout executions
-failed or timed out, API 5xx.
+failed or timed out, API 5xx. Payouts that wait on a person (`PayoutEscalated`: nobody approved in
+time; `PayoutNeedsReview`: the workflow stopped in manual review) are routed from the event bus to the
+same topic, so the operators hear of them without watching the dashboard.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
@@ -31,6 +35,7 @@ EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means 
 POLLER_SILENT_MINUTES = 3  # metrics flush every 5 cycles (10 s), so a silent minute is already wrong
 DATABASE_LOAD_PERCENT = 90  # of the maximum ACU (or CPU): Aurora cannot grow further, queries queue
 DATABASE_LOAD_MINUTES = 15
+PAYOUTS_NEEDING_A_PERSON = ["PayoutEscalated", "PayoutNeedsReview"]  # propfirm.payouts (the README)
 
 
 class Observability(Construct):
@@ -45,6 +50,7 @@ class Observability(Construct):
         api: Api,
         pollers: Pollers,
         data: Data,
+        bus: events.IEventBus,
         alarm_email: str | None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -69,6 +75,7 @@ class Observability(Construct):
         for server in pollers.services:
             self._build_server_poller_alarm(pollers, server)
         self._build_payout_alarms(payouts)
+        self.payout_attention = self._build_payout_attention(bus)
         self._build_api_alarm(api)
         self._build_database_alarms(data.cluster)
         self.dashboard = self._build_dashboard(queues, evaluator, payouts, api, data.cluster)
@@ -175,6 +182,17 @@ class Observability(Construct):
             threshold=1,
             description="a payout workflow execution timed out",
         )
+
+    def _build_payout_attention(self, bus: events.IEventBus) -> events.Rule:
+        rule = events.Rule(
+            self,
+            "PayoutsNeedingAPerson",
+            event_bus=bus,
+            description="payouts escalated (approval overdue) or in manual review, to the operators' topic",
+            event_pattern=events.EventPattern(source=["propfirm"], detail_type=PAYOUTS_NEEDING_A_PERSON),
+        )
+        rule.add_target(targets.SnsTopic(self.topic))
+        return rule
 
     def _build_api_alarm(self, api: Api) -> None:
         self._alarm(

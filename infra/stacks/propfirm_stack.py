@@ -104,6 +104,7 @@ class PropfirmStack(Stack):
             api=self.api,
             pollers=self.pollers,
             data=self.data,
+            bus=self.events.bus,
             alarm_email=settings.alarm_email,
         )
         self._outputs()

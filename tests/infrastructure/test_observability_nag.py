@@ -93,6 +93,13 @@ def test_payout_failures_alarm_and_everything_notifies_the_topic(dev):
     dev.template.resource_count_is("AWS::CloudWatch::Dashboard", 1)
 
 
+def test_payouts_waiting_on_a_person_reach_the_operators_topic(dev):
+    rule = dev.raw["Resources"][_logical(dev, dev.stack.observability.payout_attention)]["Properties"]
+    assert rule["EventBusName"] == {"Ref": _logical(dev, dev.stack.events.bus)}
+    assert rule["EventPattern"] == {"source": ["propfirm"], "detail-type": ["PayoutEscalated", "PayoutNeedsReview"]}
+    assert rule["Targets"][0]["Arn"] == {"Ref": _logical(dev, dev.stack.observability.topic)}
+
+
 def test_database_load_and_every_function_alarm(dev):
     cluster = {"Ref": _logical(dev, dev.stack.data.cluster)}
     on_cluster = {
