@@ -20,7 +20,7 @@ import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -98,6 +98,7 @@ class Judged:
     applied_comments: frozenset[str] = frozenset()  # comments of the balance operations judged now
     floor_hold: FloorHold | None = None  # a withdrawal on its way (propfirm.live.holds)
     floor_hold_unreadable: bool = False
+    deal_rows: list[DealRow] = field(default_factory=list)  # stored with the state that applied them
 
 
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:
@@ -165,7 +166,7 @@ class Evaluator:
         logins = sorted(set(message.logins) | set(deals_by_login))
         report.accounts = len(logins)
         live = self.live.read(server, logins)
-        accounts, classified = self._load(message, logins, live, deals_by_login)
+        accounts, classified, rows = self._load(message, logins, live, deals_by_login)
 
         judged: list[Judged] = []
         for login in logins:
@@ -179,12 +180,14 @@ class Evaluator:
             result.floor_present = live[login].floor_present
             result.floor_hold = live[login].floor_hold
             result.floor_hold_unreadable = live[login].floor_hold_unreadable
+            result.deal_rows = rows.pop(login, [])
             if result.decisions:
                 result = self._record_decisions(
                     message, result, live[login], classified.get(login, []), report
                 )
             judged.append(result)
-        writes = self._save_routine(judged, report)
+        orphans = [row for account_rows in rows.values() for row in account_rows]
+        writes, lost_race = self._save_routine(judged, orphans, report)
         # after the commits, in this order: the commands (the account's safety first), the floors and
         # caches, the events. Commands and events wait in PostgreSQL's outbox: whatever a crash or an
         # unreachable queue or bus leaves unsent is sent by the next relay run (after every batch, and
@@ -195,6 +198,10 @@ class Evaluator:
         self.live.write(server, writes)
         if relay is not None:
             report.events_sent = self._relay("events", relay.run_events)
+        if lost_race:
+            # deals judged on a state that another writer replaced meanwhile: neither was stored, so the
+            # message fails and comes back, and its deals are judged on the state that won
+            raise ConcurrencyConflict(lost_race[0], -1)
         return report
 
     @staticmethod
@@ -211,13 +218,14 @@ class Evaluator:
         logins: list[int],
         live: dict[int, AccountLive],
         deals_by_login: dict[int, list],
-    ) -> tuple[dict[int, Account], dict[int, list[ClassifiedDeal]]]:
+    ) -> tuple[dict[int, Account], dict[int, list[ClassifiedDeal]], dict[int, list[DealRow]]]:
+        """Reads only (autocommit: no BEGIN/COMMIT round trips): the accounts, and the message's deals not
+        stored yet, classified, with their rows. A deal is stored in the transaction that saves the state
+        which applied it, so a stored deal has been applied: a redelivered or repeated deal is not judged
+        twice, and one whose state was never saved (a crash) is judged again."""
         server = message.server
         accounts: dict[int, Account] = {}
-        unit = self.uow_factory()
-        if not message.deals:
-            unit = unit.autocommitting()  # reads only: no BEGIN/COMMIT round trips
-        with unit as uow:
+        with self.uow_factory().autocommitting() as uow:
             versions = uow.challenges.versions(server, logins)
             stale = [
                 v.id
@@ -231,47 +239,51 @@ class Evaluator:
                     accounts[login] = self._from_record(records[v.id], uow, message.time, cached)
                 elif cached is not None:
                     accounts[login] = self._from_cache(login, cached, uow)
+            classified: dict[int, list[ClassifiedDeal]] = {}
+            rows: dict[int, list[DealRow]] = {}
+            if not message.deals:
+                return accounts, classified, rows
+            stored = uow.deals.stored(server, sorted({deal.ticket for deal in message.deals}))
+            fresh, seen = [], set(stored)
+            for deal in message.deals:
+                if deal.ticket not in seen:
+                    seen.add(deal.ticket)
+                    fresh.append(deal)
             system: dict[tuple[int, str], str] = {}
             funding: set[int] = set()
-            balance_deals = [deal for deal in message.deals if is_balance_like(deal)]
+            balance_deals = [deal for deal in fresh if is_balance_like(deal)]
             if balance_deals:
                 with_balance = sorted({deal.login for deal in balance_deals})
                 system = uow.outbox.system_comments(
                     server, with_balance, sorted({x.comment for x in balance_deals})
                 )
                 funding = uow.outbox.funding_deals(server, with_balance)
-            classified: dict[int, list[ClassifiedDeal]] = {}
-            rows: list[DealRow] = []
-            for login, deals in deals_by_login.items():
-                challenge = versions.get(login)
-                for deal in deals:
-                    c = classify(deal, system, funding)
-                    classified.setdefault(login, []).append(c)
-                    rows.append(
-                        DealRow(
-                            server,
-                            deal.ticket,
-                            deal.login,
-                            challenge.id if challenge else None,
-                            deal.time,
-                            deal.action,
-                            deal.entry,
-                            deal.symbol,
-                            deal.volume,
-                            deal.price,
-                            deal.profit,
-                            deal.commission,
-                            deal.swap,
-                            deal.position,
-                            deal.order,
-                            deal.comment,
-                            c.role,
-                        )
-                    )
-            if rows:
-                uow.deals.upsert(rows)
-                uow.commit()
-        return accounts, classified
+        for deal in fresh:
+            challenge = versions.get(deal.login)
+            c = classify(deal, system, funding)
+            classified.setdefault(deal.login, []).append(c)
+            rows.setdefault(deal.login, []).append(
+                DealRow(
+                    server,
+                    deal.ticket,
+                    deal.login,
+                    challenge.id if challenge else None,
+                    deal.time,
+                    deal.action,
+                    deal.entry,
+                    deal.symbol,
+                    deal.volume,
+                    deal.price,
+                    deal.profit,
+                    deal.commission,
+                    deal.swap,
+                    deal.position,
+                    deal.order,
+                    deal.comment,
+                    c.role,
+                )
+            )
+        return accounts, classified, rows
 
     def _from_record(
         self,
@@ -393,7 +405,9 @@ class Evaluator:
                 with self.uow_factory() as uow:
                     record = uow.challenges.get(judged.account.challenge_id)
                     account = self._from_record(record, uow)
+                rows = judged.deal_rows
                 judged = self._judge(account, live.snapshot, deals)
+                judged.deal_rows = rows
                 judged.floor_present = live.floor_present
                 judged.floor_hold = live.floor_hold
                 judged.floor_hold_unreadable = live.floor_hold_unreadable
@@ -514,7 +528,9 @@ class Evaluator:
             uow.outbox.add(commands)
             uow.events.add(events)
             uow.audit.append(audit)
+            uow.deals.upsert(judged.deal_rows)
             uow.commit()
+        judged.deal_rows = []
         account.version, account.transitions = saved, record.transitions + len(judged.decisions)
         account.unsaved, account.pending_kill = 0, pending_kill
         judged.awaiting_reset = awaiting
@@ -522,7 +538,12 @@ class Evaluator:
         report.transitions += len(judged.decisions)
 
     # -- the rest: one transaction ------------------------------------------------------------------
-    def _save_routine(self, judged: list[Judged], report: EvaluationReport) -> list[LiveWrite]:
+    def _save_routine(
+        self, judged: list[Judged], orphans: list[DealRow], report: EvaluationReport
+    ) -> tuple[list[LiveWrite], list[int]]:
+        """One transaction: routine state saves, the deals they applied, equity points, daily statistics.
+        Returns the Redis writes, and the challenges whose save lost a version race while deals were
+        applied to them (those deals are not stored: the message must come back)."""
         saves: list[RoutineSave] = []
         points: list[EquityPoint] = []
         opened: list[DayOpen] = []
@@ -578,9 +599,16 @@ class Evaluator:
                     )
                 )
         conflicts: list[int] = []
-        if saves or points or opened:
+        lost: list[int] = []
+        with_rows = [j for j in judged if j.deal_rows]
+        if saves or points or opened or orphans or with_rows:
             with self.uow_factory() as uow:
                 saved, conflicts = uow.challenges.save_many(saves)
+                refused = set(conflicts)
+                lost = [j.account.challenge_id for j in with_rows if j.account.challenge_id in refused]
+                uow.deals.upsert(
+                    orphans + [r for j in with_rows if j.account.challenge_id not in refused for r in j.deal_rows]
+                )
                 uow.statistics.add_points(points)
                 uow.statistics.close_days(closed)
                 uow.statistics.open_days(opened)
@@ -590,7 +618,7 @@ class Evaluator:
                     j.account.version, j.account.unsaved = saved[j.account.challenge_id], 0
             report.routine_saves += len(saved)
             report.conflicts += len(conflicts)
-        return [self._live_write(j, j.account.challenge_id in conflicts) for j in judged]
+        return [self._live_write(j, j.account.challenge_id in conflicts) for j in judged], lost
 
     def _live_write(self, j: Judged, conflicted: bool) -> LiveWrite:
         a, after = j.account, j.after

@@ -307,6 +307,15 @@ class DealRepository:
         )
         return cur.rowcount
 
+    def stored(self, server: str, tickets: list[int]) -> set[int]:
+        """Which of these tickets are stored already (one statement)."""
+        if not tickets:
+            return set()
+        rows = self.uow.fetchall(
+            "SELECT ticket FROM deals WHERE server = %s AND ticket = ANY(%s)", (server, tickets)
+        )
+        return {int(r[0]) for r in rows}
+
     def count(self, server: str, login: int) -> int:
         return int(
             self.uow.fetchone("SELECT count(*) FROM deals WHERE server = %s AND login = %s", (server, login))[
