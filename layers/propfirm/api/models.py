@@ -71,6 +71,7 @@ class ChallengeSummary(BaseModel):
 
 class ChallengeList(BaseModel):
     items: list[ChallengeSummary]
+    next_cursor: int | None = Field(None, description="pass as `cursor` for the next page; null: no more")
 
 
 class ProgramInfo(BaseModel):
@@ -170,6 +171,7 @@ class Transition(BaseModel):
 
 class TransitionList(BaseModel):
     items: list[Transition]
+    next_cursor: int | None = Field(None, description="the last transition_no: pass as `cursor`; null: no more")
 
 
 class DealOut(BaseModel):
@@ -208,6 +210,7 @@ class DayOut(BaseModel):
 
 class DayList(BaseModel):
     items: list[DayOut]
+    next_cursor: str | None = Field(None, description="the last trading_day: pass as `cursor`; null: no more")
 
 
 class AuditRow(BaseModel):

@@ -60,8 +60,24 @@ def challenge(uow: UnitOfWork, challenge_id: int, trader_email: str | None = Non
     )
 
 
-def challenges_of(uow: UnitOfWork, trader_email: str) -> list[dict[str, Any]]:
-    return _rows(uow, _CHALLENGE + " WHERE lower(t.email) = lower(%s) ORDER BY c.id DESC", (trader_email,))
+def challenges_of(
+    uow: UnitOfWork, trader_email: str, limit: int | None = None, cursor: int | None = None
+) -> list[dict[str, Any]]:
+    """A trader's challenges, newest first (keyset on the id)."""
+    return _rows(
+        uow,
+        _CHALLENGE
+        + " WHERE lower(t.email) = lower(%s) AND (%s::bigint IS NULL OR c.id < %s) ORDER BY c.id DESC LIMIT %s",
+        (trader_email, cursor, cursor, limit),
+    )
+
+
+def count_challenges_of(uow: UnitOfWork, trader_email: str) -> int:
+    row = uow.fetchone(
+        "SELECT count(*) FROM challenges WHERE trader_id = (SELECT id FROM traders WHERE lower(email) = lower(%s))",
+        (trader_email,),
+    )
+    return int(row[0]) if row else 0
 
 
 def challenges_page(
@@ -81,13 +97,16 @@ def challenges_page(
     return _rows(uow, _CHALLENGE + clause + " ORDER BY c.id DESC LIMIT %s", (*params, limit))
 
 
-def transitions(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
+def transitions(
+    uow: UnitOfWork, challenge_id: int, limit: int | None = None, after: int | None = None
+) -> list[dict[str, Any]]:
+    """A challenge's transitions in order (keyset on the transition number)."""
     return _rows(
         uow,
         'SELECT transition_no, from_phase, to_phase, decision, reason, equity, "limit", decided_at,'
         " recorded_at, state_version, evidence FROM phase_transitions WHERE challenge_id = %s"
-        " ORDER BY transition_no",
-        (challenge_id,),
+        " AND transition_no > %s ORDER BY transition_no LIMIT %s",
+        (challenge_id, after or 0, limit),
     )
 
 
@@ -102,12 +121,16 @@ def deals(uow: UnitOfWork, challenge_id: int, limit: int, cursor: int | None) ->
     )
 
 
-def days(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
+def days(
+    uow: UnitOfWork, challenge_id: int, limit: int | None = None, after: date | None = None
+) -> list[dict[str, Any]]:
+    """A challenge's trading days in order (keyset on the day)."""
     return _rows(
         uow,
         "SELECT trading_day, start_balance, start_equity, daily_floor, close_balance, close_equity, profit"
-        " FROM daily_statistics WHERE challenge_id = %s ORDER BY trading_day",
-        (challenge_id,),
+        " FROM daily_statistics WHERE challenge_id = %s AND (%s::date IS NULL OR trading_day > %s)"
+        " ORDER BY trading_day LIMIT %s",
+        (challenge_id, after, after, limit),
     )
 
 

@@ -463,3 +463,26 @@ def test_metrics_are_flushed_per_request_when_on(api: Api, monkeypatch, capsys) 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     assert api.call("GET", "/health")[0] == 200
     assert '"_aws"' not in capsys.readouterr().out
+
+
+def test_the_trader_lists_are_paged(api: Api) -> None:
+    mine = email()
+    who = claims("trader", mine)
+    ids = sorted((api.account_challenge(mine, new_login()) for _ in range(3)), reverse=True)
+    status, _, first = api.call("GET", "/challenges?limit=2", claims=who)
+    assert status == 200 and [c["id"] for c in first["items"]] == ids[:2] and first["next_cursor"] == ids[1]
+    status, _, rest = api.call("GET", f"/challenges?limit=2&cursor={first['next_cursor']}", claims=who)
+    assert [c["id"] for c in rest["items"]] == ids[2:] and rest["next_cursor"] is None
+    assert api.call("GET", "/me", claims=who)[2]["challenges"] == 3
+    cid = ids[0]
+    api.call("POST", f"/admin/challenges/{cid}/fail", claims=ADMIN, body={"reason": "breach"})
+    api.call("POST", f"/admin/challenges/{cid}/reset", claims=ADMIN, body={"reason": "free reset"})
+    status, _, one = api.call("GET", f"/challenges/{cid}/transitions?limit=1", claims=who)
+    assert status == 200 and [t["decision"] for t in one["items"]] == ["failed"] and one["next_cursor"] == 1
+    status, _, two = api.call("GET", f"/challenges/{cid}/transitions?limit=1&cursor=1", claims=who)
+    assert [t["decision"] for t in two["items"]] == ["reset"]
+    status, _, days = api.call("GET", f"/challenges/{cid}/days?limit=1", claims=who)
+    assert status == 200 and len(days["items"]) == 1 and days["next_cursor"] == days["items"][0]["trading_day"]
+    status, _, after = api.call("GET", f"/challenges/{cid}/days?cursor={days['next_cursor']}", claims=who)
+    assert status == 200 and after == {"items": [], "next_cursor": None}
+    assert_problem(*api.call("GET", f"/challenges/{cid}/days?cursor=yesterday", claims=who), 422)

@@ -163,7 +163,7 @@ def test_public_paths_and_problem_shapes(client: httpx.Client) -> None:
     missing = client.get("/challenges/9223372036854775807", headers=trader)
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
     assert missing.json()["title"] == "Not found"
-    assert client.get("/challenges", headers=trader).json() == {"items": []}
+    assert client.get("/challenges", headers=trader).json() == {"items": [], "next_cursor": None}
     assert client.get("/admin/challenges", headers=trader).status_code == 403
 
 

@@ -5,7 +5,7 @@ Another trader's challenge or payout is a 404, exactly as if it did not exist.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -45,7 +45,7 @@ def me() -> dict[str, Any]:
     who = principal(router)
     with runtime().uow() as uow:
         trader = queries.trader_by_email(uow, who.email) if who.email else None
-        count = len(queries.challenges_of(uow, who.email)) if trader else 0
+        count = queries.count_challenges_of(uow, who.email) if trader else 0
     return {
         "sub": who.sub,
         "email": who.email,
@@ -58,10 +58,10 @@ def me() -> dict[str, Any]:
 @router.get(
     "/challenges", summary="The trader's challenges", tags=["trader"], responses=documented(ChallengeList)
 )
-def my_challenges() -> dict[str, Any]:
+def my_challenges(limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     email = require_trader(principal(router))
     with runtime().uow() as uow:
-        return {"items": queries.challenges_of(uow, email)}
+        return page(queries.challenges_of(uow, email, limit, cursor), limit)
 
 
 @router.get(
@@ -85,11 +85,15 @@ def my_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
     tags=["trader"],
     responses=documented(TransitionList),
 )
-def my_transitions(challenge_id: ChallengeId) -> dict[str, Any]:
+def my_transitions(
+    challenge_id: ChallengeId,
+    limit: Limit = 100,
+    cursor: Annotated[int | None, Query(gt=0, le=2**31 - 1, description="the last transition_no seen")] = None,
+) -> dict[str, Any]:
     email = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, email)
-        return {"items": queries.transitions(uow, challenge_id)}
+        return page(queries.transitions(uow, challenge_id, limit, cursor), limit, key="transition_no")
 
 
 @router.get(
@@ -111,11 +115,15 @@ def my_deals(challenge_id: ChallengeId, limit: Limit = 100, cursor: Cursor = Non
     tags=["trader"],
     responses=documented(DayList),
 )
-def my_days(challenge_id: ChallengeId) -> dict[str, Any]:
+def my_days(
+    challenge_id: ChallengeId,
+    limit: Limit = 100,
+    cursor: Annotated[date | None, Query(description="the last trading_day seen (YYYY-MM-DD)")] = None,
+) -> dict[str, Any]:
     email = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, email)
-        return {"items": queries.days(uow, challenge_id)}
+        return page(queries.days(uow, challenge_id, limit, cursor), limit, key="trading_day")
 
 
 @router.get(
