@@ -38,10 +38,11 @@ def migrated_url(database_url: str) -> str:
 
 class Rig:
     def __init__(
-        self, url: str, redis_client: redis_lib.Redis, namespace: str, sqs: Any, server: str
+        self, url: str, redis_client: redis_lib.Redis, namespace: str, sqs: Any, server: str, events: Any = None
     ) -> None:
         self.url = url
         self.redis = redis_client
+        self.namespace = namespace
         self.keys = LiveKeys(namespace)
         self.sqs = sqs
         self.server = server
@@ -51,13 +52,25 @@ class Rig:
         self.command_queue = sqs.create_queue(QueueName="commands.fifo", Attributes={"FifoQueue": "true"})[
             "QueueUrl"
         ]
-        settings = load(
+        # the event bus, with a rule sending every propfirm event to a queue the tests read
+        self.events_client = events or boto3.client("events", region_name="us-east-1")
+        bus = self.events_client.create_event_bus(Name=f"propfirm-{server}")["EventBusArn"].rsplit("/", 1)[1]
+        self.events_queue = sqs.create_queue(QueueName=f"events-{server}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=self.events_queue, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        self.events_client.put_rule(Name="all", EventBusName=bus, EventPattern='{"source": ["propfirm"]}')
+        self.events_client.put_targets(Rule="all", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn}])
+        self.settings = load(
             EvaluatorSettings,
             database_url=url,
             redis_namespace=namespace,
             command_queue_url=self.command_queue,
+            event_bus_name=bus,
         )
-        self.runtime: Runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client)
+        self.runtime: Runtime = build_runtime(
+            self.settings, sqs_client=sqs, redis_client=redis_client, events_client=self.events_client
+        )
         self.evaluator = self.runtime.evaluator
         self.cycle = 0
 
@@ -118,6 +131,17 @@ class Rig:
             for m in got["Messages"]:
                 bodies.append(orjson.loads(m["Body"]))
                 self.sqs.delete_message(QueueUrl=self.command_queue, ReceiptHandle=m["ReceiptHandle"])
+
+    def events(self) -> list[dict]:
+        """Every event the bus delivered to the test's queue (received and deleted)."""
+        found = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.events_queue, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            if not got.get("Messages"):
+                return found
+            for m in got["Messages"]:
+                found.append(orjson.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.events_queue, ReceiptHandle=m["ReceiptHandle"])
 
     def fetch(self, query: str, *params: Any) -> list[tuple]:
         with UnitOfWork(self.url) as uow:
