@@ -474,6 +474,124 @@ def cold_start(admin_url: str, redis_url: str, runs: int = 5) -> dict[str, Any]:
     }
 
 
+# -- EXPLAIN of the recurring queries at volume ---------------------------------------------------------------
+_FILL = """
+INSERT INTO traders (email) VALUES ('explain@example.com');
+INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase, state, version)
+SELECT 1, 'two-step-100k', 1, 's' || (g % 4), 100000 + g, CASE WHEN g % 10 = 0 THEN 'failed' ELSE 'active' END, 0,
+       %(state)s::jsonb, 1 + g % 7
+FROM generate_series(1, %(challenges)s) AS g;
+INSERT INTO equity_points SELECT 1 + (g % %(challenges)s), now() - (g / %(challenges)s) * interval '1 minute'
+       - (g %% 1000) * interval '1 millisecond', 100000, 99000 + g %% 1000
+FROM generate_series(1, %(points)s) AS g;
+INSERT INTO deals (server, ticket, login, challenge_id, time, action, entry, symbol, volume, price, profit,
+                   commission, swap, position, role)
+SELECT 's' || (c % 4), g, 100000 + c, c, now() - g * interval '1 second', 'buy', 'in', 'EURUSD', 1, 1.1, 0, 0,
+       0, g, 'trade'
+FROM (SELECT g, 1 + g % %(challenges)s AS c FROM generate_series(1, %(deals)s) AS g) AS d;
+INSERT INTO outbox (command_id, challenge_id, server, login, kind, command, status, mt5_comment)
+SELECT 'c' || g, 1 + g % %(challenges)s, 's' || ((1 + g % %(challenges)s) % 4), 100001 + g % %(challenges)s,
+       CASE WHEN g % 50 = 0 THEN 'create_account' WHEN g % 5 = 0 THEN 'balance_operation' ELSE 'set_trading' END,
+       '{}', CASE WHEN g % 1000 = 0 THEN 'pending' ELSE 'done' END,
+       CASE WHEN g % 5 = 0 THEN 'phase reset#' || g END
+FROM generate_series(1, %(commands)s) AS g;
+INSERT INTO daily_statistics (challenge_id, trading_day, start_balance)
+SELECT 1 + g % %(challenges)s, current_date - (g / %(challenges)s)::int, 100000
+FROM generate_series(0, %(challenges)s * 30 - 1) AS g;
+INSERT INTO domain_events (event_id, detail_type, challenge_id, detail, status)
+SELECT 'e' || g, 'ChallengeFailed', 1 + g % %(challenges)s, '{}', CASE WHEN g % 500 = 0 THEN 'pending' ELSE 'sent' END
+FROM generate_series(1, %(challenges)s) AS g;
+INSERT INTO phase_transitions (challenge_id, transition_no, from_phase, to_phase, decision, reason, equity,
+                               decided_at, state_version, evidence)
+SELECT c, 1, 0, NULL, 'failed', 'daily_loss', 94000, now(), 2, '{}'
+FROM generate_series(1, %(challenges)s, 3) AS c;
+ANALYZE;
+"""
+
+EXPLAINED = {
+    "versions of a message's 100 accounts (evaluator, every message)":
+        "SELECT id, login, version FROM challenges WHERE server = 's1' AND login = ANY(%(logins)s)",
+    "rows of stale caches (evaluator, cold)":
+        "SELECT id, state, version FROM challenges WHERE id = ANY(%(ids)s)",
+    "deals of a message stored already (evaluator)":
+        "SELECT ticket FROM deals WHERE server = 's1' AND ticket = ANY(%(tickets)s)",
+    "our balance operations by comment (evaluator, balance deals)":
+        "SELECT login, mt5_comment, command_id FROM outbox WHERE server = 's1' AND login = ANY(%(logins)s)"
+        " AND mt5_comment = ANY(ARRAY['phase reset#5', 'phase reset#10'])",
+    "funding deals of created accounts (evaluator, balance deals)":
+        "SELECT (result->'details'->>'funding_deal')::bigint FROM outbox WHERE server = 's1'"
+        " AND kind = 'create_account' AND login = ANY(%(logins)s)"
+        " AND result->'details'->>'funding_deal' IS NOT NULL",
+    "anything due? (relay, after every batch)":
+        "SELECT EXISTS (SELECT 1 FROM outbox WHERE status = 'pending' AND (not_before IS NULL OR not_before <= now()))",
+    "due commands (relay)":
+        "SELECT id, command_id, server, login, command FROM outbox WHERE status = 'pending'"
+        " AND (not_before IS NULL OR not_before <= now()) ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED",
+    "due events (relay)":
+        "SELECT id, event_id, detail_type, detail FROM domain_events WHERE status = 'pending'"
+        " ORDER BY id LIMIT 200 FOR UPDATE SKIP LOCKED",
+    "a challenge's equity curve, last 7 days (dashboard)":
+        "SELECT time, balance, equity FROM equity_points WHERE challenge_id = 4242"
+        " AND time >= now() - interval '7 days' AND time <= now() ORDER BY time LIMIT 5000",
+    "a challenge's daily statistics (dashboard)":
+        "SELECT * FROM daily_statistics WHERE challenge_id = 4242 ORDER BY trading_day",
+    "routine saves of 100 states (evaluator, one statement)":
+        "UPDATE challenges c SET state = c.state, version = c.version + 1, updated_at = now()"
+        " FROM unnest(%(ids)s::bigint[], %(versions)s::integer[]) AS v(id, expected)"
+        " WHERE c.id = v.id AND c.version = v.expected RETURNING c.id, c.version",
+    "a challenge's transitions (dashboard, evaluator)":
+        "SELECT * FROM phase_transitions WHERE challenge_id = 4242 ORDER BY transition_no",
+}
+
+
+def explain(admin_url: str, challenges: int = 20_000) -> dict[str, Any]:
+    """A fresh database filled at volume; each recurring query's plan (EXPLAIN ANALYZE, inside a transaction
+    rolled back) summarised as the access paths it uses and its execution time."""
+    database, url = _database(admin_url)
+    volume = {"challenges": challenges, "points": challenges * 100, "deals": challenges * 50,
+              "commands": challenges * 10}
+    try:
+        apply_migrations(url)
+        with UnitOfWork(url) as uow:
+            load_shipped_programs(uow)
+            uow.commit()
+        state = orjson.dumps(plain(engine.new_challenge(load_example_programs()["two-step-100k"], 1,
+                                                        datetime.now(UTC), "s").to_dict())).decode()
+        with psycopg.connect(url, autocommit=True) as conn:
+            fill = _FILL.replace("%(state)s", "'" + state + "'")
+            for key, value in volume.items():
+                fill = fill.replace(f"%({key})s", str(value))
+            conn.execute(fill.replace("%%", "%"))
+            params = {"logins": [100000 + 4 * i + 1 for i in range(100)], "ids": list(range(1, 101)),
+                      "tickets": list(range(1000, 1100)), "versions": [1 + i % 7 for i in range(1, 101)]}
+            plans: dict[str, Any] = {}
+            for label, query in EXPLAINED.items():
+                with conn.transaction(force_rollback=True):
+                    rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query, params).fetchone()[0]
+                plan = rows[0]
+                paths: list[str] = []
+                pruned: list[int] = []
+
+                def walk(node: dict[str, Any], paths: list[str] = paths, pruned: list[int] = pruned) -> None:
+                    kind = node["Node Type"]
+                    if node.get("Subplans Removed"):
+                        pruned.append(node["Subplans Removed"])
+                    if "Index Name" in node:
+                        paths.append(f"{kind} {node['Index Name']}")
+                    elif kind in ("Seq Scan", "Bitmap Heap Scan") and "Relation Name" in node:
+                        paths.append(f"{kind} {node['Relation Name']}")
+                    for child in node.get("Plans", []):
+                        walk(child)
+
+                walk(plan["Plan"])
+                plans[label] = {"ms": round(plan["Execution Time"], 3), "paths": sorted(set(paths)),
+                                "pruned_partitions": sum(pruned)}
+        return {"volume": volume, "plans": plans}
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+
+
 # -- output ------------------------------------------------------------------------------------------------
 def _row(label: str, r: dict[str, Any]) -> str:
     return (f"  {label:<24} {r['per_core']:>9,} {r['per_s']:>9,} {r['db_cpu_s'] * 1000 / r['accounts']:>9.3f}"
@@ -500,6 +618,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="bench_evaluator", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one batch, few cycles, loopback only")
     parser.add_argument("--batches", type=int, help="handler batches per cycle (default 10; --quick 1)")
+    parser.add_argument("--explain", action="store_true", help="only EXPLAIN ANALYZE the recurring queries"
+                        " on a database filled at volume (20,000 challenges, 2 M equity points, 1 M deals)")
     parser.add_argument("--rtt-ms", type=float, default=None, help="also run with this round trip added"
                         " in front of Redis and PostgreSQL (default 0.5; --quick: none)")
     args = parser.parse_args(argv)
@@ -508,6 +628,13 @@ def main(argv: list[str] | None = None) -> dict:
     rtts = [0.0] + ([args.rtt_ms] if args.rtt_ms else ([] if args.quick else [0.5]))
     admin_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+    if args.explain:
+        found = explain(admin_url)
+        print(f"EXPLAIN ANALYZE at {found['volume']}")
+        for label, plan in found["plans"].items():
+            print(f"  {label}: {plan['ms']} ms, {', '.join(plan['paths']) or 'no table read'}"
+                  + (f" ({plan['pruned_partitions']} partitions pruned)" if plan["pruned_partitions"] else ""))
+        return found
     figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0],
                                "targets": {"per_core": TARGET_PER_CORE, "ratio": TARGET_RATIO}, "runs": []}
     for rtt in rtts:
