@@ -236,7 +236,7 @@ class NaiveEvaluator(Evaluator):
                 record = uow.challenges.by_account(message.server, login)
                 if record is not None and record.state is not None:
                     accounts[login] = self._from_record(record, uow, message.time, None)
-        return accounts, {}
+        return accounts, {}, {}
 
 
 # -- the run -----------------------------------------------------------------------------------------------
