@@ -74,6 +74,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="approve payout requests automatically (default: on when --headless)",
     )
     p.add_argument(
+        "--trader-desk",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="scripted funded traders request their payouts through the API once eligible (default: on)",
+    )
+    p.add_argument(
         "--run-dir",
         type=Path,
         default=None,
@@ -140,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
         sim_port=args.sim_port,
         programs=args.programs,
         auto_approve=args.headless if args.auto_approve is None else args.auto_approve,
+        trader_desk=args.trader_desk,
         tls=not args.http,
         run_dir=args.run_dir,
         funded_days=args.funded_days,

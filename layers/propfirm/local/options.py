@@ -28,6 +28,7 @@ class DevOptions:
     sim_port: int = 0
     programs: Path | None = None
     auto_approve: bool = False
+    trader_desk: bool = True  # scripted funded traders ask for their payouts through the API
     tls: bool = True
     funded_days: int | None = None  # None: the programs' longest payout_min_days
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))

@@ -3,6 +3,12 @@
 It polls at its minimum interval (1 s); snapshot times come from the simulator's clock, so a fast
 simulated clock rolls trading days. Its gateway names the run's server (`dev-<run id>`), which is the
 `server` of every `(server, login)` it writes.
+
+The heartbeat (an unchanged account is sent again after a while, so the evaluator renews its floor after
+a daily reset) is counted in real seconds by the poller. In AWS it is 60 s; here it is a simulated hour
+(never more than those 60 real seconds): at a fast speed, every cycle. Otherwise an idle account's floor,
+which expires at the reset, would stay unrenewed for simulated weeks, and the kill switch would be
+blind to it meanwhile.
 """
 
 from __future__ import annotations
@@ -27,6 +33,12 @@ from propfirm.settings import load
 from propfirm.sim.testing import Simulator
 
 log = logging.getLogger("propfirm.dev")
+
+
+def heartbeat_seconds(speed: float, simulated: float = 3600.0, real_at_most: float = 60.0) -> float:
+    """Real seconds after which the poller sends an unchanged account again: a simulated hour, at most
+    a real minute (AWS's setting); a fast clock makes that every cycle."""
+    return min(real_at_most, simulated / speed) if speed > 0 else real_at_most
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,7 @@ class PollerService:
         command_queue: str,
         programs: Sequence[Program],
         stop: threading.Event,
+        speed: float = 1.0,
     ) -> None:
         gateway = gateway_from_settings(
             load(
@@ -94,6 +107,7 @@ class PollerService:
             poller_interval_seconds=1.0,
             poller_shard_count=4,  # a few hundred accounts: a handful of messages a cycle
             poller_command_wait_seconds=1,
+            poller_heartbeat_seconds=heartbeat_seconds(speed),
         )
         self.poller = TimedPoller(
             gateway=gateway, redis_client=redis_client, sqs_client=sqs, settings=settings, programs=programs

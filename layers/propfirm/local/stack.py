@@ -107,6 +107,7 @@ class DevStack:
             command_queue=self.aws.queues.commands,
             programs=list(self.programs.values()),
             stop=self.stop_event,
+            speed=o.speed,
         )
         self.poller.start()
         self.parts.append(Part("poller", self.poller.join))
@@ -196,6 +197,9 @@ class DevStack:
             self.notes["auto_approver"] = "off: approve with POST /admin/payouts/{id}/approve"
         if self.api is None:
             self.notes["trader_desk"] = "off: no API"
+            return
+        if not o.trader_desk:
+            self.notes["trader_desk"] = "off: request payouts with POST /challenges/{id}/payouts"
             return
         self.desk = TraderDesk(self.api.url, o.database_url, o.server)
         self.parts.append(Part("trader-desk", self.desk.close))
