@@ -11,9 +11,9 @@ Order of checks for every request (the design: the token first, whatever the bod
 
 CORS (the dashboards run in browsers on their own origins): `API_CORS_ORIGINS`, a comma-separated list of
 allowed origins (default `*`: bearer tokens travel in a header, never in cookies, so no credentials are
-allowed across origins). Preflight requests (OPTIONS) pass the gate without a token, as they do in API
-Gateway, and every answer - the gate's 401 and 403 included - carries the CORS headers for an allowed
-origin, so a browser can read the problem.
+allowed across origins). Preflight requests (OPTIONS with Origin and Access-Control-Request-Method)
+pass the gate without a token, as they do in API Gateway, and every answer - the gate's 401 and 403
+included - carries the CORS headers for an allowed origin, so a browser can read the problem.
 """
 
 from __future__ import annotations
@@ -34,7 +34,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-from propfirm.api.auth import ADMIN, SUPPORT, claims_of, is_public, principal_from_claims, require_trader
+from propfirm.api.auth import (
+    ADMIN,
+    SUPPORT,
+    claims_of,
+    is_preflight,
+    is_public,
+    principal_from_claims,
+    require_trader,
+)
 from propfirm.api.problems import (
     PROBLEM_JSON,
     ApiProblem,
@@ -196,7 +204,8 @@ def _gate(event: Mapping[str, Any]) -> dict | None:
     path = str(event.get("path") or "/")
     if is_public(path):
         return None
-    if str(event.get("httpMethod") or "").upper() == "OPTIONS":
+    headers = event.get("headers")
+    if is_preflight(str(event.get("httpMethod") or ""), headers if isinstance(headers, Mapping) else None):
         return None  # a CORS preflight carries no token; the resolver answers it (no data)
     try:
         who = principal_from_claims(claims_of(event))
@@ -223,7 +232,7 @@ def _origin(event: Mapping[str, Any]) -> str | None:
     return next((str(v) for k, v in headers.items() if str(k).lower() == "origin"), None)
 
 
-def _cors_headers(origin: str | None) -> dict[str, str]:
+def cors_headers(origin: str | None) -> dict[str, str]:
     """The headers Powertools gives a route's answer, for the answers built outside a route."""
     headers = CORS.to_dict(origin)
     if headers and origin:
@@ -234,14 +243,14 @@ def _cors_headers(origin: str | None) -> dict[str, str]:
 def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     refused = _gate(event)
     if refused is not None:
-        refused["headers"].update(_cors_headers(_origin(event)))
+        refused["headers"].update(cors_headers(_origin(event)))
         return refused
     response = app.resolve(dict(event), context)
     origin = _origin(event)
     if origin and "Access-Control-Allow-Origin" not in (response.get("multiValueHeaders") or {}):
         # answers built by exception handlers go out without the route's CORS headers
         headers = response.setdefault("headers", {}) or {}
-        for name, value in _cors_headers(origin).items():
+        for name, value in cors_headers(origin).items():
             headers.setdefault(name, value)
         response["headers"] = headers
     return response

@@ -65,6 +65,15 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS
 
 
+def is_preflight(method: str, headers: Mapping[str, Any] | None) -> bool:
+    """A browser's CORS preflight: OPTIONS with Origin and Access-Control-Request-Method. Browsers never
+    send a token with it, so it passes without one (as in API Gateway); any other OPTIONS needs a token."""
+    if method.upper() != "OPTIONS" or not headers:
+        return False
+    names = {str(k).lower() for k in headers}
+    return "origin" in names and "access-control-request-method" in names
+
+
 def require_trader(principal: Principal) -> str:
     """The trader's email (their identity); only the trader role has trader resources."""
     if not principal.has(TRADER):

@@ -17,7 +17,8 @@ Each connection has its own thread and requests are resolved concurrently: the r
 request's event and route context in a ContextVar of its own (`propfirm.api.resolver`), not in
 Powertools' process-wide class attribute. The database work is safe under real concurrency too (many
 containers): the webhook's idempotency rests on the unique order id, overrides on row locks and versions.
-CORS preflights (OPTIONS) pass without a token, as they do in API Gateway.
+CORS preflights (OPTIONS with Origin and Access-Control-Request-Method) pass without a token, as they do
+in API Gateway.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 import redis
 
-from propfirm.api.auth import is_public
+from propfirm.api.app import cors_headers
+from propfirm.api.auth import is_preflight, is_public
 from propfirm.api.problems import problem_body, unauthorized_response
 from propfirm.api.runtime import Runtime, build_runtime, set_runtime
 from propfirm.api.settings import ApiSettings
@@ -193,14 +195,16 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         path = unquote(urlsplit(self.path).path) or "/"
         claims = None
-        if not is_public(path) and self.command != "OPTIONS":
+        if not is_public(path) and not is_preflight(self.command, dict(self.headers.items())):
             # the authorizer: the token before the body, the path or anything else
             try:
                 raw = verify(bearer_token(dict(self.headers.items())), self.server.jwt_key)
                 claims = claims_for_event(raw)
             except TokenError as exc:
                 self._discard_body()
-                self._send(unauthorized_response(str(exc)))
+                refused = unauthorized_response(str(exc))
+                refused["headers"].update(cors_headers(self.headers.get("Origin")))  # a browser reads it
+                self._send(refused)
                 return
         body = self._read_body()
         if body is None:

@@ -486,3 +486,8 @@ def test_the_trader_lists_are_paged(api: Api) -> None:
     status, _, after = api.call("GET", f"/challenges/{cid}/days?cursor={days['next_cursor']}", claims=who)
     assert status == 200 and after == {"items": [], "next_cursor": None}
     assert_problem(*api.call("GET", f"/challenges/{cid}/days?cursor=yesterday", claims=who), 422)
+
+
+def test_an_options_request_that_is_no_preflight_needs_a_token(api: Api) -> None:
+    assert_problem(*api.call("OPTIONS", "/admin/accounts"), 401)
+    assert_problem(*api.call("OPTIONS", "/admin/accounts", headers={"Origin": "https://dash.example.com"}), 401)

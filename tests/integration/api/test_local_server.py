@@ -493,3 +493,13 @@ def test_odd_methods_and_malformed_requests_are_problems_not_5xx(server: ApiServ
         # the stdlib answers such lines as HTTP/0.9 (a body without a status line): the problem itself
         problem = orjson.loads(answer[answer.index(b"{") :])
         assert 400 <= problem["status"] < 500 and problem["title"], garbage
+
+
+def test_a_cors_preflight_passes_without_a_token_and_nothing_else_does(client: httpx.Client) -> None:
+    preflight = {"Origin": "https://dash.example.com", "Access-Control-Request-Method": "GET"}
+    response = client.request("OPTIONS", "/admin/accounts", headers=preflight)
+    assert response.status_code == 204 and response.headers["access-control-allow-origin"]
+    assert_401(client.request("OPTIONS", "/admin/accounts"))
+    answer = client.get("/admin/accounts", headers={"Origin": "https://dash.example.com"})
+    assert_401(answer)
+    assert answer.headers["access-control-allow-origin"]  # a browser can read the 401
