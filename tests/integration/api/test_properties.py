@@ -65,6 +65,21 @@ TEMPLATES = [
     "/admin/payouts/{}/approve",
     "/admin/payouts/{}/reject",
     "/admin/audit",
+    "/docs",
+    "/challenges/{}/equity",
+    "/challenges/{}/credentials",
+    "/admin/accounts",
+    "/admin/accounts/near-limit",
+    "/admin/transitions",
+    "/admin/transitions/pending",
+    "/admin/programs",
+    "/admin/programs/{}/versions",
+    "/admin/system",
+    "/admin/challenges/{}/reset",
+    "/admin/challenges/{}/close-all",
+    "/admin/challenges/{}/disable",
+    "/admin/challenges/{}/enable",
+    "/admin/challenges/{}/move-group",
 ]
 routes = st.builds(
     lambda t, v: t.replace("{}", v),
@@ -74,9 +89,7 @@ routes = st.builds(
 paths = st.one_of(
     routes, routes, routes, st.lists(segment, min_size=0, max_size=5).map(lambda parts: "/" + "/".join(parts))
 )
-methods = st.sampled_from(
-    ["GET", "GET", "GET", "POST", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
-)
+methods = st.sampled_from(["GET", "GET", "GET", "POST", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"])
 header_names = st.sampled_from(
     ["Content-Type", "X-Timestamp", "X-Signature", "Accept", "Authorization", "content-type", "X-Other"]
 )
@@ -95,9 +108,12 @@ header_values = st.one_of(
     st.text(alphabet=string.printable, max_size=30),
 )
 headers = st.dictionaries(header_names, header_values, max_size=4)
-query_keys = st.sampled_from(["limit", "cursor", "status", "program", "challenge_id", "x"])
+query_keys = st.sampled_from(
+    ["limit", "cursor", "status", "program", "challenge_id", "x", "sort", "within", "from", "to", "since", "email"]
+)
 query_values = st.one_of(
-    st.sampled_from(NUMBERS + ["active", "failed", "", "requested"]), st.text(max_size=10)
+    st.sampled_from(NUMBERS + ["active", "failed", "", "requested", "risk", "0.5_3", "2026-11-25T12:00:00Z"]),
+    st.text(max_size=10),
 )
 queries = st.dictionaries(query_keys, query_values, max_size=3)
 json_values = st.recursive(
@@ -111,9 +127,7 @@ bodies = st.one_of(
     st.none(), st.binary(max_size=64), st.text(max_size=64), json_values.map(lambda v: json.dumps(v).encode())
 )
 who = st.sampled_from(["admin", "admin", "trader", "trader", "support", None])
-emails = st.sampled_from(
-    ["prop@example.com", "prop@example.com", "PROP@example.com", "a\x00b@example.com", ""]
-)
+emails = st.sampled_from(["prop@example.com", "prop@example.com", "PROP@example.com", "a\x00b@example.com", ""])
 
 
 def _query_string(params: dict[str, str]) -> str:
