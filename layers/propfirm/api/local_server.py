@@ -327,6 +327,8 @@ def serve_api(
     redis_client: redis.Redis | None = None,
     db_pool_max: int = 10,
     quiet: bool = True,
+    command_queue_url: str | None = None,
+    sqs_client: Any = None,
 ) -> ApiServerHandle:
     """Serve the API in a background thread (port 0: a free port; see `handle.port`). Migrations are the
     caller's (`propfirm api` applies them first), and so is the process environment (`propfirm api` turns
@@ -342,6 +344,9 @@ def serve_api(
 
     settings = load(ApiSettings, **overrides)
     rt = build_runtime(settings, redis_client=redis_client)
+    if command_queue_url:  # commands the API writes go out at once (else the evaluator's relay sends them)
+        rt.queues["command"] = command_queue_url
+        rt.sqs = sqs_client or rt.sqs
     set_runtime(rt)
     server = _ApiHttpServer((host, port), jwt_key or jwt_secret(), quiet)
     thread = threading.Thread(target=server.serve_forever, name="propfirm-api", daemon=True)

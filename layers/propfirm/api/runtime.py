@@ -6,6 +6,7 @@ environment on first use (`ApiSettings`).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -24,6 +25,8 @@ from propfirm.live.keys import LiveKeys
 from propfirm.settings import SettingsError, load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
+
+log = logging.getLogger("propfirm.api")
 
 
 def _utc_now() -> datetime:
@@ -46,6 +49,29 @@ class Runtime:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool)
+
+    def sqs_client(self) -> Any:
+        if self.sqs is None:
+            import boto3
+
+            self.sqs = boto3.client("sqs")
+        return self.sqs
+
+    def relay_commands(self) -> int:
+        """Send the outbox's due commands now when the command queue is configured (COMMAND_QUEUE_URL),
+        so an operator's action does not wait for the evaluator's relay. Never raises: a command not
+        sent here stays pending, and the evaluator's relay sends it (at most a minute later in AWS)."""
+        url = self.queues.get("command")
+        if not url:
+            return 0
+        from propfirm.evaluation.relay import OutboxRelay
+        from propfirm.queues.sqs import SqsSender
+
+        try:
+            return OutboxRelay(self.uow, SqsSender(self.sqs_client(), url), clock=self.clock).run()
+        except Exception as exc:  # noqa: BLE001 - the commands are safe in the outbox
+            log.warning("outbox relay from the API failed; commands stay pending", extra={"error": str(exc)})
+            return 0
 
     def credentials_cipher(self) -> Cipher:
         if self.cipher is None:

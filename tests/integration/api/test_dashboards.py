@@ -491,3 +491,30 @@ def test_the_trader_lists_are_paged(api: Api) -> None:
 def test_an_options_request_that_is_no_preflight_needs_a_token(api: Api) -> None:
     assert_problem(*api.call("OPTIONS", "/admin/accounts"), 401)
     assert_problem(*api.call("OPTIONS", "/admin/accounts", headers={"Origin": "https://dash.example.com"}), 401)
+
+
+def test_with_the_command_queue_configured_commands_go_out_at_once(api: Api, monkeypatch) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    login = new_login()
+    cid = api.account_challenge(email(), login)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="commands.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        api.runtime.sqs, api.runtime.queues = sqs, {"command": url}
+        status, _, out = api.call("POST", f"/admin/challenges/{cid}/close-all", claims=ADMIN, body={"reason": "now"})
+        assert status == 200, out
+        messages: list[dict] = []
+        while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+            "Messages"
+        ):
+            messages += batch
+        # the relay sent every due command, this one among them, grouped by account
+        mine = [m for m in messages if orjson.loads(m["Body"])["command_id"] == out["commands"][0]]
+        assert len(mine) == 1 and mine[0]["Attributes"]["MessageGroupId"] == f"{api.runtime.server}:{login}"
+        assert api.rows("SELECT status FROM outbox WHERE command_id = %s", (out["commands"][0],)) == [("sent",)]
+        # a queue that refuses leaves the command pending for the evaluator's relay, and the answer stands
+        api.runtime.queues = {"command": url + "-gone"}
+        status, _, out = api.call("POST", f"/admin/challenges/{cid}/disable", claims=ADMIN, body={"reason": "now"})
+        assert status == 200
+        assert api.rows("SELECT status FROM outbox WHERE command_id = %s", (out["commands"][0],)) == [("pending",)]

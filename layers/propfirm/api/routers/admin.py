@@ -108,6 +108,7 @@ def _override(challenge_id: int, action: str, body: OverrideRequest) -> dict[str
             operator=_operator(),
             now=rt.clock(),
         )
+    rt.relay_commands()
     return {
         "challenge_id": result.challenge_id,
         "transition_no": result.transition_no,
@@ -300,6 +301,7 @@ def _action(challenge_id: int, action: str, body: AccountAction, group: str | No
             now=rt.clock(),
             group=group,
         )
+    rt.relay_commands()
     return {
         "challenge_id": result.challenge_id,
         "action": result.action,
@@ -512,11 +514,7 @@ def system() -> dict[str, Any]:
         )
     queues: dict[str, Any] = {}
     if rt.queues:
-        if rt.sqs is None:
-            import boto3
-
-            rt.sqs = boto3.client("sqs")
-        queues = {name: _queue_depth(rt.sqs, url) for name, url in rt.queues.items()}
+        queues = {name: _queue_depth(rt.sqs_client(), url) for name, url in rt.queues.items()}
     with rt.uow() as uow:
         outbox = queries.outbox_counts(uow)
     return {"time": iso_utc(now), "pollers": pollers, "queues": queues, "outbox": outbox}

@@ -28,6 +28,8 @@ def purchase() -> Response[PurchaseAccepted]:
     order = parse_order(raw)
     with rt.uow() as uow:
         result = record_purchase(uow, order, rt.server, rt.clock(), rt.credentials_cipher())
+    if result.created:
+        rt.relay_commands()  # the create_account command goes out now, not with the evaluator's next run
     return Response(
         status_code=202,
         content_type="application/json",
