@@ -91,7 +91,7 @@ def test_headless_run_prints_one_summary_and_exits_0(headless_run: dict) -> None
     ):
         assert key in summary
     assert summary["accounts"] == 60
-    assert summary["auto_approve"] is True  # headless: on by default, and said so
+    assert summary["auto_approve"] is True  # the scripted admin: on by default, and said so
     assert 38 <= summary["duration_seconds"] <= 60
     assert summary["cycles"] >= 20  # the poller polled about once a second
     assert summary["simulated_days"] >= 8
@@ -208,7 +208,7 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     done = subprocess.run(
-        [*PROPFIRM, "dev", "--duration", "7", "--accounts", "10", "--api-port", "0"],
+        [*PROPFIRM, "dev", "--duration", "7", "--accounts", "10", "--api-port", "0", "--no-auto-approve"],
         cwd=tmp_path,
         env=_env(database_url, redis_url, tmp_path),
         capture_output=True,

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--headless",
         action="store_true",
-        help="no status lines; quiet logs (WARNING); auto-approve payouts unless told not to",
+        help="no banner or status lines; quiet logs (WARNING)",
     )
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object on stdout")
     p.add_argument(
@@ -70,8 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--auto-approve",
         action=argparse.BooleanOptionalAction,
-        default=None,
-        help="approve payout requests automatically (default: on when --headless)",
+        default=True,
+        help="a scripted admin approves payouts that waited 2 s, as dev-auto-approver (default: on; "
+        "--no-auto-approve: approve them yourself with POST /admin/payouts/{id}/approve)",
     )
     p.add_argument(
         "--trader-desk",
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
         api_port=args.api_port,
         sim_port=args.sim_port,
         programs=args.programs,
-        auto_approve=args.headless if args.auto_approve is None else args.auto_approve,
+        auto_approve=args.auto_approve,
         trader_desk=args.trader_desk,
         tls=not args.http,
         run_dir=args.run_dir,

@@ -27,7 +27,7 @@ class DevOptions:
     api_port: int = DEFAULT_API_PORT
     sim_port: int = 0
     programs: Path | None = None
-    auto_approve: bool = False
+    auto_approve: bool = True  # the scripted admin approves payouts that waited 2 real seconds
     trader_desk: bool = True  # scripted funded traders ask for their payouts through the API
     tls: bool = True
     funded_days: int | None = None  # None: the programs' longest payout_min_days
