@@ -10,6 +10,7 @@ its own boto3 client from the environment reaches moto, never a real account.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,46 @@ import httpx
 
 REGION = "us-east-1"
 _CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # noqa: S105 - moto's
+
+
+# The queues as the stack defines them in AWS (infra/constructs/queues.py and payouts.py): FIFO with
+# per-message-group deduplication and throughput, visibility six times the consumer's timeout, the same
+# retention, a dead-letter queue after five receives. tests/e2e/test_dev_queues.py compares them with the
+# synthesized template, so the two cannot drift apart.
+EVALUATOR_TIMEOUT_SECONDS = 60  # infra.constants
+PAYOUTS_TIMEOUT_SECONDS = 60  # infra.constants
+MAX_RECEIVES = 5
+_DAY = 86_400
+_FIFO = {"FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    attributes: dict[str, str]
+    dead_letter: str | None = None  # the name of its dead-letter queue (created before it)
+
+
+QUEUE_SPECS: tuple[QueueSpec, ...] = (
+    QueueSpec("evaluation-dlq.fifo", {**_FIFO, "MessageRetentionPeriod": str(14 * _DAY)}),
+    QueueSpec(
+        "evaluation.fifo",
+        {**_FIFO, "VisibilityTimeout": str(6 * EVALUATOR_TIMEOUT_SECONDS), "MessageRetentionPeriod": str(_DAY)},
+        dead_letter="evaluation-dlq.fifo",
+    ),
+    QueueSpec("commands-dlq.fifo", {**_FIFO, "MessageRetentionPeriod": str(14 * _DAY)}),
+    QueueSpec(
+        "commands.fifo",
+        {**_FIFO, "VisibilityTimeout": "120", "MessageRetentionPeriod": str(4 * _DAY)},
+        dead_letter="commands-dlq.fifo",
+    ),
+    QueueSpec("payout-tasks-dlq", {"MessageRetentionPeriod": str(14 * _DAY)}),
+    QueueSpec(
+        "payout-tasks",
+        {"VisibilityTimeout": str(6 * PAYOUTS_TIMEOUT_SECONDS), "MessageRetentionPeriod": str(4 * _DAY)},
+        dead_letter="payout-tasks-dlq",
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -62,17 +103,20 @@ class LocalAws:
 
     def _create_queues(self) -> Queues:
         sqs = self.client("sqs")
-        dlq = sqs.create_queue(QueueName="evaluation-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]
-        dlq_arn = attributes["QueueArn"]
-        redrive = f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}'
-        evaluation = sqs.create_queue(
-            QueueName="evaluation.fifo",
-            Attributes={"FifoQueue": "true", "VisibilityTimeout": "30", "RedrivePolicy": redrive},
-        )["QueueUrl"]
-        commands = sqs.create_queue(QueueName="commands.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
-        payout_tasks = sqs.create_queue(QueueName="payout-tasks")["QueueUrl"]
-        return Queues(evaluation=evaluation, commands=commands, payout_tasks=payout_tasks, dead_letter=dlq)
+        urls = {}
+        for spec in QUEUE_SPECS:
+            attributes = dict(spec.attributes)
+            if spec.dead_letter is not None:
+                target = sqs.get_queue_attributes(QueueUrl=urls[spec.dead_letter], AttributeNames=["QueueArn"])
+                redrive = {"deadLetterTargetArn": target["Attributes"]["QueueArn"], "maxReceiveCount": MAX_RECEIVES}
+                attributes["RedrivePolicy"] = json.dumps(redrive)
+            urls[spec.name] = sqs.create_queue(QueueName=spec.name, Attributes=attributes)["QueueUrl"]
+        return Queues(
+            evaluation=urls["evaluation.fifo"],
+            commands=urls["commands.fifo"],
+            payout_tasks=urls["payout-tasks"],
+            dead_letter=urls["evaluation-dlq.fifo"],
+        )
 
     def stop(self) -> None:
         if self._server is not None:
