@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,14 @@ class ApproveRequest(_Body):
 
 class RejectRequest(_Body):
     reason: str = Field(min_length=3, max_length=1000, description="the reason the trader is shown")
+
+
+class ResolveReviewRequest(_Body):
+    outcome: Literal["paid", "failed"] = Field(
+        description="paid: the withdrawal is on the MT5 account; failed: no money left it (its deals are freed)"
+    )
+    note: str = Field(min_length=3, max_length=1000, description="what was checked on MT5")
+    deal: int | None = Field(None, gt=0, le=2**63 - 1, description="the withdrawal's MT5 deal ticket, if known")
 
 
 class Health(BaseModel):

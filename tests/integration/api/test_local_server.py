@@ -459,6 +459,14 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
             404,
             "/admin/payouts/{payout_id}/reject",
         ),
+        (
+            "POST",
+            "/admin/payouts/9223372036854775807/resolve",
+            admin,
+            {"outcome": "failed", "note": "no such payout"},
+            404,
+            "/admin/payouts/{payout_id}/resolve",
+        ),
         ("GET", f"/admin/audit?challenge_id={pending}", admin, None, 200, "/admin/audit"),
     ]
     covered = {"/webhooks/purchase"}

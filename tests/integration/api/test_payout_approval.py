@@ -65,3 +65,49 @@ def test_rejection_answers_the_task_token_and_the_execution_ends(rig: Rig, api_o
     assert rig.execution_status(payout) == "SUCCEEDED" and rig.take_commands() == []
     # and an approval after the rejection is a conflict, not a second decision
     assert_problem(*api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={}), 409)
+
+
+def test_a_flagged_payout_needs_a_note_and_one_in_manual_review_is_settled_by_an_admin(
+    rig: Rig,  # noqa: F811
+    api_on_rig: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAYOUTS_WITHDRAWAL_TIMEOUT_SECONDS", "1")
+    login = 7103
+    cid, _ = _funded_with_profit(rig, login)
+    rig.snapshot(login, "102000.00")  # the deals do not explain this balance
+    payout = rig.request(cid)
+    rig.run_until(lambda: bool(rig.get(payout.id).flags) and rig.get(payout.id).status == service.AWAITING_APPROVAL)
+
+    status, _, shown = api_on_rig.call("GET", "/admin/payouts?status=awaiting_approval", claims=ADMIN)
+    [mine] = [p for p in shown["items"] if p["id"] == payout.id]
+    assert mine["flags"][0]["code"] == "balance_mismatch"
+    answer = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={})
+    assert_problem(*answer, 409)
+    assert answer[2]["code"] == service.NOTE_REQUIRED
+    status, _, approved = api_on_rig.call(
+        "POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={"note": "commission deal, checked"}
+    )
+    assert status == 200 and approved["status"] == service.APPROVED
+
+    # the poller never answers the withdrawal: manual review, settled through the API
+    rig.run_until(lambda: _outbox_status(rig, payout.id) == "sent")
+    rig.take_commands()
+    rig.run_until(rig.status_is(payout.id, service.MANUAL_REVIEW))
+    status, _, listed = api_on_rig.call("GET", "/admin/payouts?status=manual_review", claims=ADMIN)
+    assert status == 200 and payout.id in [p["id"] for p in listed["items"]]
+    support = claims("support", "desk@example.com")
+    body = {"outcome": "paid", "note": "deal 880301 on MT5", "deal": 880301}
+    assert_problem(*api_on_rig.call("POST", f"/admin/payouts/{payout.id}/resolve", claims=support, body=body), 403)
+    assert_problem(
+        *api_on_rig.call("POST", f"/admin/payouts/{payout.id}/resolve", claims=ADMIN, body={"outcome": "lost"}), 422
+    )
+    status, _, paid = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/resolve", claims=ADMIN, body=body)
+    assert status == 200 and paid["status"] == service.PAID and paid["withdrawal_deal"] == 880301
+    again = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/resolve", claims=ADMIN, body=body)
+    assert again[0] == 200  # idempotent
+    answer = api_on_rig.call(
+        "POST", f"/admin/payouts/{payout.id}/resolve", claims=ADMIN, body={"outcome": "failed", "note": "not paid"}
+    )
+    assert_problem(*answer, 409)
+    assert answer[2]["code"] == service.ALREADY_DECIDED

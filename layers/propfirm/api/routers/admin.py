@@ -31,6 +31,7 @@ from propfirm.api.models import (
     ProgramAdded,
     ProgramList,
     RejectRequest,
+    ResolveReviewRequest,
     SystemHealth,
     TransitionPage,
     documented,
@@ -52,7 +53,7 @@ Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")]
 Name = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
 PayoutStatus = Literal[
-    "requested", "awaiting_approval", "approved", "withdrawing", "paid", "rejected", "failed"
+    "requested", "awaiting_approval", "approved", "withdrawing", "manual_review", "paid", "rejected", "failed"
 ]
 
 
@@ -156,6 +157,20 @@ def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()])
     require_admin(principal(router))
     rt = runtime()
     record = payouts_port.call("approve", rt.uow(), payout_id, _operator(), body.note, rt.clock())
+    return payouts_port.payout_json(record)
+
+
+@router.post(
+    "/admin/payouts/<payout_id>/resolve",
+    summary="Settle a payout in manual review, after checking MT5 (idempotent)",
+    tags=["admin", "payouts"],
+)
+def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Body()]) -> dict[str, Any]:
+    require_admin(principal(router))
+    rt = runtime()
+    record = payouts_port.call(
+        "resolve_review", rt.uow(), payout_id, body.outcome, _operator(), body.note, rt.clock(), deal=body.deal
+    )
     return payouts_port.payout_json(record)
 
 
