@@ -28,7 +28,7 @@ from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.service import Evaluator
 from propfirm.live.connection import redis_from_url
-from propfirm.queues.messages import parse_evaluation_queue_message
+from propfirm.queues.messages import EvaluationMessage, parse_evaluation_queue_message
 from propfirm.queues.sqs import SqsSender
 from propfirm.settings import load
 from propfirm.store.db import StatementCounter, make_pool
@@ -121,9 +121,12 @@ def set_runtime(value: Runtime | None) -> None:
     _runtime = value
 
 
+_parsed: dict[str, Any] = {}  # message id -> message, parsed once per batch by lambda_handler
+
+
 def record_handler(record: SQSRecord) -> None:
     try:
-        message = parse_evaluation_queue_message(record.body)
+        message = _parsed.get(record.message_id) or parse_evaluation_queue_message(record.body)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
         logger.error(
@@ -167,9 +170,26 @@ def new_processor() -> SqsFifoPartialProcessor:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    result = process_partial_response(
-        event=event, record_handler=record_handler, processor=new_processor(), context=context
-    )
+    evaluator = runtime().evaluator
+    _parsed.clear()
+    for raw in event.get("Records", []):
+        try:
+            _parsed[raw["messageId"]] = parse_evaluation_queue_message(raw["body"])
+        except (ValidationError, KeyError, TypeError):
+            pass  # record_handler reports it, in its turn
+    # the versions of every account the batch names, in one statement (Redis is read per message)
+    try:
+        evaluator.begin_batch([m for m in _parsed.values() if isinstance(m, EvaluationMessage)])
+    except Exception:
+        logger.exception("batch prefetch failed; each message reads its own")
+        evaluator.end_batch()
+    try:
+        result = process_partial_response(
+            event=event, record_handler=record_handler, processor=new_processor(), context=context
+        )
+    finally:
+        evaluator.end_batch()
+        _parsed.clear()
     relay = runtime().relay
     for what, step in (("commands", relay.run), ("events", relay.run_events)):
         try:

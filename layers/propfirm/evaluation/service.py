@@ -49,6 +49,7 @@ from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import ConcurrencyConflict
 from propfirm.store.repositories import (
     ChallengeRecord,
+    ChallengeVersion,
     DayClose,
     DayOpen,
     DealRow,
@@ -147,6 +148,46 @@ class Evaluator:
         # False: the caller runs the relay itself once after many messages (the Lambda handler does, after
         # each batch: one SendMessageBatch and one PutEvents for the batch instead of one per message)
         self.relay_each_message = relay_each_message
+        # between begin_batch and end_batch: the challenges' versions, read once for a whole batch and kept
+        # up to date with what this evaluator saves (server -> login -> version)
+        self._versions: dict[str, dict[int, ChallengeVersion]] | None = None
+
+    # -- a batch of messages ---------------------------------------------------------------------------
+    def begin_batch(self, messages: list[EvaluationMessage]) -> None:
+        """Read the versions of every account the batch's evaluation messages name: one statement per
+        server instead of one per message. Only the versions: Redis is still read per message, right before
+        each one is judged, so a floor hold stored meanwhile is seen (propfirm.live.holds)."""
+        wanted: dict[str, set[int]] = defaultdict(set)
+        for message in messages:
+            wanted[message.server].update(message.logins)
+            wanted[message.server].update(deal.login for deal in message.deals)
+        self._versions = {}
+        if not wanted:
+            return
+        with self.uow_factory().autocommitting() as uow:
+            for server, logins in wanted.items():
+                found = uow.challenges.versions(server, sorted(logins))
+                self._versions[server] = {login: found.get(login) for login in logins}  # type: ignore[misc]
+
+    def end_batch(self) -> None:
+        self._versions = None
+
+    def _known_versions(self, server: str, logins: list[int]) -> dict[int, ChallengeVersion] | None:
+        view = None if self._versions is None else self._versions.get(server)
+        if view is None or any(login not in view for login in logins):
+            return None
+        return {login: v for login in logins if (v := view[login]) is not None}
+
+    def _remember_versions(self, server: str, judged: list[Judged], dropped: set[int]) -> None:
+        view = None if self._versions is None else self._versions.get(server)
+        if view is None:
+            return
+        for j in judged:
+            a = j.account
+            if a.login in dropped:
+                view.pop(a.login, None)  # somebody else saved it: read it again
+            else:
+                view[a.login] = ChallengeVersion(a.challenge_id, a.login, a.version)
 
     def handle(self, message: EvaluationMessage | KillReport | CommandResult) -> EvaluationReport:
         if isinstance(message, EvaluationMessage):
@@ -158,6 +199,14 @@ class Evaluator:
 
     # -- evaluation messages --------------------------------------------------------------------------
     def evaluate(self, message: EvaluationMessage) -> EvaluationReport:
+        try:
+            return self._evaluate(message)
+        except BaseException:
+            if self._versions is not None:  # what this message committed is not in the view: read afresh
+                self._versions.pop(message.server, None)
+            raise
+
+    def _evaluate(self, message: EvaluationMessage) -> EvaluationReport:
         report = EvaluationReport()
         server = message.server
         deals_by_login: dict[int, list] = defaultdict(list)
@@ -188,6 +237,7 @@ class Evaluator:
             judged.append(result)
         orphans = [row for account_rows in rows.values() for row in account_rows]
         writes, lost_race = self._save_routine(judged, orphans, report)
+        self._remember_versions(server, judged, {w.login for w in writes if w.cache is None})
         # after the commits, in this order: the commands (the account's safety first), the floors and
         # caches, the events. Commands and events wait in PostgreSQL's outbox: whatever a crash or an
         # unreachable queue or bus leaves unsent is sent by the next relay run (after every batch, and
@@ -225,8 +275,9 @@ class Evaluator:
         twice, and one whose state was never saved (a crash) is judged again."""
         server = message.server
         accounts: dict[int, Account] = {}
+        known = self._known_versions(server, logins)
         with self.uow_factory().autocommitting() as uow:
-            versions = uow.challenges.versions(server, logins)
+            versions = known if known is not None else uow.challenges.versions(server, logins)
             stale = [
                 v.id
                 for login, v in versions.items()

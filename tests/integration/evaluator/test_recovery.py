@@ -364,3 +364,35 @@ def test_redis_flushed_mid_run_gives_the_decisions_of_an_uninterrupted_run(rig) 
     for login, account in uninterrupted.items():
         for key, value in account.items():
             assert flushed[login][key] == value, (login, key)
+
+
+def test_a_change_by_another_writer_within_a_batch_is_seen_before_anything_is_recorded(rig, monkeypatch) -> None:
+    """The handler reads a batch's versions once; a challenge another writer changes meanwhile (here an
+    operator fails it) is caught by the version check of the transition's own transaction."""
+    cid, other = rig.register(7030, T0), rig.register(7031, T0)
+    t1, t2 = T0 + timedelta(minutes=1), T0 + timedelta(minutes=2)
+    rig.snapshot(7030, t1, "100000", "99000")
+    rig.snapshot(7031, t1, "100000", "99000")
+    _deliver(rig, rig.message([7030, 7031], t1))
+    rig.snapshot(7030, t2, "100000", "94000")  # a breach, judged by the batch's second message
+    rig.snapshot(7031, t2, "100000", "99100")
+    first, second = rig.message([7031], t2), rig.message([7030], t2)
+    evaluate, calls = rig.evaluator.evaluate, []
+
+    def operator_between(message):
+        report = evaluate(message)
+        if not calls:  # after the first message, before the second: an operator fails 7030's challenge
+            with UnitOfWork(rig.url) as uow:
+                state = ChallengeState.from_dict(uow.challenges.get(cid).state)
+                state.status = "failed"
+                uow.execute("UPDATE challenges SET status = 'failed', state = %s, version = version + 1"
+                            " WHERE id = %s", (orjson.dumps(state.to_dict()).decode(), cid))
+                uow.commit()
+        calls.append(message)
+        return report
+
+    monkeypatch.setattr(rig.evaluator, "evaluate", operator_between)
+    assert _deliver(rig, first, second) == {"batchItemFailures": []}
+    assert len(calls) == 2 and _transitions(rig, cid) == []  # failed by the operator: nothing more to decide
+    assert rig.commands() == [] and rig.challenge(cid).status == "failed"
+    assert _transitions(rig, other) == []
