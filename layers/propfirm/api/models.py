@@ -68,7 +68,7 @@ class ChallengeSummary(BaseModel):
     program_version: int
     server: str
     login: int | None
-    status: str = Field(description="pending_account | active | failed | passed")
+    status: str = Field(description="provisioning | active | failed | passed")
     phase: int
     version: int
     transitions: int

@@ -14,6 +14,7 @@ from typing import Any
 import redis
 
 from propfirm.api.problems import Conflict, NotFound
+from propfirm.api.purchases import PROVISIONING
 from propfirm.domain import decisions as d
 from propfirm.domain import engine
 from propfirm.domain.decisions import Decision
@@ -67,7 +68,7 @@ def override(
     if action == "reset":
         if record.status not in (ACTIVE, FAILED) or record.login is None:
             raise Conflict(f"challenge {challenge_id} is {record.status}: only an account that trades or failed resets")
-    elif record.status not in (ACTIVE, "pending_account"):
+    elif record.status not in (ACTIVE, PROVISIONING):
         raise Conflict(f"challenge {challenge_id} is {record.status}: there is nothing to override")
     if record.login is None and action == "pass":
         raise Conflict(f"challenge {challenge_id} has no MT5 account yet: it cannot pass")

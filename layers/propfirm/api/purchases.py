@@ -1,5 +1,5 @@
 """The purchase webhook's write side: verify the shop's signature, then record the sale in ONE transaction:
-the trader (by email), the challenge (the program's latest version, phase 0, `pending_account`), the
+the trader (by email), the challenge (the program's latest version, phase 0, `provisioning`), the
 outbox row with the `CreateAccount` command, and an audit row.
 
 Idempotent per `order_id`: the challenge's unique order id decides. A duplicate delivery (even a
@@ -27,7 +27,7 @@ from propfirm.store.errors import NotFound as StoreNotFound
 from propfirm.store.repositories import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
-PENDING_ACCOUNT = "pending_account"
+PROVISIONING = "provisioning"
 MAX_CLOCK_SKEW_SECONDS = 300
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 
@@ -139,7 +139,7 @@ def record_purchase(
         "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase,"
         " state, order_id) VALUES (%s, %s, %s, %s, NULL, %s, 0, NULL, %s)"
         " ON CONFLICT (order_id) DO NOTHING RETURNING id",
-        (trader_id, program.id, version, server, PENDING_ACCOUNT, order.order_id),
+        (trader_id, program.id, version, server, PROVISIONING, order.order_id),
     )
     if row is None:  # a concurrent delivery of the same order committed first
         uow.rollback()

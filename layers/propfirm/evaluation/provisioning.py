@@ -1,6 +1,6 @@
 """Binding the MT5 account to a purchased challenge when the poller's `create_account` result arrives.
 
-The purchase webhook creates the challenge (`pending_account`) and a `create_account` command; when
+The purchase webhook creates the challenge (`provisioning`) and a `create_account` command; when
 the poller's result comes back, the evaluator's `FeedbackRecorder.record_command_result` calls
 `bind_created_account` in the same unit of work that records the result.
 
@@ -37,7 +37,7 @@ def bind_created_account(uow: UnitOfWork, result: CommandResult, now: datetime |
         return False
     row = uow.fetchone(
         "UPDATE challenges SET login = %s, server = %s, status = 'active', version = version + 1,"
-        " updated_at = now() WHERE id = %s AND login IS NULL AND status = 'pending_account' RETURNING id",
+        " updated_at = now() WHERE id = %s AND login IS NULL AND status = 'provisioning' RETURNING id",
         (result.login, result.server, challenge_id),
     )
     if row is None:

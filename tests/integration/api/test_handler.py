@@ -121,7 +121,7 @@ def test_purchase_creates_trader_challenge_command_and_audit_in_one_go(api: Api)
         " FROM challenges c JOIN traders t ON t.id = c.trader_id WHERE c.id = %s",
         (cid,),
     )[0]
-    assert row == ("two-step-100k", 1, 0, "pending_account", None, sale["email"], "Ann Marie Lee")
+    assert row == ("two-step-100k", 1, 0, "provisioning", None, sale["email"], "Ann Marie Lee")
     kind, command = api.rows("SELECT kind, command FROM outbox WHERE challenge_id = %s", (cid,))[0]
     assert kind == "create_account"
     assert command["type"] == "create_account" and command["group"] == "challenge\\phase1"
@@ -312,7 +312,7 @@ def test_admin_lists_with_keyset_pagination_and_filters(api: Api) -> None:
     support = claims("support")
     seen, cursor = [], None
     while True:
-        query = "/admin/challenges?program=one-step-100k&status=pending_account&limit=2" + (
+        query = "/admin/challenges?program=one-step-100k&status=provisioning&limit=2" + (
             f"&cursor={cursor}" if cursor else ""
         )
         status, _, page = api.call("GET", query, claims=support)

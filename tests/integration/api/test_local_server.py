@@ -187,7 +187,7 @@ def test_webhook_over_http_and_trader_sees_the_challenge(client: httpx.Client) -
     assert_401(client.post("/webhooks/purchase", content=body, headers=signed(body, "wrong-secret-xxxxxxxx")))
     mine = bearer(mint("trader", key=JWT_KEY, email=email.upper()))  # emails match case-insensitively
     view = client.get(f"/challenges/{cid}", headers=mine)
-    assert view.status_code == 200 and view.json()["status"] == "pending_account"
+    assert view.status_code == 200 and view.json()["status"] == "provisioning"
     other = bearer(mint("trader", key=JWT_KEY, email="someone-else@example.com"))
     assert client.get(f"/challenges/{cid}", headers=other).status_code == 404
 
