@@ -405,8 +405,12 @@ class OutboxRepository:
             )
 
     def record_result(self, command_id: str, ok: bool, result: dict[str, Any], now: datetime) -> bool:
+        """The poller's result. A carried-out `create_account` loses its MT5 passwords here: they were
+        needed only to send it, and the trader's copy is kept encrypted elsewhere (propfirm.api)."""
         row = self.uow.fetchone(
-            "UPDATE outbox SET status = %s, result = %s, result_at = %s WHERE command_id = %s RETURNING id",
+            "UPDATE outbox SET status = %s, result = %s, result_at = %s,"
+            " command = command - 'password_main' - 'password_investor'"
+            " WHERE command_id = %s RETURNING id",
             ("done" if ok else "failed", Jsonb(plain(result)), now, command_id),
         )
         return row is not None

@@ -146,6 +146,9 @@ def test_mt5_passwords_are_generated_encrypted_and_shown_once(api: Api) -> None:
     assert_problem(status, headers, problem, 409)
     assert problem["code"] == "account_pending"
     login = bind(api, cid)
+    # the account exists: the outbox row keeps no password (the trader's copy is the encrypted one)
+    (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
+    assert "password_main" not in command and "password_investor" not in command
     assert_problem(*api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", email())), 404)
     status, _, shown = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
     assert status == 200, shown
