@@ -12,7 +12,7 @@ Every key starts with an optional namespace prefix (tests and shared Redis serve
                                      `outbox` (the last cycle's deal-carrying messages, resent on restart)
     poller:{<server>}:deals_seen     sorted set: deal ticket -> deal time (epoch ms); trimmed by time
     poller:{<server>}:heartbeat      JSON {"time": ISO UTC, "epoch": seconds, "cycle": n,
-                                     "accounts": k}
+                                     "accounts": k, "duration_seconds": the cycle's own time}
                                      of the last good cycle (the infrastructure alarms on its age)
     cmd:{<command_id>}               command record: {"status": "started"|"done", "result": {...}}
 

@@ -120,6 +120,7 @@ class PollCycle:
 
     def run(self) -> CycleReport:
         cycle = self.cycle + 1
+        started = self.clock()
         read = self._read()
         changes = self._detect(read)
         floors = self._write(cycle, read, changes)
@@ -135,7 +136,8 @@ class PollCycle:
             self.detector.forget_missing(changes.present)
         wall = datetime.now(UTC)
         self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
-                                       "accounts": changes.accounts})
+                                       "accounts": changes.accounts,
+                                       "duration_seconds": round(self.clock() - started, 3)})
         return report
 
     def _read(self) -> _Read:

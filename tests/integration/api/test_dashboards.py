@@ -356,7 +356,13 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     key = api.runtime.keys.heartbeat(api.runtime.server)
     api.written.append(key)
-    beat = {"time": (NOW - timedelta(seconds=7)).isoformat(), "epoch": NOW.timestamp() - 7, "cycle": 41, "accounts": 3}
+    beat = {
+        "time": (NOW - timedelta(seconds=7)).isoformat(),
+        "epoch": NOW.timestamp() - 7,
+        "cycle": 41,
+        "accounts": 3,
+        "duration_seconds": 0.184,
+    }
     api.runtime.redis.set(key, orjson.dumps(beat))
     api.runtime.pollers = ((api.runtime.server, ""), ("quiet-server", ""))
     with mock_aws():
@@ -373,7 +379,7 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
         "heartbeat_age_seconds": 7.0,
         "cycle": 41,
         "accounts": 3,
-        "cycle_seconds": None,
+        "cycle_seconds": 0.184,
     }
     assert health["pollers"][1]["heartbeat_age_seconds"] is None  # no heartbeat: never ran, or gone
     assert health["queues"]["evaluation"] == {"visible": 3, "in_flight": 0}

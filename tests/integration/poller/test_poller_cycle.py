@@ -48,6 +48,7 @@ def test_changed_accounts_are_written_to_redis_and_named_in_one_message_per_shar
         assert int(state[b"cycle"]) == 3
         heartbeat = orjson.loads(redis_client.get(keys.heartbeat("default")))
         assert heartbeat["cycle"] == 2  # the last cycle that completed before this pipeline
+        assert 0 <= heartbeat["duration_seconds"] < 60  # its own time (the admin's system page shows it)
 
 
 def test_a_breached_account_is_closed_within_one_cycle(make_poller, queues, redis_client,
