@@ -1,8 +1,9 @@
 """The API: Cognito for identities, API Gateway (REST) in front of the API Lambda.
 
-- Cognito user pool with the groups trader, support and admin. No self sign-up: users are created by
-  an administrator (admin-create-user, then the group), so no one can sign up into a role; the purchase
-  webhook records the trader by email and creates no Cognito user. Strong password policy; MFA (TOTP)
+- Cognito user pool with the groups trader, support and admin. No self sign-up, so no one can sign up
+  into a role: the purchase webhook creates each new trader's user in the `trader` group (the API may
+  call AdminCreateUser and AdminAddUserToGroup on this pool, nothing else); staff are created by an
+  administrator (admin-create-user, then the group). Strong password policy; MFA (TOTP)
   optional, or required with `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group:
   production requires it).
 - Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`, `GET /docs`,
@@ -190,6 +191,8 @@ class Api(Construct):
         domain_events.grant_put(fn)
         self.webhook_secret.grant_read(fn)
         self.credentials_key.grant(fn, "kms:Encrypt", "kms:Decrypt")  # what KmsCipher calls, no wildcard
+        # the purchase webhook gives each new trader a login (propfirm.api.logins): these two calls only
+        self.user_pool.grant(fn, "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup")
         return fn
 
     def _grant_system_view(self, queues: Queues, poller_servers: list[str], cors_origins: str) -> None:

@@ -214,6 +214,14 @@ def test_mt5_passwords_encrypted_with_the_stacks_kms_key(dev):
             assert not _actions(_policy_statements(dev, role), key), fn.node.path
 
 
+def test_the_api_gives_new_traders_a_login_in_its_own_user_pool_only(dev):
+    pool = _logical(dev, dev.stack.api.user_pool)
+    api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
+    assert api_fn["Environment"]["Variables"]["COGNITO_USER_POOL_ID"] == {"Ref": pool}
+    actions = _actions(_policy_statements(dev, api_fn["Role"]["Fn::GetAtt"][0]), pool)
+    assert actions == {"cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup"}
+
+
 def test_admin_system_view_reads_heartbeats_and_queue_depths(dev, production):
     api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
     env = api_fn["Environment"]["Variables"]

@@ -18,6 +18,7 @@ import redis
 from psycopg_pool import ConnectionPool
 
 from propfirm.api.credentials import Cipher, build_cipher
+from propfirm.api.logins import CognitoTraderLogins, TraderLogins
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
 from propfirm.live.connection import redis_from_url
@@ -44,6 +45,7 @@ class Runtime:
     queues: dict[str, str] = field(default_factory=dict)  # name -> SQS queue URL, for /admin/system
     sqs: Any = None
     cipher: Cipher | None = None  # MT5 passwords of new accounts (None: built on first use, local key)
+    trader_logins: TraderLogins | None = None  # dashboard logins of new traders (None: locally, none made)
     clock: Callable[[], datetime] = field(default=_utc_now)  # business time (the local stack's is simulated)
     wall_clock: Callable[[], datetime] = field(default=_utc_now)  # real time: a signature's freshness
 
@@ -120,6 +122,7 @@ def build_runtime(
         webhook_secret=secret or webhook_secret(),
         server=settings.mt5_server_name,
         cipher=cipher,
+        trader_logins=CognitoTraderLogins(settings.cognito_user_pool_id) if settings.cognito_user_pool_id else None,
         pollers=pollers_of(settings.poller_servers, settings.mt5_server_name),
         queues={
             name: url

@@ -18,6 +18,9 @@ class ApiSettings(DatabaseSettings, RedisSettings):
     propfirm_credentials_kms_key_id: str | None = Field(
         None, description="in AWS: the KMS key that encrypts new accounts' MT5 passwords (local: a kept key)"
     )
+    cognito_user_pool_id: str | None = Field(
+        None, description="in AWS: the user pool where each new trader gets a login (local: none is made)"
+    )
     poller_servers: str = Field(
         "", description="servers (or server:name) whose poller heartbeats /admin/system reads (default: the one)"
     )

@@ -6,7 +6,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from propfirm.api.context import raw_body
+from propfirm.api.logins import TraderLogins
 from propfirm.api.models import PurchaseAccepted
+from propfirm.api.problems import Unavailable
 from propfirm.api.purchases import parse_order, record_purchase, verify_signature
 from propfirm.api.runtime import runtime
 
@@ -19,7 +21,11 @@ router = Router()
     description='Headers: X-Timestamp (Unix seconds), X-Signature: sha256=<hex HMAC-SHA256 of "{timestamp}.'
     '{raw body}">. 202 with the challenge id; the same answer again for the same order_id.',
     tags=["webhooks"],
-    responses={401: {"description": "bad signature or timestamp"}, 422: {"description": "invalid body"}},
+    responses={
+        401: {"description": "bad signature or timestamp"},
+        422: {"description": "invalid body"},
+        503: {"description": "the order is recorded but the trader's login could not be made: send it again"},
+    },
 )
 def purchase() -> Response[PurchaseAccepted]:
     rt = runtime()
@@ -30,8 +36,20 @@ def purchase() -> Response[PurchaseAccepted]:
         result = record_purchase(uow, order, rt.server, rt.clock(), rt.credentials_cipher())
     if result.created:
         rt.relay_commands()  # the create_account command goes out now, not with the evaluator's next run
+    _ensure_login(rt.trader_logins, order.email, order.name)
     return Response(
         status_code=202,
         content_type="application/json",
         body=PurchaseAccepted(challenge_id=result.challenge_id),
     )
+
+
+def _ensure_login(logins: TraderLogins | None, email: str, name: str) -> None:
+    """Every delivery makes sure the trader can sign in (idempotent). A failure is a 503: the order is
+    already recorded, and the shop's retry of the same order makes the login then."""
+    if logins is None:
+        return
+    try:
+        logins.ensure(email, name)
+    except Exception as exc:  # noqa: BLE001 - any identity-provider failure is worth a retry
+        raise Unavailable(f"the order is recorded; the trader's login could not be created ({exc})") from None
