@@ -192,6 +192,8 @@ class Evaluator:
     def handle(self, message: EvaluationMessage | KillReport | CommandResult) -> EvaluationReport:
         if isinstance(message, EvaluationMessage):
             return self.evaluate(message)
+        if self._versions is not None:  # a kill report or a result may change a challenge: read afresh
+            self._versions.pop(message.server, None)
         feedback = FeedbackRecorder(self.uow_factory, self.live, self.clock)
         if isinstance(message, KillReport):
             return feedback.record_kill(message)
