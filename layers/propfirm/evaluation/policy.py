@@ -9,8 +9,11 @@ from operator import attrgetter
 
 from propfirm.domain.state import ChallengeState
 
-# fields whose change must survive a lost cache: they cannot be rebuilt from the next snapshot
+# fields whose change must survive a lost cache: they cannot be rebuilt from the next snapshot. The balance
+# is among them: it moves rarely (a close, an operation, a charge MT5 makes without a judged deal), and the
+# balance known at the next reset fixes the new day's floor and the day's profit.
 _MATTERS = (
+    "balance",
     "status",
     "phase_index",
     "day_label",

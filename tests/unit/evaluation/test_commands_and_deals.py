@@ -129,6 +129,9 @@ def test_the_save_policy_writes_what_a_lost_cache_could_not_rebuild() -> None:
     counted = moved.copy()
     counted.trading_days = 1
     assert policy.must_save(state, counted, deals_applied=False, unsaved=1)
+    charged = moved.copy()  # a charge MT5 booked without a deal the engine judges: only the balance says so
+    charged.balance = Decimal("99990")
+    assert policy.must_save(state, charged, deals_applied=False, unsaved=1)
     assert policy.keeps_point(None, T, Decimal(1), Decimal(100000))
     assert not policy.keeps_point(
         (T, Decimal(100000)), T + timedelta(seconds=30), Decimal(99500), Decimal(100000)
