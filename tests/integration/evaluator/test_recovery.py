@@ -288,6 +288,13 @@ class Trader:
         ]
         self.balance += profit
 
+    def charge(self, at: datetime) -> None:
+        """A commission MT5 books on the balance: stored, not judged; only the next snapshots show it."""
+        self.ticket += 1
+        self.pending.append(deal(self.login, self.login * 1000 + 500 + self.ticket, at, action="commission",
+                                 entry="in", profit="-7.50", volume="0", symbol=""))
+        self.balance -= Decimal("7.50")
+
     def equity(self) -> Decimal:
         return self.balance - Decimal(self.rng.randint(0, 2500))
 
@@ -316,6 +323,8 @@ def _run(rig: Rig, server: str, flush_at: set[int]) -> dict[int, Any]:
             for t in traders:
                 if slot == 1:
                     t.trade(at - timedelta(minutes=40))
+                if slot == 4 and t.login % 2:  # the day's last snapshot before the reset carries a charge
+                    t.charge(at - timedelta(minutes=1))
                 for (command,) in rig.fetch(
                     "SELECT command FROM outbox WHERE challenge_id = %s AND kind = 'balance_operation'",
                     cids[t.login],
