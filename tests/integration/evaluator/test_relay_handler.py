@@ -32,3 +32,26 @@ def test_relay_handler_sends_what_is_due_and_keeps_what_is_not(rig) -> None:
     assert f"{rig.server}:due" in sent_ids and f"{rig.server}:later" not in sent_ids
     assert result["sent"] >= 1
     assert f"{rig.server}:due" not in [c["command_id"] for c in rig.commands()]  # sent once
+
+
+def test_relay_handler_keeps_the_equity_partitions_once_an_hour(rig, monkeypatch) -> None:
+    import functions.evaluator.handler as handler
+
+    monkeypatch.setattr(handler, "_maintained_at", None)
+    calls, real = [], handler.maintain_equity_points
+
+    def counted(uow, now, days):
+        calls.append(days)
+        return real(uow, now, days)
+
+    monkeypatch.setattr(handler, "maintain_equity_points", counted)
+    first = relay_handler({}, LocalContext(aws_request_id="relay-2"))
+    second = relay_handler({}, LocalContext(aws_request_id="relay-3"))
+    assert calls == [400] and {"sent", "events", "partitions_dropped"} <= set(first) == set(second)
+    month = datetime.now(UTC).date().replace(day=1)
+    ahead = (month + timedelta(days=62)).replace(day=1)  # two months on
+    with UnitOfWork(rig.url) as uow:
+        found = {r[0] for r in uow.fetchall(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+            " WHERE i.inhparent = 'equity_points'::regclass")}
+    assert {f"equity_points_{month:%Y%m}", f"equity_points_{ahead:%Y%m}"} <= found
