@@ -195,6 +195,8 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
     world, server = dev.market.world, dev.options.server
     keys = LiveKeys(dev.options.redis_namespace)
     emails = {name: f"{name}.{uuid.uuid4().hex[:8]}@example.com" for name in ("climber", "breaker", "bleeder")}
+    docs = httpx.get(f"{dev.api.url}/docs", timeout=10)  # the API's docs page, no token needed
+    assert docs.status_code == 200 and "swagger" in docs.text.lower()
     challenges = {name: purchase(dev, email) for name, email in emails.items()}
 
     # each purchase: create_account through the outbox, carried out on the simulator, bound by the evaluator

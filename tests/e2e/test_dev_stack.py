@@ -184,9 +184,7 @@ def test_bad_options_and_unreachable_services_with_no_embedded_exit_2(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     env = _env(database_url, redis_url, tmp_path)
-    bad = subprocess.run(
-        [*PROPFIRM, "dev", "--accounts", "0"], env=env, capture_output=True, text=True, timeout=60
-    )
+    bad = subprocess.run([*PROPFIRM, "dev", "--accounts", "0"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "--accounts must be at least 1" in bad.stderr and bad.stdout == ""
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
@@ -222,6 +220,7 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
         "MT5 simulator  https://127.0.0.1:",
         "propfirm token --role admin",
         "/health",
+        "/docs",
         "auto_approver  off",
         "propfirm dev: summary (from PostgreSQL)",
     ):
@@ -280,3 +279,29 @@ def test_unreachable_services_fall_back_to_embedded_ones(redis_url: str, tmp_pat
     finally:
         server.cleanup()
     assert count == 10
+
+
+def test_without_the_embedded_packages_the_message_says_what_is_missing(redis_url: str, tmp_path: Path) -> None:
+    """PostgreSQL unreachable and pgserver not importable: exit 2, naming the server and the package."""
+    shim = tmp_path / "shim" / "pgserver"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named pgserver (hidden by the test)')\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    env = _env(f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere", redis_url, tmp_path)
+    env["PYTHONPATH"] = str(tmp_path / "shim")
+    down = subprocess.run(
+        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert down.returncode == 2 and down.stdout == ""
+    assert f"PostgreSQL at DATABASE_URL (postgresql://postgres@127.0.0.1:{closed_port}/nowhere) cannot be reached" in (
+        down.stderr
+    )
+    assert "the embedded PostgreSQL needs the pgserver package" in down.stderr
+    assert "pip install pgserver" in down.stderr

@@ -304,9 +304,9 @@ def _print_banner(console: Any, stack: Any) -> None:
         url = stack.api.url
         login, email = stack.example_trader()
         lines += [
+            f"  API docs       {url}/docs  (OpenAPI document: {url}/openapi.json)",
             "  try:",
             f"    curl -s {url}/health",
-            f"    curl -s {url}/openapi.json",
             f'    curl -s -H "Authorization: Bearer $(propfirm token --role admin)" {url}/admin/challenges',
             f"    # a funded trader (login {login}):",
             f'    curl -s -H "Authorization: Bearer $(propfirm token --role trader --email {email})" '
