@@ -81,7 +81,7 @@ def override(
     elif record.login is not None:
         state = engine.new_challenge(program, record.login, now, record.server)
         if record.phase:
-            engine._begin_phase(cp, state, record.phase, now)
+            state = engine.begin_phase(program, state, record.phase, now)
     else:
         state = None
     snapshot = _snapshot(client, keys, record.server, record.login) if record.login is not None else None
@@ -93,8 +93,7 @@ def override(
         # the phase starts afresh: its clock, its floors, and the balance reset to the account size on MT5
         kind = RESET
         assert state is not None
-        state = state.copy()
-        engine._begin_phase(cp, state, before_phase, now)
+        state = engine.begin_phase(program, state, before_phase, now)
         state.status, state.failed_reason = ACTIVE, None
         next_phase = to_phase = before_phase
         status, phase = ACTIVE, before_phase
@@ -111,7 +110,7 @@ def override(
         state = state.copy()
         if before_phase + 1 < len(program.phases):
             next_phase = to_phase = before_phase + 1
-            engine._begin_phase(cp, state, next_phase, now)
+            state = engine.begin_phase(program, state, next_phase, now)
             status, phase = ACTIVE, next_phase
         else:
             next_phase = to_phase = None
