@@ -12,6 +12,7 @@ PHASE_PASSED = "phase_passed"  # the next phase begins
 FUNDED = "funded"  # the last evaluation phase passed
 FAILED = "failed"
 RESTRICTED = "restricted"  # a rule broken that the program does not make fatal
+REBASED = "rebased"  # the floors restarted after a payout (programs with payout_rebase)
 
 # reasons
 PROFIT_TARGET = "profit_target"
@@ -23,6 +24,7 @@ MAX_LOTS = "max_lots"
 MAX_POSITIONS = "max_positions"
 WEEKEND_HOLDING = "weekend_holding"
 NEWS_BLACKOUT = "news_blackout"
+PAYOUT = "payout"
 
 _COUNT_LIMITS = frozenset((MAX_LOTS, MAX_POSITIONS))  # lots and counts, not money
 

@@ -131,6 +131,8 @@ def evaluate(
         on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS)
     elif isinstance(event, BalanceOperation):
         on_balance(cp, st, event.time, event.amount)
+        if event.amount < ZERO and is_payout(event.comment) and cp.phases[st.phase_index].payout_rebase:
+            _rebase_after_payout(cp, st, event.time, out)
     else:  # pragma: no cover - the Event union is closed
         raise TypeError(f"not an event: {event!r}")
     return Outcome(st, tuple(out))
@@ -534,6 +536,29 @@ def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Dec
     ph = cp.phases[st.phase_index]
     if ph.daily and ph.daily_basis != BASIS_INITIAL:
         st.daily_floor += amount
+
+
+PAYOUT_COMMENT = "payout "  # the withdrawal's comment: `payout {id}` (propfirm.payouts)
+
+
+def is_payout(comment: str) -> bool:
+    return comment[:7].lower() == PAYOUT_COMMENT
+
+
+def _rebase_after_payout(cp: CompiledProgram, st: ChallengeState, t: datetime, out: list[Decision]) -> None:
+    """A transition of its own (not the balance operation's doing): the trailing maximum-loss floor
+    restarts from the balance left, as a new phase's would, so the trader keeps the whole room. A static
+    floor has nothing to restart; the day's floor has moved with the operation already."""
+    if st.status != ACTIVE:
+        return
+    ph = cp.phases[st.phase_index]
+    balance = st.balance + st.ops_since_snapshot  # what the account holds now, the withdrawal included
+    if ph.max_loss and ph.max_mode != STATIC:
+        st.high_water = balance
+        st.max_floor = ph.max_floor(balance)
+    equity = st.equity + st.ops_since_snapshot
+    limit = st.max_floor if ph.max_loss else None
+    out.append(Decision(t, st.server, st.login, d.REBASED, ph.name, d.PAYOUT, equity, limit))
 
 
 def new_challenge(

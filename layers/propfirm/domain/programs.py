@@ -136,6 +136,9 @@ class Phase(_Model):
     # what leaves the MT5 account when a payout is paid: the whole profit (the balance returns to where the
     # period started, the common practice) or only the trader's share (the firm's share stays as a buffer)
     payout_withdraws: Literal["profit", "trader_share"] = "profit"
+    # after a payout's withdrawal (a balance operation whose comment starts with "payout "), restart the
+    # trailing maximum-loss floor from the balance left (PaidToTrade), instead of keeping it (E8)
+    payout_rebase: bool = False
 
     _num = field_validator(
         "profit_target_pct",

@@ -64,6 +64,7 @@ class PhaseRules:
         "max_positions",
         "weekend_holding",
         "news_window",
+        "payout_rebase",
     )
 
     def __init__(self, program: Program, index: int) -> None:
@@ -107,6 +108,7 @@ class PhaseRules:
             size + phase.trailing_lock_offset if phase.trailing_lock and self.max_mode != STATIC else None
         )
         self.touch = phase.breach_at == "touch"
+        self.payout_rebase = phase.payout_rebase
 
         self.max_days = phase.max_days
         self.inactivity_days = phase.inactivity_days

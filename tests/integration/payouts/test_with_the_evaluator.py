@@ -115,9 +115,7 @@ def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(r
             details={"deal": 503},
         )
     )
-    withdrawal = _deal(
-        503, rig.now - timedelta(minutes=1), "balance", "in", "-1000", 0, balance_comment(command)
-    )
+    withdrawal = _deal(503, rig.now - timedelta(minutes=1), "balance", "in", "-1000", 0, balance_comment(command))
     evaluate(rig.now, "100000", [withdrawal])
     with rig.uow() as uow:
         role = uow.fetchone("SELECT role FROM deals WHERE server = %s AND ticket = 503", (rig.server,))[0]
@@ -135,3 +133,68 @@ def _wait_commands(rig: Rig) -> list:
     found: list = []
     rig.run_until(lambda: bool(found.extend(rig.take_commands()) or found))
     return found
+
+
+def test_a_program_that_rebases_records_the_rebase_and_publishes_the_restarted_floor(rig: Rig) -> None:
+    from propfirm.domain.programs import parse_program
+    from propfirm.store.registration import register_account_challenge
+
+    program = parse_program(
+        {
+            "id": f"rebasing-{rig.server}",
+            "account_size": "100000",
+            "day_reset": {"time": "00:00", "zone": "UTC"},
+            "phases": [
+                {
+                    "name": "funded",
+                    "group": "funded\\rebase",
+                    "funded": True,
+                    "max_loss_pct": 6,
+                    "max_loss_mode": "trailing_balance",
+                    "profit_split_pct": 80,
+                    "payout_rebase": True,
+                }
+            ],
+        }
+    )
+    with rig.uow() as uow:
+        uow.programs.add(program)
+        cid = register_account_challenge(uow, rig.server, LOGIN, program.id, 0, time=rig.now - timedelta(days=3))
+        uow.commit()
+    evaluator = build_runtime(
+        load(
+            EvaluatorSettings,
+            database_url=rig.url,
+            redis_namespace=rig.namespace,
+            command_queue_url=rig.aws.command_queue_url,
+        ),
+        sqs_client=rig.aws.sqs,
+        redis_client=rig.redis,
+    ).evaluator
+    start = DayClock(time(0, 0), "UTC").day_start(rig.now) + timedelta(minutes=5)
+    for cycle, (minutes, balance, deals) in enumerate(
+        (
+            (0, "100000", [_deal(601, start, "buy", "in", "0", 88)]),
+            (10, "103000", [_deal(602, start + timedelta(minutes=9), "sell", "out", "3000", 88)]),
+            (20, "100000", [_deal(603, start + timedelta(minutes=19), "balance", "in", "-3000", 0, "payout 41")]),
+        ),
+        start=1,
+    ):
+        at = start + timedelta(minutes=minutes)
+        snap = Snapshot(rig.server, LOGIN, cycle, at, Decimal(balance), Decimal(balance), Decimal(0), Decimal(0), ())
+        rig.redis.set(rig.keys.snap(rig.server, LOGIN), snap.encode())
+        evaluator.handle(
+            EvaluationMessage(server=rig.server, cycle=cycle, shard=0, time=at, logins=[LOGIN], deals=deals)
+        )
+        if cycle == 2:
+            assert read_floor(rig.redis, rig.keys, rig.server, LOGIN).level == Decimal(97000)
+    with rig.uow() as uow:
+        rows = uow.fetchall(
+            'SELECT decision, reason, "limit", from_phase, to_phase FROM phase_transitions WHERE challenge_id = %s',
+            (cid,),
+        )
+        status = uow.challenges.get(cid).status
+        commands = uow.fetchall("SELECT kind FROM outbox WHERE challenge_id = %s", (cid,))
+    assert rows == [("rebased", "payout", Decimal(94000), 0, 0)]  # a transition of its own, recorded
+    assert status == "active" and commands == []  # nothing to do on MT5
+    assert read_floor(rig.redis, rig.keys, rig.server, LOGIN).level == Decimal(94000)  # the whole room again

@@ -152,3 +152,59 @@ def test_withdrawing_only_the_trader_share_leaves_the_firm_share_and_the_floors_
         # the day's floor moves down by what left the account; the static floor stays at 90k
         assert account.floor.level == Decimal("99000") - q.amount
         assert account.decisions == []
+
+
+def _trailing(rebase: bool | None, mode: str = "trailing_balance") -> object:
+    phase = {
+        "name": "funded",
+        "group": "funded\\e8",
+        "funded": True,
+        "max_loss_pct": 6,
+        "max_loss_mode": mode,
+        "profit_split_pct": 80,
+    }
+    if rebase is not None:
+        phase["payout_rebase"] = rebase
+    return parse_program(
+        {
+            "id": f"trail-{rebase}-{mode}",
+            "account_size": "100000",
+            "day_reset": {"time": "00:00", "zone": "UTC"},
+            "phases": [phase],
+        }
+    )
+
+
+def test_a_program_that_rebases_restarts_the_trailing_floor_after_a_payout_as_a_transition_of_its_own() -> None:
+    for rebase, floor_after, decisions in (
+        (None, Decimal("97000"), []),  # the default keeps the floor (E8): 3k of room less
+        (False, Decimal("97000"), []),
+        (True, Decimal("94000"), [("rebased", "payout", Decimal("100000"), Decimal("94000"))]),
+    ):
+        account = Account(_trailing(rebase), at="2026-04-01 08:00")
+        account.trade("2026-04-02 09:00", "2026-04-02 10:00", 1, profit="3000")
+        account.snap("2026-04-02 10:01", "103000")
+        assert account.floor.level == Decimal("97000")  # 103k - 6% of 100k (E8: 97k)
+        assert account.op("2026-04-03 09:00", "-3000", "payout 17") == decisions, rebase
+        account.snap("2026-04-03 09:01", "100000")
+        assert account.floor.level == floor_after, rebase
+        assert account.decisions == decisions  # and nothing else: the withdrawal is never a breach
+
+
+def test_only_a_payout_rebases_and_a_static_floor_has_nothing_to_restart() -> None:
+    account = Account(_trailing(True), at="2026-04-01 08:00")
+    account.trade("2026-04-02 09:00", "2026-04-02 10:00", 1, profit="3000")
+    account.snap("2026-04-02 10:01", "103000")
+    assert account.op("2026-04-03 09:00", "-500", "withdrawal") == []  # an operator's correction: no rebase
+    assert account.op("2026-04-03 09:05", "250", "payout 17 reversed") == []  # money in: no rebase
+    account.snap("2026-04-03 09:06", "102750")
+    assert account.floor.level == Decimal("97000")
+
+    static = Account(_trailing(True, mode="static"), at="2026-04-01 08:00")
+    static.trade("2026-04-02 09:00", "2026-04-02 10:00", 1, profit="3000")
+    static.snap("2026-04-02 10:01", "103000")
+    assert static.op("2026-04-03 09:00", "-3000", "Payout 18#abc") == [
+        ("rebased", "payout", Decimal("100000"), Decimal("94000"))  # recorded; the static floor stays
+    ]
+    static.snap("2026-04-03 09:01", "100000")
+    assert static.floor.level == Decimal("94000")
