@@ -277,8 +277,8 @@ def _fall_back(options: Any, unreachable: dict[str, str], pgdata: Path | None, s
             else:
                 server = embedded_redis(options.directory() / "redis")
                 options = dataclasses.replace(options, redis_url=server.url)
-        except EmbeddedUnavailable as exc:
-            raise RuntimeError(f"{problem}; and {exc}") from None
+        except (EmbeddedUnavailable, OSError) as exc:  # OSError: a data folder or a binary not usable here
+            raise RuntimeError(f"{problem}; and no embedded {name} either: {exc}") from None
         started.append(server)
         print(f"propfirm dev: {problem}", file=sys.stderr)
         print(f"propfirm dev: using an {server.description} instead", file=sys.stderr, flush=True)
