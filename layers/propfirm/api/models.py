@@ -167,7 +167,7 @@ class Transition(BaseModel):
     transition_no: int
     from_phase: int
     to_phase: int | None
-    decision: str = Field(description="phase_passed | funded | failed | restricted")
+    decision: str = Field(description="phase_passed | funded | failed | restricted | rebased")
     reason: str
     equity: str
     limit: str | None
