@@ -252,12 +252,16 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         assert world.get_account(breaker).positions == {} and world.get_account(breaker).trade_disabled
     wait_for("the breaker's failure", lambda: transitions(dev, challenges["breaker"]), until, act=trade)
     assert transitions(dev, challenges["breaker"]) == [(0, None, "failed", "daily_loss")]
-    kills = rows(
-        dev,
-        "SELECT count(*) FROM audit_log WHERE challenge_id = %s AND kind IN ('kill.pending', 'kill.after_decision')",
-        challenges["breaker"],
-    )
-    assert kills == [(1,)]  # the evaluator recorded the poller's kill beside its own decision
+
+    def kills_recorded() -> list[str]:  # the poller's kill report reaches the evaluator in the cycle's message
+        query = (
+            "SELECT kind FROM audit_log WHERE server = %s AND login = %s"
+            " AND kind IN ('kill.pending', 'kill.after_decision') ORDER BY id"
+        )
+        return [k for (k,) in rows(dev, query, server, breaker)]
+
+    wait_for("the kill recorded beside the evaluator's decision", kills_recorded, until)
+    assert len(kills_recorded()) == 1  # one kill, recorded once (the summary's `kills` counts these)
     # Redis: the failed account's floor is gone (nothing left to guard), its last snapshot shows it flat
     wait_for("the breaker's floor removed", lambda: read_floor(dev.redis, keys, server, breaker) is None, until)
 
