@@ -387,27 +387,36 @@ def record_rejection(ctx: TaskContext, message: TaskMessage, now: datetime) -> d
 
 
 def record_failure(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
+    """An error that proves no money moved: the payout ends `failed` (its deals are freed)."""
+    return _stop_workflow(ctx, message, now, FAILED, "PayoutFailed", lambda _: {"failed_at": now, "completed_at": now})
+
+
+def _stop_workflow(
+    ctx: TaskContext,
+    message: TaskMessage,
+    now: datetime,
+    to_state: str,
+    event: str,
+    columns: Callable[[service.PayoutRecord], dict[str, Any]],
+) -> dict[str, Any]:
+    """The workflow's error (`message.error`) moves an open payout to `to_state` once (with the columns
+    `columns` gives for the locked payout), audited as `payout.<to_state>` with the error, announced with
+    `event`; a repeat finds it moved."""
     error = message.error or {}
     code = str(error.get("Error") or "Unknown")
-    cause = str(error.get("Cause") or "")
+    cause = str(error.get("Cause") or "")[:2000]
     changed = False
     with ctx.uow_factory() as uow:
         payouts, row, payout = _load(uow, message.payout_id)
         if payout.status in WORKFLOW_STATES:
-            payouts.move(
-                payout.id,
-                WORKFLOW_STATES,
-                FAILED,
-                failed_at=now,
-                completed_at=now,
-                reason=f"{code}: {cause}"[:2000],
-            )
+            was = payout.status
+            payouts.move(payout.id, WORKFLOW_STATES, to_state, reason=f"{code}: {cause}", **columns(payout))
             _, payout = service.load_record(payouts, payout.id)
-            service.audit(uow, "payout.failed", payout, now, error=code, cause=cause[:2000])
+            service.audit(uow, f"payout.{to_state}", payout, now, error=code, cause=cause, was=was)
             changed = True
         uow.commit()
     if changed:
-        service.publish(ctx.events, "PayoutFailed", payout)
+        service.publish(ctx.events, event, payout)
     return {"status": payout.status, "error": code}
 
 
@@ -431,30 +440,9 @@ def escalate(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str,
 
 def record_review(ctx: TaskContext, message: TaskMessage, now: datetime) -> dict[str, Any]:
     """The workflow could not settle the payout: a person must (`service.resolve_review`)."""
-    error = message.error or {}
-    code = str(error.get("Error") or "Unknown")
-    cause = str(error.get("Cause") or "")
-    changed = False
-    with ctx.uow_factory() as uow:
-        payouts, row, payout = _load(uow, message.payout_id)
-        if payout.status in WORKFLOW_STATES:
-            payouts.move(
-                payout.id,
-                WORKFLOW_STATES,
-                MANUAL_REVIEW,
-                review_at=now,
-                review_from=payout.status,
-                reason=f"{code}: {cause}"[:2000],
-            )
-            _, payout = service.load_record(payouts, payout.id)
-            service.audit(
-                uow, "payout.manual_review", payout, now, error=code, cause=cause[:2000], review_from=payout.review_from
-            )
-            changed = True
-        uow.commit()
-    if changed:
-        service.publish(ctx.events, "PayoutNeedsReview", payout)
-    return {"status": payout.status, "error": code}
+    return _stop_workflow(
+        ctx, message, now, MANUAL_REVIEW, "PayoutNeedsReview", lambda p: {"review_at": now, "review_from": p.status}
+    )
 
 
 TASKS: dict[str, Callable[[TaskContext, TaskMessage, datetime], dict[str, Any] | None]] = {

@@ -42,17 +42,19 @@ def _deal(
     )
 
 
+def _evaluator(rig: Rig):
+    """The evaluator as its Lambda builds it, on the rig's database, Redis namespace and queues."""
+    settings = load(
+        EvaluatorSettings,
+        database_url=rig.url,
+        redis_namespace=rig.namespace,
+        command_queue_url=rig.aws.command_queue_url,
+    )
+    return build_runtime(settings, sqs_client=rig.aws.sqs, redis_client=rig.redis).evaluator
+
+
 def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(rig: Rig) -> None:
-    evaluator = build_runtime(
-        load(
-            EvaluatorSettings,
-            database_url=rig.url,
-            redis_namespace=rig.namespace,
-            command_queue_url=rig.aws.command_queue_url,
-        ),
-        sqs_client=rig.aws.sqs,
-        redis_client=rig.redis,
-    ).evaluator
+    evaluator = _evaluator(rig)
     cycle = 0
 
     def evaluate(at: datetime, balance: str, deals: list[DealRecord], equity: str | None = None) -> None:
@@ -161,16 +163,7 @@ def test_a_program_that_rebases_records_the_rebase_and_publishes_the_restarted_f
         uow.programs.add(program)
         cid = register_account_challenge(uow, rig.server, LOGIN, program.id, 0, time=rig.now - timedelta(days=3))
         uow.commit()
-    evaluator = build_runtime(
-        load(
-            EvaluatorSettings,
-            database_url=rig.url,
-            redis_namespace=rig.namespace,
-            command_queue_url=rig.aws.command_queue_url,
-        ),
-        sqs_client=rig.aws.sqs,
-        redis_client=rig.redis,
-    ).evaluator
+    evaluator = _evaluator(rig)
     start = DayClock(time(0, 0), "UTC").day_start(rig.now) + timedelta(minutes=5)
     for cycle, (minutes, balance, deals) in enumerate(
         (
