@@ -26,7 +26,7 @@ import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from propfirm.api.problems import Conflict
-from propfirm.api.tokens import propfirm_home
+from propfirm.api.tokens import kept_secret
 from propfirm.mt5.passwords import generate_password
 from propfirm.store.uow import UnitOfWork
 
@@ -90,17 +90,8 @@ def local_key() -> bytes:
     value = os.environ.get("PROPFIRM_CREDENTIALS_KEY")
     if value:
         return base64.b64decode(value)
-    home = propfirm_home()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = home / CREDENTIALS_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(base64.b64encode(secrets.token_bytes(32)).decode())
-    return base64.b64decode(path.read_text().strip())
+    kept = kept_secret(CREDENTIALS_KEY_FILE, lambda: base64.b64encode(secrets.token_bytes(32)).decode())
+    return base64.b64decode(kept)
 
 
 def build_cipher(kms_key_id: str | None, kms_client: Any = None) -> Cipher:

@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +33,9 @@ def propfirm_home() -> Path:
     return Path(os.environ.get("PROPFIRM_HOME") or Path.home() / ".propfirm").expanduser()
 
 
-def _kept_secret(name: str) -> str:
-    """A random secret kept in $PROPFIRM_HOME/<name> (0600), created on first use; racing creators agree."""
+def kept_secret(name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> str:
+    """A random secret (`make()`) kept in $PROPFIRM_HOME/<name> (0600), created on first use; racing
+    creators agree (the file is created exclusively, and a reader waits for its writer)."""
     home = propfirm_home()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = home / name
@@ -44,7 +45,7 @@ def _kept_secret(name: str) -> str:
         pass
     else:
         with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(48))
+            f.write(make())
     for _ in range(50):  # another process may be between create and write
         value = path.read_text().strip()
         if value:
@@ -58,11 +59,11 @@ def secret_path(name: str) -> Path:
 
 
 def jwt_secret() -> str:
-    return os.environ.get("PROPFIRM_JWT_SECRET") or _kept_secret(JWT_KEY_FILE)
+    return os.environ.get("PROPFIRM_JWT_SECRET") or kept_secret(JWT_KEY_FILE)
 
 
 def webhook_secret() -> str:
-    return os.environ.get("PROPFIRM_WEBHOOK_SECRET") or _kept_secret(WEBHOOK_SECRET_FILE)
+    return os.environ.get("PROPFIRM_WEBHOOK_SECRET") or kept_secret(WEBHOOK_SECRET_FILE)
 
 
 def mint(

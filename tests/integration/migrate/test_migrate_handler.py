@@ -4,7 +4,6 @@ database, and with DATABASE_IAM_AUTH the connection carries an RDS IAM token and
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
@@ -14,24 +13,17 @@ import pytest
 from moto import mock_aws
 from propfirm.queues.lambda_events import LocalContext
 from propfirm.store.migrator import Migration, MigrationError, shipped_migrations
-from psycopg import sql
 
 from functions.migrate import handler
 from functions.migrate.handler import MigrateSettings, connection_url, migrate, migrations_digest
-from tests.conftest import ADMIN_DATABASE_URL, _with_dbname
+from tests.conftest import fresh_database
 
 
 @pytest.fixture
 def empty_database() -> Iterator[str]:
     """A database of this test's own, without any table."""
-    name = f"propfirm_migrate_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield _with_dbname(ADMIN_DATABASE_URL, name)
-    finally:
-        with psycopg.connect(ADMIN_DATABASE_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with fresh_database("propfirm_migrate") as url:
+        yield url
 
 
 def _applied(url: str) -> list[tuple[int, str]]:
