@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -225,7 +226,13 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
         "propfirm dev: summary (from PostgreSQL)",
     ):
         assert expected in out
-    assert sum(1 for line in out.splitlines() if line.startswith("sim ")) >= 1  # a status line every 5 s
+    status = [line for line in out.splitlines() if line.startswith("sim ")]
+    assert status  # a status line every 5 s: simulated time, cycle and its time, evaluation lag, accounts
+    assert re.search(
+        r"· cycle \d+ \(\d+ ms\) · eval lag (\d+\.\d s|-) · accounts 10: active \d+, passed \d+, "
+        r"failed \d+, funded \d+ ·",
+        status[-1],
+    ), status[-1]
     assert "auto_approve        False" in out
     assert '"level"' not in out and "_aws" not in out  # the parts' JSON logs went to dev.log
     [log] = list(tmp_path.glob("propfirm-dev/*/dev.log"))
