@@ -171,8 +171,7 @@ class Api(Construct):
             handler=API_HANDLER,
             service="api",
             environment={
-                "DATABASE_URL": data.database_url,
-                "DATABASE_IAM_AUTH": "true",
+                **data.database_environment,
                 **data.redis_environment,
                 "COMMAND_QUEUE_URL": queues.commands.queue_url,
                 "EVENT_BUS_NAME": domain_events.bus.event_bus_name,

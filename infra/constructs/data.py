@@ -75,6 +75,11 @@ class Data(Construct):
         self.proxy.grant_connect(grantee, DB_USER)
 
     @property
+    def database_environment(self) -> dict[str, str]:
+        """What a consumer needs to reach PostgreSQL: the proxy's URL, signed in with IAM tokens (no password)."""
+        return {"DATABASE_URL": self.database_url, "DATABASE_IAM_AUTH": "true"}
+
+    @property
     def redis_environment(self) -> dict[str, str]:
         """What a consumer needs to reach the cache: the TLS URL and the secret with its user."""
         return {"REDIS_URL": self.redis_url, "REDIS_AUTH_SECRET_ARN": self.cache_secret.secret_arn}

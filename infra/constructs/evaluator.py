@@ -60,8 +60,7 @@ class Evaluator(Construct):
 
     def _environment(self) -> dict[str, str]:
         return {
-            "DATABASE_URL": self._data.database_url,
-            "DATABASE_IAM_AUTH": "true",
+            **self._data.database_environment,
             **self._data.redis_environment,
             "COMMAND_QUEUE_URL": self._queues.commands.queue_url,
             "EVENT_BUS_NAME": self._events.bus.event_bus_name,

@@ -74,8 +74,7 @@ class Migrations(Construct):
             handler=MIGRATE_HANDLER,
             service="migrate",
             environment={
-                "DATABASE_URL": data.database_url,
-                "DATABASE_IAM_AUTH": "true",
+                **data.database_environment,
                 "MIGRATIONS_SHA256": self.digest,
                 "MIGRATE_LOAD_PROGRAMS": str(load_example_programs).lower(),
             },
