@@ -1,12 +1,16 @@
 # The two commands that work on a fresh clone:
 #   make test   - create .venv, install, check PostgreSQL and Redis, run the whole test suite
 #   make dev    - run the whole system locally (embedded PostgreSQL and Redis when there are none)
+# For people working on the code:
+#   make check        - the quick lane: unit tests, lint, type check (under a minute)
+#   make test-clocks  - the whole suite under other dates (a Saturday, a Sunday, a DST change, a month's end)
+#   make test-busy    - the whole suite with one core kept busy by another process
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test dev bench services venv lint clean
+.PHONY: test dev bench services venv lint typecheck check test-clocks test-busy clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +35,20 @@ bench: $(STAMP) services
 	$(VENV)/bin/propfirm bench
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check layers functions tests bench
+	$(VENV)/bin/ruff check layers functions tests bench infra
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+# unit tests need neither PostgreSQL nor Redis
+check: lint typecheck
+	$(PY) -m pytest -q tests/unit -m "not slow" $(PYTEST_ARGS)
+
+test-clocks: $(STAMP) services
+	PY=$(PY) bash scripts/test-clocks.sh $(CLOCKS)
+
+test-busy: $(STAMP) services
+	PY=$(PY) bash scripts/test-busy.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -215,11 +215,11 @@ class NaiveLive(LiveState):
             result[login] = AccountLive(None if raw is None else Snapshot.decode(raw), None, True)
         return result
 
-    def write(self, server: str, writes: list[LiveWrite]) -> None:
+    def write(self, server: str, writes: list[LiveWrite], now: datetime) -> None:
         pipe = self.client.pipeline(transaction=False)
         for w in writes:
             if w.floor is not None:
-                write_floor(pipe, self.keys, server, w.login, w.floor)  # type: ignore[arg-type]
+                write_floor(pipe, self.keys, server, w.login, w.floor, now)  # type: ignore[arg-type]
             elif w.delete_floor:
                 pipe.delete(self.keys.floor(server, w.login))
         pipe.execute()

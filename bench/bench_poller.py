@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,8 @@ from propfirm.queues.sharding import shard_of  # noqa: E402
 from propfirm.settings import DEFAULT_REDIS_URL, load  # noqa: E402
 
 MANAGER_LOGIN, MANAGER_PASSWORD = 1000, "Manager#2024"
+# a trading weekday: the figures never depend on the day the benchmark runs
+START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SHARDS = 16
 
 
@@ -215,7 +217,7 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
 
     queue_url = sqs.create_queue(QueueName="bench-latency.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     keys = LiveKeys(namespace + "lat:")
-    with running_simulator(accounts=accounts, seed=2, speed=0) as sim:
+    with running_simulator(start=START, accounts=accounts, seed=2, speed=0) as sim:
         world = sim.world
         victims = []
         for _ in range(targets):
@@ -228,7 +230,7 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
             level = world.account(login).equity - Decimal(2000)
             write_floor(poller.store.client, keys, "default", login, FloorRecord(
                 level=level, expires_at=now + timedelta(hours=6), reason="daily_loss", breach_at="touch",
-                action="fail", version=1))
+                action="fail", version=1), now)
         durations: list[float] = []
         original = poller.run_cycle
 
@@ -337,7 +339,7 @@ def main(argv: list[str] | None = None) -> dict:
                                               sqs, namespace)
     finally:
         _cleanup(namespace)
-    result["time"] = iso_utc(__import__("datetime").datetime.now(__import__("datetime").UTC))
+    result["time"] = iso_utc(datetime.now(UTC))
     print_table(result)
     return result
 

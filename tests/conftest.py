@@ -16,10 +16,22 @@ import psycopg
 import pytest
 import redis as redis_lib
 from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
+from propfirm.sim.clock import SimClock
 from psycopg import sql
 
 ADMIN_DATABASE_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
 REDIS_URL = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
+
+
+def _no_default_start() -> None:
+    raise AssertionError(
+        "a simulated clock started without `start`: it would begin at today's date, and the test would pass "
+        "or fail with the day it runs. Pin the instant the test needs (tests/instants.py names some)."
+    )
+
+
+# Nothing in the suite may depend on the day it runs: a simulator built here must be given its start.
+SimClock.default_start = staticmethod(_no_default_start)
 
 
 def _with_dbname(url: str, dbname: str) -> str:

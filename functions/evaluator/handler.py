@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +54,10 @@ class MalformedMessage(Exception):
 gc.set_threshold(20_000, 10, 10)
 
 
+def wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
 class Runtime:
     evaluator: Evaluator
@@ -60,6 +65,7 @@ class Runtime:
     statements: StatementCounter
     uow: Any = None  # the unit-of-work factory (maintenance uses it)
     equity_retention_days: int = 0
+    clock: Callable[[], datetime] = wall_clock  # the trade server's time line (a simulated one locally)
 
 
 _runtime: Runtime | None = None
@@ -71,10 +77,12 @@ def build_runtime(
     redis_client: redis.Redis | None = None,
     events_client: Any = None,
     relay_per_batch: bool = False,
+    clock: Callable[[], datetime] = wall_clock,
 ) -> Runtime:
     """The adapters and the evaluator. `relay_per_batch`: the evaluator leaves the outbox to the relay run
     that follows each batch (Lambda's own runtime does: a batch's commands and events go out in a few calls
-    after its records); otherwise each message's commands are sent as soon as it is recorded."""
+    after its records); otherwise each message's commands are sent as soon as it is recorded. `clock`: the
+    time line the trade server lives on (the wall clock in AWS; the simulator's in a local run)."""
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
     statements = StatementCounter()
 
@@ -96,16 +104,17 @@ def build_runtime(
         if events_client is not None and settings.event_bus_name
         else None
     )
-    relay = OutboxRelay(uow, SqsSender(sqs_client, settings.command_queue_url), events=events)
+    relay = OutboxRelay(uow, SqsSender(sqs_client, settings.command_queue_url), clock=clock, events=events)
     live = LiveState(redis_client or redis_from_url(settings.redis_url), settings.redis_namespace)
     evaluator = Evaluator(
         uow,
         live,
         relay,
         SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots),
+        clock=clock,
         relay_each_message=not relay_per_batch,
     )
-    return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days)
+    return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days, clock)
 
 
 def runtime() -> Runtime:
@@ -216,7 +225,7 @@ def relay_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     now = time.monotonic()
     if rt.uow is not None and (_maintained_at is None or now - _maintained_at >= MAINTENANCE_EVERY_SECONDS):
         with rt.uow() as uow:
-            dropped = maintain_equity_points(uow, datetime.now(UTC), rt.equity_retention_days).dropped
+            dropped = maintain_equity_points(uow, rt.clock(), rt.equity_retention_days).dropped
             uow.commit()
         _maintained_at = now
     return {"sent": int(sent or 0), "events": events, "partitions_dropped": dropped}

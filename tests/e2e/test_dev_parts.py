@@ -74,7 +74,7 @@ def test_two_runs_with_the_same_logins_on_one_database_stay_apart(database_url: 
     first, second = f"dev-{uuid.uuid4().hex[:8]}", f"dev-{uuid.uuid4().hex[:8]}"
     from datetime import UTC, datetime
 
-    now = datetime.now(UTC)
+    now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday
     a = register_accounts(database_url, first, accounts, programs, now)
     b = register_accounts(database_url, second, accounts, programs, now)
     assert register_accounts(database_url, first, accounts, programs, now) == a  # idempotent per account

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 _SCRIPT = Path(sys.executable).with_name("propfirm")  # the console script `make venv` installs
+# Monday 5 January 2026, 09:00 UTC: the scripted traders trade on weekdays, whatever day the suite runs
+START = "2026-01-05T09:00:00Z"
 PROPFIRM = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "propfirm.cli"]
 REQUIRED = {"accounts", "active", "passed", "failed", "funded", "payouts_paid"}
 
@@ -58,7 +60,8 @@ def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.Tem
     tmp = tmp_path_factory.mktemp("dev")
     began = time.monotonic()
     done = subprocess.run(
-        [*PROPFIRM, "dev", "--headless", "--duration", "40", "--json", "--accounts", "60", "--api-port", "0"],
+        [*PROPFIRM, "dev", "--start", START, "--headless", "--duration", "40", "--json", "--accounts", "60",
+         "--api-port", "0"],
         cwd=tmp,  # a fresh clone's layout is not needed from the working directory
         env=_env(database_url, redis_url, tmp),
         capture_output=True,
@@ -96,6 +99,7 @@ def test_headless_run_prints_one_summary_and_exits_0(headless_run: dict) -> None
     assert 38 <= summary["duration_seconds"] <= 60
     assert summary["cycles"] >= 20  # the poller polled about once a second
     assert summary["simulated_days"] >= 8
+    assert summary["simulated_start"] == "2026-01-05T09:00:00+00:00"  # --start, not the day the suite ran
 
 
 def test_counts_add_up_and_the_default_seed_shows_failures_and_passes(headless_run: dict) -> None:
@@ -153,7 +157,7 @@ def test_nothing_is_left_behind(headless_run: dict) -> None:
 
 def test_sigint_mid_run_still_prints_the_summary(database_url: str, redis_url: str, tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [*PROPFIRM, "dev", "--headless", "--json", "--accounts", "20", "--api-port", "0"],
+        [*PROPFIRM, "dev", "--start", START, "--headless", "--json", "--accounts", "20", "--api-port", "0"],
         cwd=tmp_path,
         env=_env(database_url, redis_url, tmp_path),
         stdout=subprocess.PIPE,
@@ -192,7 +196,7 @@ def test_bad_options_and_unreachable_services_with_no_embedded_exit_2(
         closed_port = s.getsockname()[1]
     env["DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere"
     down = subprocess.run(
-        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "1", "--no-embedded"],
+        [*PROPFIRM, "dev", "--start", START, "--headless", "--json", "--duration", "1", "--no-embedded"],
         env=env,
         capture_output=True,
         text=True,
@@ -207,7 +211,8 @@ def test_interactive_run_prints_the_banner_status_lines_and_a_text_summary(
     database_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     done = subprocess.run(
-        [*PROPFIRM, "dev", "--duration", "7", "--accounts", "10", "--api-port", "0", "--no-auto-approve"],
+        [*PROPFIRM, "dev", "--start", START, "--duration", "7", "--accounts", "10", "--api-port", "0",
+         "--no-auto-approve"],
         cwd=tmp_path,
         env=_env(database_url, redis_url, tmp_path),
         capture_output=True,
@@ -251,7 +256,8 @@ def test_unreachable_services_fall_back_to_embedded_ones(redis_url: str, tmp_pat
     env = _env(f"postgresql://postgres@127.0.0.1:{ports[0]}/nowhere", f"redis://127.0.0.1:{ports[1]}/0", tmp_path)
     env["HOME"] = str(tmp_path)  # the embedded PostgreSQL's data under ~/.propfirm, this test's own
     done = subprocess.run(
-        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "6", "--accounts", "10", "--api-port", "0"],
+        [*PROPFIRM, "dev", "--start", START, "--headless", "--json", "--duration", "6", "--accounts", "10",
+         "--api-port", "0"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -299,7 +305,7 @@ def test_without_the_embedded_packages_the_message_says_what_is_missing(redis_ur
     env = _env(f"postgresql://postgres@127.0.0.1:{closed_port}/nowhere", redis_url, tmp_path)
     env["PYTHONPATH"] = str(tmp_path / "shim")
     down = subprocess.run(
-        [*PROPFIRM, "dev", "--headless", "--json", "--duration", "1"],
+        [*PROPFIRM, "dev", "--start", START, "--headless", "--json", "--duration", "1"],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -1,6 +1,6 @@
 """`propfirm dev`: the whole system on this machine, no AWS (see the README).
 
-    propfirm dev [--accounts N] [--seed S] [--speed X] [--duration SECONDS] [--headless] [--json]
+    propfirm dev [--accounts N] [--seed S] [--speed X] [--start ISO] [--duration SECONDS] [--headless] [--json]
                  [--api-port 8080] [--sim-port 0] [--programs PATH] [--auto-approve/--no-auto-approve]
 
 The simulator with scripted traders, the poller, SQS and Step Functions in moto, the evaluator, the
@@ -23,6 +23,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from propfirm.cli.instants import add_start_argument
 from propfirm.local.options import DEFAULT_ACCOUNTS, DEFAULT_API_PORT, DEFAULT_SPEED
 
 
@@ -45,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=DEFAULT_SPEED,
         help=f"simulated seconds per real second (default {DEFAULT_SPEED:g}: a day every 4 s)",
     )
+    add_start_argument(p)
     p.add_argument(
         "--duration",
         type=float,
@@ -141,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         seed=args.seed,
         speed=args.speed,
+        start=args.start,
         duration=args.duration,
         headless=args.headless,
         api_port=args.api_port,

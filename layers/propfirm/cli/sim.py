@@ -2,11 +2,12 @@
 
     propfirm sim [--host 127.0.0.1] [--port 8443] [--http] [--accounts N] [--seed S]
                  [--programs PATH] [--manager-login 1000] [--manager-password PASSWORD] [--speed X]
+                 [--start ISO] [--server-zone ZONE]
 
 HTTPS with a freshly generated self-signed certificate (its path is printed; trust it
 as a CA file), or plain HTTP with `--http`. N accounts are spread over the groups of
 the programs (the example programs by default), each driven by a scripted trader.
-The simulated clock runs X times faster than real time. Prints one line with the URL
+The simulated clock starts at `--start` (default: now) and runs X times faster than real time. Prints one line with the URL
 and the manager login, then serves until SIGINT or SIGTERM.
 """
 
@@ -18,6 +19,7 @@ import sys
 import threading
 from types import FrameType
 
+from propfirm.cli.instants import add_start_argument
 from propfirm.sim.testing import DEFAULT_MANAGER_LOGIN, DEFAULT_MANAGER_PASSWORD
 
 
@@ -54,6 +56,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=1.0,
         help="simulated seconds per real second (default 1; 0 freezes the clock)",
     )
+    add_start_argument(p)
     p.add_argument(
         "--server-zone",
         default="America/New_York+7",
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         zone = ServerZone.parse(args.server_zone)
         world = build_world(
-            args.accounts, seed=args.seed, speed=args.speed, programs=args.programs, zone=zone
+            args.accounts, seed=args.seed, speed=args.speed, programs=args.programs, zone=zone, start=args.start
         )
         sim = create_simulator(
             world,
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"propfirm sim: serving MT5 Web API at {sim.url} manager login {sim.manager_login}"
         f"{cert} ({len(world.accounts)} accounts in {len(world.groups)} groups, seed {args.seed}, "
-        f"speed {args.speed:g})",
+        f"speed {args.speed:g}, simulated time from {world.now().isoformat()})",
         flush=True,
     )
     driver = MarketDriver(world)

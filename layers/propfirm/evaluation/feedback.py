@@ -108,7 +108,7 @@ class FeedbackRecorder:
                     pending_kill=kill_json,
                 ),
             )
-        self.live.write(kill.server, [write])
+        self.live.write(kill.server, [write], self.clock())
         return report
 
     def record_command_result(self, result: CommandResult) -> EvaluationReport:

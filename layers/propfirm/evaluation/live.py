@@ -199,8 +199,9 @@ class LiveState:
             )
         return result
 
-    def write(self, server: str, writes: list[LiveWrite]) -> None:
-        """States and floors after the commit: one pipeline (floors through the version-guarded writer)."""
+    def write(self, server: str, writes: list[LiveWrite], now: datetime) -> None:
+        """States and floors after the commit: one pipeline (floors through the version-guarded writer).
+        `now` is the evaluator's clock, on which the floors' expiry instants were computed."""
         if not writes:
             return
         keys = self.keys
@@ -221,7 +222,7 @@ class LiveState:
                     pipe.execute_command("SET", keys.state(server, w.login), raw, "EX", CACHE_TTL_SECONDS)
                 written.append((w.login, raw, w.cache))
             if w.floor is not None:
-                write_floor(pipe, keys, server, w.login, w.floor)  # type: ignore[arg-type]
+                write_floor(pipe, keys, server, w.login, w.floor, now)  # type: ignore[arg-type]
                 self.stats.floors_written += 1
             elif w.delete_floor:
                 pipe.delete(keys.floor(server, w.login))

@@ -247,7 +247,7 @@ class Evaluator:
         relay = self.relay if report.transitions and self.relay_each_message else None
         if relay is not None:
             report.commands_sent = self._relay("commands", relay.run)
-        self.live.write(server, writes)
+        self.live.write(server, writes, self.clock())
         if relay is not None:
             report.events_sent = self._relay("events", relay.run_events)
         if lost_race:

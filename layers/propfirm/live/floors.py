@@ -2,22 +2,26 @@
 
 `write_floor` stores `acct:{server:login}:floor` unless the key already holds a floor produced by a newer
 challenge-state version (a late or replayed evaluator run never lowers the guard that a newer run
-raised, nor raises it back); the key expires by itself at the floor's `expires_at`, and a reader ignores a
-floor whose expiry has passed even if Redis has not dropped it yet. `delete_floor` removes it (the
-challenge ended or no floor applies).
+raised, nor raises it back); the key expires by itself once the time left until the floor's `expires_at`
+(by the writer's clock) has passed, and a reader ignores a floor whose expiry has passed even if Redis has
+not dropped it yet. `delete_floor` removes it (the challenge ended or no floor applies).
+
+The expiry is relative (PEXPIRE), never Redis's own idea of the date (PEXPIREAT): the floor's times are
+the trade server's, which in a simulation (`propfirm dev --start`) need not be today, and a key set to
+expire at a past instant would vanish at once and leave the poller without a floor.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 
 import redis
 
-from propfirm.domain.floors import EquityFloor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord
 
-# Replace the floor only when the stored one is not from a newer state version; expire at expires_at.
+# Replace the floor only when the stored one is not from a newer state version; expire after ARGV[3] ms.
 _WRITE_IF_NOT_OLDER = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -28,27 +32,30 @@ if current then
   end
 end
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('PEXPIREAT', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return 1
 """
 
 
+def time_to_live_ms(expires_at: datetime, now: datetime) -> int:
+    """Milliseconds from `now` to `expires_at`, at least 1 (an expired floor lingers a moment, ignored)."""
+    return max(1, math.ceil((expires_at - now) / timedelta(milliseconds=1)))
+
+
 def write_floor(
-    client: redis.Redis, keys: LiveKeys, server: str, login: int, floor: FloorRecord
+    client: redis.Redis, keys: LiveKeys, server: str, login: int, floor: FloorRecord, now: datetime
 ) -> bool:
-    """Store the floor; False when a floor from a newer state version is already there."""
-    expires_ms = int(floor.expires_at.timestamp() * 1000)
+    """Store the floor; False when a floor from a newer state version is already there. `now` is the
+    writer's clock, the one the floor's `expires_at` was computed on."""
     result = client.eval(
-        _WRITE_IF_NOT_OLDER, 1, keys.floor(server, login), floor.encode(), floor.version, expires_ms
+        _WRITE_IF_NOT_OLDER,
+        1,
+        keys.floor(server, login),
+        floor.encode(),
+        floor.version,
+        time_to_live_ms(floor.expires_at, now),
     )
     return bool(result)
-
-
-def write_equity_floor(
-    client: redis.Redis, keys: LiveKeys, server: str, login: int, floor: EquityFloor, state_version: int
-) -> bool:
-    """`write_floor` for the rule engine's `EquityFloor` and the state version that produced it."""
-    return write_floor(client, keys, server, login, FloorRecord.from_equity_floor(floor, state_version))
 
 
 def read_floor(client: redis.Redis, keys: LiveKeys, server: str, login: int) -> FloorRecord | None:

@@ -63,7 +63,7 @@ class EvaluatorFunction:
             command_queue_url=command_queue,
             sqs_endpoint_url=endpoint,
         )
-        self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client)
+        self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client, clock=clock)
         set_runtime(self.runtime)
         self._set_runtime = set_runtime
         self._lambda_handler = lambda_handler
@@ -94,7 +94,7 @@ class EvaluatorFunction:
         return response
 
     def relay(self) -> int:
-        sent = self.runtime.relay.run(now=self.clock())
+        sent = self.runtime.relay.run()
         self.relayed += sent
         return sent
 

@@ -31,6 +31,7 @@ class SimulatedMarket:
     world: World = field(init=False)
     simulator: Simulator = field(init=False)
     driver: MarketDriver = field(init=False)
+    clock_start: datetime = field(init=False)  # the simulated clock's first instant (`--start`)
     started_at: datetime = field(init=False)  # simulated time when the market started moving
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
@@ -42,6 +43,7 @@ class SimulatedMarket:
         self.world = build_world(
             self.accounts, seed=self.seed, speed=0, programs=self.programs, start=self.start_time
         )
+        self.clock_start = self.world.now()
         self.simulator = create_simulator(self.world, port=self.port, tls=self.tls, cert_dir=self.cert_dir)
         return self
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import tempfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 # A simulated day every 4 real seconds: a 60-second run covers two simulated weeks, enough for the
@@ -22,6 +23,7 @@ class DevOptions:
     accounts: int = DEFAULT_ACCOUNTS
     seed: int = 1
     speed: float = DEFAULT_SPEED
+    start: datetime | None = None  # the simulated clock's first instant; None: now
     duration: float | None = None  # seconds; None: until a signal
     headless: bool = False
     api_port: int = DEFAULT_API_PORT

@@ -69,7 +69,14 @@ class DevStack:
         prepare_database(o.database_url, o.programs)
 
         self.market = SimulatedMarket(
-            o.accounts, o.seed, o.speed, o.programs, port=o.sim_port, tls=o.tls, cert_dir=self.directory
+            o.accounts,
+            o.seed,
+            o.speed,
+            o.programs,
+            port=o.sim_port,
+            tls=o.tls,
+            cert_dir=self.directory,
+            start_time=o.start,
         )
         self.market.build()
         self.challenges = self._register_challenges()
@@ -255,6 +262,8 @@ class DevStack:
             cycle_ms=self.poller.cycle_times() if getattr(self, "poller", None) else {},
             evaluation_lag_ms=self.evaluator.lag.milliseconds() if getattr(self, "evaluator", None) else {},
             simulated_days=round(self.market.simulated_days(), 2),
+            simulated_start=self.market.clock_start.isoformat(),
+            simulated_end=self.market.world.now().isoformat(),
             duration_seconds=round(time.monotonic() - self.started, 1),
             speed=o.speed,
             seed=o.seed,

@@ -69,8 +69,7 @@ def before_withdrawal(
                     return DELETED
                 lowered = dataclasses.replace(floor, level=floor.level - amount)
                 pipe.multi()
-                pipe.set(key, lowered.encode())
-                pipe.pexpireat(key, int(floor.expires_at.timestamp() * 1000))
+                pipe.set(key, lowered.encode(), keepttl=True)  # expires when the floor it lowers would
                 pipe.execute()
                 return LOWERED
             except redis.WatchError:

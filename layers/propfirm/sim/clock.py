@@ -84,20 +84,33 @@ class ServerZone:
         dst = moment.astimezone(self._zone).dst() or timedelta(0)
         return self.offset_minutes(moment) - int(dst / timedelta(minutes=1))
 
-    def has_dst(self) -> bool:
+    def has_dst(self, moment: datetime) -> bool:
+        """Whether the zone observes daylight saving in `moment`'s year."""
         zone = self._zone
-        year = datetime.now(UTC).year
+        year = moment.astimezone(zone).year
         return any(datetime(year, month, 1, tzinfo=zone).dst() for month in range(1, 13))
 
     def in_dst(self, moment: datetime) -> bool:
         return bool(moment.astimezone(self._zone).dst())
 
 
+def wall_clock_start() -> datetime:
+    """The default first instant of a simulated clock: now."""
+    return datetime.now(UTC)
+
+
 class SimClock:
-    """Simulated UTC time: `start + advanced + speed * real elapsed`. Thread-safe."""
+    """Simulated UTC time: `start + advanced + speed * real elapsed`. Thread-safe.
+
+    Without a `start` the clock begins at `SimClock.default_start()`, the wall clock. That is the one place
+    the simulator reads the date; the test suite replaces it with a function that refuses, so that every
+    test pins the instant it needs and none depends on the day it runs.
+    """
+
+    default_start: Callable[[], datetime] = staticmethod(wall_clock_start)
 
     def __init__(self, start: datetime | None = None, speed: float = 1.0) -> None:
-        start = start or datetime.now(UTC)
+        start = start or SimClock.default_start()
         if start.tzinfo is None:
             raise ValueError("the clock's start must be timezone-aware")
         if speed < 0:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -68,13 +68,26 @@ class Rig:
             command_queue_url=self.command_queue,
             event_bus_name=bus,
         )
+        # the trade server's clock: the latest time the test has registered, snapshotted or sent, so that the
+        # evaluator lives on the test's time line (as it lives on the simulator's in a local run)
+        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self.runtime: Runtime = build_runtime(
-            self.settings, sqs_client=sqs, redis_client=redis_client, events_client=self.events_client
+            self.settings,
+            sqs_client=sqs,
+            redis_client=redis_client,
+            events_client=self.events_client,
+            clock=lambda: self.now,
         )
         self.evaluator = self.runtime.evaluator
         self.cycle = 0
 
+    def at(self, time: datetime) -> datetime:
+        """Move the trade server's clock forward to `time` (never back)."""
+        self.now = max(self.now, time)
+        return time
+
     def register(self, login: int, time: datetime, program: str = "two-step-100k", phase: int = 0) -> int:
+        self.at(time)
         with UnitOfWork(self.url) as uow:
             cid = register_account_challenge(
                 uow,
@@ -97,6 +110,7 @@ class Rig:
         positions: list[tuple[str, str, str]] | None = None,
     ) -> None:
         self.cycle += 1
+        self.at(time)
         snap = Snapshot(
             self.server,
             login,
@@ -115,6 +129,7 @@ class Rig:
     def message(
         self, logins: list[int], time: datetime, deals: list[DealRecord] | None = None
     ) -> EvaluationMessage:
+        self.at(time)
         return EvaluationMessage(
             server=self.server, cycle=self.cycle, shard=0, time=time, logins=logins, deals=deals or []
         )

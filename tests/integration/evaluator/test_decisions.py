@@ -13,10 +13,11 @@ from propfirm.live.floors import read_floor
 from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand
 
+from tests.instants import MONDAY_JANUARY
+
 from .conftest import deal
 
-# floors expire in Redis at the next reset: the test's trading days lie ahead of the real clock
-T0 = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(9, 0), tzinfo=UTC)
+T0 = MONDAY_JANUARY  # a trading Monday, 09:00 UTC; the evaluator's clock follows the test's times
 PROGRAM = load_example_programs()["two-step-100k"]
 
 

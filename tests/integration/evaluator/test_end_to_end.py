@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -16,10 +16,11 @@ from propfirm.sim.testing import running_simulator
 
 from functions.evaluator.handler import lambda_handler
 from functions.evaluator.local import drain
+from tests.instants import MONDAY_MORNING
 
 
 def test_a_reckless_account_is_failed_once_and_closed(rig, redis_namespace) -> None:
-    with running_simulator(accounts=4, seed=11) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=4, seed=11) as sim:
         world = sim.world
         login = world.create_account("challenge\\phase1", balance="100000")
         world.clock.advance(timedelta(seconds=1))  # the funding deal lies before the challenge starts
@@ -116,8 +117,7 @@ def _carry_out_commands(poller: Poller) -> list[str]:
 
 
 def test_a_pass_on_mt5_moves_the_account_and_its_reset_deal_comes_back_as_ours(rig, redis_namespace) -> None:
-    now = datetime.now(UTC)
-    monday = datetime.combine(now.date() + timedelta(days=7 - now.weekday()), time(8, 0), tzinfo=UTC)
+    monday = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
     with running_simulator(accounts=2, seed=12, start=monday) as sim:
         world = sim.world
         login = world.create_account("challenge\\phase1", balance="100000")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from propfirm.live.floors import read_floor
 from propfirm.live.holds import FloorHold
 
+from tests.instants import MONDAY_JANUARY
+
 from .conftest import deal
 
-T0 = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(9, 0), tzinfo=UTC)
+T0 = MONDAY_JANUARY  # a trading Monday, 09:00 UTC; the evaluator's clock follows the test's times
 
 
 def test_floors_published_while_a_withdrawal_is_on_its_way_are_lowered_by_it(rig) -> None:

@@ -3,7 +3,7 @@ partial batch failures with the exact SQS event shape, driven from a moto queue.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import orjson
@@ -11,8 +11,9 @@ from propfirm.queues.messages import ClosedPositionInfo, CloseResult, CommandRes
 
 from functions.evaluator.handler import lambda_handler
 from functions.evaluator.local import drive_once
+from tests.instants import MONDAY_JANUARY
 
-T0 = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(9, 0), tzinfo=UTC)
+T0 = MONDAY_JANUARY  # a trading Monday, 09:00 UTC; the evaluator's clock follows the test's times
 
 
 def kill_report(rig, login: int, at: datetime, equity: str) -> KillReport:

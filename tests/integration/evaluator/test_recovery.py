@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +28,11 @@ from propfirm.store.repositories import EventRepository, OutboxRepository
 from propfirm.store.uow import UnitOfWork
 
 from functions.evaluator.handler import lambda_handler
+from tests.instants import MONDAY_JANUARY
 
 from .conftest import Rig, deal
 
-T0 = datetime.combine(datetime.now(UTC).date() + timedelta(days=7), time(9, 0), tzinfo=UTC)
+T0 = MONDAY_JANUARY  # a trading Monday, 09:00 UTC; the evaluator's clock follows the test's times
 
 
 class Crash(BaseException):

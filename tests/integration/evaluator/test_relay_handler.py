@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from propfirm.store.repositories import OutboxCommand
 from propfirm.store.uow import UnitOfWork
@@ -21,7 +21,7 @@ def _schedule(rig, command_id: str, not_before: datetime) -> None:
 
 
 def test_relay_handler_sends_what_is_due_and_keeps_what_is_not(rig) -> None:
-    now = datetime.now(UTC)
+    now = rig.now
     _schedule(rig, f"{rig.server}:due", now - timedelta(seconds=1))
     _schedule(rig, f"{rig.server}:later", now + timedelta(hours=6))
 
@@ -38,6 +38,7 @@ def test_relay_handler_keeps_the_equity_partitions_once_an_hour(rig, monkeypatch
     import functions.evaluator.handler as handler
 
     monkeypatch.setattr(handler, "_maintained_at", None)
+    rig.at(datetime(2026, 1, 31, 23, 59, tzinfo=UTC))  # the last minute of a month: the next two are made too
     calls, real = [], handler.maintain_equity_points
 
     def counted(uow, now, days):
@@ -48,8 +49,7 @@ def test_relay_handler_keeps_the_equity_partitions_once_an_hour(rig, monkeypatch
     first = relay_handler({}, LocalContext(aws_request_id="relay-2"))
     second = relay_handler({}, LocalContext(aws_request_id="relay-3"))
     assert calls == [400] and {"sent", "events", "partitions_dropped"} <= set(first) == set(second)
-    month = datetime.now(UTC).date().replace(day=1)
-    ahead = (month + timedelta(days=62)).replace(day=1)  # two months on
+    month, ahead = date(2026, 1, 1), date(2026, 3, 1)  # this month and two months on
     with UnitOfWork(rig.url) as uow:
         found = {r[0] for r in uow.fetchall(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"

@@ -180,7 +180,7 @@ class _FakeManagerAPI:
             "MTConTime",
             {
                 "TimeZone": str(world.zone.standard_offset_minutes(now)),
-                "Daylight": "1" if world.zone.has_dst() else "0",
+                "Daylight": "1" if world.zone.has_dst(now) else "0",
                 "DaylightState": "1" if world.zone.in_dst(now) else "0",
             },
         )

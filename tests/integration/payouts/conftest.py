@@ -147,7 +147,7 @@ class Rig:
         self.namespace = namespace
         self.keys = LiveKeys(namespace)
         self.server = f"srv-{uuid.uuid4().hex[:8]}"
-        self.now = datetime.now(UTC).replace(microsecond=0)
+        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; the tasks' clock, never the machine's
         self.funded_at = self.now - timedelta(days=20)
         self.relay = OutboxRelay(self.uow, SqsSender(aws.sqs, aws.command_queue_url))
         self.context = TaskContext(
@@ -256,7 +256,7 @@ class Rig:
 
     def floor(self, login: int) -> None:
         record = FloorRecord(Decimal("95000"), self.now + timedelta(hours=6), "daily_loss", "touch", "fail", 3)
-        write_floor(self.redis, self.keys, self.server, login, record)
+        write_floor(self.redis, self.keys, self.server, login, record, self.now)
 
     def snapshot(self, login: int, balance: Decimal | str) -> None:
         """The poller's last snapshot of the account (flat: no position open)."""

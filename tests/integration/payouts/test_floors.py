@@ -20,15 +20,16 @@ def test_the_floor_is_lowered_by_the_amount_or_deleted(
     assert floors.before_withdrawal(redis_client, keys, "s", 1, Decimal("500")) == floors.ABSENT
     assert not redis_client.exists(keys.floor("s", 1))  # no floor is made up
 
-    expires = (datetime.now(UTC) + timedelta(hours=2)).replace(microsecond=0)
+    now = datetime(2025, 3, 3, 21, 0, tzinfo=UTC)  # long past: the key's life is counted from the writer's now
+    expires = now + timedelta(hours=2)
     write_floor(
-        redis_client, keys, "s", 1, FloorRecord(Decimal("95000"), expires, "daily_loss", "touch", "fail", 7)
+        redis_client, keys, "s", 1, FloorRecord(Decimal("95000"), expires, "daily_loss", "touch", "fail", 7), now
     )
     assert floors.before_withdrawal(redis_client, keys, "s", 1, Decimal("1997.57")) == floors.LOWERED
     lowered = read_floor(redis_client, keys, "s", 1)
     assert lowered == FloorRecord(Decimal("93002.43"), expires, "daily_loss", "touch", "fail", 7)
     ttl_ms = redis_client.pttl(keys.floor("s", 1))
-    assert 0 < ttl_ms <= 2 * 3600 * 1000  # still expires at the reset
+    assert 2 * 3600 * 1000 - 60_000 < ttl_ms <= 2 * 3600 * 1000  # still expires at the reset
 
     redis_client.set(keys.floor("s", 2), b"{not a floor")
     assert floors.before_withdrawal(redis_client, keys, "s", 2, Decimal("1")) == floors.DELETED

@@ -50,7 +50,7 @@ def _evaluator(rig: Rig):
         redis_namespace=rig.namespace,
         command_queue_url=rig.aws.command_queue_url,
     )
-    return build_runtime(settings, sqs_client=rig.aws.sqs, redis_client=rig.redis).evaluator
+    return build_runtime(settings, sqs_client=rig.aws.sqs, redis_client=rig.redis, clock=lambda: rig.now).evaluator
 
 
 def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(rig: Rig) -> None:
@@ -81,8 +81,7 @@ def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(r
         return None if floor is None else floor.level
 
     cid = rig.challenge(LOGIN)  # funded 20 days ago at 100,000
-    # every event within today's trading day (00:00 Prague), whatever the time of the run: floors expire at
-    # the day's end, so it must be today's; its events may lie a few hours ahead of the wall clock
+    # every event within one trading day (00:00 Prague) of the rig's clock, which the evaluator shares
     today = DayClock(time(0, 0), "Europe/Prague").day_start(rig.now) + timedelta(hours=1)
     rig.now = today + timedelta(hours=3)
     evaluate(today, "100000", [_deal(501, today, "buy", "in", "0", 77)])

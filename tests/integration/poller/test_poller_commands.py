@@ -10,6 +10,8 @@ from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import parse_command
 from propfirm.sim.testing import running_simulator
 
+from tests.instants import MONDAY_MORNING
+
 PHASE1 = "challenge\\phase1"
 
 
@@ -29,7 +31,7 @@ def run_commands_until(poller, queues, count: int, timeout: float = 10.0) -> lis
 
 
 def test_a_duplicated_command_is_done_once(make_poller, queues) -> None:
-    with running_simulator(accounts=0, seed=11) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=11) as sim:
         login = sim.world.create_account(PHASE1, balance="100000")
         poller = make_poller(sim)
         poller.start()
@@ -57,7 +59,7 @@ def test_a_duplicated_command_is_done_once(make_poller, queues) -> None:
 
 
 def test_an_interrupted_withdrawal_is_looked_up_on_mt5_before_acting(make_poller, queues) -> None:
-    with running_simulator(accounts=0, seed=12) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=12) as sim:
         login = sim.world.create_account(PHASE1, balance="100000")
         poller = make_poller(sim)
         poller.start(with_inbox=False)
@@ -77,7 +79,7 @@ def test_an_interrupted_withdrawal_is_looked_up_on_mt5_before_acting(make_poller
 
 
 def test_account_commands_create_move_disable_and_close(make_poller, queues) -> None:
-    with running_simulator(accounts=0, seed=13) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=13) as sim:
         world = sim.world
         poller = make_poller(sim)
         poller.start(with_inbox=False)

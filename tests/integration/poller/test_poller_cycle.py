@@ -13,6 +13,8 @@ from propfirm.live.records import FloorRecord, Snapshot
 from propfirm.poller.startup import MissingGroups
 from propfirm.sim.testing import running_simulator
 
+from tests.instants import MONDAY_MORNING
+
 PHASE1 = "challenge\\phase1"
 
 
@@ -23,7 +25,7 @@ def floor_at(level: Decimal, expires_at, version: int = 1, breach_at: str = "tou
 
 def test_changed_accounts_are_written_to_redis_and_named_in_one_message_per_shard(
         make_poller, queues, redis_client, redis_namespace) -> None:
-    with running_simulator(accounts=40, seed=3) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=40, seed=3) as sim:
         poller = make_poller(sim, poller_shard_count=4)
         poller.start(with_inbox=False)
         first = poller.run_cycle()
@@ -53,7 +55,7 @@ def test_changed_accounts_are_written_to_redis_and_named_in_one_message_per_shar
 
 def test_a_breached_account_is_closed_within_one_cycle(make_poller, queues, redis_client,
                                                        redis_namespace) -> None:
-    with running_simulator(accounts=5, seed=4) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
         world = sim.world
         login = world.create_account(PHASE1, balance="100000")
         world.open_position(login, "EURUSD", "buy", "2.00")
@@ -65,7 +67,7 @@ def test_a_breached_account_is_closed_within_one_cycle(make_poller, queues, redi
         equity = world.account(login).equity
         now = world.now()
         keys = LiveKeys(redis_namespace)
-        write_floor(redis_client, keys, "default", login, floor_at(equity - 500, now + timedelta(hours=3)))
+        write_floor(redis_client, keys, "default", login, floor_at(equity - 500, now + timedelta(hours=3)), now)
         world.set_price("EURUSD", world.market.bid("EURUSD") - Decimal("0.0050"))  # about -1,000
         assert world.account(login).equity < equity - 500
 
@@ -85,7 +87,7 @@ def test_a_breached_account_is_closed_within_one_cycle(make_poller, queues, redi
 
 def test_an_expired_missing_or_untouched_floor_never_kills(make_poller, redis_client,
                                                           redis_namespace) -> None:
-    with running_simulator(accounts=0, seed=5) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=5) as sim:
         world = sim.world
         logins = [world.create_account(PHASE1, balance="100000") for _ in range(3)]
         for login in logins:
@@ -102,14 +104,14 @@ def test_an_expired_missing_or_untouched_floor_never_kills(make_poller, redis_cl
         world.set_price("EURUSD", world.market.bid("EURUSD") - Decimal("0.0020"))
         equity = world.account(below_rule).equity
         write_floor(redis_client, keys, "default", below_rule,
-                    floor_at(equity, now + timedelta(hours=1), breach_at="below"))  # equal is not below
+                    floor_at(equity, now + timedelta(hours=1), breach_at="below"), now)  # equal is not below
         report = poller.run_cycle()
         assert report.changed == 3 and report.kills == []
         assert all(world.account(login).positions for login in logins)
 
 
 def test_a_missing_group_refuses_the_start_and_names_each_one(make_poller) -> None:
-    with running_simulator(accounts=0, groups=["challenge\\phase1", "funded\\standard"]) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, groups=["challenge\\phase1", "funded\\standard"]) as sim:
         poller = make_poller(sim)
         with pytest.raises(MissingGroups) as refused:
             poller.start(with_inbox=False)

@@ -13,9 +13,11 @@ from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import Rejected
 from propfirm.sim.testing import running_simulator
 
+from tests.instants import MONDAY_MORNING
+
 
 def test_a_cycle_that_overruns_is_logged_and_the_next_starts_at_once_without_piling_up(make_poller) -> None:
-    with running_simulator(accounts=5, seed=31) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=31) as sim:
         poller = make_poller(sim)  # interval 1 s
         poller.start(with_inbox=False)
         starts: list[float] = []
@@ -44,7 +46,7 @@ def test_a_cycle_that_overruns_is_logged_and_the_next_starts_at_once_without_pil
 
 def test_a_kill_that_failed_is_retried_next_cycle_even_if_nothing_changed(make_poller, redis_client,
                                                                           redis_namespace) -> None:
-    with running_simulator(accounts=0, seed=32) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=32) as sim:
         world = sim.world
         login = world.create_account("challenge\\phase1", balance="100000")
         world.open_position(login, "EURUSD", "buy", "1.00")
@@ -53,7 +55,7 @@ def test_a_kill_that_failed_is_retried_next_cycle_even_if_nothing_changed(make_p
         poller.run_cycle()
         write_floor(redis_client, LiveKeys(redis_namespace), "default", login, FloorRecord(
             level=world.account(login).equity - 100, expires_at=world.now() + timedelta(hours=1),
-            reason="max_loss", breach_at="touch", action="fail", version=2))
+            reason="max_loss", breach_at="touch", action="fail", version=2), world.now())
         world.set_price("EURUSD", world.market.bid("EURUSD") - Decimal("0.0050"))
         gateway = poller.gateway
         real_close = gateway.close_all_positions

@@ -18,6 +18,8 @@ from moto.server import ThreadedMotoServer
 from propfirm.live.keys import LiveKeys
 from propfirm.sim.testing import running_simulator
 
+from tests.instants import MONDAY_MORNING
+
 ROOT = Path(__file__).resolve().parents[3]
 PROPFIRM = str(Path(sys.executable).parent / "propfirm")
 
@@ -53,7 +55,7 @@ def environment(endpoint: str, sim, namespace: str, redis_url: str, **extra: str
 @pytest.mark.slow
 def test_the_process_takes_its_password_from_secrets_manager_and_stops_cleanly_on_sigterm(
         moto_endpoint, redis_client, redis_url, redis_namespace) -> None:
-    with running_simulator(accounts=10, seed=21) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=10, seed=21) as sim:
         secrets = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=moto_endpoint,
                                aws_access_key_id="test", aws_secret_access_key="test")
         secret = secrets.create_secret(Name="mt5/manager",
@@ -82,7 +84,7 @@ def test_the_process_takes_its_password_from_secrets_manager_and_stops_cleanly_o
 
 def test_the_process_refuses_to_start_naming_the_missing_groups(moto_endpoint, redis_url,
                                                                  redis_namespace) -> None:
-    with running_simulator(accounts=0, groups=["challenge\\phase1"]) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, groups=["challenge\\phase1"]) as sim:
         env = environment(moto_endpoint, sim, redis_namespace, redis_url,
                           MT5_MANAGER_PASSWORD=sim.manager_password)
         done = subprocess.run([PROPFIRM, "poller"], env=env, cwd=ROOT, capture_output=True, text=True,

@@ -12,6 +12,8 @@ from propfirm.live.keys import LiveKeys
 from propfirm.queues.sqs import SendFailed
 from propfirm.sim.testing import running_simulator
 
+from tests.instants import MONDAY_MORNING
+
 
 def deal_tickets(messages: list[dict]) -> Counter:
     return Counter(d["ticket"] for m in messages if m["kind"] == "evaluation" for d in m["deals"])
@@ -23,7 +25,7 @@ def world_deal_tickets(world) -> set[int]:
 
 
 def test_no_deal_is_lost_or_repeated_across_restarts_and_crashes_before_sending(make_poller, queues) -> None:
-    with running_simulator(accounts=30, seed=7) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=30, seed=7) as sim:
         world = sim.world
         first = make_poller(sim)
         first.start(with_inbox=False)
@@ -63,7 +65,7 @@ def test_no_deal_is_lost_or_repeated_across_restarts_and_crashes_before_sending(
 
 def test_an_mt5_restart_mid_run_is_recovered_by_the_loop(make_poller, queues, redis_client,
                                                          redis_namespace) -> None:
-    with running_simulator(accounts=20, seed=8) as sim:
+    with running_simulator(start=MONDAY_MORNING, accounts=20, seed=8) as sim:
         poller = make_poller(sim)
         errors: list[str] = []
         counted = poller.metrics.error

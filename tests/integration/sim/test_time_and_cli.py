@@ -57,6 +57,8 @@ def test_the_command_serves_until_sigterm(tmp_path: Path) -> None:
         str(tmp_path),
         "--manager-password",
         "Sim#Pass123",
+        "--start",
+        "2026-01-05T09:00:00Z",  # a Monday; 11:00 on the server's GMT+2 clock
     ]
     process = subprocess.Popen(
         command,
@@ -77,9 +79,23 @@ def test_the_command_serves_until_sigterm(tmp_path: Path) -> None:
             assert ok(http.get("/api/user/total")) == {"Total": "30"}
             logins = ok(http.get("/api/user/logins", params={"group": "*"}))
             assert len(logins) == 30
+            server_time = ok(http.get("/api/time/server"))["Time"]
+            assert server_time.split(" ", 1)[1].startswith("2026.01.05 1"), server_time  # --start, not today
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_the_command_refuses_a_start_without_an_offset() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "propfirm.cli", "sim", "--start", "2026-01-05T09:00:00"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "has no offset" in done.stderr and done.stdout == ""

@@ -52,7 +52,7 @@ def test_server_zone_is_new_york_plus_seven(utc: datetime, offset: int, wall: da
 def test_fixed_zone() -> None:
     zone = ServerZone.fixed(60)
     moment = datetime(2026, 7, 1, 12, tzinfo=UTC)
-    assert zone.offset_minutes(moment) == 60 and not zone.has_dst()
+    assert zone.offset_minutes(moment) == 60 and not zone.has_dst(moment)
     assert zone.standard_offset_minutes(moment) == 60
 
 

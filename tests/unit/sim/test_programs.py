@@ -9,6 +9,8 @@ import pytest
 from propfirm.sim.programs import program_groups
 from propfirm.sim.testing import build_world
 
+from tests.instants import MONDAY_MORNING
+
 PROGRAM = """
 id: sim-test-50k
 currency: EUR
@@ -26,7 +28,7 @@ def test_groups_of_a_program_file(tmp_path: Path) -> None:
     specs = program_groups(path)
     assert [s.name for s in specs] == ["simtest\\phase1", "simtest\\funded"]
     assert specs[0].currency == "EUR" and specs[0].leverage == 30 and specs[0].account_size == Decimal(50000)
-    world = build_world(4, seed=1, speed=0, programs=path)
+    world = build_world(4, seed=1, speed=0, programs=path, start=MONDAY_MORNING)
     assert sorted(g.name for g in world.groups.values()) == ["simtest\\funded", "simtest\\phase1"]
     assert all(world.account(login).balance == Decimal(50000) for login in world.accounts)
     assert world.groups["simtest\\phase1"].currency == "EUR"

@@ -29,7 +29,7 @@ def time_get(call: Call) -> Any:
     # EnTimeTableMode per hour, Sunday first: 1 trading, 0 closed (the weekend)
     days = [["1" if weekday not in (0, 6) else "0" for _ in range(24)] for weekday in range(7)]
     return {
-        "Daylight": "1" if world.zone.has_dst() else "0",
+        "Daylight": "1" if world.zone.has_dst(now) else "0",
         "DaylightState": "1" if world.zone.in_dst(now) else "0",
         "TimeZone": str(world.zone.standard_offset_minutes(now)),
         "TimeServer": "",
