@@ -12,7 +12,7 @@ poll cycle stamps many accounts with one instant); money is converted only for t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from propfirm.domain.state import ChallengeState
 _JSONDecodeError = orjson.JSONDecodeError
 _loads = orjson.loads
 _fromiso = datetime.fromisoformat
+_BEFORE_ANY_EVENT = datetime.min.replace(tzinfo=UTC)  # every event's time is at or after it
 
 
 class ReplayError(ValueError):
@@ -143,7 +144,7 @@ class Replay:
         self.accounts: dict[tuple[str, int], tuple[CompiledProgram, ChallengeState]] = {}
         self.events = 0
         self._last_raw_time: object = None
-        self._last_time: datetime | None = None
+        self._last_time: datetime = _BEFORE_ANY_EVENT
 
     def feed(self, lines: Iterable[bytes | str], source: str, emit: Callable[[Decision, int], None]) -> int:
         """Judge every line; `emit(decision, digits)` gets each decision. Returns the number of lines."""
@@ -172,7 +173,7 @@ class Replay:
                     t = last_time
                 else:
                     t = parse_time(raw_time)
-                    if last_time is not None and t < last_time:
+                    if t < last_time:
                         raise _Bad(f"events out of time order: {raw_time} is before {last_time.isoformat()}")
                     last_raw_time = raw_time
                     last_time = t
@@ -199,6 +200,7 @@ class Replay:
                         balance = _money(obj, "balance")  # raises the precise reason
                         equity = _money(obj, "equity")
                     raw_positions = obj.get("positions")
+                    positions: tuple[Position, ...] | None
                     if raw_positions is None:
                         positions = None
                     elif raw_positions == []:
@@ -246,13 +248,13 @@ class Replay:
                     on_balance(account[0], account[1], t, amount)
                 elif kind == "start":
                     program_id = _str(obj, "program")
-                    cp = self.compiled.get(program_id)
-                    if cp is None:
+                    program = self.compiled.get(program_id)
+                    if program is None:
                         known = ", ".join(sorted(self.compiled)) or "none"
                         raise _Bad(f"unknown program {program_id!r} (programs loaded: {known})")
                     if (server, login) in accounts:
                         raise _Bad(f"login {server}:{login} has already started a challenge")
-                    accounts[(server, login)] = (cp, new_state(cp, server, login, t))
+                    accounts[(server, login)] = (program, new_state(program, server, login, t))
                 elif kind is None:
                     raise _Bad("missing field 'type'")
                 else:

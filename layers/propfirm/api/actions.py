@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from propfirm.api.problems import Conflict, NotFound
 from propfirm.queues.messages import CloseAll, MoveGroup, SetTrading
@@ -49,7 +50,8 @@ def account_action(
         raise Conflict(f"challenge {challenge_id} has no MT5 account yet", code="account_pending")
     # an operator's command has an id of its own (never one the evaluator's transitions could make)
     command_id = f"{challenge_id}:op-{uuid.uuid4().hex[:12]}:{action}"
-    common = {"command_id": command_id, "server": server, "login": login, "issued_at": now}
+    common: dict[str, Any] = {"command_id": command_id, "server": server, "login": login, "issued_at": now}
+    command: CloseAll | SetTrading | MoveGroup
     if action == "close_all":
         kind, command = "close_all", CloseAll(**common)
     elif action in ("disable", "enable"):

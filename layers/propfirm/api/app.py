@@ -215,8 +215,8 @@ def _gate(event: Mapping[str, Any]) -> dict | None:
     if path == "/admin" or path.startswith("/admin/"):
         allowed = who.has(ADMIN) or (method in READ_METHODS and who.has(SUPPORT))
         if not allowed:
-            exc = Forbidden("admin role required" + (" (support may only read)" if who.has(SUPPORT) else ""))
-            return problem_response(403, problem_of(exc))
+            refused = Forbidden("admin role required" + (" (support may only read)" if who.has(SUPPORT) else ""))
+            return problem_response(403, problem_of(refused))
     elif path == "/challenges" or path.startswith("/challenges/"):
         try:
             require_trader(who)

@@ -30,7 +30,7 @@ log = logging.getLogger("propfirm.api")
 
 def _live(
     client: redis.Redis, keys: LiveKeys, server: str, login: int
-) -> tuple[Snapshot | None, bytes | None]:
+) -> tuple[Snapshot | None, bytes | str | None]:
     try:
         snap_raw, state_raw = client.mget([keys.snap(server, login), keys.state(server, login)])
     except redis.RedisError as exc:  # Redis is a cache: the view falls back on PostgreSQL
@@ -45,7 +45,7 @@ def _live(
     return snapshot, state_raw
 
 
-def _state(uow: UnitOfWork, row: dict[str, Any], cached_raw: bytes | None) -> ChallengeState | None:
+def _state(uow: UnitOfWork, row: dict[str, Any], cached_raw: bytes | str | None) -> ChallengeState | None:
     if cached_raw:
         cached = CachedChallenge.decode(cached_raw)
         if cached is not None and cached.challenge_id == row["id"] and cached.version >= row["version"]:

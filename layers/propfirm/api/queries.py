@@ -83,7 +83,8 @@ def count_challenges_of(uow: UnitOfWork, trader_email: str) -> int:
 def challenges_page(
     uow: UnitOfWork, *, status: str | None, program: str | None, limit: int, cursor: int | None
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if status:
         where.append("c.status = %s")
         params.append(status)
@@ -135,7 +136,8 @@ def days(
 
 
 def audit(uow: UnitOfWork, challenge_id: int | None, limit: int, cursor: int | None) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if challenge_id is not None:
         where.append("challenge_id = %s")
         params.append(challenge_id)
@@ -240,7 +242,8 @@ _TRANSITION = (
 def recent_transitions(
     uow: UnitOfWork, *, since: datetime | None, limit: int, cursor: int | None
 ) -> list[dict[str, Any]]:
-    where, params = [], []
+    where: list[str] = []
+    params: list[Any] = []
     if since is not None:
         where.append("p.decided_at >= %s")
         params.append(since)

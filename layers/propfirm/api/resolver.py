@@ -37,7 +37,7 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
     def _state(self) -> _RequestState:
         return self._request_state.get() or self._startup_state
 
-    @property  # type: ignore[override]
+    @property  # type: ignore[override]  # the resolver's own event type is the wider base
     def current_event(self) -> BaseProxyEvent:
         return self._state.event or BaseRouter.current_event
 
@@ -45,7 +45,7 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
     def current_event(self, value: BaseProxyEvent) -> None:
         self._state.event = value
 
-    @property  # type: ignore[override]
+    @property
     def lambda_context(self) -> Any:
         return self._state.lambda_context
 
@@ -53,7 +53,7 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
     def lambda_context(self, value: Any) -> None:
         self._state.lambda_context = value
 
-    @property  # type: ignore[override]
+    @property
     def context(self) -> dict:
         return self._state.context
 
@@ -61,7 +61,7 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
     def context(self, value: dict) -> None:
         self._state.context = value
 
-    @property  # type: ignore[override]
+    @property
     def processed_stack_frames(self) -> list[str]:
         return self._state.processed_stack_frames
 

@@ -61,7 +61,7 @@ def _stop_after(poller: object, cycles: int, stop: threading.Event) -> None:
     original = poller.run_cycle  # type: ignore[attr-defined]
     count = 0
 
-    def counted():  # type: ignore[no-untyped-def]
+    def counted():
         nonlocal count
         report = original()
         count += 1

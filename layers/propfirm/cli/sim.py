@@ -7,8 +7,8 @@
 HTTPS with a freshly generated self-signed certificate (its path is printed; trust it
 as a CA file), or plain HTTP with `--http`. N accounts are spread over the groups of
 the programs (the example programs by default), each driven by a scripted trader.
-The simulated clock starts at `--start` (default: now) and runs X times faster than real time. Prints one line with the URL
-and the manager login, then serves until SIGINT or SIGTERM.
+The simulated clock starts at `--start` (default: now) and runs X times faster than real time.
+Prints one line with the URL and the manager login, then serves until SIGINT or SIGTERM.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from propfirm.domain.money import display
 
@@ -40,7 +41,7 @@ class Decision:
     equity: Decimal  # the equity of the event that caused it
     limit: Decimal | None  # the floor, the balance a pass required, the maximum; None for deadlines
 
-    def to_json_dict(self, digits: int = 2) -> dict:
+    def to_json_dict(self, digits: int = 2) -> dict[str, Any]:
         """The replay contract's JSON object: these keys in this order, money as strings, UTC times."""
         return {
             "time": self.time.astimezone(UTC).isoformat(),

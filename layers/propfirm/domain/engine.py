@@ -32,13 +32,13 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from propfirm.domain import decisions as d
 from propfirm.domain.decisions import Decision
 from propfirm.domain.events import DEFAULT_SERVER, BalanceOperation, Deal, Event, Position, Snapshot, Start
-from propfirm.domain.floors import EquityFloor
+from propfirm.domain.floors import EquityFloor, FloorAction
 from propfirm.domain.money import ZERO
 from propfirm.domain.programs import Program
 from propfirm.domain.rules import (
@@ -152,9 +152,9 @@ def equity_floor(program: Program, state: ChallengeState) -> EquityFloor | None:
         return None
     cp = compiled(program)
     ph = cp.phases[state.phase_index]
-    level = None
+    level: Decimal | None = None
     reason = d.MAX_LOSS
-    action = "fail"
+    action: FloorAction = "fail"
     if ph.max_loss:
         level = state.max_floor
     if ph.daily and not ph.daily_eod and ph.daily_open_pnl and not state.daily_paused:
@@ -293,7 +293,7 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
         st.opened_today.clear()
 
 
-def _crosses_saturday(old_label, new_label) -> bool:
+def _crosses_saturday(old_label: date, new_label: date) -> bool:
     """Whether a Saturday trading day starts in (old_label, new_label]."""
     gap = (new_label - old_label).days
     if gap >= 7:
@@ -322,7 +322,7 @@ def on_snapshot(
     t: datetime,
     balance: Decimal,
     equity: Decimal,
-    positions: tuple[Position, ...] | list | None,
+    positions: tuple[Position, ...] | list[Position] | None,
     out: list[Decision],
 ) -> None:
     if st.status != ACTIVE:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 BreachAt = Literal["touch", "below"]
 FloorAction = Literal["fail", "pause"]
@@ -34,7 +34,7 @@ class EquityFloor:
             return False
         return equity <= self.level if self.breach_at == "touch" else equity < self.level
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "level": str(self.level),
             "expires_at": self.expires_at.isoformat(),
@@ -44,7 +44,7 @@ class EquityFloor:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> EquityFloor:
+    def from_dict(cls, data: dict[str, Any]) -> EquityFloor:
         expires_at = datetime.fromisoformat(data["expires_at"])
         if expires_at.tzinfo is None:
             raise ValueError("expires_at needs a UTC offset")

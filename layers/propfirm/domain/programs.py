@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import time
+from datetime import time as time_of_day_type
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -86,7 +87,7 @@ class DayReset(_Model):
         return value
 
     @property
-    def time_of_day(self) -> time:
+    def time_of_day(self) -> time_of_day_type:
         hours, minutes = self.time.split(":")
         return time(int(hours), int(minutes))
 
@@ -239,7 +240,9 @@ class _PhaseFieldError(ValueError):
 # loading
 
 
-def parse_program(data: Any, source: str = "<program>", _prefix: tuple = (), _lines: Any = None) -> Program:
+def parse_program(
+    data: Any, source: str = "<program>", _prefix: tuple[str | int, ...] = (), _lines: Any = None
+) -> Program:
     """Validate one program given as a mapping (from a file, a database row or a request)."""
     if not isinstance(data, dict):
         raise ProgramError(source, _path(_prefix), "a program must be a mapping of fields")
@@ -385,7 +388,7 @@ def _check_unique(programs: list[Program], path: Path) -> None:
         seen.add(program.id)
 
 
-def _path(loc: tuple) -> str:
+def _path(loc: tuple[str | int, ...]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -395,24 +398,24 @@ def _path(loc: tuple) -> str:
     return out
 
 
-def _line_of(node: Any, loc: tuple) -> int | None:
+def _line_of(node: Any, loc: tuple[str | int, ...]) -> int | None:
     """The 1-based line of the YAML node at `loc`, or of the nearest parent that exists."""
     if node is None:
         return None
     import yaml
 
-    line = node.start_mark.line + 1
+    line = int(node.start_mark.line) + 1
     for part in loc:
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
             match = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
             if match is None:
                 key = next((k for k, _ in node.value if getattr(k, "value", None) == part), None)
-                return key.start_mark.line + 1 if key is not None else line
+                return int(key.start_mark.line) + 1 if key is not None else line
             node = match
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
         else:
             return line
-        line = node.start_mark.line + 1
+        line = int(node.start_mark.line) + 1
     # a key's own line reads better than its value's for scalars
     return line

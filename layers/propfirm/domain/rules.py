@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from propfirm.domain.money import HUNDRED, currency_digits, pct_of
+from propfirm.domain.money import HUNDRED, ZERO, currency_digits, pct_of
 from propfirm.domain.programs import Phase, Program
 from propfirm.domain.tradingday import DayClock
 
@@ -88,10 +88,11 @@ class PhaseRules:
         )
 
         self.daily = phase.daily_loss_pct is not None
-        self.daily_pct = phase.daily_loss_pct
+        # amounts of a rule the phase does not have are zero, never read (each use checks the rule first)
+        self.daily_pct: Decimal = phase.daily_loss_pct if phase.daily_loss_pct is not None else ZERO
         self.daily_basis = _BASIS[phase.daily_loss_basis]
         self.daily_fixed_amount = (
-            pct_of(size, phase.daily_loss_pct)
+            pct_of(size, self.daily_pct)
             if self.daily and phase.daily_loss_reference == "initial"
             else None
         )
@@ -101,8 +102,8 @@ class PhaseRules:
 
         self.max_loss = phase.max_loss_pct is not None
         self.max_mode = _MODES[phase.max_loss_mode]
-        self.max_amount = pct_of(size, phase.max_loss_pct) if self.max_loss else None
-        self.static_floor = size - self.max_amount if self.max_loss else None
+        self.max_amount: Decimal = pct_of(size, phase.max_loss_pct) if phase.max_loss_pct is not None else ZERO
+        self.static_floor: Decimal = size - self.max_amount
         # trailing_lock_offset acts only with trailing_lock: true, and only on trailing floors
         self.lock_level = (
             size + phase.trailing_lock_offset if phase.trailing_lock and self.max_mode != STATIC else None
@@ -114,7 +115,7 @@ class PhaseRules:
         self.inactivity_days = phase.inactivity_days
         # a cheap lower bound for the calendar-day test (a DST day is at most one hour short)
         self.inactivity_min = (
-            timedelta(days=phase.inactivity_days) - timedelta(hours=1) if phase.inactivity_days else None
+            timedelta(days=phase.inactivity_days) - timedelta(hours=1) if phase.inactivity_days else timedelta(0)
         )
         self.max_lots = phase.max_lots
         self.max_positions = phase.max_positions

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 STATE_VERSION = 1
 
@@ -98,6 +99,44 @@ class ChallengeState:
         "last_snapshot_at",
     )
 
+    # the fields' types (annotations only: the class keeps its slots and no class attributes)
+    server: str
+    login: int
+    program_id: str
+    status: str
+    failed_reason: str | None
+    phase_index: int
+    phase_started_at: datetime
+    deadline: datetime | None
+    balance: Decimal
+    equity: Decimal
+    ops_since_snapshot: Decimal
+    phase_ops: Decimal
+    high_water: Decimal
+    max_floor: Decimal
+    day_label: date
+    day_start: datetime
+    next_reset: datetime
+    daily_floor: Decimal
+    day_start_balance: Decimal
+    day_ops: Decimal
+    daily_paused: bool
+    day_had_snapshot: bool
+    day_counted: bool
+    opened_today: set[int]
+    best_day_profit: Decimal
+    trading_days: int
+    last_deal_at: datetime
+    open_positions: dict[int, Decimal]
+    snapshot_positions: int | None
+    lots_broken: bool
+    positions_broken: bool
+    pending_eod_floor: Decimal | None
+    pending_weekend: bool
+    pending_news: bool
+    updated_at: datetime
+    last_snapshot_at: datetime | None
+
     # copy, to_dict and from_dict are generated below from the field lists (the evaluator calls them
     # for every account of every message: straight-line code is several times faster than loops)
     def copy(self) -> ChallengeState:  # replaced by _generate()
@@ -107,17 +146,19 @@ class ChallengeState:
     def active(self) -> bool:
         return self.status == ACTIVE
 
-    def to_dict(self) -> dict:  # replaced by _generate()
+    def to_dict(self) -> dict[str, Any]:  # replaced by _generate()
         raise NotImplementedError
 
-    def to_dict_since(self, earlier: ChallengeState, earlier_dict: dict) -> dict:  # replaced by _generate()
+    def to_dict_since(  # replaced by _generate()
+        self, earlier: ChallengeState, earlier_dict: dict[str, Any]
+    ) -> dict[str, Any]:
         """`to_dict()`, reusing `earlier_dict`'s text for every field still holding the very object it held
         in `earlier` (whose `to_dict()` gave `earlier_dict`): a copy shares its unchanged fields, so most
         of a state's times and amounts are not formatted again."""
         raise NotImplementedError
 
     @classmethod
-    def from_dict(cls, data: dict) -> ChallengeState:
+    def from_dict(cls, data: dict[str, Any]) -> ChallengeState:
         version = data.get("version")
         if version != STATE_VERSION:
             raise ValueError(
@@ -200,7 +241,7 @@ def _generate() -> None:
         '    s.opened_today = set(data["opened_today"])',
         "    return s",
     ]
-    namespace = {
+    namespace: dict[str, Any] = {
         "_new": object.__new__,
         "ChallengeState": ChallengeState,
         "STATE_VERSION": STATE_VERSION,
@@ -216,7 +257,7 @@ def _generate() -> None:
     _from_dict = namespace["_from_dict"]
 
 
-def _from_dict(cls: type, data: dict) -> ChallengeState:  # replaced by _generate()
+def _from_dict(cls: type, data: dict[str, Any]) -> ChallengeState:  # replaced by _generate()
     raise NotImplementedError
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from propfirm.domain import decisions as d
 from propfirm.domain.decisions import Decision
@@ -66,7 +67,7 @@ def plan_commands(
     def cid(kind: str) -> str:
         return command_id(challenge_id, transition_no, kind)
 
-    common = {"server": server, "login": login, "issued_at": issued_at}
+    common: dict[str, Any] = {"server": server, "login": login, "issued_at": issued_at}
     if decision.decision == d.FAILED:
         return PlannedCommands(
             [

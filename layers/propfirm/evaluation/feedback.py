@@ -52,10 +52,9 @@ class FeedbackRecorder:
                 report.skipped = 1
                 return report
             cached = live.cached
-            use_cache = (
-                cached is not None and cached.version == record.version and cached.challenge_id == record.id
-            )
-            state = ChallengeState.from_dict(cached.state if use_cache else record.state)  # type: ignore[union-attr,arg-type]
+            if cached is not None and (cached.version != record.version or cached.challenge_id != record.id):
+                cached = None  # the cache holds another version: PostgreSQL's record it is
+            state = ChallengeState.from_dict(cached.state if cached is not None else record.state or {})
             already = state.status == FAILED or (kill.floor.action == "pause" and state.daily_paused)
             if already or record.pending_kill is not None:
                 uow.audit.append(
@@ -102,8 +101,8 @@ class FeedbackRecorder:
                     program_version=record.program_version,
                     state=state.to_dict(),
                     unsaved=0,
-                    floor=cached.floor if use_cache else None,
-                    point=cached.point if use_cache else None,  # type: ignore[union-attr]
+                    floor=cached.floor if cached is not None else None,
+                    point=cached.point if cached is not None else None,
                     awaiting_reset=record.awaiting_reset,
                     pending_kill=kill_json,
                 ),

@@ -69,7 +69,7 @@ class CachedChallenge:
         )
 
     @classmethod
-    def decode(cls, raw: bytes) -> CachedChallenge | None:
+    def decode(cls, raw: bytes | str) -> CachedChallenge | None:
         try:
             data = orjson.loads(raw)
             if data.get("v") != CACHE_VERSION:
@@ -222,7 +222,7 @@ class LiveState:
                     pipe.execute_command("SET", keys.state(server, w.login), raw, "EX", CACHE_TTL_SECONDS)
                 written.append((w.login, raw, w.cache))
             if w.floor is not None:
-                write_floor(pipe, keys, server, w.login, w.floor, now)  # type: ignore[arg-type]
+                write_floor(pipe, keys, server, w.login, w.floor, now)
                 self.stats.floors_written += 1
             elif w.delete_floor:
                 pipe.delete(keys.floor(server, w.login))

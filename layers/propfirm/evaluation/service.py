@@ -283,7 +283,7 @@ class Evaluator:
             stale = [
                 v.id
                 for login, v in versions.items()
-                if (c := live[login].cached) is None or c.version != v.version or c.challenge_id != v.id
+                if (cache := live[login].cached) is None or cache.version != v.version or cache.challenge_id != v.id
             ]
             records = uow.challenges.many(stale) if stale else {}
             for login, v in versions.items():

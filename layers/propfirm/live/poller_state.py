@@ -77,7 +77,7 @@ class PollerStateStore:
         state_key = self.keys.poller_state(self.server, self.name)
         raw = self.client.hgetall(state_key)
         self.round_trips.add()
-        fields = {k.decode(): v for k, v in raw.items()}
+        fields = {(k.decode() if isinstance(k, bytes) else k): v for k, v in raw.items()}
         state = PollerState(
             cycle=int(fields.get("cycle", b"0")),
             cursor_ms=int(fields["cursor"]) if fields.get("cursor") else None,
@@ -88,7 +88,7 @@ class PollerStateStore:
                 self._seen_key, state.cursor_ms - overlap_ms, "+inf", withscores=True
             )
             self.round_trips.add()
-            state.seen = {int(ticket): int(score) for ticket, score in members}
+            state.seen = {int(member[0]): int(member[1]) for member in members}
         return state
 
     def mark_seen(self, tickets: dict[int, int]) -> None:

@@ -103,7 +103,7 @@ class LocalAws:
 
     def _create_queues(self) -> Queues:
         sqs = self.client("sqs")
-        urls = {}
+        urls: dict[str, str] = {}
         for spec in QUEUE_SPECS:
             attributes = dict(spec.attributes)
             if spec.dead_letter is not None:

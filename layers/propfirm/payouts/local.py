@@ -172,7 +172,7 @@ def auto_requester(
             for cid, program_id, version, phase in rows
             if uow.programs.get(program_id, version).phases[phase].funded
         ]
-    requested = []
+    requested: list[int] = []
     for challenge_id in funded:
         if len(requested) >= limit:
             break

@@ -237,10 +237,10 @@ def await_approval(ctx: TaskContext, message: TaskMessage, now: datetime) -> Non
             payouts.move(record.id, (REQUESTED,), AWAITING_APPROVAL)
             _, moved = service.load_record(payouts, record.id)
             service.audit(uow, "payout.awaiting_approval", moved, now)
-        row = payouts.get(record.id)
+        latest = payouts.get(record.id)
         uow.commit()
-    if row is not None and row["status"] in (APPROVED, REJECTED):  # decided before the workflow got here
-        service.answer_decision(ctx.uow_factory(), row, now, ctx.workflow)
+    if latest is not None and latest["status"] in (APPROVED, REJECTED):  # decided before the workflow got here
+        service.answer_decision(ctx.uow_factory(), latest, now, ctx.workflow)
     return None
 
 

@@ -26,12 +26,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
 
 from propfirm.mt5.auth import password_hash
 from propfirm.sim import accounts as acc
 from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.market import LOT, Market
+
+if TYPE_CHECKING:
+    from propfirm.sim.traders import Trader
 
 FIRST_LOGIN = 100_000
 FIRST_DEAL = 1_000_001
@@ -111,7 +115,7 @@ class World:
         self._next_rollover = self._rollover_after(self.clock.now())
         self.clock.on_advance(self.settle)
         self.rollovers = 0
-        self.traders: dict[int, object] = {}  # login -> scripted trader (propfirm.sim.traders)
+        self.traders: dict[int, Trader] = {}  # login -> scripted trader (propfirm.sim.traders)
         self.stop_out = True  # step() closes positions of accounts at the stop-out level
         start_msc = self.zone.to_server_msc(self.clock.now())
         self.quote_times: dict[str, int] = dict.fromkeys(self.market.specs, start_msc)  # last quote, msc
@@ -170,7 +174,7 @@ class World:
         leverage: int = 100,
         commission_per_lot: Decimal | str = "3.50",
         currency_digits: int = 2,
-        **settings: object,
+        **settings: Any,
     ) -> Group:
         """Create (or return the existing) group; names are case-insensitive like MT5's."""
         if not name or len(name) > 64:
@@ -186,7 +190,7 @@ class World:
                 leverage=int(leverage),
                 commission_per_lot=to_decimal(commission_per_lot),
                 **settings,
-            )  # type: ignore[arg-type]
+            )
             self.groups[name.lower()] = group
             self._by_group[name.lower()] = {}
             return group
@@ -397,7 +401,7 @@ class World:
         return acc.profit_at(self.market, position, price, group.currency, group.money_quantum)
 
     # ---- trading -----------------------------------------------------------------------------
-    def _new_deal(self, account: Account, **fields: object) -> Deal:
+    def _new_deal(self, account: Account, **fields: Any) -> Deal:
         now = self.clock.now()
         msc = self.zone.to_server_msc(now)
         deal = Deal(
@@ -407,7 +411,7 @@ class World:
             time_server=msc // 1000,
             time_server_msc=msc,
             **fields,
-        )  # type: ignore[arg-type]
+        )
         self._next_deal += 1
         if account.deals and deal.time_server < account.deals[-1].time_server:
             account.deals_out_of_order = True

@@ -66,7 +66,8 @@ class PayoutRepository:
         trader_id: int | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        where, params = ["true"], []
+        where: list[str] = ["true"]
+        params: list[Any] = []
         if challenge_id is not None:
             where.append("p.challenge_id = %s")
             params.append(challenge_id)

@@ -45,7 +45,7 @@ def me() -> dict[str, Any]:
     who = principal(router)
     with runtime().uow() as uow:
         trader = queries.trader_by_email(uow, who.email) if who.email else None
-        count = queries.count_challenges_of(uow, who.email) if trader else 0
+        count = queries.count_challenges_of(uow, who.email) if trader and who.email else 0
     return {
         "sub": who.sub,
         "email": who.email,

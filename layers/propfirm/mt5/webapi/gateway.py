@@ -252,7 +252,7 @@ class WebApiGateway:
                 ("trading_enabled", update.trading_enabled, after.trading_enabled),
             )
             if wanted is not None
-            and (wanted.lower() != got.lower() if isinstance(wanted, str) else wanted != got)
+            and (wanted.lower() != str(got).lower() if isinstance(wanted, str) else wanted != got)
         ]
         if wrong:
             raise InvalidRequest(f"MT5 left {', '.join(wrong)} of {login} unchanged (value not accepted)")
@@ -263,7 +263,7 @@ class WebApiGateway:
         _check_comment(operation.comment)
         if operation.amount == 0 or abs(operation.amount) > MAX_BALANCE_OPERATION:
             raise InvalidRequest(f"balance amount must be non-zero and at most 1e9, got {operation.amount}")
-        params = {
+        params: dict[str, str | int] = {
             "login": login,
             "type": int(operation.kind),
             "balance": format(operation.amount, "f"),
@@ -478,9 +478,9 @@ class WebApiGateway:
         except NotFound:
             return None
         for page in self._pages(logins):
-            for user in as_list(self.transport.read("/api/user/get_batch", {"login": _join(page)})):
-                if str(user.get("Comment", "")) == request.client_ref:
-                    return parsing.integer(user.get("Login"), "Login")
+            for candidate in as_list(self.transport.read("/api/user/get_batch", {"login": _join(page)})):
+                if str(candidate.get("Comment", "")) == request.client_ref:
+                    return parsing.integer(candidate.get("Login"), "Login")
         return None
 
     def _new_user_body(self, request: NewAccount, main: str, investor: str) -> dict[str, Any]:
@@ -576,6 +576,7 @@ class WebApiGateway:
 
 
 def _events_for(answer: Any, request_id: int) -> list[dict[str, Any]]:
+    events: Any
     if isinstance(answer, dict):
         events = answer.get(str(request_id), answer.get(request_id, []))
     elif isinstance(answer, list):

@@ -85,7 +85,8 @@ def split_list(value: Any) -> list[str]:
 
 def match_groups(world: World, masks: Iterable[str]) -> list[str]:
     """The names of the groups a mask list selects (`*` wildcard, `!` excludes), sorted."""
-    include, exclude = [], []
+    include: list[re.Pattern[str]] = []
+    exclude: list[re.Pattern[str]] = []
     for mask in masks:
         (exclude if mask.startswith("!") else include).append(_mask_regex(mask.lstrip("!")))
     names = []

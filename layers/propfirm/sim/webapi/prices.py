@@ -19,7 +19,8 @@ MAX_SYMBOL_PARAMETER = 4096
 
 
 def select_symbols(specs: dict[str, SymbolSpec], masks: list[str]) -> list[SymbolSpec]:
-    include, exclude = [], []
+    include: list[re.Pattern[str]] = []
+    exclude: list[re.Pattern[str]] = []
     for mask in masks:
         target = exclude if mask.startswith("!") else include
         text = mask.lstrip("!")

@@ -140,7 +140,7 @@ class WebApiHandler(BaseHTTPRequestHandler):
         if close:
             self.send_header("Connection", "close")
         # headers and body in one write: two small segments would meet the client's delayed ACK (40 ms)
-        self._headers_buffer.append(b"\r\n" + payload)
+        self._headers_buffer.append(b"\r\n" + payload)  # type: ignore[attr-defined]  # http.server's own
         self.flush_headers()
 
     def _send_json(self, document: dict[str, Any], status: int = 200, close: bool = False) -> None:
