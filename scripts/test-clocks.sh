@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole suite under other clocks: the machine's date faked with libfaketime (Debian's `faketime`),
-# so that a test that reads today's date, a weekday, a daylight-saving change or a month's end is caught.
+# The whole suite under other clocks: the machine's date faked with libfaketime (LD_PRELOAD), so that a
+# test that reads today's date, a weekday, a daylight-saving change or a month's end is caught.
 #
 #   scripts/test-clocks.sh                 every named clock below, one suite run each
 #   scripts/test-clocks.sh sunday dst      some of them
@@ -22,13 +22,10 @@ declare -A CLOCKS=(
 ORDER=(saturday sunday dst month-end)
 [ "$#" -gt 0 ] && ORDER=("$@")
 
-if ! command -v faketime >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "test-clocks: installing Debian's faketime" >&2
-    apt-get install -y -qq faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime >/dev/null; }
-  fi
-  command -v faketime >/dev/null 2>&1 || { echo "test-clocks: needs faketime (apt-get install faketime)" >&2; exit 2; }
-fi
+# libfaketime as the PyPI package `libfaketime` builds it (a dev dependency): Debian's 0.9.10 fails Python's
+# time.sleep (EINVAL from clock_nanosleep) when the monotonic clock is left real.
+LIBFAKETIME=$("$PY" -c 'import libfaketime, pathlib; print(next(pathlib.Path(libfaketime.__file__).parent.rglob("libfaketime.so.1")))') \
+  || { echo "test-clocks: the libfaketime package is missing (make venv installs it)" >&2; exit 2; }
 
 mkdir -p .propfirm/clocks
 status=0
@@ -37,8 +34,12 @@ for name in "${ORDER[@]}"; do
   [ -n "$start" ] || { echo "test-clocks: unknown clock '$name' (known: ${!CLOCKS[*]})" >&2; exit 2; }
   log=.propfirm/clocks/$name.log
   began=$(date +%s)
-  # the monotonic clock stays real: timeouts and rates measure real time; only the date is moved
-  TZ=UTC FAKETIME_DONT_FAKE_MONOTONIC=1 faketime "$start" \
+  # An offset from now, not a start instant: every process the suite starts (propfirm dev, sim, the
+  # poller) then shares one faked clock, as they would share the machine's. The monotonic clock stays
+  # real: timeouts and rates measure real time; only the date moves.
+  offset=$(( $(date -u -d "$start" +%s) - began ))
+  [ "$offset" -ge 0 ] && offset="+$offset"
+  TZ=UTC LD_PRELOAD="$LIBFAKETIME" FAKETIME="${offset}s" FAKETIME_DONT_FAKE_MONOTONIC=1 \
     "$PY" -m pytest -q -p no:cacheprovider ${PYTEST_ARGS:-} >"$log" 2>&1
   rc=$?
   took=$(( $(date +%s) - began ))
