@@ -1,14 +1,13 @@
 """The API of a local run: the Lambda's own handler behind `propfirm.api.local_server.serve_api`.
 
-Two local adjustments, both through public attributes: the API's clock is the MT5 server's (the
-simulator's), so eligibility windows and request times live on the same time line as the deals and
-phases they are judged against; and `MT5_SERVER_NAME` is the run's server, so accounts a purchase
-creates land on the simulator the poller watches.
+Two local adjustments: the API's clock is the MT5 server's (the simulator's), so eligibility windows and
+request times live on the same time line as the deals and phases they are judged against; and
+`MT5_SERVER_NAME` is the run's server, so accounts a purchase creates land on the simulator the poller
+watches (set by `DevStack.start` with the rest of the environment, before any thread runs).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -32,8 +31,6 @@ def start_api(
         from propfirm.api.local_server import serve_api
     except ImportError as exc:
         raise ApiUnavailable(f"propfirm.api.local_server cannot be imported: {exc}") from None
-    os.environ["MT5_SERVER_NAME"] = server
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no metrics sink locally
     handle = serve_api("127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True)
     handle.runtime.clock = clock
     return handle

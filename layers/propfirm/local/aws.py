@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,10 +87,12 @@ class LocalAws:
     def start(self) -> LocalAws:
         from moto.server import ThreadedMotoServer
 
-        self._server = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._server.start()
-        self.port = self._server.get_host_and_port()[1]
+        # The environment is written before moto's thread starts: glibc's setenv is not safe while
+        # another thread reads the environment (getenv in C code: time zones, resolvers, proxies).
+        self.port = free_port(self.host)
         point_environment_at(self.endpoint, self.port)
+        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
+        self._server.start()
         httpx.post(
             f"{self.endpoint}/moto-api/config",
             json={"stepfunctions": {"execute_state_machine": True}},
@@ -125,6 +128,12 @@ class LocalAws:
             if wsgi is not None:
                 wsgi.server_close()
             self._server = None
+
+
+def free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def point_environment_at(endpoint: str, port: int) -> None:

@@ -10,7 +10,6 @@ and the evaluator's withdrawal-result hook start and answer executions in the sa
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -50,7 +49,6 @@ class LocalPayouts:
         self._worker = worker
         self._runtime = runtime
         self.flow = local.create_workflow(sfn, sqs, queue_url=tasks_queue)
-        os.environ["PAYOUTS_STATE_MACHINE_ARN"] = self.flow.state_machine_arn
         runtime.configure(workflow=self.flow.workflow, events=None)
         settings = load(
             PayoutWorkerSettings,

@@ -10,6 +10,7 @@ and joins each part, so a signal or the end of `--duration` leaves no thread or 
 from __future__ import annotations
 
 import logging
+import os
 import resource
 import threading
 import time
@@ -64,6 +65,10 @@ class DevStack:
     def start(self) -> DevStack:
         o = self.options
         self.started = time.monotonic()
+        # every name the parts read from the environment, set before the first thread starts (glibc's
+        # setenv races with getenv in other threads); moto's names are set by LocalAws before its thread
+        os.environ["MT5_SERVER_NAME"] = o.server
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no metrics sink locally
         self.directory = o.directory()
         self.programs = self._programs()
         prepare_database(o.database_url, o.programs)
