@@ -50,7 +50,11 @@ def mixed_up(app: APIGatewayRestResolver) -> int:
     def ask(index: int) -> int:
         wrong = 0
         for _ in range(50):
-            answer = app.resolve(event(f"s{index}", index), None)
+            try:
+                answer = app.resolve(event(f"s{index}", index), None)
+            except Exception:  # noqa: BLE001 - another request's state under this one's feet: mixed up too
+                wrong += 1
+                continue
             body = orjson.loads(answer["body"]) if answer["statusCode"] == 200 else None
             wrong += body != {"sub": f"s{index}", "again": f"s{index}", "n": index}
         return wrong
