@@ -189,7 +189,7 @@ def _with_host(url: str, port: int) -> str:
 def _register(url: str, server: str, accounts: int, start: datetime) -> None:
     program = load_example_programs()["two-step-100k"]
     with UnitOfWork(url) as uow:
-        trader = uow.traders.get_or_create("bench@example.com")
+        trader = uow.traders.get_or_create("bench@example.com").id
         states = [
             Jsonb(plain(engine.new_challenge(program, FIRST_LOGIN + i, start, server).to_dict()))
             for i in range(accounts)

@@ -39,7 +39,8 @@ LAMBDA_MEMORY_MB = 512
 
 # Data.
 DB_NAME = "propfirm"
-DB_USER = "propfirm"
+DB_USER = "propfirm"  # the master user: owns the schema; only the migration function signs in as it
+APP_DB_USER = "propfirm_runtime"  # every other function: a login in the propfirm_app role (migration 0008)
 DB_PORT = 5432
 REDIS_PORT = 6379
 CACHE_USER = "propfirm"  # the Valkey (RBAC) user of every consumer

@@ -8,6 +8,7 @@ test gets a random key namespace in Redis, so two runs never see each other's da
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ def _no_default_start() -> None:
 
 # Nothing in the suite may depend on the day it runs: a simulator built here must be given its start.
 SimClock.default_start = staticmethod(_no_default_start)
+# Keys a test run makes (the local token, credentials and audit keys) go to a folder of the run's own,
+# which the processes it starts inherit, never to the user's ~/.propfirm.
+os.environ["PROPFIRM_HOME"] = tempfile.mkdtemp(prefix="propfirm-test-home-")
 
 
 def _with_dbname(url: str, dbname: str) -> str:

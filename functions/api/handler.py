@@ -19,8 +19,10 @@ metrics = Metrics(namespace="PropFirm", service="api")
 tracer = Tracer(service="api")
 
 
+# Neither the response (a trader's one-time MT5 passwords, personal data) nor an exception (which may
+# quote a request) goes into the trace: X-Ray keeps timings and the call graph only.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     response = resolve(event, context)
     if is_metrics_disabled():

@@ -15,6 +15,7 @@ migrator's advisory lock pins the proxy connection for the run, which is what a 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,7 @@ from propfirm.settings import DatabaseSettings, load
 from propfirm.store.db import DatabaseAuthSettings, iam_token_kwargs
 from propfirm.store.migrator import Migration, MigrationError, apply_migrations, shipped_migrations
 from propfirm.store.programs import load_shipped_programs
+from propfirm.store.roles import ensure_runtime_login
 from propfirm.store.uow import UnitOfWork
 from pydantic import Field
 
@@ -35,6 +37,9 @@ class MigrateSettings(DatabaseSettings, DatabaseAuthSettings):
         "", description="digest of the migrations the stack was built from (empty: not checked)"
     )
     migrate_load_programs: bool = Field(True, description="load the shipped example programs afterwards")
+    runtime_database_secret_arn: str | None = Field(
+        None, description="the runtime login's secret (username, password): created or updated after the migrations"
+    )
 
 
 def migrations_digest(migrations: Iterable[Migration]) -> str:
@@ -56,8 +61,24 @@ def connection_url(settings: MigrateSettings, rds_client: Any = None) -> str:
     )
 
 
+def runtime_login(settings: MigrateSettings, url: str, secrets_client: Any = None) -> str | None:
+    """The functions' own login (propfirm.store.roles), with the password of its secret."""
+    if not settings.runtime_database_secret_arn:
+        return None
+    if secrets_client is None:
+        import boto3
+
+        secrets_client = boto3.client("secretsmanager", region_name=settings.aws_region)
+    value = secrets_client.get_secret_value(SecretId=settings.runtime_database_secret_arn)["SecretString"]
+    secret = json.loads(value)
+    return ensure_runtime_login(url, secret["username"], secret["password"])
+
+
 def migrate(
-    settings: MigrateSettings, rds_client: Any = None, migrations: list[Migration] | None = None
+    settings: MigrateSettings,
+    rds_client: Any = None,
+    migrations: list[Migration] | None = None,
+    secrets_client: Any = None,
 ) -> dict[str, Any]:
     migrations = shipped_migrations() if migrations is None else migrations
     digest = migrations_digest(migrations)
@@ -70,6 +91,7 @@ def migrate(
         )
     url = connection_url(settings, rds_client)
     applied = apply_migrations(url, migrations)
+    login = runtime_login(settings, url, secrets_client)
     programs = []
     if settings.migrate_load_programs:
         with UnitOfWork(url) as uow:
@@ -80,6 +102,7 @@ def migrate(
         "known": len(migrations),
         "sha256": digest,
         "programs_added": programs,
+        "runtime_login": login,
     }
 
 

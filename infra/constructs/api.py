@@ -1,8 +1,9 @@
 """The API: Cognito for identities, API Gateway (REST) in front of the API Lambda.
 
 - Cognito user pool with the groups trader, support and admin. No self sign-up, so no one can sign up
-  into a role: the purchase webhook creates each new trader's user in the `trader` group (the API may
-  call AdminCreateUser and AdminAddUserToGroup on this pool, nothing else); staff are created by an
+  into a role: the purchase webhook finds or creates each trader's user and puts it in the `trader`
+  group (the API may call ListUsers, AdminListGroupsForUser, AdminCreateUser and AdminAddUserToGroup on
+  this pool, nothing else: propfirm.api.logins); staff are created by an
   administrator (admin-create-user, then the group). Strong password policy; MFA (TOTP)
   optional, or required with `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group:
   production requires it).
@@ -24,6 +25,7 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -81,6 +83,12 @@ class Api(Construct):
         self.client = self.user_pool.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
+            # no OAuth flow: the dashboards sign in with SRP; a flow nobody uses is only attack surface
+            disable_o_auth=True,
+            # a user may change their name, never their email: the email is what purchases are matched
+            # with, and a user who could set it could claim another trader's orders (the API knows traders
+            # by their immutable sub; this keeps the email honest too)
+            write_attributes=cognito.ClientAttributes().with_standard_attributes(fullname=True),
             prevent_user_existence_errors=True,
             id_token_validity=Duration.hours(1),
             access_token_validity=Duration.hours(1),
@@ -122,6 +130,9 @@ class Api(Construct):
             standard_attributes=cognito.StandardAttributes(
                 email=cognito.StandardAttribute(required=True, mutable=True)
             ),
+            # a changed email takes effect only once verified; until then the original stays (an admin
+            # change through the API is verified by Cognito's code to the new address)
+            keep_original=cognito.KeepOriginalAttrs(email=True),
             password_policy=cognito.PasswordPolicy(
                 min_length=12,
                 require_lowercase=True,
@@ -189,9 +200,15 @@ class Api(Construct):
         queues.commands.grant_send_messages(fn)
         domain_events.grant_put(fn)
         self.webhook_secret.grant_read(fn)
-        self.credentials_key.grant(fn, "kms:Encrypt", "kms:Decrypt")  # what KmsCipher calls, no wildcard
-        # the purchase webhook gives each new trader a login (propfirm.api.logins): these two calls only
-        self.user_pool.grant(fn, "cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup")
+        grant_under_challenge_context(self.credentials_key, fn.role, "kms:Encrypt", "kms:Decrypt")
+        # the purchase webhook binds each trader to a login (propfirm.api.logins): these four calls only
+        self.user_pool.grant(
+            fn,
+            "cognito-idp:ListUsers",
+            "cognito-idp:AdminListGroupsForUser",
+            "cognito-idp:AdminCreateUser",
+            "cognito-idp:AdminAddUserToGroup",
+        )
         return fn
 
     def _grant_system_view(self, queues: Queues, poller_servers: list[str], cors_origins: str) -> None:
@@ -291,4 +308,37 @@ class Api(Construct):
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
         cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True
+    )
+
+
+CHALLENGE_CONTEXT = "kms:EncryptionContext:challenge_id"
+
+
+def grant_under_challenge_context(key: kms.IKey, role: iam.IRole | None, *actions: str) -> None:
+    """`actions` on the credentials key, only with a challenge id as the encryption context (what
+    propfirm.sealing always gives): a caller cannot use the key for anything else."""
+    assert role is not None
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[key.key_arn],
+            conditions={
+                "Null": {CHALLENGE_CONTEXT: "false"},
+                "ForAllValues:StringEquals": {"kms:EncryptionContextKeys": ["challenge_id"]},
+            },
+        )
+    )
+
+
+def limit_credentials_key(key: kms.Key, users: list[iam.IRole]) -> None:
+    """The key policy's own word: no principal but the API and the pollers may encrypt or decrypt with it
+    (the account's administrators keep managing the key; IAM alone could be widened by any admin policy)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            effect=iam.Effect.DENY,
+            principals=[iam.AnyPrincipal()],
+            actions=["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"],
+            resources=["*"],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": [role.role_arn for role in users]}},
+        )
     )

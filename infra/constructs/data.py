@@ -9,6 +9,14 @@
   use a plain (non-cluster) redis-py client, pipelines and scripts over many accounts' keys, which a
   cluster-mode or serverless cache would split by slot. TLS in transit (required) and at rest;
   a replica in the second zone with automatic failover when `cache_nodes >= 2` (always in production).
+- Two database users: the master (`propfirm`) owns the schema and only the migration function signs in as
+  it; every other function signs in as `propfirm_runtime`, a login of the `propfirm_app` role (migration
+  0008), which may only insert and read the audit log. Its password is generated into Secrets Manager,
+  which the proxy uses to reach Aurora and the migration function uses to create or update the login;
+  the functions themselves sign in to the proxy with IAM tokens.
+- The audit seal key: a KMS HMAC key the writers MAC each audit row's hash with (`AUDIT_SEAL_KMS_KEY_ID`,
+  `propfirm.store.seals`). PostgreSQL cannot use it, so whoever owns the table can rewrite rows but not
+  their seals; kept when the stack is deleted (without it no seal can be checked).
 - Cache authentication (RBAC): a user group with the application user `propfirm`, whose password is
   generated into Secrets Manager (`REDIS_AUTH_SECRET_ARN`, read by `propfirm.live.connection`), and the
   `default` user every group must hold, switched off. The template carries only `{{resolve:...}}`
@@ -24,11 +32,12 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.constants import AURORA_MIN_ACU, CACHE_USER, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
+from infra.constants import APP_DB_USER, AURORA_MIN_ACU, CACHE_USER, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
 from infra.constructs.network import Network
 
 AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13  # 16.4 and older are deprecated for new clusters
@@ -53,14 +62,50 @@ class Data(Construct):
         self.proxy_security_group = self._security_group("Proxy", "RDS proxy: the database consumers")
         self.cache_security_group = self._security_group("Cache", "Valkey: the Redis consumers")
         self.cluster = self._build_cluster(production, max_acu, reader)
+        self.app_database_secret = secretsmanager.Secret(
+            self,
+            "RuntimeDatabaseUser",
+            description=f"the {APP_DB_USER} database login (propfirm_app role): used by the RDS proxy",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"username": APP_DB_USER}),
+                generate_string_key="password",
+                exclude_punctuation=True,
+                password_length=40,
+            ),
+        )
+        self.audit_seal_key = kms.Key(
+            self,
+            "AuditSealKey",
+            description="propfirm: seals each audit log row (HMAC), a key the database cannot use",
+            key_spec=kms.KeySpec.HMAC_256,
+            key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # rotated monthly by Secrets Manager's own PostgreSQL single-user rotation (the login changes its
+        # password; its name stays, which IAM sign-in to the proxy relies on)
+        self.app_database_secret_attached = self.app_database_secret.attach(self.cluster)
+        secretsmanager.SecretRotation(
+            self,
+            "RuntimeDatabaseUserRotation",
+            application=secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER,
+            secret=self.app_database_secret_attached,
+            target=self.cluster,
+            vpc=self._network.vpc,
+            vpc_subnets=self._network.private_subnets,
+            automatically_after=Duration.days(30),
+            exclude_characters=" %+~`#$&*()|[]{}:;<>?!'/@\"\\",
+        )
         self.proxy = self._build_proxy()
         self.cache_secret, self.cache_user_group = self._build_cache_auth()
         self.cache = self._build_cache(cache_node_type, cache_nodes, production)
 
+    def database_url_for(self, user: str) -> str:
+        """No password: the consumer adds an IAM token (RDS Proxy requires TLS and IAM auth)."""
+        return f"postgresql://{user}@{self.proxy.endpoint}:{DB_PORT}/{DB_NAME}?sslmode=require"
+
     @property
     def database_url(self) -> str:
-        """No password: the consumer adds an IAM token (RDS Proxy requires TLS and IAM auth)."""
-        return f"postgresql://{DB_USER}@{self.proxy.endpoint}:{DB_PORT}/{DB_NAME}?sslmode=require"
+        return self.database_url_for(APP_DB_USER)
 
     @property
     def redis_url(self) -> str:
@@ -68,16 +113,37 @@ class Data(Construct):
             f"rediss://{self.cache.attr_primary_end_point_address}:{self.cache.attr_primary_end_point_port}/0"
         )
 
-    def allow_database(self, consumer: ec2.ISecurityGroup, grantee: iam.IGrantable, name: str) -> None:
+    def allow_database(
+        self, consumer: ec2.ISecurityGroup, grantee: iam.IGrantable, name: str, user: str = APP_DB_USER
+    ) -> None:
+        """The consumer may reach the proxy and sign in as `user` (the runtime login; the master user is
+        the migration function's only); a writer of the audit log may seal its rows."""
         self.proxy_security_group.add_ingress_rule(
             consumer, ec2.Port.tcp(DB_PORT), f"{name} to the RDS proxy"
         )
-        self.proxy.grant_connect(grantee, DB_USER)
+        self.proxy.grant_connect(grantee, user)
+        self.audit_seal_key.grant(grantee, "kms:GenerateMac")
 
     @property
     def database_environment(self) -> dict[str, str]:
-        """What a consumer needs to reach PostgreSQL: the proxy's URL, signed in with IAM tokens (no password)."""
-        return {"DATABASE_URL": self.database_url, "DATABASE_IAM_AUTH": "true"}
+        """What a consumer needs to reach PostgreSQL: the proxy's URL, signed in with IAM tokens (no password)
+        as the runtime login; the key that seals the audit rows it writes."""
+        return {
+            "DATABASE_URL": self.database_url,
+            "DATABASE_IAM_AUTH": "true",
+            "AUDIT_SEAL_KMS_KEY_ID": self.audit_seal_key.key_arn,
+        }
+
+    @property
+    def migration_database_environment(self) -> dict[str, str]:
+        """The migration function's: the master user (it owns the schema), and the runtime login's secret
+        (it creates the login, or sets its password again)."""
+        return {
+            "DATABASE_URL": self.database_url_for(DB_USER),
+            "DATABASE_IAM_AUTH": "true",
+            "AUDIT_SEAL_KMS_KEY_ID": self.audit_seal_key.key_arn,
+            "RUNTIME_DATABASE_SECRET_ARN": self.app_database_secret.secret_arn,
+        }
 
     @property
     def redis_environment(self) -> dict[str, str]:
@@ -134,7 +200,7 @@ class Data(Construct):
             self,
             "Proxy",
             proxy_target=rds.ProxyTarget.from_cluster(self.cluster),
-            secrets=[self.cluster.secret],
+            secrets=[self.cluster.secret, self.app_database_secret],
             vpc=self._network.vpc,
             vpc_subnets=self._network.private_subnets,
             security_groups=[self.proxy_security_group],

@@ -49,6 +49,10 @@ def python_function(
         environment={
             "POWERTOOLS_SERVICE_NAME": service,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            # traces keep timings and the call graph, never a response or an exception (either can carry
+            # a password, a token or personal data): the default for every tracer a function makes
+            "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+            "POWERTOOLS_TRACER_CAPTURE_ERROR": "false",
             **environment,
         },
         tracing=lambda_.Tracing.ACTIVE,

@@ -25,7 +25,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.constants import MIGRATE_HANDLER, MIGRATE_TIMEOUT_SECONDS, MIGRATIONS_DIR
+from infra.constants import DB_USER, MIGRATE_HANDLER, MIGRATE_TIMEOUT_SECONDS, MIGRATIONS_DIR
 from infra.constructs.data import Data
 from infra.constructs.functions import python_function
 from infra.constructs.network import Network
@@ -74,7 +74,7 @@ class Migrations(Construct):
             handler=MIGRATE_HANDLER,
             service="migrate",
             environment={
-                **data.database_environment,
+                **data.migration_database_environment,
                 "MIGRATIONS_SHA256": self.digest,
                 "MIGRATE_LOAD_PROGRAMS": str(load_example_programs).lower(),
             },
@@ -83,7 +83,8 @@ class Migrations(Construct):
             log_retention=log_retention,
             description="applies the database migrations on deploy (CDK trigger)",
         )
-        data.allow_database(network.consumer_groups["migrate"], self.function, "migrate")
+        data.allow_database(network.consumer_groups["migrate"], self.function, "migrate", user=DB_USER)
+        data.app_database_secret.grant_read(self.function)  # to create the runtime login with its password
         self.trigger = triggers.Trigger(
             self,
             "OnDeploy",

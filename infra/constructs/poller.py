@@ -23,6 +23,8 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -181,6 +183,20 @@ class Pollers(Construct):
         secret.grant_read(task.task_role)
         self._data.allow_cache(self.security_group, task.task_role, "poller")
         return task
+
+    def open_sealed_passwords_with(self, key: kms.IKey) -> list[iam.IRole]:
+        """Each poller may decrypt (only) the sealed MT5 passwords a create_account command carries, just
+        before it creates the account (propfirm.sealing); returns the task roles, for the key's policy."""
+        from infra.constructs.api import grant_under_challenge_context
+
+        roles = []
+        for task in self.task_definitions.values():
+            container = task.default_container
+            assert container is not None
+            container.add_environment("PROPFIRM_CREDENTIALS_KMS_KEY_ID", key.key_arn)
+            grant_under_challenge_context(key, task.task_role, "kms:Decrypt")
+            roles.append(task.task_role)
+        return roles
 
     def _build_service(self, server: Mt5Server) -> ecs.FargateService:
         secret = self._build_password_secret(server)

@@ -14,7 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import EVALUATOR_TIMEOUT_SECONDS, PAYOUTS_ASL
-from infra.constructs.api import Api
+from infra.constructs.api import Api, limit_credentials_key
 from infra.constructs.data import Data
 from infra.constructs.evaluator import Evaluator
 from infra.constructs.events import DomainEvents
@@ -85,6 +85,12 @@ class PropfirmStack(Stack):
             **common,
         )
         self._wire_payouts()
+        # the MT5 passwords a purchase seals are opened by the poller that creates the account, and by
+        # the API for the trader's one-time reveal: nobody else may use the key
+        limit_credentials_key(
+            self.api.credentials_key,
+            [self.api.function.role, *self.pollers.open_sealed_passwords_with(self.api.credentials_key)],
+        )
         self.migrations = Migrations(
             self,
             "Migrations",

@@ -25,14 +25,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
 import orjson
 import pytest
-from propfirm.api.tokens import mint
+from propfirm.api.tokens import mint, recorded_sub
 from propfirm.live.floors import read_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.local.options import DevOptions
@@ -46,7 +46,7 @@ from tests.instants import MONDAY_JANUARY
 pytestmark = pytest.mark.slow
 
 SPEED = 43_200.0  # a simulated day every 2 s; a poller cycle (1 s) is half a day
-BREACH_SPEED = 600  # while the daily-loss breach waits for its kill (see break_daily_loss)
+SLOW_SPEED = 600  # while the scenario waits for the system to see something (Pace): a cycle is 10 minutes
 PROGRAM = "two-step-100k"  # phase 1: 10 %, phase 2: 5 %, 4 trading days each; 5 % daily, 10 % max loss
 PHASE1, PHASE2, FUNDED = "challenge\\phase1", "challenge\\phase2", "funded\\standard"
 DEADLINE = 150.0  # real seconds for the whole scenario: a bound for a stuck run, not a speed check
@@ -152,15 +152,46 @@ def round_trip(world: World, login: int, result: Decimal, lots: Decimal = Decima
 
 
 @dataclass
+class Pace:
+    """The simulated clock runs at SPEED, and slows down while the scenario waits for the system to see
+    something before time moves on: a scripted trade the poller has not snapshotted yet (a daily reset
+    passing first would start the next day from a balance the engine never saw: at full speed a poller
+    cycle is 12 simulated hours, which a busy machine stretches), or the breach waiting for its kill. So
+    the scenario's budgets are simulated time, whatever this machine's load."""
+
+    world: World
+    holds: set[str] = field(default_factory=set)
+
+    def hold(self, reason: str) -> None:
+        self.holds.add(reason)
+        self.world.clock.set_speed(SLOW_SPEED)
+
+    def release(self, reason: str) -> None:
+        self.holds.discard(reason)
+        if not self.holds:
+            self.world.clock.set_speed(SPEED)
+
+
+@dataclass
 class Scripted:
-    """One trade a trading day: `plan(trader)` says the result of today's trade, or None for none."""
+    """One trade a trading day: `plan(trader)` says the result of today's trade, or None for none. After a
+    trade the clock goes slowly until the poller has snapshotted the account since."""
 
     world: World
     login: int
     plan: Callable[[Scripted], Decimal | None]
+    pace: Pace
+    seen: Callable[[int], datetime | None]  # the time of the poller's last snapshot of a login
     days: list[date] = field(default_factory=list)  # the days it traded in its current group
     group: str = ""
     groups: list[str] = field(default_factory=list)  # every group it traded in, in order
+    unseen: datetime | None = None  # when the last trade was made, until a later snapshot is taken
+
+    def observe(self) -> None:
+        snapped = self.seen(self.login)
+        if self.unseen is not None and snapped is not None and snapped > self.unseen:
+            self.unseen = None
+            self.pace.release(f"trade {self.login}")
 
     def act(self) -> None:
         with self.world.lock:
@@ -176,7 +207,9 @@ class Scripted:
             result = self.plan(self)
             if result is None:
                 return
+            self.pace.hold(f"trade {self.login}")
             round_trip(self.world, self.login, result)
+            self.unseen = self.world.now()
             self.days.append(wall.date())
 
 
@@ -215,16 +248,22 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         )
         assert (status, phase, bound_login) == ("active", 0, login)
 
-    climbing = Scripted(world, logins["climber"], climber)
-    bleeding = Scripted(world, logins["bleeder"], bleeder)
+    pace = Pace(world)
+
+    def seen(login: int) -> datetime | None:
+        raw = dev.redis.get(keys.snap(server, login))
+        return None if raw is None else datetime.fromisoformat(orjson.loads(raw)["time"])
+
+    climbing = Scripted(world, logins["climber"], climber, pace, seen)
+    bleeding = Scripted(world, logins["bleeder"], bleeder, pace, seen)
     breaker = logins["breaker"]
     breach: dict[str, float] = {}
 
     def break_daily_loss() -> None:
         """Lose 5,600 in one trade (the daily floor is 95,000) and keep a small position open: on a weekday,
         once the kill switch holds today's floor, with at least two simulated hours left before it expires
-        at the next reset. The clock slows down first, so those two hours are 12 poller cycles, however
-        late the evaluator renewed the floor after the reset on a busy machine."""
+        at the next reset. The clock slows down first (Pace), so those two hours are 12 poller cycles,
+        however late the evaluator renewed the floor after the reset on a busy machine."""
         floor = read_floor(dev.redis, keys, server, breaker)
         with world.lock:
             now = world.now()
@@ -236,15 +275,21 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
             # the measurement is "within one poller cycle", which must not hinge on this machine's load:
             # at full speed a busy core can delay a cycle past the floor's expiry (a cycle is 12 simulated
             # hours), so the clock slows down (a cycle: 10 simulated minutes) until the kill is seen
-            world.clock.set_speed(BREACH_SPEED)
+            pace.hold("breach")
             round_trip(world, breaker, Decimal("-5600"))
             world.open_position(breaker, "GBPUSD", "buy", Decimal("0.10"), reason=REASON_CLIENT)
             assert Decimal("90000") < world.account(breaker).equity < Decimal("95000")
         breach["at"] = time.monotonic()
 
+    def keep_pace() -> None:
+        """Every wait lets the scripted traders see their snapshots (the clock speeds up again)."""
+        for scripted in (climbing, bleeding):
+            scripted.observe()
+
     def trade() -> None:
-        climbing.act()
-        bleeding.act()
+        keep_pace()
+        for scripted in (climbing, bleeding):
+            scripted.act()
         break_daily_loss()
 
     # the daily-loss breaker: killed by the first poller cycle that begins after the breach
@@ -263,7 +308,7 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
     assert killed.cycle <= first_after, "the kill came later than the first cycle after the breach"
     with world.lock:
         assert world.get_account(breaker).positions == {} and world.get_account(breaker).trade_disabled
-    world.clock.set_speed(SPEED)
+    pace.release("breach")
     wait_for("the breaker's failure", lambda: transitions(dev, challenges["breaker"]), until, act=trade)
     assert transitions(dev, challenges["breaker"]) == [(0, None, "failed", "daily_loss")]
 
@@ -274,10 +319,15 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         )
         return [k for (k,) in rows(dev, query, server, breaker)]
 
-    wait_for("the kill recorded beside the evaluator's decision", kills_recorded, until)
+    wait_for("the kill recorded beside the evaluator's decision", kills_recorded, until, act=keep_pace)
     assert len(kills_recorded()) == 1  # one kill, recorded once (the summary's `kills` counts these)
     # Redis: the failed account's floor is gone (nothing left to guard), its last snapshot shows it flat
-    wait_for("the breaker's floor removed", lambda: read_floor(dev.redis, keys, server, breaker) is None, until)
+    wait_for(
+        "the breaker's floor removed",
+        lambda: read_floor(dev.redis, keys, server, breaker) is None,
+        until,
+        act=keep_pace,
+    )
 
     def flat_snapshot() -> bool:
         snapshot = orjson.loads(dev.redis.get(keys.snap(server, breaker)))
@@ -287,6 +337,7 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         "the breaker's snapshot flat",
         flat_snapshot,
         until,
+        act=keep_pace,
         explain=lambda: dev.redis.get(keys.snap(server, breaker)),
     )
 
@@ -310,7 +361,9 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
     assert climbing.groups == [PHASE1, PHASE2, FUNDED]
     assert [t[:3] for t in transitions(dev, challenges["climber"])] == [(0, 1, "phase_passed"), (1, 2, "funded")]
     # the payout: the trader asks once eligible (14 simulated days funded), an admin approves
-    trader = {"Authorization": f"Bearer {mint('trader', email=emails['climber'])}"}
+    # the trader is the login's sub the purchase recorded (as `propfirm token --role trader --email E` mints)
+    climber_sub = recorded_sub(dev.options.database_url, emails["climber"])
+    trader = {"Authorization": f"Bearer {mint('trader', email=emails['climber'], sub=climber_sub)}"}
     admin = {"Authorization": f"Bearer {mint('admin', email='scenario.admin@example.com')}"}
     api = httpx.Client(base_url=dev.api.url, timeout=10)
     cid = challenges["climber"]
@@ -321,7 +374,13 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         body = answer.json()
         return body if body.get("eligible") else None
 
-    quote = wait_for("payout eligibility", eligible, until)
+    quote = wait_for(
+        "payout eligibility",
+        eligible,
+        until,
+        act=keep_pace,
+        explain=lambda: f"(simulated now {world.now()}, speed {world.clock.speed}, holds {pace.holds})",
+    )
     requested = api.post(f"/challenges/{cid}/payouts", headers=trader)
     assert requested.status_code == 201, requested.text
     payout_id = int(requested.json()["id"])
@@ -330,10 +389,10 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         [(value,)] = rows(dev, "SELECT status FROM payouts WHERE id = %s", payout_id)
         return str(value)
 
-    wait_for("the payout awaiting approval", lambda: status() == "awaiting_approval", until)
+    wait_for("the payout awaiting approval", lambda: status() == "awaiting_approval", until, act=keep_pace)
     approved = api.post(f"/admin/payouts/{payout_id}/approve", headers=admin, json={"note": "scenario"})
     assert approved.status_code == 200, approved.text
-    wait_for("the payout paid", lambda: status() == "paid", until)
+    wait_for("the payout paid", lambda: status() == "paid", until, act=keep_pace)
 
     [(amount, profit, decided_by)] = rows(
         dev, "SELECT amount, profit, decided_by FROM payouts WHERE id = %s", payout_id
@@ -368,6 +427,7 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
         "the balance deals recorded and the floor hold dropped",
         recorded,
         until,
+        act=keep_pace,
         explain=lambda: f"(expected {expected}, found {seen})",
     )
     snapshot = orjson.loads(dev.redis.get(keys.snap(server, climbing.login)))

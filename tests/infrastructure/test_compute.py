@@ -306,3 +306,11 @@ def test_no_secret_value_in_either_template(dev, production):
         for secret in synthesized.resources("AWS::SecretsManager::Secret").values():
             assert "SecretString" not in secret["Properties"]
             assert "GenerateSecretString" in secret["Properties"]
+
+
+def test_no_function_traces_a_response_or_an_exception(dev):
+    """Traces keep timings, never a body or an error that could carry a password or a token."""
+    for name, function in project_functions(dev).items():
+        env = function["Properties"]["Environment"]["Variables"]
+        assert env["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false", name
+        assert env["POWERTOOLS_TRACER_CAPTURE_ERROR"] == "false", name

@@ -38,7 +38,54 @@ def test_aurora_serverless_v2_encrypted_recent_postgres(dev):
         "AWS::SecretsManager::Secret",
         {"GenerateSecretString": Match.object_like({"SecretStringTemplate": '{"username":"propfirm"}'})},
     )
-    dev.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 1)
+    # the master's and the runtime login's passwords, both rotated monthly
+    dev.template.resource_count_is("AWS::SecretsManager::RotationSchedule", 2)
+
+
+def test_functions_sign_in_as_the_runtime_login_and_only_the_migrations_as_the_schemas_owner(dev):
+    """Separate roles: the master user owns the schema (migrations); everything else is propfirm_runtime,
+    a login in propfirm_app, which may only insert and read the audit log (migration 0008)."""
+    dev.template.has_resource_properties(
+        "AWS::SecretsManager::Secret",
+        {"GenerateSecretString": Match.object_like({"SecretStringTemplate": '{"username": "propfirm_runtime"}'})},
+    )
+    [proxy] = dev.resources("AWS::RDS::DBProxy").values()
+    assert len(proxy["Properties"]["Auth"]) == 2  # the proxy can reach Aurora as either user
+    functions = {
+        f["Properties"]["Handler"]: f["Properties"]["Environment"]["Variables"]
+        for f in dev.resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"].startswith("functions.")
+    }
+    for handler, env in functions.items():
+        url = str(env["DATABASE_URL"])
+        if handler == "functions.migrate.handler.lambda_handler":
+            assert "postgresql://propfirm@" in url and "RUNTIME_DATABASE_SECRET_ARN" in env, handler
+        else:
+            assert "postgresql://propfirm_runtime@" in url and "RUNTIME_DATABASE_SECRET_ARN" not in env, handler
+        assert "AUDIT_SEAL_KMS_KEY_ID" in env, handler  # every writer seals the audit rows it appends
+    # rds-db:connect: the migration function as propfirm, every other function as propfirm_runtime only
+    connects = [
+        (str(policy["Properties"]["Roles"]), str(statement["Resource"]))
+        for policy in dev.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "rds-db:connect"
+    ]
+    owner = [roles for roles, resource in connects if resource.endswith("/propfirm']}") or "/propfirm'" in resource]
+    assert len(owner) == 1 and "Migrations" in owner[0]
+
+
+def test_the_audit_seal_key_is_an_hmac_key_kept_on_deletion(dev):
+    [(key_id, key)] = [
+        (k, r) for k, r in dev.resources("AWS::KMS::Key").items() if r["Properties"].get("KeySpec") == "HMAC_256"
+    ]
+    assert key["Properties"]["KeyUsage"] == "GENERATE_VERIFY_MAC" and key["DeletionPolicy"] == "Retain"
+    macs = [
+        statement
+        for policy in dev.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if key_id in str(statement["Resource"])
+    ]
+    assert macs and all(statement["Action"] == "kms:GenerateMac" for statement in macs)  # seal, never verify
 
 
 def test_production_protects_and_adds_a_reader(production):
@@ -55,7 +102,7 @@ def test_rds_proxy_requires_tls_and_iam(template):
         {
             "EngineFamily": "POSTGRESQL",
             "RequireTLS": True,
-            "Auth": [Match.object_like({"IAMAuth": "REQUIRED", "AuthScheme": "SECRETS"})],
+            "Auth": [Match.object_like({"IAMAuth": "REQUIRED", "AuthScheme": "SECRETS"})] * 2,
         },
     )
 
@@ -160,6 +207,6 @@ def test_database_url_carries_no_password(dev):
         env = fn["Properties"].get("Environment", {}).get("Variables", {})
         if "DATABASE_URL" in env:
             parts = env["DATABASE_URL"]["Fn::Join"][1]
-            assert parts[0].startswith("postgresql://propfirm@")  # user, no ":password"
+            assert parts[0] in ("postgresql://propfirm@", "postgresql://propfirm_runtime@")  # no ":password"
             assert parts[-1].endswith("/propfirm?sslmode=require")
             assert env["DATABASE_IAM_AUTH"] == "true"

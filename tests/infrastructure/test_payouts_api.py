@@ -6,7 +6,7 @@ from aws_cdk.assertions import Match
 
 from infra.constants import PAYOUTS_ASL
 from infra.constructs.api import PUBLIC_ROUTES
-from tests.infrastructure.test_compute import _actions, _policy_statements
+from tests.infrastructure.test_compute import _actions, _policy_statements, task_role_id
 
 
 def _logical(dev, construct) -> str:
@@ -117,6 +117,20 @@ def test_cognito_groups_and_policies(dev, production):
     )
 
 
+def test_a_user_cannot_set_their_own_email_and_a_changed_email_waits_for_its_verification(dev):
+    # the original email stays until the new one is verified (a trader cannot claim another's address)
+    dev.template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {"UserAttributeUpdateSettings": {"AttributesRequireVerificationBeforeUpdate": ["email"]}},
+    )
+    [client] = dev.resources("AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    assert "email" not in props["WriteAttributes"] and props["WriteAttributes"] == ["name"]
+    # no OAuth flow the dashboards do not use
+    assert props.get("AllowedOAuthFlowsUserPoolClient") is False and "AllowedOAuthFlows" not in props
+    assert props["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
 def _paths(dev) -> dict[str, str]:
     """Logical id of each API resource (and the root) -> its path."""
     resources = dev.resources("AWS::ApiGateway::Resource")
@@ -206,8 +220,30 @@ def test_mt5_passwords_encrypted_with_the_stacks_kms_key(dev):
     api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
     env = api_fn["Environment"]["Variables"]
     assert env["PROPFIRM_CREDENTIALS_KMS_KEY_ID"] == {"Fn::GetAtt": [key, "Arn"]}
-    actions = _actions(_policy_statements(dev, api_fn["Role"]["Fn::GetAtt"][0]), key)
-    assert {"kms:Encrypt", "kms:Decrypt"} <= actions
+    api_role = api_fn["Role"]["Fn::GetAtt"][0]
+    actions = _actions(_policy_statements(dev, api_role), key)
+    assert actions == {"kms:Encrypt", "kms:Decrypt"}
+    # the poller decrypts the sealed copy a create_account command carries, nothing more
+    poller_role = task_role_id(dev)
+    assert _actions(_policy_statements(dev, poller_role), key) == {"kms:Decrypt"}
+    container = next(iter(dev.resources("AWS::ECS::TaskDefinition").values()))["Properties"]
+    poller_env = {e["Name"]: e["Value"] for e in container["ContainerDefinitions"][0]["Environment"]}
+    assert poller_env["PROPFIRM_CREDENTIALS_KMS_KEY_ID"] == {"Fn::GetAtt": [key, "Arn"]}
+    # both only under a challenge id as the encryption context
+    for role in (api_role, poller_role):
+        for statement in _policy_statements(dev, role):
+            if key in str(statement["Resource"]):
+                assert statement["Condition"]["Null"] == {"kms:EncryptionContext:challenge_id": "false"}
+                assert statement["Condition"]["ForAllValues:StringEquals"] == {
+                    "kms:EncryptionContextKeys": ["challenge_id"]
+                }
+    # and the key's own policy refuses every other principal
+    [deny] = [s for s in props["Properties"]["KeyPolicy"]["Statement"] if s["Effect"] == "Deny"]
+    assert {"kms:Decrypt", "kms:Encrypt"} <= set(deny["Action"]) and deny["Principal"] == {"AWS": "*"}
+    allowed = deny["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert sorted(str(a) for a in allowed) == sorted(
+        str({"Fn::GetAtt": [r, "Arn"]}) for r in (api_role, poller_role)
+    )
     for fn in dev.stack.schema_consumers:  # no other function can read the passwords
         if fn is not dev.stack.api.function:
             role = dev.stack.get_logical_id(fn.role.node.default_child)
@@ -219,7 +255,12 @@ def test_the_api_gives_new_traders_a_login_in_its_own_user_pool_only(dev):
     api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
     assert api_fn["Environment"]["Variables"]["COGNITO_USER_POOL_ID"] == {"Ref": pool}
     actions = _actions(_policy_statements(dev, api_fn["Role"]["Fn::GetAtt"][0]), pool)
-    assert actions == {"cognito-idp:AdminCreateUser", "cognito-idp:AdminAddUserToGroup"}
+    assert actions == {
+        "cognito-idp:ListUsers",
+        "cognito-idp:AdminListGroupsForUser",
+        "cognito-idp:AdminCreateUser",
+        "cognito-idp:AdminAddUserToGroup",
+    }
 
 
 def test_admin_system_view_reads_heartbeats_and_queue_depths(dev, production):

@@ -75,12 +75,11 @@ def is_preflight(method: str, headers: Mapping[str, Any] | None) -> bool:
 
 
 def require_trader(principal: Principal) -> str:
-    """The trader's email (their identity); only the trader role has trader resources."""
+    """The trader's identity: the token's `sub`, the identity provider's immutable subject (never the email,
+    which a user may change). Only the trader role has trader resources."""
     if not principal.has(TRADER):
         raise Forbidden("this resource belongs to traders (role trader)")
-    if not principal.email:
-        raise Forbidden("the token carries no email: the trader cannot be identified")
-    return principal.email
+    return principal.sub
 
 
 def require_reader(principal: Principal) -> None:

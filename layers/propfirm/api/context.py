@@ -19,8 +19,8 @@ def principal(router: Router) -> Principal:
     return principal_from_claims(claims_of(router.current_event.raw_event))
 
 
-def owned_challenge(uow: UnitOfWork, challenge_id: int, email: str) -> dict[str, Any]:
-    row = queries.challenge(uow, challenge_id, trader_email=email)
+def owned_challenge(uow: UnitOfWork, challenge_id: int, trader_sub: str) -> dict[str, Any]:
+    row = queries.challenge(uow, challenge_id, trader_sub=trader_sub)
     if row is None:
         raise NotFound(f"no challenge {challenge_id}")
     return row

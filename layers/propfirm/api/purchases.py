@@ -1,6 +1,8 @@
 """The purchase webhook's write side: verify the shop's signature, then record the sale in ONE transaction:
-the trader (by email), the challenge (the program's latest version, phase 0, `provisioning`), the
-outbox row with the `CreateAccount` command, and an audit row.
+the trader (bound to the login's immutable `sub` the identity provider gave, or, with no identity provider,
+to the sub recorded for the email or a new one), the challenge (the program's latest version, phase 0,
+`provisioning`), the outbox row with the `CreateAccount` command, and the audit rows (the purchase; a login
+refused or bound, when that happened).
 
 Idempotent per `order_id`: the challenge's unique order id decides. A duplicate delivery (even a
 concurrent one) finds the first one's row and gets the same answer; the loser of a race rolls back
@@ -19,9 +21,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from propfirm.api import credentials
+from propfirm.api.logins import Identity
 from propfirm.api.problems import Unauthorized, Unprocessable
 from propfirm.evaluation.commands import command_id
 from propfirm.queues.messages import CreateAccount
+from propfirm.sealing import Cipher
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import NotFound as StoreNotFound
 from propfirm.store.repositories import OutboxCommand
@@ -122,10 +126,12 @@ def record_purchase(
     order: PurchaseOrder,
     server: str,
     now: datetime,
-    cipher: credentials.Cipher | None = None,
+    cipher: Cipher | None = None,
+    identity: Identity | None = None,
 ) -> PurchaseResult:
     """Commits (or rolls back) the unit of work itself. With a cipher, the account's MT5 passwords are
-    generated here, given to the command and kept encrypted for the trader to see once."""
+    generated here and sealed: kept for the trader to see once, and carried sealed by the command. `identity`: the
+    login the identity provider found or made for the order's email (None: no identity provider here)."""
     found = _existing(uow, order.order_id)
     if found is not None:
         return PurchaseResult(found, False)
@@ -134,7 +140,11 @@ def record_purchase(
         program = uow.programs.get(order.program, version)
     except StoreNotFound:
         raise Unprocessable(f"unknown program {order.program!r}") from None
-    trader_id = uow.traders.get_or_create(order.email, order.name)
+    if identity is None:
+        trader = uow.traders.get_or_create(order.email, order.name)
+    else:
+        trader = uow.traders.get_or_create(order.email, order.name, identity.sub, identity.origin)
+    trader_id = trader.id
     row = uow.fetchone(
         "INSERT INTO challenges (trader_id, program_id, program_version, server, login, status, phase,"
         " state, order_id) VALUES (%s, %s, %s, %s, NULL, %s, 0, NULL, %s)"
@@ -147,8 +157,26 @@ def record_purchase(
         assert found is not None
         return PurchaseResult(found, False)
     challenge_id = int(row[0])
+    if identity is not None and (identity.refused or trader.rebound):
+        uow.audit.append(
+            [
+                AuditEntry(
+                    kind="trader.login_refused" if identity.refused else "trader.login_bound",
+                    challenge_id=challenge_id,
+                    server=server,
+                    payload={
+                        "trader_id": trader.id,
+                        "email": order.email,
+                        "reason": identity.refused,
+                        "sub": None if identity.refused else identity.sub,
+                    },
+                    created_at=now,
+                )
+            ]
+        )
     first, last = split_name(order.name)
-    passwords = credentials.new_passwords() if cipher is not None else None
+    # sealed once: the reveal's copy and the command's are the same ciphertext (no plain password is written)
+    sealed = credentials.store(uow, cipher, challenge_id, credentials.new_passwords()) if cipher else None
     command = CreateAccount(
         command_id=create_account_command_id(challenge_id),
         server=server,
@@ -160,11 +188,8 @@ def record_purchase(
         last_name=last,
         email=order.email,
         client_ref=client_ref(challenge_id),
-        password_main=passwords.main if passwords else None,
-        password_investor=passwords.investor if passwords else None,
+        sealed_passwords=sealed,
     )
-    if passwords is not None and cipher is not None:
-        credentials.store(uow, cipher, challenge_id, passwords)
     uow.outbox.add(
         [
             OutboxCommand(
@@ -173,7 +198,7 @@ def record_purchase(
                 server=server,
                 login=None,
                 kind="create_account",
-                command=command.model_dump(mode="json"),
+                command=command.model_dump(mode="json", exclude={"password_main", "password_investor"}),
             )
         ]
     )

@@ -38,10 +38,8 @@ def _one(uow: UnitOfWork, query: str, params: Any = None) -> dict[str, Any] | No
     return rows[0] if rows else None
 
 
-def trader_by_email(uow: UnitOfWork, email: str) -> dict[str, Any] | None:
-    return _one(
-        uow, "SELECT id, email, name, created_at FROM traders WHERE lower(email) = lower(%s)", (email,)
-    )
+def trader_by_sub(uow: UnitOfWork, sub: str) -> dict[str, Any] | None:
+    return _one(uow, "SELECT id, email, name, created_at FROM traders WHERE sub = %s", (sub,))
 
 
 _CHALLENGE = (
@@ -51,31 +49,27 @@ _CHALLENGE = (
 )
 
 
-def challenge(uow: UnitOfWork, challenge_id: int, trader_email: str | None = None) -> dict[str, Any] | None:
-    """One challenge; with `trader_email`, only when it is that trader's (otherwise None: a 404)."""
-    if trader_email is None:
+def challenge(uow: UnitOfWork, challenge_id: int, trader_sub: str | None = None) -> dict[str, Any] | None:
+    """One challenge; with `trader_sub`, only when it is that trader's (otherwise None: a 404)."""
+    if trader_sub is None:
         return _one(uow, _CHALLENGE + " WHERE c.id = %s", (challenge_id,))
-    return _one(
-        uow, _CHALLENGE + " WHERE c.id = %s AND lower(t.email) = lower(%s)", (challenge_id, trader_email)
-    )
+    return _one(uow, _CHALLENGE + " WHERE c.id = %s AND t.sub = %s", (challenge_id, trader_sub))
 
 
 def challenges_of(
-    uow: UnitOfWork, trader_email: str, limit: int | None = None, cursor: int | None = None
+    uow: UnitOfWork, trader_sub: str, limit: int | None = None, cursor: int | None = None
 ) -> list[dict[str, Any]]:
     """A trader's challenges, newest first (keyset on the id)."""
     return _rows(
         uow,
-        _CHALLENGE
-        + " WHERE lower(t.email) = lower(%s) AND (%s::bigint IS NULL OR c.id < %s) ORDER BY c.id DESC LIMIT %s",
-        (trader_email, cursor, cursor, limit),
+        _CHALLENGE + " WHERE t.sub = %s AND (%s::bigint IS NULL OR c.id < %s) ORDER BY c.id DESC LIMIT %s",
+        (trader_sub, cursor, cursor, limit),
     )
 
 
-def count_challenges_of(uow: UnitOfWork, trader_email: str) -> int:
+def count_challenges_of(uow: UnitOfWork, trader_sub: str) -> int:
     row = uow.fetchone(
-        "SELECT count(*) FROM challenges WHERE trader_id = (SELECT id FROM traders WHERE lower(email) = lower(%s))",
-        (trader_email,),
+        "SELECT count(*) FROM challenges WHERE trader_id = (SELECT id FROM traders WHERE sub = %s)", (trader_sub,)
     )
     return int(row[0]) if row else 0
 

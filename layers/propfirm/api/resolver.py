@@ -5,17 +5,22 @@ and the route context in an instance dict, so two requests resolved at once in o
 each other's event, claims included. Here the event, the Lambda context, the route context and the
 middleware frames live in a ContextVar of the request (each thread has its own), the way Powertools' own
 `HttpResolverLocal` does it. Routers read through `api_resolver`, so they see the request's own state.
+
+Each route also builds its middleware stack on its first call, by reassigning one attribute frame by
+frame: two first calls at once would run, and keep, a half-built or doubly-wrapped stack. Here the first
+build of each route happens under a lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Route
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 
@@ -31,7 +36,15 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._startup_state = _RequestState()  # routes registered at import time put their context here
         self._request_state: ContextVar[_RequestState | None] = ContextVar("propfirm_api_request", default=None)
+        self._stack_build = threading.Lock()
         super().__init__(*args, **kwargs)
+
+    def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
+        if not route._middleware_stack_built:
+            with self._stack_build:
+                if not route._middleware_stack_built:  # built once, by one request, whole
+                    route._build_middleware_stack(router_middlewares=self._router_middlewares, app=self)
+        return super()._call_route(route, route_arguments)
 
     @property
     def _state(self) -> _RequestState:

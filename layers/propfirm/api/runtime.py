@@ -17,12 +17,12 @@ from typing import Any
 import redis
 from psycopg_pool import ConnectionPool
 
-from propfirm.api.credentials import Cipher, build_cipher
 from propfirm.api.logins import CognitoTraderLogins, TraderLogins
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
 from propfirm.live.connection import redis_from_url
 from propfirm.live.keys import LiveKeys
+from propfirm.sealing import Cipher, build_cipher
 from propfirm.settings import SettingsError, load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork

@@ -9,17 +9,18 @@ before anything else. The key is `PROPFIRM_JWT_SECRET`, or a random key kept in 
 from __future__ import annotations
 
 import os
-import secrets
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import jwt
 
+from propfirm.kept import kept_secret
+
 ALGORITHM = "HS256"
 ISSUER = "propfirm-local"
+AUDIENCE = "propfirm-local-app"  # Cognito's ID tokens carry the app client's id as `aud`; local ones this
 LEEWAY_SECONDS = 1  # the design allows at most 1 s
 JWT_KEY_FILE = "jwt.key"
 WEBHOOK_SECRET_FILE = "webhook.secret"
@@ -27,35 +28,6 @@ WEBHOOK_SECRET_FILE = "webhook.secret"
 
 class TokenError(Exception):
     """Why a bearer token is refused (the message goes into the 401's detail)."""
-
-
-def propfirm_home() -> Path:
-    return Path(os.environ.get("PROPFIRM_HOME") or Path.home() / ".propfirm").expanduser()
-
-
-def kept_secret(name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(48)) -> str:
-    """A random secret (`make()`) kept in $PROPFIRM_HOME/<name> (0600), created on first use; racing
-    creators agree (the file is created exclusively, and a reader waits for its writer)."""
-    home = propfirm_home()
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = home / name
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(fd, "w") as f:
-            f.write(make())
-    for _ in range(50):  # another process may be between create and write
-        value = path.read_text().strip()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise RuntimeError(f"{path} is empty: delete it and try again")
-
-
-def secret_path(name: str) -> Path:
-    return propfirm_home() / name
 
 
 def jwt_secret() -> str:
@@ -85,12 +57,23 @@ def mint(
         "exp": issued + ttl,
         "token_use": "id",
         "iss": ISSUER,
+        "aud": AUDIENCE,
     }
     return jwt.encode(claims, key or jwt_secret(), algorithm=ALGORITHM)
 
 
+def recorded_sub(database_url: str, email: str) -> str | None:
+    """The sub the local record binds to the trader of `email` (None: no purchase has used it)."""
+    import psycopg
+
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        row = conn.execute("SELECT sub FROM traders WHERE lower(email) = lower(%s)", (email,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def verify(token: str, key: str) -> dict[str, Any]:
-    """The claims of a valid token, or TokenError: signature, HS256 only, exp (1 s leeway), claims."""
+    """The claims of a valid token, or TokenError: signature, HS256 only, exp (1 s leeway), the issuer and
+    the audience (as API Gateway's Cognito authorizer checks a user pool token's), claims."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as exc:
@@ -103,7 +86,9 @@ def verify(token: str, key: str) -> dict[str, Any]:
             key,
             algorithms=[ALGORITHM],
             leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "sub"], "verify_aud": False},
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            options={"require": ["exp", "sub", "iss", "aud"]},
         )
     except jwt.ExpiredSignatureError:
         raise TokenError("token expired") from None

@@ -30,7 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from propfirm.api.local_server import serve_api
     from propfirm.api.settings import ApiSettings
-    from propfirm.api.tokens import JWT_KEY_FILE, WEBHOOK_SECRET_FILE, jwt_secret, secret_path, webhook_secret
+    from propfirm.api.tokens import JWT_KEY_FILE, WEBHOOK_SECRET_FILE, jwt_secret, webhook_secret
+    from propfirm.kept import secret_path
     from propfirm.store.migrator import MigrationError, apply_migrations
     from propfirm.store.programs import load_shipped_programs
     from propfirm.store.uow import UnitOfWork

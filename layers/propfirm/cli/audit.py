@@ -1,7 +1,9 @@
-"""`propfirm audit verify`: walk the audit chain in PostgreSQL (DATABASE_URL).
+"""`propfirm audit verify`: walk the audit chain in PostgreSQL (DATABASE_URL) and check every row's seal
+with the audit key (`AUDIT_SEAL_KMS_KEY_ID` in AWS; locally `PROPFIRM_AUDIT_KEY` or the kept key).
 
-Exit 0 when the chain is whole (prints how many rows), 1 naming the first broken row and what does not
-match, 2 when the database cannot be read.
+Exit 0 when the chain is whole and every seal verifies (prints how many rows), 1 naming the first broken
+row and what does not match (a row rewritten by the table's owner, chain recomputed, is named by its
+seal), 2 when the database cannot be read.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import psycopg
 
 from propfirm.settings import DatabaseSettings, SettingsError, load
 from propfirm.store.audit import verify_chain
+from propfirm.store.seals import sealer_from_environment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,15 +29,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     try:
         url = load(DatabaseSettings).database_url
+        sealer = sealer_from_environment()
         with psycopg.connect(url) as conn:
             head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
             with conn.cursor(name="audit_walk") as cur:
                 cur.itersize = 5000
                 cur.execute(
-                    "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash"
+                    "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal"
                     " FROM audit_log ORDER BY id"
                 )
-                report = verify_chain(iter(cur), head)
+                report = verify_chain(iter(cur), head, sealer)
     except SettingsError as exc:
         print(f"propfirm audit verify: {exc}", file=sys.stderr)
         return 2
@@ -42,7 +46,8 @@ def run_verify(args: argparse.Namespace) -> int:
         print(f"propfirm audit verify: cannot read the audit log: {exc}".rstrip(), file=sys.stderr)
         return 2
     if report.ok:
-        print(f"audit chain whole: {report.rows} rows")
+        legacy = f" ({report.unsealed} from before sealing began, covered by later seals)" if report.unsealed else ""
+        print(f"audit chain whole: {report.rows} rows, every seal verified{legacy}")
         return 0
     print(
         f"audit chain broken at row {report.broken_id}: {report.problem} "

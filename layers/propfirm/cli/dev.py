@@ -305,14 +305,14 @@ def _print_banner(console: Any, stack: Any) -> None:
         lines.append(f"  {name:<14} {note}")
     if stack.api is not None:
         url = stack.api.url
-        login, email = stack.example_trader()
+        login, email, sub = stack.example_trader()
         lines += [
             f"  API docs       {url}/docs  (OpenAPI document: {url}/openapi.json)",
             "  try:",
             f"    curl -s {url}/health",
             f'    curl -s -H "Authorization: Bearer $(propfirm token --role admin)" {url}/admin/challenges',
             f"    # a funded trader (login {login}):",
-            f'    curl -s -H "Authorization: Bearer $(propfirm token --role trader --email {email})" '
+            f'    curl -s -H "Authorization: Bearer $(propfirm token --role trader --email {email} --sub {sub})" '
             f"{url}/challenges",
         ]
     lines.append("  stop with Ctrl-C: the summary follows")

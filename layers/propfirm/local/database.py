@@ -46,7 +46,7 @@ def phases_by_group(programs: Mapping[str, Program]) -> dict[str, GroupPhase]:
 
 
 def trader_email(server: str, login: int) -> str:
-    """The trader of a simulated account: one per account, unique per run (the API knows traders by email)."""
+    """The trader of a simulated account: one per account, unique per run (each gets a sub of its own)."""
     return f"trader.{login}@{server}.example.com"
 
 

@@ -1,7 +1,8 @@
 """The scripted trader desk: funded traders asking for their payouts through the API, over HTTP.
 
 Each step looks at a few of the run's funded, active challenges without an open payout (in turn), and
-for each one, as its trader (a bearer token minted for the trader's email, as `propfirm token` does):
+for each one, as its trader (a bearer token minted for the trader's recorded sub, as `propfirm token
+--role trader --email E` does):
 `GET /challenges/{id}/payouts/eligibility`, and when it says eligible, `POST /challenges/{id}/payouts`.
 Refusals (422 not eligible, 409 a payout already open) are normal: the trader asks again later.
 """
@@ -19,7 +20,7 @@ from propfirm.store.uow import UnitOfWork
 log = logging.getLogger("propfirm.dev")
 
 _CANDIDATES = """
-SELECT c.id, t.email
+SELECT c.id, t.email, t.sub
   FROM challenges c
   JOIN traders t ON t.id = c.trader_id
   JOIN programs p ON p.id = c.program_id AND p.version = c.program_version
@@ -41,12 +42,12 @@ class TraderDesk:
         self._tokens: dict[str, str] = {}
         self._turn = 0
 
-    def _token(self, email: str) -> str:
+    def _token(self, email: str, sub: str) -> str:
         from propfirm.api.tokens import mint
 
-        if email not in self._tokens:
-            self._tokens[email] = mint("trader", email=email, ttl=24 * 3600)
-        return self._tokens[email]
+        if sub not in self._tokens:
+            self._tokens[sub] = mint("trader", email=email, sub=sub, ttl=24 * 3600)
+        return self._tokens[sub]
 
     def step(self) -> int:
         """Ask for the next few challenges; returns the number of payouts requested."""
@@ -58,12 +59,12 @@ class TraderDesk:
         chosen = (candidates[start:] + candidates[:start])[: self.per_step]
         self._turn = start + len(chosen)
         requested = 0
-        for challenge_id, email in chosen:
-            requested += self._ask(int(challenge_id), email)
+        for challenge_id, email, sub in chosen:
+            requested += self._ask(int(challenge_id), email, sub)
         return requested
 
-    def _ask(self, challenge_id: int, email: str) -> int:
-        headers = {"Authorization": f"Bearer {self._token(email)}"}
+    def _ask(self, challenge_id: int, email: str, sub: str) -> int:
+        headers = {"Authorization": f"Bearer {self._token(email, sub)}"}
         check = self.http.get(f"/challenges/{challenge_id}/payouts/eligibility", headers=headers)
         self.responses[f"eligibility {check.status_code}"] += 1
         if check.status_code != 200 or not _eligible(check.json()):

@@ -290,13 +290,16 @@ class DevStack:
     def summary_database(self) -> str:
         return without_password(self.options.database_url)
 
-    def example_trader(self) -> tuple[int, str]:
-        """A funded account's login and its trader's email (for the banner's example), else the first."""
+    def example_trader(self) -> tuple[int, str, str]:
+        """A funded account's login, its trader's email and sub (for the banner's example), else the first."""
+        from propfirm.api.tokens import recorded_sub
+
         groups = phases_by_group(self.programs)
         accounts = self.market.account_groups()
         funded = [login for login, group in accounts if getattr(groups.get(group.lower()), "funded", False)]
         login = (funded or [login for login, _ in accounts])[0]
-        return login, trader_email(self.options.server, login)
+        email = trader_email(self.options.server, login)
+        return login, email, recorded_sub(self.options.database_url, email) or ""
 
     def ports(self) -> dict[str, int]:
         ports = {"simulator": self.market.simulator.port, "moto": self.aws.port}

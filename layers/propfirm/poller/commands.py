@@ -7,8 +7,8 @@ was interrupted with its outcome unknown: a creation is retried through the gate
 looks for its own deal on MT5 (by its unique comment, amount and kind) before sending anything. Moving a
 group, enabling or disabling trading and closing all positions are idempotent on MT5 by nature.
 Results go back on the evaluation queue (`CommandResult`, deduplication id `result:{command_id}`).
-Passwords MT5 generated for a new account travel in that first result only; the stored record keeps
-no password, so a repeated result says `passwords_withheld`.
+A creation's passwords arrive sealed (`propfirm.sealing`) and are opened only for the call that creates
+the account; no result carries a password (passwords MT5 generates itself are not reported at all).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from propfirm.live.commands import CommandLedger
-from propfirm.mt5.errors import ConnectionLost, Mt5Error
+from propfirm.mt5.errors import ConnectionLost, InvalidRequest, Mt5Error
 from propfirm.mt5.models import (
     AccountId,
     AccountUpdate,
@@ -44,9 +44,9 @@ from propfirm.queues.messages import (
 )
 from propfirm.queues.sharding import shard_of
 from propfirm.queues.sqs import Outgoing, SqsSender
+from propfirm.sealing import Cipher, open_sealed
 
 AnyCommand = CreateAccount | MoveGroup | SetTrading | CloseAll | BalanceOperationCommand
-PASSWORD_FIELDS = ("password_main", "password_investor")
 
 
 class BadCommand(Exception):
@@ -82,8 +82,10 @@ class CommandExecutor:
         shard_count: int,
         groups_of: Callable[[], dict[int, str]],
         watched_groups: Sequence[str],
+        cipher: Callable[[], Cipher] | None = None,
     ) -> None:
         self.gateway = gateway
+        self.cipher = cipher  # opens sealed passwords (None: a sealed command fails, plainly said)
         self.ledger = ledger
         self.sender = sender
         self.shard_count = shard_count
@@ -119,31 +121,40 @@ class CommandExecutor:
             raise
         except Mt5Error as exc:
             result = self._result(command, ok=False, error=str(exc), retcode=exc.retcode)
-        stored = result.model_dump(mode="json")
-        if any(k in stored["details"] for k in PASSWORD_FIELDS):
-            stored["details"] = {k: v for k, v in stored["details"].items() if k not in PASSWORD_FIELDS}
-            stored["details"]["passwords_withheld"] = True
-        self.ledger.mark_done(command.command_id, stored)
+        self.ledger.mark_done(command.command_id, result.model_dump(mode="json"))
         self._send(result)
         logger.info("command done", command_id=command.command_id, type=command.type, ok=result.ok,
                     login=result.login, error=result.error)
         return result
 
+    def _passwords(self, command: CreateAccount) -> tuple[str | None, str | None]:
+        """The passwords to create the account with: opened just now from the sealed copy."""
+        if command.sealed_passwords is None:
+            return command.password_main, command.password_investor
+        if self.cipher is None:
+            raise InvalidRequest("the command's passwords are sealed and this poller has no key to open them")
+        try:
+            opened = open_sealed(self.cipher(), command.sealed_passwords)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from None
+        return opened.main, opened.investor
+
     def _execute(self, command: AnyCommand, interrupted: bool, now: datetime) -> tuple[int | None,
                                                                                       dict[str, Any]]:
         server = self.gateway.server
         if isinstance(command, CreateAccount):
+            main, investor = self._passwords(command)
             created = self.gateway.create_account(NewAccount(
                 group=command.group, leverage=command.leverage, initial_balance=command.initial_balance,
                 first_name=command.first_name, last_name=command.last_name, email=command.email,
-                client_ref=client_ref(command), login=command.login, password_main=command.password_main,
-                password_investor=command.password_investor, trading_enabled=command.trading_enabled))
+                client_ref=client_ref(command), login=command.login, password_main=main,
+                password_investor=investor, trading_enabled=command.trading_enabled))
             details: dict[str, Any] = {"group": created.group, "funding_deal": created.funding_deal,
                                        "existed": created.existed}
-            if command.password_main is None:
-                details["password_main"] = created.password_main
-            if command.password_investor is None:
-                details["password_investor"] = created.password_investor
+            if main is None or investor is None:
+                # MT5 made them: they are not reported (a queue is no place for a password); support
+                # resets them for the trader
+                details["passwords_generated"] = True
             return created.login, details
         account = AccountId(server, command.login)
         if isinstance(command, MoveGroup):

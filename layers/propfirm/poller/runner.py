@@ -43,6 +43,7 @@ from propfirm.poller.settings import PollerSettings
 from propfirm.poller.startup import MissingGroups, missing_groups, watch_plan
 from propfirm.poller.static_data import StaticDataCache
 from propfirm.queues.sqs import Outgoing, SendFailed, SqsConsumer, SqsSender
+from propfirm.sealing import Cipher, build_cipher
 
 INFRA_ERRORS = (redis.RedisError, BotoCoreError, ClientError, SendFailed)
 
@@ -58,8 +59,11 @@ class Poller:
         programs: Sequence[Program],
         clock: Callable[[], float] = time.monotonic,
         metrics: CycleMetrics | None = None,
+        cipher: Cipher | None = None,
     ) -> None:
         self.gateway = gateway
+        # opens the MT5 passwords a create_account command carries sealed (built on the first one)
+        self._cipher = cipher
         self.settings = settings
         self.programs = list(programs)
         self.clock = clock
@@ -78,6 +82,11 @@ class Poller:
         self.cycle: PollCycle | None = None
         self.commands: CommandExecutor | None = None
         self.inbox: CommandInbox | None = None
+
+    def cipher(self) -> Cipher:
+        if self._cipher is None:
+            self._cipher = build_cipher(self.settings.propfirm_credentials_kms_key_id)
+        return self._cipher
 
     # -- start-up ------------------------------------------------------------------------------------
     def start(self, with_inbox: bool = True) -> None:
@@ -110,7 +119,7 @@ class Poller:
             self.commands = CommandExecutor(self.gateway, self.ledger, self.sender,
                                             self.settings.poller_shard_count,
                                             lambda: self.cycle.groups_known if self.cycle else {},
-                                            self.plan.groups)
+                                            self.plan.groups, cipher=self.cipher)
             if with_inbox:
                 self.inbox = CommandInbox(self.consumer, self.settings.poller_command_wait_seconds)
                 self.inbox.start()

@@ -46,6 +46,9 @@ class PollerSettings(RedisSettings):
     mt5_manager_password_secret_id: str = Field(
         "", description="Secrets Manager id of the MT5 manager password (AWS); else MT5_MANAGER_PASSWORD"
     )
+    propfirm_credentials_kms_key_id: str | None = Field(
+        None, description="in AWS: the KMS key that opens new accounts' sealed MT5 passwords (local: the kept key)"
+    )
     programs_path: Path | None = Field(None, description="programs file or folder (default: the examples)")
     evaluation_queue_url: str = Field(min_length=1, description="SQS evaluation queue (FIFO) URL")
     command_queue_url: str = Field("", description="SQS command queue URL (empty: no commands)")

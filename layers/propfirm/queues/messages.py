@@ -167,7 +167,19 @@ class _Command(_Message):
     issued_at: datetime | None = None
 
 
+class SealedPasswords(_Message):
+    """The account's main and investor passwords, encrypted (`propfirm.sealing`): a JSON object
+    `{"main", "investor"}` sealed for `challenge_id` with the key `key_ref` names; base64."""
+
+    key_ref: str = Field(min_length=1, max_length=256)
+    challenge_id: int
+    ciphertext: str = Field(min_length=1, max_length=8192)
+
+
 class CreateAccount(_Command):
+    """`sealed_passwords` carries the passwords the trader will be shown; with neither it nor the plain
+    fields (still read, never written by this system) MT5 generates them and they are not reported."""
+
     type: Literal["create_account"] = "create_account"
     login: int | None = None  # None: MT5 allocates it
     group: str
@@ -179,6 +191,7 @@ class CreateAccount(_Command):
     client_ref: str | None = Field(None, max_length=31)  # default: derived from command_id
     password_main: str | None = None
     password_investor: str | None = None
+    sealed_passwords: SealedPasswords | None = None
     trading_enabled: bool = True
 
 

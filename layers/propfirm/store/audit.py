@@ -1,9 +1,12 @@
-"""The audit log: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE) and hash-chained.
+"""The audit log: append-only (a trigger refuses UPDATE, DELETE and TRUNCATE, and the application's
+database role may only insert and read it), hash-chained and sealed.
 
 Each row's `hash` is SHA-256 over the previous row's hash and the row's canonical content (id, time,
 kind, challenge, account, payload). Appenders take the single `audit_chain_head` row FOR UPDATE, so
 concurrent transactions append one after the other and the chain cannot fork; the head is updated in
-the same transaction, so a rolled-back append leaves neither rows nor a moved head.
+the same transaction, so a rolled-back append leaves neither rows nor a moved head. Each row's `seal` is
+a MAC of its id and hash with a key PostgreSQL cannot use (`propfirm.store.seals`): the table's owner can
+rewrite rows and recompute the chain, never the seals.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from propfirm.store.jsonutil import canonical, plain
+from propfirm.store.seals import Sealer, default_sealer, seal_message
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -59,17 +63,19 @@ def row_hash(
 
 
 class AuditLog:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, sealer: Sealer | None = None) -> None:
         self.uow = uow
+        self.sealer = sealer  # None: the process's (built on the first append, from the environment)
 
     def append(self, entries: list[AuditEntry]) -> list[int]:
         """Append in this transaction; returns the row ids."""
         if not entries:
             return []
+        sealer = self.sealer or default_sealer()
         last_id, last_hash = self.uow.fetchone(
             "SELECT last_id, last_hash FROM audit_chain_head WHERE singleton FOR UPDATE"
         )
-        ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes = ([] for _ in range(9))
+        ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes, seals = ([] for _ in range(10))
         for entry in entries:
             last_id += 1
             payload = plain(entry.payload)
@@ -92,13 +98,14 @@ class AuditLog:
             payloads.append(Jsonb(payload))
             prevs.append(last_hash)
             hashes.append(digest)
+            seals.append(sealer.seal(seal_message(last_id, digest)))
             last_hash = digest
         self.uow.execute(
             "INSERT INTO audit_log (id, created_at, kind, challenge_id, server, login, payload, prev_hash,"
-            " hash)"
+            " hash, seal)"
             " SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::text[],"
-            " %s::bigint[], %s::jsonb[], %s::text[], %s::text[])",
-            (ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes),
+            " %s::bigint[], %s::jsonb[], %s::text[], %s::text[], %s::text[])",
+            (ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes, seals),
         )
         self.uow.execute(
             "UPDATE audit_chain_head SET last_id = %s, last_hash = %s WHERE singleton", (last_id, last_hash)
@@ -112,14 +119,19 @@ class ChainReport:
     rows: int
     broken_id: int | None = None
     problem: str | None = None
+    unsealed: int = 0  # rows written before sealing began (migration 0008), covered by later seals
 
 
-def verify_chain(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainReport:
-    """Walk rows (id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash) in id order."""
+def verify_chain(rows: Iterator[tuple[Any, ...]], head: tuple[int, str] | None, sealer: Sealer) -> ChainReport:
+    """Walk rows (id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal) in id
+    order: each row must follow the previous, match its hash and carry a seal that verifies (once the first
+    sealed row has been seen)."""
     expected_prev = GENESIS_HASH
     expected_id = 1
     count = 0
-    for row_id, created_at, kind, challenge_id, server, login, payload, prev_hash, digest in rows:
+    unsealed = 0
+    sealing = False
+    for row_id, created_at, kind, challenge_id, server, login, payload, prev_hash, digest, seal in rows:
         if row_id != expected_id:
             return ChainReport(
                 False, count, row_id, f"id {row_id} follows id {expected_id - 1}: rows missing"
@@ -134,6 +146,20 @@ def verify_chain(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainRe
                 row_id,
                 f"content does not match its hash (stored {digest[:16]}…, content gives {recomputed[:16]}…)",
             )
+        if seal is None:
+            if sealing:
+                return ChainReport(False, count, row_id, "the row carries no seal, though earlier rows do")
+            unsealed += 1
+        else:
+            sealing = True
+            if not sealer.check(seal_message(row_id, digest), seal):
+                return ChainReport(
+                    False,
+                    count,
+                    row_id,
+                    "the row no longer matches its seal: it was rewritten after it was written "
+                    "(or sealed with another key than " + sealer.key_ref + ")",
+                )
         expected_prev, expected_id = digest, expected_id + 1
         count += 1
     if head is not None and (head[0] != count or head[1] != expected_prev):
@@ -144,4 +170,4 @@ def verify_chain(rows: Iterator[tuple], head: tuple[int, str] | None) -> ChainRe
             f"the chain head names row {head[0]} but the log ends at row {count}: "
             "rows after it were removed or the head was changed",
         )
-    return ChainReport(True, count)
+    return ChainReport(True, count, unsealed=unsealed)

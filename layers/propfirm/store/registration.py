@@ -22,8 +22,10 @@ def register_account_challenge(
     *,
     time: datetime | None = None,
     program_version: int | None = None,
+    trader_sub: str | None = None,
 ) -> int:
-    """The challenge id; an account that has a challenge already keeps it (idempotent). No commit."""
+    """The challenge id; an account that has a challenge already keeps it (idempotent). No commit. The
+    trader is the one of `trader_email`, or a new one (with `trader_sub`, or a generated sub)."""
     existing = uow.challenges.by_account(server, login)
     if existing is not None:
         return existing.id
@@ -36,7 +38,7 @@ def register_account_challenge(
     if phase:
         # the engine's own phase start (balance reset to the account size, fresh clocks)
         state = engine.begin_phase(program, state, phase, start)
-    trader_id = uow.traders.get_or_create(trader_email)
+    trader_id = uow.traders.get_or_create(trader_email, sub=trader_sub).id
     challenge_id = uow.challenges.insert(
         trader_id=trader_id,
         program_id=program_id,

@@ -25,13 +25,19 @@ from propfirm.store.repositories import (
     StatisticsRepository,
     TraderRepository,
 )
+from propfirm.store.seals import Sealer
 
 
 class UnitOfWork:
     def __init__(
-        self, source: ConnectionSource | str, counter: StatementCounter | None = None, autocommit: bool = False
+        self,
+        source: ConnectionSource | str,
+        counter: StatementCounter | None = None,
+        autocommit: bool = False,
+        sealer: Sealer | None = None,
     ) -> None:
         self.source = SingleConnections(source) if isinstance(source, str) else source
+        self.sealer = sealer  # seals the audit rows it appends (None: the process's, from the environment)
         self.counter = counter or StatementCounter()
         self.conn: psycopg.Connection | None = None
         self._committed = False
@@ -40,7 +46,7 @@ class UnitOfWork:
 
     def autocommitting(self) -> UnitOfWork:
         """A unit of work on the same source whose statements commit one by one."""
-        return UnitOfWork(self.source, self.counter, autocommit=True)
+        return UnitOfWork(self.source, self.counter, autocommit=True, sealer=self.sealer)
 
     def __enter__(self) -> UnitOfWork:
         self.conn = self.source.getconn()
@@ -49,7 +55,7 @@ class UnitOfWork:
         self._committed = False
         self.challenges = ChallengeRepository(self)
         self.programs = ProgramRepository(self)
-        self.audit = AuditLog(self)
+        self.audit = AuditLog(self, self.sealer)
         self.outbox = OutboxRepository(self)
         self.events = EventRepository(self)
         self.deals = DealRepository(self)

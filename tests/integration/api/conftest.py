@@ -71,10 +71,19 @@ class LambdaContext:
     aws_request_id = "test"
 
 
-def claims(role: str | list[str] | str, email: str = "trader@example.com", groups: Any = None) -> dict:
-    """Claims as the Cognito authorizer passes them (strings; groups in the given raw form)."""
+def trader_sub(email: str) -> str:
+    """The sub the tests register the trader of `email` with (`Api.account_challenge`): a login's immutable
+    subject, unrelated to the email as far as the API knows (it never derives one from the other)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"test-login:{email.lower()}"))
+
+
+def claims(
+    role: str | list[str] | str, email: str = "trader@example.com", groups: Any = None, sub: str | None = None
+) -> dict:
+    """Claims as the Cognito authorizer passes them (strings; groups in the given raw form): the login of
+    `email` as the tests register it, unless `sub` names another."""
     return {
-        "sub": str(uuid.uuid4()),
+        "sub": sub or trader_sub(email),
         "email": email,
         "cognito:groups": groups if groups is not None else f"[{role}]",
         "token_use": "id",
@@ -135,9 +144,15 @@ class Api:
                 program,
                 trader_email=email,
                 time=self.runtime.clock() - timedelta(hours=2),
+                trader_sub=trader_sub(email),
             )
             uow.commit()
         return cid
+
+    def trader_claims(self, email: str) -> dict:
+        """A trader token's claims for the login a purchase by `email` recorded (its sub, from PostgreSQL)."""
+        [(sub,)] = self.rows("SELECT sub FROM traders WHERE lower(email) = lower(%s)", (email,))
+        return claims("trader", email, sub=sub)
 
     def snapshot(self, login: int, balance: str, equity: str, at: datetime | None = None) -> None:
         snap = Snapshot(

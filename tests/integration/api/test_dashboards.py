@@ -7,6 +7,7 @@ resolved concurrently in one process: tests/unit/api/test_resolver.py.)"""
 
 from __future__ import annotations
 
+import base64
 import re
 import uuid
 from datetime import timedelta
@@ -15,10 +16,10 @@ import boto3
 import orjson
 import pytest
 from moto import mock_aws
-from propfirm.api.credentials import KmsCipher
 from propfirm.evaluation.provisioning import bind_created_account
 from propfirm.mt5.passwords import is_acceptable
-from propfirm.queues.messages import CommandResult
+from propfirm.queues.messages import CommandResult, SealedPasswords
+from propfirm.sealing import KmsCipher, open_sealed
 from propfirm.store.uow import UnitOfWork
 
 from tests.integration.api.conftest import NOW, Api, claims, new_login
@@ -135,20 +136,23 @@ def test_mt5_passwords_are_generated_encrypted_and_shown_once(api: Api) -> None:
     sale = order()
     cid = api.purchase(sale)[2]["challenge_id"]
     (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
-    main, investor = command["password_main"], command["password_investor"]
+    assert "password_main" not in command and "password_investor" not in command  # sealed, never plain
+    opened = open_sealed(api.runtime.credentials_cipher(), SealedPasswords.model_validate(command["sealed_passwords"]))
+    main, investor = opened.main, opened.investor
     assert is_acceptable(main) and is_acceptable(investor) and main != investor
+    assert main not in orjson.dumps(command).decode() and investor not in orjson.dumps(command).decode()
     key_ref, ciphertext = api.rows(
         "SELECT key_ref, ciphertext FROM account_credentials WHERE challenge_id = %s", (cid,)
     )[0]
     assert key_ref.startswith("local:") and main.encode() not in bytes(ciphertext)
-    who = claims("trader", sale["email"])
+    who = api.trader_claims(sale["email"])
     status, headers, problem = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
     assert_problem(status, headers, problem, 409)
     assert problem["code"] == "account_pending"
     login = bind(api, cid)
     # the account exists: the outbox row keeps no password (the trader's copy is the encrypted one)
     (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
-    assert "password_main" not in command and "password_investor" not in command
+    assert "sealed_passwords" not in command and "password_main" not in command
     assert_problem(*api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", email())), 404)
     status, _, shown = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
     assert status == 200, shown
@@ -157,10 +161,16 @@ def test_mt5_passwords_are_generated_encrypted_and_shown_once(api: Api) -> None:
     status, headers, problem = api.call("POST", f"/challenges/{cid}/credentials", claims=who)
     assert_problem(status, headers, problem, 409)
     assert problem["code"] == "already_shown" and main not in orjson.dumps(problem).decode()
-    # once shown (and the command done), the outbox keeps no password
+    # once shown (and the command done), the outbox keeps not even the sealed copy
     (command,) = api.rows("SELECT command FROM outbox WHERE challenge_id = %s", (cid,))[0]
-    assert "password_main" not in command and "password_investor" not in command
-    assert api.rows("SELECT revealed_to FROM account_credentials WHERE challenge_id = %s", (cid,)) == [(sale["email"],)]
+    assert "sealed_passwords" not in command and "password_main" not in command
+    assert api.rows("SELECT revealed_to FROM account_credentials WHERE challenge_id = %s", (cid,)) == [(who["sub"],)]
+    # the reveal is audited: who, when, which challenge
+    assert api.rows(
+        "SELECT payload->>'revealed_to', created_at FROM audit_log WHERE kind = 'credentials.revealed'"
+        " AND challenge_id = %s",
+        (cid,),
+    ) == [(who["sub"], NOW)]
 
 
 def test_mt5_passwords_with_kms(api: Api, monkeypatch) -> None:
@@ -176,14 +186,17 @@ def test_mt5_passwords_with_kms(api: Api, monkeypatch) -> None:
         key_ref, ciphertext = api.rows(
             "SELECT key_ref, ciphertext FROM account_credentials WHERE challenge_id = %s", (cid,)
         )[0]
-        assert key_ref == f"kms:{key_id}" and command["password_main"].encode() not in bytes(ciphertext)
+        # the command carries the very ciphertext the reveal keeps
+        assert command["sealed_passwords"]["key_ref"] == key_ref == f"kms:{key_id}"
+        assert base64.b64decode(command["sealed_passwords"]["ciphertext"]) == bytes(ciphertext)
+        opened = open_sealed(api.runtime.cipher, SealedPasswords.model_validate(command["sealed_passwords"]))
         # the challenge id is the encryption context: the ciphertext is bound to its row
         with pytest.raises(Exception, match="InvalidCiphertext"):
             kms.decrypt(CiphertextBlob=bytes(ciphertext), EncryptionContext={"challenge_id": str(cid + 1)})
         bind(api, cid)
-        status, _, shown = api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", sale["email"]))
-        assert status == 200 and shown["password_main"] == command["password_main"]
-        assert api.call("POST", f"/challenges/{cid}/credentials", claims=claims("trader", sale["email"]))[0] == 409
+        status, _, shown = api.call("POST", f"/challenges/{cid}/credentials", claims=api.trader_claims(sale["email"]))
+        assert status == 200 and shown["password_main"] == opened.main
+        assert api.call("POST", f"/challenges/{cid}/credentials", claims=api.trader_claims(sale["email"]))[0] == 409
 
 
 # -- the admin's accounts ----------------------------------------------------------------------------------

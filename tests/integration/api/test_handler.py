@@ -15,7 +15,7 @@ from propfirm.evaluation.provisioning import bind_created_account
 from propfirm.queues.messages import CommandResult
 from propfirm.store.uow import UnitOfWork
 
-from tests.integration.api.conftest import NOW, Api, claims, new_login
+from tests.integration.api.conftest import NOW, Api, claims, new_login, trader_sub
 
 PROBLEM = "application/problem+json"
 
@@ -94,7 +94,11 @@ def test_role_gates(api: Api) -> None:
     # trader routes are the trader role's (before validation too)
     assert_problem(*api.call("GET", "/challenges", claims=admin), 403)
     assert_problem(*api.call("GET", "/challenges/abc", claims=support), 403)
-    assert_problem(*api.call("GET", "/challenges", claims=claims("trader", "")), 403)  # no email: no trader
+    # a trader is the token's sub: a token without an email is still that trader (who owns nothing here)
+    assert api.call("GET", "/challenges", claims=claims("trader", "", sub="a-login-without-email"))[2] == {
+        "items": [],
+        "next_cursor": None,
+    }
     # /me answers anyone authenticated
     status, _, me = api.call("GET", "/me", claims=support)
     assert status == 200 and me["roles"] == ["support"]
@@ -371,7 +375,7 @@ def test_payout_request_approve_reject_through_the_api(api: Api) -> None:
         funded_at = NOW - timedelta(days=20)
         with UnitOfWork(api.url) as uow:
             cid = register_account_challenge(
-                uow, api.runtime.server, login, "two-step-100k", 2, mine, time=funded_at
+                uow, api.runtime.server, login, "two-step-100k", 2, mine, time=funded_at, trader_sub=trader_sub(mine)
             )
             ticket = new_login()
             rows = []
@@ -475,7 +479,13 @@ def test_floors_after_a_reset_that_no_snapshot_has_judged_yet(api: Api) -> None:
     mine, login = email(), new_login()
     with UnitOfWork(api.url) as uow:
         cid = register_account_challenge(
-            uow, api.runtime.server, login, "two-step-100k", trader_email=mine, time=NOW - timedelta(hours=30)
+            uow,
+            api.runtime.server,
+            login,
+            "two-step-100k",
+            trader_email=mine,
+            time=NOW - timedelta(hours=30),
+            trader_sub=trader_sub(mine),
         )
         uow.commit()
     api.snapshot(login, balance="102000.00", equity="102000.00", at=NOW - timedelta(hours=29))

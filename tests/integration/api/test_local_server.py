@@ -22,7 +22,7 @@ import redis as redis_lib
 from propfirm.api import models
 from propfirm.api.local_server import ApiServerHandle, serve_api
 from propfirm.api.purchases import signature_of
-from propfirm.api.tokens import mint
+from propfirm.api.tokens import AUDIENCE, mint, recorded_sub
 from propfirm.cli import main as cli_main
 from propfirm.store.uow import UnitOfWork
 
@@ -167,7 +167,7 @@ def test_public_paths_and_problem_shapes(client: httpx.Client) -> None:
     assert client.get("/admin/challenges", headers=trader).status_code == 403
 
 
-def test_webhook_over_http_and_trader_sees_the_challenge(client: httpx.Client) -> None:
+def test_webhook_over_http_and_trader_sees_the_challenge(client: httpx.Client, migrated_url: str) -> None:
     email = f"{uuid.uuid4().hex[:8]}@example.com"
     body = orjson.dumps(
         {
@@ -185,11 +185,18 @@ def test_webhook_over_http_and_trader_sees_the_challenge(client: httpx.Client) -
         "challenge_id": cid
     }
     assert_401(client.post("/webhooks/purchase", content=body, headers=signed(body, "wrong-secret-xxxxxxxx")))
-    mine = bearer(mint("trader", key=JWT_KEY, email=email.upper()))  # emails match case-insensitively
+    sub = recorded_sub(migrated_url, email.upper())  # the purchase recorded a login's sub for the email
+    assert sub is not None and sub != email
+    mine = bearer(mint("trader", key=JWT_KEY, email=email, sub=sub))
     view = client.get(f"/challenges/{cid}", headers=mine)
     assert view.status_code == 200 and view.json()["status"] == "provisioning"
-    other = bearer(mint("trader", key=JWT_KEY, email="someone-else@example.com"))
-    assert client.get(f"/challenges/{cid}", headers=other).status_code == 404
+    # the challenge is the sub's, not the email's: another login showing this email sees nothing
+    impostor = bearer(mint("trader", key=JWT_KEY, email=email))
+    assert client.get(f"/challenges/{cid}", headers=impostor).status_code == 404
+    assert client.get("/challenges", headers=impostor).json() == {"items": [], "next_cursor": None}
+    # and the owner with another email (a changed address) still sees it
+    renamed = bearer(mint("trader", key=JWT_KEY, email="a-new-address@example.com", sub=sub))
+    assert client.get(f"/challenges/{cid}", headers=renamed).status_code == 200
 
 
 def _purchase(url: str, body: bytes) -> tuple[int, dict]:
@@ -248,7 +255,7 @@ def test_propfirm_token_cli_key_file(
     token = capsys.readouterr().out.strip()
     key_file = tmp_path / "home" / "jwt.key"
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
-    claims = jwt.decode(token, key_file.read_text().strip(), algorithms=["HS256"])
+    claims = jwt.decode(token, key_file.read_text().strip(), algorithms=["HS256"], audience=AUDIENCE)
     assert claims["cognito:groups"] == ["support"] and claims["email"] == "sup@example.com"
     assert (
         claims["token_use"] == "id"
@@ -329,7 +336,7 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
             uow, f"http-{uuid.uuid4().hex[:6]}", 5001, "two-step-100k", trader_email=email
         )
         uow.commit()
-    trader = bearer(mint("trader", key=JWT_KEY, email=email))
+    trader = bearer(mint("trader", key=JWT_KEY, email=email, sub=recorded_sub(migrated_url, email)))
     admin = bearer(mint("admin", key=JWT_KEY, email="ops@example.com"))
     shipped = client.get("/admin/programs", headers=admin).json()["items"]
     template = next(p["definition"] for p in shipped if p["id"] == "two-step-100k")
@@ -511,3 +518,27 @@ def test_a_cors_preflight_passes_without_a_token_and_nothing_else_does(client: h
     answer = client.get("/admin/accounts", headers={"Origin": "https://dash.example.com"})
     assert_401(answer)
     assert answer.headers["access-control-allow-origin"]  # a browser can read the 401
+
+
+def test_propfirm_token_for_a_trader_carries_the_sub_recorded_for_the_email(
+    tmp_path, monkeypatch, capsys, migrated_url: str
+) -> None:
+    monkeypatch.setenv("PROPFIRM_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DATABASE_URL", migrated_url)
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    with UnitOfWork(migrated_url) as uow:
+        recorded = uow.traders.get_or_create(email, "Ada").sub
+        uow.commit()
+
+    def minted(*args: str) -> dict:
+        assert cli_main(["token", "--role", "trader", *args]) == 0
+        return jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+
+    assert minted("--email", email.upper())["sub"] == recorded  # the email's login, whatever its case
+    fresh = minted("--email", f"nobody-{email}")["sub"]  # no purchase used it: a new subject each time
+    assert fresh != recorded and fresh != minted("--email", f"nobody-{email}")["sub"]
+    assert minted("--email", email, "--sub", "given")["sub"] == "given"
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    assert cli_main(["token", "--role", "trader", "--email", email]) == 2
+    assert "give the trader's --sub" in capsys.readouterr().err
+    assert cli_main(["token", "--role", "admin", "--email", email]) == 0  # staff tokens need no database

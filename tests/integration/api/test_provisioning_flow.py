@@ -13,13 +13,14 @@ import boto3
 import orjson
 from moto import mock_aws
 from propfirm.evaluation.provisioning import bind_created_account
-from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage
+from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage, SealedPasswords
+from propfirm.sealing import open_sealed
 from propfirm.settings import load
 from propfirm.store.uow import UnitOfWork
 
 from functions.evaluator.handler import build_runtime
 from functions.evaluator.settings import EvaluatorSettings
-from tests.integration.api.conftest import NOW, Api, claims, new_login
+from tests.integration.api.conftest import NOW, Api, new_login
 
 
 def test_purchase_to_first_evaluation(api: Api) -> None:
@@ -91,6 +92,52 @@ def test_purchase_to_first_evaluation(api: Api) -> None:
     assert api.rows("SELECT status FROM outbox WHERE command_id = %s", (f"{cid}:0:create_account",)) == [
         ("done",)
     ]
-    view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", email))[2]
+    view = api.call("GET", f"/challenges/{cid}", claims=api.trader_claims(email))[2]
     assert view["status"] == "active" and view["login"] == login
     assert view["floors"]["daily"] == "95000" and view["live"]["balance"] == "100000.00"
+
+
+def test_no_plain_mt5_password_rests_in_postgresql_the_command_queue_or_its_dead_letter_queue(api: Api) -> None:
+    email = f"p{uuid.uuid4().hex[:8]}@example.com"
+    status, _, body = api.purchase(
+        {"order_id": uuid.uuid4().hex, "email": email, "name": "Sam Seal", "program": "two-step-100k"}
+    )
+    assert status == 202
+    cid = body["challenge_id"]
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        dlq = sqs.create_queue(QueueName="commands-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue = sqs.create_queue(
+            QueueName="commands.fifo",
+            Attributes={
+                "FifoQueue": "true",
+                "VisibilityTimeout": "0",
+                "RedrivePolicy": orjson.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1}).decode(),
+            },
+        )["QueueUrl"]
+        settings = load(
+            EvaluatorSettings, database_url=api.url, redis_namespace=api.runtime.keys.namespace, command_queue_url=queue
+        )
+        assert build_runtime(settings, sqs_client=sqs, redis_client=api.runtime.redis).relay.run(NOW) >= 1
+
+        def bodies(url: str) -> list[str]:
+            return [m["Body"] for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+
+        on_queue = [b for b in bodies(queue) if f'"{cid}:0:create_account"' in b]
+        bodies(queue)  # received again and not deleted: past maxReceiveCount, to the dead-letter queue
+        in_dlq = [b for batch in (bodies(dlq), bodies(dlq)) for b in batch if f'"{cid}:0:create_account"' in b]
+    assert on_queue and in_dlq  # the message really went both places
+    sealed = SealedPasswords.model_validate(orjson.loads(on_queue[0])["sealed_passwords"])
+    opened = open_sealed(api.runtime.credentials_cipher(), sealed)
+    secrets = [opened.main, opened.investor]
+    rows = api.rows(
+        "SELECT command::text FROM outbox WHERE challenge_id = %s"
+        " UNION ALL SELECT payload::text FROM audit_log WHERE challenge_id = %s"
+        " UNION ALL SELECT encode(ciphertext, 'escape') FROM account_credentials WHERE challenge_id = %s"
+        " UNION ALL SELECT coalesce(result::text, '') FROM outbox WHERE challenge_id = %s",
+        (cid, cid, cid, cid),
+    )
+    stored = "\n".join(r[0] for r in rows) + "\n".join(on_queue + in_dlq)
+    for secret in secrets:
+        assert secret not in stored

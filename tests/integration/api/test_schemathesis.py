@@ -49,14 +49,14 @@ def stack(migrated_url: str, redis_url: str) -> Iterator[tuple[ApiServerHandle, 
     email = f"st{uuid.uuid4().hex[:8]}@example.com"
     with UnitOfWork(migrated_url) as uow:
         challenge = register_account_challenge(
-            uow, handle.runtime.server, new_login(), "two-step-100k", trader_email=email
+            uow, handle.runtime.server, new_login(), "two-step-100k", trader_email=email, trader_sub=f"sub-{email}"
         )
         uow.commit()
     known = {
         "challenge_id": challenge,
         "payout_id": 1,
         "program_id": "two-step-100k",
-        "trader": {"Authorization": "Bearer " + mint("trader", key=JWT_KEY, email=email)},
+        "trader": {"Authorization": "Bearer " + mint("trader", key=JWT_KEY, email=email, sub=f"sub-{email}")},
         "admin": {"Authorization": "Bearer " + mint("admin", key=JWT_KEY, email="ops@example.com")},
         "support": {"Authorization": "Bearer " + mint("support", key=JWT_KEY, email="desk@example.com")},
     }

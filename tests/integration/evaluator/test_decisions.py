@@ -256,7 +256,7 @@ def test_a_challenge_without_a_state_yet_starts_at_its_first_evaluation(rig) -> 
     from propfirm.store.uow import UnitOfWork
 
     with UnitOfWork(rig.url) as uow:  # as a purchase leaves it once MT5 made the account
-        trader = uow.traders.get_or_create(f"buyer@{rig.server}.example")
+        trader = uow.traders.get_or_create(f"buyer@{rig.server}.example").id
         cid = uow.challenges.insert(
             trader_id=trader,
             program_id="two-step-100k",

@@ -4,6 +4,8 @@ database, and with DATABASE_IAM_AUTH the connection carries an RDS IAM token and
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlparse
 
@@ -13,6 +15,7 @@ import pytest
 from moto import mock_aws
 from propfirm.queues.lambda_events import LocalContext
 from propfirm.store.migrator import Migration, MigrationError, shipped_migrations
+from psycopg import sql
 
 from functions.migrate import handler
 from functions.migrate.handler import MigrateSettings, connection_url, migrate, migrations_digest
@@ -116,3 +119,34 @@ def test_iam_auth_puts_a_token_in_the_password_and_requires_tls(monkeypatch):
     query = parse_qs(token.query)
     assert query["Action"] == ["connect"] and query["DBUser"] == ["propfirm"]
     assert "X-Amz-Signature" in query
+
+
+def test_the_handler_makes_the_runtime_login_from_its_secret_in_the_application_role(empty_database, monkeypatch):
+    login = f"propfirm_runtime_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("DATABASE_URL", empty_database)
+    monkeypatch.setenv("DATABASE_IAM_AUTH", "false")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    try:
+        with mock_aws():
+            secrets = boto3.client("secretsmanager", region_name="us-east-1")
+            arn = secrets.create_secret(
+                Name="runtime-db", SecretString=json.dumps({"username": login, "password": "first-Pass-123"})
+            )["ARN"]
+            monkeypatch.setenv("RUNTIME_DATABASE_SECRET_ARN", arn)
+            first = handler.lambda_handler({}, LocalContext(function_name="migrate"))
+            secrets.put_secret_value(  # a rotation: the next deploy sets the login's password again
+                SecretId=arn, SecretString=json.dumps({"username": login, "password": "second-Pass-456"})
+            )
+            second = handler.lambda_handler({}, LocalContext(function_name="migrate"))
+        assert (first["runtime_login"], second["runtime_login"]) == ("created", "updated")
+        with psycopg.connect(empty_database) as conn:
+            member = conn.execute(
+                "SELECT r.rolcanlogin, r.rolsuper, pg_has_role(r.rolname, 'propfirm_app', 'MEMBER')"
+                " FROM pg_roles r WHERE r.rolname = %s",
+                (login,),
+            ).fetchone()
+        assert member == (True, False, True)
+    finally:
+        with psycopg.connect(empty_database, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))

@@ -6,11 +6,15 @@ import time
 from decimal import Decimal
 
 import orjson
+from propfirm.mt5.auth import password_hash
 from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import parse_command
+from propfirm.sealing import LocalCipher, Passwords, seal_passwords
 from propfirm.sim.testing import running_simulator
 
 from tests.instants import MONDAY_MORNING
+
+CIPHER = LocalCipher(bytes(range(32)))
 
 PHASE1 = "challenge\\phase1"
 
@@ -87,11 +91,13 @@ def test_account_commands_create_move_disable_and_close(make_poller, queues) -> 
                   "leverage": 100, "initial_balance": "100000.00", "first_name": "Ada", "last_name": "L",
                   "email": "ada@example.com"}
         created = poller.commands.handle(orjson.dumps(create).decode())
-        assert created.ok and created.details["password_main"]
+        # MT5 made the passwords: no result (on the queue, in the ledger) reports them
+        assert created.ok and created.details["passwords_generated"]
+        assert "password_main" not in created.details and "password_investor" not in created.details
         login = created.login
         assert world.account(login).balance == Decimal("100000.00")
         stored = poller.ledger.get("create-1").result
-        assert "password_main" not in stored["details"] and stored["details"]["passwords_withheld"]
+        assert "password_main" not in orjson.dumps(stored).decode()
         world.open_position(login, "EURUSD", "buy", "1.00")
         for command in (
             {"command_id": "m-1", "type": "move_group", "server": "default", "login": login,
@@ -106,3 +112,34 @@ def test_account_commands_create_move_disable_and_close(make_poller, queues) -> 
         wrong = poller.commands.handle(orjson.dumps({**create, "command_id": "x",
                                                                    "server": "other"}).decode())
         assert not wrong.ok and "other" in wrong.error
+
+
+def test_a_creation_opens_its_sealed_passwords_only_to_create_the_account(make_poller, queues) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=14) as sim:
+        world = sim.world
+        poller = make_poller(sim)
+        poller._cipher = CIPHER
+        poller.start(with_inbox=False)
+        passwords = Passwords("Main#Pass1234", "Invest#Pass12")
+        sealed = seal_passwords(CIPHER, 41, passwords)
+
+        def create(command_id: str, sealed_passwords: dict) -> dict:
+            return {"command_id": command_id, "type": "create_account", "server": "default", "group": PHASE1,
+                    "leverage": 100, "initial_balance": "100000.00", "first_name": "Ada", "last_name": "L",
+                    "email": "ada@example.com", "client_ref": f"challenge-{command_id}",
+                    "sealed_passwords": sealed_passwords}
+
+        body = orjson.dumps(create("41:0:create_account", sealed.model_dump())).decode()
+        assert passwords.main not in body and passwords.investor not in body  # what the queue carries
+        created = poller.commands.handle(body)
+        assert created.ok and "passwords_generated" not in created.details
+        with world.lock:
+            account = world.get_account(created.login)
+            assert account.password_hash == password_hash(passwords.main)
+            assert account.investor_hash == password_hash(passwords.investor)
+        assert passwords.main not in orjson.dumps(created.model_dump(mode="json")).decode()
+
+        # sealed for challenge 41, moved into another command: it does not open, nothing is created
+        moved = create("42:0:create_account", {**sealed.model_dump(), "challenge_id": 42})
+        refused = poller.commands.handle(orjson.dumps(moved).decode())
+        assert not refused.ok and "do not open" in refused.error and refused.login is None

@@ -57,7 +57,7 @@ def test_points_written_before_0003_move_into_monthly_partitions(fresh_url) -> N
 def test_maintenance_creates_months_ahead_moves_strays_and_drops_past_the_retention(fresh_url) -> None:  # noqa: F811
     apply_migrations(fresh_url)
     with UnitOfWork(fresh_url) as uow:
-        trader = uow.traders.get_or_create("m@example.com")
+        trader = uow.traders.get_or_create("m@example.com").id
         uow.execute("INSERT INTO programs (id, version, definition, content_hash) VALUES ('p', 1, '{}', 'x')")
         cid = uow.challenges.insert(trader_id=trader, program_id="p", program_version=1, server="s", login=1,
                                     status="active", phase=0, state=None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -10,7 +11,7 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from propfirm.store.audit import AuditEntry
+from propfirm.store.audit import AuditEntry, row_hash
 from propfirm.store.migrator import apply_migrations, shipped_migrations
 from propfirm.store.uow import UnitOfWork
 from psycopg import sql
@@ -42,7 +43,7 @@ def _cli(url: str, *args: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "propfirm.cli", *args],
         capture_output=True,
         text=True,
-        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin", "PROPFIRM_HOME": os.environ["PROPFIRM_HOME"]},
         timeout=60,
     )
 
@@ -158,3 +159,75 @@ def test_audit_verify_passes_then_names_the_tampered_row(fresh_url) -> None:
         conn.execute("DELETE FROM audit_log WHERE id = %s", (ids[4],))
     cut = _cli(fresh_url, "audit", "verify")
     assert cut.returncode == 1 and f"row {ids[4]}" in cut.stdout and "chain head" in cut.stdout
+
+
+def test_a_chain_its_owner_rewrote_and_rehashed_is_caught_by_the_seals(fresh_url) -> None:
+    """The review's experiment: as the table's owner, disable the trigger, rewrite a row, recompute the hash
+    of it and of every row after it, move the head. The chain alone looks whole; the seals, made with a key
+    PostgreSQL cannot use, name the rewritten row."""
+    assert _cli(fresh_url, "migrate").returncode == 0
+    with UnitOfWork(fresh_url) as uow:
+        ids = uow.audit.append(
+            [
+                AuditEntry("payout.approved", {"amount": f"{100 * (i + 1)}.00", "i": i}, 7, "s", 5001,
+                           datetime(2026, 11, 25, 12, 0, i, tzinfo=UTC))
+                for i in range(5)
+            ]
+        )
+        uow.commit()
+    assert _cli(fresh_url, "audit", "verify").returncode == 0
+    with psycopg.connect(fresh_url, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash FROM audit_log"
+            " WHERE id >= %s ORDER BY id",
+            (ids[2],),
+        ).fetchall()
+        conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+        prev = rows[0][7]
+        for row_id, created_at, kind, challenge_id, server, login, payload, _ in rows:
+            if row_id == ids[2]:
+                payload = {**payload, "amount": "300000.00"}
+            digest = row_hash(row_id, created_at, kind, challenge_id, server, login, payload, prev)
+            conn.execute(
+                "UPDATE audit_log SET payload = %s, prev_hash = %s, hash = %s WHERE id = %s",
+                (psycopg.types.json.Jsonb(payload), prev, digest, row_id),
+            )
+            prev = digest
+        conn.execute("UPDATE audit_chain_head SET last_hash = %s WHERE singleton", (prev,))
+        conn.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change")
+    broken = _cli(fresh_url, "audit", "verify")
+    assert broken.returncode == 1, broken.stdout
+    assert f"row {ids[2]}:" in broken.stdout and "no longer matches its seal" in broken.stdout
+
+
+def test_the_application_role_may_only_insert_and_read_the_audit_log(migrated_url, database_url, server) -> None:
+    """What the functions connect as (a login in propfirm_app) cannot change, remove or unprotect a row."""
+    login = f"propfirm_app_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN IN ROLE propfirm_app").format(sql.Identifier(login)))
+    info = psycopg.conninfo.conninfo_to_dict(migrated_url)
+    as_app = psycopg.conninfo.make_conninfo(**{**info, "user": login})
+    try:
+        with UnitOfWork(as_app) as uow:  # the application writes and reads as usual
+            [row_id] = uow.audit.append([AuditEntry("test.app_role", {"n": "1"}, None, server, 1)])
+            uow.commit()
+        with UnitOfWork(as_app) as uow:
+            assert uow.fetchone("SELECT kind FROM audit_log WHERE id = %s", (row_id,)) == ("test.app_role",)
+            assert uow.fetchone("SELECT equity_points_add_partition('2031-01-01')")[0] in (True, False)
+        for statement in (
+            "UPDATE audit_log SET kind = 'x' WHERE id = %s",
+            "DELETE FROM audit_log WHERE id = %s",
+            "TRUNCATE audit_log",
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change",
+            "ALTER TABLE audit_log DROP COLUMN seal",
+            "ALTER FUNCTION audit_log_refuse() RENAME TO refuse_nothing",
+            "DROP TRIGGER audit_log_no_change ON audit_log",
+        ):
+            with psycopg.connect(as_app) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(statement, (row_id,) if "%s" in statement else None)
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            for db_url in (migrated_url,):
+                with psycopg.connect(db_url, autocommit=True) as conn:
+                    conn.execute(sql.SQL("DROP OWNED BY {}").format(sql.Identifier(login)))
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(login)))

@@ -10,7 +10,7 @@ import pytest
 from propfirm.api.auth import parse_groups, principal_from_claims
 from propfirm.api.problems import Unauthorized
 from propfirm.api.purchases import signature_of, split_name, verify_signature
-from propfirm.api.tokens import TokenError, bearer_token, claims_for_event, mint, verify
+from propfirm.api.tokens import AUDIENCE, ISSUER, TokenError, bearer_token, claims_for_event, mint, verify
 from propfirm.evaluation.provisioning import challenge_of_command
 
 KEY = "unit-test-key-0123456789-0123456789-0123456789-0123456789-abcdef"
@@ -58,9 +58,16 @@ def test_token_round_trip_and_refusals() -> None:
         verify("garbage", KEY)
     with pytest.raises(TokenError):
         verify(jwt.encode({"sub": "x"}, KEY, algorithm="HS256"), KEY)  # no exp
-    access = jwt.encode({"sub": "x", "exp": now + 60, "token_use": "access"}, KEY, algorithm="HS256")
+    issued = {"sub": "x", "exp": now + 60, "iss": ISSUER, "aud": AUDIENCE}
+    access = jwt.encode({**issued, "token_use": "access"}, KEY, algorithm="HS256")
     with pytest.raises(TokenError, match="ID token"):
         verify(access, KEY)
+    # issuer and audience are checked, as API Gateway's Cognito authorizer checks a user pool's tokens
+    verify(jwt.encode(issued, KEY, algorithm="HS256"), KEY)
+    for wrong in ({"iss": "https://elsewhere.example"}, {"aud": "another-app"}, {"iss": None}, {"aud": None}):
+        claims = {k: v for k, v in {**issued, **wrong}.items() if v is not None}
+        with pytest.raises(TokenError, match="(?i)iss|aud"):
+            verify(jwt.encode(claims, KEY, algorithm="HS256"), KEY)
 
 
 def test_bearer_header_parsing() -> None:
@@ -115,7 +122,8 @@ def test_kept_secrets_are_private_and_stable(tmp_path) -> None:
     import os
     import stat
 
-    from propfirm.api.tokens import jwt_secret, propfirm_home, webhook_secret
+    from propfirm.api.tokens import jwt_secret, webhook_secret
+    from propfirm.kept import propfirm_home
 
     first = jwt_secret()
     assert first == jwt_secret() and len(first) >= 48

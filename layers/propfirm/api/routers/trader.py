@@ -1,4 +1,4 @@
-"""The trader's dashboard: their own challenges and payouts (role trader, identified by the token's email).
+"""The trader's dashboard: their own challenges and payouts (role trader, identified by the token's sub).
 
 Another trader's challenge or payout is a 404, exactly as if it did not exist.
 """
@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from propfirm.api import credentials, payouts_port, queries
-from propfirm.api.auth import require_trader
+from propfirm.api.auth import TRADER, require_trader
 from propfirm.api.context import MAX_ID, owned_challenge, page, principal
 from propfirm.api.live_view import challenge_view
 from propfirm.api.models import (
@@ -44,8 +44,8 @@ Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id/ticke
 def me() -> dict[str, Any]:
     who = principal(router)
     with runtime().uow() as uow:
-        trader = queries.trader_by_email(uow, who.email) if who.email else None
-        count = queries.count_challenges_of(uow, who.email) if trader and who.email else 0
+        trader = queries.trader_by_sub(uow, who.sub) if who.has(TRADER) else None
+        count = queries.count_challenges_of(uow, who.sub) if trader else 0
     return {
         "sub": who.sub,
         "email": who.email,
@@ -59,9 +59,9 @@ def me() -> dict[str, Any]:
     "/challenges", summary="The trader's challenges", tags=["trader"], responses=documented(ChallengeList)
 )
 def my_challenges(limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     with runtime().uow() as uow:
-        return page(queries.challenges_of(uow, email, limit, cursor), limit)
+        return page(queries.challenges_of(uow, sub, limit, cursor), limit)
 
 
 @router.get(
@@ -71,10 +71,10 @@ def my_challenges(limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     responses=documented(ChallengeView),
 )
 def my_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
-        row = owned_challenge(uow, challenge_id, email)
+        row = owned_challenge(uow, challenge_id, sub)
         program = uow.programs.get(row["program_id"], row["program_version"])
         return challenge_view(uow, rt.redis, rt.keys, row, program, rt.clock())
 
@@ -90,9 +90,9 @@ def my_transitions(
     limit: Limit = 100,
     cursor: Annotated[int | None, Query(gt=0, le=2**31 - 1, description="the last transition_no seen")] = None,
 ) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     with runtime().uow() as uow:
-        owned_challenge(uow, challenge_id, email)
+        owned_challenge(uow, challenge_id, sub)
         return page(queries.transitions(uow, challenge_id, limit, cursor), limit, key="transition_no")
 
 
@@ -103,9 +103,9 @@ def my_transitions(
     responses=documented(DealPage),
 )
 def my_deals(challenge_id: ChallengeId, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     with runtime().uow() as uow:
-        owned_challenge(uow, challenge_id, email)
+        owned_challenge(uow, challenge_id, sub)
         return page(queries.deals(uow, challenge_id, limit, cursor), limit, key="ticket")
 
 
@@ -120,9 +120,9 @@ def my_days(
     limit: Limit = 100,
     cursor: Annotated[date | None, Query(description="the last trading_day seen (YYYY-MM-DD)")] = None,
 ) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     with runtime().uow() as uow:
-        owned_challenge(uow, challenge_id, email)
+        owned_challenge(uow, challenge_id, sub)
         return page(queries.days(uow, challenge_id, limit, cursor), limit, key="trading_day")
 
 
@@ -132,10 +132,10 @@ def my_days(
     tags=["trader", "payouts"],
 )
 def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
-        owned_challenge(uow, challenge_id, email)
+        owned_challenge(uow, challenge_id, sub)
     result = payouts_port.call("check_eligibility", rt.uow(), challenge_id, rt.clock())
     return payouts_port.eligibility_json(result)
 
@@ -146,11 +146,11 @@ def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
     tags=["trader", "payouts"],
 )
 def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
-        owned_challenge(uow, challenge_id, email)
-    record = payouts_port.call("request_payout", rt.uow(), challenge_id, email, rt.clock())
+        owned_challenge(uow, challenge_id, sub)
+    record = payouts_port.call("request_payout", rt.uow(), challenge_id, sub, rt.clock())
     return Response(status_code=201, content_type="application/json", body=payouts_port.payout_json(record))
 
 
@@ -158,10 +158,10 @@ def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
     "/challenges/<challenge_id>/payouts", summary="The challenge's payouts", tags=["trader", "payouts"]
 )
 def my_payouts(challenge_id: ChallengeId) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
-        owned_challenge(uow, challenge_id, email)
+        owned_challenge(uow, challenge_id, sub)
     records = payouts_port.call("list_payouts", rt.uow(), challenge_id=challenge_id)
     return {"items": [payouts_port.payout_json(r) for r in records]}
 
@@ -181,7 +181,7 @@ def my_equity(
     end: Annotated[datetime | None, Query(alias="to", description="ISO 8601 with a time zone")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
 ) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     rt = runtime()
     if (start is not None and start.tzinfo is None) or (end is not None and end.tzinfo is None):
         raise Unprocessable("from/to: give a time zone (e.g. 2026-11-25T12:00:00Z)")
@@ -190,7 +190,7 @@ def my_equity(
     if start > end:
         raise Unprocessable("from: must not be after to")
     with rt.uow() as uow:
-        owned_challenge(uow, challenge_id, email)
+        owned_challenge(uow, challenge_id, sub)
         points = queries.equity_curve(uow, challenge_id, start, end, limit + 1)
     return {
         "challenge_id": challenge_id,
@@ -208,8 +208,8 @@ def my_equity(
     responses={**documented(Credentials), 409: {"description": "account_pending, already_shown or no_credentials"}},
 )
 def my_credentials(challenge_id: ChallengeId) -> dict[str, Any]:
-    email = require_trader(principal(router))
+    sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
-        row = owned_challenge(uow, challenge_id, email)
-        return queries.jsonable(credentials.reveal(uow, rt.credentials_cipher(), row, email, rt.clock()))
+        row = owned_challenge(uow, challenge_id, sub)
+        return queries.jsonable(credentials.reveal(uow, rt.credentials_cipher(), row, sub, rt.clock()))

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from propfirm.api.context import raw_body
-from propfirm.api.logins import TraderLogins
+from propfirm.api.logins import Identity, TraderLogins
 from propfirm.api.models import PurchaseAccepted
 from propfirm.api.problems import Unavailable
 from propfirm.api.purchases import parse_order, record_purchase, verify_signature
@@ -24,7 +24,7 @@ router = Router()
     responses={
         401: {"description": "bad signature or timestamp"},
         422: {"description": "invalid body"},
-        503: {"description": "the order is recorded but the trader's login could not be made: send it again"},
+        503: {"description": "the identity provider did not answer; nothing was recorded: send it again"},
     },
 )
 def purchase() -> Response[PurchaseAccepted]:
@@ -32,11 +32,11 @@ def purchase() -> Response[PurchaseAccepted]:
     raw = raw_body(router)
     verify_signature(rt.webhook_secret, dict(router.current_event.headers or {}), raw, rt.wall_clock())
     order = parse_order(raw)
+    identity = _identity(rt.trader_logins, order.email, order.name)
     with rt.uow() as uow:
-        result = record_purchase(uow, order, rt.server, rt.clock(), rt.credentials_cipher())
+        result = record_purchase(uow, order, rt.server, rt.clock(), rt.credentials_cipher(), identity)
     if result.created:
         rt.relay_commands()  # the create_account command goes out now, not with the evaluator's next run
-    _ensure_login(rt.trader_logins, order.email, order.name)
     return Response(
         status_code=202,
         content_type="application/json",
@@ -44,12 +44,12 @@ def purchase() -> Response[PurchaseAccepted]:
     )
 
 
-def _ensure_login(logins: TraderLogins | None, email: str, name: str) -> None:
-    """Every delivery makes sure the trader can sign in (idempotent). A failure is a 503: the order is
-    already recorded, and the shop's retry of the same order makes the login then."""
+def _identity(logins: TraderLogins | None, email: str, name: str) -> Identity | None:
+    """The login the order's trader is bound to, before anything is recorded (every delivery: idempotent).
+    A failure is a 503 with nothing written; the shop's retry of the same order records it then."""
     if logins is None:
-        return
+        return None
     try:
-        logins.ensure(email, name)
+        return logins.ensure(email, name)
     except Exception as exc:  # noqa: BLE001 - any identity-provider failure is worth a retry
-        raise Unavailable(f"the order is recorded; the trader's login could not be created ({exc})") from None
+        raise Unavailable(f"the trader's login could not be checked or created ({exc}): send the order again") from None
