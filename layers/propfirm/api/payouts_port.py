@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from propfirm.api.problems import ApiProblem, Conflict, NotFound, Unavailable, Unprocessable
+from propfirm.api.problems import ApiProblem, Conflict, FourEyes, NotFound, Unavailable, Unprocessable
 from propfirm.api.queries import jsonable
 
 
@@ -35,6 +35,8 @@ def problem_of_payout_error(exc: Exception) -> ApiProblem:
     payouts = service()
     if isinstance(exc, (payouts.ChallengeNotFound, payouts.PayoutNotFound)):
         return NotFound(str(exc) or "not found")
+    if isinstance(exc, payouts.PayoutRefused) and exc.code == payouts.FOUR_EYES:
+        return FourEyes(exc.message, code=exc.code)
     if isinstance(exc, payouts.PayoutRefused):
         cls = Unprocessable if exc.code == payouts.NOT_ELIGIBLE else Conflict
         return cls(exc.message, code=exc.code, denials=jsonable([d.to_dict() for d in exc.denials]))

@@ -32,6 +32,12 @@ class Forbidden(ApiProblem):
     status, title, slug = 403, "Forbidden", "forbidden"
 
 
+class FourEyes(Forbidden):
+    """A payout approved or settled by its requester or its own trader (propfirm.payouts.approvals)."""
+
+    title, slug = "Four eyes required", "four-eyes"
+
+
 class NotFound(ApiProblem):
     status, title, slug = 404, "Not found", "not-found"
 

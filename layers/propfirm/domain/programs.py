@@ -133,6 +133,8 @@ class Phase(_Model):
     split_tiers: tuple[SplitTier, ...] = ()
     payout_min_days: int | None = Field(None, ge=0)
     payout_min_amount: Decimal | None = Field(None, ge=0)
+    # a payout above this amount needs two different approvers (four eyes; default: the setting's)
+    payout_second_approval_above: Decimal | None = Field(None, ge=0)
     refund_fee_on_first_payout: bool = False
     # what leaves the MT5 account when a payout is paid: the whole profit (the balance returns to where the
     # period started, the common practice) or only the trader's share (the firm's share stays as a buffer)
@@ -151,6 +153,7 @@ class Phase(_Model):
         "news_blackout_minutes",
         "profit_split_pct",
         "payout_min_amount",
+        "payout_second_approval_above",
         mode="before",
     )(_decimal)
 

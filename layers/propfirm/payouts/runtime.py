@@ -18,6 +18,7 @@ goes back to the environment.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
@@ -35,7 +36,15 @@ class PayoutSettings(_Base):
     payouts_approval_timeout_seconds: int = Field(172_800, ge=1, description="wait before escalating")
     payouts_withdrawal_timeout_seconds: int = Field(86_400, ge=1, description="wait for the withdrawal")
     payouts_task_timeout_seconds: int = Field(300, ge=1, description="wait for a working step")
+    payouts_second_approval_above: Decimal | None = Field(
+        None, ge=0, description="a payout above this amount needs two approvers (a program may set its own)"
+    )
     aws_region: str = Field("us-east-1", description="AWS region")
+
+
+def second_approval_above() -> Decimal | None:
+    """`PAYOUTS_SECOND_APPROVAL_ABOVE`: above it a payout needs two approvers (None: one is enough)."""
+    return load(PayoutSettings).payouts_second_approval_above
 
 
 def timeouts() -> dict[str, int]:

@@ -34,10 +34,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
+from psycopg.types.json import Jsonb
+
 from propfirm.domain.payouts import NOT_FUNDED, Denial, PayoutAssessment, PayoutQuote, TradeDeal, assess
 from propfirm.domain.programs import Program
 from propfirm.domain.state import ACTIVE
 from propfirm.payouts import runtime
+from propfirm.payouts.approvals import (
+    FOUR_EYES,
+    Actor,
+    Owner,
+    already_approved_by,
+    approval_entry,
+    approvals_needed,
+    conflict,
+)
 from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catches them from here)
     ChallengeNotFound,
     PayoutError,
@@ -75,6 +86,7 @@ ALREADY_DECIDED = "already_decided"  # approve after reject, or reject after app
 NOT_AWAITING_DECISION = "not_awaiting_decision"  # the payout is past the decision (withdrawing, paid, ...)
 NOTE_REQUIRED = "note_required"  # a flagged payout is approved only with a note saying why
 NOT_IN_REVIEW = "not_in_review"  # resolve_review on a payout that is not in manual review
+# four eyes (propfirm.payouts.approvals): the requester, or the challenge's own trader, approving or settling
 
 
 # -- results -------------------------------------------------------------------------------------------
@@ -137,6 +149,7 @@ class PayoutRecord:
     review_at: datetime | None = None  # entered manual review
     review_from: str | None = None  # the state it was in then
     flags: tuple[dict[str, Any], ...] = ()  # review flags ({"code": "balance_mismatch", ...})
+    approvals: tuple[dict[str, Any], ...] = ()  # four eyes: who approved so far ({"sub", "email", "note", "at"})
     details: dict[str, Any] = field(default_factory=dict)  # the quote's breakdown (positions, tiers, ...)
 
     @property
@@ -241,6 +254,7 @@ def _record(row: dict[str, Any], deals: tuple[int, ...]) -> PayoutRecord:
         review_at=row["review_at"],
         review_from=row["review_from"],
         flags=tuple(row["flags"] or ()),
+        approvals=tuple(row["approvals"] or ()),
         details=row["details"] or {},
     )
 
@@ -483,7 +497,7 @@ def _start(
 def approve(
     uow: UnitOfWork,
     payout_id: int,
-    approver: str,
+    approver: Actor | str,
     note: str | None,
     now: datetime,
     workflow: PayoutWorkflow | None = None,
@@ -491,15 +505,17 @@ def approve(
     events: EventPublisher | None = None,
 ) -> PayoutRecord:
     """Approve (idempotent). Answers the AwaitApproval task token if the workflow has reached it; if not,
-    the worker answers at once when it gets there. Raises PayoutNotFound, PayoutRefused(`already_decided`
-    | `not_awaiting_decision` | `note_required`: the payout is flagged and no note says why to pay it)."""
+    the worker answers at once when it gets there. Above the second-approval amount the first approval is
+    recorded and the payout waits for a second approver. Raises PayoutNotFound, PayoutRefused(
+    `already_decided` | `not_awaiting_decision` | `note_required`: the payout is flagged and no note says why
+    to pay it | `four_eyes`: the approver requested it, owns the challenge, or approved it already)."""
     return _decide(uow, payout_id, True, approver, note, now, workflow, events)
 
 
 def reject(
     uow: UnitOfWork,
     payout_id: int,
-    approver: str,
+    approver: Actor | str,
     reason: str,
     now: datetime,
     workflow: PayoutWorkflow | None = None,
@@ -520,17 +536,43 @@ def decision_output(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _owner(uow: UnitOfWork, record: PayoutRecord) -> Owner:
+    row = uow.fetchone(
+        "SELECT t.sub, t.email FROM challenges c JOIN traders t ON t.id = c.trader_id WHERE c.id = %s",
+        (record.challenge_id,),
+    )
+    return Owner(record.requested_by, row[0] if row else "", row[1] if row else "")
+
+
+def _check_four_eyes(uow: UnitOfWork, record: PayoutRecord, actor: Actor) -> None:
+    reason = conflict(actor, _owner(uow, record))
+    if reason is not None:
+        raise PayoutRefused(FOUR_EYES, f"payout {record.id}: {reason}")
+
+
+def _second_approval_above(uow: UnitOfWork, record: PayoutRecord) -> Decimal | None:
+    """The funded phase's own amount, else the setting's (None: one approval is enough)."""
+    challenge = uow.challenges.get(record.challenge_id)
+    if challenge is not None:
+        program = uow.programs.get(challenge.program_id, challenge.program_version)
+        phase = program.phases[min(challenge.phase, len(program.phases) - 1)]
+        if phase.payout_second_approval_above is not None:
+            return phase.payout_second_approval_above
+    return runtime.second_approval_above()
+
+
 def _decide(
     uow: UnitOfWork,
     payout_id: int,
     approved: bool,
-    who: str,
+    who: Actor | str,
     text: str | None,
     now: datetime,
     workflow: PayoutWorkflow | None,
     events: EventPublisher | None,
 ) -> PayoutRecord:
     wanted = APPROVED if approved else REJECTED
+    actor = Actor.of(who)
     changed = False
     with uow:
         payouts = PayoutRepository(uow)
@@ -541,19 +583,32 @@ def _decide(
             raise PayoutRefused(
                 NOTE_REQUIRED, f"payout {payout_id} is flagged for review ({codes}): approve it with a note"
             )
+        if approved and status in (REQUESTED, AWAITING_APPROVAL):
+            _check_four_eyes(uow, record, actor)
+            approvals = list(record.approvals)
+            if already_approved_by(actor, approvals):
+                raise PayoutRefused(FOUR_EYES, f"payout {payout_id} needs a second, different approver")
+            approvals.append(approval_entry(actor, text, now))
+            if len(approvals) < approvals_needed(record.amount, _second_approval_above(uow, record)):
+                payouts.update(payout_id, approvals=Jsonb(approvals))
+                row, record = load_record(payouts, payout_id)
+                audit(uow, "payout.first_approval", record, now, by=actor.display(), sub=actor.sub, note=text)
+                uow.commit()
+                return record  # waits for the second approver
+            payouts.update(payout_id, approvals=Jsonb(approvals))
         if status in (REQUESTED, AWAITING_APPROVAL):
             stamp = {"approved_at": now} if approved else {"rejected_at": now, "reason": text}
             payouts.move(
                 payout_id,
                 (REQUESTED, AWAITING_APPROVAL),
                 wanted,
-                decided_by=who,
+                decided_by=actor.display(),
                 decision_note=text,
                 decided_at=now,
                 **stamp,
             )
             row, record = load_record(payouts, payout_id)
-            audit(uow, f"payout.{wanted}", record, now, by=who, note=text)
+            audit(uow, f"payout.{wanted}", record, now, by=actor.display(), sub=actor.sub, note=text)
             changed = True
         elif status == wanted or (approved and status in (WITHDRAWING, PAID)):
             pass  # the same decision again: one decision, nothing more (a retry may still answer the token)
@@ -586,7 +641,7 @@ def resolve_review(
     uow: UnitOfWork,
     payout_id: int,
     outcome: str,
-    by: str,
+    by: Actor | str,
     note: str,
     now: datetime,
     *,
@@ -596,7 +651,9 @@ def resolve_review(
     """A person settles a payout in manual review, after checking MT5: `paid` (the withdrawal is on the
     account; `deal` is its ticket when the workflow did not learn it) or `failed` (no money left the
     account; its deals are released for the next request). Idempotent: the same outcome again returns
-    the payout. Raises PayoutNotFound, PayoutRefused(`not_in_review` | `already_decided`), ValueError."""
+    the payout. Raises PayoutNotFound, PayoutRefused(`not_in_review` | `already_decided` | `four_eyes`),
+    ValueError."""
+    actor = Actor.of(by)
     if outcome not in (PAID, FAILED):
         raise ValueError(f"outcome must be {PAID!r} or {FAILED!r}, not {outcome!r}")
     if not note.strip():
@@ -609,6 +666,7 @@ def resolve_review(
         if record.status != MANUAL_REVIEW:
             code = ALREADY_DECIDED if record.status in FINAL_STATES else NOT_IN_REVIEW
             raise PayoutRefused(code, f"payout {payout_id} is {record.status}, not in manual review")
+        _check_four_eyes(uow, record, actor)
         if outcome == PAID and record.review_from != WITHDRAWING:
             raise PayoutRefused(
                 NOT_IN_REVIEW, f"payout {payout_id} stopped while {record.review_from}: no withdrawal was sent"
@@ -620,7 +678,16 @@ def resolve_review(
             columns.update(failed_at=now, reason=f"ManualReview: {note}"[:2000])
         payouts.move(payout_id, (MANUAL_REVIEW,), outcome, **columns)
         _, record = load_record(payouts, payout_id)
-        audit(uow, f"payout.{outcome}", record, now, resolved_by=by, note=note, review_from=record.review_from)
+        audit(
+            uow,
+            f"payout.{outcome}",
+            record,
+            now,
+            resolved_by=actor.display(),
+            sub=actor.sub,
+            note=note,
+            review_from=record.review_from,
+        )
         uow.commit()
     publish(events, "PayoutPaid" if outcome == PAID else "PayoutFailed", record)
     return record

@@ -32,7 +32,8 @@ _COLUMNS = (
     " p.awaiting_approval_at, p.decided_by, p.decision_note, p.decided_at, p.approved_at, p.rejected_at,"
     " p.withdrawing_at, p.paid_at, p.failed_at, p.completed_at, p.reason, p.execution_arn,"
     " p.approval_token, p.approval_answered_at, p.withdrawal_token, p.withdrawal_command_id,"
-    " p.withdrawal_answered_at, p.withdrawal_deal, p.escalated_at, p.review_at, p.review_from, p.flags"
+    " p.withdrawal_answered_at, p.withdrawal_deal, p.escalated_at, p.review_at, p.review_from, p.flags,"
+    " p.approvals"
 )
 _FROM = " FROM payouts p JOIN challenges c ON c.id = p.challenge_id"
 

@@ -8,6 +8,7 @@ import pytest
 from propfirm.api.runtime import Runtime, set_runtime
 from propfirm.live.keys import LiveKeys
 from propfirm.payouts import service
+from propfirm.store.registration import register_account_challenge
 
 from tests.integration.api.conftest import WEBHOOK_SECRET, Api, claims
 from tests.integration.api.test_handler import assert_problem
@@ -111,3 +112,70 @@ def test_a_flagged_payout_needs_a_note_and_one_in_manual_review_is_settled_by_an
     )
     assert_problem(*answer, 409)
     assert answer[2]["code"] == service.ALREADY_DECIDED
+
+
+# -- four eyes ---------------------------------------------------------------------------------------------
+def _owned_payout(rig: Rig, login: int, email: str, sub: str, requested_by: str) -> service.PayoutRecord:  # noqa: F811
+    """A funded challenge of the trader `email`/`sub` with profit, and a payout `requested_by` asked for."""
+    with rig.uow() as uow:
+        register_account_challenge(
+            uow, rig.server, login, "two-step-100k", 2, email, time=rig.funded_at, trader_sub=sub
+        )
+        uow.commit()
+    cid, _ = _funded_with_profit(rig, login)  # the account's challenge is the one registered above
+    payout = service.request_payout(
+        rig.uow(), cid, requested_by, rig.now, workflow=rig.aws.flow.workflow, events=rig.aws.publisher
+    )
+    rig.run_until(rig.status_is(payout.id, service.AWAITING_APPROVAL))
+    return payout
+
+
+def test_staff_who_trade_never_approve_their_own_payout(rig: Rig, api_on_rig: Api) -> None:  # noqa: F811
+    """Sam is staff (an admin login) and trades (a trader login, another sub, the same email)."""
+    staff_email = "sam.staff@example.com"
+    payout = _owned_payout(rig, 7111, staff_email, "sam-trader-login", requested_by="sam-trader-login")
+    sams_admin_login = claims("admin", staff_email)  # another sub than the trader login's
+    answer = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=sams_admin_login, body={})
+    assert_problem(*answer, 403)
+    assert answer[2]["type"].endswith("/four-eyes") and answer[2]["code"] == "four_eyes"
+    assert rig.get(payout.id).status == service.AWAITING_APPROVAL  # nothing was decided
+    status, _, approved = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={})
+    assert status == 200 and approved["status"] == service.APPROVED
+
+
+def test_the_requester_never_approves_the_payout_even_as_admin(rig: Rig, api_on_rig: Api) -> None:  # noqa: F811
+    both = claims("admin", "pat.both@example.com", groups="[admin trader]", sub="pat-one-login")
+    payout = _owned_payout(rig, 7112, "pat.trader@example.com", "pat-trader-login", requested_by="pat-one-login")
+    answer = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=both, body={"note": "mine"})
+    assert_problem(*answer, 403)
+    assert "requested" in answer[2]["detail"]
+    decided = api_on_rig.rows(
+        "SELECT count(*) FROM audit_log WHERE kind IN ('payout.approved', 'payout.first_approval')"
+        " AND payload->>'payout_id' = %s",
+        (str(payout.id),),
+    )
+    assert decided == [(0,)]
+
+
+def test_above_the_amount_two_different_approvers_are_needed(
+    rig: Rig,  # noqa: F811
+    api_on_rig: Api,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PAYOUTS_SECOND_APPROVAL_ABOVE", "1000")  # this payout withdraws 1,997.57
+    payout = _owned_payout(rig, 7113, "ann.trader@example.com", "ann-trader-login", requested_by="ann-trader-login")
+    status, _, first = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={})
+    assert status == 200 and first["status"] == service.AWAITING_APPROVAL and len(first["approvals"]) == 1
+    assert first["approvals"][0]["email"] == "ops@example.com"
+    again = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={})
+    assert_problem(*again, 403)  # the same person twice is one approval
+    second_admin = claims("admin", "lee.ops@example.com")
+    status, _, approved = api_on_rig.call(
+        "POST", f"/admin/payouts/{payout.id}/approve", claims=second_admin, body={"note": "second pair of eyes"}
+    )
+    assert status == 200 and approved["status"] == service.APPROVED
+    assert [a["email"] for a in approved["approvals"]] == ["ops@example.com", "lee.ops@example.com"]
+    rig.run_until(lambda: _outbox_status(rig, payout.id) == "sent")  # the workflow went on to the withdrawal
+    rows = api_on_rig.rows("SELECT kind FROM audit_log WHERE payload->>'payout_id' = %s ORDER BY id", (str(payout.id),))
+    kinds = [k for (k,) in rows]
+    assert "payout.first_approval" in kinds and kinds.index("payout.first_approval") < kinds.index("payout.approved")

@@ -62,6 +62,14 @@ def _operator() -> str:
     return who.email or who.sub
 
 
+def _actor() -> Any:
+    """The admin acting on a payout: login and email (four eyes compares both)."""
+    from propfirm.payouts.approvals import Actor
+
+    who = principal(router)
+    return Actor(who.sub, who.email)
+
+
 @router.get(
     "/admin/challenges",
     summary="Challenges, newest first (keyset pagination)",
@@ -156,7 +164,7 @@ def list_payouts(
 def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()]) -> dict[str, Any]:
     require_admin(principal(router))
     rt = runtime()
-    record = payouts_port.call("approve", rt.uow(), payout_id, _operator(), body.note, rt.clock())
+    record = payouts_port.call("approve", rt.uow(), payout_id, _actor(), body.note, rt.clock())
     return payouts_port.payout_json(record)
 
 
@@ -169,7 +177,7 @@ def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Bo
     require_admin(principal(router))
     rt = runtime()
     record = payouts_port.call(
-        "resolve_review", rt.uow(), payout_id, body.outcome, _operator(), body.note, rt.clock(), deal=body.deal
+        "resolve_review", rt.uow(), payout_id, body.outcome, _actor(), body.note, rt.clock(), deal=body.deal
     )
     return payouts_port.payout_json(record)
 
