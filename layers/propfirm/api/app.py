@@ -43,6 +43,7 @@ from propfirm.api.auth import (
     principal_from_claims,
     require_trader,
 )
+from propfirm.api.openapi_doc import conformant
 from propfirm.api.problems import (
     PROBLEM_JSON,
     ApiProblem,
@@ -159,7 +160,7 @@ def _unexpected(exc: Exception) -> Response:
 
 
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(
+    generated = app.get_openapi_json_schema(
         title=TITLE,
         version=VERSION,
         summary="Prop-firm backend: trader and admin dashboards, purchase webhook",
@@ -169,6 +170,7 @@ def openapi_document() -> str:
         security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
         security=[{"bearer": []}],
     )
+    return orjson.dumps(conformant(orjson.loads(generated))).decode()
 
 
 _OPENAPI: str | None = None
@@ -240,8 +242,29 @@ def cors_headers(origin: str | None) -> dict[str, str]:
     return headers
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _media_type_refused(event: Mapping[str, Any]) -> dict | None:
+    """Every body this API takes is JSON: a body sent as anything else (multipart, form data, XML, text)
+    is refused before a parser meant for it runs (Powertools' multipart parser raises on a missing
+    boundary). A body with no Content-Type is read as JSON."""
+    if str(event.get("httpMethod") or "").upper() not in WRITE_METHODS or not event.get("body"):
+        return None
+    headers = event.get("headers")
+    value = ""
+    if isinstance(headers, Mapping):
+        value = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
+    media = value.split(";", 1)[0].strip().lower()
+    if not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    # 400, not 415: bad input answers 400, 401, 403, 404, 409 or 422 (the API's contract)
+    body = problem_body(400, "Bad request", "send the body as application/json", "unsupported-media-type")
+    return problem_response(400, body)
+
+
 def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
-    refused = _gate(event)
+    refused = _gate(event) or _media_type_refused(event)
     if refused is not None:
         refused["headers"].update(cors_headers(_origin(event)))
         return refused

@@ -9,6 +9,9 @@ middleware frames live in a ContextVar of the request (each thread has its own),
 Each route also builds its middleware stack on its first call, by reassigning one attribute frame by
 frame: two first calls at once would run, and keep, a half-built or doubly-wrapped stack. Here the first
 build of each route happens under a lock.
+
+And a query parameter the route does not declare is refused (422): a misspelt `cursor` or `limit` would
+otherwise be ignored silently, and the answer taken for the page asked for.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import BaseRouter, ResponseBuilder, Route
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 
@@ -40,11 +44,26 @@ class ConcurrentRestResolver(APIGatewayRestResolver):
         super().__init__(*args, **kwargs)
 
     def _call_route(self, route: Route, route_arguments: dict[str, str]) -> ResponseBuilder:
+        unknown = self._unknown_query_parameters(route)
+        if unknown:
+            errors = [
+                {"loc": ("query", name), "msg": "not a parameter of this route", "type": "extra_forbidden"}
+                for name in unknown
+            ]
+            refused = self._call_exception_handler(RequestValidationError(errors), route)
+            if refused is not None:
+                return refused
         if not route._middleware_stack_built:
             with self._stack_build:
                 if not route._middleware_stack_built:  # built once, by one request, whole
                     route._build_middleware_stack(router_middlewares=self._router_middlewares, app=self)
         return super()._call_route(route, route_arguments)
+
+    def _unknown_query_parameters(self, route: Route) -> list[str]:
+        declared = {param.alias for param in route.dependant.query_params}
+        event = self.current_event
+        given = event.multi_value_query_string_parameters or event.query_string_parameters or {}
+        return sorted(name for name in given if name not in declared)
 
     @property
     def _state(self) -> _RequestState:

@@ -523,3 +523,11 @@ def test_signature_freshness_follows_real_time_not_a_simulated_business_clock(ap
     api.runtime.clock = lambda: NOW + timedelta(days=40)
     assert api.purchase(order())[0] == 202
     assert_problem(*api.purchase(order(), timestamp=int((NOW + timedelta(days=40)).timestamp())), 401)
+
+
+def test_a_query_parameter_the_route_does_not_take_is_refused(api: Api) -> None:
+    """A misspelt parameter (`limt`) is a 422 naming it, not a silently ignored one and the default page."""
+    status, headers, problem = api.call("GET", "/admin/challenges?limt=5", claims=claims("support"))
+    assert_problem(status, headers, problem, 422)
+    assert "query.limt" in problem["detail"]
+    assert api.call("GET", "/admin/challenges?limit=5", claims=claims("support"))[0] == 200
