@@ -57,7 +57,7 @@ def connection_url(settings: MigrateSettings, rds_client: Any = None) -> str:
         return settings.database_url
     extra = iam_token_kwargs(settings.database_url, settings.aws_region, rds_client)()
     return psycopg.conninfo.make_conninfo(
-        settings.database_url, password=extra["password"], sslmode=extra["sslmode"]
+        settings.database_url, password=extra["password"], sslmode=extra["sslmode"], sslrootcert=extra["sslrootcert"]
     )
 
 

@@ -36,6 +36,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
+from propfirm.live.connection import CACHE_ACCESS_STRING
 
 from infra.constants import APP_DB_USER, AURORA_MIN_ACU, CACHE_USER, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
 from infra.constructs.network import Network
@@ -101,7 +102,7 @@ class Data(Construct):
 
     def database_url_for(self, user: str) -> str:
         """No password: the consumer adds an IAM token (RDS Proxy requires TLS and IAM auth)."""
-        return f"postgresql://{user}@{self.proxy.endpoint}:{DB_PORT}/{DB_NAME}?sslmode=require"
+        return f"postgresql://{user}@{self.proxy.endpoint}:{DB_PORT}/{DB_NAME}?sslmode=verify-full"
 
     @property
     def database_url(self) -> str:
@@ -121,6 +122,7 @@ class Data(Construct):
         self.proxy_security_group.add_ingress_rule(
             consumer, ec2.Port.tcp(DB_PORT), f"{name} to the RDS proxy"
         )
+        consumer.add_egress_rule(self.proxy_security_group, ec2.Port.tcp(DB_PORT), "to the RDS proxy")
         self.proxy.grant_connect(grantee, user)
         self.audit_seal_key.grant(grantee, "kms:GenerateMac")
 
@@ -152,6 +154,7 @@ class Data(Construct):
 
     def allow_cache(self, consumer: ec2.ISecurityGroup, grantee: iam.IGrantable, name: str) -> None:
         self.cache_security_group.add_ingress_rule(consumer, ec2.Port.tcp(REDIS_PORT), f"{name} to Valkey")
+        consumer.add_egress_rule(self.cache_security_group, ec2.Port.tcp(REDIS_PORT), "to Valkey")
         self.cache_secret.grant_read(grantee)
 
     def _security_group(self, construct_id: str, description: str) -> ec2.SecurityGroup:
@@ -242,7 +245,7 @@ class Data(Construct):
             engine="valkey",
             user_id=f"{prefix}-app",
             user_name=CACHE_USER,
-            access_string="on ~* &* +@all",
+            access_string=CACHE_ACCESS_STRING,  # the live state's commands only (propfirm.live.connection)
             authentication_mode={
                 "Type": "password",
                 "Passwords": [app_secret.secret_value_from_json("password").unsafe_unwrap()],

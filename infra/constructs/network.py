@@ -1,7 +1,10 @@
 """The VPC: two availability zones, public subnets for the NAT gateway(s), private subnets (with egress)
 for every Lambda, the Fargate pollers and the data stores; VPC endpoints for SQS, Secrets Manager,
-EventBridge and CloudWatch Logs (interface) and S3 (gateway). One security group per consumer, so the data
-stores admit exactly the consumers that need them (see `Data.allow_from`).
+EventBridge, CloudWatch Logs, KMS, Step Functions and Cognito (interface) and S3 (gateway). One security
+group per consumer, so the data stores admit exactly the consumers that need them (see `Data.allow_from`),
+and each consumer may go only where it must: HTTPS to the endpoints, then the RDS proxy and the cache as
+`Data` adds them; the pollers also reach the MT5 server (and ECR) on the Internet through the NAT gateway.
+No function has a route to the Internet.
 
 The pollers reach the MT5 server through the NAT gateway (its Elastic IP is the address to allow on the
 MT5 firewall), or through a VPC peering / transit gateway route added next to this construct.
@@ -22,6 +25,11 @@ INTERFACE_ENDPOINTS = {
     "SecretsManager": ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
     "EventBridge": ec2.InterfaceVpcEndpointAwsService.EVENTBRIDGE,
     "Logs": ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
+    # the functions' other calls, so that none of them needs a way out of the VPC: the credentials and
+    # audit-seal keys, the payout workflow's starts and task tokens, the purchase webhook's logins
+    "Kms": ec2.InterfaceVpcEndpointAwsService.KMS,
+    "StepFunctions": ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+    "CognitoIdp": ec2.InterfaceVpcEndpointAwsService.COGNITO_IDP,
 }
 
 
@@ -44,6 +52,7 @@ class Network(Construct):
         )
         for name, group in self.consumer_groups.items():
             self.endpoint_security_group.add_ingress_rule(group, ec2.Port.tcp(443), f"{name} to AWS APIs")
+            group.add_egress_rule(self.endpoint_security_group, ec2.Port.tcp(443), "to the AWS APIs' endpoints")
         self.endpoints = self._build_endpoints()
 
     def _build_vpc(self, nat_gateways: int, log_retention: logs.RetentionDays) -> ec2.Vpc:
@@ -81,11 +90,11 @@ class Network(Construct):
         }
 
     def _build_consumer_group(self, name: str) -> ec2.SecurityGroup:
-        # Outbound stays open: the endpoints above, other AWS APIs (Step Functions) and MT5 through NAT.
+        # no outbound but what is added: the endpoints here, the proxy and the cache in Data, MT5 in Pollers
         return ec2.SecurityGroup(
             self,
             f"{name.capitalize()}Sg",
             vpc=self.vpc,
             description=f"propfirm {name}: reaches the RDS proxy and Redis",
-            allow_all_outbound=True,
+            allow_all_outbound=False,
         )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
@@ -78,6 +79,9 @@ class Pollers(Construct):
         self._network, self._data, self._queues = network, data, queues
         self._shards = shards
         self.security_group = network.consumer_groups["poller"]
+        # the trade servers (their URLs' ports) and ECR's image layers, through the NAT gateway
+        for port in sorted({_port_of(server.url) for server in servers} | {443}):
+            self.security_group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(port), "to MT5 and ECR (HTTPS)")
         self.cluster = ecs.Cluster(
             self, "Cluster", vpc=network.vpc, container_insights_v2=ecs.ContainerInsights.ENABLED
         )
@@ -216,3 +220,10 @@ class Pollers(Construct):
             assign_public_ip=False,
             enable_execute_command=False,
         )
+
+
+def _port_of(url: str) -> int:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return parts.port or (80 if parts.scheme == "http" else 443)

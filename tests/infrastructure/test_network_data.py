@@ -5,6 +5,7 @@ users, each store admitting only its consumers."""
 import json
 
 from aws_cdk.assertions import Match
+from propfirm.live.connection import CACHE_ACCESS_STRING
 
 from infra.constants import CACHE_USER
 from infra.constructs.network import CONSUMERS
@@ -135,7 +136,8 @@ def test_valkey_requires_a_user_whose_password_is_in_secrets_manager(dev):
     users = {u["Properties"]["UserName"]: u["Properties"] for u in dev.resources("AWS::ElastiCache::User").values()}
     assert set(users) == {CACHE_USER, "default"}
     app_secret, default_secret = (dev.stack.get_logical_id(s.node.default_child) for s in data.cache_secrets)
-    assert users[CACHE_USER]["AccessString"].startswith("on ")
+    assert users[CACHE_USER]["AccessString"] == CACHE_ACCESS_STRING  # run for real in tests/integration/redis_auth
+    assert "+@all" not in CACHE_ACCESS_STRING and "-@dangerous" in CACHE_ACCESS_STRING
     assert users["default"]["AccessString"].startswith("off")  # the unauthenticated user is switched off
     for props, secret in ((users[CACHE_USER], app_secret), (users["default"], default_secret)):
         assert props["Engine"] == "valkey" and props["AuthenticationMode"]["Type"] == "password"
@@ -161,8 +163,9 @@ def test_vpc_endpoints_for_the_apis_on_the_hot_path(dev):
         name = props["ServiceName"]
         name = name if isinstance(name, str) else "".join(p if isinstance(p, str) else "" for p in name["Fn::Join"][1])
         services[name.rsplit(".", 1)[-1]] = props
-    assert set(services) == {"sqs", "secretsmanager", "events", "logs", "s3"}
-    for name in ("sqs", "secretsmanager", "events", "logs"):
+    interface = {"sqs", "secretsmanager", "events", "logs", "kms", "states", "cognito-idp"}
+    assert set(services) == interface | {"s3"}
+    for name in interface:
         assert services[name]["VpcEndpointType"] == "Interface" and services[name]["PrivateDnsEnabled"] is True
         assert len(services[name]["SubnetIds"]) == 2
     assert services["s3"]["VpcEndpointType"] == "Gateway"
@@ -208,5 +211,43 @@ def test_database_url_carries_no_password(dev):
         if "DATABASE_URL" in env:
             parts = env["DATABASE_URL"]["Fn::Join"][1]
             assert parts[0] in ("postgresql://propfirm@", "postgresql://propfirm_runtime@")  # no ":password"
-            assert parts[-1].endswith("/propfirm?sslmode=require")
+            assert parts[-1].endswith("/propfirm?sslmode=verify-full")
             assert env["DATABASE_IAM_AUTH"] == "true"
+
+
+
+def _egress(dev, group) -> list[tuple[str, int]]:
+    """Where a group may go: (the peer: a security group's logical id or a CIDR, the port)."""
+    gid = dev.stack.get_logical_id(group.node.default_child)
+    found = []
+    for rule in dev.resources("AWS::EC2::SecurityGroupEgress").values():
+        props = rule["Properties"]
+        if props["GroupId"]["Fn::GetAtt"][0] == gid:
+            peer = props.get("DestinationSecurityGroupId", {}).get("Fn::GetAtt", [props.get("CidrIp")])[0]
+            found.append((peer, props["FromPort"]))
+    inline = dev.raw["Resources"][gid]["Properties"].get("SecurityGroupEgress", [])
+    found += [(r.get("CidrIp"), r.get("FromPort")) for r in inline if r.get("CidrIp") != "255.255.255.255/32"]
+    return sorted(found, key=str)
+
+
+def test_each_consumer_goes_only_where_it_must(dev):
+    """No function may reach the Internet: HTTPS to the endpoints, the proxy and the cache as each needs;
+    the pollers also reach the MT5 server and ECR (HTTPS, through the NAT gateway)."""
+    network, data = dev.stack.network, dev.stack.data
+
+    def sg(group) -> str:
+        return dev.stack.get_logical_id(group.node.default_child)
+
+    endpoints, proxy, cache = (
+        sg(network.endpoint_security_group), sg(data.proxy_security_group), sg(data.cache_security_group)
+    )
+    expected = {
+        "evaluator": {(endpoints, 443), (proxy, 5432), (cache, 6379)},
+        "relay": {(endpoints, 443), (proxy, 5432), (cache, 6379)},
+        "api": {(endpoints, 443), (proxy, 5432), (cache, 6379)},
+        "payouts": {(endpoints, 443), (proxy, 5432), (cache, 6379)},
+        "migrate": {(endpoints, 443), (proxy, 5432)},
+        "poller": {(endpoints, 443), (cache, 6379), ("0.0.0.0/0", 443)},
+    }
+    for name, group in network.consumer_groups.items():
+        assert set(_egress(dev, group)) == expected[name], name

@@ -25,6 +25,15 @@ from propfirm.settings import SettingsError
 
 AUTH_SECRET_ENV = "REDIS_AUTH_SECRET_ARN"
 
+# What the application's cache user may do (the ElastiCache user's access string; Redis ACL syntax): the
+# command categories the live state uses (reads, writes, scripts, transactions, key expiry and scans), on
+# every key, and nothing dangerous or administrative (no FLUSHALL, CONFIG, KEYS, DEBUG, MONITOR, CLIENT,
+# SHUTDOWN...). tests/integration/redis_auth runs every writer and reader of the live state as such a user.
+CACHE_ACCESS_STRING = (
+    "on ~* resetchannels -@all +@read +@write +@scripting +@transaction +@connection +@keyspace"
+    " -@dangerous -@admin"
+)
+
 
 @dataclass(frozen=True)
 class RedisCredentials:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import certifi
 import psycopg
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
@@ -54,7 +55,9 @@ class DatabaseAuthSettings(_Base):
 
 def iam_token_kwargs(database_url: str, region: str, rds_client: Any = None) -> Callable[[], dict[str, Any]]:
     """Connection arguments computed per connection: an IAM token lives 15 minutes, a pooled
-    connection longer, so the pool asks for a new token each time it opens one."""
+    connection longer, so the pool asks for a new token each time it opens one. TLS is verified in full
+    (the certificate chains to a trusted root and names the host): RDS Proxy's certificate comes from
+    ACM, under Amazon's public roots, which certifi's bundle holds (no RDS bundle to download)."""
     info = psycopg.conninfo.conninfo_to_dict(database_url)
     host, port, user = info.get("host"), int(info.get("port") or 5432), info.get("user")
     if not host or not user:
@@ -65,7 +68,12 @@ def iam_token_kwargs(database_url: str, region: str, rds_client: Any = None) -> 
 
         client = rds_client or boto3.client("rds", region_name=region)
         token = client.generate_db_auth_token(DBHostname=host, Port=port, DBUsername=user, Region=region)
-        return {"row_factory": tuple_row, "password": token, "sslmode": "require"}
+        return {
+            "row_factory": tuple_row,
+            "password": token,
+            "sslmode": "verify-full",
+            "sslrootcert": certifi.where(),
+        }
 
     return kwargs
 

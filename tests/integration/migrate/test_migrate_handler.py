@@ -113,7 +113,7 @@ def test_iam_auth_puts_a_token_in_the_password_and_requires_tls(monkeypatch):
         "propfirm",
         "propfirm",
     )
-    assert info["sslmode"] == "require"
+    assert info["sslmode"] == "verify-full" and info["sslrootcert"].endswith(".pem")
     token = urlparse("https://" + info["password"])  # an RDS token is a presigned URL without scheme
     assert token.hostname == "proxy.example.internal" and token.port == 5432
     query = parse_qs(token.query)
