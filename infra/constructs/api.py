@@ -52,7 +52,8 @@ PUBLIC_ROUTES = (
 )
 THROTTLE_RATE = 100  # requests per second, steady
 THROTTLE_BURST = 200
-WAF_RATE_LIMIT_PER_5_MIN = 2000  # per IP
+WAF_RATE_LIMIT_PER_5_MIN = 2000  # per client address, the whole API
+WAF_WEBHOOK_RATE_LIMIT_PER_5_MIN = 300  # per client address, the purchase webhook (a shop's few servers)
 
 
 class Api(Construct):
@@ -118,7 +119,7 @@ class Api(Construct):
             self, "Authorizer", cognito_user_pools=[self.user_pool]
         )
         self._build_routes()
-        self.web_acl = self._build_waf() if waf else None
+        self.web_acl = self._build_waf(managed_rules=waf)
 
     def _build_user_pool(self, mfa_required: bool, production: bool) -> cognito.UserPool:
         return cognito.UserPool(
@@ -264,14 +265,17 @@ class Api(Construct):
             resource = root.resource_for_path(path) if path else root
             resource.add_method(method, integration, authorization_type=apigw.AuthorizationType.NONE)
 
-    def _build_waf(self) -> wafv2.CfnWebACL:
-        acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility("propfirm-api"),
-            rules=[
+    def _build_waf(self, managed_rules: bool) -> wafv2.CfnWebACL:
+        """In every stage: a rate limit per client address on the whole API, a stricter one on the purchase
+        webhook (answered without a token); with `propfirm:waf` (production's default) also AWS's common
+        rule set."""
+        rules = [
+            _rate_rule("rate-per-ip", 1, WAF_RATE_LIMIT_PER_5_MIN),
+            _rate_rule("webhook-rate-per-ip", 2, WAF_WEBHOOK_RATE_LIMIT_PER_5_MIN, path_prefix="/webhooks/"),
+        ]
+        if managed_rules:
+            rules.insert(
+                0,
                 wafv2.CfnWebACL.RuleProperty(
                     name="aws-common",
                     priority=0,
@@ -283,18 +287,21 @@ class Api(Construct):
                     ),
                     visibility_config=_visibility("aws-common"),
                 ),
-                wafv2.CfnWebACL.RuleProperty(
-                    name="rate-per-ip",
-                    priority=1,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            limit=WAF_RATE_LIMIT_PER_5_MIN, aggregate_key_type="IP"
-                        )
-                    ),
-                    visibility_config=_visibility("rate-per-ip"),
-                ),
-            ],
+            )
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=_visibility("propfirm-api"),
+            rules=rules,
+            custom_response_bodies={
+                "too-many": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content='{"type": "https://propfirm.dev/problems/too-many-requests", "title": '
+                    '"Too many requests", "status": 429, "detail": "slow down, then try again"}',
+                )
+            },
         )
         wafv2.CfnWebACLAssociation(
             self,
@@ -303,6 +310,38 @@ class Api(Construct):
             resource_arn=self.rest_api.deployment_stage.stage_arn,
         )
         return acl
+
+
+def _rate_rule(name: str, priority: int, limit: int, path_prefix: str | None = None) -> wafv2.CfnWebACL.RuleProperty:
+    """Block a client address past `limit` requests in five minutes (on paths under `path_prefix`), with a
+    429 and a problem body like the API's own."""
+    scope_down = None
+    if path_prefix is not None:
+        scope_down = wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="STARTS_WITH",
+                search_string=path_prefix,
+                text_transformations=[wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")],
+            )
+        )
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=429, custom_response_body_key="too-many"
+                )
+            )
+        ),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                limit=limit, aggregate_key_type="IP", scope_down_statement=scope_down
+            )
+        ),
+        visibility_config=_visibility(name),
+    )
 
 
 def _visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:

@@ -278,10 +278,18 @@ def test_admin_system_view_reads_heartbeats_and_queue_depths(dev, production):
     assert prod_fn["Environment"]["Variables"]["POLLER_SERVERS"] == "live-1,live-2"
 
 
-def test_waf_only_when_enabled(dev, production):
-    dev.template.resource_count_is("AWS::WAFv2::WebACL", 0)
-    production.template.resource_count_is("AWS::WAFv2::WebACL", 1)
-    production.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+def test_every_stage_limits_each_clients_rate_and_production_adds_the_managed_rules(dev, production):
+    for stage, managed in ((dev, False), (production, True)):
+        stage.template.resource_count_is("AWS::WAFv2::WebACLAssociation", 1)
+        [acl] = stage.resources("AWS::WAFv2::WebACL").values()
+        rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+        assert ("aws-common" in rules) is managed
+        api = rules["rate-per-ip"]["Statement"]["RateBasedStatement"]
+        hook = rules["webhook-rate-per-ip"]["Statement"]["RateBasedStatement"]
+        assert api["AggregateKeyType"] == hook["AggregateKeyType"] == "IP" and hook["Limit"] < api["Limit"]
+        assert hook["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == "/webhooks/"
+        for name in ("rate-per-ip", "webhook-rate-per-ip"):
+            assert rules[name]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
 
 
 def test_payouts_sweep_runs_every_minute_and_may_start_executions(dev):

@@ -184,13 +184,20 @@ def openapi() -> Response[str]:
     return Response(status_code=200, content_type="application/json", body=_OPENAPI)
 
 
-DOCS_PAGE = """<!doctype html>
+# Swagger UI from the CDN, pinned to one version with Subresource Integrity: a changed file (a compromised
+# CDN, a republished version) is refused by the browser instead of running with the page's token.
+# The hashes are those of the npm package's files (`npm pack swagger-ui-dist@5.35.0`, sha384).
+SWAGGER_UI = "https://unpkg.com/swagger-ui-dist@5.35.0"
+SWAGGER_CSS_SRI = "sha384-WlYgdmXYOOBWL5apwjDEZwN+U3HmXSSu5R6V5aGxEcf7z+KuRNwBhoxKVN1i3D5I"
+SWAGGER_JS_SRI = "sha384-gjRm0bEPMeTmMh5jT2cHccIwCUZSTd8YC+j0d0sXw0MdGEfScduGpSyF3ZSSLkX9"
+DOCS_PAGE = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>propfirm API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css"></head>
+<link rel="stylesheet" href="{SWAGGER_UI}/swagger-ui.css" integrity="{SWAGGER_CSS_SRI}" crossorigin="anonymous">
+</head>
 <body><div id="docs"></div>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js" crossorigin></script>
-<script>SwaggerUIBundle({url: "openapi.json", dom_id: "#docs", persistAuthorization: true});</script>
+<script src="{SWAGGER_UI}/swagger-ui-bundle.js" integrity="{SWAGGER_JS_SRI}" crossorigin="anonymous"></script>
+<script>SwaggerUIBundle({{url: "openapi.json", dom_id: "#docs", persistAuthorization: true}});</script>
 </body></html>
 """
 

@@ -17,6 +17,7 @@ from typing import Any
 import redis
 from psycopg_pool import ConnectionPool
 
+from propfirm.api.health import HealthCache
 from propfirm.api.logins import CognitoTraderLogins, TraderLogins
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
@@ -48,6 +49,7 @@ class Runtime:
     trader_logins: TraderLogins | None = None  # dashboard logins of new traders (None: locally, none made)
     clock: Callable[[], datetime] = field(default=_utc_now)  # business time (the local stack's is simulated)
     wall_clock: Callable[[], datetime] = field(default=_utc_now)  # real time: a signature's freshness
+    health: HealthCache = field(default_factory=HealthCache)  # /health's last finding, kept a few seconds
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool)

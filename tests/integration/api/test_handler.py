@@ -531,3 +531,39 @@ def test_a_query_parameter_the_route_does_not_take_is_refused(api: Api) -> None:
     assert_problem(status, headers, problem, 422)
     assert "query.limt" in problem["detail"]
     assert api.call("GET", "/admin/challenges?limit=5", claims=claims("support"))[0] == 200
+
+
+def test_the_docs_page_loads_its_scripts_pinned_and_with_integrity_hashes(api: Api) -> None:
+    """A script the page loads from a CDN runs with the reader's token at hand: one version, and the
+    browser checks its hash (the npm package's file, sha384) before it runs it."""
+    import re
+
+    status, _, page = api.call("GET", "/docs")
+    assert status == 200
+    tags = re.findall(r"<(?:script|link)[^>]*(?:src|href)=\"https://[^\"]+\"[^>]*>", page)
+    assert len(tags) == 2
+    for tag in tags:
+        assert re.search(r"@\d+\.\d+\.\d+/", tag), tag  # an exact version, never a range
+        assert re.search(r'integrity="sha384-[A-Za-z0-9+/=]{64}"', tag) and 'crossorigin="anonymous"' in tag, tag
+
+
+def test_health_answers_from_a_short_cache_so_it_cannot_load_the_database(api: Api) -> None:
+    """A thousand calls to the public /health make one database query and one PING per few seconds."""
+    from propfirm.api.health import HEALTH_CACHE_SECONDS
+
+    queries, pings = [], []
+    real_uow, real_ping = api.runtime.uow, api.runtime.redis.ping
+    api.runtime.uow = lambda: (queries.append(1), real_uow())[1]
+    api.runtime.redis.ping = lambda: (pings.append(1), real_ping())[1]
+    now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
+    api.runtime.wall_clock = lambda: now
+    try:
+        for _ in range(1000):
+            assert api.call("GET", "/health")[0] == 200
+        assert (len(queries), len(pings)) == (1, 1)
+        now += timedelta(seconds=HEALTH_CACHE_SECONDS)  # fresh no more: checked again, once
+        for _ in range(10):
+            api.call("GET", "/health")
+        assert (len(queries), len(pings)) == (2, 2)
+    finally:
+        api.runtime.uow, api.runtime.redis.ping = real_uow, real_ping

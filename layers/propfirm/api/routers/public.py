@@ -1,4 +1,5 @@
-"""No token needed: health (the openapi document is served by `app`, which owns the schema)."""
+"""No token needed: health (the openapi document is served by `app`, which owns the schema). `/health`
+answers from a short cache (`propfirm.api.health`): a public route cannot be used to load the database."""
 
 from __future__ import annotations
 
@@ -6,15 +7,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from propfirm.api.models import Health
-from propfirm.api.runtime import runtime
+from propfirm.api.runtime import Runtime, runtime
 from propfirm.live.records import iso_utc
 
 router = Router()
 
 
-@router.get("/health", summary="Liveness and dependencies", tags=["public"])
-def health() -> Response[Health]:
-    rt = runtime()
+def _check(rt: Runtime) -> tuple[str, str]:
     database = redis_state = "ok"
     try:
         with rt.uow() as uow:
@@ -25,8 +24,14 @@ def health() -> Response[Health]:
         rt.redis.ping()
     except Exception as exc:  # noqa: BLE001
         redis_state = f"unavailable: {type(exc).__name__}"
-    ok = database == "ok" and redis_state == "ok"
+    return database, redis_state
+
+
+@router.get("/health", summary="Liveness and dependencies (checked at most every few seconds)", tags=["public"])
+def health() -> Response[Health]:
+    rt = runtime()
+    found = rt.health.get(rt.wall_clock().timestamp(), lambda: _check(rt))
     body = Health(
-        status="ok" if ok else "degraded", database=database, redis=redis_state, time=iso_utc(rt.clock())
+        status="ok" if found.ok else "degraded", database=found.database, redis=found.redis, time=iso_utc(rt.clock())
     )
-    return Response(status_code=200 if ok else 503, content_type="application/json", body=body)
+    return Response(status_code=200 if found.ok else 503, content_type="application/json", body=body)
