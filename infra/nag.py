@@ -123,7 +123,7 @@ ACCEPTED: list[Finding] = [
         lambda s: list(s.data.cache_secrets),
         "AwsSolutions-SMG4",
         "the cache users' passwords live in ElastiCache too: a rotation must change the user and the secret "
-        "together (two passwords at once, then a restart of the consumers), done by hand (the README)",
+        "together (two passwords at once, then a restart of the consumers), done by hand (docs/infrastructure.md)",
     ),
     (
         lambda s: [s.data.cache],

@@ -2,7 +2,7 @@
 
 `lambda_handler` (SQS event source) runs the tasks; `sweep_handler` (an EventBridge schedule, say every
 five minutes) runs `service.start_pending`: executions a request could not start, and decisions or
-withdrawal results that did not reach the workflow (the README).
+withdrawal results that did not reach the workflow (docs/payouts.md).
 
 Each record is one task message with a Step Functions task token (`propfirm.payouts.tasks`); the task
 runs and the token is answered (or stored to be answered by an approval or a withdrawal result). A

@@ -1,5 +1,5 @@
 """Container entry point of the poller: `python main.py` is `propfirm poller` (settings from the
-environment, see the README). ECS stops the task with SIGTERM: the cycle and any command in flight
+environment, see docs/poller.md). ECS stops the task with SIGTERM: the cycle and any command in flight
 finish, then the process exits 0."""
 
 from __future__ import annotations

@@ -35,7 +35,7 @@ EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means 
 POLLER_SILENT_MINUTES = 3  # metrics flush every 5 cycles (10 s), so a silent minute is already wrong
 DATABASE_LOAD_PERCENT = 90  # of the maximum ACU (or CPU): Aurora cannot grow further, queries queue
 DATABASE_LOAD_MINUTES = 15
-PAYOUTS_NEEDING_A_PERSON = ["PayoutEscalated", "PayoutNeedsReview"]  # propfirm.payouts (the README)
+PAYOUTS_NEEDING_A_PERSON = ["PayoutEscalated", "PayoutNeedsReview"]  # propfirm.payouts (docs/payouts.md)
 
 
 class Observability(Construct):
@@ -119,7 +119,7 @@ class Observability(Construct):
                     period=Duration.minutes(1), statistic="Maximum"
                 ),
                 threshold=1,
-                description="a message failed every retry and waits in its dead-letter queue (the README)",
+                description="a message failed every retry and waits in its dead-letter queue (docs/infrastructure.md)",
             )
         self._alarm(
             "EvaluationQueueBehind",

@@ -65,7 +65,7 @@ class Payouts(Construct):
         self.sweeper, self.sweep_schedule = self._build_sweep(shared, log_retention)
 
     def substitutions(self) -> dict[str, str]:
-        """Every placeholder the ASL may use (the README: today only PayoutTasksQueueUrl)."""
+        """Every placeholder the ASL may use (docs/payouts.md: today only PayoutTasksQueueUrl)."""
         return {
             "PayoutTasksQueueUrl": self.tasks.queue_url,
             "EventBusName": self._events.bus.event_bus_name,

@@ -137,7 +137,7 @@ class Pollers(Construct):
                 self, f"Mt5Password-{server.name}", server.password_secret_arn
             )
         # Created empty-handed (a random placeholder): the operator puts the real manager password in it
-        # (the README). The MT5 server owns the password, so Secrets Manager cannot rotate it.
+        # (docs/infrastructure.md). The MT5 server owns the password, so Secrets Manager cannot rotate it.
         return secretsmanager.Secret(
             self,
             f"Mt5Password-{server.name}",

@@ -2,7 +2,7 @@
 
 Each benchmark is `bench/bench_<name>.py` with `main(argv) -> dict`; this command finds them in the
 source tree (the folder given by --dir, or `bench/` beside the package's source checkout), runs the
-chosen ones in turn and prints their figures. The README's figures come from this command.
+chosen ones in turn and prints their figures. The README's and docs/ figures come from this command.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`propfirm dev`: the whole system on this machine, no AWS (see the README).
+"""`propfirm dev`: the whole system on this machine, no AWS (see docs/local-stack.md).
 
     propfirm dev [--accounts N] [--seed S] [--speed X] [--start ISO] [--duration SECONDS] [--headless] [--json]
                  [--api-port 8080] [--sim-port 0] [--programs PATH] [--auto-approve/--no-auto-approve]

@@ -1,4 +1,4 @@
-"""`propfirm poller`: run the poller against MT5_URL, Redis and the queues (see the README).
+"""`propfirm poller`: run the poller against MT5_URL, Redis and the queues (see docs/poller.md).
 
 Exit status: 0 after a clean stop (SIGTERM/SIGINT, or --cycles done), 2 for bad settings or when a
 group the programs name is missing on the MT5 server (the message names each one).

@@ -135,7 +135,7 @@ class FeedbackRecorder:
         return EvaluationReport(accounts=1)
 
     def _payout_hook(self, result: CommandResult, now: datetime) -> None:
-        """Payouts (the README): a payout's withdrawal result answers its workflow's waiting task.
+        """Payouts (docs/payouts.md): a payout's withdrawal result answers its workflow's waiting task.
         Never raises: a Step Functions hiccup must not hold up this shard's evaluations; the payouts
         sweep (`service.start_pending`) answers the token later from the result recorded above."""
         if payout_of_command(result.command_id) is None:

@@ -1,6 +1,6 @@
 """The run's summary, counted from PostgreSQL (the source of truth), never from in-memory counters.
 
-Every count is of this run's challenges only: those of its server name. Definitions (the README):
+Every count is of this run's challenges only: those of its server name. Definitions (docs/local-stack.md):
 
 - `accounts`: challenges registered for the run (one per simulated account in a program's group);
 - `active`: status `active` (still trading: in an evaluation phase or funded);

@@ -1,5 +1,5 @@
 """Payouts of funded challenges: eligibility, the request, the approval workflow (Step Functions with task
-tokens over SQS), the withdrawal on MT5 and its record. See the README.
+tokens over SQS), the withdrawal on MT5 and its record. See docs/payouts.md.
 
 - `propfirm.domain.payouts`: the arithmetic and the eligibility rules (pure).
 - `service`: what the API and the evaluator call (this package's public interface).

@@ -734,7 +734,7 @@ def on_withdrawal_result(
     The Record / RecordFailure tasks then make the payout `paid` or `failed`.
 
     With `redis` (the evaluator passes its client), a failed withdrawal's lowered floor is deleted, so
-    the evaluator renews the true one (propfirm.payouts.floors; the README)."""
+    the evaluator renews the true one (propfirm.payouts.floors; docs/payouts.md)."""
     payout_id = payout_of_command(result.command_id)
     if payout_id is None:
         return None

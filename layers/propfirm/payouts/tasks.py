@@ -295,7 +295,7 @@ def await_withdrawal(ctx: TaskContext, message: TaskMessage, now: datetime) -> N
     # poller's fast path could compare the lowered equity with that old, higher floor and false-kill. So
     # BEFORE the command can be sent, the floor key is replaced by the floor lowered by the amount (or
     # deleted: a missing floor never kills); the evaluator renews it after judging the withdrawal's deal.
-    # See propfirm.payouts.floors and the README.
+    # See propfirm.payouts.floors and docs/payouts.md.
     floor = floors.ABSENT
     if ctx.redis is not None:
         floor = floors.before_withdrawal(

@@ -352,7 +352,7 @@ def _run(rig: Rig, server: str, flush_at: set[int]) -> dict[int, Any]:
             "transitions": [row[1:] for row in _transitions(rig, cid)],
             "status": (record.status, record.phase, record.awaiting_reset is not None),
             # (a day's start equity is the last snapshot's before the reset: one not saved yet when Redis went
-            # is not known to PostgreSQL; README, "Known limits")
+            # is not known to PostgreSQL; docs/store-and-evaluator.md, "Known limits")
             "days": rig.fetch(
                 "SELECT trading_day, start_balance, daily_floor, close_balance, profit"
                 " FROM daily_statistics WHERE challenge_id = %s ORDER BY trading_day",

@@ -99,7 +99,7 @@ def test_withdrawal_deal_is_a_balance_operation_and_the_floor_comes_back_lower(r
     assert floor_level() == Decimal(94000)  # lowered by the amount before the command could be sent
 
     # snapshots judged while the command travels: the evaluator does not put the old floor back (it
-    # would, had the key merely been deleted; see the README for the window a deal still opens)
+    # would, had the key merely been deleted; see docs/payouts.md for the window a deal still opens)
     for minutes, equity in ((30, "100700"), (20, "100950"), (10, "101000")):
         evaluate(rig.now - timedelta(minutes=minutes), "101000", [], equity)
         assert floor_level() == Decimal(94000)
