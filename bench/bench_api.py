@@ -24,15 +24,12 @@ import argparse
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
@@ -40,6 +37,7 @@ import orjson  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
 from propfirm.api import queries  # noqa: E402
+from propfirm.api.function import lambda_handler  # noqa: E402
 from propfirm.api.local_server import _templates, build_event  # noqa: E402
 from propfirm.api.runtime import Runtime, set_runtime  # noqa: E402
 from propfirm.domain import engine  # noqa: E402
@@ -54,8 +52,6 @@ from propfirm.store.programs import load_shipped_programs  # noqa: E402
 from propfirm.store.uow import UnitOfWork  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
-
-from functions.api.handler import lambda_handler  # noqa: E402
 
 SERVER = "bench"
 FIRST_LOGIN = 1_000_000

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_evaluator.py [--quick] [--rtt-ms 0.5]
     .venv/bin/propfirm bench evaluator [--quick]
 
-What runs: the evaluator Lambda's own handler (`functions.evaluator.handler.lambda_handler`) is handed
+What runs: the evaluator Lambda's own handler (`propfirm.evaluation.function.lambda_handler`) is handed
 Lambda's SQS event for batches of 10 evaluation messages of 100 accounts each (one handler-sized batch:
 1,000 accounts), parsed by pydantic, processed by Powertools' FIFO batch processor, judged by the rule
 engine and recorded in a fresh PostgreSQL database (created from DATABASE_URL, migrated, dropped at the
@@ -24,7 +24,7 @@ server, a child process (its CPU is not the evaluator's).
 - --rtt-ms R: both run again with R ms of network round trip added in front of Redis and PostgreSQL by
   a delay proxy (a child process), as between a Lambda and ElastiCache / RDS Proxy in one AZ; loopback
   round trips cost almost nothing, which flatters the naive design.
-- cold import: `python -X importtime -c "import functions.evaluator.handler"` in fresh interpreters
+- cold import: `python -X importtime -c "import propfirm.evaluation.function"` in fresh interpreters
   (median of 5), and import plus building the runtime (the pool connected), what a cold start costs.
 """
 
@@ -47,7 +47,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 for _name, _value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench"),
                       ("AWS_DEFAULT_REGION", "us-east-1")):
@@ -59,9 +58,12 @@ import psycopg  # noqa: E402
 import redis  # noqa: E402
 from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
+from propfirm.evaluation import bootstrap  # noqa: E402
+from propfirm.evaluation import function as handler  # noqa: E402  (its import tunes the collector, as in Lambda)
 from propfirm.evaluation.live import AccountLive, LiveState, LiveWrite  # noqa: E402
 from propfirm.evaluation.policy import SavePolicy  # noqa: E402
 from propfirm.evaluation.service import Evaluator  # noqa: E402
+from propfirm.evaluation.settings import EvaluatorSettings  # noqa: E402
 from propfirm.live.floors import write_floor  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402
 from propfirm.live.records import Snapshot, encode_snapshot, iso_utc  # noqa: E402
@@ -74,9 +76,6 @@ from propfirm.store.programs import load_shipped_programs  # noqa: E402
 from propfirm.store.uow import UnitOfWork  # noqa: E402
 from psycopg import sql  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
-
-from functions.evaluator import handler  # noqa: E402  (its import tunes the collector, as in Lambda)
-from functions.evaluator.settings import EvaluatorSettings  # noqa: E402
 
 SERVER, NAIVE_SERVER = "bench", "bench-naive"
 FIRST_LOGIN = 100_000
@@ -243,7 +242,7 @@ class NaiveEvaluator(Evaluator):
 class Side:
     """One design wired to the handler: its runtime, accounts and Redis keys."""
 
-    def __init__(self, name: str, server: str, runtime: handler.Runtime, keys: LiveKeys, accounts: int) -> None:
+    def __init__(self, name: str, server: str, runtime: bootstrap.Runtime, keys: LiveKeys, accounts: int) -> None:
         self.name, self.server, self.runtime, self.keys = name, server, runtime, keys
         self.logins = [FIRST_LOGIN + i for i in range(accounts)]
         self.cycle = 0
@@ -302,7 +301,7 @@ def _cycle(side: Side, client: redis.Redis, at: datetime, equity_of: Callable[[i
     side.cycle += 1
     _write_snapshots(client, side, at, equity_of)
     events = _events(side, at)
-    handler.set_runtime(side.runtime)
+    bootstrap.set_runtime(side.runtime)
     statements = side.runtime.statements.count
     round_trips = side.runtime.evaluator.live.stats.round_trips
     db_cpu = _backend_cpu(admin_url, database)
@@ -387,8 +386,8 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
                             events_endpoint_url=aws)
             client = redis.Redis.from_url(r_url)
             # as Lambda's own runtime: the outbox relayed once after each batch
-            real = handler.build_runtime(settings, redis_client=client, relay_per_batch=True)
-            naive_rt = handler.build_runtime(settings, redis_client=client, relay_per_batch=True)
+            real = bootstrap.build_runtime(settings, redis_client=client, relay_per_batch=True)
+            naive_rt = bootstrap.build_runtime(settings, redis_client=client, relay_per_batch=True)
             naive_live = NaiveLive(client, namespace)
             naive_rt.evaluator = NaiveEvaluator(naive_rt.uow, naive_live, naive_rt.relay,
                                                 SavePolicy(save_every_snapshots=1), relay_each_message=False)
@@ -425,7 +424,7 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
             client.close()
         return results
     finally:
-        handler.set_runtime(None)
+        bootstrap.set_runtime(None)
         left = list(cleanup.scan_iter(match=f"{namespace}*", count=5000))
         for i in range(0, len(left), 1000):
             cleanup.delete(*left[i : i + 1000])
@@ -438,11 +437,10 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
 _COLD_START = r'''
 import os, sys, time
 t0 = time.perf_counter()
-from functions.evaluator import handler
+from propfirm.evaluation import function
 t1 = time.perf_counter()
-from functions.evaluator.settings import EvaluatorSettings
-from propfirm.settings import load
-handler.runtime()
+from propfirm.evaluation.bootstrap import runtime
+runtime()
 t2 = time.perf_counter()
 heavy = sorted({m.split(".")[0] for m in sys.modules} & {"moto", "hypothesis", "aws_cdk", "yaml", "pytest"}
                | {m for m in sys.modules if m.startswith(("propfirm.sim", "propfirm.api", "propfirm.local"))})
@@ -451,7 +449,7 @@ print(t1 - t0, t2 - t0, ",".join(heavy))
 
 
 def cold_start(admin_url: str, redis_url: str, runs: int = 5) -> dict[str, Any]:
-    env = dict(os.environ, DATABASE_URL=admin_url, REDIS_URL=redis_url, PYTHONPATH=str(ROOT),
+    env = dict(os.environ, DATABASE_URL=admin_url, REDIS_URL=redis_url,
                COMMAND_QUEUE_URL="http://127.0.0.1:1/000000000000/commands.fifo")
     imports, ready, totals = [], [], []
     heavy = ""
@@ -462,7 +460,7 @@ def cold_start(admin_url: str, redis_url: str, runs: int = 5) -> dict[str, Any]:
         imports.append(float(first))
         ready.append(float(second))
         heavy = rest[0] if rest else ""
-        line = re.search(r"import time:\s+\d+ \|\s+(\d+) \| functions\.evaluator\.handler\s*$", out.stderr, re.M)
+        line = re.search(r"import time:\s+\d+ \|\s+(\d+) \| propfirm\.evaluation\.function\s*$", out.stderr, re.M)
         if line:
             totals.append(int(line.group(1)) / 1e6)
     return {

@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "layers"))
 
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings  # noqa: E402
 from propfirm.mt5.webapi import WebApiGateway  # noqa: E402

@@ -41,8 +41,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in the table's output
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-if str(ROOT / "layers") not in sys.path:
-    sys.path.insert(0, str(ROOT / "layers"))
 
 import boto3  # noqa: E402
 import orjson  # noqa: E402

@@ -1,7 +1,7 @@
 """Benchmark: `propfirm replay` throughput, events per second on one core.
 
 Generates a seeded week of trading for many accounts on the shipped example programs (every
-account polled each cycle, deals in between; see tests/unit/replay/month_generator.py), writes it
+account polled each cycle, deals in between; see propfirm.sim.replay_month), writes it
 as an events file, then times the replay end to end: reading the file, parsing each JSON line,
 the rule engine, and writing the decision lines. It also runs the real command once as a
 subprocess and reports its wall time (interpreter start included).
@@ -19,14 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs  # noqa: E402
-from propfirm.replay import replay_file  # noqa: E402
-
-from tests.unit.replay.month_generator import generate  # noqa: E402
+from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs
+from propfirm.replay import replay_file
+from propfirm.sim.replay_month import generate
 
 TARGET_EVENTS_PER_SECOND = 200_000
 

@@ -35,7 +35,7 @@ _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")  # propfirm.store.migrator's 
 
 
 def migrations_sha256(directory: Path = MIGRATIONS_DIR) -> str:
-    """The digest `functions.migrate.handler.migrations_digest` computes from the shipped migrations."""
+    """The digest `propfirm.store.deploy.migrations_digest` computes from the shipped migrations."""
     found = []
     for path in directory.iterdir():
         match = _NAME.match(path.name)

@@ -3,9 +3,9 @@ functions that use the schema) and the cache's credentials reaching every Redis 
 
 from pathlib import Path
 
+from propfirm.store.deploy import migrations_digest
 from propfirm.store.migrator import shipped_migrations
 
-from functions.migrate.handler import migrations_digest
 from infra.constructs.migrations import migrations_sha256
 from tests.infrastructure.test_compute import _actions, _policy_statements, project_functions, task_role_id
 

@@ -26,13 +26,11 @@ from __future__ import annotations
 import base64
 import re
 import socket
-import sys
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -256,18 +254,10 @@ def _problem(status: int, title: str, detail: str, slug: str) -> dict[str, Any]:
 
 
 def load_lambda_handler() -> Any:
-    """`functions.api.handler.lambda_handler`: the repository's `functions/` is not part of the installed
-    package, so when it is not importable it is found next to the package's source tree."""
-    try:
-        from functions.api.handler import lambda_handler
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("functions", "functions.api", "functions.api.handler"):
-            raise
-        root = Path(__file__).resolve().parents[3]
-        if not (root / "functions" / "api" / "handler.py").is_file():
-            raise
-        sys.path.append(str(root))
-        from functions.api.handler import lambda_handler
+    """The API Lambda's own handler (`propfirm.api.function.lambda_handler`, what `functions/api/handler.py`
+    exports)."""
+    from propfirm.api.function import lambda_handler
+
     return lambda_handler
 
 

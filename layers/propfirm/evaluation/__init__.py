@@ -1,4 +1,5 @@
 """The evaluator's service layer: claim checks in, rule engine, transitions, floors and commands out.
 
-No Lambda or SQS types here: `functions/evaluator/handler.py` parses the event and calls `Evaluator`.
+`bootstrap` composes the evaluator from its settings; `function` is what its Lambdas run (the SQS batch,
+the scheduled relay); `functions/evaluator/handler.py` is only their decorators.
 """

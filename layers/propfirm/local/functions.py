@@ -1,41 +1,23 @@
 """The Lambda-shaped functions of the local stack, driven as their AWS event sources would drive them.
 
-- The evaluator: `functions/evaluator/local.drive_once` receives from the evaluation queue (moto) and
-  hands the batch to the handler in Lambda's exact SQS event shape, deleting what succeeded.
+- The evaluator: `propfirm.local.lambda_driver.drive_once` receives from the evaluation queue (moto) and
+  hands the batch to what the Lambda runs (`propfirm.evaluation.function`) in Lambda's exact SQS event
+  shape, deleting what succeeded.
 - The outbox relay: every second, with the MT5 server's clock (the simulator's), so a pause's
   scheduled re-enable falls due in simulated time, as it would on a real server's time line.
 
-The evaluator's handler keeps its adapters in a module-level runtime; this sets it to the run's
-PostgreSQL, Redis namespace and moto queues.
+The evaluator's runtime (`propfirm.evaluation.bootstrap`) is built for the run's PostgreSQL, Redis
+namespace, moto queues and the simulator's clock.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import redis
-
-import propfirm
-
-
-def import_functions_package() -> None:
-    """`functions/` sits next to `layers/` in the repository and is not part of the installed package
-    (Lambda packages it on its own); an editable install puts only `layers/` on the path."""
-    try:
-        import functions.evaluator.handler  # noqa: F401
-
-        return
-    except ModuleNotFoundError:
-        pass
-    root = Path(propfirm.__file__).resolve().parents[2]
-    if not (root / "functions" / "evaluator" / "handler.py").is_file():
-        raise RuntimeError(f"cannot find the repository's functions/ folder next to {root / 'layers'}")
-    sys.path.insert(0, str(root))
 
 
 class EvaluatorFunction:
@@ -51,9 +33,9 @@ class EvaluatorFunction:
         redis_namespace: str,
         clock: Callable[[], datetime],
     ) -> None:
-        import_functions_package()
-        from functions.evaluator.handler import build_runtime, lambda_handler, set_runtime
-        from functions.evaluator.settings import EvaluatorSettings
+        from propfirm.evaluation.bootstrap import build_runtime, set_runtime
+        from propfirm.evaluation.function import evaluate_batch, logger
+        from propfirm.evaluation.settings import EvaluatorSettings
         from propfirm.settings import load
 
         settings = load(
@@ -66,7 +48,8 @@ class EvaluatorFunction:
         self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client, clock=clock)
         set_runtime(self.runtime)
         self._set_runtime = set_runtime
-        self._lambda_handler = lambda_handler
+        # what the Lambda's handler runs, with its logging context (metrics stay off locally)
+        self._lambda_handler = logger.inject_lambda_context(evaluate_batch)
         self.lag = Lag()
         self.sqs = sqs
         self.queue = evaluation_queue
@@ -77,7 +60,7 @@ class EvaluatorFunction:
 
     def drive(self) -> int:
         """One receive-and-invoke round (long poll up to 1 s); the number of messages handled."""
-        from functions.evaluator.local import drive_once
+        from propfirm.local.lambda_driver import drive_once
 
         result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=1)
         self.received += result.received

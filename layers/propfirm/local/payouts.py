@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from propfirm.local.functions import import_functions_package
 from propfirm.store.uow import UnitOfWork
 
 
@@ -37,10 +36,9 @@ class LocalPayouts:
         approve_after_seconds: float,
     ) -> None:
         try:
-            import_functions_package()
-            from functions.payouts import handler as worker
-            from functions.payouts.settings import PayoutWorkerSettings
+            from propfirm.payouts import function as worker
             from propfirm.payouts import local, runtime
+            from propfirm.payouts.settings import PayoutWorkerSettings
         except ImportError as exc:
             raise PayoutsUnavailable(f"the payouts part cannot be imported: {exc}") from None
         from propfirm.settings import load

@@ -3,7 +3,7 @@ from the tasks queue with the exact SQS event Lambda gives it.
 
     flow = create_workflow(sfn_client, sqs_client)          # the tasks queue + the state machine
     runtime.configure(workflow=flow.workflow)                # the API and the evaluator hook use it
-    drain_tasks(sqs_client, flow.queue_url, functions.payouts.handler.lambda_handler)
+    drain_tasks(sqs_client, flow.queue_url, propfirm.payouts.function.run_tasks)
     auto_requester(uow, now=...)                            # demos only: funded accounts ask
     auto_approver(uow, flow.workflow, after_seconds=30, now=...)   # demos only: and are approved
 

@@ -12,14 +12,14 @@ from decimal import Decimal
 import boto3
 import orjson
 from moto import mock_aws
+from propfirm.evaluation.bootstrap import build_runtime
 from propfirm.evaluation.provisioning import bind_created_account
+from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage, SealedPasswords
 from propfirm.sealing import open_sealed
 from propfirm.settings import load
 from propfirm.store.uow import UnitOfWork
 
-from functions.evaluator.handler import build_runtime
-from functions.evaluator.settings import EvaluatorSettings
 from tests.integration.api.conftest import NOW, Api, new_login
 
 

@@ -14,6 +14,8 @@ import orjson
 import pytest
 import redis as redis_lib
 from moto import mock_aws
+from propfirm.evaluation.bootstrap import Runtime, build_runtime, set_runtime
+from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import PositionSummary, Snapshot
 from propfirm.queues.messages import DealRecord, EvaluationMessage
@@ -22,9 +24,6 @@ from propfirm.store.migrator import apply_migrations
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.registration import register_account_challenge
 from propfirm.store.uow import UnitOfWork
-
-from functions.evaluator.handler import Runtime, build_runtime, set_runtime
-from functions.evaluator.settings import EvaluatorSettings
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ from decimal import Decimal
 import orjson
 from propfirm.domain.programs import load_example_programs
 from propfirm.live.floors import read_floor
+from propfirm.local.lambda_driver import drain
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
 from propfirm.poller.runner import Poller
 from propfirm.poller.settings import PollerSettings
@@ -15,7 +16,6 @@ from propfirm.settings import load
 from propfirm.sim.testing import running_simulator
 
 from functions.evaluator.handler import lambda_handler
-from functions.evaluator.local import drain
 from tests.instants import MONDAY_MORNING
 
 

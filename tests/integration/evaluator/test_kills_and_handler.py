@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import orjson
+from propfirm.local.lambda_driver import drive_once
 from propfirm.queues.messages import ClosedPositionInfo, CloseResult, CommandResult, FloorInfo, KillReport
 
 from functions.evaluator.handler import lambda_handler
-from functions.evaluator.local import drive_once
 from tests.instants import MONDAY_JANUARY
 
 T0 = MONDAY_JANUARY  # a trading Monday, 09:00 UTC; the evaluator's clock follows the test's times
@@ -153,7 +153,7 @@ def test_the_handler_takes_lambdas_event_shape(rig) -> None:
             }
         ]
     }
-    from functions.evaluator.local import LocalContext
+    from propfirm.local.lambda_driver import LocalContext
 
     assert lambda_handler(event, LocalContext(aws_request_id="r1")) == {"batchItemFailures": []}
     cached = orjson.loads(rig.redis.get(rig.keys.state(rig.server, 6006)))

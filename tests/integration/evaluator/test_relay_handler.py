@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from propfirm.local.lambda_driver import LocalContext
 from propfirm.store.repositories import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
 from functions.evaluator.handler import relay_handler
-from functions.evaluator.local import LocalContext
 
 
 def _schedule(rig, command_id: str, not_before: datetime) -> None:
@@ -35,17 +35,17 @@ def test_relay_handler_sends_what_is_due_and_keeps_what_is_not(rig) -> None:
 
 
 def test_relay_handler_keeps_the_equity_partitions_once_an_hour(rig, monkeypatch) -> None:
-    import functions.evaluator.handler as handler
+    from propfirm.evaluation import function
 
-    monkeypatch.setattr(handler, "_maintained_at", None)
+    rig.runtime.maintained_at = None
     rig.at(datetime(2026, 1, 31, 23, 59, tzinfo=UTC))  # the last minute of a month: the next two are made too
-    calls, real = [], handler.maintain_equity_points
+    calls, real = [], function.maintain_equity_points
 
     def counted(uow, now, days):
         calls.append(days)
         return real(uow, now, days)
 
-    monkeypatch.setattr(handler, "maintain_equity_points", counted)
+    monkeypatch.setattr(function, "maintain_equity_points", counted)
     first = relay_handler({}, LocalContext(aws_request_id="relay-2"))
     second = relay_handler({}, LocalContext(aws_request_id="relay-3"))
     assert calls == [400] and {"sent", "events", "partitions_dropped"} <= set(first) == set(second)

@@ -14,11 +14,11 @@ import psycopg
 import pytest
 from moto import mock_aws
 from propfirm.queues.lambda_events import LocalContext
+from propfirm.store.deploy import MigrateSettings, connection_url, migrate, migrations_digest
 from propfirm.store.migrator import Migration, MigrationError, shipped_migrations
 from psycopg import sql
 
 from functions.migrate import handler
-from functions.migrate.handler import MigrateSettings, connection_url, migrate, migrations_digest
 from tests.conftest import fresh_database
 
 

@@ -27,7 +27,7 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.live.floors import read_floor, write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, encode_snapshot, iso_utc
-from propfirm.payouts import runtime, service
+from propfirm.payouts import function, runtime, service
 from propfirm.payouts.events import EventBridgePublisher
 from propfirm.payouts.local import LocalWorkflow, create_workflow, drain_tasks
 from propfirm.payouts.tasks import TaskContext
@@ -304,7 +304,7 @@ class Rig:
     # -- the workflow ---------------------------------------------------------------------------------
     def run_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         """Hand the tasks queue's messages to the worker handler until `condition` holds."""
-        handler.set_context(self.context)
+        function.set_context(self.context)
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
@@ -376,5 +376,5 @@ def rig(migrated_url: str, aws: Aws, redis_client: redis_lib.Redis, redis_namesp
     rig = Rig(migrated_url, aws, redis_client, redis_namespace)
     rig.events()  # events of earlier tests
     yield rig
-    handler.set_context(None)
+    function.set_context(None)
     runtime.configure()

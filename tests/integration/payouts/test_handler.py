@@ -5,12 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from propfirm.payouts import runtime, service
+from propfirm.payouts import function, runtime, service
 from propfirm.payouts.local import LocalContext, sqs_event
+from propfirm.payouts.settings import PayoutWorkerSettings
 from propfirm.settings import load
 
 from functions.payouts import handler
-from functions.payouts.settings import PayoutWorkerSettings
 from tests.integration.payouts.conftest import Rig
 
 
@@ -22,10 +22,10 @@ def test_worker_built_from_the_environment_runs_the_workflow(
     monkeypatch.setenv("COMMAND_QUEUE_URL", rig.aws.command_queue_url)
     monkeypatch.setenv("PAYOUTS_EVENT_BUS_NAME", "propfirm")
     monkeypatch.setenv("PAYOUTS_STATE_MACHINE_ARN", rig.aws.flow.state_machine_arn)
-    built = handler.build_context(load(PayoutWorkerSettings))
+    built = function.build_context(load(PayoutWorkerSettings))
     assert built.relay is not None and built.events is not None and built.redis is not None
     rig.context = built
-    handler.set_context(built)
+    function.set_context(built)
 
     login = 7101
     cid = rig.challenge(login)
@@ -43,7 +43,7 @@ def test_worker_built_from_the_environment_runs_the_workflow(
 
 
 def test_a_malformed_task_message_fails_alone(rig: Rig) -> None:
-    handler.set_context(rig.context)
+    function.set_context(rig.context)
     event = sqs_event(
         [
             {"MessageId": "bad", "ReceiptHandle": "r1", "Body": '{"task": "compute"}'},

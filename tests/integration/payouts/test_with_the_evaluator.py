@@ -8,6 +8,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from propfirm.domain.tradingday import DayClock
+from propfirm.evaluation.bootstrap import build_runtime
+from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.live.floors import read_floor
 from propfirm.live.records import Snapshot
 from propfirm.payouts import service
@@ -15,8 +17,6 @@ from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage
 from propfirm.settings import load
 
-from functions.evaluator.handler import build_runtime
-from functions.evaluator.settings import EvaluatorSettings
 from tests.integration.payouts.conftest import Rig
 
 LOGIN = 7201

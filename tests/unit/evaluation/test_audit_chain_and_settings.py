@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.settings import SettingsError, load
 from propfirm.store.audit import GENESIS_HASH, row_hash, verify_chain
 from propfirm.store.seals import HmacSealer, seal_message
-
-from functions.evaluator.settings import EvaluatorSettings
 
 T = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SEALER = HmacSealer(b"k" * 32)

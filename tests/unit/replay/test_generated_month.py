@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_example_programs
+from propfirm.sim.replay_month import generate
 
 from .helpers import replay
-from .month_generator import generate
 
 pytestmark = pytest.mark.slow
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from propfirm.settings import DatabaseSettings, RedisSettings
 from pydantic import Field
+
+from propfirm.settings import DatabaseSettings, RedisSettings
 
 
 class PayoutWorkerSettings(DatabaseSettings, RedisSettings):
