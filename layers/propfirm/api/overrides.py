@@ -1,7 +1,9 @@
 """An operator's manual override (fail or pass a challenge), recorded like the evaluator's own decisions:
 the state saved with the version check, a phase transition (reason `manual`, the operator and their
-reason in its evidence), an audit row, and the commands the evaluator's `plan_commands` builds for that
-decision, in one transaction. The floor published to the poller is dropped after a failure.
+reason in its evidence), an audit row, the commands the evaluator's `plan_commands` builds for that
+decision and the domain event its `plan_event` makes (ChallengeFailed, Passed or Funded, for the bus and
+every integration on it), in one transaction. The floor published to the poller is dropped after a
+failure.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from propfirm.domain.decisions import Decision
 from propfirm.domain.rules import compiled
 from propfirm.domain.state import ACTIVE, FAILED, PASSED, ChallengeState
 from propfirm.evaluation.commands import plan_commands
+from propfirm.evaluation.events import plan_event
 from propfirm.live.floors import delete_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import Snapshot
@@ -118,10 +121,23 @@ def override(
             status, phase = PASSED, before_phase
     number = record.transitions + 1
     commands: list[Any] = []
+    events = []
     awaiting = record.awaiting_reset
     if record.login is not None:
         plan = d.PHASE_PASSED if action == "reset" else kind  # a reset plans as a pass into the same phase
         decision = Decision(now, record.server, record.login, plan, phase_name, MANUAL, equity, None)
+        if action != "reset":  # a restarted phase is no decision of the rules: no event
+            event = plan_event(
+                challenge_id=challenge_id,
+                transition_no=number,
+                decision=decision,
+                from_phase=before_phase,
+                to_phase=to_phase,
+                program_id=record.program_id,
+                program_version=record.program_version,
+            )
+            if event is not None:
+                events.append(event)
         planned = plan_commands(
             challenge_id=challenge_id,
             transition_no=number,
@@ -172,6 +188,7 @@ def override(
     if status == FAILED:
         uow.outbox.cancel_scheduled(challenge_id)
     uow.outbox.add(commands)
+    uow.events.add(events)
     command_ids = [c.command_id for c in commands]
     uow.audit.append(
         [

@@ -265,6 +265,12 @@ def test_admin_fail_records_transition_audit_and_commands(api: Api) -> None:
         "SELECT kind, payload FROM audit_log WHERE challenge_id = %s AND kind LIKE 'challenge.%%'", (cid,)
     )
     assert audit[0][0] == "challenge.manual_fail" and audit[0][1]["operator"] == "ops@example.com"
+    # on the bus like the evaluator's own failures (integrations, notifications, the CRM see it)
+    [(event_id, detail_type, detail)] = api.rows(
+        "SELECT event_id, detail_type, detail FROM domain_events WHERE challenge_id = %s", (cid,)
+    )
+    assert (event_id, detail_type) == (f"{cid}:1:event", "ChallengeFailed")
+    assert detail["reason"] == "manual" and detail["login"] == login and detail["transition_no"] == 1
     # the trader sees it with its evidence
     transitions = api.call("GET", f"/challenges/{cid}/transitions", claims=claims("trader", owner))[2][
         "items"
