@@ -8,6 +8,7 @@ REDIS_NAMESPACE, PROPFIRM_WEBHOOK_SECRET, MT5_SERVER_NAME, DB_POOL_MAX. Adapters
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -20,6 +21,9 @@ from propfirm.api.app import resolve
 logger = Logger(service="api")
 metrics = Metrics(namespace="PropFirm", service="api")
 tracer = Tracer(service="api")
+# Powertools' metric set is one per process: the local server's threads would flush each other's (an empty
+# set raises). A Lambda serves one request at a time, so the lock is never contended there.
+_metrics_lock = threading.Lock()
 
 
 # Neither the response (a trader's one-time MT5 passwords, personal data) nor an exception (which may
@@ -33,8 +37,9 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         # flush: while they are off (propfirm api, tests), none is added and nothing is flushed
         return response
     status = int(response.get("statusCode", 500))
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-    if status >= 500:
-        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-    metrics.flush_metrics()  # resolve() answers every exception itself, so this always runs
+    with _metrics_lock:
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        if status >= 500:
+            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        metrics.flush_metrics()  # resolve() answers every exception itself, so this always runs
     return response

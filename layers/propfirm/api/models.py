@@ -20,7 +20,10 @@ class ApproveRequest(_Body):
 
 
 class RejectRequest(_Body):
-    reason: str = Field(min_length=3, max_length=1000, description="the reason the trader is shown")
+    code: Literal[
+        "rule_violation", "prohibited_strategy", "kyc_incomplete", "balance_mismatch", "duplicate_request", "other"
+    ] = Field("other", description="the reason code (propfirm.domain.payouts.REJECTION_CODES); kept as `code: reason`")
+    reason: str = Field(min_length=3, max_length=1000, description="the reason the trader is shown, with its numbers")
 
 
 class ResolveReviewRequest(_Body):
@@ -164,6 +167,7 @@ class ChallengeView(ChallengeSummary):
 
 
 class Transition(BaseModel):
+    id: int = Field(description="the transition's id (its explanation: .../transitions/{id}/explanation)")
     transition_no: int
     from_phase: int
     to_phase: int | None
@@ -175,6 +179,34 @@ class Transition(BaseModel):
     recorded_at: str
     state_version: int
     evidence: dict[str, Any] = Field(description="server time, balance, equity, positions, floors, rule, ...")
+
+
+class Explanation(BaseModel):
+    """A decision recomputed from its stored inputs and told in words (the design's ▶ Explanations)."""
+
+    transition_id: int
+    challenge_id: int
+    transition_no: int
+    decision: str
+    reason: str
+    phase: str | None
+    equity: str
+    limit: str | None
+    decided_at: str = Field(description="UTC")
+    local_time: str = Field(description="the same instant in the program's zone (where its day resets)")
+    zone: str
+    manual: bool = Field(description="an operator's override: not recomputed")
+    replayed: bool = Field(description="recomputed from the stored inputs with the rule engine")
+    same: bool = Field(description="the recomputed decision, reason, equity, limit and inputs' hash agree")
+    differences: list[str] = Field(description="each field that differs, as 'field: stored X, recomputed Y'")
+    inputs_sha256: str | None
+    attribution: dict[str, str] | None = Field(
+        description="what moved equity since the previous judged snapshot: closed_profit, commission, swap,"
+        " balance_operations, other_balance, open_positions, and their sum, total (amounts as strings)"
+    )
+    floors: dict[str, Any] | None = Field(description="every floor in force, how each was computed, the binding one")
+    positions: list[dict[str, Any]] | None = Field(description="the open positions the snapshot listed")
+    text: str = Field(description="the plain-language account")
 
 
 class TransitionList(BaseModel):

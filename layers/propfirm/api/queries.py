@@ -98,7 +98,7 @@ def transitions(
     """A challenge's transitions in order (keyset on the transition number)."""
     return _rows(
         uow,
-        'SELECT transition_no, from_phase, to_phase, decision, reason, equity, "limit", decided_at,'
+        'SELECT id, transition_no, from_phase, to_phase, decision, reason, equity, "limit", decided_at,'
         " recorded_at, state_version, evidence FROM phase_transitions WHERE challenge_id = %s"
         " AND transition_no > %s ORDER BY transition_no LIMIT %s",
         (challenge_id, after or 0, limit),

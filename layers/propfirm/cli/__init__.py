@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "api": "propfirm.cli.api",
     "token": "propfirm.cli.token",
     "audit": "propfirm.cli.audit",
+    "explain": "propfirm.cli.explain",
 }
 
 

@@ -71,6 +71,16 @@ NOT_IN_PROFIT = "not_in_profit"
 MIN_AMOUNT = "min_amount"
 CONSISTENCY = "consistency"
 
+# -- rejection codes: why a person rejected a payout request (the trader sees the code and the note) --------
+REJECTION_CODES: dict[str, str] = {
+    "rule_violation": "a rule of the program was broken in the period (the note names it and the deals)",
+    "prohibited_strategy": "trading the program's terms forbid (copy trading, arbitrage, tick scalping, ...)",
+    "kyc_incomplete": "the trader's identity or payment details are not verified yet",
+    "balance_mismatch": "the deals do not explain the account's balance (see the payout's flags)",
+    "duplicate_request": "the same period was asked for twice",
+    "other": "anything else, said in the note",
+}
+
 ROUNDING = ROUND_DOWN  # see the module docstring
 
 _OPENING = frozenset(("in", "inout"))
@@ -91,6 +101,29 @@ class Denial:
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "value": self.value, "limit": self.limit, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One payout condition as the trader's self-check shows it, met or not: the value found, the
+    limit, and for an unmet condition that time alone will meet, the instant it will be met."""
+
+    code: str  # the denial code it gives when unmet
+    met: bool
+    value: str | None
+    limit: str | None
+    met_from: datetime | None  # unmet and met by waiting: from when; None otherwise
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "met": self.met,
+            "value": self.value,
+            "limit": self.limit,
+            "met_from": None if self.met_from is None else self.met_from.isoformat(),
+            "message": self.message,
+        }
 
 
 @dataclass(frozen=True)
@@ -218,6 +251,7 @@ class PayoutQuote:
 class PayoutAssessment:
     quote: PayoutQuote
     denials: tuple[Denial, ...]
+    conditions: tuple[Condition, ...] = ()  # every condition, met or not (the denials are the unmet)
 
     @property
     def eligible(self) -> bool:
@@ -374,7 +408,43 @@ def assess(
                     f" of the period's profit {profit}",
                 )
             )
-    return PayoutAssessment(quote, tuple(denials))
+    return PayoutAssessment(quote, tuple(denials), _conditions(denials, quote, terms, clock, now, open_count))
+
+
+def _conditions(
+    denials: list[Denial], quote: PayoutQuote, terms: PayoutTerms, clock: DayClock, now: datetime, open_count: int
+) -> tuple[Condition, ...]:
+    """Every condition of `assess`, in the order a trader meets them, each met or not."""
+    unmet = {d.code: d for d in denials}
+    elapsed = (clock.day_of(now)[0] - clock.day_of(quote.period_start)[0]).days
+    met_messages = {
+        NOT_FUNDED: (None, None, "the challenge is in its funded stage"),
+        ACCOUNT_NOT_ACTIVE: (None, None, "the account is active"),
+        OPEN_POSITIONS: (str(open_count), "0", "no position is open"),
+        MIN_DAYS: (str(elapsed), str(terms.min_days),
+                   f"{elapsed} days since {quote.period_start.isoformat()}, at least {terms.min_days}"),
+        NOT_IN_PROFIT: (str(quote.profit), "0", f"realised profit {quote.profit} since the last payout"),
+        MIN_AMOUNT: (str(quote.split_share), str(terms.min_amount),
+                     f"the share of {quote.split_share} {quote.currency} reaches the minimum payout"),
+        CONSISTENCY: (None if quote.best_day is None else str(quote.best_day[1]), None,
+                      "no single day made more than the allowed share of the profit"),
+    }
+    codes = [NOT_FUNDED, ACCOUNT_NOT_ACTIVE, OPEN_POSITIONS, MIN_DAYS, NOT_IN_PROFIT, MIN_AMOUNT]
+    if terms.consistency_pct is not None:
+        codes.append(CONSISTENCY)
+    out = []
+    for code in codes:
+        denial = unmet.get(code)
+        if code == MIN_AMOUNT and NOT_IN_PROFIT in unmet and terms.min_amount > ZERO:
+            # no profit: the minimum amount cannot be judged yet; it is unmet with the same share of zero
+            denial = Denial(MIN_AMOUNT, "0", str(terms.min_amount), "no profit yet to pay a share of")
+        if denial is None:
+            value, limit, message = met_messages[code]
+            out.append(Condition(code, True, value, limit, None, message))
+        else:
+            waits = quote.eligible_from if code == MIN_DAYS else None  # time alone meets only this one
+            out.append(Condition(code, False, denial.value, denial.limit, waits, denial.message))
+    return tuple(out)
 
 
 @dataclass(frozen=True)

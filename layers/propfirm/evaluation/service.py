@@ -42,6 +42,7 @@ from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, Li
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.report import EvaluationReport
+from propfirm.explain.inputs import decision_inputs
 from propfirm.live.holds import FloorHold
 from propfirm.live.records import FloorRecord, Snapshot, iso_utc
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
@@ -100,6 +101,7 @@ class Judged:
     floor_hold: FloorHold | None = None  # a withdrawal on its way (propfirm.live.holds)
     floor_hold_unreadable: bool = False
     deal_rows: list[DealRow] = field(default_factory=list)  # stored with the state that applied them
+    events: list[Any] = field(default_factory=list)  # the engine events judged, in order (a decision's inputs)
 
 
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:
@@ -431,7 +433,7 @@ class Evaluator:
             state = outcome.state
         return Judged(
             account, before, state, decisions, snapshot, snapshot_judged, deals_applied, awaiting,
-            applied_comments=frozenset(comments),
+            applied_comments=frozenset(comments), events=[e for _, _, e in events] if decisions else [],
         )
 
     # -- decisions: one transaction per account ------------------------------------------------------
@@ -498,8 +500,11 @@ class Evaluator:
                     decision,
                     snapshot=judged.snapshot,
                     before=state_before,
-                    program_id=account.program_id,
+                    program=account.program,
                     program_version=account.program_version,
+                    inputs=decision_inputs(
+                        judged.before.to_dict(), judged.events, account.program_id, account.program_version, i - 1
+                    ),
                     state_version=new_version,
                     floor=account.floor,
                     kill=kill,

@@ -7,7 +7,10 @@ Snapshot (`acct:{server:login}:snap`), written by the poller for every changed a
      "positions":[{"symbol":"EURUSD","volume":"1.00","side":"buy"}]}
 
 `positions` lists every open position (volume in lots, side buy|sell); it is `null` when the cycle did
-not read positions (no rule needs them), which is not the same as `[]` (no position open).
+not read positions (no rule needs them, `POLLER_POSITIONS`), which is not the same as `[]` (no position
+open). Each position also carries, as the evidence of a decision: `ticket`, `open` (open price), `price`
+(the price MT5 values it at: bid for a buy, ask for a sell), `price_time` (that price's time),
+`profit` (floating, deposit currency) and `swap`; readers accept positions without them.
 
 Floor (`acct:{server:login}:floor`), written by the evaluator through `floors.write_floor`::
 
@@ -21,7 +24,7 @@ with one from an older version. `breach_at`: touch (equity <= level breaches) or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -51,12 +54,55 @@ def parse_utc(text: str) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class PositionSummary:
+    """An open position as a snapshot lists it. Equality and hash are symbol, volume and side only: the
+    poller's change detection sees a position opened, closed or resized, not a price moving (equity
+    shows that)."""
+
     symbol: str
     volume: Decimal  # lots
     side: Side
+    # the evidence of a decision (None in records written without it)
+    ticket: int | None = field(default=None, compare=False)
+    price_open: Decimal | None = field(default=None, compare=False)
+    price: Decimal | None = field(default=None, compare=False)  # bid for a buy, ask for a sell
+    price_time: datetime | None = field(default=None, compare=False)
+    profit: Decimal | None = field(default=None, compare=False)  # floating, deposit currency
+    swap: Decimal | None = field(default=None, compare=False)
 
-    def as_json(self) -> dict[str, str]:
-        return {"symbol": self.symbol, "volume": str(self.volume), "side": self.side}
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"symbol": self.symbol, "volume": str(self.volume), "side": self.side}
+        if self.ticket is not None:
+            out["ticket"] = self.ticket
+            out["open"] = _text(self.price_open)
+            out["price"] = _text(self.price)
+            out["price_time"] = None if self.price_time is None else iso_utc(self.price_time)
+            out["profit"] = _text(self.profit)
+            out["swap"] = _text(self.swap)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PositionSummary:
+        if "ticket" not in data:
+            return cls(data["symbol"], Decimal(data["volume"]), data["side"])
+        return cls(
+            data["symbol"],
+            Decimal(data["volume"]),
+            data["side"],
+            int(data["ticket"]),
+            _money(data.get("open")),
+            _money(data.get("price")),
+            None if data.get("price_time") is None else parse_utc(data["price_time"]),
+            _money(data.get("profit")),
+            _money(data.get("swap")),
+        )
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _money(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +137,7 @@ class Snapshot:
             margin=Decimal(data["margin"]),
             positions=None
             if positions is None
-            else tuple(PositionSummary(p["symbol"], Decimal(p["volume"]), p["side"]) for p in positions),
+            else tuple(PositionSummary.from_json(p) for p in positions),
         )
 
 

@@ -36,7 +36,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from psycopg.types.json import Jsonb
 
-from propfirm.domain.payouts import NOT_FUNDED, Denial, PayoutAssessment, PayoutQuote, TradeDeal, assess
+from propfirm.domain.payouts import (
+    NOT_FUNDED,
+    Condition,
+    Denial,
+    PayoutAssessment,
+    PayoutQuote,
+    TradeDeal,
+    assess,
+)
 from propfirm.domain.programs import Program
 from propfirm.domain.state import ACTIVE
 from propfirm.payouts import runtime
@@ -100,12 +108,14 @@ class Eligibility:
     denials: tuple[Denial, ...]
     quote: PayoutQuote | None  # None when the challenge is not in its funded stage
     checked_at: datetime
+    conditions: tuple[Condition, ...] = ()  # every condition, met or not, with when an unmet one will be met
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "challenge_id": self.challenge_id,
             "eligible": self.eligible,
             "denials": [d.to_dict() for d in self.denials],
+            "conditions": [c.to_dict() for c in self.conditions],
             "quote": None if self.quote is None else self.quote.to_dict(),
             "checked_at": self.checked_at.isoformat(),
         }
@@ -379,14 +389,19 @@ def check_eligibility(uow: UnitOfWork, challenge_id: int, now: datetime) -> Elig
         context = _assess(uow, challenge_id, now)
         denials = context.assessment.denials
         open_row = PayoutRepository(uow).open_of(challenge_id)
+    conditions = context.assessment.conditions
     if open_row is not None:
-        denials = denials + (
-            Denial(
-                PAYOUT_OPEN, str(open_row["id"]), None, f"payout {open_row['id']} is {open_row['status']}"
-            ),
+        blocking = Denial(
+            PAYOUT_OPEN, str(open_row["id"]), None, f"payout {open_row['id']} is {open_row['status']}"
         )
+        denials = denials + (blocking,)
+        conditions = conditions + (Condition(PAYOUT_OPEN, False, blocking.value, None, None, blocking.message),)
+    else:
+        conditions = conditions + (Condition(PAYOUT_OPEN, True, None, None, None, "no other payout is in progress"),)
     funded = not any(d.code == NOT_FUNDED for d in denials)
-    return Eligibility(challenge_id, not denials, denials, context.assessment.quote if funded else None, now)
+    return Eligibility(
+        challenge_id, not denials, denials, context.assessment.quote if funded else None, now, conditions
+    )
 
 
 # -- the request ---------------------------------------------------------------------------------------

@@ -149,7 +149,9 @@ class PollCycle:
         positions: dict[int, list[PositionSummary]] = {}
         if plan.position_groups:
             for p in gateway.positions(plan.position_groups):
-                positions.setdefault(p.login, []).append(PositionSummary(p.symbol, p.volume, p.side.value))
+                positions.setdefault(p.login, []).append(
+                    PositionSummary(p.symbol, p.volume, p.side.value, p.ticket, p.price_open, p.price_current,
+                                    p.time_update, p.profit, p.storage))
         since, until = self.tracker.window(now)
         new_tickets: dict[int, int] = {}
         deals_by_login: dict[int, list[DealRecord]] = {}
@@ -229,5 +231,5 @@ class PollCycle:
                                          summary)
 
 
-def _position_key(p: PositionSummary) -> tuple[str, str, object]:
-    return (p.symbol, p.side, p.volume)
+def _position_key(p: PositionSummary) -> tuple[str, str, object, int]:
+    return (p.symbol, p.side, p.volume, p.ticket or 0)

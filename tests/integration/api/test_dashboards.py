@@ -408,11 +408,15 @@ def _operations(api: Api) -> list[tuple[str, str]]:
 
 def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
     cid = api.account_challenge(email(), new_login())
+    decided = api.account_challenge(email(), new_login())
+    api.call("POST", f"/admin/challenges/{decided}/fail", claims=ADMIN, body={"reason": "a transition to read"})
+    [(transition_id,)] = api.rows("SELECT id FROM phase_transitions WHERE challenge_id = %s", (decided,))
     ops = [(m, p) for m, p in _operations(api) if p.startswith("/admin/")]
     assert len(ops) >= 20
     for method, template in ops:
         path = (
             template.replace("{challenge_id}", str(cid))
+            .replace("{transition_id}", str(transition_id))
             .replace("{payout_id}", "1")
             .replace("{program_id}", "two-step-100k")
         )
@@ -433,7 +437,8 @@ def test_a_trader_sees_only_their_own_on_every_endpoint(api: Api) -> None:
     assert len(ops) >= 9
     intruder = claims("trader", other)
     for method, template in ops:
-        status, headers, body = api.call(method, template.replace("{challenge_id}", str(cid)), claims=intruder)
+        path = template.replace("{challenge_id}", str(cid)).replace("{transition_id}", "1")
+        status, headers, body = api.call(method, path, claims=intruder)
         assert_problem(status, headers, body, 404)
         assert str(owner) not in orjson.dumps(body).decode()
     listing = api.call("GET", "/challenges", claims=intruder)[2]["items"]

@@ -486,6 +486,17 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
         model = RESPONSE_MODELS.get((method, template))
         if model is not None and expected < 400:
             model.model_validate(response.json())  # the documented shape is the one served
+    with UnitOfWork(migrated_url) as uow:  # the manual pass above: a decision to explain
+        transition = uow.fetchone("SELECT id FROM phase_transitions WHERE challenge_id = %s", (active,))[0]
+    for path, headers, template in (
+        (f"/challenges/{active}/transitions/{transition}/explanation", trader,
+         "/challenges/{challenge_id}/transitions/{transition_id}/explanation"),
+        (f"/admin/transitions/{transition}/explanation", admin, "/admin/transitions/{transition_id}/explanation"),
+    ):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200, (path, response.text)
+        models.Explanation.model_validate(response.json())
+        covered.add(template)
     documented = set(client.get("/openapi.json").json()["paths"]) | {"/openapi.json"}
     assert documented == covered
     audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]

@@ -59,9 +59,12 @@ def test_approval_answers_the_task_token_and_the_withdrawal_follows(rig: Rig, ap
 def test_rejection_answers_the_task_token_and_the_execution_ends(rig: Rig, api_on_rig: Api) -> None:  # noqa: F811
     payout = _waiting(rig, 7102)
     status, _, rejected = api_on_rig.call(
-        "POST", f"/admin/payouts/{payout.id}/reject", claims=ADMIN, body={"reason": "copy trading"}
+        "POST", f"/admin/payouts/{payout.id}/reject", claims=ADMIN,
+        body={"code": "prohibited_strategy", "reason": "copy trading: deals 11-14 mirror account 7001"},
     )
     assert status == 200 and rejected["status"] == service.REJECTED, rejected
+    assert rejected["reason"] == "prohibited_strategy: copy trading: deals 11-14 mirror account 7001"
+    assert rejected["rejected_at"] is not None and rejected["requested_at"] <= rejected["rejected_at"]
     rig.run_until(rig.execution_ended(payout))
     assert rig.execution_status(payout) == "SUCCEEDED" and rig.take_commands() == []
     # and an approval after the rejection is a conflict, not a second decision

@@ -143,6 +143,24 @@ def test_ftmo_14_days_start_1_april_claim_from_15_april() -> None:
     assert quote_at(deals, prague("2026-04-15 00:00")).eligible
 
 
+def test_every_condition_is_shown_met_or_not_with_the_date_an_unmet_one_is_met() -> None:
+    deals = Deals()
+    deals.trade(1, prague("2026-04-02 09:00"), "40.00")  # 40 - 7.00 = 33.00 profit: a share of 26.40 < 50
+    deals.add(2, "in", prague("2026-04-03 09:00"))  # still open
+    early = quote_at(deals, prague("2026-04-09 12:00"))
+    shown = {c.code: c for c in early.conditions}
+    assert list(shown) == ["not_funded", "account_not_active", "no_open_positions", "min_days", "not_in_profit",
+                           "min_amount"]
+    assert [c.code for c in early.conditions if not c.met] == sorted(codes(early), key=list(shown).index)
+    assert shown["not_funded"].met and shown["account_not_active"].met and shown["not_in_profit"].met
+    days = shown["min_days"]
+    assert (days.met, days.value, days.limit, days.met_from) == (False, "8", "14", prague("2026-04-15 00:00"))
+    assert (shown["no_open_positions"].met, shown["no_open_positions"].value) == (False, "1")
+    assert shown["no_open_positions"].met_from is None  # only the trader can meet it
+    assert (shown["min_amount"].met, shown["min_amount"].value, shown["min_amount"].limit) == (False, "26.40", "50")
+    assert shown["min_days"].to_dict()["met_from"] == "2026-04-14T22:00:00+00:00"  # 00:00 in Prague
+
+
 def test_days_follow_the_program_zone_across_dst() -> None:
     # 2026-03-29 is the spring change in Prague: 14 wall-clock days from 20 March 00:00 is 3 April 00:00 CEST
     deals = Deals()
@@ -317,3 +335,13 @@ def test_e8_withdrawal_lowers_the_balance_and_leaves_the_trailing_floor() -> Non
     account.snap("2026-04-03 09:01", "100000")
     assert account.floor.level == Decimal("97000")  # only 3k of room left, as E8 says
     assert account.decisions == []
+
+
+def test_the_api_offers_exactly_the_documented_rejection_codes() -> None:
+    import typing
+
+    from propfirm.api.models import RejectRequest
+    from propfirm.domain.payouts import REJECTION_CODES
+
+    offered = typing.get_args(RejectRequest.model_fields["code"].annotation)
+    assert set(offered) == set(REJECTION_CODES) and RejectRequest.model_fields["code"].default == "other"

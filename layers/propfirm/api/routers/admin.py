@@ -24,6 +24,7 @@ from propfirm.api.models import (
     AuditPage,
     ChallengePage,
     ChallengeView,
+    Explanation,
     MoveGroupAction,
     OverrideOut,
     OverrideRequest,
@@ -40,6 +41,7 @@ from propfirm.api.overrides import override
 from propfirm.api.problems import Conflict, NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.domain.programs import ProgramError, parse_program
+from propfirm.explain.service import explain_transition
 from propfirm.live.records import iso_utc
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import NotFound as StoreNotFound
@@ -190,7 +192,8 @@ def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Bo
 def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -> dict[str, Any]:
     require_admin(principal(router))
     rt = runtime()
-    record = payouts_port.call("reject", rt.uow(), payout_id, _operator(), body.reason, rt.clock())
+    reason = f"{body.code}: {body.reason}"
+    record = payouts_port.call("reject", rt.uow(), payout_id, _operator(), reason, rt.clock())
     return payouts_port.payout_json(record)
 
 
@@ -400,6 +403,21 @@ def recent_transitions(
         raise Unprocessable("since: give a time zone (e.g. 2026-11-25T12:00:00Z)")
     with runtime().uow() as uow:
         return page(queries.recent_transitions(uow, since=since, limit=limit, cursor=cursor), limit)
+
+
+@router.get(
+    "/admin/transitions/<transition_id>/explanation",
+    summary="Any decision recomputed from its stored inputs and explained (support and admin)",
+    tags=["admin"],
+    responses=documented(Explanation),
+)
+def explanation(transition_id: Annotated[int, Path(gt=0, le=MAX_ID)]) -> dict[str, Any]:
+    require_reader(principal(router))
+    with runtime().uow() as uow:
+        record = explain_transition(uow, transition_id)
+    if record is None:
+        raise NotFound(f"no transition {transition_id}")
+    return record
 
 
 @router.get(

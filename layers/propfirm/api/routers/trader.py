@@ -23,17 +23,20 @@ from propfirm.api.models import (
     DayList,
     DealPage,
     EquityCurve,
+    Explanation,
     Me,
     TransitionList,
     documented,
 )
-from propfirm.api.problems import Unprocessable
+from propfirm.api.problems import NotFound, Unprocessable
 from propfirm.api.runtime import runtime
+from propfirm.explain.service import explain_transition
 from propfirm.live.records import iso_utc
 
 router = Router()
 
 ChallengeId = Annotated[int, Path(gt=0, le=MAX_ID, description="the challenge's id")]
+TransitionId = Annotated[int, Path(gt=0, le=MAX_ID, description="the transition's id")]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id/ticket of the previous page")]
 
@@ -94,6 +97,22 @@ def my_transitions(
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
         return page(queries.transitions(uow, challenge_id, limit, cursor), limit, key="transition_no")
+
+
+@router.get(
+    "/challenges/<challenge_id>/transitions/<transition_id>/explanation",
+    summary="One decision recomputed from its stored inputs and explained: the same check and the words",
+    tags=["trader"],
+    responses=documented(Explanation),
+)
+def my_explanation(challenge_id: ChallengeId, transition_id: TransitionId) -> dict[str, Any]:
+    sub = require_trader(principal(router))
+    with runtime().uow() as uow:
+        owned_challenge(uow, challenge_id, sub)
+        record = explain_transition(uow, transition_id)
+    if record is None or record["challenge_id"] != challenge_id:
+        raise NotFound(f"no transition {transition_id} on challenge {challenge_id}")
+    return record
 
 
 @router.get(
