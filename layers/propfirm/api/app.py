@@ -43,6 +43,7 @@ from propfirm.api.auth import (
     principal_from_claims,
     require_trader,
 )
+from propfirm.api.conditional import make_conditional
 from propfirm.api.openapi_doc import conformant
 from propfirm.api.problems import (
     PROBLEM_JSON,
@@ -275,7 +276,7 @@ def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     if refused is not None:
         refused["headers"].update(cors_headers(_origin(event)))
         return refused
-    response = app.resolve(dict(event), context)
+    response = make_conditional(event, app.resolve(dict(event), context))
     origin = _origin(event)
     if origin and "Access-Control-Allow-Origin" not in (response.get("multiValueHeaders") or {}):
         # answers built by exception handlers go out without the route's CORS headers

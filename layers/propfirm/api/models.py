@@ -209,6 +209,39 @@ class Explanation(BaseModel):
     text: str = Field(description="the plain-language account")
 
 
+class DayResult(BaseModel):
+    day: str
+    result: str
+
+
+class PerformanceOut(BaseModel):
+    """Metrics from the closed positions (each: Σ profit + swap + commission of its deals)."""
+
+    challenge_id: int
+    scope: str = Field(description="phase: since the current phase began; challenge: all of it")
+    since: str | None
+    currency: str
+    closed_positions: int
+    open_positions: int
+    wins: int
+    losses: int
+    net: str
+    gross_profit: str
+    gross_loss: str
+    commission: str
+    swap: str
+    win_rate: str | None = Field(description="wins / closed positions (0..1)")
+    profit_factor: str | None = Field(description="gross profit / gross loss; null without a loss")
+    average_win: str | None
+    average_loss: str | None
+    largest_win: str | None
+    largest_loss: str | None
+    best_day: DayResult | None
+    worst_day: DayResult | None
+    trading_days: int = Field(description="days with a position closed")
+    consistency_share: str | None = Field(description="the best day's share of the net result (0..1)")
+
+
 class TransitionList(BaseModel):
     items: list[Transition]
     next_cursor: int | None = Field(None, description="the last transition_no: pass as `cursor`; null: no more")

@@ -105,14 +105,26 @@ def transitions(
     )
 
 
-def deals(uow: UnitOfWork, challenge_id: int, limit: int, cursor: int | None) -> list[dict[str, Any]]:
+def deals(
+    uow: UnitOfWork,
+    challenge_id: int,
+    limit: int,
+    cursor: int | None,
+    symbol: str | None = None,
+    role: str | None = None,
+) -> list[dict[str, Any]]:
+    """A challenge's deals, newest ticket first, optionally of one symbol and/or one role."""
+    where, params = ["challenge_id = %s"], [challenge_id]
+    for clause, value in (("ticket < %s", cursor), ("symbol = %s", symbol), ("role = %s", role)):
+        if value is not None:
+            where.append(clause)
+            params.append(value)
     return _rows(
         uow,
         "SELECT server, ticket, login, time, action, entry, symbol, volume, price, profit, commission, swap,"
-        " position, order_ticket, comment, role FROM deals WHERE challenge_id = %s"
-        + (" AND ticket < %s" if cursor is not None else "")
+        " position, order_ticket, comment, role FROM deals WHERE " + " AND ".join(where)
         + " ORDER BY ticket DESC LIMIT %s",
-        (challenge_id, cursor, limit) if cursor is not None else (challenge_id, limit),
+        (*params, limit),
     )
 
 

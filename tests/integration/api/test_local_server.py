@@ -35,6 +35,7 @@ RESPONSE_MODELS = {
     ("GET", "/challenges"): models.ChallengeList,
     ("GET", "/challenges/{challenge_id}"): models.ChallengeView,
     ("GET", "/challenges/{challenge_id}/transitions"): models.TransitionList,
+    ("GET", "/challenges/{challenge_id}/performance"): models.PerformanceOut,
     ("GET", "/challenges/{challenge_id}/deals"): models.DealPage,
     ("GET", "/challenges/{challenge_id}/days"): models.DayList,
     ("GET", "/admin/challenges"): models.ChallengePage,
@@ -355,6 +356,7 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
             200,
             "/challenges/{challenge_id}/transitions",
         ),
+        ("GET", f"/challenges/{active}/performance", trader, None, 200, "/challenges/{challenge_id}/performance"),
         (
             "GET",
             f"/challenges/{active}/deals?limit=10",

@@ -6,7 +6,7 @@ Another trader's challenge or payout is a 404, exactly as if it did not exist.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -25,9 +25,11 @@ from propfirm.api.models import (
     EquityCurve,
     Explanation,
     Me,
+    PerformanceOut,
     TransitionList,
     documented,
 )
+from propfirm.api.performance_view import performance_view
 from propfirm.api.problems import NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.explain.service import explain_transition
@@ -121,11 +123,17 @@ def my_explanation(challenge_id: ChallengeId, transition_id: TransitionId) -> di
     tags=["trader"],
     responses=documented(DealPage),
 )
-def my_deals(challenge_id: ChallengeId, limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+def my_deals(
+    challenge_id: ChallengeId,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    symbol: Annotated[str | None, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._#+-]+$")] = None,
+    role: Annotated[Literal["trade", "balance_operation", "system", "other"] | None, Query()] = None,
+) -> dict[str, Any]:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-        return page(queries.deals(uow, challenge_id, limit, cursor), limit, key="ticket")
+        return page(queries.deals(uow, challenge_id, limit, cursor, symbol, role), limit, key="ticket")
 
 
 @router.get(
@@ -143,6 +151,23 @@ def my_days(
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
         return page(queries.days(uow, challenge_id, limit, cursor), limit, key="trading_day")
+
+
+@router.get(
+    "/challenges/<challenge_id>/performance",
+    summary="Performance from the closed positions: win rate, profit factor, averages, best and worst day",
+    tags=["trader"],
+    responses=documented(PerformanceOut),
+)
+def my_performance(
+    challenge_id: ChallengeId,
+    scope: Annotated[Literal["phase", "challenge"], Query(description="the current phase, or the whole challenge")]
+    = "phase",
+) -> dict[str, Any]:
+    sub = require_trader(principal(router))
+    with runtime().uow() as uow:
+        owned_challenge(uow, challenge_id, sub)
+        return performance_view(uow, challenge_id, scope)
 
 
 @router.get(
