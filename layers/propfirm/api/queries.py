@@ -114,7 +114,8 @@ def deals(
     role: str | None = None,
 ) -> list[dict[str, Any]]:
     """A challenge's deals, newest ticket first, optionally of one symbol and/or one role."""
-    where, params = ["challenge_id = %s"], [challenge_id]
+    where: list[str] = ["challenge_id = %s"]
+    params: list[object] = [challenge_id]
     for clause, value in (("ticket < %s", cursor), ("symbol = %s", symbol), ("role = %s", role)):
         if value is not None:
             where.append(clause)
