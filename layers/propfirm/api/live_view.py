@@ -18,6 +18,7 @@ import redis
 from propfirm.api.queries import jsonable
 from propfirm.domain import engine
 from propfirm.domain.programs import Program
+from propfirm.domain.rule_words import describe_phase
 from propfirm.domain.rules import compiled
 from propfirm.domain.state import ACTIVE, ChallengeState
 from propfirm.evaluation.live import CachedChallenge
@@ -102,6 +103,7 @@ def challenge_view(
         "progress": None,
         "limits": None,
         "rules": phase.model_dump(mode="json", exclude_none=True) if phase else None,
+        "rules_text": describe_phase(program, row["phase"]) if phase else [],
     }
     snapshot, cached_raw = (None, None)
     if row["login"] is not None:

@@ -164,6 +164,7 @@ class ChallengeView(ChallengeSummary):
     progress: ProgressInfo | None
     limits: LimitsInfo | None = Field(description="daily and maximum loss left now")
     rules: dict[str, Any] | None = Field(description="the current phase's rules (the program version sold)")
+    rules_text: list[str] = Field(default_factory=list, description="the same rules in plain words, one a sentence")
 
 
 class Transition(BaseModel):
@@ -240,6 +241,78 @@ class PerformanceOut(BaseModel):
     worst_day: DayResult | None
     trading_days: int = Field(description="days with a position closed")
     consistency_share: str | None = Field(description="the best day's share of the net result (0..1)")
+
+
+class PayoutOut(BaseModel):
+    """One payout: its amounts, the deals it covers, and the time of every stage it reached."""
+
+    id: int
+    challenge_id: int
+    trader_id: int
+    server: str
+    login: int | None
+    status: str = Field(
+        description="requested | awaiting_approval | approved | withdrawing | manual_review | paid | rejected | failed"
+    )
+    currency: str
+    payout_number: int
+    profit: str
+    amount: str = Field(description="withdrawn from the MT5 account")
+    split_pct: str
+    trader_share: str
+    fee_refund: str
+    period_start: str
+    period_end: str
+    deals: list[int] = Field(description="the deal tickets this payout covers")
+    requested_by: str
+    requested_at: str
+    awaiting_approval_at: str | None
+    decided_by: str | None
+    decision_note: str | None
+    approved_at: str | None
+    rejected_at: str | None
+    withdrawing_at: str | None
+    paid_at: str | None
+    failed_at: str | None
+    reason: str | None = Field(description="a rejection's or failure's `code: note`")
+    execution_arn: str | None
+    withdrawal_command_id: str | None
+    withdrawal_deal: int | None
+    escalated_at: str | None
+    review_at: str | None
+    review_from: str | None
+    flags: list[dict[str, Any]] = Field(description="review flags, e.g. balance_mismatch with its numbers")
+    approvals: list[dict[str, Any]] = Field(description="who approved so far (four eyes)")
+    details: dict[str, Any] = Field(description="the quote's breakdown: positions, balance check, tiers")
+
+
+class PayoutList(BaseModel):
+    items: list[PayoutOut]
+
+
+class DenialOut(BaseModel):
+    code: str
+    value: str | None
+    limit: str | None
+    message: str
+
+
+class ConditionOut(BaseModel):
+    code: str
+    met: bool
+    value: str | None
+    limit: str | None
+    met_from: str | None = Field(description="for an unmet condition time alone meets: the instant it is met")
+    message: str
+
+
+class EligibilityOut(BaseModel):
+    challenge_id: int
+    eligible: bool
+    denials: list[DenialOut]
+    conditions: list[ConditionOut] = Field(description="every condition, met or not")
+    quote: dict[str, Any] | None = Field(description="the payout a request now would make; null before funding")
+    checked_at: str
 
 
 class TransitionList(BaseModel):

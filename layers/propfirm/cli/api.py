@@ -24,10 +24,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--pool", type=int, default=10, help="PostgreSQL connections (default 10)")
     p.add_argument("--verbose", action="store_true", help="log every request")
+    p.add_argument("--openapi", action="store_true", help="print the OpenAPI document and exit (no database)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.openapi:  # the web app's typed client is generated from this (make web)
+        from propfirm.api.app import openapi_document
+
+        sys.stdout.write(openapi_document() + "\n")
+        return 0
     from propfirm.api.local_server import serve_api
     from propfirm.api.settings import ApiSettings
     from propfirm.api.tokens import JWT_KEY_FILE, WEBHOOK_SECRET_FILE, jwt_secret, webhook_secret

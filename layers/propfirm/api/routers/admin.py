@@ -28,6 +28,8 @@ from propfirm.api.models import (
     MoveGroupAction,
     OverrideOut,
     OverrideRequest,
+    PayoutList,
+    PayoutOut,
     PendingWork,
     ProgramAdded,
     ProgramList,
@@ -150,7 +152,9 @@ def pass_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, B
     return _override(challenge_id, "pass", body)
 
 
-@router.get("/admin/payouts", summary="Payouts, newest first", tags=["admin", "payouts"])
+@router.get(
+    "/admin/payouts", summary="Payouts, newest first", tags=["admin", "payouts"], responses=documented(PayoutList)
+)
 def list_payouts(
     status: Annotated[PayoutStatus | None, Query()] = None, limit: Limit = 100
 ) -> dict[str, Any]:
@@ -161,7 +165,10 @@ def list_payouts(
 
 
 @router.post(
-    "/admin/payouts/<payout_id>/approve", summary="Approve a payout (idempotent)", tags=["admin", "payouts"]
+    "/admin/payouts/<payout_id>/approve",
+    summary="Approve a payout (idempotent)",
+    tags=["admin", "payouts"],
+    responses=documented(PayoutOut),
 )
 def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()]) -> dict[str, Any]:
     require_admin(principal(router))
@@ -186,8 +193,9 @@ def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Bo
 
 @router.post(
     "/admin/payouts/<payout_id>/reject",
-    summary="Reject a payout with a reason (idempotent)",
+    summary="Reject a payout with a reason code and a note (idempotent)",
     tags=["admin", "payouts"],
+    responses=documented(PayoutOut),
 )
 def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -> dict[str, Any]:
     require_admin(principal(router))

@@ -22,9 +22,12 @@ from propfirm.api.models import (
     Credentials,
     DayList,
     DealPage,
+    EligibilityOut,
     EquityCurve,
     Explanation,
     Me,
+    PayoutList,
+    PayoutOut,
     PerformanceOut,
     TransitionList,
     documented,
@@ -172,8 +175,9 @@ def my_performance(
 
 @router.get(
     "/challenges/<challenge_id>/payouts/eligibility",
-    summary="Payout self-check: every denial with its reason code, and the payout a request would make",
+    summary="Payout self-check: every condition met or not, every denial with its reason code, the would-be payout",
     tags=["trader", "payouts"],
+    responses=documented(EligibilityOut),
 )
 def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
     sub = require_trader(principal(router))
@@ -188,6 +192,7 @@ def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
     "/challenges/<challenge_id>/payouts",
     summary="Request a payout (refused with reason codes)",
     tags=["trader", "payouts"],
+    responses=documented(PayoutOut, "Requested", 201),
 )
 def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
     sub = require_trader(principal(router))
@@ -199,7 +204,10 @@ def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
 
 
 @router.get(
-    "/challenges/<challenge_id>/payouts", summary="The challenge's payouts", tags=["trader", "payouts"]
+    "/challenges/<challenge_id>/payouts",
+    summary="The challenge's payouts",
+    tags=["trader", "payouts"],
+    responses=documented(PayoutList),
 )
 def my_payouts(challenge_id: ChallengeId) -> dict[str, Any]:
     sub = require_trader(principal(router))
