@@ -510,9 +510,16 @@ class PollerHealth(BaseModel):
     cycle_seconds: float | None = Field(None, description="the last cycle's duration, when the poller reports it")
 
 
+class EvaluationLag(BaseModel):
+    lag_seconds: float | None = Field(description="the last batch's oldest message, from the poller's send")
+    messages: int | None
+    age_seconds: float = Field(description="how long ago that batch ended")
+
+
 class SystemHealth(BaseModel):
     time: str
     pollers: list[PollerHealth]
+    evaluation: EvaluationLag | None = Field(None, description="null: no batch evaluated in the last hour")
     queues: dict[str, QueueDepth]
     outbox: dict[str, int] = Field(description="commands not yet sent (pending) or not yet answered (sent)")
 

@@ -14,6 +14,7 @@ import gc
 import time
 from typing import Any
 
+import orjson
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
@@ -108,7 +109,32 @@ def evaluate_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
         evaluator.end_batch()
         rt.parsed.clear()
     _relay(rt)
+    _record_lag(rt, event)
     return dict(result)
+
+
+def _record_lag(rt: Runtime, event: dict[str, Any]) -> None:
+    """The evaluation lag: how long the batch's oldest message waited, from the poller's send to the end
+    of its evaluation (SQS's SentTimestamp, on the wall clock). A metric, and a Redis key the admin's
+    system page reads."""
+    sent = [
+        int(r["attributes"]["SentTimestamp"])
+        for r in event.get("Records", [])
+        if isinstance(r.get("attributes"), dict) and "SentTimestamp" in r["attributes"]
+    ]
+    if not sent:
+        return
+    now = time.time()
+    lag = max(0.0, now - min(sent) / 1000)
+    metrics.add_metric(name="EvaluationLag", unit=MetricUnit.Milliseconds, value=round(lag * 1000))
+    try:
+        rt.evaluator.live.client.set(
+            rt.evaluator.live.keys.evaluation_lag(),
+            orjson.dumps({"epoch": now, "lag_seconds": round(lag, 3), "messages": len(sent)}),
+            ex=3600,
+        )
+    except Exception:  # noqa: BLE001 - the lag is for people; never fail a batch for it
+        logger.warning("could not record the evaluation lag")
 
 
 def _relay(rt: Runtime) -> None:

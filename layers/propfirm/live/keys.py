@@ -62,5 +62,9 @@ class LiveKeys:
     def heartbeat(self, server: str, name: str = "") -> str:
         return self._poller(server, name) + "heartbeat"
 
+    def evaluation_lag(self) -> str:
+        """The evaluator's last batch: how long its oldest message waited (`propfirm.evaluation.function`)."""
+        return f"{self.namespace}evaluator:lag"
+
     def command(self, command_id: str) -> str:
         return f"{self.namespace}cmd:{{{command_id}}}"

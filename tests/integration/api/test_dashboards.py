@@ -377,6 +377,10 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
         "duration_seconds": 0.184,
     }
     api.runtime.redis.set(key, orjson.dumps(beat))
+    lag_key = api.runtime.keys.evaluation_lag()
+    api.written.append(lag_key)
+    assert api.call("GET", "/admin/system", claims=SUPPORT)[2]["evaluation"] is None  # no batch yet
+    api.runtime.redis.set(lag_key, orjson.dumps({"epoch": NOW.timestamp() - 2, "lag_seconds": 0.42, "messages": 5}))
     api.runtime.pollers = ((api.runtime.server, ""), ("quiet-server", ""))
     with mock_aws():
         sqs = boto3.client("sqs", region_name="us-east-1")
@@ -395,6 +399,7 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
         "cycle_seconds": 0.184,
     }
     assert health["pollers"][1]["heartbeat_age_seconds"] is None  # no heartbeat: never ran, or gone
+    assert health["evaluation"] == {"lag_seconds": 0.42, "messages": 5, "age_seconds": 2.0}
     assert health["queues"]["evaluation"] == {"visible": 3, "in_flight": 0}
     assert health["queues"]["command"]["error"]  # a queue it cannot read is reported, not a 500
     assert set(health["outbox"]) == {"pending", "sent"}

@@ -158,3 +158,6 @@ def test_the_handler_takes_lambdas_event_shape(rig) -> None:
     assert lambda_handler(event, LocalContext(aws_request_id="r1")) == {"batchItemFailures": []}
     cached = orjson.loads(rig.redis.get(rig.keys.state(rig.server, 6006)))
     assert cached["state"]["equity"] == "99999"
+    # the batch's lag for the admin's system page: its oldest message was sent in 2018
+    lag = orjson.loads(rig.redis.get(rig.keys.evaluation_lag()))
+    assert lag["messages"] == 1 and lag["lag_seconds"] > 200_000_000

@@ -566,4 +566,26 @@ def system() -> dict[str, Any]:
         queues = {name: _queue_depth(rt.sqs_client(), url) for name, url in rt.queues.items()}
     with rt.uow() as uow:
         outbox = queries.outbox_counts(uow)
-    return {"time": iso_utc(now), "pollers": pollers, "queues": queues, "outbox": outbox}
+    return {
+        "time": iso_utc(now),
+        "pollers": pollers,
+        "evaluation": _evaluation_lag(rt, now),
+        "queues": queues,
+        "outbox": outbox,
+    }
+
+
+def _evaluation_lag(rt: Any, now: datetime) -> dict[str, Any] | None:
+    """The evaluator's last batch (`propfirm.evaluation.function`): its oldest message's wait, and how long ago."""
+    try:
+        raw = rt.redis.get(rt.keys.evaluation_lag())
+        data = orjson.loads(raw) if raw else None
+    except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
+        return None
+    if not isinstance(data, dict) or "epoch" not in data:
+        return None
+    return {
+        "lag_seconds": data.get("lag_seconds"),
+        "messages": data.get("messages"),
+        "age_seconds": round(now.timestamp() - float(data["epoch"]), 3),
+    }
