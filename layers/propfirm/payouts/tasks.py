@@ -34,6 +34,7 @@ from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 import redis
+from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
 from propfirm.domain.money import ZERO
@@ -199,6 +200,12 @@ def _balance_check(ctx: TaskContext, record: service.PayoutRecord, now: datetime
     check = balance_check(
         balance=balance, size=program.account_size, stage_balance_ops=ops, paid_before=paid_before, profit=record.profit
     )
+    with ctx.uow_factory() as uow:  # shown to the approver, whatever it found
+        uow.execute(
+            "UPDATE payouts SET details = details || %s WHERE id = %s",
+            (Jsonb({"balance_check": check.to_dict()}), record.id),
+        )
+        uow.commit()
     if not check.ok:
         flag = {"code": "balance_mismatch", "detail": check.to_dict()}
         with ctx.uow_factory() as uow:

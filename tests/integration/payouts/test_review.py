@@ -30,6 +30,7 @@ def test_deals_that_do_not_explain_the_balance_flag_the_payout_and_approval_need
     assert flag["detail"]["expected"] == "1957.57" and flag["detail"]["difference"] == "-40.00"
     assert flag["detail"]["stage_start"] == "100250.00"  # the size plus the stage's balance operation
     assert flagged.to_dict()["flags"] == [flag]
+    assert flagged.details["balance_check"] == flag["detail"]  # the approver sees the check in the details
     assert "payout.flagged" in rig.audit_kinds(cid)
 
     with pytest.raises(service.PayoutRefused) as refused:  # never paid silently
