@@ -358,6 +358,10 @@ def test_programs_list_create_and_new_version(api: Api) -> None:
     )
     assert_problem(status, headers, problem, 422)
     assert "account_size" in problem["detail"]
+    assert problem["errors"][0]["loc"] == ["body", "account_size"]
+    bad_phase = {**definition, "phases": [{**definition["phases"][0], "daily_loss_pct": 150}]}
+    status, _, problem = api.call("POST", f"/admin/programs/{program}/versions", claims=ADMIN, body=bad_phase)
+    assert status == 422 and problem["errors"][0]["loc"] == ["body", "phases", 0, "daily_loss_pct"]  # at the field
     assert_problem(*api.call("POST", "/admin/programs", claims=SUPPORT, body=definition), 403)
     kinds = [k for (k,) in api.rows("SELECT kind FROM audit_log WHERE payload->>'id' = %s ORDER BY id", (program,))]
     assert kinds == ["program.created", "program.versioned"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
@@ -460,7 +461,12 @@ def _add_program(definition: dict[str, Any], *, new_id: bool) -> Response[dict[s
     try:
         program = parse_program(definition, source="request")
     except ProgramError as exc:
-        raise Unprocessable(f"invalid program: {exc.field or 'body'}: {exc.reason}") from None
+        # the field as a location the dashboard's form can put the message beside: phases[0].x -> phases, 0, x
+        loc = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", exc.field or "")]
+        raise Unprocessable(
+            f"invalid program: {exc.field or 'body'}: {exc.reason}",
+            errors=[{"loc": ["body", *loc], "message": exc.reason, "type": "program"}],
+        ) from None
     rt = runtime()
     with rt.uow() as uow:
         try:
