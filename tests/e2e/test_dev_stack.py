@@ -115,6 +115,10 @@ def test_counts_add_up_and_the_default_seed_shows_failures_and_passes(headless_r
     # funded accounts start with their payout window open: the trader desk asks through the API
     assert summary["payouts_requested"] >= 1
     assert summary["parts"]["api"].startswith("http://127.0.0.1:")
+    assert summary["app"] == summary["parts"]["api"] + "/app/"  # the dashboards, on the API's port
+    # the sign-in links went to stderr (stdout keeps the one JSON object): the app's URL with #token=
+    links = [line.split()[-1] for line in headless_run["done"].stderr.splitlines() if "#token=" in line]
+    assert [link.split("#token=")[0] for link in links] == [summary["app"]] * 3
 
 
 def test_the_summary_matches_postgresql(headless_run: dict) -> None:

@@ -43,6 +43,7 @@ from propfirm.api.problems import problem_body, unauthorized_response
 from propfirm.api.runtime import Runtime, build_runtime, set_runtime
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import TokenError, bearer_token, claims_for_event, jwt_secret, verify
+from propfirm.api.web_app import WebApp
 
 MAX_BODY_BYTES = 1 << 20
 STAGE = "local"
@@ -192,6 +193,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         path = unquote(urlsplit(self.path).path) or "/"
+        if WebApp.serves(path):  # the dashboards' static files: no token (the app signs in itself)
+            self._discard_body()
+            answer = self.server.web_app.answer(path, self.command)
+            self._send({"statusCode": answer.status, "headers": answer.headers,
+                        "body": base64.b64encode(answer.body).decode(), "isBase64Encoded": True})
+            return
         claims = None
         if not is_public(path) and not is_preflight(self.command, dict(self.headers.items())):
             # the authorizer: the token before the body, the path or anything else
@@ -272,6 +279,7 @@ class _ApiHttpServer(ThreadingHTTPServer):
         self.quiet = quiet
         self.templates = _templates()
         self.lambda_handler = load_lambda_handler()
+        self.web_app = WebApp()
 
 
 @dataclass

@@ -135,7 +135,8 @@ def days(
     """A challenge's trading days in order (keyset on the day)."""
     return _rows(
         uow,
-        "SELECT trading_day, start_balance, start_equity, daily_floor, close_balance, close_equity, profit"
+        "SELECT trading_day, start_balance, start_equity, NULLIF(daily_floor, 0) AS daily_floor, close_balance,"
+        " close_equity, profit"
         " FROM daily_statistics WHERE challenge_id = %s AND (%s::date IS NULL OR trading_day > %s)"
         " ORDER BY trading_day LIMIT %s",
         (challenge_id, after, after, limit),
@@ -174,7 +175,9 @@ def outbox_of(uow: UnitOfWork, challenge_id: int) -> list[dict[str, Any]]:
 _ACCOUNT = (
     "SELECT c.id, c.trader_id, t.email AS trader_email, c.program_id, c.program_version, c.server, c.login,"
     " c.status, c.phase, c.version, c.risk, c.state->>'equity' AS equity, c.state->>'balance' AS balance,"
-    " c.state->>'daily_floor' AS daily_floor, c.state->>'max_floor' AS max_floor, c.updated_at"
+    # a floor of zero is a rule the phase does not have: null, not a floor at zero
+    " NULLIF((c.state->>'daily_floor')::numeric, 0)::text AS daily_floor,"
+    " NULLIF((c.state->>'max_floor')::numeric, 0)::text AS max_floor, c.updated_at"
     " FROM challenges c JOIN traders t ON t.id = c.trader_id"
 )
 

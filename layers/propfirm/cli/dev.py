@@ -200,6 +200,8 @@ def _run_stack(
             return 2
         if not args.headless:
             _print_banner(console, stack)
+        else:  # stdout keeps the one JSON summary: the sign-in links go to stderr
+            _print_links(sys.stderr, stack)
         tick = None if args.headless else (lambda: print(stack.status_line(), file=console, flush=True))
         stack.wait(options.duration, tick)
         stuck = stack.stop()
@@ -317,6 +319,18 @@ def _print_banner(console: Any, stack: Any) -> None:
         ]
     lines.append("  stop with Ctrl-C: the summary follows")
     print("\n".join(lines), file=console, flush=True)
+    _print_links(console, stack)
+
+
+def _print_links(stream: Any, stack: Any) -> None:
+    """The dashboards and a sign-in link for each role (the token rides in the fragment: never sent to
+    a server, and the app removes it from the address bar)."""
+    links = stack.sign_in_links()
+    if not links:
+        return
+    lines = [f"  dashboards     {stack.app_url}  (sign in with a link below; each is good for 12 hours)"]
+    lines += [f"    {role:<8} {link}" for role, link in links.items()]
+    print("\n".join(lines), file=stream, flush=True)
 
 
 def _print_summary(console: Any, summary: dict[str, Any], as_json: bool) -> None:

@@ -279,6 +279,7 @@ class DevStack:
             run_dir=str(self.directory),
             auto_approve=o.auto_approve,
             parts=dict(self.notes),
+            app=self.app_url,
             ports=self.ports(),
             threads_left=sorted(t.name for t in others if not _moto_interpreter(t)),
             workflow_threads=sum(1 for t in others if _moto_interpreter(t)),
@@ -286,6 +287,26 @@ class DevStack:
             max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
         return counts
+
+    @property
+    def app_url(self) -> str | None:
+        """The dashboards (the web app under the API's /app/), or None when the API is off."""
+        return f"{self.api.url}/app/" if self.api is not None else None
+
+    def sign_in_links(self, ttl: int = 12 * 3600) -> dict[str, str]:
+        """The app's URL with `#token=<JWT>` for an admin, a support user and a sample trader (the funded
+        example's), as `propfirm token` would mint them; empty when the API is off."""
+        from propfirm.api.tokens import mint
+
+        url = self.app_url
+        if url is None:
+            return {}
+        _, email, sub = self.example_trader()
+        return {
+            "admin": f"{url}#token={mint('admin', email='admin@example.com', ttl=ttl)}",
+            "support": f"{url}#token={mint('support', email='support@example.com', ttl=ttl)}",
+            "trader": f"{url}#token={mint('trader', email=email, sub=sub or None, ttl=ttl)}",
+        }
 
     def summary_database(self) -> str:
         return without_password(self.options.database_url)

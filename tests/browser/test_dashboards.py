@@ -1,0 +1,208 @@
+"""The trader and admin dashboards in headless Chromium against `propfirm dev`: sign-in by link for each
+role, what each role sees and may do, numbers equal to the API's, a breach and a payout followed live
+without reloading, no console error and no serious accessibility finding on any page. The screenshots in
+the documentation are taken here."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+
+from playwright.sync_api import expect
+from propfirm.local.stack import DevStack
+from propfirm.sim.accounts import REASON_CLIENT
+
+from tests.browser.conftest import (
+    PHONE,
+    Browser,
+    active_login,
+    admin_token,
+    api,
+    purchase,
+    support_token,
+    trader_token,
+    wait_for,
+)
+from tests.e2e.test_dev_scenario import round_trip
+
+ADMIN_PAGES = {
+    "/admin/accounts": "Accounts",
+    "/admin/transitions": "Transitions",
+    "/admin/payouts": "Payouts",
+    "/admin/audit": "Audit log",
+    "/admin/programs": "Programs",
+    "/admin/programs/two-step-100k": "two-step-100k",
+    "/admin/system": "System",
+}
+
+
+def money(value: str) -> str:
+    """The app's display of an amount (grouped, at least two decimals, a true minus sign)."""
+    negative = value.startswith("-")
+    whole, _, fraction = value.lstrip("-").partition(".")
+    cents = fraction if len(fraction) >= 2 else fraction.ljust(2, "0")
+    return ("−" if negative else "") + f"{int(whole):,}.{cents}"
+
+
+def test_without_a_token_the_app_says_how_to_sign_in(browser: Browser) -> None:
+    opened = browser.open(None)
+    page = opened.page
+    expect(page.locator("h1")).to_have_text("propfirm")
+    expect(page.get_by_text("propfirm token --role admin")).to_be_visible()
+    browser.check(opened)
+
+
+def test_the_token_leaves_the_address_bar_and_stays_with_the_tab(browser: Browser) -> None:
+    opened = browser.open(admin_token())
+    page = opened.page
+    expect(page.locator("main h1")).to_have_text("Accounts")
+    assert "token=" not in page.url and page.url.endswith("/app/#/")
+    page.reload()
+    expect(page.locator("main h1")).to_have_text("Accounts")  # kept for the tab
+    other = browser.open(None)  # another tab: not signed in
+    expect(other.page.locator("h1")).to_have_text("propfirm")
+    browser.check(opened)
+
+
+def test_an_admin_reads_every_page_without_an_error_or_an_accessibility_problem(browser: Browser) -> None:
+    opened = browser.open(admin_token())
+    for route, title in ADMIN_PAGES.items():
+        browser.go(opened.page, route)
+        expect(opened.page.locator("main h1").first).to_contain_text(title)
+        browser.check(opened)
+    browser.go(opened.page, "/admin/accounts")
+    expect(opened.page.locator("table.accounts tbody tr").first).to_be_visible()
+    browser.screenshot(opened, "admin-accounts-desktop")
+    phone = browser.open(admin_token(), "/admin/accounts", viewport=PHONE)
+    browser.screenshot(phone, "admin-accounts-phone")
+    browser.check(phone)
+
+
+def test_support_sees_every_page_and_no_enabled_action(browser: Browser, stack: DevStack) -> None:
+    opened = browser.open(support_token())
+    page = opened.page
+    for route, title in ADMIN_PAGES.items():
+        browser.go(page, route)
+        expect(page.locator("main h1").first).to_contain_text(title)
+    challenge = next(iter(stack.challenges.values()))  # login -> challenge id
+    browser.go(page, f"/admin/challenges/{challenge}")
+    actions = page.locator("main .actions button")
+    expect(actions.first).to_be_visible()
+    assert actions.count() == 7 and all(actions.nth(i).is_disabled() for i in range(actions.count()))
+    browser.go(page, "/admin/programs/two-step-100k")
+    expect(page.get_by_role("button", name="Save as a new version")).to_be_disabled()
+    browser.go(page, "/admin/payouts")
+    for button in page.locator("main button:has-text('Approve'), main button:has-text('Reject')").all():
+        assert button.is_disabled()
+    browser.check(opened)
+
+
+def test_a_trader_sees_their_own_challenges_and_no_admin_page(browser: Browser, stack: DevStack) -> None:
+    _, email, _ = stack.example_trader()
+    token = trader_token(stack, email)
+    mine = sorted(c["id"] for c in api(stack, token, "GET", "/challenges").json()["items"])
+    opened = browser.open(token)
+    page = opened.page
+    expect(page.locator("main h1")).to_have_text("My challenges")
+    shown = sorted(int(re.sub(r"\D", "", h)) for h in page.locator("main a[href^='#/challenges/']").evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"))
+    assert shown == mine
+    assert page.locator("nav a[href^='#/admin']").count() == 0  # no admin page in the menu
+    browser.go(page, "/admin/accounts")
+    expect(page.locator("main h1")).to_have_text("Not available")
+    browser.check(opened)
+
+
+def test_the_trader_page_shows_the_apis_numbers(browser: Browser, stack: DevStack) -> None:
+    _, email, _ = stack.example_trader()
+    token = trader_token(stack, email)
+    challenge = api(stack, token, "GET", "/challenges").json()["items"][0]["id"]
+    opened = browser.open(token, f"/challenges/{challenge}")
+    page = opened.page
+    expect(page.locator("main .stat").first).to_be_visible()
+    page.locator("canvas").first.wait_for()  # the chart drew
+    # the page and the API read at the same moment agree (the account trades; the page refreshes itself)
+    def agree(test_id: str, path: str, pick: Callable[[dict], str | None]) -> None:
+        def same() -> bool:
+            shown = page.get_by_test_id(test_id).locator("strong").inner_text()
+            value = pick(api(stack, token, "GET", path).json())
+            return value is not None and shown.startswith(value)
+        wait_for(f"{test_id} to show the API's number", same, seconds=40)
+
+    view = api(stack, token, "GET", f"/challenges/{challenge}").json()
+    agree("stat-equity", f"/challenges/{challenge}", lambda v: money(v["live"]["equity"]))
+    if view["limits"]["max_loss"]:
+        agree("stat-maximum-loss", f"/challenges/{challenge}", lambda v: money(v["limits"]["max_loss"]["left"]))
+    if view["limits"]["daily_loss"]:
+        agree("stat-daily-loss", f"/challenges/{challenge}", lambda v: money(v["limits"]["daily_loss"]["left"]))
+    agree("stat-net-result", f"/challenges/{challenge}/performance", lambda p: money(p["net"]))
+    agree("stat-win-rate", f"/challenges/{challenge}/performance",
+          lambda p: "—" if p["win_rate"] is None else f"{Decimal(p['win_rate']) * 100:.1f}%")
+    rules = page.locator("ul.rules li").all_inner_texts()
+    assert rules == view["rules_text"]
+    browser.screenshot(opened, "trader-challenge-desktop")
+    phone = browser.open(token, f"/challenges/{challenge}", viewport=PHONE)
+    phone.page.locator("canvas").first.wait_for()
+    browser.screenshot(phone, "trader-challenge-phone")
+    browser.check(opened)
+    browser.check(phone)
+
+
+def test_a_breach_appears_on_both_pages_without_reloading(browser: Browser, stack: DevStack) -> None:
+    email = f"breach.{uuid.uuid4().hex[:8]}@example.com"
+    challenge = purchase(stack, email, "two-step-100k")
+    login = wait_for("the account", lambda: active_login(stack, challenge))
+    trader = browser.open(trader_token(stack, email), f"/challenges/{challenge}")
+    admin = browser.open(admin_token(), f"/admin/challenges/{challenge}")
+    for opened in (trader, admin):
+        expect(opened.page.get_by_test_id("status")).to_have_text("active")
+        opened.page.evaluate("() => { window.__sameDocument = true }")  # gone if the page reloads
+    world = stack.market.world
+    round_trip(world, login, Decimal("-5600"))  # the daily floor is 95,000
+    with world.lock:
+        world.open_position(login, "GBPUSD", "buy", Decimal("0.10"), reason=REASON_CLIENT)
+    for opened in (trader, admin):
+        expect(opened.page.get_by_test_id("status")).to_have_text("failed", timeout=60_000)
+        assert opened.page.evaluate("() => window.__sameDocument") is True
+    expect(trader.page.locator("details.decision summary").first).to_contain_text("daily loss")
+    trader.page.locator("details.decision summary").first.click()
+    expect(trader.page.locator(".explanation p").first).to_contain_text("The daily floor was 95,000.00")
+    browser.check(trader)
+    browser.check(admin)
+
+
+def test_an_admin_approves_a_payout_and_watches_it_reach_paid(browser: Browser, stack: DevStack) -> None:
+    email = f"payout.{uuid.uuid4().hex[:8]}@example.com"
+    challenge = purchase(stack, email, "browser-instant")
+    login = wait_for("the funded account", lambda: active_login(stack, challenge))
+    token = trader_token(stack, email)
+    round_trip(stack.market.world, login, Decimal("1500"))
+    wait_for(
+        "the payout to be open",
+        lambda: api(stack, token, "GET", f"/challenges/{challenge}/payouts/eligibility").json()["eligible"],
+    )
+    trader = browser.open(token, f"/challenges/{challenge}")
+    request = trader.page.get_by_role("button", name="Request a payout")
+    expect(request).to_be_enabled(timeout=20_000)
+    request.click()
+    expect(trader.page.locator("[data-testid^=payout-]").first).to_be_visible(timeout=20_000)
+    [payout] = api(stack, token, "GET", f"/challenges/{challenge}/payouts").json()["items"]
+
+    admin = browser.open(admin_token(), "/admin/payouts")
+    card = admin.page.get_by_test_id(f"admin-payout-{payout['id']}")
+    expect(card).to_be_visible(timeout=30_000)  # the workflow asks for approval
+    expect(card).to_contain_text(f"{len(payout['deals'])} deals")
+    card.get_by_role("button", name="Approve").click()
+    dialog = admin.page.locator("dialog[open]")
+    dialog.get_by_label("Note (optional)").fill("checked in the browser")
+    dialog.get_by_role("button", name="Approve").click()
+    admin.page.evaluate("() => { window.__sameDocument = true }")
+    admin.page.get_by_label("Status").select_option("")  # every payout: it leaves "awaiting approval"
+    paid = admin.page.get_by_test_id(f"admin-payout-{payout['id']}").get_by_test_id("payout-status")
+    expect(paid).to_have_text("paid", timeout=90_000)
+    assert admin.page.evaluate("() => window.__sameDocument") is True
+    expect(trader.page.get_by_test_id(f"payout-{payout['id']}")).to_contain_text("paid", timeout=30_000)
+    browser.check(admin)
+    browser.check(trader)

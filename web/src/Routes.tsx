@@ -1,0 +1,48 @@
+import { match, useRoute } from "./router";
+import { useSession } from "./session";
+import { Accounts } from "./pages/admin/Accounts";
+import { Audit } from "./pages/admin/Audit";
+import { ChallengeAdmin } from "./pages/admin/ChallengeAdmin";
+import { Payouts } from "./pages/admin/Payouts";
+import { Programs } from "./pages/admin/Programs";
+import { System } from "./pages/admin/System";
+import { Transitions } from "./pages/admin/Transitions";
+import { ChallengePage } from "./pages/trader/Challenge";
+import { MyChallenges } from "./pages/trader/MyChallenges";
+
+function NotHere() {
+  return (
+    <article role="alert">
+      <h1>Not available</h1>
+      <p>This page is not part of your role's dashboard.</p>
+    </article>
+  );
+}
+
+export function Routes() {
+  const route = useRoute();
+  const session = useSession();
+  const staff = session.isAdmin || session.isSupport;
+  if (route === "/" || route === "") return staff ? <Accounts /> : <MyChallenges />;
+  if (route.startsWith("/admin") && !staff) return <NotHere />;
+  if (route.startsWith("/challenges") && !session.isTrader) return <NotHere />;
+  let m: Record<string, string> | null;
+  if (route === "/challenges") return <MyChallenges />;
+  if ((m = match("/challenges/:id", route))) return <ChallengePage key={m.id} id={Number(m.id)} />;
+  if (route === "/admin/accounts") return <Accounts />;
+  if (route === "/admin/transitions") return <Transitions />;
+  if (route === "/admin/payouts") return <Payouts />;
+  if (route === "/admin/audit") return <Audit />;
+  if (route === "/admin/system") return <System />;
+  if (route === "/admin/programs") return <Programs />;
+  if ((m = match("/admin/programs/:id", route))) return <Programs key={m.id} id={m.id} />;
+  if ((m = match("/admin/challenges/:id", route))) return <ChallengeAdmin key={m.id} id={Number(m.id)} />;
+  return (
+    <article role="alert">
+      <h1>No such page</h1>
+      <p>
+        <a href="#/">Back to the start</a>
+      </p>
+    </article>
+  );
+}

@@ -1,0 +1,20 @@
+import type { components } from "./schema";
+
+type S = components["schemas"];
+export type ChallengeView = S["ChallengeView"];
+export type ChallengeSummary = S["ChallengeSummary"];
+export type Transition = S["Transition"];
+export type Explanation = S["Explanation"];
+export type Deal = S["DealOut"];
+export type Day = S["DayOut"];
+export type Performance = S["PerformanceOut"];
+export type Payout = S["PayoutOut"];
+export type Eligibility = S["EligibilityOut"];
+export type Condition = S["ConditionOut"];
+export type AccountRow = S["AccountRow"];
+export type RecentTransition = S["RecentTransition"];
+export type AuditRow = S["AuditRow"];
+export type ProgramVersion = S["ProgramVersion"];
+export type LimitLeft = S["LimitLeft"];
+export type EquityPoint = S["EquityPoint"];
+export type ProgramDefinition = S["Program"];
