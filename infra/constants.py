@@ -13,6 +13,8 @@ LAYER_PLATFORM = "manylinux2014_x86_64"
 LAYER_PYTHON_VERSION = "3.12"
 DEFAULT_LAYER_DIR = REPO_ROOT / "build" / "layer"  # holds python/<packages>
 LAYER_DIR_ENV = "PROPFIRM_LAYER_DIR"  # overrides the context key propfirm:layerDir
+DEFAULT_WEB_DIR = REPO_ROOT / "web" / "dist"  # the dashboards, built by `make web`
+WEB_DIR_ENV = "PROPFIRM_WEB_DIR"  # overrides the context key propfirm:webDir
 
 # Handler paths (the function code asset is the repository's `functions/` package).
 EVALUATOR_HANDLER = "functions.evaluator.handler.lambda_handler"

@@ -133,6 +133,52 @@ ACCEPTED: list[Finding] = [
     ),
 ]
 
+def _bucket_deployment(s: PropfirmStack) -> list[IConstruct]:
+    """The dashboards' deployment function (a CDK singleton at the stack's root)."""
+    return [c for c in s.node.children if c.node.id.startswith("Custom::CDKBucketDeployment")]
+
+
+def _distribution(s: PropfirmStack) -> list[IConstruct]:
+    return [s.web.distribution] if s.web is not None else []
+
+
+DEPLOYMENT = "CDK's BucketDeployment function, which copies the built dashboards into their bucket at deploy time"
+
+ACCEPTED += [
+    (_bucket_deployment, f"AwsSolutions-IAM4[{MANAGED}AWSLambdaBasicExecutionRole]", f"{DEPLOYMENT}: its logs only"),
+    *[
+        (_bucket_deployment, f"AwsSolutions-IAM5[{finding}]", f"{DEPLOYMENT}: CDK's grant on the asset and bucket")
+        for finding in (
+            "Action::s3:GetBucket*",
+            "Action::s3:GetObject*",
+            "Action::s3:List*",
+            "Action::s3:Abort*",
+            "Action::s3:DeleteObject*",
+            "Resource::<WebAssetsDD5BFD6C.Arn>/*",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+        )
+    ],
+    (_bucket_deployment, "AwsSolutions-IAM5[Resource::*]", f"{DEPLOYMENT}: CloudFront invalidations take no resource"),
+    (_bucket_deployment, "AwsSolutions-L1", f"{DEPLOYMENT}: its runtime is CDK's choice, moved with aws-cdk-lib"),
+    (
+        _distribution,
+        "AwsSolutions-CFR1",
+        "traders buy challenges from anywhere the firm sells; sanctions screening is the shop's, at purchase",
+    ),
+    (
+        _distribution,
+        "AwsSolutions-CFR2",
+        "static files only; the API they call has its own regional WAF (propfirm:waf), which a CloudFront "
+        "web ACL (us-east-1) would not replace",
+    ),
+    (
+        _distribution,
+        "AwsSolutions-CFR4",
+        "the default *.cloudfront.net certificate cannot pin a minimum TLS version; a firm's own domain "
+        "(an ACM certificate) sets TLSv1.2_2021",
+    ),
+]
+
 # Findings accepted only in development stacks: production turns each of these features on.
 ACCEPTED_OUTSIDE_PRODUCTION: list[Finding] = [
     (lambda s: [s.data.cluster], "AwsSolutions-RDS10", "deletion protection in production only"),

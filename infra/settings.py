@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from constructs import Node
 
-from infra.constants import DEFAULT_LAYER_DIR, LAYER_DIR_ENV
+from infra.constants import DEFAULT_LAYER_DIR, DEFAULT_WEB_DIR, LAYER_DIR_ENV, WEB_DIR_ENV
 
 
 class SettingsError(ValueError):
@@ -67,6 +68,9 @@ class StackSettings:
     alarm_email: str | None
     load_example_programs: bool = True
     api_cors_origins: str = "*"
+    web: bool = True  # the dashboards on CloudFront, signing in with Cognito's hosted UI
+    web_dir: Path = DEFAULT_WEB_DIR
+    auth_domain_prefix: str | None = None  # the hosted UI's domain prefix; None: propfirm-<account id>
 
     @classmethod
     def from_node(cls, node: Node) -> StackSettings:
@@ -93,6 +97,9 @@ class StackSettings:
             alarm_email=ctx.string("propfirm:alarmEmail", "") or None,
             load_example_programs=ctx.boolean("propfirm:loadExamplePrograms", True),
             api_cors_origins=ctx.string("propfirm:apiCorsOrigins", "*"),
+            web=ctx.boolean("propfirm:web", True),
+            web_dir=Path(os.environ.get(WEB_DIR_ENV) or ctx.string("propfirm:webDir", str(DEFAULT_WEB_DIR))),
+            auth_domain_prefix=ctx.string("propfirm:authDomainPrefix", "") or None,
         )
         settings._check()
         return settings
@@ -112,6 +119,19 @@ class StackSettings:
             )
         if self.production and self.cache_nodes < 2:
             raise SettingsError("propfirm:cacheNodes must be at least 2 in production (Multi-AZ with failover)")
+        if self.web and not (self.web_dir / "index.html").is_file():
+            raise SettingsError(
+                f"propfirm:webDir {self.web_dir}: the dashboards are not built (run `make web` first), "
+                "or turn them off with propfirm:web false"
+            )
+        prefix = self.auth_domain_prefix
+        if prefix is not None and not (
+            re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", prefix)
+            and not any(word in prefix for word in ("aws", "amazon", "cognito"))
+        ):
+            raise SettingsError(
+                "propfirm:authDomainPrefix: lower-case letters, digits and '-', without aws, amazon or cognito"
+            )
         names = [s.name for s in self.mt5_servers]
         if len(set(names)) != len(names):
             raise SettingsError(f"propfirm:mt5Servers: server names must be unique, got {names}")

@@ -71,6 +71,8 @@ class Api(Construct):
         poller_servers: list[str],
         cors_origins: str,
         mfa_required: bool,
+        app_url: str | None,
+        auth_domain_prefix: str | None,
         waf: bool,
         production: bool,
         log_retention: logs.RetentionDays,
@@ -81,11 +83,32 @@ class Api(Construct):
             name: self._build_group(name, precedence)
             for precedence, name in enumerate(reversed(COGNITO_GROUPS))
         }
+        # the dashboards sign in with the hosted UI: the authorization code flow with PKCE (a public client,
+        # no secret), back to the app's own URL only; without the app, no OAuth flow at all
+        self.domain = (
+            self.user_pool.add_domain(
+                "HostedUi", cognito_domain=cognito.CognitoDomainOptions(domain_prefix=auth_domain_prefix)
+            )
+            if app_url is not None and auth_domain_prefix is not None
+            else None
+        )
+        oauth = (
+            cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(authorization_code_grant=True),
+                scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+                callback_urls=[app_url],
+                logout_urls=[app_url],
+            )
+            if app_url is not None
+            else None
+        )
         self.client = self.user_pool.add_client(
             "WebClient",
             auth_flows=cognito.AuthFlow(user_srp=True),
-            # no OAuth flow: the dashboards sign in with SRP; a flow nobody uses is only attack surface
-            disable_o_auth=True,
+            generate_secret=False,
+            o_auth=oauth,
+            disable_o_auth=oauth is None,
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
             # a user may change their name, never their email: the email is what purchases are matched
             # with, and a user who could set it could claim another trader's orders (the API knows traders
             # by their immutable sub; this keeps the email honest too)

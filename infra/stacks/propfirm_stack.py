@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Duration, Stack, Tags
+from aws_cdk import Aws, CfnOutput, Duration, Stack, Tags
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -25,6 +25,7 @@ from infra.constructs.payouts import Payouts
 from infra.constructs.poller import Pollers
 from infra.constructs.queues import Queues
 from infra.constructs.shared_layer import SharedCode
+from infra.constructs.web import WebHosting
 from infra.nag import acknowledge_findings
 from infra.settings import SettingsError, StackSettings
 
@@ -73,18 +74,33 @@ class PropfirmStack(Stack):
         )
         self.evaluator = Evaluator(self, "Evaluator", shards=settings.shards, **common)
         self.payouts = Payouts(self, "Payouts", asl_path=payouts_asl, **common)
+        # the dashboards' hosting first: the API's CORS and the app client's callback name its domain
+        auth_prefix = settings.auth_domain_prefix or f"propfirm-{Aws.ACCOUNT_ID}"
+        auth_domain = f"{auth_prefix}.auth.{Aws.REGION}.amazoncognito.com"
+        self.web = (
+            WebHosting(self, "Web", auth_domain=auth_domain, production=settings.production) if settings.web else None
+        )
         self.api = Api(
             self,
             "Api",
             mt5_server_name=settings.mt5_servers[0].name,
             poller_servers=[server.name for server in settings.mt5_servers],
-            cors_origins=settings.api_cors_origins,
+            cors_origins=_cors_origins(settings.api_cors_origins, self.web),
             mfa_required=settings.mfa_required,
+            app_url=self.web.app_url if self.web else None,
+            auth_domain_prefix=auth_prefix if self.web else None,
             waf=settings.waf,
             production=settings.production,
             **common,
         )
         self._wire_payouts()
+        if self.web is not None:
+            self.web.deploy(
+                settings.web_dir,
+                api_url=self.api.rest_api.url,
+                auth_domain=auth_domain,
+                client_id=self.api.client.user_pool_client_id,
+            )
         # the MT5 passwords a purchase seals are opened by the poller that creates the account, and by
         # the API for the trader's one-time reveal: nobody else may use the key
         limit_credentials_key(
@@ -148,6 +164,8 @@ class PropfirmStack(Stack):
         CfnOutput(self, "DatabaseSecretArn", value=self.data.cluster.secret.secret_arn)  # type: ignore[union-attr]
         CfnOutput(self, "PayoutsStateMachineArn", value=self.payouts.state_machine.state_machine_arn)
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        if self.web is not None:
+            CfnOutput(self, "DashboardsUrl", value=self.web.app_url)
         CfnOutput(self, "AlarmTopicArn", value=self.observability.topic.topic_arn)
         for name, secret in self.pollers.password_secrets.items():
             CfnOutput(self, f"Mt5PasswordSecretArn{name.replace('-', '')}", value=secret.secret_arn)
@@ -169,3 +187,12 @@ def _retention(days: int) -> logs.RetentionDays:
     if days not in RETENTION:
         raise SettingsError(f"propfirm:logRetentionDays={days}: one of {sorted(RETENTION)}")
     return RETENTION[days]
+
+
+def _cors_origins(configured: str, web: WebHosting | None) -> str:
+    """The browsers' origins the API answers: the dashboards' own, plus any configured (`*`, the default,
+    means none other once the dashboards are deployed: only their origin is let in)."""
+    if web is None:
+        return configured
+    extra = [o.strip() for o in configured.split(",") if o.strip() and o.strip() != "*"]
+    return ",".join([web.origin, *extra])

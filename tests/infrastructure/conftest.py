@@ -49,8 +49,12 @@ def layer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def synthesize(outdir: Path, layer_dir: Path, **context: object) -> Synthesized:
+    web = outdir.parent / f"{outdir.name}-web"
+    web.mkdir(exist_ok=True)
+    (web / "index.html").write_text("<!doctype html><title>stand-in for web/dist</title>\n")
     app = build_app(
-        outdir=str(outdir), context={**file_context(), "propfirm:layerDir": str(layer_dir), **context}
+        outdir=str(outdir),
+        context={**file_context(), "propfirm:layerDir": str(layer_dir), "propfirm:webDir": str(web), **context},
     )
     stack = next(c for c in app.node.children if isinstance(c, PropfirmStack))
     app.synth()  # runs cdk-nag: an unacknowledged finding raises here

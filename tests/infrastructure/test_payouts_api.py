@@ -126,8 +126,14 @@ def test_a_user_cannot_set_their_own_email_and_a_changed_email_waits_for_its_ver
     [client] = dev.resources("AWS::Cognito::UserPoolClient").values()
     props = client["Properties"]
     assert "email" not in props["WriteAttributes"] and props["WriteAttributes"] == ["name"]
-    # no OAuth flow the dashboards do not use
-    assert props.get("AllowedOAuthFlowsUserPoolClient") is False and "AllowedOAuthFlows" not in props
+    # the dashboards' hosted UI sign-in: the authorization code flow only (PKCE, no secret, no implicit
+    # flow), back to the app's own URL only
+    assert props["AllowedOAuthFlowsUserPoolClient"] is True and props["AllowedOAuthFlows"] == ["code"]
+    assert props["AllowedOAuthScopes"] == ["openid", "email", "profile"]
+    assert props.get("GenerateSecret") is False and props["SupportedIdentityProviders"] == ["COGNITO"]
+    app = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [_logical(dev, dev.stack.web.distribution), "DomainName"]},
+                             "/app/"]]}
+    assert props["CallbackURLs"] == [app] and props["LogoutURLs"] == [app]
     assert props["ExplicitAuthFlows"] == ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
@@ -266,7 +272,9 @@ def test_the_api_gives_new_traders_a_login_in_its_own_user_pool_only(dev):
 def test_admin_system_view_reads_heartbeats_and_queue_depths(dev, production):
     api_fn = dev.raw["Resources"][_logical(dev, dev.stack.api.function)]["Properties"]
     env = api_fn["Environment"]["Variables"]
-    assert env["POLLER_SERVERS"] == "default" and env["API_CORS_ORIGINS"] == "*"
+    # browsers from the dashboards' origin only (propfirm:apiCorsOrigins adds others)
+    origin = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [_logical(dev, dev.stack.web.distribution), "DomainName"]}]]}
+    assert env["POLLER_SERVERS"] == "default" and env["API_CORS_ORIGINS"] == origin
     queues = dev.stack.queues
     for name, queue in (("EVALUATION_QUEUE_URL", queues.evaluation), ("EVALUATION_DLQ_URL", queues.evaluation_dlq),
                         ("COMMAND_DLQ_URL", queues.command_dlq)):

@@ -17,7 +17,21 @@ from infra.stacks.propfirm_stack import PropfirmStack
 
 
 def _settings(**context) -> StackSettings:
-    return StackSettings.from_node(cdk.App(context=context).node)
+    # the dashboards' settings are tested on their own below: elsewhere they stay off (no web/dist needed)
+    return StackSettings.from_node(cdk.App(context={"propfirm:web": "false", **context}).node)
+
+
+def test_the_dashboards_need_their_build_and_a_valid_hosted_ui_prefix(tmp_path):
+    with pytest.raises(SettingsError, match="the dashboards are not built"):
+        _settings(**{"propfirm:web": "true", "propfirm:webDir": str(tmp_path)})
+    (tmp_path / "index.html").write_text("<!doctype html>")
+    built = _settings(**{"propfirm:web": "true", "propfirm:webDir": str(tmp_path)})
+    assert built.web and built.web_dir == tmp_path and built.auth_domain_prefix is None
+    for bad in ("Propfirm", "my-aws-firm", "-x", "a" * 64):
+        with pytest.raises(SettingsError, match="authDomainPrefix"):
+            _settings(**{"propfirm:web": "true", "propfirm:webDir": str(tmp_path), "propfirm:authDomainPrefix": bad})
+    assert _settings(**{"propfirm:web": "true", "propfirm:webDir": str(tmp_path),
+                        "propfirm:authDomainPrefix": "acme-traders"}).auth_domain_prefix == "acme-traders"
 
 
 def test_defaults_and_production_defaults():
