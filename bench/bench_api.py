@@ -86,8 +86,8 @@ def _fill(url: str, challenges: int, detailed: int) -> dict[str, float]:
         uow.commit()
         t0 = time.perf_counter()
         uow.execute(
-            "INSERT INTO traders (email, name) SELECT 'trader' || n || '@example.com', 'Trader ' || n"
-            " FROM generate_series(1, %s) AS n",
+            "INSERT INTO traders (email, name, sub) SELECT 'trader' || n || '@example.com', 'Trader ' || n,"
+            " 'bench-trader-' || n FROM generate_series(1, %s) AS n",
             (traders,),
         )
         took["traders_s"] = time.perf_counter() - t0
@@ -204,7 +204,9 @@ def _snapshots(client: redis.Redis, keys: LiveKeys, url: str, limit: int) -> lis
 
 
 def _claims(role: str, email: str) -> dict[str, str]:
-    return {"sub": str(uuid.uuid4()), "email": email, "cognito:groups": f"[{role}]", "token_use": "id"}
+    # a trader is known by the sub recorded with them (traderN@example.com: bench-trader-N, as filled)
+    sub = "bench-trader-" + email.split("@")[0].removeprefix("trader") if role == "trader" else str(uuid.uuid4())
+    return {"sub": sub, "email": email, "cognito:groups": f"[{role}]", "token_use": "id"}
 
 
 class _Recorder:

@@ -76,7 +76,9 @@ def wait_for(what: str, check: Callable[[], T | None], seconds: float = 60.0) ->
         time.sleep(0.1)
 
 
-@pytest.fixture(scope="session")
+# module-scoped: the stack (its threads, the API's and the evaluator's process-wide runtimes) is gone before
+# the next module's tests start
+@pytest.fixture(scope="module")
 def stack(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     if not (default_dist() / "index.html").is_file():
         pytest.fail("the web app is not built: run `make web` (make test does)")
@@ -173,7 +175,7 @@ class Browser:
         opened.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(stack: DevStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     shots = DOCS_SCREENSHOTS if os.environ.get("PROPFIRM_SCREENSHOTS") else tmp_path_factory.mktemp("screenshots")
     with sync_playwright() as playwright:
