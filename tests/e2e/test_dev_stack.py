@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import psycopg
 import pytest
 import redis as redis_lib
@@ -61,7 +62,7 @@ def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.Tem
     began = time.monotonic()
     done = subprocess.run(
         [*PROPFIRM, "dev", "--start", START, "--headless", "--duration", "40", "--json", "--accounts", "60",
-         "--api-port", "0"],
+         "--api-port", "0", "--truth", str(tmp / "truth.jsonl")],
         cwd=tmp,  # a fresh clone's layout is not needed from the working directory
         env=_env(database_url, redis_url, tmp),
         capture_output=True,
@@ -70,6 +71,7 @@ def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.Tem
     )
     return {
         "done": done,
+        "truth": tmp / "truth.jsonl",
         "wall": time.monotonic() - began,
         "database_url": database_url,
         "redis_url": redis_url,
@@ -119,6 +121,24 @@ def test_counts_add_up_and_the_default_seed_shows_failures_and_passes(headless_r
     # the sign-in links went to stderr (stdout keeps the one JSON object): the app's URL with #token=
     links = [line.split()[-1] for line in headless_run["done"].stderr.splitlines() if "#token=" in line]
     assert [link.split("#token=")[0] for link in links] == [summary["app"]] * 3
+
+
+def test_the_truth_file_and_the_detection_against_it(headless_run: dict) -> None:
+    summary = _one_json_object(headless_run["done"].stdout)
+    detection = summary["detection"]
+    assert detection["false"] == 0, detection["false_list"]  # never a breach the truth does not have
+    assert detection["detected"] + detection["missed"] == detection["true_breaches"]
+    assert len(detection["missed_list"]) == detection["missed"]
+    assert detection["true_breaches"] >= 1 and detection["detected"] >= 1
+    assert set(detection["latency_ms"]) == {"p50", "p99", "max"} and detection["latency_ms"]["p50"] >= 0
+    kinds = set()
+    with headless_run["truth"].open("rb") as truth:
+        for raw in truth:
+            line = orjson.loads(raw)
+            kinds.add(line["type"])
+            assert line["server"] == summary["server"]
+    assert {"start", "snapshot", "deal"} <= kinds <= {"start", "snapshot", "deal", "balance"}
+    assert detection["accounts"] == sum(1 for raw in headless_run["truth"].open("rb") if b'"type":"start"' in raw)
 
 
 def test_the_summary_matches_postgresql(headless_run: dict) -> None:

@@ -88,6 +88,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="logs and the simulator's certificate (default: $TMPDIR/propfirm-dev/<run id>)",
     )
+    p.add_argument(
+        "--truth",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the run's ground truth here (every account's events in the replay format) and add "
+        "`detection` to the summary: the true breaches, those detected live, missed, false, and the latency",
+    )
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
     p.add_argument(
         "--funded-days",
@@ -153,6 +161,7 @@ def run(args: argparse.Namespace) -> int:
         trader_desk=args.trader_desk,
         tls=not args.http,
         run_dir=args.run_dir,
+        truth=args.truth,
         funded_days=args.funded_days,
     )
     directory = options.directory()
@@ -206,6 +215,8 @@ def _run_stack(
         stack.wait(options.duration, tick)
         stuck = stack.stop()
         summary = stack.summary()
+        if options.truth is not None:
+            summary["detection"] = stack.detection()
     finally:
         stack.stop()  # idempotent; after a failed start it stops what did start
         removed = 0 if args.keep_redis else forget_redis_keys(stack.redis, options.redis_namespace)

@@ -14,6 +14,7 @@ Prints one line with the URL and the manager login, then serves until SIGINT or 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -64,6 +65,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "(default America/New_York+7: GMT+2, GMT+3 in US summer time; e.g. UTC+2, Europe/Athens)",
     )
     p.add_argument("--cert-dir", default=None, help="where to write cert.pem/key.pem (default: a temp dir)")
+    p.add_argument(
+        "--truth",
+        default=None,
+        metavar="FILE",
+        help="write the run's ground truth here: every account's events in the replay format (start, deal, "
+        "balance, snapshot at each new high or low and every hour)",
+    )
     p.set_defaults(func=run)
 
 
@@ -107,9 +115,23 @@ def run(args: argparse.Namespace) -> int:
         f"speed {args.speed:g}, simulated time from {world.now().isoformat()})",
         flush=True,
     )
+    truth = None
+    if args.truth:
+        from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs
+        from propfirm.sim.truth import TruthWriter, first_phase_starts
+
+        programs = load_programs(args.programs or EXAMPLE_PROGRAMS_DIR)
+        with world.lock:
+            server = os.environ.get("MT5_SERVER_NAME", "default")  # the name the poller gives this server
+            truth = TruthWriter(world, args.truth, server, first_phase_starts(world, programs))
+            world.observer = truth
     driver = MarketDriver(world)
     try:
         driver.run_forever(stop)
     finally:
         sim.stop()
+        if truth is not None:
+            with world.lock:
+                world.observer = None
+                truth.close()
     return 0

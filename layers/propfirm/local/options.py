@@ -35,6 +35,7 @@ class DevOptions:
     funded_days: int | None = None  # None: the programs' longest payout_min_days
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     run_dir: Path | None = None
+    truth: Path | None = None  # the run's ground truth (propfirm.sim.truth) and the summary's `detection`
 
     @property
     def server(self) -> str:

@@ -85,6 +85,15 @@ class DevStack:
         )
         self.market.build()
         self.challenges = self._register_challenges()
+        self.truth = None
+        if o.truth is not None:  # from now on: the accounts registered in a first phase start here
+            from propfirm.sim.truth import TruthWriter, first_phase_starts
+
+            world = self.market.world
+            with world.lock:
+                self.truth = TruthWriter(world, o.truth, o.server, first_phase_starts(world, self.programs))
+                world.observer = self.truth
+            self.parts.append(Part("truth", self._close_truth))
 
         self.aws = LocalAws().start()
         self.parts.append(Part("moto", self.aws.stop))
@@ -287,6 +296,21 @@ class DevStack:
             max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
         return counts
+
+    def _close_truth(self) -> None:
+        world = self.market.world
+        with world.lock:
+            world.observer = None
+            if self.truth is not None:
+                self.truth.close()
+
+    def detection(self) -> dict[str, Any] | None:
+        """The live breaches against the truth (propfirm.local.detection), once the run has stopped."""
+        if self.options.truth is None:
+            return None
+        from propfirm.local.detection import detection
+
+        return detection(self.options.truth, self.programs, self.options.database_url, self.options.server)
 
     @property
     def app_url(self) -> str | None:

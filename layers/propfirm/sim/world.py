@@ -117,6 +117,8 @@ class World:
         self.rollovers = 0
         self.traders: dict[int, Trader] = {}  # login -> scripted trader (propfirm.sim.traders)
         self.stop_out = True  # step() closes positions of accounts at the stop-out level
+        # told of every deal and price step, under the lock (propfirm.sim.truth: the run's ground truth)
+        self.observer: Any = None
         start_msc = self.zone.to_server_msc(self.clock.now())
         self.quote_times: dict[str, int] = dict.fromkeys(self.market.specs, start_msc)  # last quote, msc
 
@@ -368,6 +370,8 @@ class World:
             if ticks:
                 stamp = self.zone.to_server_msc(self.clock.now())
                 self.quote_times = dict.fromkeys(self.market.specs, stamp)
+                if self.observer is not None:
+                    self.observer.stepped()
         if self.stop_out:
             self.check_stop_outs()
 
@@ -490,7 +494,7 @@ class World:
             account.positions[ticket] = position
             self.positions[ticket] = position
             self._with_positions.add(account.login)
-            self._new_deal(
+            opened = self._new_deal(
                 account,
                 action=action,
                 entry=acc.ENTRY_IN,
@@ -507,6 +511,7 @@ class World:
                 market_ask=self.market.ask(symbol),
                 dealer=dealer,
             )
+            self._tell(opened)
             return ticket
 
     def close_position(
@@ -570,6 +575,7 @@ class World:
                 del self.positions[position.ticket]
                 if not account.positions:
                     self._with_positions.discard(account.login)
+            self._tell(deal)
             return deal.ticket
 
     def close_all(self, login: int) -> list[int]:
@@ -621,7 +627,13 @@ class World:
                 deal = self._new_deal(
                     account, action=action, entry=acc.ENTRY_IN, profit=value, comment=comment
                 )
+            self._tell(deal)
             return deal.ticket
+
+    def _tell(self, deal: Deal) -> None:
+        """The observer sees a deal once the account's state is the one after it."""
+        if self.observer is not None:
+            self.observer.dealt(deal)
 
     # ---- queries -----------------------------------------------------------------------------
     def deals_of(
