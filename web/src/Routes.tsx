@@ -4,11 +4,15 @@ import { Accounts } from "./pages/admin/Accounts";
 import { Audit } from "./pages/admin/Audit";
 import { ChallengeAdmin } from "./pages/admin/ChallengeAdmin";
 import { Payouts } from "./pages/admin/Payouts";
-import { Programs } from "./pages/admin/Programs";
+import { lazy, Suspense } from "react";
+import { Loading } from "./components/common";
 import { System } from "./pages/admin/System";
 import { Transitions } from "./pages/admin/Transitions";
 import { ChallengePage } from "./pages/trader/Challenge";
 import { MyChallenges } from "./pages/trader/MyChallenges";
+
+// the programs page brings a YAML parser: loaded when an operator opens it, not with every dashboard
+const Programs = lazy(() => import("./pages/admin/Programs").then((m) => ({ default: m.Programs })));
 
 function NotHere() {
   return (
@@ -34,8 +38,14 @@ export function Routes() {
   if (route === "/admin/payouts") return <Payouts />;
   if (route === "/admin/audit") return <Audit />;
   if (route === "/admin/system") return <System />;
-  if (route === "/admin/programs") return <Programs />;
-  if ((m = match("/admin/programs/:id", route))) return <Programs key={m.id} id={m.id} />;
+  if (route === "/admin/programs" || (m = match("/admin/programs/:id", route))) {
+    const id = m?.id;
+    return (
+      <Suspense fallback={<Loading what="the programs" />}>
+        <Programs key={id ?? ""} id={id} />
+      </Suspense>
+    );
+  }
   if ((m = match("/admin/challenges/:id", route))) return <ChallengeAdmin key={m.id} id={Number(m.id)} />;
   return (
     <article role="alert">

@@ -1,9 +1,8 @@
 import { useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
+import { lazy, Suspense, useMemo } from "react";
 import { api, unwrap } from "../../api/client";
 import type { ChallengeView, LimitLeft } from "../../api/types";
 import { Countdown, Loading, ProblemView, Stat } from "../../components/common";
-import { EquityChart } from "../../components/EquityChart";
 import { money, pct, when, words } from "../../format";
 import { Decisions } from "./Decisions";
 import { PayoutsPanel } from "./Payouts";
@@ -11,6 +10,8 @@ import { PerformancePanel } from "./Performance";
 import { Trades } from "./Trades";
 
 const REFRESH = 5_000; // the page follows the account without reloading
+// the charting library loads with the first chart, not with every dashboard page
+const EquityChart = lazy(() => import("../../components/EquityChart").then((m) => ({ default: m.EquityChart })));
 
 function tone(limit: LimitLeft | null | undefined): string {
   const left = limit?.left_share ? Number(limit.left_share) : 1;
@@ -139,6 +140,7 @@ export function ChallengePage({ id }: { id: number }) {
       <section>
         <h2>Equity</h2>
         {equity.data && days.data && transitions.data ? (
+          <Suspense fallback={<Loading what="the chart" />}>
           <EquityChart
             points={equity.data.points}
             days={days.data.items}
@@ -146,6 +148,7 @@ export function ChallengePage({ id }: { id: number }) {
             maxFloor={v.limits?.max_loss ? v.floors?.max_loss : null}
             dailyFloor={v.limits?.daily_loss ? v.floors?.daily : null}
           />
+          </Suspense>
         ) : (
           <Loading what="the equity curve" />
         )}
