@@ -16,6 +16,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,7 +25,7 @@ import httpx
 import orjson
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Playwright, sync_playwright
 from propfirm.api.tokens import mint, recorded_sub
 from propfirm.api.web_app import default_dist
 from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR
@@ -139,6 +140,9 @@ class Browser:
         """A new tab (its own sessionStorage) signed in with `token` through a sign-in link, at `route`."""
         context = self.chromium.new_context(viewport=viewport)
         self.contexts.append(context)
+        if FAKED_CLOCK:
+            # the pages' clock starts where the suite's faked one is (the app checks a token's expiry with it)
+            context.clock.install(time=time.time())
         page = context.new_page()
         opened = Opened(page)
         page.on("console", lambda m: m.type == "error" and opened.problems.append(f"console error: {m.text}"))
@@ -175,10 +179,31 @@ class Browser:
         opened.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=False)
 
 
+FAKED_CLOCK = bool(os.environ.get("FAKETIME"))
+
+
+@contextmanager
+def playwright_on_the_real_clock() -> Iterator[Playwright]:
+    """Playwright's driver and Chromium start without libfaketime: scripts/test-clocks.sh fakes the suite's
+    date with it (LD_PRELOAD), which Chromium's multi-process start does not survive, and a faked driver
+    skews the clock it installs in the pages. The pages get the faked date from Playwright's clock instead
+    (`Browser.open`)."""
+    faked = {k: os.environ.pop(k) for k in list(os.environ) if k == "LD_PRELOAD" or k.startswith("FAKETIME")}
+    try:
+        manager = sync_playwright()
+        playwright = manager.__enter__()  # the driver process starts here, with this environment
+    finally:
+        os.environ.update(faked)
+    try:
+        yield playwright
+    finally:
+        manager.__exit__(None, None, None)
+
+
 @pytest.fixture(scope="module")
 def browser(stack: DevStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     shots = DOCS_SCREENSHOTS if os.environ.get("PROPFIRM_SCREENSHOTS") else tmp_path_factory.mktemp("screenshots")
-    with sync_playwright() as playwright:
+    with playwright_on_the_real_clock() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
         b = Browser(stack, chromium, shots)
         try:
