@@ -1,0 +1,98 @@
+"""What the webhooks Lambdas run.
+
+- `lambda_handler`: the queue an EventBridge rule fills with every event of the firm's bus (infra's
+  webhooks construct). Each record's body is one event; the batch's messages are recorded per subscribed
+  endpoint (one transaction: a database that is down fails the batch, which comes back), then what is due
+  is POSTed. A malformed event is logged with its body and dropped: sending it again cannot mend it.
+- `retry_handler`: a schedule (every minute) POSTs the deliveries whose next attempt has come.
+
+The dispatcher is built on first use and kept for the container's life; tests and the local stack hand in
+their own with `set_dispatcher`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aws_lambda_powertools import Logger
+
+from propfirm.settings import load
+from propfirm.store.db import make_pool
+from propfirm.store.uow import UnitOfWork
+from propfirm.webhooks.delivery import Dispatcher, HttpTransport, Tally
+from propfirm.webhooks.messages import MalformedEvent, Message, from_bus_event
+from propfirm.webhooks.settings import WebhookSettings
+
+logger = Logger(service="webhooks")
+
+_dispatcher: Dispatcher | None = None
+
+
+def build_dispatcher(settings: WebhookSettings) -> Dispatcher:
+    pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
+    return Dispatcher(lambda: UnitOfWork(pool), HttpTransport(settings.webhook_timeout_seconds), batch=settings.webhook_batch)
+
+
+def dispatcher() -> Dispatcher:
+    global _dispatcher
+    if _dispatcher is None:
+        _dispatcher = build_dispatcher(load(WebhookSettings))
+    return _dispatcher
+
+
+def set_dispatcher(value: Dispatcher | None) -> None:
+    global _dispatcher
+    _dispatcher = value
+
+
+def messages_of(event: dict[str, Any]) -> list[Message]:
+    """The messages in an SQS batch of bus events; malformed ones logged and left out."""
+    messages = []
+    for record in event.get("Records", []):
+        body = record.get("body", "")
+        try:
+            parsed = orjson.loads(body)
+            if not isinstance(parsed, dict):
+                raise MalformedEvent("the record's body is not a JSON object")
+            messages.append(from_bus_event(parsed))
+        except (orjson.JSONDecodeError, MalformedEvent) as exc:
+            logger.error("malformed event dropped", reason=str(exc), body=body[:2000], message_id=record.get("messageId"))
+    return messages
+
+
+def handle_events(event: dict[str, Any]) -> dict[str, Any]:
+    d = dispatcher()
+    accepted = d.accept(messages_of(event))
+    sent = d.deliver_due(rounds=2)  # the rest waits for the schedule: a slow receiver never holds the queue
+    return _report(accepted, sent)
+
+
+def retry_due() -> dict[str, Any]:
+    return _report(Tally(), dispatcher().deliver_due())
+
+
+def _report(accepted: Tally, sent: Tally) -> dict[str, Any]:
+    report = {
+        "recorded": accepted.recorded,
+        "repeats": accepted.repeats,
+        "delivered": sent.delivered,
+        "retrying": sent.retrying,
+        "dead_lettered": sent.dead,
+    }
+    if sent.errors:
+        logger.warning("webhook attempts failed", errors=sent.errors[:20], **report)
+    elif accepted.recorded or sent.delivered:
+        logger.info("webhooks", **report)
+    return report
+
+
+# the Lambdas' handlers, with their logging context (functions/webhooks/handler.py exports them)
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    return handle_events(event)
+
+
+@logger.inject_lambda_context
+def retry_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    return retry_due()
