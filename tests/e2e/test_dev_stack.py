@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +21,10 @@ import orjson
 import psycopg
 import pytest
 import redis as redis_lib
+from propfirm.webhooks.signing import new_secret
+from standardwebhooks.webhooks import Webhook
+
+from tests.receivers import webhook_receiver
 
 pytestmark = pytest.mark.slow
 
@@ -58,25 +63,29 @@ def _nobody_listens(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("dev")
-    began = time.monotonic()
-    done = subprocess.run(
-        [*PROPFIRM, "dev", "--start", START, "--headless", "--duration", "40", "--json", "--accounts", "60",
-         "--api-port", "0", "--truth", str(tmp / "truth.jsonl")],
-        cwd=tmp,  # a fresh clone's layout is not needed from the working directory
-        env=_env(database_url, redis_url, tmp),
-        capture_output=True,
-        text=True,
-        timeout=100,
-    )
-    return {
-        "done": done,
-        "truth": tmp / "truth.jsonl",
-        "wall": time.monotonic() - began,
-        "database_url": database_url,
-        "redis_url": redis_url,
-    }
+    secret = new_secret()
+    with webhook_receiver() as receiver:  # outside the run, as a firm's CRM would be
+        began = time.monotonic()
+        done = subprocess.run(
+            [*PROPFIRM, "dev", "--start", START, "--headless", "--duration", "40", "--json", "--accounts", "60",
+             "--api-port", "0", "--truth", str(tmp / "truth.jsonl"), "--webhook", receiver.url],
+            cwd=tmp,  # a fresh clone's layout is not needed from the working directory
+            env={**_env(database_url, redis_url, tmp), "PROPFIRM_OUTBOUND_WEBHOOK_SECRET": secret},
+            capture_output=True,
+            text=True,
+            timeout=100,
+        )
+        yield {
+            "done": done,
+            "truth": tmp / "truth.jsonl",
+            "wall": time.monotonic() - began,
+            "database_url": database_url,
+            "redis_url": redis_url,
+            "receiver": receiver,
+            "secret": secret,
+        }
 
 
 def test_headless_run_prints_one_summary_and_exits_0(headless_run: dict) -> None:
@@ -369,3 +378,33 @@ def test_without_the_embedded_packages_the_message_says_what_is_missing(redis_ur
     )
     assert "the embedded PostgreSQL needs the pgserver package" in down.stderr
     assert "pip install pgserver" in down.stderr
+
+
+def test_every_event_reaches_the_webhook_once_signed(headless_run: dict) -> None:
+    """--webhook: every event the run put on its bus arrives signed (checked by the specification's reference
+    library), one webhook-id per event, and the summary's counts are what the receiver got."""
+    summary = _one_json_object(headless_run["done"].stdout)
+    receiver = headless_run["receiver"]
+    by_id: dict[str, dict] = {}
+    for got in receiver.received:
+        by_id[got.headers["webhook-id"]] = Webhook(headless_run["secret"]).verify(got.body, got.headers)
+    assert summary["webhooks"] == {"delivered": len(by_id), "failed": 0, "pending": 0}
+    assert len(receiver.received) == len(by_id)  # a receiver that answers 2xx gets each message once
+    with psycopg.connect(headless_run["database_url"]) as conn:
+        sent = conn.execute(
+            "SELECT e.event_id, e.detail_type FROM domain_events e JOIN challenges c ON c.id = e.challenge_id"
+            " WHERE c.server = %s AND e.status = 'sent'",
+            (summary["server"],),
+        ).fetchall()
+        paid = conn.execute(
+            "SELECT p.id FROM payouts p JOIN challenges c ON c.id = p.challenge_id WHERE c.server = %s"
+            " AND p.status = 'paid'",
+            (summary["server"],),
+        ).fetchall()
+        challenges = {r[0] for r in conn.execute("SELECT id FROM challenges WHERE server = %s", (summary["server"],))}
+    assert sent, "the run made no events: the scripted traders did not fail or pass"
+    delivered = {(p["type"], p["data"].get("event_id")) for p in by_id.values()}
+    assert {(kind, event_id) for event_id, kind in sent} <= delivered  # every event the relay sent
+    assert {p["data"]["id"] for p in by_id.values() if p["type"] == "PayoutPaid"} == {r[0] for r in paid}
+    assert all(p["data"]["challenge_id"] in challenges for p in by_id.values())
+    assert all(p["timestamp"] and set(p) == {"type", "timestamp", "data"} for p in by_id.values())

@@ -96,6 +96,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the run's ground truth here (every account's events in the replay format) and add "
         "`detection` to the summary: the true breaches, those detected live, missed, false, and the latency",
     )
+    p.add_argument(
+        "--webhook",
+        type=_webhook_url,
+        default=None,
+        metavar="URL",
+        help="POST every event (challenges passed, failed, funded; payouts' stages) to URL, signed as Standard "
+        "Webhooks with $PROPFIRM_OUTBOUND_WEBHOOK_SECRET (whsec_…; default: a secret made for the run), and add "
+        "`webhooks` (delivered, failed, pending) to the summary",
+    )
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
     p.add_argument(
         "--funded-days",
@@ -162,8 +171,17 @@ def run(args: argparse.Namespace) -> int:
         tls=not args.http,
         run_dir=args.run_dir,
         truth=args.truth,
+        webhook=args.webhook,
         funded_days=args.funded_days,
     )
+    if args.webhook:
+        from propfirm.local.webhooks import WebhookSetupError, run_secret
+
+        try:
+            run_secret()
+        except WebhookSetupError as exc:
+            print(f"propfirm dev: {exc}", file=sys.stderr)
+            return 2
     directory = options.directory()
     quiet_powertools("WARNING" if args.headless else "INFO")
     console = divert_output(directory / "dev.log", logging.WARNING if args.headless else logging.INFO)
@@ -178,6 +196,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for server in reversed(embedded):
             server.stop()
+
+
+def _webhook_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"not an http(s) URL: {value!r}")
+    return value
 
 
 def _run_stack(

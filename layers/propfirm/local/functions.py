@@ -32,6 +32,7 @@ class EvaluatorFunction:
         redis_client: redis.Redis,
         redis_namespace: str,
         clock: Callable[[], datetime],
+        event_bus: str | None = None,
     ) -> None:
         from propfirm.evaluation.bootstrap import build_runtime, set_runtime
         from propfirm.evaluation.function import evaluate_batch, logger
@@ -44,6 +45,8 @@ class EvaluatorFunction:
             redis_namespace=redis_namespace,
             command_queue_url=command_queue,
             sqs_endpoint_url=endpoint,
+            event_bus_name=event_bus,
+            events_endpoint_url=endpoint if event_bus else None,
         )
         self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client, clock=clock)
         set_runtime(self.runtime)

@@ -34,6 +34,8 @@ class LocalPayouts:
         redis_namespace: str,
         clock: Callable[[], datetime],
         approve_after_seconds: float,
+        event_bus: str | None = None,
+        events_client: Any = None,
     ) -> None:
         try:
             from propfirm.payouts import function as worker
@@ -47,7 +49,10 @@ class LocalPayouts:
         self._worker = worker
         self._runtime = runtime
         self.flow = local.create_workflow(sfn, sqs, queue_url=tasks_queue)
-        runtime.configure(workflow=self.flow.workflow, events=None)
+        from propfirm.payouts.events import EventBridgePublisher
+
+        publisher = EventBridgePublisher(events_client, event_bus) if event_bus and events_client else None
+        runtime.configure(workflow=self.flow.workflow, events=publisher)
         settings = load(
             PayoutWorkerSettings,
             database_url=database_url,
@@ -55,6 +60,7 @@ class LocalPayouts:
             redis_namespace=redis_namespace,
             command_queue_url=command_queue,
             payouts_state_machine_arn=self.flow.state_machine_arn,
+            payouts_event_bus_name=event_bus if publisher else None,
         )
         self.context = dataclasses.replace(worker.build_context(settings), clock=clock)
         worker.set_context(self.context)

@@ -102,6 +102,7 @@ class DevStack:
 
         self.market.start()
         self.parts.append(Part("simulator", self.market.stop))
+        self.event_bus = self._start_webhooks()  # before its senders: it stops after them, and drains
 
         self.evaluator = EvaluatorFunction(
             sqs=self.sqs,
@@ -112,6 +113,7 @@ class DevStack:
             redis_client=self.redis,
             redis_namespace=o.redis_namespace,
             clock=self.market.world.now,
+            event_bus=self.event_bus,
         )
         self.parts.append(Part("evaluator", self.evaluator.close))
         self._loop("evaluator-loop", self.evaluator.drive, pause=0.0)
@@ -202,6 +204,8 @@ class DevStack:
                 redis_namespace=o.redis_namespace,
                 clock=self.market.world.now,
                 approve_after_seconds=2 * o.speed,  # two real seconds awaiting approval: visible in the API
+                event_bus=self.event_bus,
+                events_client=self.aws.client("events") if self.event_bus else None,
             )
         except PayoutsUnavailable as exc:
             self.payouts = None
@@ -226,6 +230,27 @@ class DevStack:
         self.parts.append(Part("trader-desk", self.desk.close))
         self._loop("trader-desk", self.desk.step, pause=1.0)
         self.notes["trader_desk"] = "on (funded traders request payouts over HTTP once eligible)"
+
+    def _start_webhooks(self) -> str | None:
+        """With --webhook: the bus, its rule and queue, the webhooks function; the bus's name (else None)."""
+        o = self.options
+        self.webhooks = None
+        if not o.webhook:
+            return None
+        from propfirm.local.webhooks import LocalWebhooks, create_bus
+
+        bus, queue_url = create_bus(self.aws.client("events"), self.sqs)
+        self.webhooks = LocalWebhooks(
+            sqs=self.sqs, queue_url=queue_url, database_url=o.database_url, url=o.webhook, server=o.server,
+            run_id=o.run_id,
+        )
+        self.parts.append(Part("webhooks", self.webhooks.close))
+        self._loop("webhooks", self.webhooks.drive, pause=0.0)
+        self._loop("webhooks-retry", self.webhooks.retry, pause=1.0)
+        source = "$PROPFIRM_OUTBOUND_WEBHOOK_SECRET" if self.webhooks.secret_from_environment else "a run's secret"
+        endpoint = self.webhooks.endpoint_id
+        self.notes["webhooks"] = f"every event to {o.webhook} (endpoint {endpoint}), signed with {source}"
+        return bus
 
     def _programs(self) -> dict[str, Program]:
         return load_programs(self.options.programs) if self.options.programs else load_example_programs()
@@ -295,6 +320,9 @@ class DevStack:
             loop_errors={loop.name: loop.errors for loop in self.loops if loop.errors},
             max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
+        webhooks = getattr(self, "webhooks", None)
+        if webhooks is not None:
+            counts["webhooks"] = webhooks.counts()
         return counts
 
     def _close_truth(self) -> None:

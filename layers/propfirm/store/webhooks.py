@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 STATUSES = ("pending", "delivered", "failed")
 _ENDPOINT = (
-    "id, url, description, event_types, secret, previous_secret, previous_secret_until, enabled,"
+    "id, url, description, event_types, server, secret, previous_secret, previous_secret_until, enabled,"
     " created_at, updated_at"
 )
 _DELIVERY = (
@@ -37,6 +37,7 @@ class Endpoint:
     url: str
     description: str
     event_types: tuple[str, ...]  # empty: every type
+    server: str | None  # only this MT5 server's events; None: every server's
     secret: str
     previous_secret: str | None
     previous_secret_until: datetime | None
@@ -50,8 +51,12 @@ class Endpoint:
             return [self.secret, self.previous_secret]
         return [self.secret]
 
-    def wants(self, event_type: str) -> bool:
-        return self.enabled and (not self.event_types or event_type in self.event_types)
+    def wants(self, event_type: str, server: str | None) -> bool:
+        return (
+            self.enabled
+            and (not self.event_types or event_type in self.event_types)
+            and (self.server is None or self.server == server)
+        )
 
     def to_public(self) -> dict[str, Any]:
         """What the admin API shows: never a secret."""
@@ -60,6 +65,7 @@ class Endpoint:
             "url": self.url,
             "description": self.description,
             "event_types": list(self.event_types),
+            "server": self.server,
             "enabled": self.enabled,
             "rotating_until": self.previous_secret_until.isoformat() if self.previous_secret_until else None,
             "created_at": self.created_at.isoformat(),
@@ -116,12 +122,18 @@ class WebhookStore:
 
     # -- endpoints -----------------------------------------------------------------------------------
     def add_endpoint(
-        self, url: str, secret: str, now: datetime, event_types: Sequence[str] = (), description: str = ""
+        self,
+        url: str,
+        secret: str,
+        now: datetime,
+        event_types: Sequence[str] = (),
+        description: str = "",
+        server: str | None = None,
     ) -> Endpoint:
         row = self.uow.fetchone(
-            f"INSERT INTO webhook_endpoints (url, description, event_types, secret, created_at, updated_at)"
-            f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT}",
-            (url, description, list(event_types), secret, now, now),
+            f"INSERT INTO webhook_endpoints (url, description, event_types, server, secret, created_at, updated_at)"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT}",
+            (url, description, list(event_types), server, secret, now, now),
         )
         return _endpoint(row)
 
@@ -134,11 +146,9 @@ class WebhookStore:
 
     def endpoints(self, enabled_only: bool = False) -> list[Endpoint]:
         where = " WHERE enabled" if enabled_only else ""
-        return [_endpoint(r) for r in self.uow.fetchall(f"SELECT {_ENDPOINT} FROM webhook_endpoints{where} ORDER BY id")]
-
-    def find_endpoint(self, url: str) -> Endpoint | None:
-        row = self.uow.fetchone(f"SELECT {_ENDPOINT} FROM webhook_endpoints WHERE url = %s ORDER BY id LIMIT 1", (url,))
-        return None if row is None else _endpoint(row)
+        return [
+            _endpoint(r) for r in self.uow.fetchall(f"SELECT {_ENDPOINT} FROM webhook_endpoints{where} ORDER BY id")
+        ]
 
     def update_endpoint(
         self,
@@ -181,7 +191,15 @@ class WebhookStore:
             "INSERT INTO webhook_deliveries (endpoint_id, message_id, event_type, challenge_id, body,"
             " next_attempt_at, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (endpoint_id, message_id) DO NOTHING",
-            (endpoint_id, message.message_id, message.event_type, message.challenge_id, message.body.decode(), now, now),
+            (
+                endpoint_id,
+                message.message_id,
+                message.event_type,
+                message.challenge_id,
+                message.body.decode(),
+                now,
+                now,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -191,8 +209,8 @@ class WebhookStore:
         rows = self.uow.fetchall(
             f"WITH due AS (SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= %s"
             f" AND (lease_until IS NULL OR lease_until <= %s)"
-            f" AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled) ORDER BY next_attempt_at, id LIMIT %s"
-            f" FOR UPDATE SKIP LOCKED)"
+            f" AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE enabled)"
+            f" ORDER BY next_attempt_at, id LIMIT %s FOR UPDATE SKIP LOCKED)"
             f" UPDATE webhook_deliveries d SET lease_until = %s FROM due WHERE d.id = due.id RETURNING {_DELIVERY}",
             (now, now, limit, now + lease),
         )

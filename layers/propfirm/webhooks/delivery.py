@@ -107,7 +107,7 @@ class Dispatcher:
             endpoints = store.endpoints(enabled_only=True)
             for message in messages:
                 for endpoint in endpoints:
-                    if not endpoint.wants(message.event_type):
+                    if not endpoint.wants(message.event_type, message.server):
                         continue
                     if store.record(endpoint.id, message, now):
                         tally.recorded += 1

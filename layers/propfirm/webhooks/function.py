@@ -31,7 +31,9 @@ _dispatcher: Dispatcher | None = None
 
 def build_dispatcher(settings: WebhookSettings) -> Dispatcher:
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
-    return Dispatcher(lambda: UnitOfWork(pool), HttpTransport(settings.webhook_timeout_seconds), batch=settings.webhook_batch)
+    return Dispatcher(
+        lambda: UnitOfWork(pool), HttpTransport(settings.webhook_timeout_seconds), batch=settings.webhook_batch
+    )
 
 
 def dispatcher() -> Dispatcher:
@@ -57,7 +59,9 @@ def messages_of(event: dict[str, Any]) -> list[Message]:
                 raise MalformedEvent("the record's body is not a JSON object")
             messages.append(from_bus_event(parsed))
         except (orjson.JSONDecodeError, MalformedEvent) as exc:
-            logger.error("malformed event dropped", reason=str(exc), body=body[:2000], message_id=record.get("messageId"))
+            logger.error(
+                "malformed event dropped", reason=str(exc), body=body[:2000], message_id=record.get("messageId")
+            )
     return messages
 
 
@@ -81,9 +85,9 @@ def _report(accepted: Tally, sent: Tally) -> dict[str, Any]:
         "dead_lettered": sent.dead,
     }
     if sent.errors:
-        logger.warning("webhook attempts failed", errors=sent.errors[:20], **report)
+        logger.warning("webhook attempts failed", extra={"errors": sent.errors[:20], **report})
     elif accepted.recorded or sent.delivered:
-        logger.info("webhooks", **report)
+        logger.info("webhooks", extra=report)
     return report
 
 

@@ -37,6 +37,7 @@ class Message:
     message_id: str  # `webhook-id`: the same on every attempt and every redelivery
     event_type: str
     challenge_id: int | None
+    server: str | None  # the MT5 server the event is about (an endpoint may take one server's only)
     body: bytes  # exactly what is POSTed and signed
 
     def payload(self) -> dict[str, Any]:
@@ -71,10 +72,12 @@ def from_bus_event(event: dict[str, Any]) -> Message:
     if not isinstance(timestamp, str):
         raise MalformedEvent(f"{event_type}: no time in the detail or the envelope")
     challenge = detail.get("challenge_id")
+    server = detail.get("server")
     body = orjson.dumps({"type": event_type, "timestamp": timestamp, "data": detail})
     return Message(
         message_id=message_id(event_type, detail, event.get("id")),
         event_type=event_type,
         challenge_id=challenge if isinstance(challenge, int) else None,
+        server=server if isinstance(server, str) else None,
         body=body,
     )

@@ -42,12 +42,19 @@ def test_two_copies_of_one_event_are_one_message() -> None:
 
 def test_payout_stages_are_distinct_messages_and_repeats_are_not() -> None:
     def payout(stage: str, envelope: str) -> dict:
-        return {"id": envelope, "detail-type": stage, "time": "2026-12-07T10:00:00Z", "detail": {"id": 4, "challenge_id": 9}}
+        return {
+            "id": envelope,
+            "detail-type": stage,
+            "time": "2026-12-07T10:00:00Z",
+            "detail": {"id": 4, "challenge_id": 9},
+        }
 
     requested, approved = from_bus_event(payout("PayoutRequested", "a")), from_bus_event(payout("PayoutApproved", "b"))
     assert requested.message_id != approved.message_id
     assert requested.message_id == from_bus_event(payout("PayoutRequested", "c")).message_id
-    assert orjson.loads(requested.body)["timestamp"] == "2026-12-07T10:00:00Z"  # the bus's time when the detail has none
+    assert (
+        orjson.loads(requested.body)["timestamp"] == "2026-12-07T10:00:00Z"
+    )  # the bus's time when the detail has none
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,11 @@ def test_a_signed_message_verifies_with_the_reference_library() -> None:
     secret = signing.new_secret()
     now = int(time.time())
     headers = signing.headers([secret], "msg_1", now, BODY)
-    assert Webhook(secret).verify(BODY, headers) == {"type": "ChallengeFailed", "timestamp": "2026-12-07T09:30:00+00:00", "data": {"challenge_id": 7}}
+    assert Webhook(secret).verify(BODY, headers) == {
+        "type": "ChallengeFailed",
+        "timestamp": "2026-12-07T09:30:00+00:00",
+        "data": {"challenge_id": 7},
+    }
 
 
 @pytest.mark.parametrize("field", ["body", "id", "timestamp", "secret"])

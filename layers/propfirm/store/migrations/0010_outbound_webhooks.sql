@@ -6,6 +6,7 @@ CREATE TABLE webhook_endpoints (
     url text NOT NULL,
     description text NOT NULL DEFAULT '',
     event_types text[] NOT NULL DEFAULT '{}',  -- empty: every event type
+    server text,                               -- only this MT5 server's events (NULL: every server's)
     secret text NOT NULL,                      -- whsec_…; signs every message
     previous_secret text,                      -- after a rotation, also signs until previous_secret_until
     previous_secret_until timestamptz,
