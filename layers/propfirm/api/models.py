@@ -544,3 +544,74 @@ def documented(model: type[BaseModel], description: str = "OK", status: int = 20
         404: {"description": "not found (or another trader's)", "content": problem},
         422: {"description": "invalid request", "content": problem},
     }
+
+
+# -- outbound webhooks -----------------------------------------------------------------------------------
+WebhookEventType = Literal[
+    "ChallengePassed",
+    "ChallengeFailed",
+    "ChallengeFunded",
+    "PayoutRequested",
+    "PayoutApproved",
+    "PayoutRejected",
+    "PayoutPaid",
+    "PayoutFailed",
+    "PayoutEscalated",
+]
+
+
+class WebhookEndpointRequest(_Body):
+    url: str = Field(min_length=8, max_length=2000, description="https:// (http:// only to this machine)")
+    event_types: list[WebhookEventType] = Field(default_factory=list, description="empty: every event type")
+    description: str = Field("", max_length=200)
+    server: str | None = Field(None, min_length=1, max_length=64, description="only this MT5 server's events")
+
+
+class WebhookEndpointChange(_Body):
+    url: str | None = Field(None, min_length=8, max_length=2000)
+    event_types: list[WebhookEventType] | None = None
+    description: str | None = Field(None, max_length=200)
+    enabled: bool | None = None
+
+
+class RotateSecretRequest(_Body):
+    overlap_hours: int = Field(24, ge=0, le=168, description="how long the previous secret still signs too")
+
+
+class WebhookEndpointOut(BaseModel):
+    id: int
+    url: str
+    description: str
+    event_types: list[str]
+    server: str | None
+    enabled: bool
+    rotating_until: str | None = Field(description="the previous secret signs too until then")
+    created_at: str
+    updated_at: str
+    secret: str | None = Field(None, description="shown once: when the endpoint is created or its secret rotated")
+
+
+class WebhookEndpointList(BaseModel):
+    items: list[WebhookEndpointOut]
+
+
+class WebhookDeliveryOut(BaseModel):
+    id: int
+    endpoint_id: int
+    webhook_id: str = Field(description="the webhook-id header: the same on every attempt and replay")
+    type: str
+    challenge_id: int | None
+    status: Literal["pending", "delivered", "failed"] = Field(description="failed: on the dead-letter list")
+    attempts: int
+    replays: int
+    next_attempt_at: str | None
+    last_status: int | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
+
+
+class WebhookDeliveryPage(BaseModel):
+    items: list[WebhookDeliveryOut]
+    next_cursor: int | None
+    counts: dict[str, int] = Field(description="the endpoint's deliveries by status")

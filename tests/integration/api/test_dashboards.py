@@ -420,6 +420,7 @@ def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
     decided = api.account_challenge(email(), new_login())
     api.call("POST", f"/admin/challenges/{decided}/fail", claims=ADMIN, body={"reason": "a transition to read"})
     [(transition_id,)] = api.rows("SELECT id FROM phase_transitions WHERE challenge_id = %s", (decided,))
+    endpoint = api.call("POST", "/admin/webhooks", claims=ADMIN, body={"url": "https://crm.example.com/hooks"})[2]
     ops = [(m, p) for m, p in _operations(api) if p.startswith("/admin/")]
     assert len(ops) >= 20
     for method, template in ops:
@@ -428,6 +429,8 @@ def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
             .replace("{transition_id}", str(transition_id))
             .replace("{payout_id}", "1")
             .replace("{program_id}", "two-step-100k")
+            .replace("{endpoint_id}", str(endpoint["id"]))
+            .replace("{delivery_id}", "1")
         )
         status, headers, body = api.call(method, path, claims=SUPPORT, body={"reason": "support tries"})
         if method == "GET":

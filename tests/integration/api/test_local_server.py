@@ -502,6 +502,27 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
         assert response.status_code == 200, (path, response.text)
         models.Explanation.model_validate(response.json())
         covered.add(template)
+    created = client.post("/admin/webhooks", headers=admin, json={"url": "https://crm.example.com/hooks"})
+    assert created.status_code == 201, created.text
+    models.WebhookEndpointOut.model_validate(created.json())
+    eid = created.json()["id"]
+    for method, path, json_body, expected, model, template in (
+        ("GET", "/admin/webhooks", None, 200, models.WebhookEndpointList, "/admin/webhooks"),
+        ("PATCH", f"/admin/webhooks/{eid}", {"enabled": False}, 200, models.WebhookEndpointOut,
+         "/admin/webhooks/{endpoint_id}"),
+        ("POST", f"/admin/webhooks/{eid}/rotate-secret", {}, 200, models.WebhookEndpointOut,
+         "/admin/webhooks/{endpoint_id}/rotate-secret"),
+        ("GET", f"/admin/webhooks/{eid}/deliveries?status=failed", None, 200, models.WebhookDeliveryPage,
+         "/admin/webhooks/{endpoint_id}/deliveries"),
+        ("POST", "/admin/webhook-deliveries/9223372036854775807/replay", None, 404, None,
+         "/admin/webhook-deliveries/{delivery_id}/replay"),
+    ):
+        response = client.request(method, path, headers=admin, json=json_body)
+        assert response.status_code == expected, (method, path, response.text)
+        if model is not None:
+            model.model_validate(response.json())
+        covered.add(template)
+    assert client.delete(f"/admin/webhooks/{eid}", headers=admin).json()["id"] == eid
     documented = set(client.get("/openapi.json").json()["paths"]) | {"/openapi.json"}
     assert documented == covered
     audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]
