@@ -23,6 +23,8 @@ PAYOUTS_HANDLER = "functions.payouts.handler.lambda_handler"
 PAYOUTS_SWEEP_HANDLER = "functions.payouts.handler.sweep_handler"
 API_HANDLER = "functions.api.handler.lambda_handler"
 MIGRATE_HANDLER = "functions.migrate.handler.lambda_handler"
+WEBHOOKS_HANDLER = "functions.webhooks.handler.lambda_handler"
+WEBHOOKS_RETRY_HANDLER = "functions.webhooks.handler.retry_handler"
 
 POLLER_DOCKERFILE = "functions/poller/Dockerfile"
 POLLER_WINDOWS_DOCKERFILE = "functions/poller/Dockerfile.windows"  # the Manager API gateway (Windows only)
@@ -36,6 +38,7 @@ EVALUATOR_BATCH_SIZE = 10
 RELAY_TIMEOUT_SECONDS = 50  # below the one-minute schedule, so two runs never overlap for long
 PAYOUTS_TIMEOUT_SECONDS = 60
 API_TIMEOUT_SECONDS = 29  # API Gateway's integration limit
+WEBHOOKS_TIMEOUT_SECONDS = 60  # a batch of POSTs of at most 5 s each; the rest waits for the retry schedule
 MIGRATE_TIMEOUT_SECONDS = 600  # a migration on a large table; the trigger waits as long
 LAMBDA_MEMORY_MB = 512
 

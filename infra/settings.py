@@ -71,6 +71,7 @@ class StackSettings:
     web: bool = True  # the dashboards on CloudFront, signing in with Cognito's hosted UI
     web_dir: Path = DEFAULT_WEB_DIR
     auth_domain_prefix: str | None = None  # the hosted UI's domain prefix; None: propfirm-<account id>
+    webhooks: bool = True  # outbound webhooks: the bus's events POSTed to the endpoints admins subscribe
 
     @classmethod
     def from_node(cls, node: Node) -> StackSettings:
@@ -100,6 +101,7 @@ class StackSettings:
             web=ctx.boolean("propfirm:web", True),
             web_dir=Path(os.environ.get(WEB_DIR_ENV) or ctx.string("propfirm:webDir", str(DEFAULT_WEB_DIR))),
             auth_domain_prefix=ctx.string("propfirm:authDomainPrefix", "") or None,
+            webhooks=ctx.boolean("propfirm:webhooks", True),
         )
         settings._check()
         return settings

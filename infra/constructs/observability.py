@@ -30,6 +30,7 @@ from infra.constructs.evaluator import Evaluator
 from infra.constructs.payouts import Payouts
 from infra.constructs.poller import Pollers
 from infra.constructs.queues import Queues
+from infra.constructs.webhooks import Webhooks
 
 EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means the evaluator is stuck
 POLLER_SILENT_MINUTES = 3  # metrics flush every 5 cycles (10 s), so a silent minute is already wrong
@@ -52,6 +53,7 @@ class Observability(Construct):
         data: Data,
         bus: events.IEventBus,
         alarm_email: str | None,
+        webhooks: Webhooks | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="propfirm alarms", enforce_ssl=True)
@@ -71,6 +73,17 @@ class Observability(Construct):
         self._build_function_alarms("PayoutsWorker", payouts.worker)
         self._build_function_alarms("PayoutsSweep", payouts.sweeper)
         self._build_function_alarms("Api", api.function)
+        if webhooks is not None:
+            self._build_function_alarms("Webhooks", webhooks.function)
+            self._build_function_alarms("WebhooksRetry", webhooks.retry)
+            self._alarm(
+                "WebhookEventsDlqNotEmpty",
+                webhooks.dead_letters.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(1), statistic="Maximum"
+                ),
+                threshold=1,
+                description="an event did not reach the outbound webhooks (docs/integrations.md)",
+            )
         self._build_poller_alarm()
         for server in pollers.services:
             self._build_server_poller_alarm(pollers, server)

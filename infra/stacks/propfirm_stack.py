@@ -26,6 +26,7 @@ from infra.constructs.poller import Pollers
 from infra.constructs.queues import Queues
 from infra.constructs.shared_layer import SharedCode
 from infra.constructs.web import WebHosting
+from infra.constructs.webhooks import Webhooks
 from infra.nag import acknowledge_findings
 from infra.settings import SettingsError, StackSettings
 
@@ -94,6 +95,19 @@ class PropfirmStack(Stack):
             **common,
         )
         self._wire_payouts()
+        self.webhooks = (
+            Webhooks(
+                self,
+                "Webhooks",
+                shared=self.shared,
+                network=self.network,
+                data=self.data,
+                domain_events=self.events,
+                log_retention=retention,
+            )
+            if settings.webhooks
+            else None
+        )
         if self.web is not None:
             self.web.deploy(
                 settings.web_dir,
@@ -128,6 +142,7 @@ class PropfirmStack(Stack):
             data=self.data,
             bus=self.events.bus,
             alarm_email=settings.alarm_email,
+            webhooks=self.webhooks,
         )
         self._outputs()
         acknowledge_findings(self)
@@ -141,6 +156,7 @@ class PropfirmStack(Stack):
             self.payouts.worker,
             self.payouts.sweeper,
             self.api.function,
+            *([self.webhooks.function, self.webhooks.retry] if self.webhooks else []),
         ]
 
     def _wire_payouts(self) -> None:

@@ -198,6 +198,8 @@ def test_every_function_has_the_layer_runtime_and_vpc(dev):
         "functions.payouts.handler.sweep_handler",
         "functions.api.handler.lambda_handler",
         "functions.migrate.handler.lambda_handler",
+        "functions.webhooks.handler.lambda_handler",
+        "functions.webhooks.handler.retry_handler",
     }
     # the other functions are CDK's own: the trigger provider, the dashboards' deployment and the
     # development stack's bucket emptier

@@ -194,7 +194,7 @@ def _ids(dev, *names) -> set[str]:
 def test_each_store_admits_only_its_consumers(dev):
     data = dev.stack.data
     assert _ingress_sources(dev, data.proxy_security_group) == _ids(
-        dev, "evaluator", "relay", "api", "payouts", "migrate"
+        dev, "evaluator", "relay", "api", "payouts", "migrate", "webhooks"
     )
     assert _ingress_sources(dev, data.cache_security_group) == _ids(
         dev, "evaluator", "relay", "api", "payouts", "poller"
@@ -231,8 +231,9 @@ def _egress(dev, group) -> list[tuple[str, int]]:
 
 
 def test_each_consumer_goes_only_where_it_must(dev):
-    """No function may reach the Internet: HTTPS to the endpoints, the proxy and the cache as each needs;
-    the pollers also reach the MT5 server and ECR (HTTPS, through the NAT gateway)."""
+    """No function may reach the Internet but the webhooks' (HTTPS to the subscribers): HTTPS to the
+    endpoints, the proxy and the cache as each needs; the pollers also reach the MT5 server and ECR (HTTPS,
+    through the NAT gateway)."""
     network, data = dev.stack.network, dev.stack.data
 
     def sg(group) -> str:
@@ -248,6 +249,7 @@ def test_each_consumer_goes_only_where_it_must(dev):
         "payouts": {(endpoints, 443), (proxy, 5432), (cache, 6379)},
         "migrate": {(endpoints, 443), (proxy, 5432)},
         "poller": {(endpoints, 443), (cache, 6379), ("0.0.0.0/0", 443)},
+        "webhooks": {(endpoints, 443), (proxy, 5432), ("0.0.0.0/0", 443)},
     }
     for name, group in network.consumer_groups.items():
         assert set(_egress(dev, group)) == expected[name], name

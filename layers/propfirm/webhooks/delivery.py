@@ -12,6 +12,7 @@ dead-letter list (`failed`) until an admin replays it. Every attempt is signed a
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ class HttpTransport:
     """httpx, no redirects followed (a receiver that moved must be updated, not guessed)."""
 
     def __init__(self, timeout: float = 5.0, user_agent: str = "propfirm-webhooks/1") -> None:
+        self.timeout = timeout
         self.client = httpx.Client(timeout=timeout, follow_redirects=False, headers={"user-agent": user_agent})
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
@@ -116,25 +118,36 @@ class Dispatcher:
             uow.commit()
         return tally
 
-    def deliver_due(self, rounds: int = 20) -> Tally:
-        """POST every due delivery, a batch at a time, for at most `rounds` batches."""
+    def deliver_due(self, rounds: int = 20, seconds: float | None = None) -> Tally:
+        """POST every due delivery, a batch at a time, for at most `rounds` batches and, when given, about
+        `seconds` (a Lambda's remaining time: a POST is not started when it could outlast it; what was
+        claimed and not sent is tried again when its lease runs out)."""
+        deadline = None if seconds is None else time.monotonic() + seconds
         tally = Tally()
         for _ in range(rounds):
-            done = self._deliver_batch()
+            done = self._deliver_batch(deadline)
             tally.add(done)
             if done.delivered + done.retrying + done.dead < self.batch:
                 break
         return tally
 
-    def _deliver_batch(self) -> Tally:
+    def _time_left(self, deadline: float | None) -> bool:
+        timeout = getattr(self.transport, "timeout", 5.0)
+        return deadline is None or time.monotonic() + timeout < deadline
+
+    def _deliver_batch(self, deadline: float | None) -> Tally:
         tally = Tally()
         now = self.clock()
+        if not self._time_left(deadline):
+            return tally
         with self.uow_factory() as uow:
             store = WebhookStore(uow)
             claimed = store.claim_due(now, self.batch, LEASE)
             endpoints = {e.id: e for e in store.endpoints()} if claimed else {}
             uow.commit()
         for delivery in claimed:  # outside any transaction: a slow receiver holds no lock
+            if not self._time_left(deadline):
+                break
             endpoint = endpoints.get(delivery.endpoint_id)
             if endpoint is None:
                 continue  # deleted meanwhile: its deliveries went with it

@@ -65,15 +65,22 @@ def messages_of(event: dict[str, Any]) -> list[Message]:
     return messages
 
 
-def handle_events(event: dict[str, Any]) -> dict[str, Any]:
+def seconds_left(lambda_context: Any, margin: float = 10.0) -> float | None:
+    """The invocation's remaining time less a margin to record the last outcome (None: no Lambda)."""
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    return None if remaining is None else max(0.0, remaining() / 1000 - margin)
+
+
+def handle_events(event: dict[str, Any], lambda_context: Any = None) -> dict[str, Any]:
     d = dispatcher()
     accepted = d.accept(messages_of(event))
-    sent = d.deliver_due(rounds=2)  # the rest waits for the schedule: a slow receiver never holds the queue
+    # the rest waits for the schedule: a slow receiver never holds the queue
+    sent = d.deliver_due(rounds=2, seconds=seconds_left(lambda_context))
     return _report(accepted, sent)
 
 
-def retry_due() -> dict[str, Any]:
-    return _report(Tally(), dispatcher().deliver_due())
+def retry_due(lambda_context: Any = None) -> dict[str, Any]:
+    return _report(Tally(), dispatcher().deliver_due(seconds=seconds_left(lambda_context)))
 
 
 def _report(accepted: Tally, sent: Tally) -> dict[str, Any]:
@@ -94,9 +101,9 @@ def _report(accepted: Tally, sent: Tally) -> dict[str, Any]:
 # the Lambdas' handlers, with their logging context (functions/webhooks/handler.py exports them)
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
-    return handle_events(event)
+    return handle_events(event, lambda_context)
 
 
 @logger.inject_lambda_context
 def retry_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
-    return retry_due()
+    return retry_due(lambda_context)

@@ -192,3 +192,29 @@ def test_a_disabled_endpoint_gets_nothing_new_and_its_waiting_deliveries_wait(ur
         uow.commit()
     assert d.deliver_due().delivered == 1
     assert orjson.loads(receiver.received[0].body)["data"]["challenge_id"] == 8
+
+
+def test_no_post_starts_that_could_outlast_the_time_left(url: str, receiver: Receiver) -> None:
+    clock = Clock()
+    endpoint(url, receiver.url, clock)
+    d = dispatcher(url, clock)
+    d.accept([event(11)])
+    assert d.deliver_due(seconds=1.0).delivered == 0  # a 2 s time-out does not fit in 1 s
+    assert receiver.received == []
+    assert d.deliver_due(seconds=30.0).delivered == 1
+
+
+def test_an_endpoint_for_one_server_gets_that_servers_events_only(url: str, receiver: Receiver) -> None:
+    clock = Clock()
+    with UnitOfWork(url) as uow:
+        WebhookStore(uow).add_endpoint(receiver.url, signing.new_secret(), clock(), server="live-1")
+        uow.commit()
+    d = dispatcher(url, clock)
+
+    def on(server: str, n: int) -> Message:
+        detail = {"event_id": f"{n}:1:event", "challenge_id": n, "server": server, "time": "2026-12-07T09:30:00+00:00"}
+        return from_bus_event({"id": str(n), "detail-type": "ChallengeFailed", "detail": detail})
+
+    assert d.accept([on("live-1", 21), on("live-2", 22)]).recorded == 1
+    d.deliver_due()
+    assert [orjson.loads(r.body)["data"]["server"] for r in receiver.received] == ["live-1"]
