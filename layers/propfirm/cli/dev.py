@@ -105,6 +105,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "Webhooks with $PROPFIRM_OUTBOUND_WEBHOOK_SECRET (whsec_…; default: a secret made for the run), and add "
         "`webhooks` (delivered, failed, pending) to the summary",
     )
+    p.add_argument(
+        "--no-abusers",
+        dest="abusers",
+        action="store_false",
+        help="no scripted abusers (by default a hedging pair, a copy ring, a scalper and a martingale per hundred "
+        "first-phase accounts, found by the abuse scan: the summary's `abuse`)",
+    )
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
     p.add_argument(
         "--funded-days",
@@ -172,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         run_dir=args.run_dir,
         truth=args.truth,
         webhook=args.webhook,
+        abusers=args.abusers,
         funded_days=args.funded_days,
     )
     if args.webhook:

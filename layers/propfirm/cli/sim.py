@@ -66,6 +66,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--cert-dir", default=None, help="where to write cert.pem/key.pem (default: a temp dir)")
     p.add_argument(
+        "--no-abusers",
+        dest="abusers",
+        action="store_false",
+        help="no scripted abusers (by default a hedging pair, a copy ring, a scalper and a martingale per hundred "
+        "first-phase accounts; the truth file's start lines name each account's profile)",
+    )
+    p.add_argument(
         "--truth",
         default=None,
         metavar="FILE",
@@ -86,7 +93,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         zone = ServerZone.parse(args.server_zone)
         world = build_world(
-            args.accounts, seed=args.seed, speed=args.speed, programs=args.programs, zone=zone, start=args.start
+            args.accounts,
+            seed=args.seed,
+            speed=args.speed,
+            programs=args.programs,
+            zone=zone,
+            start=args.start,
+            abusers=args.abusers,
         )
         sim = create_simulator(
             world,

@@ -28,6 +28,7 @@ class SimulatedMarket:
     tls: bool = True
     cert_dir: Path | None = None
     start_time: datetime | None = None
+    abusers: bool = False  # scripted abusers among the first-phase accounts (propfirm.sim.abusers)
     world: World = field(init=False)
     simulator: Simulator = field(init=False)
     driver: MarketDriver = field(init=False)
@@ -41,7 +42,8 @@ class SimulatedMarket:
         # Without TCP_NODELAY every small answer waits ~40 ms for the peer's delayed ACK.
         WebApiHandler.disable_nagle_algorithm = True
         self.world = build_world(
-            self.accounts, seed=self.seed, speed=0, programs=self.programs, start=self.start_time
+            self.accounts, seed=self.seed, speed=0, programs=self.programs, start=self.start_time,
+            abusers=self.abusers,
         )
         self.clock_start = self.world.now()
         self.simulator = create_simulator(self.world, port=self.port, tls=self.tls, cert_dir=self.cert_dir)

@@ -36,6 +36,7 @@ class DevOptions:
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     run_dir: Path | None = None
     truth: Path | None = None  # the run's ground truth (propfirm.sim.truth) and the summary's `detection`
+    abusers: bool = True  # scripted abusers in first phases, and the summary's `abuse` findings
     webhook: str | None = None  # an outbound webhook receiver for every event (the summary's `webhooks`)
 
     @property

@@ -82,6 +82,7 @@ class DevStack:
             tls=o.tls,
             cert_dir=self.directory,
             start_time=o.start,
+            abusers=o.abusers,
         )
         self.market.build()
         self.challenges = self._register_challenges()
@@ -136,7 +137,18 @@ class DevStack:
         self.parts.append(Part("poller", self.poller.join))
         self._start_api()
         self._start_payouts()
+        self._start_abuse_scan()
         return self
+
+    def _start_abuse_scan(self) -> None:
+        """The near-line abuse detection: the run's deals scanned every few seconds, and once more at the
+        stop (after the evaluator has stored the last deals), on the simulated time line."""
+        from propfirm.local.abuse import LocalAbuseScan
+
+        self.abuse = LocalAbuseScan(self.options.database_url, self.options.server, self.market.world.now)
+        self.parts.append(Part("abuse-scan", self.abuse.close))
+        self._loop("abuse-scan", self.abuse.scan, pause=5.0)
+        self.notes["abuse"] = "scans the run's deals every 5 s (hedging, copy trading, latency arbitrage, martingale)"
 
     def _register_challenges(self) -> dict[int, int]:
         """Funded accounts first, as funded `funded_days` simulated days ago (the clock then jumps that
@@ -320,6 +332,9 @@ class DevStack:
             loop_errors={loop.name: loop.errors for loop in self.loops if loop.errors},
             max_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         )
+        abuse = getattr(self, "abuse", None)
+        if abuse is not None:
+            counts["abuse"] = {"findings": abuse.findings()}
         webhooks = getattr(self, "webhooks", None)
         if webhooks is not None:
             counts["webhooks"] = webhooks.counts()

@@ -121,8 +121,10 @@ def build_world(
     start: datetime | None = None,
     zone: ServerZone | None = None,
     profiles: list[str] | None = None,
+    abusers: bool = False,
 ) -> World:
-    """A world with the programs' groups (or `groups`) and `accounts` scripted accounts."""
+    """A world with the programs' groups (or `groups`) and `accounts` scripted accounts; with `abusers`,
+    some of the accounts that start a first phase are scripted abusers (`propfirm.sim.abusers`)."""
     world = World(seed=seed, clock=SimClock(start=start, speed=speed), zone=zone)
     specs = program_groups(programs)
     if groups is not None:
@@ -141,6 +143,14 @@ def build_world(
             chosen.append((spec.name, spec.account_size))
     if accounts:
         world.populate(accounts, chosen, profiles)
+    if accounts and abusers:
+        from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs
+        from propfirm.sim.abusers import place_abusers
+        from propfirm.sim.truth import first_phase_starts
+
+        loaded = load_programs(Path(programs) if programs else EXAMPLE_PROGRAMS_DIR)
+        with world.lock:
+            place_abusers(world, sorted(first_phase_starts(world, loaded)))
     return world
 
 

@@ -17,6 +17,17 @@ Profiles (sizes scale with the starting balance; "lots" below are per 100,000):
 - `oversized`: now and then 25 lots at once (above a typical 20-lot limit), closed soon.
 - `idle`: never trades.
 
+Scripted abusers (`propfirm.sim.abusers` places them in first phases; the abuse detectors must find them):
+
+- `hedger`: pairs; one opens, the other takes the opposite side of the same size at once, both close
+  together: one account of the pair always gains what the other loses.
+- `copier`: rings of three; the ring's first account picks the trade, every member opens the same symbol,
+  side and relative size at once, and all close together.
+- `scalper`: trades on stale prices: buys at the quote of its previous round when the market has since
+  risen past the spread (or sells when it fell) and closes at once at the current price.
+- `martingale`: adds twice the size against a losing position, up to five levels, and closes everything
+  at the first net profit (or at a 3 % loss on the last level).
+
 The market is closed on Saturday and Sunday (server time): no trader acts then.
 """
 
@@ -34,7 +45,8 @@ from propfirm.sim.accounts import REASON_CLIENT, TradeError
 if TYPE_CHECKING:
     from propfirm.sim.world import World
 
-PROFILES = ("careful", "reckless", "bleeder", "gambler", "weekend_holder", "oversized", "idle")
+ABUSER_PROFILES = ("hedger", "copier", "scalper", "martingale")
+PROFILES = ("careful", "reckless", "bleeder", "gambler", "weekend_holder", "oversized", "idle", *ABUSER_PROFILES)
 # default mix for `populate`: mostly ordinary accounts, a few of each failure mode
 DEFAULT_MIX = (
     ("careful", 30),
@@ -85,6 +97,10 @@ class Trader:
     start_balance: Decimal
     ages: dict[int, int] = field(default_factory=dict)  # ticket -> rounds held
     done: bool = False
+    crew: tuple[int, ...] = ()  # a hedger's or copier's partners, for the account that leads them
+    led: bool = False  # a partner: its leader trades for it
+    stale: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # a scalper's last quotes
+    ladder: list[tuple[int, str, int, Decimal]] = field(default_factory=list)  # martingale: ticket, symbol, side, lots
 
     @property
     def scale(self) -> Decimal:
@@ -248,7 +264,113 @@ def _oversized(world: World, trader: Trader, weekday: int, hour: int) -> int:
     return 0
 
 
+def _close_all(world: World, trader: Trader) -> int:
+    made = 0
+    for ticket in sorted(world.accounts[trader.login].positions):
+        made += _close(world, trader, ticket)
+    trader.ages.clear()
+    return made
+
+
+def _hedger(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """The pair's leader trades for both: opposite sides, the same relative size, closed together."""
+    if trader.led or not trader.crew:
+        return 0
+    partner = world.traders.get(trader.crew[0])
+    if partner is None or partner.login not in world.accounts:
+        return 0
+    tickets = _open_positions(world, trader)
+    if tickets:
+        profit = world.account(trader.login).profit
+        aged = max(trader.ages.values(), default=0) >= 4
+        if aged or abs(profit) >= trader.start_balance * Decimal("0.01"):
+            return _close_all(world, trader) + _close_all(world, partner)
+        return 0
+    if weekday == 4 and hour >= 20 or trader.rng.random() < 0.6:
+        return 0
+    symbol = trader.rng.choice(FX)
+    side = trader.rng.randrange(2)
+    per_100k = trader.rng.choice((4, 5, 6))
+    made = _open(world, trader, symbol, side, trader.lots(per_100k))
+    return made + _open(world, partner, symbol, 1 - side, partner.lots(per_100k))
+
+
+def _copier(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """The ring's first account picks the signal; every member opens it at once and closes with it."""
+    if trader.led or not trader.crew:
+        return 0
+    members = [world.traders[m] for m in trader.crew if m in world.traders and m in world.accounts]
+    tickets = _open_positions(world, trader)
+    if tickets:
+        profit = world.account(trader.login).profit
+        if profit >= trader.start_balance * Decimal("0.005") or profit <= -trader.start_balance * Decimal("0.003"):
+            return _close_all(world, trader) + sum(_close_all(world, m) for m in members)
+        return 0
+    if weekday == 4 and hour >= 20 or trader.rng.random() < 0.6:
+        return 0
+    symbol = trader.rng.choice(FX)
+    side = _trend_side(world, symbol)
+    per_100k = trader.rng.choice((2, 3))
+    made = _open(world, trader, symbol, side, trader.lots(per_100k))
+    for member in members:
+        try:
+            made += _open(world, member, symbol, side, member.lots(per_100k))
+        except TradeError:
+            pass  # a member that may not trade (failed, disabled) drops out of the ring
+    return made
+
+
+def _scalper(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """Fills at the previous round's quote when the market has moved past the spread since: a stale price."""
+    made = 0
+    for symbol in FX:
+        bid, ask = world.market.bid(symbol), world.market.ask(symbol)
+        old = trader.stale.get(symbol)
+        trader.stale[symbol] = (bid, ask)
+        if old is None or made or weekday == 4 and hour >= 20 or trader.rng.random() < 0.85:
+            continue
+        old_bid, old_ask = old
+        if bid > old_ask:  # risen past the spread: buy at the old ask, sell at today's bid
+            ticket = world.open_position(trader.login, symbol, 0, trader.lots(1), price=old_ask, reason=REASON_CLIENT)
+        elif ask < old_bid:
+            ticket = world.open_position(trader.login, symbol, 1, trader.lots(1), price=old_bid, reason=REASON_CLIENT)
+        else:
+            continue
+        world.close_position(trader.login, ticket, reason=REASON_CLIENT)
+        made += 2
+    return made
+
+
+def _martingale(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """Doubles against a loss, up to five levels; out at the first net profit (or a 3 % stop at the last)."""
+    tickets = set(_open_positions(world, trader))
+    trader.ladder = [rung for rung in trader.ladder if rung[0] in tickets]
+    if not trader.ladder:
+        if tickets or weekday == 4 and hour >= 20 or trader.rng.random() < 0.5:
+            return 0
+        symbol, side, lots = trader.rng.choice(FX), trader.rng.randrange(2), trader.lots(0.5)
+        ticket = world.open_position(trader.login, symbol, side, lots, reason=REASON_CLIENT)
+        trader.ladder.append((ticket, symbol, side, lots))
+        return 1
+    profit = world.account(trader.login).profit
+    if profit > 0 or len(trader.ladder) >= 5 and profit <= -trader.start_balance * Decimal("0.03"):
+        made = _close_all(world, trader)  # the first net profit, or the stop at the last level
+        trader.ladder.clear()
+        return made
+    _, symbol, side, lots = trader.ladder[-1]
+    step = trader.start_balance * Decimal("0.002") * len(trader.ladder)
+    if profit <= -step and len(trader.ladder) < 5:
+        ticket = world.open_position(trader.login, symbol, side, lots * 2, reason=REASON_CLIENT)
+        trader.ladder.append((ticket, symbol, side, lots * 2))
+        return 1
+    return 0
+
+
 _ACT = {
+    "hedger": _hedger,
+    "copier": _copier,
+    "scalper": _scalper,
+    "martingale": _martingale,
     "careful": _careful,
     "reckless": _reckless,
     "bleeder": _bleeder,

@@ -61,8 +61,9 @@ class TruthWriter:
         self.lines = 0
         now = world.now()
         for login, program in sorted(starts.items()):
+            trader = world.traders.get(login)
             self._write({"type": "start", "time": _iso(now), "login": login, "program": program,
-                         "server": server})
+                         "server": server, "profile": trader.profile if trader is not None else None})
         for login in sorted(world.accounts):
             self._snapshot(login, now)  # where every account stands at the start
         self._hour = self._hour_of(now)

@@ -1,0 +1,45 @@
+"""One scan: a server's trade deals over a window, through every detector, into the findings table.
+
+Never in the evaluation path: it reads the deals the evaluator stored and writes findings only. The window
+(default seven days) bounds the work; a finding whose accounts keep abusing is refreshed scan after scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from propfirm.domain.abuse.detectors import Finding, Thresholds, detect
+from propfirm.domain.abuse.trades import trades_of
+from propfirm.store.abuse import FindingStore
+from propfirm.store.uow import UnitOfWork
+
+DEFAULT_WINDOW = timedelta(days=7)
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    server: str
+    deals: int
+    findings: list[Finding]
+    new: int
+
+
+def scan(
+    uow_factory: Callable[[], UnitOfWork],
+    server: str,
+    until: datetime,
+    window: timedelta = DEFAULT_WINDOW,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    recorded_at: datetime | None = None,
+) -> ScanResult:
+    """Detect over [until - window, until) and record; `recorded_at` stamps the rows (default `until`)."""
+    with uow_factory() as uow:
+        store = FindingStore(uow)
+        deals, sizes = store.trade_deals(server, until - window, until)
+        findings = detect(trades_of(deals, sizes), thresholds)
+        new = store.upsert(findings, recorded_at or until)
+        uow.commit()
+    return ScanResult(server, len(deals), findings, new)

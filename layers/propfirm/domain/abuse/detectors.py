@@ -1,0 +1,317 @@
+"""The detectors: each a pure function from trades to findings, thresholds explicit (`Thresholds`).
+
+- `hedging`: two accounts holding opposite positions in one symbol, opened within `window` of each other,
+  of the same relative size (within `size_tolerance`) and closed within `window` too; a pair of accounts is
+  a finding when at least `min_matches` trades mirror and they are at least `min_share` of the smaller
+  account's trades. Score: that share.
+- `copy_trading`: the same, on the same side; accounts joined by such pairs form a ring (connected
+  components). Score: the ring's mean share; evidence: each account's median lag behind the first opener.
+- `latency_arbitrage`: an account whose trades held at most `max_hold` are at least `min_short` in number,
+  at least `min_short_share` of its trades, and won at least `min_win_rate` of the time. Score: win rate
+  times share.
+- `martingale`: ladders on one account and symbol: each entry on the same side while the previous is
+  open, at a worse price (adding against a loss), `factor` times the previous size or more; an account
+  with a ladder of `min_levels` or more. Score: its longest ladder over five levels (capped at 1).
+
+Honest accounts trade the same symbols with the trend, so coincidences happen; the shares are what a
+coincidence does not reach (docs/abuse.md has the precision and recall on the simulator's mix).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from statistics import median
+from typing import Any
+
+from propfirm.domain.abuse.trades import Trade
+
+DETECTORS = ("hedging", "copy_trading", "latency_arbitrage", "martingale")
+MAX_EVIDENCE = 20  # trades or matches listed per finding (the counts cover all)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    window: timedelta = timedelta(seconds=60)
+    size_tolerance: Decimal = Decimal("0.10")
+    min_matches: int = 5
+    min_share: float = 0.5
+    max_hold: timedelta = timedelta(seconds=120)
+    min_short: int = 5
+    min_short_share: float = 0.3
+    min_win_rate: float = 0.8
+    factor: Decimal = Decimal("1.5")
+    min_levels: int = 3
+
+
+@dataclass(frozen=True)
+class Finding:
+    detector: str
+    server: str
+    logins: tuple[int, ...]  # sorted
+    score: float  # 0..1
+    evidence: dict[str, Any] = field(compare=False)
+    deals: tuple[tuple[int, int], ...] = field(compare=False, default=())  # (login, ticket) that prove it
+
+    def key(self) -> tuple[str, str, tuple[int, ...]]:
+        return (self.detector, self.server, self.logins)
+
+
+def _same_size(a: Trade, b: Trade, tolerance: Decimal) -> bool:
+    larger = max(a.relative, b.relative)
+    return larger > 0 and abs(a.relative - b.relative) <= tolerance * larger
+
+
+def _close_together(a: Trade, b: Trade, window: timedelta) -> bool:
+    if a.closed_at is None or b.closed_at is None:
+        return a.closed_at is None and b.closed_at is None
+    return abs(a.closed_at - b.closed_at) <= window
+
+
+def _pairs(
+    trades: Sequence[Trade], same_side: bool, t: Thresholds
+) -> dict[tuple[str, int, int], list[tuple[Trade, Trade]]]:
+    """Matched trades of account pairs (server, low login, high login), each trade matched at most once
+    per other account: the same symbol, the side as asked, opened and closed within the window, one size."""
+    by_symbol: dict[tuple[str, str], list[Trade]] = defaultdict(list)
+    for trade in trades:
+        by_symbol[(trade.server, trade.symbol)].append(trade)
+    matches: dict[tuple[str, int, int], list[tuple[Trade, Trade]]] = defaultdict(list)
+    for (server, _), group in by_symbol.items():
+        group.sort(key=lambda x: x.opened_at)
+        used: set[tuple[int, int, int]] = set()  # (position, login, other login): one match per pair
+        start = 0
+        for i, a in enumerate(group):
+            while group[start].opened_at < a.opened_at - t.window:
+                start += 1
+            for b in group[start:i]:
+                if b.login == a.login or (b.side == a.side) != same_side:
+                    continue
+                if (b.position, b.login, a.login) in used or (a.position, a.login, b.login) in used:
+                    continue
+                if not _same_size(a, b, t.size_tolerance) or not _close_together(a, b, t.window):
+                    continue
+                used.add((b.position, b.login, a.login))
+                used.add((a.position, a.login, b.login))
+                low, high = sorted((a.login, b.login))
+                first, second = (b, a) if b.login == low else (a, b)
+                matches[(server, low, high)].append((first, second))
+    return matches
+
+
+def _trade_counts(trades: Iterable[Trade]) -> dict[tuple[str, int], int]:
+    counts: dict[tuple[str, int], int] = defaultdict(int)
+    for trade in trades:
+        counts[(trade.server, trade.login)] += 1
+    return counts
+
+
+def _pair_share(key: tuple[str, int, int], matched: int, counts: dict[tuple[str, int], int]) -> float:
+    server, low, high = key
+    return matched / max(1, min(counts[(server, low)], counts[(server, high)]))
+
+
+def _match_brief(a: Trade, b: Trade) -> dict[str, Any]:
+    return {"lag_seconds": abs((b.opened_at - a.opened_at).total_seconds()), "trades": [a.brief(), b.brief()]}
+
+
+def hedging(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+    counts = _trade_counts(trades)
+    findings = []
+    for key, matched in sorted(_pairs(trades, same_side=False, t=t).items()):
+        share = _pair_share(key, len(matched), counts)
+        if len(matched) < t.min_matches or share < t.min_share:
+            continue
+        server, low, high = key
+        net = sum((a.profit + b.profit for a, b in matched), Decimal(0))
+        findings.append(
+            Finding(
+                "hedging",
+                server,
+                (low, high),
+                round(min(1.0, share), 3),
+                {
+                    "mirrored_trades": len(matched),
+                    "share": round(share, 3),
+                    "profits": {
+                        str(low): str(sum((a.profit for a, _ in matched), Decimal(0))),
+                        str(high): str(sum((b.profit for _, b in matched), Decimal(0))),
+                    },
+                    "net_of_both": str(net),
+                    "matches": [_match_brief(a, b) for a, b in matched[:MAX_EVIDENCE]],
+                },
+                tuple(sorted({(tr.login, d) for a, b in matched for tr in (a, b) for d in tr.deals})),
+            )
+        )
+    return findings
+
+
+def copy_trading(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+    counts = _trade_counts(trades)
+    edges: dict[tuple[str, int, int], list[tuple[Trade, Trade]]] = {}
+    for key, matched in _pairs(trades, same_side=True, t=t).items():
+        if len(matched) >= t.min_matches and _pair_share(key, len(matched), counts) >= t.min_share:
+            edges[key] = matched
+    # rings: connected components of the qualifying pairs, per server
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def root(node: tuple[str, int]) -> tuple[str, int]:
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    for server, low, high in edges:
+        parent[root((server, low))] = root((server, high))
+    rings: dict[tuple[str, int], list[tuple[str, int, int]]] = defaultdict(list)
+    for key in edges:
+        rings[root((key[0], key[1]))].append(key)
+    findings = []
+    for (server, _), keys in sorted(rings.items()):
+        logins = tuple(sorted({login for k in keys for login in k[1:]}))
+        shares = [_pair_share(k, len(edges[k]), counts) for k in keys]
+        lags: dict[int, list[float]] = defaultdict(list)
+        for k in keys:
+            for a, b in edges[k]:
+                first = min(a.opened_at, b.opened_at)
+                lags[a.login].append((a.opened_at - first).total_seconds())
+                lags[b.login].append((b.opened_at - first).total_seconds())
+        score = sum(shares) / len(shares)
+        findings.append(
+            Finding(
+                "copy_trading",
+                server,
+                logins,
+                round(min(1.0, score), 3),
+                {
+                    "pairs": [
+                        {
+                            "logins": [k[1], k[2]],
+                            "copied_trades": len(edges[k]),
+                            "share": round(_pair_share(k, len(edges[k]), counts), 3),
+                        }
+                        for k in sorted(keys)
+                    ],
+                    "median_lag_seconds": {str(login): median(values) for login, values in sorted(lags.items())},
+                    "matches": [
+                        _match_brief(a, b) for k in sorted(keys) for a, b in edges[k][: MAX_EVIDENCE // len(keys) or 1]
+                    ],
+                },
+                tuple(sorted({(tr.login, d) for k in keys for a, b in edges[k] for tr in (a, b) for d in tr.deals})),
+            )
+        )
+    return findings
+
+
+def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+    by_account: dict[tuple[str, int], list[Trade]] = defaultdict(list)
+    for trade in trades:
+        if trade.closed_at is not None:
+            by_account[(trade.server, trade.login)].append(trade)
+    findings = []
+    for (server, login), closed in sorted(by_account.items()):
+        short = [x for x in closed if x.hold_seconds is not None and x.hold_seconds <= t.max_hold.total_seconds()]
+        if len(short) < t.min_short:
+            continue
+        share = len(short) / len(closed)
+        wins = sum(1 for x in short if x.profit > 0)
+        win_rate = wins / len(short)
+        if share < t.min_short_share or win_rate < t.min_win_rate:
+            continue
+        findings.append(
+            Finding(
+                "latency_arbitrage",
+                server,
+                (login,),
+                round(min(1.0, win_rate * share), 3),
+                {
+                    "short_trades": len(short),
+                    "share_of_trades": round(share, 3),
+                    "win_rate": round(win_rate, 3),
+                    "median_hold_seconds": median(x.hold_seconds or 0.0 for x in short),
+                    "profit_of_short_trades": str(sum((x.profit for x in short), Decimal(0))),
+                    "trades": [x.brief() for x in short[:MAX_EVIDENCE]],
+                },
+                tuple(sorted({(login, d) for x in short for d in x.deals})),
+            )
+        )
+    return findings
+
+
+def _against(previous: Trade, entry: Trade) -> bool:
+    """The new entry is at a worse price than the previous one: the position was losing."""
+    return entry.open_price < previous.open_price if entry.side == "buy" else entry.open_price > previous.open_price
+
+
+def martingale(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+    by_book: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
+    for trade in trades:
+        by_book[(trade.server, trade.login, trade.symbol)].append(trade)
+    ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
+    for (server, login, _), book in by_book.items():
+        book.sort(key=lambda x: x.opened_at)
+        ladder: list[Trade] = []
+        for entry in book:
+            if ladder:
+                last = ladder[-1]
+                still_open = last.closed_at is None or last.closed_at > entry.opened_at
+                if (
+                    still_open
+                    and entry.side == last.side
+                    and entry.volume >= last.volume * t.factor
+                    and _against(last, entry)
+                ):
+                    ladder.append(entry)
+                    continue
+                if len(ladder) >= t.min_levels:
+                    ladders[(server, login)].append(ladder)
+            ladder = [entry]
+        if len(ladder) >= t.min_levels:
+            ladders[(server, login)].append(ladder)
+    findings = []
+    for (server, login), found in sorted(ladders.items()):
+        longest = max(len(ladder) for ladder in found)
+        findings.append(
+            Finding(
+                "martingale",
+                server,
+                (login,),
+                round(min(1.0, longest / 5), 3),
+                {
+                    "ladders": len(found),
+                    "longest": longest,
+                    "examples": [
+                        [
+                            {
+                                "volume": str(x.volume),
+                                "price": str(x.open_price),
+                                "opened_at": x.opened_at.isoformat(),
+                                "position": x.position,
+                            }
+                            for x in ladder
+                        ]
+                        for ladder in found[:5]
+                    ],
+                },
+                tuple(sorted({(login, d) for ladder in found for x in ladder for d in x.deals})),
+            )
+        )
+    return findings
+
+
+def detect(
+    trades: Sequence[Trade], t: Thresholds = Thresholds(), detectors: Iterable[str] = DETECTORS
+) -> list[Finding]:
+    """Every detector named (all by default), findings in detector order."""
+    run = {
+        "hedging": hedging,
+        "copy_trading": copy_trading,
+        "latency_arbitrage": latency_arbitrage,
+        "martingale": martingale,
+    }
+    findings: list[Finding] = []
+    for name in detectors:
+        findings += run[name](trades, t)
+    return findings
