@@ -56,7 +56,7 @@ from propfirm.api.problems import (
     unauthorized_response,
 )
 from propfirm.api.resolver import ConcurrentRestResolver
-from propfirm.api.routers import admin, integrations, public, trader, webhooks
+from propfirm.api.routers import abuse, admin, integrations, public, trader, webhooks
 
 log = logging.getLogger("propfirm.api")
 
@@ -88,6 +88,7 @@ app.include_router(webhooks.router)
 app.include_router(trader.router)
 app.include_router(admin.router)
 app.include_router(integrations.router)
+app.include_router(abuse.router)
 
 
 def _problem(status: int, body: dict[str, Any]) -> Response:

@@ -615,3 +615,34 @@ class WebhookDeliveryPage(BaseModel):
     items: list[WebhookDeliveryOut]
     next_cursor: int | None
     counts: dict[str, int] = Field(description="the endpoint's deliveries by status")
+
+
+# -- abuse findings ----------------------------------------------------------------------------------------
+class FindingDecision(_Body):
+    note: str = Field(min_length=3, max_length=1000, description="what the risk officer checked")
+
+
+class FindingConfirmation(FindingDecision):
+    fail: bool = Field(False, description="also fail each account's active challenge (the audited override)")
+
+
+class FindingOut(BaseModel):
+    id: int
+    detector: Literal["hedging", "copy_trading", "latency_arbitrage", "martingale"]
+    server: str
+    logins: list[int]
+    score: str = Field(description="0 to 1, three decimals")
+    status: Literal["open", "dismissed", "confirmed"]
+    first_seen_at: str
+    updated_at: str
+    decided_by: str | None
+    decided_at: str | None
+    note: str | None
+    evidence: dict[str, Any] | None = Field(None, description="the detector's evidence (the single finding's route)")
+    deals: list[list[int]] | None = Field(None, description="[login, deal ticket] of every deal that proves it")
+    failed_challenges: list[int] | None = Field(None, description="confirm with fail: the challenges failed")
+
+
+class FindingPage(BaseModel):
+    items: list[FindingOut]
+    next_cursor: int | None

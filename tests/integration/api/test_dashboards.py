@@ -23,6 +23,7 @@ from propfirm.sealing import KmsCipher, open_sealed
 from propfirm.store.uow import UnitOfWork
 
 from tests.integration.api.conftest import NOW, Api, claims, new_login
+from tests.integration.api.test_abuse_findings import planted
 from tests.integration.api.test_handler import assert_problem, email, order
 
 ADMIN = claims("admin", "ops@example.com")
@@ -421,6 +422,7 @@ def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
     api.call("POST", f"/admin/challenges/{decided}/fail", claims=ADMIN, body={"reason": "a transition to read"})
     [(transition_id,)] = api.rows("SELECT id FROM phase_transitions WHERE challenge_id = %s", (decided,))
     endpoint = api.call("POST", "/admin/webhooks", claims=ADMIN, body={"url": "https://crm.example.com/hooks"})[2]
+    finding_id = planted(api)[0]
     ops = [(m, p) for m, p in _operations(api) if p.startswith("/admin/")]
     assert len(ops) >= 20
     for method, template in ops:
@@ -431,8 +433,10 @@ def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
             .replace("{program_id}", "two-step-100k")
             .replace("{endpoint_id}", str(endpoint["id"]))
             .replace("{delivery_id}", "1")
+            .replace("{finding_id}", str(finding_id))
         )
-        status, headers, body = api.call(method, path, claims=SUPPORT, body={"reason": "support tries"})
+        body_sent = {"note": "support tries"} if "/abuse/" in path else {"reason": "support tries"}
+        status, headers, body = api.call(method, path, claims=SUPPORT, body=body_sent)
         if method == "GET":
             assert status == 200, (method, template, body)
         else:

@@ -523,6 +523,19 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
             model.model_validate(response.json())
         covered.add(template)
     assert client.delete(f"/admin/webhooks/{eid}", headers=admin).json()["id"] == eid
+    for path, model, template in (
+        ("/admin/abuse/findings?status=open", models.FindingPage, "/admin/abuse/findings"),
+        ("/admin/abuse/findings/9223372036854775807", None, "/admin/abuse/findings/{finding_id}"),
+    ):
+        response = client.get(path, headers=admin)
+        assert response.status_code == (200 if model else 404), (path, response.text)
+        if model is not None:
+            model.model_validate(response.json())
+        covered.add(template)
+    for action, body in (("dismiss", {"note": "nothing there"}), ("confirm", {"note": "nothing there", "fail": True})):
+        response = client.post(f"/admin/abuse/findings/9223372036854775807/{action}", headers=admin, json=body)
+        assert response.status_code == 404, response.text
+        covered.add(f"/admin/abuse/findings/{{finding_id}}/{action}")
     documented = set(client.get("/openapi.json").json()["paths"]) | {"/openapi.json"}
     assert documented == covered
     audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]

@@ -1,0 +1,137 @@
+"""Abuse findings under /admin/abuse: support and admin read them with their evidence; admin dismisses or
+confirms, and a confirmation may fail the accounts' challenges through the audited override. Nothing here
+fails a challenge by itself."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from propfirm.api.auth import require_admin, require_reader
+from propfirm.api.context import MAX_ID, page, principal
+from propfirm.api.models import FindingConfirmation, FindingDecision, FindingOut, FindingPage, documented
+from propfirm.api.overrides import override
+from propfirm.api.problems import Conflict, NotFound
+from propfirm.api.runtime import runtime
+from propfirm.store.abuse import FindingStore, StoredFinding
+from propfirm.store.audit import AuditEntry
+from propfirm.store.errors import NotFound as StoreNotFound
+
+router = Router()
+
+FindingId = Annotated[int, Path(gt=0, le=MAX_ID)]
+Detector = Literal["hedging", "copy_trading", "latency_arbitrage", "martingale"]
+
+
+def _operator() -> str:
+    who = principal(router)
+    return who.email or who.sub
+
+
+@router.get(
+    "/admin/abuse/findings",
+    summary="Abuse findings, newest first (keyset pagination); the evidence is on each finding's own route",
+    tags=["admin"],
+    responses=documented(FindingPage),
+)
+def list_findings(
+    status: Annotated[Literal["open", "dismissed", "confirmed"] | None, Query()] = None,
+    detector: Annotated[Detector | None, Query()] = None,
+    server: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    cursor: Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    require_reader(principal(router))
+    with runtime().uow() as uow:
+        found = FindingStore(uow).findings(server, status, detector, cursor, limit)
+    return page([f.to_public(with_evidence=False) for f in found], limit)
+
+
+@router.get(
+    "/admin/abuse/findings/<finding_id>",
+    summary="One finding with its evidence and the deals that prove it",
+    tags=["admin"],
+    responses=documented(FindingOut),
+)
+def get_finding(finding_id: FindingId) -> dict[str, Any]:
+    require_reader(principal(router))
+    with runtime().uow() as uow:
+        try:
+            return FindingStore(uow).get(finding_id).to_public()
+        except StoreNotFound:
+            raise NotFound(f"no abuse finding {finding_id}") from None
+
+
+def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
+    rt = runtime()
+    with rt.uow() as uow:
+        try:
+            decided = FindingStore(uow).decide(finding_id, status, _operator(), note, rt.clock())
+        except StoreNotFound:
+            raise NotFound(f"no abuse finding {finding_id}") from None
+        except ValueError as exc:
+            raise Conflict(str(exc)) from None
+        uow.audit.append(
+            [
+                AuditEntry(
+                    kind=f"abuse.finding_{status}",
+                    payload={
+                        "id": finding_id,
+                        "detector": decided.detector,
+                        "logins": list(decided.logins),
+                        "score": str(decided.score),
+                        "note": note,
+                        "operator": _operator(),
+                    },
+                    created_at=rt.clock(),
+                )
+            ]
+        )
+        uow.commit()
+    return decided
+
+
+@router.post(
+    "/admin/abuse/findings/<finding_id>/dismiss",
+    summary="Dismiss a finding (with what was checked)",
+    tags=["admin"],
+    responses=documented(FindingOut),
+)
+def dismiss_finding(finding_id: FindingId, body: Annotated[FindingDecision, Body()]) -> dict[str, Any]:
+    require_admin(principal(router))
+    return _decide(finding_id, "dismissed", body.note).to_public()
+
+
+@router.post(
+    "/admin/abuse/findings/<finding_id>/confirm",
+    summary="Confirm a finding; with fail, each account's active challenge fails (reason manual, the finding named)",
+    tags=["admin"],
+    responses=documented(FindingOut),
+)
+def confirm_finding(finding_id: FindingId, body: Annotated[FindingConfirmation, Body()]) -> dict[str, Any]:
+    require_admin(principal(router))
+    decided = _decide(finding_id, "confirmed", body.note)
+    failed: list[int] = []
+    if body.fail:
+        rt = runtime()
+        for login in decided.logins:
+            with rt.uow() as uow:
+                challenge = uow.challenges.by_account(decided.server, login)
+            if challenge is None or challenge.status != "active":
+                continue
+            with rt.uow() as uow:
+                result = override(
+                    uow,
+                    rt.redis,
+                    rt.keys,
+                    challenge_id=challenge.id,
+                    action="fail",
+                    reason=f"{decided.detector} (abuse finding {decided.id}): {body.note}",
+                    operator=_operator(),
+                    now=rt.clock(),
+                )
+            failed.append(result.challenge_id)
+        rt.relay_commands()
+    return {**decided.to_public(), "failed_challenges": failed}
