@@ -25,6 +25,7 @@ API_HANDLER = "functions.api.handler.lambda_handler"
 MIGRATE_HANDLER = "functions.migrate.handler.lambda_handler"
 WEBHOOKS_HANDLER = "functions.webhooks.handler.lambda_handler"
 WEBHOOKS_RETRY_HANDLER = "functions.webhooks.handler.retry_handler"
+ABUSE_HANDLER = "functions.abuse.handler.lambda_handler"
 
 POLLER_DOCKERFILE = "functions/poller/Dockerfile"
 POLLER_WINDOWS_DOCKERFILE = "functions/poller/Dockerfile.windows"  # the Manager API gateway (Windows only)
@@ -39,6 +40,7 @@ RELAY_TIMEOUT_SECONDS = 50  # below the one-minute schedule, so two runs never o
 PAYOUTS_TIMEOUT_SECONDS = 60
 API_TIMEOUT_SECONDS = 29  # API Gateway's integration limit
 WEBHOOKS_TIMEOUT_SECONDS = 60  # a batch of POSTs of at most 5 s each; the rest waits for the retry schedule
+ABUSE_TIMEOUT_SECONDS = 300  # a week of a server's deals: about 10 ms of CPU per 1,000 deals, plus reading them
 MIGRATE_TIMEOUT_SECONDS = 600  # a migration on a large table; the trigger waits as long
 LAMBDA_MEMORY_MB = 512
 

@@ -54,6 +54,7 @@ class Observability(Construct):
         bus: events.IEventBus,
         alarm_email: str | None,
         webhooks: Webhooks | None = None,
+        abuse: lambda_.IFunction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="propfirm alarms", enforce_ssl=True)
@@ -73,6 +74,8 @@ class Observability(Construct):
         self._build_function_alarms("PayoutsWorker", payouts.worker)
         self._build_function_alarms("PayoutsSweep", payouts.sweeper)
         self._build_function_alarms("Api", api.function)
+        if abuse is not None:
+            self._build_function_alarms("AbuseScan", abuse)
         if webhooks is not None:
             self._build_function_alarms("Webhooks", webhooks.function)
             self._build_function_alarms("WebhooksRetry", webhooks.retry)

@@ -14,6 +14,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constants import EVALUATOR_TIMEOUT_SECONDS, PAYOUTS_ASL
+from infra.constructs.abuse import AbuseScan
 from infra.constructs.api import Api, limit_credentials_key
 from infra.constructs.data import Data
 from infra.constructs.evaluator import Evaluator
@@ -108,6 +109,9 @@ class PropfirmStack(Stack):
             if settings.webhooks
             else None
         )
+        self.abuse = AbuseScan(
+            self, "Abuse", shared=self.shared, network=self.network, data=self.data, log_retention=retention
+        )
         if self.web is not None:
             self.web.deploy(
                 settings.web_dir,
@@ -143,6 +147,7 @@ class PropfirmStack(Stack):
             bus=self.events.bus,
             alarm_email=settings.alarm_email,
             webhooks=self.webhooks,
+            abuse=self.abuse.function,
         )
         self._outputs()
         acknowledge_findings(self)
@@ -157,6 +162,7 @@ class PropfirmStack(Stack):
             self.payouts.sweeper,
             self.api.function,
             *([self.webhooks.function, self.webhooks.retry] if self.webhooks else []),
+            self.abuse.function,
         ]
 
     def _wire_payouts(self) -> None:

@@ -408,3 +408,24 @@ def test_every_event_reaches_the_webhook_once_signed(headless_run: dict) -> None
     assert {p["data"]["id"] for p in by_id.values() if p["type"] == "PayoutPaid"} == {r[0] for r in paid}
     assert all(p["data"]["challenge_id"] in challenges for p in by_id.values())
     assert all(p["timestamp"] and set(p) == {"type", "timestamp", "data"} for p in by_id.values())
+
+
+def test_the_scripted_abusers_are_found_by_the_abuse_scan(headless_run: dict) -> None:
+    """The truth file names each first-phase account's profile; every finding in the summary is on abusers of
+    its kind, and each kind planted is found."""
+    summary = _one_json_object(headless_run["done"].stdout)
+    with headless_run["truth"].open("rb") as truth:
+        profiles = {line["login"]: line["profile"] for line in map(orjson.loads, truth) if line["type"] == "start"}
+    expected = {
+        "hedger": "hedging",
+        "copier": "copy_trading",
+        "scalper": "latency_arbitrage",
+        "martingale": "martingale",
+    }
+    planted = {login: p for login, p in profiles.items() if p in expected}
+    assert sorted(set(planted.values())) == sorted(expected), profiles  # one crew of each in 60 accounts
+    findings = summary["abuse"]["findings"]
+    for finding in findings:
+        assert set(finding) == {"detector", "logins", "score"} and 0 < finding["score"] <= 1
+        assert {expected.get(profiles.get(login, "")) for login in finding["logins"]} == {finding["detector"]}, finding
+    assert {f["detector"] for f in findings} == set(expected.values())

@@ -73,3 +73,14 @@ def test_off_by_configuration(tmp_path, layer_dir):
         if "Handler" in f["Properties"]
     ]
     assert not any("webhooks" in h for h in handlers)
+
+
+def test_the_abuse_scan_runs_every_five_minutes_near_the_database_only(dev):
+    fn = _logical(dev, dev.stack.abuse.function)
+    props = dev.resources("AWS::Lambda::Function")[fn]["Properties"]
+    assert props["Handler"] == "functions.abuse.handler.lambda_handler" and props["ReservedConcurrentExecutions"] == 1
+    [rule] = [
+        r["Properties"] for r in dev.resources("AWS::Events::Rule").values()
+        if r["Properties"].get("Targets", [{}])[0].get("Arn") == {"Fn::GetAtt": [fn, "Arn"]}
+    ]
+    assert rule["ScheduleExpression"] == "rate(5 minutes)"

@@ -118,3 +118,15 @@ def test_the_window_bounds_what_is_read(url: str) -> None:
         deals.trade(22, i * 60, "sell", "5")
     later = scan(lambda: UnitOfWork(url), "scan-3", T0 + timedelta(days=30))
     assert (later.deals, later.findings) == (0, [])
+
+
+def test_the_scheduled_function_scans_every_server_with_recent_deals(url: str) -> None:
+    from propfirm.abuse.function import AbuseSettings, scan_all
+
+    deals = Deals(url, "scan-4")
+    for i in range(6):
+        deals.trade(31, i * 60, "buy", "5")
+        deals.trade(32, i * 60, "sell", "5")
+    report = scan_all(T0 + timedelta(days=1), AbuseSettings(database_url=url))
+    assert report["scan-4"] == {"deals": 24, "findings": 1, "new": 1}
+    assert set(report) >= {"scan-1", "scan-2", "scan-4"}  # every server with deals that week
