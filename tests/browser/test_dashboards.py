@@ -35,6 +35,7 @@ ADMIN_PAGES = {
     "/admin/programs": "Programs",
     "/admin/programs/two-step-100k": "two-step-100k",
     "/admin/system": "System",
+    "/admin/abuse": "Abuse findings",
 }
 
 
@@ -206,3 +207,37 @@ def test_an_admin_approves_a_payout_and_watches_it_reach_paid(browser: Browser, 
     expect(trader.page.get_by_test_id(f"payout-{payout['id']}")).to_contain_text("paid", timeout=30_000)
     browser.check(admin)
     browser.check(trader)
+
+
+def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, stack: DevStack) -> None:
+    from datetime import UTC, datetime
+
+    from propfirm.domain.abuse.detectors import Finding
+    from propfirm.store.abuse import FindingStore
+    from propfirm.store.uow import UnitOfWork
+
+    first, second = sorted(stack.challenges)[:2]  # two of the run's logins
+    trade = {"symbol": "EURUSD", "volume": "5", "opened_at": "2026-01-05T10:00:00+00:00", "open_price": "1.08",
+             "closed_at": "2026-01-05T11:00:00+00:00", "close_price": "1.09", "profit": "500", "deals": [1, 2]}
+    evidence = {"mirrored_trades": 6, "share": 1.0, "net_of_both": "-120",
+                "matches": [{"lag_seconds": 0.0, "trades": [{**trade, "login": first, "side": "buy"},
+                                                              {**trade, "login": second, "side": "sell", "profit": "-520"}]}]}
+    with UnitOfWork(stack.options.database_url) as uow:
+        FindingStore(uow).upsert([Finding("hedging", stack.options.server, (first, second), 1.0, evidence, ((first, 1),))],
+                                 datetime.now(UTC))
+        uow.commit()
+        [finding] = [f for f in FindingStore(uow).findings(server=stack.options.server) if f.logins == (first, second)]
+
+    admin = browser.open(admin_token(), "/admin/abuse")
+    card = admin.page.get_by_test_id(f"finding-{finding.id}")
+    expect(card).to_contain_text(f"accounts {first}, {second}")
+    card.get_by_role("button", name="Show the evidence").click()
+    expect(card.get_by_role("region", name="matched trades")).to_contain_text(f"{second} sell 5 @ 1.08")
+    card.get_by_role("button", name="Dismiss").click()
+    dialog = admin.page.locator("dialog[open]")
+    dialog.get_by_label("What was checked (kept in the audit log)").fill("one trader, two strategies")
+    dialog.get_by_role("button", name="Dismiss").click()
+    expect(card).to_have_count(0, timeout=10_000)  # gone from the open findings
+    with UnitOfWork(stack.options.database_url) as uow:
+        assert FindingStore(uow).get(finding.id).status == "dismissed"
+    browser.check(admin)

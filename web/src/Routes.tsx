@@ -1,6 +1,7 @@
 import { match, useRoute } from "./router";
 import { useSession } from "./session";
 import { Accounts } from "./pages/admin/Accounts";
+import { Abuse } from "./pages/admin/Abuse";
 import { Audit } from "./pages/admin/Audit";
 import { ChallengeAdmin } from "./pages/admin/ChallengeAdmin";
 import { Payouts } from "./pages/admin/Payouts";
@@ -37,6 +38,7 @@ export function Routes() {
   if (route === "/admin/transitions") return <Transitions />;
   if (route === "/admin/payouts") return <Payouts />;
   if (route === "/admin/audit") return <Audit />;
+  if (route === "/admin/abuse") return <Abuse />;
   if (route === "/admin/system") return <System />;
   if (route === "/admin/programs" || (m = match("/admin/programs/:id", route))) {
     const id = m?.id;

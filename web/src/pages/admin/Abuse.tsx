@@ -1,0 +1,185 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
+import { Loading, ProblemView, ReasonDialog } from "../../components/common";
+import { when, words } from "../../format";
+import { useSession } from "../../session";
+
+type Finding = components["schemas"]["FindingOut"];
+type Status = "open" | "dismissed" | "confirmed";
+type Detector = "hedging" | "copy_trading" | "latency_arbitrage" | "martingale";
+const DETECTORS: Detector[] = ["hedging", "copy_trading", "latency_arbitrage", "martingale"];
+const WHAT: Record<Detector, string> = {
+  hedging: "opposite positions of the same size on two accounts, opened and closed together",
+  copy_trading: "the same trades, at the same relative size and time, on several accounts",
+  latency_arbitrage: "short trades won far too often: fills at stale prices",
+  martingale: "size doubled against a losing position, level after level",
+};
+
+type Trade = { login: number; symbol: string; side: string; volume: string; opened_at: string; open_price: string; closed_at: string | null; close_price: string | null; profit: string };
+
+function TradesSideBySide({ matches }: { matches: { lag_seconds: number; trades: Trade[] }[] }) {
+  return (
+    <div className="overflow-auto" tabIndex={0} role="region" aria-label="matched trades">
+      <table className="striped">
+        <thead>
+          <tr>
+            <th scope="col">Opened</th>
+            <th scope="col">Lag</th>
+            <th scope="col">Symbol</th>
+            <th scope="col">Account, side, lots, open → close, profit</th>
+          </tr>
+        </thead>
+        <tbody>
+          {matches.map((m, i) => (
+            <tr key={i}>
+              <td>{when(m.trades[0]?.opened_at ?? "")}</td>
+              <td>{m.lag_seconds} s</td>
+              <td>{m.trades[0]?.symbol}</td>
+              <td>
+                {m.trades.map((t) => (
+                  <div key={`${t.login}-${t.opened_at}`}>
+                    {t.login} {t.side} {t.volume} @ {t.open_price} → {t.close_price ?? "open"}: {t.profit}
+                  </div>
+                ))}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Evidence({ id }: { id: number }) {
+  const finding = useQuery({
+    queryKey: ["abuse-finding", id],
+    queryFn: async () => unwrap(await api().GET("/admin/abuse/findings/{finding_id}", { params: { path: { finding_id: id } } })),
+  });
+  if (finding.isPending) return <Loading what="the evidence" />;
+  if (finding.error) return <ProblemView error={finding.error} />;
+  const evidence = (finding.data.evidence ?? {}) as Record<string, unknown>;
+  const matches = evidence.matches as { lag_seconds: number; trades: Trade[] }[] | undefined;
+  const numbers = Object.entries(evidence).filter(([, v]) => typeof v !== "object" || v === null);
+  return (
+    <>
+      <dl className="evidence">
+        {numbers.map(([k, v]) => (
+          <div key={k}>
+            <dt>{words(k)}</dt>
+            <dd>{String(v)}</dd>
+          </div>
+        ))}
+      </dl>
+      {matches && <TradesSideBySide matches={matches} />}
+      <details>
+        <summary>All the evidence ({finding.data.deals?.length ?? 0} deals)</summary>
+        <pre>{JSON.stringify(evidence, null, 2)}</pre>
+        <p>
+          <small>Deals (login, ticket): {(finding.data.deals ?? []).map((d) => `${d[0]}:${d[1]}`).join(", ")}</small>
+        </p>
+      </details>
+    </>
+  );
+}
+
+function FindingCard({ finding }: { finding: Finding }) {
+  const session = useSession();
+  const client = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [dialog, setDialog] = useState<"dismiss" | "confirm" | "fail" | null>(null);
+  const done = () => {
+    setDialog(null);
+    void client.invalidateQueries({ queryKey: ["abuse-findings"] });
+  };
+  const decide = useMutation({
+    mutationFn: async ({ action, note }: { action: "dismiss" | "confirm" | "fail"; note: string }) => {
+      const params = { path: { finding_id: finding.id } };
+      if (action === "dismiss") return unwrap(await api().POST("/admin/abuse/findings/{finding_id}/dismiss", { params, body: { note } }));
+      return unwrap(await api().POST("/admin/abuse/findings/{finding_id}/confirm", { params, body: { note, fail: action === "fail" } }));
+    },
+    onSuccess: done,
+  });
+  return (
+    <article data-testid={`finding-${finding.id}`}>
+      <header>
+        <strong>{words(finding.detector)}</strong> · accounts {finding.logins.join(", ")} · score {finding.score} ·{" "}
+        <span className={`badge ${finding.status}`}>{finding.status}</span>
+      </header>
+      <p>
+        {WHAT[finding.detector]}. First seen {when(finding.first_seen_at)}, last {when(finding.updated_at)}
+        {finding.decided_by ? `; ${finding.status} by ${finding.decided_by}: ${finding.note ?? ""}` : ""}.
+      </p>
+      <button type="button" className="outline" aria-expanded={open} onClick={() => setOpen(!open)}>
+        {open ? "Hide the evidence" : "Show the evidence"}
+      </button>
+      {open && <Evidence id={finding.id} />}
+      {finding.status === "open" && (
+        <div className="actions">
+          <button type="button" className="secondary" disabled={!session.canChange} onClick={() => setDialog("dismiss")}>
+            Dismiss
+          </button>
+          <button type="button" disabled={!session.canChange} onClick={() => setDialog("confirm")}>
+            Confirm
+          </button>
+          <button type="button" className="contrast" disabled={!session.canChange} onClick={() => setDialog("fail")}>
+            Confirm and fail the challenges
+          </button>
+        </div>
+      )}
+      {decide.error && <ProblemView error={decide.error} />}
+      <ReasonDialog
+        title={dialog === "dismiss" ? `Dismiss finding ${finding.id}` : dialog === "fail" ? `Confirm finding ${finding.id} and fail ${finding.logins.length} challenges` : `Confirm finding ${finding.id}`}
+        open={dialog !== null}
+        onCancel={() => setDialog(null)}
+        onConfirm={(note) => dialog && decide.mutate({ action: dialog, note })}
+        confirmLabel={dialog === "dismiss" ? "Dismiss" : dialog === "fail" ? "Confirm and fail" : "Confirm"}
+        label="What was checked (kept in the audit log)"
+      />
+    </article>
+  );
+}
+
+export function Abuse() {
+  const [status, setStatus] = useState<Status | "">("open");
+  const [detector, setDetector] = useState<Detector | "">("");
+  const findings = useQuery({
+    queryKey: ["abuse-findings", status, detector],
+    queryFn: async () =>
+      unwrap(await api().GET("/admin/abuse/findings", { params: { query: { status: status || undefined, detector: detector || undefined, limit: 100 } } })),
+    refetchInterval: 10_000,
+  });
+  return (
+    <>
+      <h1>Abuse findings</h1>
+      <p>What the detectors found on the deal stream. Nothing fails until a person confirms it.</p>
+      <form className="filters" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value as Status | "")}>
+            <option value="open">open</option>
+            <option value="">all</option>
+            <option value="dismissed">dismissed</option>
+            <option value="confirmed">confirmed</option>
+          </select>
+        </label>
+        <label>
+          Detector
+          <select value={detector} onChange={(e) => setDetector(e.target.value as Detector | "")}>
+            <option value="">any</option>
+            {DETECTORS.map((d) => (
+              <option key={d} value={d}>
+                {words(d)}
+              </option>
+            ))}
+          </select>
+        </label>
+      </form>
+      {findings.isPending && <Loading what="the findings" />}
+      {findings.error && <ProblemView error={findings.error} />}
+      {findings.data?.items.length === 0 && <p>None.</p>}
+      {findings.data?.items.map((f) => <FindingCard key={f.id} finding={f} />)}
+    </>
+  );
+}
