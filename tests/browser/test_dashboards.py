@@ -219,17 +219,17 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     first, second = sorted(stack.challenges)[:2]  # two of the run's logins
     trade = {"symbol": "EURUSD", "volume": "5", "opened_at": "2026-01-05T10:00:00+00:00", "open_price": "1.08",
              "closed_at": "2026-01-05T11:00:00+00:00", "close_price": "1.09", "profit": "500", "deals": [1, 2]}
+    pair = [{**trade, "login": first, "side": "buy"}, {**trade, "login": second, "side": "sell", "profit": "-520"}]
     evidence = {"mirrored_trades": 6, "share": 1.0, "net_of_both": "-120",
-                "matches": [{"lag_seconds": 0.0, "trades": [{**trade, "login": first, "side": "buy"},
-                                                              {**trade, "login": second, "side": "sell", "profit": "-520"}]}]}
+                "matches": [{"lag_seconds": 0.0, "trades": pair}]}
+    finding = Finding("hedging", stack.options.server, (first, second), 1.0, evidence, ((first, 1),))
     with UnitOfWork(stack.options.database_url) as uow:
-        FindingStore(uow).upsert([Finding("hedging", stack.options.server, (first, second), 1.0, evidence, ((first, 1),))],
-                                 datetime.now(UTC))
+        FindingStore(uow).upsert([finding], datetime.now(UTC))
         uow.commit()
-        [finding] = [f for f in FindingStore(uow).findings(server=stack.options.server) if f.logins == (first, second)]
+        [stored] = [f for f in FindingStore(uow).findings(server=stack.options.server) if f.logins == (first, second)]
 
     admin = browser.open(admin_token(), "/admin/abuse")
-    card = admin.page.get_by_test_id(f"finding-{finding.id}")
+    card = admin.page.get_by_test_id(f"finding-{stored.id}")
     expect(card).to_contain_text(f"accounts {first}, {second}")
     card.get_by_role("button", name="Show the evidence").click()
     expect(card.get_by_role("region", name="matched trades")).to_contain_text(f"{second} sell 5 @ 1.08")
@@ -239,5 +239,5 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     dialog.get_by_role("button", name="Dismiss").click()
     expect(card).to_have_count(0, timeout=10_000)  # gone from the open findings
     with UnitOfWork(stack.options.database_url) as uow:
-        assert FindingStore(uow).get(finding.id).status == "dismissed"
+        assert FindingStore(uow).get(stored.id).status == "dismissed"
     browser.check(admin)

@@ -60,6 +60,7 @@ class EvaluatorFunction:
         self.received = 0
         self.failed = 0
         self.relayed = 0
+        self.drained = 0  # messages evaluated after the poller stopped (the stop's drain)
 
     def drive(self) -> int:
         """One receive-and-invoke round (long poll up to 1 s); the number of messages handled."""
@@ -83,6 +84,23 @@ class EvaluatorFunction:
         sent = self.runtime.relay.run()
         self.relayed += sent
         return sent
+
+    def drain(self, seconds: float = 20.0) -> int:
+        """What the poller sent before it stopped, evaluated (for at most `seconds`): a run that ends under
+        load still decides every snapshot it read. Returns how many messages it took."""
+        from propfirm.local.lambda_driver import drive_once
+
+        deadline = time.monotonic() + seconds
+        drained = 0
+        while time.monotonic() < deadline:
+            result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=0)
+            drained += result.received
+            self.received += result.received
+            self.failed += len(result.failed)
+            if result.received == 0:
+                break
+        self.drained = drained
+        return drained
 
     def close(self) -> None:
         self._set_runtime(None)

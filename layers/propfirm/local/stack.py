@@ -117,6 +117,8 @@ class DevStack:
             event_bus=self.event_bus,
         )
         self.parts.append(Part("evaluator", self.evaluator.close))
+        # stopped in reverse: after the poller and the evaluator's loop, before the evaluator closes
+        self.parts.append(Part("evaluator-drain", self.evaluator.drain))
         self._loop("evaluator-loop", self.evaluator.drive, pause=0.0)
         self._loop("outbox-relay", self.evaluator.relay, pause=1.0)
 
@@ -312,7 +314,13 @@ class DevStack:
             cycles=self.cycles(),
             cycle_ms=self.poller.cycle_times() if getattr(self, "poller", None) else {},
             evaluation_lag_ms=self.evaluator.lag.milliseconds() if getattr(self, "evaluator", None) else {},
+            evaluation_drained=self.evaluator.drained if getattr(self, "evaluator", None) else 0,
             simulated_days=round(self.market.simulated_days(), 2),
+            market_ticks={
+                "run": self.market.driver.ticks,
+                "dropped": self.market.driver.dropped,
+                "trader_rounds_dropped": self.market.driver.rounds_dropped,
+            },
             simulated_start=self.market.clock_start.isoformat(),
             simulated_end=self.market.world.now().isoformat(),
             duration_seconds=round(time.monotonic() - self.started, 1),

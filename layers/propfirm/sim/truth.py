@@ -3,7 +3,7 @@ account's events in the replay format of `propfirm replay`, written as the simul
 the server-side precision the poller never has.
 
 - a `start` for each account that begins its program's first phase at the run's start (accounts placed in
-  a later phase, or funded, at the start get none);
+  a later phase, or funded, at the start get none), with its scripted trader's `profile`;
 - every deal (`deal`) and balance operation (`balance`) at its time, and a `snapshot` right after it;
 - a `snapshot` at each price step where the account's equity reaches a new high for the server day, or a
   new low since its last written high, and at the first price step of every hour of server time.
@@ -61,9 +61,11 @@ class TruthWriter:
         self.lines = 0
         now = world.now()
         for login, program in sorted(starts.items()):
+            start = {"type": "start", "time": _iso(now), "login": login, "program": program, "server": server}
             trader = world.traders.get(login)
-            self._write({"type": "start", "time": _iso(now), "login": login, "program": program,
-                         "server": server, "profile": trader.profile if trader is not None else None})
+            if trader is not None:  # the scripted trader's profile (an account created by hand has none)
+                start["profile"] = trader.profile
+            self._write(start)
         for login in sorted(world.accounts):
             self._snapshot(login, now)  # where every account stands at the start
         self._hour = self._hour_of(now)

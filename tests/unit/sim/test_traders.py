@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from propfirm.sim.driver import MarketDriver
 from propfirm.sim.testing import build_world
-from propfirm.sim.traders import PROFILES
+from propfirm.sim.traders import ABUSER_PROFILES, PROFILES
 from propfirm.sim.world import World
 
 MONDAY = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def test_default_mix_is_deterministic_per_seed() -> None:
     b = build_world(200, seed=4, speed=0, groups=["g"], start=MONDAY)
     profiles = [a.traders[login].profile for login in sorted(a.traders)]
     assert profiles == [b.traders[login].profile for login in sorted(b.traders)]
-    assert set(profiles) == set(PROFILES)
+    assert set(profiles) == set(PROFILES) - set(ABUSER_PROFILES)  # abusers are placed, never drawn
 
 
 def test_profiles_over_a_trading_week() -> None:
