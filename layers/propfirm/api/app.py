@@ -57,6 +57,7 @@ from propfirm.api.problems import (
 )
 from propfirm.api.resolver import ConcurrentRestResolver
 from propfirm.api.routers import abuse, admin, integrations, public, trader, webhooks
+from propfirm.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("propfirm.api")
 
@@ -141,6 +142,12 @@ def _not_found(exc: NotFoundError) -> Response:
     event = app.current_event
     detail = f"no route {event.http_method} {event.path}" if event is not None else "no such route"
     return _problem(404, problem_body(404, "Not found", detail, "not-found"))
+
+
+@app.exception_handler(StoreNotFound)
+def _missing_record(exc: StoreNotFound) -> Response:
+    # a record a route named that the store does not hold ("no webhook endpoint 7"): the client's 404
+    return _problem(404, problem_body(404, "Not found", str(exc), "not-found"))
 
 
 @app.exception_handler(psycopg.DataError)

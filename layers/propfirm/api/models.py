@@ -547,17 +547,7 @@ def documented(model: type[BaseModel], description: str = "OK", status: int = 20
 
 
 # -- outbound webhooks -----------------------------------------------------------------------------------
-WebhookEventType = Literal[
-    "ChallengePassed",
-    "ChallengeFailed",
-    "ChallengeFunded",
-    "PayoutRequested",
-    "PayoutApproved",
-    "PayoutRejected",
-    "PayoutPaid",
-    "PayoutFailed",
-    "PayoutEscalated",
-]
+from propfirm.webhooks.messages import EventType as WebhookEventType  # noqa: E402 - beside its models
 
 
 class WebhookEndpointRequest(_Body):

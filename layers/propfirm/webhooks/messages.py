@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import orjson
 
 # the event names a subscription may choose from (an empty choice: all of them)
-EVENT_TYPES = (
+EventType = Literal[
     "ChallengePassed",
     "ChallengeFailed",
     "ChallengeFunded",
@@ -25,7 +25,8 @@ EVENT_TYPES = (
     "PayoutPaid",
     "PayoutFailed",
     "PayoutEscalated",
-)
+]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 
 
 class MalformedEvent(ValueError):

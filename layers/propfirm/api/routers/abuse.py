@@ -13,11 +13,10 @@ from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, page, principal
 from propfirm.api.models import FindingConfirmation, FindingDecision, FindingOut, FindingPage, documented
 from propfirm.api.overrides import override
-from propfirm.api.problems import Conflict, NotFound
+from propfirm.api.problems import Conflict
 from propfirm.api.runtime import runtime
 from propfirm.store.abuse import FindingStore, StoredFinding
 from propfirm.store.audit import AuditEntry
-from propfirm.store.errors import NotFound as StoreNotFound
 
 router = Router()
 
@@ -58,10 +57,7 @@ def list_findings(
 def get_finding(finding_id: FindingId) -> dict[str, Any]:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        try:
-            return FindingStore(uow).get(finding_id).to_public()
-        except StoreNotFound:
-            raise NotFound(f"no abuse finding {finding_id}") from None
+        return FindingStore(uow).get(finding_id).to_public()
 
 
 def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
@@ -69,8 +65,6 @@ def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
     with rt.uow() as uow:
         try:
             decided = FindingStore(uow).decide(finding_id, status, _operator(), note, rt.clock())
-        except StoreNotFound:
-            raise NotFound(f"no abuse finding {finding_id}") from None
         except ValueError as exc:
             raise Conflict(str(exc)) from None
         uow.audit.append(

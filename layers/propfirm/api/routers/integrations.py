@@ -24,10 +24,9 @@ from propfirm.api.models import (
     WebhookEndpointRequest,
     documented,
 )
-from propfirm.api.problems import Conflict, NotFound, Unprocessable
+from propfirm.api.problems import Conflict, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.store.audit import AuditEntry
-from propfirm.store.errors import NotFound as StoreNotFound
 from propfirm.store.uow import UnitOfWork
 from propfirm.store.webhooks import WebhookStore
 from propfirm.webhooks import signing
@@ -108,17 +107,14 @@ def change_endpoint(endpoint_id: EndpointId, body: WebhookEndpointChange) -> dic
     if not changes:
         raise Unprocessable("nothing to change: give url, event_types, description or enabled")
     with runtime().uow() as uow:
-        try:
-            endpoint = WebhookStore(uow).update_endpoint(
-                endpoint_id,
-                _now(),
-                url=None if body.url is None else receiver_url(body.url),
-                event_types=body.event_types,
-                description=body.description,
-                enabled=body.enabled,
-            )
-        except StoreNotFound:
-            raise NotFound(f"no webhook endpoint {endpoint_id}") from None
+        endpoint = WebhookStore(uow).update_endpoint(
+            endpoint_id,
+            _now(),
+            url=None if body.url is None else receiver_url(body.url),
+            event_types=body.event_types,
+            description=body.description,
+            enabled=body.enabled,
+        )
         _audit(uow, "webhook.endpoint_changed", {"id": endpoint_id, **changes})
         uow.commit()
     return endpoint.to_public()
@@ -134,10 +130,7 @@ def rotate_secret(endpoint_id: EndpointId, body: RotateSecretRequest) -> dict[st
     require_admin(principal(router))
     secret = signing.new_secret()
     with runtime().uow() as uow:
-        try:
-            endpoint = WebhookStore(uow).rotate_secret(endpoint_id, secret, _now(), timedelta(hours=body.overlap_hours))
-        except StoreNotFound:
-            raise NotFound(f"no webhook endpoint {endpoint_id}") from None
+        endpoint = WebhookStore(uow).rotate_secret(endpoint_id, secret, _now(), timedelta(hours=body.overlap_hours))
         _audit(uow, "webhook.secret_rotated", {"id": endpoint_id, "overlap_hours": body.overlap_hours})
         uow.commit()
     return {**endpoint.to_public(), "secret": secret}
@@ -153,11 +146,8 @@ def delete_endpoint(endpoint_id: EndpointId) -> dict[str, Any]:
     require_admin(principal(router))
     with runtime().uow() as uow:
         store = WebhookStore(uow)
-        try:
-            endpoint = store.endpoint(endpoint_id, for_update=True)
-            store.delete_endpoint(endpoint_id)
-        except StoreNotFound:
-            raise NotFound(f"no webhook endpoint {endpoint_id}") from None
+        endpoint = store.endpoint(endpoint_id, for_update=True)
+        store.delete_endpoint(endpoint_id)
         _audit(uow, "webhook.endpoint_deleted", {"id": endpoint_id, "url": endpoint.url})
         uow.commit()
     return endpoint.to_public()
@@ -178,10 +168,7 @@ def list_deliveries(
     require_reader(principal(router))
     with runtime().uow() as uow:
         store = WebhookStore(uow)
-        try:
-            store.endpoint(endpoint_id)
-        except StoreNotFound:
-            raise NotFound(f"no webhook endpoint {endpoint_id}") from None
+        store.endpoint(endpoint_id)
         items = [d.to_public() for d in store.deliveries(endpoint_id, status, cursor, limit)]
         counts = store.counts([endpoint_id])
     return {**page(items, limit), "counts": counts}
@@ -198,8 +185,6 @@ def replay_delivery(delivery_id: DeliveryId) -> dict[str, Any]:
     with runtime().uow() as uow:
         try:
             delivery = WebhookStore(uow).replay(delivery_id, _now())
-        except StoreNotFound:
-            raise NotFound(f"no webhook delivery {delivery_id}") from None
         except ValueError as exc:
             raise Conflict(str(exc)) from None
         _audit(uow, "webhook.delivery_replayed", {"id": delivery_id, "webhook_id": delivery.message_id})
