@@ -20,12 +20,14 @@ class Received:
 class Receiver:
     url: str
     received: list[Received] = field(default_factory=list)
-    answers: list[int] = field(default_factory=list)  # statuses to answer first, in order; then 204
+    answers: list[int] = field(default_factory=list)  # statuses to answer first, in order; then `status`
+    status: int = 204
+    reply: bytes = b""  # the body of every answer (application/json when given)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_status(self) -> int:
         with self.lock:
-            return self.answers.pop(0) if self.answers else 204
+            return self.answers.pop(0) if self.answers else self.status
 
     def bodies(self) -> list[bytes]:
         with self.lock:
@@ -33,7 +35,7 @@ class Receiver:
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[Receiver]:
+def webhook_receiver(status: int = 204, reply: bytes = b"") -> Iterator[Receiver]:
     receiver: Receiver
 
     class Handler(BaseHTTPRequestHandler):
@@ -44,14 +46,17 @@ def webhook_receiver() -> Iterator[Receiver]:
             with receiver.lock:
                 receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(status)
-            self.send_header("content-length", "0")
+            if receiver.reply:
+                self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(receiver.reply)))
             self.end_headers()
+            self.wfile.write(receiver.reply)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks")
+    receiver = Receiver(f"http://127.0.0.1:{server.server_address[1]}/hooks", status=status, reply=reply)
     thread = threading.Thread(target=server.serve_forever, name="webhook-receiver", daemon=True)
     thread.start()
     try:

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aws_lambda_powertools import Logger
 
 from propfirm.settings import load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
 from propfirm.webhooks.delivery import Dispatcher, HttpTransport, Tally
-from propfirm.webhooks.messages import MalformedEvent, Message, from_bus_event
+from propfirm.webhooks.messages import Message, from_sqs_records
 from propfirm.webhooks.settings import WebhookSettings
 
 logger = Logger(service="webhooks")
@@ -48,21 +47,13 @@ def set_dispatcher(value: Dispatcher | None) -> None:
     _dispatcher = value
 
 
+def _malformed(reason: str, body: str, message_id: str | None) -> None:
+    logger.error("malformed event dropped", extra={"reason": reason, "body": body, "message_id": message_id})
+
+
 def messages_of(event: dict[str, Any]) -> list[Message]:
     """The messages in an SQS batch of bus events; malformed ones logged and left out."""
-    messages = []
-    for record in event.get("Records", []):
-        body = record.get("body", "")
-        try:
-            parsed = orjson.loads(body)
-            if not isinstance(parsed, dict):
-                raise MalformedEvent("the record's body is not a JSON object")
-            messages.append(from_bus_event(parsed))
-        except (orjson.JSONDecodeError, MalformedEvent) as exc:
-            logger.error(
-                "malformed event dropped", reason=str(exc), body=body[:2000], message_id=record.get("messageId")
-            )
-    return messages
+    return from_sqs_records(event, _malformed)
 
 
 def seconds_left(lambda_context: Any, margin: float = 10.0) -> float | None:

@@ -9,6 +9,7 @@ carry one event twice (its senders are at-least-once), and both copies must be o
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
@@ -82,3 +83,19 @@ def from_bus_event(event: dict[str, Any]) -> Message:
         server=server if isinstance(server, str) else None,
         body=body,
     )
+
+
+def from_sqs_records(event: dict[str, Any], on_malformed: Callable[[str, str, str | None], None]) -> list[Message]:
+    """The messages in an SQS batch of bus events (a rule's queue); each malformed one is handed to
+    `on_malformed(reason, body, message id)` and left out: sending it again cannot mend it."""
+    messages = []
+    for record in event.get("Records", []):
+        body = record.get("body", "")
+        try:
+            parsed = orjson.loads(body)
+            if not isinstance(parsed, dict):
+                raise MalformedEvent("the record's body is not a JSON object")
+            messages.append(from_bus_event(parsed))
+        except (orjson.JSONDecodeError, MalformedEvent) as exc:
+            on_malformed(str(exc), body[:2000], record.get("messageId"))
+    return messages

@@ -1,0 +1,74 @@
+"""The notifications Lambda: the bus's events from their rule's queue (as the webhooks'), each told to the
+people `plan` names on the channels that are on. A send that failed fails the batch, which comes back;
+what was sent is not sent again (the rows are unique by event and recipient)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from propfirm.notify.channels import Channel, Discord, Email, Telegram
+from propfirm.notify.service import Notifier, Outcome
+from propfirm.notify.settings import NotifySettings
+from propfirm.settings import load
+from propfirm.store.db import make_pool
+from propfirm.store.uow import UnitOfWork
+from propfirm.webhooks.messages import from_sqs_records
+
+logger = Logger(service="notifications")
+
+_notifier: Notifier | None = None
+
+
+class NotificationsFailed(Exception):
+    pass
+
+
+def build_notifier(settings: NotifySettings, ses: Any = None) -> Notifier:
+    channels: dict[str, Channel] = {}
+    operators: dict[str, str] = {}
+    if settings.telegram_bot_token and settings.telegram_chat_id:
+        channels["telegram"] = Telegram(settings.telegram_bot_token, settings.telegram_api_url)
+        operators["telegram"] = settings.telegram_chat_id
+    if settings.discord_webhook_url:
+        channels["discord"] = Discord()
+        operators["discord"] = settings.discord_webhook_url
+    if settings.notify_email_from:
+        if ses is None:
+            import boto3  # here, not at import
+
+            ses = boto3.client("ses", region_name=settings.aws_region)
+        channels["email"] = Email(ses, settings.notify_email_from)
+    pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
+    return Notifier(lambda: UnitOfWork(pool), channels, operators, settings.notify_language, settings.notify_per_minute)
+
+
+def notifier() -> Notifier:
+    global _notifier
+    if _notifier is None:
+        _notifier = build_notifier(load(NotifySettings))
+    return _notifier
+
+
+def set_notifier(value: Notifier | None) -> None:
+    global _notifier
+    _notifier = value
+
+
+def _malformed(reason: str, body: str, message_id: str | None) -> None:
+    logger.error("malformed event dropped", extra={"reason": reason, "body": body, "message_id": message_id})
+
+
+def handle_events(event: dict[str, Any]) -> dict[str, Any]:
+    outcome: Outcome = notifier().handle(from_sqs_records(event, _malformed))
+    report = {"sent": outcome.sent, "held": outcome.held, "failed": outcome.failed, "repeats": outcome.repeats}
+    if outcome.failed:
+        logger.warning("notifications failed", extra={"errors": outcome.errors[:20], **report})
+        raise NotificationsFailed(f"{outcome.failed} notifications failed: {outcome.errors[:3]}")
+    return report
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
+    return handle_events(event)

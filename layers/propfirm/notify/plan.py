@@ -1,0 +1,40 @@
+"""Who hears of an event: the trader (by email) of everything about their challenge and payouts; the
+operators (Telegram chat, Discord channel) of what needs them: payouts waiting for approval, escalated or
+failed, and accounts funded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+OPERATOR_EVENTS = frozenset({"PayoutRequested", "PayoutEscalated", "PayoutFailed", "ChallengeFunded"})
+TRADER_EVENTS = frozenset(
+    {
+        "ChallengePassed",
+        "ChallengeFailed",
+        "ChallengeFunded",
+        "PayoutRequested",
+        "PayoutApproved",
+        "PayoutRejected",
+        "PayoutPaid",
+        "PayoutFailed",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: str  # telegram | discord | email
+    recipient: str
+    audience: str  # trader | operators
+
+
+def targets(event_type: str, trader_email: str | None, operators: Mapping[str, str]) -> list[Target]:
+    """`operators`: channel -> recipient for the channels that are on (telegram: chat id, discord: URL);
+    email reaches the trader when the email channel is on (the caller passes None otherwise)."""
+    found = []
+    if event_type in TRADER_EVENTS and trader_email:
+        found.append(Target("email", trader_email, "trader"))
+    if event_type in OPERATOR_EVENTS:
+        found += [Target(channel, recipient, "operators") for channel, recipient in sorted(operators.items())]
+    return found
