@@ -66,13 +66,22 @@ def _nobody_listens(port: int) -> bool:
 def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     tmp = tmp_path_factory.mktemp("dev")
     secret = new_secret()
-    with webhook_receiver() as receiver:  # outside the run, as a firm's CRM would be
+    with (
+        webhook_receiver() as receiver,  # outside the run, as a firm's CRM would be
+        webhook_receiver(status=200, reply=b'{"ok": true}') as telegram,  # a stand-in for Telegram's Bot API
+    ):
         began = time.monotonic()
         done = subprocess.run(
             [*PROPFIRM, "dev", "--start", START, "--headless", "--duration", "40", "--json", "--accounts", "60",
              "--api-port", "0", "--truth", str(tmp / "truth.jsonl"), "--webhook", receiver.url],
             cwd=tmp,  # a fresh clone's layout is not needed from the working directory
-            env={**_env(database_url, redis_url, tmp), "PROPFIRM_OUTBOUND_WEBHOOK_SECRET": secret},
+            env={
+                **_env(database_url, redis_url, tmp),
+                "PROPFIRM_OUTBOUND_WEBHOOK_SECRET": secret,
+                "TELEGRAM_BOT_TOKEN": "123456:e2e-token",
+                "TELEGRAM_CHAT_ID": "-1001",
+                "TELEGRAM_API_URL": telegram.url.rsplit("/hooks", 1)[0],
+            },
             capture_output=True,
             text=True,
             timeout=100,
@@ -85,6 +94,7 @@ def headless_run(database_url: str, redis_url: str, tmp_path_factory: pytest.Tem
             "redis_url": redis_url,
             "receiver": receiver,
             "secret": secret,
+            "telegram": telegram,
         }
 
 
@@ -429,3 +439,16 @@ def test_the_scripted_abusers_are_found_by_the_abuse_scan(headless_run: dict) ->
         assert set(finding) == {"detector", "logins", "score"} and 0 < finding["score"] <= 1
         assert {expected.get(profiles.get(login, "")) for login in finding["logins"]} == {finding["detector"]}, finding
     assert {f["detector"] for f in findings} == set(expected.values())
+
+
+def test_the_operators_chat_hears_of_payouts_and_funding(headless_run: dict) -> None:
+    """A notification channel in the environment is on: the operators' Telegram chat gets the payouts that
+    wait for them and the funded accounts, once each, within the rate limit."""
+    summary = _one_json_object(headless_run["done"].stdout)
+    received = [orjson.loads(r.body) for r in headless_run["telegram"].received]
+    assert summary["parts"]["notifications"] == "on: telegram"
+    assert summary["notifications"]["failed"] == 0
+    assert summary["notifications"]["sent"] == len(received) > 0
+    assert all(r["chat_id"] == "-1001" for r in received)
+    assert any("Payout" in r["text"] and "requested" in r["text"] for r in received), received[:3]
+    assert len({r["text"] for r in received}) == len(received)  # nothing told twice

@@ -103,7 +103,7 @@ class DevStack:
 
         self.market.start()
         self.parts.append(Part("simulator", self.market.stop))
-        self.event_bus = self._start_webhooks()  # before its senders: it stops after them, and drains
+        self.event_bus = self._start_integrations()  # before their senders: they stop after them, and drain
 
         self.evaluator = EvaluatorFunction(
             sqs=self.sqs,
@@ -245,26 +245,57 @@ class DevStack:
         self._loop("trader-desk", self.desk.step, pause=1.0)
         self.notes["trader_desk"] = "on (funded traders request payouts over HTTP once eligible)"
 
-    def _start_webhooks(self) -> str | None:
-        """With --webhook: the bus, its rule and queue, the webhooks function; the bus's name (else None)."""
-        o = self.options
-        self.webhooks = None
-        if not o.webhook:
-            return None
-        from propfirm.local.webhooks import LocalWebhooks, create_bus
+    def _start_integrations(self) -> str | None:
+        """The event bus when something listens to it (--webhook, a notification channel in the environment):
+        each listener with its rule, queue and function; the bus's name (None: no bus, events stay pending)."""
+        from propfirm.local.notifications import notification_settings
 
-        bus, queue_url = create_bus(self.aws.client("events"), self.sqs)
-        self.webhooks = LocalWebhooks(
+        self.webhooks: Any = None
+        self.notifications: Any = None
+        notify = notification_settings(self.options.database_url)
+        if not self.options.webhook and notify is None:
+            return None
+        from propfirm.local.bus import create_bus
+
+        bus = create_bus(self.aws.client("events"))
+        if self.options.webhook:
+            self._start_webhooks()
+        if notify is not None:
+            self._start_notifications(notify)
+        return bus
+
+    def _start_notifications(self, settings: Any) -> None:
+        from propfirm.local.bus import route_to_queue
+        from propfirm.local.notifications import LocalNotifications
+
+        events = self.aws.client("events")
+        queue_url = route_to_queue(events, self.sqs, "notification-events", "propfirm-to-notifications")
+        ses = self.aws.client("ses")
+        notifications = LocalNotifications(sqs=self.sqs, queue_url=queue_url, settings=settings, ses=ses)
+        self.notifications = notifications
+        self.parts.append(Part("notifications", notifications.close))
+        self._loop("notifications", notifications.drive, pause=0.0)
+        self.notes["notifications"] = f"on: {', '.join(notifications.channels)}"
+
+    def _start_webhooks(self) -> None:
+        """--webhook: its rule and queue, the webhooks function."""
+        from propfirm.local.bus import route_to_queue
+        from propfirm.local.webhooks import QUEUE, RULE, LocalWebhooks
+
+        o = self.options
+        assert o.webhook is not None
+        queue_url = route_to_queue(self.aws.client("events"), self.sqs, QUEUE, RULE)
+        webhooks = LocalWebhooks(
             sqs=self.sqs, queue_url=queue_url, database_url=o.database_url, url=o.webhook, server=o.server,
             run_id=o.run_id,
         )
-        self.parts.append(Part("webhooks", self.webhooks.close))
-        self._loop("webhooks", self.webhooks.drive, pause=0.0)
-        self._loop("webhooks-retry", self.webhooks.retry, pause=1.0)
-        source = "$PROPFIRM_OUTBOUND_WEBHOOK_SECRET" if self.webhooks.secret_from_environment else "a run's secret"
-        endpoint = self.webhooks.endpoint_id
+        self.webhooks = webhooks
+        self.parts.append(Part("webhooks", webhooks.close))
+        self._loop("webhooks", webhooks.drive, pause=0.0)
+        self._loop("webhooks-retry", webhooks.retry, pause=1.0)
+        source = "$PROPFIRM_OUTBOUND_WEBHOOK_SECRET" if webhooks.secret_from_environment else "a run's secret"
+        endpoint = webhooks.endpoint_id
         self.notes["webhooks"] = f"every event to {o.webhook} (endpoint {endpoint}), signed with {source}"
-        return bus
 
     def _programs(self) -> dict[str, Program]:
         return load_programs(self.options.programs) if self.options.programs else load_example_programs()
@@ -343,6 +374,9 @@ class DevStack:
         abuse = getattr(self, "abuse", None)
         if abuse is not None:
             counts["abuse"] = {"findings": abuse.findings()}
+        notifications = getattr(self, "notifications", None)
+        if notifications is not None:
+            counts["notifications"] = notifications.counts()
         webhooks = getattr(self, "webhooks", None)
         if webhooks is not None:
             counts["webhooks"] = webhooks.counts()

@@ -10,7 +10,6 @@ disabled when the run stops. Endpoints an admin added through the API receive th
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +20,6 @@ from propfirm.store.webhooks import WebhookStore
 from propfirm.webhooks import signing
 
 SECRET_VARIABLE = "PROPFIRM_OUTBOUND_WEBHOOK_SECRET"
-BUS = "propfirm"
 QUEUE = "webhook-events"
 RULE = "propfirm-to-webhooks"
 
@@ -40,16 +38,6 @@ def run_secret() -> tuple[str, bool]:
     except signing.SecretError as exc:
         raise WebhookSetupError(f"{SECRET_VARIABLE}: {exc}") from None
     return given, True
-
-
-def create_bus(events: Any, sqs: Any) -> tuple[str, str]:
-    """The bus, the rule and its queue (as infra's webhooks construct defines them); (bus, queue URL)."""
-    events.create_event_bus(Name=BUS)
-    queue_url = sqs.create_queue(QueueName=QUEUE, Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_rule(Name=RULE, EventBusName=BUS, EventPattern=json.dumps({"source": ["propfirm"]}), State="ENABLED")
-    events.put_targets(Rule=RULE, EventBusName=BUS, Targets=[{"Id": "webhooks-queue", "Arn": arn}])
-    return BUS, queue_url
 
 
 class LocalWebhooks:

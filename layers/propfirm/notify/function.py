@@ -41,7 +41,14 @@ def build_notifier(settings: NotifySettings, ses: Any = None) -> Notifier:
             ses = boto3.client("ses", region_name=settings.aws_region)
         channels["email"] = Email(ses, settings.notify_email_from)
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
-    return Notifier(lambda: UnitOfWork(pool), channels, operators, settings.notify_language, settings.notify_per_minute)
+    return Notifier(
+        lambda: UnitOfWork(pool),
+        channels,
+        operators,
+        settings.notify_language,
+        settings.notify_per_minute,
+        on_close=pool.close,
+    )
 
 
 def notifier() -> Notifier:

@@ -39,13 +39,19 @@ class Notifier:
         language: str = "en",
         per_minute: int = 20,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_close: Callable[[], object] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.on_close = on_close  # releases what the builder opened (its connection pool)
         self.channels = dict(channels)
         self.operators = {c: r for c, r in operators.items() if c in self.channels}
         self.language = language
         self.per_minute = per_minute
         self.clock = clock
+
+    def close(self) -> None:
+        if self.on_close is not None:
+            self.on_close()
 
     def handle(self, messages: Sequence[Message]) -> Outcome:
         outcome = Outcome()
