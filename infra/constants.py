@@ -26,6 +26,7 @@ MIGRATE_HANDLER = "functions.migrate.handler.lambda_handler"
 WEBHOOKS_HANDLER = "functions.webhooks.handler.lambda_handler"
 WEBHOOKS_RETRY_HANDLER = "functions.webhooks.handler.retry_handler"
 ABUSE_HANDLER = "functions.abuse.handler.lambda_handler"
+NOTIFICATIONS_HANDLER = "functions.notifications.handler.lambda_handler"
 
 POLLER_DOCKERFILE = "functions/poller/Dockerfile"
 POLLER_WINDOWS_DOCKERFILE = "functions/poller/Dockerfile.windows"  # the Manager API gateway (Windows only)
@@ -41,6 +42,7 @@ PAYOUTS_TIMEOUT_SECONDS = 60
 API_TIMEOUT_SECONDS = 29  # API Gateway's integration limit
 WEBHOOKS_TIMEOUT_SECONDS = 60  # a batch of POSTs of at most 5 s each; the rest waits for the retry schedule
 ABUSE_TIMEOUT_SECONDS = 300  # a week of a server's deals: about 10 ms of CPU per 1,000 deals, plus reading them
+NOTIFICATIONS_TIMEOUT_SECONDS = 60  # ten events, a few sends each, 5 s at most per send
 MIGRATE_TIMEOUT_SECONDS = 600  # a migration on a large table; the trigger waits as long
 LAMBDA_MEMORY_MB = 512
 

@@ -72,6 +72,9 @@ class StackSettings:
     web_dir: Path = DEFAULT_WEB_DIR
     auth_domain_prefix: str | None = None  # the hosted UI's domain prefix; None: propfirm-<account id>
     webhooks: bool = True  # outbound webhooks: the bus's events POSTed to the endpoints admins subscribe
+    notifications: bool = True  # Telegram/Discord (their secret filled) and email (notify_email_from given)
+    notify_email_from: str | None = None  # SES's verified sender: traders are told by email
+    notify_language: str = "en"
 
     @classmethod
     def from_node(cls, node: Node) -> StackSettings:
@@ -102,6 +105,9 @@ class StackSettings:
             web_dir=Path(os.environ.get(WEB_DIR_ENV) or ctx.string("propfirm:webDir", str(DEFAULT_WEB_DIR))),
             auth_domain_prefix=ctx.string("propfirm:authDomainPrefix", "") or None,
             webhooks=ctx.boolean("propfirm:webhooks", True),
+            notifications=ctx.boolean("propfirm:notifications", True),
+            notify_email_from=ctx.string("propfirm:notifyEmailFrom", "") or None,
+            notify_language=ctx.string("propfirm:notifyLanguage", "en"),
         )
         settings._check()
         return settings

@@ -16,7 +16,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-CONSUMERS = ("evaluator", "relay", "api", "payouts", "poller", "migrate", "webhooks", "abuse")
+CONSUMERS = ("evaluator", "relay", "api", "payouts", "poller", "migrate", "webhooks", "abuse", "notifications")
 
 # The poller's and functions' AWS calls: queues, secrets, domain events, logs (Lambda's own logs do not
 # pass through the VPC; the pollers' awslogs driver and the EMF lines do).

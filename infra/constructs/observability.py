@@ -55,6 +55,7 @@ class Observability(Construct):
         alarm_email: str | None,
         webhooks: Webhooks | None = None,
         abuse: lambda_.IFunction | None = None,
+        notifications: lambda_.IFunction | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", display_name="propfirm alarms", enforce_ssl=True)
@@ -76,6 +77,8 @@ class Observability(Construct):
         self._build_function_alarms("Api", api.function)
         if abuse is not None:
             self._build_function_alarms("AbuseScan", abuse)
+        if notifications is not None:
+            self._build_function_alarms("Notifications", notifications)
         if webhooks is not None:
             self._build_function_alarms("Webhooks", webhooks.function)
             self._build_function_alarms("WebhooksRetry", webhooks.retry)

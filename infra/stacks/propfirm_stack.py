@@ -21,6 +21,7 @@ from infra.constructs.evaluator import Evaluator
 from infra.constructs.events import DomainEvents
 from infra.constructs.migrations import Migrations
 from infra.constructs.network import Network
+from infra.constructs.notifications import Notifications
 from infra.constructs.observability import Observability
 from infra.constructs.payouts import Payouts
 from infra.constructs.poller import Pollers
@@ -109,6 +110,21 @@ class PropfirmStack(Stack):
             if settings.webhooks
             else None
         )
+        self.notifications = (
+            Notifications(
+                self,
+                "Notifications",
+                shared=self.shared,
+                network=self.network,
+                data=self.data,
+                domain_events=self.events,
+                log_retention=retention,
+                email_from=settings.notify_email_from,
+                language=settings.notify_language,
+            )
+            if settings.notifications
+            else None
+        )
         self.abuse = AbuseScan(
             self, "Abuse", shared=self.shared, network=self.network, data=self.data, log_retention=retention
         )
@@ -148,6 +164,7 @@ class PropfirmStack(Stack):
             alarm_email=settings.alarm_email,
             webhooks=self.webhooks,
             abuse=self.abuse.function,
+            notifications=self.notifications.function if self.notifications else None,
         )
         self._outputs()
         acknowledge_findings(self)
@@ -163,6 +180,7 @@ class PropfirmStack(Stack):
             self.api.function,
             *([self.webhooks.function, self.webhooks.retry] if self.webhooks else []),
             self.abuse.function,
+            *([self.notifications.function] if self.notifications else []),
         ]
 
     def _wire_payouts(self) -> None:

@@ -201,6 +201,7 @@ def test_every_function_has_the_layer_runtime_and_vpc(dev):
         "functions.webhooks.handler.lambda_handler",
         "functions.webhooks.handler.retry_handler",
         "functions.abuse.handler.lambda_handler",
+        "functions.notifications.handler.lambda_handler",
     }
     # the other functions are CDK's own: the trigger provider, the dashboards' deployment and the
     # development stack's bucket emptier

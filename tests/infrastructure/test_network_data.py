@@ -194,7 +194,7 @@ def _ids(dev, *names) -> set[str]:
 def test_each_store_admits_only_its_consumers(dev):
     data = dev.stack.data
     assert _ingress_sources(dev, data.proxy_security_group) == _ids(
-        dev, "evaluator", "relay", "api", "payouts", "migrate", "webhooks", "abuse"
+        dev, "evaluator", "relay", "api", "payouts", "migrate", "webhooks", "abuse", "notifications"
     )
     assert _ingress_sources(dev, data.cache_security_group) == _ids(
         dev, "evaluator", "relay", "api", "payouts", "poller"
@@ -251,6 +251,7 @@ def test_each_consumer_goes_only_where_it_must(dev):
         "poller": {(endpoints, 443), (cache, 6379), ("0.0.0.0/0", 443)},
         "webhooks": {(endpoints, 443), (proxy, 5432), ("0.0.0.0/0", 443)},
         "abuse": {(endpoints, 443), (proxy, 5432)},
+        "notifications": {(endpoints, 443), (proxy, 5432), ("0.0.0.0/0", 443)},
     }
     for name, group in network.consumer_groups.items():
         assert set(_egress(dev, group)) == expected[name], name

@@ -84,3 +84,25 @@ def test_the_abuse_scan_runs_every_five_minutes_near_the_database_only(dev):
         if r["Properties"].get("Targets", [{}])[0].get("Arn") == {"Fn::GetAtt": [fn, "Arn"]}
     ]
     assert rule["ScheduleExpression"] == "rate(5 minutes)"
+
+
+def test_notifications_take_every_event_and_their_channels_from_a_secret(dev):
+    hooks = dev.stack.notifications
+    fn = _logical(dev, hooks.function)
+    props = dev.resources("AWS::Lambda::Function")[fn]["Properties"]
+    assert props["Handler"] == "functions.notifications.handler.lambda_handler"
+    env = props["Environment"]["Variables"]
+    assert env["NOTIFY_CHANNELS_SECRET_ARN"] == {"Ref": _logical(dev, hooks.channels)}
+    assert "TELEGRAM_BOT_TOKEN" not in env and "NOTIFY_EMAIL_FROM" not in env  # email off without a sender
+    rule = dev.raw["Resources"][_logical(dev, hooks.rule)]["Properties"]
+    assert rule["EventPattern"] == {"source": ["propfirm"]}
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": [_logical(dev, hooks.queue), "Arn"]}
+
+
+def test_email_needs_a_sender_and_may_send_as_it_only(tmp_path, layer_dir):
+    synth = synthesize(tmp_path / "cdk", layer_dir, **{"propfirm:notifyEmailFrom": "desk@firm.example"})
+    fn = synth.stack.get_logical_id(synth.stack.notifications.function.node.default_child)
+    env = synth.resources("AWS::Lambda::Function")[fn]["Properties"]["Environment"]["Variables"]
+    assert env["NOTIFY_EMAIL_FROM"] == "desk@firm.example"
+    policies = json.dumps([p for p in synth.resources("AWS::IAM::Policy").values()])
+    assert "ses:SendEmail" in policies and "identity/firm.example" in policies

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from aws_lambda_powertools import Logger
 
 from propfirm.notify.channels import Channel, Discord, Email, Telegram
@@ -19,6 +20,7 @@ from propfirm.webhooks.messages import from_sqs_records
 logger = Logger(service="notifications")
 
 _notifier: Notifier | None = None
+CHANNEL_KEYS = ("telegram_bot_token", "telegram_chat_id", "discord_webhook_url")
 
 
 class NotificationsFailed(Exception):
@@ -51,10 +53,26 @@ def build_notifier(settings: NotifySettings, ses: Any = None) -> Notifier:
     )
 
 
+def channel_secret(arn: str | None, secrets: Any = None) -> dict[str, str]:
+    """The channels' settings an operator keeps in Secrets Manager (`NOTIFY_CHANNELS_SECRET_ARN`: a JSON
+    object with `telegram_bot_token`, `telegram_chat_id`, `discord_webhook_url`): never in the template."""
+    if not arn:
+        return {}
+    if secrets is None:
+        import boto3
+
+        secrets = boto3.client("secretsmanager")
+    raw = secrets.get_secret_value(SecretId=arn)["SecretString"]
+    values = orjson.loads(raw) if raw.strip() else {}
+    return {k: str(v) for k, v in values.items() if k in CHANNEL_KEYS and v}
+
+
 def notifier() -> Notifier:
     global _notifier
     if _notifier is None:
-        _notifier = build_notifier(load(NotifySettings))
+        import os
+
+        _notifier = build_notifier(load(NotifySettings, **channel_secret(os.environ.get("NOTIFY_CHANNELS_SECRET_ARN"))))
     return _notifier
 
 

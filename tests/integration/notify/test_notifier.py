@@ -148,3 +148,17 @@ def test_a_failed_send_is_recorded_and_tried_again(url, telegram, discord, ses) 
     assert (second.sent, second.failed, second.repeats) == (1, 0, 1)  # Discord again; Telegram had it
     with UnitOfWork(url) as uow:
         assert counts(uow, T0 + timedelta(days=2))["failed"] == 0
+
+
+def test_the_channels_come_from_secrets_manager_in_aws() -> None:
+    from propfirm.notify.function import channel_secret
+
+    with mock_aws():
+        client = boto3.client("secretsmanager", region_name="us-east-1")
+        arn = client.create_secret(
+            Name="channels", SecretString='{"telegram_bot_token": "123456:abc", "telegram_chat_id": "-1", "other": "x"}'
+        )["ARN"]
+        assert channel_secret(arn, client) == {"telegram_bot_token": "123456:abc", "telegram_chat_id": "-1"}
+        empty = client.create_secret(Name="empty", SecretString="{}")["ARN"]
+        assert channel_secret(empty, client) == {}
+    assert channel_secret(None) == {}
