@@ -7,7 +7,7 @@
   administrator (admin-create-user, then the group). Strong password policy; MFA (TOTP)
   optional, or required with `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group:
   production requires it).
-- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`, `GET /docs`,
+- Every method has the Cognito authorizer except `GET /health`, `GET /openapi.json`, `GET /docs`, `GET /leaderboard`,
   `POST /webhooks/purchase` (HMAC-signed by the shop: PROPFIRM_WEBHOOK_SECRET, kept in Secrets
   Manager) and the browsers' CORS preflights (`OPTIONS /` and `OPTIONS /{proxy+}`, answered by the
   handler from API_CORS_ORIGINS). The authorizer authenticates; the handler checks the
@@ -47,6 +47,7 @@ PUBLIC_ROUTES = (
     ("openapi.json", "GET"),
     ("docs", "GET"),
     ("webhooks/purchase", "POST"),
+    ("leaderboard", "GET"),
     ("", "OPTIONS"),
     ("{proxy+}", "OPTIONS"),
 )

@@ -17,7 +17,7 @@ from propfirm.api.problems import Forbidden, Unauthorized
 
 TRADER, SUPPORT, ADMIN = "trader", "support", "admin"
 ROLES = (TRADER, SUPPORT, ADMIN)
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/webhooks/purchase"})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/webhooks/purchase", "/leaderboard"})
 
 
 @dataclass(frozen=True)

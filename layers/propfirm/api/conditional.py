@@ -1,7 +1,7 @@
 """Conditional GETs: every 200 answer to a GET carries an ETag (a hash of its body) and
-`Cache-Control: private, no-cache`; a request whose `If-None-Match` names the current ETag gets 304 with
-no body. The dashboards poll every few seconds: an unchanged page costs the query, not the transfer or
-the browser's re-render."""
+`Cache-Control: private, no-cache` (unless the route set its own: the public leaderboard's is public); a
+request whose `If-None-Match` names the current ETag gets 304 with no body. The dashboards poll every few
+seconds: an unchanged page costs the query, not the transfer or the browser's re-render."""
 
 from __future__ import annotations
 
@@ -26,6 +26,14 @@ def _set(response: dict[str, Any], name: str, value: str) -> None:
         response["headers"][name] = value
 
 
+def _has_header(response: dict[str, Any], name: str) -> bool:
+    for key in ("headers", "multiValueHeaders"):
+        found = response.get(key)
+        if isinstance(found, dict) and any(str(k).lower() == name for k in found):
+            return True
+    return False
+
+
 def entity_tag(body: str | bytes) -> str:
     data = body.encode() if isinstance(body, str) else body
     return '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
@@ -45,7 +53,8 @@ def make_conditional(event: Mapping[str, Any], response: dict[str, Any]) -> dict
         return response
     tag = entity_tag(body)
     _set(response, "ETag", tag)
-    _set(response, "Cache-Control", "private, no-cache")
+    if not _has_header(response, "cache-control"):  # a route that set its own (a public one) keeps it
+        _set(response, "Cache-Control", "private, no-cache")
     wanted = _header(event, "if-none-match")
     if wanted is not None and matches(wanted, tag):
         response["statusCode"] = 304

@@ -636,3 +636,35 @@ class FindingOut(BaseModel):
 class FindingPage(BaseModel):
     items: list[FindingOut]
     next_cursor: int | None
+
+
+# -- leaderboard --------------------------------------------------------------------------------------------
+class LeaderboardOptIn(_Body):
+    display_name: str | None = Field(
+        description="the name to be listed under (3-24 letters, digits, spaces, . _ -); null: not listed",
+        min_length=3,
+        max_length=24,
+        pattern=r"^[\w .-]+$",
+    )
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int
+    name: str
+    program: str
+    return_pct: str
+    winning_days_pct: str
+    drawdown_pct: str
+    days_traded: int
+
+
+class Leaderboard(BaseModel):
+    board: Literal["funded", "challenge"]
+    days: int
+    sort: Literal["return", "consistency", "drawdown"]
+    through: str = Field(description="the last trading day counted")
+    items: list[LeaderboardEntry]
+
+
+class LeaderboardMembership(BaseModel):
+    display_name: str | None

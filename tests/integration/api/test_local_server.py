@@ -523,6 +523,13 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
             model.model_validate(response.json())
         covered.add(template)
     assert client.delete(f"/admin/webhooks/{eid}", headers=admin).json()["id"] == eid
+    board = client.get("/leaderboard?board=funded&days=30")  # public: no token
+    assert board.status_code == 200 and board.headers["cache-control"] == "public, max-age=60"
+    models.Leaderboard.model_validate(board.json())
+    covered.add("/leaderboard")
+    joined = client.put("/me/leaderboard", headers=trader, json={"display_name": None})
+    assert joined.status_code == 200, joined.text
+    covered.add("/me/leaderboard")
     for path, model, template in (
         ("/admin/abuse/findings?status=open", models.FindingPage, "/admin/abuse/findings"),
         ("/admin/abuse/findings/9223372036854775807", None, "/admin/abuse/findings/{finding_id}"),

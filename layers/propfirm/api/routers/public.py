@@ -3,10 +3,14 @@ answers from a short cache (`propfirm.api.health`): a public route cannot be use
 
 from __future__ import annotations
 
+from typing import Annotated, Any, Literal
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from propfirm.api.models import Health
+from propfirm.api.leaderboard_view import cached, leaderboard
+from propfirm.api.models import Health, Leaderboard, documented
 from propfirm.api.runtime import Runtime, runtime
 from propfirm.live.records import iso_utc
 
@@ -35,3 +39,26 @@ def health() -> Response[Health]:
         status="ok" if found.ok else "degraded", database=found.database, redis=found.redis, time=iso_utc(rt.clock())
     )
     return Response(status_code=200 if found.ok else 503, content_type="application/json", body=body)
+
+
+@router.get(
+    "/leaderboard",
+    summary="The public leaderboard: opted-in traders' active challenges over a period (no personal data)",
+    tags=["public"],
+    responses=documented(Leaderboard),
+)
+def public_leaderboard(
+    board: Annotated[Literal["funded", "challenge"], Query()] = "funded",
+    days: Annotated[int, Query(ge=1, le=365, description="the period: this many days up to today")] = 30,
+    sort: Annotated[Literal["return", "consistency", "drawdown"], Query()] = "return",
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Response[dict[str, Any]]:
+    rt = runtime()
+    today = rt.clock().date()
+
+    def build() -> dict[str, Any]:
+        with rt.uow() as uow:
+            return leaderboard(uow, board, days, sort, limit, today)
+
+    body = cached((board, days, sort, limit, today), rt.wall_clock().timestamp(), build)
+    return Response(200, "application/json", body, headers={"Cache-Control": "public, max-age=60"})

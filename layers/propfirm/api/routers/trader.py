@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
+import psycopg
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api import credentials, payouts_port, queries
 from propfirm.api.auth import TRADER, require_trader
@@ -25,6 +26,8 @@ from propfirm.api.models import (
     EligibilityOut,
     EquityCurve,
     Explanation,
+    LeaderboardMembership,
+    LeaderboardOptIn,
     Me,
     PayoutList,
     PayoutOut,
@@ -33,10 +36,11 @@ from propfirm.api.models import (
     documented,
 )
 from propfirm.api.performance_view import performance_view
-from propfirm.api.problems import NotFound, Unprocessable
+from propfirm.api.problems import Conflict, NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.explain.service import explain_transition
 from propfirm.live.records import iso_utc
+from propfirm.store.audit import AuditEntry
 
 router = Router()
 
@@ -61,6 +65,32 @@ def me() -> dict[str, Any]:
         "trader": trader,
         "challenges": count,
     }
+
+
+@router.put(
+    "/me/leaderboard",
+    summary="Be listed on the public leaderboard under a display name (null: not listed)",
+    tags=["trader"],
+    responses=documented(LeaderboardMembership),
+)
+def join_leaderboard(body: Annotated[LeaderboardOptIn, Body()]) -> dict[str, Any]:
+    sub = require_trader(principal(router))
+    rt = runtime()
+    with rt.uow() as uow:
+        try:
+            row = uow.fetchone(
+                "UPDATE traders SET leaderboard_name = %s WHERE sub = %s RETURNING id", (body.display_name, sub)
+            )
+        except psycopg.errors.UniqueViolation:
+            raise Conflict(f"the display name {body.display_name!r} is taken: choose another") from None
+        if row is None:
+            raise NotFound("no trader record for this login yet (it comes with the first purchase)")
+        uow.audit.append(
+            [AuditEntry(kind="trader.leaderboard", payload={"trader_id": row[0], "display_name": body.display_name},
+                        created_at=rt.clock())]
+        )
+        uow.commit()
+    return {"display_name": body.display_name}
 
 
 @router.get(

@@ -3,6 +3,7 @@ import { api, unwrap } from "../../api/client";
 import { Loading, ProblemView } from "../../components/common";
 import { when, words } from "../../format";
 import { link } from "../../router";
+import { Leaderboard } from "./Leaderboard";
 
 export function MyChallenges() {
   const list = useQuery({
@@ -34,6 +35,7 @@ export function MyChallenges() {
           </article>
         ))}
       </div>
+      <Leaderboard />
     </section>
   );
 }
