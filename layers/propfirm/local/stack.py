@@ -350,7 +350,7 @@ class DevStack:
             market_ticks={
                 "run": self.market.driver.ticks,
                 "dropped": self.market.driver.dropped,
-                "trader_rounds_dropped": self.market.driver.rounds_dropped,
+                "trader_rounds_bunched": self.market.driver.rounds_bunched,
             },
             simulated_start=self.market.clock_start.isoformat(),
             simulated_end=self.market.world.now().isoformat(),
