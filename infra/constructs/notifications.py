@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constants import DOMAIN_EVENT_SOURCE, NOTIFICATIONS_HANDLER, NOTIFICATIONS_TIMEOUT_SECONDS
+from infra.constants import NOTIFICATIONS_HANDLER, NOTIFICATIONS_TIMEOUT_SECONDS
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.functions import python_function
@@ -55,27 +52,9 @@ class Notifications(Construct):
                 secret_string_template="{}", generate_string_key="unused", exclude_punctuation=True
             ),
         )
-        self.dead_letters = sqs.Queue(
-            self, "EventsDlq", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.queue, self.dead_letters, self.rule = domain_events.to_queue(
+            self, Duration.seconds(NOTIFICATIONS_TIMEOUT_SECONDS), "every propfirm event to the notifications"
         )
-        self.queue = sqs.Queue(
-            self,
-            "Events",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(NOTIFICATIONS_TIMEOUT_SECONDS * 6),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=5),
-        )
-        self.rule = events.Rule(
-            self,
-            "EveryEvent",
-            event_bus=domain_events.bus,
-            event_pattern=events.EventPattern(source=[DOMAIN_EVENT_SOURCE]),
-            description="every propfirm event to the notifications",
-        )
-        self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letters, retry_attempts=185))
         environment = {
             **data.database_environment,
             "NOTIFY_CHANNELS_SECRET_ARN": self.channels.secret_arn,

@@ -20,10 +20,9 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.constants import DOMAIN_EVENT_SOURCE, WEBHOOKS_HANDLER, WEBHOOKS_RETRY_HANDLER, WEBHOOKS_TIMEOUT_SECONDS
+from infra.constants import WEBHOOKS_HANDLER, WEBHOOKS_RETRY_HANDLER, WEBHOOKS_TIMEOUT_SECONDS
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.functions import python_function
@@ -46,31 +45,9 @@ class Webhooks(Construct):
         super().__init__(scope, construct_id)
         group = network.consumer_groups["webhooks"]
         group.add_egress_rule(ec2.Peer.any_ipv4(), ec2.Port.tcp(443), "to the subscribers' HTTPS endpoints")
-        self.dead_letters = sqs.Queue(
-            self,
-            "EventsDlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.queue, self.dead_letters, self.rule = domain_events.to_queue(
+            self, Duration.seconds(WEBHOOKS_TIMEOUT_SECONDS), "every propfirm event to the outbound webhooks"
         )
-        self.queue = sqs.Queue(
-            self,
-            "Events",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(WEBHOOKS_TIMEOUT_SECONDS * 6),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=5),
-        )
-        self.rule = events.Rule(
-            self,
-            "EveryEvent",
-            event_bus=domain_events.bus,
-            event_pattern=events.EventPattern(source=[DOMAIN_EVENT_SOURCE]),
-            description="every propfirm event to the outbound webhooks",
-        )
-        # an event the queue refuses (throttled, a policy gone) goes to the dead letters, not nowhere
-        self.rule.add_target(targets.SqsQueue(self.queue, dead_letter_queue=self.dead_letters, retry_attempts=185))
         environment = {**data.database_environment}
         self.function = self._function(
             "Function",
