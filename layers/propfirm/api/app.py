@@ -265,8 +265,8 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 def _media_type_refused(event: Mapping[str, Any]) -> dict | None:
     """Every body this API takes is JSON: a body sent as anything else (multipart, form data, XML, text)
     is refused before a parser meant for it runs (Powertools' multipart parser raises on a missing
-    boundary). A body with no Content-Type is read as JSON."""
-    if str(event.get("httpMethod") or "").upper() not in WRITE_METHODS or not event.get("body"):
+    boundary, with a body or without one). A body with no Content-Type is read as JSON."""
+    if str(event.get("httpMethod") or "").upper() not in WRITE_METHODS:
         return None
     headers = event.get("headers")
     value = ""

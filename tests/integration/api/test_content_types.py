@@ -55,3 +55,12 @@ def test_no_body_shape_gives_a_5xx(api: Api, content_type: str, body: bytes) -> 
         assert status < 500, (method, path, content_type, status, problem)
         if status >= 400:
             assert_problem(status, response_headers, problem, status)
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary=XyZ", "text/plain"])
+def test_a_write_without_a_body_in_another_media_type_is_refused_not_crashed(api: Api, content_type: str) -> None:
+    """Found by the property test: Powertools parses a multipart request without a body too (and raises)."""
+    for method, path, who in WRITES:
+        headers = {"Content-Type": content_type}
+        status, response_headers, problem = api.call(method, path, claims=who, body=None, headers=headers)
+        assert_problem(status, response_headers, problem, 400)
