@@ -262,6 +262,10 @@ def cors_headers(origin: str | None) -> dict[str, str]:
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
+def _json_media(media: str) -> bool:
+    return not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 def _media_type_refused(event: Mapping[str, Any]) -> dict | None:
     """Every body this API takes is JSON: a body sent as anything else (multipart, form data, XML, text)
     is refused before a parser meant for it runs (Powertools' multipart parser raises on a missing
@@ -269,11 +273,10 @@ def _media_type_refused(event: Mapping[str, Any]) -> dict | None:
     if str(event.get("httpMethod") or "").upper() not in WRITE_METHODS:
         return None
     headers = event.get("headers")
-    value = ""
-    if isinstance(headers, Mapping):
-        value = next((str(v) for k, v in headers.items() if str(k).lower() == "content-type"), "")
-    media = value.split(";", 1)[0].strip().lower()
-    if not media or media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
+    values: list[str] = []
+    if isinstance(headers, Mapping):  # every spelling: a request may carry two, and Powertools reads one of them
+        values = [str(v) for k, v in headers.items() if str(k).lower() == "content-type"]
+    if all(_json_media(value.split(";", 1)[0].strip().lower()) for value in values):
         return None
     # 400, not 415: bad input answers 400, 401, 403, 404, 409 or 422 (the API's contract)
     body = problem_body(400, "Bad request", "send the body as application/json", "unsupported-media-type")

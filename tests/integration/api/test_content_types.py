@@ -64,3 +64,11 @@ def test_a_write_without_a_body_in_another_media_type_is_refused_not_crashed(api
         headers = {"Content-Type": content_type}
         status, response_headers, problem = api.call(method, path, claims=who, body=None, headers=headers)
         assert_problem(status, response_headers, problem, 400)
+
+
+def test_two_content_types_of_which_one_is_not_json_are_refused(api: Api) -> None:
+    """Found by the property test: `content-type: application/json` beside `Content-Type: multipart/form-data`."""
+    headers = {"content-type": "application/json", "Content-Type": "multipart/form-data"}
+    for method, path, who in WRITES:
+        status, response_headers, problem = api.call(method, path, claims=who, body=None, headers=headers)
+        assert_problem(status, response_headers, problem, 400)
