@@ -55,25 +55,29 @@ class Notifier:
 
     def handle(self, messages: Sequence[Message]) -> Outcome:
         outcome = Outcome()
+        emails = self._trader_emails({m.challenge_id for m in messages}) if "email" in self.channels else {}
         for message in messages:
             payload = message.payload()
             data = payload.get("data") or {}
             text = render(message.event_type, data, self.language)
             if text is None:
                 continue
-            email = self._trader_email(message.challenge_id) if "email" in self.channels else None
+            email = emails.get(message.challenge_id) if message.challenge_id is not None else None
             for target in targets(message.event_type, email, self.operators):
                 self._notify(message, target, text, outcome)
         return outcome
 
-    def _trader_email(self, challenge_id: int | None) -> str | None:
-        if challenge_id is None:
-            return None
+    def _trader_emails(self, challenge_ids: set[int | None]) -> dict[int, str]:
+        """The traders' addresses of a batch's challenges, in one statement."""
+        wanted = [cid for cid in challenge_ids if cid is not None]
+        if not wanted:
+            return {}
         with self.uow_factory() as uow:
-            row = uow.fetchone(
-                "SELECT t.email FROM challenges c JOIN traders t ON t.id = c.trader_id WHERE c.id = %s", (challenge_id,)
+            rows = uow.fetchall(
+                "SELECT c.id, t.email FROM challenges c JOIN traders t ON t.id = c.trader_id WHERE c.id = ANY(%s)",
+                (wanted,),
             )
-        return row[0] if row else None
+        return {cid: email for cid, email in rows}
 
     def _notify(self, message: Message, target: Target, text: str, outcome: Outcome) -> None:
         now = self.clock()
