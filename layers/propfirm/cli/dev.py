@@ -89,6 +89,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="logs and the simulator's certificate (default: $TMPDIR/propfirm-dev/<run id>)",
     )
     p.add_argument(
+        "--faults",
+        type=_fault_spec,
+        default=(),
+        metavar="SPEC",
+        help="inject faults into the running stack: `all`, or names separated by commas, each optionally "
+        "@SECONDS after the start (duplicate, reorder, evaluator-crash, poller-crash, redis-flush, "
+        "postgres-outage, mt5-restart, mt5-slow, mt5-busy, sqs-outage); the summary gains `faults` (each "
+        "with its time and seconds to recover) and `invariants` (each with ok and a detail)",
+    )
+    p.add_argument(
         "--truth",
         type=Path,
         default=None,
@@ -181,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         webhook=args.webhook,
         abusers=args.abusers,
         funded_days=args.funded_days,
+        faults=args.faults,
     )
     if args.webhook:
         from propfirm.local.webhooks import WebhookSetupError, run_secret
@@ -204,6 +215,15 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for server in reversed(embedded):
             server.stop()
+
+
+def _fault_spec(value: str) -> tuple[Any, ...]:
+    from propfirm.local.faults.spec import FaultSpecError, parse_spec
+
+    try:
+        return parse_spec(value)
+    except FaultSpecError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _webhook_url(value: str) -> str:
@@ -248,9 +268,10 @@ def _run_stack(
             _print_links(sys.stderr, stack)
         tick = None if args.headless else (lambda: print(stack.status_line(), file=console, flush=True))
         stack.wait(options.duration, tick)
+        stack.settle()
         stuck = stack.stop()
         summary = stack.summary()
-        if options.truth is not None:
+        if stack.options.truth is not None:
             summary["detection"] = stack.detection()
     finally:
         stack.stop()  # idempotent; after a failed start it stops what did start

@@ -76,6 +76,9 @@ class LocalAws:
     """moto's ThreadedMotoServer on 127.0.0.1 (a free port) and the queues of the stack."""
 
     host: str = "127.0.0.1"
+    # the consumers' queues' visibility timeout when not AWS's (a fault run: a crashed consumer's messages
+    # come back within the run)
+    visibility_timeout: int | None = None
     _server: Any = field(default=None, repr=False)
     port: int = 0
     queues: Queues | None = None
@@ -109,6 +112,8 @@ class LocalAws:
         urls: dict[str, str] = {}
         for spec in QUEUE_SPECS:
             attributes = dict(spec.attributes)
+            if self.visibility_timeout is not None and "VisibilityTimeout" in attributes:
+                attributes["VisibilityTimeout"] = str(self.visibility_timeout)
             if spec.dead_letter is not None:
                 target = sqs.get_queue_attributes(QueueUrl=urls[spec.dead_letter], AttributeNames=["QueueArn"])
                 redrive = {"deadLetterTargetArn": target["Attributes"]["QueueArn"], "maxReceiveCount": MAX_RECEIVES}

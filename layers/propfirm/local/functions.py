@@ -12,6 +12,7 @@ namespace, moto queues and the simulator's clock.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +20,9 @@ from typing import Any
 
 import redis
 
+from propfirm.local.faults.traps import Crash, EvaluatorTrap
+
+log = logging.getLogger("propfirm.dev")
 
 class EvaluatorFunction:
     def __init__(
@@ -33,13 +37,14 @@ class EvaluatorFunction:
         redis_namespace: str,
         clock: Callable[[], datetime],
         event_bus: str | None = None,
+        trap: EvaluatorTrap | None = None,
     ) -> None:
-        from propfirm.evaluation.bootstrap import build_runtime, set_runtime
+        from propfirm.evaluation.bootstrap import set_runtime
         from propfirm.evaluation.function import evaluate_batch, logger
         from propfirm.evaluation.settings import EvaluatorSettings
         from propfirm.settings import load
 
-        settings = load(
+        self.settings = load(
             EvaluatorSettings,
             database_url=database_url,
             redis_namespace=redis_namespace,
@@ -48,25 +53,49 @@ class EvaluatorFunction:
             event_bus_name=event_bus,
             events_endpoint_url=endpoint if event_bus else None,
         )
-        self.runtime = build_runtime(settings, sqs_client=sqs, redis_client=redis_client, clock=clock)
-        set_runtime(self.runtime)
-        self._set_runtime = set_runtime
-        # what the Lambda's handler runs, with its logging context (metrics stay off locally)
-        self._lambda_handler = logger.inject_lambda_context(evaluate_batch)
-        self.lag = Lag()
+        self.redis_client = redis_client
+        self.trap = trap
         self.sqs = sqs
         self.queue = evaluation_queue
         self.clock = clock
+        self._set_runtime = set_runtime
+        self.runtime = self._build()
+        # what the Lambda's handler runs, with its logging context (metrics stay off locally)
+        self._lambda_handler = logger.inject_lambda_context(evaluate_batch)
+        self.lag = Lag()
         self.received = 0
         self.failed = 0
         self.relayed = 0
         self.drained = 0  # messages evaluated after the poller stopped (the stop's drain)
+        self.restarts = 0  # containers started afresh after an injected crash
+
+    def _build(self) -> Any:
+        """A container's runtime (a cold start): fresh pools and caches, nothing carried over."""
+        from propfirm.evaluation.bootstrap import build_runtime
+
+        runtime = build_runtime(self.settings, sqs_client=self.sqs, redis_client=self.redis_client, clock=self.clock)
+        if self.trap is not None:
+            self.trap.wrap(runtime.evaluator)
+        self._set_runtime(runtime)
+        return runtime
+
+    def _crashed(self, crash: BaseException) -> None:
+        """The container died mid-batch: its messages stay on the queue (back after the visibility
+        timeout); the next invocation gets a new container."""
+        log.warning("evaluator crashed (%s); a new container takes the next batch", crash)
+        self.restarts += 1
+        self._close_pools()
+        self.runtime = self._build()
 
     def drive(self) -> int:
         """One receive-and-invoke round (long poll up to 1 s); the number of messages handled."""
         from propfirm.local.lambda_driver import drive_once
 
-        result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=1)
+        try:
+            result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=1)
+        except Crash as crash:
+            self._crashed(crash)
+            return 1
         self.received += result.received
         self.failed += len(result.failed)
         return result.received
@@ -75,13 +104,19 @@ class EvaluatorFunction:
         """Lambda's handler, and the evaluation lag: how long the batch's oldest message waited, from
         the poller's send to the end of its evaluation (SQS's SentTimestamp, on the wall clock)."""
         response = self._lambda_handler(event, context)
+        if self.trap is not None:
+            self.trap.reached("before-delete")
         sent = [int(r["attributes"]["SentTimestamp"]) for r in event.get("Records", []) if "attributes" in r]
         if sent:
             self.lag.add(max(0.0, time.time() - min(sent) / 1000))
         return response
 
     def relay(self) -> int:
-        sent = self.runtime.relay.run()
+        try:
+            sent = self.runtime.relay.run()
+        except Crash as crash:  # the scheduled relay shares the container with the evaluations
+            self._crashed(crash)
+            return 0
         self.relayed += sent
         return sent
 
@@ -93,7 +128,11 @@ class EvaluatorFunction:
         deadline = time.monotonic() + seconds
         drained = 0
         while time.monotonic() < deadline:
-            result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=0)
+            try:
+                result = drive_once(self.sqs, self.queue, self._handler, wait_seconds=0)
+            except Crash as crash:
+                self._crashed(crash)
+                continue
             drained += result.received
             self.received += result.received
             self.failed += len(result.failed)
@@ -104,6 +143,9 @@ class EvaluatorFunction:
 
     def close(self) -> None:
         self._set_runtime(None)
+        self._close_pools()
+
+    def _close_pools(self) -> None:
         for pool in pools_of(self.runtime.relay.uow_factory):
             pool.close(timeout=5)
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from propfirm.local.faults.spec import PlannedFault
+
 # A simulated day every 4 real seconds: a 60-second run covers two simulated weeks, enough for the
 # careful traders to pass a phase (at least 3-4 trading days at +0.4 % a trade) while the reckless
 # ones fail on their first day. The poller still polls once a second (its minimum).
@@ -38,6 +40,7 @@ class DevOptions:
     truth: Path | None = None  # the run's ground truth (propfirm.sim.truth) and the summary's `detection`
     abusers: bool = True  # scripted abusers in first phases, and the summary's `abuse` findings
     webhook: str | None = None  # an outbound webhook receiver for every event (the summary's `webhooks`)
+    faults: tuple[PlannedFault, ...] = ()  # --faults: what to break, and when (propfirm.local.faults)
 
     @property
     def server(self) -> str:

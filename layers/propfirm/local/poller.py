@@ -25,6 +25,7 @@ from typing import Any
 import redis
 
 from propfirm.domain.programs import Program
+from propfirm.local.faults.traps import Crash, PollerTrap
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
 from propfirm.poller.cycle import CycleReport
 from propfirm.poller.runner import Poller
@@ -33,6 +34,7 @@ from propfirm.settings import load
 from propfirm.sim.testing import Simulator
 
 log = logging.getLogger("propfirm.dev")
+GATEWAY_TIMEOUT_SECONDS = 10
 
 
 def heartbeat_seconds(speed: float, simulated: float = 3600.0, real_at_most: float = 60.0) -> float:
@@ -86,19 +88,18 @@ class PollerService:
         programs: Sequence[Program],
         stop: threading.Event,
         speed: float = 1.0,
+        trap: PollerTrap | None = None,
     ) -> None:
-        gateway = gateway_from_settings(
-            load(
-                Mt5Settings,
-                url=simulator.url,
-                manager_login=simulator.manager_login,
-                manager_password=simulator.manager_password,
-                ca_file=Path(simulator.cafile) if simulator.cafile else None,
-                server_name=server,
-                timeout_seconds=10,
-            )
+        self.mt5_settings = load(
+            Mt5Settings,
+            url=simulator.url,
+            manager_login=simulator.manager_login,
+            manager_password=simulator.manager_password,
+            ca_file=Path(simulator.cafile) if simulator.cafile else None,
+            server_name=server,
+            timeout_seconds=GATEWAY_TIMEOUT_SECONDS,
         )
-        settings = load(
+        self.settings = load(
             PollerSettings,
             redis_url=redis_url,
             redis_namespace=redis_namespace,
@@ -109,13 +110,35 @@ class PollerService:
             poller_command_wait_seconds=1,
             poller_heartbeat_seconds=heartbeat_seconds(speed),
         )
-        self.poller = TimedPoller(
-            gateway=gateway, redis_client=redis_client, sqs_client=sqs, settings=settings, programs=programs
-        )
+        self.redis_client = redis_client
+        self.sqs = sqs
+        self.programs = programs
+        self.trap = trap
+        self.restarts = 0  # after an injected crash
+        self.poller = self._new_poller()
         self.stop_event = stop
         self.exit_status: int | None = None
         self.error: BaseException | None = None
         self._thread: threading.Thread | None = None
+
+    def _new_poller(self, previous: TimedPoller | None = None) -> TimedPoller:
+        """A poller as its task starts: a new MT5 session, state from Redis (the cycle times carried over)."""
+        gateway = gateway_from_settings(self.mt5_settings)
+        if self.trap is not None:
+            gateway = self.trap.wrap(gateway)
+        poller = TimedPoller(
+            gateway=gateway,
+            redis_client=self.redis_client,
+            sqs_client=self.sqs,
+            settings=self.settings,
+            programs=self.programs,
+        )
+        if previous is not None:
+            poller.records = previous.records
+            poller.cycles_timed = previous.cycles_timed
+            poller.total_seconds = previous.total_seconds
+            poller.max_seconds = previous.max_seconds
+        return poller
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="dev-poller", daemon=True)
@@ -123,7 +146,14 @@ class PollerService:
 
     def _run(self) -> None:
         try:
-            self.exit_status = self.poller.run(self.stop_event)
+            while True:
+                try:
+                    self.exit_status = self.poller.run(self.stop_event)
+                    return
+                except Crash as crash:  # the task died mid-cycle: ECS starts another
+                    log.warning("poller crashed (%s); restarting", crash)
+                    self.restarts += 1
+                    self.poller = self._new_poller(previous=self.poller)
         except Exception as exc:  # MissingGroups or a bug: the run stops, the summary says why
             log.exception("the poller stopped")
             self.error = exc

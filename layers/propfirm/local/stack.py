@@ -61,6 +61,10 @@ class DevStack:
 
     def __post_init__(self) -> None:
         self.redis = redis.Redis.from_url(self.options.redis_url)
+        # PostgreSQL as the run's own reads see it (the summary, the invariants): never through the
+        # fault proxy, which the parts use under --faults
+        self.store_url = self.options.database_url
+        self.faults: Any = None  # propfirm.local.faults.wiring.StackFaults under --faults
 
     def start(self) -> DevStack:
         o = self.options
@@ -72,6 +76,12 @@ class DevStack:
         self.directory = o.directory()
         self.programs = self._programs()
         prepare_database(o.database_url, o.programs)
+        if o.faults:
+            from propfirm.local.faults.wiring import StackFaults
+
+            self.faults = StackFaults(o, self.directory)
+            self.parts.append(Part("fault-proxy", self.faults.close))
+            self.options = o = self.faults.options  # the parts reach PostgreSQL through the proxy
 
         self.market = SimulatedMarket(
             o.accounts,
@@ -96,10 +106,12 @@ class DevStack:
                 world.observer = self.truth
             self.parts.append(Part("truth", self._close_truth))
 
-        self.aws = LocalAws().start()
+        self.aws = LocalAws(visibility_timeout=self.faults.visibility_timeout if self.faults else None).start()
         self.parts.append(Part("moto", self.aws.stop))
         assert self.aws.queues is not None
         self.sqs = self.aws.client("sqs")
+        if self.faults is not None:
+            self.sqs = self.faults.wrap_sqs(self.sqs)
 
         self.market.start()
         self.parts.append(Part("simulator", self.market.stop))
@@ -115,6 +127,7 @@ class DevStack:
             redis_namespace=o.redis_namespace,
             clock=self.market.world.now,
             event_bus=self.event_bus,
+            trap=self.faults.evaluator_trap if self.faults else None,
         )
         self.parts.append(Part("evaluator", self.evaluator.close))
         # stopped in reverse: after the poller and the evaluator's loop, before the evaluator closes
@@ -134,12 +147,15 @@ class DevStack:
             programs=list(self.programs.values()),
             stop=self.stop_event,
             speed=o.speed,
+            trap=self.faults.poller_trap if self.faults else None,
         )
         self.poller.start()
         self.parts.append(Part("poller", self.poller.join))
         self._start_api()
         self._start_payouts()
         self._start_abuse_scan()
+        if self.faults is not None:
+            self.faults.inject(self)
         return self
 
     def _start_abuse_scan(self) -> None:
@@ -147,7 +163,7 @@ class DevStack:
         stop (after the evaluator has stored the last deals), on the simulated time line."""
         from propfirm.local.abuse import LocalAbuseScan
 
-        self.abuse = LocalAbuseScan(self.options.database_url, self.options.server, self.market.world.now)
+        self.abuse = LocalAbuseScan(self.store_url, self.options.server, self.market.world.now)
         self.parts.append(Part("abuse-scan", self.abuse.close))
         self._loop("abuse-scan", self.abuse.scan, pause=5.0)
         self.notes["abuse"] = "scans the run's deals every 5 s (hedging, copy trading, latency arbitrage, martingale)"
@@ -252,7 +268,7 @@ class DevStack:
 
         self.webhooks: Any = None
         self.notifications: Any = None
-        notify = notification_settings(self.options.database_url)
+        notify = notification_settings(self.store_url)
         if not self.options.webhook and notify is None:
             return None
         from propfirm.local.bus import create_bus
@@ -286,7 +302,7 @@ class DevStack:
         assert o.webhook is not None
         queue_url = route_to_queue(self.aws.client("events"), self.sqs, QUEUE, RULE)
         webhooks = LocalWebhooks(
-            sqs=self.sqs, queue_url=queue_url, database_url=o.database_url, url=o.webhook, server=o.server,
+            sqs=self.sqs, queue_url=queue_url, database_url=self.store_url, url=o.webhook, server=o.server,
             run_id=o.run_id,
         )
         self.webhooks = webhooks
@@ -339,7 +355,7 @@ class DevStack:
 
     def summary(self) -> dict[str, Any]:
         o = self.options
-        counts = count_run(o.database_url, o.server)
+        counts = count_run(self.store_url, o.server)
         others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
         counts.update(
             cycles=self.cycles(),
@@ -380,7 +396,15 @@ class DevStack:
         webhooks = getattr(self, "webhooks", None)
         if webhooks is not None:
             counts["webhooks"] = webhooks.counts()
+        if self.faults is not None:
+            counts.update(self.faults.summary(self))
         return counts
+
+    def settle(self) -> None:
+        """Under --faults, at the end of the run: the market frozen, the last faults recovered from, the
+        system left to finish what is in flight, so the invariants are checked on a settled system."""
+        if self.faults is not None:
+            self.faults.settle(self)
 
     def _close_truth(self) -> None:
         world = self.market.world
@@ -395,7 +419,7 @@ class DevStack:
             return None
         from propfirm.local.detection import detection
 
-        return detection(self.options.truth, self.programs, self.options.database_url, self.options.server)
+        return detection(self.options.truth, self.programs, self.store_url, self.options.server)
 
     @property
     def app_url(self) -> str | None:
@@ -418,7 +442,7 @@ class DevStack:
         }
 
     def summary_database(self) -> str:
-        return without_password(self.options.database_url)
+        return without_password(self.store_url)
 
     def example_trader(self) -> tuple[int, str, str]:
         """A funded account's login, its trader's email and sub (for the banner's example), else the first."""
@@ -429,7 +453,7 @@ class DevStack:
         funded = [login for login, group in accounts if getattr(groups.get(group.lower()), "funded", False)]
         login = (funded or [login for login, _ in accounts])[0]
         email = trader_email(self.options.server, login)
-        return login, email, recorded_sub(self.options.database_url, email) or ""
+        return login, email, recorded_sub(self.store_url, email) or ""
 
     def ports(self) -> dict[str, int]:
         ports = {"simulator": self.market.simulator.port, "moto": self.aws.port}
@@ -439,7 +463,7 @@ class DevStack:
     def status_line(self) -> str:
         """One line of live progress: simulated time, the poller's cycle and its time, the evaluation
         lag (from the poller's send to the end of the evaluation), the accounts, the payouts."""
-        s = count_run(self.options.database_url, self.options.server)
+        s = count_run(self.store_url, self.options.server)
         cycle = self.poller.cycle_times()
         lag = self.evaluator.lag.milliseconds()
         cycle_time = f" ({cycle['last']:.0f} ms)" if cycle else ""

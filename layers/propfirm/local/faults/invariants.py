@@ -1,0 +1,246 @@
+"""What must hold at the end of a run, whatever broke during it (the summary's `invariants`): each check
+reads PostgreSQL and the simulator's world (what MT5 itself holds), and answers `ok` with a detail.
+
+- `transitions_once`: no decision recorded twice (one transition per phase change, one failure at most,
+  the challenge's count of transitions equal to its rows) and none lost (each challenge's status and phase
+  are those its transitions lead to; every transition recomputes to the same decision from its inputs);
+- `payouts_paid_once`: every deal in at most one payout; every paid payout withdrawn on MT5 exactly once,
+  and every withdrawal on MT5 belongs to a paid payout;
+- `failed_accounts_closed`: every failed account has trading disabled on MT5 and no open position;
+- `outbox_settled`: no command left unsent or unanswered (scheduled ones not yet due aside);
+- `audit_chain`: the audit log's hash chain whole, as `propfirm audit verify` walks it;
+- `same_decisions`: against the ground truth (the truth file replayed through the rule engine, what an
+  observer that misses nothing decides): no live failure that did not happen, and no maximum-loss breach
+  that stayed through its floor left undecided. What polling cannot see (a dip that came back between two
+  reads, a daily crossing on a day-start balance read before the reset's last deals: #19) is counted in
+  the detail and in `detection`; no fault may make the live system decide otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from propfirm.domain.decisions import FAILED, FUNDED, MAX_LOSS, PHASE_PASSED
+from propfirm.domain.programs import Program
+from propfirm.store.uow import UnitOfWork
+
+# the withdrawal's deal comment on MT5: `payout {id}` and the command's tag (propfirm.poller.commands)
+PAYOUT_COMMENT = re.compile(r"^payout (\d+)(?:#|$)")
+
+
+def _result(problems: list[str], fine: str) -> dict[str, Any]:
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        return {"ok": False, "detail": shown}
+    return {"ok": True, "detail": fine}
+
+
+def transitions_once(database_url: str, server: str) -> dict[str, Any]:
+    from propfirm.explain.service import explain_transition
+
+    with UnitOfWork(database_url, autocommit=True) as uow:
+        challenges = uow.fetchall(
+            "SELECT id, status, phase, transitions FROM challenges WHERE server = %s ORDER BY id", (server,)
+        )
+        rows = uow.fetchall(
+            "SELECT t.id, t.challenge_id, t.transition_no, t.from_phase, t.to_phase, t.decision"
+            " FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
+            " WHERE c.server = %s ORDER BY t.challenge_id, t.transition_no",
+            (server,),
+        )
+        by_challenge: dict[int, list[tuple]] = {}
+        for row in rows:
+            by_challenge.setdefault(int(row[1]), []).append(row)
+        problems: list[str] = []
+        for challenge_id, status, phase, count in challenges:
+            own = by_challenge.get(int(challenge_id), [])
+            if len(own) != count:
+                problems.append(f"challenge {challenge_id}: {count} transitions counted, {len(own)} recorded")
+            decided = Counter((r[3], r[5]) for r in own if r[5] in (FAILED, PHASE_PASSED, FUNDED))
+            twice = [f"{d} from phase {p}" for (p, d), n in decided.items() if n > 1]
+            if twice:
+                problems.append(f"challenge {challenge_id}: recorded twice: {', '.join(twice)}")
+            failed = any(r[5] == FAILED for r in own)
+            if failed != (status == FAILED):
+                problems.append(f"challenge {challenge_id} is {status} with{'' if failed else 'out'} a failure")
+            moves = [r for r in own if r[5] in (PHASE_PASSED, FUNDED) and r[4] is not None]
+            if moves and moves[-1][4] != phase:
+                problems.append(f"challenge {challenge_id} is in phase {phase}, its transitions lead to {moves[-1][4]}")
+        differing = []
+        for row in rows:
+            record = explain_transition(uow, int(row[0]))
+            if record is None or not record["same"]:
+                differing.append(int(row[0]))
+        if differing:
+            problems.append(f"transitions {differing[:10]} do not recompute to the same decision")
+    fine = f"{len(rows)} transitions of {len(challenges)} challenges, each once, each recomputed the same"
+    return _result(problems, fine)
+
+
+def payouts_paid_once(database_url: str, server: str, world: Any) -> dict[str, Any]:
+    with UnitOfWork(database_url, autocommit=True) as uow:
+        shared = uow.fetchall(
+            "SELECT ticket, count(DISTINCT payout_id) FROM payout_deals WHERE server = %s"
+            " GROUP BY ticket HAVING count(DISTINCT payout_id) > 1",
+            (server,),
+        )
+        payouts = uow.fetchall(
+            "SELECT p.id, p.status, p.withdrawal_deal FROM payouts p JOIN challenges c ON c.id = p.challenge_id"
+            " WHERE c.server = %s",
+            (server,),
+        )
+    status = {int(pid): s for pid, s, _ in payouts}
+    recorded = {int(pid): deal for pid, _, deal in payouts}
+    with world.lock:
+        found = [(d.ticket, m) for d in world.deals.values() if (m := PAYOUT_COMMENT.match(d.comment))]
+    withdrawals = Counter(int(m.group(1)) for _, m in found)
+    tickets = {int(m.group(1)): ticket for ticket, m in found}
+    problems = [f"deal {ticket} in {n} payouts" for ticket, n in shared]
+    problems += [f"payout {pid} records deal {recorded[pid]}, MT5 has {tickets[pid]}" for pid in tickets
+                 if status.get(pid) == "paid" and recorded.get(pid) is not None and recorded[pid] != tickets[pid]]
+    paid = sorted(pid for pid, s in status.items() if s == "paid")
+    problems += [f"payout {pid} paid, withdrawn {withdrawals.get(pid, 0)} times on MT5" for pid in paid
+                 if withdrawals.get(pid, 0) != 1]
+    problems += [f"payout {pid} ({status.get(pid, 'unknown')}) withdrawn {n} times on MT5"
+                 for pid, n in sorted(withdrawals.items()) if status.get(pid) != "paid"]
+    return _result(problems, f"{len(paid)} payouts paid, each withdrawn once on MT5; no deal in two payouts")
+
+
+def failed_accounts_closed(database_url: str, server: str, world: Any) -> dict[str, Any]:
+    with UnitOfWork(database_url, autocommit=True) as uow:
+        failed = [int(r[0]) for r in uow.fetchall(
+            "SELECT login FROM challenges WHERE server = %s AND status = %s AND login IS NOT NULL", (server, FAILED)
+        )]
+    with world.lock:
+        open_positions = Counter(p.login for p in world.positions.values())
+        trading = [login for login in failed if login in world.accounts and not world.accounts[login].trade_disabled]
+    problems = [f"account {login} failed but can trade" for login in trading]
+    problems += [f"account {login} failed with {open_positions[login]} open positions" for login in failed
+                 if open_positions.get(login)]
+    return _result(problems, f"{len(failed)} failed accounts, each disabled and flat on MT5")
+
+
+def outbox_settled(database_url: str, server: str, now: Any) -> dict[str, Any]:
+    with UnitOfWork(database_url, autocommit=True) as uow:
+        rows = uow.fetchall(
+            "SELECT command_id, status FROM outbox WHERE server = %s AND (status = 'sent'"
+            " OR (status = 'pending' AND (not_before IS NULL OR not_before <= %s))) ORDER BY id",
+            (server, now),
+        )
+        total = uow.fetchone("SELECT count(*) FROM outbox WHERE server = %s", (server,))[0]
+    problems = [f"{command_id} {'unanswered' if state == 'sent' else 'unsent'}" for command_id, state in rows]
+    return _result(problems, f"{total} commands, every one due sent and answered")
+
+
+def audit_chain(database_url: str) -> dict[str, Any]:
+    import psycopg
+
+    from propfirm.store.audit import verify_chain
+    from propfirm.store.seals import sealer_from_environment
+
+    with psycopg.connect(database_url) as conn:
+        head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
+        with conn.cursor(name="audit_walk") as cur:
+            cur.itersize = 5000
+            cur.execute(
+                "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal"
+                " FROM audit_log ORDER BY id"
+            )
+            report = verify_chain(iter(cur), head, sealer_from_environment())
+    if report.ok:
+        return {"ok": True, "detail": f"{report.rows} rows, the chain whole"}
+    return {"ok": False, "detail": f"broken at row {report.broken_id}: {report.problem}"}
+
+
+def same_decisions(truth: Path, programs: dict[str, Program], database_url: str, server: str) -> dict[str, Any]:
+    from propfirm.local.detection import detection
+
+    found = detection(truth, programs, database_url, server)
+    drifted = _stale_basis(truth, database_url, server, {f["login"] for f in found["false_list"]})
+    problems = [
+        f"account {f['login']} failed live at {f['time']}, never crossed in truth"
+        for f in found["false_list"]
+        if f["login"] not in drifted
+    ]
+    # a maximum-loss floor does not reset: equity that crossed it and never came back must be decided, a
+    # poller seeing it at any later cycle. A daily floor is the day's: a crossing late in the day, or on a
+    # day-start balance the poller read before the reset's last deals, may go unseen by polling
+    problems += [
+        f"account {m['login']} crossed its {m['rule']} floor at {m['time']} and stayed through, never decided"
+        for m in found["missed_list"]
+        if m["lasted_ms"] is None and m["rule"] == MAX_LOSS
+    ]
+    brief = sum(1 for m in found["missed_list"] if m["lasted_ms"] is not None or m["rule"] != MAX_LOSS)
+    known = (
+        f"; {len(drifted)} daily-loss failures on a day-start balance the poller read before the reset's last"
+        f" deals (a limit of polling, not of a fault: {', '.join(drifted.values())})"
+        if drifted
+        else ""
+    )
+    return _result(
+        problems,
+        f"{found['detected']} of {found['true_breaches']} true breaches decided, none falsely; "
+        f"{brief} unseen by polling (brief dips, daily crossings){known}",
+    )
+
+
+def _stale_basis(truth: Path, database_url: str, server: str, logins: set[int]) -> dict[int, str]:
+    """Of the live daily-loss failures the truth does not have, those whose day-start balance differs
+    from the truth's balance at that day's reset: the live engine took the balance of the last snapshot
+    before the reset, and deals closed between that poll and the reset moved the truth's (login -> why)."""
+    import orjson
+
+    if not logins:
+        return {}
+    with UnitOfWork(database_url, autocommit=True) as uow:
+        rows = uow.fetchall(
+            "SELECT c.login, t.evidence -> 'floors' -> 'daily' FROM phase_transitions t"
+            " JOIN challenges c ON c.id = t.challenge_id"
+            " WHERE c.server = %s AND c.login = ANY(%s) AND t.decision = 'failed' AND t.reason = 'daily_loss'",
+            (server, sorted(logins)),
+        )
+    bases = {int(login): daily for login, daily in rows if daily and daily.get("reset_at")}
+    if not bases:
+        return {}
+    from datetime import datetime
+    from decimal import Decimal
+
+    at_reset: dict[int, Decimal] = {}
+    with truth.open("rb") as handle:
+        for raw in handle:
+            if b'"type":"snapshot"' not in raw:
+                continue
+            line = orjson.loads(raw)
+            daily = bases.get(line["login"])
+            if daily is not None and datetime.fromisoformat(line["time"]) <= datetime.fromisoformat(daily["reset_at"]):
+                at_reset[line["login"]] = Decimal(line["balance"])
+    drifted = {}
+    for login, daily in bases.items():
+        live = Decimal(daily.get("day_start_balance") or daily.get("basis_value") or "0")
+        true = at_reset.get(login)
+        if true is not None and true != live:
+            drifted[login] = f"{login}: day start {live} live, {true} in truth"
+    return drifted
+
+
+def check_all(
+    *, database_url: str, server: str, world: Any, truth: Path, programs: dict[str, Program]
+) -> dict[str, dict[str, Any]]:
+    checks = {
+        "transitions_once": lambda: transitions_once(database_url, server),
+        "payouts_paid_once": lambda: payouts_paid_once(database_url, server, world),
+        "failed_accounts_closed": lambda: failed_accounts_closed(database_url, server, world),
+        "outbox_settled": lambda: outbox_settled(database_url, server, world.now()),
+        "audit_chain": lambda: audit_chain(database_url),
+        "same_decisions": lambda: same_decisions(truth, programs, database_url, server),
+    }
+    results = {}
+    for name, check in checks.items():
+        try:
+            results[name] = check()
+        except Exception as exc:  # a check that cannot run is a failed check, with why
+            results[name] = {"ok": False, "detail": f"could not check: {type(exc).__name__}: {exc}"}
+    return results
