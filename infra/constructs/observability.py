@@ -91,6 +91,7 @@ class Observability(Construct):
                 description="an event did not reach the outbound webhooks (docs/integrations.md)",
             )
         self._build_poller_alarm()
+        self._build_poller_blind_alarm()
         for server in pollers.services:
             self._build_server_poller_alarm(pollers, server)
         self._build_payout_alarms(payouts)
@@ -174,6 +175,32 @@ class Observability(Construct):
             missing=cw.TreatMissingData.BREACHING,
             description="no poller cycle reported for minutes: the poller is down or stuck (its Redis "
             "heartbeat poller:{server}:heartbeat says when it last completed a cycle)",
+        )
+
+    def _build_poller_blind_alarm(self) -> None:
+        """A cycle that failed (MT5 unreachable, slow or busy; Redis or SQS refusing) is a blind interval:
+        a dip below a floor that came and went in it is never seen (docs/faults.md). Say so at once."""
+        failures = {
+            name.lower(): cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+                statistic="Sum",
+                period=Duration.minutes(1),
+            )
+            for name in ("Mt5Errors", "InfraErrors")
+        }
+        self._alarm(
+            "PollerBlind",
+            cw.MathExpression(
+                expression="FILL(mt5errors, 0) + FILL(infraerrors, 0)",
+                using_metrics=failures,
+                period=Duration.minutes(1),
+                label="Failed poller cycles",
+            ),
+            threshold=1,
+            description="poller cycles failed: the poller was blind to MT5 for a while; breaches that came "
+            "and went meanwhile are unseen (the admin system page shows the heartbeat's age)",
         )
 
     def _build_server_poller_alarm(self, pollers: Pollers, server: str) -> None:

@@ -48,6 +48,7 @@ def run_with_faults(spec: str, duration: int, database_url: str, redis_url: str,
         cwd=tmp, env=env, capture_output=True, text=True, timeout=duration + 240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    (tmp / "summary.json").write_text(done.stdout)  # kept with the test's folder for a look afterwards
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert len(lines) == 1, done.stdout[-2000:]
     return dict(json.loads(lines[0]))
@@ -82,4 +83,5 @@ def test_all_faults_in_one_run(database_url: str, redis_url: str, tmp_path: Path
     assert_recovered_and_whole(summary, sorted((f.value for f in FaultName), key=[f.value for f in FaultName].index))
     assert summary["payouts_paid"] >= 1  # payouts went through the faults too
     for fault in FaultName:
-        assert EVIDENCE[fault]({**summary, "faults": [f for f in summary["faults"] if f["name"] == fault.value]})
+        own = {**summary, "faults": [f for f in summary["faults"] if f["name"] == fault.value]}
+        assert EVIDENCE[fault](own), (fault.value, own["faults"], summary["fault_run"])

@@ -61,6 +61,17 @@ def test_poller_silence_is_a_breach(dev):
     assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
 
 
+def test_a_failed_poller_cycle_raises_the_blind_interval_alarm(dev):
+    blind = [a for a in _alarms(dev).values() if "blind" in a.get("AlarmDescription", "")]
+    assert len(blind) == 1
+    alarm = blind[0]
+    expression = next(m for m in alarm["Metrics"] if "Expression" in m)
+    assert "mt5errors" in expression["Expression"] and "infraerrors" in expression["Expression"]
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m}
+    assert names == {"Mt5Errors", "InfraErrors"}
+    assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
 def test_each_servers_poller_has_its_own_silence_alarm(production):
     servers = ("live-1", "live-2")
     filters = {

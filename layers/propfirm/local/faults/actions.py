@@ -132,8 +132,13 @@ class FaultTargets:
         return f"every request answered retcode {BUSY_RETCODE} (busy) for {BURST_SECONDS:g} s"
 
     def sqs_outage(self) -> str:
+        """Sends refused for OUTAGE_SECONDS, and on until one was (a poller still backing off from an
+        earlier fault sends nothing for a while), three times that at most."""
         before = self.sqs.refused_sends
         self.sqs.outage = True
         time.sleep(OUTAGE_SECONDS)
+        deadline = time.monotonic() + 2 * OUTAGE_SECONDS
+        while self.sqs.refused_sends == before and time.monotonic() < deadline:
+            time.sleep(0.1)
         self.sqs.outage = False
-        return f"{self.sqs.refused_sends - before} sends refused with 503 over {OUTAGE_SECONDS:g} s"
+        return f"{self.sqs.refused_sends - before} sends refused with 503"

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +157,13 @@ def audit_chain(database_url: str) -> dict[str, Any]:
     return {"ok": False, "detail": f"broken at row {report.broken_id}: {report.problem}"}
 
 
-def same_decisions(truth: Path, programs: dict[str, Program], database_url: str, server: str) -> dict[str, Any]:
+def same_decisions(
+    truth: Path, programs: dict[str, Program], database_url: str, server: str, poll_window: timedelta
+) -> dict[str, Any]:
     from propfirm.local.detection import detection
 
     found = detection(truth, programs, database_url, server)
-    drifted = _stale_basis(truth, database_url, server, {f["login"] for f in found["false_list"]})
+    drifted = _stale_basis(truth, database_url, server, {f["login"] for f in found["false_list"]}, poll_window)
     problems = [
         f"account {f['login']} failed live at {f['time']}, never crossed in truth"
         for f in found["false_list"]
@@ -187,10 +191,13 @@ def same_decisions(truth: Path, programs: dict[str, Program], database_url: str,
     )
 
 
-def _stale_basis(truth: Path, database_url: str, server: str, logins: set[int]) -> dict[int, str]:
-    """Of the live daily-loss failures the truth does not have, those whose day-start balance differs
-    from the truth's balance at that day's reset: the live engine took the balance of the last snapshot
-    before the reset, and deals closed between that poll and the reset moved the truth's (login -> why)."""
+def _stale_basis(
+    truth: Path, database_url: str, server: str, logins: set[int], poll_window: timedelta
+) -> dict[int, str]:
+    """Of the live daily-loss failures the truth does not have, those whose day-start balance is a balance
+    the truth held within `poll_window` before that day's reset: the live engine took the balance of the
+    last snapshot before the reset, and deals closed between that poll and the reset moved the truth's.
+    A day-start balance from further back is no polling limit: it stays a problem (login -> why)."""
     import orjson
 
     if not logins:
@@ -203,31 +210,34 @@ def _stale_basis(truth: Path, database_url: str, server: str, logins: set[int]) 
             (server, sorted(logins)),
         )
     bases = {int(login): daily for login, daily in rows if daily and daily.get("reset_at")}
-    if not bases:
-        return {}
-    from datetime import datetime
-    from decimal import Decimal
-
-    at_reset: dict[int, Decimal] = {}
+    resets = {login: datetime.fromisoformat(daily["reset_at"]) for login, daily in bases.items()}
+    held: dict[int, set[Decimal]] = {login: set() for login in bases}
+    before: dict[int, Decimal] = {}
     with truth.open("rb") as handle:
         for raw in handle:
             if b'"type":"snapshot"' not in raw:
                 continue
             line = orjson.loads(raw)
-            daily = bases.get(line["login"])
-            if daily is not None and datetime.fromisoformat(line["time"]) <= datetime.fromisoformat(daily["reset_at"]):
-                at_reset[line["login"]] = Decimal(line["balance"])
+            login = line["login"]
+            reset = resets.get(login)
+            if reset is None:
+                continue
+            moment = datetime.fromisoformat(line["time"])
+            if moment <= reset - poll_window:
+                before[login] = Decimal(line["balance"])
+            elif moment <= reset:
+                held[login].add(Decimal(line["balance"]))
     drifted = {}
     for login, daily in bases.items():
         live = Decimal(daily.get("day_start_balance") or daily.get("basis_value") or "0")
-        true = at_reset.get(login)
-        if true is not None and true != live:
-            drifted[login] = f"{login}: day start {live} live, {true} in truth"
+        window = held[login] | ({before[login]} if login in before else set())
+        if live in window and len(window) > 1:
+            drifted[login] = f"{login}: day start {live} live, read {poll_window} before the reset"
     return drifted
 
 
 def check_all(
-    *, database_url: str, server: str, world: Any, truth: Path, programs: dict[str, Program]
+    *, database_url: str, server: str, world: Any, truth: Path, programs: dict[str, Program], poll_window: timedelta
 ) -> dict[str, dict[str, Any]]:
     checks = {
         "transitions_once": lambda: transitions_once(database_url, server),
@@ -235,7 +245,7 @@ def check_all(
         "failed_accounts_closed": lambda: failed_accounts_closed(database_url, server, world),
         "outbox_settled": lambda: outbox_settled(database_url, server, world.now()),
         "audit_chain": lambda: audit_chain(database_url),
-        "same_decisions": lambda: same_decisions(truth, programs, database_url, server),
+        "same_decisions": lambda: same_decisions(truth, programs, database_url, server, poll_window),
     }
     results = {}
     for name, check in checks.items():

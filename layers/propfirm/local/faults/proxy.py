@@ -57,7 +57,7 @@ class FaultProxy:
         params = conninfo_to_dict(conninfo)
         params.update(host=self.host, port=str(self.port))
         params.pop("hostaddr", None)
-        return make_conninfo(**params)
+        return make_conninfo("", **params)
 
     def open_connections(self) -> int:
         """Client connections open through the proxy now."""

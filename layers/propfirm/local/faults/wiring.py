@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ log = logging.getLogger("propfirm.dev")
 VISIBILITY_TIMEOUT_SECONDS = 10
 RECOVERY_WAIT_SECONDS = 90.0  # at the end: how long the last faults may take to recover
 SETTLE_SECONDS = 60.0  # then: how long in-flight work may take to finish
+POLL_SECONDS = 1.0  # the local poller's interval (propfirm.local.poller)
 
 
 class StackFaults:
@@ -147,6 +149,8 @@ class StackFaults:
             world=stack.market.world,
             truth=self.options.truth,
             programs=stack.programs,
+            # two poller cycles of simulated time: what the poller may not have seen before a reset
+            poll_window=timedelta(seconds=2 * POLL_SECONDS * self.options.speed),
         )
         extra = {
             "sqs": self.sqs.counts() if self.sqs else {},
