@@ -14,7 +14,7 @@ import sys
 import psycopg
 
 from propfirm.settings import DatabaseSettings, SettingsError, load
-from propfirm.store.audit import verify_chain
+from propfirm.store.audit import verify_stored_chain
 from propfirm.store.seals import sealer_from_environment
 
 
@@ -29,16 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_verify(args: argparse.Namespace) -> int:
     try:
         url = load(DatabaseSettings).database_url
-        sealer = sealer_from_environment()
-        with psycopg.connect(url) as conn:
-            head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
-            with conn.cursor(name="audit_walk") as cur:
-                cur.itersize = 5000
-                cur.execute(
-                    "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal"
-                    " FROM audit_log ORDER BY id"
-                )
-                report = verify_chain(iter(cur), head, sealer)
+        report = verify_stored_chain(url, sealer_from_environment())
     except SettingsError as exc:
         print(f"propfirm audit verify: {exc}", file=sys.stderr)
         return 2

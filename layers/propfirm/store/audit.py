@@ -122,6 +122,21 @@ class ChainReport:
     unsealed: int = 0  # rows written before sealing began (migration 0008), covered by later seals
 
 
+def verify_stored_chain(url: str, sealer: Sealer) -> ChainReport:
+    """Walk the whole audit log of the database at `url` (a server-side cursor: any length)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
+        with conn.cursor(name="audit_walk") as cur:
+            cur.itersize = 5000
+            cur.execute(
+                "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal"
+                " FROM audit_log ORDER BY id"
+            )
+            return verify_chain(iter(cur), head, sealer)
+
+
 def verify_chain(rows: Iterator[tuple[Any, ...]], head: tuple[int, str] | None, sealer: Sealer) -> ChainReport:
     """Walk rows (id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal) in id
     order: each row must follow the previous, match its hash and carry a seal that verifies (once the first

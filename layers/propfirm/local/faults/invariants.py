@@ -138,20 +138,10 @@ def outbox_settled(database_url: str, server: str, now: Any) -> dict[str, Any]:
 
 
 def audit_chain(database_url: str) -> dict[str, Any]:
-    import psycopg
-
-    from propfirm.store.audit import verify_chain
+    from propfirm.store.audit import verify_stored_chain
     from propfirm.store.seals import sealer_from_environment
 
-    with psycopg.connect(database_url) as conn:
-        head = conn.execute("SELECT last_id, last_hash FROM audit_chain_head WHERE singleton").fetchone()
-        with conn.cursor(name="audit_walk") as cur:
-            cur.itersize = 5000
-            cur.execute(
-                "SELECT id, created_at, kind, challenge_id, server, login, payload, prev_hash, hash, seal"
-                " FROM audit_log ORDER BY id"
-            )
-            report = verify_chain(iter(cur), head, sealer_from_environment())
+    report = verify_stored_chain(database_url, sealer_from_environment())
     if report.ok:
         return {"ok": True, "detail": f"{report.rows} rows, the chain whole"}
     return {"ok": False, "detail": f"broken at row {report.broken_id}: {report.problem}"}
