@@ -10,7 +10,9 @@ import uuid
 from collections.abc import Callable
 from decimal import Decimal
 
+import orjson
 from playwright.sync_api import expect
+from propfirm.live.keys import LiveKeys
 from propfirm.local.stack import DevStack
 from propfirm.sim.accounts import REASON_CLIENT
 
@@ -172,6 +174,18 @@ def test_a_breach_appears_on_both_pages_without_reloading(browser: Browser, stac
     expect(trader.page.locator(".explanation p").first).to_contain_text("The daily floor was 95,000.00")
     browser.check(trader)
     browser.check(admin)
+
+
+def test_the_system_page_lists_what_the_poller_could_not_see(browser: Browser, stack: DevStack) -> None:
+    key = LiveKeys(stack.options.redis_namespace).blind(stack.options.server)
+    gap = {"from": "2026-01-05T09:00:00.000+00:00", "to": "2026-01-05T09:00:09.500+00:00", "seconds": 9.5,
+           "failed_cycles": 3, "cause": "ConnectionRefusedError: MT5 went away"}
+    stack.redis.lpush(key, orjson.dumps(gap))
+    opened = browser.open(admin_token(), "/admin/system")
+    table = opened.page.get_by_role("table", name="Blind intervals")
+    expect(table).to_contain_text("ConnectionRefusedError: MT5 went away")
+    expect(table.locator("tbody tr", has_text="MT5 went away").locator("td.num").first).to_have_text("9.5")
+    browser.check(opened)
 
 
 def test_an_admin_approves_a_payout_and_watches_it_reach_paid(browser: Browser, stack: DevStack) -> None:

@@ -501,6 +501,18 @@ class QueueDepth(BaseModel):
     error: str | None = None
 
 
+class BlindInterval(BaseModel):
+    """A gap between two good poller cycles: nothing watched the accounts meanwhile."""
+
+    from_: str = Field(alias="from", description="the end of the last good cycle before it (ISO, UTC)")
+    to: str = Field(description="the end of the first good cycle after it")
+    seconds: float
+    failed_cycles: int
+    cause: str = Field(description="the first error, `poller restarted`, or `slow cycle`")
+
+    model_config = {"populate_by_name": True}
+
+
 class PollerHealth(BaseModel):
     server: str
     last_cycle_at: str | None
@@ -508,6 +520,9 @@ class PollerHealth(BaseModel):
     cycle: int | None
     accounts: int | None
     cycle_seconds: float | None = Field(None, description="the last cycle's duration, when the poller reports it")
+    blind_intervals: list[BlindInterval] = Field(
+        default_factory=list, description="the newest gaps between good cycles (propfirm.live.blind), newest first"
+    )
 
 
 class EvaluationLag(BaseModel):

@@ -14,6 +14,8 @@ Every key starts with an optional namespace prefix (tests and shared Redis serve
     poller:{<server>}:heartbeat      JSON {"time": ISO UTC, "epoch": seconds, "cycle": n,
                                      "accounts": k, "duration_seconds": the cycle's own time}
                                      of the last good cycle (the infrastructure alarms on its age)
+    poller:{<server>}:blind          list of JSON {"from", "to", "seconds", "failed_cycles", "cause"}:
+                                     the gaps between good cycles (`propfirm.live.blind`), newest first
     cmd:{<command_id>}               command record: {"status": "started"|"done", "result": {...}}
 
 Several pollers of one server (each watching its own groups, `POLLER_NAME`) keep their own
@@ -61,6 +63,10 @@ class LiveKeys:
 
     def heartbeat(self, server: str, name: str = "") -> str:
         return self._poller(server, name) + "heartbeat"
+
+    def blind(self, server: str, name: str = "") -> str:
+        """The poller's blind intervals (`propfirm.live.blind`): a capped list, newest first."""
+        return self._poller(server, name) + "blind"
 
     def evaluation_lag(self) -> str:
         """The evaluator's last batch: how long its oldest message waited (`propfirm.evaluation.function`)."""

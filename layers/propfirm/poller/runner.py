@@ -24,6 +24,7 @@ import redis
 from botocore.exceptions import BotoCoreError, ClientError
 
 from propfirm.domain.programs import Program, all_groups
+from propfirm.live.blind import BlindIntervals
 from propfirm.live.commands import CommandLedger
 from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
@@ -79,6 +80,10 @@ class Poller:
         self.static = StaticDataCache(gateway, settings.poller_static_refresh_seconds, clock)
         self.consumer = (SqsConsumer(sqs_client, settings.command_queue_url, self.sqs_requests)
                          if settings.command_queue_url else None)
+        self.blind = BlindIntervals(redis_client, keys.blind(gateway.server, settings.poller_name),
+                                    settings.poller_interval_seconds)
+        self._heartbeat_key = keys.heartbeat(gateway.server, settings.poller_name)
+        self._redis = redis_client
         self.cycle: PollCycle | None = None
         self.commands: CommandExecutor | None = None
         self.inbox: CommandInbox | None = None
@@ -186,10 +191,12 @@ class Poller:
                 if self.cycle is None:
                     try:
                         self.start()
+                        self.blind.resume_after(self._last_heartbeat())
                         backoff.reset()
                     except MissingGroups:
                         raise
                     except (Mt5Error, *INFRA_ERRORS) as exc:
+                        self.blind.cycle_failed(exc)
                         self._failed("start-up failed", exc, backoff, stop)
                         continue
                 begin = self.clock()
@@ -199,8 +206,12 @@ class Poller:
                     self.run_cycle()
                     backoff.reset()
                 except (Mt5Error, *INFRA_ERRORS) as exc:
+                    self.blind.cycle_failed(exc)
                     self._failed("cycle failed", exc, backoff, stop)
                     continue
+                blind = self.blind.cycle_done()
+                if blind is not None:
+                    logger.warning("the poller was blind", **blind)
                 elapsed = self.clock() - begin
                 next_start = begin + interval
                 if elapsed > interval:
@@ -217,6 +228,14 @@ class Poller:
         finally:
             self.close()
         return 0
+
+    def _last_heartbeat(self) -> float | None:
+        """When the last good cycle (of this poller or the one before it) ended, from its heartbeat."""
+        try:
+            raw = self._redis.get(self._heartbeat_key)
+            return float(orjson.loads(raw)["epoch"]) if raw else None
+        except (redis.RedisError, ValueError, KeyError, TypeError):
+            return None
 
     def _failed(self, what: str, exc: Exception, backoff: Backoff, stop: threading.Event) -> None:
         delay = backoff.next_delay()

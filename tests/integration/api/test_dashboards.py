@@ -382,6 +382,11 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
         "duration_seconds": 0.184,
     }
     api.runtime.redis.set(key, orjson.dumps(beat))
+    blind_key = api.runtime.keys.blind(api.runtime.server)
+    api.written.append(blind_key)
+    gap = {"from": "2026-01-05T09:00:00.000+00:00", "to": "2026-01-05T09:00:09.500+00:00", "seconds": 9.5,
+           "failed_cycles": 3, "cause": "ConnectionRefusedError: [Errno 111] Connection refused"}
+    api.runtime.redis.lpush(blind_key, orjson.dumps(gap))
     lag_key = api.runtime.keys.evaluation_lag()
     api.written.append(lag_key)
     assert api.call("GET", "/admin/system", claims=SUPPORT)[2]["evaluation"] is None  # no batch yet
@@ -402,6 +407,7 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
         "cycle": 41,
         "accounts": 3,
         "cycle_seconds": 0.184,
+        "blind_intervals": [gap],  # what the poller could not see, said afterwards
     }
     assert health["pollers"][1]["heartbeat_age_seconds"] is None  # no heartbeat: never ran, or gone
     assert health["evaluation"] == {"lag_seconds": 0.42, "messages": 5, "age_seconds": 2.0}

@@ -8,6 +8,7 @@ from collections import Counter
 
 import orjson
 import pytest
+from propfirm.live.blind import recent
 from propfirm.live.keys import LiveKeys
 from propfirm.queues.sqs import SendFailed
 from propfirm.sim.testing import running_simulator
@@ -94,3 +95,8 @@ def test_an_mt5_restart_mid_run_is_recovered_by_the_loop(make_poller, queues, re
         assert not thread.is_alive()
         assert heartbeat_cycle() > stalled + 1
         assert "Mt5Errors" in errors  # the outage was seen (and backed off from), then recovered
+        # and said afterwards: the gap is recorded as a blind interval, with its failed cycles and cause
+        blind = recent(redis_client, LiveKeys(redis_namespace).blind("default"))
+        assert len(blind) == 1
+        assert blind[0]["seconds"] >= 1.5 and blind[0]["failed_cycles"] >= 1
+        assert blind[0]["cause"] and blind[0]["from"] < blind[0]["to"]

@@ -535,7 +535,7 @@ def _queue_depth(client: Any, url: str) -> dict[str, Any]:
 
 @router.get(
     "/admin/system",
-    summary="System health: poller heartbeat age and last cycle, queue depths, the outbox",
+    summary="System health: poller heartbeat age, last cycle and blind intervals, queue depths, the outbox",
     tags=["admin"],
     responses=documented(SystemHealth),
 )
@@ -565,6 +565,7 @@ def system() -> dict[str, Any]:
                 "cycle": beat.get("cycle"),
                 "accounts": beat.get("accounts"),
                 "cycle_seconds": beat.get("duration_seconds"),
+                "blind_intervals": _blind_intervals(rt, server, _name),
             }
         )
     queues: dict[str, Any] = {}
@@ -579,6 +580,16 @@ def system() -> dict[str, Any]:
         "queues": queues,
         "outbox": outbox,
     }
+
+
+def _blind_intervals(rt: Any, server: str, name: str) -> list[dict[str, Any]]:
+    """The poller's newest blind intervals (`propfirm.live.blind`); none known when Redis is away."""
+    from propfirm.live.blind import recent
+
+    try:
+        return recent(rt.redis, rt.keys.blind(server, name), count=10)
+    except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
+        return []
 
 
 def _evaluation_lag(rt: Any, now: datetime) -> dict[str, Any] | None:

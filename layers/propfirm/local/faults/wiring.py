@@ -158,8 +158,20 @@ class StackFaults:
             "evaluator_restarts": stack.evaluator.restarts if getattr(stack, "evaluator", None) else 0,
             "poller_restarts": stack.poller.restarts if getattr(stack, "poller", None) else 0,
             "settled_seconds": self.settled_seconds,
+            # what the poller said it could not see (the admin system page shows the same list)
+            "blind_intervals": self._blind(stack),
         }
         return {"faults": faults, "invariants": invariants, "fault_run": extra}
+
+    def _blind(self, stack: Any) -> list[dict[str, Any]]:
+        from propfirm.live.blind import recent
+        from propfirm.live.keys import LiveKeys
+
+        key = LiveKeys(self.options.redis_namespace).blind(self.options.server)
+        return [
+            {"seconds": i["seconds"], "failed_cycles": i["failed_cycles"], "cause": i["cause"]}
+            for i in recent(stack.redis, key, count=50)
+        ]
 
     def close(self) -> None:
         self.proxy.stop()

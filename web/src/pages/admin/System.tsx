@@ -37,6 +37,41 @@ export function System() {
           note={h.evaluation ? `last batch ${h.evaluation.age_seconds.toFixed(0)} s ago, ${h.evaluation.messages} messages` : "no batch in the last hour"}
         />
       </div>
+      <h2>Blind intervals</h2>
+      <p>
+        Gaps between two good poller cycles: nothing watched the accounts meanwhile, so a dip below a floor that came
+        back in one was never seen.
+      </p>
+      {h.pollers.every((p) => (p.blind_intervals ?? []).length === 0) ? (
+        <p>None recorded.</p>
+      ) : (
+        <table className="striped" aria-label="Blind intervals">
+          <thead>
+            <tr>
+              <th>Poller</th>
+              <th>From</th>
+              <th>To</th>
+              <th>Seconds</th>
+              <th>Failed cycles</th>
+              <th>Cause</th>
+            </tr>
+          </thead>
+          <tbody>
+            {h.pollers.flatMap((p) =>
+              (p.blind_intervals ?? []).map((b) => (
+                <tr key={`${p.server}-${b.from}`}>
+                  <td>{p.server}</td>
+                  <td>{when(b.from)}</td>
+                  <td>{when(b.to)}</td>
+                  <td className="num">{b.seconds.toFixed(1)}</td>
+                  <td className="num">{b.failed_cycles}</td>
+                  <td>{b.cause}</td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      )}
       <h2>Queues</h2>
       <div className="stats">
         {Object.entries(h.queues).map(([name, q]) => (
