@@ -132,10 +132,15 @@ def selected_accounts(call: Call, allow_ticket: bool = False) -> tuple[str, list
 
 
 def page(call: Call, items: list[Any], cap: int | None = None) -> list[Any]:
+    """`offset`/`total` applied. The documentation leaves `total=0` and an absent `total` open; an empty
+    page would hide records from a client asking for "all", so both mean "as many as allowed": the
+    page's cap (100 on get_page), or everything where there is none."""
     offset = call.integer("offset", 0) or 0
     total = call.integer("total")
     if offset < 0 or (total is not None and total < 0):
         raise ApiError(3, "offset and total must not be negative")
+    if total == 0:
+        total = None
     if cap is not None:
         total = cap if total is None else min(total, cap)
     end = None if total is None else offset + total

@@ -26,7 +26,18 @@ from propfirm.sim.webapi.dealer import (  # noqa: F401
     dealer_send_request,
     execute_dealer_request,
 )
-from propfirm.sim.webapi.prices import symbol_get, tick_last
+from propfirm.sim.webapi.orders import (
+    history_get,
+    history_get_batch,
+    history_get_page,
+    history_get_total,
+    order_delete,
+    order_get,
+    order_get_batch,
+    order_get_page,
+    order_get_total,
+)
+from propfirm.sim.webapi.prices import symbol_get, symbol_list, symbol_next, symbol_total, tick_last
 from propfirm.sim.webapi.service import common_get, group_get, test_access, time_get, time_server
 from propfirm.sim.webapi.trading import (
     deal_get,
@@ -64,6 +75,9 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/common/get": common_get,
     "/api/group/get": group_get,
     "/api/symbol/get": symbol_get,
+    "/api/symbol/list": symbol_list,
+    "/api/symbol/total": symbol_total,
+    "/api/symbol/next": symbol_next,
     "/api/tick/last": tick_last,
     "/api/user/add": user_add,
     "/api/user/update": user_update,
@@ -81,6 +95,16 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/position/get_batch": position_get_batch,
     "/api/position/get_total": position_get_total,
     "/api/position/get_page": position_get_page,
+    "/api/order/get": order_get,
+    "/api/order/get_total": order_get_total,
+    "/api/order/get_page": order_get_page,
+    "/api/order/get_batch": order_get_batch,
+    "/api/order/delete": order_delete,
+    "/api/order/cancel": order_delete,
+    "/api/history/get": history_get,
+    "/api/history/get_total": history_get_total,
+    "/api/history/get_page": history_get_page,
+    "/api/history/get_batch": history_get_batch,
     "/api/deal/get": deal_get,
     "/api/deal/get_batch": deal_get_batch,
     "/api/deal/get_total": deal_get_total,

@@ -1,4 +1,5 @@
-"""Symbols and quotes: `/api/symbol/get` and `/api/tick/last` (incremental with `trans_id`).
+"""Symbols and quotes: `/api/symbol/get`, `list`, `total`, `next` and `/api/tick/last` (incremental with
+`trans_id`).
 
 `symbol=` takes full names (`EURUSD`) or masks of the symbol path (`Forex\\Major\\*`,
 `!…` to exclude), as documented; `trans_id` is the market's version: passing back the
@@ -77,6 +78,29 @@ def symbol_get(call: Call) -> Any:
             raise ApiError(13, f"symbol {symbol!r} not found")
         return symbol_record(spec, market)
     return [symbol_record(spec, market) for spec in _symbols_param(call)]
+
+
+def symbol_list(call: Call) -> Any:
+    """Every symbol's name, in the server's order (by name here)."""
+    return sorted(call.world.market.specs)
+
+
+def symbol_total(call: Call) -> Any:
+    return {"Total": str(len(call.world.market.specs))}
+
+
+def symbol_next(call: Call) -> Any:
+    """The symbol at `index` (from 0), or with `count` > 1 that many from there, as a list."""
+    index = call.integer("index")
+    count = call.integer("count", 1)
+    if index is None or index < 0 or count is None or count < 1:
+        raise ApiError(3, "index (from 0) is required; count must be at least 1")
+    market = call.world.market
+    names = sorted(market.specs)
+    if index >= len(names):
+        raise ApiError(13, f"no symbol at index {index} ({len(names)} symbols)")
+    chosen = [symbol_record(market.specs[name], market) for name in names[index : index + count]]
+    return chosen[0] if count == 1 else chosen
 
 
 def tick_last(call: Call) -> Any:

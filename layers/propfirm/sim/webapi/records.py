@@ -73,12 +73,12 @@ def user_record(world: World, account: Account) -> dict[str, Any]:
         "BalancePrevMonth": fmt(account.balance_prev_month, d),
         "EquityPrevDay": fmt(account.equity_prev_day, d),
         "EquityPrevMonth": fmt(account.equity_prev_month, d),
-        "MQID": "0",
-        "TradeAccounts": "",
+        "MQID": extra.get("MQID", "0"),
+        "TradeAccounts": extra.get("TradeAccounts", ""),
         "LeadSource": extra.get("LeadSource", ""),
         "LeadCampaign": extra.get("LeadCampaign", ""),
-        "LimitOrders": "0",
-        "LimitPositions": "0",
+        "LimitOrders": extra.get("LimitOrders", "0"),
+        "LimitPositions": extra.get("LimitPositions", "0"),
         "ApiData": [],
     }
     return record

@@ -59,6 +59,14 @@ _QUERY_TO_FIELD = {
     "leadcampaign": "LeadCampaign",
     "lead_source": "LeadSource",
     "lead_campaign": "LeadCampaign",
+    "mqid": "MQID",
+    "trade_accounts": "TradeAccounts",
+    "tradeaccounts": "TradeAccounts",
+    "limit_orders": "LimitOrders",
+    "limitorders": "LimitOrders",
+    "limit_positions": "LimitPositions",
+    "limitpositions": "LimitPositions",
+    "account": "Account",
 }
 _EXTRA_FIELDS = (
     "MiddleName",
@@ -77,6 +85,10 @@ _EXTRA_FIELDS = (
     "Agent",
     "LeadSource",
     "LeadCampaign",
+    "MQID",
+    "TradeAccounts",
+    "LimitOrders",
+    "LimitPositions",
 )
 
 
