@@ -14,6 +14,7 @@ Volumes are MT5 units: 1 lot = 10,000 `Volume` units.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -124,6 +125,30 @@ class Deal:
         return self.profit + self.storage + self.commission
 
 
+# Daily reports kept per account: the last week (end-of-day processes read the last day or two). About
+# 150 bytes a report: 100,000 accounts keep some 100 MB of them, whatever the length of the run.
+DAILY_KEEP = 7
+
+
+@dataclass(frozen=True, slots=True)
+class DailyReport:
+    """An account's end of a trading day, written at the server's rollover (`/api/daily/*`)."""
+
+    time: datetime  # the rollover that wrote it
+    previous: datetime  # the rollover before (or the account's registration)
+    group: str
+    balance: Decimal
+    credit: Decimal
+    profit: Decimal  # floating profit of the open positions at the report
+    storage: Decimal  # their swaps, not yet in the balance
+    margin: Decimal
+    balance_prev_day: Decimal
+    equity_prev_day: Decimal
+    balance_prev_month: Decimal
+    equity_prev_month: Decimal
+    positions: tuple[tuple[Position, Decimal, Decimal], ...]  # a copy of each, its price and profit then
+
+
 @dataclass(slots=True)
 class Account:
     login: int
@@ -148,6 +173,7 @@ class Account:
     extra: dict[str, str] = field(default_factory=dict)  # other User fields, kept as given
     positions: dict[int, Position] = field(default_factory=dict)
     deals: list[Deal] = field(default_factory=list)
+    daily: deque[DailyReport] | None = None  # made at the first rollover (an idle deque costs 600 bytes)
     # server time repeats an hour when the server's zone leaves DST; then deals are not in order
     deals_out_of_order: bool = False
 

@@ -20,8 +20,10 @@ explicitly, and lazily (every public method calls it) as a running clock passes.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -88,6 +90,20 @@ def side_to_action(side: str | int) -> int:
     if side in (1, "1", "sell", "SELL", "Sell"):
         return 1
     raise TradeError(10013, f"side must be buy or sell, not {side!r}")
+
+
+ZERO = Decimal(0)
+DAILY_SUMS = (
+    "DailyProfit", "DailyBalance", "DailyCredit", "DailyCharge", "DailyCorrection", "DailyBonus", "DailyStorage",
+    "DailyCommInstant",
+)
+DAILY_BY_ACTION = {
+    acc.DEAL_BALANCE: "DailyBalance",
+    acc.DEAL_CREDIT: "DailyCredit",
+    acc.DEAL_CHARGE: "DailyCharge",
+    acc.DEAL_CORRECTION: "DailyCorrection",
+    acc.DEAL_BONUS: "DailyBonus",
+}
 
 
 class World:
@@ -158,15 +174,62 @@ class World:
         new_month = self.zone.wall(instant).day == 1
         for account in self.accounts.values():
             if account.positions:
-                equity = self._state(account).equity
+                state = self._state(account)
+                equity = state.equity
             else:
+                state = None
                 equity = account.balance + account.credit
+            if account.daily is None:
+                account.daily = deque(maxlen=acc.DAILY_KEEP)
+            account.daily.append(self._daily_report(account, instant, state))
             account.balance_prev_day = account.balance
             account.equity_prev_day = equity
             if new_month:
                 account.balance_prev_month = account.balance
                 account.equity_prev_month = equity
         self.rollovers += 1
+
+    def _daily_report(self, account: Account, instant: datetime, state: Any) -> acc.DailyReport:
+        """The day that ends at `instant`: the account as it stands, its open positions priced."""
+        previous = account.daily[-1].time if account.daily else account.registration
+        positions: tuple[tuple[Position, Decimal, Decimal], ...] = ()
+        if account.positions:
+            group = self.groups[account.group.lower()]
+            held = []
+            for p in account.positions.values():
+                price = acc.close_price(self.market, p)
+                profit = acc.profit_at(self.market, p, price, group.currency, group.money_quantum)
+                held.append((dataclasses.replace(p), price, profit))
+            positions = tuple(held)
+        zero = ZERO
+        return acc.DailyReport(
+            time=instant,
+            previous=previous,
+            group=account.group,
+            balance=account.balance,
+            credit=account.credit,
+            profit=state.profit if state is not None else zero,
+            storage=state.storage if state is not None else zero,
+            margin=state.margin if state is not None else zero,
+            balance_prev_day=account.balance_prev_day,
+            equity_prev_day=account.equity_prev_day,
+            balance_prev_month=account.balance_prev_month,
+            equity_prev_month=account.equity_prev_month,
+            positions=positions,
+        )
+
+    def daily_movements(self, account: Account, report: acc.DailyReport) -> dict[str, Decimal]:
+        """The report's day's deals summed by kind (DailyProfit, DailyBalance, ...), from the deals kept."""
+        sums = dict.fromkeys(DAILY_SUMS, ZERO)
+        lo, hi = self.zone.to_server(report.previous), self.zone.to_server(report.time) - 1
+        for deal in self.deals_of(account, lo, hi):
+            if deal.action in (acc.DEAL_BUY, acc.DEAL_SELL):
+                sums["DailyProfit"] += deal.profit
+                sums["DailyStorage"] += deal.storage
+                sums["DailyCommInstant"] += deal.commission
+            elif (name := DAILY_BY_ACTION.get(deal.action)) is not None:
+                sums[name] += deal.profit
+        return sums
 
     # ---- groups ------------------------------------------------------------------------------
     def create_group(

@@ -5,6 +5,7 @@ documented `Total`, the symbol list, and every user field surviving a write and 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from tests.integration.sim.conftest import all_strings, code, ok
 from tests.integration.sim.test_endpoints import NEW_USER
@@ -110,3 +111,47 @@ def test_every_user_field_survives_a_write_and_a_read(sim, client) -> None:
     assert again["Country"] == "Czechia"  # what the update did not name stays
     by_query = ok(client.get("/api/user/update", params={"login": user["Login"], "mqid": "00AA"}))
     assert by_query["MQID"] == "00AA"
+
+
+def test_daily_reports_give_each_days_end_of_day_balance_and_its_movements(sim, client) -> None:
+    world = sim.world
+    login = world.create_account("challenge\\phase1", balance="100000")
+    world.clock.advance(timedelta(hours=1))
+    ticket = world.open_position(login, "EURUSD", "buy", "1")
+    world.clock.advance(timedelta(hours=1))
+    world.close_position(login, ticket)
+    world.balance(login, "-500", 2, "payout 1")
+    held = world.open_position(login, "XAUUSD", "sell", "0.10")  # open over the rollover
+    world.clock.advance(timedelta(days=2))  # two server midnights
+    world.settle()
+    window = {"login": login, "from": 0, "to": world.server_time()}
+    reports = ok(client.get("/api/daily/get", params=window))
+    assert len(reports) == 2 and all_strings(reports)
+    first, second = reports
+    deals = ok(client.get("/api/deal/get_batch", params=window))
+    out = next(d for d in deals if d["Entry"] == "1")
+    assert first["DailyProfit"] == out["Profit"] and first["DailyBalance"] == "99500.00"  # deposit, payout
+    assert first["Balance"] == ok(client.get("/api/user/get", params={"login": login}))["Balance"]
+    assert first["BalancePrevDay"] == "100000.00"  # as the account was opened
+    assert second["BalancePrevDay"] == first["Balance"] and second["DailyProfit"] == "0.00"
+    assert int(second["DatetimePrev"]) < int(second["Timestamp"]) // 10_000_000 - 11_644_473_600
+    assert [p["Position"] for p in first["PositionAdd"]] == [str(held)] and first["OrderAdd"] == []
+    equity = sum(Decimal(first[k]) for k in ("Balance", "Credit", "Profit", "ProfitStorage"))
+    assert Decimal(first["ProfitEquity"]) == equity
+    light = ok(client.get("/api/daily/get_light", params=window))
+    assert "PositionAdd" not in light[0] and light[0]["Balance"] == first["Balance"]
+    batch = ok(client.get("/api/daily/get_batch", params={**window, "login": f"{login},1"}))
+    assert [r["Timestamp"] for r in batch] == [r["Timestamp"] for r in reports]
+    page = ok(client.get("/api/daily/get_page", params={**window, "offset": 1, "total": 0}))
+    assert [r["Timestamp"] for r in page] == [second["Timestamp"]]
+    assert ok(client.get("/api/daily/get", params={**window, "to": 0})) == []
+    assert code(client.get("/api/daily/get", params={"login": login})) == 3  # from and to required
+
+
+def test_offset_past_the_end_is_an_empty_page_not_an_error(sim, client) -> None:
+    login = sim.world.create_account("challenge\\phase1", balance="100000")
+    sim.world.open_position(login, "EURUSD", "buy", "0.01")
+    assert ok(client.get("/api/position/get_page", params={"login": login, "offset": 5, "total": 10})) == []
+    window = {"login": login, "from": 0, "to": sim.world.server_time(), "offset": 9, "total": 10}
+    assert ok(client.get("/api/deal/get_page", params=window)) == []
+    assert ok(client.get("/api/history/get_page", params=window)) == []

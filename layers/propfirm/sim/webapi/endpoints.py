@@ -19,6 +19,14 @@ from propfirm.sim.webapi.calls import (  # noqa: F401 - re-exported for callers 
     match_groups,
     split_list,
 )
+from propfirm.sim.webapi.daily import (
+    daily_get,
+    daily_get_batch,
+    daily_get_light,
+    daily_get_light_batch,
+    daily_get_light_page,
+    daily_get_page,
+)
 from propfirm.sim.webapi.dealer import (  # noqa: F401
     DEALER_QUEUE_MAX,
     DealerRequest,
@@ -105,6 +113,12 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/history/get_total": history_get_total,
     "/api/history/get_page": history_get_page,
     "/api/history/get_batch": history_get_batch,
+    "/api/daily/get": daily_get,
+    "/api/daily/get_batch": daily_get_batch,
+    "/api/daily/get_page": daily_get_page,
+    "/api/daily/get_light": daily_get_light,
+    "/api/daily/get_light_batch": daily_get_light_batch,
+    "/api/daily/get_light_page": daily_get_light_page,
     "/api/deal/get": deal_get,
     "/api/deal/get_batch": deal_get_batch,
     "/api/deal/get_total": deal_get_total,
