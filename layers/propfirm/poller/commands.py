@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from propfirm.live.commands import CommandLedger
-from propfirm.mt5.errors import ConnectionLost, InvalidRequest, Mt5Error
+from propfirm.mt5.errors import ConnectionLost, InvalidRequest, Mt5Error, TooFrequent
 from propfirm.mt5.models import (
     AccountId,
     AccountUpdate,
@@ -93,8 +93,9 @@ class CommandExecutor:
         self.watched_groups = list(watched_groups)
 
     def handle(self, body: str) -> CommandResult:
-        """Carry out one command (or report it again); ConnectionLost propagates with nothing recorded
-        as done, so the redelivered message takes the checked path."""
+        """Carry out one command (or report it again). ConnectionLost and TooFrequent (the server busy or
+        throttling: retcode 12, 10024) propagate with nothing recorded as done, so the message comes back
+        and takes the checked path: a busy server fails no payout, no kill."""
         try:
             command: AnyCommand = parse_command(body)
         except ValidationError as exc:
@@ -117,7 +118,7 @@ class CommandExecutor:
         try:
             login, details = self._execute(command, interrupted, started_at)
             result = self._result(command, ok=True, login=login, details=details)
-        except ConnectionLost:
+        except (ConnectionLost, TooFrequent):
             raise
         except Mt5Error as exc:
             result = self._result(command, ok=False, error=str(exc), retcode=exc.retcode)

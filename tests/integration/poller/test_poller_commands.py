@@ -6,7 +6,9 @@ import time
 from decimal import Decimal
 
 import orjson
+import pytest
 from propfirm.mt5.auth import password_hash
+from propfirm.mt5.errors import TooFrequent
 from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import parse_command
 from propfirm.sealing import LocalCipher, Passwords, seal_passwords
@@ -80,6 +82,26 @@ def test_an_interrupted_withdrawal_is_looked_up_on_mt5_before_acting(make_poller
         assert len(balance_deals(sim.world, login)) == 2  # the initial deposit and the one withdrawal
         again = poller.commands.handle(body.decode())
         assert again.repeated and again.details["deal"] == ticket
+
+
+def test_a_busy_server_fails_no_withdrawal_the_command_comes_back(make_poller, queues) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=13) as sim:
+        login = sim.world.create_account(PHASE1, balance="100000")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        body = orjson.dumps({"command_id": "w-busy", "type": "balance_operation", "server": "default",
+                             "login": login, "amount": "-700.00", "comment": "payout 3"}).decode()
+        sim.faults.set_error_rate(1.0, retcode=12)  # every request: "server busy"
+        with pytest.raises(TooFrequent):
+            poller.commands.handle(body)
+        assert [m for m in queues.drain() if m["kind"] == "command_result"] == []  # nothing decided: it comes back
+        assert len(balance_deals(sim.world, login)) == 1  # the deposit only
+        sim.faults.set_error_rate(0.0)
+        result = poller.commands.handle(body)  # redelivered: the checked path, then the withdrawal
+        assert result.ok and not result.repeated
+        assert [d.profit for d in balance_deals(sim.world, login)[1:]] == [Decimal("-700.00")]
+        poller.close()
 
 
 def test_account_commands_create_move_disable_and_close(make_poller, queues) -> None:

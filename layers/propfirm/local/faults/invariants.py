@@ -4,7 +4,8 @@ reads PostgreSQL and the simulator's world (what MT5 itself holds), and answers 
 - `transitions_once`: no decision recorded twice (one transition per phase change, one failure at most,
   the challenge's count of transitions equal to its rows) and none lost (each challenge's status and phase
   are those its transitions lead to; every transition recomputes to the same decision from its inputs);
-- `payouts_paid_once`: every deal in at most one payout; every paid payout withdrawn on MT5 exactly once,
+- `payouts_paid_once`: every deal in at most one payout (besides failed or rejected ones, whose deals are
+  released); every paid payout withdrawn on MT5 exactly once,
   and every withdrawal on MT5 belongs to a paid payout;
 - `failed_accounts_closed`: every failed account has trading disabled on MT5 and no open position;
 - `outbox_settled`: no command left unsent or unanswered (scheduled ones not yet due aside);
@@ -84,9 +85,11 @@ def transitions_once(database_url: str, server: str) -> dict[str, Any]:
 
 def payouts_paid_once(database_url: str, server: str, world: Any) -> dict[str, Any]:
     with UnitOfWork(database_url, autocommit=True) as uow:
+        # a deal of a failed or rejected payout is released for the next one: at most one other
         shared = uow.fetchall(
-            "SELECT ticket, count(DISTINCT payout_id) FROM payout_deals WHERE server = %s"
-            " GROUP BY ticket HAVING count(DISTINCT payout_id) > 1",
+            "SELECT d.ticket, count(DISTINCT d.payout_id) FROM payout_deals d JOIN payouts p ON p.id = d.payout_id"
+            " WHERE d.server = %s AND p.status NOT IN ('failed', 'rejected')"
+            " GROUP BY d.ticket HAVING count(DISTINCT d.payout_id) > 1",
             (server,),
         )
         payouts = uow.fetchall(
