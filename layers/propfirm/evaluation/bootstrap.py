@@ -88,6 +88,7 @@ def build_runtime(
         SavePolicy(save_every_snapshots=settings.evaluator_save_every_snapshots),
         clock=clock,
         relay_each_message=not relay_per_batch,
+        warning_share=settings.evaluator_floor_warning_share,
     )
     return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days, clock)
 

@@ -2,21 +2,26 @@
 
 A failure, a passed phase and a funded account each become one event (source `propfirm`), recorded in
 `domain_events` in the transaction that records the transition, and put on the bus after the commit by
-the relay. Restrictions make no event. Delivery is at least once: a crash after the bus accepted an
-event and before the relay marked it sent puts it again, with the same `event_id` in the detail (the
-transition's identity, `{challenge_id}:{transition_no}:event`), by which consumers recognise a repeat.
+the relay. Restrictions make no event. An account near the floor that binds it makes a `FloorWarning`
+(once per rule and trading day), recorded with the routine save of the snapshot that showed it.
+Delivery is at least once: a crash after the bus accepted an event and before the relay marked it sent
+puts it again, with the same `event_id` in the detail (the transition's identity,
+`{challenge_id}:{transition_no}:event`; a warning's `{challenge_id}:warning:{rule}:{day}`), by which
+consumers recognise a repeat.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import orjson
 
 from propfirm.domain import decisions as d
 from propfirm.domain.decisions import Decision
+from propfirm.domain.warnings import FloorWarning
 from propfirm.store.repositories import DomainEvent
 
 SOURCE = "propfirm"
@@ -60,6 +65,38 @@ def plan_event(
             "to_phase": to_phase,
             "program": {"id": program_id, "version": program_version},
             **decision.to_json_dict(digits),  # time, login, server, decision, phase, reason, equity, limit
+        },
+    )
+
+
+FLOOR_WARNING = "FloorWarning"
+
+
+def warning_event(
+    *, challenge_id: int, login: int, server: str, warning: FloorWarning, time: Any, digits: int = 2
+) -> DomainEvent:
+    """A trader's early warning (`propfirm.domain.warnings`): one per challenge, rule and trading day, by
+    its id, so a redelivered snapshot or a second evaluator container makes no second one."""
+    ident = f"{challenge_id}:warning:{warning.rule}:{warning.day.isoformat()}"
+    quantum = Decimal(1).scaleb(-digits)
+    return DomainEvent(
+        event_id=ident,
+        detail_type=FLOOR_WARNING,
+        challenge_id=challenge_id,
+        detail={
+            "event_id": ident,
+            "challenge_id": challenge_id,
+            "login": login,
+            "server": server,
+            "time": time.isoformat(),
+            "rule": warning.rule,
+            "reason": warning.rule,  # as a failure names it (the templates' reason_words)
+            "day": warning.day.isoformat(),
+            "equity": str(warning.equity.quantize(quantum)),
+            "floor": str(warning.level.quantize(quantum)),
+            "headroom": str(warning.headroom.quantize(quantum)),
+            "limit": str(warning.limit.quantize(quantum)),
+            "used_pct": str(warning.used_pct),
         },
     )
 

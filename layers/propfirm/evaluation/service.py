@@ -33,9 +33,10 @@ from propfirm.domain.events import Snapshot as SnapshotEvent
 from propfirm.domain.floors import EquityFloor
 from propfirm.domain.programs import Program
 from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
+from propfirm.domain.warnings import DEFAULT_SHARE, floor_warning
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
-from propfirm.evaluation.events import plan_event
+from propfirm.evaluation.events import plan_event, warning_event
 from propfirm.evaluation.evidence import evidence
 from propfirm.evaluation.feedback import FeedbackRecorder
 from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, LiveWrite
@@ -141,6 +142,7 @@ class Evaluator:
         policy: SavePolicy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         relay_each_message: bool = True,
+        warning_share: Decimal = DEFAULT_SHARE,
     ) -> None:
         self.uow_factory = uow_factory
         self.live = live
@@ -153,6 +155,10 @@ class Evaluator:
         # between begin_batch and end_batch: the challenges' versions, read once for a whole batch and kept
         # up to date with what this evaluator saves (server -> login -> version)
         self._versions: dict[str, dict[int, ChallengeVersion]] | None = None
+        # early warnings: the share of a loss limit left that warns, and the warnings this container has
+        # recorded (the event id dedups across containers; this spares the statement)
+        self.warning_share = warning_share
+        self._warned: set[str] = set()
 
     # -- a batch of messages ---------------------------------------------------------------------------
     def begin_batch(self, messages: list[EvaluationMessage]) -> None:
@@ -603,6 +609,7 @@ class Evaluator:
         Returns the Redis writes, and the challenges whose save lost a version race while deals were
         applied to them (those deals are not stored: the message must come back)."""
         saves: list[RoutineSave] = []
+        warnings: list[DomainEvent] = []
         points: list[EquityPoint] = []
         opened: list[DayOpen] = []
         closed: list[DayClose] = []
@@ -637,6 +644,10 @@ class Evaluator:
                     EquityPoint(a.challenge_id, j.snapshot.time, j.snapshot.balance, j.snapshot.equity)
                 )
                 a.point = (j.snapshot.time, j.snapshot.equity)
+            if j.snapshot_judged and j.snapshot is not None and not j.decisions and self.warning_share:
+                warning = self._warning(j)
+                if warning is not None:
+                    warnings.append(warning)
             if after.day_label != before.day_label:
                 closed.append(
                     DayClose(
@@ -659,9 +670,10 @@ class Evaluator:
         conflicts: list[int] = []
         lost: list[int] = []
         with_rows = [j for j in judged if j.deal_rows]
-        if saves or points or opened or orphans or with_rows:
+        if saves or points or opened or orphans or with_rows or warnings:
             with self.uow_factory() as uow:
                 saved, conflicts = uow.challenges.save_many(saves)
+                uow.events.add(warnings)
                 refused = set(conflicts)
                 lost = [j.account.challenge_id for j in with_rows if j.account.challenge_id in refused]
                 uow.deals.upsert(
@@ -677,6 +689,24 @@ class Evaluator:
             report.routine_saves += len(saved)
             report.conflicts += len(conflicts)
         return [self._live_write(j, j.account.challenge_id in conflicts) for j in judged], lost
+
+    def _warning(self, j: Judged) -> DomainEvent | None:
+        """The trader's early warning this snapshot calls for, once per rule and day (None: none due)."""
+        assert j.snapshot is not None
+        a = j.account
+        warning = floor_warning(a.program, j.after, j.snapshot.equity, self.warning_share)
+        if warning is None:
+            return None
+        event = warning_event(
+            challenge_id=a.challenge_id, login=a.login, server=j.after.server, warning=warning,
+            time=j.snapshot.time,
+        )
+        if event.event_id in self._warned:
+            return None
+        if len(self._warned) > 100_000:  # a long-lived container: forget, the event id still dedups
+            self._warned.clear()
+        self._warned.add(event.event_id)
+        return event
 
     def _live_write(self, j: Judged, conflicted: bool) -> LiveWrite:
         a, after = j.account, j.after

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import Field
 
 from propfirm.settings import DatabaseSettings, RedisSettings
@@ -20,3 +22,7 @@ class EvaluatorSettings(DatabaseSettings, RedisSettings):
     )
     db_pool_max: int = Field(2, ge=1, le=20, description="PostgreSQL connections per container")
     evaluator_save_every_snapshots: int = Field(30, ge=1, description="routine state save interval")
+    evaluator_floor_warning_share: Decimal = Field(
+        Decimal("0.2"), ge=0, le=1,
+        description="warn a trader (FloorWarning) when this share of the binding loss limit or less is left (0: never)",
+    )

@@ -1,4 +1,5 @@
-"""Who hears of an event: the trader (by email) of everything about their challenge and payouts; the
+"""Who hears of an event: the trader (by email) of everything about their challenge and payouts (an early
+warning near a floor included); the
 operators (Telegram chat, Discord channel) of what needs them: payouts waiting for approval, escalated or
 failed, and accounts funded."""
 
@@ -18,6 +19,7 @@ TRADER_EVENTS = frozenset(
         "PayoutRejected",
         "PayoutPaid",
         "PayoutFailed",
+        "FloorWarning",
     }
 )
 

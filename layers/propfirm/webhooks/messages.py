@@ -26,6 +26,7 @@ EventType = Literal[
     "PayoutPaid",
     "PayoutFailed",
     "PayoutEscalated",
+    "FloorWarning",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 

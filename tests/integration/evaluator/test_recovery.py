@@ -406,3 +406,26 @@ def test_a_change_by_another_writer_within_a_batch_is_seen_before_anything_is_re
     assert len(calls) == 2 and _transitions(rig, cid) == []  # failed by the operator: nothing more to decide
     assert rig.commands() == [] and rig.challenge(cid).status == "failed"
     assert _transitions(rig, other) == []
+
+
+def test_an_account_near_its_floor_is_warned_once_a_day_per_rule(rig) -> None:
+    cid = rig.register(7010, T0)
+    t = T0 + timedelta(minutes=1)
+    rig.snapshot(7010, t, "100000", "96500")  # 1,500 above the daily floor (95,000): far enough
+    rig.evaluator.handle(rig.message([7010], t))
+    for minutes in (2, 3, 4):  # 900, then 800 and 950 above it: four fifths of the room used
+        t = T0 + timedelta(minutes=minutes)
+        rig.snapshot(7010, t, "100000", {2: "95900", 3: "95800", 4: "95950"}[minutes])
+        rig.evaluator.handle(rig.message([7010], t))
+    rows = rig.fetch("SELECT event_id, detail_type, detail FROM domain_events WHERE challenge_id = %s", cid)
+    assert [(r[0], r[1]) for r in rows] == [(f"{cid}:warning:daily_loss:{T0.date()}", "FloorWarning")]
+    detail = rows[0][2]
+    assert (detail["equity"], detail["floor"], detail["headroom"], detail["limit"], detail["used_pct"]) == (
+        "95900.00", "95000.00", "900.00", "5000.00", "82.00")
+    assert detail["login"] == 7010 and detail["reason"] == "daily_loss"
+    rig.evaluator._warned.clear()  # another container: the event id keeps it to one
+    t = T0 + timedelta(minutes=5)
+    rig.snapshot(7010, t, "100000", "95700")
+    rig.evaluator.handle(rig.message([7010], t))
+    assert len(rig.fetch("SELECT 1 FROM domain_events WHERE challenge_id = %s", cid)) == 1
+    assert rig.challenge(cid).status == "active"  # advice only: no decision

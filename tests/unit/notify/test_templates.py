@@ -48,3 +48,19 @@ def test_who_hears_of_what() -> None:
     ]
     assert [t.channel for t in targets("PayoutEscalated", "t@example.com", operators)] == ["discord", "telegram"]
     assert targets("ChallengePassed", None, operators) == []
+
+
+def test_an_early_warning_reaches_the_trader_alone_in_their_words() -> None:
+    warning = {
+        "challenge_id": 12, "time": "2026-01-07T11:20:00+00:00", "rule": "daily_loss", "reason": "daily_loss",
+        "equity": "95900.00", "floor": "95000.00", "headroom": "900.00", "limit": "5000.00", "used_pct": "82.00",
+    }
+    assert render("FloorWarning", warning) == (
+        "Challenge 12: 82.00 % of the daily loss limit used on 2026-01-07 (equity 95900.00, floor 95000.00: "
+        "900.00 left)."
+    )
+    assert "noch 900.00" in (render("FloorWarning", warning, "de") or "")
+    operators = {"telegram": "-100"}
+    assert [(t.channel, t.audience) for t in targets("FloorWarning", "t@example.com", operators)] == [
+        ("email", "trader")
+    ]
