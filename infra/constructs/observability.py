@@ -79,6 +79,8 @@ class Observability(Construct):
             self._build_function_alarms("AbuseScan", abuse)
         if notifications is not None:
             self._build_function_alarms("Notifications", notifications)
+            # every alarm's change reaches the operators' chats too (propfirm.notify.alarms), not only email
+            self.topic.add_subscription(subscriptions.LambdaSubscription(notifications))
         if webhooks is not None:
             self._build_function_alarms("Webhooks", webhooks.function)
             self._build_function_alarms("WebhooksRetry", webhooks.retry)

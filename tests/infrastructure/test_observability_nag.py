@@ -72,6 +72,21 @@ def test_a_failed_poller_cycle_raises_the_blind_interval_alarm(dev):
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
+def test_every_alarm_reaches_the_notifications_function_for_the_operators_chats(dev):
+    topic = _logical(dev, dev.stack.observability.topic)
+    function = _logical(dev, dev.stack.notifications.function)
+    subscriptions = [
+        s["Properties"] for s in dev.resources("AWS::SNS::Subscription").values()
+        if s["Properties"]["Protocol"] == "lambda"
+    ]
+    assert any(
+        s["TopicArn"] == {"Ref": topic} and s["Endpoint"] == {"Fn::GetAtt": [function, "Arn"]} for s in subscriptions
+    ), subscriptions
+    invoke = [p["Properties"] for p in dev.resources("AWS::Lambda::Permission").values()
+              if p["Properties"].get("Principal") == "sns.amazonaws.com"]
+    assert any(p["SourceArn"] == {"Ref": topic} for p in invoke)
+
+
 def test_each_servers_poller_has_its_own_silence_alarm(production):
     servers = ("live-1", "live-2")
     filters = {

@@ -1,5 +1,6 @@
-"""The notifications Lambda: the bus's events from their rule's queue (as the webhooks'), each told to the
-people `plan` names on the channels that are on. A send that failed fails the batch, which comes back;
+"""The notifications Lambda: the bus's events from their rule's queue (as the webhooks'), and the
+CloudWatch alarms from the alarm topic (SNS), each told to the people `plan` names on the channels that
+are on. A send that failed fails the batch, which comes back;
 what was sent is not sent again (the rows are unique by event and recipient)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 import orjson
 from aws_lambda_powertools import Logger
 
+from propfirm.notify.alarms import from_sns_records, is_sns_record
 from propfirm.notify.channels import Channel, Discord, Email, Telegram
 from propfirm.notify.service import Notifier, Outcome
 from propfirm.notify.settings import NotifySettings
@@ -86,7 +88,13 @@ def _malformed(reason: str, body: str, message_id: str | None) -> None:
 
 
 def handle_events(event: dict[str, Any]) -> dict[str, Any]:
-    outcome: Outcome = notifier().handle(from_sqs_records(event, _malformed))
+    """The bus's events (SQS records from their rule's queue) or the alarm topic's notifications (SNS)."""
+    records = event.get("Records", [])
+    alarms = [r for r in records if is_sns_record(r)]
+    messages = from_sns_records(alarms, _malformed) if alarms else []
+    if len(alarms) < len(records):
+        messages += from_sqs_records({"Records": [r for r in records if not is_sns_record(r)]}, _malformed)
+    outcome: Outcome = notifier().handle(messages)
     report = {"sent": outcome.sent, "held": outcome.held, "failed": outcome.failed, "repeats": outcome.repeats}
     if outcome.failed:
         logger.warning("notifications failed", extra={"errors": outcome.errors[:20], **report})

@@ -1,14 +1,16 @@
 """Who hears of an event: the trader (by email) of everything about their challenge and payouts (an early
 warning near a floor included); the
 operators (Telegram chat, Discord channel) of what needs them: payouts waiting for approval, escalated or
-failed, and accounts funded."""
+failed, accounts funded, and every CloudWatch alarm's change (a stale poller, a blind interval, ...)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-OPERATOR_EVENTS = frozenset({"PayoutRequested", "PayoutEscalated", "PayoutFailed", "ChallengeFunded"})
+OPERATOR_EVENTS = frozenset(
+    {"PayoutRequested", "PayoutEscalated", "PayoutFailed", "ChallengeFunded", "OperatorAlarm"}
+)
 TRADER_EVENTS = frozenset(
     {
         "ChallengePassed",

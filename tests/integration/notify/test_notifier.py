@@ -162,3 +162,34 @@ def test_the_channels_come_from_secrets_manager_in_aws() -> None:
         empty = client.create_secret(Name="empty", SecretString="{}")["ARN"]
         assert channel_secret(empty, client) == {}
     assert channel_secret(None) == {}
+
+
+def _alarm_record(name: str, state: str, old: str, changed: str) -> dict:
+    alarm = {
+        "AlarmName": name, "AlarmDescription": "poller cycles failed: the poller was blind to MT5 for a while",
+        "NewStateValue": state, "OldStateValue": old, "NewStateReason": "Threshold Crossed: 1 datapoint [3.0]",
+        "StateChangeTime": changed,
+    }
+    return {
+        "EventSource": "aws:sns",
+        "Sns": {"MessageId": str(uuid.uuid4()), "Timestamp": changed, "Message": orjson.dumps(alarm).decode()},
+    }
+
+
+def test_alarms_reach_the_operators_chats_once_per_change(url, telegram, discord, ses) -> None:
+    from propfirm.notify.function import handle_events, set_notifier
+
+    set_notifier(notifier(url, telegram, discord, ses))
+    try:
+        fired = _alarm_record("propfirm-PollerBlind", "ALARM", "OK", "2026-01-07T14:05:00.000+0000")
+        assert handle_events({"Records": [fired]})["sent"] == 2  # Telegram and Discord
+        assert handle_events({"Records": [fired]})["repeats"] == 2  # SNS delivered it again: told once
+        cleared = _alarm_record("propfirm-PollerBlind", "OK", "ALARM", "2026-01-07T14:09:00.000+0000")
+        bogus = {"EventSource": "aws:sns", "Sns": {"MessageId": "x", "Message": "not json"}}
+        assert handle_events({"Records": [cleared, bogus]})["sent"] == 2  # the malformed one is dropped
+    finally:
+        set_notifier(None)
+    texts = [orjson.loads(r.body)["text"] for r in telegram.received]
+    assert "Alarm propfirm-PollerBlind: OK → ALARM. poller cycles failed" in texts[0]
+    assert "OK" in texts[1] and len(texts) == 2
+    assert [m for m in sent_emails() if "PollerBlind" in m.subject] == []  # no trader hears of it
