@@ -42,10 +42,6 @@ class EvaluatorTrap:
             self.step = self._rng.choice(EVALUATOR_STEPS)
             return self.step
 
-    @property
-    def armed(self) -> bool:
-        return self.step is not None
-
     def wrap(self, evaluator: Any) -> None:
         """Put the crash points between the evaluator's steps (its relay and its live-state writer)."""
         evaluator.relay = _Relay(evaluator.relay, self)
@@ -120,10 +116,6 @@ class PollerTrap:
     def arm(self, calls: int = 2) -> None:
         with self._lock:
             self._countdown = calls
-
-    @property
-    def armed(self) -> bool:
-        return self._countdown is not None
 
     def call(self) -> None:
         with self._lock:
