@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from propfirm.webhooks.messages import EVENT_TYPES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Lambda: Python 3.12 on x86_64; the layer is built for the same (infra/build_layer.py).
@@ -60,19 +62,9 @@ METRICS_NAMESPACE = "PropFirm"
 POLLER_SERVICE_DIMENSION = "poller"
 POLLER_CYCLE_METRIC = "CycleDuration"
 
-# Domain events on the bus (detail-type), for rules of downstream integrations.
+# Domain events on the bus (detail-type), for rules of downstream integrations: the one list the
+# webhooks' subscriptions choose from (propfirm.webhooks.messages), not a copy of it.
 DOMAIN_EVENT_SOURCE = "propfirm"
-DOMAIN_EVENTS = (
-    "ChallengeStarted",
-    "PhasePassed",
-    "ChallengePassed",
-    "ChallengeFailed",
-    "ChallengeRestricted",
-    "FundedAccountCreated",
-    "PayoutRequested",
-    "PayoutApproved",
-    "PayoutRejected",
-    "PayoutPaid",
-)
+DOMAIN_EVENTS = EVENT_TYPES
 
 COGNITO_GROUPS = ("trader", "support", "admin")

@@ -1,5 +1,5 @@
-"""The EventBridge bus of domain events (ChallengePassed, ChallengeFailed, FundedAccountCreated,
-PayoutApproved, …: `infra.constants.DOMAIN_EVENTS`, source `propfirm`), for notifications, the CRM and
+"""The EventBridge bus of domain events (ChallengePassed, ChallengeFailed, ChallengeFunded, the payout
+stages, FloorWarning: `infra.constants.DOMAIN_EVENTS`, source `propfirm`), for notifications, the CRM and
 other integrations, which subscribe with rules of their own. An archive keeps the events so that an
 integration added later, or one that was down, can be replayed."""
 
