@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from propfirm.domain.decisions import MAX_LOSS
 from propfirm.domain.engine import equity_floor
+from propfirm.domain.floors import EquityFloor
 from propfirm.domain.money import pct_of
 from propfirm.domain.programs import Program
 from propfirm.domain.rules import compiled
@@ -40,10 +41,14 @@ def floor_warning(
     program: Program, state: ChallengeState, equity: Decimal, share: Decimal = DEFAULT_SHARE
 ) -> FloorWarning | None:
     """The warning `equity` calls for under `state`, or None (no floor, far from it, or breached)."""
-    if share <= 0:
-        return None
-    floor = equity_floor(program, state)
-    if floor is None:
+    return warning_for(program, state, equity_floor(program, state), equity, share)
+
+
+def warning_for(
+    program: Program, state: ChallengeState, floor: EquityFloor | None, equity: Decimal, share: Decimal
+) -> FloorWarning | None:
+    """As `floor_warning`, with the floor `state` sets already at hand (the evaluator's, computed once)."""
+    if share <= 0 or floor is None:
         return None
     cp = compiled(program)
     ph = cp.phases[state.phase_index]

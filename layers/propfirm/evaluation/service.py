@@ -33,7 +33,7 @@ from propfirm.domain.events import Snapshot as SnapshotEvent
 from propfirm.domain.floors import EquityFloor
 from propfirm.domain.programs import Program
 from propfirm.domain.state import ACTIVE, FAILED, ChallengeState
-from propfirm.domain.warnings import DEFAULT_SHARE, floor_warning
+from propfirm.domain.warnings import DEFAULT_SHARE, warning_for
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_SYSTEM, ClassifiedDeal, classify, is_balance_like, to_event
 from propfirm.evaluation.events import plan_event, warning_event
@@ -103,6 +103,14 @@ class Judged:
     floor_hold_unreadable: bool = False
     deal_rows: list[DealRow] = field(default_factory=list)  # stored with the state that applied them
     events: list[Any] = field(default_factory=list)  # the engine events judged, in order (a decision's inputs)
+    _floor: Any = field(default=None, repr=False)  # (the floor,) once computed
+
+    def floor(self) -> EquityFloor | None:
+        """The floor the state after the events sets: computed once, shared by the early warning and the
+        live write."""
+        if self._floor is None:
+            self._floor = (engine.equity_floor(self.account.program, self.after),)
+        return self._floor[0]
 
 
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:
@@ -694,7 +702,7 @@ class Evaluator:
         """The trader's early warning this snapshot calls for, once per rule and day (None: none due)."""
         assert j.snapshot is not None
         a = j.account
-        warning = floor_warning(a.program, j.after, j.snapshot.equity, self.warning_share)
+        warning = warning_for(a.program, j.after, j.floor(), j.snapshot.equity, self.warning_share)
         if warning is None:
             return None
         event = warning_event(
@@ -715,7 +723,7 @@ class Evaluator:
                 "routine save lost a version race; cache dropped", extra={"challenge_id": a.challenge_id}
             )
             return LiveWrite(a.login, None)
-        floor = engine.equity_floor(a.program, after)
+        floor = j.floor()
         write = LiveWrite(a.login, None)
         hold = j.floor_hold
         if hold is not None and hold.comment in j.applied_comments:

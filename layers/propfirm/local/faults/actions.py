@@ -99,12 +99,9 @@ class FaultTargets:
         return "the poller died mid-cycle (between two MT5 calls) and was started again"
 
     def redis_flush(self) -> str:
-        removed = 0
-        batch: list[bytes] = []
-        for key in self.redis_client.scan_iter(match=f"{self.redis_namespace}*", count=1000):
-            batch.append(key)
-        if batch:
-            removed = int(self.redis_client.delete(*batch))
+        from propfirm.local.stack import forget_redis_keys
+
+        removed = forget_redis_keys(self.redis_client, self.redis_namespace)
         return f"{removed} live keys deleted (the run's whole namespace)"
 
     def postgres_outage(self) -> str:

@@ -23,6 +23,8 @@ import redis
 
 from propfirm.live.keys import LiveKeys
 
+# an outbox command sent and not answered, or due and not sent (the one parameter: the server's time now)
+IN_FLIGHT = "(status = 'sent' OR (status = 'pending' AND (not_before IS NULL OR not_before <= %s)))"
 LAG_BOUND_SECONDS = 5.0
 BACKLOG_BOUND = 8  # two cycles' messages of the local poller's four shards
 OUTBOX_BOUND_SECONDS = 10
@@ -99,7 +101,7 @@ class HealthProbe:
         with psycopg.connect(self.database_url, autocommit=True, connect_timeout=5) as conn:
             row = conn.execute(
                 "SELECT count(*) FROM outbox WHERE server = %s AND created_at < now() - make_interval(secs => %s)"
-                " AND (status = 'sent' OR (status = 'pending' AND (not_before IS NULL OR not_before <= %s)))",
+                f" AND {IN_FLIGHT}",
                 (self.server, OUTBOX_BOUND_SECONDS, self.clock()),
             ).fetchone()
         return int(row[0]) if row else 0

@@ -28,6 +28,7 @@ from typing import Any
 
 from propfirm.domain.decisions import FAILED, FUNDED, MAX_LOSS, PHASE_PASSED
 from propfirm.domain.programs import Program
+from propfirm.local.faults.health import IN_FLIGHT
 from propfirm.store.uow import UnitOfWork
 
 # the withdrawal's deal comment on MT5: `payout {id}` and the command's tag (propfirm.poller.commands)
@@ -131,8 +132,7 @@ def failed_accounts_closed(database_url: str, server: str, world: Any) -> dict[s
 def outbox_settled(database_url: str, server: str, now: Any) -> dict[str, Any]:
     with UnitOfWork(database_url, autocommit=True) as uow:
         rows = uow.fetchall(
-            "SELECT command_id, status FROM outbox WHERE server = %s AND (status = 'sent'"
-            " OR (status = 'pending' AND (not_before IS NULL OR not_before <= %s))) ORDER BY id",
+            f"SELECT command_id, status FROM outbox WHERE server = %s AND {IN_FLIGHT} ORDER BY id",
             (server, now),
         )
         total = uow.fetchone("SELECT count(*) FROM outbox WHERE server = %s", (server,))[0]

@@ -21,7 +21,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from propfirm.local.faults.health import HealthProbe
+from propfirm.local.faults.health import IN_FLIGHT, HealthProbe
 from propfirm.local.faults.injector import FaultInjector
 from propfirm.local.faults.invariants import check_all
 from propfirm.local.faults.proxy import FaultProxy, postgres_proxy
@@ -124,8 +124,7 @@ class StackFaults:
                 left.append(f"messages on {url.rsplit('/', 1)[-1]}")
         with psycopg.connect(self.direct_url, autocommit=True) as conn:
             busy = conn.execute(
-                "SELECT count(*) FROM outbox WHERE server = %s AND (status = 'sent'"
-                " OR (status = 'pending' AND (not_before IS NULL OR not_before <= %s)))",
+                f"SELECT count(*) FROM outbox WHERE server = %s AND {IN_FLIGHT}",
                 (self.options.server, stack.market.world.now()),
             ).fetchone() or (0,)
             busy = busy[0]
