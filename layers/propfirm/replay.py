@@ -45,8 +45,13 @@ class _Bad(Exception):
     """A reason, raised inside line parsing and turned into a ReplayError with file and line."""
 
 
-def _money(obj: dict, field: str) -> Decimal:
+def _money(obj: dict, field: str, name: str | None = None) -> Decimal:
     value = obj.get(field)
+    if name is not None and name != field:  # a nested field: its error names the path
+        try:
+            return _money(obj, field)
+        except _Bad as exc:
+            raise _Bad(str(exc).replace(field, name, 1)) from None
     if type(value) is not str:
         if value is None:
             raise _Bad(
@@ -116,7 +121,10 @@ def _positions(value: object) -> tuple[Position, ...]:
         kind = item.get("type")
         if kind != "buy" and kind != "sell":
             raise _Bad(f'positions[{i}].type must be "buy" or "sell", got {kind!r}')
-        out.append(Position(symbol, _volume(item.get("volume"), f"positions[{i}].volume"), kind))
+        profit = item.get("profit")
+        if profit is not None:
+            profit = _money(item, "profit", f"positions[{i}].profit")
+        out.append(Position(symbol, _volume(item.get("volume"), f"positions[{i}].volume"), kind, profit))
     return tuple(out)
 
 
@@ -227,16 +235,16 @@ class Replay:
                         )
                     _str(obj, "symbol")
                     volume = _volume(obj.get("volume"), "volume")
-                    _money(obj, "profit")
+                    result = _money(obj, "profit")
                     if "commission" in obj:
-                        _money(obj, "commission")
+                        result += _money(obj, "commission")
                     if "swap" in obj:
-                        _money(obj, "swap")
+                        result += _money(obj, "swap")
                     position = _int(obj, "position")
                     account = get_account((server, login))
                     if account is None:
                         raise _Bad(f"unknown login {server}:{login} (no start event before it)")
-                    on_deal(account[0], account[1], t, entry, volume, position, news)
+                    on_deal(account[0], account[1], t, entry, volume, position, news, result)
                 elif kind == "balance":
                     amount = _money(obj, "amount")
                     comment = obj.get("comment", "")

@@ -17,6 +17,7 @@ import redis
 
 from propfirm.api.queries import jsonable
 from propfirm.domain import engine
+from propfirm.domain.money import pct_of
 from propfirm.domain.programs import Program
 from propfirm.domain.rule_words import describe_phase
 from propfirm.domain.rules import compiled
@@ -163,9 +164,14 @@ def challenge_view(
             if highest is None
             else bool(equity <= highest if ph.touch else equity < highest),
         }
-        target = cp.phases[state.phase_index].target_balance
+        rules = cp.phases[state.phase_index]
+        target = rules.target_balance
         start = program.account_size + state.phase_ops  # balance operations move the target with them
-        goal = None if target is None else target + state.phase_ops
+        day_result = state.balance - state.day_start_balance - state.day_ops
+        uncounted = state.capped_excess
+        if rules.day_cap is not None and day_result > rules.day_cap:
+            uncounted += day_result - rules.day_cap
+        goal = None if target is None else target + state.phase_ops + uncounted
         view["progress"] = {
             "target_balance": None if goal is None else str(goal),
             "profit": str(state.balance - start),
@@ -181,6 +187,10 @@ def challenge_view(
             if state.deadline is None
             else max(0, int((state.deadline - now).total_seconds() // 86400)),
             "best_day_profit": str(state.best_day_profit),
+            "profitable_days": state.profitable_days
+            + (1 if rules.min_profitable_days and day_result > 0 and day_result >= rules.profitable_threshold else 0),
+            "min_profitable_days": rules.min_profitable_days,
+            "uncounted_profit": str(uncounted),
         }
         view["limits"] = limits_left(program, today)
     return view
@@ -208,11 +218,13 @@ def limits_left(program: Program, state: ChallengeState) -> dict[str, Any]:
         }
 
     daily = None
-    if phase.daily_loss_pct is not None:
-        basis = state.day_start_balance if phase.daily_loss_reference == "day_start" else size
-        daily = block(state.daily_floor, basis * Decimal(phase.daily_loss_pct) / 100)
+    if phase.has_daily_loss:
+        fixed = phase.fixed_daily_limit(size)
+        limit = fixed if fixed is not None else pct_of(state.day_start_balance, phase.daily_loss_pct or Decimal(0))
+        daily = block(state.daily_floor, limit)
         daily["paused"] = state.daily_paused
     max_loss = None
-    if phase.max_loss_pct is not None:
-        max_loss = block(state.max_floor, size * Decimal(phase.max_loss_pct) / 100)
+    max_limit = phase.max_loss_limit(size)
+    if max_limit is not None:
+        max_loss = block(state.max_floor, max_limit)
     return {"equity": str(equity), "daily_loss": daily, "max_loss": max_loss}

@@ -137,6 +137,12 @@ class ProgressInfo(BaseModel):
     deadline: str | None
     days_left: int | None = Field(description="whole days to the deadline; null: no time limit")
     best_day_profit: str
+    profitable_days: int = Field(description="closed days whose profit reached the phase's threshold")
+    min_profitable_days: int
+    uncounted_profit: str = Field(
+        description="profit above the daily cap (daily_profit_cap_pct), not counted toward the target; "
+        "the target balance includes it"
+    )
 
 
 class LimitLeft(BaseModel):

@@ -25,9 +25,11 @@ MAX_LOTS = "max_lots"
 MAX_POSITIONS = "max_positions"
 WEEKEND_HOLDING = "weekend_holding"
 NEWS_BLACKOUT = "news_blackout"
+MAX_TRADE_LOSS = "max_trade_loss"  # a position lost the per-trade limit (failed or restricted, per program)
+EXPOSURE_CAP = "exposure_cap"  # more lots open in a capped class of symbols than the cap allows
 PAYOUT = "payout"
 
-_COUNT_LIMITS = frozenset((MAX_LOTS, MAX_POSITIONS))  # lots and counts, not money
+_COUNT_LIMITS = frozenset((MAX_LOTS, MAX_POSITIONS, EXPOSURE_CAP))  # lots and counts, not money
 
 
 @dataclass(frozen=True, slots=True)

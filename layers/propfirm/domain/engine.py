@@ -45,6 +45,7 @@ from propfirm.domain.rules import (
     BASIS_BALANCE,
     BASIS_EQUITY,
     BASIS_INITIAL,
+    BASIS_INTRADAY_HIGH,
     DAY_ANY_DEAL,
     DAY_OPENED,
     STATIC,
@@ -128,7 +129,8 @@ def evaluate(
     if isinstance(event, Snapshot):
         on_snapshot(cp, st, event.time, event.balance, event.equity, event.positions, out)
     elif isinstance(event, Deal):
-        on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS)
+        result = event.profit + event.commission + event.swap if cp.phases[st.phase_index].trade_loss else ZERO
+        on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS, result)
     elif isinstance(event, BalanceOperation):
         on_balance(cp, st, event.time, event.amount)
         if event.amount < ZERO and is_payout(event.comment) and cp.phases[st.phase_index].payout_rebase:
@@ -204,6 +206,7 @@ def new_state(cp: CompiledProgram, server: str, login: int, time: datetime) -> C
     st.status = ACTIVE
     st.failed_reason = None
     st.open_positions = {}
+    st.trade_results = {}
     st.opened_today = set()
     st.updated_at = time
     st.last_snapshot_at = None
@@ -235,15 +238,25 @@ def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetim
     st.daily_paused = False
     st.day_had_snapshot = False
     st.day_counted = False
+    st.day_traded = False
+    st.day_lots = ZERO
+    st.day_high = size
     st.opened_today.clear()
     st.best_day_profit = ZERO
     st.trading_days = 0
+    st.profitable_days = 0
+    st.winning_profit = ZERO
+    st.capped_excess = ZERO
     st.last_deal_at = t
     st.open_positions.clear()
+    st.trade_results = {}
     st.snapshot_positions = None
     st.lots_broken = False
     st.positions_broken = False
+    st.trade_loss_broken = False
+    st.exposure_broken = 0
     st.pending_eod_floor = None
+    st.pending_trade_loss = None
     st.pending_weekend = False
     st.pending_news = False
 
@@ -263,6 +276,15 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     day_profit = balance - st.day_start_balance - st.day_ops
     if day_profit > st.best_day_profit:
         st.best_day_profit = day_profit
+    if day_profit > ZERO:
+        st.winning_profit += day_profit
+        if day_profit >= ph.profitable_threshold:
+            st.profitable_days += 1
+        cap = ph.day_cap
+        if cap is not None and day_profit > cap:
+            st.capped_excess += day_profit - cap
+    if ph.qualifies_later and not st.day_counted and st.day_traded:
+        _count_if_qualified(ph, st, day_profit)
     if ph.max_mode == TRAILING_EOD and ph.max_loss and st.balance > st.high_water:
         st.high_water = st.balance  # the closing balance as reported (operations included)
         st.max_floor = ph.max_floor(st.balance)
@@ -281,6 +303,9 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
             basis = equity
         elif basis_kind == BASIS_INITIAL:
             basis = cp.size
+        elif basis_kind == BASIS_INTRADAY_HIGH:
+            basis = equity  # the day's high starts at the equity the reset finds, and rises from there
+            st.day_high = equity
         else:
             basis = balance if balance >= equity else equity
         st.daily_floor = basis - ph.day_amount(basis)
@@ -289,8 +314,24 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     st.daily_paused = False
     st.day_had_snapshot = False
     st.day_counted = False
+    st.day_traded = False
+    st.day_lots = ZERO
     if st.opened_today:
         st.opened_today.clear()
+
+
+def _count_if_qualified(ph: PhaseRules, st: ChallengeState, day_result: Decimal | None) -> None:
+    """Count today as a trading day if it meets the phase's qualifying conditions (the trading_day
+    condition is met already): lots opened today, and the day's result moving far enough either way
+    (known at a snapshot or at the day's close: `day_result`, None at a deal)."""
+    lots = ph.qualify_lots
+    if lots is not None and st.day_lots < lots:
+        return
+    needed = ph.qualify_result
+    if needed is not None and (day_result is None or abs(day_result) < needed):
+        return
+    st.day_counted = True
+    st.trading_days += 1
 
 
 def _crosses_saturday(old_label: date, new_label: date) -> bool:
@@ -348,6 +389,11 @@ def on_snapshot(
             st.open_positions.clear()  # the server says the account is flat
 
     # high-water marks, raised before the snapshot is judged
+    if ph.daily_basis == BASIS_INTRADAY_HIGH and ph.daily and equity > st.day_high:
+        st.day_high = equity
+        st.daily_floor = equity - ph.day_amount(equity)
+    if ph.qualifies_later and st.day_traded and not st.day_counted:
+        _count_if_qualified(ph, st, balance - st.day_start_balance - st.day_ops)
     mode = ph.max_mode
     if mode != STATIC and ph.max_loss:
         if mode == TRAILING_INTRADAY:
@@ -397,6 +443,15 @@ def on_snapshot(
     if fatal_reason is not None:
         _fail(st, ph, t, fatal_reason, equity, fatal_level, out)
         return
+    trade_loss = ph.trade_loss
+    if trade_loss is not None:
+        broken = _trade_loss_broken(st, positions, trade_loss, touch)
+        if broken and ph.trade_loss_fails:
+            _fail(st, ph, t, d.MAX_TRADE_LOSS, equity, trade_loss, out)
+            return
+        if broken and not st.trade_loss_broken:
+            out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_TRADE_LOSS, equity, trade_loss))
+        st.trade_loss_broken = broken
     if eod_floor is not None:
         out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, eod_floor))
     if pause_level is not None:
@@ -429,6 +484,15 @@ def on_snapshot(
                     )
                 )
             st.positions_broken = broken
+        if ph.exposure_caps:
+            broken_caps = ph.exposure_broken(positions)
+            newly = broken_caps & ~st.exposure_broken
+            for bit, (_, _, max_lots) in enumerate(ph.exposure_caps):
+                if newly & (1 << bit):
+                    out.append(
+                        Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.EXPOSURE_CAP, equity, max_lots)
+                    )
+            st.exposure_broken = broken_caps
     if st.pending_weekend:
         st.pending_weekend = False
         out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.WEEKEND_HOLDING, equity, None))
@@ -441,7 +505,18 @@ def on_snapshot(
     if target is not None and not has_open:
         if st.phase_ops:
             target = target + st.phase_ops
-        if balance >= target and st.trading_days >= ph.min_trading_days and _consistent(cp, ph, st, balance):
+        today = balance - st.day_start_balance - st.day_ops
+        cap = ph.day_cap
+        if cap is not None:  # the profit above the daily cap is not counted: the balance must make up for it
+            excess = st.capped_excess + (today - cap if today > cap else ZERO)
+            if excess:
+                target = target + excess
+        if (
+            balance >= target
+            and st.trading_days >= ph.min_trading_days
+            and _profitable_days(ph, st, today) >= ph.min_profitable_days
+            and _consistent(cp, ph, st, balance, today)
+        ):
             out.append(
                 Decision(
                     t,
@@ -460,18 +535,47 @@ def on_snapshot(
                 st.status = PASSED
 
 
-def _consistent(cp: CompiledProgram, ph: PhaseRules, st: ChallengeState, balance: Decimal) -> bool:
-    """The best day's profit is at most the share of the phase's total trading profit (net of losing days).
+def _consistent(
+    cp: CompiledProgram, ph: PhaseRules, st: ChallengeState, balance: Decimal, today: Decimal
+) -> bool:
+    """The best day's profit is at most the share of the phase's total: its net trading profit (losing
+    days count against it), or with `consistency_basis: winning_days` the sum of its winning days.
 
     A day's profit is the change of its balance net of balance operations; the current day counts.
     """
     share = ph.consistency_share
     if share is None:
         return True
-    total = balance - cp.size - st.phase_ops
-    today = balance - st.day_start_balance - st.day_ops
+    if ph.consistency_winning:
+        total = st.winning_profit + (today if today > ZERO else ZERO)
+    else:
+        total = balance - cp.size - st.phase_ops
     best = today if today > st.best_day_profit else st.best_day_profit
     return total > ZERO and best <= total * share
+
+
+def _profitable_days(ph: PhaseRules, st: ChallengeState, today: Decimal) -> int:
+    """The phase's profitable days, the current one included once its profit reaches the threshold."""
+    if not ph.min_profitable_days:
+        return 0
+    return st.profitable_days + (1 if today > ZERO and today >= ph.profitable_threshold else 0)
+
+
+def _trade_loss_broken(
+    st: ChallengeState, positions: tuple[Position, ...] | list[Position] | None, limit: Decimal, touch: bool
+) -> bool:
+    """Whether a position closed since the last snapshot, or one this snapshot lists with its floating
+    result, lost the limit or more (touch) or more than it (below)."""
+    closed = st.pending_trade_loss
+    st.pending_trade_loss = None
+    if closed is not None:
+        return True
+    if positions:
+        for p in positions:
+            result = p.profit
+            if result is not None and ((result <= -limit) if touch else (result < -limit)):
+                return True
+    return False
 
 
 def on_deal(
@@ -482,7 +586,9 @@ def on_deal(
     volume: Decimal,
     position: int,
     news: NewsCalendar,
+    result: Decimal = ZERO,
 ) -> None:
+    """`result`: the deal's profit, commission and swap together (read by the per-trade loss limit)."""
     if st.status != ACTIVE:
         return
     if t >= st.next_reset:
@@ -503,23 +609,44 @@ def on_deal(
             del positions[position]
     if opened:
         positions[position] = positions.get(position, ZERO) + volume
-    if not st.day_counted:
-        kind = cp.trading_day
-        if kind == DAY_OPENED:
-            counts = opened
-        elif kind == DAY_ANY_DEAL:
-            counts = True
-        else:  # DAY_OPENED_AND_CLOSED: opened and closed (fully or in part) the same trading day
-            if opened:
-                st.opened_today.add(position)
-            counts = closed and position in st.opened_today
-        if counts:
-            st.day_counted = True
-            st.trading_days += 1
+        st.day_lots += volume
     ph = cp.phases[st.phase_index]
+    if not st.day_counted:
+        if not st.day_traded:
+            kind = cp.trading_day
+            if kind == DAY_OPENED:
+                counts = opened
+            elif kind == DAY_ANY_DEAL:
+                counts = True
+            else:  # DAY_OPENED_AND_CLOSED: opened and closed (fully or in part) the same trading day
+                if opened:
+                    st.opened_today.add(position)
+                counts = closed and position in st.opened_today
+            if counts:
+                st.day_traded = True
+        if st.day_traded and not ph.qualifies_later:
+            _count_if_qualified(ph, st, None)
+    limit = ph.trade_loss
+    if limit is not None:
+        _track_trade_result(st, position, result, position in positions, limit, ph.touch)
     window = ph.news_window
     if window is not None and news.times and news.near(t, window):
         st.pending_news = True
+
+
+def _track_trade_result(
+    st: ChallengeState, position: int, result: Decimal, still_open: bool, limit: Decimal, touch: bool
+) -> None:
+    """Add a deal's result to its position's; a loss at (touch) or beyond (below) the limit is judged at
+    the next snapshot. A position's result is forgotten once it is closed."""
+    total = st.trade_results.get(position, ZERO) + result
+    if (total <= -limit) if touch else (total < -limit):
+        worst = st.pending_trade_loss
+        st.pending_trade_loss = total if worst is None or total < worst else worst
+    if still_open:
+        st.trade_results[position] = total
+    else:
+        st.trade_results.pop(position, None)
 
 
 def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Decimal) -> None:
@@ -536,6 +663,8 @@ def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Dec
     ph = cp.phases[st.phase_index]
     if ph.daily and ph.daily_basis != BASIS_INITIAL:
         st.daily_floor += amount
+        if ph.daily_basis == BASIS_INTRADAY_HIGH:
+            st.day_high += amount
 
 
 PAYOUT_COMMENT = "payout "  # the withdrawal's comment: `payout {id}` (propfirm.payouts)

@@ -22,6 +22,7 @@ class Position(NamedTuple):
     symbol: str
     volume: Decimal  # lots
     type: Literal["buy", "sell"]
+    profit: Decimal | None = None  # its floating result (swap included), where the source gives it
 
 
 @dataclass(frozen=True, slots=True)

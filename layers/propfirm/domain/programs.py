@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from propfirm.domain.money import ZERO, pct_of
 from propfirm.domain.tradingday import zone as _zone
 
 EXAMPLE_PROGRAMS_DIR = Path(__file__).resolve().parent.parent / "examples" / "programs"
@@ -99,23 +100,50 @@ class SplitTier(_Model):
     _num = field_validator("pct", mode="before")(_decimal)
 
 
+class ExposureCap(_Model):
+    """At most `max_lots` open at once in the symbols matching any of `symbols` (shell patterns, `XAU*`)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    symbols: tuple[str, ...] = Field(min_length=1)
+    max_lots: Decimal = Field(gt=0)
+
+    _num = field_validator("max_lots", mode="before")(_decimal)
+
+
+DailyBasis = Literal["balance", "equity", "balance_or_equity", "initial", "intraday_high"]
+
+
 class Phase(_Model):
     name: str = ""
     group: str = Field(min_length=1)
     funded: bool = False
-    # passing
+    # passing: a target as a share of the size or as an amount of money (one of the two)
     profit_target_pct: Decimal | None = Field(None, gt=0, le=1000)
+    profit_target_amount: Decimal | None = Field(None, gt=0)
     min_trading_days: int = Field(0, ge=0)
+    # a trading day counts only when it also opened this many lots, or its result moved this share of the size
+    qualifying_day_min_lots: Decimal | None = Field(None, gt=0)
+    qualifying_day_min_result_pct: Decimal | None = Field(None, gt=0, le=100)
+    # N closed days with a profit of at least the threshold (a share of the size or an amount; default: any profit)
+    min_profitable_days: int = Field(0, ge=0)
+    profitable_day_pct: Decimal | None = Field(None, gt=0, le=100)
+    profitable_day_amount: Decimal | None = Field(None, gt=0)
     consistency_pct: Decimal | None = Field(None, gt=0, le=100)
+    # what the best day is a share of: the phase's net profit, or the sum of its winning days' profit
+    consistency_basis: Literal["net_profit", "winning_days"] = "net_profit"
+    # a day's profit counts toward the target up to this share of the target's amount (the excess does not)
+    daily_profit_cap_pct: Decimal | None = Field(None, gt=0, le=100)
     # daily loss
     daily_loss_pct: Decimal | None = Field(None, gt=0, le=100)
-    daily_loss_basis: Literal["balance", "equity", "balance_or_equity", "initial"] = "balance"
+    daily_loss_amount: Decimal | None = Field(None, gt=0)
+    daily_loss_basis: DailyBasis = "balance"
     daily_loss_reference: Literal["initial", "day_start"] = "initial"
     daily_loss_action: Literal["fail", "pause"] = "fail"
     daily_loss_open_pnl: bool = True
     daily_loss_evaluation: Literal["intraday", "end_of_day"] = "intraday"
     # maximum loss
     max_loss_pct: Decimal | None = Field(None, gt=0, le=100)
+    max_loss_amount: Decimal | None = Field(None, gt=0)
     max_loss_mode: Literal["static", "trailing_intraday", "trailing_balance", "trailing_eod"] = "static"
     trailing_lock: bool = False
     trailing_lock_offset: Decimal = Decimal(0)
@@ -126,6 +154,11 @@ class Phase(_Model):
     # conduct
     max_lots: Decimal | None = Field(None, gt=0)
     max_positions: int | None = Field(None, gt=0)
+    exposure_caps: tuple[ExposureCap, ...] = ()
+    # one position's result (closed and floating, commission and swap included) may not lose this much
+    max_trade_loss_pct: Decimal | None = Field(None, gt=0, le=100)
+    max_trade_loss_amount: Decimal | None = Field(None, gt=0)
+    max_trade_loss_action: Literal["fail", "restrict"] = "fail"
     weekend_holding: bool = True
     news_blackout_minutes: Decimal | None = Field(None, gt=0, le=1440)
     # funded stage: payouts (used by the payout arithmetic, not by the rule engine)
@@ -145,9 +178,19 @@ class Phase(_Model):
 
     _num = field_validator(
         "profit_target_pct",
+        "profit_target_amount",
+        "qualifying_day_min_lots",
+        "qualifying_day_min_result_pct",
+        "profitable_day_pct",
+        "profitable_day_amount",
         "consistency_pct",
+        "daily_profit_cap_pct",
         "daily_loss_pct",
+        "daily_loss_amount",
         "max_loss_pct",
+        "max_loss_amount",
+        "max_trade_loss_pct",
+        "max_trade_loss_amount",
         "trailing_lock_offset",
         "max_lots",
         "news_blackout_minutes",
@@ -171,6 +214,117 @@ class Phase(_Model):
             raise ValueError("must not start or end with spaces")
         return value
 
+    # -- the limits in money, whichever way the program gives them (one place for every reader)
+
+    @property
+    def has_target(self) -> bool:
+        """Whether the phase passes by a profit target (a funded stage never does)."""
+        return not self.funded and (self.profit_target_pct is not None or self.profit_target_amount is not None)
+
+    @property
+    def has_daily_loss(self) -> bool:
+        return self.daily_loss_pct is not None or self.daily_loss_amount is not None
+
+    @property
+    def has_max_loss(self) -> bool:
+        return self.max_loss_pct is not None or self.max_loss_amount is not None
+
+    @property
+    def has_trade_loss(self) -> bool:
+        return self.max_trade_loss_pct is not None or self.max_trade_loss_amount is not None
+
+    def target_profit(self, size: Decimal) -> Decimal | None:
+        """The profit the target asks for (before balance operations), or None without a target."""
+        if not self.has_target:
+            return None
+        return _amount(self.profit_target_amount, self.profit_target_pct, size)
+
+    def fixed_daily_limit(self, size: Decimal) -> Decimal | None:
+        """The day's allowed loss when it is the same every day (an amount, or a share of the size);
+        None without a daily rule or when it is a share of the day's basis (`daily_loss_reference:
+        day_start`)."""
+        if self.daily_loss_amount is not None:
+            return self.daily_loss_amount
+        if self.daily_loss_pct is None or self.daily_loss_reference != "initial":
+            return None
+        return pct_of(size, self.daily_loss_pct)
+
+    def max_loss_limit(self, size: Decimal) -> Decimal | None:
+        return _amount(self.max_loss_amount, self.max_loss_pct, size) if self.has_max_loss else None
+
+    def trade_loss_limit(self, size: Decimal) -> Decimal | None:
+        return _amount(self.max_trade_loss_amount, self.max_trade_loss_pct, size) if self.has_trade_loss else None
+
+    def profitable_day_threshold(self, size: Decimal) -> Decimal:
+        """The least profit that makes a day profitable (0: any profit above zero)."""
+        return _amount(self.profitable_day_amount, self.profitable_day_pct, size) or ZERO
+
+    def conflict(self, size: Decimal) -> tuple[str, str] | None:
+        """The first field that contradicts another (field, reason), or None: what a schema cannot say."""
+        for pct, amount in (
+            ("profit_target_pct", "profit_target_amount"),
+            ("daily_loss_pct", "daily_loss_amount"),
+            ("max_loss_pct", "max_loss_amount"),
+            ("max_trade_loss_pct", "max_trade_loss_amount"),
+            ("profitable_day_pct", "profitable_day_amount"),
+        ):
+            if getattr(self, pct) is not None and getattr(self, amount) is not None:
+                return amount, f"give either {pct} or {amount}, not both"
+        for name, given in (
+            ("daily_loss_amount", self.daily_loss_amount),
+            ("max_loss_amount", self.max_loss_amount),
+            ("max_trade_loss_amount", self.max_trade_loss_amount),
+        ):
+            if given is not None and given >= size:
+                return name, f"must be less than the account size ({size}): the floor would be at or below zero"
+        if self.daily_loss_amount is not None and self.daily_loss_reference == "day_start":
+            return "daily_loss_reference", "day_start makes the limit a share of the day's basis; an amount is fixed"
+        if self.daily_loss_basis == "intraday_high" and self.has_daily_loss:
+            if self.daily_loss_reference == "day_start" and self.daily_loss_amount is None:
+                return "daily_loss_reference", "intraday_high trails the day's high by a fixed limit: use initial"
+            if self.daily_loss_evaluation == "end_of_day":
+                return "daily_loss_evaluation", "intraday_high moves during the day: it needs intraday"
+            if not self.daily_loss_open_pnl:
+                return "daily_loss_open_pnl", "intraday_high trails equity: it needs the open result counted"
+        if self.consistency_basis != "net_profit" and self.consistency_pct is None:
+            return "consistency_basis", "acts only with consistency_pct"
+        if self.daily_profit_cap_pct is not None and not self.has_target:
+            return "daily_profit_cap_pct", "caps a day's share of the profit target: the phase needs a target"
+        if self.min_profitable_days == 0 and (
+            self.profitable_day_pct is not None or self.profitable_day_amount is not None
+        ):
+            return "min_profitable_days", "a profitable day's threshold is given: say how many such days are needed"
+        if not self.has_trade_loss and self.max_trade_loss_action != "fail":
+            return "max_trade_loss_action", "acts only with max_trade_loss_pct or max_trade_loss_amount"
+        names = [cap.name for cap in self.exposure_caps]
+        for index, name in enumerate(names):
+            if name in names[:index]:
+                return "exposure_caps", f"cap name {name!r} is used twice"
+        return None
+
+
+def _amount(amount: Decimal | None, pct: Decimal | None, size: Decimal) -> Decimal | None:
+    if amount is not None:
+        return amount
+    return None if pct is None else pct_of(size, pct)
+
+
+AbuseAction = Literal["off", "flag", "restrict"]
+
+
+class AbusePolicy(_Model):
+    """What each abuse detector's finding does on this program's accounts: nothing (`off`), a finding for
+    review (`flag`, the default), or a finding and a `restricted` decision (`restrict`). Never a failure:
+    a person confirms a finding before a challenge fails for it."""
+
+    hedging: AbuseAction = "flag"
+    copy_trading: AbuseAction = "flag"
+    latency_arbitrage: AbuseAction = "flag"
+    martingale: AbuseAction = "flag"
+
+    def action(self, detector: str) -> AbuseAction:
+        return getattr(self, detector, "flag")
+
 
 class Program(_Model):
     id: str
@@ -183,6 +337,7 @@ class Program(_Model):
     fee: Decimal | None = Field(None, ge=0)
     day_reset: DayReset = DayReset()
     trading_day: Literal["opened", "opened_and_closed", "any_deal"] = "opened"
+    abuse: AbusePolicy = AbusePolicy()
     phases: tuple[Phase, ...] = Field(min_length=1)
 
     _num = field_validator("account_size", "fee", mode="before")(_decimal)
@@ -213,6 +368,9 @@ class Program(_Model):
                 default = "funded" if phase.funded else f"phase{index + 1}"
                 object.__setattr__(phase, "name", default)
             named.append(phase.name)
+            conflict = phase.conflict(self.account_size)
+            if conflict is not None:
+                raise _PhaseFieldError(index, *conflict)
         for index, name in enumerate(named):
             if name in named[:index]:
                 raise _PhaseFieldError(index, "name", f"phase name {name!r} is used twice")
@@ -228,6 +386,19 @@ class Program(_Model):
             if phase.name == name:
                 return index
         raise KeyError(name)
+
+
+# fields added to the format after its first release: a stored definition leaves them out while they hold
+# their defaults (propfirm.store.programs), so growing the format changes no program's content hash
+LATER_PROGRAM_FIELDS = frozenset({"abuse"})
+LATER_PHASE_FIELDS = frozenset(
+    {
+        "consistency_basis",
+        "min_profitable_days",
+        "exposure_caps",
+        "max_trade_loss_action",
+    }
+)
 
 
 class _PhaseFieldError(ValueError):
@@ -367,13 +538,15 @@ def summary_line(program: Program) -> str:
     phases = []
     for phase in program.phases:
         bits = [phase.name]
-        if phase.profit_target_pct is not None and not phase.funded:
-            bits.append(f"target {phase.profit_target_pct}%")
-        if phase.daily_loss_pct is not None:
-            bits.append(f"daily {phase.daily_loss_pct}% ({phase.daily_loss_action})")
-        if phase.max_loss_pct is not None:
+        if phase.has_target:
+            bits.append(f"target {_limit_text(phase.profit_target_pct, phase.profit_target_amount)}")
+        if phase.has_daily_loss:
             bits.append(
-                f"max {phase.max_loss_pct}% {phase.max_loss_mode}"
+                f"daily {_limit_text(phase.daily_loss_pct, phase.daily_loss_amount)} ({phase.daily_loss_action})"
+            )
+        if phase.has_max_loss:
+            bits.append(
+                f"max {_limit_text(phase.max_loss_pct, phase.max_loss_amount)} {phase.max_loss_mode}"
                 + (" locked" if phase.trailing_lock else "")
             )
         phases.append(" ".join(bits))
@@ -381,6 +554,10 @@ def summary_line(program: Program) -> str:
         f"{program.id}: {program.account_size} {program.currency}, reset {program.day_reset.time} "
         f"{program.day_reset.zone}, {len(program.phases)} phases: " + " -> ".join(phases)
     )
+
+
+def _limit_text(pct: Decimal | None, amount: Decimal | None) -> str:
+    return f"{pct}%" if pct is not None else f"{amount}"
 
 
 def _check_unique(programs: list[Program], path: Path) -> None:

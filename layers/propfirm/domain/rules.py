@@ -8,18 +8,26 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
 
 from propfirm.domain.money import HUNDRED, ZERO, currency_digits, pct_of
 from propfirm.domain.programs import Phase, Program
 from propfirm.domain.tradingday import DayClock
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from propfirm.domain.events import Position
+
 # daily loss basis
-BASIS_BALANCE, BASIS_EQUITY, BASIS_HIGHER, BASIS_INITIAL = 0, 1, 2, 3
+BASIS_BALANCE, BASIS_EQUITY, BASIS_HIGHER, BASIS_INITIAL, BASIS_INTRADAY_HIGH = 0, 1, 2, 3, 4
 _BASIS = {
     "balance": BASIS_BALANCE,
     "equity": BASIS_EQUITY,
     "balance_or_equity": BASIS_HIGHER,
     "initial": BASIS_INITIAL,
+    "intraday_high": BASIS_INTRADAY_HIGH,
 }
 # maximum loss modes
 STATIC, TRAILING_INTRADAY, TRAILING_BALANCE, TRAILING_EOD = 0, 1, 2, 3
@@ -42,8 +50,16 @@ class PhaseRules:
         "funded",
         "passes_to_funded",
         "target_balance",
+        "target_amount",
         "min_trading_days",
+        "qualify_lots",
+        "qualify_result",
+        "qualifies_later",
+        "min_profitable_days",
+        "profitable_threshold",
         "consistency_share",
+        "consistency_winning",
+        "day_cap",
         "daily",
         "daily_pct",
         "daily_basis",
@@ -62,6 +78,9 @@ class PhaseRules:
         "inactivity_min",
         "max_lots",
         "max_positions",
+        "exposure_caps",
+        "trade_loss",
+        "trade_loss_fails",
         "weekend_holding",
         "news_window",
         "payout_rebase",
@@ -77,32 +96,43 @@ class PhaseRules:
         # a pass from here is "funded" when no evaluation phase follows
         self.passes_to_funded = all(p.funded for p in program.phases[index + 1 :])
         # a funded phase never passes by target
-        self.target_balance = (
-            size + pct_of(size, phase.profit_target_pct)
-            if phase.profit_target_pct is not None and not phase.funded
+        self.target_amount = phase.target_profit(size)
+        self.target_balance = None if self.target_amount is None else size + self.target_amount
+        self.min_trading_days = phase.min_trading_days
+        # a day counts as a trading day only when it also qualifies (None: no such condition)
+        self.qualify_lots = phase.qualifying_day_min_lots
+        self.qualify_result = (
+            pct_of(size, phase.qualifying_day_min_result_pct)
+            if phase.qualifying_day_min_result_pct is not None
             else None
         )
-        self.min_trading_days = phase.min_trading_days
+        # a day that qualifies by its result is counted when a snapshot shows it (not at the deal)
+        self.qualifies_later = self.qualify_result is not None
+        self.min_profitable_days = phase.min_profitable_days
+        self.profitable_threshold = phase.profitable_day_threshold(size)
         self.consistency_share = (
             phase.consistency_pct / HUNDRED if phase.consistency_pct is not None else None
         )
+        self.consistency_winning = phase.consistency_basis == "winning_days"
+        # the most one day's profit counts toward the target
+        self.day_cap = (
+            pct_of(self.target_amount, phase.daily_profit_cap_pct)
+            if phase.daily_profit_cap_pct is not None and self.target_amount is not None
+            else None
+        )
 
-        self.daily = phase.daily_loss_pct is not None
+        self.daily = phase.has_daily_loss
         # amounts of a rule the phase does not have are zero, never read (each use checks the rule first)
         self.daily_pct: Decimal = phase.daily_loss_pct if phase.daily_loss_pct is not None else ZERO
         self.daily_basis = _BASIS[phase.daily_loss_basis]
-        self.daily_fixed_amount = (
-            pct_of(size, self.daily_pct)
-            if self.daily and phase.daily_loss_reference == "initial"
-            else None
-        )
+        self.daily_fixed_amount = phase.fixed_daily_limit(size)
         self.daily_pause = phase.daily_loss_action == "pause"
         self.daily_open_pnl = phase.daily_loss_open_pnl
         self.daily_eod = phase.daily_loss_evaluation == "end_of_day"
 
-        self.max_loss = phase.max_loss_pct is not None
+        self.max_loss = phase.has_max_loss
         self.max_mode = _MODES[phase.max_loss_mode]
-        self.max_amount: Decimal = pct_of(size, phase.max_loss_pct) if phase.max_loss_pct is not None else ZERO
+        self.max_amount: Decimal = phase.max_loss_limit(size) or ZERO
         self.static_floor: Decimal = size - self.max_amount
         # trailing_lock_offset acts only with trailing_lock: true, and only on trailing floors
         self.lock_level = (
@@ -119,6 +149,11 @@ class PhaseRules:
         )
         self.max_lots = phase.max_lots
         self.max_positions = phase.max_positions
+        self.exposure_caps = tuple(
+            (cap.name, cap.symbols, cap.max_lots) for cap in phase.exposure_caps
+        )
+        self.trade_loss = phase.trade_loss_limit(size)  # a loss amount (positive), or None
+        self.trade_loss_fails = phase.max_trade_loss_action == "fail"
         self.weekend_holding = phase.weekend_holding
         self.news_window = (
             timedelta(minutes=float(phase.news_blackout_minutes)) if phase.news_blackout_minutes else None
@@ -128,6 +163,19 @@ class PhaseRules:
         """The day's loss limit fixed at the reset: a share of the account size, or of the basis."""
         fixed = self.daily_fixed_amount
         return fixed if fixed is not None else pct_of(basis, self.daily_pct)
+
+    def exposure_broken(self, positions: Sequence[Position]) -> int:
+        """A bit per exposure cap whose symbols hold more lots than it allows in `positions`."""
+        broken = 0
+        for bit, (_, patterns, max_lots) in enumerate(self.exposure_caps):
+            lots = ZERO
+            for p in positions:
+                symbol = p.symbol
+                if any(fnmatchcase(symbol, pattern) for pattern in patterns):
+                    lots += p.volume
+            if lots > max_lots:
+                broken |= 1 << bit
+        return broken
 
     def max_floor(self, high_water: Decimal) -> Decimal:
         """The maximum-loss floor for a high-water mark (ignored when static)."""

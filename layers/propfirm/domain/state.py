@@ -11,7 +11,18 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+# what a version-1 state (before the rule variants of programs) lacks, as version 2 starts it
+_V1_DEFAULTS: dict[str, Any] = {
+    "day_lots": "0",
+    "profitable_days": 0,
+    "winning_profit": "0",
+    "capped_excess": "0",
+    "trade_results": [],
+    "pending_trade_loss": None,
+    "trade_loss_broken": False,
+    "exposure_broken": 0,
+}
 
 ACTIVE = "active"
 FAILED = "failed"
@@ -27,9 +38,13 @@ _DECIMALS = (
     "daily_floor",
     "day_start_balance",
     "day_ops",
+    "day_high",
+    "day_lots",
     "best_day_profit",
+    "winning_profit",
+    "capped_excess",
 )
-_OPT_DECIMALS = ("pending_eod_floor",)
+_OPT_DECIMALS = ("pending_eod_floor", "pending_trade_loss")
 _DATETIMES = ("phase_started_at", "day_start", "next_reset", "last_deal_at", "updated_at")
 _OPT_DATETIMES = ("deadline", "last_snapshot_at")
 _PLAIN = (
@@ -42,10 +57,14 @@ _PLAIN = (
     "daily_paused",
     "day_had_snapshot",
     "day_counted",
+    "day_traded",
     "trading_days",
+    "profitable_days",
     "snapshot_positions",
     "lots_broken",
     "positions_broken",
+    "trade_loss_broken",
+    "exposure_broken",
     "pending_weekend",
     "pending_news",
 )
@@ -81,18 +100,28 @@ class ChallengeState:
         "daily_paused",
         "day_had_snapshot",
         "day_counted",
+        "day_traded",  # the trading_day condition met today (it counts once the day also qualifies)
+        "day_lots",  # lots opened today
+        "day_high",  # the highest equity since the reset (the intraday_high daily basis)
         "opened_today",
         # passing
         "best_day_profit",
         "trading_days",
+        "profitable_days",  # closed days whose profit reached the phase's threshold
+        "winning_profit",  # the closed winning days' profit, summed
+        "capped_excess",  # the closed days' profit above the daily cap (not counted toward the target)
         # activity and positions
         "last_deal_at",
         "open_positions",
+        "trade_results",  # realised result of each open position (only with a per-trade loss limit)
         "snapshot_positions",
         # restrictions: kept/broken flags and verdicts waiting for the next snapshot
         "lots_broken",
         "positions_broken",
+        "trade_loss_broken",
+        "exposure_broken",  # a bit per exposure cap broken
         "pending_eod_floor",
+        "pending_trade_loss",  # a closed position's loss beyond the limit, judged at the next snapshot
         "pending_weekend",
         "pending_news",
         "updated_at",
@@ -123,15 +152,25 @@ class ChallengeState:
     daily_paused: bool
     day_had_snapshot: bool
     day_counted: bool
+    day_traded: bool
+    day_lots: Decimal
+    day_high: Decimal
     opened_today: set[int]
     best_day_profit: Decimal
     trading_days: int
+    profitable_days: int
+    winning_profit: Decimal
+    capped_excess: Decimal
     last_deal_at: datetime
     open_positions: dict[int, Decimal]
+    trade_results: dict[int, Decimal]
     snapshot_positions: int | None
     lots_broken: bool
     positions_broken: bool
+    trade_loss_broken: bool
+    exposure_broken: int
     pending_eod_floor: Decimal | None
+    pending_trade_loss: Decimal | None
     pending_weekend: bool
     pending_news: bool
     updated_at: datetime
@@ -160,7 +199,14 @@ class ChallengeState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChallengeState:
         version = data.get("version")
-        if version != STATE_VERSION:
+        if version == 1:
+            data = {
+                **_V1_DEFAULTS,
+                "day_traded": data.get("day_counted", False),
+                "day_high": max(Decimal(data["balance"]), Decimal(data["equity"])),
+                **data,
+            }
+        elif version != STATE_VERSION:
             raise ValueError(
                 f"challenge state version {version!r} is not supported (expected {STATE_VERSION})"
             )
@@ -191,6 +237,8 @@ def _generate() -> None:
     for name in ChallengeState.__slots__:
         if name == "open_positions":
             copy_lines.append("    c.open_positions = dict(self.open_positions)")
+        elif name == "trade_results":
+            copy_lines.append("    c.trade_results = dict(self.trade_results) if self.trade_results else {}")
         elif name == "opened_today":
             copy_lines.append("    c.opened_today = set(self.opened_today)")
         else:
@@ -206,6 +254,7 @@ def _generate() -> None:
     items += [
         '"day_label": self.day_label.isoformat()',
         '"open_positions": [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]',
+        '"trade_results": [[pos, str(r)] for pos, r in sorted(self.trade_results.items())]',
         '"opened_today": sorted(self.opened_today)',
     ]
     to_dict_lines = ["def to_dict(self):", "    return {" + ", ".join(items) + "}"]
@@ -223,6 +272,8 @@ def _generate() -> None:
         reuse("day_label", "self.day_label.isoformat()"),
         '"open_positions": [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]'
         " if self.open_positions else []",
+        '"trade_results": [[pos, str(r)] for pos, r in sorted(self.trade_results.items())]'
+        " if self.trade_results else []",
         '"opened_today": sorted(self.opened_today) if self.opened_today else []',
     ]
     since_lines = ["def to_dict_since(self, e, e_dict):", "    return {" + ", ".join(since) + "}"]
@@ -238,6 +289,7 @@ def _generate() -> None:
     from_lines += [
         '    s.day_label = date.fromisoformat(data["day_label"])',
         '    s.open_positions = {pos: Decimal(vol) for pos, vol in data["open_positions"]}',
+        '    s.trade_results = {pos: Decimal(r) for pos, r in data["trade_results"]}',
         '    s.opened_today = set(data["opened_today"])',
         "    return s",
     ]

@@ -24,6 +24,10 @@ _MATTERS = (
     "pending_eod_floor",
     "pending_weekend",
     "pending_news",
+    "trade_loss_broken",
+    "exposure_broken",
+    "pending_trade_loss",
+    "day_high",  # only an intraday_high daily floor moves it
     "max_floor",
     "phase_ops",
     "best_day_profit",

@@ -45,7 +45,7 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.report import EvaluationReport
 from propfirm.explain.inputs import decision_inputs
 from propfirm.live.holds import FloorHold
-from propfirm.live.records import FloorRecord, Snapshot, iso_utc
+from propfirm.live.records import FloorRecord, PositionSummary, Snapshot, iso_utc
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import ConcurrencyConflict
@@ -113,10 +113,15 @@ class Judged:
         return self._floor[0]
 
 
+def _position(p: PositionSummary) -> Position:
+    """The engine's view of a polled position: its floating result is profit and swap together."""
+    if p.profit is None:
+        return Position(p.symbol, p.volume, p.side)
+    return Position(p.symbol, p.volume, p.side, p.profit + (p.swap or 0))
+
+
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:
-    positions = (
-        None if s.positions is None else tuple(Position(p.symbol, p.volume, p.side) for p in s.positions)
-    )
+    positions = None if s.positions is None else tuple(_position(p) for p in s.positions)
     return SnapshotEvent(
         time=s.time, login=s.login, balance=s.balance, equity=s.equity, positions=positions, server=s.server
     )

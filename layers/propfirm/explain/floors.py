@@ -21,14 +21,15 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def daily_basis(phase: Phase, size: Decimal, floor: Decimal) -> tuple[Decimal | None, Decimal | None]:
-    """The basis the day's floor was set from at the reset and the day's allowed loss, from the floor:
-    exact, or (None, None) when no basis gives back this floor (a state from before a program change)."""
+    """The basis the day's floor was set from at the reset (for `intraday_high`: the day's high so far) and
+    the day's allowed loss, from the floor: exact, or (None, None) when no basis gives back this floor (a
+    state from before a program change)."""
+    fixed = phase.fixed_daily_limit(size)
+    if fixed is not None:
+        return floor + fixed, fixed
     pct = phase.daily_loss_pct
     if pct is None:
         return None, None
-    if phase.daily_loss_reference == "initial":
-        amount = pct_of(size, pct)
-        return floor + amount, amount
     basis = floor * HUNDRED / (HUNDRED - pct) if pct < HUNDRED else None
     if basis is None:
         return None, None
@@ -43,14 +44,14 @@ def floors_in_force(program: Program, phase_index: int, state: ChallengeState) -
     phase = program.phases[phase_index]
     size = program.account_size
     out: dict[str, Any] = {"breach_at": phase.breach_at, "daily": None, "max": None, "binding": None}
-    if phase.daily_loss_pct is not None:
+    if phase.has_daily_loss:
         basis, amount = daily_basis(phase, size, state.daily_floor)
         out["daily"] = {
             "level": str(state.daily_floor),
             "basis": phase.daily_loss_basis,  # balance | equity | balance_or_equity | initial
             "basis_value": _text(basis),
             "reference": phase.daily_loss_reference,  # initial: a share of the account size; day_start
-            "pct": str(phase.daily_loss_pct),
+            "pct": _text(phase.daily_loss_pct),  # None: the program gives the limit as an amount
             "amount": _text(amount),
             "reset_at": _iso(state.day_start),
             "day": state.day_label.isoformat(),
@@ -62,14 +63,14 @@ def floors_in_force(program: Program, phase_index: int, state: ChallengeState) -
             "open_pnl": phase.daily_loss_open_pnl,
             "paused": state.daily_paused,
         }
-    if phase.max_loss_pct is not None:
-        amount = pct_of(size, phase.max_loss_pct)
+    amount = phase.max_loss_limit(size)
+    if amount is not None:
         trailing = phase.max_loss_mode != "static"
         lock = size + phase.trailing_lock_offset if phase.trailing_lock and trailing else None
         out["max"] = {
             "level": str(state.max_floor),
             "mode": phase.max_loss_mode,
-            "pct": str(phase.max_loss_pct),
+            "pct": _text(phase.max_loss_pct),  # None: the program gives the limit as an amount
             "amount": str(amount),
             "high_water": str(state.high_water) if trailing else None,
             "lock": _text(lock),

@@ -18,6 +18,17 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
 
+def _position_json(p: Position) -> dict[str, Any]:
+    out: dict[str, Any] = {"symbol": p.symbol, "volume": str(p.volume), "type": p.type}
+    if p.profit is not None:
+        out["profit"] = str(p.profit)
+    return out
+
+
+def _opt_decimal(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
 def event_json(event: Event) -> dict[str, Any]:
     """One replay line's object for an engine event (snapshot, deal, balance operation)."""
     if isinstance(event, Snapshot):
@@ -30,7 +41,7 @@ def event_json(event: Event) -> dict[str, Any]:
             "equity": str(event.equity),
         }
         if event.positions is not None:
-            line["positions"] = [{"symbol": p.symbol, "volume": str(p.volume), "type": p.type} for p in event.positions]
+            line["positions"] = [_position_json(p) for p in event.positions]
         return line
     if isinstance(event, Deal):
         return {
@@ -71,7 +82,10 @@ def event_from_json(line: dict[str, Any]) -> Event:
             equity=Decimal(line["equity"]),
             positions=None
             if positions is None
-            else tuple(Position(p["symbol"], Decimal(p["volume"]), p["type"]) for p in positions),
+            else tuple(
+                Position(p["symbol"], Decimal(p["volume"]), p["type"], _opt_decimal(p.get("profit")))
+                for p in positions
+            ),
             server=line["server"],
         )
     if kind == "deal":

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from propfirm.domain.decisions import MAX_LOTS, MAX_POSITIONS
 from propfirm.domain.events import Snapshot
+from propfirm.domain.money import pct_of
 from propfirm.domain.programs import Program
 from propfirm.explain.attribution import as_json
 from propfirm.explain.inputs import digest
@@ -116,12 +117,18 @@ def _facts(program: Program, replayed: Recomputed) -> dict[str, Any]:
         "trading_days": state.trading_days,
         "min_trading_days": phase.min_trading_days,
         "profit_target_pct": None if phase.profit_target_pct is None else str(phase.profit_target_pct),
+        "profit_target_amount": None if phase.profit_target_amount is None else str(phase.profit_target_amount),
+        "daily_profit_cap": None if phase.daily_profit_cap_pct is None
+        else str(pct_of(phase.target_profit(program.account_size) or Decimal(0), phase.daily_profit_cap_pct)),
+        "min_profitable_days": phase.min_profitable_days,
+        "profitable_days": state.profitable_days,
         "max_days": phase.max_days,
         "inactivity_days": phase.inactivity_days,
         "max_lots": None if phase.max_lots is None else str(phase.max_lots),
         "max_positions": phase.max_positions,
         "news_blackout_minutes": None if phase.news_blackout_minutes is None else str(phase.news_blackout_minutes),
         "consistency_pct": None if phase.consistency_pct is None else str(phase.consistency_pct),
+        "consistency_basis": phase.consistency_basis,
         "best_day_profit": str(state.best_day_profit),
         "phase_started_at": state.phase_started_at.isoformat(),
         "last_deal_at": state.last_deal_at.isoformat(),

@@ -60,6 +60,10 @@ def _daily(floor: dict[str, Any], size: str) -> str:
         start = f"the {word[basis]} of {money(floor['basis_value'])} at {reset}"
     else:
         start = f"the {basis} at {reset}"
+    if basis == "intraday_high" and floor["basis_value"] is not None:
+        start = f"the day's highest equity since {reset}, {money(floor['basis_value'])},"
+    if floor["pct"] is None:  # the program gives the limit as an amount of money
+        return f"The daily floor was {money(floor['level'])}: {start} minus {money(floor['amount'])}."
     share = "of the account size" if floor["reference"] == "initial" else "of that"
     amount = f" ({money(floor['amount'])})" if floor["amount"] is not None else ""
     return f"The daily floor was {money(floor['level'])}: {start} minus {floor['pct']}% {share}{amount}."
@@ -67,16 +71,19 @@ def _daily(floor: dict[str, Any], size: str) -> str:
 
 def _max(floor: dict[str, Any], size: str) -> str:
     level = money(floor["level"])
+    limit = (f"{floor['pct']}% ({money(floor['amount'])})" if floor["pct"] is not None
+             else money(floor["amount"]))
     if floor["mode"] == "static":
         return (f"The maximum-loss floor was {level}: the account size of {money(size)} minus "
-                f"{floor['pct']}% ({money(floor['amount'])}), fixed for the phase.")
+                f"{limit}, fixed for the phase.")
     kind = {
         "trailing_intraday": "the highest equity seen",
         "trailing_balance": "the highest balance",
         "trailing_eod": "the highest balance at a day's close",
     }[floor["mode"]]
-    text = (f"The maximum-loss floor was {level}: {kind} ({money(floor['high_water'])}) minus "
-            f"{floor['pct']}% of the account size ({money(floor['amount'])})")
+    of_size = (f"{floor['pct']}% of the account size ({money(floor['amount'])})" if floor["pct"] is not None
+               else money(floor["amount"]))
+    text = f"The maximum-loss floor was {level}: {kind} ({money(floor['high_water'])}) minus {of_size}"
     if floor["locked"]:
         text += f", stopped at its lock of {money(floor['lock'])}"
     return text + "."
@@ -139,12 +146,22 @@ def describe(record: dict[str, Any]) -> str:
     elif reason == d.PROFIT_TARGET:
         days = (f" and the minimum of {facts['min_trading_days']} trading days was met"
                 if facts["min_trading_days"] else "")
-        consistency = (f" and no day made more than {facts['consistency_pct']}% of the profit"
+        of_what = ("the winning days' profit" if facts.get("consistency_basis") == "winning_days"
+                   else "the profit")
+        consistency = (f" and no day made more than {facts['consistency_pct']}% of {of_what}"
                        if facts.get("consistency_pct") else "")
+        if facts.get("min_profitable_days"):
+            consistency += f" and {facts['min_profitable_days']} profitable days were reached"
         stage = "You are funded." if decision == d.FUNDED else "The next phase begins."
+        target = (f"{facts['profit_target_pct']}%" if facts.get("profit_target_pct") is not None
+                  else money(facts.get("profit_target_amount")))
+        capped = ""
+        if facts.get("daily_profit_cap"):
+            capped = (f" (a day's profit counts up to {money(facts['daily_profit_cap'])}; the balance makes up "
+                      "for any day above it)")
         text = (f"Your balance reached {money(facts['balance'])} (equity {money(record['equity'])}) at {when}, "
                 f"at or above the target of {money(record['limit'])}: the account size of {money(size)} plus "
-                f"{facts['profit_target_pct']}%{days}{consistency}. {stage}")
+                f"{target}{capped}{days}{consistency}. {stage}")
     elif reason == d.MAX_DAYS:
         text = (f"The phase's time limit of {facts['max_days']} days ended at {when} before the profit target "
                 f"was reached. Equity was {money(record['equity'])}.")
@@ -159,6 +176,13 @@ def describe(record: dict[str, Any]) -> str:
                 f"{record['limit']}." + _positions(record))
     elif reason == d.WEEKEND_HOLDING:
         text = (f"Positions were held over the weekend, which this phase does not allow; seen at {when}."
+                + _positions(record))
+    elif reason == d.MAX_TRADE_LOSS:
+        outcome = "the challenge failed." if decision == d.FAILED else "the rule is recorded as broken."
+        text = (f"At {when} a position had lost {money(record['limit'])} or more (its closed and floating result, "
+                f"commission and swap included), the most one trade may lose: {outcome}" + _positions(record))
+    elif reason == d.EXPOSURE_CAP:
+        text = (f"At {when} more than {record['limit']} lots were open in a class of symbols this phase caps."
                 + _positions(record))
     elif reason == d.NEWS_BLACKOUT:
         text = (f"A position was opened within {facts.get('news_blackout_minutes')} minutes of a listed news "

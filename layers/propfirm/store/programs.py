@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from propfirm.domain.programs import Program, load_example_programs, load_programs, parse_program
+from propfirm.domain.programs import (
+    LATER_PHASE_FIELDS,
+    LATER_PROGRAM_FIELDS,
+    Phase,
+    Program,
+    load_example_programs,
+    load_programs,
+    parse_program,
+)
 from propfirm.store.errors import NotFound, ProgramConflict
 from propfirm.store.jsonutil import canonical, plain
 
@@ -27,7 +35,21 @@ _PARSED: dict[tuple[str, int], Program] = {}
 
 
 def definition_of(program: Program) -> dict[str, Any]:
-    return plain(program.model_dump(mode="json", exclude={"version"}, exclude_none=True))
+    definition = plain(program.model_dump(mode="json", exclude={"version"}, exclude_none=True))
+    # fields the format gained later are written only when set, so a program's content hash (and so its
+    # version) does not change when the format grows
+    _drop_defaults(definition, Program, LATER_PROGRAM_FIELDS)
+    for phase in definition.get("phases", ()):
+        _drop_defaults(phase, Phase, LATER_PHASE_FIELDS)
+    return definition
+
+
+def _drop_defaults(data: dict[str, Any], model: type[Program] | type[Phase], names: frozenset[str]) -> None:
+    for name in names:
+        if name in data:
+            default = model.model_fields[name].get_default(call_default_factory=True)
+            if data[name] == plain(default.model_dump(mode="json") if hasattr(default, "model_dump") else default):
+                del data[name]
 
 
 def content_hash(definition: dict[str, Any]) -> str:

@@ -46,8 +46,48 @@ phases = st.fixed_dictionaries(
         "inactivity_days": st.integers(1, 5),
         "max_lots": st.sampled_from([1, 3]),
         "weekend_holding": st.booleans(),
+        # the variants (programs.Phase.conflict refuses some combinations: `_consistent` resolves them)
+        "profit_target_amount": st.sampled_from(["2500", "4000.01"]),
+        "daily_loss_amount": st.sampled_from(["1250", "3000.50"]),
+        "max_loss_amount": st.sampled_from(["2000", "4500"]),
+        "consistency_basis": st.sampled_from(["net_profit", "winning_days"]),
+        "daily_profit_cap_pct": st.sampled_from([30, 50]),
+        "min_profitable_days": st.integers(0, 2),
+        "profitable_day_amount": st.sampled_from(["100", "500"]),
+        "qualifying_day_min_lots": st.sampled_from(["1", "2"]),
+        "qualifying_day_min_result_pct": st.sampled_from(["0.5", "1"]),
+        "max_trade_loss_amount": st.sampled_from(["500", "1500"]),
+        "max_trade_loss_action": st.sampled_from(["fail", "restrict"]),
+        "exposure_caps": st.just([{"name": "eur", "symbols": ["EUR*"], "max_lots": "2"}]),
+        "intraday_high": st.booleans(),
     },
-)
+).map(lambda phase: _consistent(dict(phase)))
+
+
+def _consistent(phase: dict) -> dict:
+    """A phase the format accepts: where the draw holds both forms of a limit, or a switch without its rule,
+    keep the one the format allows."""
+    for pct, amount in (
+        ("profit_target_pct", "profit_target_amount"),
+        ("daily_loss_pct", "daily_loss_amount"),
+        ("max_loss_pct", "max_loss_amount"),
+    ):
+        if pct in phase and amount in phase:
+            del phase[amount]
+    if "daily_loss_amount" in phase and phase.get("daily_loss_reference") == "day_start":
+        del phase["daily_loss_reference"]
+    if phase.pop("intraday_high", False) and ("daily_loss_pct" in phase or "daily_loss_amount" in phase):
+        phase.update(daily_loss_basis="intraday_high", daily_loss_reference="initial",
+                     daily_loss_evaluation="intraday", daily_loss_open_pnl=True)
+    if "consistency_pct" not in phase:
+        phase.pop("consistency_basis", None)
+    if "profit_target_pct" not in phase and "profit_target_amount" not in phase:
+        phase.pop("daily_profit_cap_pct", None)
+    if not phase.get("min_profitable_days"):
+        phase.pop("profitable_day_amount", None)
+    if "max_trade_loss_amount" not in phase:
+        phase.pop("max_trade_loss_action", None)
+    return phase
 
 programs = st.builds(
     lambda ps, zone, reset, trading_day: parse_program(
@@ -91,13 +131,19 @@ def build_events(specs):
     for minutes, kind, balance, equity, position, entry, amount, lots, near in specs:
         t = t + timedelta(minutes=minutes)
         if kind == "snapshot":
-            listed = None if lots is None else tuple(Position("EURUSD", Decimal(v), "buy") for v in lots)
+            # each listed position carries a floating result: the per-trade limit reads it
+            listed = (
+                None
+                if lots is None
+                else tuple(Position("EURUSD", Decimal(v), "buy", Decimal(amount) / 2) for v in lots)
+            )
             if near is None:
                 events.append(Snapshot(t, 1, balance, equity, listed))
             else:
                 events.append((t, balance, equity, listed, near))
         elif kind == "deal":
-            events.append(Deal(t, 1, len(events), entry, "EURUSD", Decimal(1), Decimal(0), position))
+            profit = Decimal(amount) if entry == "out" else Decimal(0)
+            events.append(Deal(t, 1, len(events), entry, "EURUSD", Decimal(1), profit, position))
         else:
             events.append(BalanceOperation(t, 1, Decimal(amount)))
     return events
@@ -126,7 +172,7 @@ COMMON = settings(max_examples=150, deadline=None, suppress_health_check=[Health
 def test_static_floors_never_move_and_trailing_floors_never_fall(program, specs):
     for before, _event, outcome in run(program, build_events(specs)):
         after = outcome.state
-        if after.phase_index != before.phase_index or not program.phases[before.phase_index].max_loss_pct:
+        if after.phase_index != before.phase_index or not program.phases[before.phase_index].has_max_loss:
             continue
         if program.phases[before.phase_index].max_loss_mode == "static":
             assert after.max_floor == before.max_floor
@@ -165,7 +211,7 @@ def test_the_reported_floor_is_never_above_the_true_one(program, specs):
             # a kill on the reported floor is never false
             assert loss_decision, (floor, event)
         exact = phase.max_loss_mode != "trailing_balance" and (
-            phase.daily_loss_pct is None
+            not phase.has_daily_loss
             or (phase.daily_loss_open_pnl and phase.daily_loss_evaluation == "intraday")
         )
         if exact and not floor.is_breached(event.equity, event.time):
@@ -201,7 +247,8 @@ def test_replay_and_evaluate_take_the_same_decisions(program, specs):
             obj = {"type": "snapshot", "balance": str(e.balance), "equity": str(e.equity)}
             if e.positions is not None:
                 obj["positions"] = [
-                    {"symbol": p.symbol, "volume": str(p.volume), "type": p.type} for p in e.positions
+                    {"symbol": p.symbol, "volume": str(p.volume), "type": p.type, "profit": str(p.profit)}
+                    for p in e.positions
                 ]
         elif isinstance(e, Deal):
             obj = {

@@ -56,6 +56,7 @@ export function Glance({ view }: { view: ChallengeView }) {
           note={
             <>
               target {money(p.target_balance)} · {money(p.to_target)} to go
+              {Number(p.uncounted_profit) > 0 ? ` · ${money(p.uncounted_profit)} above the daily cap not counted` : ""}
               <progress max={100} value={Math.max(0, Math.min(100, Number(p.progress_pct ?? 0)))} aria-label="progress to the target" />
             </>
           }
@@ -86,6 +87,9 @@ export function Glance({ view }: { view: ChallengeView }) {
           value={`${p.trading_days} / ${p.min_trading_days}`}
           note={p.days_left !== null ? `${p.days_left} days left (deadline ${when(p.deadline)})` : "no time limit"}
         />
+      )}
+      {p && p.min_profitable_days > 0 && (
+        <Stat label="Profitable days" value={`${p.profitable_days} / ${p.min_profitable_days}`} note="days closing with enough profit" />
       )}
     </div>
   );
