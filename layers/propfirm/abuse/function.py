@@ -43,7 +43,12 @@ def scan_all(now: datetime | None = None, settings: AbuseSettings | None = None)
     report = {}
     for server in servers:
         result = scan(uow, server, now, window)
-        report[server] = {"deals": result.deals, "findings": len(result.findings), "new": result.new}
+        report[server] = {
+            "deals": result.deals,
+            "findings": len(result.findings),
+            "new": result.new,
+            "restricted": len(result.restricted),
+        }
         if result.new:
             logger.warning("new abuse findings", extra={"server": server, "new": result.new})
     return report

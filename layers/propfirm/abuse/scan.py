@@ -1,7 +1,8 @@
 """One scan: a server's trade deals over a window, through every detector, into the findings table.
 
-Never in the evaluation path: it reads the deals the evaluator stored and writes findings only. The window
-(default seven days) bounds the work; a finding whose accounts keep abusing is refreshed scan after scan.
+Never in the evaluation path: it reads the deals the evaluator stored and writes findings (and, where a
+program says `restrict`, a restriction: `propfirm.abuse.policy`). The window (default seven days) bounds the
+work; a finding whose accounts keep abusing is refreshed scan after scan.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from propfirm.abuse import policy
 from propfirm.domain.abuse.detectors import Finding, Thresholds, detect
 from propfirm.domain.abuse.trades import trades_of
 from propfirm.store.abuse import FindingStore
@@ -23,8 +25,9 @@ DEFAULT_THRESHOLDS = Thresholds()
 class ScanResult:
     server: str
     deals: int
-    findings: list[Finding]
+    findings: list[Finding]  # those recorded (the programs' policies switch some off)
     new: int
+    restricted: list[int]  # challenges restricted by a new finding (programs with `restrict`)
 
 
 def scan(
@@ -39,7 +42,11 @@ def scan(
     with uow_factory() as uow:
         store = FindingStore(uow)
         deals, sizes = store.trade_deals(server, until - window, until)
-        findings = detect(trades_of(deals, sizes), thresholds)
-        new = store.upsert(findings, recorded_at or until)
+        found = detect(trades_of(deals, sizes), thresholds)
+        accounts = policy.accounts_of(uow, server, sorted({login for f in found for login in f.logins}))
+        findings = policy.kept(found, accounts)
+        stamp = recorded_at or until
+        new = store.record(findings, stamp)
+        restricted = [cid for finding, fid in new for cid in policy.restrict(uow, finding, fid, accounts, stamp)]
         uow.commit()
-    return ScanResult(server, len(deals), findings, new)
+    return ScanResult(server, len(deals), findings, len(new), restricted)

@@ -47,7 +47,10 @@ Eligibility: every rule that fails is a `Denial` with its code, the value found 
   split; the fee refund does not count towards it);
 - `consistency`: where the funded phase has `consistency_pct`, the best trading day's profit (positions
   attributed to the trading day they closed in) must not exceed that share of the period's net profit
-  (losing days included, E8's definition): +1100, +900, −400, +1500 at 35% → 1500 > 1085, denied.
+  (losing days included, E8's definition): +1100, +900, −400, +1500 at 35% → 1500 > 1085, denied;
+  with `consistency_basis: winning_days`, of the period's winning days' profit (3500 → 1225, denied);
+- `profitable_days`: where the funded phase has `min_profitable_days`, the period needs that many trading
+  days whose realised profit reaches the phase's threshold (Topstep's winning days: 5 days of $200).
 """
 
 from __future__ import annotations
@@ -70,6 +73,7 @@ MIN_DAYS = "min_days"
 NOT_IN_PROFIT = "not_in_profit"
 MIN_AMOUNT = "min_amount"
 CONSISTENCY = "consistency"
+PROFITABLE_DAYS = "profitable_days"
 
 # -- rejection codes: why a person rejected a payout request (the trader sees the code and the note) --------
 REJECTION_CODES: dict[str, str] = {
@@ -173,6 +177,9 @@ class PayoutTerms:
     fee: Decimal
     consistency_pct: Decimal | None
     withdraws: str = "profit"  # the program's payout_withdraws: "profit" | "trader_share"
+    consistency_winning: bool = False  # the best day against the winning days' sum, not the net profit
+    min_profitable_days: int = 0
+    profitable_threshold: Decimal = ZERO  # the least profit of a profitable day (0: any profit)
 
     @classmethod
     def of(cls, program: Program) -> PayoutTerms | None:
@@ -190,6 +197,9 @@ class PayoutTerms:
             fee=program.fee or ZERO,
             consistency_pct=phase.consistency_pct,
             withdraws=phase.payout_withdraws,
+            consistency_winning=phase.consistency_basis == "winning_days",
+            min_profitable_days=phase.min_profitable_days,
+            profitable_threshold=phase.profitable_day_threshold(program.account_size),
         )
 
     def split_for(self, previous_payouts: int) -> Decimal:
@@ -294,14 +304,20 @@ def realised_positions(deals: list[TradeDeal]) -> tuple[list[ClosedPosition], li
     return closed, sorted(still_open)
 
 
-def best_day(positions: list[ClosedPosition], clock: DayClock) -> tuple[date, Decimal] | None:
-    """The trading day (by close) with the highest realised profit."""
+def day_profits(positions: list[ClosedPosition], clock: DayClock) -> dict[date, Decimal]:
+    """Each trading day's realised profit, positions attributed to the day they closed in."""
     days: dict[date, Decimal] = defaultdict(lambda: ZERO)
     label, next_reset = None, None
     for p in sorted(positions, key=lambda p: p.closed_at):
         if next_reset is None or p.closed_at >= next_reset:  # the zone arithmetic once per trading day
             label, _, next_reset = clock.day_of(p.closed_at)
         days[label] += p.profit  # type: ignore[index]
+    return dict(days)
+
+
+def best_day(positions: list[ClosedPosition], clock: DayClock) -> tuple[date, Decimal] | None:
+    """The trading day (by close) with the highest realised profit."""
+    days = day_profits(positions, clock)
     if not days:
         return None
     label = max(days, key=lambda d: (days[d], d))
@@ -348,7 +364,10 @@ def assess(
     first = previous_payouts == 0
     fee_refund = terms.fee if first and terms.refund_fee_on_first_payout else ZERO
     eligible_from = clock.add_days(clock.day_start(period_start), terms.min_days)
-    top = best_day(positions, clock)
+    days = day_profits(positions, clock)
+    top = max(days.items(), key=lambda item: (item[1], item[0])) if days else None
+    winning = sum((p for p in days.values() if p > ZERO), ZERO)
+    profitable = sum(1 for p in days.values() if p > ZERO and p >= terms.profitable_threshold)
     quote = PayoutQuote(
         currency=currency,
         payout_number=previous_payouts + 1,
@@ -397,7 +416,8 @@ def assess(
             )
         )
     if terms.consistency_pct is not None and profit > ZERO and top is not None:
-        limit = profit * terms.consistency_pct / HUNDRED
+        total, of_what = (winning, "winning days' profit") if terms.consistency_winning else (profit, "profit")
+        limit = total * terms.consistency_pct / HUNDRED
         if top[1] > limit:
             denials.append(
                 Denial(
@@ -405,14 +425,31 @@ def assess(
                     str(top[1]),
                     str(limit),
                     f"best day {top[0].isoformat()} made {top[1]}, more than {terms.consistency_pct}%"
-                    f" of the period's profit {profit}",
+                    f" of the period's {of_what} {total}",
                 )
             )
-    return PayoutAssessment(quote, tuple(denials), _conditions(denials, quote, terms, clock, now, open_count))
+    if profitable < terms.min_profitable_days:
+        denials.append(
+            Denial(
+                PROFITABLE_DAYS,
+                str(profitable),
+                str(terms.min_profitable_days),
+                f"{profitable} of {terms.min_profitable_days} profitable days (a profit of at least "
+                f"{terms.profitable_threshold} {currency}) since the last payout",
+            )
+        )
+    conditions = _conditions(denials, quote, terms, clock, now, open_count, profitable)
+    return PayoutAssessment(quote, tuple(denials), conditions)
 
 
 def _conditions(
-    denials: list[Denial], quote: PayoutQuote, terms: PayoutTerms, clock: DayClock, now: datetime, open_count: int
+    denials: list[Denial],
+    quote: PayoutQuote,
+    terms: PayoutTerms,
+    clock: DayClock,
+    now: datetime,
+    open_count: int,
+    profitable: int = 0,
 ) -> tuple[Condition, ...]:
     """Every condition of `assess`, in the order a trader meets them, each met or not."""
     unmet = {d.code: d for d in denials}
@@ -428,10 +465,14 @@ def _conditions(
                      f"the share of {quote.split_share} {quote.currency} reaches the minimum payout"),
         CONSISTENCY: (None if quote.best_day is None else str(quote.best_day[1]), None,
                       "no single day made more than the allowed share of the profit"),
+        PROFITABLE_DAYS: (str(profitable), str(terms.min_profitable_days),
+                          f"{profitable} profitable days since the last payout, at least {terms.min_profitable_days}"),
     }
     codes = [NOT_FUNDED, ACCOUNT_NOT_ACTIVE, OPEN_POSITIONS, MIN_DAYS, NOT_IN_PROFIT, MIN_AMOUNT]
     if terms.consistency_pct is not None:
         codes.append(CONSISTENCY)
+    if terms.min_profitable_days:
+        codes.append(PROFITABLE_DAYS)
     out = []
     for code in codes:
         denial = unmet.get(code)

@@ -78,6 +78,11 @@ def explain_transition(uow: UnitOfWork, transition_id: int) -> dict[str, Any] | 
         out.update(same=True, operator=evidence.get("operator"), note=evidence.get("reason"))
         out["text"] = describe(out)
         return out
+    if evidence.get("abuse"):
+        # an abuse finding's restriction (the program says restrict): the finding holds the evidence
+        out.update(same=True, abuse=evidence["abuse"])
+        out["text"] = describe(out)
+        return out
     inputs = evidence.get("inputs")
     if inputs is None:
         out["differences"] = ["inputs: not stored with this transition (recorded before inputs were kept)"]

@@ -127,6 +127,14 @@ def describe(record: dict[str, Any]) -> str:
         return (f"An operator ({record.get('operator') or 'unnamed'}) recorded '{record['decision']}' at "
                 f"{_clock(record)}, with the reason: {record.get('note') or 'none given'}. "
                 "A manual decision is not recomputed; the audit log holds who made it.")
+    if record.get("abuse"):
+        finding = record["abuse"]
+        others = [str(login) for login in finding["logins"]]
+        return (f"The {finding['detector'].replace('_', ' ')} detector found a pattern across accounts "
+                f"{', '.join(others)} (finding {finding['finding_id']}, score {finding['score']}), recorded at "
+                f"{_clock(record)}. This program restricts an account on such a finding; it is not a failure: "
+                "a risk officer reviews the finding with its deals, and only a confirmed finding may fail the "
+                "challenge.")
     if not record.get("replayed"):
         return (f"{record['decision']} ({record['reason']}) at {_clock(record)}, equity {money(record['equity'])}. "
                 "This decision cannot be recomputed: " + "; ".join(record["differences"]) + ".")

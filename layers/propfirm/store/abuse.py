@@ -97,14 +97,18 @@ class FindingStore:
     def upsert(self, findings: Sequence[Finding], now: datetime) -> int:
         """Record new findings and refresh open ones; decided findings keep what was decided; an open finding
         on a subset of a new one's accounts is replaced by it. Returns how many are new."""
-        added = 0
+        return len(self.record(findings, now))
+
+    def record(self, findings: Sequence[Finding], now: datetime) -> list[tuple[Finding, int]]:
+        """`upsert`, returning each finding recorded for the first time with its id."""
+        added: list[tuple[Finding, int]] = []
         for f in findings:
             row = self.uow.fetchone(
                 "INSERT INTO abuse_findings (detector, server, logins, score, evidence, deals, first_seen_at,"
                 " updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (detector, server, logins) DO UPDATE SET score = excluded.score,"
                 " evidence = excluded.evidence, deals = excluded.deals, updated_at = excluded.updated_at"
-                " WHERE abuse_findings.status = 'open' RETURNING (xmax = 0)",
+                " WHERE abuse_findings.status = 'open' RETURNING (xmax = 0), id",
                 (
                     f.detector,
                     f.server,
@@ -116,7 +120,8 @@ class FindingStore:
                     now,
                 ),
             )
-            added += 1 if row is not None and row[0] else 0
+            if row is not None and row[0]:
+                added.append((f, int(row[1])))
             # a ring that grew (a pair first, three accounts later) is one finding: the smaller open ones go
             self.uow.execute(
                 "DELETE FROM abuse_findings WHERE detector = %s AND server = %s AND status = 'open'"

@@ -128,5 +128,68 @@ def test_the_scheduled_function_scans_every_server_with_recent_deals(url: str) -
         deals.trade(31, i * 60, "buy", "5")
         deals.trade(32, i * 60, "sell", "5")
     report = scan_all(T0 + timedelta(days=1), AbuseSettings(database_url=url))
-    assert report["scan-4"] == {"deals": 24, "findings": 1, "new": 1}
+    assert report["scan-4"] == {"deals": 24, "findings": 1, "new": 1, "restricted": 0}
     assert set(report) >= {"scan-1", "scan-2", "scan-4"}  # every server with deals that week
+
+
+def _programs_with(url: str, policies: dict[str, dict]) -> None:
+    """Programs `abuse-<name>` with the given `abuse:` policies, loaded as `propfirm programs load` does."""
+    from propfirm.domain.programs import parse_program
+
+    with UnitOfWork(url) as uow:
+        for name, abuse in policies.items():
+            program = {"id": f"abuse-{name}", "account_size": "100000", "phases": [{"group": f"g\\{name}"}]}
+            if abuse:
+                program["abuse"] = abuse
+            uow.programs.add(parse_program(program))
+        uow.commit()
+
+
+def _challenge(url: str, server: str, login: int, program: str) -> int:
+    from propfirm.store.registration import register_account_challenge
+
+    with UnitOfWork(url) as uow:
+        cid = register_account_challenge(uow, server, login, program, time=T0)
+        uow.commit()
+    return cid
+
+
+def test_programs_say_off_flag_or_restrict_per_detector(url: str) -> None:
+    _programs_with(url, {"off": {"hedging": "off"}, "flag": {}, "restrict": {"hedging": "restrict"}})
+    server = "scan-policy"
+    off_a, off_b = _challenge(url, server, 41, "abuse-off"), _challenge(url, server, 42, "abuse-off")
+    mixed_flag = _challenge(url, server, 43, "abuse-flag")
+    mixed_restrict = _challenge(url, server, 44, "abuse-restrict")
+    deals = Deals(url, server)
+    for i in range(6):
+        for login, side in ((41, "buy"), (42, "sell")):
+            deals.trade(login, i * 60, side, "5")
+        for login, side in ((43, "buy"), (44, "sell")):
+            deals.trade(login, i * 60 + 5000, side, "7")
+    until = T0 + timedelta(days=7)
+    first = scan(lambda: UnitOfWork(url), server, until)
+    again = scan(lambda: UnitOfWork(url), server, until)
+    # the pair whose programs both switch hedging off is not recorded; the mixed pair is, and only the
+    # account whose program says restrict is restricted, once
+    assert [f.logins for f in first.findings] == [(43, 44)]
+    assert first.restricted == [mixed_restrict] and again.restricted == [] and again.new == 0
+    with UnitOfWork(url) as uow:
+        [finding] = FindingStore(uow).findings(server=server)
+        [transition] = uow.challenges.transitions_of(mixed_restrict)
+        assert (transition["decision"], transition["reason"], transition["from_phase"], transition["to_phase"]) == (
+            "restricted", "abuse", 0, 0)
+        assert transition["evidence"]["abuse"] == {
+            "finding_id": finding.id, "detector": "hedging", "score": 1.0, "logins": [43, 44]}
+        record = uow.challenges.get(mixed_restrict)
+        assert (record.status, record.transitions) == ("active", 1)
+        assert uow.challenges.transitions_of(mixed_flag) == []
+        assert uow.challenges.transitions_of(off_a) == uow.challenges.transitions_of(off_b) == []
+        kinds = [r[0] for r in uow.fetchall(
+            "SELECT kind FROM audit_log WHERE challenge_id = %s ORDER BY id", (mixed_restrict,))]
+        assert kinds[-1] == "challenge.abuse_restricted"
+        from propfirm.explain.service import explain_transition
+
+        [(transition_id,)] = uow.fetchall("SELECT id FROM phase_transitions WHERE challenge_id = %s", (mixed_restrict,))
+        explained = explain_transition(uow, transition_id)
+        assert explained["same"] and explained["abuse"]["detector"] == "hedging"
+        assert f"hedging detector found a pattern across accounts 43, 44 (finding {finding.id}" in explained["text"]

@@ -293,6 +293,37 @@ def test_e8_signature_35_percent_best_day_blocks_the_payout() -> None:
     assert _e8_days(["500", "550", "-150", "600", "400"], 35).eligible  # 665 >= 600
 
 
+def test_best_day_against_the_winning_days_where_the_funded_phase_says_so() -> None:
+    # E8's days at 45%: 1,500 > 45% of the net 3,100 (1,395); 1,500 <= 45% of the winning 3,500 (1,575)
+    days = ["1100", "900", "-400", "1500"]
+    assert codes(_e8_days(days, 45)) == {"consistency"}
+    deals = Deals()
+    for i, profit in enumerate(days):
+        deals.trade(i + 1, prague("2026-04-02 09:00") + timedelta(days=i), profit, commission="0")
+    winning = program({"consistency_pct": 45, "consistency_basis": "winning_days", "payout_min_amount": "0"})
+    assert quote_at(deals, prague("2026-04-20 09:00"), prog=winning).eligible
+    blocked = quote_at(deals, prague("2026-04-20 09:00"), prog=program(
+        {"consistency_pct": 35, "consistency_basis": "winning_days", "payout_min_amount": "0"}))
+    [denial] = blocked.denials
+    assert Decimal(denial.limit) == Decimal("1225") and "winning days' profit 3500" in denial.message
+
+
+def test_topstep_five_winning_days_of_200_before_a_payout() -> None:
+    # Topstep Express Funded (help 4410709082003): a payout after 5 winning days of at least $200 each
+    # (one version of the threshold); they need not be consecutive.
+    terms = {"min_profitable_days": 5, "profitable_day_amount": "200", "payout_min_amount": "0"}
+    deals = Deals()
+    for i, profit in enumerate(["200", "199.99", "350", "-500", "1000", "250"]):
+        deals.trade(i + 1, prague("2026-04-02 09:00") + timedelta(days=i), profit, commission="0")
+    four = quote_at(deals, prague("2026-04-20 09:00"), prog=program(terms))
+    [denial] = four.denials
+    assert (denial.code, denial.value, denial.limit) == ("profitable_days", "4", "5")
+    assert [c.code for c in four.conditions if not c.met] == ["profitable_days"]
+    deals.trade(9, prague("2026-04-09 09:00"), "200.00", commission="0")
+    five = quote_at(deals, prague("2026-04-20 09:00"), prog=program(terms))
+    assert five.eligible and any(c.code == "profitable_days" and c.met for c in five.conditions)
+
+
 def test_e8_withdrawal_lowers_the_balance_and_leaves_the_trailing_floor() -> None:
     # E8 One: 6% below the highest closed balance, locked at the initial balance. Earn 3k, withdraw it.
     e8 = parse_program(

@@ -13,6 +13,7 @@ const CONDITION: Record<string, string> = {
   not_in_profit: "a realised profit",
   min_amount: "the minimum payout",
   consistency: "consistency",
+  profitable_days: "profitable days",
   payout_open: "no payout in progress",
 };
 
