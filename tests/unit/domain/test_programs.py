@@ -42,7 +42,14 @@ def refused(tmp_path, text: str, name: str = "bad.yaml") -> ProgramError:
 
 def test_the_shipped_examples_mirror_the_market_models():
     programs = load_example_programs()
-    assert set(programs) == {"two-step-100k", "one-step-100k", "three-step-100k", "instant-funding-100k"}
+    assert set(programs) == {
+        "two-step-100k",
+        "one-step-100k",
+        "three-step-100k",
+        "instant-funding-100k",
+        "futures-50k",
+        "steady-two-step-100k",
+    }
     two = programs["two-step-100k"]
     assert (two.account_size, two.currency, two.day_reset.time, two.day_reset.zone) == (
         Decimal(100000),
@@ -62,6 +69,14 @@ def test_the_shipped_examples_mirror_the_market_models():
     instant = programs["instant-funding-100k"].phases
     assert len(instant) == 1 and instant[0].funded
     assert instant[0].max_loss_mode == "trailing_eod" and instant[0].trailing_lock
+    futures = programs["futures-50k"].phases
+    assert futures[0].max_loss_amount == 2000 and futures[0].trailing_lock
+    assert futures[0].max_loss_mode == "trailing_eod"
+    assert futures[0].daily_loss_amount == 1000 and futures[0].daily_loss_action == "pause"
+    assert futures[1].min_profitable_days == 5 and futures[1].profitable_day_amount == 200
+    steady = programs["steady-two-step-100k"]
+    assert steady.phases[0].consistency_basis == "winning_days" and steady.phases[0].qualifying_day_min_result_pct
+    assert steady.abuse.hedging == "restrict" and steady.abuse.copy_trading == "flag"
     for program in programs.values():
         assert program.phases[-1].funded
     assert "challenge\\phase1" in all_groups(programs.values())

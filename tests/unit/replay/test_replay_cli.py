@@ -252,7 +252,7 @@ def test_programs_validate(tmp_path):
     status, out, err = cli("programs", "validate", str(EXAMPLE_PROGRAMS_DIR))
     assert status == 0, err
     lines = out.splitlines()
-    assert len(lines) == 4 and any(line.startswith("two-step-100k: 100000 USD") for line in lines)
+    assert len(lines) == 6 and any(line.startswith("two-step-100k: 100000 USD") for line in lines)
     (tmp_path / "bad.yaml").write_text(
         "id: x\naccount_size: '100000'\nphases:\n  - group: g\n    max_lots: 0\n"
     )
