@@ -193,11 +193,34 @@ def challenge_view(
             "uncounted_profit": str(uncounted),
         }
         view["limits"] = limits_left(program, today)
+        view["limits"]["trade_loss"] = trade_loss_left(program, state.phase_index, snapshot)
     return view
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(Decimal("0.01"))
+
+
+def trade_loss_left(program: Program, phase_index: int, snapshot: Snapshot | None) -> dict[str, Any] | None:
+    """The per-trade limit's room: the open position with the lowest result (profit and swap) and what it
+    may still lose; None when the phase has no per-trade limit."""
+    phase = program.phases[phase_index]
+    limit = phase.trade_loss_limit(program.account_size)
+    if limit is None:
+        return None
+    results = [
+        (p.profit + (p.swap or 0), p.ticket)
+        for p in (snapshot.positions or () if snapshot is not None else ())
+        if p.profit is not None
+    ]
+    worst = min(results, key=lambda item: item[0]) if results else None
+    return {
+        "limit": str(limit),
+        "action": phase.max_trade_loss_action,
+        "worst": None if worst is None else str(worst[0]),
+        "ticket": None if worst is None else worst[1],
+        "left": None if worst is None else str(worst[0] + limit),
+    }
 
 
 def limits_left(program: Program, state: ChallengeState) -> dict[str, Any]:

@@ -154,10 +154,19 @@ class LimitLeft(BaseModel):
     paused: bool | None = None
 
 
+class TradeLossLeft(BaseModel):
+    limit: str = Field(description="the most one position may lose (max_trade_loss_pct or _amount)")
+    action: str = Field(description="fail or restrict")
+    worst: str | None = Field(description="the open position with the lowest result now: profit and swap")
+    ticket: int | None
+    left: str | None = Field(description="what that position may still lose before the limit")
+
+
 class LimitsInfo(BaseModel):
     equity: str
     daily_loss: LimitLeft | None
     max_loss: LimitLeft | None
+    trade_loss: TradeLossLeft | None = None
 
 
 class ChallengeView(ChallengeSummary):

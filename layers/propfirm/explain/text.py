@@ -55,13 +55,13 @@ def _daily(floor: dict[str, Any], size: str) -> str:
     reset = f"the {floor['reset_time']} {floor['zone']} reset"
     if basis == "initial":
         start = f"the account size of {money(size)}"
+    elif basis == "intraday_high" and floor["basis_value"] is not None:
+        start = f"the day's highest equity since {reset}, {money(floor['basis_value'])},"
     elif floor["basis_value"] is not None:
         word = {"balance": "balance", "equity": "equity", "balance_or_equity": "higher of balance and equity"}
         start = f"the {word[basis]} of {money(floor['basis_value'])} at {reset}"
     else:
         start = f"the {basis} at {reset}"
-    if basis == "intraday_high" and floor["basis_value"] is not None:
-        start = f"the day's highest equity since {reset}, {money(floor['basis_value'])},"
     if floor["pct"] is None:  # the program gives the limit as an amount of money
         return f"The daily floor was {money(floor['level'])}: {start} minus {money(floor['amount'])}."
     share = "of the account size" if floor["reference"] == "initial" else "of that"

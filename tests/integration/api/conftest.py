@@ -154,7 +154,14 @@ class Api:
         [(sub,)] = self.rows("SELECT sub FROM traders WHERE lower(email) = lower(%s)", (email,))
         return claims("trader", email, sub=sub)
 
-    def snapshot(self, login: int, balance: str, equity: str, at: datetime | None = None) -> None:
+    def snapshot(
+        self,
+        login: int,
+        balance: str,
+        equity: str,
+        at: datetime | None = None,
+        positions: tuple[PositionSummary, ...] | None = None,
+    ) -> None:
         snap = Snapshot(
             self.runtime.server,
             login,
@@ -164,7 +171,7 @@ class Api:
             Decimal(equity),
             Decimal(0),
             Decimal(0),
-            (PositionSummary("EURUSD", Decimal("1.00"), "buy"),),
+            positions if positions is not None else (PositionSummary("EURUSD", Decimal("1.00"), "buy"),),
         )
         key = self.runtime.keys.snap(self.runtime.server, login)
         self.written.append(key)

@@ -102,6 +102,50 @@ def test_challenge_view_loss_left_progress_days_left_and_rules(api: Api) -> None
     assert view["rules"]["group"] == "challenge\\phase1" and view["rules"]["daily_loss_pct"] == "5"
 
 
+def test_challenge_view_for_money_limits_a_capped_target_and_a_per_trade_limit(api: Api) -> None:
+    from datetime import UTC
+    from decimal import Decimal
+
+    from propfirm.live.records import PositionSummary
+
+    program_id = f"futures-{uuid.uuid4().hex[:8]}"
+    definition = {
+        "id": program_id, "account_size": "50000", "currency": "USD",
+        "phases": [
+            {"group": "challenge\\futures", "profit_target_amount": "3000", "daily_profit_cap_pct": 50,
+             "daily_loss_amount": "1000", "max_loss_amount": "2000", "max_loss_mode": "trailing_eod",
+             "trailing_lock": True, "min_profitable_days": 2, "max_trade_loss_amount": "500",
+             "max_trade_loss_action": "restrict"},
+            {"group": "funded\\futures", "funded": True, "max_loss_amount": "2000", "profit_split_pct": 90},
+        ],
+    }
+    assert api.call("POST", "/admin/programs", claims=ADMIN, body=definition)[0] == 201
+    mine = email()
+    login = new_login()
+    cid = api.account_challenge(mine, login, program=program_id)
+    positions = (
+        PositionSummary("ES", Decimal("1"), "buy", 7, Decimal("5000"), Decimal("4990"), NOW.astimezone(UTC),
+                        Decimal("-320.00"), Decimal("-5.00")),
+        PositionSummary("NQ", Decimal("1"), "sell", 8, Decimal("18000"), Decimal("17990"), NOW.astimezone(UTC),
+                        Decimal("120.00"), Decimal("0")),
+    )
+    api.snapshot(login, balance="51900.00", equity="51695.00", positions=positions)
+    status, _, view = api.call("GET", f"/challenges/{cid}", claims=claims("trader", mine))
+    assert status == 200, view
+    limits = view["limits"]
+    assert limits["daily_loss"]["floor"] == "49000" and limits["daily_loss"]["limit"] == "1000"
+    assert limits["max_loss"]["floor"] == "48000" and limits["max_loss"]["limit"] == "2000"
+    assert limits["trade_loss"] == {"limit": "500", "action": "restrict", "worst": "-325.00", "ticket": 7,
+                                    "left": "175.00"}
+    progress = view["progress"]
+    # today made 1,900, 400 above the 1,500 cap (50% of 3,000): the target balance rises by it
+    assert progress["uncounted_profit"] == "400.00" and progress["target_balance"] == "53400.00"
+    assert (progress["profitable_days"], progress["min_profitable_days"]) == (1, 2)
+    words = " ".join(view["rules_text"])
+    assert "a balance of 53,000.00 USD" in words and "minus 1,000.00 USD" in words
+    assert "a position losing 500.00 USD or more breaks the rule" in words
+
+
 def test_equity_curve_between_two_times(api: Api) -> None:
     mine = email()
     cid = api.account_challenge(mine, new_login())

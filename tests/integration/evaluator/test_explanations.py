@@ -41,6 +41,18 @@ LAB = {
              "weekend_holding": False, "inactivity_days": 3, "payout_rebase": True, "profit_split_pct": 80},
         ],
     },
+    "explain-lab-variants": {
+        "account_size": "50000",
+        "day_reset": {"time": "17:00", "zone": "America/Chicago"},
+        "phases": [
+            {"name": "evaluation", "group": "lab\\variants", "profit_target_amount": "3000",
+             "daily_loss_amount": "1000", "daily_loss_basis": "intraday_high", "max_loss_amount": "2000",
+             "max_trade_loss_amount": "400", "max_trade_loss_action": "restrict",
+             "exposure_caps": [{"name": "metals", "symbols": ["XAU*"], "max_lots": 2}]},
+            {"name": "funded", "group": "lab\\variants2", "funded": True, "max_loss_amount": "2000",
+             "profit_split_pct": 80},
+        ],
+    },
     "explain-lab-deadline": {
         "phases": [{"name": "phase1", "group": "lab\\deadline", "profit_target_pct": 10, "max_days": 3}],
     },
@@ -250,3 +262,38 @@ def test_a_rebase_after_a_payout_is_recomputed(rig, explained) -> None:
     record = explained(tid)
     assert record["attribution"]["balance_operations"] == "-4000"
     assert "the floors restarted from the balance left" in record["text"]
+
+
+def test_the_variants_decided_live_are_recomputed_and_told(rig, explained) -> None:
+    """A per-trade restriction from a position's floating result, an exposure cap, and a daily floor that
+    trails the day's high, all in money: decided by the evaluator from the poller's snapshot, recomputed."""
+    from propfirm.live.records import PositionSummary, Snapshot
+
+    s = Scenario(rig, 7110, "explain-lab-variants")
+
+    def step(minutes: int, balance: str, equity: str, *positions: tuple[str, str, int, str]) -> None:
+        when = T0 + timedelta(minutes=minutes)
+        rig.cycle += 1
+        rig.at(when)
+        listed = tuple(
+            PositionSummary(symbol, Decimal(lots), "buy", ticket, Decimal("2000"), Decimal("1990"), when,
+                            Decimal(profit), Decimal("-1.00"))
+            for symbol, lots, ticket, profit in positions
+        )
+        snap = Snapshot(rig.server, 7110, rig.cycle, when, Decimal(balance), Decimal(equity), Decimal(0),
+                        Decimal(0), listed)
+        rig.redis.set(rig.keys.snap(rig.server, 7110), snap.encode())
+        rig.evaluator.handle(rig.message([7110], when, [fill(7110, minutes, minutes - 1, volume="1.00")]))
+
+    step(5, "50000", "51500", ("XAUUSD", "1", 1, "1500"))  # the day's high: 51,500, floor 50,500
+    step(10, "50000", "50600", ("XAUUSD", "1", 1, "1000"), ("EURUSD", "1", 2, "-399.00"))
+    step(15, "50000", "50550", ("XAUUSD", "3", 1, "950"), ("EURUSD", "1", 2, "-400.00"))  # -401 with swap
+    step(20, "50000", "50500", ("XAUUSD", "1", 1, "500"))
+    kinds = [(decision, reason) for _, decision, reason in s.transitions()]
+    assert kinds == [("restricted", "max_trade_loss"), ("restricted", "exposure_cap"), ("failed", "daily_loss")]
+    trade, cap, daily = (explained(tid) for tid, _, _ in s.transitions())
+    assert trade["limit"] == "400" and "a position had lost 400.00 or more" in trade["text"]
+    assert cap["limit"] == "2" and "more than 2 lots were open" in cap["text"]
+    assert daily["limit"] == "50500" and daily["floors"]["daily"]["basis_value"] == "51500"
+    assert "the day's highest equity since the 17:00 America/Chicago reset, 51,500.00, minus 1,000.00" in (
+        daily["text"])
