@@ -1,8 +1,8 @@
 """Start-up checks: every MT5 group the programs name must exist on the server.
 
 Also decides which groups to watch (the masks from the settings, or the programs' groups) and which of
-them need positions read each cycle (a phase with a positions rule: max_lots, max_positions, weekend
-holding, news blackout).
+them need positions read each cycle (a phase with a positions rule: max_lots, max_positions, exposure
+caps, a per-trade loss limit, weekend holding, news blackout).
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ def needs_positions(programs: Iterable[Program]) -> list[str]:
     groups: dict[str, None] = {}
     for program in programs:
         for phase in program.phases:
-            if (phase.max_lots is not None or phase.max_positions is not None
-                    or not phase.weekend_holding or phase.news_blackout_minutes is not None):
+            if (phase.max_lots is not None or phase.max_positions is not None or phase.exposure_caps
+                    or phase.has_trade_loss or not phase.weekend_holding
+                    or phase.news_blackout_minutes is not None):
                 groups.setdefault(phase.group, None)
     return list(groups)
 

@@ -76,6 +76,9 @@ def test_watch_plan_reads_positions_only_for_groups_whose_rules_need_them() -> N
     plan = watch_plan(programs, "", "auto")
     assert set(needs_positions(programs)) == set(plan.position_groups)
     assert set(plan.position_groups) <= set(plan.groups)
+    # the steady plan's per-trade limit and exposure caps judge positions; the two-step's rules do not
+    assert {"challenge\\steady1", "challenge\\steady2", "funded\\steady"} <= set(plan.position_groups)
+    assert "challenge\\phase1" not in plan.position_groups
     assert watch_plan(programs, "challenge\\*,!challenge\\step3", "always").groups == [
         "challenge\\*", "!challenge\\step3"]
     assert watch_plan(programs, "", "never").position_groups == []
