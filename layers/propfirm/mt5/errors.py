@@ -105,6 +105,10 @@ class ProtocolError(Mt5Error):
     """The server's reply does not have the documented shape (a missing field, a bad number)."""
 
 
+class Unsupported(Mt5Error):
+    """The adapter does not offer this call (the caller goes without it)."""
+
+
 class NotInstalled(Mt5Error):
     """An optional dependency (the Windows-only MT5Manager package) is not importable here."""
 

@@ -51,6 +51,7 @@ from propfirm.mt5.errors import (
     Rejected,
     Timeout,
     TooFrequent,
+    Unsupported,
     from_retcode,
 )
 from propfirm.mt5.models import (
@@ -69,6 +70,8 @@ from propfirm.mt5.models import (
     Position,
     ServerTime,
     Side,
+    SymbolInfo,
+    Tick,
 )
 from propfirm.mt5.passwords import generate_password
 from propfirm.mt5.webapi.backoff import Backoff
@@ -117,6 +120,7 @@ CALLS: dict[str, tuple[str, ...]] = {
     "UserAccountGetByGroup": ("group",),
     "UserGetByGroup": ("group",),
     "UserRequest": ("login",),
+    "UserAccountRequest": ("login",),
     "UserAdd": ("user", "master", "investor"),
     "UserUpdate": ("user",),
     "UserPasswordChange": ("type", "login", "password"),
@@ -287,6 +291,20 @@ class ManagerApiGateway:
                 if int(user.Login) not in found:
                     states.append(self._state_from_user(user, digits))
         return states
+
+    def account_state(self, login: int) -> AccountState:
+        user = self._user(login)
+        account = self._read("UserAccountRequest", login, empty_ok=True)
+        digits = int(getattr(account, "CurrencyDigits", 2)) if account else 2
+        if not account:  # no trade state since the server started: from the user record
+            return self._state_from_user(user, digits)
+        return self._account_state(account, str(user.Group), digits)
+
+    def symbols(self, names: Sequence[str]) -> list[SymbolInfo]:
+        raise Unsupported("the Manager API adapter does not read symbols yet (the Web API adapter does)")
+
+    def last_ticks(self, symbols: Sequence[str], since: int = 0) -> tuple[list[Tick], int]:
+        raise Unsupported("the Manager API adapter does not read ticks yet (the Web API adapter does)")
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._clock()

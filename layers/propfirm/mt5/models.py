@@ -263,6 +263,28 @@ class GroupInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class SymbolInfo:
+    """What valuing a position needs of its symbol: profit = (close − open) × direction × contract size ×
+    lots, in the profit currency."""
+
+    name: str
+    digits: int
+    contract_size: Decimal
+    currency_base: str
+    currency_profit: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """A symbol's last quote: a buy is valued at the bid, a sell at the ask."""
+
+    symbol: str
+    bid: Decimal
+    ask: Decimal
+    time: datetime  # UTC, to the millisecond
+
+
+@dataclass(frozen=True, slots=True)
 class ServerTime:
     """The trade server's clock: `utc` now, and `offset` = server wall time - UTC (DST included)."""
 

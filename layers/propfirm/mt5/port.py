@@ -32,6 +32,8 @@ from propfirm.mt5.models import (
     NewAccount,
     Position,
     ServerTime,
+    SymbolInfo,
+    Tick,
 )
 
 
@@ -81,6 +83,20 @@ class Mt5Gateway(Protocol):
 
     def server_time(self) -> ServerTime:
         """The server's current time in UTC and its offset from UTC (DST included)."""
+        ...
+
+    def account_state(self, login: int) -> AccountState:
+        """One account's money state now (the poller's check of an estimate). Raises NotFound."""
+        ...
+
+    # -- prices ----------------------------------------------------------------------------
+    def symbols(self, names: Sequence[str]) -> list[SymbolInfo]:
+        """The specifications of the named symbols (names the server does not have are left out)."""
+        ...
+
+    def last_ticks(self, symbols: Sequence[str], since: int = 0) -> tuple[list[Tick], int]:
+        """The last quote of each symbol, in one call, and the server's quote version; with `since` (a
+        version returned before), only the symbols quoted since then."""
         ...
 
     # -- writes ----------------------------------------------------------------------------

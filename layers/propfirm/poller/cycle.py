@@ -7,6 +7,8 @@
    snapshots of the changed accounts, the floors of those accounts (read back), the heartbeat.
 4. Fast path: a changed account whose equity breaches its valid floor is killed at once.
 5. SQS: the evaluation messages (claim checks, many accounts each) and kill reports, SendMessageBatch.
+6. The tick path (`propfirm.poller.prices`, when on) takes the accounts with open positions and their
+   floors, to value them at each tick poll until the next cycle.
 A cycle that fails after step 3 keeps its messages and sends them first in the next cycle.
 """
 
@@ -29,6 +31,7 @@ from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
+from propfirm.poller.prices import HeldPosition, Holding, PriceWatch
 from propfirm.poller.startup import WatchPlan
 from propfirm.queues.messages import DealRecord, KillReport
 from propfirm.queues.packing import pack_evaluation_messages
@@ -70,6 +73,7 @@ class _Changes:
     to_write: list[_SnapshotFields] = field(default_factory=list)
     equity: dict[int, Decimal] = field(default_factory=dict)  # accounts whose floor is read
     present: set[int] = field(default_factory=set)  # every login polled
+    holdings: list[Holding] = field(default_factory=list)  # accounts with open positions (the tick path)
 
 
 def kill_dedup_id(server: str, login: int, cycle: int) -> str:
@@ -91,6 +95,8 @@ class PollCycle:
         last_cycle: int,
         max_message_bytes: int = 60_000,
         clock: Callable[[], float] = time.monotonic,
+        prices: PriceWatch | None = None,
+        currency_of: Callable[[str], str] | None = None,
     ) -> None:
         self.gateway = gateway
         self.store = store
@@ -104,6 +110,9 @@ class PollCycle:
         self.cycle = last_cycle
         self.max_message_bytes = max_message_bytes
         self.clock = clock
+        self.prices = prices
+        self.currency_of = currency_of or (lambda group: "USD")
+        self.last_drift: Decimal | None = None
         # messages of a failed send, sent first by the next cycle; True: it carries deals (so it stays in
         # the outbox until it went out)
         self.unsent: list[tuple[Outgoing, bool]] = []
@@ -128,6 +137,8 @@ class PollCycle:
         report = CycleReport(cycle=cycle, accounts=changes.accounts, changed=len(changes.sent),
                              new_deals=len(read.new_tickets))
         report.kills = self._fast_path(cycle, read.now, changes.equity, floors)
+        if self.prices is not None:
+            self.last_drift = self.prices.after_cycle(cycle, read.now, changes.holdings, floors)
         report.messages = len(self.unsent)
         report.sqs_requests = self.sender.send([m for m, _ in self.unsent])
         self.unsent = []
@@ -176,6 +187,13 @@ class PollCycle:
                 changes.equity[s.login] = s.equity
             elif s.login in self.kill_switch.retry:
                 changes.equity[s.login] = s.equity  # a kill that failed: read its floor again
+            if held and self.prices is not None:
+                changes.holdings.append(Holding(
+                    s.login, s.balance + s.credit, s.equity, self.currency_of(s.group),
+                    tuple(HeldPosition(p.symbol, p.side == "buy", p.volume, p.price_open or Decimal(0),
+                                       p.swap or Decimal(0)) for p in held)))
+                if s.login not in changes.equity:
+                    changes.equity[s.login] = s.equity  # its floor is read back for the tick path too
         self.groups_known = {s.login: intern(s.group) for s in read.states}
         read.states = []
         return changes

@@ -5,7 +5,9 @@
   messages are sent again (same deduplication ids).
 - Cycle start times are `interval` apart; a cycle that overruns is logged and the next one starts at
   once, fresh (missed ticks are not caught up, so cycles never pile up).
-- Between cycles, commands taken from the inbox run until the next cycle is due (at least one).
+- Between cycles, commands taken from the inbox run until the next cycle is due (at least one), and,
+  with the tick path on (`POLLER_TICK_INTERVAL_SECONDS`), the last quotes are polled every interval and
+  the accounts holding what moved are valued (`propfirm.poller.prices`).
 - MT5, Redis or SQS trouble: the error is logged and counted, and the loop waits with exponential
   backoff and jitter before trying again (the gateway re-authenticates by itself on the next call).
 - Stop (SIGTERM/SIGINT set the event): the cycle and the command in flight finish, then it exits.
@@ -30,7 +32,7 @@ from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
 from propfirm.live.poller_state import PollerStateStore
 from propfirm.mt5 import masks
-from propfirm.mt5.errors import AuthFailed, Mt5Error
+from propfirm.mt5.errors import AuthFailed, Mt5Error, Unsupported
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.poller.changes import ChangeDetector
@@ -40,6 +42,7 @@ from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch
 from propfirm.poller.inbox import CommandInbox
 from propfirm.poller.observability import CycleMetrics, logger
+from propfirm.poller.prices import PriceWatch, TickReport
 from propfirm.poller.settings import PollerSettings
 from propfirm.poller.startup import MissingGroups, missing_groups, watch_plan
 from propfirm.poller.static_data import StaticDataCache
@@ -76,7 +79,11 @@ class Poller:
                                       name=settings.poller_name)
         self.ledger = CommandLedger(redis_client, keys, self.redis_round_trips)
         self.sender = SqsSender(sqs_client, settings.evaluation_queue_url, self.sqs_requests)
-        self.plan = watch_plan(self.programs, settings.poller_groups, settings.poller_positions)
+        # the tick path values open positions: with it on, "auto" reads the positions of every watched group
+        positions = settings.poller_positions
+        if positions == "auto" and settings.poller_tick_interval_seconds > 0:
+            positions = "always"
+        self.plan = watch_plan(self.programs, settings.poller_groups, positions)
         self.static = StaticDataCache(gateway, settings.poller_static_refresh_seconds, clock)
         self.consumer = (SqsConsumer(sqs_client, settings.command_queue_url, self.sqs_requests)
                          if settings.command_queue_url else None)
@@ -85,6 +92,8 @@ class Poller:
         self._heartbeat_key = keys.heartbeat(gateway.server, settings.poller_name)
         self._redis = redis_client
         self.cycle: PollCycle | None = None
+        self.prices: PriceWatch | None = None
+        self.ticks = TickReport()  # the tick polls since the last cycle (recorded with the next one)
         self.commands: CommandExecutor | None = None
         self.inbox: CommandInbox | None = None
 
@@ -110,12 +119,21 @@ class Poller:
         tracker = DealTracker(overlap_ms, state.cursor_ms, state.seen,
                               window_ms=self.settings.poller_deal_window_seconds * 1000,
                               target_deals=self.settings.poller_deal_target)
+        kill_switch = KillSwitch(self.gateway, self.gateway.server)
+        self.prices = None
+        if self.settings.poller_tick_interval_seconds > 0:
+            self.prices = PriceWatch(
+                gateway=self.gateway, kill_switch=kill_switch, sender=self.sender,
+                shard_count=self.settings.poller_shard_count,
+                max_tick_age=timedelta(seconds=self.settings.poller_tick_max_age_seconds), clock=self.clock,
+            )
         cycle = PollCycle(
             gateway=self.gateway, store=self.store, sender=self.sender, plan=self.plan,
             shard_count=self.settings.poller_shard_count,
             detector=ChangeDetector(self.settings.poller_heartbeat_seconds), tracker=tracker,
-            kill_switch=KillSwitch(self.gateway, self.gateway.server), last_cycle=state.cycle,
+            kill_switch=kill_switch, last_cycle=state.cycle,
             max_message_bytes=self.settings.poller_message_max_bytes, clock=self.clock,
+            prices=self.prices, currency_of=self._currency_of,
         )
         if state.outbox:
             self._resend_outbox([Outgoing.from_json(o) for o in state.outbox], tracker)
@@ -131,6 +149,10 @@ class Poller:
         logger.info("poller started", server=self.gateway.server, groups=self.plan.groups,
                     position_groups=self.plan.position_groups, cycle=state.cycle, cursor_ms=state.cursor_ms,
                     resent=len(state.outbox))
+
+    def _currency_of(self, group: str) -> str:
+        info = self.static.group(group)
+        return info.currency if info is not None else "USD"
 
     def _resend_outbox(self, outbox: list[Outgoing], tracker: DealTracker) -> None:
         """The last deal messages may not have gone out: mark their deals seen and send them again now,
@@ -153,6 +175,7 @@ class Poller:
                             sqs_requests=self.sqs_requests.count - sqs_before,
                             redis_round_trips=self.redis_round_trips.count - redis_before,
                             breaches=len(report.kills))
+        self._record_ticks()
         for kill in report.kills:
             logger.warning("breach: kill switch pulled", login=kill.login, equity=str(kill.equity),
                            floor=str(kill.floor.level), reason=kill.reason, closed=len(kill.close.closed),
@@ -160,6 +183,55 @@ class Poller:
         logger.debug("cycle", cycle=report.cycle, accounts=report.accounts, changed=report.changed,
                      deals=report.new_deals, messages=report.messages, duration_ms=round(duration * 1000, 1))
         return report
+
+    # -- the tick path ---------------------------------------------------------------------------------
+    def poll_prices(self) -> TickReport | None:
+        """One tick poll (when the tick path is on); an adapter without price reads turns it off."""
+        if self.prices is None:
+            return None
+        try:
+            report = self.prices.poll()
+        except Unsupported as exc:
+            logger.warning("the tick path is off: the MT5 adapter has no price reads", error=str(exc))
+            self.prices = None
+            if self.cycle is not None:
+                self.cycle.prices = None
+            return None
+        ticks = self.ticks
+        ticks.ticks += report.ticks
+        ticks.refused += report.refused
+        ticks.estimated += report.estimated
+        ticks.checked += report.checked
+        ticks.kills.extend(report.kills)
+        return report
+
+    def _record_ticks(self) -> None:
+        if self.prices is None:
+            return
+        ticks, self.ticks = self.ticks, TickReport()
+        self.metrics.count("TicksAccepted", ticks.ticks)
+        self.metrics.count("TicksRefused", ticks.refused)
+        self.metrics.count("EstimatesChecked", ticks.checked)
+        self.metrics.count("TickKills", len(ticks.kills))
+        drift = self.cycle.last_drift if self.cycle is not None else None
+        if drift is not None:
+            self.metrics.count("EstimateDrift", float(drift))
+
+    def _between_cycles(self, next_start: float, stop: threading.Event) -> None:
+        """Commands until the next cycle is due; with the tick path on, a tick poll every interval too."""
+        tick = self.settings.poller_tick_interval_seconds
+        if self.prices is None or tick <= 0:
+            self.process_commands(next_start, stop)
+            stop.wait(max(0.0, next_start - self.clock()))
+            return
+        while not stop.is_set() and self.clock() < next_start and self.prices is not None:
+            due = min(self.clock() + tick, next_start)
+            self.poll_prices()
+            self.process_commands(due, stop)
+            stop.wait(max(0.0, due - self.clock()))
+        if self.prices is None:  # turned off meanwhile
+            self.process_commands(next_start, stop)
+            stop.wait(max(0.0, next_start - self.clock()))
 
     # -- commands ------------------------------------------------------------------------------------
     def process_commands(self, deadline: float, stop: threading.Event | None = None) -> int:
@@ -220,11 +292,10 @@ class Poller:
                     self.metrics.count("CycleOverruns")
                     next_start = self.clock()
                 try:
-                    self.process_commands(next_start, stop)
+                    self._between_cycles(next_start, stop)
                 except (Mt5Error, *INFRA_ERRORS) as exc:
-                    self._failed("command failed", exc, backoff, stop)
+                    self._failed("command or tick poll failed", exc, backoff, stop)
                     continue
-                stop.wait(max(0.0, next_start - self.clock()))
         finally:
             self.close()
         return 0

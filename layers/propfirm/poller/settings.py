@@ -40,6 +40,13 @@ class PollerSettings(RedisSettings):
     poller_positions: Literal["auto", "always", "never"] = Field(
         "auto", description="read positions: auto = for the groups whose rules need them"
     )
+    poller_tick_interval_seconds: float = Field(
+        0.25, ge=0, le=10.0,
+        description="the tick path: seconds between polls of the last quotes (0: off, full reads only)",
+    )
+    poller_tick_max_age_seconds: float = Field(
+        5.0, gt=0, description="a quote older than this on the server's clock is refused (stale)"
+    )
     poller_metrics_flush_cycles: int = Field(5, ge=1, description="flush EMF metrics every N cycles")
     poller_message_max_bytes: int = Field(60_000, ge=1_000, le=262_144)
     poller_command_wait_seconds: int = Field(10, ge=0, le=20, description="command queue long-poll wait")

@@ -207,6 +207,17 @@ class _FakeManagerAPI:
                 )
             return result
 
+    def UserAccountRequest(self, login):  # noqa: N802
+        if not self._ok():
+            return None
+        with self._world.lock:
+            account = self._world.accounts.get(int(login))
+            if account is None:
+                return self._fail(13, "Not found")
+            config = self._world.groups[account.group.lower()]
+            state = self._world.state(account.login)
+            return _typed("MTAccount", records.account_record(state, config.margin_call, config.margin_stop_out))
+
     def UserGetByGroup(self, group):  # noqa: N802
         if not self._ok():
             return None

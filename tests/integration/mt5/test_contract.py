@@ -327,3 +327,37 @@ def test_a_retried_create_with_generated_passwords_returns_working_ones(
     assert account.investor_hash == password_hash(again.password_investor)
     assert account.balance == Decimal("7000")
     assert len([d for d in account.deals if d.action == DealAction.BALANCE]) == 1
+
+
+def test_one_accounts_state_matches_the_group_read(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="100000", leverage=100)
+    sim.world.open_position(login, "EURUSD", "sell", "1.00")
+    sim.world.set_price("EURUSD", "1.09100")
+    one = gateway.account_state(login)
+    [from_group] = [s for s in gateway.account_states([PHASE1]) if s.login == login]
+    assert one == from_group and one.group == PHASE1 and one.equity < one.balance
+    with pytest.raises(NotFound):
+        gateway.account_state(987_654_321)
+
+
+def test_symbols_and_last_ticks_with_the_quote_version(gateway: Mt5Gateway, sim: Simulator) -> None:
+    from propfirm.mt5.errors import Unsupported
+
+    try:
+        specs = {s.name: s for s in gateway.symbols(["EURUSD", "USDJPY", "NOSUCH"])}
+    except Unsupported:
+        pytest.skip("this adapter has no price reads (the poller's tick path runs without it)")
+    assert set(specs) == {"EURUSD", "USDJPY"}
+    assert specs["EURUSD"].contract_size == Decimal(100_000) and specs["EURUSD"].currency_profit == "USD"
+    assert specs["USDJPY"].currency_profit == "JPY" and specs["USDJPY"].digits == 3
+    sim.world.set_price("EURUSD", "1.08000")
+    ticks, version = gateway.last_ticks(["EURUSD", "USDJPY"])
+    by_symbol = {t.symbol: t for t in ticks}
+    assert by_symbol["EURUSD"].bid == Decimal("1.08000") and by_symbol["EURUSD"].ask > by_symbol["EURUSD"].bid
+    assert abs(by_symbol["EURUSD"].time - sim.world.now()) < timedelta(seconds=2)
+    assert by_symbol["EURUSD"].time.utcoffset() == timedelta(0)
+    unchanged, same = gateway.last_ticks(["EURUSD", "USDJPY"], version)
+    assert unchanged == [] and same == version  # nothing quoted since
+    sim.world.set_price("EURUSD", "1.08100")
+    moved, newer = gateway.last_ticks(["EURUSD", "USDJPY"], version)
+    assert [t.symbol for t in moved] == ["EURUSD"] and newer > version

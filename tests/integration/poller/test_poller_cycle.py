@@ -118,3 +118,105 @@ def test_a_missing_group_refuses_the_start_and_names_each_one(make_poller) -> No
         assert "challenge\\phase2" in refused.value.missing and "challenge\\onestep" in refused.value.missing
         assert "challenge\\phase1" not in refused.value.missing
         assert "'challenge\\\\phase2'" in str(refused.value)
+
+
+# -- the tick path ------------------------------------------------------------------------------------------
+def _armed(make_poller, sim, redis_namespace, redis_client, **settings):
+    """A poller with the tick path on, one account holding 2 lots of EURUSD and 1 of USDJPY, and its floor
+    500 under its equity."""
+    world = sim.world
+    login = world.create_account(PHASE1, balance="100000")
+    world.open_position(login, "EURUSD", "buy", "2.00")
+    world.open_position(login, "USDJPY", "sell", "1.00")
+    poller = make_poller(sim, **settings)
+    poller.start(with_inbox=False)
+    poller.run_cycle()
+    equity = world.account(login).equity
+    now = world.now()
+    write_floor(redis_client, LiveKeys(redis_namespace), "default", login,
+                floor_at(equity - 500, now + timedelta(hours=3)), now)
+    poller.run_cycle()  # the floor is read back with the account's positions
+    return world, login, poller, equity
+
+
+def _move(world, symbol: str, by: str, seconds: float = 0.2) -> None:
+    """A new quote `seconds` later on the simulated clock (the simulator's clock is frozen in these tests)."""
+    world.clock.advance(timedelta(seconds=seconds))
+    world.set_price(symbol, world.market.bid(symbol) + Decimal(by))
+
+
+def test_a_dip_between_two_full_reads_is_caught_by_the_tick_path(make_poller, queues, redis_client,
+                                                                 redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client)
+        queues.drain()
+        # the estimate agrees with MT5 at the read (contract size, the JPY profit converted at USDJPY)
+        assert poller.cycle.last_drift is not None and poller.cycle.last_drift < Decimal("0.02")
+        assert poller.poll_prices().ticks == 0  # nothing quoted since the read
+        _move(world, "EURUSD", "-0.0010")  # about -200: above the floor
+        quiet = poller.poll_prices()
+        assert (quiet.ticks, quiet.estimated, quiet.checked, quiet.kills) == (1, 1, 0, [])
+        _move(world, "EURUSD", "-0.0020")  # about -600 in all: through it
+        report = poller.poll_prices()
+        assert report.ticks == 1 and report.checked == 1
+        assert [k.login for k in report.kills] == [login]
+        assert world.account(login).positions == () and world.get_account(login).trade_disabled
+        [kill] = [m for m in queues.drain() if m["kind"] == "kill"]
+        assert kill["login"] == login and Decimal(kill["equity"]) <= Decimal(kill["floor"]["level"])
+        # the price recovers before the next full read: the account was caught anyway, and only once
+        _move(world, "EURUSD", "0.0030")
+        assert poller.poll_prices().kills == [] and poller.run_cycle().kills == []
+
+
+def test_a_move_of_the_conversion_rate_revalues_the_positions_it_converts(make_poller, queues, redis_client,
+                                                                         redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client)
+        before = poller.prices.books[login].estimate or poller.prices._estimate(poller.prices.books[login])
+        _move(world, "USDJPY", "1.500")  # the sell loses about 1,000 USD: through the floor
+        report = poller.poll_prices()
+        assert report.estimated == 1 and [k.login for k in report.kills] == [login], (before, report)
+
+
+def test_an_estimate_at_the_floor_reads_mt5_and_never_kills_on_its_own(make_poller, queues, redis_client,
+                                                                       redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client)
+        queues.drain()
+        poller.prices.books[login].base -= Decimal(1000)  # a model wrong by 1,000: its estimate is under
+        _move(world, "EURUSD", "0.00001")
+        report = poller.poll_prices()
+        assert report.checked == 1 and report.kills == []  # MT5's equity is above the floor: no kill
+        assert world.account(login).positions != ()
+        assert [m for m in queues.drain() if m["kind"] == "kill"] == []
+
+
+def test_a_stale_tick_is_refused(make_poller, queues, redis_client, redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client,
+                                              poller_tick_max_age_seconds=5)
+        queues.drain()
+        # a quote older than the bound on the server's clock: the price fell, but it is 30 s old
+        world.clock.advance(timedelta(seconds=30))
+        poller.prices._server_now = (world.now(), poller.prices.clock())
+        _move(world, "EURUSD", "-0.0030", seconds=0)
+        world.quote_times["EURUSD"] -= 30_000
+        stale = poller.poll_prices()
+        assert stale.refused >= 1 and (stale.ticks, stale.kills) == (0, [])
+        assert world.account(login).positions != ()
+        # the same price quoted now is fresh: the tick path acts on it
+        _move(world, "EURUSD", "0", seconds=0.1)
+        fresh = poller.poll_prices()
+        assert fresh.ticks == 1 and [k.login for k in fresh.kills] == [login]
+        poller.prices.version = 0  # ask for every quote again: the same EURUSD quote is not newer
+        again = poller.poll_prices()
+        assert again.refused >= 1 and again.ticks == 0
+
+
+def test_the_tick_path_is_off_at_zero(make_poller, redis_client, redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        poller = make_poller(sim, poller_tick_interval_seconds=0)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        assert poller.prices is None and poller.poll_prices() is None
+        assert poller.plan.position_groups != poller.plan.groups  # "auto" reads only what rules need

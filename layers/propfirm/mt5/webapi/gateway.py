@@ -49,6 +49,8 @@ from propfirm.mt5.models import (
     Position,
     ServerTime,
     Side,
+    SymbolInfo,
+    Tick,
 )
 from propfirm.mt5.passwords import generate_password
 from propfirm.mt5.webapi import parsing
@@ -149,6 +151,48 @@ class WebApiGateway:
         now_server = parsing.server_seconds(_field(self.transport.read("/api/time/server"), "Time"))
         utc = server_clock.to_utc(now_server)
         return ServerTime(utc=utc, offset=self._offset_at(server_clock, utc))
+
+    def account_state(self, login: int) -> AccountState:
+        records = as_list(self.transport.read("/api/user/account/get_batch", {"login": str(login)}))
+        group = self._group_of(login)
+        for record in records:
+            state = parsing.account_state(record, self._server, group)
+            if state.login == login:
+                return state
+        users = as_list(self.transport.read("/api/user/get_batch", {"login": str(login)}))
+        if not users:
+            raise NotFound(f"account {login} not found")
+        return parsing.account_state_from_user(users[0], self._server)
+
+    def _group_of(self, login: int) -> str:
+        try:
+            return str(_field(self.transport.read("/api/user/get", {"login": str(login)}), "Group"))
+        except NotFound:
+            raise
+        except (KeyError, TypeError, ValueError):  # pragma: no cover - a record without its group
+            return ""
+
+    def symbols(self, names: Sequence[str]) -> list[SymbolInfo]:
+        found = []
+        for name in names:
+            try:
+                record = self.transport.read("/api/symbol/get", {"symbol": name})
+            except NotFound:
+                continue
+            found.append(parsing.symbol_info(record))
+        return found
+
+    def last_ticks(self, symbols: Sequence[str], since: int = 0) -> tuple[list[Tick], int]:
+        if not symbols:
+            return [], since
+        clock = self._server_clock()
+        params: dict[str, Any] = {"symbol": ",".join(symbols)}
+        if since:
+            params["trans_id"] = since
+        reply = self.transport.read_reply("/api/tick/last", params)
+        ticks = [parsing.tick(record, clock) for record in as_list(reply.get("answer"))]
+        version = reply.get("trans_id")
+        return ticks, int(version) if version not in (None, "") else since
 
     def account_states(self, groups: Sequence[str]) -> list[AccountState]:
         states: list[AccountState] = []

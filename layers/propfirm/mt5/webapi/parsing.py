@@ -25,6 +25,8 @@ from propfirm.mt5.models import (
     GroupInfo,
     Position,
     Side,
+    SymbolInfo,
+    Tick,
 )
 
 Record = Mapping[str, Any]
@@ -203,6 +205,25 @@ def account_state_from_user(record: Record, server: str, currency_digits: int = 
         storage=ZERO,
         leverage=integer(record.get("Leverage", 0), "Leverage"),
         has_trade_state=False,
+    )
+
+
+def symbol_info(record: Record) -> SymbolInfo:
+    return SymbolInfo(
+        name=str(get(record, "Symbol")),
+        digits=integer(record.get("Digits", 5), "Digits"),
+        contract_size=dec(get(record, "ContractSize"), "ContractSize"),
+        currency_base=str(record.get("CurrencyBase", "")),
+        currency_profit=str(get(record, "CurrencyProfit")),
+    )
+
+
+def tick(record: Record, clock: ServerClock) -> Tick:
+    return Tick(
+        symbol=str(get(record, "Symbol")),
+        bid=dec(get(record, "Bid"), "Bid"),
+        ask=dec(get(record, "Ask"), "Ask"),
+        time=_time(record, clock, "Datetime"),
     )
 
 

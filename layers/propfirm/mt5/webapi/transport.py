@@ -159,6 +159,12 @@ class WebApiTransport:
                 partial_ok=partial_ok,
             ).get("answer")
 
+    def read_reply(self, path: str, params: Params | None = None, *, timeout: float | None = None) -> dict[str, Any]:
+        """`read`, returning the whole reply (for the fields some answers carry beside `answer`, such as
+        `/api/tick/last`'s `trans_id`)."""
+        with self._lock:
+            return self._call("GET", path, params, None, timeout, idempotent=True, partial_ok=False)
+
     def write(
         self, path: str, params: Params | None = None, body: Any = None, *, timeout: float | None = None
     ) -> Any:

@@ -1,0 +1,270 @@
+"""The tick path: between two full reads, every open position is valued at the last quotes, so a dip
+through a floor is seen within one tick interval instead of one cycle.
+
+- Each cycle hands over what it read (`after_cycle`): per account with open positions, its balance +
+  credit, deposit currency, positions (symbol, side, lots, open price, swap) and floor (the one read back
+  this cycle, else the last one). The accounts holding each symbol are indexed.
+- `poll()` asks MT5 for the last ticks of every held symbol (and of the symbols converting their profit
+  currencies) in one call, incrementally (the server's quote version). A tick not newer than the last one
+  accepted for its symbol, or older than `max_age` on the server's clock, is refused: stale data never
+  decides. For each symbol that moved, its holders' equity is estimated as MT5 computes it: balance +
+  credit + Σ (swap + (close price − open price) × direction × contract size × lots × the profit
+  currency's rate), a buy closed at the bid, a sell at the ask.
+- An estimate never kills: one at or below the account's valid floor triggers an immediate read of that
+  account (`account_state`), and the kill switch acts on what MT5 reports, as the cycle's fast path does.
+- At each full read the model is checked: the estimate at the read's prices against MT5's equity; the
+  largest difference (`drift`) is a metric and an alarm.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from propfirm.live.floors import active_floor
+from propfirm.live.records import FloorRecord
+from propfirm.mt5.errors import NotFound
+from propfirm.mt5.models import SymbolInfo, Tick
+from propfirm.mt5.port import Mt5Gateway
+from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
+from propfirm.poller.observability import logger
+from propfirm.queues.messages import KillReport
+from propfirm.queues.sharding import shard_of
+from propfirm.queues.sqs import Outgoing, SqsSender
+
+ONE = Decimal(1)
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldPosition:
+    symbol: str
+    buy: bool
+    volume: Decimal  # lots
+    price_open: Decimal
+    swap: Decimal
+
+
+@dataclass(slots=True)
+class Book:
+    """One account as the last full read left it."""
+
+    login: int
+    base: Decimal  # balance + credit
+    currency: str  # the deposit currency (its group's)
+    positions: tuple[HeldPosition, ...]
+    floor_raw: bytes | None
+    estimate: Decimal | None = None
+
+
+@dataclass
+class TickReport:
+    ticks: int = 0  # accepted
+    refused: int = 0  # stale: not newer than the last accepted, or too old
+    estimated: int = 0  # accounts whose equity was estimated again
+    checked: int = 0  # estimates at a floor, read from MT5
+    kills: list[KillReport] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What a cycle read of one account with open positions (see `PriceWatch.after_cycle`)."""
+
+    login: int
+    base: Decimal
+    equity: Decimal
+    currency: str
+    positions: tuple[HeldPosition, ...]
+
+
+class PriceWatch:
+    def __init__(
+        self,
+        *,
+        gateway: Mt5Gateway,
+        kill_switch: KillSwitch,
+        sender: SqsSender,
+        shard_count: int,
+        max_tick_age: timedelta,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.gateway = gateway
+        self.server = gateway.server
+        self.kill_switch = kill_switch
+        self.sender = sender
+        self.shard_count = shard_count
+        self.max_tick_age = max_tick_age
+        self.clock = clock
+        self.books: dict[int, Book] = {}
+        self.dependents: dict[str, set[int]] = {}  # symbol -> logins valued with its quote (held or a rate)
+        self.specs: dict[str, SymbolInfo | None] = {}  # None: the server has no such symbol
+        self.quotes: dict[str, Tick] = {}  # the last accepted tick per symbol
+        self.version = 0  # the server's quote version (trans_id)
+        self.cycle = 0
+        self._server_now: tuple[datetime, float] | None = None  # (server UTC, monotonic) at the last read
+        self._watched: list[str] = []  # symbols asked for each poll
+        self.last_drift: Decimal | None = None
+
+    # -- the cycle's hand-over ------------------------------------------------------------------------
+    def after_cycle(
+        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None]
+    ) -> Decimal | None:
+        """Replace the books with the cycle's read; returns the largest |estimate − MT5's equity| of the
+        accounts whose positions could all be valued (None: none could)."""
+        self.cycle = cycle
+        self._server_now = (now, self.clock())
+        books: dict[int, Book] = {}
+        holdings = list(holdings)
+        self._load_specs({p.symbol for h in holdings for p in h.positions})
+        dependents: dict[str, set[int]] = {}
+        for h in holdings:
+            for p in h.positions:
+                dependents.setdefault(p.symbol, set()).add(h.login)
+                spec = self.specs.get(p.symbol)
+                if spec is not None:
+                    for rate_symbol in self._conversion_symbols(spec.currency_profit, h.currency):
+                        dependents.setdefault(rate_symbol, set()).add(h.login)
+        self.dependents = dependents
+        self._watched = sorted(s for s in dependents if self.specs.get(s) is not None)
+        # every watched quote as of this read (one call): the books are valued from here on
+        if self._watched:
+            ticks, self.version = self.gateway.last_ticks(self._watched, 0)
+            self._accept(ticks, now, TickReport())
+        drift: Decimal | None = None
+        for h in holdings:
+            previous = self.books.get(h.login)
+            raw = floors[h.login] if h.login in floors else (previous.floor_raw if previous else None)
+            book = Book(h.login, h.base, h.currency, h.positions, raw)
+            books[h.login] = book
+            estimate = self._estimate(book)
+            if estimate is not None:
+                gap = abs(estimate - h.equity)
+                drift = gap if drift is None or gap > drift else drift
+        self.books = books
+        self.last_drift = drift
+        return drift
+
+    def _conversion_symbols(self, source: str, target: str) -> list[str]:
+        if source == target:
+            return []
+        candidates = [source + target, target + source]
+        self._load_specs(candidates)
+        return [c for c in candidates if self.specs.get(c) is not None][:1]
+
+    def _load_specs(self, names: Iterable[str]) -> None:
+        missing = sorted(n for n in names if n not in self.specs)
+        if not missing:
+            return
+        found = {s.name: s for s in self.gateway.symbols(missing)}
+        for name in missing:
+            self.specs[name] = found.get(name)
+
+    # -- one tick poll ------------------------------------------------------------------------------------
+    def server_now(self) -> datetime | None:
+        if self._server_now is None:
+            return None
+        at, mono = self._server_now
+        return at + timedelta(seconds=self.clock() - mono)
+
+    def poll(self) -> TickReport:
+        report = TickReport()
+        now = self.server_now()
+        if now is None or not self._watched:
+            return report
+        ticks, self.version = self.gateway.last_ticks(self._watched, self.version)
+        moved = self._accept(ticks, now, report)
+        if not moved:
+            return report
+        affected: set[int] = set()
+        for symbol in moved:
+            affected.update(self.dependents.get(symbol, ()))
+        for login in affected:
+            book = self.books.get(login)
+            if book is None:  # gone from MT5 since the read
+                continue
+            estimate = self._estimate(book)
+            book.estimate = estimate
+            report.estimated += 1
+            if estimate is None:
+                continue
+            floor = self._valid_floor(book, now)
+            if floor is not None and estimate <= floor.level:
+                report.checked += 1
+                kill = self._check(book, now)
+                if kill is not None:
+                    report.kills.append(kill)
+        return report
+
+    def _accept(self, ticks: list[Tick], now: datetime, report: TickReport) -> set[str]:
+        """Keep the fresh ticks (newer than the last accepted for their symbol, and not older than the
+        bound on the server's clock); the symbols that moved."""
+        moved: set[str] = set()
+        oldest = now - self.max_tick_age
+        for tick in ticks:
+            last = self.quotes.get(tick.symbol)
+            if (last is not None and tick.time <= last.time) or tick.time < oldest:
+                report.refused += 1
+                continue
+            self.quotes[tick.symbol] = tick
+            moved.add(tick.symbol)
+            report.ticks += 1
+        return moved
+
+    def _valid_floor(self, book: Book, now: datetime) -> FloorRecord | None:
+        try:
+            return active_floor(book.floor_raw, now)
+        except ValueError:
+            return None
+
+    def _check(self, book: Book, now: datetime) -> KillReport | None:
+        """The estimate reached the floor: read the account and act on MT5's figures."""
+        try:
+            state = self.gateway.account_state(book.login)
+        except NotFound:
+            self.books.pop(book.login, None)
+            return None
+        breach = find_breach(book.login, state.equity, book.floor_raw, now)
+        if breach is None:
+            logger.info("estimate at the floor, MT5's equity above it", login=book.login,
+                        estimate=str(book.estimate), equity=str(state.equity))
+            return None
+        if self.kill_switch.already_killed(breach):
+            return None
+        shard = shard_of(self.server, book.login, self.shard_count)
+        kill = kill_report(self.server, breach, shard, self.cycle, now, self.kill_switch.kill(breach))
+        self.sender.send([Outgoing(body=kill.model_dump_json(), group_id=str(shard),
+                                   dedup_id=f"{self.server}:kill:{book.login}:{self.cycle}:tick")])
+        logger.warning("breach seen on the tick path: kill switch pulled", login=book.login,
+                       equity=str(state.equity), estimate=str(book.estimate), floor=str(breach.floor.level))
+        return kill
+
+    # -- valuation ---------------------------------------------------------------------------------------
+    def _estimate(self, book: Book) -> Decimal | None:
+        """balance + credit + Σ (swap + profit at the last quotes); None when a price or rate is unknown."""
+        total = book.base
+        for p in book.positions:
+            spec = self.specs.get(p.symbol)
+            quote = self.quotes.get(p.symbol)
+            if spec is None or quote is None:
+                return None
+            rate = self._rate(spec.currency_profit, book.currency)
+            if rate is None:
+                return None
+            close = quote.bid if p.buy else quote.ask
+            move = close - p.price_open if p.buy else p.price_open - close
+            total += p.swap + move * spec.contract_size * p.volume * rate
+        return total
+
+    def _rate(self, source: str, target: str) -> Decimal | None:
+        if source == target:
+            return ONE
+        direct = self.quotes.get(source + target)
+        if direct is not None and self.specs.get(source + target) is not None:
+            return direct.bid
+        inverse = self.quotes.get(target + source)
+        if inverse is not None and self.specs.get(target + source) is not None and inverse.ask:
+            return ONE / inverse.ask
+        return None
