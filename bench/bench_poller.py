@@ -17,6 +17,10 @@ own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a 
   2 s with prices moving; every so often one account with an open position and a valid floor gets a
   balance correction that puts its equity under the floor; the latency is from that instant until
   MT5 shows the account with no position.
+- Price move to kill, the full-read design beside the tick path (`POLLER_TICK_INTERVAL_SECONDS` 0 and
+  0.25), 10k accounts, 2 s interval: victims hold one lot of XAUUSD with floors a step apart; every so
+  often the price falls one step, taking one more victim through its floor; the latency is from the
+  quote until MT5 shows that victim with no position. CPU per tick poll is the poller thread's time.
 """
 
 from __future__ import annotations
@@ -109,12 +113,14 @@ def simulator_process(accounts: int, speed: float = 60.0) -> Iterator[str]:
             process.kill()
 
 
-def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: float = 2.0) -> Poller:
+def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: float = 2.0,
+                tick: float = 0.0) -> Poller:
     gateway = gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
                                          manager_password=MANAGER_PASSWORD, timeout_seconds=60))
     settings = load(PollerSettings, evaluation_queue_url=queue_url, redis_namespace=namespace,
                     redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL), poller_shard_count=SHARDS,
                     poller_interval_seconds=interval, poller_metrics_flush_cycles=1000,
+                    poller_tick_interval_seconds=tick,
                     poller_deal_lookback_seconds=0)  # the cycle, not a backlog of the simulator's past hour
     return Poller(gateway=gateway, redis_client=redis.Redis.from_url(settings.redis_url), sqs_client=sqs,
                   settings=settings, programs=list(load_example_programs().values()))
@@ -283,6 +289,81 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
             "cycle_median_s": statistics.median(durations) if durations else None}
 
 
+def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namespace: str) -> dict[str, Any]:
+    """Price move to kill latency, with the tick path at `tick` seconds (0: the full reads only)."""
+    from propfirm.live.floors import write_floor
+    from propfirm.sim.testing import running_simulator
+
+    queue_url = sqs.create_queue(QueueName=f"bench-ticks-{int(tick * 1000)}.fifo",
+                                 Attributes={"FifoQueue": "true"})["QueueUrl"]
+    space = f"{namespace}ticks{int(tick * 1000)}:"
+    keys = LiveKeys(space)
+    step = Decimal("1.50")  # XAUUSD: 100 oz a lot, so 150 of equity per victim per step
+    with running_simulator(start=START, accounts=accounts, seed=2, speed=0) as sim:
+        world = sim.world
+        victims = []
+        for _ in range(targets):
+            login = world.create_account("challenge\\phase1", balance="100000")
+            world.open_position(login, "XAUUSD", "buy", "1.00")
+            victims.append(login)
+        poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=tick)
+        now = world.now()
+        for k, login in enumerate(victims, start=1):  # victim k goes through after k steps
+            level = world.account(login).equity - Decimal(150) * k + Decimal(75)
+            write_floor(poller.store.client, keys, "default", login, FloorRecord(
+                level=level, expires_at=now + timedelta(hours=6), reason="daily_loss", breach_at="touch",
+                action="fail", version=1), now)
+        polls: list[float] = []
+        original_poll = poller.poll_prices
+
+        def timed_poll():  # type: ignore[no-untyped-def]
+            cpu = time.thread_time()
+            report = original_poll()
+            if report is not None:
+                polls.append(time.thread_time() - cpu)
+            return report
+
+        poller.poll_prices = timed_poll  # type: ignore[method-assign]
+        cycles = [0]
+        original_cycle = poller.run_cycle
+
+        def counted_cycle():  # type: ignore[no-untyped-def]
+            report = original_cycle()
+            cycles[0] += 1
+            return report
+
+        poller.run_cycle = counted_cycle  # type: ignore[method-assign]
+        stop = threading.Event()
+        loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
+        loop.start()
+        while cycles[0] < 2:
+            time.sleep(0.05)
+        latencies: list[float] = []
+        rng = __import__("random").Random(7)
+        for login in victims:
+            time.sleep(rng.uniform(0.5, 2.5))  # at a random point of the cycle
+            world.clock.advance(timedelta(milliseconds=200))
+            world.set_price("XAUUSD", world.market.bid("XAUUSD") - step)
+            moved = time.perf_counter()
+            deadline = moved + 10.0
+            while world.get_account(login).positions and time.perf_counter() < deadline:
+                time.sleep(0.002)
+            if not world.get_account(login).positions:
+                latencies.append(time.perf_counter() - moved)
+        stop.set()
+        loop.join(timeout=30)
+    sqs.delete_queue(QueueUrl=queue_url)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, max(0, round(p / 100 * len(latencies) + 0.5) - 1))]
+
+    return {"accounts": accounts + targets, "tick_s": tick, "moves": targets, "closed": len(latencies),
+            "p50_s": pct(50) if latencies else None, "p99_s": pct(99) if latencies else None,
+            "max_s": latencies[-1] if latencies else None,
+            "cpu_per_poll_ms": statistics.median(polls) * 1000 if polls else None, "polls": len(polls)}
+
+
 def _cleanup(namespace: str) -> None:
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
     batch = []
@@ -312,6 +393,14 @@ def print_table(result: dict[str, Any]) -> None:
                   f"{row['sqs_requests']:>8,.0f} {row['messages']:>6,.0f}")
         print(f"{'':>9} peak resident memory {size['peak_rss_mib']:.0f} MiB; "
               f"naive timed on {naive['sample']} accounts")
+    for moves in result.get("price_moves", []):
+        design = f"tick path {moves['tick_s']:.2f} s" if moves["tick_s"] else "full reads only"
+        if moves["closed"]:
+            cpu = (f"; CPU per tick poll {moves['cpu_per_poll_ms']:.2f} ms ({moves['polls']} polls)"
+                   if moves["cpu_per_poll_ms"] is not None else "")
+            print(f"price move to positions closed at {moves['accounts']:,} accounts, 2 s interval, {design}: "
+                  f"p50 {moves['p50_s']:.2f} s, p99 {moves['p99_s']:.2f} s, max {moves['max_s']:.2f} s "
+                  f"({moves['closed']}/{moves['moves']} closed{cpu})")
     lat = result.get("latency")
     if lat and lat["closed"]:
         print(f"\nbreach to positions closed at {lat['accounts']:,} accounts, {lat['interval_s']:.0f} s "
@@ -335,6 +424,8 @@ def main(argv: list[str] | None = None) -> dict:
                                                   namespace))
             result["latency"] = bench_latency(10_000, 3.0 if args.quick else 40.0, 8 if args.quick else 80,
                                               sqs, namespace)
+            moves = 6 if args.quick else 40
+            result["price_moves"] = [bench_price_moves(10_000, moves, tick, sqs, namespace) for tick in (0.0, 0.25)]
     finally:
         _cleanup(namespace)
     result["time"] = iso_utc(datetime.now(UTC))

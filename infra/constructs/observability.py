@@ -34,6 +34,7 @@ from infra.constructs.webhooks import Webhooks
 
 EVALUATION_AGE_LIMIT_SECONDS = 60  # a cycle is 2 s: a minute-old message means the evaluator is stuck
 POLLER_SILENT_MINUTES = 3  # metrics flush every 5 cycles (10 s), so a silent minute is already wrong
+ESTIMATE_DRIFT_LIMIT = 50.0  # account currency: quotes move between the read and the estimate; more is a wrong model
 DATABASE_LOAD_PERCENT = 90  # of the maximum ACU (or CPU): Aurora cannot grow further, queries queue
 DATABASE_LOAD_MINUTES = 15
 PAYOUTS_NEEDING_A_PERSON = ["PayoutEscalated", "PayoutNeedsReview"]  # propfirm.payouts (docs/payouts.md)
@@ -94,6 +95,7 @@ class Observability(Construct):
             )
         self._build_poller_alarm()
         self._build_poller_blind_alarm()
+        self._build_estimate_drift_alarm()
         for server in pollers.services:
             self._build_server_poller_alarm(pollers, server)
         self._build_payout_alarms(payouts)
@@ -203,6 +205,25 @@ class Observability(Construct):
             threshold=1,
             description="poller cycles failed: the poller was blind to MT5 for a while; breaches that came "
             "and went meanwhile are unseen (the admin system page shows the heartbeat's age)",
+        )
+
+    def _build_estimate_drift_alarm(self) -> None:
+        """The tick path values positions between full reads; at each full read its estimate is compared
+        with MT5's equity (docs/poller.md). A large gap means the model is wrong (a symbol's contract size,
+        a missing conversion rate): the kill switch still acts on MT5's figures only, but dips are missed."""
+        self._alarm(
+            "PollerEstimateDrift",
+            cw.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name="EstimateDrift",
+                dimensions_map={"service": POLLER_SERVICE_DIMENSION},
+                statistic="Maximum",
+                period=Duration.minutes(5),
+            ),
+            threshold=ESTIMATE_DRIFT_LIMIT,
+            periods=2,
+            description="the tick path's equity estimates differ from MT5's by more than "
+            f"{ESTIMATE_DRIFT_LIMIT:g} (account currency) at full reads: check the symbols' specifications",
         )
 
     def _build_server_poller_alarm(self, pollers: Pollers, server: str) -> None:

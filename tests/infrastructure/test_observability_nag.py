@@ -72,6 +72,13 @@ def test_a_failed_poller_cycle_raises_the_blind_interval_alarm(dev):
     assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
 
 
+def test_the_tick_paths_estimates_drifting_from_mt5_raise_an_alarm(dev):
+    [alarm] = [a for a in _alarms(dev).values() if a.get("MetricName") == "EstimateDrift"]
+    assert alarm["Namespace"] == "PropFirm" and alarm["Dimensions"] == [{"Name": "service", "Value": "poller"}]
+    assert alarm["Statistic"] == "Maximum" and alarm["Threshold"] == 50
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["EvaluationPeriods"] == 2
+
+
 def test_every_alarm_reaches_the_notifications_function_for_the_operators_chats(dev):
     topic = _logical(dev, dev.stack.observability.topic)
     function = _logical(dev, dev.stack.notifications.function)
