@@ -156,9 +156,11 @@ def same_decisions(
     from propfirm.local.detection import detection
 
     found = detection(truth, programs, database_url, server)
-    drifted = _stale_basis(truth, database_url, server, {f["login"] for f in found["false_list"]}, poll_window)
+    false_logins = {f["login"] for f in found["false_list"]}
+    drifted = _stale_basis(truth, database_url, server, false_logins, poll_window)
+    floors = _live_floors(database_url, server, false_logins - set(drifted))
     problems = [
-        f"account {f['login']} failed live at {f['time']}, never crossed in truth"
+        f"account {f['login']} failed live at {f['time']}, never crossed in truth ({floors.get(f['login'])})"
         for f in found["false_list"]
         if f["login"] not in drifted
     ]
@@ -184,13 +186,38 @@ def same_decisions(
     )
 
 
+def _live_floors(database_url: str, server: str, logins: set[int]) -> dict[int, str]:
+    """What the live decision of each login stood on (its reason, equity, limit and daily floor's basis),
+    so that a false decision can be looked into from the summary alone."""
+    if not logins:
+        return {}
+    with UnitOfWork(database_url, autocommit=True) as uow:
+        rows = uow.fetchall(
+            "SELECT c.login, t.reason, t.equity, t.\"limit\", t.evidence -> 'floors' -> 'daily',"
+            " t.evidence -> 'snapshot' ->> 'time', c.program_id, t.from_phase FROM phase_transitions t"
+            " JOIN challenges c ON c.id = t.challenge_id"
+            " WHERE c.server = %s AND c.login = ANY(%s) AND t.decision = 'failed' ORDER BY t.transition_no",
+            (server, sorted(logins)),
+        )
+    out = {}
+    for login, reason, equity, limit, daily, snapshot_time, program, phase in rows:
+        daily = daily or {}
+        out[int(login)] = (
+            f"{program} phase {phase}: {reason}, equity {equity}, limit {limit}, snapshot {snapshot_time}; "
+            f"daily basis {daily.get('basis')} {daily.get('basis_value')} at {daily.get('reset_at')}, "
+            f"day start balance {daily.get('day_start_balance')}"
+        )
+    return out
+
+
 def _stale_basis(
     truth: Path, database_url: str, server: str, logins: set[int], poll_window: timedelta
 ) -> dict[int, str]:
-    """Of the live daily-loss failures the truth does not have, those whose day-start balance is a balance
-    the truth held within `poll_window` before that day's reset: the live engine took the balance of the
-    last snapshot before the reset, and deals closed between that poll and the reset moved the truth's.
-    A day-start balance from further back is no polling limit: it stays a problem (login -> why)."""
+    """Of the live daily-loss failures the truth does not have, those whose day-start basis is a balance (or,
+    for an equity basis, an equity) the truth held within `poll_window` before that day's reset: the live
+    engine took the figures of the last snapshot before the reset, and deals closed or prices moved between
+    that poll and the reset moved the truth's. A basis from further back is no polling limit: it stays a
+    problem (login -> why)."""
     import orjson
 
     if not logins:
@@ -205,7 +232,7 @@ def _stale_basis(
     bases = {int(login): daily for login, daily in rows if daily and daily.get("reset_at")}
     resets = {login: datetime.fromisoformat(daily["reset_at"]) for login, daily in bases.items()}
     held: dict[int, set[Decimal]] = {login: set() for login in bases}
-    before: dict[int, Decimal] = {}
+    before: dict[int, set[Decimal]] = {}
     with truth.open("rb") as handle:
         for raw in handle:
             if b'"type":"snapshot"' not in raw:
@@ -216,16 +243,21 @@ def _stale_basis(
             if reset is None:
                 continue
             moment = datetime.fromisoformat(line["time"])
+            figures = {Decimal(line["balance"])}
+            if bases[login].get("basis") in ("equity", "balance_or_equity"):
+                figures.add(Decimal(line["equity"]))
             if moment <= reset - poll_window:
-                before[login] = Decimal(line["balance"])
+                before[login] = figures
             elif moment <= reset:
-                held[login].add(Decimal(line["balance"]))
+                held[login] |= figures
     drifted = {}
     for login, daily in bases.items():
-        live = Decimal(daily.get("day_start_balance") or daily.get("basis_value") or "0")
-        window = held[login] | ({before[login]} if login in before else set())
-        if live in window and len(window) > 1:
-            drifted[login] = f"{login}: day start {live} live, read {poll_window} before the reset"
+        window = held[login] | before.get(login, set())
+        for name in ("basis_value", "day_start_balance"):
+            live = daily.get(name)
+            if live is not None and Decimal(live) in window and len(window) > 1:
+                drifted[login] = f"{login}: day start {live} live, read {poll_window} before the reset"
+                break
     return drifted
 
 
