@@ -122,8 +122,11 @@ def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: fl
                     poller_interval_seconds=interval, poller_metrics_flush_cycles=1000,
                     poller_tick_interval_seconds=tick,
                     poller_deal_lookback_seconds=0)  # the cycle, not a backlog of the simulator's past hour
+    tick_gateway = (gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
+                                               manager_password=MANAGER_PASSWORD, timeout_seconds=60))
+                    if tick > 0 else None)
     return Poller(gateway=gateway, redis_client=redis.Redis.from_url(settings.redis_url), sqs_client=sqs,
-                  settings=settings, programs=list(load_example_programs().values()))
+                  settings=settings, programs=list(load_example_programs().values()), tick_gateway=tick_gateway)
 
 
 def count_mt5_calls(poller: Poller) -> list[int]:

@@ -132,6 +132,10 @@ class PollerService:
             sqs_client=self.sqs,
             settings=self.settings,
             programs=self.programs,
+            # the tick path's own MT5 session and thread, as deployed
+            tick_gateway=gateway_from_settings(self.mt5_settings)
+            if self.settings.poller_tick_interval_seconds > 0
+            else None,
         )
         if previous is not None:
             poller.records = previous.records

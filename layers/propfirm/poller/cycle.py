@@ -230,10 +230,13 @@ class PollCycle:
             if raw is None:
                 continue
             breach = find_breach(login, equity[login], raw, now)
-            if breach is None or self.kill_switch.already_killed(breach):
+            if breach is None:
+                continue
+            result = self.kill_switch.kill_once(breach)
+            if result is None:  # killed for this floor already (here or on the tick path)
                 continue
             shard = shard_of(self.server, login, self.shard_count)
-            kill = kill_report(self.server, breach, shard, cycle, now, self.kill_switch.kill(breach))
+            kill = kill_report(self.server, breach, shard, cycle, now, result)
             kills.append(kill)
             self.unsent.append((Outgoing(body=kill.model_dump_json(), group_id=str(shard),
                                          dedup_id=kill_dedup_id(self.server, login, cycle)), False))

@@ -9,6 +9,7 @@ close); a kill that failed is retried on the next cycle.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -46,9 +47,26 @@ class KillSwitch:
         self.server = server
         self._killed: dict[int, int] = {}  # login -> floor version acted on
         self.retry: set[int] = set()  # logins whose kill failed: their floor is read again next cycle
+        # one kill at a time across the switches sharing this memory (the cycle's and the tick path's)
+        self.lock = threading.Lock()
+
+    def over(self, gateway: Mt5Gateway) -> KillSwitch:
+        """A switch acting through another MT5 session (the tick path's thread) that shares this one's
+        memory of kills: an account killed by either is not killed again by the other."""
+        twin = KillSwitch(gateway, self.server)
+        twin._killed, twin.retry, twin.lock = self._killed, self.retry, self.lock
+        return twin
 
     def already_killed(self, breach: Breach) -> bool:
         return self._killed.get(breach.login) == breach.floor.version
+
+    def kill_once(self, breach: Breach) -> CloseResult | None:
+        """`kill`, unless this breach's account was killed for this floor already (by either thread); None
+        then."""
+        with self.lock:
+            if self.already_killed(breach):
+                return None
+            return self.kill(breach)
 
     def kill(self, breach: Breach) -> CloseResult:
         """Disable trading, then close every position; ConnectionLost propagates (nothing is known)."""

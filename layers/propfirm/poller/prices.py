@@ -12,12 +12,16 @@ through a floor is seen within one tick interval instead of one cycle.
   currency's rate), a buy closed at the bid, a sell at the ask.
 - An estimate never kills: one at or below the account's valid floor triggers an immediate read of that
   account (`account_state`), and the kill switch acts on what MT5 reports, as the cycle's fast path does.
+- It runs on a thread and MT5 session of its own when the poller is given a second gateway (the
+  deployment's case: a long full read never delays a tick poll), else between cycles on the cycle's.
+  `after_cycle` and `poll` take the watch's lock; kills share the cycle's memory and lock.
 - At each full read the model is checked: the estimate at the read's prices against MT5's equity; the
   largest difference (`drift`) is a metric and an alarm.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -107,6 +111,8 @@ class PriceWatch:
         self._server_now: tuple[datetime, float] | None = None  # (server UTC, monotonic) at the last read
         self._watched: list[str] = []  # symbols asked for each poll
         self.last_drift: Decimal | None = None
+        self.after_read = TickReport()  # what valuing the books at the read's quotes found (its kills)
+        self.lock = threading.Lock()
 
     # -- the cycle's hand-over ------------------------------------------------------------------------
     def after_cycle(
@@ -114,6 +120,12 @@ class PriceWatch:
     ) -> Decimal | None:
         """Replace the books with the cycle's read; returns the largest |estimate − MT5's equity| of the
         accounts whose positions could all be valued (None: none could)."""
+        with self.lock:
+            return self._after_cycle(cycle, now, holdings, floors)
+
+    def _after_cycle(
+        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None]
+    ) -> Decimal | None:
         self.cycle = cycle
         self._server_now = (now, self.clock())
         books: dict[int, Book] = {}
@@ -130,9 +142,11 @@ class PriceWatch:
         self.dependents = dependents
         self._watched = sorted(s for s in dependents if self.specs.get(s) is not None)
         # every watched quote as of this read (one call): the books are valued from here on
+        seeded = TickReport()
+        moved: set[str] = set()
         if self._watched:
             ticks, self.version = self.gateway.last_ticks(self._watched, 0)
-            self._accept(ticks, now, TickReport())
+            moved = self._accept(ticks, now, seeded)
         drift: Decimal | None = None
         for h in holdings:
             previous = self.books.get(h.login)
@@ -145,6 +159,8 @@ class PriceWatch:
                 drift = gap if drift is None or gap > drift else drift
         self.books = books
         self.last_drift = drift
+        # a quote newer than the read may already be through a floor: judged now, not at the next change
+        self.after_read = self._revalue(moved, now, seeded)
         return drift
 
     def _conversion_symbols(self, source: str, target: str) -> list[str]:
@@ -170,12 +186,19 @@ class PriceWatch:
         return at + timedelta(seconds=self.clock() - mono)
 
     def poll(self) -> TickReport:
+        with self.lock:
+            return self._poll()
+
+    def _poll(self) -> TickReport:
         report = TickReport()
         now = self.server_now()
         if now is None or not self._watched:
             return report
         ticks, self.version = self.gateway.last_ticks(self._watched, self.version)
-        moved = self._accept(ticks, now, report)
+        return self._revalue(self._accept(ticks, now, report), now, report)
+
+    def _revalue(self, moved: set[str], now: datetime, report: TickReport) -> TickReport:
+        """Value again the accounts the moved quotes touch; an estimate at a floor is checked on MT5."""
         if not moved:
             return report
         affected: set[int] = set()
@@ -231,10 +254,11 @@ class PriceWatch:
             logger.info("estimate at the floor, MT5's equity above it", login=book.login,
                         estimate=str(book.estimate), equity=str(state.equity))
             return None
-        if self.kill_switch.already_killed(breach):
+        result = self.kill_switch.kill_once(breach)
+        if result is None:  # killed for this floor already (here or by the cycle)
             return None
         shard = shard_of(self.server, book.login, self.shard_count)
-        kill = kill_report(self.server, breach, shard, self.cycle, now, self.kill_switch.kill(breach))
+        kill = kill_report(self.server, breach, shard, self.cycle, now, result)
         self.sender.send([Outgoing(body=kill.model_dump_json(), group_id=str(shard),
                                    dedup_id=f"{self.server}:kill:{book.login}:{self.cycle}:tick")])
         logger.warning("breach seen on the tick path: kill switch pulled", login=book.login,

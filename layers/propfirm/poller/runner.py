@@ -64,8 +64,14 @@ class Poller:
         clock: Callable[[], float] = time.monotonic,
         metrics: CycleMetrics | None = None,
         cipher: Cipher | None = None,
+        tick_gateway: Mt5Gateway | None = None,
     ) -> None:
         self.gateway = gateway
+        # a second MT5 session for the tick path's own thread; without it ticks are polled between cycles
+        self.tick_gateway = tick_gateway
+        self._tick_thread: threading.Thread | None = None
+        self._tick_stop = threading.Event()  # this poller's tick thread only (a new poller has its own)
+        self._tick_lock = threading.Lock()  # the tick counters, added to from the tick thread
         # opens the MT5 passwords a create_account command carries sealed (built on the first one)
         self._cipher = cipher
         self.settings = settings
@@ -122,8 +128,11 @@ class Poller:
         kill_switch = KillSwitch(self.gateway, self.gateway.server)
         self.prices = None
         if self.settings.poller_tick_interval_seconds > 0:
+            tick_gateway = self.tick_gateway or self.gateway
             self.prices = PriceWatch(
-                gateway=self.gateway, kill_switch=kill_switch, sender=self.sender,
+                gateway=tick_gateway,
+                kill_switch=kill_switch if tick_gateway is self.gateway else kill_switch.over(tick_gateway),
+                sender=self.sender,
                 shard_count=self.settings.poller_shard_count,
                 max_tick_age=timedelta(seconds=self.settings.poller_tick_max_age_seconds), clock=self.clock,
             )
@@ -175,6 +184,8 @@ class Poller:
                             sqs_requests=self.sqs_requests.count - sqs_before,
                             redis_round_trips=self.redis_round_trips.count - redis_before,
                             breaches=len(report.kills))
+        if self.prices is not None:
+            self._add_ticks(self.prices.after_read)  # the books valued at the read's own quotes
         self._record_ticks()
         for kill in report.kills:
             logger.warning("breach: kill switch pulled", login=kill.login, equity=str(kill.equity),
@@ -197,18 +208,51 @@ class Poller:
             if self.cycle is not None:
                 self.cycle.prices = None
             return None
-        ticks = self.ticks
-        ticks.ticks += report.ticks
-        ticks.refused += report.refused
-        ticks.estimated += report.estimated
-        ticks.checked += report.checked
-        ticks.kills.extend(report.kills)
+        self._add_ticks(report)
         return report
+
+    def _add_ticks(self, report: TickReport) -> None:
+        with self._tick_lock:
+            ticks = self.ticks
+            ticks.ticks += report.ticks
+            ticks.refused += report.refused
+            ticks.estimated += report.estimated
+            ticks.checked += report.checked
+            ticks.kills.extend(report.kills)
+
+    def _tick_loop(self, stop: threading.Event) -> None:
+        """The tick path on its own thread and MT5 session: a poll every interval until the stop; MT5
+        trouble is logged and counted, and the next poll tries again after a backoff."""
+        interval = self.settings.poller_tick_interval_seconds
+        backoff = Backoff(base=interval, cap=10.0)
+        while not stop.is_set() and not self._tick_stop.is_set() and self.prices is not None:
+            began = self.clock()
+            try:
+                self.poll_prices()
+                backoff.reset()
+            except (Mt5Error, *INFRA_ERRORS) as exc:
+                delay = backoff.next_delay()
+                logger.warning("tick poll failed", error=str(exc), error_type=type(exc).__name__,
+                               retry_in_s=round(delay, 2))
+                self.metrics.count("TickPollErrors")
+                self._tick_stop.wait(delay)
+                continue
+            self._tick_stop.wait(max(0.0, began + interval - self.clock()))
+
+    def _start_tick_thread(self, stop: threading.Event) -> None:
+        if self.tick_gateway is None or self.prices is None:
+            return
+        if self._tick_thread is not None and self._tick_thread.is_alive():
+            return
+        self._tick_thread = threading.Thread(target=self._tick_loop, args=(stop,), name="poller-ticks",
+                                             daemon=True)
+        self._tick_thread.start()
 
     def _record_ticks(self) -> None:
         if self.prices is None:
             return
-        ticks, self.ticks = self.ticks, TickReport()
+        with self._tick_lock:
+            ticks, self.ticks = self.ticks, TickReport()
         self.metrics.count("TicksAccepted", ticks.ticks)
         self.metrics.count("TicksRefused", ticks.refused)
         self.metrics.count("EstimatesChecked", ticks.checked)
@@ -220,7 +264,7 @@ class Poller:
     def _between_cycles(self, next_start: float, stop: threading.Event) -> None:
         """Commands until the next cycle is due; with the tick path on, a tick poll every interval too."""
         tick = self.settings.poller_tick_interval_seconds
-        if self.prices is None or tick <= 0:
+        if self.prices is None or tick <= 0 or self._tick_thread is not None:  # (its own thread polls)
             self.process_commands(next_start, stop)
             stop.wait(max(0.0, next_start - self.clock()))
             return
@@ -264,6 +308,7 @@ class Poller:
                     try:
                         self.start()
                         self.blind.resume_after(self._last_heartbeat())
+                        self._start_tick_thread(stop)
                         backoff.reset()
                     except MissingGroups:
                         raise
@@ -317,6 +362,15 @@ class Poller:
         stop.wait(delay)
 
     def close(self) -> None:
+        if self._tick_thread is not None:
+            self._tick_stop.set()
+            self._tick_thread.join(timeout=5)
+            self._tick_thread = None
+        if self.tick_gateway is not None:
+            try:
+                self.tick_gateway.close()
+            except Mt5Error as exc:
+                logger.warning("closing the tick path's MT5 session failed", error=str(exc))
         if self.inbox is not None:
             self.inbox.stop()
             self.inbox = None

@@ -63,11 +63,12 @@ def make_poller(queues: Queues, redis_client: redis_lib.Redis, redis_namespace: 
         gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
                                              manager_password=sim.manager_password, max_attempts=2,
                                              timeout_seconds=5))
+        chosen = overrides.pop("programs", programs)
+        values = {"poller_interval_seconds": 1.0, "poller_command_wait_seconds": 1,
+                  "poller_deal_lookback_seconds": 0, **overrides}
         settings = load(PollerSettings, evaluation_queue_url=queues.evaluation,
-                        command_queue_url=queues.commands, redis_namespace=redis_namespace,
-                        poller_interval_seconds=1.0, poller_command_wait_seconds=1,
-                        poller_deal_lookback_seconds=0, **overrides)
+                        command_queue_url=queues.commands, redis_namespace=redis_namespace, **values)
         return Poller(gateway=gateway, redis_client=redis_client, sqs_client=queues.client, settings=settings,
-                      programs=overrides.pop("programs", programs))
+                      programs=chosen)
 
     return make

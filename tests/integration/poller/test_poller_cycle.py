@@ -220,3 +220,44 @@ def test_the_tick_path_is_off_at_zero(make_poller, redis_client, redis_namespace
         poller.run_cycle()
         assert poller.prices is None and poller.poll_prices() is None
         assert poller.plan.position_groups != poller.plan.groups  # "auto" reads only what rules need
+
+
+def test_the_tick_path_runs_on_its_own_session_and_thread_while_the_loop_waits(
+        make_poller, queues, redis_client, redis_namespace) -> None:
+    import threading
+    import time
+
+    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
+    from propfirm.settings import load
+
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world = sim.world
+        login = world.create_account(PHASE1, balance="100000")
+        world.open_position(login, "EURUSD", "buy", "2.00")
+        equity = world.account(login).equity
+        write_floor(redis_client, LiveKeys(redis_namespace), "default", login,
+                    floor_at(equity - 500, world.now() + timedelta(hours=3)), world.now())
+        poller = make_poller(sim, poller_interval_seconds=30.0)  # one cycle in the test's time
+        poller.tick_gateway = gateway_from_settings(load(
+            Mt5Settings, url=sim.url, manager_login=sim.manager_login, manager_password=sim.manager_password))
+        cycles: list[int] = []
+        original = poller.run_cycle
+        poller.run_cycle = lambda: cycles.append(1) or original()  # type: ignore[method-assign]
+        stop = threading.Event()
+        loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
+        loop.start()
+        try:
+            deadline = time.monotonic() + 20
+            while not (cycles and poller.prices is not None and poller.prices.books) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert poller._tick_thread is not None and poller._tick_thread.is_alive()
+            _move(world, "EURUSD", "-0.0030")  # about -600: through the floor, between two full reads
+            while world.account(login).positions and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert world.account(login).positions == () and len(cycles) == 1  # the tick path, not a cycle
+        finally:
+            stop.set()
+            loop.join(timeout=30)
+        assert not loop.is_alive() and poller._tick_thread is None
+        kills = [m for m in queues.drain() if m["kind"] == "kill"]
+        assert [k["login"] for k in kills] == [login]
