@@ -195,7 +195,11 @@ class PriceWatch:
         if now is None or not self._watched:
             return report
         ticks, self.version = self.gateway.last_ticks(self._watched, self.version)
-        return self._revalue(self._accept(ticks, now, report), now, report)
+        moved = self._accept(ticks, now, report)
+        # the server's clock as its newest quote shows it, when that is later than the extrapolation (a
+        # simulated server's clock may run faster than the wall's): the instant a kill reports
+        newest = max((self.quotes[symbol].time for symbol in moved), default=now)
+        return self._revalue(moved, newest if newest > now else now, report)
 
     def _revalue(self, moved: set[str], now: datetime, report: TickReport) -> TickReport:
         """Value again the accounts the moved quotes touch; an estimate at a floor is checked on MT5."""
