@@ -218,26 +218,38 @@ def bench_size(accounts: int, cycles: int, pause: float, sample: int, sqs: Any, 
             "peak_rss_mib": round(rss_mib, 1)}
 
 
-def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namespace: str) -> dict[str, Any]:
+def _victims(world: Any, targets: int, symbol: str) -> list[int]:
+    """`targets` new accounts in phase 1, each holding one lot of `symbol`."""
+    victims = []
+    for _ in range(targets):
+        login = world.create_account("challenge\\phase1", balance="100000")
+        world.open_position(login, symbol, "buy", "1.00")
+        victims.append(login)
+    return victims
+
+
+def _floors(poller: Poller, keys: LiveKeys, world: Any, victims: list[int],
+            level_of: Any) -> None:
+    """A valid daily floor for each victim at `level_of(k, equity)` (k from 1)."""
     from propfirm.live.floors import write_floor
+
+    now = world.now()
+    for k, login in enumerate(victims, start=1):
+        write_floor(poller.store.client, keys, "default", login, FloorRecord(
+            level=level_of(k, world.account(login).equity), expires_at=now + timedelta(hours=6),
+            reason="daily_loss", breach_at="touch", action="fail", version=1), now)
+
+
+def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namespace: str) -> dict[str, Any]:
     from propfirm.sim.testing import running_simulator
 
     queue_url = sqs.create_queue(QueueName="bench-latency.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     keys = LiveKeys(namespace + "lat:")
     with running_simulator(start=START, accounts=accounts, seed=2, speed=0) as sim:
         world = sim.world
-        victims = []
-        for _ in range(targets):
-            login = world.create_account("challenge\\phase1", balance="100000")
-            world.open_position(login, "EURUSD", "buy", "1.00")
-            victims.append(login)
+        victims = _victims(world, targets, "EURUSD")
         poller = make_poller(sim.url, sqs, queue_url, namespace + "lat:", interval=2.0)
-        now = world.now()
-        for login in victims:
-            level = world.account(login).equity - Decimal(2000)
-            write_floor(poller.store.client, keys, "default", login, FloorRecord(
-                level=level, expires_at=now + timedelta(hours=6), reason="daily_loss", breach_at="touch",
-                action="fail", version=1), now)
+        _floors(poller, keys, world, victims, lambda k, equity: equity - Decimal(2000))
         durations: list[float] = []
         original = poller.run_cycle
 
@@ -294,7 +306,6 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
 
 def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namespace: str) -> dict[str, Any]:
     """Price move to kill latency, with the tick path at `tick` seconds (0: the full reads only)."""
-    from propfirm.live.floors import write_floor
     from propfirm.sim.testing import running_simulator
 
     queue_url = sqs.create_queue(QueueName=f"bench-ticks-{int(tick * 1000)}.fifo",
@@ -304,18 +315,10 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
     step = Decimal("1.50")  # XAUUSD: 100 oz a lot, so 150 of equity per victim per step
     with running_simulator(start=START, accounts=accounts, seed=2, speed=0) as sim:
         world = sim.world
-        victims = []
-        for _ in range(targets):
-            login = world.create_account("challenge\\phase1", balance="100000")
-            world.open_position(login, "XAUUSD", "buy", "1.00")
-            victims.append(login)
+        victims = _victims(world, targets, "XAUUSD")
         poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=tick)
-        now = world.now()
-        for k, login in enumerate(victims, start=1):  # victim k goes through after k steps
-            level = world.account(login).equity - Decimal(150) * k + Decimal(75)
-            write_floor(poller.store.client, keys, "default", login, FloorRecord(
-                level=level, expires_at=now + timedelta(hours=6), reason="daily_loss", breach_at="touch",
-                action="fail", version=1), now)
+        # victim k goes through its floor after k steps of the price
+        _floors(poller, keys, world, victims, lambda k, equity: equity - Decimal(150) * k + Decimal(75))
         polls: list[float] = []
         original_poll = poller.poll_prices
 
