@@ -218,6 +218,15 @@ def bench_size(accounts: int, cycles: int, pause: float, sample: int, sqs: Any, 
             "peak_rss_mib": round(rss_mib, 1)}
 
 
+def _percentiles(ordered: list[float]) -> Any:
+    """The nearest-rank percentile of `ordered` (sorted, not empty when called)."""
+
+    def pct(p: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+    return pct
+
+
 def _victims(world: Any, targets: int, symbol: str) -> list[int]:
     """`targets` new accounts in phase 1, each holding one lot of `symbol`."""
     victims = []
@@ -294,9 +303,7 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
         loop.join(timeout=30)
     sqs.delete_queue(QueueUrl=queue_url)
     latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, max(0, round(p / 100 * len(latencies) + 0.5) - 1))]
+    pct = _percentiles(latencies)
 
     return {"accounts": accounts + targets, "interval_s": 2.0, "breaches": targets, "closed": len(latencies),
             "p50_s": pct(50) if latencies else None, "p99_s": pct(99) if latencies else None,
@@ -360,9 +367,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
         loop.join(timeout=30)
     sqs.delete_queue(QueueUrl=queue_url)
     latencies.sort()
-
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, max(0, round(p / 100 * len(latencies) + 0.5) - 1))]
+    pct = _percentiles(latencies)
 
     return {"accounts": accounts + targets, "tick_s": tick, "moves": targets, "closed": len(latencies),
             "p50_s": pct(50) if latencies else None, "p99_s": pct(99) if latencies else None,
