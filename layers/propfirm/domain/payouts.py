@@ -315,15 +315,6 @@ def day_profits(positions: list[ClosedPosition], clock: DayClock) -> dict[date, 
     return dict(days)
 
 
-def best_day(positions: list[ClosedPosition], clock: DayClock) -> tuple[date, Decimal] | None:
-    """The trading day (by close) with the highest realised profit."""
-    days = day_profits(positions, clock)
-    if not days:
-        return None
-    label = max(days, key=lambda d: (days[d], d))
-    return label, days[label]
-
-
 def assess(
     program: Program,
     *,

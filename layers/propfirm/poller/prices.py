@@ -105,6 +105,8 @@ class PriceWatch:
         self.books: dict[int, Book] = {}
         self.dependents: dict[str, set[int]] = {}  # symbol -> logins valued with its quote (held or a rate)
         self.specs: dict[str, SymbolInfo | None] = {}  # None: the server has no such symbol
+        # (profit currency, deposit currency) -> the symbol converting one to the other (None: none has)
+        self._converters: dict[tuple[str, str], str | None] = {}
         self.quotes: dict[str, Tick] = {}  # the last accepted tick per symbol
         self.version = 0  # the server's quote version (trans_id)
         self.cycle = 0
@@ -136,9 +138,9 @@ class PriceWatch:
             for p in h.positions:
                 dependents.setdefault(p.symbol, set()).add(h.login)
                 spec = self.specs.get(p.symbol)
-                if spec is not None:
-                    for rate_symbol in self._conversion_symbols(spec.currency_profit, h.currency):
-                        dependents.setdefault(rate_symbol, set()).add(h.login)
+                converter = None if spec is None else self._converter(spec.currency_profit, h.currency)
+                if converter is not None:
+                    dependents.setdefault(converter, set()).add(h.login)
         self.dependents = dependents
         self._watched = sorted(s for s in dependents if self.specs.get(s) is not None)
         # every watched quote as of this read (one call): the books are valued from here on
@@ -163,12 +165,17 @@ class PriceWatch:
         self.after_read = self._revalue(moved, now, seeded)
         return drift
 
-    def _conversion_symbols(self, source: str, target: str) -> list[str]:
+    def _converter(self, source: str, target: str) -> str | None:
+        """The symbol whose quote converts `source` to `target` (SOURCETARGET, else TARGETSOURCE), asked of
+        MT5 once per pair; None for the same currency or when the server has neither."""
         if source == target:
-            return []
-        candidates = [source + target, target + source]
-        self._load_specs(candidates)
-        return [c for c in candidates if self.specs.get(c) is not None][:1]
+            return None
+        key = (source, target)
+        if key not in self._converters:
+            candidates = [source + target, target + source]
+            self._load_specs(candidates)
+            self._converters[key] = next((c for c in candidates if self.specs.get(c) is not None), None)
+        return self._converters[key]
 
     def _load_specs(self, names: Iterable[str]) -> None:
         missing = sorted(n for n in names if n not in self.specs)
@@ -287,12 +294,14 @@ class PriceWatch:
         return total
 
     def _rate(self, source: str, target: str) -> Decimal | None:
+        """One unit of `source` in `target`: the converter's bid, or one over its ask when it is quoted the
+        other way round; None while it has no quote."""
         if source == target:
             return ONE
-        direct = self.quotes.get(source + target)
-        if direct is not None and self.specs.get(source + target) is not None:
-            return direct.bid
-        inverse = self.quotes.get(target + source)
-        if inverse is not None and self.specs.get(target + source) is not None and inverse.ask:
-            return ONE / inverse.ask
-        return None
+        symbol = self._converter(source, target)
+        quote = None if symbol is None else self.quotes.get(symbol)
+        if quote is None:
+            return None
+        if symbol == source + target:
+            return quote.bid
+        return ONE / quote.ask if quote.ask else None

@@ -264,16 +264,16 @@ class Poller:
     def _between_cycles(self, next_start: float, stop: threading.Event) -> None:
         """Commands until the next cycle is due; with the tick path on, a tick poll every interval too."""
         tick = self.settings.poller_tick_interval_seconds
-        if self.prices is None or tick <= 0 or self._tick_thread is not None:  # (its own thread polls)
-            self.process_commands(next_start, stop)
-            stop.wait(max(0.0, next_start - self.clock()))
-            return
-        while not stop.is_set() and self.clock() < next_start and self.prices is not None:
+
+        def polls_here() -> bool:  # the tick path is on and has no thread of its own
+            return self.prices is not None and tick > 0 and self._tick_thread is None
+
+        while polls_here() and not stop.is_set() and self.clock() < next_start:
             due = min(self.clock() + tick, next_start)
             self.poll_prices()
             self.process_commands(due, stop)
             stop.wait(max(0.0, due - self.clock()))
-        if self.prices is None:  # turned off meanwhile
+        if not polls_here():  # off, on its own thread, or turned off meanwhile: commands only
             self.process_commands(next_start, stop)
             stop.wait(max(0.0, next_start - self.clock()))
 
