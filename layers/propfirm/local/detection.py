@@ -151,3 +151,41 @@ def detection(truth: Path, programs: dict[str, Program], database_url: str, serv
         ],
         "false_list": [{"login": login, "time": live[login].isoformat()} for login in false],
     }
+
+
+def truth_at(truth: Path, programs: dict[str, Program], login: int, moment: datetime) -> str:
+    """Where the truth had one account at `moment` (its state replayed from every line up to then, and the
+    lowest equity it wrote within a day after): what a live decision the truth does not have is set against."""
+    from datetime import timedelta
+
+    replay = Replay(programs)
+    lowest: tuple[Decimal, str] | None = None
+    until = moment + timedelta(days=1)
+
+    def mine() -> Any:
+        nonlocal lowest
+        with truth.open("rb") as handle:
+            for raw in handle:
+                line = orjson.loads(raw)
+                if line.get("login") != login:
+                    continue
+                at = datetime.fromisoformat(line["time"])
+                if at <= moment:
+                    yield raw
+                elif line["type"] == "snapshot" and at <= until:
+                    equity = Decimal(line["equity"])
+                    if lowest is None or equity < lowest[0]:
+                        lowest = (equity, line["time"])
+
+    replay.feed(mine(), str(truth), lambda decision, digits: None)
+    found = [state for (_, who), (_, state) in replay.accounts.items() if who == login]
+    if not found:
+        return "truth: the account never started"
+    st = found[0]
+    low = "none written" if lowest is None else f"{lowest[0]} at {lowest[1]}"
+    return (
+        f"truth then: {st.status} phase {st.phase_index}, balance {st.balance}, equity {st.equity} "
+        f"(at {st.last_snapshot_at and st.last_snapshot_at.isoformat()}), maximum floor {st.max_floor} "
+        f"(high-water {st.high_water}), daily floor {st.daily_floor}; lowest equity in the next day {low}"
+    )
+

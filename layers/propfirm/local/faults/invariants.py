@@ -153,14 +153,15 @@ def audit_chain(database_url: str) -> dict[str, Any]:
 def same_decisions(
     truth: Path, programs: dict[str, Program], database_url: str, server: str, poll_window: timedelta
 ) -> dict[str, Any]:
-    from propfirm.local.detection import detection
+    from propfirm.local.detection import detection, truth_at
 
     found = detection(truth, programs, database_url, server)
     false_logins = {f["login"] for f in found["false_list"]}
     drifted = _stale_basis(truth, database_url, server, false_logins, poll_window)
     floors = _live_floors(database_url, server, false_logins - set(drifted))
     problems = [
-        f"account {f['login']} failed live at {f['time']}, never crossed in truth ({floors.get(f['login'])})"
+        f"account {f['login']} failed live at {f['time']}, never crossed in truth ({floors.get(f['login'])}; "
+        f"{truth_at(truth, programs, f['login'], datetime.fromisoformat(f['time']))})"
         for f in found["false_list"]
         if f["login"] not in drifted
     ]
