@@ -241,10 +241,13 @@ class Replay:
                     if "swap" in obj:
                         result += _money(obj, "swap")
                     position = _int(obj, "position")
+                    value = _money(obj, "value") if "value" in obj else None
+                    if value is not None and value < 0:
+                        raise _Bad(f"value must be zero or more, got {obj['value']!r}")
                     account = get_account((server, login))
                     if account is None:
                         raise _Bad(f"unknown login {server}:{login} (no start event before it)")
-                    on_deal(account[0], account[1], t, entry, volume, position, news, result)
+                    on_deal(account[0], account[1], t, entry, volume, position, news, result, value)
                 elif kind == "balance":
                     amount = _money(obj, "amount")
                     comment = obj.get("comment", "")

@@ -116,6 +116,35 @@ def test_profitable_days_and_qualifying_days_hold_the_pass_back(tmp_path):
     ]
 
 
+def test_qualifying_trades_hold_the_pass_back_hyrotrader_numbers(tmp_path):
+    # HyroTrader ("Minimum trading days"): a day counts with a trade worth >= 5% of the initial balance whose
+    # PnL is >= 1% of its value. 10,000: $600 in value, $90 realised counts; a $499 trade does not, a deal
+    # whose value is not given never does, and a malformed value is refused with its line.
+    program = _phase1(make_program(size="10000"), profit_target_pct=10, min_trading_days=2,
+                      qualifying_trade_min_value_pct="5", qualifying_trade_min_result_pct="1")
+
+    def trade(day: int, ticket: int, value: str | None, profit: str, balance: str) -> list[dict]:
+        opened = deal(f"2026-03-{day:02d}T09:00:00+00:00", ticket, "in", ticket, volume="0.01")
+        if value is not None:
+            opened["value"] = value
+        return [opened,
+                deal(f"2026-03-{day:02d}T10:00:00+00:00", ticket + 100, "out", ticket, profit=profit, volume="0.01"),
+                snap(f"2026-03-{day:02d}T10:01:00+00:00", balance, balance, positions=[])]
+
+    events = [start("2026-03-02T08:00:00+00:00")]
+    events += trade(2, 1, "600.00", "90.00", "10090.00")  # counts: 90 >= 6
+    events += trade(3, 2, "499.00", "700.00", "10790.00")  # too small a trade
+    events += trade(4, 3, None, "300.00", "11090.00")  # no value: the target is met, the days are not
+    events += trade(5, 4, "5000.00", "-50.00", "11040.00")  # counts: a loss of 1% of the value
+    assert run(tmp_path, program, events) == [
+        expect("2026-03-05T10:01:00+00:00", LOGIN, "phase_passed", "phase1", "profit_target", "11040.00",
+               "11000.00"),
+    ]
+    bad = events[:2] + [{**events[2], "value": 600}]
+    result = replay(tmp_path / "programs", write_events(tmp_path, bad))
+    assert result.status != 0 and "events.jsonl:3: value must be a decimal string" in result.stderr
+
+
 def test_the_per_trade_limit_reads_floating_results_and_closed_deals(tmp_path):
     # Blue Guardian's Guardian Shield (2% floating loss on a trade); a restriction variant, and a position
     # closed in two parts whose deals add up to the limit.

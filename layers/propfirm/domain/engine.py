@@ -129,8 +129,9 @@ def evaluate(
     if isinstance(event, Snapshot):
         on_snapshot(cp, st, event.time, event.balance, event.equity, event.positions, out)
     elif isinstance(event, Deal):
-        result = event.profit + event.commission + event.swap if cp.phases[st.phase_index].trade_loss else ZERO
-        on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS, result)
+        ph = cp.phases[st.phase_index]
+        result = event.profit + event.commission + event.swap if ph.trade_loss or ph.qualify_trade else ZERO
+        on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS, result, event.value)
     elif isinstance(event, BalanceOperation):
         on_balance(cp, st, event.time, event.amount)
         if event.amount < ZERO and is_payout(event.comment) and cp.phases[st.phase_index].payout_rebase:
@@ -207,6 +208,7 @@ def new_state(cp: CompiledProgram, server: str, login: int, time: datetime) -> C
     st.failed_reason = None
     st.open_positions = {}
     st.trade_results = {}
+    st.trade_values = {}
     st.opened_today = set()
     st.updated_at = time
     st.last_snapshot_at = None
@@ -240,6 +242,7 @@ def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetim
     st.day_counted = False
     st.day_traded = False
     st.day_lots = ZERO
+    st.day_trade_qualified = False
     st.day_high = size
     st.opened_today.clear()
     st.best_day_profit = ZERO
@@ -250,6 +253,7 @@ def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetim
     st.last_deal_at = t
     st.open_positions.clear()
     st.trade_results = {}
+    st.trade_values = {}
     st.snapshot_positions = None
     st.lots_broken = False
     st.positions_broken = False
@@ -316,14 +320,17 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     st.day_counted = False
     st.day_traded = False
     st.day_lots = ZERO
+    st.day_trade_qualified = False
     if st.opened_today:
         st.opened_today.clear()
 
 
 def _count_if_qualified(ph: PhaseRules, st: ChallengeState, day_result: Decimal | None) -> None:
     """Count today as a trading day if it meets the phase's qualifying conditions (the trading_day
-    condition is met already): lots opened today, and the day's result moving far enough either way
-    (known at a snapshot or at the day's close: `day_result`, None at a deal)."""
+    condition is met already): lots opened today, a qualifying trade closed today, and the day's result
+    moving far enough either way (known at a snapshot or at the day's close: `day_result`, None at a deal)."""
+    if ph.qualify_trade and not st.day_trade_qualified:
+        return
     lots = ph.qualify_lots
     if lots is not None and st.day_lots < lots:
         return
@@ -587,8 +594,11 @@ def on_deal(
     position: int,
     news: NewsCalendar,
     result: Decimal = ZERO,
+    value: Decimal | None = None,
 ) -> None:
-    """`result`: the deal's profit, commission and swap together (read by the per-trade loss limit)."""
+    """`result`: the deal's profit, commission and swap together (read by the per-trade loss limit and the
+    trade qualifier); `value`: what the deal traded in the account currency (volume × contract size ×
+    price, converted), where the source gives it (read by the trade qualifier)."""
     if st.status != ACTIVE:
         return
     if t >= st.next_reset:
@@ -611,6 +621,8 @@ def on_deal(
         positions[position] = positions.get(position, ZERO) + volume
         st.day_lots += volume
     ph = cp.phases[st.phase_index]
+    if ph.qualify_trade:
+        _track_trade_value(ph, st, position, opened, result, value, position in positions)
     if not st.day_counted:
         if not st.day_traded:
             kind = cp.trading_day
@@ -629,9 +641,47 @@ def on_deal(
     limit = ph.trade_loss
     if limit is not None:
         _track_trade_result(st, position, result, position in positions, limit, ph.touch)
+    elif ph.qualify_trade:
+        _add_trade_result(st, position, result, position in positions)
     window = ph.news_window
     if window is not None and news.times and news.near(t, window):
         st.pending_news = True
+
+
+def _track_trade_value(
+    ph: PhaseRules,
+    st: ChallengeState,
+    position: int,
+    opened: bool,
+    result: Decimal,
+    value: Decimal | None,
+    still_open: bool,
+) -> None:
+    """Add an opening deal's value to its position's; when the deal closes the position, judge the trade:
+    it qualifies today when its value is above zero and at least the phase's minimum, and its result
+    (its deals' so far plus this one's) is at least the phase's share of its value either way. Runs before
+    the result is added to the position's (`_add_trade_result`)."""
+    values = st.trade_values
+    if opened and value is not None:
+        values[position] = values.get(position, ZERO) + value
+    if still_open:
+        return
+    traded = values.pop(position, ZERO)
+    if st.day_trade_qualified or traded <= ZERO or traded < ph.qualify_trade_value:
+        return
+    total = st.trade_results.get(position, ZERO) + result
+    if abs(total) >= traded * ph.qualify_trade_share:
+        st.day_trade_qualified = True
+
+
+def _add_trade_result(st: ChallengeState, position: int, result: Decimal, still_open: bool) -> Decimal:
+    """A deal's result added to its position's; a closed position's is forgotten. Returns the sum."""
+    total = st.trade_results.get(position, ZERO) + result
+    if still_open:
+        st.trade_results[position] = total
+    else:
+        st.trade_results.pop(position, None)
+    return total
 
 
 def _track_trade_result(
@@ -639,14 +689,10 @@ def _track_trade_result(
 ) -> None:
     """Add a deal's result to its position's; a loss at (touch) or beyond (below) the limit is judged at
     the next snapshot. A position's result is forgotten once it is closed."""
-    total = st.trade_results.get(position, ZERO) + result
+    total = _add_trade_result(st, position, result, still_open)
     if (total <= -limit) if touch else (total < -limit):
         worst = st.pending_trade_loss
         st.pending_trade_loss = total if worst is None or total < worst else worst
-    if still_open:
-        st.trade_results[position] = total
-    else:
-        st.trade_results.pop(position, None)
 
 
 def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Decimal) -> None:

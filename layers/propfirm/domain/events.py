@@ -56,6 +56,9 @@ class Deal:
     commission: Decimal = Decimal(0)
     swap: Decimal = Decimal(0)
     server: str = DEFAULT_SERVER
+    # what the deal traded in the account currency (volume × contract size × price, converted), where the
+    # source gives it: read only by a phase's qualifying-trade conditions
+    value: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

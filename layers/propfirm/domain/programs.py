@@ -124,6 +124,10 @@ class Phase(_Model):
     # a trading day counts only when it also opened this many lots, or its result moved this share of the size
     qualifying_day_min_lots: Decimal | None = Field(None, gt=0)
     qualifying_day_min_result_pct: Decimal | None = Field(None, gt=0, le=100)
+    # ... or closed a qualifying trade: its value at least this share of the size (HyroTrader's 5%), and its
+    # result at least this share of its value either way (HyroTrader's 1%)
+    qualifying_trade_min_value_pct: Decimal | None = Field(None, gt=0, le=10000)
+    qualifying_trade_min_result_pct: Decimal | None = Field(None, gt=0, le=100)
     # N closed days with a profit of at least the threshold (a share of the size or an amount; default: any profit)
     min_profitable_days: int = Field(0, ge=0)
     profitable_day_pct: Decimal | None = Field(None, gt=0, le=100)
@@ -181,6 +185,8 @@ class Phase(_Model):
         "profit_target_amount",
         "qualifying_day_min_lots",
         "qualifying_day_min_result_pct",
+        "qualifying_trade_min_value_pct",
+        "qualifying_trade_min_result_pct",
         "profitable_day_pct",
         "profitable_day_amount",
         "consistency_pct",
@@ -254,6 +260,16 @@ class Phase(_Model):
 
     def trade_loss_limit(self, size: Decimal) -> Decimal | None:
         return _amount(self.max_trade_loss_amount, self.max_trade_loss_pct, size) if self.has_trade_loss else None
+
+    @property
+    def has_trade_qualifier(self) -> bool:
+        """Whether a trading day counts only with a qualifying trade closed in it."""
+        return self.qualifying_trade_min_value_pct is not None or self.qualifying_trade_min_result_pct is not None
+
+    def qualifying_trade_value(self, size: Decimal) -> Decimal:
+        """The least value a qualifying trade opens (0: any value above zero)."""
+        pct = self.qualifying_trade_min_value_pct
+        return ZERO if pct is None else pct_of(size, pct)
 
     def profitable_day_threshold(self, size: Decimal) -> Decimal:
         """The least profit that makes a day profitable (0: any profit above zero)."""

@@ -64,7 +64,13 @@ def describe_phase(program: Program, index: int) -> list[str]:
         if phase.qualifying_day_min_result_pct is not None:
             move = _money(pct_of(size, phase.qualifying_day_min_result_pct), cur)
             qualifies.append(f"move the balance by at least {move} either way")
-        condition = f" if it also {' and '.join(qualifies)}" if qualifies else ""
+        if phase.has_trade_qualifier:
+            worth = phase.qualifying_trade_value(size)
+            trade = f"a trade worth at least {_money(worth, cur)}" if worth else "a trade"
+            if phase.qualifying_trade_min_result_pct is not None:
+                trade += f" that gained or lost at least {_pct(phase.qualifying_trade_min_result_pct)} of its value"
+            qualifies.append(f"close {trade}")
+        condition = f" if you also {' and '.join(qualifies)} that day" if qualifies else ""
         words.append(f"At least {phase.min_trading_days} trading days; {counted} counts as one{condition}.")
     if phase.min_profitable_days:
         threshold = phase.profitable_day_threshold(size)

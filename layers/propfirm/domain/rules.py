@@ -55,6 +55,9 @@ class PhaseRules:
         "qualify_lots",
         "qualify_result",
         "qualifies_later",
+        "qualify_trade",
+        "qualify_trade_value",
+        "qualify_trade_share",
         "min_profitable_days",
         "profitable_threshold",
         "consistency_share",
@@ -105,6 +108,15 @@ class PhaseRules:
             pct_of(size, phase.qualifying_day_min_result_pct)
             if phase.qualifying_day_min_result_pct is not None
             else None
+        )
+        # a day counts only with a qualifying trade closed in it: one whose value reached this much, and
+        # whose result moved this share of its value either way (0: no such condition)
+        self.qualify_trade = phase.has_trade_qualifier
+        self.qualify_trade_value = phase.qualifying_trade_value(size)
+        self.qualify_trade_share = (
+            phase.qualifying_trade_min_result_pct / HUNDRED
+            if phase.qualifying_trade_min_result_pct is not None
+            else ZERO
         )
         # a day that qualifies by its result is counted when a snapshot shows it (not at the deal)
         self.qualifies_later = self.qualify_result is not None

@@ -11,9 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-STATE_VERSION = 2
+STATE_VERSION = 3
+# what a version-2 state (before qualifying trades) lacks, as version 3 starts it
+_V2_DEFAULTS: dict[str, Any] = {"trade_values": [], "day_trade_qualified": False}
 # what a version-1 state (before the rule variants of programs) lacks, as version 2 starts it
 _V1_DEFAULTS: dict[str, Any] = {
+    **_V2_DEFAULTS,
     "day_lots": "0",
     "profitable_days": 0,
     "winning_profit": "0",
@@ -58,6 +61,7 @@ _PLAIN = (
     "day_had_snapshot",
     "day_counted",
     "day_traded",
+    "day_trade_qualified",
     "trading_days",
     "profitable_days",
     "snapshot_positions",
@@ -102,6 +106,7 @@ class ChallengeState:
         "day_counted",
         "day_traded",  # the trading_day condition met today (it counts once the day also qualifies)
         "day_lots",  # lots opened today
+        "day_trade_qualified",  # a qualifying trade closed today (the qualifying_trade_* conditions)
         "day_high",  # the highest equity since the reset (the intraday_high daily basis)
         "opened_today",
         # passing
@@ -113,7 +118,8 @@ class ChallengeState:
         # activity and positions
         "last_deal_at",
         "open_positions",
-        "trade_results",  # realised result of each open position (only with a per-trade loss limit)
+        "trade_results",  # realised result of each open position (with a per-trade loss limit or trade qualifier)
+        "trade_values",  # value opened in each open position (account currency; with a trade qualifier)
         "snapshot_positions",
         # restrictions: kept/broken flags and verdicts waiting for the next snapshot
         "lots_broken",
@@ -154,6 +160,7 @@ class ChallengeState:
     day_counted: bool
     day_traded: bool
     day_lots: Decimal
+    day_trade_qualified: bool
     day_high: Decimal
     opened_today: set[int]
     best_day_profit: Decimal
@@ -164,6 +171,7 @@ class ChallengeState:
     last_deal_at: datetime
     open_positions: dict[int, Decimal]
     trade_results: dict[int, Decimal]
+    trade_values: dict[int, Decimal]
     snapshot_positions: int | None
     lots_broken: bool
     positions_broken: bool
@@ -199,7 +207,9 @@ class ChallengeState:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ChallengeState:
         version = data.get("version")
-        if version == 1:
+        if version == 2:
+            data = {**_V2_DEFAULTS, **data}
+        elif version == 1:
             data = {
                 **_V1_DEFAULTS,
                 "day_traded": data.get("day_counted", False),
@@ -239,6 +249,8 @@ def _generate() -> None:
             copy_lines.append("    c.open_positions = dict(self.open_positions)")
         elif name == "trade_results":
             copy_lines.append("    c.trade_results = dict(self.trade_results) if self.trade_results else {}")
+        elif name == "trade_values":
+            copy_lines.append("    c.trade_values = dict(self.trade_values) if self.trade_values else {}")
         elif name == "opened_today":
             copy_lines.append("    c.opened_today = set(self.opened_today)")
         else:
@@ -255,6 +267,7 @@ def _generate() -> None:
         '"day_label": self.day_label.isoformat()',
         '"open_positions": [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]',
         '"trade_results": [[pos, str(r)] for pos, r in sorted(self.trade_results.items())]',
+        '"trade_values": [[pos, str(v)] for pos, v in sorted(self.trade_values.items())]',
         '"opened_today": sorted(self.opened_today)',
     ]
     to_dict_lines = ["def to_dict(self):", "    return {" + ", ".join(items) + "}"]
@@ -274,6 +287,8 @@ def _generate() -> None:
         " if self.open_positions else []",
         '"trade_results": [[pos, str(r)] for pos, r in sorted(self.trade_results.items())]'
         " if self.trade_results else []",
+        '"trade_values": [[pos, str(v)] for pos, v in sorted(self.trade_values.items())]'
+        " if self.trade_values else []",
         '"opened_today": sorted(self.opened_today) if self.opened_today else []',
     ]
     since_lines = ["def to_dict_since(self, e, e_dict):", "    return {" + ", ".join(since) + "}"]
@@ -290,6 +305,7 @@ def _generate() -> None:
         '    s.day_label = date.fromisoformat(data["day_label"])',
         '    s.open_positions = {pos: Decimal(vol) for pos, vol in data["open_positions"]}',
         '    s.trade_results = {pos: Decimal(r) for pos, r in data["trade_results"]}',
+        '    s.trade_values = {pos: Decimal(v) for pos, v in data["trade_values"]}',
         '    s.opened_today = set(data["opened_today"])',
         "    return s",
     ]

@@ -77,6 +77,7 @@ def to_event(deal: ClassifiedDeal, server: str, phase_started_at: datetime) -> D
             commission=record.commission,
             swap=record.swap,
             server=server,
+            value=record.value,
         )
     if deal.role == ROLE_BALANCE:
         return BalanceOperation(

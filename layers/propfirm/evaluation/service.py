@@ -355,6 +355,7 @@ class Evaluator:
                     deal.order,
                     deal.comment,
                     c.role,
+                    deal.value,
                 )
             )
         return accounts, classified, rows

@@ -44,7 +44,7 @@ def event_json(event: Event) -> dict[str, Any]:
             line["positions"] = [_position_json(p) for p in event.positions]
         return line
     if isinstance(event, Deal):
-        return {
+        deal: dict[str, Any] = {
             "type": "deal",
             "time": _iso(event.time),
             "login": event.login,
@@ -58,6 +58,9 @@ def event_json(event: Event) -> dict[str, Any]:
             "swap": str(event.swap),
             "position": event.position,
         }
+        if event.value is not None:
+            deal["value"] = str(event.value)  # only when given: earlier records hash as they did
+        return deal
     if isinstance(event, BalanceOperation):
         return {
             "type": "balance",
@@ -101,6 +104,7 @@ def event_from_json(line: dict[str, Any]) -> Event:
             commission=Decimal(line["commission"]),
             swap=Decimal(line["swap"]),
             server=line["server"],
+            value=_opt_decimal(line.get("value")),
         )
     if kind == "balance":
         return BalanceOperation(

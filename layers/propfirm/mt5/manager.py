@@ -72,6 +72,7 @@ from propfirm.mt5.models import (
     Side,
     SymbolInfo,
     Tick,
+    traded_value,
 )
 from propfirm.mt5.passwords import generate_password
 from propfirm.mt5.webapi.backoff import Backoff
@@ -703,6 +704,10 @@ class ManagerApiGateway:
             position_id=int(d.PositionID),
             comment=str(d.Comment),
             order=int(d.Order),
+            value=traded_value(
+                _lots(d.VolumeExt, d.Volume), Decimal(str(d.ContractSize)), _money(d.Price, digits),
+                Decimal(str(d.RateProfit)), money_digits,
+            ),
         )
 
     def _info(self, u: Any) -> AccountInfo:

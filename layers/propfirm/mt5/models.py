@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import IntEnum, StrEnum
 
 DEFAULT_SERVER = "default"
@@ -136,6 +136,18 @@ class Position:
         return AccountId(self.server, self.login)
 
 
+def traded_value(
+    volume: Decimal, contract_size: Decimal, price: Decimal, rate_profit: Decimal, digits: int
+) -> Decimal | None:
+    """What a trade deal traded in the deposit currency: volume × contract size × price (quoted in the
+    profit currency) × MT5's RateProfit (profit currency to deposit currency), to the currency's digits;
+    None for a deal that trades nothing (a balance operation has no contract size)."""
+    if not volume or not contract_size or not rate_profit:
+        return None
+    value = volume * contract_size * price * rate_profit
+    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True, slots=True)
 class Deal:
     server: str
@@ -153,6 +165,9 @@ class Deal:
     position_id: int
     comment: str = ""
     order: int = 0
+    # what the deal traded in the deposit currency: volume × contract size × price × the profit currency's
+    # rate (MT5's RateProfit), to the currency's digits; None where the source does not say
+    value: Decimal | None = None
 
     @property
     def account(self) -> AccountId:

@@ -61,6 +61,7 @@ class DealRecord(BaseModel):
     position: int
     order: int = 0
     comment: str = ""
+    value: Money | None = None  # account currency: volume × contract size × price, converted (MT5's rate)
 
     @classmethod
     def from_mt5(cls, deal: Mt5Deal) -> DealRecord:
@@ -80,6 +81,7 @@ class DealRecord(BaseModel):
             position=deal.position_id,
             order=deal.order,
             comment=deal.comment,
+            value=deal.value,
         )
 
 

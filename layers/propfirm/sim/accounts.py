@@ -230,6 +230,13 @@ def profit_at(market: Market, position: Position, price: Decimal, currency: str,
     return money(raw * market.rate(spec.profit_currency, currency), quantum)
 
 
+def traded_value(market: Market, deal: Deal, quantum: Decimal) -> Decimal:
+    """What a trade deal traded in the deposit currency, as a Web API client reads it from the deal record:
+    volume × contract size × price × the profit currency's rate (RateProfit)."""
+    spec = market.spec(deal.symbol)
+    return money(spec.contract_size * deal.volume / LOT * deal.price * deal.rate_profit, quantum)
+
+
 def margin_of(market: Market, symbol: str, volume: int, leverage: int, currency: str) -> Decimal:
     spec = market.spec(symbol)
     notional = spec.contract_size * volume / LOT

@@ -78,11 +78,13 @@ class TruthWriter:
             self._write({"type": "balance", "time": _iso(deal.time), "login": deal.login, "server": self.server,
                          "amount": str(deal.profit), "comment": deal.comment})
         else:
+            group = self.world.groups[self.world.accounts[deal.login].group.lower()]
             self._write({
                 "type": "deal", "time": _iso(deal.time), "login": deal.login, "server": self.server,
                 "deal": deal.ticket, "entry": _ENTRIES.get(deal.entry, "in"), "symbol": deal.symbol,
                 "volume": str(Decimal(deal.volume) / LOT), "profit": str(deal.profit),
                 "commission": str(deal.commission), "swap": str(deal.storage), "position": deal.position_id,
+                "value": str(acc.traded_value(self.world.market, deal, group.money_quantum)),
             })
         self._snapshot(deal.login, deal.time)
 

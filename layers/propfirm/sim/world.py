@@ -572,6 +572,7 @@ class World:
                 price_position=fill,
                 market_bid=self.market.bid(symbol),
                 market_ask=self.market.ask(symbol),
+                rate_profit=self.market.rate(self.market.spec(symbol).profit_currency, group.currency),
                 dealer=dealer,
             )
             self._tell(opened)
@@ -627,6 +628,7 @@ class World:
                 volume_closed=volume,
                 market_bid=self.market.bid(position.symbol),
                 market_ask=self.market.ask(position.symbol),
+                rate_profit=self.market.rate(self.market.spec(position.symbol).profit_currency, group.currency),
                 dealer=dealer,
             )
             position.volume -= volume

@@ -315,6 +315,7 @@ class DealRow:
     order_ticket: int
     comment: str
     role: str
+    value: Decimal | None = None  # traded value in the account currency (trade deals, where MT5 says)
 
 
 class DealRepository:
@@ -346,6 +347,7 @@ class DealRepository:
                         d.order_ticket,
                         d.comment,
                         d.role,
+                        d.value,
                     )
                     for d in deals
                 ],
@@ -354,10 +356,10 @@ class DealRepository:
         )
         cur = self.uow.execute(
             "INSERT INTO deals (server, ticket, login, challenge_id, time, action, entry, symbol, volume,"
-            " price, profit, commission, swap, position, order_ticket, comment, role)"
+            " price, profit, commission, swap, position, order_ticket, comment, role, value)"
             " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[],"
             " %s::text[], %s::text[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[],"
-            " %s::numeric[], %s::bigint[], %s::bigint[], %s::text[], %s::text[])"
+            " %s::numeric[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::numeric[])"
             " ON CONFLICT (server, ticket) DO NOTHING",
             [list(c) for c in columns],
         )

@@ -53,6 +53,13 @@ LAB = {
              "profit_split_pct": 80},
         ],
     },
+    "explain-lab-qualifying": {
+        "account_size": "10000",
+        "phases": [
+            {"name": "phase1", "group": "lab\\qualifying", "profit_target_pct": 10, "min_trading_days": 2,
+             "qualifying_trade_min_value_pct": "5", "qualifying_trade_min_result_pct": "1"},
+        ],
+    },
     "explain-lab-deadline": {
         "phases": [{"name": "phase1", "group": "lab\\deadline", "profit_target_pct": 10, "max_days": 3}],
     },
@@ -69,11 +76,12 @@ def lab_programs(migrated_url: str) -> None:
 
 def fill(login: int, ticket: int, minutes: float, *, entry: str = "in", profit: str = "0",
          commission: str = "0", swap: str = "0", volume: str = "1.00", position: int | None = None,
-         action: str = "buy", comment: str = "", symbol: str = "EURUSD") -> DealRecord:
+         action: str = "buy", comment: str = "", symbol: str = "EURUSD", value: str | None = None) -> DealRecord:
     return DealRecord(
         ticket=ticket, login=login, time=T0 + timedelta(minutes=minutes), action=action, entry=entry,
         symbol=symbol, volume=Decimal(volume), price=Decimal("1.10000"), profit=Decimal(profit),
         commission=Decimal(commission), swap=Decimal(swap), position=position or ticket, comment=comment,
+        value=None if value is None else Decimal(value),
     )
 
 
@@ -297,3 +305,27 @@ def test_the_variants_decided_live_are_recomputed_and_told(rig, explained) -> No
     assert daily["limit"] == "50500" and daily["floors"]["daily"]["basis_value"] == "51500"
     assert "the day's highest equity since the 17:00 America/Chicago reset, 51,500.00, minus 1,000.00" in (
         daily["text"])
+
+
+def test_a_pass_held_back_by_qualifying_trades_is_recomputed_from_the_deals_values(rig, explained) -> None:
+    """HyroTrader's trading days: a day counts with a closed trade worth 5% of the size that moved 1% of its
+    value. The deals' values travel from the message to the stored deals and the decision's inputs."""
+    s = Scenario(rig, 7120, "explain-lab-qualifying")
+    day = 24 * 60
+    s.step(60, "11000", "11000", [], [fill(7120, 31, 1, volume="0.01", value="600.00"),
+                                      fill(7120, 32, 59, entry="out", profit="1000", position=31, action="sell",
+                                           volume="0.01", value="610.00")])
+    s.step(day + 60, "11004", "11004", [], [fill(7120, 33, day + 1, volume="0.01", value="499.00"),
+                                            fill(7120, 34, day + 59, entry="out", profit="4", position=33,
+                                                 action="sell", volume="0.01")])
+    assert s.transitions() == []  # one qualifying day of the two: the 499.00 trade is too small
+    s.step(2 * day + 60, "11010", "11010", [], [fill(7120, 35, 2 * day + 1, volume="0.01", value="600.00"),
+                                                fill(7120, 36, 2 * day + 59, entry="out", profit="6",
+                                                     position=35, action="sell", volume="0.01")])
+    [(tid, decision, reason)] = s.transitions()
+    assert (decision, reason) == ("funded", "profit_target")  # its one phase passed: funded
+    record = explained(tid)
+    assert "the minimum of 2 trading days was met" in record["text"]
+    stored = rig.fetch("SELECT ticket, value FROM deals WHERE login = %s ORDER BY ticket", 7120)
+    assert [(t, None if v is None else str(v)) for t, v in stored] == [
+        (31, "600.00"), (32, "610.00"), (33, "499.00"), (34, None), (35, "600.00"), (36, None)]

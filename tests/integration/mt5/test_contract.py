@@ -125,6 +125,9 @@ def test_deals_between_two_times(gateway: Mt5Gateway, sim: Simulator) -> None:
     assert deals[1].volume == Decimal("1.00")
     everything = [d for d in gateway.deals([PHASE1], since - timedelta(days=1), until) if d.login == login]
     assert any(d.action is DealAction.BALANCE for d in everything)  # the initial deposit, before `since`
+    # what each trade deal traded in the deposit currency (EURUSD on a USD account: 100,000 × its price)
+    assert [d.value for d in deals] == [(Decimal(100000) * d.price).quantize(Decimal("0.01")) for d in deals]
+    assert all(d.value is None for d in everything if d.action is DealAction.BALANCE)
 
 
 def test_deals_refuse_naive_times(gateway: Mt5Gateway) -> None:

@@ -81,11 +81,13 @@ class Account:
         return self._apply(Snapshot(T(at), self.login, D(balance), D(equity or balance), listed))
 
     def deal(
-        self, at: str, entry: str, position: int, volume: str = "1.00", profit: str = "0"
+        self, at: str, entry: str, position: int, volume: str = "1.00", profit: str = "0",
+        value: str | None = None, commission: str = "0",
     ) -> list[tuple]:
         self._deal += 1
         return self._apply(
-            Deal(T(at), self.login, self._deal, entry, "EURUSD", D(volume), D(profit), position)
+            Deal(T(at), self.login, self._deal, entry, "EURUSD", D(volume), D(profit), position, D(commission),
+                 value=None if value is None else D(value))
         )
 
     def trade(self, at_open: str, at_close: str, position: int, profit: str = "0") -> None:

@@ -82,7 +82,7 @@ def test_state_round_trips_through_json_and_evaluate_leaves_its_input_alone():
     acct.op("2026-03-02 09:45", "-100.00", "fee")
     acct.snap("2026-03-02 10:00", "100200.00", "100100.00", positions=["1.00"])
     data = json.loads(json.dumps(acct.state.to_dict()))
-    assert data["version"] == 2 and isinstance(data["balance"], str)
+    assert data["version"] == 3 and isinstance(data["balance"], str)
     restored = ChallengeState.from_dict(data)
     assert restored == acct.state
     before = acct.state.to_dict()

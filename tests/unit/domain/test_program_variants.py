@@ -236,6 +236,77 @@ def test_a_day_counts_only_after_the_lots_opened_reach_the_minimum():
     assert acct.state.trading_days == 1
 
 
+def test_hyrotrader_a_day_counts_with_a_trade_of_five_percent_that_moved_one_percent_of_its_value():
+    # HyroTrader's FAQ, "Minimum trading days" (hyrotrader.com/faqs/10-minimum-trading-dys/): each trade at
+    # least 5% of the initial balance in value, its PnL at least ±1% of that value. On 10,000: a $600 trade
+    # with $90 realised counts (15%); on 100,000 a $12,000 trade with $80 does not (0.66% < 1%: $120 needed).
+    def hyro(size: str) -> Account:
+        return Account(make_program(
+            size=size, profit_target_pct=10, min_trading_days=1,
+            qualifying_trade_min_value_pct="5", qualifying_trade_min_result_pct="1",
+        ))
+
+    small = hyro("10000")
+    small.deal("2026-03-02 09:00", "in", 1, volume="0.01", value="600.00")
+    small.deal("2026-03-02 10:00", "out", 1, volume="0.01", profit="90.00", value="690.00")
+    assert small.state.trading_days == 1 and small.state.trade_values == {}
+
+    big = hyro("100000")
+    big.deal("2026-03-02 09:00", "in", 1, volume="0.12", value="12000.00")
+    big.deal("2026-03-02 10:00", "out", 1, volume="0.12", profit="80.00", value="12080.00")
+    assert big.state.trading_days == 0  # 80 < 120
+    big.deal("2026-03-02 11:00", "in", 2, volume="0.12", value="12000.00")
+    big.deal("2026-03-02 12:00", "out", 2, volume="0.12", profit="-120.00")
+    assert big.state.trading_days == 1  # a loss of 1% of the value counts as much as a gain
+
+
+def test_the_words_say_what_a_qualifying_trade_is():
+    program = make_program(
+        size="10000", profit_target_pct=10, min_trading_days=10,
+        qualifying_trade_min_value_pct="5", qualifying_trade_min_result_pct="1",
+    )
+    words = " ".join(describe_phase(program, 0))
+    assert "if you also close a trade worth at least" in words and "500" in words
+    assert "gained or lost at least 1% of its value" in words
+
+
+def test_a_qualifying_trade_is_judged_on_its_value_opened_and_all_its_deals_when_it_closes():
+    program = make_program(
+        size="10000", profit_target_pct=10, min_trading_days=2,
+        qualifying_trade_min_value_pct="5", qualifying_trade_min_result_pct="1",
+    )
+    acct = Account(program)
+    acct.deal("2026-03-02 09:00", "in", 1, volume="0.01", value="300.00")  # 300 + 300 opened: 600 ≥ 500
+    acct.deal("2026-03-02 09:10", "in", 1, volume="0.01", value="300.00", commission="-1.00")
+    acct.deal("2026-03-02 09:20", "out", 1, volume="0.01", profit="3.00")
+    assert acct.state.trading_days == 0  # still open: judged when it closes
+    acct.deal("2026-03-02 09:30", "out", 1, volume="0.01", profit="4.00")
+    assert acct.state.trading_days == 1  # 3 + 4 − 1 = 6 ≥ 1% of 600
+    acct.deal("2026-03-03 09:00", "in", 2, volume="0.01", value="499.99")
+    acct.deal("2026-03-03 10:00", "out", 2, volume="0.01", profit="100.00")
+    assert acct.state.trading_days == 1  # too small a trade, however well it did
+    acct.deal("2026-03-03 11:00", "in", 3, volume="0.01")  # no value given: never a qualifying trade
+    acct.deal("2026-03-03 12:00", "out", 3, volume="0.01", profit="100.00")
+    assert acct.state.trading_days == 1
+    acct.deal("2026-03-03 13:00", "in", 4, volume="0.01", value="500.00")
+    acct.deal("2026-03-03 14:00", "out", 4, volume="0.01", profit="5.00")
+    assert acct.state.trading_days == 2  # both at their minimum exactly
+
+
+def test_a_trade_opened_yesterday_qualifies_the_day_it_closes_if_that_day_traded():
+    # trading_day: opened (HyroTrader: "on each trading day, you must open at least one position")
+    program = make_program(
+        size="10000", profit_target_pct=10, min_trading_days=1, trading_day="opened",
+        qualifying_trade_min_value_pct="5",
+    )
+    acct = Account(program)
+    acct.deal("2026-03-02 09:00", "in", 1, volume="0.01", value="600.00")
+    acct.deal("2026-03-03 09:00", "out", 1, volume="0.01", profit="10.00")
+    assert acct.state.trading_days == 0  # closed on the 3rd, where nothing was opened yet
+    acct.deal("2026-03-03 10:00", "in", 2, volume="0.01", value="10.00")
+    assert acct.state.trading_days == 1  # the 3rd now opened a position and closed a qualifying trade
+
+
 # -- per-trade loss --------------------------------------------------------------------------------------------
 
 
@@ -349,9 +420,20 @@ def test_a_version_1_state_loads_with_the_new_counters_at_their_start():
     data["version"] = 1
     loaded = ChallengeState.from_dict(data)
     assert loaded.profitable_days == 0 and loaded.day_high == D("100000") and loaded.trade_results == {}
-    assert loaded.to_dict()["version"] == 2
-    with pytest.raises(ValueError, match="version 3"):
-        ChallengeState.from_dict({**data, "version": 3})
+    assert loaded.trade_values == {} and loaded.day_trade_qualified is False
+    assert loaded.to_dict()["version"] == 3
+    with pytest.raises(ValueError, match="version 4"):
+        ChallengeState.from_dict({**data, "version": 4})
+
+
+def test_a_version_2_state_loads_with_no_qualifying_trade_yet():
+    acct = Account(make_program(profit_target_pct=10))
+    data = acct.state.to_dict()
+    del data["trade_values"], data["day_trade_qualified"]
+    data["version"] = 2
+    loaded = ChallengeState.from_dict(data)
+    assert loaded.trade_values == {} and loaded.day_trade_qualified is False
+    assert loaded.to_dict() == acct.state.to_dict()
 
 
 def test_the_words_give_money_limits_and_each_new_rule():

@@ -9,10 +9,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal
+
 from hypothesis import given
 from hypothesis import strategies as st
 from propfirm.domain.engine import evaluate, start
-from propfirm.domain.events import Start
+from propfirm.domain.events import Deal, Start
 from propfirm.domain.programs import parse_program
 
 from .test_properties import BASE, COMMON, build_events, event_specs, run
@@ -106,16 +109,24 @@ def test_winning_days_consistency_never_passes_later_than_net(rules, share, spec
     st.integers(1, 3),
     st.one_of(st.none(), st.sampled_from(["0.5", "2"])),
     st.one_of(st.none(), st.sampled_from(["0.3", "1"])),
+    st.one_of(st.none(), st.sampled_from([("50", None), ("100", "0.1"), (None, "0.5")])),
     st.sampled_from(["opened", "opened_and_closed", "any_deal"]),
     event_specs,
 )
-def test_qualifying_conditions_only_count_fewer_trading_days(rules, days, lots, result, trading_day, specs):
+def test_qualifying_conditions_only_count_fewer_trading_days(rules, days, lots, result, trade, trading_day, specs):
     qualify = {}
     if lots is not None:
         qualify["qualifying_day_min_lots"] = lots
     if result is not None:
         qualify["qualifying_day_min_result_pct"] = result
-    events = build_events(specs)
+    if trade is not None:
+        value_pct, result_share = trade
+        if value_pct is not None:
+            qualify["qualifying_trade_min_value_pct"] = value_pct
+        if result_share is not None:
+            qualify["qualifying_trade_min_result_pct"] = result_share
+    # each deal trades one lot of a EURUSD-like symbol: 110,000 in the account currency
+    events = [replace(e, value=Decimal("110000.00")) if isinstance(e, Deal) else e for e in build_events(specs)]
     loose = _program(trading_day, **rules, min_trading_days=days)
     strict = _program(trading_day, **rules, min_trading_days=days, **qualify)
     loose_trace, strict_trace = run(loose, events), run(strict, events)

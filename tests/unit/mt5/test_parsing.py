@@ -162,6 +162,22 @@ def test_deal_record() -> None:
         parsing.deal({**record, "Action": "99"}, "s1", GMT2)
 
 
+def test_a_trade_deal_carries_what_it_traded_in_the_deposit_currency() -> None:
+    # 0.5 lot of USDJPY at 150.250 on a USD account: 50,000 USD (the price is in JPY, RateProfit 1/150.25 to
+    # the 8 digits MT5 gives it: 7,512,500 JPY × 0.00665557 = 49,999.97)
+    record = {
+        "Deal": "8", "Login": "5", "Action": "0", "Entry": "0", "Time": "1767607200", "Symbol": "USDJPY",
+        "VolumeExt": "50000000", "Volume": "5000", "Price": "150.250", "Profit": "0.00", "ContractSize": "100000.00",
+        "RateProfit": "0.00665557", "DigitsCurrency": "2",
+    }
+    assert parsing.deal(record, "s1", GMT2).value == Decimal("49999.97")
+    eurusd = {**record, "Symbol": "EURUSD", "Price": "1.10123", "RateProfit": "1.00000000"}
+    assert parsing.deal(eurusd, "s1", GMT2).value == Decimal("55061.50")
+    # a record without the contract size or the rate (a balance operation, an older server) says nothing
+    assert parsing.deal({k: v for k, v in record.items() if k != "RateProfit"}, "s1", GMT2).value is None
+    assert parsing.deal({**record, "ContractSize": "0.00"}, "s1", GMT2).value is None
+
+
 def test_missing_field_is_named() -> None:
     with pytest.raises(ParseError, match="Equity"):
         parsing.account_state({"Login": "1", "Balance": "1"}, "s", "g")

@@ -51,6 +51,11 @@ def test_starts_deals_balances_and_snapshots_in_the_replay_format(tmp_path: Path
     deals = [line for line in written if line["type"] == "deal"]
     assert [(d["entry"], d["symbol"], d["volume"]) for d in deals] == [("in", "EURUSD", "1"), ("out", "EURUSD", "1")]
     assert deals[1]["position"] == ticket and Decimal(deals[1]["commission"]) <= 0
+    # what each deal traded in the account currency, as a client computes it from MT5's deal record
+    records = {d.ticket: d for d in world.accounts[phase1].deals}
+    assert [Decimal(d["value"]) for d in deals] == [
+        (Decimal(100000) * records[d["deal"]].price).quantize(Decimal("0.01")) for d in deals
+    ]
     [balance] = [line for line in written if line["type"] == "balance"]
     assert (balance["amount"], balance["comment"]) == ("-100.00", "fee correction")
     # a snapshot right after each deal and balance operation, with the positions then open

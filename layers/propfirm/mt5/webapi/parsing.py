@@ -27,6 +27,7 @@ from propfirm.mt5.models import (
     Side,
     SymbolInfo,
     Tick,
+    traded_value,
 )
 
 Record = Mapping[str, Any]
@@ -259,6 +260,8 @@ def deal(record: Record, server: str, clock: ServerClock) -> Deal:
         entry = DealEntry(integer(record.get("Entry", 0), "Entry"))
     except ValueError as exc:
         raise ParseError(f"deal {record.get('Deal')}: {exc}") from None
+    volume = lots(record) if ("Volume" in record or "VolumeExt" in record) else ZERO
+    price = dec(record.get("Price"), "Price")
     return Deal(
         server=server,
         login=integer(get(record, "Login"), "Login"),
@@ -267,15 +270,26 @@ def deal(record: Record, server: str, clock: ServerClock) -> Deal:
         action=action,
         entry=entry,
         symbol=str(record.get("Symbol", "")),
-        volume=lots(record) if ("Volume" in record or "VolumeExt" in record) else ZERO,
-        price=dec(record.get("Price"), "Price"),
+        volume=volume,
+        price=price,
         profit=dec(record.get("Profit"), "Profit"),
         commission=dec(record.get("Commission"), "Commission"),
         storage=dec(record.get("Storage"), "Storage"),
         position_id=integer(record.get("PositionID", 0), "PositionID"),
         comment=str(record.get("Comment", "")),
         order=integer(record.get("Order", 0), "Order"),
+        value=deal_value(record, volume, price),
     )
+
+
+def deal_value(record: Record, volume: Decimal, price: Decimal) -> Decimal | None:
+    """The deal's traded value (`traded_value`); None when MT5 leaves out the contract size or the rate."""
+    contract = record.get("ContractSize")
+    rate = record.get("RateProfit")
+    if contract in (None, "") or rate in (None, ""):
+        return None
+    digits = integer(record.get("DigitsCurrency", 2), "DigitsCurrency")
+    return traded_value(volume, dec(contract, "ContractSize"), price, dec(rate, "RateProfit"), digits)
 
 
 def account_info(record: Record, server: str) -> AccountInfo:
