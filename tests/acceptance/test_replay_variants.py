@@ -145,6 +145,25 @@ def test_qualifying_trades_hold_the_pass_back_hyrotrader_numbers(tmp_path):
     assert result.status != 0 and "events.jsonl:3: value must be a decimal string" in result.stderr
 
 
+def test_a_day_counts_once_the_value_it_opened_reaches_the_share_of_the_size(tmp_path):
+    program = _phase1(make_program(size="10000"), profit_target_pct=1, min_trading_days=2,
+                      qualifying_day_min_value_pct="100")
+
+    def opened(day: int, ticket: int, value: str, profit: str, balance: str) -> list[dict]:
+        return [{**deal(f"2026-03-{day:02d}T09:00:00+00:00", ticket, "in", ticket, volume="0.09"), "value": value},
+                deal(f"2026-03-{day:02d}T10:00:00+00:00", ticket + 100, "out", ticket, profit=profit, volume="0.09"),
+                snap(f"2026-03-{day:02d}T10:01:00+00:00", balance, balance, positions=[])]
+
+    events = [start("2026-03-02T08:00:00+00:00")]
+    events += opened(2, 1, "10000.00", "50.00", "10050.00")  # counts
+    events += opened(3, 2, "9999.99", "60.00", "10110.00")  # a cent short
+    events += opened(4, 3, "12000.00", "-5.00", "10105.00")  # counts: the second day, the target met
+    assert run(tmp_path, program, events) == [
+        expect("2026-03-04T10:01:00+00:00", LOGIN, "phase_passed", "phase1", "profit_target", "10105.00",
+               "10100.00"),
+    ]
+
+
 def test_the_per_trade_limit_reads_floating_results_and_closed_deals(tmp_path):
     # Blue Guardian's Guardian Shield (2% floating loss on a trade); a restriction variant, and a position
     # closed in two parts whose deals add up to the limit.

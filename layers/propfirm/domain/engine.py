@@ -242,6 +242,7 @@ def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetim
     st.day_counted = False
     st.day_traded = False
     st.day_lots = ZERO
+    st.day_value = ZERO
     st.day_trade_qualified = False
     st.day_high = size
     st.opened_today.clear()
@@ -320,6 +321,7 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     st.day_counted = False
     st.day_traded = False
     st.day_lots = ZERO
+    st.day_value = ZERO
     st.day_trade_qualified = False
     if st.opened_today:
         st.opened_today.clear()
@@ -327,12 +329,15 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
 
 def _count_if_qualified(ph: PhaseRules, st: ChallengeState, day_result: Decimal | None) -> None:
     """Count today as a trading day if it meets the phase's qualifying conditions (the trading_day
-    condition is met already): lots opened today, a qualifying trade closed today, and the day's result
+    condition is met already): lots and value opened today, a qualifying trade closed today, the day's result
     moving far enough either way (known at a snapshot or at the day's close: `day_result`, None at a deal)."""
     if ph.qualify_trade and not st.day_trade_qualified:
         return
     lots = ph.qualify_lots
     if lots is not None and st.day_lots < lots:
+        return
+    least = ph.qualify_day_value
+    if least is not None and st.day_value < least:
         return
     needed = ph.qualify_result
     if needed is not None and (day_result is None or abs(day_result) < needed):
@@ -620,6 +625,8 @@ def on_deal(
     if opened:
         positions[position] = positions.get(position, ZERO) + volume
         st.day_lots += volume
+        if value is not None:
+            st.day_value += value
     ph = cp.phases[st.phase_index]
     if ph.qualify_trade:
         _track_trade_value(ph, st, position, opened, result, value, position in positions)

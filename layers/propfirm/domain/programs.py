@@ -124,6 +124,8 @@ class Phase(_Model):
     # a trading day counts only when it also opened this many lots, or its result moved this share of the size
     qualifying_day_min_lots: Decimal | None = Field(None, gt=0)
     qualifying_day_min_result_pct: Decimal | None = Field(None, gt=0, le=100)
+    # ... or opened trades worth this share of the size (the deals' value in the account currency)
+    qualifying_day_min_value_pct: Decimal | None = Field(None, gt=0, le=10000)
     # ... or closed a qualifying trade: its value at least this share of the size (HyroTrader's 5%), and its
     # result at least this share of its value either way (HyroTrader's 1%)
     qualifying_trade_min_value_pct: Decimal | None = Field(None, gt=0, le=10000)
@@ -185,6 +187,7 @@ class Phase(_Model):
         "profit_target_amount",
         "qualifying_day_min_lots",
         "qualifying_day_min_result_pct",
+        "qualifying_day_min_value_pct",
         "qualifying_trade_min_value_pct",
         "qualifying_trade_min_result_pct",
         "profitable_day_pct",

@@ -61,6 +61,9 @@ def describe_phase(program: Program, index: int) -> list[str]:
         qualifies = []
         if phase.qualifying_day_min_lots is not None:
             qualifies.append(f"open at least {phase.qualifying_day_min_lots.normalize():f} lots")
+        if phase.qualifying_day_min_value_pct is not None:
+            opened = _money(pct_of(size, phase.qualifying_day_min_value_pct), cur)
+            qualifies.append(f"open trades worth at least {opened} in all")
         if phase.qualifying_day_min_result_pct is not None:
             move = _money(pct_of(size, phase.qualifying_day_min_result_pct), cur)
             qualifies.append(f"move the balance by at least {move} either way")

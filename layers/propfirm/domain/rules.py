@@ -55,6 +55,7 @@ class PhaseRules:
         "qualify_lots",
         "qualify_result",
         "qualifies_later",
+        "qualify_day_value",
         "qualify_trade",
         "qualify_trade_value",
         "qualify_trade_share",
@@ -107,6 +108,11 @@ class PhaseRules:
         self.qualify_result = (
             pct_of(size, phase.qualifying_day_min_result_pct)
             if phase.qualifying_day_min_result_pct is not None
+            else None
+        )
+        self.qualify_day_value = (
+            pct_of(size, phase.qualifying_day_min_value_pct)
+            if phase.qualifying_day_min_value_pct is not None
             else None
         )
         # a day counts only with a qualifying trade closed in it: one whose value reached this much, and

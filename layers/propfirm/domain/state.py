@@ -13,7 +13,7 @@ from typing import Any
 
 STATE_VERSION = 3
 # what a version-2 state (before qualifying trades) lacks, as version 3 starts it
-_V2_DEFAULTS: dict[str, Any] = {"trade_values": [], "day_trade_qualified": False}
+_V2_DEFAULTS: dict[str, Any] = {"trade_values": [], "day_trade_qualified": False, "day_value": "0"}
 # what a version-1 state (before the rule variants of programs) lacks, as version 2 starts it
 _V1_DEFAULTS: dict[str, Any] = {
     **_V2_DEFAULTS,
@@ -43,6 +43,7 @@ _DECIMALS = (
     "day_ops",
     "day_high",
     "day_lots",
+    "day_value",
     "best_day_profit",
     "winning_profit",
     "capped_excess",
@@ -106,6 +107,7 @@ class ChallengeState:
         "day_counted",
         "day_traded",  # the trading_day condition met today (it counts once the day also qualifies)
         "day_lots",  # lots opened today
+        "day_value",  # value opened today (account currency, the deals that give one)
         "day_trade_qualified",  # a qualifying trade closed today (the qualifying_trade_* conditions)
         "day_high",  # the highest equity since the reset (the intraday_high daily basis)
         "opened_today",
@@ -160,6 +162,7 @@ class ChallengeState:
     day_counted: bool
     day_traded: bool
     day_lots: Decimal
+    day_value: Decimal
     day_trade_qualified: bool
     day_high: Decimal
     opened_today: set[int]

@@ -260,6 +260,22 @@ def test_hyrotrader_a_day_counts_with_a_trade_of_five_percent_that_moved_one_per
     assert big.state.trading_days == 1  # a loss of 1% of the value counts as much as a gain
 
 
+def test_a_day_counts_once_the_value_opened_reaches_a_share_of_the_size():
+    # "a day counts only when its traded notional reaches a share of the account size": 100% of 10,000
+    program = make_program(size="10000", profit_target_pct=10, min_trading_days=1,
+                           qualifying_day_min_value_pct="100")
+    acct = Account(program)
+    acct.deal("2026-03-02 09:00", "in", 1, volume="0.05", value="5500.00")
+    acct.deal("2026-03-02 09:30", "out", 1, volume="0.05", profit="10.00", value="5510.00")
+    assert acct.state.trading_days == 0  # what closes a trade opens nothing
+    acct.deal("2026-03-02 10:00", "in", 2, volume="0.04", value="4499.99")
+    assert acct.state.trading_days == 0 and acct.state.day_value == D("9999.99")
+    acct.deal("2026-03-02 11:00", "in", 3, volume="0.01", value="0.01")
+    assert acct.state.trading_days == 1
+    acct.deal("2026-03-03 09:00", "in", 4, volume="0.50")  # no value given: adds nothing
+    assert acct.state.trading_days == 1 and acct.state.day_value == 0
+
+
 def test_the_words_say_what_a_qualifying_trade_is():
     program = make_program(
         size="10000", profit_target_pct=10, min_trading_days=10,
@@ -268,6 +284,8 @@ def test_the_words_say_what_a_qualifying_trade_is():
     words = " ".join(describe_phase(program, 0))
     assert "if you also close a trade worth at least" in words and "500" in words
     assert "gained or lost at least 1% of its value" in words
+    by_day = make_program(size="10000", profit_target_pct=10, min_trading_days=3, qualifying_day_min_value_pct="50")
+    assert "if you also open trades worth at least 5,000.00 USD in all that day" in " ".join(describe_phase(by_day, 0))
 
 
 def test_a_qualifying_trade_is_judged_on_its_value_opened_and_all_its_deals_when_it_closes():
@@ -429,10 +447,10 @@ def test_a_version_1_state_loads_with_the_new_counters_at_their_start():
 def test_a_version_2_state_loads_with_no_qualifying_trade_yet():
     acct = Account(make_program(profit_target_pct=10))
     data = acct.state.to_dict()
-    del data["trade_values"], data["day_trade_qualified"]
+    del data["trade_values"], data["day_trade_qualified"], data["day_value"]
     data["version"] = 2
     loaded = ChallengeState.from_dict(data)
-    assert loaded.trade_values == {} and loaded.day_trade_qualified is False
+    assert loaded.trade_values == {} and loaded.day_trade_qualified is False and loaded.day_value == 0
     assert loaded.to_dict() == acct.state.to_dict()
 
 

@@ -109,7 +109,7 @@ def test_winning_days_consistency_never_passes_later_than_net(rules, share, spec
     st.integers(1, 3),
     st.one_of(st.none(), st.sampled_from(["0.5", "2"])),
     st.one_of(st.none(), st.sampled_from(["0.3", "1"])),
-    st.one_of(st.none(), st.sampled_from([("50", None), ("100", "0.1"), (None, "0.5")])),
+    st.one_of(st.none(), st.sampled_from([("50", None), ("100", "0.1"), (None, "0.5"), ("day", "200")])),
     st.sampled_from(["opened", "opened_and_closed", "any_deal"]),
     event_specs,
 )
@@ -119,7 +119,9 @@ def test_qualifying_conditions_only_count_fewer_trading_days(rules, days, lots, 
         qualify["qualifying_day_min_lots"] = lots
     if result is not None:
         qualify["qualifying_day_min_result_pct"] = result
-    if trade is not None:
+    if trade is not None and trade[0] == "day":
+        qualify["qualifying_day_min_value_pct"] = trade[1]
+    elif trade is not None:
         value_pct, result_share = trade
         if value_pct is not None:
             qualify["qualifying_trade_min_value_pct"] = value_pct
