@@ -124,7 +124,12 @@ def _positions(value: object) -> tuple[Position, ...]:
         profit = item.get("profit")
         if profit is not None:
             profit = _money(item, "profit", f"positions[{i}].profit")
-        out.append(Position(symbol, _volume(item.get("volume"), f"positions[{i}].volume"), kind, profit))
+        held = item.get("value")
+        if held is not None:
+            held = _money(item, "value", f"positions[{i}].value")
+            if held < 0:
+                raise _Bad(f"positions[{i}].value must be zero or more, got {item['value']!r}")
+        out.append(Position(symbol, _volume(item.get("volume"), f"positions[{i}].volume"), kind, profit, held))
     return tuple(out)
 
 

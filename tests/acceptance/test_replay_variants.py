@@ -221,6 +221,33 @@ def test_exposure_caps_restrict_per_class_of_symbols_e8_operational_limits(tmp_p
     ]
 
 
+def test_an_exposure_cap_on_value_reads_each_positions_value(tmp_path):
+    # Finotive's notional exposure: the positions' value summed against a share of the size (here crypto at
+    # most 20% of 100,000). A position without "value" adds nothing; a negative one is refused.
+    program = make_program(phase1={"exposure_caps": [{"name": "crypto", "symbols": ["BTC*", "ETH*"],
+                                                      "max_value_pct": "20"}]})
+
+    def crypto(btc: str, eth: str | None) -> list[dict]:
+        held = [{"symbol": "BTCUSD", "volume": "0.2", "type": "buy", "value": btc},
+                {"symbol": "ETHUSD", "volume": "3", "type": "sell"}]
+        if eth is not None:
+            held[1]["value"] = eth
+        return held
+
+    events = [
+        start("2026-03-02T08:00:00+00:00"),
+        snap("2026-03-02T09:00:00+00:00", "100000.00", "100000.00", positions=crypto("19000.00", None)),
+        snap("2026-03-02T09:01:00+00:00", "100000.00", "100000.00", positions=crypto("19000.00", "1000.00")),
+        snap("2026-03-02T09:02:00+00:00", "100000.00", "100000.00", positions=crypto("19000.00", "1000.01")),
+    ]
+    assert run(tmp_path, program, events) == [
+        expect("2026-03-02T09:02:00+00:00", LOGIN, "restricted", "phase1", "exposure_cap", "100000.00", "20000"),
+    ]
+    bad = events[:1] + [snap("2026-03-02T09:00:00+00:00", "100000.00", "100000.00", positions=crypto("-1.00", None))]
+    result = replay(tmp_path / "programs", write_events(tmp_path, bad))
+    assert result.status == 2 and "events.jsonl:2: positions[0].value must be zero or more" in result.stderr
+
+
 def test_a_contradictory_program_is_refused_with_file_line_and_field(tmp_path):
     folder = tmp_path / "programs"
     folder.mkdir()

@@ -499,10 +499,10 @@ def on_snapshot(
         if ph.exposure_caps:
             broken_caps = ph.exposure_broken(positions)
             newly = broken_caps & ~st.exposure_broken
-            for bit, (_, _, max_lots) in enumerate(ph.exposure_caps):
+            for bit, (_, _, limit, _) in enumerate(ph.exposure_caps):
                 if newly & (1 << bit):
                     out.append(
-                        Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.EXPOSURE_CAP, equity, max_lots)
+                        Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.EXPOSURE_CAP, equity, limit)
                     )
             st.exposure_broken = broken_caps
     if st.pending_weekend:

@@ -23,6 +23,7 @@ class Position(NamedTuple):
     volume: Decimal  # lots
     type: Literal["buy", "sell"]
     profit: Decimal | None = None  # its floating result (swap included), where the source gives it
+    value: Decimal | None = None  # what it holds in the account currency at the current price, where given
 
 
 @dataclass(frozen=True, slots=True)

@@ -101,13 +101,22 @@ class SplitTier(_Model):
 
 
 class ExposureCap(_Model):
-    """At most `max_lots` open at once in the symbols matching any of `symbols` (shell patterns, `XAU*`)."""
+    """At most `max_lots` open at once, or positions worth at most `max_value_pct` of the account size (their
+    value in the account currency at the current price), in the symbols matching any of `symbols` (shell
+    patterns, `XAU*`): one of the two limits."""
 
     name: str = Field(min_length=1, max_length=64)
     symbols: tuple[str, ...] = Field(min_length=1)
-    max_lots: Decimal = Field(gt=0)
+    max_lots: Decimal | None = Field(None, gt=0)
+    max_value_pct: Decimal | None = Field(None, gt=0, le=10000)
 
-    _num = field_validator("max_lots", mode="before")(_decimal)
+    _num = field_validator("max_lots", "max_value_pct", mode="before")(_decimal)
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> ExposureCap:
+        if (self.max_lots is None) == (self.max_value_pct is None):
+            raise ValueError(f"cap {self.name!r}: give either max_lots or max_value_pct (one of the two)")
+        return self
 
 
 DailyBasis = Literal["balance", "equity", "balance_or_equity", "initial", "intraday_high"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from propfirm.domain.money import pct_of
+from propfirm.domain.money import ZERO, pct_of
 from propfirm.domain.programs import Phase, Program
 
 
@@ -129,9 +129,13 @@ def describe_phase(program: Program, index: int) -> list[str]:
     if phase.max_positions is not None:
         words.append(f"At most {phase.max_positions} positions open at once.")
     for cap in phase.exposure_caps:
-        words.append(
-            f"At most {cap.max_lots.normalize():f} lots open at once in {cap.name} ({', '.join(cap.symbols)})."
-        )
+        if cap.max_lots is not None:
+            most = f"{cap.max_lots.normalize():f} lots open at once"
+        else:
+            share = cap.max_value_pct or ZERO
+            worth = _money(pct_of(size, share), cur)
+            most = f"positions worth {worth} ({_pct(share)} of the account size) at once"
+        words.append(f"At most {most} in {cap.name} ({', '.join(cap.symbols)}).")
     if not phase.weekend_holding:
         words.append("No position may be held over the weekend.")
     if phase.news_blackout_minutes is not None:

@@ -167,8 +167,12 @@ class PhaseRules:
         )
         self.max_lots = phase.max_lots
         self.max_positions = phase.max_positions
+        # (name, patterns, limit, by value): the limit in lots, or in money for a cap on the value held
         self.exposure_caps = tuple(
-            (cap.name, cap.symbols, cap.max_lots) for cap in phase.exposure_caps
+            (cap.name, cap.symbols, cap.max_lots, False)
+            if cap.max_lots is not None
+            else (cap.name, cap.symbols, pct_of(size, cap.max_value_pct or ZERO), True)
+            for cap in phase.exposure_caps
         )
         self.trade_loss = phase.trade_loss_limit(size)  # a loss amount (positive), or None
         self.trade_loss_fails = phase.max_trade_loss_action == "fail"
@@ -183,15 +187,19 @@ class PhaseRules:
         return fixed if fixed is not None else pct_of(basis, self.daily_pct)
 
     def exposure_broken(self, positions: Sequence[Position]) -> int:
-        """A bit per exposure cap whose symbols hold more lots than it allows in `positions`."""
+        """A bit per exposure cap whose symbols hold more than it allows in `positions`: lots, or value (a
+        position that gives no value adds none)."""
         broken = 0
-        for bit, (_, patterns, max_lots) in enumerate(self.exposure_caps):
-            lots = ZERO
+        for bit, (_, patterns, limit, by_value) in enumerate(self.exposure_caps):
+            held = ZERO
             for p in positions:
                 symbol = p.symbol
                 if any(fnmatchcase(symbol, pattern) for pattern in patterns):
-                    lots += p.volume
-            if lots > max_lots:
+                    if not by_value:
+                        held += p.volume
+                    elif p.value is not None:
+                        held += p.value
+            if held > limit:
                 broken |= 1 << bit
         return broken
 

@@ -116,8 +116,8 @@ class Judged:
 def _position(p: PositionSummary) -> Position:
     """The engine's view of a polled position: its floating result is profit and swap together."""
     if p.profit is None:
-        return Position(p.symbol, p.volume, p.side)
-    return Position(p.symbol, p.volume, p.side, p.profit + (p.swap or 0))
+        return Position(p.symbol, p.volume, p.side, None, p.value)
+    return Position(p.symbol, p.volume, p.side, p.profit + (p.swap or 0), p.value)
 
 
 def _snapshot_event(s: Snapshot) -> SnapshotEvent:

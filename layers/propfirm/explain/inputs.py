@@ -22,6 +22,8 @@ def _position_json(p: Position) -> dict[str, Any]:
     out: dict[str, Any] = {"symbol": p.symbol, "volume": str(p.volume), "type": p.type}
     if p.profit is not None:
         out["profit"] = str(p.profit)
+    if p.value is not None:
+        out["value"] = str(p.value)
     return out
 
 
@@ -86,7 +88,8 @@ def event_from_json(line: dict[str, Any]) -> Event:
             positions=None
             if positions is None
             else tuple(
-                Position(p["symbol"], Decimal(p["volume"]), p["type"], _opt_decimal(p.get("profit")))
+                Position(p["symbol"], Decimal(p["volume"]), p["type"], _opt_decimal(p.get("profit")),
+                         _opt_decimal(p.get("value")))
                 for p in positions
             ),
             server=line["server"],

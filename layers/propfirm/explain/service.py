@@ -5,13 +5,15 @@ API's explanation routes both call `explain_transition`; the words come from `te
 from __future__ import annotations
 
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from propfirm.domain.decisions import MAX_LOTS, MAX_POSITIONS
-from propfirm.domain.events import Snapshot
+from propfirm.domain.decisions import EXPOSURE_CAP, MAX_LOTS, MAX_POSITIONS
+from propfirm.domain.events import Position, Snapshot
 from propfirm.domain.money import pct_of
 from propfirm.domain.programs import Program
+from propfirm.domain.rules import compiled
 from propfirm.explain.attribution import as_json
 from propfirm.explain.inputs import digest
 from propfirm.explain.recompute import InputsError, Recomputed, differences, recompute
@@ -147,4 +149,21 @@ def _facts(program: Program, replayed: Recomputed) -> dict[str, Any]:
         if replayed.decision.reason in (MAX_LOTS, MAX_POSITIONS):
             facts["open_lots"] = str(sum((p.volume for p in event.positions), Decimal(0)))
             facts["open_positions"] = len(event.positions)
+        if replayed.decision.reason == EXPOSURE_CAP:
+            facts["exposure_caps"] = _broken_caps(program, replayed.phase_index, event.positions)
     return facts
+
+
+def _broken_caps(program: Program, index: int, positions: tuple[Position, ...]) -> list[dict[str, Any]]:
+    """Each exposure cap the positions break: its name, what it allows, what they held in it."""
+    rules = compiled(program).phases[index]
+    broken = rules.exposure_broken(positions)
+    out = []
+    for bit, (name, patterns, limit, by_value) in enumerate(rules.exposure_caps):
+        if not broken & (1 << bit):
+            continue
+        inside = [p for p in positions if any(fnmatchcase(p.symbol, pattern) for pattern in patterns)]
+        held = sum((p.value or Decimal(0)) if by_value else p.volume for p in inside)
+        out.append({"name": name, "symbols": list(patterns), "by": "value" if by_value else "lots",
+                    "limit": str(limit), "held": str(held)})
+    return out

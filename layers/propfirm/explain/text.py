@@ -190,8 +190,19 @@ def describe(record: dict[str, Any]) -> str:
         text = (f"At {when} a position had lost {money(record['limit'])} or more (its closed and floating result, "
                 f"commission and swap included), the most one trade may lose: {outcome}" + _positions(record))
     elif reason == d.EXPOSURE_CAP:
-        text = (f"At {when} more than {record['limit']} lots were open in a class of symbols this phase caps."
-                + _positions(record))
+        caps = facts.get("exposure_caps") or []
+        told = [
+            f"{cap['held']} lots were open in {cap['name']} ({', '.join(cap['symbols'])}), more than the "
+            f"{cap['limit']} it allows" if cap["by"] == "lots" else
+            f"positions worth {money(cap['held'])} were open in {cap['name']} ({', '.join(cap['symbols'])}), "
+            f"more than the {money(cap['limit'])} it allows"
+            for cap in caps
+        ]
+        if told:
+            text = f"At {when} " + "; ".join(told) + "." + _positions(record)
+        else:  # a record explained before the caps were listed in its facts
+            text = (f"At {when} more than {record['limit']} lots were open in a class of symbols this phase caps."
+                    + _positions(record))
     elif reason == d.NEWS_BLACKOUT:
         text = (f"A position was opened within {facts.get('news_blackout_minutes')} minutes of a listed news "
                 f"release; judged at {when}.")

@@ -68,6 +68,7 @@ class PositionSummary:
     price_time: datetime | None = field(default=None, compare=False)
     profit: Decimal | None = field(default=None, compare=False)  # floating, deposit currency
     swap: Decimal | None = field(default=None, compare=False)
+    value: Decimal | None = field(default=None, compare=False)  # held, deposit currency (exposure caps)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"symbol": self.symbol, "volume": str(self.volume), "side": self.side}
@@ -78,6 +79,8 @@ class PositionSummary:
             out["price_time"] = None if self.price_time is None else iso_utc(self.price_time)
             out["profit"] = _text(self.profit)
             out["swap"] = _text(self.swap)
+            if self.value is not None:
+                out["value"] = str(self.value)
         return out
 
     @classmethod
@@ -94,6 +97,7 @@ class PositionSummary:
             None if data.get("price_time") is None else parse_utc(data["price_time"]),
             _money(data.get("profit")),
             _money(data.get("swap")),
+            _money(data.get("value")),
         )
 
 

@@ -684,6 +684,10 @@ class ManagerApiGateway:
             price_sl=_money(p.PriceSL, digits),
             price_tp=_money(p.PriceTP, digits),
             comment=str(p.Comment),
+            value=traded_value(
+                _lots(p.VolumeExt, p.Volume), Decimal(str(p.ContractSize)), _money(p.PriceCurrent, digits),
+                Decimal(str(p.RateProfit)), money_digits,
+            ),
         )
 
     def _deal(self, d: Any, clock: ServerClock) -> Deal:

@@ -130,6 +130,9 @@ class Position:
     price_sl: Decimal = Decimal(0)
     price_tp: Decimal = Decimal(0)
     comment: str = ""
+    # what the position holds in the deposit currency at the current price (`traded_value`); None where
+    # the source does not give the contract size or the rate
+    value: Decimal | None = None
 
     @property
     def account(self) -> AccountId:

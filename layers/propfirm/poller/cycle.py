@@ -162,7 +162,7 @@ class PollCycle:
             for p in gateway.positions(plan.position_groups):
                 positions.setdefault(p.login, []).append(
                     PositionSummary(p.symbol, p.volume, p.side.value, p.ticket, p.price_open, p.price_current,
-                                    p.time_update, p.profit, p.storage))
+                                    p.time_update, p.profit, p.storage, p.value))
         since, until = self.tracker.window(now)
         new_tickets: dict[int, int] = {}
         deals_by_login: dict[int, list[DealRecord]] = {}

@@ -230,11 +230,23 @@ def profit_at(market: Market, position: Position, price: Decimal, currency: str,
     return money(raw * market.rate(spec.profit_currency, currency), quantum)
 
 
+_RATE_DIGITS = Decimal("0.00000001")  # the records give RateProfit to 8 digits
+
+
 def traded_value(market: Market, deal: Deal, quantum: Decimal) -> Decimal:
     """What a trade deal traded in the deposit currency, as a Web API client reads it from the deal record:
     volume × contract size × price × the profit currency's rate (RateProfit)."""
     spec = market.spec(deal.symbol)
-    return money(spec.contract_size * deal.volume / LOT * deal.price * deal.rate_profit, quantum)
+    rate = deal.rate_profit.quantize(_RATE_DIGITS, ROUND_HALF_UP)
+    return money(spec.contract_size * deal.volume / LOT * deal.price * rate, quantum)
+
+
+def held_value(market: Market, position: Position, currency: str, quantum: Decimal) -> Decimal:
+    """What an open position holds in the deposit currency at its closing price, as a client reads it from
+    the position record: volume × contract size × PriceCurrent × RateProfit."""
+    spec = market.spec(position.symbol)
+    rate = market.rate(spec.profit_currency, currency).quantize(_RATE_DIGITS, ROUND_HALF_UP)
+    return money(spec.contract_size * position.volume / LOT * close_price(market, position) * rate, quantum)
 
 
 def margin_of(market: Market, symbol: str, volume: int, leverage: int, currency: str) -> Decimal:

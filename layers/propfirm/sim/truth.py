@@ -128,10 +128,15 @@ class TruthWriter:
             self._marks[login] = _Mark(day, equity, equity)  # a new high: the low starts again from it
         elif equity < mark.low:
             mark.low = equity
-        positions = [
-            {"symbol": p.symbol, "volume": str(Decimal(p.volume) / LOT), "type": "buy" if p.action == 0 else "sell"}
-            for p in sorted(account.positions.values(), key=lambda p: p.ticket)
-        ]
+        positions = []
+        if account.positions:
+            group = self.world.groups[account.group.lower()]
+            market, currency, quantum = self.world.market, group.currency, group.money_quantum
+            positions = [
+                {"symbol": p.symbol, "volume": str(Decimal(p.volume) / LOT), "type": "buy" if p.action == 0 else "sell",
+                 "value": str(acc.held_value(market, p, currency, quantum))}
+                for p in sorted(account.positions.values(), key=lambda p: p.ticket)
+            ]
         self._write({"type": "snapshot", "time": _iso(moment), "login": login, "server": self.server,
                      "balance": str(account.balance), "equity": str(equity), "positions": positions})
 

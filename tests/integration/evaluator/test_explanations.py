@@ -60,6 +60,12 @@ LAB = {
              "qualifying_trade_min_value_pct": "5", "qualifying_trade_min_result_pct": "1"},
         ],
     },
+    "explain-lab-value-caps": {
+        "phases": [
+            {"name": "phase1", "group": "lab\\valuecaps", "profit_target_pct": 10,
+             "exposure_caps": [{"name": "crypto", "symbols": ["BTC*"], "max_value_pct": "20"}]},
+        ],
+    },
     "explain-lab-deadline": {
         "phases": [{"name": "phase1", "group": "lab\\deadline", "profit_target_pct": 10, "max_days": 3}],
     },
@@ -329,3 +335,33 @@ def test_a_pass_held_back_by_qualifying_trades_is_recomputed_from_the_deals_valu
     stored = rig.fetch("SELECT ticket, value FROM deals WHERE login = %s ORDER BY ticket", 7120)
     assert [(t, None if v is None else str(v)) for t, v in stored] == [
         (31, "600.00"), (32, "610.00"), (33, "499.00"), (34, None), (35, "600.00"), (36, None)]
+
+
+def test_a_cap_on_the_value_held_is_decided_from_the_polled_positions_and_told(rig, explained) -> None:
+    """The poller's positions carry what each holds in the account currency; the evaluator caps the sum."""
+    from propfirm.live.records import PositionSummary, Snapshot
+
+    s = Scenario(rig, 7130, "explain-lab-value-caps")
+
+    def step(minutes: int, *values: str) -> None:
+        when = T0 + timedelta(minutes=minutes)
+        rig.cycle += 1
+        rig.at(when)
+        listed = tuple(
+            PositionSummary("BTCUSD", Decimal("0.2"), "buy", ticket, Decimal("60000"), Decimal("60500"), when,
+                            Decimal("100"), Decimal("0"), Decimal(value))
+            for ticket, value in enumerate(values, start=1)
+        )
+        snap = Snapshot(rig.server, 7130, rig.cycle, when, Decimal("100000"), Decimal("100200"), Decimal(0),
+                        Decimal(0), listed)
+        rig.redis.set(rig.keys.snap(rig.server, 7130), snap.encode())
+        rig.evaluator.handle(rig.message([7130], when, [fill(7130, 40 + minutes, minutes - 1, symbol="BTCUSD")]))
+
+    step(5, "12100.00")
+    step(10, "12100.00", "7900.00")  # 20,000: at the cap, allowed
+    step(15, "12100.00", "7900.01")
+    [(tid, decision, reason)] = s.transitions()
+    assert (decision, reason) == ("restricted", "exposure_cap")
+    record = explained(tid)
+    assert record["limit"] == "20000"
+    assert "positions worth 20,000.01 were open in crypto (BTC*), more than the 20,000.00 it allows" in record["text"]

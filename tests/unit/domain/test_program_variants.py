@@ -99,6 +99,9 @@ def test_a_daily_amount_moves_with_balance_operations_like_a_percentage():
         ({"exposure_caps": [{"name": "gold", "symbols": ["XAU*"], "max_lots": 5},
                             {"name": "gold", "symbols": ["XAG*"], "max_lots": 5}]}, "exposure_caps", "twice"),
         ({"daily_loss_amount": "-5"}, "daily_loss_amount", "greater than 0"),
+        ({"exposure_caps": [{"name": "crypto", "symbols": ["BTC*"]}]}, "exposure_caps[0]", "one of the two"),
+        ({"exposure_caps": [{"name": "crypto", "symbols": ["BTC*"], "max_lots": 1, "max_value_pct": 20}]},
+         "exposure_caps[0]", "either max_lots or max_value_pct"),
     ],
 )
 def test_contradictory_or_impossible_combinations_are_refused_naming_the_field(fields, field, reason):
@@ -424,6 +427,39 @@ def test_e8_caps_lots_in_gold_apart_from_the_rest_section_1_5():
     assert snap("2026-03-02 10:02", ("XAUUSD", "21")) == []  # still broken: no new decision
     assert snap("2026-03-02 10:03", ("XAUUSD", "1")) == []
     assert snap("2026-03-02 10:04", ("XAUUSD", "21")) == [restricted("exposure_cap", "100000", "20")]
+
+
+def test_a_cap_on_the_value_held_sums_what_the_positions_are_worth_finotive_notional_exposure():
+    # Finotive Funding ("What is notional volume", help.finotivefunding.com, article 60): each open
+    # position's notional value (lots × current price) summed and compared against the account size. Here
+    # crypto may hold at most 20% of 100,000 (20,000) and everything together at most 30x (3,000,000).
+    program = make_program(
+        exposure_caps=[
+            {"name": "crypto", "symbols": ["BTC*", "ETH*"], "max_value_pct": "20"},
+            {"name": "all", "symbols": ["*"], "max_value_pct": "3000"},
+        ]
+    )
+    acct = Account(program)
+
+    def snap(at: str, *positions: tuple[str, str | None]) -> list[tuple]:
+        listed = tuple(Position(symbol, D("1"), "buy", None, None if value is None else D(value))
+                       for symbol, value in positions)
+        outcome = evaluate(program, acct.state, Snapshot(T(at), acct.login, D("100000"), D("100000"), listed))
+        acct.state = outcome.state
+        return [(x.decision, x.reason, x.equity, x.limit) for x in outcome.decisions]
+
+    assert acct.state is not None and snap("2026-03-02 10:00", ("BTCUSD", "12000.00"), ("ETHUSD", "8000.00")) == []
+    assert snap("2026-03-02 10:01", ("BTCUSD", "12000.01"), ("ETHUSD", "8000.00")) == [
+        restricted("exposure_cap", "100000", "20000")
+    ]
+    assert snap("2026-03-02 10:02", ("BTCUSD", "1.00"), ("EURUSD", "2999999.00")) == []
+    assert snap("2026-03-02 10:03", ("EURUSD", "2999999.00"), ("GBPUSD", "1.01")) == [
+        restricted("exposure_cap", "100000", "3000000")
+    ]
+    # a position whose value is not given adds nothing to a cap on value (the poller always gives it)
+    assert snap("2026-03-02 10:04", ("BTCUSD", None), ("ETHUSD", None)) == []
+    words = " ".join(describe_phase(program, 0))
+    assert "At most positions worth 20,000.00 USD (20% of the account size) at once in crypto (BTC*, ETH*)." in words
 
 
 # -- state and words ------------------------------------------------------------------------------------------

@@ -64,7 +64,9 @@ def test_starts_deals_balances_and_snapshots_in_the_replay_format(tmp_path: Path
             after = written[index + 1]
             assert after["type"] == "snapshot" and after["login"] == line["login"] and after["time"] == line["time"]
     after_open = written[[i for i, line in enumerate(written) if line["type"] == "deal"][0] + 1]
-    assert after_open["positions"] == [{"symbol": "EURUSD", "volume": "1", "type": "buy"}]
+    # with what it held at the bid then (a buy is valued at the bid), as the poller computes it from MT5's record
+    held = (Decimal(100000) * records[deals[0]["deal"]].market_bid).quantize(Decimal("0.01"))
+    assert after_open["positions"] == [{"symbol": "EURUSD", "volume": "1", "type": "buy", "value": str(held)}]
     times = [line["time"] for line in written]
     assert times == sorted(times)  # in time order
     # and the whole file replays through the engine

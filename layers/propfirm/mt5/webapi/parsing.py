@@ -232,15 +232,17 @@ def position(record: Record, server: str, clock: ServerClock) -> Position:
     action = integer(get(record, "Action"), "Action")
     if action not in (0, 1):
         raise ParseError(f"position Action must be 0 (buy) or 1 (sell), got {action}")
+    volume = lots(record)
+    price_current = dec(record.get("PriceCurrent"), "PriceCurrent")
     return Position(
         server=server,
         login=integer(get(record, "Login"), "Login"),
         ticket=integer(get(record, "Position"), "Position"),
         symbol=str(get(record, "Symbol")),
         side=Side.BUY if action == 0 else Side.SELL,
-        volume=lots(record),
+        volume=volume,
         price_open=dec(get(record, "PriceOpen"), "PriceOpen"),
-        price_current=dec(record.get("PriceCurrent"), "PriceCurrent"),
+        price_current=price_current,
         profit=dec(record.get("Profit"), "Profit"),
         storage=dec(record.get("Storage"), "Storage"),
         time_create=_time(record, clock, "TimeCreate"),
@@ -251,6 +253,7 @@ def position(record: Record, server: str, clock: ServerClock) -> Position:
         price_sl=dec(record.get("PriceSL"), "PriceSL"),
         price_tp=dec(record.get("PriceTP"), "PriceTP"),
         comment=str(record.get("Comment", "")),
+        value=deal_value(record, volume, price_current),
     )
 
 
@@ -283,7 +286,8 @@ def deal(record: Record, server: str, clock: ServerClock) -> Deal:
 
 
 def deal_value(record: Record, volume: Decimal, price: Decimal) -> Decimal | None:
-    """The deal's traded value (`traded_value`); None when MT5 leaves out the contract size or the rate."""
+    """A deal's (or a position's, at its current price) traded value (`traded_value`); None when MT5 leaves
+    out the contract size or the rate."""
     contract = record.get("ContractSize")
     rate = record.get("RateProfit")
     if contract in (None, "") or rate in (None, ""):
