@@ -431,6 +431,7 @@ def test_the_scripted_abusers_are_found_by_the_abuse_scan(headless_run: dict) ->
         "copier": "copy_trading",
         "scalper": "latency_arbitrage",
         "martingale": "martingale",
+        "grid": "grid",
     }
     planted = {login: p for login, p in profiles.items() if p in expected}
     assert sorted(set(planted.values())) == sorted(expected), profiles  # one crew of each in 60 accounts

@@ -648,7 +648,7 @@ class FindingConfirmation(FindingDecision):
 
 class FindingOut(BaseModel):
     id: int
-    detector: Literal["hedging", "copy_trading", "latency_arbitrage", "martingale"]
+    detector: Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid"]
     server: str
     logins: list[int]
     score: str = Field(description="0 to 1, three decimals")

@@ -119,8 +119,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-abusers",
         dest="abusers",
         action="store_false",
-        help="no scripted abusers (by default a hedging pair, a copy ring, a scalper and a martingale per hundred "
-        "first-phase accounts, found by the abuse scan: the summary's `abuse`)",
+        help="no scripted abusers (by default a hedging pair, a copy ring, a scalper, a martingale and a grid "
+        "per hundred first-phase accounts, found by the abuse scan: the summary's `abuse`)",
     )
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
     p.add_argument(

@@ -69,8 +69,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--no-abusers",
         dest="abusers",
         action="store_false",
-        help="no scripted abusers (by default a hedging pair, a copy ring, a scalper and a martingale per hundred "
-        "first-phase accounts; the truth file's start lines name each account's profile)",
+        help="no scripted abusers (by default a hedging pair, a copy ring, a scalper, a martingale and a grid "
+        "per hundred first-phase accounts; the truth file's start lines name each account's profile)",
     )
     p.add_argument(
         "--truth",

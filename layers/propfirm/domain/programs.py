@@ -349,6 +349,7 @@ class AbusePolicy(_Model):
     copy_trading: AbuseAction = "flag"
     latency_arbitrage: AbuseAction = "flag"
     martingale: AbuseAction = "flag"
+    grid: AbuseAction = "flag"
 
     def action(self, detector: str) -> AbuseAction:
         return getattr(self, detector, "flag")
@@ -419,6 +420,8 @@ class Program(_Model):
 # fields added to the format after its first release: a stored definition leaves them out while they hold
 # their defaults (propfirm.store.programs), so growing the format changes no program's content hash
 LATER_PROGRAM_FIELDS = frozenset({"abuse"})
+# detectors added after the abuse policy's first release: left out of a stored policy at their default
+LATER_ABUSE_FIELDS = frozenset({"grid"})
 LATER_PHASE_FIELDS = frozenset(
     {
         "consistency_basis",

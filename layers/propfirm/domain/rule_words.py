@@ -133,8 +133,8 @@ def describe_phase(program: Program, index: int) -> list[str]:
             most = f"{cap.max_lots.normalize():f} lots open at once"
         else:
             share = cap.max_value_pct or ZERO
-            worth = _money(pct_of(size, share), cur)
-            most = f"positions worth {worth} ({_pct(share)} of the account size) at once"
+            held = _money(pct_of(size, share), cur)
+            most = f"positions worth {held} ({_pct(share)} of the account size) at once"
         words.append(f"At most {most} in {cap.name} ({', '.join(cap.symbols)}).")
     if not phase.weekend_holding:
         words.append("No position may be held over the weekend.")

@@ -166,7 +166,9 @@ class DevStack:
         self.abuse = LocalAbuseScan(self.store_url, self.options.server, self.market.world.now)
         self.parts.append(Part("abuse-scan", self.abuse.close))
         self._loop("abuse-scan", self.abuse.scan, pause=5.0)
-        self.notes["abuse"] = "scans the run's deals every 5 s (hedging, copy trading, latency arbitrage, martingale)"
+        self.notes["abuse"] = (
+            "scans the run's deals every 5 s (hedging, copy trading, latency arbitrage, martingale, grid)"
+        )
 
     def _register_challenges(self) -> dict[int, int]:
         """Funded accounts first, as funded `funded_days` simulated days ago (the clock then jumps that

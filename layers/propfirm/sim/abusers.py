@@ -1,9 +1,9 @@
 """Scripted abusers placed among the accounts that start a program's first phase.
 
 `place_abusers(world, candidates)` turns some of those accounts into `hedger` pairs, `copier` rings of
-three, `scalper`s and `martingale`s (`propfirm.sim.traders`), deterministically per seed: about one
-account in twenty, and at least one of each when there are enough candidates (9: a pair, a ring, one
-scalper, one martingale and a spare). The accounts taken are the quiet ones first (idle, weekend holders,
+three, `scalper`s, `martingale`s and `grid`s (`propfirm.sim.traders`), deterministically per seed: about
+one account in twelve, and at least one of each when there are enough candidates (a pair, a ring, one
+scalper, one martingale and one grid). The accounts taken are the quiet ones first (idle, weekend holders,
 gamblers, the oversized, bleeders), so that the honest mix keeps its careful and reckless traders, whose
 passes and failures the local stack shows.
 """
@@ -29,7 +29,7 @@ def _crews(candidates: int) -> list[tuple[str, int]]:
     units = max(1, round(candidates / 100))  # one of each per hundred candidates, at least one
     crews: list[tuple[str, int]] = []
     for _ in range(units):
-        crews += [("hedger", PAIR), ("copier", RING), ("scalper", 1), ("martingale", 1)]
+        crews += [("hedger", PAIR), ("copier", RING), ("scalper", 1), ("martingale", 1), ("grid", 1)]
     return crews
 
 

@@ -27,6 +27,10 @@ Scripted abusers (`propfirm.sim.abusers` places them in first phases; the abuse 
   risen past the spread (or sells when it fell) and closes at once at the current price.
 - `martingale`: adds twice the size against a losing position, up to five levels, and closes everything
   at the first net profit (or at a 3 % loss on the last level).
+- `grid`: a ladder of limit entries of one size at a fixed distance (0.08 % of the first price) against
+  its first position, filled at their level as the market reaches them, up to six; closes everything at
+  a net profit of 0.1 % (on one level, from the fourth on, or once its first entry has waited 24 rounds),
+  a 3 % loss, or before the weekend.
 
 The market is closed on Saturday and Sunday (server time): no trader acts then.
 """
@@ -45,7 +49,7 @@ from propfirm.sim.accounts import REASON_CLIENT, TradeError
 if TYPE_CHECKING:
     from propfirm.sim.world import World
 
-ABUSER_PROFILES = ("hedger", "copier", "scalper", "martingale")
+ABUSER_PROFILES = ("hedger", "copier", "scalper", "martingale", "grid")
 PROFILES = ("careful", "reckless", "bleeder", "gambler", "weekend_holder", "oversized", "idle", *ABUSER_PROFILES)
 # default mix for `populate`: mostly ordinary accounts, a few of each failure mode
 DEFAULT_MIX = (
@@ -366,11 +370,56 @@ def _martingale(world: World, trader: Trader, weekday: int, hour: int) -> int:
     return 0
 
 
+GRID_LEVELS = 6
+GRID_FULL = 4  # a ladder started is taken to four levels before it is closed at a profit ...
+GRID_PATIENCE = 24  # ... unless its first entry has waited this many rounds
+GRID_SPACING = Decimal("0.0008")  # of the first entry's price
+
+
+def _grid(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """Same-size entries every fixed distance against the first, filled at their level (a limit order)."""
+    tickets = set(_open_positions(world, trader))
+    trader.ladder = [rung for rung in trader.ladder if rung[0] in tickets]
+    if not trader.ladder:
+        if tickets or weekday == 4 and hour >= 20 or trader.rng.random() < 0.5:
+            return 0
+        symbol, side, lots = trader.rng.choice(FX), trader.rng.randrange(2), trader.lots(0.5)
+        ticket = world.open_position(trader.login, symbol, side, lots, reason=REASON_CLIENT)
+        first = world.positions[ticket].price_open
+        point = world.market.spec(symbol).point
+        trader.stale["grid"] = (first, max(point, (first * GRID_SPACING).quantize(point)))
+        trader.ladder.append((ticket, symbol, side, lots))
+        return 1
+    profit = world.account(trader.login).profit
+    levels = len(trader.ladder)
+    ready = levels == 1 or levels >= GRID_FULL or trader.ages.get(trader.ladder[0][0], 0) > GRID_PATIENCE
+    if (
+        profit >= trader.start_balance * Decimal("0.001") and ready
+        or profit <= -trader.start_balance * Decimal("0.03")
+        or weekday == 4 and hour >= 20
+    ):
+        made = _close_all(world, trader)
+        trader.ladder.clear()
+        return made
+    if len(trader.ladder) >= GRID_LEVELS:
+        return 0
+    _, symbol, side, lots = trader.ladder[0]
+    first, spacing = trader.stale["grid"]
+    level = first - spacing * len(trader.ladder) if side == 0 else first + spacing * len(trader.ladder)
+    reached = world.market.ask(symbol) <= level if side == 0 else world.market.bid(symbol) >= level
+    if not reached:
+        return 0
+    ticket = world.open_position(trader.login, symbol, side, lots, price=level, reason=REASON_CLIENT)
+    trader.ladder.append((ticket, symbol, side, lots))
+    return 1
+
+
 _ACT = {
     "hedger": _hedger,
     "copier": _copier,
     "scalper": _scalper,
     "martingale": _martingale,
+    "grid": _grid,
     "careful": _careful,
     "reckless": _reckless,
     "bleeder": _bleeder,

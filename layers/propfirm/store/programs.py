@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from propfirm.domain.programs import (
+    LATER_ABUSE_FIELDS,
     LATER_PHASE_FIELDS,
     LATER_PROGRAM_FIELDS,
+    AbusePolicy,
     Phase,
     Program,
     load_example_programs,
@@ -39,12 +41,17 @@ def definition_of(program: Program) -> dict[str, Any]:
     # fields the format gained later are written only when set, so a program's content hash (and so its
     # version) does not change when the format grows
     _drop_defaults(definition, Program, LATER_PROGRAM_FIELDS)
+    abuse = definition.get("abuse")  # a policy that is not the default: its later detectors only when set
+    if isinstance(abuse, dict):
+        _drop_defaults(abuse, AbusePolicy, LATER_ABUSE_FIELDS)
     for phase in definition.get("phases", ()):
         _drop_defaults(phase, Phase, LATER_PHASE_FIELDS)
     return definition
 
 
-def _drop_defaults(data: dict[str, Any], model: type[Program] | type[Phase], names: frozenset[str]) -> None:
+def _drop_defaults(
+    data: dict[str, Any], model: type[Program] | type[Phase] | type[AbusePolicy], names: frozenset[str]
+) -> None:
     for name in names:
         if name in data:
             default = model.model_fields[name].get_default(call_default_factory=True)

@@ -99,3 +99,18 @@ def test_programs_load_adds_a_version_only_for_a_new_definition(migrated_url, tm
     bad.write_text("id: x\naccount_size: -5\nphases: []\n")
     with UnitOfWork(migrated_url) as uow, pytest.raises(ProgramError):
         load_program_path(uow, bad)
+
+
+def test_a_stored_abuse_policy_leaves_out_the_detectors_added_later_at_their_default() -> None:
+    """A program written before the grid detector keeps its content hash (so its version) once the policy
+    knows of it; a program that sets it stores it."""
+    from propfirm.domain.programs import parse_program
+    from propfirm.store.programs import definition_of
+
+    body = {"id": "abuse-hash", "account_size": "100000", "phases": [{"group": "g"}]}
+    before = {**body, "abuse": {"hedging": "restrict", "copy_trading": "flag", "latency_arbitrage": "flag",
+                                "martingale": "flag"}}
+    stored = definition_of(parse_program({**body, "abuse": {"hedging": "restrict"}}))
+    assert stored["abuse"] == before["abuse"]  # what was stored before the grid detector: the same hash
+    assert definition_of(parse_program({**body, "abuse": {"grid": "restrict"}}))["abuse"]["grid"] == "restrict"
+    assert "abuse" not in definition_of(parse_program(body))

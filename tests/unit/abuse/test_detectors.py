@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from propfirm.domain.abuse.detectors import copy_trading, detect, hedging, latency_arbitrage, martingale
+from propfirm.domain.abuse.detectors import copy_trading, detect, grid, hedging, latency_arbitrage, martingale
 from propfirm.domain.abuse.trades import TradeDeal, trades_of
 from propfirm.sim.deal_stream import abusers, run_world, sizes, trade_deals
 
 T0 = datetime(2026, 1, 5, 9, tzinfo=UTC)
-EXPECTED = {"hedger": "hedging", "copier": "copy_trading", "scalper": "latency_arbitrage", "martingale": "martingale"}
+EXPECTED = {"hedger": "hedging", "copier": "copy_trading", "scalper": "latency_arbitrage", "martingale": "martingale",
+            "grid": "grid"}
 
 
 class Book:
@@ -135,12 +136,48 @@ def test_doubling_against_a_loss_is_martingale() -> None:
     assert finding.logins == (9,) and finding.evidence["longest"] == 4 and finding.score == 0.8
 
 
+def test_same_size_entries_at_a_fixed_distance_while_the_others_are_open_are_a_grid() -> None:
+    book = Book()
+    # five buys of 1 lot every 20 pips down (within a quarter of the median step), all open together
+    for level, price in enumerate(["1.1000", "1.0980", "1.0959", "1.0940", "1.0920"]):
+        book.trade(11, level * 20, 200 - level * 20, "buy", "1", price=price)
+    # the same prices at growing sizes: martingale's, not a grid
+    for level, (price, lots) in enumerate([("1.1000", "1"), ("1.0980", "2"), ("1.0960", "4"), ("1.0940", "8")]):
+        book.trade(12, level * 20, 200 - level * 20, "buy", lots, price=price)
+    # even steps, but each closed before the next opens: one trade at a time, no ladder
+    for level, price in enumerate(["1.1000", "1.0980", "1.0960", "1.0940", "1.0920"]):
+        book.trade(13, level * 20, 10, "buy", "1", price=price)
+    # four entries at uneven distances (20, 50, 10 pips): averaging down by feel, not a grid
+    for level, price in enumerate(["1.1000", "1.0980", "1.0930", "1.0920"]):
+        book.trade(14, level * 20, 200 - level * 20, "buy", "1", price=price)
+    [finding] = grid(trades_of(book.deals))
+    assert finding.logins == (11,) and finding.evidence["longest"] == 5 and finding.score == round(5 / 6, 3)
+    [ladder] = finding.evidence["examples"]
+    assert ladder["side"] == "buy" and ladder["spacing"] == "0.0020"
+    assert [e["price"] for e in ladder["entries"]] == ["1.1000", "1.0980", "1.0959", "1.0940", "1.0920"]
+    assert len(finding.deals) == 10  # the ladder's opening and closing deals
+    assert [f.logins for f in martingale(trades_of(book.deals))] == [(12,)]
+
+
+def test_a_grid_is_found_in_either_direction_and_cut_where_its_spacing_breaks() -> None:
+    book = Book()
+    # sells stepping up every 15 pips, then a fifth entry 60 pips away: a ladder of four, the fifth not in it
+    for level, price in enumerate(["1.2000", "1.2015", "1.2030", "1.2045", "1.2105"]):
+        book.trade(21, level * 10, 300 - level * 10, "sell", "2", symbol="GBPUSD", price=price)
+    [finding] = grid(trades_of(book.deals))
+    assert finding.evidence["longest"] == 4 and finding.evidence["examples"][0]["side"] == "sell"
+    three = Book()
+    for level, price in enumerate(["1.2000", "1.2015", "1.2030"]):
+        three.trade(22, level * 10, 300, "sell", "2", price=price)
+    assert grid(trades_of(three.deals)) == []  # three levels: under the minimum of four
+
+
 def test_every_planted_abuser_is_found_and_no_honest_account_is_flagged() -> None:
-    """The simulator's mix, 150 accounts for four simulated days (a hedging pair, a copy ring, a scalper
-    and a martingale among the first-phase accounts)."""
+    """The simulator's mix, 150 accounts for four simulated days (a hedging pair, a copy ring, a scalper,
+    a martingale and a grid among the first-phase accounts)."""
     world = run_world(150, 4, seed=7)
     planted = abusers(world)
-    assert sorted(set(planted.values())) == ["copier", "hedger", "martingale", "scalper"]
+    assert sorted(set(planted.values())) == ["copier", "grid", "hedger", "martingale", "scalper"]
     findings = detect(trades_of(trade_deals(world), sizes(world)))
     for finding in findings:
         profiles = {planted.get(login, world.traders[login].profile) for login in finding.logins}

@@ -3,7 +3,7 @@
 - `trades`: deals as trades (a position from its opening deal to its last closing one);
 - `detectors`: `hedging` (opposite positions mirrored across accounts), `copy_trading` (one signal on
   several accounts), `latency_arbitrage` (short, winning trades on stale prices), `martingale` (size
-  doubled against a loss); `detect` runs them all.
+  doubled against a loss), `grid` (same-size entries at a fixed distance); `detect` runs them all.
 
 Nothing here fails a challenge: a finding is for a risk officer to confirm or dismiss (the API's
 /admin/abuse routes), with the deals that prove it.

@@ -12,6 +12,10 @@
 - `martingale`: ladders on one account and symbol: each entry on the same side while the previous is
   open, at a worse price (adding against a loss), `factor` times the previous size or more; an account
   with a ladder of `min_levels` or more. Score: its longest ladder over five levels (capped at 1).
+- `grid`: ladders on one account and symbol of `grid_levels` or more entries on the same side, each opened
+  while every earlier one is still open, all of the same size (within `size_tolerance`), at prices that
+  step the same way by a fixed distance: every gap within `grid_tolerance` of the ladder's median gap.
+  Score: its longest ladder over six levels (capped at 1).
 
 Honest accounts trade the same symbols with the trend, so coincidences happen; the shares are what a
 coincidence does not reach (docs/abuse.md has the precision and recall on the simulator's mix).
@@ -29,7 +33,7 @@ from typing import Any
 
 from propfirm.domain.abuse.trades import Trade
 
-DETECTORS = ("hedging", "copy_trading", "latency_arbitrage", "martingale")
+DETECTORS = ("hedging", "copy_trading", "latency_arbitrage", "martingale", "grid")
 MAX_EVIDENCE = 20  # trades or matches listed per finding (the counts cover all)
 
 
@@ -45,6 +49,8 @@ class Thresholds:
     min_win_rate: float = 0.8
     factor: Decimal = Decimal("1.5")
     min_levels: int = 3
+    grid_levels: int = 4
+    grid_tolerance: Decimal = Decimal("0.25")
 
 
 @dataclass(frozen=True)
@@ -301,6 +307,83 @@ def martingale(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Fi
     return findings
 
 
+def _evenly_spaced(ladder: Sequence[Trade], tolerance: Decimal) -> bool:
+    """Prices stepping one way, every gap within `tolerance` of the median gap (and none zero)."""
+    gaps = [b.open_price - a.open_price for a, b in zip(ladder, ladder[1:], strict=False)]
+    if not gaps or any(g == 0 for g in gaps) or len({g > 0 for g in gaps}) > 1:
+        return False
+    middle = median(abs(g) for g in gaps)
+    return all(abs(abs(g) - middle) <= middle * tolerance for g in gaps)
+
+
+def _grid_ladders(book: list[Trade], t: Thresholds) -> list[list[Trade]]:
+    """The grid ladders in one account's trades of one symbol (opened in time order): runs of same-side,
+    same-size entries each opened while the run's earlier ones are open, cut where the spacing breaks."""
+    found: list[list[Trade]] = []
+    ladder: list[Trade] = []
+    for entry in book:
+        if ladder:
+            first = ladder[0]
+            all_open = all(x.closed_at is None or x.closed_at > entry.opened_at for x in ladder)
+            same = entry.side == first.side and abs(entry.volume - first.volume) <= first.volume * t.size_tolerance
+            if all_open and same and (len(ladder) < 2 or _evenly_spaced([*ladder, entry], t.grid_tolerance)):
+                ladder.append(entry)
+                continue
+            if len(ladder) >= t.grid_levels and _evenly_spaced(ladder, t.grid_tolerance):
+                found.append(ladder)
+        ladder = [entry]
+    if len(ladder) >= t.grid_levels and _evenly_spaced(ladder, t.grid_tolerance):
+        found.append(ladder)
+    return found
+
+
+def grid(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+    by_book: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
+    for trade in trades:
+        by_book[(trade.server, trade.login, trade.symbol)].append(trade)
+    ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
+    for (server, login, _), book in by_book.items():
+        book.sort(key=lambda x: x.opened_at)
+        ladders[(server, login)] += _grid_ladders(book, t)
+    findings = []
+    for (server, login), found in sorted(ladders.items()):
+        if not found:
+            continue
+        longest = max(len(ladder) for ladder in found)
+        findings.append(
+            Finding(
+                "grid",
+                server,
+                (login,),
+                round(min(1.0, longest / 6), 3),
+                {
+                    "ladders": len(found),
+                    "longest": longest,
+                    "examples": [
+                        {
+                            "symbol": ladder[0].symbol,
+                            "side": ladder[0].side,
+                            "spacing": str(median(abs(b.open_price - a.open_price)
+                                                  for a, b in zip(ladder, ladder[1:], strict=False))),
+                            "entries": [
+                                {
+                                    "volume": str(x.volume),
+                                    "price": str(x.open_price),
+                                    "opened_at": x.opened_at.isoformat(),
+                                    "position": x.position,
+                                }
+                                for x in ladder
+                            ],
+                        }
+                        for ladder in found[:5]
+                    ],
+                },
+                tuple(sorted({(login, d) for ladder in found for x in ladder for d in x.deals})),
+            )
+        )
+    return findings
+
+
 def detect(
     trades: Sequence[Trade], t: Thresholds = Thresholds(), detectors: Iterable[str] = DETECTORS
 ) -> list[Finding]:
@@ -310,6 +393,7 @@ def detect(
         "copy_trading": copy_trading,
         "latency_arbitrage": latency_arbitrage,
         "martingale": martingale,
+        "grid": grid,
     }
     findings: list[Finding] = []
     for name in detectors:
