@@ -1,6 +1,6 @@
 """Benchmark: the abuse detectors' cost per 1,000 deals, and their precision and recall on the simulator's
-mix (honest profiles with the scripted abusers: a hedging pair, a copy ring, a scalper and a martingale per
-hundred accounts in first phases).
+mix (honest profiles with the scripted abusers: a hedging pair, a copy ring, a scalper, a martingale and a
+grid per hundred accounts in first phases).
 
     .venv/bin/python bench/bench_abuse.py [--quick] [--accounts N] [--days D] [--seeds 1,2,3]
 """
@@ -14,7 +14,8 @@ from propfirm.domain.abuse.detectors import DETECTORS, detect
 from propfirm.domain.abuse.trades import trades_of
 from propfirm.sim.deal_stream import abusers, run_world, sizes, trade_deals
 
-EXPECTED = {"hedger": "hedging", "copier": "copy_trading", "scalper": "latency_arbitrage", "martingale": "martingale"}
+EXPECTED = {"hedger": "hedging", "copier": "copy_trading", "scalper": "latency_arbitrage", "martingale": "martingale",
+            "grid": "grid"}
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -147,8 +147,11 @@ def traded_value(
     None for a deal that trades nothing (a balance operation has no contract size)."""
     if not volume or not contract_size or not rate_profit:
         return None
-    value = volume * contract_size * price * rate_profit
-    return value.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    quantum = _QUANTA.get(digits) or _QUANTA.setdefault(digits, Decimal(1).scaleb(-digits))
+    return (volume * contract_size * price * rate_profit).quantize(quantum, rounding=ROUND_HALF_UP)
+
+
+_QUANTA: dict[int, Decimal] = {}  # a currency's digits -> its smallest unit
 
 
 @dataclass(frozen=True, slots=True)

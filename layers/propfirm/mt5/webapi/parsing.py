@@ -293,7 +293,23 @@ def deal_value(record: Record, volume: Decimal, price: Decimal) -> Decimal | Non
     if contract in (None, "") or rate in (None, ""):
         return None
     digits = integer(record.get("DigitsCurrency", 2), "DigitsCurrency")
-    return traded_value(volume, dec(contract, "ContractSize"), price, dec(rate, "RateProfit"), digits)
+    return traded_value(volume, _repeated(contract, "ContractSize"), price, _repeated(rate, "RateProfit"), digits)
+
+
+_REPEATED: dict[Any, Decimal] = {}
+
+
+def _repeated(value: Any, field: str) -> Decimal:
+    """`dec` for the values every record of a symbol repeats (contract sizes, a cycle's rates): parsed once.
+    The cache is bounded: it starts again when full (rates change every tick)."""
+    known = _REPEATED.get(value)
+    if known is None:
+        known = dec(value, field)
+        if len(_REPEATED) >= 4096:
+            _REPEATED.clear()
+        if isinstance(value, str):
+            _REPEATED[value] = known
+    return known
 
 
 def account_info(record: Record, server: str) -> AccountInfo:
