@@ -307,7 +307,7 @@ def test_the_variants_decided_live_are_recomputed_and_told(rig, explained) -> No
     assert kinds == [("restricted", "max_trade_loss"), ("restricted", "exposure_cap"), ("failed", "daily_loss")]
     trade, cap, daily = (explained(tid) for tid, _, _ in s.transitions())
     assert trade["limit"] == "400" and "a position had lost 400.00 or more" in trade["text"]
-    assert cap["limit"] == "2" and "more than 2 lots were open" in cap["text"]
+    assert cap["limit"] == "2" and "3 lots were open in metals (XAU*), more than the 2 it allows" in cap["text"]
     assert daily["limit"] == "50500" and daily["floors"]["daily"]["basis_value"] == "51500"
     assert "the day's highest equity since the 17:00 America/Chicago reset, 51,500.00, minus 1,000.00" in (
         daily["text"])
