@@ -345,16 +345,28 @@ def _scalper(world: World, trader: Trader, weekday: int, hour: int) -> int:
     return made
 
 
-def _martingale(world: World, trader: Trader, weekday: int, hour: int) -> int:
-    """Doubles against a loss, up to five levels; out at the first net profit (or a 3 % stop at the last)."""
+def _start_ladder(world: World, trader: Trader, weekday: int, hour: int) -> int | None:
+    """A ladder trader's turn without a ladder: the ticket of a first half-lot entry (on a random FX symbol
+    and side, half the time, not before the weekend), None when it does not start one. With a ladder (its
+    rungs still open kept), 0."""
     tickets = set(_open_positions(world, trader))
     trader.ladder = [rung for rung in trader.ladder if rung[0] in tickets]
-    if not trader.ladder:
-        if tickets or weekday == 4 and hour >= 20 or trader.rng.random() < 0.5:
-            return 0
-        symbol, side, lots = trader.rng.choice(FX), trader.rng.randrange(2), trader.lots(0.5)
-        ticket = world.open_position(trader.login, symbol, side, lots, reason=REASON_CLIENT)
-        trader.ladder.append((ticket, symbol, side, lots))
+    if trader.ladder:
+        return 0
+    if tickets or weekday == 4 and hour >= 20 or trader.rng.random() < 0.5:
+        return None
+    symbol, side, lots = trader.rng.choice(FX), trader.rng.randrange(2), trader.lots(0.5)
+    ticket = world.open_position(trader.login, symbol, side, lots, reason=REASON_CLIENT)
+    trader.ladder.append((ticket, symbol, side, lots))
+    return ticket
+
+
+def _martingale(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """Doubles against a loss, up to five levels; out at the first net profit (or a 3 % stop at the last)."""
+    started = _start_ladder(world, trader, weekday, hour)
+    if started is None:
+        return 0
+    if started:
         return 1
     profit = world.account(trader.login).profit
     if profit > 0 or len(trader.ladder) >= 5 and profit <= -trader.start_balance * Decimal("0.03"):
@@ -378,17 +390,13 @@ GRID_SPACING = Decimal("0.0008")  # of the first entry's price
 
 def _grid(world: World, trader: Trader, weekday: int, hour: int) -> int:
     """Same-size entries every fixed distance against the first, filled at their level (a limit order)."""
-    tickets = set(_open_positions(world, trader))
-    trader.ladder = [rung for rung in trader.ladder if rung[0] in tickets]
-    if not trader.ladder:
-        if tickets or weekday == 4 and hour >= 20 or trader.rng.random() < 0.5:
-            return 0
-        symbol, side, lots = trader.rng.choice(FX), trader.rng.randrange(2), trader.lots(0.5)
-        ticket = world.open_position(trader.login, symbol, side, lots, reason=REASON_CLIENT)
-        first = world.positions[ticket].price_open
-        point = world.market.spec(symbol).point
+    started = _start_ladder(world, trader, weekday, hour)
+    if started is None:
+        return 0
+    if started:
+        first = world.positions[started].price_open
+        point = world.market.spec(trader.ladder[0][1]).point
         trader.stale["grid"] = (first, max(point, (first * GRID_SPACING).quantize(point)))
-        trader.ladder.append((ticket, symbol, side, lots))
         return 1
     profit = world.account(trader.login).profit
     levels = len(trader.ladder)

@@ -251,13 +251,28 @@ def _against(previous: Trade, entry: Trade) -> bool:
     return entry.open_price < previous.open_price if entry.side == "buy" else entry.open_price > previous.open_price
 
 
-def martingale(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+def _rungs(ladder: Sequence[Trade]) -> list[dict[str, Any]]:
+    """A ladder's entries as evidence."""
+    return [
+        {"volume": str(x.volume), "price": str(x.open_price), "opened_at": x.opened_at.isoformat(),
+         "position": x.position}
+        for x in ladder
+    ]
+
+
+def _books(trades: Sequence[Trade]) -> dict[tuple[str, int, str], list[Trade]]:
+    """The trades of each account and symbol, in the order they were opened (where ladders are looked for)."""
     by_book: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
     for trade in trades:
         by_book[(trade.server, trade.login, trade.symbol)].append(trade)
-    ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
-    for (server, login, _), book in by_book.items():
+    for book in by_book.values():
         book.sort(key=lambda x: x.opened_at)
+    return by_book
+
+
+def martingale(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+    ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
+    for (server, login, _), book in _books(trades).items():
         ladder: list[Trade] = []
         for entry in book:
             if ladder:
@@ -288,18 +303,7 @@ def martingale(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Fi
                 {
                     "ladders": len(found),
                     "longest": longest,
-                    "examples": [
-                        [
-                            {
-                                "volume": str(x.volume),
-                                "price": str(x.open_price),
-                                "opened_at": x.opened_at.isoformat(),
-                                "position": x.position,
-                            }
-                            for x in ladder
-                        ]
-                        for ladder in found[:5]
-                    ],
+                    "examples": [_rungs(ladder) for ladder in found[:5]],
                 },
                 tuple(sorted({(login, d) for ladder in found for x in ladder for d in x.deals})),
             )
@@ -338,12 +342,8 @@ def _grid_ladders(book: list[Trade], t: Thresholds) -> list[list[Trade]]:
 
 
 def grid(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
-    by_book: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
-    for trade in trades:
-        by_book[(trade.server, trade.login, trade.symbol)].append(trade)
     ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
-    for (server, login, _), book in by_book.items():
-        book.sort(key=lambda x: x.opened_at)
+    for (server, login, _), book in _books(trades).items():
         ladders[(server, login)] += _grid_ladders(book, t)
     findings = []
     for (server, login), found in sorted(ladders.items()):
@@ -365,15 +365,7 @@ def grid(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]
                             "side": ladder[0].side,
                             "spacing": str(median(abs(b.open_price - a.open_price)
                                                   for a, b in zip(ladder, ladder[1:], strict=False))),
-                            "entries": [
-                                {
-                                    "volume": str(x.volume),
-                                    "price": str(x.open_price),
-                                    "opened_at": x.opened_at.isoformat(),
-                                    "position": x.position,
-                                }
-                                for x in ladder
-                            ],
+                            "entries": _rungs(ladder),
                         }
                         for ladder in found[:5]
                     ],
