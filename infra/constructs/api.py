@@ -34,7 +34,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.constants import API_HANDLER, API_TIMEOUT_SECONDS, COGNITO_GROUPS
-from infra.constructs.data import Data
+from infra.constructs.data import Data, retained_key
 from infra.constructs.events import DomainEvents
 from infra.constructs.functions import python_function
 from infra.constructs.network import Network
@@ -127,12 +127,8 @@ class Api(Construct):
                 exclude_punctuation=True, password_length=48
             ),
         )
-        self.credentials_key = kms.Key(
-            self,
-            "CredentialsKey",
-            description="propfirm: encrypts the MT5 account passwords the API keeps",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.RETAIN,
+        self.credentials_key = retained_key(
+            self, "CredentialsKey", "propfirm: encrypts the MT5 account passwords the API keeps"
         )
         self.function = self._build_function(
             shared, network, data, queues, domain_events, mt5_server_name, log_retention
@@ -225,6 +221,8 @@ class Api(Construct):
         queues.commands.grant_send_messages(fn)
         domain_events.grant_put(fn)
         self.webhook_secret.grant_read(fn)
+        for name, value in data.allow_webhook_secrets(fn, seal=True).items():
+            fn.add_environment(name, value)
         grant_under_challenge_context(self.credentials_key, fn.role, "kms:Encrypt", "kms:Decrypt")
         # the purchase webhook binds each trader to a login (propfirm.api.logins): these four calls only
         self.user_pool.grant(

@@ -17,6 +17,10 @@
 - The audit seal key: a KMS HMAC key the writers MAC each audit row's hash with (`AUDIT_SEAL_KMS_KEY_ID`,
   `propfirm.store.seals`). PostgreSQL cannot use it, so whoever owns the table can rewrite rows but not
   their seals; kept when the stack is deleted (without it no seal can be checked).
+- The webhook secrets key: a KMS symmetric key the outbound webhooks' signing secrets are sealed with at rest
+  (`WEBHOOK_VAULT_KMS_KEY_ID`, `propfirm.store.vault`), usable only under that purpose's encryption
+  context: the API and the migration seal and open, the webhook senders only open. Rotated yearly by KMS;
+  kept when the stack is deleted (without it no stored secret opens).
 - Cache authentication (RBAC): a user group with the application user `propfirm`, whose password is
   generated into Secrets Manager (`REDIS_AUTH_SECRET_ARN`, read by `propfirm.live.connection`), and the
   `default` user every group must hold, switched off. The template carries only `{{resolve:...}}`
@@ -37,11 +41,20 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 from propfirm.live.connection import CACHE_ACCESS_STRING
+from propfirm.store.vault import PURPOSE
 
 from infra.constants import APP_DB_USER, AURORA_MIN_ACU, CACHE_USER, DB_NAME, DB_PORT, DB_USER, REDIS_PORT
 from infra.constructs.network import Network
 
 AURORA_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13  # 16.4 and older are deprecated for new clusters
+
+
+def retained_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A symmetric KMS key, rotated yearly, kept when the stack is deleted (what it encrypted would not
+    open without it)."""
+    return kms.Key(
+        scope, construct_id, description=description, enable_key_rotation=True, removal_policy=RemovalPolicy.RETAIN
+    )
 
 
 class Data(Construct):
@@ -81,6 +94,9 @@ class Data(Construct):
             key_spec=kms.KeySpec.HMAC_256,
             key_usage=kms.KeyUsage.GENERATE_VERIFY_MAC,
             removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.webhook_secrets_key = retained_key(
+            self, "WebhookSecretsKey", "propfirm: seals the outbound webhooks' signing secrets at rest"
         )
         # rotated monthly by Secrets Manager's own PostgreSQL single-user rotation (the login changes its
         # password; its name stays, which IAM sign-in to the proxy relies on)
@@ -146,6 +162,20 @@ class Data(Construct):
             "AUDIT_SEAL_KMS_KEY_ID": self.audit_seal_key.key_arn,
             "RUNTIME_DATABASE_SECRET_ARN": self.app_database_secret.secret_arn,
         }
+
+    def allow_webhook_secrets(self, grantee: iam.IGrantable, *, seal: bool) -> dict[str, str]:
+        """The grantee may open (and, with `seal`, seal) webhook secrets, only under their purpose's
+        encryption context; the environment that names the key."""
+        actions = ["kms:Decrypt", "kms:Encrypt"] if seal else ["kms:Decrypt"]
+        [(name, value)] = PURPOSE.items()
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=actions,
+                resources=[self.webhook_secrets_key.key_arn],
+                conditions={"StringEquals": {f"kms:EncryptionContext:{name}": value}},
+            )
+        )
+        return {"WEBHOOK_VAULT_KMS_KEY_ID": self.webhook_secrets_key.key_arn}
 
     @property
     def redis_environment(self) -> dict[str, str]:

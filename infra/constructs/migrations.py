@@ -85,6 +85,8 @@ class Migrations(Construct):
         )
         data.allow_database(network.consumer_groups["migrate"], self.function, "migrate", user=DB_USER)
         data.app_database_secret.grant_read(self.function)  # to create the runtime login with its password
+        for name, value in data.allow_webhook_secrets(self.function, seal=True).items():  # seals older ones
+            self.function.add_environment(name, value)
         self.trigger = triggers.Trigger(
             self,
             "OnDeploy",

@@ -13,6 +13,9 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def propfirm_home() -> Path:
@@ -42,3 +45,22 @@ def kept_secret(name: str, make: Callable[[], str] = lambda: secrets.token_urlsa
             return value
         time.sleep(0.01)
     raise RuntimeError(f"{path} is empty: delete it and try again")
+
+
+def kept_key(variable: str, name: str) -> bytes:
+    """A 32-byte key for a local run: `$variable` (base64), else a random one kept in $PROPFIRM_HOME/<name>."""
+    import base64
+
+    value = os.environ.get(variable)
+    if value:
+        return base64.b64decode(value)
+    return base64.b64decode(kept_secret(name, lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+
+
+def per_setting(names: tuple[str, ...], cache: dict[tuple[str | None, ...], T], build: Callable[[], T]) -> T:
+    """`build()` once per setting of the environment variables `names` (a process keeps one per setting)."""
+    setting = tuple(os.environ.get(name) for name in names)
+    made = cache.get(setting)
+    if made is None:
+        made = cache[setting] = build()
+    return made

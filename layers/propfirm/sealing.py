@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,7 +22,7 @@ from typing import Any, Protocol
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from propfirm.kept import kept_secret
+from propfirm.kept import kept_key
 from propfirm.queues.messages import SealedPasswords
 
 CREDENTIALS_KEY_FILE = "credentials.key"
@@ -83,11 +82,7 @@ class KmsCipher:
 
 def local_key() -> bytes:
     """`PROPFIRM_CREDENTIALS_KEY` (base64 of 32 bytes), or a random key kept in $PROPFIRM_HOME (0600)."""
-    value = os.environ.get("PROPFIRM_CREDENTIALS_KEY")
-    if value:
-        return base64.b64decode(value)
-    kept = kept_secret(CREDENTIALS_KEY_FILE, lambda: base64.b64encode(secrets.token_bytes(32)).decode())
-    return base64.b64decode(kept)
+    return kept_key("PROPFIRM_CREDENTIALS_KEY", CREDENTIALS_KEY_FILE)
 
 
 def build_cipher(kms_key_id: str | None, kms_client: Any = None) -> Cipher:

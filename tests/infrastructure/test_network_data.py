@@ -89,6 +89,35 @@ def test_the_audit_seal_key_is_an_hmac_key_kept_on_deletion(dev):
     assert macs and all(statement["Action"] == "kms:GenerateMac" for statement in macs)  # seal, never verify
 
 
+def test_webhook_secrets_are_sealed_with_their_own_key_under_their_purpose_only(dev):
+    """The API and the migration seal and open, the webhook senders only open; nothing else may use the key,
+    and never without the purpose's encryption context."""
+    [(key_id, key)] = [
+        (k, r) for k, r in dev.resources("AWS::KMS::Key").items()
+        if "webhooks' signing secrets" in r["Properties"].get("Description", "")
+    ]
+    assert key["Properties"]["EnableKeyRotation"] is True and key["DeletionPolicy"] == "Retain"
+    uses = {}
+    for policy in dev.resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if key_id in str(statement["Resource"]):
+                assert statement["Condition"] == {
+                    "StringEquals": {"kms:EncryptionContext:purpose": "propfirm-webhook-secret"}
+                }, statement
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                for role in policy["Properties"]["Roles"]:
+                    uses[role["Ref"]] = sorted(actions)
+    sealers = sorted(role for role, actions in uses.items() if "kms:Encrypt" in actions)
+    openers = sorted(role for role, actions in uses.items() if actions == ["kms:Decrypt"])
+    assert len(sealers) == 2 and all(("Api" in r) or ("Migrat" in r) for r in sealers), sealers
+    assert len(openers) == 2 and all("Webhooks" in r for r in openers), openers
+    named = {
+        name: fn["Properties"].get("Environment", {}).get("Variables", {}).get("WEBHOOK_VAULT_KMS_KEY_ID")
+        for name, fn in dev.resources("AWS::Lambda::Function").items()
+    }
+    assert sum(1 for value in named.values() if value) == 4
+
+
 def test_production_protects_and_adds_a_reader(production):
     production.template.has_resource_properties(
         "AWS::RDS::DBCluster", {"DeletionProtection": True, "BackupRetentionPeriod": 14}

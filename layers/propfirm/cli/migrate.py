@@ -14,6 +14,7 @@ from propfirm.settings import DatabaseSettings, SettingsError, load
 from propfirm.store.migrator import MigrationError, apply_migrations
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.uow import UnitOfWork
+from propfirm.store.webhooks import WebhookStore
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         url = load(DatabaseSettings).database_url
         applied = apply_migrations(url)
+        with UnitOfWork(url) as uow:  # webhook secrets written before they were sealed at rest
+            sealed = WebhookStore(uow).seal_plain_secrets()
+            uow.commit()
         loaded = []
         if not args.no_programs:
             with UnitOfWork(url) as uow:
@@ -41,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"applied {migration.version:04d}_{migration.name}")
     if not applied:
         print("migrations: up to date")
+    if sealed:
+        print(f"webhook secrets: {sealed} sealed at rest")
     for result in loaded:
         if result.added:
             print(f"program {result.describe()}")

@@ -1,7 +1,8 @@
 """What the migration Lambda runs (`functions/migrate/handler.py` exports `lambda_handler`): applies
 `propfirm.store.migrator`'s migrations on every deploy, then loads the
 shipped example programs (as `propfirm migrate` does; unchanged programs add nothing) unless
-MIGRATE_LOAD_PROGRAMS is false.
+MIGRATE_LOAD_PROGRAMS is false. It also seals the webhook secrets written before they were sealed at rest
+(`propfirm.store.vault`, with WEBHOOK_VAULT_KMS_KEY_ID).
 
 A CDK trigger (`infra/constructs/migrations.py`) invokes it once the database and its proxy are up and
 before the functions that use the schema are updated; it runs again whenever the migrations change
@@ -30,6 +31,7 @@ from propfirm.store.migrator import Migration, MigrationError, apply_migrations,
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.roles import ensure_runtime_login
 from propfirm.store.uow import UnitOfWork
+from propfirm.store.webhooks import WebhookStore
 
 logger = Logger(service="migrate")
 
@@ -94,6 +96,9 @@ def migrate(
     url = connection_url(settings, rds_client)
     applied = apply_migrations(url, migrations)
     login = runtime_login(settings, url, secrets_client)
+    with UnitOfWork(url) as uow:  # webhook secrets written before they were sealed at rest
+        sealed = WebhookStore(uow).seal_plain_secrets()
+        uow.commit()
     programs = []
     if settings.migrate_load_programs:
         with UnitOfWork(url) as uow:
@@ -105,6 +110,7 @@ def migrate(
         "sha256": digest,
         "programs_added": programs,
         "runtime_login": login,
+        "webhook_secrets_sealed": sealed,
     }
 
 

@@ -16,14 +16,12 @@ row is sealed, every later row must be.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
-import secrets
 from typing import Any, Protocol
 
-from propfirm.kept import kept_secret
+from propfirm.kept import kept_key, per_setting
 
 AUDIT_KEY_FILE = "audit.key"
 MAC_ALGORITHM = "HMAC_SHA_256"
@@ -86,10 +84,7 @@ class KmsMacSealer:
 
 
 def local_audit_key() -> bytes:
-    value = os.environ.get("PROPFIRM_AUDIT_KEY")
-    if value:
-        return base64.b64decode(value)
-    return base64.b64decode(kept_secret(AUDIT_KEY_FILE, lambda: base64.b64encode(secrets.token_bytes(32)).decode()))
+    return kept_key("PROPFIRM_AUDIT_KEY", AUDIT_KEY_FILE)
 
 
 def sealer_from_environment(kms_client: Any = None) -> Sealer:
@@ -109,9 +104,5 @@ _defaults: dict[tuple[str | None, ...], Sealer] = {}
 def default_sealer() -> Sealer:
     """The process's sealer, from the environment (a unit of work given none uses it): built once per
     setting of the variables that choose the key."""
-    names = ("AUDIT_SEAL_KMS_KEY_ID", "PROPFIRM_AUDIT_KEY", "PROPFIRM_HOME")
-    setting = tuple(os.environ.get(name) for name in names)
-    sealer = _defaults.get(setting)
-    if sealer is None:
-        sealer = _defaults[setting] = sealer_from_environment()
-    return sealer
+    return per_setting(("AUDIT_SEAL_KMS_KEY_ID", "PROPFIRM_AUDIT_KEY", "PROPFIRM_HOME"), _defaults,
+                       sealer_from_environment)

@@ -2,6 +2,9 @@
 
     store = WebhookStore(uow)
 
+Signing secrets rest sealed (`propfirm.store.vault`): the store seals what it writes; `Endpoint.secret` and
+`previous_secret` hold the stored forms, opened only where a message is signed (`signing_secrets`).
+
 Deliveries are claimed with a lease (`claim_due`: FOR UPDATE SKIP LOCKED, then `lease_until`), POSTed
 outside any transaction, and their outcome recorded after; a sender that dies mid-POST leaves a lease that
 runs out, and the delivery is tried again (at least once). Every time here is the caller's clock.
@@ -15,8 +18,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from propfirm.store.errors import NotFound
+from propfirm.store.vault import Vault, default_vault, is_sealed
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from propfirm.store.uow import UnitOfWork
     from propfirm.webhooks.messages import Message
 
@@ -38,18 +44,19 @@ class Endpoint:
     description: str
     event_types: tuple[str, ...]  # empty: every type
     server: str | None  # only this MT5 server's events; None: every server's
-    secret: str
+    secret: str  # as stored: sealed (`propfirm.store.vault`), or a bare whsec_ written before sealing
     previous_secret: str | None
     previous_secret_until: datetime | None
     enabled: bool
     created_at: datetime
     updated_at: datetime
 
-    def signing_secrets(self, now: datetime) -> list[str]:
-        """The current secret, and the previous one while a rotation's overlap lasts."""
+    def signing_secrets(self, now: datetime, open_secret: Callable[[str], str]) -> list[str]:
+        """The current secret, and the previous one while a rotation's overlap lasts, opened (a vault's
+        `open`)."""
         if self.previous_secret and self.previous_secret_until and now < self.previous_secret_until:
-            return [self.secret, self.previous_secret]
-        return [self.secret]
+            return [open_secret(self.secret), open_secret(self.previous_secret)]
+        return [open_secret(self.secret)]
 
     def wants(self, event_type: str, server: str | None) -> bool:
         return (
@@ -117,8 +124,17 @@ def _delivery(row: tuple) -> Delivery:
 
 
 class WebhookStore:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, vault: Vault | None = None) -> None:
         self.uow = uow
+        self._vault = vault
+
+    @property
+    def vault(self) -> Vault:
+        """The vault secrets are sealed with (the process's, from the environment, unless given): only
+        writing a secret needs it."""
+        if self._vault is None:
+            self._vault = default_vault()
+        return self._vault
 
     # -- endpoints -----------------------------------------------------------------------------------
     def add_endpoint(
@@ -133,7 +149,7 @@ class WebhookStore:
         row = self.uow.fetchone(
             f"INSERT INTO webhook_endpoints (url, description, event_types, server, secret, created_at, updated_at)"
             f" VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING {_ENDPOINT}",
-            (url, description, list(event_types), server, secret, now, now),
+            (url, description, list(event_types), server, self.vault.seal(secret), now, now),
         )
         return _endpoint(row)
 
@@ -174,11 +190,28 @@ class WebhookStore:
         row = self.uow.fetchone(
             f"UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = %s, secret = %s,"
             f" updated_at = %s WHERE id = %s RETURNING {_ENDPOINT}",
-            (now + overlap, new_secret, now, endpoint_id),
+            (now + overlap, self.vault.seal(new_secret), now, endpoint_id),
         )
         if row is None:
             raise NotFound(f"no webhook endpoint {endpoint_id}")
         return _endpoint(row)
+
+    def seal_plain_secrets(self) -> int:
+        """Seal the secrets written before sealing began (bare whsec_ values); how many were sealed."""
+        rows = self.uow.fetchall(
+            "SELECT id, secret, previous_secret FROM webhook_endpoints"
+            " WHERE secret NOT LIKE 'enc:%%' OR previous_secret NOT LIKE 'enc:%%' FOR UPDATE"
+        )
+        sealed = 0
+        for endpoint_id, secret, previous in rows:
+            new_secret = secret if is_sealed(secret) else self.vault.seal(secret)
+            new_previous = previous if previous is None or is_sealed(previous) else self.vault.seal(previous)
+            self.uow.execute(
+                "UPDATE webhook_endpoints SET secret = %s, previous_secret = %s WHERE id = %s",
+                (new_secret, new_previous, endpoint_id),
+            )
+            sealed += (new_secret != secret) + (new_previous != previous)
+        return sealed
 
     def delete_endpoint(self, endpoint_id: int) -> None:
         if self.uow.execute("DELETE FROM webhook_endpoints WHERE id = %s", (endpoint_id,)).rowcount == 0:

@@ -21,6 +21,7 @@ from typing import Protocol
 import httpx
 
 from propfirm.store.uow import UnitOfWork
+from propfirm.store.vault import Vault, default_vault
 from propfirm.store.webhooks import Delivery, Endpoint, WebhookStore
 from propfirm.webhooks import signing
 from propfirm.webhooks.messages import Message
@@ -91,8 +92,10 @@ class Dispatcher:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         schedule: Sequence[float] = RETRY_SCHEDULE,
         batch: int = 50,
+        vault: Vault | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self._vault = vault  # opens the signing secrets (the process's, from the environment, unless given)
         self.transport = transport
         self.clock = clock  # the wall clock: receivers check webhook-timestamp against theirs
         self.schedule = tuple(schedule)
@@ -173,7 +176,10 @@ class Dispatcher:
         """(status, None) for a 2xx answer; (status or None, why) otherwise."""
         body = delivery.body.encode()
         now = self.clock()
-        headers = signing.headers(endpoint.signing_secrets(now), delivery.message_id, int(now.timestamp()), body)
+        if self._vault is None:
+            self._vault = default_vault()
+        secrets = endpoint.signing_secrets(now, self._vault.open)
+        headers = signing.headers(secrets, delivery.message_id, int(now.timestamp()), body)
         try:
             status = self.transport.post(endpoint.url, body, headers)
         except TransportError as exc:

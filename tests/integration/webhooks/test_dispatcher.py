@@ -218,3 +218,36 @@ def test_an_endpoint_for_one_server_gets_that_servers_events_only(url: str, rece
     assert d.accept([on("live-1", 21), on("live-2", 22)]).recorded == 1
     d.deliver_due()
     assert [orjson.loads(r.body)["data"]["server"] for r in receiver.received] == ["live-1"]
+
+
+def test_secrets_rest_sealed_and_the_ones_stored_before_are_sealed_by_the_migration(
+    url: str, receiver: Receiver
+) -> None:
+    """A row holds no secret in the clear; a row written before sealing began signs as it did, and the
+    migration step seals it (and, after a rotation, its previous secret too) without changing a signature."""
+    from propfirm.store.vault import default_vault, is_sealed
+
+    clock = Clock()
+    endpoint_id, secret = endpoint(url, receiver.url, clock)
+    legacy = signing.new_secret()
+    with UnitOfWork(url) as uow:
+        stored = uow.fetchone("SELECT secret FROM webhook_endpoints WHERE id = %s", (endpoint_id,))[0]
+        assert is_sealed(stored) and secret not in stored and default_vault().open(stored) == secret
+        # as a row looked before its secret was sealed at rest
+        uow.execute("UPDATE webhook_endpoints SET secret = %s WHERE id = %s", (legacy, endpoint_id))
+        uow.commit()
+    d = dispatcher(url, clock)
+    d.accept([event(8)])
+    d.deliver_due()
+    assert signed_by(legacy, receiver.received[-1])
+    with UnitOfWork(url) as uow:
+        store = WebhookStore(uow)
+        store.rotate_secret(endpoint_id, signing.new_secret(), clock(), timedelta(hours=1))
+        uow.execute("UPDATE webhook_endpoints SET previous_secret = %s WHERE id = %s", (legacy, endpoint_id))
+        assert store.seal_plain_secrets() == 1 and store.seal_plain_secrets() == 0
+        row = uow.fetchone("SELECT secret, previous_secret FROM webhook_endpoints WHERE id = %s", (endpoint_id,))
+        uow.commit()
+    assert all(is_sealed(value) for value in row) and default_vault().open(row[1]) == legacy
+    d.accept([event(9)])
+    d.deliver_due()
+    assert signed_by(legacy, receiver.received[-1])  # the previous secret, within the rotation's overlap
