@@ -130,6 +130,7 @@ def challenge_view(
     if snapshot is not None and (state.last_snapshot_at is None or snapshot.time > state.last_snapshot_at):
         state = state.copy()  # the poller's report is newer than the state the evaluator saved
         state.balance, state.equity, state.ops_since_snapshot = snapshot.balance, snapshot.equity, Decimal(0)
+        state.deals_since_snapshot = Decimal(0)
     if view["live"] is None:
         view["live"] = {
             "time": None,

@@ -129,8 +129,7 @@ def evaluate(
     if isinstance(event, Snapshot):
         on_snapshot(cp, st, event.time, event.balance, event.equity, event.positions, out)
     elif isinstance(event, Deal):
-        ph = cp.phases[st.phase_index]
-        result = event.profit + event.commission + event.swap if ph.trade_loss or ph.qualify_trade else ZERO
+        result = event.profit + event.commission + event.swap
         on_deal(cp, st, event.time, event.entry, event.volume, event.position, news or NO_NEWS, result, event.value)
     elif isinstance(event, BalanceOperation):
         on_balance(cp, st, event.time, event.amount)
@@ -227,6 +226,7 @@ def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetim
     st.balance = size
     st.equity = size
     st.ops_since_snapshot = ZERO
+    st.deals_since_snapshot = ZERO
     st.phase_ops = ZERO
     st.high_water = size
     st.max_floor = ph.max_floor(size) if ph.max_loss else ZERO
@@ -270,7 +270,9 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     """Close the trading day(s) that ended before `t` and open the one holding `t`."""
     ph = cp.phases[st.phase_index]
     ops = st.ops_since_snapshot
-    balance = st.balance + ops  # what the balance is known to be at the reset
+    # the balance at the reset: the last snapshot's, and the operations and the trade deals (profit,
+    # commission, swap) since it; the equity at the reset is not known beyond the last snapshot's
+    balance = st.balance + ops + st.deals_since_snapshot
     equity = st.equity + ops
     # the closing day's verdicts
     if ph.daily and ph.daily_eod and st.day_had_snapshot:
@@ -290,9 +292,10 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
             st.capped_excess += day_profit - cap
     if ph.qualifies_later and not st.day_counted and st.day_traded:
         _count_if_qualified(ph, st, day_profit)
-    if ph.max_mode == TRAILING_EOD and ph.max_loss and st.balance > st.high_water:
-        st.high_water = st.balance  # the closing balance as reported (operations included)
-        st.max_floor = ph.max_floor(st.balance)
+    closing = st.balance + st.deals_since_snapshot  # the reported balance and the deals closed since
+    if ph.max_mode == TRAILING_EOD and ph.max_loss and closing > st.high_water:
+        st.high_water = closing  # the closing balance as reported (operations included)
+        st.max_floor = ph.max_floor(closing)
     label, day_start, next_reset = cp.clock.day_of(t)
     if not ph.weekend_holding and st.snapshot_positions and _crosses_saturday(st.day_label, label):
         st.pending_weekend = True
@@ -389,6 +392,8 @@ def on_snapshot(
     st.equity = equity
     if st.ops_since_snapshot:
         st.ops_since_snapshot = ZERO
+    if st.deals_since_snapshot:
+        st.deals_since_snapshot = ZERO
     st.day_had_snapshot = True
     if positions is None:
         st.snapshot_positions = None
@@ -613,6 +618,9 @@ def on_deal(
         st.updated_at = t
     if t > st.last_deal_at:
         st.last_deal_at = t  # any deal restarts the inactivity clock
+    seen = st.last_snapshot_at
+    if result and (seen is None or t > seen):
+        st.deals_since_snapshot += result  # not in the last snapshot's balance yet (a later one has it)
     opened = entry == "in" or entry == "inout"
     closed = not opened or entry == "inout"
     positions = st.open_positions
@@ -734,7 +742,7 @@ def _rebase_after_payout(cp: CompiledProgram, st: ChallengeState, t: datetime, o
     if st.status != ACTIVE:
         return
     ph = cp.phases[st.phase_index]
-    balance = st.balance + st.ops_since_snapshot  # what the account holds now, the withdrawal included
+    balance = st.balance + st.ops_since_snapshot + st.deals_since_snapshot  # what it holds now, the withdrawal in
     if ph.max_loss and ph.max_mode != STATIC:
         st.high_water = balance
         st.max_floor = ph.max_floor(balance)

@@ -13,7 +13,12 @@ from typing import Any
 
 STATE_VERSION = 3
 # what a version-2 state (before qualifying trades) lacks, as version 3 starts it
-_V2_DEFAULTS: dict[str, Any] = {"trade_values": [], "day_trade_qualified": False, "day_value": "0"}
+_V2_DEFAULTS: dict[str, Any] = {
+    "trade_values": [],
+    "day_trade_qualified": False,
+    "day_value": "0",
+    "deals_since_snapshot": "0",
+}
 # what a version-1 state (before the rule variants of programs) lacks, as version 2 starts it
 _V1_DEFAULTS: dict[str, Any] = {
     **_V2_DEFAULTS,
@@ -35,6 +40,7 @@ _DECIMALS = (
     "balance",
     "equity",
     "ops_since_snapshot",
+    "deals_since_snapshot",
     "phase_ops",
     "high_water",
     "max_floor",
@@ -87,10 +93,11 @@ class ChallengeState:
         "phase_index",
         "phase_started_at",
         "deadline",
-        # last reported balance/equity, and balance operations since that snapshot
+        # last reported balance/equity, and balance operations and trade deals' results since that snapshot
         "balance",
         "equity",
         "ops_since_snapshot",
+        "deals_since_snapshot",
         "phase_ops",
         # maximum loss: high-water mark (equity, balance or closing balance) and the floor it gives
         "high_water",
@@ -148,6 +155,7 @@ class ChallengeState:
     balance: Decimal
     equity: Decimal
     ops_since_snapshot: Decimal
+    deals_since_snapshot: Decimal
     phase_ops: Decimal
     high_water: Decimal
     max_floor: Decimal

@@ -120,3 +120,28 @@ def test_a_late_deal_still_counts_and_never_turns_the_clocks_back():
     acct.deal("2026-03-02 09:59", "in", 1)
     assert acct.state.trading_days == 1
     assert acct.state.updated_at == T("2026-03-02 10:00")
+
+
+def test_the_day_starts_from_the_balance_at_the_reset_the_deals_closed_after_the_last_snapshot_included():
+    # A poller reads every few seconds: a trade closed in the last seconds before the reset is in no
+    # snapshot of the day. The balance at the reset is the last snapshot's and the deals since (profit,
+    # commission, swap), so the new day's floor is not set from a balance the account no longer had.
+    acct = Account(make_program(daily_loss_pct=5, max_loss_pct=10, profit_target_pct=10))
+    acct.deal("2026-03-02 09:00", "in", 1, commission="-3.50")
+    acct.snap("2026-03-02 23:59:58", "99996.50", "98500.00", positions=["1.00"])
+    acct.deal("2026-03-02 23:59:59", "out", 1, profit="-1500.00", commission="-3.50")
+    assert acct.snap("2026-03-03 00:00:01", "98493.00", "98493.00", positions=[]) == []
+    assert acct.state.daily_floor == Decimal("93493.00")  # 98,493 - 5% of 100,000, not 99,996.50 - 5,000
+    assert acct.state.day_start_balance == Decimal("98493.00") and acct.state.deals_since_snapshot == 0
+    # a deal the next snapshot already holds (it reached the evaluator late) is not counted again
+    acct.deal("2026-03-02 23:59:59.500000", "out", 2, profit="-10.00")
+    assert acct.state.deals_since_snapshot == 0
+
+
+def test_the_end_of_day_high_water_mark_is_the_closing_balance_with_the_last_deals():
+    acct = Account(make_program(size="50000", max_loss_amount="2000", max_loss_mode="trailing_eod",
+                                profit_target_amount="3000"))
+    acct.snap("2026-03-02 20:00", "50551.63", "50551.63", positions=[])
+    acct.deal("2026-03-02 23:58", "in", 1, commission="-2.63")  # a commission minutes before the close
+    acct.snap("2026-03-03 00:05", "50549.00", "50549.00", positions=["1.00"])
+    assert acct.state.high_water == Decimal("50549.00") and acct.state.max_floor == Decimal("48549.00")

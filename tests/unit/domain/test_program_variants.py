@@ -215,17 +215,22 @@ def test_xpert_a_day_counts_only_when_the_balance_moved_half_a_percent_section_1
     assert acct.state.trading_days == 2  # -600 and +500; +300 and +499 moved too little
 
 
-def test_a_days_result_is_what_that_days_snapshots_show():
-    program = make_program(profit_target_pct=10, min_trading_days=2, qualifying_day_min_result_pct="0.5")
+def test_a_days_result_is_what_its_snapshots_and_its_deals_since_show():
+    program = make_program(profit_target_pct=10, min_trading_days=3, qualifying_day_min_result_pct="0.5")
     acct = Account(program)
     acct.trade("2026-03-02 09:00", "2026-03-02 10:00", 1, profit="800")
     acct.snap("2026-03-02 10:01", "100800.00")
     assert acct.state.trading_days == 1  # counted as soon as a snapshot shows the move
     acct.trade("2026-03-03 09:00", "2026-03-03 10:00", 2, profit="-800")
-    acct.snap("2026-03-04 08:00", "100000.00")  # no snapshot of 3 March saw the loss: it is the 4th's
-    assert acct.state.trading_days == 1
+    assert acct.state.trading_days == 1  # no snapshot of 3 March saw the loss yet ...
+    acct.snap("2026-03-04 08:00", "100000.00")
+    assert acct.state.trading_days == 2  # ... but its deal did: 3 March closed at -800 and counts
     acct.snap("2026-03-04 08:01", "100000.00")
-    assert acct.state.trading_days == 1  # and the 4th traded nothing
+    assert acct.state.trading_days == 2  # and the 4th traded nothing
+    acct.snap("2026-03-04 09:00", "100000.00")
+    acct.trade("2026-03-04 10:00", "2026-03-04 11:00", 3, profit="-300")
+    acct.snap("2026-03-05 08:00", "99700.00")
+    assert acct.state.trading_days == 2  # -300 moved too little
 
 
 def test_a_day_counts_only_after_the_lots_opened_reach_the_minimum():
