@@ -718,7 +718,9 @@ def on_balance(cp: CompiledProgram, st: ChallengeState, t: datetime, amount: Dec
         _roll_day(cp, st, t)
     if t > st.updated_at:
         st.updated_at = t
-    st.ops_since_snapshot += amount
+    seen = st.last_snapshot_at
+    if seen is None or t > seen:
+        st.ops_since_snapshot += amount  # not in the last snapshot's balance yet (a later one has it)
     st.phase_ops += amount
     st.day_ops += amount
     ph = cp.phases[st.phase_index]

@@ -145,3 +145,12 @@ def test_the_end_of_day_high_water_mark_is_the_closing_balance_with_the_last_dea
     acct.deal("2026-03-02 23:58", "in", 1, commission="-2.63")  # a commission minutes before the close
     acct.snap("2026-03-03 00:05", "50549.00", "50549.00", positions=["1.00"])
     assert acct.state.high_water == Decimal("50549.00") and acct.state.max_floor == Decimal("48549.00")
+
+
+def test_a_balance_operation_a_later_snapshot_holds_is_not_added_to_the_balance_again():
+    acct = Account(make_program(daily_loss_pct=5, max_loss_pct=10, profit_target_pct=10))
+    acct.snap("2026-03-02 10:00", "100500.00", "100500.00")  # it holds the 500 deposit of 09:00
+    acct.op("2026-03-02 09:00", "500.00", "deposit")  # which reaches the engine after it
+    assert acct.state.ops_since_snapshot == 0 and acct.state.phase_ops == Decimal("500.00")
+    acct.snap("2026-03-03 00:01", "100500.00", "100500.00")
+    assert acct.state.day_start_balance == Decimal("100500.00")  # not 101,000
