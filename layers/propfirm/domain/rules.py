@@ -186,20 +186,26 @@ class PhaseRules:
         fixed = self.daily_fixed_amount
         return fixed if fixed is not None else pct_of(basis, self.daily_pct)
 
-    def exposure_broken(self, positions: Sequence[Position]) -> int:
-        """A bit per exposure cap whose symbols hold more than it allows in `positions`: lots, or value (a
-        position that gives no value adds none)."""
-        broken = 0
-        for bit, (_, patterns, limit, by_value) in enumerate(self.exposure_caps):
-            held = ZERO
+    def exposure_held(self, positions: Sequence[Position]) -> list[Decimal]:
+        """What `positions` hold in each exposure cap's symbols: lots, or value (a position that gives no
+        value adds none)."""
+        held = []
+        for _, patterns, _, by_value in self.exposure_caps:
+            total = ZERO
             for p in positions:
-                symbol = p.symbol
-                if any(fnmatchcase(symbol, pattern) for pattern in patterns):
+                if any(fnmatchcase(p.symbol, pattern) for pattern in patterns):
                     if not by_value:
-                        held += p.volume
+                        total += p.volume
                     elif p.value is not None:
-                        held += p.value
-            if held > limit:
+                        total += p.value
+            held.append(total)
+        return held
+
+    def exposure_broken(self, positions: Sequence[Position]) -> int:
+        """A bit per exposure cap whose symbols hold more than it allows in `positions`."""
+        broken = 0
+        for bit, (held, cap) in enumerate(zip(self.exposure_held(positions), self.exposure_caps, strict=True)):
+            if held > cap[2]:
                 broken |= 1 << bit
         return broken
 

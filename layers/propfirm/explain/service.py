@@ -5,7 +5,6 @@ API's explanation routes both call `explain_transition`; the words come from `te
 from __future__ import annotations
 
 from decimal import Decimal
-from fnmatch import fnmatchcase
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -157,13 +156,11 @@ def _facts(program: Program, replayed: Recomputed) -> dict[str, Any]:
 def _broken_caps(program: Program, index: int, positions: tuple[Position, ...]) -> list[dict[str, Any]]:
     """Each exposure cap the positions break: its name, what it allows, what they held in it."""
     rules = compiled(program).phases[index]
-    broken = rules.exposure_broken(positions)
-    out = []
-    for bit, (name, patterns, limit, by_value) in enumerate(rules.exposure_caps):
-        if not broken & (1 << bit):
-            continue
-        inside = [p for p in positions if any(fnmatchcase(p.symbol, pattern) for pattern in patterns)]
-        held = sum((p.value or Decimal(0)) if by_value else p.volume for p in inside)
-        out.append({"name": name, "symbols": list(patterns), "by": "value" if by_value else "lots",
-                    "limit": str(limit), "held": str(held)})
-    return out
+    return [
+        {"name": name, "symbols": list(patterns), "by": "value" if by_value else "lots", "limit": str(limit),
+         "held": str(held)}
+        for held, (name, patterns, limit, by_value) in zip(
+            rules.exposure_held(positions), rules.exposure_caps, strict=True
+        )
+        if held > limit
+    ]

@@ -18,7 +18,7 @@ flat; the live account is then moved and reset on MT5 at another time than the r
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -156,8 +156,6 @@ def detection(truth: Path, programs: dict[str, Program], database_url: str, serv
 def truth_at(truth: Path, programs: dict[str, Program], login: int, moment: datetime) -> str:
     """Where the truth had one account at `moment` (its state replayed from every line up to then, and the
     lowest equity it wrote within a day after): what a live decision the truth does not have is set against."""
-    from datetime import timedelta
-
     replay = Replay(programs)
     lowest: tuple[Decimal, str] | None = None
     until = moment + timedelta(days=1)
@@ -188,4 +186,3 @@ def truth_at(truth: Path, programs: dict[str, Program], login: int, moment: date
         f"(at {st.last_snapshot_at and st.last_snapshot_at.isoformat()}), maximum floor {st.max_floor} "
         f"(high-water {st.high_water}), daily floor {st.daily_floor}; lowest equity in the next day {low}"
     )
-

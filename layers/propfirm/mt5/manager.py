@@ -667,15 +667,16 @@ class ManagerApiGateway:
 
     def _position(self, p: Any, clock: ServerClock) -> Position:
         digits, money_digits = int(p.Digits), int(p.DigitsCurrency)
+        volume, current = _lots(p.VolumeExt, p.Volume), _money(p.PriceCurrent, digits)
         return Position(
             server=self._server,
             login=int(p.Login),
             ticket=int(p.Position),
             symbol=str(p.Symbol),
             side=Side.BUY if int(p.Action) == 0 else Side.SELL,
-            volume=_lots(p.VolumeExt, p.Volume),
+            volume=volume,
             price_open=_money(p.PriceOpen, digits),
-            price_current=_money(p.PriceCurrent, digits),
+            price_current=current,
             profit=_money(p.Profit, money_digits),
             storage=_money(p.Storage, money_digits),
             time_create=_time(clock, p.TimeCreateMsc, p.TimeCreate),
@@ -684,14 +685,12 @@ class ManagerApiGateway:
             price_sl=_money(p.PriceSL, digits),
             price_tp=_money(p.PriceTP, digits),
             comment=str(p.Comment),
-            value=traded_value(
-                _lots(p.VolumeExt, p.Volume), Decimal(str(p.ContractSize)), _money(p.PriceCurrent, digits),
-                Decimal(str(p.RateProfit)), money_digits,
-            ),
+            value=traded_value(volume, Decimal(str(p.ContractSize)), current, Decimal(str(p.RateProfit)), money_digits),
         )
 
     def _deal(self, d: Any, clock: ServerClock) -> Deal:
         digits, money_digits = int(d.Digits), int(d.DigitsCurrency)
+        volume, price = _lots(d.VolumeExt, d.Volume), _money(d.Price, digits)
         return Deal(
             server=self._server,
             login=int(d.Login),
@@ -700,18 +699,15 @@ class ManagerApiGateway:
             action=DealAction(int(d.Action)),
             entry=DealEntry(int(d.Entry)),
             symbol=str(d.Symbol),
-            volume=_lots(d.VolumeExt, d.Volume),
-            price=_money(d.Price, digits),
+            volume=volume,
+            price=price,
             profit=_money(d.Profit, money_digits),
             commission=_money(d.Commission, money_digits),
             storage=_money(d.Storage, money_digits),
             position_id=int(d.PositionID),
             comment=str(d.Comment),
             order=int(d.Order),
-            value=traded_value(
-                _lots(d.VolumeExt, d.Volume), Decimal(str(d.ContractSize)), _money(d.Price, digits),
-                Decimal(str(d.RateProfit)), money_digits,
-            ),
+            value=traded_value(volume, Decimal(str(d.ContractSize)), price, Decimal(str(d.RateProfit)), money_digits),
         )
 
     def _info(self, u: Any) -> AccountInfo:

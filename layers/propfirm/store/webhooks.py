@@ -200,7 +200,7 @@ class WebhookStore:
         """Seal the secrets written before sealing began (bare whsec_ values); how many were sealed."""
         rows = self.uow.fetchall(
             "SELECT id, secret, previous_secret FROM webhook_endpoints"
-            " WHERE secret NOT LIKE 'enc:%%' OR previous_secret NOT LIKE 'enc:%%' FOR UPDATE"
+            " WHERE NOT starts_with(secret, 'enc:') OR NOT starts_with(previous_secret, 'enc:') FOR UPDATE"
         )
         sealed = 0
         for endpoint_id, secret, previous in rows:
