@@ -21,7 +21,7 @@ from typing import Protocol
 import httpx
 
 from propfirm.store.uow import UnitOfWork
-from propfirm.store.vault import Vault, default_vault
+from propfirm.store.vault import Vault, VaultError, default_vault
 from propfirm.store.webhooks import Delivery, Endpoint, WebhookStore
 from propfirm.webhooks import signing
 from propfirm.webhooks.messages import Message
@@ -178,7 +178,10 @@ class Dispatcher:
         now = self.clock()
         if self._vault is None:
             self._vault = default_vault()
-        secrets = endpoint.signing_secrets(now, self._vault.open)
+        try:
+            secrets = endpoint.signing_secrets(now, self._vault.open)
+        except VaultError as exc:  # sealed with another key: a failed attempt with its reason, nothing sent
+            return None, f"the endpoint's secret does not open here: {exc}"
         headers = signing.headers(secrets, delivery.message_id, int(now.timestamp()), body)
         try:
             status = self.transport.post(endpoint.url, body, headers)

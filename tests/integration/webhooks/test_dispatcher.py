@@ -251,3 +251,25 @@ def test_secrets_rest_sealed_and_the_ones_stored_before_are_sealed_by_the_migrat
     d.accept([event(9)])
     d.deliver_due()
     assert signed_by(legacy, receiver.received[-1])  # the previous secret, within the rotation's overlap
+
+
+def test_a_secret_sealed_with_another_key_is_a_failed_attempt_with_its_reason(url: str, receiver: Receiver) -> None:
+    """Nothing is sent unsigned and nothing is lost: the delivery waits for its retry, the others go out."""
+    from propfirm.store.vault import LocalVault
+
+    clock = Clock()
+    foreign_id, _ = endpoint(url, receiver.url, clock)
+    _, good = endpoint(url, receiver.url, clock)
+    with UnitOfWork(url) as uow:
+        uow.execute("UPDATE webhook_endpoints SET secret = %s WHERE id = %s",
+                    (LocalVault(b"x" * 32).seal(signing.new_secret()), foreign_id))
+        uow.commit()
+    d = dispatcher(url, clock)
+    d.accept([event(10)])
+    tally = d.deliver_due()
+    assert (tally.delivered, tally.retrying) == (1, 1) and "does not open here" in tally.errors[0]
+    assert len(receiver.received) == 1 and signed_by(good, receiver.received[-1])
+    with UnitOfWork(url) as uow:
+        status, attempts = uow.fetchone(
+            "SELECT status, attempts FROM webhook_deliveries WHERE endpoint_id = %s", (foreign_id,))
+    assert (status, attempts) == ("pending", 1)
