@@ -70,3 +70,29 @@ def test_an_outage_refuses_sends_with_sqs_503_and_receives_go_on(sqs):
     faulty.outage = False
     _send(faulty, url, "h", "after")
     assert faulty.counts()["refused_sends"] == 1
+
+
+def test_a_held_group_comes_back_first_and_in_order_before_its_later_messages(sqs):
+    url = sqs.create_queue(QueueName="h.fifo", Attributes=FIFO)["QueueUrl"]
+    now = [0.0]
+    faulty = FaultySqs(sqs, seed=3, hold_seconds=3, clock=lambda: now[0])
+    for group in "ab":
+        for n in range(3):
+            _send(sqs, url, group, f"{group}{n}")
+    faulty.reorder = True
+    first = [m["Body"] for m in _receive(faulty, url)]
+    faulty.reorder = False
+    held = {b[0] for b in ("a0", "b0") if b not in first}
+    assert held and faulty.holding == 3 * len(held)
+    _send(sqs, url, "a", "a3")
+    _send(sqs, url, "b", "b3")
+    # while held, nothing of a held group is delivered, though moto's clock has not moved
+    later = _receive(faulty, url)
+    assert not any(m["Body"][0] in held for m in later)
+    now[0] = 3.0
+    back = _receive(faulty, url)
+    assert [m["Body"] for m in back] == [f"{g}{n}" for g in sorted(held) for n in range(3)]
+    for m in back:
+        faulty.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    after = [m["Body"] for m in _receive(faulty, url)]
+    assert [b for b in after if b[0] in held] == [f"{g}3" for g in sorted(held)]
