@@ -90,6 +90,10 @@ class LocalAws:
     def start(self) -> LocalAws:
         from moto.server import ThreadedMotoServer
 
+        from propfirm.local import moto_fifo
+
+        moto_fifo.apply()
+
         # The environment is written before moto's thread starts: glibc's setenv is not safe while
         # another thread reads the environment (getenv in C code: time zones, resolvers, proxies).
         self.port = free_port(self.host)
