@@ -248,7 +248,7 @@ class Evaluator:
                 continue
             if live[login].snapshot_error:  # judged again with the next good snapshot
                 log.warning("snapshot skipped", extra={"login": login, "error": live[login].snapshot_error})
-            result = self._judge(account, live[login].snapshot, classified.get(login, []))
+            result = self._judge(account, live[login].snapshot, classified.get(login, []), message.time)
             result.floor_present = live[login].floor_present
             result.floor_hold = live[login].floor_hold
             result.floor_hold_unreadable = live[login].floor_hold_unreadable
@@ -417,7 +417,12 @@ class Evaluator:
             cached.state,
         )
 
-    def _judge(self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal]) -> Judged:
+    def _judge(
+        self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal], cycle_time: datetime
+    ) -> Judged:
+        """`cycle_time`: the poller cycle's time of the message being judged (its deals are those dated up to
+        it); `snapshot`: the account's latest in Redis, which a lagging evaluator may find from a later
+        cycle."""
         before = account.state
         awaiting = account.awaiting_reset
         if before.status != ACTIVE:  # failed or passed for good: nothing more to judge (deals are stored)
@@ -435,9 +440,19 @@ class Evaluator:
                 if isinstance(event, BalanceOperation):
                     comments.add(c.record.comment)
         snapshot_judged = False
-        if snapshot is not None and awaiting is None and (reset_time is None or snapshot.time >= reset_time):
+        if (
+            snapshot is not None
+            and awaiting is None
+            and (reset_time is None or snapshot.time >= reset_time)
+            and not cycle_time < before.next_reset <= snapshot.time
+        ):
             events.append((snapshot.time, 1, _snapshot_event(snapshot)))
             snapshot_judged = True
+        # else, for the last condition: a snapshot of a later cycle, across the day's reset, is left to its own
+        # cycle's message (the poller sends one for every snapshot it writes). Deals dated before the reset
+        # may still wait in the queue behind this message, and the day must close on all of them: judged
+        # now, the reset would take the balance without them and keep it (the high-water mark, the next
+        # day's basis)
         events.sort(key=lambda e: (e[0], e[1]))
         state = before
         decisions: list[tuple[d.Decision, ChallengeState, ChallengeState]] = []
@@ -481,7 +496,7 @@ class Evaluator:
                     record = uow.challenges.get(judged.account.challenge_id)
                     account = self._from_record(record, uow)
                 rows = judged.deal_rows
-                judged = self._judge(account, live.snapshot, deals)
+                judged = self._judge(account, live.snapshot, deals, message.time)
                 judged.deal_rows = rows
                 judged.floor_present = live.floor_present
                 judged.floor_hold = live.floor_hold

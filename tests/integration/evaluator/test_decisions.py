@@ -284,13 +284,13 @@ def test_a_version_conflict_is_judged_again_from_postgresql(rig, monkeypatch) ->
     judge = rig.evaluator._judge
     calls = []
 
-    def judge_while_somebody_saves(account, snapshot, deals):
+    def judge_while_somebody_saves(account, snapshot, deals, cycle_time):
         if not calls:  # another writer saves the challenge between our read and our commit
             with UnitOfWork(rig.url) as uow:
                 uow.execute("UPDATE challenges SET version = version + 1 WHERE id = %s", (cid,))
                 uow.commit()
         calls.append(account.version)
-        return judge(account, snapshot, deals)
+        return judge(account, snapshot, deals, cycle_time)
 
     monkeypatch.setattr(rig.evaluator, "_judge", judge_while_somebody_saves)
     rig.snapshot(5009, T0 + timedelta(minutes=1), "100000", "94000")
@@ -315,3 +315,27 @@ def test_unknown_accounts_and_lost_snapshots_lose_no_deal(rig) -> None:
     assert state.open_positions == {700: Decimal("1.00")} and state.trading_days == 1
     rig.redis.set(rig.keys.snap(rig.server, 5010), b"{not json")
     assert rig.evaluator.handle(rig.message([5010], at)).judged == 0
+
+
+def test_a_lagging_evaluator_closes_the_day_on_every_deal_before_the_reset(rig) -> None:
+    """The poller ran ahead: when the message of the 20:01 cycle is judged, Redis already holds the account
+    as the 23:05 cycle read it, past the 17:00 Chicago reset (23:00 UTC), and the 22:30 loss waits in the
+    next message. The day closes at 50,100 (50,000 + 500 - 400), not at 50,500 (the win alone), which would
+    have raised the trailing high-water mark and the next day's daily floor for good."""
+    login = 7001
+    rig.register(login, T0, program="futures-50k")
+    rig.snapshot(login, T0 + timedelta(minutes=5), "50000", "50000")
+    rig.evaluator.handle(rig.message([login], T0 + timedelta(minutes=5)))
+
+    win = deal(login, 71, T0.replace(hour=20), action="sell", entry="out", profit="500", position=70)
+    loss = deal(login, 73, T0.replace(hour=22, minute=30), action="sell", entry="out", profit="-400", position=72)
+    cycles = [T0.replace(hour=20, minute=1), T0.replace(hour=22, minute=31), T0.replace(hour=23, minute=5)]
+    messages = [rig.message([login], cycles[0], [win]), rig.message([login], cycles[1], [loss])]
+    rig.snapshot(login, cycles[2], "50100", "50100")  # the poller's latest, read after both deals
+    messages.append(rig.message([login], cycles[2]))
+
+    for message in messages:
+        rig.evaluator.handle(message)
+    floor = read_floor(rig.redis, rig.keys, rig.server, login)
+    assert floor is not None and floor.reason == "daily_loss"
+    assert floor.level == Decimal("49100")  # the day's closing balance 50,100 less the $1,000 daily loss
