@@ -3,6 +3,7 @@
 - `clock`: the simulated clock (speed, `advance`) and the trade server's time zone.
 - `market`: symbols and seeded prices. `accounts`: records and accounting arithmetic.
 - `world`: groups, accounts, positions, deals, rollovers and stop-outs, under one lock.
+- `history`: every deal of the run, the last hours in memory and the rest on disk (SQLite).
 - `traders`: scripted traders; `driver`: market ticks and trader rounds as time passes.
 - `faults`: injected network and server failures. `certs`: the self-signed certificate.
 - `programs`: the MT5 groups named by the program files.

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from propfirm.mt5.auth import password_hash
 from propfirm.sim import accounts as acc
 from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
 from propfirm.sim.clock import ServerZone, SimClock
+from propfirm.sim.history import DealHistory
 from propfirm.sim.market import LOT, Market
 
 if TYPE_CHECKING:
@@ -42,6 +42,11 @@ if TYPE_CHECKING:
 FIRST_LOGIN = 100_000
 FIRST_DEAL = 1_000_001
 FIRST_ORDER = 5_000_001
+# deals younger than this stay in memory, older ones go to disk (checked every simulated hour): what the
+# poller, the dealer and the end-of-day reads ask for is minutes or a day old, and a day of 100,000
+# accounts' deals would hold some 1.7 GB
+HISTORY_KEEP = timedelta(hours=3)
+SPILL_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,6 @@ class AccountView:
     margin: Decimal
     margin_free: Decimal
     positions: tuple[int, ...]
-
-
-def _deal_time(deal: Deal) -> int:
-    return deal.time_server
 
 
 def to_decimal(value: Decimal | str | int | float, what: str = "amount") -> Decimal:
@@ -124,11 +125,13 @@ class World:
         self._by_group: dict[str, dict[int, Account]] = {}
         self._with_positions: set[int] = set()
         self.positions: dict[int, Position] = {}
-        self.deals: dict[int, Deal] = {}
+        self.deals = DealHistory()  # recent deals in memory, older ones on disk
+        self.history_keep = HISTORY_KEEP
         self._next_login = FIRST_LOGIN
         self._next_deal = FIRST_DEAL
         self._next_order = FIRST_ORDER
         self._next_rollover = self._rollover_after(self.clock.now())
+        self._next_spill = self.clock.now() + SPILL_EVERY
         self.clock.on_advance(self.settle)
         self.rollovers = 0
         self.traders: dict[int, Trader] = {}  # login -> scripted trader (propfirm.sim.traders)
@@ -158,6 +161,9 @@ class World:
             while self._next_rollover <= now:
                 self._rollover(self._next_rollover)
                 self._next_rollover = self._rollover_after(self._next_rollover)
+            if self._next_spill <= now:
+                self.deals.spill(self.zone.to_server(now - self.history_keep))
+                self._next_spill = now + SPILL_EVERY
 
     def _rollover(self, instant: datetime) -> None:
         ended_day = (self.zone.wall(instant) - timedelta(days=1)).date()
@@ -360,8 +366,7 @@ class World:
             del self.accounts[account.login]
             del self._by_group[account.group.lower()][account.login]
             self.traders.pop(account.login, None)
-            for deal in account.deals:
-                self.deals.pop(deal.ticket, None)
+            self.deals.drop(account)
 
     def move_account(self, login: int, group: str) -> None:
         with self.lock:
@@ -480,10 +485,7 @@ class World:
             **fields,
         )
         self._next_deal += 1
-        if account.deals and deal.time_server < account.deals[-1].time_server:
-            account.deals_out_of_order = True
-        account.deals.append(deal)
-        self.deals[deal.ticket] = deal
+        self.deals.add(account, deal)
         account.balance += deal.balance_effect
         return deal
 
@@ -704,18 +706,9 @@ class World:
     def deals_of(
         self, account: Account, from_server: int | None = None, to_server: int | None = None
     ) -> list[Deal]:
-        """An account's deals whose server time is within [from, to] (inclusive).
-
-        Deals are appended in time order (the clock never goes back), so this bisects.
-        """
-        deals = account.deals
-        if account.deals_out_of_order:
-            low = -(2**62) if from_server is None else from_server
-            high = 2**62 if to_server is None else to_server
-            return [d for d in deals if low <= d.time_server <= high]
-        lo = 0 if from_server is None else bisect_left(deals, from_server, key=_deal_time)
-        hi = len(deals) if to_server is None else bisect_right(deals, to_server, key=_deal_time)
-        return deals[lo:hi]
+        """An account's deals whose server time is within [from, to] (inclusive), in the order made."""
+        with self.lock:
+            return self.deals.of(account, from_server, to_server)
 
     # ---- scripted traders and population -----------------------------------------------------
     def populate(

@@ -84,7 +84,7 @@ def history_get(call: Call) -> Any:
         raise ApiError(3, "ticket is required")
     world = call.world
     with world.lock:
-        deal = next((d for d in world.deals.values() if d.order == ticket and d.action in TRADE_ACTIONS), None)
+        deal = next(iter(world.deals.filled_by((ticket,), TRADE_ACTIONS)), None)
     if deal is None:
         raise ApiError(13, f"order {ticket} not found in history")
     return history_record(world, deal)
@@ -107,9 +107,8 @@ def history_get_batch(call: Call) -> Any:
     world = call.world
     kind, found = selected_accounts(call, allow_ticket=True)
     if kind == "ticket":
-        wanted = set(_tickets(call))
         with world.lock:
-            filled = [d for d in world.deals.values() if d.order in wanted and d.action in TRADE_ACTIONS]
+            filled = world.deals.filled_by(_tickets(call), TRADE_ACTIONS)
     else:
         lo, hi = period(call, required=True)
         filled = [d for a in found for d in _filled(world.deals_of(a, lo, hi))]

@@ -80,7 +80,8 @@ def deal_get_batch(call: Call) -> Any:
             tickets = [int(t) for t in list_param(call, "ticket")]
         except ValueError:
             raise ApiError(3, "tickets must be integers") from None
-        deals = [world.deals[t] for t in dict.fromkeys(tickets) if t in world.deals]
+        with world.lock:
+            deals = [d for t in dict.fromkeys(tickets) if (d := world.deals.get(t)) is not None]
     else:
         lo, hi = period(call, required=True)
         deals = [d for a in found for d in world.deals_of(a, lo, hi)]
