@@ -73,6 +73,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "per hundred first-phase accounts; the truth file's start lines name each account's profile)",
     )
     p.add_argument(
+        "--sessions",
+        action="store_true",
+        help="trade each symbol only within its trading sessions (FX Monday to Friday, gold, indices with "
+        "their daily breaks; server time): a request outside them is refused with 10018, market closed",
+    )
+    p.add_argument(
         "--truth",
         default=None,
         metavar="FILE",
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
             zone=zone,
             start=args.start,
             abusers=args.abusers,
+            trade_sessions=args.sessions,
         )
         sim = create_simulator(
             world,

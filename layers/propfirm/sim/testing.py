@@ -122,10 +122,11 @@ def build_world(
     zone: ServerZone | None = None,
     profiles: list[str] | None = None,
     abusers: bool = False,
+    trade_sessions: bool = False,
 ) -> World:
     """A world with the programs' groups (or `groups`) and `accounts` scripted accounts; with `abusers`,
     some of the accounts that start a first phase are scripted abusers (`propfirm.sim.abusers`)."""
-    world = World(seed=seed, clock=SimClock(start=start, speed=speed), zone=zone)
+    world = World(seed=seed, clock=SimClock(start=start, speed=speed), zone=zone, trade_sessions=trade_sessions)
     specs = program_groups(programs)
     if groups is not None:
         sizes = {s.name.lower(): s for s in specs}

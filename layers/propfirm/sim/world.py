@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from propfirm.mt5.auth import password_hash
 from propfirm.sim import accounts as acc
+from propfirm.sim import sessions
 from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.history import DealHistory
@@ -114,8 +115,11 @@ class World:
         clock: SimClock | None = None,
         zone: ServerZone | None = None,
         market: Market | None = None,
+        trade_sessions: bool = False,
     ) -> None:
         self.seed = seed
+        # trades only within each symbol's sessions (propfirm.sim.sessions); off: the market never closes
+        self.trade_sessions = trade_sessions
         self.lock = threading.RLock()
         self.clock = clock if clock is not None else SimClock()
         self.zone = zone if zone is not None else ServerZone()
@@ -462,7 +466,10 @@ class World:
             group = self.groups[account.group.lower()]
             state = self._state(account)
             while account.positions and state.margin and state.margin_level <= group.margin_stop_out:
-                worst = min(account.positions.values(), key=lambda p: self._position_profit(p, group))
+                closable = [p for p in account.positions.values() if self.market_open(p.symbol)]
+                if not closable:  # no price to close at: the next tick after a market opens
+                    break
+                worst = min(closable, key=lambda p: self._position_profit(p, group))
                 self.close_position(login, worst.ticket, comment="so", reason=acc.REASON_SO)
                 state = self._state(account)
                 if login not in hit:
@@ -488,6 +495,16 @@ class World:
         self.deals.add(account, deal)
         account.balance += deal.balance_effect
         return deal
+
+    def market_open(self, symbol: str) -> bool:
+        """Whether `symbol` may be traded now (always, unless trading sessions are switched on)."""
+        return not self.trade_sessions or sessions.is_open(
+            sessions.schedule_of(symbol), self.zone.wall(self.clock.now())
+        )
+
+    def _check_open(self, symbol: str) -> None:
+        if not self.market_open(symbol):
+            raise TradeError(10018, f"market closed for {symbol}")
 
     def _check_price(
         self, symbol: str, price: Decimal | str | float | None, market_price: Decimal
@@ -527,6 +544,7 @@ class World:
             volume = lots_to_volume(volume_lots)
             if account.trade_disabled:
                 raise TradeError(10017, f"trading is disabled for account {login}")
+            self._check_open(symbol)
             group = self.groups[account.group.lower()]
             if group.limit_positions and len(account.positions) >= group.limit_positions:
                 raise TradeError(10040, "the group's limit of open positions is reached")
@@ -604,6 +622,7 @@ class World:
             volume = position.volume if volume_lots is None else lots_to_volume(volume_lots)
             if volume > position.volume:
                 raise TradeError(10038, f"close volume {volume / LOT} exceeds the position's {position.lots}")
+            self._check_open(position.symbol)
             group = self.groups[account.group.lower()]
             fill = self._check_price(position.symbol, price, acc.close_price(self.market, position))
             share = Decimal(volume) / position.volume

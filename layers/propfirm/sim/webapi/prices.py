@@ -13,8 +13,10 @@ from decimal import Decimal
 from typing import Any
 
 from propfirm.sim.market import SymbolSpec
+from propfirm.sim.sessions import ALWAYS, schedule_of, sessions_record
 from propfirm.sim.webapi.calls import ApiError, Call, WithFields, split_list
 from propfirm.sim.webapi.records import fmt
+from propfirm.sim.world import World
 
 MAX_SYMBOL_PARAMETER = 4096
 
@@ -41,7 +43,10 @@ def _symbols_param(call: Call) -> list[SymbolSpec]:
     return select_symbols(call.world.market.specs, split_list(text))
 
 
-def symbol_record(spec: SymbolSpec, market: Any) -> dict[str, Any]:
+def symbol_record(spec: SymbolSpec, world: World) -> dict[str, Any]:
+    """A symbol's configuration; its sessions are its schedule when the world keeps sessions, else every
+    day whole (the market never closes)."""
+    schedule = schedule_of(spec.name) if world.trade_sessions else ALWAYS
     return {
         "Symbol": spec.name,
         "Path": spec.path,
@@ -66,6 +71,8 @@ def symbol_record(spec: SymbolSpec, market: Any) -> dict[str, Any]:
         "SwapLong": fmt(spec.swap_long, 2),
         "SwapShort": fmt(spec.swap_short, 2),
         "Swap3Day": "3",  # Wednesday
+        "SessionsQuotes": sessions_record(ALWAYS),  # the market driver quotes around the clock
+        "SessionsTrades": sessions_record(schedule),
     }
 
 
@@ -76,8 +83,8 @@ def symbol_get(call: Call) -> Any:
         spec = market.specs.get(symbol) or market.specs.get(symbol.upper())
         if spec is None:
             raise ApiError(13, f"symbol {symbol!r} not found")
-        return symbol_record(spec, market)
-    return [symbol_record(spec, market) for spec in _symbols_param(call)]
+        return symbol_record(spec, call.world)
+    return [symbol_record(spec, call.world) for spec in _symbols_param(call)]
 
 
 def symbol_list(call: Call) -> Any:
@@ -99,7 +106,7 @@ def symbol_next(call: Call) -> Any:
     names = sorted(market.specs)
     if index >= len(names):
         raise ApiError(13, f"no symbol at index {index} ({len(names)} symbols)")
-    chosen = [symbol_record(market.specs[name], market) for name in names[index : index + count]]
+    chosen = [symbol_record(market.specs[name], call.world) for name in names[index : index + count]]
     return chosen[0] if count == 1 else chosen
 
 
