@@ -624,17 +624,22 @@ def on_deal(
     opened = entry == "in" or entry == "inout"
     closed = not opened or entry == "inout"
     positions = st.open_positions
+    added, added_value = volume, value
     if closed and position in positions:
-        left = positions[position] - volume
+        held = positions[position]
+        left = held - volume
         if left > ZERO and entry != "inout":
             positions[position] = left
         else:
             del positions[position]
+            if entry == "inout" and volume > held:  # a netting reversal: what exceeds the old position opens
+                added = volume - held
+                added_value = None if value is None else value * added / volume
     if opened:
-        positions[position] = positions.get(position, ZERO) + volume
-        st.day_lots += volume
-        if value is not None:
-            st.day_value += value
+        positions[position] = positions.get(position, ZERO) + added
+        st.day_lots += added
+        if added_value is not None:
+            st.day_value += added_value
     ph = cp.phases[st.phase_index]
     if ph.qualify_trade:
         _track_trade_value(ph, st, position, opened, result, value, position in positions)

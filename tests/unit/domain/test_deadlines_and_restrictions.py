@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from propfirm.domain.engine import NewsCalendar
 
-from .helpers import Account, T, failed, make_program, restricted
+from .helpers import Account, D, T, failed, make_program, restricted
 
 
 def test_inactivity_counts_from_the_last_deal_brightfunded_vector_25():
@@ -111,3 +111,13 @@ def test_a_failing_snapshot_takes_no_other_decision():
     assert acct.snap("2026-03-02 09:00", "100000.00", "89000.00", positions=["5"]) == [
         failed("max_loss", "89000.00", "90000")
     ]
+
+
+def test_a_netting_reversal_opens_only_what_exceeds_the_position_it_closes():
+    acct = Account(make_program(max_lots=5))
+    acct.deal("2026-03-02 09:00", "in", 7, volume="1")
+    acct.deal("2026-03-02 09:30", "inout", 7, volume="3", profit="-100")  # 1 lot closed, 2 the other way
+    assert acct.state.open_positions == {7: D("2")}
+    assert acct.state.day_lots == D("3")  # 1 opened at 09:00, 2 by the reversal
+    acct.deal("2026-03-02 10:00", "out", 7, volume="2")
+    assert acct.state.open_positions == {}
