@@ -79,6 +79,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "their daily breaks; server time): a request outside them is refused with 10018, market closed",
     )
     p.add_argument(
+        "--netting",
+        action="append",
+        default=[],
+        metavar="MASK",
+        help="make the groups matching MASK (* for any text, e.g. '*\\futures') netting groups: one position "
+        "per symbol that deals add to, reduce or reverse (repeatable; default: every group hedging)",
+    )
+    p.add_argument(
         "--truth",
         default=None,
         metavar="FILE",
@@ -107,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
             start=args.start,
             abusers=args.abusers,
             trade_sessions=args.sessions,
+            netting=tuple(args.netting),
         )
         sim = create_simulator(
             world,

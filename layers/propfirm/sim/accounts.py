@@ -38,7 +38,10 @@ DEAL_COMMISSION = 7
 BALANCE_ACTIONS = frozenset({2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 15, 16, 17, 18, 19, 20})
 CREDIT_ACTIONS = frozenset({DEAL_CREDIT, DEAL_BONUS, 20})
 # EnDealEntry
-ENTRY_IN, ENTRY_OUT = 0, 1
+ENTRY_IN, ENTRY_OUT, ENTRY_INOUT = 0, 1, 2
+# Group margin modes (`MarginMode`): one position per symbol that deals add to, reduce or reverse, or any
+# number of positions, each closed on its own
+MARGIN_NETTING, MARGIN_HEDGING = 0, 2
 # Reasons (positions and deals)
 REASON_CLIENT, REASON_EXPERT, REASON_DEALER, REASON_SL, REASON_TP, REASON_SO, REASON_ROLLOVER = range(7)
 
@@ -66,6 +69,11 @@ class Group:
     reports_mode: int = 1
     limit_positions: int = 0
     company: str = "Propfirm Simulated Markets"
+    margin_mode: int = MARGIN_HEDGING
+
+    @property
+    def netting(self) -> bool:
+        return self.margin_mode == MARGIN_NETTING
 
     @property
     def money_quantum(self) -> Decimal:

@@ -31,6 +31,7 @@ session expiry for tests. Times start at `start` (default: now, UTC).
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import shutil
 import threading
 import time
@@ -40,6 +41,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from propfirm.sim.accounts import MARGIN_HEDGING, MARGIN_NETTING
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.faults import Faults
 from propfirm.sim.programs import program_groups
@@ -123,24 +125,32 @@ def build_world(
     profiles: list[str] | None = None,
     abusers: bool = False,
     trade_sessions: bool = False,
+    netting: tuple[str, ...] = (),
 ) -> World:
     """A world with the programs' groups (or `groups`) and `accounts` scripted accounts; with `abusers`,
-    some of the accounts that start a first phase are scripted abusers (`propfirm.sim.abusers`)."""
+    some of the accounts that start a first phase are scripted abusers (`propfirm.sim.abusers`). Groups
+    whose name matches one of the `netting` masks (`*` any text, case-insensitive) are netting groups."""
     world = World(seed=seed, clock=SimClock(start=start, speed=speed), zone=zone, trade_sessions=trade_sessions)
     specs = program_groups(programs)
+
+    def mode(name: str) -> int:
+        wanted = any(fnmatch.fnmatchcase(name.lower(), mask.lower()) for mask in netting)
+        return MARGIN_NETTING if wanted else MARGIN_HEDGING
+
     if groups is not None:
         sizes = {s.name.lower(): s for s in specs}
         chosen = []
         for name in groups:
             spec = sizes.get(name.lower())
             world.create_group(
-                name, currency=spec.currency if spec else "USD", leverage=spec.leverage if spec else 100
+                name, currency=spec.currency if spec else "USD", leverage=spec.leverage if spec else 100,
+                margin_mode=mode(name),
             )
             chosen.append((name, spec.account_size if spec else Decimal(100_000)))
     else:
         chosen = []
         for spec in specs:
-            world.create_group(spec.name, currency=spec.currency, leverage=spec.leverage)
+            world.create_group(spec.name, currency=spec.currency, leverage=spec.leverage, margin_mode=mode(spec.name))
             chosen.append((spec.name, spec.account_size))
     if accounts:
         world.populate(accounts, chosen, profiles)

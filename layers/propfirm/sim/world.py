@@ -251,7 +251,8 @@ class World:
         currency_digits: int = 2,
         **settings: Any,
     ) -> Group:
-        """Create (or return the existing) group; names are case-insensitive like MT5's."""
+        """Create (or return the existing) group; names are case-insensitive like MT5's. `settings`: the rest of
+        `Group`'s fields (`margin_mode=MARGIN_NETTING` for a netting group, ...)."""
         if not name or len(name) > 64:
             raise ValueError(f"invalid group name {name!r}")
         with self.lock:
@@ -530,7 +531,9 @@ class World:
         check_margin: bool = True,
         dealer: int = 0,
     ) -> int:
-        """Open a hedging position at the market (ask for a buy, bid for a sell); returns its ticket.
+        """Open a position at the market (ask for a buy, bid for a sell); returns its ticket. On a netting
+        account that holds a position in the symbol, the deal adds to, reduces, closes or reverses that one
+        (`_net`) and its ticket is returned.
 
         TradeError 10017 if the account's trading is disabled, 10019 without the free margin,
         10014 for a bad volume, 10013 for an unknown symbol or side.
@@ -546,10 +549,13 @@ class World:
                 raise TradeError(10017, f"trading is disabled for account {login}")
             self._check_open(symbol)
             group = self.groups[account.group.lower()]
-            if group.limit_positions and len(account.positions) >= group.limit_positions:
+            held = self._netted(account, symbol) if group.netting else None
+            if held is None and group.limit_positions and len(account.positions) >= group.limit_positions:
                 raise TradeError(10040, "the group's limit of open positions is reached")
             market_price = self.market.ask(symbol) if action == 0 else self.market.bid(symbol)
             fill = self._check_price(symbol, price, market_price)
+            if held is not None:
+                return self._net(account, group, held, action, volume, fill, comment, reason, check_margin, dealer)
             if check_margin:
                 state = self._state(account)
                 needed = acc.margin_of(self.market, symbol, volume, account.leverage, group.currency)
@@ -597,6 +603,93 @@ class World:
             )
             self._tell(opened)
             return ticket
+
+    @staticmethod
+    def _netted(account: Account, symbol: str) -> Position | None:
+        """A netting account's one position in `symbol`, if it holds one."""
+        return next((p for p in account.positions.values() if p.symbol == symbol), None)
+
+    def _net(
+        self,
+        account: Account,
+        group: Group,
+        position: Position,
+        action: int,
+        volume: int,
+        fill: Decimal,
+        comment: str,
+        reason: int,
+        check_margin: bool,
+        dealer: int,
+    ) -> int:
+        """A deal on a netting account that holds a position in its symbol: the same side adds to it (IN, the
+        open price becomes the volume-weighted average), the other side reduces or closes it (OUT, the profit
+        of the volume closed) or reverses it (INOUT: the position's volume closed with its profit, the rest
+        opened the other way at the fill). The position keeps its ticket throughout: MT5 keeps the position's
+        identifier and gives a reversed position the reversing order's ticket, the simulator has one number
+        for both. Returns the position's ticket."""
+        symbol = position.symbol
+        added = volume if action == position.action else max(0, volume - position.volume)
+        if check_margin and added:
+            state = self._state(account)
+            needed = acc.margin_of(self.market, symbol, added, account.leverage, group.currency)
+            if state.margin_free - needed < 0:
+                raise TradeError(10019, f"not enough money to open {added / LOT} lots {symbol}")
+        order = self._next_order
+        self._next_order += 1
+        profit = storage = ZERO
+        if action == position.action:
+            entry = acc.ENTRY_IN
+            total = position.volume + volume
+            average = (position.price_open * position.volume + fill * volume) / total
+            position.price_open = average.quantize(self.market.spec(symbol).point.scaleb(-5))
+            position.volume = total
+        else:
+            closed = min(volume, position.volume)
+            share = Decimal(closed) / position.volume
+            profit = acc.money(
+                acc.profit_at(self.market, position, fill, group.currency, group.money_quantum) * share,
+                group.money_quantum,
+            )
+            storage = acc.money(position.storage * share, group.money_quantum)
+            entry = acc.ENTRY_OUT if volume <= position.volume else acc.ENTRY_INOUT
+        price_position = position.price_open
+        deal = self._new_deal(
+            account,
+            action=action,
+            entry=entry,
+            symbol=symbol,
+            volume=volume,
+            price=fill,
+            profit=profit,
+            storage=storage,
+            commission=acc.commission_for(group, volume),
+            position_id=position.ticket,
+            order=order,
+            comment=comment[:31],
+            reason=reason,
+            price_position=price_position,
+            volume_closed=0 if entry == acc.ENTRY_IN else min(volume, position.volume),
+            market_bid=self.market.bid(symbol),
+            market_ask=self.market.ask(symbol),
+            rate_profit=self.market.rate(self.market.spec(symbol).profit_currency, group.currency),
+            dealer=dealer,
+        )
+        if entry == acc.ENTRY_OUT:
+            position.volume -= volume
+            position.storage -= storage
+        elif entry == acc.ENTRY_INOUT:
+            position.action, position.volume = action, volume - position.volume
+            position.price_open, position.storage = fill, ZERO
+        position.time_update = deal.time
+        position.time_update_server_msc = deal.time_server_msc
+        if position.volume == 0:
+            del account.positions[position.ticket]
+            del self.positions[position.ticket]
+            if not account.positions:
+                self._with_positions.discard(account.login)
+        self._tell(deal)
+        return position.ticket
 
     def close_position(
         self,

@@ -232,7 +232,7 @@ def group_record(world: World, group: Group) -> dict[str, Any]:
         "DemoLeverage": str(group.leverage),
         "ReportsMode": str(group.reports_mode),
         "ReportsFlags": "0",
-        "MarginMode": "2",  # retail hedging
+        "MarginMode": str(group.margin_mode),  # 0 retail netting, 2 retail hedging
         "MarginFreeMode": "1",
         "MarginSOMode": "0",
         "MarginCall": fmt(group.margin_call, 2),
