@@ -364,3 +364,23 @@ def test_symbols_and_last_ticks_with_the_quote_version(gateway: Mt5Gateway, sim:
     sim.world.set_price("EURUSD", "1.08100")
     moved, newer = gateway.last_ticks(["EURUSD", "USDJPY"], version)
     assert [t.symbol for t in moved] == ["EURUSD"] and newer > version
+
+
+def test_a_netting_account_reads_as_one_position_and_its_reversal(gateway: Mt5Gateway, sim: Simulator) -> None:
+    from propfirm.sim.accounts import MARGIN_NETTING
+
+    name = "contract\\netting"
+    sim.world.create_group(name, margin_mode=MARGIN_NETTING)
+    login = sim.world.create_account(name, balance="100000")
+    since = sim.world.now() - timedelta(minutes=1)
+    ticket = sim.world.open_position(login, "EURUSD", "buy", "1.00")
+    sim.world.open_position(login, "EURUSD", "sell", "3.00")  # closes the lot, opens two the other way
+    assert not {g.name: g for g in gateway.groups()}[name].hedging
+    [position] = [p for p in gateway.positions([name]) if p.login == login]
+    assert (position.ticket, position.side, position.volume) == (ticket, Side.SELL, Decimal("2.00"))
+    trades = [d for d in gateway.deals([name], since, sim.world.now() + timedelta(minutes=1))
+              if d.login == login and d.action in (DealAction.BUY, DealAction.SELL)]
+    assert [(d.entry, d.position_id, d.volume) for d in trades] == [
+        (DealEntry.IN, ticket, Decimal("1.00")),
+        (DealEntry.INOUT, ticket, Decimal("3.00")),
+    ]
