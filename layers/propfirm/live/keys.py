@@ -74,3 +74,7 @@ class LiveKeys:
 
     def command(self, command_id: str) -> str:
         return f"{self.namespace}cmd:{{{command_id}}}"
+
+    def waiting_commands(self) -> str:
+        """The commands parked until MT5 can carry them out (command id -> message body)."""
+        return f"{self.namespace}cmd:waiting"

@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from propfirm.live.commands import CommandLedger
-from propfirm.mt5.errors import ConnectionLost, InvalidRequest, Mt5Error, TooFrequent
+from propfirm.mt5.errors import ConnectionLost, InvalidRequest, Mt5Error, Rejected, TooFrequent
 from propfirm.mt5.models import (
     AccountId,
     AccountUpdate,
@@ -47,6 +47,7 @@ from propfirm.queues.sqs import Outgoing, SqsSender
 from propfirm.sealing import Cipher, open_sealed
 
 AnyCommand = CreateAccount | MoveGroup | SetTrading | CloseAll | BalanceOperationCommand
+RET_MARKET_CLOSED = 10018  # TRADE_RETCODE_MARKET_CLOSED
 
 
 class BadCommand(Exception):
@@ -120,6 +121,15 @@ class CommandExecutor:
             result = self._result(command, ok=True, login=login, details=details)
         except (ConnectionLost, TooFrequent):
             raise
+        except Rejected as exc:
+            if isinstance(command, CloseAll) and exc.retcode == RET_MARKET_CLOSED:
+                # the account is disabled already; its positions close when their market opens: kept
+                # (not failed, not left to the queue's few receives, which a weekend outlasts)
+                self.ledger.park(command.command_id, body, str(exc))
+                logger.warning("close refused, market closed: tried again each cycle", command_id=command.command_id,
+                               login=command.login, error=str(exc))
+                return self._result(command, ok=False, login=command.login, error=str(exc), retcode=exc.retcode)
+            result = self._result(command, ok=False, error=str(exc), retcode=exc.retcode)
         except Mt5Error as exc:
             result = self._result(command, ok=False, error=str(exc), retcode=exc.retcode)
         self.ledger.mark_done(command.command_id, result.model_dump(mode="json"))
@@ -127,6 +137,21 @@ class CommandExecutor:
         logger.info("command done", command_id=command.command_id, type=command.type, ok=result.ok,
                     login=result.login, error=result.error)
         return result
+
+    def retry_waiting(self) -> int:
+        """Try the parked commands again (once a cycle); the number settled now (carried out, or failed for
+        another reason than a closed market). A lost connection or a busy server ends the round: the rest
+        wait for the next cycle."""
+        settled = 0
+        for command_id, body in self.ledger.waiting().items():
+            try:
+                result = self.handle(body)
+            except (ConnectionLost, TooFrequent):
+                break
+            if result.ok or result.retcode != RET_MARKET_CLOSED:
+                settled += 1
+                logger.info("parked command settled", command_id=command_id, ok=result.ok, error=result.error)
+        return settled
 
     def _passwords(self, command: CreateAccount) -> tuple[str | None, str | None]:
         """The passwords to create the account with: opened just now from the sealed copy."""

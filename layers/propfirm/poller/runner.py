@@ -298,6 +298,16 @@ class Poller:
             done += 1
         return done
 
+    def retry_parked_commands(self) -> int:
+        """The commands MT5 could not carry out yet (closes while a market is closed), tried once a cycle."""
+        if self.commands is None:
+            return 0
+        try:
+            return self.commands.retry_waiting()
+        except INFRA_ERRORS as exc:  # Redis or the queue away: the next cycle tries again
+            logger.warning("parked commands not retried", error=str(exc))
+            return 0
+
     # -- the loop ------------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> int:
         interval = self.settings.poller_interval_seconds
@@ -322,6 +332,7 @@ class Poller:
                         self.static.refresh()
                     self.run_cycle()
                     backoff.reset()
+                    self.retry_parked_commands()
                 except (Mt5Error, *INFRA_ERRORS) as exc:
                     self.blind.cycle_failed(exc)
                     self._failed("cycle failed", exc, backoff, stop)

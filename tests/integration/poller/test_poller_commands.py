@@ -165,3 +165,35 @@ def test_a_creation_opens_its_sealed_passwords_only_to_create_the_account(make_p
         moved = create("42:0:create_account", {**sealed.model_dump(), "challenge_id": 42})
         refused = poller.commands.handle(orjson.dumps(moved).decode())
         assert not refused.ok and "do not open" in refused.error and refused.login is None
+
+
+def test_a_close_refused_while_the_market_is_closed_waits_and_is_done_when_it_opens(make_poller, queues) -> None:
+    from datetime import timedelta
+
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=14) as sim:
+        world = sim.world
+        world.trade_sessions = True  # GER40 trades 03:15-23:00 server time
+        login = world.create_account(PHASE1, balance="100000")
+        ticket = world.open_position(login, "GER40", "buy", "1")  # 12:00 server: open
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        world.clock.advance(timedelta(hours=12))  # 00:00 server: closed
+        body = orjson.dumps({"command_id": "fail-9-close", "type": "close_all", "server": "default",
+                             "login": login}).decode()
+
+        refused = poller.commands.handle(body)
+        assert not refused.ok and refused.retcode == 10018
+        assert [m for m in queues.drain() if m["kind"] == "command_result"] == []  # not decided: it waits
+        assert poller.ledger.get("fail-9-close").status == "waiting"
+        assert set(poller.ledger.waiting()) == {"fail-9-close"} and ticket in world.positions
+        assert poller.retry_parked_commands() == 0  # still closed (a redelivery would wait the same way)
+
+        world.clock.advance(timedelta(hours=3, minutes=30))  # 03:30 server: GER40 open
+        assert poller.retry_parked_commands() == 1
+        assert ticket not in world.positions and poller.ledger.waiting() == {}
+        [result] = [m for m in queues.drain() if m["kind"] == "command_result"]
+        assert result["ok"] and [c["ticket"] for c in result["details"]["closed"]] == [ticket]
+        assert poller.ledger.get("fail-9-close").status == "done"
+        assert poller.retry_parked_commands() == 0
+        poller.close()
