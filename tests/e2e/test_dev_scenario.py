@@ -409,7 +409,8 @@ def test_purchase_to_paid_payout_beside_a_daily_loss_kill_and_a_max_loss_fail(de
     assert decided_by == "scenario.admin@example.com"
     with world.lock:
         # the funding deal, a reset after each pass (the gains taken back), then the withdrawal
-        balance_deals = [d for d in world.get_account(climbing.login).deals if d.action == DEAL_BALANCE]
+        every_deal = world.deals_of(world.get_account(climbing.login))  # memory's and the history's on disk
+        balance_deals = [d for d in every_deal if d.action == DEAL_BALANCE]
         assert [d.profit > 0 for d in balance_deals] == [True, False, False, False]
         assert balance_deals[-1].profit == -amount and "payout" in balance_deals[-1].comment
         assert world.account(climbing.login).balance == Decimal("100000")  # back to the period's start

@@ -180,6 +180,8 @@ class Account:
     last_pass_change: datetime | None = None
     extra: dict[str, str] = field(default_factory=dict)  # other User fields, kept as given
     positions: dict[int, Position] = field(default_factory=dict)
+    # the account's deals still in memory (the last hours, in the order made); every deal of the run:
+    # `World.deals_of(account)` (propfirm.sim.history)
     deals: list[Deal] = field(default_factory=list)
     daily: deque[DailyReport] | None = None  # made at the first rollover (an idle deque costs 600 bytes)
     # server time repeats an hour when the server's zone leaves DST; then deals are not in order
