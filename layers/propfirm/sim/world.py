@@ -497,6 +497,66 @@ class World:
         account.balance += deal.balance_effect
         return deal
 
+    def _trade_deal(
+        self,
+        account: Account,
+        group: Group,
+        symbol: str,
+        action: int,
+        entry: int,
+        volume: int,
+        fill: Decimal,
+        *,
+        position_id: int,
+        order: int,
+        comment: str,
+        reason: int,
+        price_position: Decimal,
+        dealer: int,
+        profit: Decimal = ZERO,
+        storage: Decimal = ZERO,
+        volume_closed: int = 0,
+    ) -> Deal:
+        """A buy or sell deal at `fill`, with the group's commission and the market as it stands."""
+        return self._new_deal(
+            account,
+            action=action,
+            entry=entry,
+            symbol=symbol,
+            volume=volume,
+            price=fill,
+            profit=profit,
+            storage=storage,
+            commission=acc.commission_for(group, volume),
+            position_id=position_id,
+            order=order,
+            comment=comment[:31],
+            reason=reason,
+            price_position=price_position,
+            volume_closed=volume_closed,
+            market_bid=self.market.bid(symbol),
+            market_ask=self.market.ask(symbol),
+            rate_profit=self.market.rate(self.market.spec(symbol).profit_currency, group.currency),
+            dealer=dealer,
+        )
+
+    def _check_margin(self, account: Account, group: Group, symbol: str, volume: int) -> None:
+        """TradeError 10019 unless the free margin covers `volume` more of `symbol`."""
+        needed = acc.margin_of(self.market, symbol, volume, account.leverage, group.currency)
+        if self._state(account).margin_free - needed < 0:
+            raise TradeError(10019, f"not enough money to open {volume / LOT} lots {symbol}")
+
+    def _after_trade(self, account: Account, position: Position, deal: Deal) -> None:
+        """The position touched by `deal`: updated, forgotten once flat; then the observer hears of the deal."""
+        position.time_update = deal.time
+        position.time_update_server_msc = deal.time_server_msc
+        if position.volume == 0:
+            del account.positions[position.ticket]
+            del self.positions[position.ticket]
+            if not account.positions:
+                self._with_positions.discard(account.login)
+        self._tell(deal)
+
     def market_open(self, symbol: str) -> bool:
         """Whether `symbol` may be traded now (always, unless trading sessions are switched on)."""
         return not self.trade_sessions or sessions.is_open(
@@ -557,10 +617,7 @@ class World:
             if held is not None:
                 return self._net(account, group, held, action, volume, fill, comment, reason, check_margin, dealer)
             if check_margin:
-                state = self._state(account)
-                needed = acc.margin_of(self.market, symbol, volume, account.leverage, group.currency)
-                if state.margin_free - needed < 0:
-                    raise TradeError(10019, f"not enough money to open {volume / LOT} lots {symbol}")
+                self._check_margin(account, group, symbol, volume)
             ticket = self._next_order
             self._next_order += 1
             now = self.clock.now()
@@ -583,23 +640,9 @@ class World:
             account.positions[ticket] = position
             self.positions[ticket] = position
             self._with_positions.add(account.login)
-            opened = self._new_deal(
-                account,
-                action=action,
-                entry=acc.ENTRY_IN,
-                symbol=symbol,
-                volume=volume,
-                price=fill,
-                commission=acc.commission_for(group, volume),
-                position_id=ticket,
-                order=ticket,
-                comment=comment[:31],
-                reason=reason,
-                price_position=fill,
-                market_bid=self.market.bid(symbol),
-                market_ask=self.market.ask(symbol),
-                rate_profit=self.market.rate(self.market.spec(symbol).profit_currency, group.currency),
-                dealer=dealer,
+            opened = self._trade_deal(
+                account, group, symbol, action, acc.ENTRY_IN, volume, fill, position_id=ticket, order=ticket,
+                comment=comment, reason=reason, price_position=fill, dealer=dealer,
             )
             self._tell(opened)
             return ticket
@@ -631,10 +674,7 @@ class World:
         symbol = position.symbol
         added = volume if action == position.action else max(0, volume - position.volume)
         if check_margin and added:
-            state = self._state(account)
-            needed = acc.margin_of(self.market, symbol, added, account.leverage, group.currency)
-            if state.margin_free - needed < 0:
-                raise TradeError(10019, f"not enough money to open {added / LOT} lots {symbol}")
+            self._check_margin(account, group, symbol, added)
         order = self._next_order
         self._next_order += 1
         profit = storage = ZERO
@@ -653,27 +693,10 @@ class World:
             )
             storage = acc.money(position.storage * share, group.money_quantum)
             entry = acc.ENTRY_OUT if volume <= position.volume else acc.ENTRY_INOUT
-        price_position = position.price_open
-        deal = self._new_deal(
-            account,
-            action=action,
-            entry=entry,
-            symbol=symbol,
-            volume=volume,
-            price=fill,
-            profit=profit,
-            storage=storage,
-            commission=acc.commission_for(group, volume),
-            position_id=position.ticket,
-            order=order,
-            comment=comment[:31],
-            reason=reason,
-            price_position=price_position,
-            volume_closed=0 if entry == acc.ENTRY_IN else min(volume, position.volume),
-            market_bid=self.market.bid(symbol),
-            market_ask=self.market.ask(symbol),
-            rate_profit=self.market.rate(self.market.spec(symbol).profit_currency, group.currency),
-            dealer=dealer,
+        deal = self._trade_deal(
+            account, group, symbol, action, entry, volume, fill, position_id=position.ticket, order=order,
+            comment=comment, reason=reason, price_position=position.price_open, dealer=dealer, profit=profit,
+            storage=storage, volume_closed=0 if entry == acc.ENTRY_IN else min(volume, position.volume),
         )
         if entry == acc.ENTRY_OUT:
             position.volume -= volume
@@ -681,14 +704,7 @@ class World:
         elif entry == acc.ENTRY_INOUT:
             position.action, position.volume = action, volume - position.volume
             position.price_open, position.storage = fill, ZERO
-        position.time_update = deal.time
-        position.time_update_server_msc = deal.time_server_msc
-        if position.volume == 0:
-            del account.positions[position.ticket]
-            del self.positions[position.ticket]
-            if not account.positions:
-                self._with_positions.discard(account.login)
-        self._tell(deal)
+        self._after_trade(account, position, deal)
         return position.ticket
 
     def close_position(
@@ -724,37 +740,15 @@ class World:
             storage = acc.money(position.storage * share, group.money_quantum)
             order = self._next_order
             self._next_order += 1
-            deal = self._new_deal(
-                account,
-                action=1 - position.action,
-                entry=acc.ENTRY_OUT,
-                symbol=position.symbol,
-                volume=volume,
-                price=fill,
-                profit=profit,
-                storage=storage,
-                commission=acc.commission_for(group, volume),
-                position_id=position.ticket,
-                order=order,
-                comment=comment[:31],
-                reason=reason,
-                price_position=position.price_open,
+            deal = self._trade_deal(
+                account, group, position.symbol, 1 - position.action, acc.ENTRY_OUT, volume, fill,
+                position_id=position.ticket, order=order, comment=comment, reason=reason,
+                price_position=position.price_open, dealer=dealer, profit=profit, storage=storage,
                 volume_closed=volume,
-                market_bid=self.market.bid(position.symbol),
-                market_ask=self.market.ask(position.symbol),
-                rate_profit=self.market.rate(self.market.spec(position.symbol).profit_currency, group.currency),
-                dealer=dealer,
             )
             position.volume -= volume
             position.storage -= storage
-            position.time_update = deal.time
-            position.time_update_server_msc = deal.time_server_msc
-            if position.volume == 0:
-                del account.positions[position.ticket]
-                del self.positions[position.ticket]
-                if not account.positions:
-                    self._with_positions.discard(account.login)
-            self._tell(deal)
+            self._after_trade(account, position, deal)
             return deal.ticket
 
     def close_all(self, login: int) -> list[int]:
