@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> dict:
         per_day.append(row)
         print(
             f"  day {row['day']:>2}: resident {row['rss_mib']:>7.0f} MiB, {row['deals']:>11,} deals "
-            f"({row['in_memory']:,} in memory, {row['disk_mib']:,.0f} MiB on disk), {row['seconds']} s"
+            f"({row['in_memory']:,} in memory, {row['disk_mib']:,.0f} MiB on disk), {row['seconds']} s",
+            flush=True,
         )
 
     account = world.accounts[logins[len(logins) // 2]]
