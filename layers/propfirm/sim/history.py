@@ -131,7 +131,7 @@ class DealHistory:
         self._db.execute("BEGIN")
         self._db.executemany(
             'INSERT INTO deals (ticket, login, time_server, "order", action, fields) VALUES (?, ?, ?, ?, ?, ?)',
-            [(d.ticket, d.login, d.time_server, d.order, d.action, encode(d)) for d in moved],
+            ((d.ticket, d.login, d.time_server, d.order, d.action, encode(d)) for d in moved),  # one at a time
         )
         self._db.execute("COMMIT")
         for deal in moved:

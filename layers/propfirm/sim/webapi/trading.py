@@ -65,7 +65,8 @@ def deal_get(call: Call) -> Any:
     ticket = call.integer("ticket")
     if ticket is None:
         raise ApiError(3, "ticket is required")
-    deal = call.world.deals.get(ticket)
+    with call.world.lock:
+        deal = call.world.deals.get(ticket)
     if deal is None:
         raise ApiError(13, f"deal {ticket} not found")
     return records.deal_record(call.world, deal)
