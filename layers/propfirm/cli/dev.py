@@ -122,6 +122,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="no scripted abusers (by default a hedging pair, a copy ring, a scalper, a martingale and a grid "
         "per hundred first-phase accounts, found by the abuse scan: the summary's `abuse`)",
     )
+    p.add_argument(
+        "--sessions",
+        action="store_true",
+        help="the simulator trades each symbol only within its trading sessions (propfirm sim --sessions): "
+        "kills and closes refused while a market is closed wait for it to open",
+    )
+    p.add_argument(
+        "--netting",
+        action="append",
+        default=[],
+        metavar="MASK",
+        help="the simulator's groups matching MASK are netting groups (propfirm sim --netting; repeatable)",
+    )
     p.add_argument("--http", action="store_true", help="serve the simulator over plain HTTP instead of HTTPS")
     p.add_argument(
         "--funded-days",
@@ -190,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
         truth=args.truth,
         webhook=args.webhook,
         abusers=args.abusers,
+        sessions=args.sessions,
+        netting=tuple(args.netting),
         funded_days=args.funded_days,
         faults=args.faults,
     )

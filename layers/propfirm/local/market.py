@@ -29,6 +29,8 @@ class SimulatedMarket:
     cert_dir: Path | None = None
     start_time: datetime | None = None
     abusers: bool = False  # scripted abusers among the first-phase accounts (propfirm.sim.abusers)
+    sessions: bool = False  # each symbol traded only within its sessions (propfirm.sim.sessions)
+    netting: tuple[str, ...] = ()  # masks of the netting groups
     world: World = field(init=False)
     simulator: Simulator = field(init=False)
     driver: MarketDriver = field(init=False)
@@ -43,7 +45,7 @@ class SimulatedMarket:
         WebApiHandler.disable_nagle_algorithm = True
         self.world = build_world(
             self.accounts, seed=self.seed, speed=0, programs=self.programs, start=self.start_time,
-            abusers=self.abusers,
+            abusers=self.abusers, trade_sessions=self.sessions, netting=self.netting,
         )
         self.clock_start = self.world.now()
         self.simulator = create_simulator(self.world, port=self.port, tls=self.tls, cert_dir=self.cert_dir)

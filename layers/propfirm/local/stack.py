@@ -93,6 +93,8 @@ class DevStack:
             cert_dir=self.directory,
             start_time=o.start,
             abusers=o.abusers,
+            sessions=o.sessions,
+            netting=o.netting,
         )
         self.market.build()
         self.challenges = self._register_challenges()
