@@ -367,9 +367,16 @@ class Program(_Model):
     day_reset: DayReset = DayReset()
     trading_day: Literal["opened", "opened_and_closed", "any_deal"] = "opened"
     abuse: AbusePolicy = AbusePolicy()
+    # the trader's early warning near a floor: when this share of the binding loss limit or less is left,
+    # in percent (0: never); unset: the deployment's EVALUATOR_FLOOR_WARNING_SHARE
+    floor_warning_pct: Decimal | None = Field(None, ge=0, le=100)
     phases: tuple[Phase, ...] = Field(min_length=1)
 
-    _num = field_validator("account_size", "fee", mode="before")(_decimal)
+    _num = field_validator("account_size", "fee", "floor_warning_pct", mode="before")(_decimal)
+
+    def warning_share(self, default: Decimal) -> Decimal:
+        """The share of a loss limit left at which the trader is warned (`floor_warning_pct`, else `default`)."""
+        return default if self.floor_warning_pct is None else self.floor_warning_pct / 100
 
     @field_validator("id")
     @classmethod

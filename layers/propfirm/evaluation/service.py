@@ -673,7 +673,7 @@ class Evaluator:
                     EquityPoint(a.challenge_id, j.snapshot.time, j.snapshot.balance, j.snapshot.equity)
                 )
                 a.point = (j.snapshot.time, j.snapshot.equity)
-            if j.snapshot_judged and j.snapshot is not None and not j.decisions and self.warning_share:
+            if j.snapshot_judged and j.snapshot is not None and not j.decisions:
                 warning = self._warning(j)
                 if warning is not None:
                     warnings.append(warning)
@@ -723,7 +723,10 @@ class Evaluator:
         """The trader's early warning this snapshot calls for, once per rule and day (None: none due)."""
         assert j.snapshot is not None
         a = j.account
-        warning = warning_for(a.program, j.after, j.floor(), j.snapshot.equity, self.warning_share)
+        share = a.program.warning_share(self.warning_share)
+        if not share:
+            return None
+        warning = warning_for(a.program, j.after, j.floor(), j.snapshot.equity, share)
         if warning is None:
             return None
         event = warning_event(

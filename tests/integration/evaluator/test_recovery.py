@@ -429,3 +429,23 @@ def test_an_account_near_its_floor_is_warned_once_a_day_per_rule(rig) -> None:
     rig.evaluator.handle(rig.message([7010], t))
     assert len(rig.fetch("SELECT 1 FROM domain_events WHERE challenge_id = %s", cid)) == 1
     assert rig.challenge(cid).status == "active"  # advice only: no decision
+
+
+def test_a_program_sets_its_own_warning_share_or_none(rig) -> None:
+    from propfirm.domain.programs import load_example_programs
+
+    base = load_example_programs()["two-step-100k"]
+    with UnitOfWork(rig.url) as uow:
+        for pct in ("10", "0"):
+            uow.programs.add(base.model_copy(update={"id": f"warn-{pct}", "floor_warning_pct": Decimal(pct)}))
+        uow.commit()
+    cids = {pct: rig.register(login, T0, program=f"warn-{pct}") for pct, login in (("10", 7020), ("0", 7021))}
+    for minutes, equity in ((1, "95800"), (2, "95400"), (3, "95100")):  # 16 %, 8 %, 2 % of the room left
+        t = T0 + timedelta(minutes=minutes)
+        for login in (7020, 7021):
+            rig.snapshot(login, t, "100000", equity)
+            rig.evaluator.handle(rig.message([login], t))
+    warned = rig.fetch("SELECT challenge_id, detail FROM domain_events WHERE detail_type = 'FloorWarning'"
+                       " AND challenge_id = ANY(%s)", list(cids.values()))
+    # 10 %: warned at 400 left, not at 800 (the default fifth would have); 0: never
+    assert [(cid, detail["headroom"]) for cid, detail in warned] == [(cids["10"], "400.00")]
