@@ -36,17 +36,21 @@ class Account:
     login: int
     status: str
     policy: AbusePolicy
+    trader_id: int  # who holds the challenge (propfirm.abuse.owners groups a finding's accounts by it)
 
 
 def accounts_of(uow: UnitOfWork, server: str, logins: Sequence[int]) -> dict[int, Account]:
     """The challenge of each login (its program's abuse policy), for the logins that have one."""
     rows = uow.fetchall(
-        "SELECT c.id, c.login, c.status, p.definition->'abuse' FROM challenges c"
+        "SELECT c.id, c.login, c.status, p.definition->'abuse', c.trader_id FROM challenges c"
         " JOIN programs p ON p.id = c.program_id AND p.version = c.program_version"
         " WHERE c.server = %s AND c.login = ANY(%s)",
         (server, list(logins)),
     )
-    return {int(r[1]): Account(int(r[0]), int(r[1]), r[2], AbusePolicy.model_validate(r[3] or {})) for r in rows}
+    return {
+        int(r[1]): Account(int(r[0]), int(r[1]), r[2], AbusePolicy.model_validate(r[3] or {}), int(r[4]))
+        for r in rows
+    }
 
 
 def action_for(account: Account | None, detector: str) -> AbuseAction:

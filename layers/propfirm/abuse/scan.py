@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from propfirm.abuse import policy
+from propfirm.abuse import owners, policy
 from propfirm.domain.abuse.detectors import Finding, Thresholds, detect
 from propfirm.domain.abuse.trades import trades_of
 from propfirm.store.abuse import FindingStore
@@ -44,7 +44,7 @@ def scan(
         deals, sizes = store.trade_deals(server, until - window, until)
         found = detect(trades_of(deals, sizes), thresholds)
         accounts = policy.accounts_of(uow, server, sorted({login for f in found for login in f.logins}))
-        findings = policy.kept(found, accounts)
+        findings = owners.with_traders(policy.kept(found, accounts), accounts)
         stamp = recorded_at or until
         new = store.record(findings, stamp)
         restricted = [cid for finding, fid in new for cid in policy.restrict(uow, finding, fid, accounts, stamp)]

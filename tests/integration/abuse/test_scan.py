@@ -193,3 +193,31 @@ def test_programs_say_off_flag_or_restrict_per_detector(url: str) -> None:
         explained = explain_transition(uow, transition_id)
         assert explained["same"] and explained["abuse"]["detector"] == "hedging"
         assert f"hedging detector found a pattern across accounts 43, 44 (finding {finding.id}" in explained["text"]
+
+
+def test_a_finding_groups_its_accounts_by_trader(url: str) -> None:
+    from propfirm.store.registration import register_account_challenge
+
+    _programs_with(url, {"owners": {}})
+    server = "scan-owners"
+    with UnitOfWork(url) as uow:
+        for login, email in ((51, "ann@example.com"), (52, "ann@example.com"), (53, "bob@example.com"),
+                             (54, "cyd@example.com")):
+            register_account_challenge(uow, server, login, "abuse-owners", trader_email=email, time=T0)
+        uow.commit()
+    deals = Deals(url, server)
+    for i in range(6):
+        deals.trade(51, i * 60, "buy", "5")  # Ann hedges between her own two accounts
+        deals.trade(52, i * 60, "sell", "5")
+        deals.trade(53, i * 60 + 3000, "buy", "3")  # Bob and Cyd against each other; 55 has no challenge
+        deals.trade(54, i * 60 + 3000, "sell", "3")
+        deals.trade(55, i * 60 + 6000, "buy", "2")
+        deals.trade(54, i * 60 + 6000, "sell", "2")
+    scan(lambda: UnitOfWork(url), server, T0 + timedelta(days=7))
+    with UnitOfWork(url) as uow:
+        found = {f.logins: f.evidence["traders"] for f in FindingStore(uow).findings(server=server)}
+        ann, bob, cyd = (uow.fetchone("SELECT id FROM traders WHERE email = %s", (e,))[0]
+                         for e in ("ann@example.com", "bob@example.com", "cyd@example.com"))
+    assert found[(51, 52)] == {"groups": {str(ann): [51, 52]}, "one_trader": True, "unknown": []}
+    assert found[(53, 54)] == {"groups": {str(bob): [53], str(cyd): [54]}, "one_trader": False, "unknown": []}
+    assert found[(54, 55)] == {"groups": {str(cyd): [54]}, "one_trader": False, "unknown": [55]}
