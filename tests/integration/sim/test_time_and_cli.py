@@ -59,6 +59,9 @@ def test_the_command_serves_until_sigterm(tmp_path: Path) -> None:
         "Sim#Pass123",
         "--start",
         "2026-01-05T09:00:00Z",  # a Monday; 11:00 on the server's GMT+2 clock
+        "--sessions",
+        "--netting",
+        "*\\futures",
     ]
     process = subprocess.Popen(
         command,
@@ -81,6 +84,11 @@ def test_the_command_serves_until_sigterm(tmp_path: Path) -> None:
             assert len(logins) == 30
             server_time = ok(http.get("/api/time/server"))["Time"]
             assert server_time.split(" ", 1)[1].startswith("2026.01.05 1"), server_time  # --start, not today
+            futures = ok(http.get("/api/group/get", params={"group": "challenge\\futures"}))
+            phase1 = ok(http.get("/api/group/get", params={"group": "challenge\\phase1"}))
+            assert (futures["MarginMode"], phase1["MarginMode"]) == ("0", "2")  # --netting
+            ger40 = ok(http.get("/api/symbol/get", params={"symbol": "GER40"}))
+            assert ger40["SessionsTrades"][0] == [] and ger40["SessionsTrades"][1][0]["Open"] == "195"  # --sessions
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
