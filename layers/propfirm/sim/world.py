@@ -277,6 +277,30 @@ class World:
         except KeyError:
             raise TradeError(13, f"group {name!r} not found") from None
 
+    def update_group(self, name: str, **settings: Any) -> Group:
+        """Change a group's settings (`Group`'s fields). Its currency and margin mode stay while it holds
+        accounts (their balances and positions were booked under them): TradeError 3."""
+        with self.lock:
+            group = self.group(name)
+            held = bool(self._by_group[group.name.lower()])
+            for fixed in ("currency", "currency_digits", "margin_mode"):
+                if held and fixed in settings and settings[fixed] != getattr(group, fixed):
+                    raise TradeError(3, f"group {group.name!r} holds accounts: its {fixed} cannot change")
+            for key, value in settings.items():
+                if not hasattr(group, key) or key == "name":
+                    raise TradeError(3, f"unknown group setting {key!r}")
+                setattr(group, key, value)
+            return group
+
+    def delete_group(self, name: str) -> None:
+        """Delete an empty group; TradeError 13 if there is none, 3 while it holds accounts."""
+        with self.lock:
+            group = self.group(name)
+            if self._by_group[group.name.lower()]:
+                raise TradeError(3, f"group {group.name!r} holds accounts")
+            del self.groups[group.name.lower()]
+            del self._by_group[group.name.lower()]
+
     def accounts_in_groups(self, group_names: Iterable[str]) -> Iterator[Account]:
         """Accounts of the named groups, group by group, each in creation order (no full scan)."""
         for name in group_names:

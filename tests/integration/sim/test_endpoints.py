@@ -303,6 +303,31 @@ def test_groups_time_and_common(sim, client) -> None:
     assert common["TotalUsers"] == "0" and "LimitAccounts" in common
 
 
+def test_group_configuration_add_change_list_and_delete(sim, client) -> None:
+    body = {"Group": "contract\\netting", "Currency": "EUR", "MarginMode": "0", "DemoLeverage": "30",
+            "MarginStopOut": "30.00", "Commissions": [{"Tiers": [{"Mode": "1", "Value": "2.50"}]}]}
+    made = ok(client.post("/api/group/add", json=body))
+    assert (made["Group"], made["Currency"], made["MarginMode"], made["DemoLeverage"], made["MarginStopOut"]) == (
+        "contract\\netting", "EUR", "0", "30", "30.00")
+    assert made["Commissions"][0]["Tiers"][0]["Value"] == "2.50"
+    changed = ok(client.post("/api/group/add", json={"Group": "contract\\netting", "LimitPositions": "5"}))
+    assert (changed["LimitPositions"], changed["Currency"]) == ("5", "EUR")  # the rest kept
+    total = int(ok(client.get("/api/group/total"))["Total"])
+    assert total == len(sim.world.groups) and total >= 2
+    names = [ok(client.get("/api/group/next", params={"index": i}))["Group"] for i in range(total)]
+    assert names == sorted(names) and "contract\\netting" in names
+    assert code(client.get("/api/group/next", params={"index": total})) == 13
+    login = sim.world.create_account("contract\\netting", balance="1000")
+    # a group holding accounts keeps what their money was booked under, and is not deleted
+    assert code(client.post("/api/group/add", json={"Group": "contract\\netting", "Currency": "USD"})) == 3
+    assert code(client.get("/api/group/delete", params={"group": "contract\\netting"})) == 3
+    assert code(client.post("/api/group/add", json={"Group": "x", "MarginMode": "1"})) == 3
+    sim.world.delete_account(login)
+    assert client.get("/api/group/delete", params={"group": "contract\\netting"}).json()["retcode"] == "0 Done"
+    assert code(client.get("/api/group/get", params={"group": "contract\\netting"})) == 13
+    assert code(client.get("/api/group/delete", params={"group": "contract\\netting"})) == 13
+
+
 def test_unknown_path_is_404_json(sim, client) -> None:
     response = client.get("/api/no/such")
     assert response.status_code == 404 and response.json()["retcode"].startswith("11 ")

@@ -34,6 +34,7 @@ from propfirm.sim.webapi.dealer import (  # noqa: F401
     dealer_send_request,
     execute_dealer_request,
 )
+from propfirm.sim.webapi.groups import group_add, group_delete, group_next, group_total
 from propfirm.sim.webapi.orders import (
     history_get,
     history_get_batch,
@@ -82,6 +83,10 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/time/get": time_get,
     "/api/common/get": common_get,
     "/api/group/get": group_get,
+    "/api/group/add": group_add,
+    "/api/group/delete": group_delete,
+    "/api/group/total": group_total,
+    "/api/group/next": group_next,
     "/api/symbol/get": symbol_get,
     "/api/symbol/list": symbol_list,
     "/api/symbol/total": symbol_total,
