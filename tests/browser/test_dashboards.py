@@ -235,7 +235,8 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
              "closed_at": "2026-01-05T11:00:00+00:00", "close_price": "1.09", "profit": "500", "deals": [1, 2]}
     pair = [{**trade, "login": first, "side": "buy"}, {**trade, "login": second, "side": "sell", "profit": "-520"}]
     evidence = {"mirrored_trades": 6, "share": 1.0, "net_of_both": "-120",
-                "matches": [{"lag_seconds": 0.0, "trades": pair}]}
+                "matches": [{"lag_seconds": 0.0, "trades": pair}],
+                "traders": {"groups": {"7": [first, second]}, "one_trader": True, "unknown": []}}
     finding = Finding("hedging", stack.options.server, (first, second), 1.0, evidence, ((first, 1),))
     with UnitOfWork(stack.options.database_url) as uow:
         FindingStore(uow).upsert([finding], datetime.now(UTC))
@@ -247,6 +248,8 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     expect(card).to_contain_text(f"accounts {first}, {second}")
     card.get_by_role("button", name="Show the evidence").click()
     expect(card.get_by_role("region", name="matched trades")).to_contain_text(f"{second} sell 5 @ 1.08")
+    expect(card.get_by_role("note", name="whose accounts")).to_have_text(
+        "One trader holds all these accounts (trader 7).")
     card.get_by_role("button", name="Dismiss").click()
     dialog = admin.page.locator("dialog[open]")
     dialog.get_by_label("What was checked (kept in the audit log)").fill("one trader, two strategies")

@@ -53,6 +53,23 @@ function TradesSideBySide({ matches }: { matches: { lag_seconds: number; trades:
   );
 }
 
+type Owners = { groups: Record<string, number[]>; one_trader: boolean; unknown: number[] };
+
+/** The accounts of a finding grouped by the trader holding each (the scan's `evidence.traders`). */
+function WhoseAccounts({ traders }: { traders: Owners }) {
+  const groups = Object.entries(traders.groups);
+  return (
+    <p role="note" aria-label="whose accounts">
+      {traders.one_trader
+        ? `One trader holds all these accounts (trader ${groups[0]?.[0]}).`
+        : [
+            ...groups.map(([trader, logins]) => `trader ${trader}: ${logins.join(", ")}`),
+            ...(traders.unknown.length ? [`no challenge here: ${traders.unknown.join(", ")}`] : []),
+          ].join("; ")}
+    </p>
+  );
+}
+
 function Evidence({ id }: { id: number }) {
   const finding = useQuery({
     queryKey: ["abuse-finding", id],
@@ -63,8 +80,10 @@ function Evidence({ id }: { id: number }) {
   const evidence = (finding.data.evidence ?? {}) as Record<string, unknown>;
   const matches = evidence.matches as { lag_seconds: number; trades: Trade[] }[] | undefined;
   const numbers = Object.entries(evidence).filter(([, v]) => typeof v !== "object" || v === null);
+  const traders = evidence.traders as Owners | undefined;
   return (
     <>
+      {traders && <WhoseAccounts traders={traders} />}
       <dl className="evidence">
         {numbers.map(([k, v]) => (
           <div key={k}>
