@@ -47,6 +47,21 @@ def _live(
     return snapshot, state_raw
 
 
+def _coverage(snapshot: Snapshot | None, state: ChallengeState | None) -> dict[str, Any]:
+    """When the poller last read the account and which of its reads the engine last judged (the freshest
+    state: Redis's cache, else PostgreSQL's routine save)."""
+    read_at = snapshot.time if snapshot is not None else None
+    judged_at = state.last_snapshot_at if state is not None else None
+    behind = None
+    if read_at is not None and judged_at is not None:
+        behind = max(0, int((read_at - judged_at).total_seconds()))
+    return {
+        "read_at": None if read_at is None else iso_utc(read_at),
+        "judged_at": None if judged_at is None else iso_utc(judged_at),
+        "behind_seconds": behind,
+    }
+
+
 def _state(uow: UnitOfWork, row: dict[str, Any], cached_raw: bytes | str | None) -> ChallengeState | None:
     if cached_raw:
         cached = CachedChallenge.decode(cached_raw)
@@ -98,6 +113,7 @@ def challenge_view(
             "day_reset": {"time": program.day_reset.time, "zone": program.day_reset.zone},
         },
         "live": None,
+        "coverage": None,
         "floors": None,
         "day": None,
         "tomorrow": None,
@@ -125,6 +141,8 @@ def challenge_view(
             "margin": str(snapshot.margin),
             "positions": None if snapshot.positions is None else [p.as_json() for p in snapshot.positions],
         }
+    if row["login"] is not None:
+        view["coverage"] = _coverage(snapshot, state)
     if state is None:
         return view
     if snapshot is not None and (state.last_snapshot_at is None or snapshot.time > state.last_snapshot_at):

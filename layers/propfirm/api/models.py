@@ -169,10 +169,24 @@ class LimitsInfo(BaseModel):
     trade_loss: TradeLossLeft | None = None
 
 
+class CoverageInfo(BaseModel):
+    read_at: str | None = Field(description="when the poller last read the account on MT5 (its latest snapshot)")
+    judged_at: str | None = Field(
+        description="the latest snapshot the rule engine has judged: the account's decisions stand on data "
+        "as fresh as this"
+    )
+    behind_seconds: int | None = Field(
+        description="read_at minus judged_at: how far the evaluator is behind the poller for this account"
+    )
+
+
 class ChallengeView(ChallengeSummary):
     phase_name: str | None
     program: ProgramInfo
     live: LiveInfo | None
+    coverage: CoverageInfo | None = Field(
+        None, description="how fresh the data the account was last judged on is (null: no account on MT5 yet)"
+    )
     floors: FloorsInfo | None
     day: DayInfo
     tomorrow: TomorrowInfo | None

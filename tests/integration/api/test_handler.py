@@ -202,6 +202,8 @@ def test_trader_sees_own_challenge_with_floors_reset_and_tomorrow(api: Api) -> N
     assert view["status"] == "active" and view["phase_name"] == "phase1" and view["program"]["version"] == 1
     assert view["live"]["balance"] == "101000.00" and view["live"]["equity"] == "99500.00"
     assert view["live"]["floating"] == "-1500.00"
+    # read a minute ago by the poller; the engine has judged no snapshot of it yet (a fresh challenge)
+    assert view["coverage"] == {"read_at": view["live"]["time"], "judged_at": None, "behind_seconds": None}
     # floors of the day the state was started in: 100000 - 5% of the initial size; static 90000
     assert view["floors"]["daily"] == "95000" and view["floors"]["max_loss"] == "90000"
     assert (
@@ -220,6 +222,23 @@ def test_trader_sees_own_challenge_with_floors_reset_and_tomorrow(api: Api) -> N
     assert tomorrow["breached_at_reset"] is True and tomorrow["headroom"] == "-100.00"
     assert view["progress"]["target_balance"] == "110000" and view["progress"]["min_trading_days"] == 4
     ChallengeView.model_validate(view)
+
+
+def test_a_view_says_how_fresh_the_data_its_account_was_judged_on_is(api: Api) -> None:
+    mine, login = email(), new_login()
+    cid = api.account_challenge(mine, login)
+    judged = api.runtime.clock() - timedelta(minutes=5)
+    with UnitOfWork(api.url) as uow:  # the engine last judged the snapshot of five minutes ago
+        uow.execute(
+            "UPDATE challenges SET state = jsonb_set(state, '{last_snapshot_at}', to_jsonb(%s::text)) WHERE id = %s",
+            (judged.isoformat(), cid),
+        )
+        uow.commit()
+    api.snapshot(login, balance="100000.00", equity="100000.00")  # the poller read it a minute ago
+    for who, path in ((claims("trader", mine), f"/challenges/{cid}"), (claims("support"), f"/admin/challenges/{cid}")):
+        coverage = api.call("GET", path, claims=who)[2]["coverage"]
+        assert coverage["behind_seconds"] == 4 * 60
+        assert coverage["judged_at"].startswith(judged.strftime("%Y-%m-%dT%H:%M"))
 
 
 def test_another_traders_resources_are_404(api: Api) -> None:
