@@ -145,6 +145,8 @@ def test_the_trader_page_shows_the_apis_numbers(browser: Browser, stack: DevStac
           lambda p: "—" if p["win_rate"] is None else f"{Decimal(p['win_rate']) * 100:.1f}%")
     rules = page.locator("ul.rules li").all_inner_texts()
     assert rules == view["rules_text"]
+    if view["coverage"]["judged_at"]:  # the engine has judged a read of this account: the page says which
+        expect(page.get_by_test_id("coverage")).to_contain_text("rules judged on MT5 data of")
     browser.screenshot(opened, "trader-challenge-desktop")
     phone = browser.open(token, f"/challenges/{challenge}", viewport=PHONE)
     phone.page.locator("canvas").first.wait_for()

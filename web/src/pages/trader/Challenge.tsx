@@ -138,6 +138,12 @@ export function ChallengePage({ id }: { id: number }) {
           {money(v.program.account_size, v.program.currency)}
           {v.login !== null && ` · MT5 login ${v.login} on ${v.server}`}
           {v.live?.time && ` · as of ${when(v.live.time)}`}
+          {v.coverage?.judged_at && (
+            <small data-testid="coverage">
+              {" "}· rules judged on MT5 data of {when(v.coverage.judged_at)}
+              {v.coverage.behind_seconds ? ` (${v.coverage.behind_seconds} s before the latest read)` : ""}
+            </small>
+          )}
         </p>
       </hgroup>
       <Glance view={v} />
