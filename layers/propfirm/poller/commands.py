@@ -126,8 +126,9 @@ class CommandExecutor:
                 # the account is disabled already; its positions close when their market opens: kept
                 # (not failed, not left to the queue's few receives, which a weekend outlasts)
                 self.ledger.park(command.command_id, body, str(exc))
-                logger.warning("close refused, market closed: tried again each cycle", command_id=command.command_id,
-                               login=command.login, error=str(exc))
+                if record is None or record.status != "waiting":  # said once, not every cycle of a weekend
+                    logger.warning("close refused, market closed: tried again each cycle",
+                                   command_id=command.command_id, login=command.login, error=str(exc))
                 return self._result(command, ok=False, login=command.login, error=str(exc), retcode=exc.retcode)
             result = self._result(command, ok=False, error=str(exc), retcode=exc.retcode)
         except Mt5Error as exc:
