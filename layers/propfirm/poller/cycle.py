@@ -10,6 +10,14 @@
 6. The tick path (`propfirm.poller.prices`, when on) takes the accounts with open positions and their
    floors, to value them at each tick poll until the next cycle.
 A cycle that fails after step 3 keeps its messages and sends them first in the next cycle.
+
+A snapshot is stamped with the server's time at the cycle's start, and the engine takes a deal dated after
+its last snapshot as not yet in that snapshot's balance. A deal made while the account states were being
+read breaks that: the balance may hold it, and the deal is dated after the stamp. So the deals are read up
+to the server's time after the state reads, and an account with a deal dated after the cycle's start gets
+no snapshot this cycle, only its deals (the engine adds them to the last snapshot's balance, exactly); its
+next cycle's snapshot holds them. At most one cycle in a row: an account dealing in every read still gets
+its snapshot every other cycle. The fast path judges it on this cycle's read as any other.
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ class _Read:
     fetched: int  # deals the window returned (adapts the next window)
     new_tickets: dict[int, int]  # ticket -> deal time (ms) of the deals not handed on before
     deals_by_login: dict[int, list[DealRecord]]
+    late: set[int] = field(default_factory=set)  # logins with a deal dated after `now` (made during the read)
 
 
 # what a snapshot needs of an account: login, balance, equity, credit, margin, positions
@@ -74,6 +83,7 @@ class _Changes:
     equity: dict[int, Decimal] = field(default_factory=dict)  # accounts whose floor is read
     present: set[int] = field(default_factory=set)  # every login polled
     holdings: list[Holding] = field(default_factory=list)  # accounts with open positions (the tick path)
+    held_back: set[int] = field(default_factory=set)  # a deal made during the read: no snapshot this cycle
 
 
 def kill_dedup_id(server: str, login: int, cycle: int) -> str:
@@ -119,6 +129,7 @@ class PollCycle:
         self.last_good: bytes | None = None  # heartbeat of the last cycle that completed
         self.groups_known: dict[int, str] = {}  # login -> group, from the last read (commands use it)
         self._positions_by_group: dict[str, bool] = {}
+        self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
 
     def _reads_positions(self, group: str) -> bool:
         known = self._positions_by_group.get(group)
@@ -163,14 +174,18 @@ class PollCycle:
                 positions.setdefault(p.login, []).append(
                     PositionSummary(p.symbol, p.volume, p.side.value, p.ticket, p.price_open, p.price_current,
                                     p.time_update, p.profit, p.storage, p.value))
-        since, until = self.tracker.window(now)
+        # up to the server's time after the state reads: a deal made while they ran is seen now
+        since, until = self.tracker.window(max(now, gateway.server_time().utc))
         new_tickets: dict[int, int] = {}
         deals_by_login: dict[int, list[DealRecord]] = {}
+        late: set[int] = set()
         # page by page as MT5 answers; only the message form of each new deal is kept
         for deal in self.tracker.select_new(gateway.deals(plan.groups, since, until)):
             new_tickets[deal.ticket] = to_ms(deal.time)
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
-        return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login)
+            if deal.time > now:
+                late.add(deal.login)
+        return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late)
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""
@@ -181,7 +196,10 @@ class PollCycle:
             summary = ((tuple(sorted(held, key=_position_key)) if held else ())
                        if self._reads_positions(s.group) else None)
             fingerprint = hash((s.balance, s.equity, s.credit, s.margin, summary))
-            if self.detector.is_changed(s.login, fingerprint, read.mono, s.login in read.deals_by_login):
+            if s.login in read.late and s.login not in self._held_back:
+                changes.held_back.add(s.login)  # its deals go alone; the next cycle's snapshot holds them
+                changes.equity[s.login] = s.equity  # the fast path judges this read all the same
+            elif self.detector.is_changed(s.login, fingerprint, read.mono, s.login in read.deals_by_login):
                 changes.sent.append((s.login, fingerprint))
                 changes.to_write.append((s.login, s.balance, s.equity, s.credit, s.margin, summary))
                 changes.equity[s.login] = s.equity
@@ -195,6 +213,7 @@ class PollCycle:
                 if s.login not in changes.equity:
                     changes.equity[s.login] = s.equity  # its floor is read back for the tick path too
         self.groups_known = {s.login: intern(s.group) for s in read.states}
+        self._held_back = changes.held_back
         read.states = []
         return changes
 
@@ -202,7 +221,8 @@ class PollCycle:
         """Pack the messages, then the one Redis pipeline; returns the floors read back."""
         server = self.server
         logins_by_shard: dict[int, list[int]] = {}
-        deal_only = [login for login in read.deals_by_login if login not in changes.equity]
+        sent = {login for login, _ in changes.sent}
+        deal_only = [login for login in read.deals_by_login if login not in sent]
         for login in [login for login, _ in changes.sent] + deal_only:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
         packed = pack_evaluation_messages(server, cycle, read.now, logins_by_shard, read.deals_by_login,

@@ -261,3 +261,42 @@ def test_the_tick_path_runs_on_its_own_session_and_thread_while_the_loop_waits(
         assert not loop.is_alive() and poller._tick_thread is None
         kills = [m for m in queues.drain() if m["kind"] == "kill"]
         assert [k["login"] for k in kills] == [login]
+
+
+def test_an_account_dealing_during_the_read_sends_its_deals_and_its_snapshot_next_cycle(
+        make_poller, queues, redis_client, redis_namespace, monkeypatch) -> None:
+    """The snapshot is stamped with the cycle's start; a deal made while the states are read may be in the
+    balance read and dated after that stamp, which the engine would count again. Such an account sends only
+    its deals that cycle (the engine adds them to its last snapshot, exactly), and its snapshot the next."""
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=6, speed=0) as sim:
+        world = sim.world
+        login = world.create_account(PHASE1, balance="100000")
+        ticket = world.open_position(login, "EURUSD", "buy", "1.00")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        keys = LiveKeys(redis_namespace)
+        before = Snapshot.decode(redis_client.get(keys.snap("default", login)))
+        queues.drain()
+        world.set_price("EURUSD", "1.09000")
+        gateway = poller.cycle.gateway
+        read_states = gateway.account_states
+
+        def a_close_during_the_read(groups):
+            world.clock.advance(timedelta(seconds=2))  # after the cycle read the server's clock
+            world.close_position(login, ticket)
+            return read_states(groups)
+
+        monkeypatch.setattr(gateway, "account_states", a_close_during_the_read)
+        poller.run_cycle()
+        monkeypatch.setattr(gateway, "account_states", read_states)
+        held = Snapshot.decode(redis_client.get(keys.snap("default", login)))
+        assert held == before  # no snapshot holding the close, stamped before it
+        [message] = [m for m in queues.drain() if m["kind"] == "evaluation"]
+        assert message["logins"] == [login] and [d["entry"] for d in message["deals"]] == ["out"]
+        world.clock.advance(timedelta(seconds=2))
+        poller.run_cycle()
+        after = Snapshot.decode(redis_client.get(keys.snap("default", login)))
+        assert after.balance == world.account(login).balance and after.time > held.time
+        [message] = [m for m in queues.drain() if m["kind"] == "evaluation"]
+        assert message["logins"] == [login] and message["deals"] == []
