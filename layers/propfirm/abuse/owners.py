@@ -11,14 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
+from propfirm.abuse.policy import Account
 from propfirm.domain.abuse.detectors import Finding
-
-
-class _Owned(Protocol):
-    @property
-    def trader_id(self) -> int: ...
 
 
 def by_trader(logins: Sequence[int], owners: Mapping[int, int]) -> dict[str, Any]:
@@ -35,7 +31,7 @@ def by_trader(logins: Sequence[int], owners: Mapping[int, int]) -> dict[str, Any
     }
 
 
-def with_traders(findings: Sequence[Finding], accounts: Mapping[int, _Owned]) -> list[Finding]:
+def with_traders(findings: Sequence[Finding], accounts: Mapping[int, Account]) -> list[Finding]:
     """The findings, each across two or more accounts with its `traders` evidence."""
     owners = {login: account.trader_id for login, account in accounts.items()}
     return [

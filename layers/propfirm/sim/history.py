@@ -81,8 +81,7 @@ def decode(raw: bytes) -> Deal:
 class DealHistory:
     def __init__(self) -> None:
         self._recent: dict[int, Deal] = {}  # ticket -> deal, the deals in memory
-        self._holding: set[int] = set()  # logins with deals in memory
-        self._accounts: dict[int, Account] = {}  # login -> account, for those logins
+        self._accounts: dict[int, Account] = {}  # login -> account, for the logins with deals in memory
         self._spilled = 0
         self.horizon = -_NO_LIMIT  # server time: deals before it are on disk
         # "" is SQLite's private temporary database: on disk (beyond a small page cache), deleted on close
@@ -98,9 +97,7 @@ class DealHistory:
             account.deals_out_of_order = True
         account.deals.append(deal)
         self._recent[deal.ticket] = deal
-        if account.login not in self._holding:
-            self._holding.add(account.login)
-            self._accounts[account.login] = account
+        self._accounts.setdefault(account.login, account)
 
     def spill(self, horizon: int) -> int:
         """Move the deals dated before `horizon` (server seconds) to disk; the number moved."""
@@ -108,8 +105,7 @@ class DealHistory:
             return 0
         self.horizon = horizon
         moved: list[Deal] = []
-        for login in list(self._holding):
-            account = self._accounts[login]
+        for login, account in list(self._accounts.items()):
             deals = account.deals
             if deals[0].time_server >= horizon and not account.deals_out_of_order:
                 continue
@@ -124,7 +120,6 @@ class DealHistory:
                 old, account.deals = deals[:cut], deals[cut:]
             moved.extend(old)
             if not account.deals:
-                self._holding.discard(login)
                 del self._accounts[login]
         if not moved:
             return 0
@@ -144,7 +139,6 @@ class DealHistory:
         for deal in account.deals:
             self._recent.pop(deal.ticket, None)
         account.deals = []
-        self._holding.discard(account.login)
         self._accounts.pop(account.login, None)
         removed = self._db.execute("DELETE FROM deals WHERE login = ?", (account.login,)).rowcount
         self._spilled -= removed

@@ -78,10 +78,7 @@ class FaultySqs:
     def receive_message(self, **kwargs: Any) -> Any:
         released = self._release(kwargs["QueueUrl"], int(kwargs.get("MaxNumberOfMessages", 1)))
         if released:
-            if self.duplicate:
-                with self._lock:
-                    for m in released:
-                        self._ids[m["ReceiptHandle"]] = m["MessageId"]
+            self._remember_for_duplicates(released)
             return {"Messages": released}
         if self.reorder or self.duplicate:  # the group of each message is needed to hold groups whole
             names = set(kwargs.get("MessageSystemAttributeNames") or []) | {"MessageGroupId"}
@@ -93,11 +90,15 @@ class FaultySqs:
         if self.reorder:
             messages = self._hold_some(kwargs["QueueUrl"], messages)
             response["Messages"] = messages
+        self._remember_for_duplicates(messages)
+        return response
+
+    def _remember_for_duplicates(self, messages: list[dict[str, Any]]) -> None:
+        """While duplicating: which message each receipt handle is, so its first delete can be lost."""
         if self.duplicate:
             with self._lock:
                 for m in messages:
                     self._ids[m["ReceiptHandle"]] = m["MessageId"]
-        return response
 
     def _hold_some(self, queue_url: str, messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         fifo = queue_url.endswith(".fifo")
