@@ -40,6 +40,7 @@ from propfirm.evaluation.events import plan_event, warning_event
 from propfirm.evaluation.evidence import evidence
 from propfirm.evaluation.feedback import FeedbackRecorder
 from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState, LiveWrite
+from propfirm.evaluation.placement import place_snapshot
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.report import EvaluationReport
@@ -454,6 +455,8 @@ class Evaluator:
         # now, the reset would take the balance without them and keep it (the high-water mark, the next
         # day's basis)
         events.sort(key=lambda e: (e[0], e[1]))
+        if snapshot_judged and events[-1][1] == 0:  # deals dated after the snapshot: does its balance hold them?
+            events = place_snapshot(account.program, before, events)
         state = before
         decisions: list[tuple[d.Decision, ChallengeState, ChallengeState]] = []
         deals_applied = False

@@ -17,7 +17,8 @@ read breaks that: the balance may hold it, and the deal is dated after the stamp
 to the server's time after the state reads, and an account with a deal dated after the cycle's start gets
 no snapshot this cycle, only its deals (the engine adds them to the last snapshot's balance, exactly); its
 next cycle's snapshot holds them. At most one cycle in a row: an account dealing in every read still gets
-its snapshot every other cycle. The fast path judges it on this cycle's read as any other.
+its snapshot every other cycle (then with deals dated after it, and the evaluator tells from the balance which
+of them the read holds: `propfirm.evaluation.placement`). The fast path judges it on this cycle's read as any other.
 """
 
 from __future__ import annotations

@@ -339,3 +339,29 @@ def test_a_lagging_evaluator_closes_the_day_on_every_deal_before_the_reset(rig) 
     floor = read_floor(rig.redis, rig.keys, rig.server, login)
     assert floor is not None and floor.reason == "daily_loss"
     assert floor.level == Decimal("49100")  # the day's closing balance 50,100 less the $1,000 daily loss
+
+
+def test_a_deal_closed_during_the_read_is_not_counted_twice_when_the_snapshot_holds_it(rig) -> None:
+    """The 20:00 cycle read the account after its 20:02 win (the win is in the balance read) and sent the
+    snapshot with the win, dated after it (held back the cycle before, it could not be held back again).
+    The day closes at 50,500 whether the read held the win or not, never at 51,000."""
+    for login, read_balance in ((7002, "50500"), (7003, "50000")):
+        rig.register(login, T0, program="futures-50k")
+        rig.snapshot(login, T0 + timedelta(minutes=5), "50000", "50000")
+        rig.evaluator.handle(rig.message([login], T0 + timedelta(minutes=5)))
+
+        stamp = T0.replace(hour=20)
+        win = deal(login, login * 10, stamp + timedelta(minutes=2), action="sell", entry="out", profit="500",
+                   position=login)
+        rig.snapshot(login, stamp, read_balance, read_balance)
+        rig.evaluator.handle(rig.message([login], stamp, [win]))
+        state = ChallengeState.from_dict(rig.challenge(rig.fetch(
+            "SELECT id FROM challenges WHERE server = %s AND login = %s", rig.server, login)[0][0]).state)
+        assert state.balance + state.deals_since_snapshot == Decimal("50500"), login
+
+        after_reset = T0.replace(hour=23, minute=5)  # past the 17:00 Chicago reset (23:00 UTC)
+        rig.snapshot(login, after_reset, "50500", "50500")
+        rig.evaluator.handle(rig.message([login], after_reset))
+        floor = read_floor(rig.redis, rig.keys, rig.server, login)
+        assert floor is not None and floor.reason == "daily_loss"
+        assert floor.level == Decimal("49500"), login  # the day's closing balance 50,500 less $1,000
