@@ -140,6 +140,14 @@ def evaluate(
     return Outcome(st, tuple(out))
 
 
+def no_reset_between(program: Program, state: ChallengeState, start: datetime, end: datetime) -> bool:
+    """True when no trading day of `program` ends in (`start`, `end`]: the state's own day answers the common
+    case without a calendar lookup."""
+    if end <= start or (state.day_start <= start and end < state.next_reset):
+        return True
+    return compiled(program).clock.next_reset(start) > end
+
+
 def equity_floor(program: Program, state: ChallengeState) -> EquityFloor | None:
     """The equity level at which the account is breached now, valid until the next reset.
 

@@ -249,7 +249,7 @@ class Evaluator:
                 continue
             if live[login].snapshot_error:  # judged again with the next good snapshot
                 log.warning("snapshot skipped", extra={"login": login, "error": live[login].snapshot_error})
-            result = self._judge(account, live[login].snapshot, classified.get(login, []), message.time)
+            result = self._judge(account, live[login].snapshot, classified.get(login, []), message.deals_complete)
             result.floor_present = live[login].floor_present
             result.floor_hold = live[login].floor_hold
             result.floor_hold_unreadable = live[login].floor_hold_unreadable
@@ -419,11 +419,11 @@ class Evaluator:
         )
 
     def _judge(
-        self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal], cycle_time: datetime
+        self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal], deals_complete: datetime
     ) -> Judged:
-        """`cycle_time`: the poller cycle's time of the message being judged (its deals are those dated up to
-        it); `snapshot`: the account's latest in Redis, which a lagging evaluator may find from a later
-        cycle."""
+        """`deals_complete`: up to when the account's deals are all known with this message (its cycle's time,
+        or the deal window's end while the poller catches up a backlog); `snapshot`: the account's latest in
+        Redis, which a lagging evaluator may find from a later cycle."""
         before = account.state
         awaiting = account.awaiting_reset
         if before.status != ACTIVE:  # failed or passed for good: nothing more to judge (deals are stored)
@@ -445,15 +445,16 @@ class Evaluator:
             snapshot is not None
             and awaiting is None
             and (reset_time is None or snapshot.time >= reset_time)
-            and not cycle_time < before.next_reset <= snapshot.time
+            and engine.no_reset_between(account.program, before, deals_complete, snapshot.time)
         ):
             events.append((snapshot.time, 1, _snapshot_event(snapshot)))
             snapshot_judged = True
-        # else, for the last condition: a snapshot of a later cycle, across the day's reset, is left to its own
-        # cycle's message (the poller sends one for every snapshot it writes). Deals dated before the reset
-        # may still wait in the queue behind this message, and the day must close on all of them: judged
-        # now, the reset would take the balance without them and keep it (the high-water mark, the next
-        # day's basis)
+        # else, for the last condition: a snapshot read past a day's reset that the known deals do not reach
+        # yet (a later cycle's, found by a lagging evaluator; or this cycle's while the poller catches up a
+        # backlog of deals) is left to a later message (the poller sends one for every snapshot it writes,
+        # and names every account again within its heartbeat). Deals dated before the reset may still wait
+        # in the queue behind this message, and the day must close on all of them: judged now, the reset
+        # would take the balance without them and keep it (the high-water mark, the next day's basis)
         events.sort(key=lambda e: (e[0], e[1]))
         if snapshot_judged and events[-1][1] == 0:  # deals dated after the snapshot: does its balance hold them?
             events = place_snapshot(account.program, before, events)
@@ -499,7 +500,7 @@ class Evaluator:
                     record = uow.challenges.get(judged.account.challenge_id)
                     account = self._from_record(record, uow)
                 rows = judged.deal_rows
-                judged = self._judge(account, live.snapshot, deals, message.time)
+                judged = self._judge(account, live.snapshot, deals, message.deals_complete)
                 judged.deal_rows = rows
                 judged.floor_present = live.floor_present
                 judged.floor_hold = live.floor_hold

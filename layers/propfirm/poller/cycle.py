@@ -227,7 +227,7 @@ class PollCycle:
         for login in [login for login, _ in changes.sent] + deal_only:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
         packed = pack_evaluation_messages(server, cycle, read.now, logins_by_shard, read.deals_by_login,
-                                          self.max_message_bytes, poller=self.store.name)
+                                          self.max_message_bytes, poller=self.store.name, deals_until=read.until)
         new_tickets = read.new_tickets
         cursor = to_ms(read.until)
         floors = self.store.write_cycle(CycleWrite(

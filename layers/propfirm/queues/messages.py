@@ -94,6 +94,17 @@ class EvaluationMessage(_Message):
     time: datetime
     logins: list[int]
     deals: list[DealRecord] = Field(default_factory=list)
+    # the end of the cycle's deal window: every deal dated up to it has been sent, in this message or an
+    # earlier one. Before `time` while the poller catches up a backlog of deals a window per cycle: the
+    # snapshots it names then hold deals that later messages bring
+    deals_until: datetime | None = None
+
+    @property
+    def deals_complete(self) -> datetime:
+        """Up to when the named accounts' deals are all known: the cycle's time, or the deal window's end
+        when that lags it."""
+        until = self.deals_until
+        return self.time if until is None or until >= self.time else until
 
 
 class FloorInfo(BaseModel):

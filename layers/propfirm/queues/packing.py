@@ -29,6 +29,7 @@ def pack_evaluation_messages(
     deals_by_login: Mapping[int, Sequence[DealRecord]],
     max_bytes: int = DEFAULT_MAX_BYTES,
     poller: str = "",
+    deals_until: datetime | None = None,
 ) -> list[tuple[Outgoing, bool]]:
     """The cycle's messages, each with a flag telling whether it carries deals (those go to the outbox)."""
     result: list[tuple[Outgoing, bool]] = []
@@ -43,7 +44,7 @@ def pack_evaluation_messages(
         ]
         for part, (chunk, deals) in enumerate(chunks):
             message = EvaluationMessage(server=server, cycle=cycle, shard=shard, part=part, time=time,
-                                        logins=chunk, deals=deals)
+                                        logins=chunk, deals=deals, deals_until=deals_until)
             dedup = evaluation_dedup_id(server, cycle, shard, part, poller)
             result.append((Outgoing(body=message.model_dump_json(), group_id=str(shard), dedup_id=dedup),
                            bool(deals)))

@@ -365,3 +365,29 @@ def test_a_deal_closed_during_the_read_is_not_counted_twice_when_the_snapshot_ho
         floor = read_floor(rig.redis, rig.keys, rig.server, login)
         assert floor is not None and floor.reason == "daily_loss"
         assert floor.level == Decimal("49500"), login  # the day's closing balance 50,500 less $1,000
+
+
+def test_a_snapshot_past_a_reset_waits_while_the_poller_catches_up_the_deals_before_it(rig) -> None:
+    """After an outage the poller reads the deals a window per cycle: its 23:30 cycle (past the 17:00 Chicago
+    reset, 23:00 UTC) sent deals up to 19:00 only, and the 20:00 loss comes with the next cycle. The day
+    closes at 49,600 with the loss, so the next day's floor is 48,600; judged at once, the 23:30 snapshot
+    would have closed it at 50,000 and left the floor $400 too high for the whole day."""
+    login = 7004
+    rig.register(login, T0, program="futures-50k")
+    rig.snapshot(login, T0 + timedelta(minutes=5), "50000", "50000")
+    rig.evaluator.handle(rig.message([login], T0 + timedelta(minutes=5)))
+
+    behind = T0.replace(hour=23, minute=30)
+    rig.snapshot(login, behind, "49600", "49600")
+    catching_up = rig.message([login], behind).model_copy(update={"deals_until": T0.replace(hour=19)})
+    assert catching_up.deals_complete == T0.replace(hour=19)
+    rig.evaluator.handle(catching_up)
+    assert read_floor(rig.redis, rig.keys, rig.server, login).level == Decimal("49000")  # yesterday's floor
+
+    loss = deal(login, 75, T0.replace(hour=20), action="sell", entry="out", profit="-400", position=74)
+    caught_up = T0.replace(hour=23, minute=45)
+    rig.snapshot(login, caught_up, "49600", "49600")
+    rig.evaluator.handle(rig.message([login], caught_up, [loss]).model_copy(update={"deals_until": caught_up}))
+    floor = read_floor(rig.redis, rig.keys, rig.server, login)
+    assert floor is not None and floor.reason == "daily_loss"
+    assert floor.level == Decimal("48600")  # the day's closing balance 49,600 less the $1,000 daily loss

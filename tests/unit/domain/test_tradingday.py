@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
 from propfirm.domain.tradingday import DayClock
 
@@ -70,3 +70,19 @@ def test_daily_floor_keeps_the_old_day_an_hour_longer_after_the_october_change()
     assert acct.snap("2026-10-25 22:30", "103000.00", "96000.00") == []
     got = acct.snap("2026-10-25 23:05", "103000.00", "96000.00")
     assert got == [failed("daily_loss", "96000.00", "98000")]
+
+
+def test_no_reset_between_sees_every_day_boundary_not_only_the_states_own() -> None:
+    from propfirm.domain import engine
+    from propfirm.domain.events import Start
+    from propfirm.domain.programs import load_example_programs
+
+    program = load_example_programs()["futures-50k"]  # resets 17:00 Chicago: 23:00 UTC in January
+    monday = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    state = engine.evaluate(program, None, Start(monday, 1, program.id)).state
+    at = lambda day, hour: datetime(2026, 1, day, hour, 0, tzinfo=UTC)  # noqa: E731
+    assert engine.no_reset_between(program, state, at(5, 10), at(5, 22))
+    assert not engine.no_reset_between(program, state, at(5, 10), at(5, 23))  # the reset itself is in
+    assert engine.no_reset_between(program, state, at(5, 23), at(6, 22))  # past the state's day: the calendar
+    assert not engine.no_reset_between(program, state, at(6, 8), at(7, 1))  # a later day's reset
+    assert engine.no_reset_between(program, state, at(6, 8), at(6, 8))

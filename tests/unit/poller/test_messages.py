@@ -111,3 +111,17 @@ def test_named_pollers_do_not_share_deduplication_ids() -> None:
     west = pack_evaluation_messages("default", 5, NOW, {1: [100_001]}, {}, poller="west")
     assert east[0][0].dedup_id == "default:east:5:1:0" and west[0][0].dedup_id == "default:west:5:1:0"
     assert pack_evaluation_messages("default", 5, NOW, {1: [100_000]}, {})[0][0].dedup_id == "default:5:1:0"
+
+
+def test_each_part_says_how_far_the_deals_sent_reach() -> None:
+    behind = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    backlog = {100_001: [deal(t, 100_001) for t in range(1, 400)]}
+    packed = pack_evaluation_messages("default", 4, NOW, {0: [100_000, 100_001]}, backlog, deals_until=behind)
+    messages = [EvaluationMessage.model_validate_json(m.body) for m, _ in packed]
+    assert len(messages) > 1 and {m.deals_until for m in messages} == {behind}
+    assert {m.deals_complete for m in messages} == {behind}  # the window lags the cycle: deals known to it
+    ahead = datetime(2026, 11, 25, 18, 0, 1, tzinfo=UTC)
+    caught_up = pack_evaluation_messages("default", 5, NOW, {0: [100_000]}, {}, deals_until=ahead)
+    assert EvaluationMessage.model_validate_json(caught_up[0][0].body).deals_complete == NOW
+    legacy = pack_evaluation_messages("default", 6, NOW, {0: [100_000]}, {})  # a message without the field
+    assert EvaluationMessage.model_validate_json(legacy[0][0].body).deals_complete == NOW
