@@ -19,6 +19,12 @@ no snapshot this cycle, only its deals (the engine adds them to the last snapsho
 next cycle's snapshot holds them. At most one cycle in a row: an account dealing in every read still gets
 its snapshot every other cycle (then with deals dated after it, and the evaluator tells from the balance which
 of them the read holds: `propfirm.evaluation.placement`). The fast path judges it on this cycle's read as any other.
+
+While the deal window lags the reads (a backlog after an outage, caught up a window per cycle), no snapshot is
+sent at all: a balance read then holds deals the window has not reached, dated before the stamp or after it,
+and the engine could tell neither. The deals go alone (the engine adds them to the last snapshot's balance,
+exactly, closing each day on all of them), the fast path judges every read against the floors, and the
+snapshots resume with the first cycle whose window reaches the reads.
 """
 
 from __future__ import annotations
@@ -70,6 +76,7 @@ class _Read:
     new_tickets: dict[int, int]  # ticket -> deal time (ms) of the deals not handed on before
     deals_by_login: dict[int, list[DealRecord]]
     late: set[int] = field(default_factory=set)  # logins with a deal dated after `now` (made during the read)
+    catching_up: bool = False  # the deal window ends before the reads did: a backlog, no snapshot is whole
 
 
 # what a snapshot needs of an account: login, balance, equity, credit, margin, positions
@@ -176,7 +183,8 @@ class PollCycle:
                     PositionSummary(p.symbol, p.volume, p.side.value, p.ticket, p.price_open, p.price_current,
                                     p.time_update, p.profit, p.storage, p.value))
         # up to the server's time after the state reads: a deal made while they ran is seen now
-        since, until = self.tracker.window(max(now, gateway.server_time().utc))
+        reads_end = max(now, gateway.server_time().utc)
+        since, until = self.tracker.window(reads_end)
         new_tickets: dict[int, int] = {}
         deals_by_login: dict[int, list[DealRecord]] = {}
         late: set[int] = set()
@@ -186,7 +194,8 @@ class PollCycle:
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
             if deal.time > now:
                 late.add(deal.login)
-        return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late)
+        return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
+                     catching_up=not self.tracker.reaches(until, reads_end))
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""
@@ -197,7 +206,9 @@ class PollCycle:
             summary = ((tuple(sorted(held, key=_position_key)) if held else ())
                        if self._reads_positions(s.group) else None)
             fingerprint = hash((s.balance, s.equity, s.credit, s.margin, summary))
-            if s.login in read.late and s.login not in self._held_back:
+            if read.catching_up:
+                changes.equity[s.login] = s.equity  # only the fast path judges the read: no snapshot is sent
+            elif s.login in read.late and s.login not in self._held_back:
                 changes.held_back.add(s.login)  # its deals go alone; the next cycle's snapshot holds them
                 changes.equity[s.login] = s.equity  # the fast path judges this read all the same
             elif self.detector.is_changed(s.login, fingerprint, read.mono, s.login in read.deals_by_login):

@@ -45,6 +45,10 @@ class DealTracker:
         until_ms = min(to_ms(now) + 1_000, self.cursor_ms + self.window_ms)
         return from_ms(self.cursor_ms - self.overlap_ms), from_ms(max(until_ms, self.cursor_ms))
 
+    def reaches(self, until: datetime, now: datetime) -> bool:
+        """Whether a window ending at `until` holds every deal up to `now` (else a backlog is being caught up)."""
+        return to_ms(until) >= to_ms(now) + 1_000
+
     def select_new(self, deals: Iterable[Deal]) -> Iterator[Deal]:
         """The deals not handed on before (also once each within this batch), as they stream in;
         `fetched` counts every deal the window returned."""

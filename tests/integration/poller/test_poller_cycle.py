@@ -300,3 +300,44 @@ def test_an_account_dealing_during_the_read_sends_its_deals_and_its_snapshot_nex
         assert after.balance == world.account(login).balance and after.time > held.time
         [message] = [m for m in queues.drain() if m["kind"] == "evaluation"]
         assert message["logins"] == [login] and message["deals"] == []
+
+
+def test_while_the_deal_window_lags_the_reads_no_snapshot_is_sent_and_reads_are_still_judged(
+        make_poller, queues, redis_client, redis_namespace) -> None:
+    """After an outage the deals are caught up a window per cycle; a balance read meanwhile holds deals the
+    window has not reached (dated before the stamp or after it), so only the deals go, with where the window
+    ended, until a window reaches the reads. The fast path judges every read all the same."""
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=7, speed=0) as sim:
+        world = sim.world
+        login = world.create_account(PHASE1, balance="100000")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        keys = LiveKeys(redis_namespace)
+        before = Snapshot.decode(redis_client.get(keys.snap("default", login)))
+        queues.drain()
+        # two hours of trading in an outage, then a window of a minute: the backlog takes cycles
+        world.clock.advance(timedelta(minutes=30))
+        first = world.open_position(login, "EURUSD", "buy", "1.00")
+        world.clock.advance(timedelta(minutes=90))
+        world.close_position(login, first)
+        poller.cycle.tracker.window_ms = 60_000
+        write_floor(redis_client, keys, "default", login, floor_at(Decimal("100000"), world.now() + timedelta(hours=1)),
+                    world.now())
+        report = poller.run_cycle()
+        assert Snapshot.decode(redis_client.get(keys.snap("default", login))) == before  # no snapshot went
+        drained = queues.drain()
+        assert [m["kind"] for m in drained] == ["kill"]  # no deal in the first minute: nothing to evaluate
+        assert [k.login for k in report.kills] == [login]  # the read was judged against its floor
+        behind, caught_up = [], []
+        for _ in range(10):  # the window grows fourfold a sparse cycle and reaches the reads
+            poller.run_cycle()
+            for m in queues.drain():
+                if m["kind"] == "evaluation":
+                    (behind if m["deals_until"] < m["time"] else caught_up).append(m)
+            if Snapshot.decode(redis_client.get(keys.snap("default", login))) != before:
+                break
+        assert [d["entry"] for m in behind for d in m["deals"]] == ["in"]  # the open came alone, while behind
+        after = Snapshot.decode(redis_client.get(keys.snap("default", login)))
+        assert after.balance == world.account(login).balance
+        assert len(caught_up) == 1 and [d["entry"] for d in caught_up[0]["deals"]] == ["out"]
