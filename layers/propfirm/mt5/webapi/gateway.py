@@ -61,6 +61,7 @@ from propfirm.mt5.webapi.parsing import (
     as_list,
 )
 from propfirm.mt5.webapi.transport import WebApiTransport
+from propfirm.mt5.webapi.wire import WireAccount, decode_accounts
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,9 @@ class GatewayOptions:
     create_lookup_window: int = 1000  # newest logins of the group searched for a retried create
     server_zone: str | None = None  # IANA zone whose wall clock (+ shift) is the server's clock
     server_zone_shift_minutes: int = 0
+    # account states read by the typed reader (propfirm.mt5.webapi.wire), a reply it refuses the general
+    # way; off: every reply the general way (a server whose replies it always refuses would be read twice)
+    typed_reads: bool = True
 
 
 class WebApiGateway:
@@ -198,12 +202,15 @@ class WebApiGateway:
         states: list[AccountState] = []
         concrete = self._concrete_groups(groups)
         digits = {g.name.lower(): g.currency_digits for g in (self._groups_cache or (0, []))[1]}
+        typed = self.options.typed_reads
         for group in concrete:
             for page in self._pages(self._logins(group)):
-                records = as_list(self.transport.read("/api/user/account/get_batch", {"login": _join(page)}))
+                records = as_list(self.transport.read("/api/user/account/get_batch", {"login": _join(page)},
+                                                      decode=decode_accounts if typed else None))
                 found = set()
                 for record in records:
-                    state = parsing.account_state(record, self._server, group)
+                    state = (parsing.account_state_of(record, self._server, group) if type(record) is WireAccount
+                             else parsing.account_state(record, self._server, group))
                     found.add(state.login)
                     states.append(state)
                 missing = [login for login in page if login not in found]

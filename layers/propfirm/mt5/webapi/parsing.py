@@ -29,6 +29,7 @@ from propfirm.mt5.models import (
     Tick,
     traded_value,
 )
+from propfirm.mt5.webapi.wire import WireAccount
 
 Record = Mapping[str, Any]
 ZERO = Decimal(0)
@@ -182,6 +183,35 @@ def account_state(record: Record, server: str, group: str) -> AccountState:
         profit=profit,
         storage=storage,
         leverage=integer(record.get("MarginLeverage", 0), "MarginLeverage"),
+    )
+
+
+def account_state_of(record: WireAccount, server: str, group: str) -> AccountState:
+    """`account_state` for a record the typed reader decoded (`propfirm.mt5.webapi.wire`): the same state,
+    the same refusal of an amount that is not finite."""
+    profit, storage, floating = record.profit, record.storage, record.floating
+    for name, amount in (("Balance", record.balance), ("Equity", record.equity), ("Credit", record.credit),
+                         ("Margin", record.margin), ("MarginFree", record.margin_free),
+                         ("MarginLevel", record.margin_level), ("Profit", profit), ("Storage", storage)):
+        if not amount.is_finite():
+            raise ParseError(f"{name}: not a finite number: {amount!r}")
+    if floating is not None and not floating.is_finite():
+        raise ParseError(f"Floating: not a finite number: {floating!r}")
+    return AccountState(
+        server=server,
+        login=record.login,
+        group=group,
+        currency_digits=record.currency_digits,
+        balance=record.balance,
+        credit=record.credit,
+        equity=record.equity,
+        margin=record.margin,
+        margin_free=record.margin_free,
+        margin_level=record.margin_level,
+        floating=profit + storage if floating is None else floating,
+        profit=profit,
+        storage=storage,
+        leverage=record.margin_leverage,
     )
 
 

@@ -53,6 +53,7 @@ from propfirm.mt5.errors import (
     parse_retcode,
 )
 from propfirm.mt5.webapi.backoff import Backoff
+from propfirm.mt5.webapi.wire import DecodeRefused
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,11 @@ class WebApiTransport:
         *,
         timeout: float | None = None,
         partial_ok: bool = False,
+        decode: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> Any:
-        """Send a request that is safe to repeat; returns the `answer` of a successful reply."""
+        """Send a request that is safe to repeat; returns the `answer` of a successful reply. `decode`: a
+        typed reader for this reply (`propfirm.mt5.webapi.wire`), tried first; a reply it refuses is read
+        the general way."""
         with self._lock:
             return self._call(
                 "GET" if body is None else "POST",
@@ -157,6 +161,7 @@ class WebApiTransport:
                 timeout,
                 idempotent=True,
                 partial_ok=partial_ok,
+                decode=decode,
             ).get("answer")
 
     def read_reply(self, path: str, params: Params | None = None, *, timeout: float | None = None) -> dict[str, Any]:
@@ -201,6 +206,7 @@ class WebApiTransport:
         *,
         idempotent: bool,
         partial_ok: bool,
+        decode: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         attempt = 0
         refused_once = False
@@ -210,7 +216,7 @@ class WebApiTransport:
             try:
                 self._ensure_session()  # nothing of this request has left yet
                 sent = True
-                payload = self._exchange(method, path, params, body, timeout)
+                payload = self._exchange(method, path, params, body, timeout, decode=decode)
             except _SessionRefused:
                 # Refused before it ran: authenticate again and send it once more.
                 self._authenticated = False
@@ -317,6 +323,7 @@ class WebApiTransport:
         timeout: float | None,
         *,
         remember_stream: bool = False,
+        decode: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         client = self._client
         assert client is not None
@@ -355,6 +362,11 @@ class WebApiTransport:
             raise ServerError(f"{path}: HTTP {response.status_code}")
         if response.status_code != 200:
             raise from_http_status(response.status_code, path)
+        if decode is not None:
+            try:
+                return decode(response.content)
+            except DecodeRefused:
+                pass  # not the shape the typed reader knows: the general way names what is wrong, if anything
         try:
             payload = json.loads(response.content, parse_float=Decimal)
         except ValueError:

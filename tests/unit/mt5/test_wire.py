@@ -1,0 +1,96 @@
+"""The typed reader of account states against the general one: the same states, or a refusal that sends the
+reply the general way (tests/unit/mt5/test_transport.py's peer serves both)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from propfirm.mt5.webapi import parsing
+from propfirm.mt5.webapi.parsing import ParseError
+from propfirm.mt5.webapi.wire import DecodeRefused, WireAccount, decode_accounts
+
+from .test_transport import Peer, transport_for
+
+RECORD = {
+    "Login": "100123", "CurrencyDigits": "2", "Balance": "100234.55", "Credit": "0.00", "Margin": "1200.00",
+    "MarginFree": "99034.55", "MarginLevel": "8352.88", "MarginLeverage": "100", "Profit": "-120.50",
+    "Storage": "-3.20", "Floating": "-123.70", "Equity": "100110.85", "SOActivation": "0", "Assets": "0.00",
+}
+OPTIONAL = ["CurrencyDigits", "Credit", "Margin", "MarginFree", "MarginLevel", "MarginLeverage", "Profit",
+            "Storage", "Floating"]
+
+
+def _general(body: bytes) -> Any:
+    answer = json.loads(body, parse_float=Decimal)["answer"]
+    return [parsing.account_state(r, "srv", "real\\a") for r in parsing.as_list(answer)]
+
+
+def _typed(body: bytes) -> Any:
+    return [parsing.account_state_of(r, "srv", "real\\a") for r in decode_accounts(body)["answer"] or []]
+
+
+def _outcome(read: Any, body: bytes) -> Any:
+    try:
+        return read(body)
+    except ParseError as exc:
+        return ("ParseError", str(exc).split(":")[0])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dropped=st.sets(st.sampled_from(OPTIONAL)),
+    field=st.sampled_from(sorted(RECORD)),
+    value=st.sampled_from(["7", "0", "-1.5", " 12.50 ", "", "NaN", "Infinity", "abc", "1e3", 7, 1.25, -3, None,
+                           True, [], "2.0"]),
+    change=st.booleans(),
+)
+def test_a_reply_the_typed_reader_takes_gives_the_general_readers_states(dropped, field, value, change):
+    record: dict[str, Any] = {k: v for k, v in RECORD.items() if k not in dropped}
+    if change:
+        record[field] = value
+    body = json.dumps({"retcode": "0 Done", "answer": [RECORD, record]}).encode()
+    try:
+        typed = _outcome(_typed, body)
+    except DecodeRefused:
+        return  # refused: the transport reads it the general way, which decides alone
+    assert typed == _outcome(_general, body)
+
+
+def test_a_typed_record_carries_every_field_the_state_needs() -> None:
+    [state] = _typed(json.dumps({"retcode": "0 Done", "answer": [RECORD]}).encode())
+    assert state == _general(json.dumps({"retcode": "0 Done", "answer": [RECORD]}).encode())[0]
+    assert (state.login, state.balance, state.floating, state.leverage) == (100123, Decimal("100234.55"),
+                                                                            Decimal("-123.70"), 100)
+    without = {k: v for k, v in RECORD.items() if k != "Floating"}
+    [state] = _typed(json.dumps({"retcode": "0 Done", "answer": [without]}).encode())
+    assert state.floating == Decimal("-123.70")  # profit + storage
+
+
+@pytest.mark.parametrize("answer", [{}, "", [{"Login": "1", "Balance": "abc", "Equity": "1"}], None])
+def test_the_transport_reads_a_reply_the_typed_reader_refuses_the_general_way(answer) -> None:
+    peer = Peer()
+    peer.routes["/api/user/account/get_batch"] = lambda r: httpx.Response(200, json={"retcode": "0 Done",
+                                                                                      "answer": answer})
+    transport = transport_for(peer)
+    if isinstance(answer, list):
+        got = transport.read("/api/user/account/get_batch", {"login": "1"}, decode=decode_accounts)
+        assert got == answer and type(got[0]) is dict  # the general reading: the gateway's parser names Balance
+        with pytest.raises(ParseError, match="Balance"):
+            parsing.account_state(got[0], "srv", "g")
+    else:
+        got = transport.read("/api/user/account/get_batch", {"login": "1"}, decode=decode_accounts)
+        assert parsing.as_list(got) == []
+
+
+def test_the_transport_hands_on_typed_records_when_they_fit() -> None:
+    peer = Peer()
+    peer.routes["/api/user/account/get_batch"] = lambda r: httpx.Response(200, json={"retcode": "0 Done",
+                                                                                      "answer": [RECORD]})
+    got = transport_for(peer).read("/api/user/account/get_batch", {"login": "100123"}, decode=decode_accounts)
+    assert [type(r) for r in got] == [WireAccount] and got[0].margin_leverage == 100
