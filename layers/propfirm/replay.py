@@ -60,6 +60,23 @@ class _Unusual(Exception):
 _UNUSUAL = (Refused, _Unusual, ValueError, ArithmeticError)
 
 
+def _judge_snapshot(
+    account: tuple[CompiledProgram, ChallengeState],
+    t: datetime,
+    balance: Decimal,
+    equity: Decimal,
+    positions: tuple[Position, ...] | None,
+    out: list[Decision],
+    emit: Callable[[Decision, int], None],
+) -> None:
+    cp = account[0]
+    on_snapshot(cp, account[1], t, balance, equity, positions, out)
+    if out:
+        for decision in out:
+            emit(decision, cp.digits)
+        out.clear()
+
+
 def _refuse(raw: bytes | str) -> Any:
     raise _Unusual
 
@@ -276,12 +293,7 @@ class Replay:
                 last_raw_time = raw_time
                 last_time = t
                 if type(event) is WireSnapshot:
-                    cp = account[0]
-                    on_snapshot(cp, account[1], t, balance, equity, positions, out)
-                    if out:
-                        for decision in out:
-                            emit(decision, cp.digits)
-                        out.clear()
+                    _judge_snapshot(account, t, balance, equity, positions, out, emit)
                 elif type(event) is WireDeal:
                     on_deal(account[0], account[1], t, event.entry, volume, event.position, news, result, value)
                 elif type(event) is WireBalance:
@@ -359,12 +371,7 @@ class Replay:
                 account = get_account((server, login))
                 if account is None:
                     raise _Bad(f"unknown login {server}:{login} (no start event before it)")
-                cp = account[0]
-                on_snapshot(cp, account[1], t, balance, equity, positions, out)
-                if out:
-                    for decision in out:
-                        emit(decision, cp.digits)
-                    out.clear()
+                _judge_snapshot(account, t, balance, equity, positions, out, emit)
             elif kind == "deal":
                 _int(obj, "deal")
                 entry = obj.get("entry")

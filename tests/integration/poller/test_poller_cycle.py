@@ -263,6 +263,17 @@ def test_the_tick_path_runs_on_its_own_session_and_thread_while_the_loop_waits(
         assert [k["login"] for k in kills] == [login]
 
 
+def _polled_once(sim, login: int, make_poller, queues, redis_client, redis_namespace):
+    """A started poller after one cycle, its keys, and `login`'s snapshot from that cycle (queues drained)."""
+    poller = make_poller(sim)
+    poller.start(with_inbox=False)
+    poller.run_cycle()
+    keys = LiveKeys(redis_namespace)
+    before = Snapshot.decode(redis_client.get(keys.snap("default", login)))
+    queues.drain()
+    return poller, keys, before
+
+
 def test_an_account_dealing_during_the_read_sends_its_deals_and_its_snapshot_next_cycle(
         make_poller, queues, redis_client, redis_namespace, monkeypatch) -> None:
     """The snapshot is stamped with the cycle's start; a deal made while the states are read may be in the
@@ -272,12 +283,7 @@ def test_an_account_dealing_during_the_read_sends_its_deals_and_its_snapshot_nex
         world = sim.world
         login = world.create_account(PHASE1, balance="100000")
         ticket = world.open_position(login, "EURUSD", "buy", "1.00")
-        poller = make_poller(sim)
-        poller.start(with_inbox=False)
-        poller.run_cycle()
-        keys = LiveKeys(redis_namespace)
-        before = Snapshot.decode(redis_client.get(keys.snap("default", login)))
-        queues.drain()
+        poller, keys, before = _polled_once(sim, login, make_poller, queues, redis_client, redis_namespace)
         world.set_price("EURUSD", "1.09000")
         gateway = poller.cycle.gateway
         read_states = gateway.account_states
@@ -310,12 +316,7 @@ def test_while_the_deal_window_lags_the_reads_no_snapshot_is_sent_and_reads_are_
     with running_simulator(start=MONDAY_MORNING, accounts=0, seed=7, speed=0) as sim:
         world = sim.world
         login = world.create_account(PHASE1, balance="100000")
-        poller = make_poller(sim)
-        poller.start(with_inbox=False)
-        poller.run_cycle()
-        keys = LiveKeys(redis_namespace)
-        before = Snapshot.decode(redis_client.get(keys.snap("default", login)))
-        queues.drain()
+        poller, keys, before = _polled_once(sim, login, make_poller, queues, redis_client, redis_namespace)
         # two hours of trading in an outage, then a window of a minute: the backlog takes cycles
         world.clock.advance(timedelta(minutes=30))
         first = world.open_position(login, "EURUSD", "buy", "1.00")
