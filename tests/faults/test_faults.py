@@ -63,7 +63,9 @@ def assert_recovered_and_whole(summary: dict[str, Any], names: list[str]) -> Non
         assert fault["recovery_seconds"] is not None and fault["recovery_seconds"] >= 0
     assert summary["invariants"].keys() == INVARIANTS
     broken = {name: check["detail"] for name, check in summary["invariants"].items() if not check["ok"]}
-    assert not broken, broken
+    if broken:  # in full: each detail says what the live decision stood on and where the truth was
+        pytest.fail("invariants broken:\n" + "\n".join(f"{name}: {detail}" for name, detail in broken.items()),
+                    pytrace=False)
     assert summary["fault_run"]["settled_seconds"] is not None, "the run never settled"
     assert not summary.get("failure")
     assert summary["threads_left"] == []
