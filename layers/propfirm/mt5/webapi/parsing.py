@@ -190,13 +190,10 @@ def account_state_of(record: WireAccount, server: str, group: str) -> AccountSta
     """`account_state` for a record the typed reader decoded (`propfirm.mt5.webapi.wire`): the same state,
     the same refusal of an amount that is not finite."""
     profit, storage, floating = record.profit, record.storage, record.floating
-    for name, amount in (("Balance", record.balance), ("Equity", record.equity), ("Credit", record.credit),
-                         ("Margin", record.margin), ("MarginFree", record.margin_free),
-                         ("MarginLevel", record.margin_level), ("Profit", profit), ("Storage", storage)):
-        if not amount.is_finite():
-            raise ParseError(f"{name}: not a finite number: {amount!r}")
-    if floating is not None and not floating.is_finite():
-        raise ParseError(f"Floating: not a finite number: {floating!r}")
+    if not (record.balance.is_finite() and record.equity.is_finite() and record.credit.is_finite()
+            and record.margin.is_finite() and record.margin_free.is_finite() and record.margin_level.is_finite()
+            and profit.is_finite() and storage.is_finite() and (floating is None or floating.is_finite())):
+        _refuse_infinite(record)  # the common case costs nine calls, not a table built per account
     return AccountState(
         server=server,
         login=record.login,
@@ -213,6 +210,15 @@ def account_state_of(record: WireAccount, server: str, group: str) -> AccountSta
         storage=storage,
         leverage=record.margin_leverage,
     )
+
+
+def _refuse_infinite(record: WireAccount) -> None:
+    for name, amount in (("Balance", record.balance), ("Equity", record.equity), ("Credit", record.credit),
+                         ("Margin", record.margin), ("MarginFree", record.margin_free),
+                         ("MarginLevel", record.margin_level), ("Profit", record.profit),
+                         ("Storage", record.storage), ("Floating", record.floating)):
+        if amount is not None and not amount.is_finite():
+            raise ParseError(f"{name}: not a finite number: {amount!r}")
 
 
 def account_state_from_user(record: Record, server: str, currency_digits: int = 2) -> AccountState:
