@@ -37,10 +37,13 @@ class SymbolSpec:
     fx: bool  # FX margin: lots * contract size in base currency; CFD: lots * contract size * price
     swap_long: Decimal  # per lot per night, in USD
     swap_short: Decimal
+    tree_path: str = ""  # set by a configuration write (`symbol/add` with `Path`); else derived below
 
     @property
     def path(self) -> str:
         """The symbol's place in the server's symbol tree (what `symbol=` masks match)."""
+        if self.tree_path:
+            return self.tree_path
         if self.fx:
             return f"Forex\\Major\\{self.name}"
         return f"Metals\\{self.name}" if self.name.startswith("XA") else f"Indices\\{self.name}"
@@ -137,7 +140,13 @@ DEFAULT_SYMBOLS: tuple[SymbolSpec, ...] = (
 
 
 class Market:
-    """Current prices of a fixed set of symbols; `version` changes whenever any price does."""
+    """Current prices of a set of symbols; `version` changes whenever any price does.
+
+    The symbols given at the start walk on their own; a symbol added later (`configure` with a
+    source, as `symbol/add` does) is quoted from its source's mid at its own digits and spread, the way
+    a server feeds a custom symbol from another. It draws nothing from the walk's random numbers, so
+    adding one leaves every other path as the seed gives it.
+    """
 
     def __init__(
         self, seed: int = 1, symbols: tuple[SymbolSpec, ...] = DEFAULT_SYMBOLS, phi: float = 0.25
@@ -152,6 +161,7 @@ class Market:
         self._average: dict[str, float] = dict(self._mid)
         self.version = 0
         self.changed: dict[str, int] = {s.name: 0 for s in symbols}  # symbol -> version of its last change
+        self.sources: dict[str, str] = {}  # symbol added later -> the symbol it is quoted from
         self.ticks = 0
         for name in self.specs:
             self._publish(name)
@@ -183,6 +193,8 @@ class Market:
     def step(self) -> None:
         """Move every symbol by one tick (in a fixed order, so a seed gives one path)."""
         for name in sorted(self.specs):
+            if name in self.sources:
+                continue
             spec = self.specs[name]
             if self._rng.random() < REGIME_CHANGE:
                 self._drift[name] = self._rng.choice(DRIFTS)
@@ -192,10 +204,44 @@ class Market:
             self._mid[name] *= math.exp(ret)
             self._average[name] += AVERAGE_WEIGHT * (self._mid[name] - self._average[name])
             self._publish(name)
+        for name, source in self.sources.items():
+            self._follow(name, source)
         self.ticks += 1
         self.version += 1
         for name in self.specs:
             self.changed[name] = self.version
+
+    def _follow(self, name: str, source: str) -> None:
+        self._mid[name] = self._mid[source]
+        self._average[name] = self._average[source]
+        self._last_return[name] = self._last_return[source]
+        self._publish(name)
+
+    def configure(self, spec: SymbolSpec, source: str | None = None) -> None:
+        """Add a symbol quoted from `source` (a symbol that walks on its own), or change a symbol's
+        configuration (`source` None: its quotes come as before, at the new digits and spread)."""
+        if spec.name not in self.specs:
+            if source is None or source not in self.specs or source in self.sources:
+                raise KeyError(f"a new symbol is quoted from a symbol of the market's own: {source!r}")
+            self.sources[spec.name] = source
+            self.specs[spec.name] = spec
+            self._drift[spec.name] = 0.0
+            self._follow(spec.name, source)
+        else:
+            self.specs[spec.name] = spec
+            self._publish(spec.name)
+        self.version += 1
+        self.changed[spec.name] = self.version
+
+    def remove(self, symbol: str) -> None:
+        """Remove a symbol added by `configure`; the market's own symbols stay (prices and rates stand on
+        them)."""
+        if symbol not in self.sources:
+            raise KeyError(f"{symbol!r} is one of the market's own symbols")
+        for table in (self.specs, self.sources, self._mid, self._average, self._last_return, self._drift,
+                      self._bid, self.changed):
+            table.pop(symbol, None)
+        self.version += 1
 
     def set_price(self, symbol: str, bid: Decimal | str | float) -> None:
         """Set a symbol's bid exactly (tests); the ask follows at the spread."""

@@ -35,7 +35,7 @@ from propfirm.sim import sessions
 from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.history import DealHistory
-from propfirm.sim.market import LOT, Market
+from propfirm.sim.market import LOT, Market, SymbolSpec
 
 if TYPE_CHECKING:
     from propfirm.sim.traders import Trader
@@ -67,6 +67,11 @@ class AccountView:
     margin: Decimal
     margin_free: Decimal
     positions: tuple[int, ...]
+
+
+def _valuation(spec: SymbolSpec) -> tuple[object, ...]:
+    """What values a position in a symbol: a configuration write may not change it under open ones."""
+    return (spec.digits, spec.contract_size, spec.base_currency, spec.profit_currency, spec.fx)
 
 
 def to_decimal(value: Decimal | str | int | float, what: str = "amount") -> Decimal:
@@ -457,6 +462,37 @@ class World:
         with self.lock:
             self.market.set_price(symbol, bid)
             self.quote_times[symbol] = self.zone.to_server_msc(self.clock.now())
+
+    def configure_symbol(self, spec: SymbolSpec, source: str | None = None) -> None:
+        """Add a symbol quoted from `source`, or change one's configuration. A symbol with open positions
+        keeps what values them (digits, contract size, currencies, calculation mode): TradeError 3."""
+        with self.lock:
+            current = self.market.specs.get(spec.name)
+            if current is not None and self._holds(spec.name) and _valuation(current) != _valuation(spec):
+                raise TradeError(3, f"{spec.name} has open positions: its digits, contract size, currencies "
+                                 "and calculation mode stay")
+            try:
+                self.market.configure(spec, source)
+            except KeyError as exc:
+                raise TradeError(3, str(exc.args[0])) from None
+            self.quote_times[spec.name] = self.zone.to_server_msc(self.clock.now())
+
+    def delete_symbol(self, symbol: str) -> None:
+        """Delete a symbol added by a configuration write: TradeError 13 for none, 3 for one of the market's
+        own, one with open positions, or one another symbol is quoted from."""
+        with self.lock:
+            if symbol not in self.market.specs:
+                raise TradeError(13, f"symbol {symbol!r} not found")
+            if self._holds(symbol):
+                raise TradeError(3, f"{symbol} has open positions")
+            try:
+                self.market.remove(symbol)
+            except KeyError as exc:
+                raise TradeError(3, str(exc.args[0])) from None
+            self.quote_times.pop(symbol, None)
+
+    def _holds(self, symbol: str) -> bool:
+        return any(p.symbol == symbol for p in self.positions.values())
 
     def step(self, ticks: int = 1) -> None:
         """Advance the market `ticks` ticks (the clock is separate), then apply stop-outs."""

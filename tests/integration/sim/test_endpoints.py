@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -396,3 +397,51 @@ def test_symbols_and_incremental_quotes(sim, client) -> None:
     changed = client.get("/api/tick/last", params={"symbol": "EURUSD,GBPUSD", "trans_id": first["trans_id"]})
     assert [t["Symbol"] for t in changed.json()["answer"]] == ["GBPUSD"]
     assert code(client.get("/api/tick/last")) == 3
+
+
+def test_symbol_configuration_add_from_a_source_change_and_delete(sim, client) -> None:
+    body = {"Symbol": "EURUSD.pro", "Source": "EURUSD", "Path": "Forex\\Pro\\EURUSD.pro", "Spread": "2",
+            "SwapLong": "-3.10"}
+    made = ok(client.post("/api/symbol/add", json=body))
+    assert (made["Symbol"], made["Path"], made["Spread"], made["SwapLong"], made["Digits"]) == (
+        "EURUSD.pro", "Forex\\Pro\\EURUSD.pro", "2", "-3.10", "5")
+    assert made["ContractSize"] == "100000.00" and made["CurrencyProfit"] == "USD"  # the source's settings
+    assert "EURUSD.pro" in ok(client.get("/api/symbol/list"))
+    assert [s["Symbol"] for s in ok(client.get("/api/symbol/get", params={"symbol": "Forex\\Pro\\*"}))] == [
+        "EURUSD.pro"]
+    # quoted from the source's mid at its own spread, tick after tick
+    market = sim.world.market
+    for _ in range(3):
+        sim.world.step()
+        mid = market.bid("EURUSD") + market.specs["EURUSD"].spread / 2
+        assert abs(market.bid("EURUSD.pro") + market.specs["EURUSD.pro"].spread / 2 - mid) <= Decimal("0.00001")
+    quoted = ok(client.get("/api/tick/last", params={"symbol": "EURUSD.pro", "trans_id": 0}))
+    assert quoted[0]["Bid"] == f"{market.bid('EURUSD.pro'):.5f}"
+    # a symbol with open positions keeps what values them; its spread may change
+    login = sim.world.create_account("challenge\\phase1", balance="10000")
+    sim.world.open_position(login, "EURUSD.pro", "buy", "0.10")
+    assert code(client.post("/api/symbol/add", json={"Symbol": "EURUSD.pro", "Digits": "4"})) == 3
+    assert ok(client.post("/api/symbol/add", json={"Symbol": "EURUSD.pro", "Spread": "5"}))["Spread"] == "5"
+    assert code(client.get("/api/symbol/delete", params={"symbol": "EURUSD.pro"})) == 3
+    sim.world.close_all(login)
+    # bad input and the market's own symbols
+    assert code(client.post("/api/symbol/add", json={"Symbol": "NEW1"})) == 3  # no source to quote it
+    assert code(client.post("/api/symbol/add", json={"Symbol": "NEW1", "Source": "EURUSD.pro"})) == 3
+    assert code(client.post("/api/symbol/add", json={"Symbol": "NEW1", "Source": "EURUSD", "Digits": "x"})) == 3
+    assert code(client.get("/api/symbol/delete", params={"symbol": "EURUSD"})) == 3
+    assert code(client.get("/api/symbol/delete", params={"symbol": "NOPE"})) == 13
+    assert client.get("/api/symbol/delete", params={"symbol": "EURUSD.pro"}).json()["retcode"] == "0 Done"
+    assert code(client.get("/api/symbol/get", params={"symbol": "EURUSD.pro"})) == 13
+    assert "EURUSD.pro" not in ok(client.get("/api/symbol/list"))
+
+
+def test_an_added_symbol_leaves_the_market_paths_of_the_seed():
+    from propfirm.sim.market import Market
+
+    plain, extended = Market(seed=7), Market(seed=7)
+    extended.configure(dataclasses.replace(extended.specs["XAUUSD"], name="GOLD", spread_points=10), "XAUUSD")
+    for _ in range(50):
+        plain.step()
+        extended.step()
+    assert all(plain.bid(name) == extended.bid(name) for name in plain.specs)
+    assert extended.bid("GOLD") == plain.bid("XAUUSD") + plain.specs["XAUUSD"].spread / 2 - Decimal("0.05")

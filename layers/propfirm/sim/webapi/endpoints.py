@@ -48,6 +48,7 @@ from propfirm.sim.webapi.orders import (
 )
 from propfirm.sim.webapi.prices import symbol_get, symbol_list, symbol_next, symbol_total, tick_last
 from propfirm.sim.webapi.service import common_get, group_get, test_access, time_get, time_server
+from propfirm.sim.webapi.symbol_writes import symbol_add, symbol_delete
 from propfirm.sim.webapi.trading import (
     deal_get,
     deal_get_batch,
@@ -91,6 +92,8 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/symbol/list": symbol_list,
     "/api/symbol/total": symbol_total,
     "/api/symbol/next": symbol_next,
+    "/api/symbol/add": symbol_add,
+    "/api/symbol/delete": symbol_delete,
     "/api/tick/last": tick_last,
     "/api/user/add": user_add,
     "/api/user/update": user_update,
