@@ -33,6 +33,7 @@ from propfirm.mt5.auth import password_hash
 from propfirm.sim import accounts as acc
 from propfirm.sim import sessions
 from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
+from propfirm.sim.bars import BarHistory
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.history import DealHistory
 from propfirm.sim.market import LOT, Market, SymbolSpec
@@ -149,6 +150,8 @@ class World:
         self.observer: Any = None
         start_msc = self.zone.to_server_msc(self.clock.now())
         self.quote_times: dict[str, int] = dict.fromkeys(self.market.specs, start_msc)  # last quote, msc
+        self.bars = BarHistory()  # one-minute bars of the bid (`/api/chart/get`)
+        self._record_quotes(self.market.specs, start_msc)
 
     # ---- time --------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -462,6 +465,11 @@ class World:
         with self.lock:
             self.market.set_price(symbol, bid)
             self.quote_times[symbol] = self.zone.to_server_msc(self.clock.now())
+            self._record_quotes((symbol,), self.quote_times[symbol])
+
+    def _record_quotes(self, symbols: Iterable[str], server_msc: int) -> None:
+        for symbol in symbols:
+            self.bars.record(symbol, server_msc, self.market.bid(symbol))
 
     def configure_symbol(self, spec: SymbolSpec, source: str | None = None) -> None:
         """Add a symbol quoted from `source`, or change one's configuration. A symbol with open positions
@@ -476,6 +484,7 @@ class World:
             except KeyError as exc:
                 raise TradeError(3, str(exc.args[0])) from None
             self.quote_times[spec.name] = self.zone.to_server_msc(self.clock.now())
+            self._record_quotes((spec.name,), self.quote_times[spec.name])
 
     def delete_symbol(self, symbol: str) -> None:
         """Delete a symbol added by a configuration write: TradeError 13 for none, 3 for one of the market's
@@ -490,6 +499,7 @@ class World:
             except KeyError as exc:
                 raise TradeError(3, str(exc.args[0])) from None
             self.quote_times.pop(symbol, None)
+            self.bars.forget(symbol)
 
     def _holds(self, symbol: str) -> bool:
         return any(p.symbol == symbol for p in self.positions.values())
@@ -498,10 +508,11 @@ class World:
         """Advance the market `ticks` ticks (the clock is separate), then apply stop-outs."""
         with self.lock:
             self.settle()
+            stamp = self.zone.to_server_msc(self.clock.now())
             for _ in range(ticks):
                 self.market.step()
+                self._record_quotes(self.market.specs, stamp)  # every tick in the minute's bar
             if ticks:
-                stamp = self.zone.to_server_msc(self.clock.now())
                 self.quote_times = dict.fromkeys(self.market.specs, stamp)
                 if self.observer is not None:
                     self.observer.stepped()

@@ -445,3 +445,33 @@ def test_an_added_symbol_leaves_the_market_paths_of_the_seed():
         extended.step()
     assert all(plain.bid(name) == extended.bid(name) for name in plain.specs)
     assert extended.bid("GOLD") == plain.bid("XAUUSD") + plain.specs["XAUUSD"].spread / 2 - Decimal("0.05")
+
+
+def test_chart_bars_of_the_bid_minute_by_minute(sim, client) -> None:
+    world = sim.world
+    start = world.server_time()
+    first = start // 60 * 60
+    for bid in ("1.10000", "1.09800", "1.10300", "1.10100"):  # four quotes in one minute
+        world.set_price("EURUSD", bid)
+    world.clock.advance(timedelta(minutes=1))
+    world.set_price("EURUSD", "1.09500")
+    bars = ok(client.get("/api/chart/get", params={"symbol": "EURUSD", "from": first, "to": first + 60,
+                                                  "data": "dohlct"}))
+    # the minute opened with the run's first quote (EURUSD's start bid), then the four set here
+    assert bars == [[str(first), "1.08500", "1.10300", "1.08500", "1.10100", "5"],
+                    [str(first + 60), "1.09500", "1.09500", "1.09500", "1.09500", "1"]]
+    assert ok(client.get("/api/chart/get", params={"symbol": "EURUSD", "from": first + 60,
+                                                  "to": first + 60}))[0] == [str(first + 60)] + ["1.09500"] * 4
+    assert code(client.get("/api/chart/get", params={"symbol": "NOPE", "from": 0, "to": 1})) == 13
+    assert code(client.get("/api/chart/get", params={"symbol": "EURUSD", "from": 5, "to": 1})) == 3
+    assert code(client.get("/api/chart/get", params={"symbol": "EURUSD", "from": 0, "to": 1, "data": "dx"})) == 3
+
+
+def test_bar_history_is_bounded_by_its_window():
+    from propfirm.sim.bars import BarHistory
+
+    history = BarHistory(keep_minutes=60)
+    for minute in range(600):
+        history.record("EURUSD", minute * 60_000, Decimal("1.1") + Decimal(minute) / 10_000)
+    kept = history.bars("EURUSD", 0, 10**9)
+    assert len(kept) == 61 and kept[0].minute == 539 * 60 and kept[-1].minute == 599 * 60

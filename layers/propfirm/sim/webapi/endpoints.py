@@ -46,7 +46,7 @@ from propfirm.sim.webapi.orders import (
     order_get_page,
     order_get_total,
 )
-from propfirm.sim.webapi.prices import symbol_get, symbol_list, symbol_next, symbol_total, tick_last
+from propfirm.sim.webapi.prices import chart_get, symbol_get, symbol_list, symbol_next, symbol_total, tick_last
 from propfirm.sim.webapi.service import common_get, group_get, test_access, time_get, time_server
 from propfirm.sim.webapi.symbol_writes import symbol_add, symbol_delete
 from propfirm.sim.webapi.trading import (
@@ -95,6 +95,7 @@ ROUTES: dict[str, Callable[[Call], Any]] = {
     "/api/symbol/add": symbol_add,
     "/api/symbol/delete": symbol_delete,
     "/api/tick/last": tick_last,
+    "/api/chart/get": chart_get,
     "/api/user/add": user_add,
     "/api/user/update": user_update,
     "/api/user/get": user_get,

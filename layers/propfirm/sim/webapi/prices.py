@@ -133,3 +133,36 @@ def tick_last(call: Call) -> Any:
             }
         )
     return WithFields(ticks, {"trans_id": str(market.version)})
+
+
+CHART_FIELDS = "dohlctsv"  # datetime, open, high, low, close, tick volume, spread, real volume
+
+
+def chart_get(call: Call) -> Any:
+    """One-minute bars of a symbol's bid between `from` and `to` (server time, seconds), oldest first: each
+    bar an array of the fields `data` names, in its order (default `dohlc`)."""
+    world = call.world
+    name = call.get("symbol") or ""
+    spec = world.market.specs.get(name)
+    if spec is None:
+        raise ApiError(13 if name else 3, f"symbol {name!r} not found" if name else "symbol is required")
+    since, until = call.integer("from"), call.integer("to")
+    if since is None or until is None or since > until:
+        raise ApiError(3, "from and to (server time, seconds; from <= to) are required")
+    fields = call.get("data") or "dohlc"
+    if any(letter not in CHART_FIELDS for letter in fields):
+        raise ApiError(3, f"data takes the letters {CHART_FIELDS}")
+    with world.lock:
+        bars = world.bars.bars(spec.name, since, until)
+    digits = spec.digits
+    values = {
+        "d": lambda b: str(b.minute),
+        "o": lambda b: fmt(b.open, digits),
+        "h": lambda b: fmt(b.high, digits),
+        "l": lambda b: fmt(b.low, digits),
+        "c": lambda b: fmt(b.close, digits),
+        "t": lambda b: str(b.ticks),
+        "s": lambda b: str(spec.spread_points),
+        "v": lambda b: "0",
+    }
+    return [[values[letter](bar) for letter in fields] for bar in bars]
