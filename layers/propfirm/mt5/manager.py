@@ -66,6 +66,7 @@ from propfirm.mt5.models import (
     DealAction,
     DealEntry,
     GroupInfo,
+    MinuteBar,
     NewAccount,
     Position,
     ServerTime,
@@ -306,6 +307,9 @@ class ManagerApiGateway:
 
     def last_ticks(self, symbols: Sequence[str], since: int = 0) -> tuple[list[Tick], int]:
         raise Unsupported("the Manager API adapter does not read ticks yet (the Web API adapter does)")
+
+    def minute_bars(self, symbol: str, since: datetime, until: datetime) -> list[MinuteBar]:
+        raise Unsupported("the Manager API adapter does not read price history yet (the Web API adapter does)")
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._clock()

@@ -306,6 +306,19 @@ class Tick:
 
 
 @dataclass(frozen=True, slots=True)
+class MinuteBar:
+    """One minute of a symbol's bid (MT5's M1 chart bar); the ask is the bid plus `spread` points."""
+
+    symbol: str
+    start: datetime  # UTC, the minute's first second
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    spread: Decimal  # in price: the bar's spread in points times the symbol's point
+
+
+@dataclass(frozen=True, slots=True)
 class ServerTime:
     """The trade server's clock: `utc` now, and `offset` = server wall time - UTC (DST included)."""
 

@@ -29,6 +29,7 @@ from propfirm.mt5.models import (
     CreatedAccount,
     Deal,
     GroupInfo,
+    MinuteBar,
     NewAccount,
     Position,
     ServerTime,
@@ -97,6 +98,11 @@ class Mt5Gateway(Protocol):
     def last_ticks(self, symbols: Sequence[str], since: int = 0) -> tuple[list[Tick], int]:
         """The last quote of each symbol, in one call, and the server's quote version; with `since` (a
         version returned before), only the symbols quoted since then."""
+        ...
+
+    def minute_bars(self, symbol: str, since: datetime, until: datetime) -> list[MinuteBar]:
+        """The one-minute bars of a symbol's bid whose minute starts in [since, until], oldest first (the
+        prices of a blind interval). Raises Unsupported where the adapter has no price history."""
         ...
 
     # -- writes ----------------------------------------------------------------------------

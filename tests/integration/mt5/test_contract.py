@@ -366,6 +366,26 @@ def test_symbols_and_last_ticks_with_the_quote_version(gateway: Mt5Gateway, sim:
     assert [t.symbol for t in moved] == ["EURUSD"] and newer > version
 
 
+def test_minute_bars_of_the_bid_in_utc(gateway: Mt5Gateway, sim: Simulator) -> None:
+    from propfirm.mt5.errors import Unsupported
+
+    start = sim.world.now().replace(second=0, microsecond=0)
+    sim.world.clock.advance(timedelta(minutes=1))
+    for bid in ("1.08000", "1.07500", "1.08200"):
+        sim.world.set_price("EURUSD", bid)
+    minute = start + timedelta(minutes=1)
+    try:
+        bars = gateway.minute_bars("EURUSD", minute, minute + timedelta(minutes=5))
+    except Unsupported:
+        pytest.skip("this adapter has no price history (blind intervals are then left unchecked)")
+    [bar] = bars
+    assert (bar.symbol, bar.start, bar.open, bar.high, bar.low, bar.close) == (
+        "EURUSD", minute, Decimal("1.08000"), Decimal("1.08200"), Decimal("1.07500"), Decimal("1.08200"))
+    assert bar.start.utcoffset() == timedelta(0) and bar.spread == Decimal("0.00012")
+    with pytest.raises(NotFound):
+        gateway.minute_bars("NOSUCH", minute, minute)
+
+
 def test_a_netting_account_reads_as_one_position_and_its_reversal(gateway: Mt5Gateway, sim: Simulator) -> None:
     from propfirm.sim.accounts import MARGIN_NETTING
 

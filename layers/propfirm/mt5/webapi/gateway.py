@@ -45,6 +45,7 @@ from propfirm.mt5.models import (
     Deal,
     DealAction,
     GroupInfo,
+    MinuteBar,
     NewAccount,
     Position,
     ServerTime,
@@ -185,6 +186,17 @@ class WebApiGateway:
                 continue
             found.append(parsing.symbol_info(record))
         return found
+
+    def minute_bars(self, symbol: str, since: datetime, until: datetime) -> list[MinuteBar]:
+        specs = self.symbols([symbol])
+        if not specs:
+            raise NotFound(f"symbol {symbol!r} not found")
+        point = Decimal(1).scaleb(-specs[0].digits)
+        clock = self._server_clock()
+        params: dict[str, str | int] = {"symbol": symbol, "from": clock.to_server(since),
+                                        "to": clock.to_server(until), "data": "dohlcs"}
+        rows = as_list(self.transport.read("/api/chart/get", params))
+        return [parsing.minute_bar(symbol, row, point, clock) for row in rows]
 
     def last_ticks(self, symbols: Sequence[str], since: int = 0) -> tuple[list[Tick], int]:
         if not symbols:

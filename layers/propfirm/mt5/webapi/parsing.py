@@ -23,6 +23,7 @@ from propfirm.mt5.models import (
     DealAction,
     DealEntry,
     GroupInfo,
+    MinuteBar,
     Position,
     Side,
     SymbolInfo,
@@ -261,6 +262,21 @@ def tick(record: Record, clock: ServerClock) -> Tick:
         bid=dec(get(record, "Bid"), "Bid"),
         ask=dec(get(record, "Ask"), "Ask"),
         time=_time(record, clock, "Datetime"),
+    )
+
+
+def minute_bar(symbol: str, row: Any, point: Decimal, clock: ServerClock) -> MinuteBar:
+    """A `chart/get` bar asked with `data=dohlcs`: [minute, open, high, low, close, spread in points]."""
+    if not isinstance(row, list) or len(row) != 6:
+        raise ParseError(f"a chart bar of {symbol} must be 6 values (dohlcs), got {row!r:.80}")
+    return MinuteBar(
+        symbol=symbol,
+        start=clock.to_utc(integer(row[0], "bar time")),
+        open=dec(row[1], "bar open"),
+        high=dec(row[2], "bar high"),
+        low=dec(row[3], "bar low"),
+        close=dec(row[4], "bar close"),
+        spread=integer(row[5], "bar spread") * point,
     )
 
 
