@@ -1,0 +1,273 @@
+"""A blind interval checked against MT5's own record of it: did an account's equity reach its floor while
+nobody was reading?
+
+Pure: given an account as the last read before the gap left it (balance + credit, open positions, floor),
+the deals MT5 booked in the gap, the one-minute bars of the prices in it, and the account as the first
+read after the gap found it, `check_gap` walks the gap minute by minute and bounds the equity from below:
+
+- the account's book is carried through the deals in time order (each deal's profit, commission and swap
+  into balance + credit; IN opens a position at the deal's price, or adds to a netting one at the
+  volume-weighted price; OUT and OUT_BY reduce it; INOUT closes it and opens the rest the other way);
+- in each minute, every state the book passes through is valued at the worst prices of that minute for
+  each position: a buy at the bar's lowest bid, a sell at its highest ask (bid + the bar's spread), a
+  symbol without a bar in the minute at its last close (no quote: the price stood);
+- the profit currency is converted at the converting symbol's close in that minute.
+
+The bound is never above what MT5 computed at any instant of the minute for the same positions and rates,
+so an account whose bound stays above its floor did not breach (`clear`). A bound at or through the floor
+is `breached` when it is an equity MT5 really computed: one state for the whole minute, every position a
+buy or every one a sell in one symbol quoted in the account's currency, so the bound is the account at
+the bar's extreme quote; else `possible` (the extremes of different positions need not coincide). Both
+go to a risk officer with this evidence; neither is applied as a decision.
+
+The reconstruction is checked against the read after the gap: the positions (tickets, sides and lots) and
+balance + credit it arrives at must be what MT5 reported, else the account is `unchecked`, with the
+reason, as it is when a price is missing or the floor expired before the gap began. The floor is the one
+in force at the gap's start; the minutes from its expiry (the next trading day's reset) are left to the
+evaluator, which judges the deals of the new day on the new day's floor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from propfirm.live.records import FloorRecord
+from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
+
+MINUTE = timedelta(minutes=1)
+ZERO = Decimal(0)
+
+Outcome = Literal["clear", "possible", "breached", "unchecked"]
+
+
+@dataclass(frozen=True, slots=True)
+class GapPosition:
+    ticket: int
+    symbol: str
+    buy: bool
+    volume: Decimal  # lots
+    price_open: Decimal
+    swap: Decimal = ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAt:
+    """An account as one read found it: balance + credit and its open positions."""
+
+    login: int
+    base: Decimal
+    positions: tuple[GapPosition, ...]
+
+
+@dataclass(frozen=True)
+class GapVerdict:
+    login: int
+    outcome: Outcome
+    floor: Decimal | None = None
+    lowest: Decimal | None = None  # the lowest bound of the equity found
+    at: datetime | None = None  # the minute it was found in
+    held: tuple[GapPosition, ...] = ()  # the positions held then
+    checked_until: datetime | None = None
+    reason: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "login": self.login,
+            "outcome": self.outcome,
+            "floor": None if self.floor is None else str(self.floor),
+            "lowest": None if self.lowest is None else str(self.lowest),
+            "at": None if self.at is None else self.at.isoformat(),
+            "held": [{"ticket": p.ticket, "symbol": p.symbol, "side": "buy" if p.buy else "sell",
+                      "volume": str(p.volume), "price_open": str(p.price_open)} for p in self.held],
+            "checked_until": None if self.checked_until is None else self.checked_until.isoformat(),
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class _Book:
+    base: Decimal
+    positions: dict[int, GapPosition] = field(default_factory=dict)
+
+    def apply(self, deal: Deal) -> None:
+        self.base += deal.profit + deal.commission + deal.storage
+        if deal.action not in (DealAction.BUY, DealAction.SELL):
+            return
+        buy = deal.action == DealAction.BUY
+        held = self.positions.get(deal.position_id)
+        if deal.entry == DealEntry.IN:
+            if held is None:
+                self.positions[deal.position_id] = GapPosition(deal.position_id, deal.symbol, buy, deal.volume,
+                                                               deal.price)
+            else:  # a netting position grows at the volume-weighted price
+                volume = held.volume + deal.volume
+                price = (held.price_open * held.volume + deal.price * deal.volume) / volume
+                self.positions[deal.position_id] = GapPosition(held.ticket, held.symbol, held.buy, volume, price,
+                                                               held.swap)
+        elif held is not None and deal.entry in (DealEntry.OUT, DealEntry.OUT_BY, DealEntry.INOUT):
+            rest = held.volume - deal.volume
+            if rest > ZERO:
+                self.positions[deal.position_id] = GapPosition(held.ticket, held.symbol, held.buy, rest,
+                                                               held.price_open, held.swap)
+            else:
+                del self.positions[deal.position_id]
+                if deal.entry == DealEntry.INOUT and rest < ZERO:  # the rest opens the other way
+                    self.positions[deal.position_id] = GapPosition(held.ticket, held.symbol, buy, -rest,
+                                                                   deal.price)
+
+
+class _Prices:
+    """The minutes' bars of each symbol, with the last close carried over minutes without a bar."""
+
+    def __init__(self, bars: Mapping[str, Sequence[MinuteBar]]) -> None:
+        self._by_minute = {symbol: {b.start: b for b in rows} for symbol, rows in bars.items()}
+        self._ordered = {symbol: sorted(rows, key=lambda b: b.start) for symbol, rows in bars.items()}
+
+    def span(self, symbol: str, minute: datetime) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
+        """The lowest and highest bid of `minute`, its last bid and the spread; a minute without a quote has
+        the last close before it for all three (the price stood); None before any bar."""
+        own = self._by_minute.get(symbol, {}).get(minute)
+        if own is not None:
+            return own.low, own.high, own.close, own.spread
+        last = None
+        for b in self._ordered.get(symbol, ()):
+            if b.start > minute:
+                break
+            last = b
+        return None if last is None else (last.close, last.close, last.close, last.spread)
+
+
+def _minute_of(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _breaches(equity: Decimal, floor: FloorRecord) -> bool:
+    return equity <= floor.level if floor.breach_at == "touch" else equity < floor.level
+
+
+def check_gap(
+    start: AccountAt,
+    end: AccountAt,
+    floor: FloorRecord | None,
+    deals: Iterable[Deal],
+    since: datetime,
+    until: datetime,
+    bars: Mapping[str, Sequence[MinuteBar]],
+    specs: Mapping[str, SymbolInfo | None],
+    currency: str,
+    converter: Callable[[str, str], str | None],
+) -> GapVerdict:
+    """One account's gap from `since` (the read before it) to `until` (the read after it); see above."""
+    login = start.login
+    ordered = sorted((d for d in deals if since < d.time <= until), key=lambda d: (d.time, d.ticket))
+    book = _Book(start.base, {p.ticket: p for p in start.positions})
+    replayed = _Book(start.base, dict(book.positions))
+    for deal in ordered:
+        replayed.apply(deal)
+    mismatch = _mismatch(replayed, end)
+    if mismatch:
+        return GapVerdict(login, "unchecked", reason=f"MT5's record of the gap does not add up: {mismatch}")
+    if floor is None or floor.expires_at <= since:
+        return GapVerdict(login, "unchecked", reason="no floor in force at the gap's start")
+    checked_until = min(until, floor.expires_at)
+    if not start.positions and not any(d.entry in (DealEntry.IN, DealEntry.INOUT) for d in ordered):
+        return GapVerdict(login, "clear", floor=floor.level, checked_until=checked_until)  # nothing held
+    prices = _Prices(bars)
+    worst: tuple[Decimal, datetime, tuple[GapPosition, ...], bool] | None = None
+    pending = list(ordered)
+    minute = _minute_of(since)
+    while minute < checked_until:
+        end_of_minute = minute + MINUTE
+        states = [tuple(book.positions.values())]
+        in_minute = [d for d in pending if d.time < end_of_minute]
+        pending = pending[len(in_minute):]
+        bases = [book.base]
+        for deal in in_minute:
+            book.apply(deal)
+            states.append(tuple(book.positions.values()))
+            bases.append(book.base)
+        whole_minute = not in_minute and minute >= since and end_of_minute <= checked_until
+        for base, held in zip(bases, states, strict=True):
+            if not held:
+                continue
+            valued = _worst_equity(base, held, minute, prices, specs, currency, converter)
+            if valued is None:
+                return GapVerdict(login, "unchecked", floor=floor.level, checked_until=checked_until,
+                                  reason=f"no price or rate for the positions held at {minute.isoformat()}")
+            equity, exact = valued
+            if worst is None or equity < worst[0]:
+                worst = (equity, minute, held, exact and whole_minute)
+        minute = end_of_minute
+    if worst is None:
+        return GapVerdict(login, "clear", floor=floor.level, checked_until=checked_until)
+    equity, at, held, certain = worst
+    if not _breaches(equity, floor):
+        return GapVerdict(login, "clear", floor=floor.level, lowest=equity, at=at, held=held,
+                          checked_until=checked_until)
+    return GapVerdict(
+        login, "breached" if certain else "possible", floor=floor.level, lowest=equity, at=at, held=held,
+        checked_until=checked_until,
+        reason=("the equity at the minute's extreme quote" if certain
+                else "a lower bound: the positions' worst prices need not have come at one instant"),
+    )
+
+
+def _worst_equity(
+    base: Decimal,
+    held: tuple[GapPosition, ...],
+    minute: datetime,
+    prices: _Prices,
+    specs: Mapping[str, SymbolInfo | None],
+    currency: str,
+    converter: Callable[[str, str], str | None],
+) -> tuple[Decimal, bool] | None:
+    """The lowest equity the minute's prices allow for these positions, and whether it is an equity MT5
+    computed (one symbol in the account's currency, every position on one side); None without a price."""
+    total = base
+    for p in held:
+        spec = specs.get(p.symbol)
+        span = prices.span(p.symbol, minute)
+        if spec is None or span is None:
+            return None
+        rate = _rate(spec.currency_profit, currency, minute, prices, converter)
+        if rate is None:
+            return None
+        low, high, _, spread = span
+        close = low if p.buy else high + spread
+        move = close - p.price_open if p.buy else p.price_open - close
+        total += p.swap + move * spec.contract_size * p.volume * rate
+    symbols = {p.symbol for p in held}
+    sides = {p.buy for p in held}
+    one_rate = all((s := specs.get(p.symbol)) is not None and s.currency_profit == currency for p in held)
+    return total, len(symbols) == 1 and len(sides) == 1 and one_rate
+
+
+def _rate(source: str, target: str, minute: datetime, prices: _Prices,
+          converter: Callable[[str, str], str | None]) -> Decimal | None:
+    if source == target:
+        return Decimal(1)
+    symbol = converter(source, target)
+    if symbol is None:
+        return None
+    span = prices.span(symbol, minute)
+    if span is None:
+        return None
+    _, _, last, spread = span
+    if symbol == source + target:
+        return last
+    return Decimal(1) / (last + spread) if last + spread else None
+
+
+def _mismatch(replayed: _Book, end: AccountAt) -> str:
+    """What differs between the book carried through the gap's deals and the read after it ('' for none)."""
+    if replayed.base != end.base:
+        return f"balance + credit {replayed.base} carried through the deals, {end.base} read"
+    mine = {t: (p.buy, p.volume) for t, p in replayed.positions.items()}
+    read = {p.ticket: (p.buy, p.volume) for p in end.positions}
+    if mine != read:
+        return f"positions {sorted(mine.items())} carried through the deals, {sorted(read.items())} read"
+    return ""
