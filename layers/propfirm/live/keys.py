@@ -16,6 +16,9 @@ Every key starts with an optional namespace prefix (tests and shared Redis serve
                                      of the last good cycle (the infrastructure alarms on its age)
     poller:{<server>}:blind          list of JSON {"from", "to", "seconds", "failed_cycles", "cause"}:
                                      the gaps between good cycles (`propfirm.live.blind`), newest first
+    poller:{<server>}:gaps           list of JSON: each blind interval checked against MT5's deals and
+                                     price bars, the accounts that breached or may have breached in it
+                                     (`propfirm.poller.gap_review`), newest first
     cmd:{<command_id>}               command record: {"status": "started"|"done", "result": {...}}
 
 Several pollers of one server (each watching its own groups, `POLLER_NAME`) keep their own
@@ -67,6 +70,11 @@ class LiveKeys:
     def blind(self, server: str, name: str = "") -> str:
         """The poller's blind intervals (`propfirm.live.blind`): a capped list, newest first."""
         return self._poller(server, name) + "blind"
+
+    def gap_reviews(self, server: str, name: str = "") -> str:
+        """Each blind interval's check against MT5's history (`propfirm.poller.gap_review`): a capped list,
+        newest first."""
+        return self._poller(server, name) + "gaps"
 
     def evaluation_lag(self) -> str:
         """The evaluator's last batch: how long its oldest message waited (`propfirm.evaluation.function`)."""

@@ -221,7 +221,7 @@ class PollCycle:
                 changes.holdings.append(Holding(
                     s.login, s.balance + s.credit, s.equity, self.currency_of(s.group),
                     tuple(HeldPosition(p.symbol, p.side == "buy", p.volume, p.price_open or Decimal(0),
-                                       p.swap or Decimal(0)) for p in held)))
+                                       p.swap or Decimal(0), p.ticket or 0) for p in held)))
                 if s.login not in changes.equity:
                     changes.equity[s.login] = s.equity  # its floor is read back for the tick path too
         self.groups_known = {s.login: intern(s.group) for s in read.states}

@@ -50,6 +50,7 @@ class HeldPosition:
     volume: Decimal  # lots
     price_open: Decimal
     swap: Decimal
+    ticket: int = 0  # MT5's position ticket (a blind interval's check follows it through the deals)
 
 
 @dataclass(slots=True)
@@ -103,6 +104,11 @@ class PriceWatch:
         self.max_tick_age = max_tick_age
         self.clock = clock
         self.books: dict[int, Book] = {}
+        # the books of the read before the last, and when each read was (server UTC): a blind interval
+        # closed by the last read is checked from the one before it (propfirm.poller.gap_review)
+        self.previous_books: dict[int, Book] = {}
+        self.previous_read: datetime | None = None
+        self.last_read: datetime | None = None
         self.dependents: dict[str, set[int]] = {}  # symbol -> logins valued with its quote (held or a rate)
         self.specs: dict[str, SymbolInfo | None] = {}  # None: the server has no such symbol
         # (profit currency, deposit currency) -> the symbol converting one to the other (None: none has)
@@ -132,13 +138,13 @@ class PriceWatch:
         self._server_now = (now, self.clock())
         books: dict[int, Book] = {}
         holdings = list(holdings)
-        self._load_specs({p.symbol for h in holdings for p in h.positions})
+        self.load_specs({p.symbol for h in holdings for p in h.positions})
         dependents: dict[str, set[int]] = {}
         for h in holdings:
             for p in h.positions:
                 dependents.setdefault(p.symbol, set()).add(h.login)
                 spec = self.specs.get(p.symbol)
-                converter = None if spec is None else self._converter(spec.currency_profit, h.currency)
+                converter = None if spec is None else self.converter(spec.currency_profit, h.currency)
                 if converter is not None:
                     dependents.setdefault(converter, set()).add(h.login)
         self.dependents = dependents
@@ -159,13 +165,14 @@ class PriceWatch:
             if estimate is not None:
                 gap = abs(estimate - h.equity)
                 drift = gap if drift is None or gap > drift else drift
-        self.books = books
+        self.previous_books, self.previous_read = self.books, self.last_read
+        self.books, self.last_read = books, now
         self.last_drift = drift
         # a quote newer than the read may already be through a floor: judged now, not at the next change
         self.after_read = self._revalue(moved, now, seeded)
         return drift
 
-    def _converter(self, source: str, target: str) -> str | None:
+    def converter(self, source: str, target: str) -> str | None:
         """The symbol whose quote converts `source` to `target` (SOURCETARGET, else TARGETSOURCE), asked of
         MT5 once per pair; None for the same currency or when the server has neither."""
         if source == target:
@@ -173,11 +180,11 @@ class PriceWatch:
         key = (source, target)
         if key not in self._converters:
             candidates = [source + target, target + source]
-            self._load_specs(candidates)
+            self.load_specs(candidates)
             self._converters[key] = next((c for c in candidates if self.specs.get(c) is not None), None)
         return self._converters[key]
 
-    def _load_specs(self, names: Iterable[str]) -> None:
+    def load_specs(self, names: Iterable[str]) -> None:
         missing = sorted(n for n in names if n not in self.specs)
         if not missing:
             return
@@ -298,7 +305,7 @@ class PriceWatch:
         other way round; None while it has no quote."""
         if source == target:
             return ONE
-        symbol = self._converter(source, target)
+        symbol = self.converter(source, target)
         quote = None if symbol is None else self.quotes.get(symbol)
         if quote is None:
             return None

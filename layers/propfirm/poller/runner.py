@@ -40,6 +40,7 @@ from propfirm.poller.commands import BadCommand, CommandExecutor
 from propfirm.poller.cycle import CycleReport, PollCycle
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch
+from propfirm.poller.gap_review import GapReviewer
 from propfirm.poller.inbox import CommandInbox
 from propfirm.poller.observability import CycleMetrics, logger
 from propfirm.poller.prices import PriceWatch, TickReport
@@ -96,6 +97,8 @@ class Poller:
         self.blind = BlindIntervals(redis_client, keys.blind(gateway.server, settings.poller_name),
                                     settings.poller_interval_seconds)
         self._heartbeat_key = keys.heartbeat(gateway.server, settings.poller_name)
+        self._keys = keys
+        self.gaps: GapReviewer | None = None  # with the tick path: each blind interval checked after it
         self._redis = redis_client
         self.cycle: PollCycle | None = None
         self.prices: PriceWatch | None = None
@@ -136,6 +139,12 @@ class Poller:
                 shard_count=self.settings.poller_shard_count,
                 max_tick_age=timedelta(seconds=self.settings.poller_tick_max_age_seconds), clock=self.clock,
             )
+        self.gaps = None if self.prices is None else GapReviewer(
+            gateway=self.gateway, client=self._redis, key=self._keys.gap_reviews(self.gateway.server,
+                                                                                  self.settings.poller_name),
+            groups=self.plan.groups, floor_key=lambda login: self._keys.floor(self.gateway.server, login),
+            currency_of_login=self._currency_of_login,
+        )
         cycle = PollCycle(
             gateway=self.gateway, store=self.store, sender=self.sender, plan=self.plan,
             shard_count=self.settings.poller_shard_count,
@@ -158,6 +167,10 @@ class Poller:
         logger.info("poller started", server=self.gateway.server, groups=self.plan.groups,
                     position_groups=self.plan.position_groups, cycle=state.cycle, cursor_ms=state.cursor_ms,
                     resent=len(state.outbox))
+
+    def _currency_of_login(self, login: int) -> str:
+        group = self.cycle.groups_known.get(login) if self.cycle is not None else None
+        return self._currency_of(group) if group else "USD"
 
     def _currency_of(self, group: str) -> str:
         info = self.static.group(group)
@@ -340,6 +353,7 @@ class Poller:
                 blind = self.blind.cycle_done()
                 if blind is not None:
                     logger.warning("the poller was blind", **blind)
+                    self._review_gap(blind)
                 elapsed = self.clock() - begin
                 next_start = begin + interval
                 if elapsed > interval:
@@ -355,6 +369,19 @@ class Poller:
         finally:
             self.close()
         return 0
+
+    def _review_gap(self, blind: dict[str, Any]) -> None:
+        """Check the blind interval just closed against MT5's record of it (with the tick path's books)."""
+        if self.gaps is None or self.prices is None:
+            return
+        try:
+            review = self.gaps.review(blind, self.prices)
+        except (Mt5Error, *INFRA_ERRORS) as exc:
+            logger.warning("the blind interval could not be checked", error=str(exc), **blind)
+            self.metrics.error("GapReviewErrors")
+            return
+        if review.to_review:
+            self.metrics.count("GapBreaches", len(review.to_review))
 
     def _last_heartbeat(self) -> float | None:
         """When the last good cycle (of this poller or the one before it) ended, from its heartbeat."""

@@ -1,0 +1,196 @@
+"""After a blind interval: every account the gap could have hurt is checked against MT5's own record of it,
+and what may have been missed is put in front of a risk officer.
+
+The tick path's books (`PriceWatch`) hold each account with open positions as the read before the gap and
+the read after it left it, with the server's time of each read. When the poller closes a blind interval,
+`GapReviewer.review` reads from MT5 the deals booked between those two reads and the one-minute bars of
+every symbol involved (and of the symbols converting their profit currencies), and runs
+`propfirm.poller.gap_check` for each account that held a position at the start or traded in the gap. The
+review is pushed to a capped Redis list (`LiveKeys.gap_reviews`, newest first) that the admin system page
+shows: per interval the accounts checked and clear, and each one `breached`, `possible` or `unchecked`
+with its evidence (the minute, the lowest equity, the floor, the positions held). Nothing is decided here:
+a breach that happened and recovered inside the gap goes to review, never applied and never dropped.
+
+What it cannot see it says: a gap that began before this process's first read (a restart) has no read
+before it to start from, and an adapter without price history (`Unsupported`) leaves every account
+unchecked, each review saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+import redis
+
+from propfirm.live.records import FloorRecord
+from propfirm.mt5.errors import NotFound, Unsupported
+from propfirm.mt5.models import Deal, DealAction, MinuteBar, SymbolInfo
+from propfirm.mt5.port import Mt5Gateway
+from propfirm.poller.gap_check import AccountAt, GapPosition, GapVerdict, check_gap
+from propfirm.poller.observability import logger
+from propfirm.poller.prices import Book, PriceWatch
+
+KEEP = 100  # reviews kept per poller
+BAR_LEAD = timedelta(minutes=30)  # bars read from before the gap: the price standing when it began
+TRADES = (DealAction.BUY, DealAction.SELL)
+
+
+@dataclass
+class GapReview:
+    since: datetime | None  # the read before the gap (server clock, UTC)
+    until: datetime | None  # the read after it
+    interval: dict[str, Any]  # the blind interval as `propfirm.live.blind` recorded it
+    checked: int = 0
+    clear: int = 0
+    verdicts: list[GapVerdict] = field(default_factory=list)  # every account not clear
+    reason: str = ""  # why nothing could be checked
+
+    @property
+    def to_review(self) -> list[GapVerdict]:
+        return [v for v in self.verdicts if v.outcome in ("breached", "possible")]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "from": None if self.since is None else self.since.isoformat(),
+            "to": None if self.until is None else self.until.isoformat(),
+            "interval": self.interval,
+            "checked": self.checked,
+            "clear": self.clear,
+            "breached": sum(v.outcome == "breached" for v in self.verdicts),
+            "possible": sum(v.outcome == "possible" for v in self.verdicts),
+            "unchecked": sum(v.outcome == "unchecked" for v in self.verdicts),
+            "accounts": [v.as_json() for v in self.verdicts],
+            "reason": self.reason,
+        }
+
+
+class GapReviewer:
+    def __init__(
+        self,
+        *,
+        gateway: Mt5Gateway,
+        client: redis.Redis,
+        key: str,
+        groups: Sequence[str],
+        floor_key: Callable[[int], str],
+        currency_of_login: Callable[[int], str],
+    ) -> None:
+        self.gateway = gateway
+        self.client = client
+        self.key = key
+        self.groups = list(groups)
+        self.floor_key = floor_key
+        self.currency_of_login = currency_of_login
+
+    def review(self, interval: dict[str, Any], watch: PriceWatch) -> GapReview:
+        with watch.lock:
+            before, since = dict(watch.previous_books), watch.previous_read
+            after, until = dict(watch.books), watch.last_read
+        review = GapReview(since, until, interval)
+        if since is None or until is None:
+            review.reason = "no read before the gap in this poller's run (it began with a restart)"
+        else:
+            try:
+                self._check(review, since, until, before, after, watch)
+            except Unsupported as exc:
+                review.reason = f"MT5 gives no price history here: {exc}"
+        self._record(review)
+        return review
+
+    def _check(self, review: GapReview, since: datetime, until: datetime, before: dict[int, Book],
+               after: dict[int, Book], watch: PriceWatch) -> None:
+        deals: dict[int, list[Deal]] = {}
+        for deal in self.gateway.deals(self.groups, since, until):
+            deals.setdefault(deal.login, []).append(deal)
+        traded = {login for login, booked in deals.items() if any(d.action in TRADES for d in booked)}
+        logins = sorted(set(before) | traded)
+        symbols = {p.symbol for login in logins for book in (before.get(login), after.get(login)) if book
+                   for p in book.positions}
+        symbols |= {d.symbol for login in logins for d in deals.get(login, ()) if d.action in TRADES}
+        currencies = {login: self._currency(login, before.get(login) or after.get(login)) for login in logins}
+        with watch.lock:  # the watch's MT5 session and caches are shared with the tick thread
+            watch.load_specs(symbols)
+            specs = dict(watch.specs)
+            pairs = {(spec.currency_profit, currency): watch.converter(spec.currency_profit, currency)
+                     for currency in set(currencies.values()) for symbol in symbols
+                     if (spec := specs.get(symbol)) is not None}
+            specs = dict(watch.specs)  # with the converting symbols the pairs loaded
+        bars = self._bars(symbols | {c for c in pairs.values() if c}, since, until)
+
+        def converter(source: str, target: str) -> str | None:
+            return pairs.get((source, target))
+
+        for login in logins:
+            verdict = self._one(login, before.get(login), after.get(login), deals.get(login, []), since, until,
+                                bars, currencies[login], specs, converter)
+            review.checked += 1
+            if verdict.outcome == "clear":
+                review.clear += 1
+            else:
+                review.verdicts.append(verdict)
+
+    def _currency(self, login: int, book: Book | None) -> str:
+        return book.currency if book is not None else self.currency_of_login(login)
+
+    def _one(self, login: int, start_book: Book | None, end_book: Book | None, deals: list[Deal],
+             since: datetime, until: datetime, bars: dict[str, list[MinuteBar]], currency: str,
+             specs: dict[str, SymbolInfo | None], converter: Callable[[str, str], str | None]) -> GapVerdict:
+        if end_book is not None:
+            end = AccountAt(login, end_book.base, _positions(end_book))
+        else:
+            try:
+                state = self.gateway.account_state(login)
+            except NotFound:
+                return GapVerdict(login, "unchecked", reason="the account is gone from MT5")
+            end = AccountAt(login, state.balance + state.credit, ())
+        if start_book is not None:
+            start = AccountAt(login, start_book.base, _positions(start_book))
+            raw: bytes | str | None = start_book.floor_raw
+        else:  # flat at the start: its balance then is the balance after, less what the gap's deals booked
+            booked = sum((d.profit + d.commission + d.storage for d in deals if since < d.time <= until),
+                         Decimal(0))
+            start = AccountAt(login, end.base - booked, ())
+            raw = self.client.get(self.floor_key(login))
+        return check_gap(start, end, _floor(raw), deals, since, until, bars, specs, currency, converter)
+
+    def _bars(self, symbols: set[str], since: datetime, until: datetime) -> dict[str, list[MinuteBar]]:
+        bars: dict[str, list[MinuteBar]] = {}
+        for symbol in sorted(symbols):
+            try:
+                bars[symbol] = self.gateway.minute_bars(symbol, since - BAR_LEAD, until)
+            except NotFound:
+                bars[symbol] = []
+        return bars
+
+    def _record(self, review: GapReview) -> None:
+        for verdict in review.to_review:
+            logger.warning("blind interval: the account may have crossed its floor unseen", login=verdict.login,
+                           outcome=verdict.outcome, lowest=str(verdict.lowest), floor=str(verdict.floor),
+                           at=None if verdict.at is None else verdict.at.isoformat())
+        pipe = self.client.pipeline(transaction=False)
+        pipe.lpush(self.key, orjson.dumps(review.as_json()))
+        pipe.ltrim(self.key, 0, KEEP - 1)
+        pipe.execute()
+
+
+def _positions(book: Book) -> tuple[GapPosition, ...]:
+    return tuple(GapPosition(p.ticket, p.symbol, p.buy, p.volume, p.price_open, p.swap) for p in book.positions)
+
+
+def _floor(raw: bytes | str | None) -> FloorRecord | None:
+    if raw is None:
+        return None
+    try:
+        return FloorRecord.decode(raw)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def recent(client: redis.Redis, key: str, count: int = 10) -> list[dict[str, Any]]:
+    """The newest reviews recorded under `key`."""
+    return [orjson.loads(raw) for raw in client.lrange(key, 0, count - 1)]

@@ -1,0 +1,84 @@
+"""A blind interval checked against MT5's record of it: the poller against the simulator over HTTP (its deals
+and one-minute bars), real Redis and SQS in moto. A dip through a floor that recovered inside the gap is
+found and put up for review; an account that traded in the gap without coming near its floor is clear."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from propfirm.live.floors import write_floor
+from propfirm.live.keys import LiveKeys
+from propfirm.poller.gap_review import recent
+from propfirm.sim.testing import running_simulator
+
+from tests.instants import MONDAY_MORNING
+from tests.integration.poller.test_poller_cycle import PHASE1, floor_at
+
+
+def test_a_dip_that_recovered_inside_a_blind_interval_is_found_for_review(make_poller, queues, redis_client,
+                                                                          redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=3, seed=4) as sim:
+        world = sim.world
+        dipper = world.create_account(PHASE1, balance="100000")
+        world.open_position(dipper, "EURUSD", "buy", "1.00")
+        trader = world.create_account(PHASE1, balance="100000")  # flat before and after, traded in between
+        closer = world.create_account(PHASE1, balance="100000")  # held at the start, closed in the gap
+        closed_ticket = world.open_position(closer, "EURUSD", "sell", "0.50")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        keys = LiveKeys(redis_namespace)
+        now = world.now()
+        for login in (dipper, trader, closer):
+            equity = world.account(login).equity
+            write_floor(redis_client, keys, "default", login, floor_at(equity - 500, now + timedelta(hours=3)), now)
+        poller.run_cycle()  # the read before the gap: the floors read back with the positions
+        before = world.market.bid("EURUSD")
+
+        # the gap: nobody reads for four minutes
+        world.clock.advance(timedelta(minutes=1))
+        world.set_price("EURUSD", before - Decimal("0.0060"))  # the dipper's equity 600 down: through its floor
+        world.open_position(trader, "EURUSD", "buy", "0.10")
+        world.clock.advance(timedelta(minutes=1))
+        world.set_price("EURUSD", before)  # back where it was
+        world.close_all(trader)
+        world.close_position(closer, closed_ticket)
+        world.clock.advance(timedelta(minutes=2))
+        poller.run_cycle()  # the read after the gap: MT5 shows nothing wrong now
+        assert world.account(dipper).positions != ()
+
+        review = poller.gaps.review({"from": "x", "to": "y", "seconds": 240.0, "failed_cycles": 3,
+                                     "cause": "ConnectionError"}, poller.prices)
+        assert review.checked == 3 and review.clear == 2, review.as_json()
+        [verdict] = review.verdicts
+        assert verdict.login == dipper and verdict.outcome == "breached"
+        assert verdict.lowest is not None and verdict.floor is not None and verdict.lowest <= verdict.floor
+        assert verdict.at == (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        [stored] = recent(redis_client, keys.gap_reviews("default"))
+        assert (stored["checked"], stored["clear"], stored["breached"]) == (3, 2, 1)
+        assert stored["accounts"][0]["login"] == dipper and stored["interval"]["cause"] == "ConnectionError"
+        assert stored["accounts"][0]["held"][0]["symbol"] == "EURUSD"
+
+
+def test_a_gap_with_nothing_before_it_says_so(make_poller, redis_client, redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()  # the first read of this run: no read before the gap to start from
+        review = poller.gaps.review({"cause": "poller restarted"}, poller.prices)
+        assert review.checked == 0 and "restart" in review.reason
+        [stored] = recent(redis_client, LiveKeys(redis_namespace).gap_reviews("default"))
+        assert stored["reason"] == review.reason
+
+
+def test_the_runner_reviews_each_blind_interval_it_closes(make_poller, redis_client, redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        poller.run_cycle()
+        poller._review_gap({"from": "a", "to": "b", "seconds": 9.0, "failed_cycles": 1, "cause": "slow cycle"})
+        [stored] = recent(redis_client, LiveKeys(redis_namespace).gap_reviews("default"))
+        assert stored["checked"] >= 1 and stored["interval"]["seconds"] == 9.0
