@@ -183,10 +183,18 @@ def test_the_system_page_lists_what_the_poller_could_not_see(browser: Browser, s
     gap = {"from": "2026-01-05T09:00:00.000+00:00", "to": "2026-01-05T09:00:09.500+00:00", "seconds": 9.5,
            "failed_cycles": 3, "cause": "ConnectionRefusedError: MT5 went away"}
     stack.redis.lpush(key, orjson.dumps(gap))
+    checked = {"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:09.500000+00:00", "interval": gap,
+               "checked": 4, "clear": 3, "breached": 1, "possible": 0, "unchecked": 0, "reason": "",
+               "accounts": [{"login": 100077, "outcome": "breached", "floor": "99000", "lowest": "98990.00",
+                             "at": "2026-01-05T09:00:00+00:00", "checked_until": None, "reason": "", "held": []}]}
+    stack.redis.lpush(LiveKeys(stack.options.redis_namespace).gap_reviews(stack.options.server),
+                      orjson.dumps(checked))
     opened = browser.open(admin_token(), "/admin/system")
-    table = opened.page.get_by_role("table", name="Blind intervals")
+    table = opened.page.get_by_role("table", name="Blind intervals", exact=True)
     expect(table).to_contain_text("ConnectionRefusedError: MT5 went away")
     expect(table.locator("tbody tr", has_text="MT5 went away").locator("td.num").first).to_have_text("9.5")
+    reviews = opened.page.get_by_role("table", name="Blind intervals checked")
+    expect(reviews).to_contain_text("100077: breached, equity 98990.00 against the floor 99000")
     browser.check(opened)
 
 

@@ -542,6 +542,38 @@ class BlindInterval(BaseModel):
     model_config = {"populate_by_name": True}
 
 
+class GapAccount(BaseModel):
+    """One account of a blind interval that was not clear: its evidence for a risk officer."""
+
+    login: int
+    outcome: str = Field(description="breached (an equity MT5 computed at the minute's extreme quote), possible "
+                                     "(a lower bound through the floor) or unchecked (why in `reason`)")
+    floor: str | None = Field(description="the floor in force at the gap's start")
+    lowest: str | None = Field(description="the lowest equity (or its bound) found")
+    at: str | None = Field(description="the minute it was found in (ISO, UTC)")
+    held: list[dict[str, str | int]] = Field(description="the positions held then: ticket, symbol, side, volume, "
+                                                         "price_open")
+    checked_until: str | None
+    reason: str
+
+
+class GapReview(BaseModel):
+    """A blind interval checked against MT5's deals and minute bars (propfirm.poller.gap_review)."""
+
+    from_: str | None = Field(alias="from", description="the read before the gap (server clock, ISO, UTC)")
+    to: str | None = Field(description="the read after it")
+    interval: dict[str, Any] = Field(description="the blind interval as recorded")
+    checked: int
+    clear: int
+    breached: int
+    possible: int
+    unchecked: int
+    accounts: list[GapAccount] = Field(description="every account checked that was not clear")
+    reason: str = Field(description="why nothing could be checked, if so")
+
+    model_config = {"populate_by_name": True}
+
+
 class PollerHealth(BaseModel):
     server: str
     last_cycle_at: str | None
@@ -551,6 +583,9 @@ class PollerHealth(BaseModel):
     cycle_seconds: float | None = Field(None, description="the last cycle's duration, when the poller reports it")
     blind_intervals: list[BlindInterval] = Field(
         default_factory=list, description="the newest gaps between good cycles (propfirm.live.blind), newest first"
+    )
+    gap_reviews: list[GapReview] = Field(
+        default_factory=list, description="each blind interval checked against MT5's record of it, newest first"
     )
 
 

@@ -431,6 +431,16 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
     gap = {"from": "2026-01-05T09:00:00.000+00:00", "to": "2026-01-05T09:00:09.500+00:00", "seconds": 9.5,
            "failed_cycles": 3, "cause": "ConnectionRefusedError: [Errno 111] Connection refused"}
     api.runtime.redis.lpush(blind_key, orjson.dumps(gap))
+    gaps_key = api.runtime.keys.gap_reviews(api.runtime.server)
+    api.written.append(gaps_key)
+    review = {"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:09.500000+00:00", "interval": gap,
+              "checked": 2, "clear": 1, "breached": 1, "possible": 0, "unchecked": 0, "reason": "",
+              "accounts": [{"login": 100001, "outcome": "breached", "floor": "99000", "lowest": "98990.00",
+                            "at": "2026-01-05T09:00:00+00:00", "checked_until": "2026-01-05T09:00:09.500000+00:00",
+                            "reason": "the equity at the minute's extreme quote",
+                            "held": [{"ticket": 7, "symbol": "EURUSD", "side": "buy", "volume": "1.00",
+                                      "price_open": "1.10000"}]}]}
+    api.runtime.redis.lpush(gaps_key, orjson.dumps(review))
     lag_key = api.runtime.keys.evaluation_lag()
     api.written.append(lag_key)
     assert api.call("GET", "/admin/system", claims=SUPPORT)[2]["evaluation"] is None  # no batch yet
@@ -452,6 +462,7 @@ def test_system_health_heartbeat_queues_and_outbox(api: Api, monkeypatch) -> Non
         "accounts": 3,
         "cycle_seconds": 0.184,
         "blind_intervals": [gap],  # what the poller could not see, said afterwards
+        "gap_reviews": [review],  # and what MT5's record of the gap shows
     }
     assert health["pollers"][1]["heartbeat_age_seconds"] is None  # no heartbeat: never ran, or gone
     assert health["evaluation"] == {"lag_seconds": 0.42, "messages": 5, "age_seconds": 2.0}

@@ -566,6 +566,7 @@ def system() -> dict[str, Any]:
                 "accounts": beat.get("accounts"),
                 "cycle_seconds": beat.get("duration_seconds"),
                 "blind_intervals": _blind_intervals(rt, server, _name),
+                "gap_reviews": _gap_reviews(rt, server, _name),
             }
         )
     queues: dict[str, Any] = {}
@@ -588,6 +589,17 @@ def _blind_intervals(rt: Any, server: str, name: str) -> list[dict[str, Any]]:
 
     try:
         return recent(rt.redis, rt.keys.blind(server, name), count=10)
+    except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
+        return []
+
+
+def _gap_reviews(rt: Any, server: str, name: str) -> list[dict[str, Any]]:
+    """Each blind interval checked against MT5's record of it (`propfirm.poller.gap_review`), newest first;
+    none known when Redis is away."""
+    from propfirm.poller.gap_review import recent
+
+    try:
+        return recent(rt.redis, rt.keys.gap_reviews(server, name), count=10)
     except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
         return []
 

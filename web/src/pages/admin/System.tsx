@@ -72,6 +72,55 @@ export function System() {
           </tbody>
         </table>
       )}
+      <h2>Blind intervals checked</h2>
+      <p>
+        After each blind interval the poller reads MT5's record of it (the deals and each minute's prices) and bounds
+        every account's equity minute by minute. An account that breached, or may have, is listed here for review with
+        its evidence: nothing is decided on it automatically.
+      </p>
+      {h.pollers.every((p) => (p.gap_reviews ?? []).length === 0) ? (
+        <p>None checked yet.</p>
+      ) : (
+        <table className="striped" aria-label="Blind intervals checked">
+          <thead>
+            <tr>
+              <th>Poller</th>
+              <th>From</th>
+              <th>To</th>
+              <th>Checked</th>
+              <th>Clear</th>
+              <th>To review</th>
+            </tr>
+          </thead>
+          <tbody>
+            {h.pollers.flatMap((p) =>
+              (p.gap_reviews ?? []).map((g) => (
+                <tr key={`${p.server}-gap-${g.from}-${g.to}`}>
+                  <td>{p.server}</td>
+                  <td>{g.from ? when(g.from) : "—"}</td>
+                  <td>{g.to ? when(g.to) : "—"}</td>
+                  <td className="num">{g.checked}</td>
+                  <td className="num">{g.clear}</td>
+                  <td>
+                    {g.reason
+                      ? g.reason
+                      : g.accounts.length === 0
+                        ? "none"
+                        : g.accounts.map((a) => (
+                            <div key={a.login}>
+                              {a.login}: {a.outcome}
+                              {a.lowest ? `, equity ${a.lowest} against the floor ${a.floor}` : ""}
+                              {a.at ? ` at ${when(a.at)}` : ""}
+                              {a.outcome === "unchecked" ? ` (${a.reason})` : ""}
+                            </div>
+                          ))}
+                  </td>
+                </tr>
+              )),
+            )}
+          </tbody>
+        </table>
+      )}
       <h2>Queues</h2>
       <div className="stats">
         {Object.entries(h.queues).map(([name, q]) => (
