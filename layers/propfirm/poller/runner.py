@@ -376,8 +376,9 @@ class Poller:
             return
         try:
             review = self.gaps.review(blind, self.prices)
-        except (Mt5Error, *INFRA_ERRORS) as exc:
-            logger.warning("the blind interval could not be checked", error=str(exc), **blind)
+        except Exception as exc:  # noqa: BLE001 - a review is advice: it never stops the watching
+            logger.warning("the blind interval could not be checked", error=str(exc),
+                           error_type=type(exc).__name__, **blind)
             self.metrics.error("GapReviewErrors")
             return
         if review.to_review:
