@@ -77,6 +77,7 @@ class _Read:
     deals_by_login: dict[int, list[DealRecord]]
     late: set[int] = field(default_factory=set)  # logins with a deal dated after `now` (made during the read)
     catching_up: bool = False  # the deal window ends before the reads did: a backlog, no snapshot is whole
+    reads_end: datetime | None = None  # the server's clock after the state and position reads
 
 
 # what a snapshot needs of an account: login, balance, equity, credit, margin, positions
@@ -157,7 +158,8 @@ class PollCycle:
                              new_deals=len(read.new_tickets))
         report.kills = self._fast_path(cycle, read.now, changes.equity, floors)
         if self.prices is not None:
-            self.last_drift = self.prices.after_cycle(cycle, read.now, changes.holdings, floors)
+            self.last_drift = self.prices.after_cycle(cycle, read.now, changes.holdings, floors,
+                                                      reads_end=read.reads_end)
         report.messages = len(self.unsent)
         report.sqs_requests = self.sender.send([m for m, _ in self.unsent])
         self.unsent = []
@@ -195,7 +197,7 @@ class PollCycle:
             if deal.time > now:
                 late.add(deal.login)
         return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
-                     catching_up=not self.tracker.reaches(until, reads_end))
+                     catching_up=not self.tracker.reaches(until, reads_end), reads_end=reads_end)
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""

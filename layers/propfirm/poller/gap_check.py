@@ -21,10 +21,14 @@ the bar's extreme quote; else `possible` (the extremes of different positions ne
 go to a risk officer with this evidence; neither is applied as a decision.
 
 The reconstruction is checked against the read after the gap: the positions (tickets, sides and lots) and
-balance + credit it arrives at must be what MT5 reported, else the account is `unchecked`, with the
-reason, as it is when a price is missing or the floor expired before the gap began. The floor is the one
-in force at the gap's start; the minutes from its expiry (the next trading day's reset) are left to the
-evaluator, which judges the deals of the new day on the new day's floor.
+balance + credit it arrives at must be what MT5 reported, else the account is `unchecked` with the
+difference (as it is when a price is missing, or no floor was in force). A read is not an instant: it
+holds the account as at some moment between its stamp and the end of its reads (`GapWindow`), so the
+deals dated in that span are tried both ways (the read before the gap holding the first few of them
+already, the read after it a few more than its stamp says). The floor is the one in force at the gap's
+start; the minutes from its expiry (the next trading day's reset), or from the first balance operation
+in the gap (a deposit, a payout, a phase's reset: each moves the floors), are left to the evaluator,
+which judges those deals on the floors they lead to.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
 
 MINUTE = timedelta(minutes=1)
+TRADES = (DealAction.BUY, DealAction.SELL)
+MAX_AMBIGUOUS = 12  # deals dated while a read ran that it may hold: the counts tried
 ZERO = Decimal(0)
 
 Outcome = Literal["clear", "possible", "breached", "unchecked"]
@@ -149,31 +155,54 @@ def _breaches(equity: Decimal, floor: FloorRecord) -> bool:
     return equity <= floor.level if floor.breach_at == "touch" else equity < floor.level
 
 
+@dataclass(frozen=True, slots=True)
+class GapWindow:
+    """The reads around a gap, on the server's clock: each read's stamp and the end of its reads. A read
+    holds the account as at some instant between the two, so a deal dated in that span may or may not be
+    in what it read."""
+
+    since: datetime  # the read before the gap: its stamp
+    since_reads_end: datetime
+    until: datetime  # the read after it
+    until_reads_end: datetime
+
+    @classmethod
+    def instants(cls, since: datetime, until: datetime) -> GapWindow:
+        return cls(since, since, until, until)
+
+
 def check_gap(
     start: AccountAt,
     end: AccountAt,
     floor: FloorRecord | None,
     deals: Iterable[Deal],
-    since: datetime,
-    until: datetime,
+    window: GapWindow,
     bars: Mapping[str, Sequence[MinuteBar]],
     specs: Mapping[str, SymbolInfo | None],
     currency: str,
     converter: Callable[[str, str], str | None],
 ) -> GapVerdict:
-    """One account's gap from `since` (the read before it) to `until` (the read after it); see above."""
+    """One account's gap from the read before it to the read after it; see above."""
     login = start.login
-    ordered = sorted((d for d in deals if since < d.time <= until), key=lambda d: (d.time, d.ticket))
-    book = _Book(start.base, {p.ticket: p for p in start.positions})
-    replayed = _Book(start.base, dict(book.positions))
-    for deal in ordered:
-        replayed.apply(deal)
-    mismatch = _mismatch(replayed, end)
-    if mismatch:
-        return GapVerdict(login, "unchecked", reason=f"MT5's record of the gap does not add up: {mismatch}")
+    since, until = window.since, window.until
+    ordered = sorted((d for d in deals if since < d.time <= window.until_reads_end),
+                     key=lambda d: (d.time, d.ticket))
+    consistent = _reconcile(start, end, ordered, window)
+    if consistent is None:
+        return GapVerdict(login, "unchecked", reason="MT5's record of the gap does not add up: "
+                                                     + _mismatch(_carried(start, ordered, until), end))
+    base, held_at_start = consistent
+    ordered = [d for d in ordered[held_at_start:] if d.time <= until]
+    book = _Book(base, {p.ticket: p for p in start.positions})
     if floor is None or floor.expires_at <= since:
         return GapVerdict(login, "unchecked", reason="no floor in force at the gap's start")
     checked_until = min(until, floor.expires_at)
+    operation = next((d for d in ordered if d.action not in TRADES), None)
+    if operation is not None and operation.time < checked_until:
+        # a balance operation (a deposit, a payout, a phase's reset) moves the floors as the evaluator judges
+        # it: the floor read before the gap holds up to it, the evaluator from there on
+        checked_until = operation.time
+        ordered = [d for d in ordered if d.time < operation.time]
     if not start.positions and not any(d.entry in (DealEntry.IN, DealEntry.INOUT) for d in ordered):
         return GapVerdict(login, "clear", floor=floor.level, checked_until=checked_until)  # nothing held
     prices = _Prices(bars)
@@ -260,6 +289,50 @@ def _rate(source: str, target: str, minute: datetime, prices: _Prices,
     if symbol == source + target:
         return last
     return Decimal(1) / (last + spread) if last + spread else None
+
+
+def _carried(start: AccountAt, deals: Sequence[Deal], until: datetime) -> _Book:
+    """The start carried through the deals up to `until` (what the mismatch reports)."""
+    book = _Book(start.base, {p.ticket: p for p in start.positions})
+    for deal in deals:
+        if deal.time <= until:
+            book.apply(deal)
+    return book
+
+
+def _held_after(positions: tuple[GapPosition, ...], deals: Sequence[Deal]) -> dict[int, tuple[bool, Decimal]]:
+    book = _Book(ZERO, {p.ticket: p for p in positions})
+    for deal in deals:
+        book.apply(deal)
+    return {t: (p.buy, p.volume) for t, p in book.positions.items()}
+
+
+def _reconcile(start: AccountAt, end: AccountAt, deals: Sequence[Deal], window: GapWindow
+               ) -> tuple[Decimal, int] | None:
+    """The start made consistent with MT5's record: (balance + credit at the start, how many of the first
+    deals the read before the gap already held), or None when no reading of the record adds up.
+
+    A read takes the balances first and the positions after, so each read may hold some of the deals dated
+    while it ran, and its positions at least as many as its balances: the first `skip` deals are in the
+    start's positions (`skip_base` <= `skip` of them in its balance), and the read after the gap holds the
+    deals up to its stamp and `late` more (`late_base` <= `late` in its balance)."""
+    early = min(MAX_AMBIGUOUS, sum(1 for d in deals if d.time <= window.since_reads_end))
+    within = sum(1 for d in deals if d.time <= window.until)
+    late = min(MAX_AMBIGUOUS, sum(1 for d in deals if window.until < d.time <= window.until_reads_end))
+    early = min(early, within)
+    booked = [ZERO]
+    for deal in deals:
+        booked.append(booked[-1] + deal.profit + deal.commission + deal.storage)
+    read = {p.ticket: (p.buy, p.volume) for p in end.positions}
+    positions_fit = [(skip, extra) for skip in range(early + 1) for extra in range(late + 1)
+                     if _held_after(start.positions, deals[skip:within + extra]) == read]
+    base_fit = [(skip, extra) for skip in range(early + 1) for extra in range(late + 1)
+                if start.base + booked[within + extra] - booked[skip] == end.base]
+    for skip, extra in positions_fit:
+        for skip_base, extra_base in base_fit:
+            if skip_base <= skip and extra_base <= extra:
+                return start.base + booked[skip] - booked[skip_base], skip
+    return None
 
 
 def _mismatch(replayed: _Book, end: AccountAt) -> str:

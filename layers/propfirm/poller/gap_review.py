@@ -29,15 +29,14 @@ import redis
 
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import NotFound, Unsupported
-from propfirm.mt5.models import Deal, DealAction, MinuteBar, SymbolInfo
+from propfirm.mt5.models import Deal, MinuteBar, SymbolInfo
 from propfirm.mt5.port import Mt5Gateway
-from propfirm.poller.gap_check import AccountAt, GapPosition, GapVerdict, check_gap
+from propfirm.poller.gap_check import TRADES, AccountAt, GapPosition, GapVerdict, GapWindow, check_gap
 from propfirm.poller.observability import logger
 from propfirm.poller.prices import Book, PriceWatch
 
 KEEP = 100  # reviews kept per poller
 BAR_LEAD = timedelta(minutes=30)  # bars read from before the gap: the price standing when it began
-TRADES = (DealAction.BUY, DealAction.SELL)
 
 
 @dataclass
@@ -89,23 +88,24 @@ class GapReviewer:
 
     def review(self, interval: dict[str, Any], watch: PriceWatch) -> GapReview:
         with watch.lock:
-            before, since = dict(watch.previous_books), watch.previous_read
-            after, until = dict(watch.books), watch.last_read
-        review = GapReview(since, until, interval)
-        if since is None or until is None:
+            before, start = dict(watch.previous_books), watch.previous_read
+            after, end = dict(watch.books), watch.last_read
+        review = GapReview(start and start[0], end and end[0], interval)
+        if start is None or end is None:
             review.reason = "no read before the gap in this poller's run (it began with a restart)"
         else:
             try:
-                self._check(review, since, until, before, after, watch)
+                self._check(review, GapWindow(start[0], start[1], end[0], end[1]), before, after, watch)
             except Unsupported as exc:
                 review.reason = f"MT5 gives no price history here: {exc}"
         self._record(review)
         return review
 
-    def _check(self, review: GapReview, since: datetime, until: datetime, before: dict[int, Book],
-               after: dict[int, Book], watch: PriceWatch) -> None:
+    def _check(self, review: GapReview, window: GapWindow, before: dict[int, Book], after: dict[int, Book],
+               watch: PriceWatch) -> None:
+        since, until = window.since, window.until
         deals: dict[int, list[Deal]] = {}
-        for deal in self.gateway.deals(self.groups, since, until):
+        for deal in self.gateway.deals(self.groups, since, window.until_reads_end):
             deals.setdefault(deal.login, []).append(deal)
         traded = {login for login, booked in deals.items() if any(d.action in TRADES for d in booked)}
         logins = sorted(set(before) | traded)
@@ -126,7 +126,7 @@ class GapReviewer:
             return pairs.get((source, target))
 
         for login in logins:
-            verdict = self._one(login, before.get(login), after.get(login), deals.get(login, []), since, until,
+            verdict = self._one(login, before.get(login), after.get(login), deals.get(login, []), window,
                                 bars, currencies[login], specs, converter)
             review.checked += 1
             if verdict.outcome == "clear":
@@ -138,7 +138,7 @@ class GapReviewer:
         return book.currency if book is not None else self.currency_of_login(login)
 
     def _one(self, login: int, start_book: Book | None, end_book: Book | None, deals: list[Deal],
-             since: datetime, until: datetime, bars: dict[str, list[MinuteBar]], currency: str,
+             window: GapWindow, bars: dict[str, list[MinuteBar]], currency: str,
              specs: dict[str, SymbolInfo | None], converter: Callable[[str, str], str | None]) -> GapVerdict:
         if end_book is not None:
             end = AccountAt(login, end_book.base, _positions(end_book))
@@ -152,11 +152,11 @@ class GapReviewer:
             start = AccountAt(login, start_book.base, _positions(start_book))
             raw: bytes | str | None = start_book.floor_raw
         else:  # flat at the start: its balance then is the balance after, less what the gap's deals booked
-            booked = sum((d.profit + d.commission + d.storage for d in deals if since < d.time <= until),
-                         Decimal(0))
+            booked = sum((d.profit + d.commission + d.storage for d in deals
+                          if window.since < d.time <= window.until), Decimal(0))
             start = AccountAt(login, end.base - booked, ())
             raw = self.client.get(self.floor_key(login))
-        return check_gap(start, end, _floor(raw), deals, since, until, bars, specs, currency, converter)
+        return check_gap(start, end, _floor(raw), deals, window, bars, specs, currency, converter)
 
     def _bars(self, symbols: set[str], since: datetime, until: datetime) -> dict[str, list[MinuteBar]]:
         bars: dict[str, list[MinuteBar]] = {}

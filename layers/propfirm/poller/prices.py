@@ -107,8 +107,8 @@ class PriceWatch:
         # the books of the read before the last, and when each read was (server UTC): a blind interval
         # closed by the last read is checked from the one before it (propfirm.poller.gap_review)
         self.previous_books: dict[int, Book] = {}
-        self.previous_read: datetime | None = None
-        self.last_read: datetime | None = None
+        self.previous_read: tuple[datetime, datetime] | None = None  # (stamp, reads' end)
+        self.last_read: tuple[datetime, datetime] | None = None
         self.dependents: dict[str, set[int]] = {}  # symbol -> logins valued with its quote (held or a rate)
         self.specs: dict[str, SymbolInfo | None] = {}  # None: the server has no such symbol
         # (profit currency, deposit currency) -> the symbol converting one to the other (None: none has)
@@ -124,15 +124,18 @@ class PriceWatch:
 
     # -- the cycle's hand-over ------------------------------------------------------------------------
     def after_cycle(
-        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None]
+        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None],
+        reads_end: datetime | None = None,
     ) -> Decimal | None:
-        """Replace the books with the cycle's read; returns the largest |estimate − MT5's equity| of the
-        accounts whose positions could all be valued (None: none could)."""
+        """Replace the books with the cycle's read (stamped `now`, its reads done by `reads_end` on the
+        server's clock); returns the largest |estimate − MT5's equity| of the accounts whose positions could
+        all be valued (None: none could)."""
         with self.lock:
-            return self._after_cycle(cycle, now, holdings, floors)
+            return self._after_cycle(cycle, now, holdings, floors, reads_end or now)
 
     def _after_cycle(
-        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None]
+        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None],
+        reads_end: datetime,
     ) -> Decimal | None:
         self.cycle = cycle
         self._server_now = (now, self.clock())
@@ -166,7 +169,7 @@ class PriceWatch:
                 gap = abs(estimate - h.equity)
                 drift = gap if drift is None or gap > drift else drift
         self.previous_books, self.previous_read = self.books, self.last_read
-        self.books, self.last_read = books, now
+        self.books, self.last_read = books, (now, reads_end)
         self.last_drift = drift
         # a quote newer than the read may already be through a floor: judged now, not at the next change
         self.after_read = self._revalue(moved, now, seeded)

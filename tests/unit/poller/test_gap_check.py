@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
-from propfirm.poller.gap_check import AccountAt, GapPosition, check_gap
+from propfirm.poller.gap_check import AccountAt, GapPosition, GapWindow, check_gap
 
 T0 = datetime(2026, 3, 3, 10, 0, 30, tzinfo=UTC)  # the read before the gap, mid-minute
 MINUTE = timedelta(minutes=1)
@@ -45,10 +45,10 @@ LONG = GapPosition(7, "EURUSD", True, Decimal("1.00"), Decimal("1.10000"))
 START = AccountAt(1001, Decimal("100000"), (LONG,))
 
 
-def check(start=START, end=START, floor_record=None, deals=(), minutes=5, bars=None):
+def check(start=START, end=START, floor_record=None, deals=(), minutes=5, bars=None, window=None):
     until = T0 + minutes * MINUTE
-    return check_gap(start, end, floor_record or floor("99000"), deals, T0, until, bars or {}, SPECS, "USD",
-                     converter)
+    return check_gap(start, end, floor_record or floor("99000"), deals, window or GapWindow.instants(T0, until),
+                     bars or {}, SPECS, "USD", converter)
 
 
 def test_a_dip_that_recovered_inside_the_gap_is_breached_at_its_minute():
@@ -111,6 +111,22 @@ def test_deals_in_the_gap_are_carried_and_checked_against_the_read_after():
     assert missing.outcome == "unchecked" and "positions" in missing.reason
 
 
+def test_deals_dated_while_a_read_ran_are_tried_both_ways():
+    # a close dated 10 s after the read before the gap's stamp, which that read already held (the book shows
+    # no position), and an open dated 5 s after the read after it, which that read holds too
+    close = deal(20, timedelta(seconds=10), DealEntry.OUT, False, "1.00", "1.09900", profit="-100")
+    opened = deal(21, 5 * MINUTE + timedelta(seconds=5), DealEntry.IN, True, "0.50", "1.10000", position=31)
+    flat = AccountAt(1001, Decimal("99900"), ())
+    end = AccountAt(1001, Decimal("99900"), (GapPosition(31, "EURUSD", True, Decimal("0.50"), Decimal("1.10000")),))
+    bars = {"EURUSD": [bar("EURUSD", i, "1.09900", "1.10000") for i in range(6)]}
+    window = GapWindow(T0, T0 + timedelta(seconds=20), T0 + 5 * MINUTE, T0 + 5 * MINUTE + timedelta(seconds=30))
+    verdict = check(start=flat, end=end, deals=[close, opened], bars=bars, window=window)
+    assert verdict.outcome == "clear", verdict  # nothing held in the gap itself
+    # read as instants, the same record does not add up
+    strict = check(start=flat, end=end, deals=[close, opened], bars=bars)
+    assert strict.outcome == "unchecked"
+
+
 def test_a_netting_reversal_opens_the_rest_the_other_way():
     deals = [deal(20, 70 * timedelta(seconds=1), DealEntry.INOUT, False, "3.00", "1.10000", position=7)]
     end = AccountAt(1001, Decimal("100000"), (GapPosition(7, "EURUSD", False, Decimal("2.00"), Decimal("1.10000")),))
@@ -152,10 +168,21 @@ def test_the_bound_is_never_above_the_equity_at_any_quote(path: list[int], buy: 
         by_minute.setdefault(at.replace(second=0), []).append(bid)
     bars = {"EURUSD": [MinuteBar("EURUSD", m, b[0], max(b), min(b), b[-1], SPREAD) for m, b in by_minute.items()]}
     until = quotes[-1][0]
-    verdict = check_gap(start, start, floor("0"), (), T0, until, bars, SPECS, "USD", converter)
+    verdict = check_gap(start, start, floor("0"), (), GapWindow.instants(T0, until), bars, SPECS, "USD", converter)
 
     def equity(bid: Decimal) -> Decimal:
         close = bid if buy else bid + SPREAD
         return Decimal("100000") + (close - Decimal("1.10000")) * (1 if buy else -1) * 100_000
 
     assert verdict.lowest is not None and verdict.lowest <= min(equity(b) for _, b in quotes)
+
+
+def test_a_balance_operation_in_the_gap_ends_what_the_floor_before_it_judges():
+    # a phase's reset 90 s in takes 20,000 off the balance: the old floor then means nothing
+    reset = Deal("sim", 1001, 30, T0 + timedelta(seconds=90), DealAction.BALANCE, DealEntry.IN, "", Decimal(0),
+                 Decimal(0), Decimal("-20000"), Decimal(0), Decimal(0), 0)
+    end = AccountAt(1001, Decimal("80000"), (LONG,))
+    bars = {"EURUSD": [bar("EURUSD", i, "1.09990", "1.10010") for i in range(5)]}
+    verdict = check(end=end, deals=[reset], bars=bars)
+    assert verdict.outcome == "clear" and verdict.checked_until == reset.time
+    assert verdict.lowest == Decimal("99990.00000")  # judged before the operation only

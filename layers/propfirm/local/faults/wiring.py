@@ -159,6 +159,8 @@ class StackFaults:
             "settled_seconds": self.settled_seconds,
             # what the poller said it could not see (the admin system page shows the same list)
             "blind_intervals": self._blind(stack),
+            # and each one checked against MT5's record of it afterwards (propfirm.poller.gap_review)
+            "gap_reviews": self._gap_reviews(stack),
         }
         return {"faults": faults, "invariants": invariants, "fault_run": extra}
 
@@ -170,6 +172,18 @@ class StackFaults:
         return [
             {"seconds": i["seconds"], "failed_cycles": i["failed_cycles"], "cause": i["cause"]}
             for i in recent(stack.redis, key, count=50)
+        ]
+
+    def _gap_reviews(self, stack: Any) -> list[dict[str, Any]]:
+        from propfirm.live.keys import LiveKeys
+        from propfirm.poller.gap_review import recent
+
+        key = LiveKeys(self.options.redis_namespace).gap_reviews(self.options.server)
+        return [
+            {name: r[name] for name in ("checked", "clear", "breached", "possible", "unchecked", "reason")}
+            | {"to_review": [{"login": a["login"], "outcome": a["outcome"], "at": a["at"]} for a in r["accounts"]
+                             if a["outcome"] in ("breached", "possible")]}
+            for r in recent(stack.redis, key, count=50)
         ]
 
     def close(self) -> None:
