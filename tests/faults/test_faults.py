@@ -33,8 +33,9 @@ EVIDENCE = {
     FaultName.POLLER_CRASH: lambda s: s["fault_run"]["poller_restarts"] == 1,
     FaultName.REDIS_FLUSH: lambda s: int(s["faults"][0]["detail"].split()[0]) > 0,
     FaultName.POSTGRES_OUTAGE: lambda s: s["fault_run"]["postgres_proxy"]["reset"] > 0,
-    # the poller could not see MT5 for seconds, and said so
-    FaultName.MT5_RESTART: lambda s: "refused" in s["faults"][0]["detail"] and s["fault_run"]["blind_intervals"],
+    # the poller could not see MT5 for seconds, said so, and checked the gap against MT5 afterwards
+    FaultName.MT5_RESTART: lambda s: ("refused" in s["faults"][0]["detail"] and s["fault_run"]["blind_intervals"]
+                                      and s["fault_run"]["gap_reviews"]),
     FaultName.MT5_SLOW: lambda s: "late" in s["faults"][0]["detail"],
     FaultName.MT5_BUSY: lambda s: "retcode 12" in s["faults"][0]["detail"],
     FaultName.SQS_OUTAGE: lambda s: s["fault_run"]["sqs"]["refused_sends"] > 0,

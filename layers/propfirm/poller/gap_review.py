@@ -28,7 +28,7 @@ import orjson
 import redis
 
 from propfirm.live.records import FloorRecord
-from propfirm.mt5.errors import NotFound, Unsupported
+from propfirm.mt5.errors import Mt5Error, NotFound, Unsupported
 from propfirm.mt5.models import Deal, MinuteBar, SymbolInfo
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.gap_check import TRADES, AccountAt, GapPosition, GapVerdict, GapWindow, check_gap
@@ -98,6 +98,10 @@ class GapReviewer:
                 self._check(review, GapWindow(start[0], start[1], end[0], end[1]), before, after, watch)
             except Unsupported as exc:
                 review.reason = f"MT5 gives no price history here: {exc}"
+            except Mt5Error as exc:  # MT5 away again: the gap stays recorded, unchecked, with why
+                review.reason = f"MT5's record of the gap could not be read: {type(exc).__name__}: {exc}"[:300]
+                review.checked = review.clear = 0
+                review.verdicts.clear()
         self._record(review)
         return review
 
