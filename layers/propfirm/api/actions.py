@@ -17,7 +17,7 @@ from typing import Any
 from propfirm.api.problems import Conflict, NotFound
 from propfirm.queues.messages import CloseAll, MoveGroup, SetTrading
 from propfirm.store.audit import AuditEntry
-from propfirm.store.repositories import OutboxCommand
+from propfirm.store.outbox import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
 ACTIONS = ("close_all", "disable", "enable", "move_group")

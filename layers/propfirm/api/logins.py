@@ -24,7 +24,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from propfirm.store.repositories import IDENTITY_PROVIDER, UNBOUND
+from propfirm.store.traders import IDENTITY_PROVIDER, UNBOUND
 
 log = logging.getLogger("propfirm.api")
 
@@ -42,7 +42,7 @@ class Identity:
     """Whom a purchase's trader is bound to: a login's `sub`, or nobody (`refused` says why)."""
 
     sub: str | None
-    origin: str  # propfirm.store.repositories: identity_provider | unbound
+    origin: str  # propfirm.store.traders: identity_provider | unbound
     created: bool = False  # the login was created by this call
     refused: str | None = None
 

@@ -28,7 +28,7 @@ from propfirm.queues.messages import CreateAccount
 from propfirm.sealing import Cipher
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import NotFound as StoreNotFound
-from propfirm.store.repositories import OutboxCommand
+from propfirm.store.outbox import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
 PROVISIONING = "provisioning"

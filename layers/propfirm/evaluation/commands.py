@@ -22,7 +22,7 @@ from propfirm.domain.decisions import Decision
 from propfirm.domain.programs import Program
 from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, CloseAll, MoveGroup, SetTrading
-from propfirm.store.repositories import OutboxCommand
+from propfirm.store.outbox import OutboxCommand
 
 RESET_COMMENT = "phase reset"
 

@@ -22,7 +22,7 @@ import orjson
 from propfirm.domain import decisions as d
 from propfirm.domain.decisions import Decision
 from propfirm.domain.warnings import FloorWarning
-from propfirm.store.repositories import DomainEvent
+from propfirm.store.events import DomainEvent
 
 SOURCE = "propfirm"
 DETAIL_TYPES = {

@@ -49,18 +49,12 @@ from propfirm.live.holds import FloorHold
 from propfirm.live.records import FloorRecord, PositionSummary, Snapshot, iso_utc
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
 from propfirm.store.audit import AuditEntry
+from propfirm.store.challenges import ChallengeRecord, ChallengeVersion, RoutineSave
+from propfirm.store.deals import DealRow
 from propfirm.store.errors import ConcurrencyConflict
-from propfirm.store.repositories import (
-    ChallengeRecord,
-    ChallengeVersion,
-    DayClose,
-    DayOpen,
-    DealRow,
-    DomainEvent,
-    EquityPoint,
-    OutboxCommand,
-    RoutineSave,
-)
+from propfirm.store.events import DomainEvent
+from propfirm.store.outbox import OutboxCommand
+from propfirm.store.statistics import DayClose, DayOpen, EquityPoint
 from propfirm.store.uow import UnitOfWork
 
 log = logging.getLogger("propfirm.evaluation")

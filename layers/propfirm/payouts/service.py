@@ -65,9 +65,9 @@ from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catch
     TokenGone,
 )
 from propfirm.store.audit import AuditEntry
+from propfirm.store.challenges import ChallengeRecord
 from propfirm.store.errors import NotFound
 from propfirm.store.payouts import PayoutRepository
-from propfirm.store.repositories import ChallengeRecord
 
 if TYPE_CHECKING:
     from propfirm.queues.messages import CommandResult

@@ -58,8 +58,8 @@ from propfirm.payouts.service import (
 )
 from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, CommandResult
+from propfirm.store.outbox import OutboxCommand
 from propfirm.store.payouts import PayoutRepository
-from propfirm.store.repositories import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
 log = logging.getLogger("propfirm.payouts")

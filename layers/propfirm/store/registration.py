@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from propfirm.domain import engine
 from propfirm.domain.state import ACTIVE
-from propfirm.store.repositories import DayOpen
+from propfirm.store.statistics import DayOpen
 from propfirm.store.uow import UnitOfWork
 
 

@@ -15,17 +15,15 @@ from typing import Any
 import psycopg
 
 from propfirm.store.audit import AuditLog
+from propfirm.store.challenges import ChallengeRepository
 from propfirm.store.db import ConnectionSource, SingleConnections, StatementCounter
+from propfirm.store.deals import DealRepository
+from propfirm.store.events import EventRepository
+from propfirm.store.outbox import OutboxRepository
 from propfirm.store.programs import ProgramRepository
-from propfirm.store.repositories import (
-    ChallengeRepository,
-    DealRepository,
-    EventRepository,
-    OutboxRepository,
-    StatisticsRepository,
-    TraderRepository,
-)
 from propfirm.store.seals import Sealer
+from propfirm.store.statistics import StatisticsRepository
+from propfirm.store.traders import TraderRepository
 
 
 class UnitOfWork:

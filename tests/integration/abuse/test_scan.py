@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from propfirm.abuse.scan import scan
 from propfirm.store.abuse import FindingStore
+from propfirm.store.deals import DealRow
 from propfirm.store.migrator import apply_migrations
-from propfirm.store.repositories import DealRow
 from propfirm.store.uow import UnitOfWork
 
 from tests.conftest import fresh_database

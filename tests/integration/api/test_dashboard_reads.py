@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from propfirm.store.repositories import DealRow
+from propfirm.store.deals import DealRow
 from propfirm.store.uow import UnitOfWork
 
 from tests.integration.api.conftest import Api, claims, new_login

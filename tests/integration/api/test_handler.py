@@ -391,8 +391,8 @@ def test_payout_request_approve_reject_through_the_api(api: Api) -> None:
     from decimal import Decimal
 
     from propfirm.payouts import runtime as payouts_runtime
+    from propfirm.store.deals import DealRow
     from propfirm.store.registration import register_account_challenge
-    from propfirm.store.repositories import DealRow
 
     payouts_runtime.configure(workflow=None, events=None)  # requests wait for the workflow's start
     try:

@@ -23,8 +23,9 @@ from propfirm.live.floors import read_floor
 from propfirm.poller.commands import balance_comment
 from propfirm.queues.lambda_events import LocalContext
 from propfirm.queues.messages import BalanceOperationCommand, EvaluationMessage
+from propfirm.store.events import EventRepository
+from propfirm.store.outbox import OutboxRepository
 from propfirm.store.programs import load_program_path
-from propfirm.store.repositories import EventRepository, OutboxRepository
 from propfirm.store.uow import UnitOfWork
 
 from functions.evaluator.handler import lambda_handler

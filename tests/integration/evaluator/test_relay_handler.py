@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from propfirm.local.lambda_driver import LocalContext
-from propfirm.store.repositories import OutboxCommand
+from propfirm.store.outbox import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
 from functions.evaluator.handler import relay_handler

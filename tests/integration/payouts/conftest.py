@@ -33,10 +33,10 @@ from propfirm.payouts.local import LocalWorkflow, create_workflow, drain_tasks
 from propfirm.payouts.tasks import TaskContext
 from propfirm.queues.messages import CommandResult, parse_command
 from propfirm.queues.sqs import SqsSender
+from propfirm.store.deals import DealRow
 from propfirm.store.migrator import apply_migrations
 from propfirm.store.programs import load_shipped_programs
 from propfirm.store.registration import register_account_challenge
-from propfirm.store.repositories import DealRow
 from propfirm.store.uow import UnitOfWork
 
 from functions.payouts import handler

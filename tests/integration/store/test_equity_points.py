@@ -9,7 +9,7 @@ from decimal import Decimal
 import psycopg
 from propfirm.store.maintenance import maintain_equity_points
 from propfirm.store.migrator import apply_migrations, shipped_migrations
-from propfirm.store.repositories import EquityPoint
+from propfirm.store.statistics import EquityPoint
 from propfirm.store.uow import UnitOfWork
 
 from .test_migrations_and_audit import fresh_url  # noqa: F401  (the fixture)

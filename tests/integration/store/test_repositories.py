@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import yaml
 from propfirm.domain.programs import ProgramError
+from propfirm.store.deals import DealRow
 from propfirm.store.errors import ConcurrencyConflict, ProgramConflict
 from propfirm.store.programs import load_program_path
 from propfirm.store.registration import register_account_challenge
-from propfirm.store.repositories import DealRow
 from propfirm.store.uow import UnitOfWork
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
