@@ -56,7 +56,7 @@ from propfirm.api.problems import (
     unauthorized_response,
 )
 from propfirm.api.resolver import ConcurrentRestResolver
-from propfirm.api.routers import abuse, admin, integrations, public, trader, webhooks
+from propfirm.api.routers import abuse, admin, admin_payouts, admin_system, integrations, public, trader, webhooks
 from propfirm.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("propfirm.api")
@@ -88,6 +88,8 @@ app.include_router(public.router)
 app.include_router(webhooks.router)
 app.include_router(trader.router)
 app.include_router(admin.router)
+app.include_router(admin_payouts.router)
+app.include_router(admin_system.router)
 app.include_router(integrations.router)
 app.include_router(abuse.router)
 

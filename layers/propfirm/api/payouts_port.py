@@ -1,38 +1,27 @@
-"""The API's side of the payouts service (`propfirm.payouts.service`): calls and the mapping of its
-results and errors to JSON and problems. Imported lazily so the rest of the API works without it."""
+"""The API's side of the payouts service (`propfirm.payouts.service`): its errors mapped to problems, its
+results to JSON. The routes call the service's functions themselves, typed, inside `payout_problems()`."""
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from propfirm.api.problems import ApiProblem, Conflict, FourEyes, NotFound, Unavailable, Unprocessable
 from propfirm.api.queries import jsonable
+from propfirm.payouts import service as payouts
 
 
-def service() -> Any:
-    try:
-        from propfirm.payouts import service as payouts
-    except ImportError as exc:
-        raise Unavailable(f"payouts are not available in this build: {exc}") from None
-    return payouts
-
-
-def payout_json(record: Any) -> dict[str, Any]:
+def payout_json(record: payouts.PayoutRecord) -> dict[str, Any]:
     """The service's own public form (task tokens never shown), money as strings."""
-    if hasattr(record, "to_dict"):
-        return jsonable(record.to_dict())
-    data = dataclasses.asdict(record)
-    data["deals"] = list(data.get("deals") or ())
-    return jsonable(data)
+    return jsonable(record.to_dict())
 
 
-def eligibility_json(result: Any) -> dict[str, Any]:
+def eligibility_json(result: payouts.Eligibility) -> dict[str, Any]:
     return jsonable(result.to_dict())
 
 
-def problem_of_payout_error(exc: Exception) -> ApiProblem:
-    payouts = service()
+def problem_of_payout_error(exc: payouts.PayoutError | NotImplementedError) -> ApiProblem:
     if isinstance(exc, (payouts.ChallengeNotFound, payouts.PayoutNotFound)):
         return NotFound(str(exc) or "not found")
     if isinstance(exc, payouts.PayoutRefused) and exc.code == payouts.FOUR_EYES:
@@ -45,9 +34,10 @@ def problem_of_payout_error(exc: Exception) -> ApiProblem:
     raise exc
 
 
-def call(fn_name: str, *args: Any, **kwargs: Any) -> Any:
-    payouts = service()
+@contextmanager
+def payout_problems() -> Iterator[None]:
+    """The service's refusals as the API's problems (404, 409, 422, the four-eyes 409)."""
     try:
-        return getattr(payouts, fn_name)(*args, **kwargs)
+        yield
     except (payouts.PayoutError, NotImplementedError) as exc:
         raise problem_of_payout_error(exc) from None

@@ -7,12 +7,11 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-import orjson
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from propfirm.api import payouts_port, queries
+from propfirm.api import queries
 from propfirm.api.actions import account_action
 from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, any_challenge, page, principal
@@ -21,7 +20,6 @@ from propfirm.api.models import (
     AccountAction,
     AccountPage,
     ActionOut,
-    ApproveRequest,
     AuditPage,
     ChallengePage,
     ChallengeView,
@@ -29,14 +27,9 @@ from propfirm.api.models import (
     MoveGroupAction,
     OverrideOut,
     OverrideRequest,
-    PayoutList,
-    PayoutOut,
     PendingWork,
     ProgramAdded,
     ProgramList,
-    RejectRequest,
-    ResolveReviewRequest,
-    SystemHealth,
     TransitionPage,
     documented,
 )
@@ -45,7 +38,6 @@ from propfirm.api.problems import Conflict, NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.domain.programs import ProgramError, parse_program
 from propfirm.explain.service import explain_transition
-from propfirm.live.records import iso_utc
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import NotFound as StoreNotFound
 from propfirm.store.errors import ProgramConflict
@@ -53,26 +45,14 @@ from propfirm.store.errors import ProgramConflict
 router = Router()
 
 ChallengeId = Annotated[int, Path(gt=0, le=MAX_ID)]
-PayoutId = Annotated[int, Path(gt=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")]
 Name = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
-PayoutStatus = Literal[
-    "requested", "awaiting_approval", "approved", "withdrawing", "manual_review", "paid", "rejected", "failed"
-]
 
 
 def _operator() -> str:
     who = principal(router)
     return who.email or who.sub
-
-
-def _actor() -> Any:
-    """The admin acting on a payout: login and email (four eyes compares both)."""
-    from propfirm.payouts.approvals import Actor
-
-    who = principal(router)
-    return Actor(who.sub, who.email)
 
 
 @router.get(
@@ -151,59 +131,6 @@ def fail_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, B
 )
 def pass_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> dict[str, Any]:
     return _override(challenge_id, "pass", body)
-
-
-@router.get(
-    "/admin/payouts", summary="Payouts, newest first", tags=["admin", "payouts"], responses=documented(PayoutList)
-)
-def list_payouts(
-    status: Annotated[PayoutStatus | None, Query()] = None, limit: Limit = 100
-) -> dict[str, Any]:
-    require_reader(principal(router))
-    rt = runtime()
-    records = payouts_port.call("list_payouts", rt.uow(), status=status, limit=limit)
-    return {"items": [payouts_port.payout_json(r) for r in records]}
-
-
-@router.post(
-    "/admin/payouts/<payout_id>/approve",
-    summary="Approve a payout (idempotent)",
-    tags=["admin", "payouts"],
-    responses=documented(PayoutOut),
-)
-def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()]) -> dict[str, Any]:
-    require_admin(principal(router))
-    rt = runtime()
-    record = payouts_port.call("approve", rt.uow(), payout_id, _actor(), body.note, rt.clock())
-    return payouts_port.payout_json(record)
-
-
-@router.post(
-    "/admin/payouts/<payout_id>/resolve",
-    summary="Settle a payout in manual review, after checking MT5 (idempotent)",
-    tags=["admin", "payouts"],
-)
-def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Body()]) -> dict[str, Any]:
-    require_admin(principal(router))
-    rt = runtime()
-    record = payouts_port.call(
-        "resolve_review", rt.uow(), payout_id, body.outcome, _actor(), body.note, rt.clock(), deal=body.deal
-    )
-    return payouts_port.payout_json(record)
-
-
-@router.post(
-    "/admin/payouts/<payout_id>/reject",
-    summary="Reject a payout with a reason code and a note (idempotent)",
-    tags=["admin", "payouts"],
-    responses=documented(PayoutOut),
-)
-def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -> dict[str, Any]:
-    require_admin(principal(router))
-    rt = runtime()
-    reason = f"{body.code}: {body.reason}"
-    record = payouts_port.call("reject", rt.uow(), payout_id, _operator(), reason, rt.clock())
-    return payouts_port.payout_json(record)
 
 
 @router.get(
@@ -519,102 +446,3 @@ def new_program_version(program_id: ProgramId, body: ProgramBody) -> Response[di
 
 
 # -- system health ------------------------------------------------------------------------------------------
-def _queue_depth(client: Any, url: str) -> dict[str, Any]:
-    try:
-        attrs = client.get_queue_attributes(
-            QueueUrl=url,
-            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-        )["Attributes"]
-    except Exception as exc:  # noqa: BLE001 - health reports a queue it cannot read, it does not fail
-        return {"visible": None, "in_flight": None, "error": type(exc).__name__}
-    return {
-        "visible": int(attrs.get("ApproximateNumberOfMessages", 0)),
-        "in_flight": int(attrs.get("ApproximateNumberOfMessagesNotVisible", 0)),
-    }
-
-
-@router.get(
-    "/admin/system",
-    summary="System health: poller heartbeat age, last cycle and blind intervals, queue depths, the outbox",
-    tags=["admin"],
-    responses=documented(SystemHealth),
-)
-def system() -> dict[str, Any]:
-    require_reader(principal(router))
-    rt = runtime()
-    now = rt.wall_clock()
-    pollers = []
-    keys = [rt.keys.heartbeat(server, name) for server, name in rt.pollers]
-    try:
-        beats = rt.redis.mget(keys) if keys else []
-    except Exception:  # noqa: BLE001 - Redis down: no heartbeat known
-        beats = [None] * len(keys)
-    for (server, _name), raw in zip(rt.pollers, beats, strict=True):
-        beat: dict[str, Any] = {}
-        if raw:
-            try:
-                beat = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                beat = {}
-        epoch = beat.get("epoch")
-        pollers.append(
-            {
-                "server": server,
-                "last_cycle_at": beat.get("time"),
-                "heartbeat_age_seconds": None if epoch is None else round(now.timestamp() - float(epoch), 3),
-                "cycle": beat.get("cycle"),
-                "accounts": beat.get("accounts"),
-                "cycle_seconds": beat.get("duration_seconds"),
-                "blind_intervals": _blind_intervals(rt, server, _name),
-                "gap_reviews": _gap_reviews(rt, server, _name),
-            }
-        )
-    queues: dict[str, Any] = {}
-    if rt.queues:
-        queues = {name: _queue_depth(rt.sqs_client(), url) for name, url in rt.queues.items()}
-    with rt.uow() as uow:
-        outbox = queries.outbox_counts(uow)
-    return {
-        "time": iso_utc(now),
-        "pollers": pollers,
-        "evaluation": _evaluation_lag(rt, now),
-        "queues": queues,
-        "outbox": outbox,
-    }
-
-
-def _blind_intervals(rt: Any, server: str, name: str) -> list[dict[str, Any]]:
-    """The poller's newest blind intervals (`propfirm.live.blind`); none known when Redis is away."""
-    from propfirm.live.blind import recent
-
-    try:
-        return recent(rt.redis, rt.keys.blind(server, name), count=10)
-    except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
-        return []
-
-
-def _gap_reviews(rt: Any, server: str, name: str) -> list[dict[str, Any]]:
-    """Each blind interval checked against MT5's record of it (`propfirm.poller.gap_review`), newest first;
-    none known when Redis is away."""
-    from propfirm.poller.gap_review import recent
-
-    try:
-        return recent(rt.redis, rt.keys.gap_reviews(server, name), count=10)
-    except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
-        return []
-
-
-def _evaluation_lag(rt: Any, now: datetime) -> dict[str, Any] | None:
-    """The evaluator's last batch (`propfirm.evaluation.function`): its oldest message's wait, and how long ago."""
-    try:
-        raw = rt.redis.get(rt.keys.evaluation_lag())
-        data = orjson.loads(raw) if raw else None
-    except Exception:  # noqa: BLE001 - Redis down or a bad value: not known
-        return None
-    if not isinstance(data, dict) or "epoch" not in data:
-        return None
-    return {
-        "lag_seconds": data.get("lag_seconds"),
-        "messages": data.get("messages"),
-        "age_seconds": round(now.timestamp() - float(data["epoch"]), 3),
-    }

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from propfirm.api import credentials, payouts_port, queries
+from propfirm.api import credentials, queries
 from propfirm.api.auth import TRADER, require_trader
 from propfirm.api.context import MAX_ID, owned_challenge, page, principal
 from propfirm.api.live_view import challenge_view
@@ -35,11 +35,13 @@ from propfirm.api.models import (
     TransitionList,
     documented,
 )
+from propfirm.api.payouts_port import eligibility_json, payout_json, payout_problems
 from propfirm.api.performance_view import performance_view
 from propfirm.api.problems import Conflict, NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.explain.service import explain_transition
 from propfirm.live.records import iso_utc
+from propfirm.payouts import service as payouts
 from propfirm.store.audit import AuditEntry
 
 router = Router()
@@ -214,8 +216,9 @@ def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
     rt = runtime()
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-    result = payouts_port.call("check_eligibility", rt.uow(), challenge_id, rt.clock())
-    return payouts_port.eligibility_json(result)
+    with payout_problems():
+        result = payouts.check_eligibility(rt.uow(), challenge_id, rt.clock())
+    return eligibility_json(result)
 
 
 @router.post(
@@ -229,8 +232,9 @@ def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
     rt = runtime()
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-    record = payouts_port.call("request_payout", rt.uow(), challenge_id, sub, rt.clock())
-    return Response(status_code=201, content_type="application/json", body=payouts_port.payout_json(record))
+    with payout_problems():
+        record = payouts.request_payout(rt.uow(), challenge_id, sub, rt.clock())
+    return Response(status_code=201, content_type="application/json", body=payout_json(record))
 
 
 @router.get(
@@ -244,8 +248,9 @@ def my_payouts(challenge_id: ChallengeId) -> dict[str, Any]:
     rt = runtime()
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-    records = payouts_port.call("list_payouts", rt.uow(), challenge_id=challenge_id)
-    return {"items": [payouts_port.payout_json(r) for r in records]}
+    with payout_problems():
+        records = payouts.list_payouts(rt.uow(), challenge_id=challenge_id)
+    return {"items": [payout_json(r) for r in records]}
 
 
 MAX_POINTS = 5000
