@@ -2,8 +2,8 @@
 nobody was reading?
 
 Pure: given an account as the last read before the gap left it (balance + credit, open positions, floor),
-the deals MT5 booked in the gap, the one-minute bars of the prices in it, and the account as the first
-read after the gap found it, `check_gap` walks the gap minute by minute and bounds the equity from below:
+the deals MT5 booked in the gap, the one-minute bars of the prices in it (`MinutePrices`), and the account
+as the first read after the gap found it, `check_gap` walks the gap minute by minute and bounds the equity from below:
 
 - the account's book is carried through the deals in time order (each deal's profit, commission and swap
   into balance + credit; IN opens a position at the deal's price, or adds to a netting one at the
@@ -33,6 +33,7 @@ which judges those deals on the floors they lead to.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -126,25 +127,47 @@ class _Book:
                                                                    deal.price)
 
 
-class _Prices:
-    """The minutes' bars of each symbol, with the last close carried over minutes without a bar."""
+class MinutePrices:
+    """The minutes' bars of each symbol, with the last close carried over minutes without a bar. Built once
+    for a gap and shared by all its accounts (a minute's span is looked up once per symbol)."""
 
     def __init__(self, bars: Mapping[str, Sequence[MinuteBar]]) -> None:
-        self._by_minute = {symbol: {b.start: b for b in rows} for symbol, rows in bars.items()}
         self._ordered = {symbol: sorted(rows, key=lambda b: b.start) for symbol, rows in bars.items()}
+        self._starts = {symbol: [b.start for b in rows] for symbol, rows in self._ordered.items()}
+        self._spans: dict[tuple[str, datetime], tuple[Decimal, Decimal, Decimal, Decimal] | None] = {}
+        self._extremes: dict[tuple[str, datetime, datetime], tuple[Decimal, Decimal, Decimal] | None] = {}
 
     def span(self, symbol: str, minute: datetime) -> tuple[Decimal, Decimal, Decimal, Decimal] | None:
         """The lowest and highest bid of `minute`, its last bid and the spread; a minute without a quote has
         the last close before it for all three (the price stood); None before any bar."""
-        own = self._by_minute.get(symbol, {}).get(minute)
-        if own is not None:
-            return own.low, own.high, own.close, own.spread
-        last = None
-        for b in self._ordered.get(symbol, ()):
-            if b.start > minute:
-                break
-            last = b
-        return None if last is None else (last.close, last.close, last.close, last.spread)
+        key = (symbol, minute)
+        if key in self._spans:
+            return self._spans[key]
+        starts = self._starts.get(symbol, [])
+        at = bisect_right(starts, minute) - 1
+        span = None
+        if at >= 0:
+            bar = self._ordered[symbol][at]
+            span = ((bar.low, bar.high, bar.close, bar.spread) if bar.start == minute
+                    else (bar.close, bar.close, bar.close, bar.spread))
+        self._spans[key] = span
+        return span
+
+    def extremes(self, symbol: str, first: datetime, until: datetime) -> tuple[Decimal, Decimal, Decimal] | None:
+        """The lowest and highest bid, and the widest spread, of the minutes from `first` to before `until`
+        (with the price standing at `first`); None before any bar."""
+        key = (symbol, first, until)
+        if key not in self._extremes:
+            standing = self.span(symbol, first)
+            result = None
+            if standing is not None:
+                low, high, _, spread = standing
+                starts = self._starts[symbol]
+                for bar in self._ordered[symbol][bisect_right(starts, first):bisect_left(starts, until)]:
+                    low, high, spread = min(low, bar.low), max(high, bar.high), max(spread, bar.spread)
+                result = (low, high, spread)
+            self._extremes[key] = result
+        return self._extremes[key]
 
 
 def _minute_of(moment: datetime) -> datetime:
@@ -177,7 +200,7 @@ def check_gap(
     floor: FloorRecord | None,
     deals: Iterable[Deal],
     window: GapWindow,
-    bars: Mapping[str, Sequence[MinuteBar]],
+    prices: MinutePrices,
     specs: Mapping[str, SymbolInfo | None],
     currency: str,
     converter: Callable[[str, str], str | None],
@@ -205,7 +228,10 @@ def check_gap(
         ordered = [d for d in ordered if d.time < operation.time]
     if not start.positions and not any(d.entry in (DealEntry.IN, DealEntry.INOUT) for d in ordered):
         return GapVerdict(login, "clear", floor=floor.level, checked_until=checked_until)  # nothing held
-    prices = _Prices(bars)
+    if not ordered:  # the same positions throughout: first the whole gap's extremes at once
+        bound = _bound_over(base, start.positions, since, checked_until, prices, specs, currency)
+        if bound is not None and not _breaches(bound, floor):
+            return GapVerdict(login, "clear", floor=floor.level, lowest=bound, checked_until=checked_until)
     worst: tuple[Decimal, datetime, tuple[GapPosition, ...], bool] | None = None
     pending = list(ordered)
     minute = _minute_of(since)
@@ -249,7 +275,7 @@ def _worst_equity(
     base: Decimal,
     held: tuple[GapPosition, ...],
     minute: datetime,
-    prices: _Prices,
+    prices: MinutePrices,
     specs: Mapping[str, SymbolInfo | None],
     currency: str,
     converter: Callable[[str, str], str | None],
@@ -275,7 +301,27 @@ def _worst_equity(
     return total, len(symbols) == 1 and len(sides) == 1 and one_rate
 
 
-def _rate(source: str, target: str, minute: datetime, prices: _Prices,
+def _bound_over(base: Decimal, held: tuple[GapPosition, ...], since: datetime, until: datetime,
+                prices: MinutePrices, specs: Mapping[str, SymbolInfo | None], currency: str) -> Decimal | None:
+    """The equity's bound over the whole gap at once (each symbol's lowest bid and highest ask in it): when
+    that is above the floor, no minute can be under it. None when a position's profit needs converting
+    (the rate's own extremes would be needed) or a price is missing."""
+    total = base
+    for p in held:
+        spec = specs.get(p.symbol)
+        if spec is None or spec.currency_profit != currency:
+            return None
+        extremes = prices.extremes(p.symbol, _minute_of(since), until)
+        if extremes is None:
+            return None
+        low, high, spread = extremes
+        close = low if p.buy else high + spread
+        move = close - p.price_open if p.buy else p.price_open - close
+        total += p.swap + move * spec.contract_size * p.volume
+    return total
+
+
+def _rate(source: str, target: str, minute: datetime, prices: MinutePrices,
           converter: Callable[[str, str], str | None]) -> Decimal | None:
     if source == target:
         return Decimal(1)

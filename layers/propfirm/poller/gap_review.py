@@ -31,7 +31,15 @@ from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import Mt5Error, NotFound, Unsupported
 from propfirm.mt5.models import Deal, MinuteBar, SymbolInfo
 from propfirm.mt5.port import Mt5Gateway
-from propfirm.poller.gap_check import TRADES, AccountAt, GapPosition, GapVerdict, GapWindow, check_gap
+from propfirm.poller.gap_check import (
+    TRADES,
+    AccountAt,
+    GapPosition,
+    GapVerdict,
+    GapWindow,
+    MinutePrices,
+    check_gap,
+)
 from propfirm.poller.observability import logger
 from propfirm.poller.prices import Book, PriceWatch
 
@@ -68,6 +76,31 @@ class GapReview:
         }
 
 
+@dataclass
+class _Account:
+    """One account's part of a gap, read from MT5 and Redis, ready to be judged."""
+
+    start: AccountAt
+    end: AccountAt
+    floor: FloorRecord | None
+    deals: list[Deal]
+    currency: str
+
+
+@dataclass
+class GapInputs:
+    """Everything a gap's check reads (gathered on the poller's thread, where its MT5 session is); judging
+    them is pure CPU (`GapReviewer.finish`, on a thread of its own in the poller)."""
+
+    review: GapReview
+    window: GapWindow | None = None
+    accounts: list[_Account] = field(default_factory=list)
+    gone: list[GapVerdict] = field(default_factory=list)  # accounts MT5 no longer has
+    prices: MinutePrices | None = None
+    specs: dict[str, SymbolInfo | None] = field(default_factory=dict)
+    pairs: dict[tuple[str, str], str | None] = field(default_factory=dict)
+
+
 class GapReviewer:
     def __init__(
         self,
@@ -87,29 +120,34 @@ class GapReviewer:
         self.currency_of_login = currency_of_login
 
     def review(self, interval: dict[str, Any], watch: PriceWatch) -> GapReview:
+        """Gather and judge at once (tests, and callers without a thread for it)."""
+        return self.finish(self.gather(interval, watch))
+
+    def gather(self, interval: dict[str, Any], watch: PriceWatch) -> GapInputs:
+        """The reads: the deals between the reads around the gap, the bars, the specifications, and what the
+        books do not hold (the balance after the gap of an account flat then, the floor of one flat before)."""
         with watch.lock:
             before, start = dict(watch.previous_books), watch.previous_read
             after, end = dict(watch.books), watch.last_read
-        review = GapReview(start and start[0], end and end[0], interval)
+        inputs = GapInputs(GapReview(start and start[0], end and end[0], interval))
         if start is None or end is None:
-            review.reason = "no read before the gap in this poller's run (it began with a restart)"
-        else:
-            try:
-                self._check(review, GapWindow(start[0], start[1], end[0], end[1]), before, after, watch)
-            except Unsupported as exc:
-                review.reason = f"MT5 gives no price history here: {exc}"
-            except Mt5Error as exc:  # MT5 away again: the gap stays recorded, unchecked, with why
-                review.reason = f"MT5's record of the gap could not be read: {type(exc).__name__}: {exc}"[:300]
-                review.checked = review.clear = 0
-                review.verdicts.clear()
-        self._record(review)
-        return review
+            inputs.review.reason = "no read before the gap in this poller's run (it began with a restart)"
+            return inputs
+        inputs.window = GapWindow(start[0], start[1], end[0], end[1])
+        try:
+            self._gather(inputs, inputs.window, before, after, watch)
+        except Unsupported as exc:
+            inputs.review.reason = f"MT5 gives no price history here: {exc}"
+        except Mt5Error as exc:  # MT5 away again: the gap stays recorded, unchecked, with why
+            inputs.review.reason = f"MT5's record of the gap could not be read: {type(exc).__name__}: {exc}"[:300]
+        if inputs.review.reason:
+            inputs.accounts, inputs.gone = [], []
+        return inputs
 
-    def _check(self, review: GapReview, window: GapWindow, before: dict[int, Book], after: dict[int, Book],
-               watch: PriceWatch) -> None:
-        since, until = window.since, window.until
+    def _gather(self, inputs: GapInputs, window: GapWindow, before: dict[int, Book], after: dict[int, Book],
+                watch: PriceWatch) -> None:
         deals: dict[int, list[Deal]] = {}
-        for deal in self.gateway.deals(self.groups, since, window.until_reads_end):
+        for deal in self.gateway.deals(self.groups, window.since, window.until_reads_end):
             deals.setdefault(deal.login, []).append(deal)
         traded = {login for login, booked in deals.items() if any(d.action in TRADES for d in booked)}
         logins = sorted(set(before) | traded)
@@ -120,30 +158,47 @@ class GapReviewer:
         with watch.lock:  # the watch's MT5 session and caches are shared with the tick thread
             watch.load_specs(symbols)
             specs = dict(watch.specs)
-            pairs = {(spec.currency_profit, currency): watch.converter(spec.currency_profit, currency)
-                     for currency in set(currencies.values()) for symbol in symbols
-                     if (spec := specs.get(symbol)) is not None}
-            specs = dict(watch.specs)  # with the converting symbols the pairs loaded
-        bars = self._bars(symbols | {c for c in pairs.values() if c}, since, until)
-
-        def converter(source: str, target: str) -> str | None:
-            return pairs.get((source, target))
-
+            inputs.pairs = {(spec.currency_profit, currency): watch.converter(spec.currency_profit, currency)
+                            for currency in set(currencies.values()) for symbol in symbols
+                            if (spec := specs.get(symbol)) is not None}
+            inputs.specs = dict(watch.specs)  # with the converting symbols the pairs loaded
+        converting = {c for c in inputs.pairs.values() if c}
+        inputs.prices = MinutePrices(self._bars(symbols | converting, window.since, window.until))
         for login in logins:
-            verdict = self._one(login, before.get(login), after.get(login), deals.get(login, []), window,
-                                bars, currencies[login], specs, converter)
-            review.checked += 1
-            if verdict.outcome == "clear":
-                review.clear += 1
+            account = self._account(login, before.get(login), after.get(login), deals.get(login, []), window,
+                                    currencies[login])
+            if isinstance(account, GapVerdict):
+                inputs.gone.append(account)
             else:
-                review.verdicts.append(verdict)
+                inputs.accounts.append(account)
+
+    def finish(self, inputs: GapInputs) -> GapReview:
+        """Judge every account gathered (pure), then record the review."""
+        review = inputs.review
+        if inputs.window is not None and inputs.prices is not None:
+            pairs = inputs.pairs
+
+            def converter(source: str, target: str) -> str | None:
+                return pairs.get((source, target))
+
+            for a in inputs.accounts:
+                verdict = check_gap(a.start, a.end, a.floor, a.deals, inputs.window, inputs.prices, inputs.specs,
+                                    a.currency, converter)
+                review.checked += 1
+                if verdict.outcome == "clear":
+                    review.clear += 1
+                else:
+                    review.verdicts.append(verdict)
+            review.checked += len(inputs.gone)
+            review.verdicts.extend(inputs.gone)
+        self._record(review)
+        return review
 
     def _currency(self, login: int, book: Book | None) -> str:
         return book.currency if book is not None else self.currency_of_login(login)
 
-    def _one(self, login: int, start_book: Book | None, end_book: Book | None, deals: list[Deal],
-             window: GapWindow, bars: dict[str, list[MinuteBar]], currency: str,
-             specs: dict[str, SymbolInfo | None], converter: Callable[[str, str], str | None]) -> GapVerdict:
+    def _account(self, login: int, start_book: Book | None, end_book: Book | None, deals: list[Deal],
+                 window: GapWindow, currency: str) -> _Account | GapVerdict:
         if end_book is not None:
             end = AccountAt(login, end_book.base, _positions(end_book))
         else:
@@ -160,7 +215,7 @@ class GapReviewer:
                           if window.since < d.time <= window.until), Decimal(0))
             start = AccountAt(login, end.base - booked, ())
             raw = self.client.get(self.floor_key(login))
-        return check_gap(start, end, _floor(raw), deals, window, bars, specs, currency, converter)
+        return _Account(start, end, _floor(raw), deals, currency)
 
     def _bars(self, symbols: set[str], since: datetime, until: datetime) -> dict[str, list[MinuteBar]]:
         bars: dict[str, list[MinuteBar]] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +41,7 @@ from propfirm.poller.commands import BadCommand, CommandExecutor
 from propfirm.poller.cycle import CycleReport, PollCycle
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch
-from propfirm.poller.gap_review import GapReviewer
+from propfirm.poller.gap_review import GapInputs, GapReviewer
 from propfirm.poller.inbox import CommandInbox
 from propfirm.poller.observability import CycleMetrics, logger
 from propfirm.poller.prices import PriceWatch, TickReport
@@ -99,6 +100,7 @@ class Poller:
         self._heartbeat_key = keys.heartbeat(gateway.server, settings.poller_name)
         self._keys = keys
         self.gaps: GapReviewer | None = None  # with the tick path: each blind interval checked after it
+        self._reviews: ThreadPoolExecutor | None = None  # the checks' judging, off the cycle's thread
         self._redis = redis_client
         self.cycle: PollCycle | None = None
         self.prices: PriceWatch | None = None
@@ -371,18 +373,39 @@ class Poller:
         return 0
 
     def _review_gap(self, blind: dict[str, Any]) -> None:
-        """Check the blind interval just closed against MT5's record of it (with the tick path's books)."""
+        """Check the blind interval just closed against MT5's record of it (with the tick path's books): the
+        reads here, on this thread's MT5 session; the judging, pure CPU over possibly thousands of accounts
+        and hours of minutes, on a thread of its own, so the next cycle is not held up by it."""
         if self.gaps is None or self.prices is None:
             return
         try:
-            review = self.gaps.review(blind, self.prices)
+            inputs = self.gaps.gather(blind, self.prices)
         except Exception as exc:  # noqa: BLE001 - a review is advice: it never stops the watching
-            logger.warning("the blind interval could not be checked", error=str(exc),
-                           error_type=type(exc).__name__, **blind)
-            self.metrics.error("GapReviewErrors")
+            self._review_failed(exc, blind)
+            return
+        if self._reviews is None:
+            self._reviews = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gap-review")
+        self._reviews.submit(self._finish_review, inputs, blind)
+
+    def _finish_review(self, inputs: GapInputs, blind: dict[str, Any]) -> None:
+        assert self.gaps is not None
+        try:
+            review = self.gaps.finish(inputs)
+        except Exception as exc:  # noqa: BLE001 - a review is advice: it never stops the watching
+            self._review_failed(exc, blind)
             return
         if review.to_review:
             self.metrics.count("GapBreaches", len(review.to_review))
+
+    def _review_failed(self, exc: Exception, blind: dict[str, Any]) -> None:
+        logger.warning("the blind interval could not be checked", error=str(exc), error_type=type(exc).__name__,
+                       **blind)
+        self.metrics.error("GapReviewErrors")
+
+    def wait_for_reviews(self) -> None:
+        """Let the reviews submitted so far finish (tests, and the poller's close)."""
+        if self._reviews is not None:
+            self._reviews.submit(lambda: None).result()
 
     def _last_heartbeat(self) -> float | None:
         """When the last good cycle (of this poller or the one before it) ended, from its heartbeat."""
@@ -401,6 +424,9 @@ class Poller:
         stop.wait(delay)
 
     def close(self) -> None:
+        if self._reviews is not None:
+            self._reviews.shutdown(wait=True, cancel_futures=False)
+            self._reviews = None
         if self._tick_thread is not None:
             self._tick_stop.set()
             self._tick_thread.join(timeout=5)

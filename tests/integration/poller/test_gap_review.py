@@ -80,5 +80,6 @@ def test_the_runner_reviews_each_blind_interval_it_closes(make_poller, redis_cli
         poller.run_cycle()
         poller.run_cycle()
         poller._review_gap({"from": "a", "to": "b", "seconds": 9.0, "failed_cycles": 1, "cause": "slow cycle"})
+        poller.wait_for_reviews()  # judged on a thread of its own
         [stored] = recent(redis_client, LiveKeys(redis_namespace).gap_reviews("default"))
         assert stored["checked"] >= 1 and stored["interval"]["seconds"] == 9.0

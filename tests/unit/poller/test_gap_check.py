@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
-from propfirm.poller.gap_check import AccountAt, GapPosition, GapWindow, check_gap
+from propfirm.poller.gap_check import AccountAt, GapPosition, GapWindow, MinutePrices, check_gap
 
 T0 = datetime(2026, 3, 3, 10, 0, 30, tzinfo=UTC)  # the read before the gap, mid-minute
 MINUTE = timedelta(minutes=1)
@@ -48,7 +48,7 @@ START = AccountAt(1001, Decimal("100000"), (LONG,))
 def check(start=START, end=START, floor_record=None, deals=(), minutes=5, bars=None, window=None):
     until = T0 + minutes * MINUTE
     return check_gap(start, end, floor_record or floor("99000"), deals, window or GapWindow.instants(T0, until),
-                     bars or {}, SPECS, "USD", converter)
+                     MinutePrices(bars or {}), SPECS, "USD", converter)
 
 
 def test_a_dip_that_recovered_inside_the_gap_is_breached_at_its_minute():
@@ -168,7 +168,8 @@ def test_the_bound_is_never_above_the_equity_at_any_quote(path: list[int], buy: 
         by_minute.setdefault(at.replace(second=0), []).append(bid)
     bars = {"EURUSD": [MinuteBar("EURUSD", m, b[0], max(b), min(b), b[-1], SPREAD) for m, b in by_minute.items()]}
     until = quotes[-1][0]
-    verdict = check_gap(start, start, floor("0"), (), GapWindow.instants(T0, until), bars, SPECS, "USD", converter)
+    verdict = check_gap(start, start, floor("0"), (), GapWindow.instants(T0, until), MinutePrices(bars), SPECS, "USD",
+                        converter)
 
     def equity(bid: Decimal) -> Decimal:
         close = bid if buy else bid + SPREAD
@@ -186,3 +187,25 @@ def test_a_balance_operation_in_the_gap_ends_what_the_floor_before_it_judges():
     verdict = check(end=end, deals=[reset], bars=bars)
     assert verdict.outcome == "clear" and verdict.checked_until == reset.time
     assert verdict.lowest == Decimal("99990.00000")  # judged before the operation only
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(-800, 800), st.integers(-800, 800)), min_size=3, max_size=20),
+       st.booleans(), st.booleans(), st.integers(-1500, 300))
+def test_the_whole_gap_shortcut_never_clears_what_the_minutes_would_not(path, buy_eur, buy_gbp, offset):
+    """Held through the gap, two symbols: the verdict with a floor is `clear` exactly when every minute's bound
+    is above it (the whole gap's extremes are tried first, and only ever clear)."""
+    held = (GapPosition(7, "EURUSD", buy_eur, Decimal("1.00"), Decimal("1.10000")),
+            GapPosition(9, "GBPUSD", buy_gbp, Decimal("1.00"), Decimal("1.30000")))
+    start = AccountAt(1001, Decimal("100000"), held)
+    bars = {
+        "EURUSD": [bar("EURUSD", i, f"{1.1 + min(e, 0) / 100_000:.5f}", f"{1.1 + max(e, 0) / 100_000:.5f}")
+                   for i, (e, _) in enumerate(path)],
+        "GBPUSD": [bar("GBPUSD", i, f"{1.3 + min(g, 0) / 100_000:.5f}", f"{1.3 + max(g, 0) / 100_000:.5f}")
+                   for i, (_, g) in enumerate(path)],
+    }
+    window = GapWindow.instants(T0, T0 + len(path) * MINUTE)
+    walked = check_gap(start, start, floor("1000000000"), (), window, MinutePrices(bars), SPECS, "USD", converter)
+    level = walked.lowest + offset  # type: ignore[operator]
+    verdict = check_gap(start, start, floor(str(level)), (), window, MinutePrices(bars), SPECS, "USD", converter)
+    assert (verdict.outcome == "clear") == (walked.lowest > level)
