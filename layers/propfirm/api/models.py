@@ -45,11 +45,6 @@ class PurchaseAccepted(BaseModel):
     challenge_id: int
 
 
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: int | None = Field(None, description="pass as `cursor` for the next page; null: no more")
-
-
 # -- response shapes, for the OpenAPI document (routes build these dicts in `queries` and `live_view`) --
 class Problem(BaseModel):
     """RFC 9457 problem details (application/problem+json)."""

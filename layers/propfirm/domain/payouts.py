@@ -90,10 +90,6 @@ ROUNDING = ROUND_DOWN  # see the module docstring
 _OPENING = frozenset(("in", "inout"))
 
 
-def _s(value: Decimal | int | None) -> str | None:
-    return None if value is None else str(value)
-
-
 @dataclass(frozen=True)
 class Denial:
     """One reason a payout cannot be requested now."""

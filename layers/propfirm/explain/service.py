@@ -26,16 +26,6 @@ _TRANSITION = (
 )
 
 
-def transition_owner(uow: UnitOfWork, transition_id: int) -> tuple[int, str | None] | None:
-    """(challenge id, the owning trader's sub) of a transition, or None when there is no such transition."""
-    row = uow.fetchone(
-        "SELECT t.challenge_id, tr.sub FROM phase_transitions t JOIN challenges c ON c.id = t.challenge_id"
-        " LEFT JOIN traders tr ON tr.id = c.trader_id WHERE t.id = %s",
-        (transition_id,),
-    )
-    return None if row is None else (int(row[0]), row[1])
-
-
 def explain_transition(uow: UnitOfWork, transition_id: int) -> dict[str, Any] | None:
     """The explanation of one transition (see the design's ▶ Explanations), or None for an unknown id."""
     row = uow.fetchone(_TRANSITION, (transition_id,))

@@ -96,10 +96,6 @@ class PollerStateStore:
             self.client.zadd(self._seen_key, {str(t): ms for t, ms in tickets.items()})
             self.round_trips.add()
 
-    def clear_outbox(self) -> None:
-        self.client.hset(self.keys.poller_state(self.server, self.name), "outbox", b"")
-        self.round_trips.add()
-
     def write_cycle(self, write: CycleWrite) -> dict[int, bytes | None]:
         """Write everything of one cycle in one pipeline; returns the floors of `floor_logins`."""
         pipe = LeanPipeline(self.client)
@@ -129,13 +125,3 @@ class PollerStateStore:
         results = pipe.execute()
         self.round_trips.add()
         return dict(zip(write.floor_logins, results[first_floor:after_floors], strict=True))
-
-    def read_snapshots(self, logins: Iterable[int]) -> dict[int, bytes | None]:
-        """The evaluator-side read of a claim check: every named snapshot in one pipeline."""
-        logins = list(logins)
-        pipe = self.client.pipeline(transaction=False)
-        for login in logins:
-            pipe.get(self.keys.snap(self.server, login))
-        results = pipe.execute()
-        self.round_trips.add()
-        return dict(zip(logins, results, strict=True))

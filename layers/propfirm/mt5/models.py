@@ -20,10 +20,6 @@ class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"
 
-    @property
-    def opposite(self) -> Side:
-        return Side.SELL if self is Side.BUY else Side.BUY
-
 
 class DealAction(IntEnum):
     """MT5 `EnDealAction` (reference §1.7)."""
@@ -49,10 +45,6 @@ class DealAction(IntEnum):
     AGENT = 18
     SO_COMPENSATION = 19
     SO_COMPENSATION_CREDIT = 20
-
-    @property
-    def is_trade(self) -> bool:
-        return self in (DealAction.BUY, DealAction.SELL)
 
 
 class DealEntry(IntEnum):

@@ -29,11 +29,5 @@ class StaticDataCache:
         self.groups = {g.name.lower(): g for g in self.gateway.groups()}
         self._loaded_at = self.clock()
 
-    def refresh_if_due(self) -> bool:
-        if self.due():
-            self.refresh()
-            return True
-        return False
-
     def group(self, name: str) -> GroupInfo | None:
         return self.groups.get(name.lower())

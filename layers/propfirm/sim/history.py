@@ -155,10 +155,6 @@ class DealHistory:
         return len(self._recent)
 
     @property
-    def on_disk(self) -> int:
-        return self._spilled
-
-    @property
     def disk_bytes(self) -> int:
         pages = self._db.execute("PRAGMA page_count").fetchone()[0]
         return int(pages) * int(self._db.execute("PRAGMA page_size").fetchone()[0])
