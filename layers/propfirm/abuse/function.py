@@ -7,16 +7,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from pydantic import Field
 
 from propfirm.abuse.scan import scan
+from propfirm.observability import function_logger
 from propfirm.settings import DatabaseSettings, load
 from propfirm.store.abuse import FindingStore
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
 
-logger = Logger(service="abuse")
+logger = function_logger("abuse")
 
 
 class AbuseSettings(DatabaseSettings):

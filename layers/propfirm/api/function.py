@@ -11,14 +11,15 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from propfirm.api.app import resolve
+from propfirm.observability import function_logger
 
-logger = Logger(service="api")
+logger = function_logger("api")
 metrics = Metrics(namespace="PropFirm", service="api")
 tracer = Tracer(service="api")
 # Powertools' metric set is one per process: the local server's threads would flush each other's (an empty

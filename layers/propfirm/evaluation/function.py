@@ -15,17 +15,18 @@ import time
 from typing import Any
 
 import orjson
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from propfirm.evaluation.bootstrap import Runtime, runtime
+from propfirm.observability import function_logger
 from propfirm.queues.messages import EvaluationMessage, parse_evaluation_queue_message
 from propfirm.store.maintenance import maintain_equity_points
 
-logger = Logger(service="evaluator")
+logger = function_logger("evaluator")
 metrics = Metrics(namespace="PropFirm", service="evaluator")  # the poller's namespace
 MAINTENANCE_EVERY_SECONDS = 3600
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aws_lambda_powertools import Logger
 
 from propfirm.notify.alarms import from_sns_records, is_sns_record
 from propfirm.notify.channels import Channel, Discord, Email, Telegram
 from propfirm.notify.service import Notifier, Outcome
 from propfirm.notify.settings import NotifySettings
+from propfirm.observability import function_logger
 from propfirm.settings import load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
 from propfirm.webhooks.messages import from_sqs_records
 
-logger = Logger(service="notifications")
+logger = function_logger("notifications")
 
 _notifier: Notifier | None = None
 CHANNEL_KEYS = ("telegram_bot_token", "telegram_chat_id", "discord_webhook_url")

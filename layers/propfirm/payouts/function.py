@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.live.connection import redis_from_url
+from propfirm.observability import function_logger
 from propfirm.payouts import service
 from propfirm.payouts.events import EventBridgePublisher
 from propfirm.payouts.settings import PayoutWorkerSettings
@@ -29,7 +29,7 @@ from propfirm.settings import load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
 
-logger = Logger(service="payouts")
+logger = function_logger("payouts")
 
 _context: TaskContext | None = None
 

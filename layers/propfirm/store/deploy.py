@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from typing import Any
 
 import psycopg
-from aws_lambda_powertools import Logger
 from pydantic import Field
 
+from propfirm.observability import function_logger
 from propfirm.settings import DatabaseSettings, load
 from propfirm.store.db import DatabaseAuthSettings, iam_token_kwargs
 from propfirm.store.migrator import Migration, MigrationError, apply_migrations, shipped_migrations
@@ -33,7 +33,7 @@ from propfirm.store.roles import ensure_runtime_login
 from propfirm.store.uow import UnitOfWork
 from propfirm.store.webhooks import WebhookStore
 
-logger = Logger(service="migrate")
+logger = function_logger("migrate")
 
 
 class MigrateSettings(DatabaseSettings, DatabaseAuthSettings):

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger
-
+from propfirm.observability import function_logger
 from propfirm.settings import load
 from propfirm.store.db import make_pool
 from propfirm.store.uow import UnitOfWork
@@ -23,7 +22,7 @@ from propfirm.webhooks.delivery import Dispatcher, HttpTransport, Tally
 from propfirm.webhooks.messages import Message, from_sqs_records
 from propfirm.webhooks.settings import WebhookSettings
 
-logger = Logger(service="webhooks")
+logger = function_logger("webhooks")
 
 _dispatcher: Dispatcher | None = None
 
