@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from propfirm.store.errors import ConcurrencyConflict, NotFound
-from propfirm.store.jsonutil import plain
+from propfirm.store.jsonutil import canonical, plain
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -133,13 +133,16 @@ class ChallengeRepository:
         rows = self.uow.fetchall(
             "UPDATE challenges c SET state = v.state, status = v.status, phase = v.phase,"
             " awaiting_reset = v.awaiting, version = c.version + 1, updated_at = now()"
-            " FROM unnest(%s::bigint[], %s::integer[], %s::jsonb[], %s::text[], %s::integer[], %s::text[])"
+            # the states as one JSON array zipped with the other columns: a jsonb[] parameter is sent as an
+            # array literal whose every quote the driver escapes by regular expression (most of the batch's CPU)
+            " FROM ROWS FROM (unnest(%s::bigint[]), unnest(%s::integer[]), jsonb_array_elements(%s::jsonb),"
+            " unnest(%s::text[]), unnest(%s::integer[]), unnest(%s::text[]))"
             " AS v(id, expected, state, status, phase, awaiting)"
             " WHERE c.id = v.id AND c.version = v.expected RETURNING c.id, c.version",
             (
                 [s.challenge_id for s in saves],
                 [s.expected_version for s in saves],
-                [Jsonb(plain(s.state)) for s in saves],
+                canonical([s.state for s in saves]).decode(),
                 [s.status for s in saves],
                 [s.phase for s in saves],
                 [s.awaiting_reset for s in saves],
