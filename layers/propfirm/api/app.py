@@ -56,7 +56,17 @@ from propfirm.api.problems import (
     unauthorized_response,
 )
 from propfirm.api.resolver import ConcurrentRestResolver
-from propfirm.api.routers import abuse, admin, admin_payouts, admin_system, integrations, public, trader, webhooks
+from propfirm.api.routers import (
+    abuse,
+    admin,
+    admin_payouts,
+    admin_system,
+    crm,
+    integrations,
+    public,
+    trader,
+    webhooks,
+)
 from propfirm.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("propfirm.api")
@@ -91,6 +101,7 @@ app.include_router(admin.router)
 app.include_router(admin_payouts.router)
 app.include_router(admin_system.router)
 app.include_router(integrations.router)
+app.include_router(crm.router)
 app.include_router(abuse.router)
 
 

@@ -183,37 +183,44 @@ def challenge_view(
             if highest is None
             else bool(equity <= highest if ph.touch else equity < highest),
         }
-        rules = cp.phases[state.phase_index]
-        target = rules.target_balance
-        start = program.account_size + state.phase_ops  # balance operations move the target with them
-        day_result = state.balance - state.day_start_balance - state.day_ops
-        uncounted = state.capped_excess
-        if rules.day_cap is not None and day_result > rules.day_cap:
-            uncounted += day_result - rules.day_cap
-        goal = None if target is None else target + state.phase_ops + uncounted
-        view["progress"] = {
-            "target_balance": None if goal is None else str(goal),
-            "profit": str(state.balance - start),
-            "to_target": None if goal is None else str(max(goal - state.balance, Decimal(0))),
-            "progress_pct": None
-            if goal is None or goal == start
-            else str(_pct(state.balance - start, goal - start)),
-            "trading_days": state.trading_days,
-            "min_trading_days": cp.phases[state.phase_index].min_trading_days,
-            "phase_started_at": iso_utc(state.phase_started_at),
-            "deadline": None if state.deadline is None else iso_utc(state.deadline),
-            "days_left": None
-            if state.deadline is None
-            else max(0, int((state.deadline - now).total_seconds() // 86400)),
-            "best_day_profit": str(state.best_day_profit),
-            "profitable_days": state.profitable_days
-            + (1 if rules.min_profitable_days and day_result > 0 and day_result >= rules.profitable_threshold else 0),
-            "min_profitable_days": rules.min_profitable_days,
-            "uncounted_profit": str(uncounted),
-        }
+        view["progress"] = progress_of(program, state, now)
         view["limits"] = limits_left(program, today)
         view["limits"]["trade_loss"] = trade_loss_left(program, state.phase_index, snapshot)
     return view
+
+
+def progress_of(program: Program, state: ChallengeState, now: datetime) -> dict[str, Any]:
+    """Where the phase stands: the target and the profit toward it, the days traded, the deadline (the
+    trader's view and the CRM feed)."""
+    cp = compiled(program)
+    rules = cp.phases[state.phase_index]
+    target = rules.target_balance
+    start = program.account_size + state.phase_ops  # balance operations move the target with them
+    day_result = state.balance - state.day_start_balance - state.day_ops
+    uncounted = state.capped_excess
+    if rules.day_cap is not None and day_result > rules.day_cap:
+        uncounted += day_result - rules.day_cap
+    goal = None if target is None else target + state.phase_ops + uncounted
+    return {
+        "target_balance": None if goal is None else str(goal),
+        "profit": str(state.balance - start),
+        "to_target": None if goal is None else str(max(goal - state.balance, Decimal(0))),
+        "progress_pct": None
+        if goal is None or goal == start
+        else str(_pct(state.balance - start, goal - start)),
+        "trading_days": state.trading_days,
+        "min_trading_days": cp.phases[state.phase_index].min_trading_days,
+        "phase_started_at": iso_utc(state.phase_started_at),
+        "deadline": None if state.deadline is None else iso_utc(state.deadline),
+        "days_left": None
+        if state.deadline is None
+        else max(0, int((state.deadline - now).total_seconds() // 86400)),
+        "best_day_profit": str(state.best_day_profit),
+        "profitable_days": state.profitable_days
+        + (1 if rules.min_profitable_days and day_result > 0 and day_result >= rules.profitable_threshold else 0),
+        "min_profitable_days": rules.min_profitable_days,
+        "uncounted_profit": str(uncounted),
+    }
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:

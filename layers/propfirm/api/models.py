@@ -742,3 +742,25 @@ class Leaderboard(BaseModel):
 
 class LeaderboardMembership(BaseModel):
     display_name: str | None
+
+
+class CrmChallenge(BaseModel):
+    """One challenge as a CRM keeps it (upsert by `challenge_id`)."""
+
+    challenge_id: int
+    changed_at: str = Field(description="when a CRM-facing fact last changed (ISO, UTC)")
+    trader: dict[str, Any] = Field(description="`email`")
+    program: dict[str, Any] = Field(description="`id`, `version`, `name`, `account_size`, `currency`")
+    account: dict[str, Any] | None = Field(description="`server` and `login`; null before the account exists")
+    status: str = Field(description="active, passed, failed, ...")
+    phase: dict[str, Any] = Field(description="`index`, `name`, `funded`")
+    created_at: str
+    progress: dict[str, Any] | None = Field(description="the phase's progress as last saved (as the trader's view)")
+    payouts: dict[str, Any] = Field(description="`count`, `paid`, `paid_to_trader`, `history` (each payout's id, "
+                                                "status, amount, trader_share, requested_at, paid_at)")
+
+
+class CrmPage(BaseModel):
+    items: list[CrmChallenge]
+    next_cursor: str | None = Field(description="pass as `cursor` next time (the same when nothing changed)")
+
