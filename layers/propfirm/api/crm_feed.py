@@ -15,7 +15,7 @@ evaluator saves it at decisions and every few snapshots), which is what a CRM's 
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -51,12 +51,16 @@ def encode_cursor(changed_at: datetime, challenge_id: int) -> str:
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, challenge_id = text.split("|")
+        moment, number = text.split("|")
         at = datetime.fromisoformat(moment)
+        challenge_id = int(number)
         if at.tzinfo is None:
             raise ValueError("no offset")
-        return at, int(challenge_id)
-    except (ValueError, UnicodeDecodeError) as exc:
+        at.astimezone(UTC)  # a time PostgreSQL can hold (years 1 to 9999 in UTC)
+        if not 0 <= challenge_id < 2**63:
+            raise ValueError("not an id")
+        return at, challenge_id
+    except (ValueError, UnicodeDecodeError, OverflowError) as exc:
         raise Unprocessable(f"cursor: not one this feed gave ({exc})") from None
 
 

@@ -64,8 +64,11 @@ def test_a_crm_reads_each_change_once_from_its_cursor(api: Api) -> None:
     assert status == 200
     items, cursor = drain(api, cursor)
     assert [(i["challenge_id"], i["status"]) for i in items] == [(first, "failed")]
-    payout = write(api, "INSERT INTO payouts (challenge_id, amount, trader_share, status) VALUES (%s, 1000, 800,"
-                   " 'requested') RETURNING id", (second,))
+    # a payout as the service records one (every column the payout routes show), requested, then paid
+    payout = write(api, "INSERT INTO payouts (challenge_id, server, login, amount, trader_share, status, profit,"
+                   " split_pct, requested_by, period_start, period_end)"
+                   " SELECT id, server, login, 1000, 800, 'requested', 1000, 80, 'crm test', now() - interval '1 day',"
+                   " now() FROM challenges WHERE id = %s RETURNING id", (second,))
     write(api, "UPDATE payouts SET status = 'paid', paid_at = now() WHERE id = %s", (payout,))
     items, cursor = drain(api, cursor)
     [paid] = items

@@ -530,6 +530,10 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
     joined = client.put("/me/leaderboard", headers=trader, json={"display_name": None})
     assert joined.status_code == 200, joined.text
     covered.add("/me/leaderboard")
+    feed = client.get("/admin/crm/challenges?limit=5", headers=admin)  # the CRM sync feed
+    assert feed.status_code == 200, feed.text
+    models.CrmPage.model_validate(feed.json())
+    covered.add("/admin/crm/challenges")
     for path, model, template in (
         ("/admin/abuse/findings?status=open", models.FindingPage, "/admin/abuse/findings"),
         ("/admin/abuse/findings/9223372036854775807", None, "/admin/abuse/findings/{finding_id}"),
