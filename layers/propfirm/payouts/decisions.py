@@ -3,7 +3,6 @@ person settling one in manual review; each answers the workflow's waiting task t
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -20,13 +19,7 @@ from propfirm.payouts.approvals import (
     approvals_needed,
     conflict,
 )
-from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catches them from here)
-    ChallengeNotFound,
-    PayoutError,
-    PayoutNotFound,
-    PayoutRefused,
-    TokenGone,
-)
+from propfirm.payouts.errors import PayoutRefused
 from propfirm.payouts.records import (
     ALREADY_DECIDED,
     APPROVED,
@@ -54,7 +47,6 @@ from propfirm.store.payouts import PayoutRepository
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
 
-log = logging.getLogger("propfirm.payouts")
 
 
 # -- decisions -----------------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ program's payout rules and the payouts already made)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,13 +17,7 @@ from propfirm.domain.payouts import (
 )
 from propfirm.domain.programs import Program
 from propfirm.domain.state import ACTIVE
-from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catches them from here)
-    ChallengeNotFound,
-    PayoutError,
-    PayoutNotFound,
-    PayoutRefused,
-    TokenGone,
-)
+from propfirm.payouts.errors import ChallengeNotFound
 from propfirm.payouts.records import PAYOUT_OPEN, Eligibility
 from propfirm.store.challenges import ChallengeRecord
 from propfirm.store.errors import NotFound
@@ -33,7 +26,6 @@ from propfirm.store.payouts import PayoutRepository
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
 
-log = logging.getLogger("propfirm.payouts")
 
 
 # -- eligibility -------------------------------------------------------------------------------------

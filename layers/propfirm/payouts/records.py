@@ -15,13 +15,7 @@ from propfirm.domain.payouts import (
     PayoutQuote,
 )
 from propfirm.payouts import runtime
-from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catches them from here)
-    ChallengeNotFound,
-    PayoutError,
-    PayoutNotFound,
-    PayoutRefused,
-    TokenGone,
-)
+from propfirm.payouts.errors import PayoutNotFound, TokenGone
 from propfirm.store.audit import AuditEntry
 from propfirm.store.payouts import PayoutRepository
 
