@@ -78,6 +78,20 @@ from psycopg import sql  # noqa: E402
 from psycopg.types.json import Jsonb  # noqa: E402
 
 SERVER, NAIVE_SERVER = "bench", "bench-naive"
+# the bench's own time line (never the machine's): the trade server's clock the evaluator reads, moved to
+# each cycle's snapshot time, so the floors it writes to Redis live as long as they would then
+START = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+
+class BenchClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+CLOCK = BenchClock(START)
 FIRST_LOGIN = 100_000
 PER_MESSAGE, PER_BATCH = 100, 10  # accounts per message, messages per handler call
 BATCH_ACCOUNTS = PER_MESSAGE * PER_BATCH
@@ -299,6 +313,7 @@ def _backend_cpu(admin_url: str, database: str) -> float:
 def _cycle(side: Side, client: redis.Redis, at: datetime, equity_of: Callable[[int], Decimal],
            admin_url: str, database: str) -> dict[str, Any]:
     side.cycle += 1
+    CLOCK.now = at
     _write_snapshots(client, side, at, equity_of)
     events = _events(side, at)
     bootstrap.set_runtime(side.runtime)
@@ -356,7 +371,7 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
                 admin_url: str, redis_url: str, rtt_ms: float) -> dict[str, Any]:
     database, url = _database(admin_url)
     namespace = f"bench{uuid.uuid4().hex[:8]}:"
-    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=3)  # floors valid in Redis
+    start = START
     accounts, naive_accounts = batches * BATCH_ACCOUNTS, naive_batches * BATCH_ACCOUNTS
     cleanup = redis.Redis.from_url(redis_url)
     try:
@@ -386,11 +401,12 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
                             events_endpoint_url=aws)
             client = redis.Redis.from_url(r_url)
             # as Lambda's own runtime: the outbox relayed once after each batch
-            real = bootstrap.build_runtime(settings, redis_client=client, relay_per_batch=True)
-            naive_rt = bootstrap.build_runtime(settings, redis_client=client, relay_per_batch=True)
+            real = bootstrap.build_runtime(settings, redis_client=client, relay_per_batch=True, clock=CLOCK)
+            naive_rt = bootstrap.build_runtime(settings, redis_client=client, relay_per_batch=True, clock=CLOCK)
             naive_live = NaiveLive(client, namespace)
             naive_rt.evaluator = NaiveEvaluator(naive_rt.uow, naive_live, naive_rt.relay,
-                                                SavePolicy(save_every_snapshots=1), relay_each_message=False)
+                                                SavePolicy(save_every_snapshots=1), clock=CLOCK,
+                                                relay_each_message=False)
             keys = LiveKeys(namespace)
             sides = [Side("real", SERVER, real, keys, accounts), Side("naive", NAIVE_SERVER, naive_rt, keys,
                                                                       naive_accounts)]
@@ -554,7 +570,7 @@ def explain(admin_url: str, challenges: int = 20_000) -> dict[str, Any]:
             load_shipped_programs(uow)
             uow.commit()
         state = orjson.dumps(plain(engine.new_challenge(load_example_programs()["two-step-100k"], 1,
-                                                        datetime.now(UTC), "s").to_dict())).decode()
+                                                        START, "s").to_dict())).decode()
         with psycopg.connect(url, autocommit=True) as conn:
             fill = _FILL.replace("%(state)s", "'" + state + "'")
             for key, value in volume.items():
