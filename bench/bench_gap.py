@@ -18,7 +18,8 @@ from decimal import Decimal
 
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import MinuteBar, SymbolInfo
-from propfirm.poller.gap_check import AccountAt, GapPosition, GapWindow, MinutePrices, check_gap
+from propfirm.poller.gap_check import AccountAt, GapWindow, MinutePrices, check_gap
+from propfirm.poller.held import HeldPosition
 from propfirm.sim.market import DEFAULT_SYMBOLS
 
 START = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)  # the bench's clock: fixed, never the machine's
@@ -45,8 +46,9 @@ def _accounts(rng: random.Random, count: int) -> list[AccountAt]:
         held = []
         for k in range(rng.randint(1, 3)):
             spec = rng.choice(USD)
-            held.append(GapPosition(i * 10 + k, spec.name, rng.random() < 0.5,
-                                    Decimal(rng.choice(["0.10", "0.50", "1.00", "2.00"])), spec.start_bid))
+            buy = rng.random() < 0.5
+            lots = Decimal(rng.choice(["0.10", "0.50", "1.00", "2.00"]))
+            held.append(HeldPosition(spec.name, buy, lots, spec.start_bid, Decimal(0), i * 10 + k))
         accounts.append(AccountAt(1_000_000 + i, Decimal(100_000), tuple(held)))
     return accounts
 

@@ -46,7 +46,8 @@ from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
-from propfirm.poller.prices import HeldPosition, Holding, PriceWatch
+from propfirm.poller.held import HeldPosition
+from propfirm.poller.prices import Holding, PriceWatch
 from propfirm.poller.startup import WatchPlan
 from propfirm.queues.messages import DealRecord, KillReport
 from propfirm.queues.packing import pack_evaluation_messages

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Literal
 
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
+from propfirm.poller.held import HeldPosition
 
 MINUTE = timedelta(minutes=1)
 TRADES = (DealAction.BUY, DealAction.SELL)
@@ -52,22 +53,12 @@ Outcome = Literal["clear", "possible", "breached", "unchecked"]
 
 
 @dataclass(frozen=True, slots=True)
-class GapPosition:
-    ticket: int
-    symbol: str
-    buy: bool
-    volume: Decimal  # lots
-    price_open: Decimal
-    swap: Decimal = ZERO
-
-
-@dataclass(frozen=True, slots=True)
 class AccountAt:
     """An account as one read found it: balance + credit and its open positions."""
 
     login: int
     base: Decimal
-    positions: tuple[GapPosition, ...]
+    positions: tuple[HeldPosition, ...]
 
 
 @dataclass(frozen=True)
@@ -77,7 +68,7 @@ class GapVerdict:
     floor: Decimal | None = None
     lowest: Decimal | None = None  # the lowest bound of the equity found
     at: datetime | None = None  # the minute it was found in
-    held: tuple[GapPosition, ...] = ()  # the positions held then
+    held: tuple[HeldPosition, ...] = ()  # the positions held then
     checked_until: datetime | None = None
     reason: str = ""
 
@@ -98,33 +89,31 @@ class GapVerdict:
 @dataclass
 class _Book:
     base: Decimal
-    positions: dict[int, GapPosition] = field(default_factory=dict)
+    positions: dict[int, HeldPosition] = field(default_factory=dict)
 
     def apply(self, deal: Deal) -> None:
         self.base += deal.profit + deal.commission + deal.storage
-        if deal.action not in (DealAction.BUY, DealAction.SELL):
+        if deal.action not in TRADES:
             return
         buy = deal.action == DealAction.BUY
         held = self.positions.get(deal.position_id)
         if deal.entry == DealEntry.IN:
             if held is None:
-                self.positions[deal.position_id] = GapPosition(deal.position_id, deal.symbol, buy, deal.volume,
-                                                               deal.price)
+                self.positions[deal.position_id] = HeldPosition(deal.symbol, buy, deal.volume, deal.price, ZERO,
+                                                                deal.position_id)
             else:  # a netting position grows at the volume-weighted price
                 volume = held.volume + deal.volume
                 price = (held.price_open * held.volume + deal.price * deal.volume) / volume
-                self.positions[deal.position_id] = GapPosition(held.ticket, held.symbol, held.buy, volume, price,
-                                                               held.swap)
+                self.positions[deal.position_id] = replace(held, volume=volume, price_open=price)
         elif held is not None and deal.entry in (DealEntry.OUT, DealEntry.OUT_BY, DealEntry.INOUT):
             rest = held.volume - deal.volume
             if rest > ZERO:
-                self.positions[deal.position_id] = GapPosition(held.ticket, held.symbol, held.buy, rest,
-                                                               held.price_open, held.swap)
+                self.positions[deal.position_id] = replace(held, volume=rest)
             else:
                 del self.positions[deal.position_id]
                 if deal.entry == DealEntry.INOUT and rest < ZERO:  # the rest opens the other way
-                    self.positions[deal.position_id] = GapPosition(held.ticket, held.symbol, buy, -rest,
-                                                                   deal.price)
+                    self.positions[deal.position_id] = HeldPosition(held.symbol, buy, -rest, deal.price, ZERO,
+                                                                    held.ticket)
 
 
 class MinutePrices:
@@ -216,7 +205,6 @@ def check_gap(
                                                      + _mismatch(_carried(start, ordered, until), end))
     base, held_at_start = consistent
     ordered = [d for d in ordered[held_at_start:] if d.time <= until]
-    book = _Book(base, {p.ticket: p for p in start.positions})
     if floor is None or floor.expires_at <= since:
         return GapVerdict(login, "unchecked", reason="no floor in force at the gap's start")
     checked_until = min(until, floor.expires_at)
@@ -232,14 +220,17 @@ def check_gap(
         bound = _bound_over(base, start.positions, since, checked_until, prices, specs, currency)
         if bound is not None and not _breaches(bound, floor):
             return GapVerdict(login, "clear", floor=floor.level, lowest=bound, checked_until=checked_until)
-    worst: tuple[Decimal, datetime, tuple[GapPosition, ...], bool] | None = None
-    pending = list(ordered)
+    book = _Book(base, {p.ticket: p for p in start.positions})
+    worst: tuple[Decimal, datetime, tuple[HeldPosition, ...], bool] | None = None
+    next_deal = 0
     minute = _minute_of(since)
     while minute < checked_until:
         end_of_minute = minute + MINUTE
         states = [tuple(book.positions.values())]
-        in_minute = [d for d in pending if d.time < end_of_minute]
-        pending = pending[len(in_minute):]
+        first = next_deal
+        while next_deal < len(ordered) and ordered[next_deal].time < end_of_minute:
+            next_deal += 1
+        in_minute = ordered[first:next_deal]
         bases = [book.base]
         for deal in in_minute:
             book.apply(deal)
@@ -273,7 +264,7 @@ def check_gap(
 
 def _worst_equity(
     base: Decimal,
-    held: tuple[GapPosition, ...],
+    held: tuple[HeldPosition, ...],
     minute: datetime,
     prices: MinutePrices,
     specs: Mapping[str, SymbolInfo | None],
@@ -292,16 +283,14 @@ def _worst_equity(
         if rate is None:
             return None
         low, high, _, spread = span
-        close = low if p.buy else high + spread
-        move = close - p.price_open if p.buy else p.price_open - close
-        total += p.swap + move * spec.contract_size * p.volume * rate
+        total += _worst_result(p, spec, low, high, spread, rate)
     symbols = {p.symbol for p in held}
     sides = {p.buy for p in held}
     one_rate = all((s := specs.get(p.symbol)) is not None and s.currency_profit == currency for p in held)
     return total, len(symbols) == 1 and len(sides) == 1 and one_rate
 
 
-def _bound_over(base: Decimal, held: tuple[GapPosition, ...], since: datetime, until: datetime,
+def _bound_over(base: Decimal, held: tuple[HeldPosition, ...], since: datetime, until: datetime,
                 prices: MinutePrices, specs: Mapping[str, SymbolInfo | None], currency: str) -> Decimal | None:
     """The equity's bound over the whole gap at once (each symbol's lowest bid and highest ask in it): when
     that is above the floor, no minute can be under it. None when a position's profit needs converting
@@ -315,10 +304,17 @@ def _bound_over(base: Decimal, held: tuple[GapPosition, ...], since: datetime, u
         if extremes is None:
             return None
         low, high, spread = extremes
-        close = low if p.buy else high + spread
-        move = close - p.price_open if p.buy else p.price_open - close
-        total += p.swap + move * spec.contract_size * p.volume
+        total += _worst_result(p, spec, low, high, spread, Decimal(1))
     return total
+
+
+def _worst_result(p: HeldPosition, spec: SymbolInfo, low: Decimal, high: Decimal, spread: Decimal,
+                  rate: Decimal) -> Decimal:
+    """A position's result (swap included) at the worst of a bid range: a buy closed at the lowest bid, a
+    sell at the highest ask."""
+    close = low if p.buy else high + spread
+    move = close - p.price_open if p.buy else p.price_open - close
+    return p.swap + move * spec.contract_size * p.volume * rate
 
 
 def _rate(source: str, target: str, minute: datetime, prices: MinutePrices,
@@ -346,7 +342,7 @@ def _carried(start: AccountAt, deals: Sequence[Deal], until: datetime) -> _Book:
     return book
 
 
-def _held_after(positions: tuple[GapPosition, ...], deals: Sequence[Deal]) -> dict[int, tuple[bool, Decimal]]:
+def _held_after(positions: tuple[HeldPosition, ...], deals: Sequence[Deal]) -> dict[int, tuple[bool, Decimal]]:
     book = _Book(ZERO, {p.ticket: p for p in positions})
     for deal in deals:
         book.apply(deal)

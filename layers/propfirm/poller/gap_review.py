@@ -34,7 +34,6 @@ from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.gap_check import (
     TRADES,
     AccountAt,
-    GapPosition,
     GapVerdict,
     GapWindow,
     MinutePrices,
@@ -164,9 +163,13 @@ class GapReviewer:
             inputs.specs = dict(watch.specs)  # with the converting symbols the pairs loaded
         converting = {c for c in inputs.pairs.values() if c}
         inputs.prices = MinutePrices(self._bars(symbols | converting, window.since, window.until))
+        flat = [login for login in logins if login not in before]  # their floors are not in the books
+        floors: dict[int, bytes | str | None] = {}
+        if flat:
+            floors = dict(zip(flat, self.client.mget([self.floor_key(login) for login in flat]), strict=True))
         for login in logins:
             account = self._account(login, before.get(login), after.get(login), deals.get(login, []), window,
-                                    currencies[login])
+                                    currencies[login], floors.get(login))
             if isinstance(account, GapVerdict):
                 inputs.gone.append(account)
             else:
@@ -198,9 +201,9 @@ class GapReviewer:
         return book.currency if book is not None else self.currency_of_login(login)
 
     def _account(self, login: int, start_book: Book | None, end_book: Book | None, deals: list[Deal],
-                 window: GapWindow, currency: str) -> _Account | GapVerdict:
+                 window: GapWindow, currency: str, stored_floor: bytes | str | None) -> _Account | GapVerdict:
         if end_book is not None:
-            end = AccountAt(login, end_book.base, _positions(end_book))
+            end = AccountAt(login, end_book.base, end_book.positions)
         else:
             try:
                 state = self.gateway.account_state(login)
@@ -208,13 +211,13 @@ class GapReviewer:
                 return GapVerdict(login, "unchecked", reason="the account is gone from MT5")
             end = AccountAt(login, state.balance + state.credit, ())
         if start_book is not None:
-            start = AccountAt(login, start_book.base, _positions(start_book))
+            start = AccountAt(login, start_book.base, start_book.positions)
             raw: bytes | str | None = start_book.floor_raw
         else:  # flat at the start: its balance then is the balance after, less what the gap's deals booked
             booked = sum((d.profit + d.commission + d.storage for d in deals
                           if window.since < d.time <= window.until), Decimal(0))
             start = AccountAt(login, end.base - booked, ())
-            raw = self.client.get(self.floor_key(login))
+            raw = stored_floor
         return _Account(start, end, _floor(raw), deals, currency)
 
     def _bars(self, symbols: set[str], since: datetime, until: datetime) -> dict[str, list[MinuteBar]]:
@@ -235,10 +238,6 @@ class GapReviewer:
         pipe.lpush(self.key, orjson.dumps(review.as_json()))
         pipe.ltrim(self.key, 0, KEEP - 1)
         pipe.execute()
-
-
-def _positions(book: Book) -> tuple[GapPosition, ...]:
-    return tuple(GapPosition(p.ticket, p.symbol, p.buy, p.volume, p.price_open, p.swap) for p in book.positions)
 
 
 def _floor(raw: bytes | str | None) -> FloorRecord | None:

@@ -34,6 +34,7 @@ from propfirm.mt5.errors import NotFound
 from propfirm.mt5.models import SymbolInfo, Tick
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
+from propfirm.poller.held import HeldPosition
 from propfirm.poller.observability import logger
 from propfirm.queues.messages import KillReport
 from propfirm.queues.sharding import shard_of
@@ -41,16 +42,6 @@ from propfirm.queues.sqs import Outgoing, SqsSender
 
 ONE = Decimal(1)
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class HeldPosition:
-    symbol: str
-    buy: bool
-    volume: Decimal  # lots
-    price_open: Decimal
-    swap: Decimal
-    ticket: int = 0  # MT5's position ticket (a blind interval's check follows it through the deals)
 
 
 @dataclass(slots=True)

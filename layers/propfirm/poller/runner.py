@@ -403,7 +403,7 @@ class Poller:
         self.metrics.error("GapReviewErrors")
 
     def wait_for_reviews(self) -> None:
-        """Let the reviews submitted so far finish (tests, and the poller's close)."""
+        """Let the reviews submitted so far finish (tests; `close` waits for them too)."""
         if self._reviews is not None:
             self._reviews.submit(lambda: None).result()
 

@@ -225,7 +225,6 @@ class Market:
                 raise KeyError(f"a new symbol is quoted from a symbol of the market's own: {source!r}")
             self.sources[spec.name] = source
             self.specs[spec.name] = spec
-            self._drift[spec.name] = 0.0
             self._follow(spec.name, source)
         else:
             self.specs[spec.name] = spec
@@ -238,7 +237,7 @@ class Market:
         them)."""
         if symbol not in self.sources:
             raise KeyError(f"{symbol!r} is one of the market's own symbols")
-        for table in (self.specs, self.sources, self._mid, self._average, self._last_return, self._drift,
+        for table in (self.specs, self.sources, self._mid, self._average, self._last_return,
                       self._bid, self.changed):
             table.pop(symbol, None)
         self.version += 1

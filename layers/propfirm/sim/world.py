@@ -488,7 +488,7 @@ class World:
 
     def delete_symbol(self, symbol: str) -> None:
         """Delete a symbol added by a configuration write: TradeError 13 for none, 3 for one of the market's
-        own, one with open positions, or one another symbol is quoted from."""
+        own (only those are sources of others) or one with open positions."""
         with self.lock:
             if symbol not in self.market.specs:
                 raise TradeError(13, f"symbol {symbol!r} not found")

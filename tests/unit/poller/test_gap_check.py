@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
-from propfirm.poller.gap_check import AccountAt, GapPosition, GapWindow, MinutePrices, check_gap
+from propfirm.poller.gap_check import AccountAt, GapWindow, MinutePrices, check_gap
+from propfirm.poller.held import HeldPosition
 
 T0 = datetime(2026, 3, 3, 10, 0, 30, tzinfo=UTC)  # the read before the gap, mid-minute
 MINUTE = timedelta(minutes=1)
@@ -41,7 +42,11 @@ def deal(ticket: int, at: timedelta, entry: DealEntry, buy: bool, volume: str, p
                 Decimal(volume), Decimal(price), Decimal(profit), Decimal(0), Decimal(0), position)
 
 
-LONG = GapPosition(7, "EURUSD", True, Decimal("1.00"), Decimal("1.10000"))
+def position(ticket: int, symbol: str, buy: bool, volume: Decimal, price_open: Decimal) -> HeldPosition:
+    return HeldPosition(symbol, buy, volume, price_open, Decimal(0), ticket)
+
+
+LONG = position(7, "EURUSD", True, Decimal("1.00"), Decimal("1.10000"))
 START = AccountAt(1001, Decimal("100000"), (LONG,))
 
 
@@ -72,7 +77,7 @@ def test_touch_and_below():
 
 
 def test_a_sell_is_valued_at_the_ask_and_a_minute_without_quotes_at_the_last_close():
-    short = GapPosition(8, "EURUSD", False, Decimal("2.00"), Decimal("1.10000"))
+    short = position(8, "EURUSD", False, Decimal("2.00"), Decimal("1.10000"))
     start = AccountAt(1001, Decimal("100000"), (short,))
     # highest bid 1.10440 + spread 0.00010: ask 1.10450, 2 lots: −900; quiet minutes after stand at close
     bars = {"EURUSD": [bar("EURUSD", 0, "1.09990", "1.10000"), bar("EURUSD", 1, "1.10000", "1.10440", close="1.10100")]}
@@ -84,7 +89,7 @@ def test_a_sell_is_valued_at_the_ask_and_a_minute_without_quotes_at_the_last_clo
 
 
 def test_a_hedge_across_symbols_crossing_only_by_bound_is_possible():
-    both = (LONG, GapPosition(9, "GBPUSD", True, Decimal("1.00"), Decimal("1.30000")))
+    both = (LONG, position(9, "GBPUSD", True, Decimal("1.00"), Decimal("1.30000")))
     start = AccountAt(1001, Decimal("100000"), both)
     bars = {"EURUSD": [bar("EURUSD", 0, "1.10000", "1.10000"), bar("EURUSD", 1, "1.09500", "1.10000")],
             "GBPUSD": [bar("GBPUSD", 0, "1.30000", "1.30000"), bar("GBPUSD", 1, "1.29500", "1.30000")]}
@@ -97,7 +102,7 @@ def test_deals_in_the_gap_are_carried_and_checked_against_the_read_after():
     # the long is closed at minute 1 for −300 and a new short opened at minute 3
     deals = [deal(20, 90 * timedelta(seconds=1), DealEntry.OUT, False, "1.00", "1.09700", profit="-300"),
              deal(21, 200 * timedelta(seconds=1), DealEntry.IN, False, "1.00", "1.09800", position=30)]
-    end = AccountAt(1001, Decimal("99700"), (GapPosition(30, "EURUSD", False, Decimal("1.00"), Decimal("1.09800")),))
+    end = AccountAt(1001, Decimal("99700"), (position(30, "EURUSD", False, Decimal("1.00"), Decimal("1.09800")),))
     bars = {"EURUSD": [bar("EURUSD", i, "1.09700", "1.09990") for i in range(5)]}
     verdict = check(end=end, deals=deals, bars=bars, floor_record=floor("99500"))
     # lowest: before the close, the long at 1.09700 is −300 (99,700); after the open, the short at the ask
@@ -117,7 +122,7 @@ def test_deals_dated_while_a_read_ran_are_tried_both_ways():
     close = deal(20, timedelta(seconds=10), DealEntry.OUT, False, "1.00", "1.09900", profit="-100")
     opened = deal(21, 5 * MINUTE + timedelta(seconds=5), DealEntry.IN, True, "0.50", "1.10000", position=31)
     flat = AccountAt(1001, Decimal("99900"), ())
-    end = AccountAt(1001, Decimal("99900"), (GapPosition(31, "EURUSD", True, Decimal("0.50"), Decimal("1.10000")),))
+    end = AccountAt(1001, Decimal("99900"), (position(31, "EURUSD", True, Decimal("0.50"), Decimal("1.10000")),))
     bars = {"EURUSD": [bar("EURUSD", i, "1.09900", "1.10000") for i in range(6)]}
     window = GapWindow(T0, T0 + timedelta(seconds=20), T0 + 5 * MINUTE, T0 + 5 * MINUTE + timedelta(seconds=30))
     verdict = check(start=flat, end=end, deals=[close, opened], bars=bars, window=window)
@@ -129,7 +134,7 @@ def test_deals_dated_while_a_read_ran_are_tried_both_ways():
 
 def test_a_netting_reversal_opens_the_rest_the_other_way():
     deals = [deal(20, 70 * timedelta(seconds=1), DealEntry.INOUT, False, "3.00", "1.10000", position=7)]
-    end = AccountAt(1001, Decimal("100000"), (GapPosition(7, "EURUSD", False, Decimal("2.00"), Decimal("1.10000")),))
+    end = AccountAt(1001, Decimal("100000"), (position(7, "EURUSD", False, Decimal("2.00"), Decimal("1.10000")),))
     bars = {"EURUSD": [bar("EURUSD", i, "1.09990", "1.10010") for i in range(5)]}
     verdict = check(end=end, deals=deals, bars=bars)
     assert verdict.outcome == "clear"
@@ -147,7 +152,7 @@ def test_no_floor_no_price_and_an_expired_floor():
 
 
 def test_profit_in_another_currency_is_converted_at_the_minute_close():
-    held = GapPosition(9, "USDJPY", True, Decimal("1.00"), Decimal("150.000"))
+    held = position(9, "USDJPY", True, Decimal("1.00"), Decimal("150.000"))
     start = AccountAt(1001, Decimal("100000"), (held,))
     # low 148.500: −150,000 JPY; USDJPY's own close 149.000 + spread 0.010 converts: −1,006.64 USD
     bars = {"USDJPY": [bar("USDJPY", 0, "148.500", "149.000", spread=Decimal("0.010"))]}
@@ -160,8 +165,8 @@ def test_profit_in_another_currency_is_converted_at_the_minute_close():
 @given(st.lists(st.integers(min_value=-3000, max_value=3000), min_size=2, max_size=40), st.booleans())
 def test_the_bound_is_never_above_the_equity_at_any_quote(path: list[int], buy: bool):
     """Quotes every 20 seconds: the bound of each minute is at most the equity at each of its quotes."""
-    position = GapPosition(7, "EURUSD", buy, Decimal("1.00"), Decimal("1.10000"))
-    start = AccountAt(1001, Decimal("100000"), (position,))
+    held = position(7, "EURUSD", buy, Decimal("1.00"), Decimal("1.10000"))
+    start = AccountAt(1001, Decimal("100000"), (held,))
     quotes = [(T0 + i * timedelta(seconds=20), Decimal("1.10000") + Decimal(p) / 100_000) for i, p in enumerate(path)]
     by_minute: dict[datetime, list[Decimal]] = {}
     for at, bid in quotes:
@@ -195,8 +200,8 @@ def test_a_balance_operation_in_the_gap_ends_what_the_floor_before_it_judges():
 def test_the_whole_gap_shortcut_never_clears_what_the_minutes_would_not(path, buy_eur, buy_gbp, offset):
     """Held through the gap, two symbols: the verdict with a floor is `clear` exactly when every minute's bound
     is above it (the whole gap's extremes are tried first, and only ever clear)."""
-    held = (GapPosition(7, "EURUSD", buy_eur, Decimal("1.00"), Decimal("1.10000")),
-            GapPosition(9, "GBPUSD", buy_gbp, Decimal("1.00"), Decimal("1.30000")))
+    held = (position(7, "EURUSD", buy_eur, Decimal("1.00"), Decimal("1.10000")),
+            position(9, "GBPUSD", buy_gbp, Decimal("1.00"), Decimal("1.30000")))
     start = AccountAt(1001, Decimal("100000"), held)
     bars = {
         "EURUSD": [bar("EURUSD", i, f"{1.1 + min(e, 0) / 100_000:.5f}", f"{1.1 + max(e, 0) / 100_000:.5f}")

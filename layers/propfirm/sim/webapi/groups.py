@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from propfirm.sim.accounts import MARGIN_HEDGING, MARGIN_NETTING, TradeError
+from propfirm.sim.accounts import MARGIN_HEDGING, MARGIN_NETTING
 from propfirm.sim.webapi import records
 from propfirm.sim.webapi.calls import NO_ANSWER, ApiError, Call
 
@@ -66,10 +66,7 @@ def group_delete(call: Call) -> Any:
     name = call.get("group")
     if not name:
         raise ApiError(3, "group is required")
-    try:
-        call.world.delete_group(name)
-    except TradeError as exc:
-        raise ApiError(exc.retcode, exc.message) from None
+    call.world.delete_group(name)  # its TradeError is answered with its retcode by the server
     return NO_ANSWER
 
 

@@ -7,7 +7,7 @@ not kept. A new symbol names its quote `Source`, one of the market's own symbols
 symbol does: it is quoted from that symbol's mid at its own digits and spread (the simulator has no data
 feed of its own for it), and takes the source's settings for the fields it leaves out. A symbol with open
 positions keeps what values them (3). `symbol/delete` removes an added symbol (3 for one of the market's
-own, one with open positions or one quoted by another; 13 for none). Answers: the symbol as `symbol/get`
+own or one with open positions; 13 for none). Answers: the symbol as `symbol/get`
 gives it, and no answer for a delete.
 """
 
@@ -17,7 +17,6 @@ import dataclasses
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from propfirm.sim.accounts import TradeError
 from propfirm.sim.market import SymbolSpec
 from propfirm.sim.webapi.calls import NO_ANSWER, ApiError, Call
 from propfirm.sim.webapi.prices import symbol_record
@@ -72,10 +71,7 @@ def symbol_add(call: Call) -> Any:
                 raise ApiError(3, "a new symbol needs Source: a symbol of the market's own to be quoted from")
             current = dataclasses.replace(base, name=name, tree_path="", swap_long=Decimal(0), swap_short=Decimal(0))
         spec: SymbolSpec = dataclasses.replace(current, **changes)
-        try:
-            world.configure_symbol(spec, source)
-        except TradeError as exc:
-            raise ApiError(exc.retcode, exc.message) from None
+        world.configure_symbol(spec, source)  # its TradeError is answered with its retcode by the server
         return symbol_record(spec, world)
 
 
@@ -83,8 +79,5 @@ def symbol_delete(call: Call) -> Any:
     name = call.get("symbol")
     if not name:
         raise ApiError(3, "symbol is required")
-    try:
-        call.world.delete_symbol(name)
-    except TradeError as exc:
-        raise ApiError(exc.retcode, exc.message) from None
+    call.world.delete_symbol(name)
     return NO_ANSWER
