@@ -63,6 +63,7 @@ from propfirm.api.routers import (
     admin_system,
     crm,
     integrations,
+    news,
     public,
     trader,
     webhooks,
@@ -103,6 +104,7 @@ app.include_router(admin_system.router)
 app.include_router(integrations.router)
 app.include_router(crm.router)
 app.include_router(abuse.router)
+app.include_router(news.router)
 
 
 def _problem(status: int, body: dict[str, Any]) -> Response:

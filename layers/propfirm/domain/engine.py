@@ -67,10 +67,11 @@ class NewsCalendar:
     __slots__ = ("times",)
 
     def __init__(self, times: Iterable[datetime] = ()) -> None:
-        for t in times:
+        given = list(times)  # read once: a generator would be empty the second time
+        for t in given:
             if t.tzinfo is None:
                 raise ValueError(f"news time without offset: {t.isoformat()}")
-        self.times = sorted(t.astimezone(UTC) for t in times)
+        self.times = sorted(t.astimezone(UTC) for t in given)
 
     def near(self, instant: datetime, window: timedelta) -> bool:
         times = self.times

@@ -17,11 +17,16 @@ from propfirm.live.records import Snapshot
 
 
 def judge(
-    account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal], deals_complete: datetime
+    account: Account,
+    snapshot: Snapshot | None,
+    deals: list[ClassifiedDeal],
+    deals_complete: datetime,
+    news: engine.NewsCalendar = engine.NO_NEWS,
 ) -> Judged:
-    """`deals_complete`: up to when the account's deals are all known with this message (its cycle's time,
-    or the deal window's end while the poller catches up a backlog); `snapshot`: the account's latest in
-    Redis, which a lagging evaluator may find from a later cycle."""
+    """`news`: the releases a blackout is measured from. `deals_complete`: up to when the account's deals are
+    all known with this message (its cycle's time, or the deal window's end while the poller catches up a
+    backlog); `snapshot`: the account's latest in Redis, which a lagging evaluator may find from a later
+    cycle."""
     before = account.state
     awaiting = account.awaiting_reset
     if before.status != ACTIVE:  # failed or passed for good: nothing more to judge (deals are stored)
@@ -60,7 +65,7 @@ def judge(
     decisions: list[tuple[d.Decision, ChallengeState, ChallengeState]] = []
     deals_applied = False
     for _, order, event in events:
-        outcome = engine.evaluate(account.program, state, event)
+        outcome = engine.evaluate(account.program, state, event, news)
         if order == 0:
             deals_applied = True
         elif outcome.ignored:

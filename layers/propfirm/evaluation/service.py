@@ -32,6 +32,7 @@ from propfirm.evaluation.feedback import FeedbackRecorder
 from propfirm.evaluation.judging import judge
 from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState
 from propfirm.evaluation.loading import AccountLoader
+from propfirm.evaluation.news import NewsSource
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.recording import DecisionRecorder
 from propfirm.evaluation.relay import OutboxRelay
@@ -57,12 +58,14 @@ class Evaluator:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         relay_each_message: bool = True,
         warning_share: Decimal = DEFAULT_SHARE,
+        news: NewsSource | None = None,
     ) -> None:
         self.uow_factory = uow_factory
         self.live = live
         self.relay = relay
         self.policy = policy or SavePolicy()
         self.clock = clock
+        self.news = news or NewsSource(uow_factory, clock)  # the calendar of programs with a news blackout
         # False: the caller runs the relay itself once after many messages (the Lambda handler does, after
         # each batch: one SendMessageBatch and one PutEvents for the batch instead of one per message)
         self.relay_each_message = relay_each_message
@@ -201,4 +204,4 @@ class Evaluator:
 
     def _judge(self, account: Account, snapshot: Snapshot | None, deals: list[ClassifiedDeal],
                deals_complete: datetime) -> Judged:
-        return judge(account, snapshot, deals, deals_complete)
+        return judge(account, snapshot, deals, deals_complete, self.news.for_program(account.program))

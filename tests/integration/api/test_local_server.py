@@ -547,6 +547,16 @@ def test_every_route_over_http(client: httpx.Client, migrated_url: str) -> None:
         response = client.post(f"/admin/abuse/findings/9223372036854775807/{action}", headers=admin, json=body)
         assert response.status_code == 404, response.text
         covered.add(f"/admin/abuse/findings/{{finding_id}}/{action}")
+    release = {"releases": [{"at": "2031-05-02T12:30:00Z", "title": f"news {uuid.uuid4().hex[:6]}"}]}
+    listed = client.post("/admin/news", headers=admin, json=release)
+    assert listed.status_code == 200, listed.text
+    models.NewsCalendarOut.model_validate(listed.json())
+    calendar = client.get("/news?from=2031-05-02T00:00:00Z", headers=trader)
+    assert calendar.status_code == 200 and models.NewsCalendarOut.model_validate(calendar.json()).items
+    removed = client.delete(f"/admin/news/{listed.json()['items'][0]['id']}", headers=admin)
+    assert removed.status_code == 200, removed.text
+    models.NewsReleaseOut.model_validate(removed.json())
+    covered |= {"/admin/news", "/news", "/admin/news/{release_id}"}
     documented = set(client.get("/openapi.json").json()["paths"]) | {"/openapi.json"}
     assert documented == covered
     audit = client.get(f"/admin/audit?challenge_id={pending}", headers=admin).json()["items"]
