@@ -1,6 +1,6 @@
 """Benchmark: the abuse detectors' cost per 1,000 deals, and their precision and recall on the simulator's
-mix (honest profiles with the scripted abusers: a hedging pair, a copy ring, a scalper, a martingale and a
-grid per hundred accounts in first phases).
+mix (honest profiles with the scripted abusers: a hedging pair, a copy ring, a scalper, a martingale, a grid
+and a news straddler per hundred accounts in first phases; the simulated news calendar, two releases a weekday).
 
     .venv/bin/python bench/bench_abuse.py [--quick] [--accounts N] [--days D] [--seeds 1,2,3]
 """
@@ -12,10 +12,10 @@ import time
 
 from propfirm.domain.abuse.detectors import DETECTORS, detect
 from propfirm.domain.abuse.trades import trades_of
-from propfirm.sim.deal_stream import abusers, run_world, sizes, trade_deals
+from propfirm.sim.deal_stream import abusers, releases, run_world, sizes, trade_deals
 
 EXPECTED = {"hedger": "hedging", "copier": "copy_trading", "scalper": "latency_arbitrage", "martingale": "martingale",
-            "grid": "grid"}
+            "grid": "grid", "straddler": "news_straddle"}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -32,10 +32,10 @@ def main(argv: list[str] | None = None) -> dict:
     deals_total = 0
     seconds = 0.0
     for seed in seeds:
-        world = run_world(accounts, days, seed)
+        world = run_world(accounts, days, seed, news=True)
         deals = trade_deals(world)
         began = time.process_time()
-        findings = detect(trades_of(deals, sizes(world)))
+        findings = detect(trades_of(deals, sizes(world)), releases=releases(world))
         seconds += time.process_time() - began
         deals_total += len(deals)
         planted = abusers(world)

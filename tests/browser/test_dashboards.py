@@ -236,7 +236,7 @@ def test_an_admin_approves_a_payout_and_watches_it_reach_paid(browser: Browser, 
 def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, stack: DevStack) -> None:
     from datetime import UTC, datetime
 
-    from propfirm.domain.abuse.detectors import Finding
+    from propfirm.domain.abuse.findings import Finding
     from propfirm.store.abuse import FindingStore
     from propfirm.store.uow import UnitOfWork
 

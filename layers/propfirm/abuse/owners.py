@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from propfirm.abuse.policy import Account
-from propfirm.domain.abuse.detectors import Finding
+from propfirm.domain.abuse.findings import Finding
 
 
 def by_trader(logins: Sequence[int], owners: Mapping[int, int]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from propfirm.domain import decisions as d
-from propfirm.domain.abuse.detectors import Finding
+from propfirm.domain.abuse.findings import Finding
 from propfirm.domain.programs import AbuseAction, AbusePolicy
 from propfirm.domain.state import ACTIVE
 from propfirm.store.audit import AuditEntry

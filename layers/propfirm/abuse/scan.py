@@ -1,8 +1,9 @@
 """One scan: a server's trade deals over a window, through every detector, into the findings table.
 
-Never in the evaluation path: it reads the deals the evaluator stored and writes findings (and, where a
-program says `restrict`, a restriction: `propfirm.abuse.policy`). The window (default seven days) bounds the
-work; a finding whose accounts keep abusing is refreshed scan after scan.
+Never in the evaluation path: it reads the deals the evaluator stored (and the news calendar's releases of the
+window, for news straddles) and writes findings (and, where a program says `restrict`, a restriction:
+`propfirm.abuse.policy`). The window (default seven days) bounds the work; a finding whose accounts keep
+abusing is refreshed scan after scan.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from propfirm.abuse import owners, policy
-from propfirm.domain.abuse.detectors import Finding, Thresholds, detect
+from propfirm.domain.abuse.detectors import detect
+from propfirm.domain.abuse.findings import Finding, Thresholds
+from propfirm.domain.abuse.news import Release
 from propfirm.domain.abuse.trades import trades_of
 from propfirm.store.abuse import FindingStore
+from propfirm.store.news import NewsStore
 from propfirm.store.uow import UnitOfWork
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -42,7 +46,8 @@ def scan(
     with uow_factory() as uow:
         store = FindingStore(uow)
         deals, sizes = store.trade_deals(server, until - window, until)
-        found = detect(trades_of(deals, sizes), thresholds)
+        releases = [Release(r.at, r.title, r.currencies) for r in NewsStore(uow).between(until - window, until)]
+        found = detect(trades_of(deals, sizes), thresholds, releases=releases)
         accounts = policy.accounts_of(uow, server, sorted({login for f in found for login in f.logins}))
         findings = owners.with_traders(policy.kept(found, accounts), accounts)
         stamp = recorded_at or until

@@ -692,7 +692,7 @@ class FindingConfirmation(FindingDecision):
 
 class FindingOut(BaseModel):
     id: int
-    detector: Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid"]
+    detector: Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle"]
     server: str
     logins: list[int]
     score: str = Field(description="0 to 1, three decimals")

@@ -350,6 +350,7 @@ class AbusePolicy(_Model):
     latency_arbitrage: AbuseAction = "flag"
     martingale: AbuseAction = "flag"
     grid: AbuseAction = "flag"
+    news_straddle: AbuseAction = "flag"
 
     def action(self, detector: str) -> AbuseAction:
         return getattr(self, detector, "flag")
@@ -428,7 +429,7 @@ class Program(_Model):
 # their defaults (propfirm.store.programs), so growing the format changes no program's content hash
 LATER_PROGRAM_FIELDS = frozenset({"abuse"})
 # detectors added after the abuse policy's first release: left out of a stored policy at their default
-LATER_ABUSE_FIELDS = frozenset({"grid"})
+LATER_ABUSE_FIELDS = frozenset({"grid", "news_straddle"})
 LATER_PHASE_FIELDS = frozenset(
     {
         "consistency_basis",

@@ -3,9 +3,9 @@
 `place_abusers(world, candidates)` turns some of those accounts into `hedger` pairs, `copier` rings of
 three, `scalper`s, `martingale`s and `grid`s (`propfirm.sim.traders`), deterministically per seed: about
 one account in twelve, and at least one of each when there are enough candidates (a pair, a ring, one
-scalper, one martingale and one grid). The accounts taken are the quiet ones first (idle, weekend holders,
-gamblers, the oversized, bleeders), so that the honest mix keeps its careful and reckless traders, whose
-passes and failures the local stack shows.
+scalper, one martingale and one grid; and a `straddler` when the world has a news calendar). The accounts
+taken are the quiet ones first (idle, weekend holders, gamblers, the oversized, bleeders), so that the
+honest mix keeps its careful and reckless traders, whose passes and failures the local stack shows.
 """
 
 from __future__ import annotations
@@ -22,14 +22,16 @@ QUIET_FIRST = ("idle", "weekend_holder", "gambler", "oversized", "bleeder", "car
 PAIR, RING = 2, 3
 
 
-def _crews(candidates: int) -> list[tuple[str, int]]:
-    """(profile, accounts) of each crew for this many candidates."""
+def _crews(candidates: int, news: bool = False) -> list[tuple[str, int]]:
+    """(profile, accounts) of each crew for this many candidates; straddlers only where there is news."""
     if candidates < PAIR + RING + 2:
         return []
     units = max(1, round(candidates / 100))  # one of each per hundred candidates, at least one
     crews: list[tuple[str, int]] = []
     for _ in range(units):
         crews += [("hedger", PAIR), ("copier", RING), ("scalper", 1), ("martingale", 1), ("grid", 1)]
+        if news:
+            crews.append(("straddler", 1))
     return crews
 
 
@@ -44,7 +46,7 @@ def place_abusers(world: World, candidates: list[int]) -> dict[int, str]:
         ),
     )
     placed: dict[int, str] = {}
-    for profile, size in _crews(len(pool)):
+    for profile, size in _crews(len(pool), news=bool(world.news)):
         if len(pool) < size:
             break
         members, pool = sorted(pool[:size]), pool[size:]

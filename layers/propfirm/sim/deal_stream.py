@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from propfirm.domain.abuse.news import Release
 from propfirm.domain.abuse.trades import TradeDeal
 from propfirm.sim.driver import MarketDriver
 from propfirm.sim.testing import build_world
@@ -18,8 +19,9 @@ ACTIONS = {0: "buy", 1: "sell"}
 ENTRIES = {0: "in", 1: "out", 2: "inout", 3: "out_by"}
 
 
-def run_world(accounts: int, days: int, seed: int = 1) -> World:
-    world = build_world(accounts, seed=seed, speed=0, abusers=True, start=MONDAY)
+def run_world(accounts: int, days: int, seed: int = 1, news: bool = False) -> World:
+    """`news`: the world has a news calendar for the run (`World.news`) and straddlers among its abusers."""
+    world = build_world(accounts, seed=seed, speed=0, abusers=True, start=MONDAY, news_days=days if news else 0)
     driver = MarketDriver(world)
     for _ in range(days * 24 * 60):  # a tick at a time: each deal at the simulated minute it was made
         world.clock.advance(timedelta(minutes=1))
@@ -49,6 +51,11 @@ def trade_deals(world: World, server: str = "sim") -> list[TradeDeal]:
 
 def sizes(world: World, server: str = "sim") -> dict[tuple[str, int], Decimal]:
     return {(server, login): trader.start_balance for login, trader in world.traders.items()}
+
+
+def releases(world: World) -> list[Release]:
+    """The world's news calendar as the detectors read it."""
+    return [Release(r.at, r.title, r.currencies) for r in world.news]
 
 
 def abusers(world: World) -> dict[int, str]:

@@ -37,13 +37,14 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from propfirm.sim.accounts import MARGIN_HEDGING, MARGIN_NETTING
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.faults import Faults
+from propfirm.sim.news import releases
 from propfirm.sim.programs import program_groups
 from propfirm.sim.webapi.server import ServerConfig, WebApiServer, make_ssl_context
 from propfirm.sim.world import World
@@ -126,11 +127,17 @@ def build_world(
     abusers: bool = False,
     trade_sessions: bool = False,
     netting: tuple[str, ...] = (),
+    news_days: int = 0,
 ) -> World:
     """A world with the programs' groups (or `groups`) and `accounts` scripted accounts; with `abusers`,
     some of the accounts that start a first phase are scripted abusers (`propfirm.sim.abusers`). Groups
-    whose name matches one of the `netting` masks (`*` any text, case-insensitive) are netting groups."""
+    whose name matches one of the `netting` masks (`*` any text, case-insensitive) are netting groups. With
+    `news_days`, the world has a news calendar (`propfirm.sim.news`) of that many days from its start, and
+    its abusers include straddlers."""
     world = World(seed=seed, clock=SimClock(start=start, speed=speed), zone=zone, trade_sessions=trade_sessions)
+    if news_days:
+        began = world.clock.now()
+        world.news = releases(began, began + timedelta(days=news_days))
     specs = program_groups(programs)
 
     def mode(name: str) -> int:

@@ -31,6 +31,9 @@ Scripted abusers (`propfirm.sim.abusers` places them in first phases; the abuse 
   its first position, filled at their level as the market reaches them, up to six; closes everything at
   a net profit of 0.1 % (on one level, from the fourth on, or once its first entry has waited 24 rounds),
   a 3 % loss, or before the weekend.
+- `straddler` (only in a world with a news calendar, `World.news`): in the round before a release, a buy and a
+  sell of one size in a symbol the release moves; in the first round after it, closes the losing leg, and
+  the winner a round later.
 
 The market is closed on Saturday and Sunday (server time): no trader acts then.
 """
@@ -41,15 +44,17 @@ import hashlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypeVar
 
 from propfirm.sim.accounts import REASON_CLIENT, TradeError
+from propfirm.sim.news import next_release
 
 if TYPE_CHECKING:
     from propfirm.sim.world import World
 
-ABUSER_PROFILES = ("hedger", "copier", "scalper", "martingale", "grid")
+ABUSER_PROFILES = ("hedger", "copier", "scalper", "martingale", "grid", "straddler")
 PROFILES = ("careful", "reckless", "bleeder", "gambler", "weekend_holder", "oversized", "idle", *ABUSER_PROFILES)
 # default mix for `populate`: mostly ordinary accounts, a few of each failure mode
 DEFAULT_MIX = (
@@ -64,6 +69,7 @@ DEFAULT_MIX = (
 FX = ("EURUSD", "GBPUSD", "USDJPY")
 T = TypeVar("T")
 VOLATILE = ("XAUUSD", "US30", "GER40")
+STRADDLE_LEAD = timedelta(minutes=15)  # a straddler opens in the round (15 simulated minutes) before a release
 
 
 class SmallRng:
@@ -105,6 +111,7 @@ class Trader:
     led: bool = False  # a partner: its leader trades for it
     stale: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)  # a scalper's last quotes
     ladder: list[tuple[int, str, int, Decimal]] = field(default_factory=list)  # martingale: ticket, symbol, side, lots
+    straddling: datetime | None = None  # a straddler's release, while its legs wait for it
 
     @property
     def scale(self) -> Decimal:
@@ -324,6 +331,32 @@ def _copier(world: World, trader: Trader, weekday: int, hour: int) -> int:
     return made
 
 
+def _straddler(world: World, trader: Trader, weekday: int, hour: int) -> int:
+    """Both sides of a symbol held across a news release; the loser closed first once it is out."""
+    tickets = _open_positions(world, trader)
+    now = world.clock.now()
+    if tickets:
+        if trader.straddling is not None and now <= trader.straddling:
+            return 0  # the release is not out yet
+        trader.straddling = None
+        if len(tickets) > 1:
+            legs = [world.positions[t] for t in tickets]
+            buy = next((p for p in legs if p.action == 0), None)
+            # the buy loses when the bid is under its open price, else the sell does
+            losing = 0 if buy is not None and world.market.bid(buy.symbol) < buy.price_open else 1
+            return _close(world, trader, next((p.ticket for p in legs if p.action == losing), legs[0].ticket))
+        return _close(world, trader, tickets[0])
+    upcoming = next_release(world.news, now)
+    if upcoming is None or upcoming.at - now > STRADDLE_LEAD or weekday == 4 and hour >= 20:
+        return 0
+    symbols = [s for s in FX if any(code in s for code in upcoming.currencies)] or list(FX)
+    symbol = trader.rng.choice(symbols)
+    lots = trader.lots(trader.rng.choice((3, 4, 5)))
+    made = _open(world, trader, symbol, 0, lots) + _open(world, trader, symbol, 1, lots)
+    trader.straddling = upcoming.at
+    return made
+
+
 def _scalper(world: World, trader: Trader, weekday: int, hour: int) -> int:
     """Fills at the previous round's quote when the market has moved past the spread since: a stale price."""
     made = 0
@@ -427,6 +460,7 @@ _ACT = {
     "copier": _copier,
     "scalper": _scalper,
     "martingale": _martingale,
+    "straddler": _straddler,
     "grid": _grid,
     "careful": _careful,
     "reckless": _reckless,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from propfirm.domain.abuse.detectors import Finding
+from propfirm.domain.abuse.findings import Finding
 from propfirm.domain.abuse.trades import TradeDeal
 from propfirm.store.errors import NotFound
 

@@ -221,3 +221,24 @@ def test_a_finding_groups_its_accounts_by_trader(url: str) -> None:
     assert found[(51, 52)] == {"groups": {str(ann): [51, 52]}, "one_trader": True, "unknown": []}
     assert found[(53, 54)] == {"groups": {str(bob): [53], str(cyd): [54]}, "one_trader": False, "unknown": []}
     assert found[(54, 55)] == {"groups": {str(cyd): [54]}, "one_trader": False, "unknown": [55]}
+
+
+def test_news_straddles_are_judged_around_the_calendars_releases_of_the_window(url: str) -> None:
+    from propfirm.store.news import NewRelease, NewsStore
+
+    deals = Deals(url, "scan-6")
+    releases = [T0 + timedelta(days=d, hours=4, minutes=30) for d in range(3)]  # 13:30 on three days
+    for at in releases:
+        minute = int((at - T0).total_seconds() // 60) - 10  # both legs ten minutes before, held across
+        deals.trade(61, minute, "buy", "3", held=25)
+        deals.trade(61, minute, "sell", "3", held=30)
+    until = T0 + timedelta(days=4)
+    assert scan(lambda: UnitOfWork(url), "scan-6", until).findings == []  # no calendar: nothing to straddle
+    with UnitOfWork(url) as uow:
+        NewsStore(uow).add([NewRelease(at, "US data", ("USD",)) for at in releases], "risk@example.com", T0)
+        uow.commit()
+    result = scan(lambda: UnitOfWork(url), "scan-6", until)
+    [finding] = result.findings
+    assert (finding.detector, finding.logins, finding.score) == ("news_straddle", (61,), 1.0)
+    assert [m["release"]["at"] for m in finding.evidence["matches"]] == [at.isoformat() for at in releases]
+    assert len(finding.deals) == 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from propfirm.domain.abuse.detectors import Finding
+from propfirm.domain.abuse.findings import Finding
 from propfirm.store.abuse import FindingStore
 from propfirm.store.uow import UnitOfWork
 

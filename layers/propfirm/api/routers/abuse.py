@@ -21,7 +21,7 @@ from propfirm.store.audit import AuditEntry
 router = Router()
 
 FindingId = Annotated[int, Path(gt=0, le=MAX_ID)]
-Detector = Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid"]
+Detector = Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle"]
 
 
 def _operator() -> str:

@@ -16,6 +16,7 @@
   while every earlier one is still open, all of the same size (within `size_tolerance`), at prices that
   step the same way by a fixed distance: every gap within `grid_tolerance` of the ladder's median gap.
   Score: its longest ladder over six levels (capped at 1).
+- `news_straddle` (`propfirm.domain.abuse.news`): a buy and a sell of one size held across news releases.
 
 Honest accounts trade the same symbols with the trend, so coincidences happen; the shares are what a
 coincidence does not reach (docs/abuse.md has the precision and recall on the simulator's mix).
@@ -24,46 +25,17 @@ coincidence does not reach (docs/abuse.md has the precision and recall on the si
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from datetime import timedelta
 from decimal import Decimal
 from statistics import median
 from typing import Any
 
+from propfirm.domain.abuse.findings import DEFAULT_THRESHOLDS, MAX_EVIDENCE, Finding, Thresholds
+from propfirm.domain.abuse.news import Release, news_straddle
 from propfirm.domain.abuse.trades import Trade
 
-DETECTORS = ("hedging", "copy_trading", "latency_arbitrage", "martingale", "grid")
-MAX_EVIDENCE = 20  # trades or matches listed per finding (the counts cover all)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    window: timedelta = timedelta(seconds=60)
-    size_tolerance: Decimal = Decimal("0.10")
-    min_matches: int = 5
-    min_share: float = 0.5
-    max_hold: timedelta = timedelta(seconds=120)
-    min_short: int = 5
-    min_short_share: float = 0.3
-    min_win_rate: float = 0.8
-    factor: Decimal = Decimal("1.5")
-    min_levels: int = 3
-    grid_levels: int = 4
-    grid_tolerance: Decimal = Decimal("0.25")
-
-
-@dataclass(frozen=True)
-class Finding:
-    detector: str
-    server: str
-    logins: tuple[int, ...]  # sorted
-    score: float  # 0..1
-    evidence: dict[str, Any] = field(compare=False)
-    deals: tuple[tuple[int, int], ...] = field(compare=False, default=())  # (login, ticket) that prove it
-
-    def key(self) -> tuple[str, str, tuple[int, ...]]:
-        return (self.detector, self.server, self.logins)
+DETECTORS = ("hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle")
 
 
 def _same_size(a: Trade, b: Trade, tolerance: Decimal) -> bool:
@@ -124,7 +96,7 @@ def _match_brief(a: Trade, b: Trade) -> dict[str, Any]:
     return {"lag_seconds": abs((b.opened_at - a.opened_at).total_seconds()), "trades": [a.brief(), b.brief()]}
 
 
-def hedging(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+def hedging(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     counts = _trade_counts(trades)
     findings = []
     for key, matched in sorted(_pairs(trades, same_side=False, t=t).items()):
@@ -155,7 +127,7 @@ def hedging(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Findi
     return findings
 
 
-def copy_trading(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+def copy_trading(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     counts = _trade_counts(trades)
     edges: dict[tuple[str, int, int], list[tuple[Trade, Trade]]] = {}
     for key, matched in _pairs(trades, same_side=True, t=t).items():
@@ -211,7 +183,7 @@ def copy_trading(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[
     return findings
 
 
-def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     by_account: dict[tuple[str, int], list[Trade]] = defaultdict(list)
     for trade in trades:
         if trade.closed_at is not None:
@@ -270,7 +242,7 @@ def _books(trades: Sequence[Trade]) -> dict[tuple[str, int, str], list[Trade]]:
     return by_book
 
 
-def martingale(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+def martingale(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
     for (server, login, _), book in _books(trades).items():
         ladder: list[Trade] = []
@@ -341,7 +313,7 @@ def _grid_ladders(book: list[Trade], t: Thresholds) -> list[list[Trade]]:
     return found
 
 
-def grid(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]:
+def grid(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
     for (server, login, _), book in _books(trades).items():
         ladders[(server, login)] += _grid_ladders(book, t)
@@ -377,15 +349,20 @@ def grid(trades: Sequence[Trade], t: Thresholds = Thresholds()) -> list[Finding]
 
 
 def detect(
-    trades: Sequence[Trade], t: Thresholds = Thresholds(), detectors: Iterable[str] = DETECTORS
+    trades: Sequence[Trade],
+    t: Thresholds = DEFAULT_THRESHOLDS,
+    detectors: Iterable[str] = DETECTORS,
+    releases: Sequence[Release] = (),
 ) -> list[Finding]:
-    """Every detector named (all by default), findings in detector order."""
-    run = {
+    """Every detector named (all by default), findings in detector order; news straddles are judged around
+    `releases` (none: no news straddle)."""
+    run: dict[str, Callable[[Sequence[Trade], Thresholds], list[Finding]]] = {
         "hedging": hedging,
         "copy_trading": copy_trading,
         "latency_arbitrage": latency_arbitrage,
         "martingale": martingale,
         "grid": grid,
+        "news_straddle": lambda trades, t: news_straddle(trades, releases, t),
     }
     findings: list[Finding] = []
     for name in detectors:

@@ -8,14 +8,15 @@ import { useSession } from "../../session";
 
 type Finding = components["schemas"]["FindingOut"];
 type Status = "open" | "dismissed" | "confirmed";
-type Detector = "hedging" | "copy_trading" | "latency_arbitrage" | "martingale" | "grid";
-const DETECTORS: Detector[] = ["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid"];
+type Detector = Finding["detector"];
+const DETECTORS: Detector[] = ["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle"];
 const WHAT: Record<Detector, string> = {
   hedging: "opposite positions of the same size on two accounts, opened and closed together",
   copy_trading: "the same trades, at the same relative size and time, on several accounts",
   latency_arbitrage: "short trades won far too often: fills at stale prices",
   martingale: "size doubled against a losing position, level after level",
   grid: "a ladder of same-size entries at a fixed distance, each added while the others are open",
+  news_straddle: "a buy and a sell of one size held across news releases: one leg always wins the jump",
 };
 
 type Trade = { login: number; symbol: string; side: string; volume: string; opened_at: string; open_price: string; closed_at: string | null; close_price: string | null; profit: string };
