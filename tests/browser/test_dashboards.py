@@ -38,6 +38,7 @@ ADMIN_PAGES = {
     "/admin/programs/two-step-100k": "two-step-100k",
     "/admin/system": "System",
     "/admin/abuse": "Abuse findings",
+    "/news": "News calendar",
 }
 
 
@@ -267,4 +268,41 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     expect(card).to_have_count(0, timeout=10_000)  # gone from the open findings
     with UnitOfWork(stack.options.database_url) as uow:
         assert FindingStore(uow).get(stored.id).status == "dismissed"
+    browser.check(admin)
+
+
+def test_an_admin_lists_and_withdraws_a_release_and_a_trader_reads_the_calendar(
+    browser: Browser, stack: DevStack
+) -> None:
+    from datetime import UTC, timedelta
+
+    soon = (stack.market.world.now().astimezone(UTC) + timedelta(days=2)).replace(second=0, microsecond=0)
+    title = f"US CPI {soon:%d %b}"
+    admin = browser.open(admin_token(), "/news")
+    page = admin.page
+    page.on("dialog", lambda dialog: dialog.accept())  # the withdrawal's confirmation
+    form = page.get_by_role("form", name="List a release")
+    form.get_by_label("When (UTC)").fill(f"{soon:%Y-%m-%dT%H:%M}")
+    form.get_by_label("Title").fill(title)
+    form.get_by_label("Currencies").fill("usd")
+    form.get_by_role("button", name="List the release").click()
+    expect(page.get_by_role("status")).to_have_text("Listed.")
+    row = page.locator("main tbody tr", has_text=title)
+    expect(row).to_contain_text("USD")
+    expect(row).to_contain_text("admin")  # who listed it, for staff
+    released = api(stack, admin_token(), "GET", "/news").json()["items"]
+    [listed] = [r for r in released if r["title"] == title]
+    assert listed["at"] == soon.isoformat() and listed["currencies"] == ["USD"]
+    browser.check(admin)
+
+    _, email, _ = stack.example_trader()
+    trader = browser.open(trader_token(stack, email), "/news")
+    expect(trader.page.locator("main tbody tr", has_text=title)).to_be_visible()
+    assert trader.page.get_by_role("form", name="List a release").count() == 0
+    assert trader.page.get_by_role("columnheader", name="Listed by").count() == 0
+    browser.check(trader)
+
+    row.get_by_role("button", name="Withdraw").click()
+    expect(row).to_have_count(0, timeout=10_000)
+    assert not [r for r in api(stack, admin_token(), "GET", "/news").json()["items"] if r["title"] == title]
     browser.check(admin)

@@ -11,6 +11,7 @@ import { System } from "./pages/admin/System";
 import { Transitions } from "./pages/admin/Transitions";
 import { ChallengePage } from "./pages/trader/Challenge";
 import { MyChallenges } from "./pages/trader/MyChallenges";
+import { News } from "./pages/News";
 
 // the programs page brings a YAML parser: loaded when an operator opens it, not with every dashboard
 const Programs = lazy(() => import("./pages/admin/Programs").then((m) => ({ default: m.Programs })));
@@ -29,6 +30,7 @@ export function Routes() {
   const session = useSession();
   const staff = session.isAdmin || session.isSupport;
   if (route === "/" || route === "") return staff ? <Accounts /> : <MyChallenges />;
+  if (route === "/news") return <News />;
   if (route.startsWith("/admin") && !staff) return <NotHere />;
   if (route.startsWith("/challenges") && !session.isTrader) return <NotHere />;
   let m: Record<string, string> | null;

@@ -33,6 +33,7 @@ export function Layout({ children, onSignOut }: { children: ReactNode; onSignOut
             {staff && item("/admin/audit", "Audit")}
             {staff && item("/admin/programs", "Programs")}
             {staff && item("/admin/system", "System")}
+            {item("/news", "News")}
           </ul>
           <ul>
             <li>
