@@ -123,6 +123,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "per hundred first-phase accounts, found by the abuse scan: the summary's `abuse`)",
     )
     p.add_argument(
+        "--news",
+        action="store_true",
+        help="the simulated news calendar (two releases a weekday) listed in the database, so that programs' news "
+        "blackouts apply, and a news straddler per crew of scripted abusers (found as `news_straddle`)",
+    )
+    p.add_argument(
         "--sessions",
         action="store_true",
         help="the simulator trades each symbol only within its trading sessions (propfirm sim --sessions): "
@@ -203,6 +209,7 @@ def run(args: argparse.Namespace) -> int:
         truth=args.truth,
         webhook=args.webhook,
         abusers=args.abusers,
+        news=args.news,
         sessions=args.sessions,
         netting=tuple(args.netting),
         funded_days=args.funded_days,

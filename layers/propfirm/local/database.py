@@ -13,7 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from propfirm.domain.programs import Program
+from propfirm.sim.news import SimRelease
 from propfirm.store.migrator import apply_migrations
+from propfirm.store.news import NewRelease, NewsStore
 from propfirm.store.programs import load_program_path, load_shipped_programs
 from propfirm.store.registration import register_account_challenge
 from propfirm.store.uow import UnitOfWork
@@ -77,3 +79,12 @@ def register_accounts(
             )
         uow.commit()
     return challenges
+
+
+def list_news(database_url: str, releases: Iterable[SimRelease], now: datetime) -> int:
+    """The simulated market's releases in the news calendar (`--news`); how many were new."""
+    wanted = [NewRelease(r.at, r.title, r.currencies) for r in releases]
+    with UnitOfWork(database_url) as uow:
+        added = NewsStore(uow).add(wanted, "simulator", now)
+        uow.commit()
+    return sum(1 for _, new in added if new)

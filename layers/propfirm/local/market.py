@@ -31,6 +31,7 @@ class SimulatedMarket:
     abusers: bool = False  # scripted abusers among the first-phase accounts (propfirm.sim.abusers)
     sessions: bool = False  # each symbol traded only within its sessions (propfirm.sim.sessions)
     netting: tuple[str, ...] = ()  # masks of the netting groups
+    news_days: int = 0  # a news calendar of so many days from the start (propfirm.sim.news); 0: none
     world: World = field(init=False)
     simulator: Simulator = field(init=False)
     driver: MarketDriver = field(init=False)
@@ -45,7 +46,7 @@ class SimulatedMarket:
         WebApiHandler.disable_nagle_algorithm = True
         self.world = build_world(
             self.accounts, seed=self.seed, speed=0, programs=self.programs, start=self.start_time,
-            abusers=self.abusers, trade_sessions=self.sessions, netting=self.netting,
+            abusers=self.abusers, trade_sessions=self.sessions, netting=self.netting, news_days=self.news_days,
         )
         self.clock_start = self.world.now()
         self.simulator = create_simulator(self.world, port=self.port, tls=self.tls, cert_dir=self.cert_dir)

@@ -39,6 +39,7 @@ class DevOptions:
     run_dir: Path | None = None
     truth: Path | None = None  # the run's ground truth (propfirm.sim.truth) and the summary's `detection`
     abusers: bool = True  # scripted abusers in first phases, and the summary's `abuse` findings
+    news: bool = False  # the simulated news calendar listed in PostgreSQL, and straddlers among the abusers
     sessions: bool = False  # the simulator keeps each symbol's trading sessions (propfirm.sim.sessions)
     netting: tuple[str, ...] = ()  # masks of the simulator's netting groups
     webhook: str | None = None  # an outbound webhook receiver for every event (the summary's `webhooks`)

@@ -26,7 +26,7 @@ from propfirm.domain.programs import Program, load_example_programs, load_progra
 from propfirm.live.keys import LiveKeys
 from propfirm.local.api import ApiUnavailable, start_api
 from propfirm.local.aws import LocalAws
-from propfirm.local.database import phases_by_group, prepare_database, register_accounts, trader_email
+from propfirm.local.database import list_news, phases_by_group, prepare_database, register_accounts, trader_email
 from propfirm.local.desk import TraderDesk
 from propfirm.local.functions import EvaluatorFunction
 from propfirm.local.loops import Repeating
@@ -37,6 +37,7 @@ from propfirm.local.poller import PollerService
 from propfirm.local.summary import count_run
 
 log = logging.getLogger("propfirm.dev")
+NEWS_DAYS = 120  # --news: the simulated calendar covers a run of this many simulated days
 
 
 @dataclass
@@ -95,8 +96,11 @@ class DevStack:
             abusers=o.abusers,
             sessions=o.sessions,
             netting=o.netting,
+            news_days=NEWS_DAYS if o.news else 0,
         )
         self.market.build()
+        if o.news:  # the simulated market's releases, as the risk desk would list them
+            list_news(o.database_url, self.market.world.news, self.market.world.now())
         self.challenges = self._register_challenges()
         self.truth = None
         if o.truth is not None:  # from now on: the accounts registered in a first phase start here
