@@ -79,7 +79,7 @@ class Deployment:
     cache_node_type: str
     cache_engine: str
     cache_nodes: int
-    fargate_tasks: list[tuple[Decimal, Decimal, bool]]  # (vCPU, GB, windows) per running task
+    fargate_tasks: list[tuple[Decimal, Decimal, bool, bool]]  # (vCPU, GB, windows, public address) per task
     nat_gateways: int
     public_ips: int
     interface_endpoint_azs: int
@@ -113,11 +113,13 @@ def read_template(template: dict[str, Any], name: str) -> Deployment:
     nodes = cache.get("NumCacheClusters") or cache.get("NumNodeGroups", 1) * (1 + cache.get("ReplicasPerNodeGroup", 0))
     tasks = _of_type(template, "AWS::ECS::TaskDefinition")
     services = _of_type(template, "AWS::ECS::Service")
-    running: list[tuple[Decimal, Decimal, bool]] = []
+    running: list[tuple[Decimal, Decimal, bool, bool]] = []
     for task, service in zip(tasks, services, strict=False):  # one poller service per task definition
         windows = task.get("RuntimePlatform", {}).get("OperatingSystemFamily", "LINUX").startswith("WINDOWS")
+        vpc = service.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
+        public = vpc.get("AssignPublicIp") == "ENABLED"
         for _ in range(int(service.get("DesiredCount", 1))):
-            running.append((Decimal(task["Cpu"]) / 1024, Decimal(task["Memory"]) / 1024, windows))
+            running.append((Decimal(task["Cpu"]) / 1024, Decimal(task["Memory"]) / 1024, windows, public))
     interval = next((v for t in tasks if (v := _environment(t, "POLLER_INTERVAL_SECONDS"))), None)
     shards = next((v for t in tasks if (v := _environment(t, "POLLER_SHARD_COUNT"))), None)
     evaluator = [
@@ -133,7 +135,7 @@ def read_template(template: dict[str, Any], name: str) -> Deployment:
         cache_nodes=int(nodes),
         fargate_tasks=running,
         nat_gateways=len(_of_type(template, "AWS::EC2::NatGateway")),
-        public_ips=len(_of_type(template, "AWS::EC2::EIP")),
+        public_ips=len(_of_type(template, "AWS::EC2::EIP")) + sum(1 for t in running if t[3]),
         interface_endpoint_azs=sum(
             len(e.get("SubnetIds", [])) for e in _of_type(template, "AWS::EC2::VPCEndpoint")
             if e.get("VpcEndpointType") == "Interface"
@@ -170,7 +172,8 @@ def fixed(d: Deployment, p: Prices = LIST_PRICES) -> list[Line]:
         Line("cache", f"ElastiCache {d.cache_node_type}", d.cache_nodes * cache_price * h,
              f"{d.cache_nodes} {d.cache_engine} node(s)"),
         Line("poller", "Fargate", sum((_fargate_hour(t, p) for t in d.fargate_tasks), Decimal(0)) * h,
-             ", ".join(f"{t[0]} vCPU {t[1]} GB{' Windows' if t[2] else ''}" for t in d.fargate_tasks) or "no task"),
+             ", ".join(f"{t[0]} vCPU {t[1]} GB{' Windows' if t[2] else ''}{' public' if t[3] else ''}"
+                       for t in d.fargate_tasks) or "no task"),
         Line("network", "NAT gateways", d.nat_gateways * p.nat_hour * h, f"{d.nat_gateways} gateway(s)"),
         Line("network", "public IPv4 addresses", d.public_ips * p.public_ipv4_hour * h, f"{d.public_ips} address(es)"),
         Line("network", "interface endpoints", d.interface_endpoint_azs * p.endpoint_az_hour * h,
@@ -185,8 +188,8 @@ def fixed(d: Deployment, p: Prices = LIST_PRICES) -> list[Line]:
     return [replace(line, monthly=_money(line.monthly)) for line in lines]
 
 
-def _fargate_hour(task: tuple[Decimal, Decimal, bool], p: Prices) -> Decimal:
-    vcpu, gb, windows = task
+def _fargate_hour(task: tuple[Decimal, Decimal, bool, bool], p: Prices) -> Decimal:
+    vcpu, gb, windows, _ = task
     if windows:
         licensed = p.fargate_windows_vcpu_hour + p.fargate_windows_license_vcpu_hour
         return vcpu * licensed + gb * p.fargate_windows_gb_hour
@@ -210,7 +213,9 @@ def variable(d: Deployment, w: Workload, m: Measured = MEASURED, p: Prices = LIS
     share = min(Decimal(1), d.evaluator_memory_mb / LAMBDA_VCPU_MB)
     seconds = evaluations * (1 / (m.accounts_per_core_second * share) + m.wait_seconds_per_account)
     gb_seconds = seconds * d.evaluator_memory_mb / 1024
-    read_gb = w.accounts * w.account_read_bytes * cycles / 10**9
+    # the accounts spread evenly over the servers; a poller with a public address reads past the NAT gateway
+    through_nat = Decimal(sum(1 for t in d.fargate_tasks if not t[3])) / max(1, len(d.fargate_tasks))
+    read_gb = w.accounts * w.account_read_bytes * cycles / 10**9 * through_nat
     log_gb = (invocations * w.log_bytes_per_invocation + cycles * w.log_bytes_per_cycle) / 10**9
     lines = [
         Line("evaluator", "Lambda duration", gb_seconds * p.lambda_gb_second,
@@ -221,7 +226,8 @@ def variable(d: Deployment, w: Workload, m: Measured = MEASURED, p: Prices = LIS
         Line("queue", "SQS FIFO requests", requests / 10**6 * p.sqs_fifo_million,
              f"{_count(messages)} messages, {_count(requests)} requests"),
         Line("poller", "MT5 reads through the NAT gateway", read_gb * p.nat_gb,
-             f"{_count(read_gb)} GB: every account every {d.cycle_seconds} s"),
+             f"{_count(read_gb)} GB: every account every {d.cycle_seconds} s"
+             + ("" if through_nat == 1 else f", {through_nat:.0%} of the servers through NAT")),
         Line("operations", "CloudWatch Logs", log_gb * (p.logs_ingest_gb + p.logs_store_gb_month),
              f"{_count(log_gb)} GB ingested and kept a month"),
         Line("database", "Aurora storage", w.accounts * w.database_gb_per_account * p.aurora_storage_gb_month,

@@ -31,6 +31,7 @@ STAGES = {"dev": False, "prod": True, "production": True}  # stage -> production
 # least 1 vCPU and 2 GiB (Fargate's Windows minimum).
 POLLER_SIZES = {"webapi": (512, 1024), "manager": (1024, 2048)}
 MT5_APIS = tuple(POLLER_SIZES)
+EGRESS = ("nat", "public")
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class Mt5Server:
     groups: tuple[str, ...] = ()  # MT5 group masks (POLLER_GROUPS); empty: the programs' groups
     cpu: int = 512
     memory_mib: int = 1024
+    # how the task reaches MT5: "nat" (private subnets, through the NAT gateway, which charges for every byte
+    # read) or "public" (public subnets with a public address; inbound data is free, nothing may connect in)
+    egress: str = "nat"
 
     @property
     def windows(self) -> bool:
@@ -177,8 +181,11 @@ def _servers(raw: Any) -> tuple[Mt5Server, ...]:
                 f"propfirm:mt5Servers[{i}]: the {api} poller needs at least cpu {default_cpu} and "
                 f"memoryMib {default_memory}"
             )
+        egress = str(item.get("egress", "nat"))
+        if egress not in EGRESS:
+            raise SettingsError(f"propfirm:mt5Servers[{i}].egress must be one of {list(EGRESS)}, got {egress!r}")
         servers.append(
-            Mt5Server(name, url, login, item.get("passwordSecretArn"), api, tuple(groups), cpu, memory)
+            Mt5Server(name, url, login, item.get("passwordSecretArn"), api, tuple(groups), cpu, memory, egress)
         )
     return tuple(servers)
 

@@ -43,6 +43,7 @@ class Network(Construct):
             name: self._build_consumer_group(name) for name in CONSUMERS
         }
         self.private_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        self.public_subnets = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC)
         self.endpoint_security_group = ec2.SecurityGroup(
             self,
             "EndpointsSg",

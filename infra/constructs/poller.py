@@ -11,7 +11,9 @@ Windows Server Core 2022 task instead (1 vCPU, 2 GiB at least), its image built 
 `functions/poller/Dockerfile.windows` by a Docker engine in Windows-containers mode; that asset exists
 only when such a server is configured.
 
-The task runs in the private subnets and reaches MT5 through the NAT gateway (or a peering); it reaches
+The task runs in the private subnets and reaches MT5 through the NAT gateway (or a peering), or, for a
+server with `"egress": "public"`, in the public subnets with a public address (the NAT gateway charges for
+every byte of every read: most of the bill at scale, docs/infrastructure.md, "Costs"); it reaches
 Redis (signed in with the cache user's secret; not the database), sends to the evaluation queue,
 consumes the command queue and reads its MT5 manager password from Secrets Manager
 (`MT5_MANAGER_PASSWORD_SECRET_ID`: the secret's ARN is in the environment, the password never is).
@@ -215,9 +217,10 @@ class Pollers(Construct):
             min_healthy_percent=0,
             max_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            vpc_subnets=self._network.private_subnets,
+            # "public": the reads skip the NAT gateway's per-GB charge; the security group admits nothing inbound
+            vpc_subnets=self._network.public_subnets if server.egress == "public" else self._network.private_subnets,
             security_groups=[self.security_group],
-            assign_public_ip=False,
+            assign_public_ip=server.egress == "public",
             enable_execute_command=False,
         )
 

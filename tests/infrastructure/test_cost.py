@@ -20,7 +20,7 @@ def test_the_template_says_what_runs(dev, production) -> None:
     assert (d.nat_gateways, p.nat_gateways) == (1, 2)
     assert (d.aurora_instances, p.aurora_instances) == (1, 2) and d.aurora_min_acu == Decimal("0.5")
     assert p.cache_nodes == 2 and p.cache_node_type in LIST_PRICES.cache_node_hour
-    assert p.fargate_tasks == [(Decimal("0.5"), Decimal(1), False), (Decimal(1), Decimal(2), True)]  # a Windows gateway
+    assert p.fargate_tasks == [(Decimal("0.5"), Decimal(1), False, False), (Decimal(1), Decimal(2), True, False)]
     assert d.evaluator_memory_mb == Decimal(1024) and d.cycle_seconds == Decimal(2) and d.shards == 16
     assert p.interface_endpoint_azs == 2 * len([
         r for r in production.raw["Resources"].values()
@@ -73,3 +73,20 @@ def test_the_command_reads_templates_and_a_bench_file(dev, tmp_path: Path, capsy
     assert "| Propfirm | 1,000 |" in out and "| Propfirm | 5,000 |" in out and "Lambda duration" in out
     assert main(["--template", str(template), "--accounts", "0"]) == 2
     assert MEASURED.accounts_per_core_second > 0
+
+
+def test_a_poller_with_a_public_address_reads_past_the_nat_gateway(layer_dir, tmp_path: Path) -> None:
+    from tests.infrastructure.conftest import synthesize
+
+    servers = [{"name": "live-1", "url": "https://mt5-1.example.com:443", "managerLogin": 1001, "egress": "public"}]
+    public = synthesize(tmp_path / "public", layer_dir, **{"propfirm:mt5Servers": json.dumps(servers)})
+    [service] = public.resources("AWS::ECS::Service").values()
+    network = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
+    assert network["AssignPublicIp"] == "ENABLED"
+    public_subnets = {k for k, r in public.raw["Resources"].items()
+                      if r["Type"] == "AWS::EC2::Subnet" and r["Properties"].get("MapPublicIpOnLaunch")}
+    assert {s["Ref"] for s in network["Subnets"]} <= public_subnets
+    d = read_template(public.raw, "public")
+    assert d.public_ips == d.nat_gateways + 1
+    reads = {x.item: x.monthly for x in variable(d, Workload(100_000))}["MT5 reads through the NAT gateway"]
+    assert reads == 0

@@ -92,6 +92,11 @@ def test_defaults_and_production_defaults():
             json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1, "groups": [1]}]),
             r"mt5Servers\[0\]\.groups",
         ),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1, "egress": "internet"}]),
+            r"mt5Servers\[0\]\.egress must be one of \['nat', 'public'\]",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(key, value, message):
