@@ -247,7 +247,9 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     pair = [{**trade, "login": first, "side": "buy"}, {**trade, "login": second, "side": "sell", "profit": "-520"}]
     evidence = {"mirrored_trades": 6, "share": 1.0, "net_of_both": "-120",
                 "matches": [{"lag_seconds": 0.0, "trades": pair}],
-                "traders": {"groups": {"7": [first, second]}, "one_trader": True, "unknown": []}}
+                "traders": {"groups": {"7": [first, second]}, "one_trader": True, "unknown": [],
+                            "shared": [{"kind": "address", "value": "203.0.113.7", "traders": [7, 9],
+                                        "logins": [first, second]}]}}
     finding = Finding("hedging", stack.options.server, (first, second), 1.0, evidence, ((first, 1),))
     with UnitOfWork(stack.options.database_url) as uow:
         FindingStore(uow).upsert([finding], datetime.now(UTC))
@@ -261,6 +263,8 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     expect(card.get_by_role("region", name="matched trades")).to_contain_text(f"{second} sell 5 @ 1.08")
     expect(card.get_by_role("note", name="whose accounts")).to_have_text(
         "One trader holds all these accounts (trader 7).")
+    expect(card.get_by_role("list", name="what the traders share")).to_contain_text(
+        f"Traders 7 and 9 signed in from the same address 203.0.113.7 (accounts {first}, {second})")
     card.get_by_role("button", name="Dismiss").click()
     dialog = admin.page.locator("dialog[open]")
     dialog.get_by_label("What was checked (kept in the audit log)").fill("one trader, two strategies")

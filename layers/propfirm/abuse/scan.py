@@ -19,6 +19,7 @@ from propfirm.domain.abuse.news import Release
 from propfirm.domain.abuse.trades import trades_of
 from propfirm.store.abuse import FindingStore
 from propfirm.store.news import NewsStore
+from propfirm.store.sightings import SightingStore
 from propfirm.store.uow import UnitOfWork
 
 DEFAULT_WINDOW = timedelta(days=7)
@@ -49,7 +50,11 @@ def scan(
         releases = [Release(r.at, r.title, r.currencies) for r in NewsStore(uow).between(until - window, until)]
         found = detect(trades_of(deals, sizes), thresholds, releases=releases)
         accounts = policy.accounts_of(uow, server, sorted({login for f in found for login in f.logins}))
-        findings = owners.with_traders(policy.kept(found, accounts), accounts)
+        kept = policy.kept(found, accounts)
+        traders = sorted({accounts[login].trader_id for f in kept if len(f.logins) > 1 for login in f.logins
+                          if login in accounts})
+        sightings = SightingStore(uow).of_traders(traders) if traders else []
+        findings = owners.with_traders(kept, accounts, sightings)
         stamp = recorded_at or until
         new = store.record(findings, stamp)
         restricted = [cid for finding, fid in new for cid in policy.restrict(uow, finding, fid, accounts, stamp)]

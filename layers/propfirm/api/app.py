@@ -68,6 +68,8 @@ from propfirm.api.routers import (
     trader,
     webhooks,
 )
+from propfirm.api.runtime import runtime
+from propfirm.api.sightings import RECORDER as SIGHTINGS
 from propfirm.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("propfirm.api")
@@ -298,11 +300,25 @@ def _media_type_refused(event: Mapping[str, Any]) -> dict | None:
     return problem_response(400, body)
 
 
+def _note_sighting(event: Mapping[str, Any]) -> None:
+    """A signed-in trader's address and device, for the abuse scan (propfirm.api.sightings)."""
+    claims = claims_of(event)
+    if claims is None or is_public(str(event.get("path") or "/")):
+        return
+    try:
+        who = principal_from_claims(claims)
+    except Unauthorized:
+        return
+    rt = runtime()
+    SIGHTINGS.seen(event, who, rt.uow, rt.clock)
+
+
 def resolve(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     refused = _gate(event) or _media_type_refused(event)
     if refused is not None:
         refused["headers"].update(cors_headers(_origin(event)))
         return refused
+    _note_sighting(event)
     response = make_conditional(event, app.resolve(dict(event), context))
     origin = _origin(event)
     if origin and "Access-Control-Allow-Origin" not in (response.get("multiValueHeaders") or {}):

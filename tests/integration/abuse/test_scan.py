@@ -242,3 +242,40 @@ def test_news_straddles_are_judged_around_the_calendars_releases_of_the_window(u
     assert (finding.detector, finding.logins, finding.score) == ("news_straddle", (61,), 1.0)
     assert [m["release"]["at"] for m in finding.evidence["matches"]] == [at.isoformat() for at in releases]
     assert len(finding.deals) == 12
+
+
+def test_traders_seen_on_one_address_or_device_are_named_in_the_finding(url: str) -> None:
+    from propfirm.api.sightings import device_of
+    from propfirm.store.registration import register_account_challenge
+    from propfirm.store.sightings import SightingStore
+
+    _programs_with(url, {"owners": {}})
+    server = "scan-seen"
+    browser = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+    with UnitOfWork(url) as uow:
+        for login, email in ((71, "dee@example.com"), (72, "eve@example.com"), (73, "fay@example.com")):
+            register_account_challenge(uow, server, login, "abuse-owners", trader_email=email, time=T0)
+        subs = dict(uow.fetchall("SELECT email, sub FROM traders WHERE email = ANY(%s)",
+                                 (["dee@example.com", "eve@example.com", "fay@example.com"],)))
+        store = SightingStore(uow)
+        assert store.record(subs["dee@example.com"], "203.0.113.7", device_of(browser), browser, T0)
+        assert store.record(subs["eve@example.com"], "203.0.113.7", device_of("curl/8"), "curl/8", T0)
+        assert store.record(subs["eve@example.com"], "198.51.100.2", device_of(browser), browser, T0)
+        assert store.record(subs["fay@example.com"], "192.0.2.9", device_of("other"), "other", T0)
+        assert not store.record("no-such-sub", "192.0.2.9", "", "", T0)  # staff, or nobody: nothing kept
+        uow.commit()
+    deals = Deals(url, server)
+    for i in range(6):
+        deals.trade(71, i * 60, "buy", "5")  # Dee and Eve hedge against each other
+        deals.trade(72, i * 60, "sell", "5")
+    scan(lambda: UnitOfWork(url), server, T0 + timedelta(days=7))
+    with UnitOfWork(url) as uow:
+        [finding] = FindingStore(uow).findings(server=server)
+        dee, eve = (uow.fetchone("SELECT id FROM traders WHERE email = %s", (e,))[0]
+                    for e in ("dee@example.com", "eve@example.com"))
+    shared = finding.evidence["traders"]["shared"]
+    assert shared == [
+        {"kind": "address", "value": "203.0.113.7", "traders": sorted([dee, eve]), "logins": [71, 72]},
+        {"kind": "device", "value": device_of(browser), "traders": sorted([dee, eve]), "logins": [71, 72],
+         "label": browser},
+    ]

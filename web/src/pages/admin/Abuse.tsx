@@ -54,20 +54,34 @@ function TradesSideBySide({ matches }: { matches: { lag_seconds: number; trades:
   );
 }
 
-type Owners = { groups: Record<string, number[]>; one_trader: boolean; unknown: number[] };
+type Shared = { kind: "address" | "device"; value: string; traders: number[]; logins: number[]; label?: string };
+type Owners = { groups: Record<string, number[]>; one_trader: boolean; unknown: number[]; shared?: Shared[] };
 
-/** The accounts of a finding grouped by the trader holding each (the scan's `evidence.traders`). */
+/** The accounts of a finding grouped by the trader holding each (the scan's `evidence.traders`), and the
+ * addresses and devices two or more of those traders signed in from. */
 function WhoseAccounts({ traders }: { traders: Owners }) {
   const groups = Object.entries(traders.groups);
   return (
-    <p role="note" aria-label="whose accounts">
-      {traders.one_trader
-        ? `One trader holds all these accounts (trader ${groups[0]?.[0]}).`
-        : [
-            ...groups.map(([trader, logins]) => `trader ${trader}: ${logins.join(", ")}`),
-            ...(traders.unknown.length ? [`no challenge here: ${traders.unknown.join(", ")}`] : []),
-          ].join("; ")}
-    </p>
+    <>
+      <p role="note" aria-label="whose accounts">
+        {traders.one_trader
+          ? `One trader holds all these accounts (trader ${groups[0]?.[0]}).`
+          : [
+              ...groups.map(([trader, logins]) => `trader ${trader}: ${logins.join(", ")}`),
+              ...(traders.unknown.length ? [`no challenge here: ${traders.unknown.join(", ")}`] : []),
+            ].join("; ")}
+      </p>
+      {!!traders.shared?.length && (
+        <ul aria-label="what the traders share">
+          {traders.shared.map((s) => (
+            <li key={`${s.kind}:${s.value}`}>
+              Traders {s.traders.join(" and ")} signed in from the same {s.kind}{" "}
+              <code>{s.kind === "device" ? s.label || s.value : s.value}</code> (accounts {s.logins.join(", ")})
+            </li>
+          ))}
+        </ul>
+      )}
+    </>
   );
 }
 
