@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import cProfile
 import os
 import re
 import socket
@@ -310,8 +311,11 @@ def _backend_cpu(admin_url: str, database: str) -> float:
     return total
 
 
+PROFILE: cProfile.Profile | None = None  # --profile: the real design's steady cycles, handler calls only
+
+
 def _cycle(side: Side, client: redis.Redis, at: datetime, equity_of: Callable[[int], Decimal],
-           admin_url: str, database: str) -> dict[str, Any]:
+           admin_url: str, database: str, profile: cProfile.Profile | None = None) -> dict[str, Any]:
     side.cycle += 1
     CLOCK.now = at
     _write_snapshots(client, side, at, equity_of)
@@ -334,9 +338,13 @@ def _cycle(side: Side, client: redis.Redis, at: datetime, equity_of: Callable[[i
         # the handler's metrics (EMF lines on stdout, as in Lambda) are made and printed, into the void
         with open(os.devnull, "w") as void, contextlib.redirect_stdout(void):
             cpu, wall = time.process_time(), time.perf_counter()
+            if profile is not None:
+                profile.enable()
             for event in events:
                 response = handler.lambda_handler(event, LocalContext(function_name="evaluator"))
                 failures += len(response.get("batchItemFailures", []))
+            if profile is not None:
+                profile.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     finally:
         del side.runtime.evaluator.handle
@@ -419,7 +427,7 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
                 for c in range(steady_cycles):
                     at += timedelta(seconds=2)
                     steady.append(_cycle(side, client, at, lambda login, c=c: Decimal(99800 - c), admin_url,
-                                         database))
+                                         database, PROFILE if side.name == "real" else None))
                 out["steady"] = _median(steady)
                 with_transitions = []
                 for c in range(transition_cycles):
@@ -631,6 +639,8 @@ def print_run(run: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="bench_evaluator", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one batch, few cycles, loopback only")
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the real design's steady cycles here "
+                        "(the handler's calls only; read with python -m pstats)")
     parser.add_argument("--batches", type=int, help="handler batches per cycle (default 10; --quick 1)")
     parser.add_argument("--explain", action="store_true", help="only EXPLAIN ANALYZE the recurring queries"
                         " on a database filled at volume (20,000 challenges, 2 M equity points, 1 M deals)")
@@ -649,6 +659,8 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"  {label}: {plan['ms']} ms, {', '.join(plan['paths']) or 'no table read'}"
                   + (f" ({plan['pruned_partitions']} partitions pruned)" if plan["pruned_partitions"] else ""))
         return found
+    global PROFILE
+    PROFILE = cProfile.Profile() if args.profile else None
     figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0],
                                "targets": {"per_core": TARGET_PER_CORE, "ratio": TARGET_RATIO}, "runs": []}
     for rtt in rtts:
@@ -658,6 +670,9 @@ def main(argv: list[str] | None = None) -> dict:
     figures["cold_start"] = cold = cold_start(admin_url, redis_url, 3 if args.quick else 5)
     print(f"\ncold start: import {cold['import_s']} s (-X importtime: {cold['importtime_s']} s), import and"
           f" runtime built {cold['import_and_runtime_s']} s; heavy modules imported: {cold['heavy_modules']}")
+    if PROFILE is not None:
+        PROFILE.dump_stats(str(args.profile))
+        print(f"profile of the steady cycles: {args.profile}")
     figures["time"] = iso_utc(datetime.now(UTC))
     print(orjson.dumps({"summary": [{"rtt_ms": r["rtt_ms"], "steady_per_core": r["real"]["steady"]["per_core"],
                                      "naive_steady_per_core": r["naive"]["steady"]["per_core"]}
