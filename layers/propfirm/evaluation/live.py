@@ -204,6 +204,19 @@ class LiveState:
         `now` is the evaluator's clock, on which the floors' expiry instants were computed."""
         if not writes:
             return
+        try:
+            written = self._write(server, writes, now)
+        except redis.exceptions.NoScriptError:
+            # Redis lost its scripts (a restart, a failover, SCRIPT FLUSH): load it and write again. Every
+            # command of the pipeline can be repeated (SETs, deletes, floors guarded by their version).
+            self._set_all.sha = self.client.script_load(_SET_ALL)
+            written = self._write(server, writes, now)
+        self.stats.round_trips += 1
+        self._remember(server, written)
+
+    def _write(
+        self, server: str, writes: list[LiveWrite], now: datetime
+    ) -> list[tuple[int, bytes | None, CachedChallenge | None]]:
         keys = self.keys
         pipe = self.client.pipeline(transaction=False)
         written: list[tuple[int, bytes | None, CachedChallenge | None]] = []
@@ -229,10 +242,11 @@ class LiveState:
             if w.clear_hold:
                 pipe.delete(keys.floor_hold(server, w.login))
         if set_keys:
-            self._set_all(keys=set_keys, args=[*set_values, CACHE_TTL_SECONDS], client=pipe)
+            # EVALSHA straight away: redis-py's script object would first ask SCRIPT EXISTS, a round trip
+            # per write; the script is loaded once, when Redis first answers NOSCRIPT (above)
+            pipe.evalsha(self._set_all.sha, len(set_keys), *set_keys, *set_values, CACHE_TTL_SECONDS)
         pipe.execute()
-        self.stats.round_trips += 1
-        self._remember(server, written)
+        return written
 
     def _remember(self, server: str, written: list[tuple[int, bytes | None, CachedChallenge | None]]) -> None:
         """After Redis accepted the pipeline: what it now holds, for the next read to reuse."""

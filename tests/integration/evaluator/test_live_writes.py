@@ -1,0 +1,47 @@
+"""The evaluator's Redis writes: a message's caches in one script call sent as EVALSHA, with no SCRIPT EXISTS
+round trip before it; a Redis that lost its scripts gets the script loaded and the write done again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from propfirm.evaluation.live import CachedChallenge
+
+from tests.instants import MONDAY_JANUARY
+
+T0 = MONDAY_JANUARY
+
+
+def _commands_during(rig, action) -> list[str]:
+    """The commands Redis saw from the evaluator's process while `action` ran (MONITOR on its own link)."""
+    seen: list[str] = []
+    with rig.redis.monitor() as monitor:
+        action()
+        rig.redis.ping()  # a marker: everything before it was the action's
+        for entry in monitor.listen():
+            command = entry["command"]
+            if command.startswith("PING"):
+                break
+            seen.append(command.split(" ", 1)[0].upper())
+    return seen
+
+
+def test_the_caches_are_written_by_evalsha_without_asking_whether_the_script_exists(rig) -> None:
+    rig.register(9101, T0)
+    rig.snapshot(9101, T0 + timedelta(minutes=1), "100000", "100000")
+    rig.evaluator.handle(rig.message([9101], T0 + timedelta(minutes=1)))  # first: loads what it needs
+    rig.snapshot(9101, T0 + timedelta(minutes=2), "100000", "99990", [("EURUSD", "1.00", "buy")])
+    seen = _commands_during(rig, lambda: rig.evaluator.handle(rig.message([9101], T0 + timedelta(minutes=2))))
+    assert "EVALSHA" in seen and "SCRIPT" not in seen, seen
+
+
+def test_a_redis_that_lost_its_scripts_gets_the_write_all_the_same(rig) -> None:
+    rig.register(9102, T0)
+    rig.snapshot(9102, T0 + timedelta(minutes=1), "100000", "100000")
+    rig.evaluator.handle(rig.message([9102], T0 + timedelta(minutes=1)))
+    rig.redis.script_flush()  # as after a restart or a failover
+    rig.snapshot(9102, T0 + timedelta(minutes=2), "100000", "99980", [("EURUSD", "1.00", "buy")])
+    rig.evaluator.handle(rig.message([9102], T0 + timedelta(minutes=2)))
+    cached = CachedChallenge.decode(rig.redis.get(rig.keys.state(rig.server, 9102)))
+    assert cached is not None
+    assert cached.challenge_state().last_snapshot_at == T0 + timedelta(minutes=2)
