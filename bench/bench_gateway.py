@@ -10,7 +10,8 @@ models. Figures per size: the median wall time of a full poll over `rounds` poll
 accounts per second that gives, the HTTP requests per poll, and this process's CPU time per poll (the
 gateway's own cost: TLS, JSON, Decimal parsing); beside it, in alternate rounds, the CPU time of the same
 poll read the general way (`GatewayOptions.typed_reads` off: every reply into dicts, then each record's
-fields converted), which must give equal states.
+fields converted), and the poll with each group in one request (`account_reads="group"`: its wall time,
+CPU time and requests), each of which must give equal states.
 """
 
 from __future__ import annotations
@@ -80,9 +81,11 @@ def measure(accounts: int, rounds: int) -> dict[str, float]:
         if seen != accounts:
             raise RuntimeError(f"polled {seen} accounts, expected {accounts}")
         walls, cpus, requests, general_cpus = [], [], [], []
+        group_walls, group_cpus, group_requests = [], [], []
         typed_options = gateway.options
         general_options = dataclasses.replace(typed_options, typed_reads=False)
-        for _ in range(rounds):  # the typed reader and the general one alternate: the same load on both
+        group_options = dataclasses.replace(typed_options, account_reads="group")
+        for _ in range(rounds):  # the three ways alternate: the same load on each
             before = gateway.transport.requests
             cpu, wall = time.process_time(), time.perf_counter()
             states = gateway.account_states(groups)
@@ -94,9 +97,18 @@ def measure(accounts: int, rounds: int) -> dict[str, float]:
             cpu = time.process_time()
             general = gateway.account_states(groups)
             general_cpus.append(time.process_time() - cpu)
+            gateway.options = group_options
+            before = gateway.transport.requests
+            cpu, wall = time.process_time(), time.perf_counter()
+            whole = gateway.account_states(groups)
+            group_walls.append(time.perf_counter() - wall)
+            group_cpus.append(time.process_time() - cpu)
+            group_requests.append(gateway.transport.requests - before)
             gateway.options = typed_options
             if general != states:
                 raise RuntimeError("the typed and the general readers gave different account states")
+            if sorted(whole, key=lambda x: x.login) != sorted(states, key=lambda x: x.login):
+                raise RuntimeError("the group reads and the page reads gave different account states")
         gateway.close()
     poll = statistics.median(walls)
     return {
@@ -107,6 +119,9 @@ def measure(accounts: int, rounds: int) -> dict[str, float]:
         "requests_per_poll": statistics.median(requests),
         "client_cpu_s": round(statistics.median(cpus), 4),
         "general_reader_cpu_s": round(statistics.median(general_cpus), 4),
+        "group_poll_s": round(statistics.median(group_walls), 4),
+        "group_client_cpu_s": round(statistics.median(group_cpus), 4),
+        "group_requests_per_poll": statistics.median(group_requests),
         "sim_startup_s": round(startup, 1),
     }
 
@@ -117,16 +132,18 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     results = {}
-    header = ("accounts", "groups", "poll s", "accounts/s", "requests", "client CPU s", "general reader")
+    header = ("accounts", "groups", "poll s", "accounts/s", "requests", "client CPU s", "general reader",
+              "group: poll s", "CPU s", "requests")
     print(f"{header[0]:>9} {header[1]:>6} {header[2]:>8} {header[3]:>11} {header[4]:>9} {header[5]:>13} "
-          f"{header[6]:>15}")
+          f"{header[6]:>15} {header[7]:>14} {header[8]:>7} {header[9]:>9}")
     for size in sizes:
         rounds = 5 if size <= 10_000 else 3
         figures = measure(size, rounds)
         results[str(size)] = figures
         print(f"{size:>9} {figures['groups']:>6} {figures['poll_s']:>8.3f} {figures['accounts_per_s']:>11} "
               f"{figures['requests_per_poll']:>9} {figures['client_cpu_s']:>13.3f} "
-              f"{figures['general_reader_cpu_s']:>15.3f}", flush=True)
+              f"{figures['general_reader_cpu_s']:>15.3f} {figures['group_poll_s']:>14.3f} "
+              f"{figures['group_client_cpu_s']:>7.3f} {figures['group_requests_per_poll']:>9}", flush=True)
     return results
 
 

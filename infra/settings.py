@@ -49,6 +49,7 @@ class Mt5Server:
     # how the task reaches MT5: "nat" (private subnets, through the NAT gateway, which charges for every byte
     # read) or "public" (public subnets with a public address; inbound data is free, nothing may connect in)
     egress: str = "nat"
+    account_reads: str = "pages"  # MT5_ACCOUNT_READS: "group" reads each group's account states in one request
 
     @property
     def windows(self) -> bool:
@@ -184,8 +185,12 @@ def _servers(raw: Any) -> tuple[Mt5Server, ...]:
         egress = str(item.get("egress", "nat"))
         if egress not in EGRESS:
             raise SettingsError(f"propfirm:mt5Servers[{i}].egress must be one of {list(EGRESS)}, got {egress!r}")
+        account_reads = str(item.get("accountReads", "pages"))
+        if account_reads not in ("pages", "group"):
+            raise SettingsError(f"propfirm:mt5Servers[{i}].accountReads must be pages or group, got {account_reads!r}")
         servers.append(
-            Mt5Server(name, url, login, item.get("passwordSecretArn"), api, tuple(groups), cpu, memory, egress)
+            Mt5Server(name, url, login, item.get("passwordSecretArn"), api, tuple(groups), cpu, memory, egress,
+                      account_reads)
         )
     return tuple(servers)
 

@@ -163,6 +163,8 @@ class Pollers(Construct):
             ),
         )
         optional = {"POLLER_GROUPS": ",".join(server.groups)} if server.groups else {}
+        if server.account_reads != "pages":
+            optional["MT5_ACCOUNT_READS"] = server.account_reads
         task.add_container(
             "poller",
             image=self.image(server.windows),

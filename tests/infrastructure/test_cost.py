@@ -78,11 +78,15 @@ def test_the_command_reads_templates_and_a_bench_file(dev, tmp_path: Path, capsy
 def test_a_poller_with_a_public_address_reads_past_the_nat_gateway(layer_dir, tmp_path: Path) -> None:
     from tests.infrastructure.conftest import synthesize
 
-    servers = [{"name": "live-1", "url": "https://mt5-1.example.com:443", "managerLogin": 1001, "egress": "public"}]
+    servers = [{"name": "live-1", "url": "https://mt5-1.example.com:443", "managerLogin": 1001, "egress": "public",
+                "accountReads": "group"}]
     public = synthesize(tmp_path / "public", layer_dir, **{"propfirm:mt5Servers": json.dumps(servers)})
     [service] = public.resources("AWS::ECS::Service").values()
     network = service["Properties"]["NetworkConfiguration"]["AwsvpcConfiguration"]
     assert network["AssignPublicIp"] == "ENABLED"
+    [task] = public.resources("AWS::ECS::TaskDefinition").values()
+    environment = {e["Name"]: e["Value"] for e in task["Properties"]["ContainerDefinitions"][0]["Environment"]}
+    assert environment["MT5_ACCOUNT_READS"] == "group"
     public_subnets = {k for k, r in public.raw["Resources"].items()
                       if r["Type"] == "AWS::EC2::Subnet" and r["Properties"].get("MapPublicIpOnLaunch")}
     assert {s["Ref"] for s in network["Subnets"]} <= public_subnets

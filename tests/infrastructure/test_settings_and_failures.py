@@ -97,6 +97,11 @@ def test_defaults_and_production_defaults():
             json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1, "egress": "internet"}]),
             r"mt5Servers\[0\]\.egress must be one of \['nat', 'public'\]",
         ),
+        (
+            "propfirm:mt5Servers",
+            json.dumps([{"name": "a", "url": "https://x", "managerLogin": 1, "accountReads": "all"}]),
+            r"mt5Servers\[0\]\.accountReads must be pages or group",
+        ),
     ],
 )
 def test_bad_settings_name_the_key(key, value, message):

@@ -43,6 +43,9 @@ class Mt5Settings(BaseSettings):
     max_attempts: int = Field(4, ge=1, le=20)
     keepalive_seconds: float = Field(20.0, ge=1)
     page_size: int = Field(100, ge=1, le=100)
+    account_reads: Literal["pages", "group"] = Field(
+        "pages", description="account states by pages of logins, or each group in one request (fewer requests)"
+    )
     server_name: str = Field(DEFAULT_SERVER, min_length=1)
     server_zone: str | None = None
     server_zone_shift_minutes: int = 0
@@ -95,6 +98,7 @@ def gateway_from_settings(settings: Mt5Settings | None = None) -> Mt5Gateway:
     )
     options = GatewayOptions(
         page_size=settings.page_size,
+        account_reads=settings.account_reads,
         server_zone=settings.server_zone,
         server_zone_shift_minutes=settings.server_zone_shift_minutes,
     )
