@@ -113,10 +113,14 @@ def simulator_process(accounts: int, speed: float = 60.0) -> Iterator[str]:
             process.kill()
 
 
+ACCOUNT_READS = ["pages"]  # --account-reads: how the gateway reads account states (MT5_ACCOUNT_READS)
+
+
 def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: float = 2.0,
                 tick: float = 0.0) -> Poller:
     gateway = gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
-                                         manager_password=MANAGER_PASSWORD, timeout_seconds=60))
+                                         manager_password=MANAGER_PASSWORD, timeout_seconds=60,
+                                         account_reads=ACCOUNT_READS[0]))
     settings = load(PollerSettings, evaluation_queue_url=queue_url, redis_namespace=namespace,
                     redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL), poller_shard_count=SHARDS,
                     poller_interval_seconds=interval, poller_metrics_flush_cycles=1000,
@@ -422,21 +426,29 @@ def print_table(result: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k accounts only, few cycles")
+    parser.add_argument("--account-reads", choices=["pages", "group"], default="pages",
+                        help="account states by login pages (default) or each group in one request")
+    parser.add_argument("--sizes", help="comma-separated account counts; only the cycles, no latency runs")
     args = parser.parse_args(argv)
+    ACCOUNT_READS[0] = args.account_reads
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
+    if args.sizes:
+        sizes = [int(x) for x in args.sizes.split(",")]
     cycles, pause = (2, 0.5) if args.quick else (4, 1.0)
     namespace = f"bench-poller-{uuid.uuid4().hex[:8]}:"
     result: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
-                              "sizes": []}
+                              "account_reads": args.account_reads, "sizes": []}
     try:
         with moto_sqs() as sqs:
             for accounts in sizes:
                 result["sizes"].append(bench_size(accounts, cycles, pause, 50 if args.quick else 500, sqs,
                                                   namespace))
-            result["latency"] = bench_latency(10_000, 3.0 if args.quick else 40.0, 8 if args.quick else 80,
-                                              sqs, namespace)
-            moves = 6 if args.quick else 40
-            result["price_moves"] = [bench_price_moves(10_000, moves, tick, sqs, namespace) for tick in (0.0, 0.25)]
+            if not args.sizes:
+                result["latency"] = bench_latency(10_000, 3.0 if args.quick else 40.0, 8 if args.quick else 80,
+                                                  sqs, namespace)
+                moves = 6 if args.quick else 40
+                result["price_moves"] = [bench_price_moves(10_000, moves, tick, sqs, namespace)
+                                         for tick in (0.0, 0.25)]
     finally:
         _cleanup(namespace)
     result["time"] = iso_utc(datetime.now(UTC))
