@@ -21,6 +21,7 @@ from typing import Any
 
 from propfirm.api.live_view import progress_of
 from propfirm.api.problems import Unprocessable
+from propfirm.domain.payouts import PayoutStatus
 from propfirm.domain.programs import Program
 from propfirm.domain.state import ChallengeState
 from propfirm.live.records import iso_utc
@@ -101,7 +102,7 @@ def _item(cid: int, changed_at: datetime, email: str, program: Program, version:
             progress = progress_of(program, ChallengeState.from_dict(state), now)
         except (ValueError, KeyError, TypeError):
             progress = None  # a state this build cannot read: the rest of the record still syncs
-    paid = [p for p in payouts if p["status"] == "paid"]
+    paid = [p for p in payouts if p["status"] == PayoutStatus.PAID]
     return {
         "challenge_id": cid,
         "changed_at": iso_utc(changed_at),

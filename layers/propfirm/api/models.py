@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from propfirm.domain.abuse.findings import Detector, FindingStatus
+
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -692,11 +694,11 @@ class FindingConfirmation(FindingDecision):
 
 class FindingOut(BaseModel):
     id: int
-    detector: Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle"]
+    detector: Detector
     server: str
     logins: list[int]
     score: str = Field(description="0 to 1, three decimals")
-    status: Literal["open", "dismissed", "confirmed"]
+    status: FindingStatus
     first_seen_at: str
     updated_at: str
     decided_by: str | None

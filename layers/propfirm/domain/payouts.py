@@ -59,13 +59,33 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
 from typing import Any
 
 from propfirm.domain.money import HUNDRED, ZERO, currency_digits
 from propfirm.domain.programs import Phase, Program
 from propfirm.domain.tradingday import DayClock
 
+
 # -- denial codes ---------------------------------------------------------------------------------------
+class PayoutStatus(StrEnum):
+    """A payout's state, one vocabulary for the workflow, the store and the API."""
+
+    REQUESTED = "requested"
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    WITHDRAWING = "withdrawing"
+    MANUAL_REVIEW = "manual_review"
+    PAID = "paid"
+    REJECTED = "rejected"
+    FAILED = "failed"
+
+
+OPEN_STATUSES = (PayoutStatus.REQUESTED, PayoutStatus.AWAITING_APPROVAL, PayoutStatus.APPROVED,
+                 PayoutStatus.WITHDRAWING, PayoutStatus.MANUAL_REVIEW)
+FINAL_STATUSES = (PayoutStatus.PAID, PayoutStatus.REJECTED, PayoutStatus.FAILED)
+
+
 NOT_FUNDED = "not_funded"
 ACCOUNT_NOT_ACTIVE = "account_not_active"
 OPEN_POSITIONS = "no_open_positions"

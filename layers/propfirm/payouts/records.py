@@ -10,9 +10,12 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from propfirm.domain.payouts import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
     Condition,
     Denial,
     PayoutQuote,
+    PayoutStatus,
 )
 from propfirm.payouts import runtime
 from propfirm.payouts.errors import PayoutNotFound, TokenGone
@@ -26,16 +29,17 @@ log = logging.getLogger("propfirm.payouts")
 
 
 # -- states --------------------------------------------------------------------------------------------
-REQUESTED = "requested"
-AWAITING_APPROVAL = "awaiting_approval"
-APPROVED = "approved"
-WITHDRAWING = "withdrawing"
-MANUAL_REVIEW = "manual_review"
-PAID = "paid"
-REJECTED = "rejected"
-FAILED = "failed"
-OPEN_STATES = (REQUESTED, AWAITING_APPROVAL, APPROVED, WITHDRAWING, MANUAL_REVIEW)
-FINAL_STATES = (PAID, REJECTED, FAILED)
+# the names the workflow's modules use for the domain's vocabulary (propfirm.domain.payouts.PayoutStatus)
+REQUESTED = PayoutStatus.REQUESTED
+AWAITING_APPROVAL = PayoutStatus.AWAITING_APPROVAL
+APPROVED = PayoutStatus.APPROVED
+WITHDRAWING = PayoutStatus.WITHDRAWING
+MANUAL_REVIEW = PayoutStatus.MANUAL_REVIEW
+PAID = PayoutStatus.PAID
+REJECTED = PayoutStatus.REJECTED
+FAILED = PayoutStatus.FAILED
+OPEN_STATES = OPEN_STATUSES
+FINAL_STATES = FINAL_STATUSES
 
 # -- refusal codes (PayoutRefused.code) ---------------------------------------------------------------
 NOT_ELIGIBLE = "not_eligible"  # see .denials for the reasons

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from propfirm.domain.abuse.findings import Finding
+from propfirm.domain.abuse.findings import Finding, FindingStatus
 from propfirm.domain.abuse.trades import TradeDeal
 from propfirm.store.errors import NotFound
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
 
-STATUSES = ("open", "dismissed", "confirmed")
+STATUSES = tuple(FindingStatus)
 _COLUMNS = (
     "id, detector, server, logins, score, evidence, deals, status, first_seen_at, updated_at, decided_by,"
     " decided_at, note"

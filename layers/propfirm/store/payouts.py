@@ -14,16 +14,17 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
+from propfirm.domain.payouts import FINAL_STATUSES, OPEN_STATUSES, PayoutStatus
 from propfirm.store.jsonutil import plain
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
 
-FINISHED = ("paid", "rejected", "failed")
+FINISHED = FINAL_STATUSES
 # the payout's deals stay claimed (payout_deals.claimed) unless it ends in these states: the database
 # releases them then (0005's trigger) and allows one claim per deal (its unique index)
-NOT_COVERING = ("rejected", "failed")
-OPEN = ("requested", "awaiting_approval", "approved", "withdrawing", "manual_review")
+NOT_COVERING = (PayoutStatus.REJECTED, PayoutStatus.FAILED)
+OPEN = OPEN_STATUSES
 
 _COLUMNS = (
     "p.id, p.challenge_id, c.trader_id, coalesce(p.server, c.server) AS server, coalesce(p.login, c.login)"

@@ -89,3 +89,12 @@ def test_the_straddler_is_found_in_the_simulators_mix_and_nobody_else_for_news()
     found = detect(trades_of(trade_deals(world), sizes(world)), detectors=["news_straddle"],
                    releases=releases(world))
     assert {login for f in found for login in f.logins} == straddlers
+
+
+def test_every_detector_has_a_program_policy_and_a_runner() -> None:
+    from propfirm.domain.abuse.detectors import DETECTORS
+    from propfirm.domain.abuse.findings import Detector
+    from propfirm.domain.programs import AbusePolicy
+
+    assert set(AbusePolicy.model_fields) == set(Detector) == set(DETECTORS)
+    assert detect([], detectors=list(Detector)) == []  # each name runs

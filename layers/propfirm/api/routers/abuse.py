@@ -4,7 +4,7 @@ fails a challenge by itself."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -15,13 +15,13 @@ from propfirm.api.models import FindingConfirmation, FindingDecision, FindingOut
 from propfirm.api.overrides import override
 from propfirm.api.problems import Conflict
 from propfirm.api.runtime import runtime
+from propfirm.domain.abuse.findings import Detector, FindingStatus
 from propfirm.store.abuse import FindingStore, StoredFinding
 from propfirm.store.audit import AuditEntry
 
 router = Router()
 
 FindingId = Annotated[int, Path(gt=0, le=MAX_ID)]
-Detector = Literal["hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle"]
 
 
 def _operator() -> str:
@@ -36,7 +36,7 @@ def _operator() -> str:
     responses=documented(FindingPage),
 )
 def list_findings(
-    status: Annotated[Literal["open", "dismissed", "confirmed"] | None, Query()] = None,
+    status: Annotated[FindingStatus | None, Query()] = None,
     detector: Annotated[Detector | None, Query()] = None,
     server: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     cursor: Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")] = None,

@@ -3,7 +3,7 @@ and reject (admin only); the service's refusals become problems (`payouts_port`)
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -13,6 +13,7 @@ from propfirm.api.context import MAX_ID, principal
 from propfirm.api.models import ApproveRequest, PayoutList, PayoutOut, RejectRequest, ResolveReviewRequest, documented
 from propfirm.api.payouts_port import payout_json, payout_problems
 from propfirm.api.runtime import runtime
+from propfirm.domain.payouts import PayoutStatus
 from propfirm.payouts import service as payouts
 from propfirm.payouts.approvals import Actor
 
@@ -20,9 +21,6 @@ router = Router()
 
 PayoutId = Annotated[int, Path(gt=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-PayoutStatus = Literal[
-    "requested", "awaiting_approval", "approved", "withdrawing", "manual_review", "paid", "rejected", "failed"
-]
 
 
 def _actor() -> Actor:

@@ -31,11 +31,11 @@ from decimal import Decimal
 from statistics import median
 from typing import Any
 
-from propfirm.domain.abuse.findings import DEFAULT_THRESHOLDS, MAX_EVIDENCE, Finding, Thresholds
+from propfirm.domain.abuse.findings import DEFAULT_THRESHOLDS, MAX_EVIDENCE, Detector, Finding, Thresholds
 from propfirm.domain.abuse.news import Release, news_straddle
 from propfirm.domain.abuse.trades import Trade
 
-DETECTORS = ("hedging", "copy_trading", "latency_arbitrage", "martingale", "grid", "news_straddle")
+DETECTORS = tuple(Detector)
 
 
 def _same_size(a: Trade, b: Trade, tolerance: Decimal) -> bool:

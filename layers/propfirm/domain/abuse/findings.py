@@ -5,9 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 MAX_EVIDENCE = 20  # trades or matches listed per finding (the counts cover all)
+
+
+class Detector(StrEnum):
+    """The detectors' names: in findings, programs' abuse policies, the API and the dashboards."""
+
+    HEDGING = "hedging"
+    COPY_TRADING = "copy_trading"
+    LATENCY_ARBITRAGE = "latency_arbitrage"
+    MARTINGALE = "martingale"
+    GRID = "grid"
+    NEWS_STRADDLE = "news_straddle"
+
+
+class FindingStatus(StrEnum):
+    OPEN = "open"
+    DISMISSED = "dismissed"
+    CONFIRMED = "confirmed"
 
 
 @dataclass(frozen=True)
