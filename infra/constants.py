@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from propfirm.domain.roles import Role
 from propfirm.webhooks.messages import EVENT_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,4 +68,4 @@ POLLER_CYCLE_METRIC = "CycleDuration"
 DOMAIN_EVENT_SOURCE = "propfirm"
 DOMAIN_EVENTS = EVENT_TYPES
 
-COGNITO_GROUPS = ("trader", "support", "admin")
+COGNITO_GROUPS = tuple(str(r) for r in Role)  # the API's roles (propfirm.domain.roles)

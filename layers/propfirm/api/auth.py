@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from propfirm.api.problems import Forbidden, Unauthorized
+from propfirm.domain.roles import Role
 
-TRADER, SUPPORT, ADMIN = "trader", "support", "admin"
-ROLES = (TRADER, SUPPORT, ADMIN)
+TRADER, SUPPORT, ADMIN = Role.TRADER, Role.SUPPORT, Role.ADMIN
+ROLES = tuple(Role)
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/docs", "/webhooks/purchase", "/leaderboard"})
 
 

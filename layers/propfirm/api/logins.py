@@ -24,12 +24,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from propfirm.domain.roles import STAFF, Role
 from propfirm.store.traders import IDENTITY_PROVIDER, UNBOUND
 
 log = logging.getLogger("propfirm.api")
 
-TRADER_GROUP = "trader"
-STAFF_GROUPS = frozenset({"admin", "support"})
+TRADER_GROUP = Role.TRADER
+STAFF_GROUPS = STAFF
 
 # why a purchase's email was not granted the trader role (audit `trader.login_refused`)
 STAFF_LOGIN = "staff_login"

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 
+from propfirm.domain.roles import Role
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("token", help="mint a local bearer token for the API")
-    p.add_argument("--role", required=True, choices=["trader", "support", "admin"])
+    p.add_argument("--role", required=True, choices=[str(r) for r in Role])
     p.add_argument("--email", help="the identity's email (default <role>@example.com)")
     p.add_argument(
         "--sub", help="the subject (default: a trader's recorded for --email in DATABASE_URL; else a new UUID)"

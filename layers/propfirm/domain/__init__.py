@@ -8,4 +8,5 @@
 - `engine`: `start`, `evaluate(program, state, event) -> Outcome`, `equity_floor(program, state)`.
 - `floors`: `EquityFloor`, the level the poller's fast path acts on.
 - `money`: Decimal parsing and display.
+- `roles`: the three roles (trader, support, admin), as the identity provider's groups name them.
 """
