@@ -36,6 +36,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 import orjson  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
+from harness import temporary_database  # noqa: E402
 from propfirm.api import queries  # noqa: E402
 from propfirm.api.function import lambda_handler  # noqa: E402
 from propfirm.api.local_server import _templates, build_event  # noqa: E402
@@ -65,15 +66,6 @@ class _Context:
     memory_limit_in_mb = 1024
     invoked_function_arn = "arn:aws:lambda:local:000000000000:function:bench-api"
     aws_request_id = "bench"
-
-
-def _database(admin_url: str) -> tuple[str, str]:
-    name = f"propfirm_bench_api_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    info = psycopg.conninfo.conninfo_to_dict(admin_url)
-    info["dbname"] = name
-    return name, psycopg.conninfo.make_conninfo(**info)
 
 
 def _fill(url: str, challenges: int, detailed: int) -> dict[str, float]:
@@ -261,7 +253,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def bench(challenges: int, requests: int, admin_url: str, redis_url: str) -> dict[str, Any]:
-    name, url = _database(admin_url)
+    name, url = temporary_database(admin_url, "propfirm_bench_api")
     client = redis.Redis.from_url(redis_url)
     keys = LiveKeys(f"bench-api-{uuid.uuid4().hex[:6]}:")
     written: list[str] = []

@@ -31,6 +31,7 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 import psycopg  # noqa: E402
 import redis  # noqa: E402
+from harness import temporary_database  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from propfirm.api.local_server import serve_api  # noqa: E402
 from propfirm.api.tokens import mint  # noqa: E402
@@ -72,7 +73,7 @@ def bench(challenges: int, loads: int, admin_url: str, redis_url: str) -> dict[s
     if not (default_dist() / "index.html").is_file():
         raise SystemExit("bench app: the web app is not built (make web)")
     fill = _bench_api()
-    name, url = fill._database(admin_url)
+    name, url = temporary_database(admin_url, "propfirm_bench_api")
     client = redis.Redis.from_url(redis_url)
     keys = LiveKeys(f"bench-app-{uuid.uuid4().hex[:6]}:")
     written: list[str] = []

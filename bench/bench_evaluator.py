@@ -35,13 +35,12 @@ import contextlib
 import cProfile
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -57,6 +56,7 @@ import boto3  # noqa: E402
 import orjson  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
+from harness import delay_proxy, moto_server, temporary_database, with_host  # noqa: E402
 from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.evaluation import bootstrap  # noqa: E402
@@ -99,105 +99,8 @@ BATCH_ACCOUNTS = PER_MESSAGE * PER_BATCH
 TARGET_PER_CORE, TARGET_RATIO = 20_000, 20
 
 
-# -- set-up ------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+# -- set-up: bench/harness.py (ports, child processes, temporary databases) -------------------------
 
-
-def _wait_port(port: int, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
-
-
-@contextlib.contextmanager
-def _child(args: list[str], port: int) -> Iterator[None]:
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    try:
-        _wait_port(port)
-        yield
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's server in a child process: SQS and EventBridge, their CPU not the evaluator's."""
-    port = _free_port()
-    with _child([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], port):
-        yield f"http://127.0.0.1:{port}"
-
-
-_PROXY = r'''
-import socket, sys, threading, time, collections
-listen_port, host, port, delay = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-def pump(src, dst):
-    queue, ready = collections.deque(), threading.Condition()
-    def receive():
-        while True:
-            data = src.recv(262144)
-            with ready:
-                queue.append((time.perf_counter() + delay, data)); ready.notify()
-            if not data:
-                return
-    def send():
-        while True:
-            with ready:
-                while not queue:
-                    ready.wait()
-                due, data = queue.popleft()
-            wait = due - time.perf_counter()
-            if wait > 0:
-                time.sleep(wait)
-            if not data:
-                try: dst.shutdown(socket.SHUT_WR)
-                except OSError: pass
-                return
-            dst.sendall(data)
-    threading.Thread(target=receive, daemon=True).start()
-    threading.Thread(target=send, daemon=True).start()
-server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", listen_port)); server.listen(64)
-while True:
-    client, _ = server.accept()
-    upstream = socket.create_connection((host, port))
-    for s in (client, upstream):
-        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    pump(client, upstream); pump(upstream, client)
-'''
-
-
-@contextlib.contextmanager
-def delay_proxy(url_host: str, url_port: int, rtt_ms: float) -> Iterator[int]:
-    """A TCP proxy adding rtt_ms/2 each way (a child process)."""
-    port = _free_port()
-    args = [sys.executable, "-c", _PROXY, str(port), url_host, str(url_port), str(rtt_ms / 2000)]
-    with _child(args, port):
-        yield port
-
-
-def _database(admin_url: str) -> tuple[str, str]:
-    name = f"propfirm_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    info = psycopg.conninfo.conninfo_to_dict(admin_url)
-    info["dbname"] = name
-    return name, psycopg.conninfo.make_conninfo(**info)
-
-
-def _with_host(url: str, port: int) -> str:
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    info.update(host="127.0.0.1", port=str(port))
-    return psycopg.conninfo.make_conninfo(**info)
 
 
 def _register(url: str, server: str, accounts: int, start: datetime) -> None:
@@ -377,7 +280,7 @@ def _median(cycles: list[dict[str, Any]]) -> dict[str, Any]:
 
 def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition_cycles: int,
                 admin_url: str, redis_url: str, rtt_ms: float) -> dict[str, Any]:
-    database, url = _database(admin_url)
+    database, url = temporary_database(admin_url)
     namespace = f"bench{uuid.uuid4().hex[:8]}:"
     start = START
     accounts, naive_accounts = batches * BATCH_ACCOUNTS, naive_batches * BATCH_ACCOUNTS
@@ -394,7 +297,7 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
             db_url, r_url = url, redis_url
             if rtt_ms:
                 info = psycopg.conninfo.conninfo_to_dict(url)
-                db_url = _with_host(url, stack.enter_context(
+                db_url = with_host(url, stack.enter_context(
                     delay_proxy(info.get("host") or "127.0.0.1", int(info.get("port") or 5432), rtt_ms)))
                 rinfo = redis.connection.parse_url(redis_url)
                 r_port = stack.enter_context(delay_proxy(rinfo.get("host", "127.0.0.1"), rinfo.get("port", 6379),
@@ -458,18 +361,6 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
 
 
 # -- cold start ---------------------------------------------------------------------------------------------
-_COLD_START = r'''
-import os, sys, time
-t0 = time.perf_counter()
-from propfirm.evaluation import function
-t1 = time.perf_counter()
-from propfirm.evaluation.bootstrap import runtime
-runtime()
-t2 = time.perf_counter()
-heavy = sorted({m.split(".")[0] for m in sys.modules} & {"moto", "hypothesis", "aws_cdk", "yaml", "pytest"}
-               | {m for m in sys.modules if m.startswith(("propfirm.sim", "propfirm.api", "propfirm.local"))})
-print(t1 - t0, t2 - t0, ",".join(heavy))
-'''
 
 
 def cold_start(admin_url: str, redis_url: str, runs: int = 5) -> dict[str, Any]:
@@ -478,7 +369,8 @@ def cold_start(admin_url: str, redis_url: str, runs: int = 5) -> dict[str, Any]:
     imports, ready, totals = [], [], []
     heavy = ""
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-X", "importtime", "-c", _COLD_START], env=env, cwd=ROOT,
+        probe = str(Path(__file__).resolve().parent / "cold_start_probe.py")
+        out = subprocess.run([sys.executable, "-X", "importtime", probe], env=env, cwd=ROOT,
                              capture_output=True, text=True, check=True)
         first, second, *rest = out.stdout.split()
         imports.append(float(first))
@@ -569,7 +461,7 @@ EXPLAINED = {
 def explain(admin_url: str, challenges: int = 20_000) -> dict[str, Any]:
     """A fresh database filled at volume; each recurring query's plan (EXPLAIN ANALYZE, inside a transaction
     rolled back) summarised as the access paths it uses and its execution time."""
-    database, url = _database(admin_url)
+    database, url = temporary_database(admin_url)
     volume = {"challenges": challenges, "points": challenges * 100, "deals": challenges * 50,
               "commands": challenges * 10}
     try:

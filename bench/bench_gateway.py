@@ -17,61 +17,18 @@ CPU time and requests), each of which must give equal states.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import dataclasses
-import socket
 import statistics
-import subprocess
-import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
+from harness import MANAGER_LOGIN, MANAGER_PASSWORD, simulator_process  # noqa: E402
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings  # noqa: E402
 from propfirm.mt5.webapi import WebApiGateway  # noqa: E402
 from propfirm.settings import load  # noqa: E402
 
-MANAGER_LOGIN = 1000
-MANAGER_PASSWORD = "Manager#2024"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextlib.contextmanager
-def simulator_process(accounts: int) -> Iterator[tuple[str, str, float]]:
-    """(url, certificate, seconds to start) of a simulator in a child process."""
-    port = _free_port()
-    cert_dir = tempfile.mkdtemp(prefix="bench-gateway-")
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "propfirm.cli", "sim", "--port", str(port), "--accounts", str(accounts),
-         "--speed", "0", "--seed", "1", "--cert-dir", cert_dir,
-         "--manager-login", str(MANAGER_LOGIN), "--manager-password", MANAGER_PASSWORD],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()  # the line with the URL: the server is up
-        if "serving" not in line:
-            raise RuntimeError(f"the simulator did not start: {line!r}")
-        yield f"https://127.0.0.1:{port}", str(Path(cert_dir) / "cert.pem"), time.perf_counter() - started
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
 
 def measure(accounts: int, rounds: int) -> dict[str, float]:
-    with simulator_process(accounts) as (url, cert, startup):
+    with simulator_process(accounts, tls=True) as (url, cert, startup):
         settings = load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN, manager_password=MANAGER_PASSWORD,
                         ca_file=cert, timeout_seconds=60)
         gateway = gateway_from_settings(settings)

@@ -29,9 +29,7 @@ import argparse
 import contextlib
 import os
 import resource
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -39,16 +37,15 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines in the table's output
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 import boto3  # noqa: E402
 import orjson  # noqa: E402
 import redis  # noqa: E402
+from harness import MANAGER_LOGIN, MANAGER_PASSWORD, moto_server, simulator_process  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402
 from propfirm.live.records import FloorRecord, iso_utc  # noqa: E402
@@ -59,58 +56,17 @@ from propfirm.poller.settings import PollerSettings  # noqa: E402
 from propfirm.queues.sharding import shard_of  # noqa: E402
 from propfirm.settings import DEFAULT_REDIS_URL, load  # noqa: E402
 
-MANAGER_LOGIN, MANAGER_PASSWORD = 1000, "Manager#2024"
 # a trading weekday: the figures never depend on the day the benchmark runs
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SHARDS = 16
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def moto_sqs() -> Iterator[Any]:
     """moto's server in a child process (its queues' memory and CPU are not the poller's)."""
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
-            time.sleep(0.05)
-        yield boto3.client("sqs", region_name="us-east-1", endpoint_url=f"http://127.0.0.1:{port}",
+    with moto_server() as endpoint:
+        yield boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint,
                            aws_access_key_id="bench", aws_secret_access_key="bench")
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-@contextlib.contextmanager
-def simulator_process(accounts: int, speed: float = 60.0) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "propfirm.cli", "sim", "--http", "--port", str(port),
-         "--accounts", str(accounts), "--speed", str(speed), "--seed", "1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    try:
-        assert process.stdout is not None
-        process.stdout.readline()  # the line with the URL: the server is up
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 ACCOUNT_READS = ["pages"]  # --account-reads: how the gateway reads account states (MT5_ACCOUNT_READS)
@@ -204,7 +160,7 @@ def bench_size(accounts: int, cycles: int, pause: float, sample: int, sqs: Any, 
                ) -> dict[str, Any]:
     queue_url = sqs.create_queue(QueueName=f"bench-{accounts}.fifo",
                                  Attributes={"FifoQueue": "true"})["QueueUrl"]
-    with simulator_process(accounts) as url:
+    with simulator_process(accounts, speed=60.0) as (url, _, _):
         poller = make_poller(url, sqs, queue_url, namespace)
         poller.start(with_inbox=False)
         mt5_calls = count_mt5_calls(poller)
