@@ -251,8 +251,13 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
                             "shared": [{"kind": "address", "value": "203.0.113.7", "traders": [7, 9],
                                         "logins": [first, second]}]}}
     finding = Finding("hedging", stack.options.server, (first, second), 1.0, evidence, ((first, 1),))
+    market = {"compared": 84, "filled_better_than_the_market": 84, "window_seconds": 5.0,
+              "largest": [{"position": 5, "symbol": "USDJPY", "side": "sell", "opened_at": "2026-01-06T02:30:00+00:00",
+                           "price": "141.163", "better_by": "0.660"}]}
+    scalping = Finding("latency_arbitrage", stack.options.server, (first,), 0.985,
+                       {"short_trades": 84, "win_rate": 0.985, "against_the_market": market}, ((first, 3),))
     with UnitOfWork(stack.options.database_url) as uow:
-        FindingStore(uow).upsert([finding], datetime.now(UTC))
+        FindingStore(uow).upsert([finding, scalping], datetime.now(UTC))
         uow.commit()
         [stored] = [f for f in FindingStore(uow).findings(server=stack.options.server) if f.logins == (first, second)]
 
@@ -265,6 +270,13 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
         "One trader holds all these accounts (trader 7).")
     expect(card.get_by_role("list", name="what the traders share")).to_contain_text(
         f"Traders 7 and 9 signed in from the same address 203.0.113.7 (accounts {first}, {second})")
+    with UnitOfWork(stack.options.database_url) as uow:
+        [scalper] = [f for f in FindingStore(uow).findings(server=stack.options.server, detector="latency_arbitrage")
+                     if f.logins == (first,)]
+    other = admin.page.get_by_test_id(f"finding-{scalper.id}")
+    other.get_by_role("button", name="Show the evidence").click()
+    expect(other.get_by_role("note", name="against the market")).to_contain_text(
+        "84 of 84 short trades were filled at a better price than the other accounts' fills")
     card.get_by_role("button", name="Dismiss").click()
     dialog = admin.page.locator("dialog[open]")
     dialog.get_by_label("What was checked (kept in the audit log)").fill("one trader, two strategies")

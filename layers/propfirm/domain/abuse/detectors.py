@@ -8,7 +8,9 @@
   components). Score: the ring's mean share; evidence: each account's median lag behind the first opener.
 - `latency_arbitrage`: an account whose trades held at most `max_hold` are at least `min_short` in number,
   at least `min_short_share` of its trades, and won at least `min_win_rate` of the time. Score: win rate
-  times share.
+  times share. Evidence beside it: how many of those trades were filled at a better price than the other
+  accounts' fills of the same symbol and side in the same five seconds (`domain.abuse.market`: the deal
+  stream's fills as the market's prices).
 - `martingale`: ladders on one account and symbol: each entry on the same side while the previous is
   open, at a worse price (adding against a loss), `factor` times the previous size or more; an account
   with a ladder of `min_levels` or more. Score: its longest ladder over five levels (capped at 1).
@@ -32,6 +34,7 @@ from statistics import median
 from typing import Any
 
 from propfirm.domain.abuse.findings import DEFAULT_THRESHOLDS, MAX_EVIDENCE, Detector, Finding, Thresholds
+from propfirm.domain.abuse.market import MarketFills, against_the_market
 from propfirm.domain.abuse.news import Release, news_straddle
 from propfirm.domain.abuse.trades import Trade
 
@@ -189,6 +192,7 @@ def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLD
         if trade.closed_at is not None:
             by_account[(trade.server, trade.login)].append(trade)
     findings = []
+    market: MarketFills | None = None  # built once, for the first account that qualifies
     for (server, login), closed in sorted(by_account.items()):
         short = [x for x in closed if x.hold_seconds is not None and x.hold_seconds <= t.max_hold.total_seconds()]
         if len(short) < t.min_short:
@@ -198,6 +202,7 @@ def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLD
         win_rate = wins / len(short)
         if share < t.min_short_share or win_rate < t.min_win_rate:
             continue
+        market = market or MarketFills(trades)
         findings.append(
             Finding(
                 "latency_arbitrage",
@@ -211,6 +216,8 @@ def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLD
                     "median_hold_seconds": median(x.hold_seconds or 0.0 for x in short),
                     "profit_of_short_trades": str(sum((x.profit for x in short), Decimal(0))),
                     "trades": [x.brief() for x in short[:MAX_EVIDENCE]],
+                    # the short trades' fills beside the other accounts' of the same moment (domain.abuse.market)
+                    "against_the_market": against_the_market(short, market),
                 },
                 tuple(sorted({(login, d) for x in short for d in x.deals})),
             )

@@ -96,6 +96,9 @@ function Evidence({ id }: { id: number }) {
   const matches = evidence.matches as { lag_seconds: number; trades: Trade[] }[] | undefined;
   const numbers = Object.entries(evidence).filter(([, v]) => typeof v !== "object" || v === null);
   const traders = evidence.traders as Owners | undefined;
+  const market = evidence.against_the_market as
+    | { compared: number; filled_better_than_the_market: number; window_seconds: number; largest: { better_by: string }[] }
+    | undefined;
   return (
     <>
       {traders && <WhoseAccounts traders={traders} />}
@@ -108,6 +111,13 @@ function Evidence({ id }: { id: number }) {
         ))}
       </dl>
       {matches && <TradesSideBySide matches={matches} />}
+      {market && market.compared > 0 && (
+        <p role="note" aria-label="against the market">
+          {market.filled_better_than_the_market} of {market.compared} short trades were filled at a better price than the
+          other accounts' fills of the same symbol and side within {market.window_seconds} s
+          {market.largest[0] ? ` (the largest by ${market.largest[0].better_by})` : ""}.
+        </p>
+      )}
       <details>
         <summary>All the evidence ({finding.data.deals?.length ?? 0} deals)</summary>
         <pre>{JSON.stringify(evidence, null, 2)}</pre>
