@@ -37,48 +37,40 @@ def measure(accounts: int, rounds: int) -> dict[str, float]:
         seen = len(gateway.account_states(groups))  # warm-up: connect, handshake
         if seen != accounts:
             raise RuntimeError(f"polled {seen} accounts, expected {accounts}")
-        walls, cpus, requests, general_cpus = [], [], [], []
-        group_walls, group_cpus, group_requests = [], [], []
         typed_options = gateway.options
-        general_options = dataclasses.replace(typed_options, typed_reads=False)
-        group_options = dataclasses.replace(typed_options, account_reads="group")
+        ways = {"paged": typed_options, "general": dataclasses.replace(typed_options, typed_reads=False),
+                "group": dataclasses.replace(typed_options, account_reads="group")}
+        timed: dict[str, dict[str, list[float]]] = {w: {"wall": [], "cpu": [], "requests": []} for w in ways}
         for _ in range(rounds):  # the three ways alternate: the same load on each
-            before = gateway.transport.requests
-            cpu, wall = time.process_time(), time.perf_counter()
-            states = gateway.account_states(groups)
-            walls.append(time.perf_counter() - wall)
-            cpus.append(time.process_time() - cpu)
-            requests.append(gateway.transport.requests - before)
-            assert len(states) == accounts
-            gateway.options = general_options
-            cpu = time.process_time()
-            general = gateway.account_states(groups)
-            general_cpus.append(time.process_time() - cpu)
-            gateway.options = group_options
-            before = gateway.transport.requests
-            cpu, wall = time.process_time(), time.perf_counter()
-            whole = gateway.account_states(groups)
-            group_walls.append(time.perf_counter() - wall)
-            group_cpus.append(time.process_time() - cpu)
-            group_requests.append(gateway.transport.requests - before)
+            read = {}
+            for way, options in ways.items():
+                gateway.options = options
+                before = gateway.transport.requests
+                cpu, wall = time.process_time(), time.perf_counter()
+                read[way] = sorted(gateway.account_states(groups), key=lambda x: x.login)
+                timed[way]["wall"].append(time.perf_counter() - wall)
+                timed[way]["cpu"].append(time.process_time() - cpu)
+                timed[way]["requests"].append(gateway.transport.requests - before)
             gateway.options = typed_options
-            if general != states:
+            assert len(read["paged"]) == accounts
+            if read["general"] != read["paged"]:
                 raise RuntimeError("the typed and the general readers gave different account states")
-            if sorted(whole, key=lambda x: x.login) != sorted(states, key=lambda x: x.login):
+            if read["group"] != read["paged"]:
                 raise RuntimeError("the group reads and the page reads gave different account states")
         gateway.close()
+    walls = timed["paged"]["wall"]
     poll = statistics.median(walls)
     return {
         "accounts": accounts,
         "groups": len(groups),
         "poll_s": round(poll, 4),
         "accounts_per_s": round(accounts / poll),
-        "requests_per_poll": statistics.median(requests),
-        "client_cpu_s": round(statistics.median(cpus), 4),
-        "general_reader_cpu_s": round(statistics.median(general_cpus), 4),
-        "group_poll_s": round(statistics.median(group_walls), 4),
-        "group_client_cpu_s": round(statistics.median(group_cpus), 4),
-        "group_requests_per_poll": statistics.median(group_requests),
+        "requests_per_poll": statistics.median(timed["paged"]["requests"]),
+        "client_cpu_s": round(statistics.median(timed["paged"]["cpu"]), 4),
+        "general_reader_cpu_s": round(statistics.median(timed["general"]["cpu"]), 4),
+        "group_poll_s": round(statistics.median(timed["group"]["wall"]), 4),
+        "group_client_cpu_s": round(statistics.median(timed["group"]["cpu"]), 4),
+        "group_requests_per_poll": statistics.median(timed["group"]["requests"]),
         "sim_startup_s": round(startup, 1),
     }
 
