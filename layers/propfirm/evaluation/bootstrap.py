@@ -40,6 +40,7 @@ class Runtime:
     uow: Callable[[], UnitOfWork]  # the unit-of-work factory (maintenance uses it)
     equity_retention_days: int = 0
     clock: Callable[[], datetime] = wall_clock  # the trade server's time line (a simulated one locally)
+    sightings_retention_days: int = 0  # where traders signed in from, kept this long (0: for ever)
     # the container's own state between invocations: when the equity partitions were last kept (monotonic
     # seconds), and a batch's messages parsed once (message id -> message) while the batch runs
     maintained_at: float | None = None
@@ -90,7 +91,8 @@ def build_runtime(
         relay_each_message=not relay_per_batch,
         warning_share=settings.evaluator_floor_warning_share,
     )
-    return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days, clock)
+    return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days, clock,
+                   sightings_retention_days=settings.sightings_retention_days)
 
 
 _runtime: Runtime | None = None

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from propfirm.evaluation.bootstrap import Runtime, runtime
 from propfirm.observability import function_logger
 from propfirm.queues.messages import EvaluationMessage, parse_evaluation_queue_message
-from propfirm.store.maintenance import maintain_equity_points
+from propfirm.store.maintenance import forget_sightings, maintain_equity_points
 
 logger = function_logger("evaluator")
 metrics = Metrics(namespace="PropFirm", service="evaluator")  # the poller's namespace
@@ -149,18 +149,20 @@ def _relay(rt: Runtime) -> None:
 def relay_once() -> dict[str, int]:
     """Scheduled every minute: sends the commands that are due (a pause's re-enable at the next reset),
     any command or event left unsent by a crash, even while the evaluation queue is quiet; and, once an
-    hour, the equity points' partitions (next months created, months past the retention dropped)."""
+    hour, the equity points' partitions (next months created, months past the retention dropped) and the
+    traders' sign-in addresses past theirs."""
     rt = runtime()
     sent = rt.relay.run()
     events = rt.relay.run_events()
-    dropped = 0
+    dropped = forgotten = 0
     now = time.monotonic()
     if rt.maintained_at is None or now - rt.maintained_at >= MAINTENANCE_EVERY_SECONDS:
         with rt.uow() as uow:
             dropped = maintain_equity_points(uow, rt.clock(), rt.equity_retention_days).dropped
+            forgotten = forget_sightings(uow, rt.clock(), rt.sightings_retention_days)
             uow.commit()
         rt.maintained_at = now
-    return {"sent": int(sent or 0), "events": events, "partitions_dropped": dropped}
+    return {"sent": int(sent or 0), "events": events, "partitions_dropped": dropped, "sightings_forgotten": forgotten}
 
 
 # the Lambdas' handlers, with their logging context and metrics (functions/evaluator/handler.py exports them)

@@ -20,6 +20,9 @@ class EvaluatorSettings(DatabaseSettings, RedisSettings):
     equity_points_retention_days: int = Field(
         400, ge=0, description="equity points older than this are dropped by month (0: kept for ever)"
     )
+    sightings_retention_days: int = Field(
+        180, ge=0, description="traders' sign-in addresses not seen for this long are deleted (0: kept for ever)"
+    )
     db_pool_max: int = Field(2, ge=1, le=20, description="PostgreSQL connections per container")
     evaluator_save_every_snapshots: int = Field(30, ge=1, description="routine state save interval")
     evaluator_floor_warning_share: Decimal = Field(

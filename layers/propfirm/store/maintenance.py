@@ -1,8 +1,11 @@
-"""Housekeeping of the store: the equity points' monthly partitions (migration 0003).
+"""Housekeeping of the store: the equity points' monthly partitions (migration 0003), and where traders
+signed in from (migration 0018), kept no longer than its retention.
 
 `maintain_equity_points` creates the partitions of this month and the next ones (so that writes land in
-a month's partition, not in the default one) and drops the months older than the retention. The
-scheduled relay Lambda runs it once an hour; it is idempotent and cheap when there is nothing to do.
+a month's partition, not in the default one) and drops the months older than the retention;
+`forget_sightings` deletes the sign-in addresses and devices not seen for longer than theirs (addresses
+are personal data). The scheduled relay Lambda runs both once an hour; they are idempotent and cheap when
+there is nothing to do.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from propfirm.store.sightings import SightingStore
 from propfirm.store.uow import UnitOfWork
 
 
@@ -39,3 +43,10 @@ def maintain_equity_points(
             uow.fetchone("SELECT equity_points_drop_before(%s)", (now - timedelta(days=retention_days),))[0]
         )
     return Maintenance(created, dropped)
+
+
+def forget_sightings(uow: UnitOfWork, now: datetime, retention_days: int) -> int:
+    """The sightings not seen for `retention_days` deleted (0: kept for ever); how many went."""
+    if not retention_days:
+        return 0
+    return SightingStore(uow).forget_before(now - timedelta(days=retention_days))

@@ -47,3 +47,7 @@ class SightingStore:
             (list(trader_ids),),
         )
         return [Sighting(*r) for r in rows]
+
+    def forget_before(self, instant: datetime) -> int:
+        """Delete the sightings last seen before `instant` (the retention); how many went."""
+        return self.uow.execute("DELETE FROM trader_sightings WHERE last_seen < %s", (instant,)).rowcount

@@ -55,3 +55,26 @@ def test_relay_handler_keeps_the_equity_partitions_once_an_hour(rig, monkeypatch
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
             " WHERE i.inhparent = 'equity_points'::regclass")}
     assert {f"equity_points_{month:%Y%m}", f"equity_points_{ahead:%Y%m}"} <= found
+
+
+def test_the_hourly_maintenance_forgets_sign_in_addresses_past_their_retention(rig) -> None:
+    from propfirm.store.sightings import SightingStore
+
+    email = f"seen-{rig.server}@example.com"
+    rig.register(7071, rig.now)
+    with UnitOfWork(rig.url) as uow:
+        uow.execute("UPDATE traders SET email = %s WHERE id = (SELECT trader_id FROM challenges"
+                    " WHERE server = %s AND login = 7071)", (email, rig.server))
+        sub = uow.fetchone("SELECT sub FROM traders WHERE email = %s", (email,))[0]
+        store = SightingStore(uow)
+        assert store.record(sub, "198.51.100.7", "", "", rig.now - timedelta(days=200))  # past 180 days
+        assert store.record(sub, "198.51.100.8", "", "", rig.now - timedelta(days=10))
+        uow.commit()
+    rig.runtime.maintained_at = None
+    rig.runtime.sightings_retention_days = 180
+    result = relay_handler({}, LocalContext(aws_request_id="relay-4"))
+    assert result["sightings_forgotten"] >= 1
+    with UnitOfWork(rig.url) as uow:
+        left = uow.fetchall("SELECT host(s.address) FROM trader_sightings s JOIN traders t ON t.id = s.trader_id"
+                            " WHERE t.email = %s", (email,))
+    assert left == [("198.51.100.8",)]
