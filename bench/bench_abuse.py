@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> dict:
     accounts = args.accounts or (200 if args.quick else 400)
     days = args.days or (5 if args.quick else 10)
     seeds = [int(s) for s in (args.seeds or ("1" if args.quick else "1,2,3")).split(",")]
-    tally = {d: {"true": 0, "false": 0, "missed": 0} for d in DETECTORS}
+    tally = {str(d): {"true": 0, "false": 0, "missed": 0} for d in DETECTORS}
     deals_total = 0
     seconds = 0.0
     for seed in seeds:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> dict:
         seconds += time.process_time() - began
         deals_total += len(deals)
         planted = abusers(world)
-        found_logins: dict[str, set[int]] = {d: set() for d in DETECTORS}
+        found_logins: dict[str, set[int]] = {str(d): set() for d in DETECTORS}
         for finding in findings:
             truly = all(EXPECTED.get(planted.get(login, "")) == finding.detector for login in finding.logins)
             tally[finding.detector]["true" if truly else "false"] += 1

@@ -111,10 +111,12 @@ def read_template(template: dict[str, Any], name: str) -> Deployment:
     serverless = [i for i in _of_type(template, "AWS::RDS::DBInstance") if i.get("DBInstanceClass") == "db.serverless"]
     [cache] = _of_type(template, "AWS::ElastiCache::ReplicationGroup")
     nodes = cache.get("NumCacheClusters") or cache.get("NumNodeGroups", 1) * (1 + cache.get("ReplicasPerNodeGroup", 0))
-    tasks = _of_type(template, "AWS::ECS::TaskDefinition")
-    services = _of_type(template, "AWS::ECS::Service")
+    definitions = {k: r["Properties"] for k, r in template["Resources"].items()
+                   if r["Type"] == "AWS::ECS::TaskDefinition"}
+    tasks = list(definitions.values())
     running: list[tuple[Decimal, Decimal, bool, bool]] = []
-    for task, service in zip(tasks, services, strict=False):  # one poller service per task definition
+    for service in _of_type(template, "AWS::ECS::Service"):  # each poller service runs its task definition
+        task = definitions[service["TaskDefinition"]["Ref"]]
         windows = task.get("RuntimePlatform", {}).get("OperatingSystemFamily", "LINUX").startswith("WINDOWS")
         vpc = service.get("NetworkConfiguration", {}).get("AwsvpcConfiguration", {})
         public = vpc.get("AssignPublicIp") == "ENABLED"

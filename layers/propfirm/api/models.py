@@ -767,7 +767,6 @@ class CrmPage(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` next time (the same when nothing changed)")
 
 
-
 # -- the news calendar ----------------------------------------------------------------------------------------
 class NewsReleaseIn(_Body):
     at: AwareDatetime = Field(description="when the release is published (with its offset)")

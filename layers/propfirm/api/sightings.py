@@ -9,6 +9,7 @@ import ipaddress
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from propfirm.api.auth import TRADER, Principal
@@ -43,7 +44,9 @@ class SightingRecorder:
         self.monotonic = monotonic
         self._recorded: dict[tuple[str, str, str], float] = {}
 
-    def seen(self, event: Mapping[str, Any], who: Principal, uow: Callable[[], UnitOfWork], clock: Any) -> None:
+    def seen(
+        self, event: Mapping[str, Any], who: Principal, uow: Callable[[], UnitOfWork], clock: Callable[[], datetime]
+    ) -> None:
         if not who.has(TRADER):
             return
         source = _source(event)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from propfirm.domain.abuse.news import Release
 from propfirm.domain.programs import Program
-from propfirm.sim.news import SimRelease
 from propfirm.store.migrator import apply_migrations
 from propfirm.store.news import NewRelease, NewsStore
 from propfirm.store.programs import load_program_path, load_shipped_programs
@@ -81,7 +81,7 @@ def register_accounts(
     return challenges
 
 
-def list_news(database_url: str, releases: Iterable[SimRelease], now: datetime) -> int:
+def list_news(database_url: str, releases: Iterable[Release], now: datetime) -> int:
     """The simulated market's releases in the news calendar (`--news`); how many were new."""
     wanted = [NewRelease(r.at, r.title, r.currencies) for r in releases]
     with UnitOfWork(database_url) as uow:

@@ -54,8 +54,8 @@ def sizes(world: World, server: str = "sim") -> dict[tuple[str, int], Decimal]:
 
 
 def releases(world: World) -> list[Release]:
-    """The world's news calendar as the detectors read it."""
-    return [Release(r.at, r.title, r.currencies) for r in world.news]
+    """The world's news calendar, as the detectors read it."""
+    return list(world.news)
 
 
 def abusers(world: World) -> dict[int, str]:

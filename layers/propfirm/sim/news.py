@@ -1,22 +1,15 @@
 """The simulated market's news calendar: releases at fixed UTC times of every weekday, so that scripted
 straddlers have news to straddle and the detectors and the evaluator's blackout have a calendar to read.
 
-    releases(start, end) -> [SimRelease]   # every release in [start, end), in time order
+    releases(start, end) -> [Release]   # every release in [start, end), in time order (the detectors' type)
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
-
-@dataclass(frozen=True, slots=True)
-class SimRelease:
-    at: datetime
-    title: str
-    currencies: tuple[str, ...]
-
+from propfirm.domain.abuse.news import Release
 
 # (UTC time of day, title, currencies): one European morning release and one American afternoon one
 DAILY = (
@@ -25,20 +18,20 @@ DAILY = (
 )
 
 
-def releases(start: datetime, end: datetime) -> list[SimRelease]:
-    out: list[SimRelease] = []
+def releases(start: datetime, end: datetime) -> list[Release]:
+    out: list[Release] = []
     day = start.astimezone(UTC).date()
     while (midnight := datetime.combine(day, time(0), tzinfo=UTC)) < end:
         if day.weekday() < 5:
             for at, title, currencies in DAILY:
                 instant = midnight.replace(hour=at.hour, minute=at.minute)
                 if start <= instant < end:
-                    out.append(SimRelease(instant, title, currencies))
+                    out.append(Release(instant, title, currencies))
         day += timedelta(days=1)
     return out
 
 
-def next_release(calendar: list[SimRelease], now: datetime) -> SimRelease | None:
+def next_release(calendar: list[Release], now: datetime) -> Release | None:
     """The first release after `now` (calendar in time order)."""
-    i = bisect_right([r.at for r in calendar], now)
+    i = bisect_right(calendar, now, key=lambda r: r.at)
     return calendar[i] if i < len(calendar) else None

@@ -349,7 +349,7 @@ def _straddler(world: World, trader: Trader, weekday: int, hour: int) -> int:
     upcoming = next_release(world.news, now)
     if upcoming is None or upcoming.at - now > STRADDLE_LEAD or weekday == 4 and hour >= 20:
         return 0
-    symbols = [s for s in FX if any(code in s for code in upcoming.currencies)] or list(FX)
+    symbols = [s for s in FX if upcoming.moves(s)] or list(FX)
     symbol = trader.rng.choice(symbols)
     lots = trader.lots(trader.rng.choice((3, 4, 5)))
     made = _open(world, trader, symbol, 0, lots) + _open(world, trader, symbol, 1, lots)

@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from propfirm.domain.abuse.news import Release
 from propfirm.mt5.auth import password_hash
 from propfirm.sim import accounts as acc
 from propfirm.sim import sessions
@@ -37,7 +38,6 @@ from propfirm.sim.bars import BarHistory
 from propfirm.sim.clock import ServerZone, SimClock
 from propfirm.sim.history import DealHistory
 from propfirm.sim.market import LOT, Market, SymbolSpec
-from propfirm.sim.news import SimRelease
 
 if TYPE_CHECKING:
     from propfirm.sim.traders import Trader
@@ -146,7 +146,7 @@ class World:
         self.clock.on_advance(self.settle)
         self.rollovers = 0
         self.traders: dict[int, Trader] = {}  # login -> scripted trader (propfirm.sim.traders)
-        self.news: list[SimRelease] = []  # the news calendar scripted straddlers read (propfirm.sim.news)
+        self.news: list[Release] = []  # the news calendar scripted straddlers read (propfirm.sim.news)
         self.stop_out = True  # step() closes positions of accounts at the stop-out level
         # told of every deal and price step, under the lock (propfirm.sim.truth: the run's ground truth)
         self.observer: Any = None

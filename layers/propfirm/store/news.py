@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from psycopg.types.json import Jsonb
+
 from propfirm.store.errors import NotFound
 
 if TYPE_CHECKING:
@@ -61,21 +63,27 @@ class NewsStore:
 
     def add(self, releases: Sequence[NewRelease], by: str, now: datetime) -> list[tuple[NewsRow, bool]]:
         """Each release with whether it is new: one already listed (same time and title) is kept as it was,
-        so sending a calendar again changes nothing."""
-        out: list[tuple[NewsRow, bool]] = []
+        so sending a calendar again changes nothing. Two statements, whatever the number of releases."""
+        if not releases:
+            return []
+        wanted = Jsonb([{"at": r.at.isoformat(), "title": r.title, "currencies": list(r.currencies),
+                         "impact": r.impact} for r in releases])
+        recordset = "jsonb_to_recordset(%s) AS w(at timestamptz, title text, currencies text[], impact text)"
+        inserted = {row[0] for row in self.uow.fetchall(
+            f"INSERT INTO news_events (at, title, currencies, impact, added_by, added_at)"
+            f" SELECT at, title, currencies, impact, %s, %s FROM {recordset}"
+            " ON CONFLICT (at, title) DO NOTHING RETURNING id",
+            (by, now, wanted),
+        )}
+        rows = {(r.at, r.title): r for r in map(_row, self.uow.fetchall(
+            f"SELECT {_COLUMNS} FROM news_events WHERE (at, title) IN (SELECT at, title FROM {recordset})",
+            (wanted,),
+        ))}
+        out = []
         for r in releases:
-            row = self.uow.fetchone(
-                f"INSERT INTO news_events (at, title, currencies, impact, added_by, added_at)"
-                f" VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (at, title) DO NOTHING RETURNING {_COLUMNS}",
-                (r.at, r.title, list(r.currencies), r.impact, by, now),
-            )
-            if row is not None:
-                out.append((_row(row), True))
-            else:
-                found = self.uow.fetchone(
-                    f"SELECT {_COLUMNS} FROM news_events WHERE at = %s AND title = %s", (r.at, r.title)
-                )
-                out.append((_row(found), False))
+            row = rows[(r.at, r.title)]
+            out.append((row, row.id in inserted))
+            inserted.discard(row.id)  # the same release twice in one call: new the first time only
         return out
 
     def between(self, since: datetime | None, until: datetime | None, limit: int = 1000) -> list[NewsRow]:

@@ -30,6 +30,11 @@ def test_an_admin_lists_releases_once_and_everybody_reads_them(api: Api) -> None
     audited = api.rows("SELECT payload FROM audit_log WHERE kind = 'news.added' AND payload::text LIKE %s",
                        (f"%{title}%",))
     assert len(audited) == 1 and audited[0][0]["operator"] == "risk@example.com"
+    later = {"at": "2031-03-08T13:30:00Z", "title": title + " later"}
+    mixed = api.call("POST", "/admin/news", claims=ADMIN,
+                     body={"releases": [body["releases"][0], later, later]})[2]  # listed, new, new again
+    assert mixed["added"] == 1 and mixed["items"][0]["id"] == listed["items"][0]["id"]
+    assert mixed["items"][1]["id"] == mixed["items"][2]["id"] != mixed["items"][0]["id"]
 
     window = f"/news?from={quote('2031-03-07T00:00:00Z')}&to={quote('2031-03-08T00:00:00Z')}"
     status, _, seen = api.call("GET", window, claims=claims("trader", email()))

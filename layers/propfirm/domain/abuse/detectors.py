@@ -36,14 +36,9 @@ from typing import Any
 from propfirm.domain.abuse.findings import DEFAULT_THRESHOLDS, MAX_EVIDENCE, Detector, Finding, Thresholds
 from propfirm.domain.abuse.market import MarketFills, against_the_market
 from propfirm.domain.abuse.news import Release, news_straddle
-from propfirm.domain.abuse.trades import Trade
+from propfirm.domain.abuse.trades import Trade, books_of, same_size
 
 DETECTORS = tuple(Detector)
-
-
-def _same_size(a: Trade, b: Trade, tolerance: Decimal) -> bool:
-    larger = max(a.relative, b.relative)
-    return larger > 0 and abs(a.relative - b.relative) <= tolerance * larger
 
 
 def _close_together(a: Trade, b: Trade, window: timedelta) -> bool:
@@ -73,7 +68,7 @@ def _pairs(
                     continue
                 if (b.position, b.login, a.login) in used or (a.position, a.login, b.login) in used:
                     continue
-                if not _same_size(a, b, t.size_tolerance) or not _close_together(a, b, t.window):
+                if not same_size(a, b, t.size_tolerance) or not _close_together(a, b, t.window):
                     continue
                 used.add((b.position, b.login, a.login))
                 used.add((a.position, a.login, b.login))
@@ -239,19 +234,9 @@ def _rungs(ladder: Sequence[Trade]) -> list[dict[str, Any]]:
     ]
 
 
-def _books(trades: Sequence[Trade]) -> dict[tuple[str, int, str], list[Trade]]:
-    """The trades of each account and symbol, in the order they were opened (where ladders are looked for)."""
-    by_book: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
-    for trade in trades:
-        by_book[(trade.server, trade.login, trade.symbol)].append(trade)
-    for book in by_book.values():
-        book.sort(key=lambda x: x.opened_at)
-    return by_book
-
-
 def martingale(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
-    for (server, login, _), book in _books(trades).items():
+    for (server, login, _), book in books_of(trades).items():
         ladder: list[Trade] = []
         for entry in book:
             if ladder:
@@ -322,7 +307,7 @@ def _grid_ladders(book: list[Trade], t: Thresholds) -> list[list[Trade]]:
 
 def grid(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> list[Finding]:
     ladders: dict[tuple[str, int], list[list[Trade]]] = defaultdict(list)
-    for (server, login, _), book in _books(trades).items():
+    for (server, login, _), book in books_of(trades).items():
         ladders[(server, login)] += _grid_ladders(book, t)
     findings = []
     for (server, login), found in sorted(ladders.items()):

@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import Any
 
 from propfirm.domain.abuse.findings import DEFAULT_THRESHOLDS, MAX_EVIDENCE, Finding, Thresholds
-from propfirm.domain.abuse.trades import Trade
+from propfirm.domain.abuse.trades import Trade, books_of, same_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,21 +61,12 @@ def _open_across(trade: Trade, instant: datetime) -> bool:
     return trade.closed_at is None or trade.closed_at > instant
 
 
-def _same_size(a: Trade, b: Trade, tolerance: Decimal) -> bool:
-    larger = max(a.volume, b.volume)
-    return larger > 0 and abs(a.volume - b.volume) <= tolerance * larger
-
-
 def straddles_of(
     trades: Sequence[Trade], releases: Sequence[Release], t: Thresholds = DEFAULT_THRESHOLDS
 ) -> tuple[dict[tuple[str, int], list[Straddle]], dict[tuple[str, int], set[datetime]]]:
     """Per account (server, login): its straddles, and the releases across which it held a position opened
     in the lead (the share's denominator)."""
-    books: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
-    for trade in trades:
-        books[(trade.server, trade.login, trade.symbol)].append(trade)
-    for book in books.values():
-        book.sort(key=lambda x: x.opened_at)
+    books = books_of(trades)
     found: dict[tuple[str, int], list[Straddle]] = defaultdict(list)
     held: dict[tuple[str, int], set[datetime]] = defaultdict(set)
     ordered = sorted(releases, key=lambda r: r.at)
@@ -94,7 +85,7 @@ def straddles_of(
             for buy in (x for x in legs if x.side == "buy"):
                 match = min(
                     (s for s in sells if abs(s.opened_at - buy.opened_at) <= t.straddle_window
-                     and _same_size(buy, s, t.size_tolerance)),
+                     and same_size(buy, s, t.size_tolerance)),
                     key=lambda s: abs(s.opened_at - buy.opened_at),
                     default=None,
                 )

@@ -1,9 +1,10 @@
-"""Deals as trades: one per position, from its opening deal to its last closing deal."""
+"""Deals as trades: one per position, from its opening deal to its last closing deal; and what the
+detectors ask of trades alike (`books_of`: each account's trades per symbol; `same_size`)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -106,3 +107,19 @@ def trades_of(deals: Iterable[TradeDeal], sizes: Mapping[tuple[str, int], Decima
         )
     trades.sort(key=lambda t: (t.opened_at, t.server, t.login, t.position))
     return trades
+
+
+def books_of(trades: Sequence[Trade]) -> dict[tuple[str, int, str], list[Trade]]:
+    """The trades of each account and symbol (server, login, symbol), in the order they were opened."""
+    by_book: dict[tuple[str, int, str], list[Trade]] = defaultdict(list)
+    for trade in trades:
+        by_book[(trade.server, trade.login, trade.symbol)].append(trade)
+    for book in by_book.values():
+        book.sort(key=lambda x: x.opened_at)
+    return by_book
+
+
+def same_size(a: Trade, b: Trade, tolerance: Decimal) -> bool:
+    """One relative size (lots per 100,000 of each account's size) within `tolerance` of the larger."""
+    larger = max(a.relative, b.relative)
+    return larger > 0 and abs(a.relative - b.relative) <= tolerance * larger
