@@ -197,15 +197,14 @@ def _victims(world: Any, targets: int, symbol: str) -> list[int]:
     return victims
 
 
-def _floors(poller: Poller, keys: LiveKeys, world: Any, victims: list[int],
+def _floors(poller: Poller, keys: LiveKeys, victims: list[tuple[int, Decimal]], now: datetime,
             level_of: Any) -> None:
-    """A valid daily floor for each victim at `level_of(k, equity)` (k from 1)."""
+    """A valid daily floor for each victim (login, equity) at `level_of(k, equity)` (k from 1)."""
     from propfirm.live.floors import write_floor
 
-    now = world.now()
-    for k, login in enumerate(victims, start=1):
+    for k, (login, equity) in enumerate(victims, start=1):
         write_floor(poller.store.client, keys, "default", login, FloorRecord(
-            level=level_of(k, world.account(login).equity), expires_at=now + timedelta(hours=6),
+            level=level_of(k, equity), expires_at=now + timedelta(hours=6),
             reason="daily_loss", breach_at="touch", action="fail", version=1), now)
 
 
@@ -218,7 +217,8 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
         world = sim.world
         victims = _victims(world, targets, "EURUSD")
         poller = make_poller(sim.url, sqs, queue_url, namespace + "lat:", interval=2.0)
-        _floors(poller, keys, world, victims, lambda k, equity: equity - Decimal(2000))
+        _floors(poller, keys, [(login, world.account(login).equity) for login in victims], world.now(),
+                lambda k, equity: equity - Decimal(2000))
         durations: list[float] = []
         original = poller.run_cycle
 
@@ -272,67 +272,73 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
 
 
 def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namespace: str) -> dict[str, Any]:
-    """Price move to kill latency, with the tick path at `tick` seconds (0: the full reads only)."""
-    from propfirm.sim.testing import running_simulator
+    """Price move to kill latency, with the tick path at `tick` seconds (0: the full reads only); the
+    simulator in a child process steered through a pipe (bench/sim_control.py)."""
+    from sim_control import controlled_simulator
 
-    queue_url = sqs.create_queue(QueueName=f"bench-ticks-{int(tick * 1000)}.fifo",
+    queue_url = sqs.create_queue(QueueName=f"bench-ticks-{accounts}-{int(tick * 1000)}.fifo",
                                  Attributes={"FifoQueue": "true"})["QueueUrl"]
-    space = f"{namespace}ticks{int(tick * 1000)}:"
+    space = f"{namespace}ticks{accounts}-{int(tick * 1000)}:"
     keys = LiveKeys(space)
-    step = Decimal("1.50")  # XAUUSD: 100 oz a lot, so 150 of equity per victim per step
-    with running_simulator(start=START, accounts=accounts, seed=2, speed=0) as sim:
-        world = sim.world
-        victims = _victims(world, targets, "XAUUSD")
+    step = "-1.50"  # XAUUSD: 100 oz a lot, so 150 of equity per victim per step
+    with controlled_simulator(accounts, start=START, seed=2) as sim:
+        victims, now = sim.victims(targets, "XAUUSD")
         poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=tick)
         # victim k goes through its floor after k steps of the price
-        _floors(poller, keys, world, victims, lambda k, equity: equity - Decimal(150) * k + Decimal(75))
-        polls: list[float] = []
+        _floors(poller, keys, victims, now, lambda k, equity: equity - Decimal(150) * k + Decimal(75))
+        sim.market(0.25, "XAUUSD")  # every other symbol moves, as a market does, so every book is valued again
+        polls: list[tuple[float, int]] = []
         original_poll = poller.poll_prices
 
         def timed_poll():  # type: ignore[no-untyped-def]
             cpu = time.thread_time()
             report = original_poll()
             if report is not None:
-                polls.append(time.thread_time() - cpu)
+                polls.append((time.thread_time() - cpu, report.estimated))
             return report
 
         poller.poll_prices = timed_poll  # type: ignore[method-assign]
-        cycles = [0]
+        cycles: list[float] = []
         original_cycle = poller.run_cycle
 
-        def counted_cycle():  # type: ignore[no-untyped-def]
+        def timed_cycle():  # type: ignore[no-untyped-def]
+            cpu = time.thread_time()
             report = original_cycle()
-            cycles[0] += 1
+            cycles.append(time.thread_time() - cpu)
             return report
 
-        poller.run_cycle = counted_cycle  # type: ignore[method-assign]
+        poller.run_cycle = timed_cycle  # type: ignore[method-assign]
         stop = threading.Event()
         loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
         loop.start()
-        while cycles[0] < 2:
+        while len(cycles) < 2:
             time.sleep(0.05)
         latencies: list[float] = []
         rng = __import__("random").Random(7)
-        for login in victims:
+        began, polls_before = time.perf_counter(), len(polls)
+        for login, _ in victims:
             time.sleep(rng.uniform(0.5, 2.5))  # at a random point of the cycle
-            world.clock.advance(timedelta(milliseconds=200))
-            world.set_price("XAUUSD", world.market.bid("XAUUSD") - step)
-            moved = time.perf_counter()
-            deadline = moved + 10.0
-            while world.get_account(login).positions and time.perf_counter() < deadline:
-                time.sleep(0.002)
-            if not world.get_account(login).positions:
-                latencies.append(time.perf_counter() - moved)
+            seconds = sim.move("XAUUSD", step, advance_ms=200, until_flat=login, timeout=10.0)
+            if seconds is not None:
+                latencies.append(seconds)
+        valued_per_s = sum(n for _, n in polls[polls_before:]) / (time.perf_counter() - began)
         stop.set()
-        loop.join(timeout=30)
+        loop.join(timeout=60)
+        poller.close()
     sqs.delete_queue(QueueUrl=queue_url)
     latencies.sort()
     pct = _percentiles(latencies)
-
+    busy = [p for p in polls if p[1]]  # the polls in which a quote moved and accounts were valued again
     return {"accounts": accounts + targets, "tick_s": tick, "moves": targets, "closed": len(latencies),
             "p50_s": pct(50) if latencies else None, "p99_s": pct(99) if latencies else None,
             "max_s": latencies[-1] if latencies else None,
-            "cpu_per_poll_ms": statistics.median(polls) * 1000 if polls else None, "polls": len(polls)}
+            "cpu_per_poll_ms": statistics.median(c for c, _ in polls) * 1000 if polls else None,
+            "polls": len(polls),
+            "cpu_per_valuing_poll_ms": statistics.median(c for c, _ in busy) * 1000 if busy else None,
+            "valued_per_poll": statistics.median(n for _, n in busy) if busy else None,
+            "valued_per_s": valued_per_s,
+            "cycle_cpu_median_s": statistics.median(cycles),
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def _cleanup(namespace: str) -> None:
@@ -367,11 +373,14 @@ def print_table(result: dict[str, Any]) -> None:
     for moves in result.get("price_moves", []):
         design = f"tick path {moves['tick_s']:.2f} s" if moves["tick_s"] else "full reads only"
         if moves["closed"]:
-            cpu = (f"; CPU per tick poll {moves['cpu_per_poll_ms']:.2f} ms ({moves['polls']} polls)"
-                   if moves["cpu_per_poll_ms"] is not None else "")
+            cpu = (f"; CPU per tick poll {moves['cpu_per_poll_ms']:.2f} ms ({moves['polls']} polls), "
+                   f"{moves['cpu_per_valuing_poll_ms']:.2f} ms when quotes moved ({moves['valued_per_poll']:,.0f} "
+                   f"accounts valued again; {moves['valued_per_s']:,.0f} a second)"
+                   if moves["cpu_per_valuing_poll_ms"] is not None else "")
             print(f"price move to positions closed at {moves['accounts']:,} accounts, 2 s interval, {design}: "
                   f"p50 {moves['p50_s']:.2f} s, p99 {moves['p99_s']:.2f} s, max {moves['max_s']:.2f} s "
-                  f"({moves['closed']}/{moves['moves']} closed{cpu})")
+                  f"({moves['closed']}/{moves['moves']} closed{cpu}; cycle CPU median "
+                  f"{moves['cycle_cpu_median_s']:.2f} s, peak {moves['peak_rss_mib']:.0f} MiB)")
     lat = result.get("latency")
     if lat and lat["closed"]:
         print(f"\nbreach to positions closed at {lat['accounts']:,} accounts, {lat['interval_s']:.0f} s "
@@ -385,6 +394,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--account-reads", choices=["pages", "group"], default="pages",
                         help="account states by login pages (default) or each group in one request")
     parser.add_argument("--sizes", help="comma-separated account counts; only the cycles, no latency runs")
+    parser.add_argument("--moves-at", help="comma-separated account counts; only the price-move runs (the "
+                                           "full reads beside the tick path) at each")
+    parser.add_argument("--moves", type=int, help="price moves per run (default 40; --quick 6)")
     args = parser.parse_args(argv)
     ACCOUNT_READS[0] = args.account_reads
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
@@ -394,17 +406,21 @@ def main(argv: list[str] | None = None) -> dict:
     namespace = f"bench-poller-{uuid.uuid4().hex[:8]}:"
     result: dict[str, Any] = {"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
                               "account_reads": args.account_reads, "sizes": []}
+    moves = args.moves or (6 if args.quick else 40)
+    moves_at = [10_000] if args.quick else [10_000, 100_000]
+    if args.moves_at:
+        moves_at, sizes = [int(x) for x in args.moves_at.split(",")], []
     try:
         with moto_sqs() as sqs:
             for accounts in sizes:
                 result["sizes"].append(bench_size(accounts, cycles, pause, 50 if args.quick else 500, sqs,
                                                   namespace))
-            if not args.sizes:
+            if not args.sizes and not args.moves_at:
                 result["latency"] = bench_latency(10_000, 3.0 if args.quick else 40.0, 8 if args.quick else 80,
                                                   sqs, namespace)
-                moves = 6 if args.quick else 40
-                result["price_moves"] = [bench_price_moves(10_000, moves, tick, sqs, namespace)
-                                         for tick in (0.0, 0.25)]
+            if not args.sizes:
+                result["price_moves"] = [bench_price_moves(accounts, moves, tick, sqs, namespace)
+                                         for accounts in moves_at for tick in (0.0, 0.25)]
     finally:
         _cleanup(namespace)
     result["time"] = iso_utc(datetime.now(UTC))
