@@ -208,6 +208,20 @@ def _floors(poller: Poller, keys: LiveKeys, victims: list[tuple[int, Decimal]], 
             reason="daily_loss", breach_at="touch", action="fail", version=1), now)
 
 
+def _bulk_floors(client: Any, keys: LiveKeys, accounts: list[tuple[int, Decimal]], now: datetime,
+                 share: Decimal) -> None:
+    """A daily floor at `share` of each account's equity, written in pipelines (write_floor's check of the
+    state version is one round trip per account)."""
+    pipe = client.pipeline(transaction=False)
+    for n, (login, equity) in enumerate(accounts, start=1):
+        record = FloorRecord(level=(equity * share).quantize(Decimal("0.01")), expires_at=now + timedelta(hours=6),
+                             reason="daily_loss", breach_at="touch", action="fail", version=1)
+        pipe.set(keys.floor("default", login), record.encode(), px=6 * 3_600_000)
+        if n % 5_000 == 0:
+            pipe.execute()
+    pipe.execute()
+
+
 def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namespace: str) -> dict[str, Any]:
     from propfirm.sim.testing import running_simulator
 
@@ -271,10 +285,18 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
             "cycle_median_s": statistics.median(durations) if durations else None}
 
 
-def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namespace: str) -> dict[str, Any]:
+def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namespace: str, screen: bool = True
+                      ) -> dict[str, Any]:
     """Price move to kill latency, with the tick path at `tick` seconds (0: the full reads only); the
-    simulator in a child process steered through a pipe (bench/sim_control.py)."""
+    simulator in a child process steered through a pipe (bench/sim_control.py). `screen` False: no book has
+    a trigger price (propfirm.poller.triggers), every one is valued at each quote, as before the screen."""
+    from unittest import mock
+
     from sim_control import controlled_simulator
+
+    if not screen:
+        with mock.patch("propfirm.poller.prices.trigger_of", return_value=None):
+            return {**bench_price_moves(accounts, targets, tick, sqs, namespace + "all", True), "screen": False}
 
     queue_url = sqs.create_queue(QueueName=f"bench-ticks-{accounts}-{int(tick * 1000)}.fifo",
                                  Attributes={"FifoQueue": "true"})["QueueUrl"]
@@ -282,10 +304,12 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
     keys = LiveKeys(space)
     step = "-1.50"  # XAUUSD: 100 oz a lot, so 150 of equity per victim per step
     with controlled_simulator(accounts, start=START, seed=2) as sim:
-        victims, now = sim.victims(targets, "XAUUSD")
+        victims, others, now = sim.victims(targets, "XAUUSD")
         poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=tick)
-        # victim k goes through its floor after k steps of the price
+        # victim k goes through its floor after k steps of the price; every other account has a floor 5 %
+        # under its equity, as every active challenge has one
         _floors(poller, keys, victims, now, lambda k, equity: equity - Decimal(150) * k + Decimal(75))
+        _bulk_floors(poller.store.client, keys, others, now, Decimal("0.95"))
         sim.market(0.25, "XAUUSD")  # every other symbol moves, as a market does, so every book is valued again
         polls: list[tuple[float, int]] = []
         original_poll = poller.poll_prices
@@ -322,6 +346,9 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             if seconds is not None:
                 latencies.append(seconds)
         valued_per_s = sum(n for _, n in polls[polls_before:]) / (time.perf_counter() - began)
+        watch = poller.prices
+        floored = sum(1 for book in watch.books.values() if book.floor is not None) if watch else 0
+        screened = len(watch.triggers.logins) if watch else 0
         stop.set()
         loop.join(timeout=60)
         poller.close()
@@ -336,7 +363,8 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             "polls": len(polls),
             "cpu_per_valuing_poll_ms": statistics.median(c for c, _ in busy) * 1000 if busy else None,
             "valued_per_poll": statistics.median(n for _, n in busy) if busy else None,
-            "valued_per_s": valued_per_s,
+            "valued_per_s": valued_per_s, "screen": screen, "books_with_floors": floored,
+            "books_screened": screened,
             "cycle_cpu_median_s": statistics.median(cycles),
             "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
@@ -371,7 +399,11 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"{'':>9} peak resident memory {size['peak_rss_mib']:.0f} MiB; "
               f"naive timed on {naive['sample']} accounts")
     for moves in result.get("price_moves", []):
-        design = f"tick path {moves['tick_s']:.2f} s" if moves["tick_s"] else "full reads only"
+        design = "full reads only"
+        if moves["tick_s"]:
+            design = (f"tick path {moves['tick_s']:.2f} s, " + (
+                f"trigger prices ({moves['books_screened']:,} of {moves['books_with_floors']:,} books)"
+                if moves["screen"] else "every book valued"))
         if moves["closed"]:
             cpu = (f"; CPU per tick poll {moves['cpu_per_poll_ms']:.2f} ms ({moves['polls']} polls), "
                    f"{moves['cpu_per_valuing_poll_ms']:.2f} ms when quotes moved ({moves['valued_per_poll']:,.0f} "
@@ -419,8 +451,9 @@ def main(argv: list[str] | None = None) -> dict:
                 result["latency"] = bench_latency(10_000, 3.0 if args.quick else 40.0, 8 if args.quick else 80,
                                                   sqs, namespace)
             if not args.sizes:
-                result["price_moves"] = [bench_price_moves(accounts, moves, tick, sqs, namespace)
-                                         for accounts in moves_at for tick in (0.0, 0.25)]
+                result["price_moves"] = [bench_price_moves(accounts, moves, tick, sqs, namespace, screen)
+                                         for accounts in moves_at
+                                         for tick, screen in ((0.0, True), (0.25, False), (0.25, True))]
     finally:
         _cleanup(namespace)
     result["time"] = iso_utc(datetime.now(UTC))

@@ -5,7 +5,7 @@ simulator lets it.
 
     with controlled_simulator(accounts=100_000, start=START, seed=2) as sim:
         sim.url
-        victims = sim.victims(40, "XAUUSD")            # [(login, equity)], each holding one lot
+        victims, others, now = sim.victims(40, "XAUUSD")  # [(login, equity)], victims each holding one lot
         sim.market(0.25, "XAUUSD")                     # every other symbol steps every 0.25 s
         seconds = sim.move("XAUUSD", "-1.50", advance_ms=200, until_flat=login, timeout=10.0)
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import random
 import threading
 import time
 from collections.abc import Iterator
@@ -27,14 +28,17 @@ from typing import Any
 
 
 def _market(world: Any, interval: float, pinned: str, stop: threading.Event) -> None:
-    """Every `interval` seconds the clock moves as much and every symbol takes a step, except `pinned`,
-    which is quoted again at its price (the benchmark moves it alone)."""
+    """Every `interval` seconds the clock moves as much and every symbol but `pinned` (the benchmark moves it
+    alone) is quoted a point up, a point down or the same, as quotes move tick by tick (the simulator's own
+    step is a minute's move)."""
+    rng = random.Random(11)
     while not stop.wait(interval):
         with world.lock:
             world.clock.advance(timedelta(seconds=interval))
-            held = world.market.bid(pinned)
-            world.step()
-            world.set_price(pinned, held)
+            for name, spec in sorted(world.market.specs.items()):
+                if name != pinned and name not in world.market.sources:
+                    point = Decimal(1).scaleb(-spec.digits)
+                    world.set_price(name, world.market.bid(name) + point * rng.choice((-1, 0, 1)))
 
 
 def _serve(conn: Connection, accounts: int, seed: int, start: datetime) -> None:
@@ -62,7 +66,11 @@ def _serve(conn: Connection, accounts: int, seed: int, start: datetime) -> None:
                     made.append((login, str(world.account(login).equity)))
                 # the deals of the world's start behind every deal window's overlap, as on a server that runs
                 world.clock.advance(timedelta(seconds=settle_s))
-                conn.send(("ok", made, world.now().isoformat()))
+                victims = {login for login, _ in made}
+                with world.lock:
+                    others = [(login, str(world.account(login).equity)) for login in sorted(world.accounts)
+                              if login not in victims]
+                conn.send(("ok", made, others, world.now().isoformat()))
             elif command == "market":
                 interval, pinned = args
                 threading.Thread(target=_market, args=(world, interval, pinned, stop), daemon=True).start()
@@ -95,12 +103,13 @@ class SimulatorControl:
         return answer
 
     def victims(self, count: int, symbol: str, settle_s: float = 600, trade_rounds: int = 4
-                ) -> tuple[list[tuple[int, Decimal]], datetime]:
+                ) -> tuple[list[tuple[int, Decimal]], list[tuple[int, Decimal]], datetime]:
         """After `trade_rounds` rounds of the traders (15 simulated minutes apart), `count` new phase-1
-        accounts each holding one lot of `symbol`, then the clock `settle_s` on: ([(login, equity)], the
-        world's now)."""
-        made, now = self._ask("victims", count, symbol, settle_s, trade_rounds)
-        return [(login, Decimal(equity)) for login, equity in made], datetime.fromisoformat(now)
+        accounts each holding one lot of `symbol`, then the clock `settle_s` on: ([(login, equity)] of the
+        victims, the same of every other account, the world's now)."""
+        made, others, now = self._ask("victims", count, symbol, settle_s, trade_rounds)
+        return ([(login, Decimal(equity)) for login, equity in made],
+                [(login, Decimal(equity)) for login, equity in others], datetime.fromisoformat(now))
 
     def market(self, interval: float, pinned: str) -> None:
         """From now on the market moves every `interval` seconds (and the clock with it), all but `pinned`."""

@@ -7,9 +7,11 @@ through a floor is seen within one tick interval instead of one cycle.
 - `poll()` asks MT5 for the last ticks of every held symbol (and of the symbols converting their profit
   currencies) in one call, incrementally (the server's quote version). A tick not newer than the last one
   accepted for its symbol, or older than `max_age` on the server's clock, is refused: stale data never
-  decides. For each symbol that moved, its holders' equity is estimated as MT5 computes it: balance +
-  credit + Σ (swap + (close price − open price) × direction × contract size × lots × the profit
-  currency's rate), a buy closed at the bid, a sell at the ask.
+  decides. For each symbol that moved, the books it may put at their floor are estimated as MT5 computes
+  equity: balance + credit + Σ (swap + (close price − open price) × direction × contract size × lots × the
+  profit currency's rate), a buy closed at the bid, a sell at the ask. A book linear in one price is
+  screened by its trigger price (`propfirm.poller.triggers`: a bisection per quote); the others are valued
+  at every quote of their symbols; a book without a floor is never valued between reads.
 - An estimate never kills: one at or below the account's valid floor triggers an immediate read of that
   account (`account_state`), and the kill switch acts on what MT5 reports, as the cycle's fast path does.
 - It runs on a thread and MT5 session of its own when the poller is given a second gateway (the
@@ -28,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from propfirm.live.floors import active_floor
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import NotFound
 from propfirm.mt5.models import SymbolInfo, Tick
@@ -36,6 +37,7 @@ from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
 from propfirm.poller.held import HeldPosition
 from propfirm.poller.observability import logger
+from propfirm.poller.triggers import Trigger, TriggerIndex, trigger_of
 from propfirm.queues.messages import KillReport
 from propfirm.queues.sharding import shard_of
 from propfirm.queues.sqs import Outgoing, SqsSender
@@ -53,6 +55,7 @@ class Book:
     currency: str  # the deposit currency (its group's)
     positions: tuple[HeldPosition, ...]
     floor_raw: bytes | None
+    floor: FloorRecord | None = None  # floor_raw decoded once (None: none, or unreadable)
     estimate: Decimal | None = None
 
 
@@ -60,7 +63,7 @@ class Book:
 class TickReport:
     ticks: int = 0  # accepted
     refused: int = 0  # stale: not newer than the last accepted, or too old
-    estimated: int = 0  # accounts whose equity was estimated again
+    estimated: int = 0  # accounts judged again: valued, or screened by their trigger price
     checked: int = 0  # estimates at a floor, read from MT5
     kills: list[KillReport] = field(default_factory=list)
 
@@ -100,7 +103,10 @@ class PriceWatch:
         self.previous_books: dict[int, Book] = {}
         self.previous_read: tuple[datetime, datetime] | None = None  # (stamp, reads' end)
         self.last_read: tuple[datetime, datetime] | None = None
-        self.dependents: dict[str, set[int]] = {}  # symbol -> logins valued with its quote (held or a rate)
+        # symbol -> logins valued with its quote (held or a rate) at each move: the books with a floor and
+        # no trigger price; those with one are screened by it (propfirm.poller.triggers)
+        self.dependents: dict[str, set[int]] = {}
+        self.triggers = TriggerIndex({})
         self.specs: dict[str, SymbolInfo | None] = {}  # None: the server has no such symbol
         # (profit currency, deposit currency) -> the symbol converting one to the other (None: none has)
         self._converters: dict[tuple[str, str], str | None] = {}
@@ -134,28 +140,34 @@ class PriceWatch:
         holdings = list(holdings)
         self.load_specs({p.symbol for h in holdings for p in h.positions})
         dependents: dict[str, set[int]] = {}
+        triggers: dict[int, Trigger] = {}
+        quoted: set[str] = set()  # every symbol valuing a book: all are quoted, and checked at each read
+        drift: Decimal | None = None
         for h in holdings:
-            for p in h.positions:
-                dependents.setdefault(p.symbol, set()).add(h.login)
-                spec = self.specs.get(p.symbol)
-                converter = None if spec is None else self.converter(spec.currency_profit, h.currency)
-                if converter is not None:
-                    dependents.setdefault(converter, set()).add(h.login)
-        self.dependents = dependents
-        self._watched = sorted(s for s in dependents if self.specs.get(s) is not None)
+            previous = self.books.get(h.login)
+            raw = floors[h.login] if h.login in floors else (previous.floor_raw if previous else None)
+            book = Book(h.login, h.base, h.currency, h.positions, raw, floor=_decoded(raw))
+            books[h.login] = book
+            symbols = self._symbols_valuing(h)
+            quoted |= symbols
+            if book.floor is None:  # a book without a floor is never judged between reads
+                continue
+            trigger = trigger_of(h.base, h.currency, h.positions, book.floor.level, self.specs.get)
+            if trigger is not None:
+                triggers[h.login] = trigger
+                continue
+            for symbol in symbols:
+                dependents.setdefault(symbol, set()).add(h.login)
+        self.dependents, self.triggers = dependents, TriggerIndex(triggers)
+        self._watched = sorted(s for s in quoted if self.specs.get(s) is not None)
         # every watched quote as of this read (one call): the books are valued from here on
         seeded = TickReport()
         moved: set[str] = set()
         if self._watched:
             ticks, self.version = self.gateway.last_ticks(self._watched, 0)
             moved = self._accept(ticks, now, seeded)
-        drift: Decimal | None = None
         for h in holdings:
-            previous = self.books.get(h.login)
-            raw = floors[h.login] if h.login in floors else (previous.floor_raw if previous else None)
-            book = Book(h.login, h.base, h.currency, h.positions, raw)
-            books[h.login] = book
-            estimate = self._estimate(book)
+            estimate = self._estimate(books[h.login])
             if estimate is not None:
                 gap = abs(estimate - h.equity)
                 drift = gap if drift is None or gap > drift else drift
@@ -165,6 +177,17 @@ class PriceWatch:
         # a quote newer than the read may already be through a floor: judged now, not at the next change
         self.after_read = self._revalue(moved, now, seeded)
         return drift
+
+    def _symbols_valuing(self, h: Holding) -> set[str]:
+        """The symbols whose quotes value `h`: those it holds, and those converting their profit."""
+        symbols = set()
+        for p in h.positions:
+            symbols.add(p.symbol)
+            spec = self.specs.get(p.symbol)
+            converter = None if spec is None else self.converter(spec.currency_profit, h.currency)
+            if converter is not None:
+                symbols.add(converter)
+        return symbols
 
     def converter(self, source: str, target: str) -> str | None:
         """The symbol whose quote converts `source` to `target` (SOURCETARGET, else TARGETSOURCE), asked of
@@ -214,15 +237,19 @@ class PriceWatch:
         if not moved:
             return report
         affected: set[int] = set()
+        screened = 0
         for symbol in moved:
             affected.update(self.dependents.get(symbol, ()))
+            quote = self.quotes[symbol]
+            affected.update(self.triggers.reached(symbol, quote.bid, quote.ask))
+            screened += self.triggers.count(symbol)
+        report.estimated += screened + sum(1 for login in affected if login not in self.triggers.logins)
         for login in affected:
             book = self.books.get(login)
             if book is None:  # gone from MT5 since the read
                 continue
             estimate = self._estimate(book)
             book.estimate = estimate
-            report.estimated += 1
             if estimate is None:
                 continue
             floor = self._valid_floor(book, now)
@@ -249,10 +276,8 @@ class PriceWatch:
         return moved
 
     def _valid_floor(self, book: Book, now: datetime) -> FloorRecord | None:
-        try:
-            return active_floor(book.floor_raw, now)
-        except ValueError:
-            return None
+        floor = book.floor
+        return floor if floor is not None and floor.is_valid_at(now) else None
 
     def _check(self, book: Book, now: datetime) -> KillReport | None:
         """The estimate reached the floor: read the account and act on MT5's figures."""
@@ -306,3 +331,13 @@ class PriceWatch:
         if symbol == source + target:
             return quote.bid
         return ONE / quote.ask if quote.ask else None
+
+
+def _decoded(raw: bytes | None) -> FloorRecord | None:
+    """The floor a raw Redis value holds, valid or not (its validity is judged at each quote's instant)."""
+    if raw is None:
+        return None
+    try:
+        return FloorRecord.decode(raw)
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -11,6 +11,7 @@ from propfirm.live.floors import write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, Snapshot
 from propfirm.poller.startup import MissingGroups
+from propfirm.poller.triggers import trigger_of
 from propfirm.sim.testing import running_simulator
 
 from tests.instants import MONDAY_MORNING
@@ -121,13 +122,16 @@ def test_a_missing_group_refuses_the_start_and_names_each_one(make_poller) -> No
 
 
 # -- the tick path ------------------------------------------------------------------------------------------
-def _armed(make_poller, sim, redis_namespace, redis_client, **settings):
-    """A poller with the tick path on, one account holding 2 lots of EURUSD and 1 of USDJPY, and its floor
-    500 under its equity."""
+MIXED = (("EURUSD", "buy", "2.00"), ("USDJPY", "sell", "1.00"))  # valued at every quote: no trigger price
+
+
+def _armed(make_poller, sim, redis_namespace, redis_client, positions=MIXED, **settings):
+    """A poller with the tick path on, one account holding `positions` (by default 2 lots of EURUSD and 1
+    of USDJPY), and its floor 500 under its equity."""
     world = sim.world
     login = world.create_account(PHASE1, balance="100000")
-    world.open_position(login, "EURUSD", "buy", "2.00")
-    world.open_position(login, "USDJPY", "sell", "1.00")
+    for symbol, side, lots in positions:
+        world.open_position(login, symbol, side, lots)
     poller = make_poller(sim, **settings)
     poller.start(with_inbox=False)
     poller.run_cycle()
@@ -166,6 +170,38 @@ def test_a_dip_between_two_full_reads_is_caught_by_the_tick_path(make_poller, qu
         # the price recovers before the next full read: the account was caught anyway, and only once
         _move(world, "EURUSD", "0.0030")
         assert poller.poll_prices().kills == [] and poller.run_cycle().kills == []
+
+
+def test_one_symbol_books_are_screened_by_their_trigger_price_and_caught_at_it(make_poller, queues, redis_client,
+                                                                                redis_namespace) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, long, poller, _ = _armed(make_poller, sim, redis_namespace, redis_client,
+                                        positions=(("EURUSD", "buy", "1.00"), ("EURUSD", "buy", "1.00")))
+        short = world.create_account(PHASE1, balance="100000")
+        world.open_position(short, "EURUSD", "sell", "1.00")
+        equity = world.account(short).equity
+        write_floor(redis_client, LiveKeys(redis_namespace), "default", short,
+                    floor_at(equity - 300, world.now() + timedelta(hours=3)), world.now())
+        poller.run_cycle()
+        watch = poller.prices
+        assert {long, short} <= watch.triggers.logins and watch.dependents == {}  # no book valued at each quote
+        long_at = next(t for login, t in _triggers(watch) if login == long)
+        assert long_at.buy and long_at.price < world.market.bid("EURUSD")
+        queues.drain()
+        _move(world, "EURUSD", "-0.0015")  # the long loses ~300: above its floor; the short gains
+        quiet = poller.poll_prices()
+        assert (quiet.estimated, quiet.checked, quiet.kills) == (2, 0, [])
+        _move(world, "EURUSD", "0.0050")  # the long is back up; the short loses ~350 net: through its floor
+        report = poller.poll_prices()
+        assert report.checked == 1 and [k.login for k in report.kills] == [short]
+        _move(world, "EURUSD", "-0.0080")  # the long through its floor
+        report = poller.poll_prices()
+        assert [k.login for k in report.kills] == [long] and world.account(long).positions == ()
+
+
+def _triggers(watch):
+    return [(login, trigger_of(book.base, book.currency, book.positions, book.floor.level, watch.specs.get))
+            for login, book in watch.books.items() if book.floor is not None]
 
 
 def test_a_move_of_the_conversion_rate_revalues_the_positions_it_converts(make_poller, queues, redis_client,
