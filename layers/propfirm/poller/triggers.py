@@ -46,18 +46,25 @@ def trigger_of(
     """The trigger price of a book (balance + credit `base`, deposit `currency`) against a floor at `level`,
     or None when its estimate does not turn on one price (several symbols or sides, a profit converted by
     another symbol, a symbol without its specification)."""
-    positions = tuple(positions)
-    if not positions:
-        return None
-    symbol, buy = positions[0].symbol, positions[0].buy
-    spec = spec_of(symbol)
-    if spec is None or spec.contract_size <= 0 or any(p.symbol != symbol or p.buy != buy for p in positions):
-        return None
-    sizes = [spec.contract_size * p.volume for p in positions]
-    slope = sum(sizes, Decimal(0))  # K
-    opened = sum((p.price_open * size for p, size in zip(positions, sizes, strict=True)), Decimal(0))  # O
-    constant = base + sum((p.swap for p in positions), Decimal(0))
-    if slope <= 0:
+    # one pass, no intermediate lists: this runs for every book at every read
+    symbol = ""
+    buy = False
+    spec: SymbolInfo | None = None
+    slope = opened = Decimal(0)  # K = Σ contract size × lots, O = Σ open price × contract size × lots
+    constant = base  # C = balance + credit + Σ swap
+    for p in positions:
+        if spec is None:
+            symbol, buy = p.symbol, p.buy
+            spec = spec_of(symbol)
+            if spec is None or spec.contract_size <= 0:
+                return None
+        elif p.symbol != symbol or p.buy != buy:
+            return None
+        size = spec.contract_size * p.volume
+        slope += size
+        opened += p.price_open * size
+        constant += p.swap
+    if spec is None or slope <= 0:
         return None
     if spec.currency_profit == currency:
         # buys C + K × bid − O, sells C + O − K × ask: exact, rounded outwards
