@@ -1,5 +1,5 @@
-"""Poller benchmark: one cycle at 1k, 10k and 100k accounts beside the naive design, and breach-to-close
-latency at 10k accounts with a 2 s interval.
+"""Poller benchmark: one cycle at 1k, 10k and 100k accounts beside the naive design, breach-to-close
+latency at 10k accounts with a 2 s interval, and price move to kill at 10k and 100k accounts.
 
     .venv/bin/python bench/bench_poller.py [--quick]      (--quick: 1k and 10k only, few cycles)
 
@@ -18,9 +18,15 @@ own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a 
   balance correction that puts its equity under the floor; the latency is from that instant until
   MT5 shows the account with no position.
 - Price move to kill, the full-read design beside the tick path (`POLLER_TICK_INTERVAL_SECONDS` 0 and
-  0.25), 10k accounts, 2 s interval: victims hold one lot of XAUUSD with floors a step apart; every so
-  often the price falls one step, taking one more victim through its floor; the latency is from the
-  quote until MT5 shows that victim with no position. CPU per tick poll is the poller thread's time.
+  0.25; the tick path with trigger prices, and with every book valued at each quote as before them), at
+  10k and 100k accounts, 2 s interval: the simulator in a child process steered through a pipe
+  (bench/sim_control.py); its traders trade four rounds first, every account gets a floor 5 % under its
+  equity, and every symbol but XAUUSD moves a point every 0.25 s. Victims hold one lot of XAUUSD with
+  floors a step apart; every so often the price falls one step, taking one more victim through its floor;
+  the latency is from the quote until MT5 shows that victim with no position. CPU per tick poll is the
+  tick thread's time.
+
+    .venv/bin/python bench/bench_poller.py --moves-at 10000,100000 --moves 12   (the price moves only)
 """
 
 from __future__ import annotations

@@ -146,7 +146,9 @@ class PriceWatch:
         for h in holdings:
             previous = self.books.get(h.login)
             raw = floors[h.login] if h.login in floors else (previous.floor_raw if previous else None)
-            book = Book(h.login, h.base, h.currency, h.positions, raw, floor=_decoded(raw))
+            # a floor mostly stays from one read to the next: decoded again only when its bytes changed
+            floor = previous.floor if previous is not None and previous.floor_raw == raw else _decoded(raw)
+            book = Book(h.login, h.base, h.currency, h.positions, raw, floor=floor)
             books[h.login] = book
             symbols = self._symbols_valuing(h)
             quoted |= symbols
