@@ -1,9 +1,10 @@
-"""The typed reader of account states against the general one: the same states, or a refusal that sends the
-reply the general way (tests/unit/mt5/test_transport.py's peer serves both)."""
+"""The typed readers of account states and positions against the general ones: the same records, or a
+refusal that sends the reply the general way (tests/unit/mt5/test_transport.py's peer serves both)."""
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propfirm.mt5.webapi import parsing
 from propfirm.mt5.webapi.parsing import ParseError
-from propfirm.mt5.webapi.wire import DecodeRefused, WireAccount, decode_accounts
+from propfirm.mt5.webapi.wire import DecodeRefused, WireAccount, WirePosition, decode_accounts, decode_positions
 
 from .test_transport import Peer, transport_for
 
@@ -40,6 +41,8 @@ def _outcome(read: Any, body: bytes) -> Any:
         return read(body)
     except ParseError as exc:
         return ("ParseError", str(exc).split(":")[0])
+    except ArithmeticError as exc:  # both readers alike (an absurd DigitsCurrency cannot be quantized to)
+        return (type(exc).__name__,)
 
 
 @settings(max_examples=300, deadline=None)
@@ -94,3 +97,67 @@ def test_the_transport_hands_on_typed_records_when_they_fit() -> None:
                                                                                       "answer": [RECORD]})
     got = transport_for(peer).read("/api/user/account/get_batch", {"login": "100123"}, decode=decode_accounts)
     assert [type(r) for r in got] == [WireAccount] and got[0].margin_leverage == 100
+
+
+# -- positions ------------------------------------------------------------------------------------------------
+POSITION = {
+    "Position": "5001", "Login": "100123", "Symbol": "EURUSD", "Action": "1", "Volume": "2500",
+    "VolumeExt": "25000000", "PriceOpen": "1.08452", "PriceCurrent": "1.08401", "Profit": "12.75",
+    "Storage": "-0.40", "TimeCreate": "1709373600", "TimeCreateMsc": "1709373600123", "TimeUpdate": "1709373700",
+    "TimeUpdateMsc": "1709373700456", "Digits": "5", "PriceSL": "1.09000", "PriceTP": "1.07000",
+    "Comment": "scalp", "ContractSize": "100000", "RateProfit": "1", "DigitsCurrency": "2", "Reason": "0",
+}
+POSITION_OPTIONAL = ["Volume", "VolumeExt", "PriceCurrent", "Profit", "Storage", "TimeCreate", "TimeCreateMsc",
+                     "TimeUpdate", "TimeUpdateMsc", "Digits", "PriceSL", "PriceTP", "Comment", "ContractSize",
+                     "RateProfit", "DigitsCurrency"]
+CLOCK = parsing.ServerClock(offset=timedelta(hours=2))
+
+
+def _general_positions(body: bytes) -> Any:
+    answer = json.loads(body, parse_float=Decimal)["answer"]
+    return [parsing.position(r, "srv", CLOCK) for r in parsing.as_list(answer)]
+
+
+def _typed_positions(body: bytes) -> Any:
+    return [parsing.position_of(r, "srv", CLOCK) for r in decode_positions(body)["answer"] or []]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    dropped=st.sets(st.sampled_from(POSITION_OPTIONAL)),
+    field=st.sampled_from(sorted(POSITION)),
+    value=st.sampled_from(["7", "0", "2", "-1.5", " 12.50 ", "", "NaN", "Infinity", "abc", "1e3", 7, 0, 1.25, -3,
+                           None, True, [], "2.0", "1709373600999"]),
+    change=st.booleans(),
+)
+def test_a_positions_reply_the_typed_reader_takes_gives_the_general_readers_positions(dropped, field, value,
+                                                                                       change):
+    record: dict[str, Any] = {k: v for k, v in POSITION.items() if k not in dropped}
+    if change:
+        record[field] = value
+    body = json.dumps({"retcode": "0 Done", "answer": [POSITION, record]}).encode()
+    try:
+        typed = _outcome(_typed_positions, body)
+    except DecodeRefused:
+        return  # refused: the transport reads it the general way, which decides alone
+    assert typed == _outcome(_general_positions, body)
+
+
+def test_a_typed_position_carries_every_field() -> None:
+    body = json.dumps({"retcode": "0 Done", "answer": [POSITION]}).encode()
+    [position] = _typed_positions(body)
+    assert position == _general_positions(body)[0]
+    assert (position.ticket, position.side, position.volume, position.value, position.price_sl) == (
+        5001, "sell", Decimal("0.25"), Decimal("27100.25"), Decimal("1.09000"))
+    assert position.time_create.isoformat() == "2024-03-02T08:00:00.123000+00:00"
+
+
+def test_the_gateway_reads_positions_typed_and_the_general_way_alike() -> None:
+    peer = Peer()
+    peer.routes["/api/position/get_batch"] = lambda r: httpx.Response(200, json={"retcode": "0 Done",
+                                                                                  "answer": [POSITION]})
+    transport = transport_for(peer)
+    typed = transport.read("/api/position/get_batch", {"group": "real\\a"}, decode=decode_positions)
+    assert [type(r) for r in typed] == [WirePosition]
+    general = transport.read("/api/position/get_batch", {"group": "real\\a"})
+    assert parsing.position_of(typed[0], "srv", CLOCK) == parsing.position(general[0], "srv", CLOCK)

@@ -65,7 +65,7 @@ from propfirm.mt5.webapi.parsing import (
     as_list,
 )
 from propfirm.mt5.webapi.transport import WebApiTransport
-from propfirm.mt5.webapi.wire import WireAccount, decode_accounts
+from propfirm.mt5.webapi.wire import WireAccount, WirePosition, decode_accounts, decode_positions
 
 log = logging.getLogger(__name__)
 
@@ -250,10 +250,12 @@ class WebApiGateway:
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._server_clock()
+        decode = decode_positions if self.options.typed_reads else None
         return [
-            parsing.position(record, self._server, clock)
+            parsing.position_of(record, self._server, clock) if type(record) is WirePosition
+            else parsing.position(record, self._server, clock)
             for group in self._concrete_groups(groups)
-            for record in self._group_pages("/api/position/get_batch", group, {}, "Position")
+            for record in self._group_pages("/api/position/get_batch", group, {}, "Position", decode)
         ]
 
     def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:
@@ -272,23 +274,25 @@ class WebApiGateway:
 
         return generate()
 
-    def _group_pages(self, path: str, group: str, params: dict[str, int], key: str) -> Iterator[Any]:
+    def _group_pages(self, path: str, group: str, params: dict[str, int], key: str,
+                     decode: Callable[[bytes], dict[str, Any]] | None = None) -> Iterator[Any]:
         """The records of one group, `page_size` at a time (`offset`/`total`).
 
         Positions and deals are few next to accounts, so they are read by group rather than by
         login page. A server that ignores `offset`/`total` on get_batch (the docs do not promise
         them there) answers everything at once: a page longer than asked, or one repeating the
-        last, ends the reading; tickets seen are never yielded twice.
+        last, ends the reading; tickets seen are never yielded twice. `decode`: the typed reader of
+        these records (`propfirm.mt5.webapi.wire`), whose records hold the ticket as an attribute.
         """
         size = self.options.page_size
         seen: set[Any] = set()
         offset = 0
+        attribute = key.lower()
         while True:
-            page = as_list(
-                self.transport.read(path, {"group": group, **params, "offset": offset, "total": size})
-            )
-            fresh = [r for r in page if r.get(key) not in seen]
-            seen.update(r.get(key) for r in fresh)
+            page = as_list(self.transport.read(path, {"group": group, **params, "offset": offset, "total": size},
+                                               decode=decode))
+            fresh = [r for r in page if _ticket(r, key, attribute) not in seen]
+            seen.update(_ticket(r, key, attribute) for r in fresh)
             yield from fresh
             if len(page) != size or not fresh:
                 return
@@ -692,3 +696,8 @@ def _opt_dec(value: Any) -> Decimal | None:
         return parsing.dec(value, "price") if value not in (None, "") else None
     except parsing.ParseError:
         return None
+
+
+def _ticket(record: Any, key: str, attribute: str) -> Any:
+    """A record's ticket: a dict's `key`, or a typed record's `attribute`."""
+    return record.get(key) if type(record) is dict else getattr(record, attribute, None)

@@ -30,7 +30,7 @@ from propfirm.mt5.models import (
     Tick,
     traded_value,
 )
-from propfirm.mt5.webapi.wire import WireAccount
+from propfirm.mt5.webapi.wire import WireAccount, WirePosition
 
 Record = Mapping[str, Any]
 ZERO = Decimal(0)
@@ -307,6 +307,70 @@ def position(record: Record, server: str, clock: ServerClock) -> Position:
         comment=str(record.get("Comment", "")),
         value=deal_value(record, volume, price_current),
     )
+
+
+def position_of(record: WirePosition, server: str, clock: ServerClock) -> Position:
+    """`position` for a record the typed reader decoded (`propfirm.mt5.webapi.wire`): the same position, the
+    same refusals (an Action other than buy or sell, an amount that is not finite, no volume)."""
+    if record.action not in (0, 1):
+        raise ParseError(f"position Action must be 0 (buy) or 1 (sell), got {record.action}")
+    ext, units = record.volume_ext, record.volume
+    if ext is not None and (ext or not units):
+        volume = Decimal(ext) / VOLUME_EXT_UNIT
+    elif isinstance(units, int):
+        volume = Decimal(units) / VOLUME_UNIT
+    elif units is None:
+        volume = ZERO
+    else:
+        raise ParseError("record without Volume")
+    price_open, price_current = record.price_open, record.price_current
+    profit, storage = record.profit, record.storage
+    contract, rate = record.contract_size, record.rate_profit
+    valued = contract is not None and rate is not None  # the general reader reads neither without the other
+    if not (price_open.is_finite() and price_current.is_finite() and profit.is_finite() and storage.is_finite()
+            and record.price_sl.is_finite() and record.price_tp.is_finite()
+            and (not valued or (contract.is_finite() and rate.is_finite()))):  # type: ignore[union-attr]
+        _refuse_infinite_position(record, valued)
+    created = (clock.to_utc_msc(record.time_create_msc) if record.time_create_msc
+               else clock.to_utc(record.time_create))
+    if record.time_update is None and record.time_update_msc is None:
+        updated = created
+    elif record.time_update_msc:
+        updated = clock.to_utc_msc(record.time_update_msc)
+    else:
+        updated = clock.to_utc(record.time_update or 0)
+    value = (traded_value(volume, contract, price_current, rate, record.digits_currency)  # type: ignore[arg-type]
+             if valued else None)
+    return Position(
+        server=server,
+        login=record.login,
+        ticket=record.position,
+        symbol=record.symbol,
+        side=Side.BUY if record.action == 0 else Side.SELL,
+        volume=volume,
+        price_open=price_open,
+        price_current=price_current,
+        profit=profit,
+        storage=storage,
+        time_create=created,
+        time_update=updated,
+        digits=record.digits,
+        price_sl=record.price_sl,
+        price_tp=record.price_tp,
+        comment=record.comment,
+        value=value,
+    )
+
+
+def _refuse_infinite_position(record: WirePosition, valued: bool) -> None:
+    amounts: list[tuple[str, Decimal | None]] = [
+        ("PriceOpen", record.price_open), ("PriceCurrent", record.price_current), ("Profit", record.profit),
+        ("Storage", record.storage), ("PriceSL", record.price_sl), ("PriceTP", record.price_tp)]
+    if valued:
+        amounts += [("ContractSize", record.contract_size), ("RateProfit", record.rate_profit)]
+    for name, amount in amounts:
+        if amount is not None and not amount.is_finite():
+            raise ParseError(f"{name}: not a finite number: {amount!r}")
 
 
 def deal(record: Record, server: str, clock: ServerClock) -> Deal:

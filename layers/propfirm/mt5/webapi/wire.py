@@ -1,4 +1,5 @@
-"""Typed decoding of the Web API's largest answer, the account states, in one pass (msgspec).
+"""Typed decoding of the Web API's largest answers, the account states and the positions, in one pass
+(msgspec).
 
 At 100,000 accounts the poller's main cost was reading `/api/user/account/get_batch`: the reply parsed
 into dicts (money as `Decimal` through the standard library's JSON reader), then every field looked up and
@@ -47,6 +48,47 @@ def decode_accounts(content: bytes) -> dict[str, Any]:
     """The reply as the transport hands replies on (`retcode`, `answer`), its records typed. Raises
     msgspec's errors for anything else (the transport then reads it the general way)."""
     reply = _accounts.decode(content)
+    return {"retcode": reply.retcode, "answer": reply.answer}
+
+
+class WirePosition(msgspec.Struct, rename="pascal", frozen=True):
+    """One `IMTPosition` record as `/api/position/get_batch` answers it (the fields `parsing.position`
+    reads; the same defaults)."""
+
+    position: int
+    login: int
+    symbol: str
+    action: int
+    price_open: Decimal
+    volume: int | None | msgspec.UnsetType = msgspec.UNSET  # null reads as 0, as the general reader's; absent refused
+    volume_ext: int | None = None
+    price_current: Decimal = ZERO
+    profit: Decimal = ZERO
+    storage: Decimal = ZERO
+    time_create: int = 0
+    time_create_msc: int = 0
+    time_update: int | None = None
+    time_update_msc: int | None = None
+    digits: int = 5
+    price_sl: Decimal = msgspec.field(default=ZERO, name="PriceSL")
+    price_tp: Decimal = msgspec.field(default=ZERO, name="PriceTP")
+    comment: str = ""
+    contract_size: Decimal | None = None
+    rate_profit: Decimal | None = None
+    digits_currency: int = 2
+
+
+class _PositionsReply(msgspec.Struct, frozen=True):
+    retcode: str
+    answer: list[WirePosition] | None = None
+
+
+_positions = msgspec.json.Decoder(_PositionsReply, strict=False)
+
+
+def decode_positions(content: bytes) -> dict[str, Any]:
+    """`decode_accounts` for the positions."""
+    reply = _positions.decode(content)
     return {"retcode": reply.retcode, "answer": reply.answer}
 
 
