@@ -76,3 +76,14 @@ def active_floor(raw: bytes | None, now: datetime) -> FloorRecord | None:
     except (KeyError, TypeError) as exc:
         raise ValueError(f"malformed floor record: {exc}") from exc
     return floor if floor.is_valid_at(now) else None
+
+
+def readable_floor(raw: bytes | str | None) -> FloorRecord | None:
+    """The floor a raw Redis value holds, valid or not; None for none or an unreadable record (its readers
+    judge validity at their own instant: a tick's, a blind interval's start)."""
+    if raw is None:
+        return None
+    try:
+        return FloorRecord.decode(raw)
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -27,6 +27,7 @@ from typing import Any
 import orjson
 import redis
 
+from propfirm.live.floors import readable_floor
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import Mt5Error, NotFound, Unsupported
 from propfirm.mt5.models import Deal, MinuteBar, SymbolInfo
@@ -218,7 +219,7 @@ class GapReviewer:
                           if window.since < d.time <= window.until), Decimal(0))
             start = AccountAt(login, end.base - booked, ())
             raw = stored_floor
-        return _Account(start, end, _floor(raw), deals, currency)
+        return _Account(start, end, readable_floor(raw), deals, currency)
 
     def _bars(self, symbols: set[str], since: datetime, until: datetime) -> dict[str, list[MinuteBar]]:
         bars: dict[str, list[MinuteBar]] = {}
@@ -238,15 +239,6 @@ class GapReviewer:
         pipe.lpush(self.key, orjson.dumps(review.as_json()))
         pipe.ltrim(self.key, 0, KEEP - 1)
         pipe.execute()
-
-
-def _floor(raw: bytes | str | None) -> FloorRecord | None:
-    if raw is None:
-        return None
-    try:
-        return FloorRecord.decode(raw)
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 def recent(client: redis.Redis, key: str, count: int = 10) -> list[dict[str, Any]]:

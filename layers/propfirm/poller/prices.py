@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from propfirm.live.floors import readable_floor
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import NotFound
 from propfirm.mt5.models import SymbolInfo, Tick
@@ -147,7 +148,7 @@ class PriceWatch:
             previous = self.books.get(h.login)
             raw = floors[h.login] if h.login in floors else (previous.floor_raw if previous else None)
             # a floor mostly stays from one read to the next: decoded again only when its bytes changed
-            floor = previous.floor if previous is not None and previous.floor_raw == raw else _decoded(raw)
+            floor = previous.floor if previous is not None and previous.floor_raw == raw else readable_floor(raw)
             book = Book(h.login, h.base, h.currency, h.positions, raw, floor=floor)
             books[h.login] = book
             symbols = self._symbols_valuing(h)
@@ -334,12 +335,3 @@ class PriceWatch:
             return quote.bid
         return ONE / quote.ask if quote.ask else None
 
-
-def _decoded(raw: bytes | None) -> FloorRecord | None:
-    """The floor a raw Redis value holds, valid or not (its validity is judged at each quote's instant)."""
-    if raw is None:
-        return None
-    try:
-        return FloorRecord.decode(raw)
-    except (KeyError, TypeError, ValueError):
-        return None
