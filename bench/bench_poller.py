@@ -203,27 +203,16 @@ def _victims(world: Any, targets: int, symbol: str) -> list[int]:
     return victims
 
 
-def _floors(poller: Poller, keys: LiveKeys, victims: list[tuple[int, Decimal]], now: datetime,
+def _floors(poller: Poller, keys: LiveKeys, accounts: list[tuple[int, Decimal]], now: datetime,
             level_of: Any) -> None:
-    """A valid daily floor for each victim (login, equity) at `level_of(k, equity)` (k from 1)."""
-    from propfirm.live.floors import write_floor
-
-    for k, (login, equity) in enumerate(victims, start=1):
-        write_floor(poller.store.client, keys, "default", login, FloorRecord(
-            level=level_of(k, equity), expires_at=now + timedelta(hours=6),
-            reason="daily_loss", breach_at="touch", action="fail", version=1), now)
-
-
-def _bulk_floors(client: Any, keys: LiveKeys, accounts: list[tuple[int, Decimal]], now: datetime,
-                 share: Decimal) -> None:
-    """A daily floor at `share` of each account's equity, written in pipelines (write_floor's check of the
-    state version is one round trip per account)."""
-    pipe = client.pipeline(transaction=False)
-    for n, (login, equity) in enumerate(accounts, start=1):
-        record = FloorRecord(level=(equity * share).quantize(Decimal("0.01")), expires_at=now + timedelta(hours=6),
-                             reason="daily_loss", breach_at="touch", action="fail", version=1)
+    """A valid daily floor for each account (login, equity) at `level_of(k, equity)` (k from 1), written in
+    pipelines (write_floor's check of the state version is one round trip per account; none is stored yet)."""
+    pipe = poller.store.client.pipeline(transaction=False)
+    for k, (login, equity) in enumerate(accounts, start=1):
+        record = FloorRecord(level=level_of(k, equity), expires_at=now + timedelta(hours=6), reason="daily_loss",
+                             breach_at="touch", action="fail", version=1)
         pipe.set(keys.floor("default", login), record.encode(), px=6 * 3_600_000)
-        if n % 5_000 == 0:
+        if k % 5_000 == 0:
             pipe.execute()
     pipe.execute()
 
@@ -315,7 +304,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
         # victim k goes through its floor after k steps of the price; every other account has a floor 5 %
         # under its equity, as every active challenge has one
         _floors(poller, keys, victims, now, lambda k, equity: equity - Decimal(150) * k + Decimal(75))
-        _bulk_floors(poller.store.client, keys, others, now, Decimal("0.95"))
+        _floors(poller, keys, others, now, lambda k, equity: (equity * Decimal("0.95")).quantize(Decimal("0.01")))
         sim.market(0.25, "XAUUSD")  # every other symbol moves, as a market does, so every book is valued again
         polls: list[tuple[float, int]] = []
         original_poll = poller.poll_prices

@@ -239,15 +239,15 @@ class PriceWatch:
         """Value again the accounts the moved quotes touch; an estimate at a floor is checked on MT5."""
         if not moved:
             return report
-        affected: set[int] = set()
-        screened = 0
+        valued: set[int] = set()  # the books without a trigger that these quotes value
+        reached: list[int] = []  # the books whose trigger these quotes reach
         for symbol in moved:
-            affected.update(self.dependents.get(symbol, ()))
+            valued.update(self.dependents.get(symbol, ()))
             quote = self.quotes[symbol]
-            affected.update(self.triggers.reached(symbol, quote.bid, quote.ask))
-            screened += self.triggers.count(symbol)
-        report.estimated += screened + sum(1 for login in affected if login not in self.triggers.logins)
-        for login in affected:
+            reached.extend(self.triggers.reached(symbol, quote.bid, quote.ask))
+            report.estimated += self.triggers.count(symbol)
+        report.estimated += len(valued)
+        for login in valued.union(reached):
             book = self.books.get(login)
             if book is None:  # gone from MT5 since the read
                 continue

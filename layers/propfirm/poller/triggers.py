@@ -111,9 +111,6 @@ class TriggerIndex:
         for symbol, pairs in shorts.items():
             self._counts[symbol] = self._counts.get(symbol, 0) + len(pairs)
 
-    def symbols(self) -> set[str]:
-        return set(self._counts)
-
     def count(self, symbol: str) -> int:
         """How many books a quote of `symbol` screens."""
         return self._counts.get(symbol, 0)
