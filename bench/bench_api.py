@@ -36,11 +36,11 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 import orjson  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
-from harness import temporary_database  # noqa: E402
 from propfirm.api import queries  # noqa: E402
 from propfirm.api.function import lambda_handler  # noqa: E402
 from propfirm.api.local_server import _templates, build_event  # noqa: E402
 from propfirm.api.runtime import Runtime, set_runtime  # noqa: E402
+from propfirm.benchkit.harness import temporary_database  # noqa: E402
 from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402

@@ -31,11 +31,11 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 import psycopg  # noqa: E402
 import redis  # noqa: E402
-from harness import temporary_database  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from propfirm.api.local_server import serve_api  # noqa: E402
 from propfirm.api.tokens import mint  # noqa: E402
 from propfirm.api.web_app import default_dist  # noqa: E402
+from propfirm.benchkit.harness import temporary_database  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402
 from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL  # noqa: E402
 from propfirm.store.migrator import apply_migrations  # noqa: E402

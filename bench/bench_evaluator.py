@@ -56,7 +56,7 @@ import boto3  # noqa: E402
 import orjson  # noqa: E402
 import psycopg  # noqa: E402
 import redis  # noqa: E402
-from harness import delay_proxy, moto_server, temporary_database, with_host  # noqa: E402
+from propfirm.benchkit.harness import delay_proxy, moto_server, temporary_database, with_host  # noqa: E402
 from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.evaluation import bootstrap  # noqa: E402
@@ -99,7 +99,7 @@ BATCH_ACCOUNTS = PER_MESSAGE * PER_BATCH
 TARGET_PER_CORE, TARGET_RATIO = 20_000, 20
 
 
-# -- set-up: bench/harness.py (ports, child processes, temporary databases) -------------------------
+# -- set-up: propfirm.benchkit.harness (ports, child processes, temporary databases) -------------------------
 
 
 

@@ -21,7 +21,7 @@ import dataclasses
 import statistics
 import time
 
-from harness import MANAGER_LOGIN, MANAGER_PASSWORD, simulator_process  # noqa: E402
+from propfirm.benchkit.harness import MANAGER_LOGIN, MANAGER_PASSWORD, simulator_process  # noqa: E402
 from propfirm.mt5.settings import Mt5Settings, gateway_from_settings  # noqa: E402
 from propfirm.mt5.webapi import WebApiGateway  # noqa: E402
 from propfirm.settings import load  # noqa: E402

@@ -20,7 +20,7 @@ own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a 
 - Price move to kill, the full-read design beside the tick path (`POLLER_TICK_INTERVAL_SECONDS` 0 and
   0.25; the tick path with trigger prices, and with every book valued at each quote as before them), at
   10k and 100k accounts, 2 s interval: the simulator in a child process steered through a pipe
-  (bench/sim_control.py); its traders trade four rounds first, every account gets a floor 5 % under its
+  (propfirm.benchkit.sim_control); its traders trade four rounds first, every account gets a floor 5 % under its
   equity, and every symbol but XAUUSD moves a point every 0.25 s. Victims hold one lot of XAUUSD with
   floors a step apart; every so often the price falls one step, taking one more victim through its floor;
   the latency is from the quote until MT5 shows that victim with no position. CPU per tick poll is the
@@ -51,7 +51,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 import boto3  # noqa: E402
 import orjson  # noqa: E402
 import redis  # noqa: E402
-from harness import MANAGER_LOGIN, MANAGER_PASSWORD, moto_server, simulator_process  # noqa: E402
+from propfirm.benchkit.harness import MANAGER_LOGIN, MANAGER_PASSWORD, moto_server, simulator_process  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402
 from propfirm.live.records import FloorRecord, iso_utc  # noqa: E402
@@ -283,11 +283,11 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
 def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namespace: str, screen: bool = True
                       ) -> dict[str, Any]:
     """Price move to kill latency, with the tick path at `tick` seconds (0: the full reads only); the
-    simulator in a child process steered through a pipe (bench/sim_control.py). `screen` False: no book has
+    simulator in a child process steered through a pipe (propfirm.benchkit.sim_control). `screen` False: no book has
     a trigger price (propfirm.poller.triggers), every one is valued at each quote, as before the screen."""
     from unittest import mock
 
-    from sim_control import controlled_simulator
+    from propfirm.benchkit.sim_control import controlled_simulator
 
     if not screen:
         with mock.patch("propfirm.poller.prices.trigger_of", return_value=None):

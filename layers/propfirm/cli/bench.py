@@ -30,9 +30,6 @@ def discover(folder: Path) -> dict[str, Path]:
 
 
 def _load(name: str, path: Path):
-    folder = str(path.parent)
-    if folder not in sys.path:  # the benchmarks' shared harness (bench/harness.py) imports as `harness`
-        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location(f"propfirm_bench_{name}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")

@@ -1,6 +1,6 @@
 """A TCP proxy that delays each direction by a fixed time: a network round trip on loopback.
 
-    python bench/delay_proxy.py LISTEN_PORT HOST PORT ONE_WAY_SECONDS
+    python -m propfirm.benchkit.delay_proxy LISTEN_PORT HOST PORT ONE_WAY_SECONDS
 
 Run as a child process by the benchmarks (`harness.delay_proxy`), so that its threads' CPU is not theirs.
 """

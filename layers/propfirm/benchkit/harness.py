@@ -1,8 +1,8 @@
 """What the benchmarks share: free ports, child processes (moto's server, the simulator, a delay proxy),
 temporary databases. Each runs apart from the benchmark's process, so that its CPU is not counted.
 
-`propfirm bench` puts this folder on `sys.path` before loading a benchmark; run directly, a benchmark's
-own folder is on it already.
+Part of the package (`propfirm.benchkit`), so that a benchmark imports it the same way whether run by
+`propfirm bench` or directly (`python bench/bench_poller.py`), and spawned children find it too.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
 MANAGER_LOGIN, MANAGER_PASSWORD = 1000, "Manager#2024"
 
 
@@ -51,7 +49,7 @@ def _stop(process: subprocess.Popen) -> None:
 @contextlib.contextmanager
 def child(args: list[str], port: int) -> Iterator[None]:
     """A child process, ready once something listens on `port`; stopped at the end."""
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_port(port)
         yield
@@ -71,7 +69,7 @@ def moto_server() -> Iterator[str]:
 def delay_proxy(host: str, port: int, rtt_ms: float) -> Iterator[int]:
     """A TCP proxy in front of host:port adding rtt_ms/2 each way: the port to connect to."""
     listen = free_port()
-    args = [sys.executable, str(HERE / "delay_proxy.py"), str(listen), host, str(port), str(rtt_ms / 2000)]
+    args = [sys.executable, "-m", "propfirm.benchkit.delay_proxy", str(listen), host, str(port), str(rtt_ms / 2000)]
     with child(args, listen):
         yield listen
 
@@ -88,7 +86,7 @@ def simulator_process(
             "--manager-login", str(MANAGER_LOGIN), "--manager-password", MANAGER_PASSWORD]
     args += ["--cert-dir", cert_dir] if cert_dir else ["--http"]
     started = time.perf_counter()
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert process.stdout is not None
         line = process.stdout.readline()  # the line with the URL: the server is up
@@ -108,11 +106,11 @@ def temporary_database(admin_url: str, prefix: str = "propfirm_bench") -> tuple[
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     info = psycopg.conninfo.conninfo_to_dict(admin_url)
     info["dbname"] = name
-    return name, psycopg.conninfo.make_conninfo(**info)
+    return name, psycopg.conninfo.make_conninfo("", **info)
 
 
 def with_host(url: str, port: int) -> str:
     """A PostgreSQL URL pointed at 127.0.0.1:port (a proxy in front of the server)."""
     info = psycopg.conninfo.conninfo_to_dict(url)
     info.update(host="127.0.0.1", port=str(port))
-    return psycopg.conninfo.make_conninfo(**info)
+    return psycopg.conninfo.make_conninfo("", **info)
