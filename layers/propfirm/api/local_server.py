@@ -44,6 +44,7 @@ from propfirm.api.runtime import Runtime, build_runtime, set_runtime
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import TokenError, bearer_token, claims_for_event, jwt_secret, verify
 from propfirm.api.web_app import WebApp
+from propfirm.payouts.ports import PayoutPorts
 
 MAX_BODY_BYTES = 1 << 20
 STAGE = "local"
@@ -327,10 +328,13 @@ def serve_api(
     quiet: bool = True,
     command_queue_url: str | None = None,
     sqs_client: Any = None,
+    payouts: PayoutPorts | None = None,
 ) -> ApiServerHandle:
     """Serve the API in a background thread (port 0: a free port; see `handle.port`). Migrations are the
     caller's (`propfirm api` applies them first), and so is the process environment (`propfirm api` turns
-    the metrics off: there is no CloudWatch to read them locally). Returns once the socket listens."""
+    the metrics off: there is no CloudWatch to read them locally). `payouts`: the payout workflow the API
+starts and answers (the local stack's in moto; None: from the environment). Returns once the socket
+listens."""
     overrides: dict[str, Any] = {"db_pool_max": db_pool_max, "redis_namespace": namespace}
     if database_url:
         overrides["database_url"] = database_url
@@ -341,7 +345,7 @@ def serve_api(
     from propfirm.settings import load
 
     settings = load(ApiSettings, **overrides)
-    rt = build_runtime(settings, redis_client=redis_client)
+    rt = build_runtime(settings, redis_client=redis_client, payouts=payouts)
     if command_queue_url:  # commands the API writes go out at once (else the evaluator's relay sends them)
         rt.queues["command"] = command_queue_url
         rt.sqs = sqs_client or rt.sqs

@@ -23,6 +23,8 @@ from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
 from propfirm.live.connection import redis_from_url
 from propfirm.live.keys import LiveKeys
+from propfirm.payouts.ports import PayoutPorts, build_ports
+from propfirm.payouts.settings import PayoutSettings
 from propfirm.sealing import Cipher, build_cipher
 from propfirm.settings import SettingsError, load
 from propfirm.store.db import make_pool
@@ -50,6 +52,7 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=_utc_now)  # business time (the local stack's is simulated)
     wall_clock: Callable[[], datetime] = field(default=_utc_now)  # real time: a signature's freshness
     health: HealthCache = field(default_factory=HealthCache)  # /health's last finding, kept a few seconds
+    payouts: PayoutPorts = field(default_factory=PayoutPorts)  # the payout workflow and bus (default: none)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool)
@@ -103,7 +106,9 @@ def build_runtime(
     redis_client: redis.Redis | None = None,
     secrets_client: Any = None,
     kms_client: Any = None,
+    payouts: PayoutPorts | None = None,
 ) -> Runtime:
+    """The API's adapters from its settings; `payouts` None: built from `PayoutSettings` (the environment)."""
     secret = settings.propfirm_webhook_secret
     if not secret and settings.propfirm_webhook_secret_arn:
         secret = secret_from_secrets_manager(settings.propfirm_webhook_secret_arn, secrets_client)
@@ -136,6 +141,7 @@ def build_runtime(
             )
             if url
         },
+        payouts=payouts or build_ports(load(PayoutSettings)),
     )
 
 

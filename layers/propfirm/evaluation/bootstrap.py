@@ -22,6 +22,8 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.service import Evaluator
 from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.live.connection import redis_from_url
+from propfirm.payouts.ports import PayoutPorts, build_ports
+from propfirm.payouts.settings import PayoutSettings
 from propfirm.queues.sqs import SqsSender
 from propfirm.settings import load
 from propfirm.store.db import StatementCounter, make_pool
@@ -54,8 +56,10 @@ def build_runtime(
     events_client: Any = None,
     relay_per_batch: bool = False,
     clock: Callable[[], datetime] = wall_clock,
+    payouts: PayoutPorts | None = None,
 ) -> Runtime:
-    """The adapters and the evaluator. `relay_per_batch`: the evaluator leaves the outbox to the relay run
+    """The adapters and the evaluator. `payouts`: the payout workflow a withdrawal's result answers (None:
+    from `PayoutSettings`, the environment). `relay_per_batch`: the evaluator leaves the outbox to the relay run
     that follows each batch (Lambda's own runtime does: a batch's commands and events go out in a few calls
     after its records); otherwise each message's commands are sent as soon as it is recorded. `clock`: the
     time line the trade server lives on (the wall clock in AWS; the simulator's in a local run)."""
@@ -90,6 +94,7 @@ def build_runtime(
         clock=clock,
         relay_each_message=not relay_per_batch,
         warning_share=settings.evaluator_floor_warning_share,
+        payout_workflow=(payouts or build_ports(load(PayoutSettings))).workflow,
     )
     return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days, clock,
                    sightings_retention_days=settings.sightings_retention_days)

@@ -16,7 +16,7 @@ from propfirm.domain.state import FAILED, ChallengeState
 from propfirm.evaluation.live import CachedChallenge, LiveState, LiveWrite
 from propfirm.evaluation.provisioning import bind_created_account
 from propfirm.evaluation.report import EvaluationReport
-from propfirm.payouts.service import on_withdrawal_result, payout_of_command
+from propfirm.payouts.service import PayoutWorkflow, on_withdrawal_result, payout_of_command
 from propfirm.queues.messages import CommandResult, KillReport
 from propfirm.store.audit import AuditEntry
 from propfirm.store.uow import UnitOfWork
@@ -26,11 +26,16 @@ log = logging.getLogger("propfirm.evaluation")
 
 class FeedbackRecorder:
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], live: LiveState, clock: Callable[[], datetime]
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        live: LiveState,
+        clock: Callable[[], datetime],
+        payout_workflow: PayoutWorkflow | None,
     ) -> None:
         self.uow_factory = uow_factory
         self.live = live
         self.clock = clock
+        self.payout_workflow = payout_workflow  # answers a withdrawal's waiting task (None: the sweep will)
 
     def record_kill(self, kill: KillReport) -> EvaluationReport:
         """The poller's fast path acted. The breach is recorded as the evaluator's own decision when it
@@ -142,7 +147,12 @@ class FeedbackRecorder:
             return
         try:
             on_withdrawal_result(
-                self.uow_factory(), result, now, redis=self.live.client, namespace=self.live.keys.namespace
+                self.uow_factory(),
+                result,
+                now,
+                self.payout_workflow,
+                redis=self.live.client,
+                namespace=self.live.keys.namespace,
             )
         except Exception:
             log.exception("payout withdrawal result not passed on", extra={"command_id": result.command_id})

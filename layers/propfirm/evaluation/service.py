@@ -39,6 +39,7 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.report import EvaluationReport
 from propfirm.evaluation.routine import RoutineSaver
 from propfirm.live.records import Snapshot
+from propfirm.payouts.records import PayoutWorkflow
 from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
 from propfirm.store.challenges import ChallengeRecord, ChallengeVersion
 from propfirm.store.deals import DealRow
@@ -59,8 +60,10 @@ class Evaluator:
         relay_each_message: bool = True,
         warning_share: Decimal = DEFAULT_SHARE,
         news: NewsSource | None = None,
+        payout_workflow: PayoutWorkflow | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        self.payout_workflow = payout_workflow  # a withdrawal's result answers its payout's workflow
         self.live = live
         self.relay = relay
         self.policy = policy or SavePolicy()
@@ -121,7 +124,7 @@ class Evaluator:
             return self.evaluate(message)
         if self._versions is not None:  # a kill report or a result may change a challenge: read afresh
             self._versions.pop(message.server, None)
-        feedback = FeedbackRecorder(self.uow_factory, self.live, self.clock)
+        feedback = FeedbackRecorder(self.uow_factory, self.live, self.clock, self.payout_workflow)
         if isinstance(message, KillReport):
             return feedback.record_kill(message)
         return feedback.record_command_result(message)

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from propfirm.payouts.ports import PayoutPorts
 
 
 class ApiUnavailable(Exception):
@@ -25,12 +28,15 @@ def start_api(
     redis_namespace: str,
     server: str,
     clock: Callable[[], datetime],
+    payouts: PayoutPorts | None = None,
 ) -> Any:
     """The running API's handle (`url`, `port`, `stop()`), or ApiUnavailable."""
     try:
         from propfirm.api.local_server import serve_api
     except ImportError as exc:
         raise ApiUnavailable(f"propfirm.api.local_server cannot be imported: {exc}") from None
-    handle = serve_api("127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True)
+    handle = serve_api(
+        "127.0.0.1", port, database_url, redis_url, redis_namespace, db_pool_max=4, quiet=True, payouts=payouts
+    )
     handle.runtime.clock = clock
     return handle

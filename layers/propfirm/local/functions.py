@@ -16,11 +16,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import redis
 
 from propfirm.local.faults.traps import Crash, EvaluatorTrap
+
+if TYPE_CHECKING:
+    from propfirm.payouts.ports import PayoutPorts
 
 log = logging.getLogger("propfirm.dev")
 
@@ -38,6 +41,7 @@ class EvaluatorFunction:
         clock: Callable[[], datetime],
         event_bus: str | None = None,
         trap: EvaluatorTrap | None = None,
+        payouts: PayoutPorts | None = None,
     ) -> None:
         from propfirm.evaluation.bootstrap import set_runtime
         from propfirm.evaluation.function import evaluate_batch, logger
@@ -58,6 +62,7 @@ class EvaluatorFunction:
         self.sqs = sqs
         self.queue = evaluation_queue
         self.clock = clock
+        self.payouts = payouts  # the payout workflow a withdrawal's result answers (None: the environment's)
         self._set_runtime = set_runtime
         self.runtime = self._build()
         # what the Lambda's handler runs, with its logging context (metrics stay off locally)
@@ -73,7 +78,9 @@ class EvaluatorFunction:
         """A container's runtime (a cold start): fresh pools and caches, nothing carried over."""
         from propfirm.evaluation.bootstrap import build_runtime
 
-        runtime = build_runtime(self.settings, sqs_client=self.sqs, redis_client=self.redis_client, clock=self.clock)
+        runtime = build_runtime(
+            self.settings, sqs_client=self.sqs, redis_client=self.redis_client, clock=self.clock, payouts=self.payouts
+        )
         if self.trap is not None:
             self.trap.wrap(runtime.evaluator)
         self._set_runtime(runtime)

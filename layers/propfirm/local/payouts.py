@@ -3,8 +3,9 @@ the payout-tasks queue, the sweep every few seconds, and (when asked) the auto-a
 
 Built on `propfirm.payouts.local` (create_workflow, drain_tasks, auto_approver) and the worker's
 handler. The worker's and the approver's clock is the MT5 server's (the simulator's), like the API's.
-The workflow is configured process-wide (`propfirm.payouts.runtime.configure`), so the API's requests
-and the evaluator's withdrawal-result hook start and answer executions in the same moto.
+Built before the evaluator and the API: its `ports` (the workflow in moto, the event bus) are handed to
+both, so the API's requests and the evaluator's withdrawal-result hook start and answer executions in
+the same moto as the worker.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class LocalPayouts:
     ) -> None:
         try:
             from propfirm.payouts import function as worker
-            from propfirm.payouts import local, runtime
+            from propfirm.payouts import local
+            from propfirm.payouts.ports import build_ports
             from propfirm.payouts.settings import PayoutWorkerSettings
         except ImportError as exc:
             raise PayoutsUnavailable(f"the payouts part cannot be imported: {exc}") from None
@@ -47,12 +49,7 @@ class LocalPayouts:
 
         self._local = local
         self._worker = worker
-        self._runtime = runtime
         self.flow = local.create_workflow(sfn, sqs, queue_url=tasks_queue)
-        from propfirm.payouts.events import EventBridgePublisher
-
-        publisher = EventBridgePublisher(events_client, event_bus) if event_bus and events_client else None
-        runtime.configure(workflow=self.flow.workflow, events=publisher)
         settings = load(
             PayoutWorkerSettings,
             database_url=database_url,
@@ -60,10 +57,14 @@ class LocalPayouts:
             redis_namespace=redis_namespace,
             command_queue_url=command_queue,
             payouts_state_machine_arn=self.flow.state_machine_arn,
-            payouts_event_bus_name=event_bus if publisher else None,
+            payouts_event_bus_name=event_bus if events_client else None,
         )
-        self.context = dataclasses.replace(worker.build_context(settings), clock=clock)
-        worker.set_context(self.context)
+        # the parts' one set of payout adapters: the workflow in this moto, the run's bus
+        self.ports = dataclasses.replace(
+            build_ports(settings, events_client=events_client), workflow=self.flow.workflow
+        )
+        self.context = dataclasses.replace(worker.build_context(settings), ports=self.ports, clock=clock)
+        worker.set_runtime(self.context)
         self.sqs = sqs
         self.database_url = database_url
         self.clock = clock
@@ -84,7 +85,7 @@ class LocalPayouts:
     def approve(self) -> int:
         approved = self._local.auto_approver(
             UnitOfWork(self.database_url),
-            self.flow.workflow,
+            self.ports,
             after_seconds=self.approve_after_seconds,
             now=self.clock(),
         )
@@ -94,8 +95,7 @@ class LocalPayouts:
     def close(self) -> None:
         from propfirm.local.functions import pools_of
 
-        self._worker.set_context(None)
-        self._runtime.configure()
+        self._worker.set_runtime(None)
         for pool in pools_of(self.context.uow_factory):
             pool.close(timeout=5)
         if self.context.redis is not None:

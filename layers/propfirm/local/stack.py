@@ -122,6 +122,7 @@ class DevStack:
         self.market.start()
         self.parts.append(Part("simulator", self.market.stop))
         self.event_bus = self._start_integrations()  # before their senders: they stop after them, and drain
+        self._build_payouts()  # before the evaluator and the API, which are handed its workflow
 
         self.evaluator = EvaluatorFunction(
             sqs=self.sqs,
@@ -134,6 +135,7 @@ class DevStack:
             clock=self.market.world.now,
             event_bus=self.event_bus,
             trap=self.faults.evaluator_trap if self.faults else None,
+            payouts=self.payouts.ports if self.payouts else None,
         )
         self.parts.append(Part("evaluator", self.evaluator.close))
         # stopped in reverse: after the poller and the evaluator's loop, before the evaluator closes
@@ -214,6 +216,7 @@ class DevStack:
                 redis_namespace=o.redis_namespace,
                 server=o.server,
                 clock=self.market.world.now,
+                payouts=self.payouts.ports if self.payouts else None,
             )
         except ApiUnavailable as exc:
             self.api = None
@@ -228,7 +231,8 @@ class DevStack:
         self.extra_ports["api"] = self.api.port
         self.notes["api"] = self.api.url
 
-    def _start_payouts(self) -> None:
+    def _build_payouts(self) -> None:
+        """The workflow in moto and the worker's adapters; its loops start later (`_start_payouts`)."""
         o = self.options
         assert self.aws.queues is not None
         try:
@@ -250,6 +254,11 @@ class DevStack:
             self.notes["payouts"] = f"off: {exc}"
             return
         self.parts.append(Part("payouts", self.payouts.close))
+
+    def _start_payouts(self) -> None:
+        o = self.options
+        if self.payouts is None:
+            return
         self._loop("payouts-worker", self.payouts.work, pause=0.5)
         self._loop("payouts-sweep", self.payouts.sweep, pause=5.0)
         self.notes["payouts"] = f"state machine {self.payouts.flow.state_machine_arn}"

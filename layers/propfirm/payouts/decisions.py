@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from propfirm.payouts import runtime
 from propfirm.payouts.approvals import (
     FOUR_EYES,
     Actor,
@@ -34,7 +33,6 @@ from propfirm.payouts.records import (
     REJECTED,
     REQUESTED,
     WITHDRAWING,
-    EventPublisher,
     PayoutRecord,
     PayoutWorkflow,
     answer,
@@ -45,6 +43,7 @@ from propfirm.payouts.records import (
 from propfirm.store.payouts import PayoutRepository
 
 if TYPE_CHECKING:
+    from propfirm.payouts.ports import PayoutPorts
     from propfirm.store.uow import UnitOfWork
 
 
@@ -56,16 +55,14 @@ def approve(
     approver: Actor | str,
     note: str | None,
     now: datetime,
-    workflow: PayoutWorkflow | None = None,
-    *,
-    events: EventPublisher | None = None,
+    ports: PayoutPorts,
 ) -> PayoutRecord:
     """Approve (idempotent). Answers the AwaitApproval task token if the workflow has reached it; if not,
     the worker answers at once when it gets there. Above the second-approval amount the first approval is
     recorded and the payout waits for a second approver. Raises PayoutNotFound, PayoutRefused(
     `already_decided` | `not_awaiting_decision` | `note_required`: the payout is flagged and no note says why
     to pay it | `four_eyes`: the approver requested it, owns the challenge, or approved it already)."""
-    return _decide(uow, payout_id, True, approver, note, now, workflow, events)
+    return _decide(uow, payout_id, True, approver, note, now, ports)
 
 
 def reject(
@@ -74,13 +71,11 @@ def reject(
     approver: Actor | str,
     reason: str,
     now: datetime,
-    workflow: PayoutWorkflow | None = None,
-    *,
-    events: EventPublisher | None = None,
+    ports: PayoutPorts,
 ) -> PayoutRecord:
     """Reject (idempotent) with a reason. Raises PayoutNotFound, PayoutRefused(`already_decided` |
     `not_awaiting_decision`)."""
-    return _decide(uow, payout_id, False, approver, reason, now, workflow, events)
+    return _decide(uow, payout_id, False, approver, reason, now, ports)
 
 
 def decision_output(row: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +101,7 @@ def _check_four_eyes(uow: UnitOfWork, record: PayoutRecord, actor: Actor) -> Non
         raise PayoutRefused(FOUR_EYES, f"payout {record.id}: {reason}")
 
 
-def _second_approval_above(uow: UnitOfWork, record: PayoutRecord) -> Decimal | None:
+def _second_approval_above(uow: UnitOfWork, record: PayoutRecord, ports: PayoutPorts) -> Decimal | None:
     """The funded phase's own amount, else the setting's (None: one approval is enough)."""
     challenge = uow.challenges.get(record.challenge_id)
     if challenge is not None:
@@ -114,7 +109,7 @@ def _second_approval_above(uow: UnitOfWork, record: PayoutRecord) -> Decimal | N
         phase = program.phases[min(challenge.phase, len(program.phases) - 1)]
         if phase.payout_second_approval_above is not None:
             return phase.payout_second_approval_above
-    return runtime.second_approval_above()
+    return ports.second_approval_above
 
 
 def _decide(
@@ -124,8 +119,7 @@ def _decide(
     who: Actor | str,
     text: str | None,
     now: datetime,
-    workflow: PayoutWorkflow | None,
-    events: EventPublisher | None,
+    ports: PayoutPorts,
 ) -> PayoutRecord:
     wanted = APPROVED if approved else REJECTED
     actor = Actor.of(who)
@@ -145,7 +139,7 @@ def _decide(
             if already_approved_by(actor, approvals):
                 raise PayoutRefused(FOUR_EYES, f"payout {payout_id} needs a second, different approver")
             approvals.append(approval_entry(actor, text, now))
-            if len(approvals) < approvals_needed(record.amount, _second_approval_above(uow, record)):
+            if len(approvals) < approvals_needed(record.amount, _second_approval_above(uow, record, ports)):
                 payouts.update(payout_id, approvals=Jsonb(approvals))
                 row, record = load_record(payouts, payout_id)
                 audit(uow, "payout.first_approval", record, now, by=actor.display(), sub=actor.sub, note=text)
@@ -176,9 +170,9 @@ def _decide(
             )
         uow.commit()
     if changed:
-        publish(events, "PayoutApproved" if approved else "PayoutRejected", record)
+        publish(ports.events, "PayoutApproved" if approved else "PayoutRejected", record)
     if row["approval_token"] is not None and row["approval_answered_at"] is None and row["status"] == wanted:
-        answer_decision(uow, row, now, workflow)
+        answer_decision(uow, row, now, ports.workflow)
     return record
 
 
@@ -200,9 +194,9 @@ def resolve_review(
     by: Actor | str,
     note: str,
     now: datetime,
+    ports: PayoutPorts,
     *,
     deal: int | None = None,
-    events: EventPublisher | None = None,
 ) -> PayoutRecord:
     """A person settles a payout in manual review, after checking MT5: `paid` (the withdrawal is on the
     account; `deal` is its ticket when the workflow did not learn it) or `failed` (no money left the
@@ -245,5 +239,5 @@ def resolve_review(
             review_from=record.review_from,
         )
         uow.commit()
-    publish(events, "PayoutPaid" if outcome == PAID else "PayoutFailed", record)
+    publish(ports.events, "PayoutPaid" if outcome == PAID else "PayoutFailed", record)
     return record

@@ -5,8 +5,9 @@ decisions or withdrawal results that did not reach the workflow (docs/payouts.md
 Each record is one task message with a Step Functions task token (`propfirm.payouts.tasks`); the task
 runs and the token is answered (or stored to be answered by an approval or a withdrawal result). A
 record that fails (database down, ...) is reported as a batch item failure and comes back; the tasks
-are idempotent. The adapters (`TaskContext`) are built by `build_context` on first use and kept for the
-container's life; tests and the local stack hand in their own with `set_context`.
+are idempotent. The adapters (`TaskContext`) are built by `build_context` on first use (`runtime()`) and
+kept for the container's life; tests and the local stack hand in their own with `set_runtime`, as for the
+API's and the evaluator's runtimes.
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.live.connection import redis_from_url
 from propfirm.observability import function_logger
 from propfirm.payouts import service
-from propfirm.payouts.events import EventBridgePublisher
+from propfirm.payouts.ports import build_ports
 from propfirm.payouts.settings import PayoutWorkerSettings
 from propfirm.payouts.tasks import TaskContext, TaskMessage, run_task
-from propfirm.payouts.workflow import StepFunctionsWorkflow
 from propfirm.queues.sqs import SqsSender
 from propfirm.settings import load
 from propfirm.store.db import make_pool
@@ -42,33 +42,27 @@ def build_context(settings: PayoutWorkerSettings) -> TaskContext:
     def uow() -> UnitOfWork:
         return UnitOfWork(pool)
 
-    region = settings.aws_region
     relay = None
     if settings.command_queue_url:
-        relay = OutboxRelay(uow, SqsSender(boto3.client("sqs", region_name=region), settings.command_queue_url))
-    events = None
-    if settings.payouts_event_bus_name:
-        events = EventBridgePublisher(boto3.client("events", region_name=region), settings.payouts_event_bus_name)
+        sqs = boto3.client("sqs", region_name=settings.aws_region)
+        relay = OutboxRelay(uow, SqsSender(sqs, settings.command_queue_url))
     return TaskContext(
         uow_factory=uow,
-        workflow=StepFunctionsWorkflow(
-            boto3.client("stepfunctions", region_name=region), settings.payouts_state_machine_arn
-        ),
+        ports=build_ports(settings),
         redis=redis_from_url(settings.redis_url),
         namespace=settings.redis_namespace,
         relay=relay,
-        events=events,
     )
 
 
-def context() -> TaskContext:
+def runtime() -> TaskContext:
     global _context
     if _context is None:
         _context = build_context(load(PayoutWorkerSettings))
     return _context
 
 
-def set_context(value: TaskContext | None) -> None:
+def set_runtime(value: TaskContext | None) -> None:
     """Tests and the local stack hand in adapters of their own (moto, a test database and Redis)."""
     global _context
     _context = value
@@ -77,7 +71,7 @@ def set_context(value: TaskContext | None) -> None:
 def _record_handler(record: SQSRecord) -> None:
     message = TaskMessage.model_validate_json(record.body)  # a malformed body fails the record (then DLQ)
     logger.append_keys(payout_id=message.payout_id, task=message.task)
-    output = run_task(context(), message)
+    output = run_task(runtime(), message)
     logger.info("payout task done", answered=output is not None)
 
 
@@ -92,8 +86,8 @@ def run_tasks(event: dict[str, Any], lambda_context: Any) -> dict[str, Any]:
 
 
 def sweep() -> dict[str, Any]:
-    ctx = context()
-    acted = service.start_pending(ctx.uow_factory(), ctx.clock(), ctx.workflow, events=ctx.events)
+    ctx = runtime()
+    acted = service.start_pending(ctx.uow_factory(), ctx.clock(), ctx.ports)
     if acted:
         logger.info("payout sweep acted", payouts=acted)
     return {"acted": acted}

@@ -2,10 +2,10 @@
 from the tasks queue with the exact SQS event Lambda gives it.
 
     flow = create_workflow(sfn_client, sqs_client)          # the tasks queue + the state machine
-    runtime.configure(workflow=flow.workflow)                # the API and the evaluator hook use it
+    ports = PayoutPorts(workflow=flow.workflow)              # what the API, the evaluator, the worker use
     drain_tasks(sqs_client, flow.queue_url, propfirm.payouts.function.run_tasks)
-    auto_requester(uow, now=...)                            # demos only: funded accounts ask
-    auto_approver(uow, flow.workflow, after_seconds=30, now=...)   # demos only: and are approved
+    auto_requester(uow, ports, now=...)                     # demos only: funded accounts ask
+    auto_approver(uow, ports, after_seconds=30, now=...)    # demos only: and are approved
 
 moto runs the ASL only with `{"stepfunctions": {"execute_state_machine": True}}`: in-process pass it
 to `mock_aws(config=...)`; for a moto server call `enable_execution(endpoint_url)` (and start the server
@@ -120,14 +120,7 @@ def drain_tasks(
     return result
 
 
-def auto_approver(
-    uow: UnitOfWork,
-    workflow: service.PayoutWorkflow | None,
-    *,
-    after_seconds: float,
-    now: datetime,
-    events: service.EventPublisher | None = None,
-) -> list[int]:
+def auto_approver(uow: UnitOfWork, ports: service.PayoutPorts, *, after_seconds: float, now: datetime) -> list[int]:
     """For demos: approve the payouts awaiting approval for at least `after_seconds`, as
     `dev-auto-approver` (recorded and audited like any approval). Returns the ids approved."""
     with uow:
@@ -141,8 +134,7 @@ def auto_approver(
                 AUTO_APPROVER,
                 "approved automatically (local stack)",
                 now,
-                workflow,
-                events=events,
+                ports,
             )
             approved.append(payout_id)
         except service.PayoutRefused:  # decided by a person meanwhile
@@ -150,14 +142,7 @@ def auto_approver(
     return approved
 
 
-def auto_requester(
-    uow: UnitOfWork,
-    *,
-    now: datetime,
-    workflow: service.PayoutWorkflow | None = None,
-    events: service.EventPublisher | None = None,
-    limit: int = 50,
-) -> list[int]:
+def auto_requester(uow: UnitOfWork, ports: service.PayoutPorts, *, now: datetime, limit: int = 50) -> list[int]:
     """For demos: request a payout for every active funded challenge that is eligible at `now` (the
     simulator's clock), as `dev-auto-requester`. Returns the new payouts' ids."""
     with uow:
@@ -179,9 +164,7 @@ def auto_requester(
         if not service.check_eligibility(uow, challenge_id, now).eligible:
             continue
         try:
-            record = service.request_payout(
-                uow, challenge_id, AUTO_REQUESTER, now, workflow=workflow, events=events
-            )
+            record = service.request_payout(uow, challenge_id, AUTO_REQUESTER, now, ports)
         except service.PayoutRefused:  # asked by the trader meanwhile
             continue
         requested.append(record.id)

@@ -17,7 +17,6 @@ from propfirm.domain.payouts import (
     PayoutQuote,
     PayoutStatus,
 )
-from propfirm.payouts import runtime
 from propfirm.payouts.errors import PayoutNotFound, TokenGone
 from propfirm.store.audit import AuditEntry
 from propfirm.store.payouts import PayoutRepository
@@ -143,6 +142,11 @@ _PUBLIC_FIELDS = tuple(PayoutRecord.__dataclass_fields__)
 class PayoutWorkflow(Protocol):
     """The Step Functions side (propfirm.payouts.workflow.StepFunctionsWorkflow in AWS and moto)."""
 
+    @property
+    def can_start(self) -> bool:
+        """False when no state machine is known: requests then wait for the sweep (`start_pending`)."""
+        ...
+
     def start(self, payout_id: int, execution_input: dict[str, Any]) -> str:
         """Start (idempotently: the execution is named after the payout) and return its ARN."""
         ...
@@ -172,14 +176,6 @@ def payout_of_command(command_id: str) -> int | None:
         return None
     middle = command_id[len(_COMMAND_PREFIX) : -len(_COMMAND_SUFFIX)]
     return int(middle) if middle.isdigit() else None
-
-
-def workflow_or_default(workflow: PayoutWorkflow | None) -> PayoutWorkflow | None:
-    return workflow if workflow is not None else runtime.default_workflow()
-
-
-def events_or_default(events: EventPublisher | None) -> EventPublisher | None:
-    return events if events is not None else runtime.default_events()
 
 
 def record_of(row: dict[str, Any], deals: tuple[int, ...]) -> PayoutRecord:
@@ -253,11 +249,10 @@ def event_detail(record: PayoutRecord) -> dict[str, Any]:
 
 def publish(events: EventPublisher | None, detail_type: str, record: PayoutRecord) -> None:
     """Publish after the commit; a bus that refuses is logged, the payout's state stands."""
-    publisher = events_or_default(events)
-    if publisher is None:
+    if events is None:
         return
     try:
-        publisher.publish(detail_type, event_detail(record))
+        events.publish(detail_type, event_detail(record))
     except Exception:  # the event is a notification; the record in PostgreSQL is the truth
         log.exception("payout event not published", extra={"payout_id": record.id, "type": detail_type})
 
@@ -266,15 +261,14 @@ def answer(
     workflow: PayoutWorkflow | None, token: str, output: dict[str, Any] | None, error: tuple[str, str] | None
 ) -> bool:
     """Answer a task token; False when nothing waits on it any more (answered before, timed out)."""
-    flow = workflow_or_default(workflow)
-    if flow is None:
+    if workflow is None:
         log.warning("no payout workflow configured; task token left unanswered")
         return False
     try:
         if error is None:
-            flow.send_task_success(token, output or {})
+            workflow.send_task_success(token, output or {})
         else:
-            flow.send_task_failure(token, error[0], error[1])
+            workflow.send_task_failure(token, error[0], error[1])
     except TokenGone:
         log.warning("payout task token no longer waited on")
         return True

@@ -19,11 +19,9 @@ likewise; a decision on a payout decided the other way is refused (`already_deci
 another payout of the challenge is open is refused (`payout_open`); an ineligible one is refused with
 every denial (code, value, limit).
 
-Injected adapters (keyword arguments; when omitted, the process-wide defaults of
-`propfirm.payouts.runtime`, built from the environment, are used):
-- `workflow`: starts the state machine and answers task tokens (`PayoutWorkflow` protocol below). None
-  configured: a request stays `requested` until `start_pending` starts it (the local stack does).
-- `events`: publishes `PayoutRequested|Approved|Rejected|Paid` to EventBridge; None: not published.
+Adapters are handed in, never looked up: the calls that reach outside PostgreSQL take the caller's
+`PayoutPorts` (`propfirm.payouts.ports`: the workflow, the event bus, the workflow's timeouts, the
+second-approval amount), built once by the API's, the evaluator's or the worker's composition.
 
 This module holds the request, the reads and the workflow's hooks; the states and the record live in
 `records`, eligibility in `eligibility`, the decisions in `decisions`. Callers use this module as the one
@@ -37,7 +35,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from propfirm.domain.payouts import Denial
-from propfirm.payouts import runtime
 from propfirm.payouts.approvals import FOUR_EYES  # noqa: F401  (re-exported: the API maps the refusal)
 from propfirm.payouts.decisions import (  # noqa: F401  (re-exported: the callers' one door to payouts)
     answer_decision,
@@ -58,6 +55,7 @@ from propfirm.payouts.errors import (  # noqa: F401  (re-exported: the API catch
     PayoutRefused,
     TokenGone,
 )
+from propfirm.payouts.ports import PayoutPorts, WorkflowTimeouts  # noqa: F401  (re-exported)
 from propfirm.payouts.records import (  # noqa: F401  (re-exported: the callers' one door to payouts)
     ALREADY_DECIDED,
     APPROVED,
@@ -82,13 +80,11 @@ from propfirm.payouts.records import (  # noqa: F401  (re-exported: the callers'
     answer,
     audit,
     event_detail,
-    events_or_default,
     load_record,
     payout_of_command,
     publish,
     record_of,
     withdrawal_command_id,
-    workflow_or_default,
 )
 from propfirm.store.audit import AuditEntry
 from propfirm.store.payouts import PayoutRepository
@@ -106,9 +102,7 @@ def request_payout(
     challenge_id: int,
     requested_by: str,
     now: datetime,
-    *,
-    workflow: PayoutWorkflow | None = None,
-    events: EventPublisher | None = None,
+    ports: PayoutPorts,
 ) -> PayoutRecord:
     """Create the payout (`requested`, with its deals and amounts, audited), then start its workflow.
     Raises ChallengeNotFound, PayoutRefused(`not_eligible` with denials | `payout_open`)."""
@@ -178,20 +172,19 @@ def request_payout(
             fee_refund=record.fee_refund,
         )
         uow.commit()
-    publish(events, "PayoutRequested", record)
-    started = _start(uow, record, now, workflow)
+    publish(ports.events, "PayoutRequested", record)
+    started = _start(uow, record, now, ports)
     return started or record
 
 
-def _start(
-    uow: UnitOfWork, record: PayoutRecord, now: datetime, workflow: PayoutWorkflow | None
-) -> PayoutRecord | None:
-    flow = workflow_or_default(workflow)
-    if flow is None or not getattr(flow, "can_start", True):
+def _start(uow: UnitOfWork, record: PayoutRecord, now: datetime, ports: PayoutPorts) -> PayoutRecord | None:
+    flow = ports.workflow
+    if flow is None or not flow.can_start:
         return None
     try:
         arn = flow.start(
-            record.id, {"payout_id": record.id, "challenge_id": record.challenge_id, **runtime.timeouts()}
+            record.id,
+            {"payout_id": record.id, "challenge_id": record.challenge_id, **ports.timeouts.execution_input()},
         )
     except Exception:  # the payout stays `requested`; start_pending starts it later
         log.exception("payout workflow not started; it stays requested", extra={"payout_id": record.id})
@@ -234,9 +227,8 @@ def on_withdrawal_result(
     uow: UnitOfWork,
     result: CommandResult,
     now: datetime,
-    workflow: PayoutWorkflow | None = None,
+    workflow: PayoutWorkflow | None,
     *,
-    events: EventPublisher | None = None,
     redis: Any = None,
     namespace: str = "",
 ) -> PayoutRecord | None:
@@ -283,13 +275,7 @@ def on_withdrawal_result(
 WITHDRAWAL_FAILED = "WithdrawalFailed"  # the error name the workflow's Catch records as the reason
 
 
-def start_pending(
-    uow: UnitOfWork,
-    now: datetime,
-    workflow: PayoutWorkflow | None = None,
-    *,
-    events: EventPublisher | None = None,
-) -> int:
+def start_pending(uow: UnitOfWork, now: datetime, ports: PayoutPorts) -> int:
     """The sweep that makes the workflow whole again (the local stack runs it in its loop; in AWS a
     schedule may): start `requested` payouts that have no execution yet (no workflow was configured when
     they were requested, or starting failed), answer approval tokens of decisions taken while the
@@ -297,7 +283,7 @@ def start_pending(
     not reach the workflow. Returns how many payouts were acted on."""
     from propfirm.queues.messages import CommandResult
 
-    flow = workflow_or_default(workflow)
+    flow = ports.workflow
     if flow is None:
         return 0
     with uow:
@@ -309,7 +295,7 @@ def start_pending(
     for payout_id in unstarted:
         with uow:
             _, record = load_record(PayoutRepository(uow), payout_id)
-        if _start(uow, record, now, flow) is not None:
+        if _start(uow, record, now, ports) is not None:
             acted += 1
     for payout_id in undelivered:
         with uow:
@@ -318,6 +304,6 @@ def start_pending(
             answer_decision(uow, row, now, flow)
             acted += 1
     for _, result in withdrawals:
-        on_withdrawal_result(uow, CommandResult.model_validate(result), now, flow, events=events)
+        on_withdrawal_result(uow, CommandResult.model_validate(result), now, flow)
         acted += 1
     return acted

@@ -54,6 +54,7 @@ from propfirm.payouts.service import (
     REQUESTED,
     WITHDRAWING,
     EventPublisher,
+    PayoutPorts,
     PayoutWorkflow,
 )
 from propfirm.poller.commands import balance_comment
@@ -105,12 +106,19 @@ class Relay(Protocol):
 @dataclass
 class TaskContext:
     uow_factory: Callable[[], UnitOfWork]
-    workflow: PayoutWorkflow
+    ports: PayoutPorts  # the workflow whose tokens the tasks answer, the event bus
     redis: redis.Redis | None = None
     namespace: str = ""
     relay: Relay | None = None  # sends the withdrawal at once; None: the evaluator's relay sends it
-    events: EventPublisher | None = None
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    @property
+    def workflow(self) -> PayoutWorkflow | None:
+        return self.ports.workflow
+
+    @property
+    def events(self) -> EventPublisher | None:
+        return self.ports.events
 
 
 def run_task(ctx: TaskContext, message: TaskMessage) -> dict[str, Any] | None:
@@ -345,7 +353,6 @@ def await_withdrawal(ctx: TaskContext, message: TaskMessage, now: datetime) -> N
             CommandResult.model_validate(outbox["result"]),
             now,
             ctx.workflow,
-            events=ctx.events,
         )
         return None
     if ctx.relay is not None:

@@ -40,9 +40,18 @@ def execution_name(payout_id: int) -> str:
 class StepFunctionsWorkflow:
     """`PayoutWorkflow` over a boto3 Step Functions client (AWS, or moto with execute_state_machine)."""
 
-    def __init__(self, client: Any, state_machine_arn: str | None = None) -> None:
-        self.client = client
+    def __init__(self, client: Any, state_machine_arn: str | None = None, *, region: str | None = None) -> None:
+        self._client = client  # None: made on first use, in `region`
+        self._region = region
         self.state_machine_arn = state_machine_arn
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3  # here, not at import: a cold start that never touches a payout does not pay for it
+
+            self._client = boto3.client("stepfunctions", region_name=self._region)
+        return self._client
 
     @property
     def can_start(self) -> bool:

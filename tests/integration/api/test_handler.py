@@ -390,77 +390,73 @@ def test_handler_trusts_the_authorizers_claims_in_string_form(api: Api) -> None:
 def test_payout_request_approve_reject_through_the_api(api: Api) -> None:
     from decimal import Decimal
 
-    from propfirm.payouts import runtime as payouts_runtime
     from propfirm.store.deals import DealRow
     from propfirm.store.registration import register_account_challenge
 
-    payouts_runtime.configure(workflow=None, events=None)  # requests wait for the workflow's start
-    try:
-        mine, login = email(), new_login()
-        funded_at = NOW - timedelta(days=20)
-        with UnitOfWork(api.url) as uow:
-            cid = register_account_challenge(
-                uow, api.runtime.server, login, "two-step-100k", 2, mine, time=funded_at, trader_sub=trader_sub(mine)
-            )
-            ticket = new_login()
-            rows = []
-            for day in range(1, 6):
-                opened = funded_at + timedelta(days=day)
-                for entry, when, profit in (("in", opened, "0"), ("out", opened + timedelta(hours=1), "400")):
-                    ticket += 1
-                    rows.append(
-                        DealRow(
-                            api.runtime.server,
-                            ticket,
-                            login,
-                            cid,
-                            when,
-                            "buy",
-                            entry,
-                            "EURUSD",
-                            Decimal("1"),
-                            Decimal("1.1"),
-                            Decimal(profit),
-                            Decimal("-3.5"),
-                            Decimal(0),
-                            day,
-                            0,
-                            "",
-                            "trade",
-                        )
+    # the API's runtime has no payout workflow: requests wait for the workflow's start
+    mine, login = email(), new_login()
+    funded_at = NOW - timedelta(days=20)
+    with UnitOfWork(api.url) as uow:
+        cid = register_account_challenge(
+            uow, api.runtime.server, login, "two-step-100k", 2, mine, time=funded_at, trader_sub=trader_sub(mine)
+        )
+        ticket = new_login()
+        rows = []
+        for day in range(1, 6):
+            opened = funded_at + timedelta(days=day)
+            for entry, when, profit in (("in", opened, "0"), ("out", opened + timedelta(hours=1), "400")):
+                ticket += 1
+                rows.append(
+                    DealRow(
+                        api.runtime.server,
+                        ticket,
+                        login,
+                        cid,
+                        when,
+                        "buy",
+                        entry,
+                        "EURUSD",
+                        Decimal("1"),
+                        Decimal("1.1"),
+                        Decimal(profit),
+                        Decimal("-3.5"),
+                        Decimal(0),
+                        day,
+                        0,
+                        "",
+                        "trade",
                     )
-            uow.deals.upsert(rows)
-            uow.commit()
-        api.snapshot(login, balance="101965.00", equity="101965.00")
-        me = claims("trader", mine)
-        status, _, check = api.call("GET", f"/challenges/{cid}/payouts/eligibility", claims=me)
-        assert status == 200, check
-        if not check["eligible"]:
-            pytest.skip(f"the fixture does not meet this build's payout rules: {check['denials']}")
-        status, _, payout = api.call("POST", f"/challenges/{cid}/payouts", claims=me)
-        assert status == 201, payout
-        pid = payout["id"]
-        assert payout["challenge_id"] == cid and payout["deals"]
-        assert_problem(*api.call("POST", f"/challenges/{cid}/payouts", claims=me), 409)  # one open at a time
-        listed = api.call("GET", f"/challenges/{cid}/payouts", claims=me)[2]["items"]
-        assert [p["id"] for p in listed] == [pid]
-        admin = claims("admin", "ops@example.com")
-        status, _, approved = api.call(
-            "POST", f"/admin/payouts/{pid}/approve", claims=admin, body={"note": "ok"}
-        )
-        assert status == 200 and approved["status"] in ("approved", "withdrawing"), approved
-        assert (
-            api.call("POST", f"/admin/payouts/{pid}/approve", claims=admin, body={})[0] == 200
-        )  # idempotent
-        status, headers, refused = api.call(
-            "POST", f"/admin/payouts/{pid}/reject", claims=admin, body={"reason": "changed my mind"}
-        )
-        assert_problem(status, headers, refused, 409)
-        assert refused["code"] == "already_decided"
-        other = claims("trader", email())
-        assert_problem(*api.call("GET", f"/challenges/{cid}/payouts", claims=other), 404)
-    finally:
-        payouts_runtime.configure()
+                )
+        uow.deals.upsert(rows)
+        uow.commit()
+    api.snapshot(login, balance="101965.00", equity="101965.00")
+    me = claims("trader", mine)
+    status, _, check = api.call("GET", f"/challenges/{cid}/payouts/eligibility", claims=me)
+    assert status == 200, check
+    if not check["eligible"]:
+        pytest.skip(f"the fixture does not meet this build's payout rules: {check['denials']}")
+    status, _, payout = api.call("POST", f"/challenges/{cid}/payouts", claims=me)
+    assert status == 201, payout
+    pid = payout["id"]
+    assert payout["challenge_id"] == cid and payout["deals"]
+    assert_problem(*api.call("POST", f"/challenges/{cid}/payouts", claims=me), 409)  # one open at a time
+    listed = api.call("GET", f"/challenges/{cid}/payouts", claims=me)[2]["items"]
+    assert [p["id"] for p in listed] == [pid]
+    admin = claims("admin", "ops@example.com")
+    status, _, approved = api.call(
+        "POST", f"/admin/payouts/{pid}/approve", claims=admin, body={"note": "ok"}
+    )
+    assert status == 200 and approved["status"] in ("approved", "withdrawing"), approved
+    assert (
+        api.call("POST", f"/admin/payouts/{pid}/approve", claims=admin, body={})[0] == 200
+    )  # idempotent
+    status, headers, refused = api.call(
+        "POST", f"/admin/payouts/{pid}/reject", claims=admin, body={"reason": "changed my mind"}
+    )
+    assert_problem(status, headers, refused, 409)
+    assert refused["code"] == "already_decided"
+    other = claims("trader", email())
+    assert_problem(*api.call("GET", f"/challenges/{cid}/payouts", claims=other), 404)
 
 
 def test_nul_bytes_and_control_characters_are_refused_not_crashed(api: Api) -> None:

@@ -4,10 +4,13 @@ takes the operator's decision on a payout waiting in AwaitApproval."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from propfirm.api.runtime import Runtime, set_runtime
 from propfirm.live.keys import LiveKeys
 from propfirm.payouts import service
+from propfirm.payouts.ports import WorkflowTimeouts
 from propfirm.store.registration import register_account_challenge
 
 from tests.integration.api.conftest import WEBHOOK_SECRET, Api, claims
@@ -28,6 +31,7 @@ def api_on_rig(rig: Rig, api_pool) -> Api:  # noqa: F811 - the imported fixture
         server=rig.server,
         clock=lambda: rig.now,
         wall_clock=lambda: rig.now,
+        payouts=rig.ports,  # the API starts and answers the rig's workflow in moto
     )
     set_runtime(runtime)
     yield Api(runtime, rig.url)
@@ -74,9 +78,8 @@ def test_rejection_answers_the_task_token_and_the_execution_ends(rig: Rig, api_o
 def test_a_flagged_payout_needs_a_note_and_one_in_manual_review_is_settled_by_an_admin(
     rig: Rig,  # noqa: F811
     api_on_rig: Api,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PAYOUTS_WITHDRAWAL_TIMEOUT_SECONDS", "1")
+    api_on_rig.runtime.payouts = rig.configure(timeouts=WorkflowTimeouts(withdrawal_seconds=1))
     login = 7103
     cid, _ = _funded_with_profit(rig, login)
     rig.snapshot(login, "102000.00")  # the deals do not explain this balance
@@ -126,9 +129,7 @@ def _owned_payout(rig: Rig, login: int, email: str, sub: str, requested_by: str)
         )
         uow.commit()
     cid, _ = _funded_with_profit(rig, login)  # the account's challenge is the one registered above
-    payout = service.request_payout(
-        rig.uow(), cid, requested_by, rig.now, workflow=rig.aws.flow.workflow, events=rig.aws.publisher
-    )
+    payout = service.request_payout(rig.uow(), cid, requested_by, rig.now, rig.ports)
     rig.run_until(rig.status_is(payout.id, service.AWAITING_APPROVAL))
     return payout
 
@@ -163,9 +164,8 @@ def test_the_requester_never_approves_the_payout_even_as_admin(rig: Rig, api_on_
 def test_above_the_amount_two_different_approvers_are_needed(
     rig: Rig,  # noqa: F811
     api_on_rig: Api,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("PAYOUTS_SECOND_APPROVAL_ABOVE", "1000")  # this payout withdraws 1,997.57
+    api_on_rig.runtime.payouts = rig.configure(second_approval_above=Decimal("1000"))  # it withdraws 1,997.57
     payout = _owned_payout(rig, 7113, "ann.trader@example.com", "ann-trader-login", requested_by="ann-trader-login")
     status, _, first = api_on_rig.call("POST", f"/admin/payouts/{payout.id}/approve", claims=ADMIN, body={})
     assert status == 200 and first["status"] == service.AWAITING_APPROVAL and len(first["approvals"]) == 1

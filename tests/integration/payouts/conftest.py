@@ -7,6 +7,7 @@ module: the state machine, the queues and the bus are created once; each test ge
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -27,9 +28,10 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.live.floors import read_floor, write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, encode_snapshot, iso_utc
-from propfirm.payouts import function, runtime, service
+from propfirm.payouts import function, service
 from propfirm.payouts.events import EventBridgePublisher
 from propfirm.payouts.local import LocalWorkflow, create_workflow, drain_tasks
+from propfirm.payouts.ports import PayoutPorts
 from propfirm.payouts.tasks import TaskContext
 from propfirm.queues.messages import CommandResult, parse_command
 from propfirm.queues.sqs import SqsSender
@@ -150,19 +152,26 @@ class Rig:
         self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # a Monday; the tasks' clock, never the machine's
         self.funded_at = self.now - timedelta(days=20)
         self.relay = OutboxRelay(self.uow, SqsSender(aws.sqs, aws.command_queue_url))
+        self.ports = PayoutPorts(workflow=aws.flow.workflow, events=aws.publisher)  # what the API is given
         self.context = TaskContext(
             uow_factory=self.uow,
-            workflow=aws.flow.workflow,
+            ports=self.ports,
             redis=redis,
             namespace=namespace,
             relay=self.relay,
-            events=aws.publisher,
             clock=lambda: self.now,
         )
         self._ticket = 1000
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.url)
+
+    def configure(self, **changes: Any) -> PayoutPorts:
+        """The rig's payout ports with `changes` (timeouts, second_approval_above), for its requests,
+        decisions and worker alike; returned for an API the test also wires to them."""
+        self.ports = dataclasses.replace(self.ports, **changes)
+        self.context.ports = self.ports
+        return self.ports
 
     def challenge(self, login: int, phase: int = FUNDED) -> int:
         with self.uow() as uow:
@@ -273,30 +282,13 @@ class Rig:
 
     # -- the service, as the API calls it ------------------------------------------------------------
     def request(self, challenge_id: int) -> service.PayoutRecord:
-        return service.request_payout(
-            self.uow(),
-            challenge_id,
-            "trader@example.com",
-            self.now,
-            workflow=self.aws.flow.workflow,
-            events=self.aws.publisher,
-        )
+        return service.request_payout(self.uow(), challenge_id, "trader@example.com", self.now, self.ports)
 
     def approve(self, payout_id: int, who: str = "admin@example.com") -> service.PayoutRecord:
-        return service.approve(
-            self.uow(), payout_id, who, "checked", self.now, self.aws.flow.workflow, events=self.aws.publisher
-        )
+        return service.approve(self.uow(), payout_id, who, "checked", self.now, self.ports)
 
     def reject(self, payout_id: int, reason: str = "trades copied from another account") -> service.PayoutRecord:
-        return service.reject(
-            self.uow(),
-            payout_id,
-            "admin@example.com",
-            reason,
-            self.now,
-            self.aws.flow.workflow,
-            events=self.aws.publisher,
-        )
+        return service.reject(self.uow(), payout_id, "admin@example.com", reason, self.now, self.ports)
 
     def get(self, payout_id: int) -> service.PayoutRecord:
         return service.get_payout(self.uow(), payout_id)
@@ -304,7 +296,7 @@ class Rig:
     # -- the workflow ---------------------------------------------------------------------------------
     def run_until(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         """Hand the tasks queue's messages to the worker handler until `condition` holds."""
-        function.set_context(self.context)
+        function.set_runtime(self.context)
         deadline = time.monotonic() + timeout
         while not condition():
             if time.monotonic() > deadline:
@@ -334,8 +326,11 @@ class Rig:
                 self.aws.sqs.delete_message(QueueUrl=self.aws.command_queue_url, ReceiptHandle=m["ReceiptHandle"])
                 found.append(parse_command(m["Body"]))
 
-    def command_result(self, command_id: str, login: int, ok: bool, deal: int | None = None) -> None:
-        """The poller's CommandResult reaching the evaluator (its feedback recorder, hook included)."""
+    def command_result(
+        self, command_id: str, login: int, ok: bool, deal: int | None = None, workflow_reachable: bool = True
+    ) -> None:
+        """The poller's CommandResult reaching the evaluator (its feedback recorder, hook included);
+        `workflow_reachable` False: an evaluator without Step Functions, whose hook cannot pass it on."""
         result = CommandResult(
             command_id=command_id,
             type="balance_operation",
@@ -347,9 +342,9 @@ class Rig:
             retcode=None if ok else 10019,
             details={"deal": deal} if deal is not None else {},
         )
-        FeedbackRecorder(self.uow, LiveState(self.redis, self.namespace), lambda: self.now).record_command_result(
-            result
-        )
+        live = LiveState(self.redis, self.namespace)
+        workflow = self.aws.flow.workflow if workflow_reachable else None
+        FeedbackRecorder(self.uow, live, lambda: self.now, workflow).record_command_result(result)
 
     def audit_kinds(self, challenge_id: int) -> list[str]:
         with self.uow() as uow:
@@ -372,9 +367,7 @@ class Rig:
 
 @pytest.fixture
 def rig(migrated_url: str, aws: Aws, redis_client: redis_lib.Redis, redis_namespace: str) -> Iterator[Rig]:
-    runtime.configure(workflow=aws.flow.workflow, events=aws.publisher)  # the evaluator hook's defaults
     rig = Rig(migrated_url, aws, redis_client, redis_namespace)
     rig.events()  # events of earlier tests
     yield rig
-    function.set_context(None)
-    runtime.configure()
+    function.set_runtime(None)

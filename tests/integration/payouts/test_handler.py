@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from propfirm.payouts import function, runtime, service
+from propfirm.payouts import function, service
 from propfirm.payouts.local import LocalContext, sqs_event
 from propfirm.payouts.settings import PayoutWorkerSettings
 from propfirm.settings import load
@@ -25,14 +25,14 @@ def test_worker_built_from_the_environment_runs_the_workflow(
     built = function.build_context(load(PayoutWorkerSettings))
     assert built.relay is not None and built.events is not None and built.redis is not None
     rig.context = built
-    function.set_context(built)
+    function.set_runtime(built)
 
     login = 7101
     cid = rig.challenge(login)
     rig.trade(cid, login, 9201, 2, "507.00")  # 499.00 after commissions and swap
     rig.floor(login)
-    runtime.configure(workflow=None, events=None)  # an API that could not start the execution
-    payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now)
+    unreachable = service.PayoutPorts()  # an API that could not start the execution
+    payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now, unreachable)
     assert payout.execution_arn is None
     assert handler.sweep_handler({}, LocalContext(aws_request_id="sweep")) == {"acted": 1}
     assert rig.get(payout.id).execution_arn is not None
@@ -43,7 +43,7 @@ def test_worker_built_from_the_environment_runs_the_workflow(
 
 
 def test_a_malformed_task_message_fails_alone(rig: Rig) -> None:
-    function.set_context(rig.context)
+    function.set_runtime(rig.context)
     event = sqs_event(
         [
             {"MessageId": "bad", "ReceiptHandle": "r1", "Body": '{"task": "compute"}'},

@@ -9,6 +9,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 from propfirm.payouts import service
+from propfirm.payouts.ports import WorkflowTimeouts
 
 from tests.integration.payouts.conftest import Rig
 from tests.integration.payouts.test_workflow import _funded_with_profit, _outbox_status
@@ -34,7 +35,7 @@ def test_deals_that_do_not_explain_the_balance_flag_the_payout_and_approval_need
     assert "payout.flagged" in rig.audit_kinds(cid)
 
     with pytest.raises(service.PayoutRefused) as refused:  # never paid silently
-        service.approve(rig.uow(), payout.id, "admin@example.com", "  ", rig.now, rig.aws.flow.workflow)
+        service.approve(rig.uow(), payout.id, "admin@example.com", "  ", rig.now, rig.ports)
     assert refused.value.code == service.NOTE_REQUIRED
     assert rig.get(payout.id).status == service.AWAITING_APPROVAL
 
@@ -43,10 +44,8 @@ def test_deals_that_do_not_explain_the_balance_flag_the_payout_and_approval_need
     assert rig.get(payout.id).decision_note == "checked"
 
 
-def test_an_unanswered_approval_escalates_once_then_a_late_approval_still_pays(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PAYOUTS_APPROVAL_TIMEOUT_SECONDS", "1")
+def test_an_unanswered_approval_escalates_once_then_a_late_approval_still_pays(rig: Rig) -> None:
+    rig.configure(timeouts=WorkflowTimeouts(approval_seconds=1))
     login = 7102
     cid, _ = _funded_with_profit(rig, login)
     payout = rig.request(cid)
@@ -72,8 +71,8 @@ def _approval_token(rig: Rig, payout_id: int) -> str | None:
         return uow.fetchone("SELECT approval_token FROM payouts WHERE id = %s", (payout_id,))[0]
 
 
-def test_a_lost_task_message_is_retried_with_backoff(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAYOUTS_TASK_TIMEOUT_SECONDS", "1")
+def test_a_lost_task_message_is_retried_with_backoff(rig: Rig) -> None:
+    rig.configure(timeouts=WorkflowTimeouts(task_seconds=1))
     login = 7103
     cid, _ = _funded_with_profit(rig, login)
     payout = rig.request(cid)
@@ -104,25 +103,23 @@ def test_deals_changed_behind_the_payout_send_it_to_manual_review_and_a_person_f
         rig.request(cid)
     assert refused.value.code == service.PAYOUT_OPEN
     with pytest.raises(service.PayoutRefused):  # nothing was withdrawn, so it cannot be called paid
-        service.resolve_review(rig.uow(), payout.id, service.PAID, "ops@example.com", "seen on MT5", rig.now)
+        service.resolve_review(rig.uow(), payout.id, service.PAID, "ops@example.com", "seen on MT5", rig.now, rig.ports)
     with pytest.raises(ValueError):
-        service.resolve_review(rig.uow(), payout.id, service.FAILED, "ops@example.com", "", rig.now)
+        service.resolve_review(rig.uow(), payout.id, service.FAILED, "ops@example.com", "", rig.now, rig.ports)
 
     failed = service.resolve_review(
-        rig.uow(), payout.id, service.FAILED, "ops@example.com", "deal 2 corrected by the dealer", rig.now
+        rig.uow(), payout.id, service.FAILED, "ops@example.com", "deal 2 corrected by the dealer", rig.now, rig.ports
     )
     assert failed.status == service.FAILED and failed.reason.startswith("ManualReview")
     again = service.resolve_review(
-        rig.uow(), payout.id, service.FAILED, "ops@example.com", "deal 2 corrected by the dealer", rig.now
+        rig.uow(), payout.id, service.FAILED, "ops@example.com", "deal 2 corrected by the dealer", rig.now, rig.ports
     )
     assert again.failed_at == failed.failed_at  # idempotent
     assert service.check_eligibility(rig.uow(), cid, rig.now).eligible  # its deals are free again
 
 
-def test_a_withdrawal_with_no_answer_goes_to_review_and_a_person_records_it_paid(
-    rig: Rig, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("PAYOUTS_WITHDRAWAL_TIMEOUT_SECONDS", "1")
+def test_a_withdrawal_with_no_answer_goes_to_review_and_a_person_records_it_paid(rig: Rig) -> None:
+    rig.configure(timeouts=WorkflowTimeouts(withdrawal_seconds=1))
     login = 7105
     cid, tickets = _funded_with_profit(rig, login)
     payout = rig.request(cid)
@@ -134,11 +131,11 @@ def test_a_withdrawal_with_no_answer_goes_to_review_and_a_person_records_it_paid
     assert review.review_from == service.WITHDRAWING and review.reason.startswith("States.Timeout")
 
     paid = service.resolve_review(
-        rig.uow(), payout.id, service.PAID, "ops@example.com", "deal 880201 on MT5", rig.now, deal=880201
+        rig.uow(), payout.id, service.PAID, "ops@example.com", "deal 880201 on MT5", rig.now, rig.ports, deal=880201
     )
     assert paid.status == service.PAID and paid.withdrawal_deal == 880201 and list(paid.deals) == sorted(tickets)
     with pytest.raises(service.PayoutRefused) as refused:
-        service.resolve_review(rig.uow(), payout.id, service.FAILED, "ops@example.com", "oops", rig.now)
+        service.resolve_review(rig.uow(), payout.id, service.FAILED, "ops@example.com", "oops", rig.now, rig.ports)
     assert refused.value.code == service.ALREADY_DECIDED
     assert rig.audit_kinds(cid)[-2:] == ["payout.manual_review", "payout.paid"]
 

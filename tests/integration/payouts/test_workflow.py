@@ -247,24 +247,20 @@ def test_ineligible_requests_are_refused_with_codes_and_audited(rig: Rig) -> Non
 def test_the_sweep_starts_unstarted_payouts_and_passes_on_a_lost_withdrawal_result(rig: Rig) -> None:
     login = 7008
     cid, _ = _funded_with_profit(rig, login)
-    from propfirm.payouts import runtime
-
-    runtime.configure(workflow=None, events=None)  # the API without Step Functions (local, no ARN)
-    payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now)
+    without_step_functions = service.PayoutPorts()  # the API without Step Functions (local, no ARN)
+    payout = service.request_payout(rig.uow(), cid, "t@example.com", rig.now, without_step_functions)
     assert payout.status == service.REQUESTED and payout.execution_arn is None
-    assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 1
+    assert service.start_pending(rig.uow(), rig.now, rig.ports) == 1
     started = rig.get(payout.id)
     assert started.execution_arn is not None
-    assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 0  # nothing left to start
+    assert service.start_pending(rig.uow(), rig.now, rig.ports) == 0  # nothing left to start
 
     rig.approve(payout.id)
     rig.run_until(lambda: _outbox_status(rig, payout.id) == "sent")
     [command] = rig.take_commands()
-    rig.command_result(
-        command.command_id, login, ok=True, deal=880002
-    )  # no workflow reachable: not passed on
+    rig.command_result(command.command_id, login, ok=True, deal=880002, workflow_reachable=False)  # not passed on
     assert rig.get(payout.id).status == service.WITHDRAWING
-    assert service.start_pending(rig.uow(), rig.now, rig.aws.flow.workflow) == 1
+    assert service.start_pending(rig.uow(), rig.now, rig.ports) == 1
     rig.run_until(rig.status_is(payout.id, service.PAID))
     assert rig.get(payout.id).withdrawal_deal == 880002
 
@@ -276,15 +272,15 @@ def test_auto_requester_and_auto_approver_for_demos(rig: Rig) -> None:
     evaluation = rig.challenge(7010, phase=0)
     rig.trade(evaluation, 7010, 9301, 2, "900.00")  # in profit, but not funded: never asked for
     # (other tests' challenges share the database: only this test's are asserted)
-    requested = auto_requester(rig.uow(), now=rig.now, workflow=rig.aws.flow.workflow)
+    requested = auto_requester(rig.uow(), rig.ports, now=rig.now)
     mine = [p for p in service.list_payouts(rig.uow(), challenge_id=cid) if p.id in requested]
     assert [p.requested_by for p in mine] == [AUTO_REQUESTER]
     assert service.list_payouts(rig.uow(), challenge_id=evaluation) == []
     payout = mine[0]
     rig.run_until(rig.status_is(payout.id, service.AWAITING_APPROVAL))
-    assert payout.id not in auto_approver(rig.uow(), rig.aws.flow.workflow, after_seconds=60, now=rig.now)
+    assert payout.id not in auto_approver(rig.uow(), rig.ports, after_seconds=60, now=rig.now)
     later = rig.now + timedelta(seconds=61)
-    assert payout.id in auto_approver(rig.uow(), rig.aws.flow.workflow, after_seconds=60, now=later)
+    assert payout.id in auto_approver(rig.uow(), rig.ports, after_seconds=60, now=later)
     approved = rig.get(payout.id)
     assert approved.decided_by == AUTO_APPROVER and approved.approved_at == later
     rig.run_until(rig.status_is(payout.id, service.WITHDRAWING))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from propfirm.payouts import runtime
+from propfirm.payouts.ports import build_ports
 from propfirm.payouts.service import payout_of_command, withdrawal_command_id
+from propfirm.payouts.settings import PayoutSettings
 from propfirm.payouts.tasks import TASKS, TaskMessage
 from propfirm.payouts.workflow import QUEUE_PLACEHOLDER, asl_text, definition
+from propfirm.settings import load
 
 TOKEN_TASK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 
@@ -89,7 +91,7 @@ def test_every_execution_carries_the_timeouts_the_definition_reads(monkeypatch: 
         for key in ("TimeoutSecondsPath",)
         if key in s
     }
-    given = runtime.timeouts()
+    given = build_ports(load(PayoutSettings)).timeouts.execution_input()
     assert paths == set(given)
     assert given["approval_timeout_seconds"] == 3600 and given["task_timeout_seconds"] == 300
 
@@ -104,19 +106,18 @@ def test_task_messages_and_command_ids() -> None:
     assert payout_of_command("12:3:reset") is None and payout_of_command("payout:x:withdraw") is None
 
 
-def test_runtime_defaults_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ports_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     arn = "arn:aws:states:us-east-1:123456789012:stateMachine:payouts"
     monkeypatch.setenv("PAYOUTS_STATE_MACHINE_ARN", arn)
+    monkeypatch.setenv("PAYOUTS_SECOND_APPROVAL_ABOVE", "25000.00")
     monkeypatch.delenv("PAYOUTS_EVENT_BUS_NAME", raising=False)
-    runtime.configure()
-    try:
-        assert runtime.default_workflow().state_machine_arn == arn
-        assert runtime.default_events() is None  # no bus: no events
-        monkeypatch.setenv("PAYOUTS_EVENT_BUS_NAME", "propfirm")
-        runtime.configure()
-        assert runtime.default_events().bus_name == "propfirm"
-        monkeypatch.delenv("PAYOUTS_STATE_MACHINE_ARN")
-        runtime.configure()
-        assert not runtime.default_workflow().can_start  # requests then wait for start_pending
-    finally:
-        runtime.configure()
+    ports = build_ports(load(PayoutSettings))
+    assert ports.workflow is not None and ports.workflow.can_start
+    assert ports.workflow.state_machine_arn == arn  # type: ignore[attr-defined]
+    assert ports.events is None  # no bus: no events
+    assert str(ports.second_approval_above) == "25000.00"
+    monkeypatch.setenv("PAYOUTS_EVENT_BUS_NAME", "propfirm")
+    assert build_ports(load(PayoutSettings)).events.bus_name == "propfirm"  # type: ignore[union-attr]
+    monkeypatch.delenv("PAYOUTS_STATE_MACHINE_ARN")
+    without = build_ports(load(PayoutSettings))
+    assert without.workflow is not None and not without.workflow.can_start  # requests wait for start_pending

@@ -57,7 +57,7 @@ def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()])
     require_admin(principal(router))
     rt = runtime()
     with payout_problems():
-        record = payouts.approve(rt.uow(), payout_id, _actor(), body.note, rt.clock())
+        record = payouts.approve(rt.uow(), payout_id, _actor(), body.note, rt.clock(), rt.payouts)
     return payout_json(record)
 
 
@@ -70,8 +70,9 @@ def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Bo
     require_admin(principal(router))
     rt = runtime()
     with payout_problems():
-        record = payouts.resolve_review(rt.uow(), payout_id, body.outcome, _actor(), body.note, rt.clock(),
-                                        deal=body.deal)
+        record = payouts.resolve_review(
+            rt.uow(), payout_id, body.outcome, _actor(), body.note, rt.clock(), rt.payouts, deal=body.deal
+        )
     return payout_json(record)
 
 
@@ -86,5 +87,5 @@ def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -
     rt = runtime()
     reason = f"{body.code}: {body.reason}"
     with payout_problems():
-        record = payouts.reject(rt.uow(), payout_id, _operator(), reason, rt.clock())
+        record = payouts.reject(rt.uow(), payout_id, _operator(), reason, rt.clock(), rt.payouts)
     return payout_json(record)

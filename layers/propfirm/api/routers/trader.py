@@ -233,7 +233,7 @@ def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
     with payout_problems():
-        record = payouts.request_payout(rt.uow(), challenge_id, sub, rt.clock())
+        record = payouts.request_payout(rt.uow(), challenge_id, sub, rt.clock(), rt.payouts)
     return Response(status_code=201, content_type="application/json", body=payout_json(record))
 
 
