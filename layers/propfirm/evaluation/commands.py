@@ -20,8 +20,8 @@ from typing import Any
 from propfirm.domain import decisions as d
 from propfirm.domain.decisions import Decision
 from propfirm.domain.programs import Program
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, CloseAll, MoveGroup, SetTrading
+from propfirm.queues.tags import balance_comment
 from propfirm.store.outbox import OutboxCommand
 
 RESET_COMMENT = "phase reset"

@@ -57,8 +57,8 @@ from propfirm.payouts.service import (
     PayoutPorts,
     PayoutWorkflow,
 )
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, CommandResult
+from propfirm.queues.tags import balance_comment
 from propfirm.store.outbox import OutboxCommand
 from propfirm.store.payouts import PayoutRepository
 from propfirm.store.uow import UnitOfWork

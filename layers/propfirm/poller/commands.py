@@ -13,7 +13,6 @@ the account; no result carries a password (passwords MT5 generates itself are no
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -44,6 +43,7 @@ from propfirm.queues.messages import (
 )
 from propfirm.queues.sharding import shard_of
 from propfirm.queues.sqs import Outgoing, SqsSender
+from propfirm.queues.tags import balance_comment, command_tag
 from propfirm.sealing import Cipher, open_sealed
 
 AnyCommand = CreateAccount | MoveGroup | SetTrading | CloseAll | BalanceOperationCommand
@@ -52,16 +52,6 @@ RET_MARKET_CLOSED = 10018  # TRADE_RETCODE_MARKET_CLOSED
 
 class BadCommand(Exception):
     """The message is not a valid command; it is left on the queue for its dead-letter queue."""
-
-
-def command_tag(command_id: str) -> str:
-    """Ten characters naming the command in an MT5 comment (comments hold at most 31)."""
-    return base64.b32encode(hashlib.sha256(command_id.encode()).digest()).decode()[:10].lower()
-
-
-def balance_comment(command: BalanceOperationCommand) -> str:
-    """The command's comment made unique per command, so the deal can be found again on a retry."""
-    return f"{command.comment[:20]}#{command_tag(command.command_id)}"
 
 
 def result_dedup_id(command_id: str) -> str:

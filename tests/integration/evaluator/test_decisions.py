@@ -10,8 +10,8 @@ from propfirm.domain import engine
 from propfirm.domain.programs import load_example_programs
 from propfirm.domain.state import ChallengeState
 from propfirm.live.floors import read_floor
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand
+from propfirm.queues.tags import balance_comment
 
 from tests.instants import MONDAY_JANUARY
 

@@ -20,9 +20,9 @@ import pytest
 from propfirm.domain.state import ChallengeState
 from propfirm.evaluation.relay import OutboxRelay
 from propfirm.live.floors import read_floor
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.lambda_events import LocalContext
 from propfirm.queues.messages import BalanceOperationCommand, EvaluationMessage
+from propfirm.queues.tags import balance_comment
 from propfirm.store.events import EventRepository
 from propfirm.store.outbox import OutboxRepository
 from propfirm.store.programs import load_program_path

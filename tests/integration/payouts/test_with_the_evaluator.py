@@ -13,8 +13,8 @@ from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.live.floors import read_floor
 from propfirm.live.records import Snapshot
 from propfirm.payouts import service
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import CommandResult, DealRecord, EvaluationMessage
+from propfirm.queues.tags import balance_comment
 from propfirm.settings import load
 
 from tests.integration.payouts.conftest import Rig

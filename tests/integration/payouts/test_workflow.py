@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from propfirm.evaluation.deals import ROLE_BALANCE, classify
 from propfirm.payouts import service
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, DealRecord
+from propfirm.queues.tags import balance_comment
 
 from tests.integration.payouts.conftest import Rig
 

@@ -9,8 +9,8 @@ import orjson
 import pytest
 from propfirm.mt5.auth import password_hash
 from propfirm.mt5.errors import TooFrequent
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import parse_command
+from propfirm.queues.tags import balance_comment
 from propfirm.sealing import LocalCipher, Passwords, seal_passwords
 from propfirm.sim.testing import running_simulator
 

@@ -14,8 +14,8 @@ from propfirm.domain.programs import load_example_programs
 from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ROLE_BALANCE, ROLE_OTHER, ROLE_SYSTEM, ROLE_TRADE, classify, to_event
 from propfirm.evaluation.policy import SavePolicy
-from propfirm.poller.commands import balance_comment
 from propfirm.queues.messages import BalanceOperationCommand, DealRecord, parse_command
+from propfirm.queues.tags import balance_comment
 
 PROGRAM = load_example_programs()["two-step-100k"]
 T = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
