@@ -48,7 +48,9 @@ from propfirm.api.openapi_doc import conformant
 from propfirm.api.problems import (
     PROBLEM_JSON,
     ApiProblem,
+    Conflict,
     Forbidden,
+    NotFound,
     Unauthorized,
     problem_body,
     problem_of,
@@ -70,6 +72,7 @@ from propfirm.api.routers import (
 )
 from propfirm.api.runtime import runtime
 from propfirm.api.sightings import RECORDER as SIGHTINGS
+from propfirm.operations.errors import ChallengeNotFound, OperationError
 from propfirm.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("propfirm.api")
@@ -119,6 +122,14 @@ def _api_problem(exc: ApiProblem) -> Response:
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="propfirm"'
     return response
+
+
+@app.exception_handler(OperationError)
+def _refused_operation(exc: OperationError) -> Response:
+    # an operator's use case refused (propfirm.operations): no such challenge, or not in a state for it
+    extra = {"code": exc.code} if exc.code else {}
+    problem = NotFound(exc.message) if isinstance(exc, ChallengeNotFound) else Conflict(exc.message, **extra)
+    return _api_problem(problem)
 
 
 @app.exception_handler(RequestValidationError)

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from propfirm.api import credentials
 from propfirm.api.logins import Identity
 from propfirm.api.problems import Unauthorized, Unprocessable
+from propfirm.domain.state import PROVISIONING
 from propfirm.evaluation.commands import command_id
 from propfirm.queues.messages import CreateAccount
 from propfirm.sealing import Cipher
@@ -31,7 +32,6 @@ from propfirm.store.errors import NotFound as StoreNotFound
 from propfirm.store.outbox import OutboxCommand
 from propfirm.store.uow import UnitOfWork
 
-PROVISIONING = "provisioning"
 MAX_CLOCK_SKEW_SECONDS = 300
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{1,63}$")
 

@@ -35,6 +35,7 @@ _V1_DEFAULTS: dict[str, Any] = {
 ACTIVE = "active"
 FAILED = "failed"
 PASSED = "passed"  # passed the last phase and no phase follows (a program without a funded stage)
+PROVISIONING = "provisioning"  # bought, its MT5 account not yet made (a challenge's status, never an engine's)
 
 _DECIMALS = (
     "balance",

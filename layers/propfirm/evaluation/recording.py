@@ -9,13 +9,12 @@ from datetime import datetime
 from propfirm.domain import decisions as d
 from propfirm.domain.state import ACTIVE, FAILED
 from propfirm.evaluation.accounts import Account, Judged
-from propfirm.evaluation.commands import plan_commands
 from propfirm.evaluation.deals import ClassifiedDeal
-from propfirm.evaluation.events import plan_event
 from propfirm.evaluation.evidence import evidence
 from propfirm.evaluation.live import AccountLive
 from propfirm.evaluation.loading import AccountLoader
 from propfirm.evaluation.report import EvaluationReport
+from propfirm.evaluation.transitions import Consequences, Transition, write_transition
 from propfirm.explain.inputs import decision_inputs
 from propfirm.live.records import Snapshot
 from propfirm.queues.messages import EvaluationMessage
@@ -118,43 +117,37 @@ class DecisionRecorder:
                         "part": message.part,
                     },
                 )
-                planned = plan_commands(
-                    challenge_id=account.challenge_id,
-                    transition_no=number,
-                    decision=decision,
-                    program=account.program,
-                    next_phase=to_phase if passed else None,
-                    balance=judged.snapshot.balance if judged.snapshot else state_before.balance,
-                    next_reset=state_after.next_reset,
-                    issued_at=now,
+                written = write_transition(
+                    uow,
+                    Transition(
+                        challenge_id=account.challenge_id,
+                        number=number,
+                        from_phase=state_before.phase_index,
+                        to_phase=to_phase,
+                        kind=decision.decision,
+                        reason=decision.reason,
+                        equity=decision.equity,
+                        limit=decision.limit,
+                        decided_at=decision.time,
+                        state_version=new_version,
+                        evidence=proof,
+                    ),
+                    Consequences(
+                        decision=decision,
+                        program=account.program,
+                        program_id=account.program_id,
+                        program_version=account.program_version,
+                        next_phase=to_phase if passed else None,
+                        balance=judged.snapshot.balance if judged.snapshot else state_before.balance,
+                        next_reset=state_after.next_reset,
+                        issued_at=now,
+                    ),
                 )
-                if planned.reset_command_id is not None:
-                    awaiting = planned.reset_command_id
-                commands.extend(planned.commands)
-                event = plan_event(
-                    challenge_id=account.challenge_id,
-                    transition_no=number,
-                    decision=decision,
-                    from_phase=state_before.phase_index,
-                    to_phase=to_phase,
-                    program_id=account.program_id,
-                    program_version=account.program_version,
-                )
-                if event is not None:
-                    events.append(event)
-                uow.challenges.add_transition(
-                    challenge_id=account.challenge_id,
-                    transition_no=number,
-                    from_phase=state_before.phase_index,
-                    to_phase=to_phase,
-                    decision=decision.decision,
-                    reason=decision.reason,
-                    equity=decision.equity,
-                    limit=decision.limit,
-                    decided_at=decision.time,
-                    state_version=new_version,
-                    evidence=proof,
-                )
+                if written.reset_command_id is not None:
+                    awaiting = written.reset_command_id
+                commands.extend(written.commands)
+                if written.event is not None:
+                    events.append(written.event)
                 audit.append(
                     AuditEntry(
                         kind=f"challenge.{decision.decision}",
@@ -169,7 +162,7 @@ class DecisionRecorder:
                             "to_phase": to_phase,
                             "state_version": new_version,
                             "program": {"id": account.program_id, "version": account.program_version},
-                            "commands": [c.command_id for c in planned.commands],
+                            "commands": [c.command_id for c in written.commands],
                             "evidence": proof,
                         },
                     )

@@ -12,10 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, page, principal
 from propfirm.api.models import FindingConfirmation, FindingDecision, FindingOut, FindingPage, documented
-from propfirm.api.overrides import override
 from propfirm.api.problems import Conflict
 from propfirm.api.runtime import runtime
 from propfirm.domain.abuse.findings import Detector, FindingStatus
+from propfirm.operations.overrides import override
 from propfirm.store.abuse import FindingStore, StoredFinding
 from propfirm.store.audit import AuditEntry
 

@@ -12,7 +12,6 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api import queries
-from propfirm.api.actions import account_action
 from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, any_challenge, page, principal
 from propfirm.api.live_view import challenge_view
@@ -33,11 +32,12 @@ from propfirm.api.models import (
     TransitionPage,
     documented,
 )
-from propfirm.api.overrides import override
 from propfirm.api.problems import Conflict, NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.domain.programs import ProgramError, parse_program
 from propfirm.explain.service import explain_transition
+from propfirm.operations.actions import account_action
+from propfirm.operations.overrides import override
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import NotFound as StoreNotFound
 from propfirm.store.errors import ProgramConflict

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from propfirm.api.problems import Conflict, NotFound
+from propfirm.operations.errors import ChallengeNotFound, OperationConflict
 from propfirm.queues.messages import CloseAll, MoveGroup, SetTrading
 from propfirm.store.audit import AuditEntry
 from propfirm.store.outbox import OutboxCommand
@@ -41,13 +41,13 @@ def account_action(
     now: datetime,
     group: str | None = None,
 ) -> ActionResult:
-    """Commits."""
+    """Commits. Raises ChallengeNotFound, OperationConflict(`account_pending`: no MT5 account yet)."""
     row = uow.fetchone("SELECT server, login FROM challenges WHERE id = %s FOR UPDATE", (challenge_id,))
     if row is None:
-        raise NotFound(f"no challenge {challenge_id}")
+        raise ChallengeNotFound(f"no challenge {challenge_id}")
     server, login = row[0], row[1]
     if login is None:
-        raise Conflict(f"challenge {challenge_id} has no MT5 account yet", code="account_pending")
+        raise OperationConflict(f"challenge {challenge_id} has no MT5 account yet", code="account_pending")
     # an operator's command has an id of its own (never one the evaluator's transitions could make)
     command_id = f"{challenge_id}:op-{uuid.uuid4().hex[:12]}:{action}"
     common: dict[str, Any] = {"command_id": command_id, "server": server, "login": login, "issued_at": now}

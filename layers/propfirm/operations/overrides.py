@@ -1,9 +1,9 @@
-"""An operator's manual override (fail or pass a challenge), recorded like the evaluator's own decisions:
-the state saved with the version check, a phase transition (reason `manual`, the operator and their
-reason in its evidence), an audit row, the commands the evaluator's `plan_commands` builds for that
-decision and the domain event its `plan_event` makes (ChallengeFailed, Passed or Funded, for the bus and
-every integration on it), in one transaction. The floor published to the poller is dropped after a
-failure.
+"""An operator's manual override (fail, pass or restart a phase), recorded like the evaluator's own
+decisions: the state saved with the version check, and through the evaluator's own transition writer
+(`evaluation.transitions.write_transition`) a phase transition (reason `manual`, the operator and their
+reason in its evidence) with the commands and the domain event its decision makes (ChallengeFailed,
+Passed or Funded, for the bus and every integration on it); an audit row; all in one transaction. The
+floor published to the poller is dropped after a failure. Raises ChallengeNotFound, OperationConflict.
 """
 
 from __future__ import annotations
@@ -11,22 +11,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 import redis
 
-from propfirm.api.problems import Conflict, NotFound
-from propfirm.api.purchases import PROVISIONING
 from propfirm.domain import decisions as d
 from propfirm.domain import engine
 from propfirm.domain.decisions import Decision
 from propfirm.domain.rules import compiled
-from propfirm.domain.state import ACTIVE, FAILED, PASSED, ChallengeState
-from propfirm.evaluation.commands import plan_commands
-from propfirm.evaluation.events import plan_event
+from propfirm.domain.state import ACTIVE, FAILED, PASSED, PROVISIONING, ChallengeState
+from propfirm.evaluation.transitions import Consequences, Transition, write_transition
 from propfirm.live.floors import delete_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import Snapshot
+from propfirm.operations.errors import ChallengeNotFound, OperationConflict
 from propfirm.store.audit import AuditEntry
 from propfirm.store.errors import ConcurrencyConflict
 from propfirm.store.uow import UnitOfWork
@@ -66,18 +63,20 @@ def override(
 ) -> OverrideResult:
     locked = uow.fetchone("SELECT id FROM challenges WHERE id = %s FOR UPDATE", (challenge_id,))
     if locked is None:
-        raise NotFound(f"no challenge {challenge_id}")
+        raise ChallengeNotFound(f"no challenge {challenge_id}")
     record = uow.challenges.get(challenge_id)
     if action == "reset":
         if record.status not in (ACTIVE, FAILED) or record.login is None:
-            raise Conflict(f"challenge {challenge_id} is {record.status}: only an account that trades or failed resets")
+            raise OperationConflict(
+                f"challenge {challenge_id} is {record.status}: only an account that trades or failed resets"
+            )
     elif record.status not in (ACTIVE, PROVISIONING):
-        raise Conflict(f"challenge {challenge_id} is {record.status}: there is nothing to override")
+        raise OperationConflict(f"challenge {challenge_id} is {record.status}: there is nothing to override")
     if record.login is None and action == "pass":
-        raise Conflict(f"challenge {challenge_id} has no MT5 account yet: it cannot pass")
+        raise OperationConflict(f"challenge {challenge_id} has no MT5 account yet: it cannot pass")
     program = uow.programs.get(record.program_id, record.program_version)
     if action == "pass" and program.phases[record.phase].funded:
-        raise Conflict(f"challenge {challenge_id} is in its funded stage: there is no phase to pass")
+        raise OperationConflict(f"challenge {challenge_id} is in its funded stage: there is no phase to pass")
     cp = compiled(program)
     if record.state is not None:
         state = ChallengeState.from_dict(record.state)
@@ -120,37 +119,6 @@ def override(
             state.status = PASSED
             status, phase = PASSED, before_phase
     number = record.transitions + 1
-    commands: list[Any] = []
-    events = []
-    awaiting = record.awaiting_reset
-    if record.login is not None:
-        plan = d.PHASE_PASSED if action == "reset" else kind  # a reset plans as a pass into the same phase
-        decision = Decision(now, record.server, record.login, plan, phase_name, MANUAL, equity, None)
-        if action != "reset":  # a restarted phase is no decision of the rules: no event
-            event = plan_event(
-                challenge_id=challenge_id,
-                transition_no=number,
-                decision=decision,
-                from_phase=before_phase,
-                to_phase=to_phase,
-                program_id=record.program_id,
-                program_version=record.program_version,
-            )
-            if event is not None:
-                events.append(event)
-        planned = plan_commands(
-            challenge_id=challenge_id,
-            transition_no=number,
-            decision=decision,
-            program=program,
-            next_phase=next_phase,
-            balance=balance,
-            next_reset=state.next_reset if state else now,
-            issued_at=now,
-        )
-        commands = planned.commands
-        if planned.reset_command_id is not None:
-            awaiting = planned.reset_command_id
     evidence = {
         "manual": True,
         "operator": operator,
@@ -160,6 +128,37 @@ def override(
         "snapshot_time": snapshot.time.isoformat() if snapshot else None,
         "program": {"id": record.program_id, "version": record.program_version},
     }
+    consequences = None
+    if record.login is not None:
+        plan = d.PHASE_PASSED if action == "reset" else kind  # a reset plans as a pass into the same phase
+        consequences = Consequences(
+            decision=Decision(now, record.server, record.login, plan, phase_name, MANUAL, equity, None),
+            program=program,
+            program_id=record.program_id,
+            program_version=record.program_version,
+            next_phase=next_phase,
+            balance=balance,
+            next_reset=state.next_reset if state else now,
+            issued_at=now,
+            announce=action != "reset",  # a restarted phase is no decision of the rules: no event
+        )
+    transition = Transition(
+        challenge_id=challenge_id,
+        number=number,
+        from_phase=before_phase,
+        to_phase=to_phase,
+        kind=kind,
+        reason=MANUAL,
+        equity=Decimal(equity),
+        limit=None,
+        decided_at=now,
+        state_version=record.version + 1,  # the save below checks the version it moves on from
+        evidence=evidence,
+    )
+    written = write_transition(uow, transition, consequences)
+    commands = written.commands
+    events = [written.event] if written.event is not None else []
+    awaiting = written.reset_command_id or record.awaiting_reset
     try:
         version = uow.challenges.save(
             record,
@@ -171,20 +170,7 @@ def override(
             pending_kill=record.pending_kill,
         )
     except ConcurrencyConflict:  # pragma: no cover - the row is locked above
-        raise Conflict("the challenge changed meanwhile; try again") from None
-    uow.challenges.add_transition(
-        challenge_id=challenge_id,
-        transition_no=number,
-        from_phase=before_phase,
-        to_phase=to_phase,
-        decision=kind,
-        reason=MANUAL,
-        equity=Decimal(equity),
-        limit=None,
-        decided_at=now,
-        state_version=version,
-        evidence=evidence,
-    )
+        raise OperationConflict("the challenge changed meanwhile; try again") from None
     if status == FAILED:
         uow.outbox.cancel_scheduled(challenge_id)
     uow.outbox.add(commands)
