@@ -390,13 +390,47 @@ def on_snapshot(
     positions: tuple[Position, ...] | list[Position] | None,
     out: list[Decision],
 ) -> None:
+    """Judge one snapshot, in the module docstring's order. Each step a phase has not is skipped here by a
+    test of a precomputed flag, so the common snapshot costs few calls (replay runs this per line)."""
     if st.status != ACTIVE:
         return
-    if t >= st.next_reset:
+    if t >= st.next_reset:  # 1. the day boundary
         _roll_day(cp, st, t)
+    ph = cp.phases[st.phase_index]
+    has_open = _take_snapshot(st, t, balance, equity, positions)
+    if ph.raises_marks:  # 2. high-water marks, raised before the snapshot is judged
+        _raise_marks(ph, st, balance, equity)
+    eod_floor = st.pending_eod_floor  # 3. the end-of-day daily verdict on the day just closed
+    if eod_floor is not None:
+        st.pending_eod_floor = None
+        if not ph.daily_pause:
+            _fail(st, ph, t, d.DAILY_LOSS, equity, eod_floor, out)
+            return
+        # a pause: its restriction is taken below, unless this snapshot fails the account
+    deadline = st.deadline  # 4. deadlines
+    if (deadline is not None and t > deadline) or ph.inactivity_days:
+        if _deadline_passed(cp, ph, st, t, has_open, equity, out):
+            return
+    if _loss_floors(ph, st, t, balance, equity, positions, eod_floor, out):  # 5. loss floors
+        return
+    if positions is not None and ph.limits_positions:  # 6. restrictions newly broken
+        _position_limits(ph, st, t, equity, positions, out)
+    if st.pending_weekend or st.pending_news:
+        _pending_restrictions(ph, st, t, equity, out)
+    if ph.target_balance is not None and not has_open:  # 7. the pass, last
+        _judge_pass(cp, ph, st, t, balance, equity, out)
+
+
+def _take_snapshot(
+    st: ChallengeState,
+    t: datetime,
+    balance: Decimal,
+    equity: Decimal,
+    positions: tuple[Position, ...] | list[Position] | None,
+) -> bool:
+    """The snapshot's figures into the state; whether the account holds positions."""
     st.updated_at = t
     st.last_snapshot_at = t
-    ph = cp.phases[st.phase_index]
     st.balance = balance
     st.equity = equity
     if st.ops_since_snapshot:
@@ -406,15 +440,16 @@ def on_snapshot(
     st.day_had_snapshot = True
     if positions is None:
         st.snapshot_positions = None
-        has_open = bool(st.open_positions)
-    else:
-        count = len(positions)
-        st.snapshot_positions = count
-        has_open = count > 0
-        if not has_open and st.open_positions:
-            st.open_positions.clear()  # the server says the account is flat
+        return bool(st.open_positions)
+    count = len(positions)
+    st.snapshot_positions = count
+    if not count and st.open_positions:
+        st.open_positions.clear()  # the server says the account is flat
+    return count > 0
 
-    # high-water marks, raised before the snapshot is judged
+
+def _raise_marks(ph: PhaseRules, st: ChallengeState, balance: Decimal, equity: Decimal) -> None:
+    """The intraday high of the day's floor, a day qualified by its result, the trailing high-water mark."""
     if ph.daily_basis == BASIS_INTRADAY_HIGH and ph.daily and equity > st.day_high:
         st.day_high = equity
         st.daily_floor = equity - ph.day_amount(equity)
@@ -430,27 +465,41 @@ def on_snapshot(
             st.high_water = balance
             st.max_floor = ph.max_floor(balance)
 
-    touch = ph.touch
-    # the end-of-day daily verdict on the day just closed
-    eod_floor = st.pending_eod_floor
-    if eod_floor is not None:
-        st.pending_eod_floor = None
-        if not ph.daily_pause:
-            _fail(st, ph, t, d.DAILY_LOSS, equity, eod_floor, out)
-            return
-        # a pause: its restriction is taken below, unless this snapshot fails the account
 
-    # deadlines
+def _deadline_passed(
+    cp: CompiledProgram,
+    ph: PhaseRules,
+    st: ChallengeState,
+    t: datetime,
+    has_open: bool,
+    equity: Decimal,
+    out: list[Decision],
+) -> bool:
+    """The phase's time ran out, or the account was inactive too long, before this snapshot: it fails."""
     deadline = st.deadline
     if deadline is not None and t > deadline:
         _fail(st, ph, t, d.MAX_DAYS, equity, None, out)
-        return
+        return True
     if ph.inactivity_days and not has_open and t - st.last_deal_at > ph.inactivity_min:
         if t > cp.clock.add_days(st.last_deal_at, ph.inactivity_days):
             _fail(st, ph, t, d.INACTIVITY, equity, None, out)
-            return
+            return True
+    return False
 
-    # loss floors
+
+def _loss_floors(
+    ph: PhaseRules,
+    st: ChallengeState,
+    t: datetime,
+    balance: Decimal,
+    equity: Decimal,
+    positions: tuple[Position, ...] | list[Position] | None,
+    eod_floor: Decimal | None,
+    out: list[Decision],
+) -> bool:
+    """Of the fatal floors breached the highest is the reason (max_loss on a tie); a breached daily floor
+    with action pause restricts once until the next reset; then the per-trade loss. True: it failed."""
+    touch = ph.touch
     fatal_reason = None
     fatal_level = None
     if ph.max_loss:
@@ -468,13 +517,13 @@ def on_snapshot(
                 fatal_reason, fatal_level = d.DAILY_LOSS, floor
     if fatal_reason is not None:
         _fail(st, ph, t, fatal_reason, equity, fatal_level, out)
-        return
+        return True
     trade_loss = ph.trade_loss
     if trade_loss is not None:
         broken = _trade_loss_broken(st, positions, trade_loss, touch)
         if broken and ph.trade_loss_fails:
             _fail(st, ph, t, d.MAX_TRADE_LOSS, equity, trade_loss, out)
-            return
+            return True
         if broken and not st.trade_loss_broken:
             out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_TRADE_LOSS, equity, trade_loss))
         st.trade_loss_broken = broken
@@ -483,42 +532,42 @@ def on_snapshot(
     if pause_level is not None:
         st.daily_paused = True
         out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.DAILY_LOSS, equity, pause_level))
+    return False
 
-    # restrictions, each when it turns from kept to broken
-    if positions is not None:
-        if ph.max_lots is not None:
-            lots = sum([p.volume for p in positions], ZERO)
-            broken = lots > ph.max_lots
-            if broken and not st.lots_broken:
-                out.append(
-                    Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_LOTS, equity, ph.max_lots)
-                )
-            st.lots_broken = broken
-        if ph.max_positions is not None:
-            broken = len(positions) > ph.max_positions
-            if broken and not st.positions_broken:
-                out.append(
-                    Decision(
-                        t,
-                        st.server,
-                        st.login,
-                        d.RESTRICTED,
-                        ph.name,
-                        d.MAX_POSITIONS,
-                        equity,
-                        Decimal(ph.max_positions),
-                    )
-                )
-            st.positions_broken = broken
-        if ph.exposure_caps:
-            broken_caps = ph.exposure_broken(positions)
-            newly = broken_caps & ~st.exposure_broken
-            for bit, (_, _, limit, _) in enumerate(ph.exposure_caps):
-                if newly & (1 << bit):
-                    out.append(
-                        Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.EXPOSURE_CAP, equity, limit)
-                    )
-            st.exposure_broken = broken_caps
+
+def _position_limits(
+    ph: PhaseRules,
+    st: ChallengeState,
+    t: datetime,
+    equity: Decimal,
+    positions: tuple[Position, ...] | list[Position],
+    out: list[Decision],
+) -> None:
+    """max_lots, max_positions and the exposure caps, each a restriction when it turns from kept to broken."""
+    if ph.max_lots is not None:
+        lots = sum([p.volume for p in positions], ZERO)
+        broken = lots > ph.max_lots
+        if broken and not st.lots_broken:
+            out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_LOTS, equity, ph.max_lots))
+        st.lots_broken = broken
+    if ph.max_positions is not None:
+        broken = len(positions) > ph.max_positions
+        if broken and not st.positions_broken:
+            limit = Decimal(ph.max_positions)
+            out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.MAX_POSITIONS, equity, limit))
+        st.positions_broken = broken
+    if ph.exposure_caps:
+        broken_caps = ph.exposure_broken(positions)
+        newly = broken_caps & ~st.exposure_broken
+        for bit, (_, _, cap, _) in enumerate(ph.exposure_caps):
+            if newly & (1 << bit):
+                out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.EXPOSURE_CAP, equity, cap))
+        st.exposure_broken = broken_caps
+
+
+def _pending_restrictions(ph: PhaseRules, st: ChallengeState, t: datetime, equity: Decimal,
+                          out: list[Decision]) -> None:
+    """Weekend holding and news blackout, noticed at a deal or a reset, decided at this snapshot."""
     if st.pending_weekend:
         st.pending_weekend = False
         out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.WEEKEND_HOLDING, equity, None))
@@ -526,39 +575,40 @@ def on_snapshot(
         st.pending_news = False
         out.append(Decision(t, st.server, st.login, d.RESTRICTED, ph.name, d.NEWS_BLACKOUT, equity, None))
 
-    # the pass, last
+
+def _judge_pass(
+    cp: CompiledProgram,
+    ph: PhaseRules,
+    st: ChallengeState,
+    t: datetime,
+    balance: Decimal,
+    equity: Decimal,
+    out: list[Decision],
+) -> None:
+    """The target reached on a flat account, with the trading days, the profitable days and the
+    consistency it needs: the phase is passed (the next begins at once, or the challenge is passed)."""
     target = ph.target_balance
-    if target is not None and not has_open:
-        if st.phase_ops:
-            target = target + st.phase_ops
-        today = balance - st.day_start_balance - st.day_ops
-        cap = ph.day_cap
-        if cap is not None:  # the profit above the daily cap is not counted: the balance must make up for it
-            excess = st.capped_excess + (today - cap if today > cap else ZERO)
-            if excess:
-                target = target + excess
-        if (
-            balance >= target
-            and st.trading_days >= ph.min_trading_days
-            and _profitable_days(ph, st, today) >= ph.min_profitable_days
-            and _consistent(cp, ph, st, balance, today)
-        ):
-            out.append(
-                Decision(
-                    t,
-                    st.server,
-                    st.login,
-                    d.FUNDED if ph.passes_to_funded else d.PHASE_PASSED,
-                    ph.name,
-                    d.PROFIT_TARGET,
-                    equity,
-                    target,
-                )
-            )
-            if ph.index + 1 < len(cp.phases):
-                _begin_phase(cp, st, ph.index + 1, t)
-            else:
-                st.status = PASSED
+    assert target is not None  # the caller checks
+    if st.phase_ops:
+        target = target + st.phase_ops
+    today = balance - st.day_start_balance - st.day_ops
+    cap = ph.day_cap
+    if cap is not None:  # the profit above the daily cap is not counted: the balance must make up for it
+        excess = st.capped_excess + (today - cap if today > cap else ZERO)
+        if excess:
+            target = target + excess
+    if (
+        balance >= target
+        and st.trading_days >= ph.min_trading_days
+        and _profitable_days(ph, st, today) >= ph.min_profitable_days
+        and _consistent(cp, ph, st, balance, today)
+    ):
+        kind = d.FUNDED if ph.passes_to_funded else d.PHASE_PASSED
+        out.append(Decision(t, st.server, st.login, kind, ph.name, d.PROFIT_TARGET, equity, target))
+        if ph.index + 1 < len(cp.phases):
+            _begin_phase(cp, st, ph.index + 1, t)
+        else:
+            st.status = PASSED
 
 
 def _consistent(

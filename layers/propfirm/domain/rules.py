@@ -88,6 +88,8 @@ class PhaseRules:
         "weekend_holding",
         "news_window",
         "payout_rebase",
+        "raises_marks",
+        "limits_positions",
     )
 
     def __init__(self, program: Program, index: int) -> None:
@@ -179,6 +181,15 @@ class PhaseRules:
         self.weekend_holding = phase.weekend_holding
         self.news_window = (
             timedelta(minutes=float(phase.news_blackout_minutes)) if phase.news_blackout_minutes else None
+        )
+        # what a snapshot must look at beyond the loss floors (the engine skips the steps a phase has not)
+        self.raises_marks = (
+            (self.daily and self.daily_basis == BASIS_INTRADAY_HIGH)
+            or self.qualifies_later
+            or (self.max_loss and self.max_mode != STATIC)
+        )
+        self.limits_positions = (
+            self.max_lots is not None or self.max_positions is not None or bool(self.exposure_caps)
         )
 
     def day_amount(self, basis: Decimal) -> Decimal:
