@@ -52,6 +52,7 @@ from propfirm.api.problems import (
     Forbidden,
     NotFound,
     Unauthorized,
+    Unprocessable,
     problem_body,
     problem_of,
     problem_response,
@@ -61,7 +62,9 @@ from propfirm.api.resolver import ConcurrentRestResolver
 from propfirm.api.routers import (
     abuse,
     admin,
+    admin_accounts,
     admin_payouts,
+    admin_programs,
     admin_system,
     crm,
     integrations,
@@ -72,7 +75,7 @@ from propfirm.api.routers import (
 )
 from propfirm.api.runtime import runtime
 from propfirm.api.sightings import RECORDER as SIGHTINGS
-from propfirm.operations.errors import ChallengeNotFound, OperationError
+from propfirm.operations.errors import InvalidRequest, Missing, OperationError
 from propfirm.store.errors import NotFound as StoreNotFound
 
 log = logging.getLogger("propfirm.api")
@@ -104,6 +107,8 @@ app.include_router(public.router)
 app.include_router(webhooks.router)
 app.include_router(trader.router)
 app.include_router(admin.router)
+app.include_router(admin_accounts.router)
+app.include_router(admin_programs.router)
 app.include_router(admin_payouts.router)
 app.include_router(admin_system.router)
 app.include_router(integrations.router)
@@ -126,10 +131,10 @@ def _api_problem(exc: ApiProblem) -> Response:
 
 @app.exception_handler(OperationError)
 def _refused_operation(exc: OperationError) -> Response:
-    # an operator's use case refused (propfirm.operations): no such challenge, or not in a state for it
-    extra = {"code": exc.code} if exc.code else {}
-    problem = NotFound(exc.message) if isinstance(exc, ChallengeNotFound) else Conflict(exc.message, **extra)
-    return _api_problem(problem)
+    # an operator's use case refused (propfirm.operations): 404 what it names is missing, 422 invalid, else 409
+    extra = {**({"code": exc.code} if exc.code else {}), **exc.details}
+    kind = NotFound if isinstance(exc, Missing) else Unprocessable if isinstance(exc, InvalidRequest) else Conflict
+    return _api_problem(kind(exc.message, **extra))
 
 
 @app.exception_handler(RequestValidationError)

@@ -19,6 +19,12 @@ def principal(router: Router) -> Principal:
     return principal_from_claims(claims_of(router.current_event.raw_event))
 
 
+def operator_name(router: Router) -> str:
+    """Who acts, as the audit log names them: their email, else their subject."""
+    who = principal(router)
+    return who.email or who.sub
+
+
 def owned_challenge(uow: UnitOfWork, challenge_id: int, trader_sub: str) -> dict[str, Any]:
     row = queries.challenge(uow, challenge_id, trader_sub=trader_sub)
     if row is None:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api.auth import require_admin, require_reader
-from propfirm.api.context import MAX_ID, page, principal
+from propfirm.api.context import MAX_ID, operator_name, page, principal
 from propfirm.api.models import FindingConfirmation, FindingDecision, FindingOut, FindingPage, documented
 from propfirm.api.problems import Conflict
 from propfirm.api.runtime import runtime
@@ -22,11 +22,6 @@ from propfirm.store.audit import AuditEntry
 router = Router()
 
 FindingId = Annotated[int, Path(gt=0, le=MAX_ID)]
-
-
-def _operator() -> str:
-    who = principal(router)
-    return who.email or who.sub
 
 
 @router.get(
@@ -64,7 +59,7 @@ def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
     rt = runtime()
     with rt.uow() as uow:
         try:
-            decided = FindingStore(uow).decide(finding_id, status, _operator(), note, rt.clock())
+            decided = FindingStore(uow).decide(finding_id, status, operator_name(router), note, rt.clock())
         except ValueError as exc:
             raise Conflict(str(exc)) from None
         uow.audit.append(
@@ -77,7 +72,7 @@ def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
                         "logins": list(decided.logins),
                         "score": str(decided.score),
                         "note": note,
-                        "operator": _operator(),
+                        "operator": operator_name(router),
                     },
                     created_at=rt.clock(),
                 )
@@ -123,7 +118,7 @@ def confirm_finding(finding_id: FindingId, body: Annotated[FindingConfirmation, 
                     challenge_id=challenge.id,
                     action="fail",
                     reason=f"{decided.detector} (abuse finding {decided.id}): {body.note}",
-                    operator=_operator(),
+                    operator=operator_name(router),
                     now=rt.clock(),
                 )
             failed.append(result.challenge_id)

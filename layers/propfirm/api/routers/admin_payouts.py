@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api.auth import require_admin, require_reader
-from propfirm.api.context import MAX_ID, principal
+from propfirm.api.context import MAX_ID, operator_name, principal
 from propfirm.api.models import ApproveRequest, PayoutList, PayoutOut, RejectRequest, ResolveReviewRequest, documented
 from propfirm.api.payouts_port import payout_json, payout_problems
 from propfirm.api.runtime import runtime
@@ -27,11 +27,6 @@ def _actor() -> Actor:
     """The admin acting on a payout: login and email (four eyes compares both)."""
     who = principal(router)
     return Actor(who.sub, who.email)
-
-
-def _operator() -> str:
-    who = principal(router)
-    return who.email or who.sub
 
 
 @router.get(
@@ -87,5 +82,5 @@ def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -
     rt = runtime()
     reason = f"{body.code}: {body.reason}"
     with payout_problems():
-        record = payouts.reject(rt.uow(), payout_id, _operator(), reason, rt.clock(), rt.payouts)
+        record = payouts.reject(rt.uow(), payout_id, operator_name(router), reason, rt.clock(), rt.payouts)
     return payout_json(record)

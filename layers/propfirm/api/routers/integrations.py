@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from propfirm.api.auth import require_admin, require_reader
-from propfirm.api.context import MAX_ID, page, principal
+from propfirm.api.context import MAX_ID, operator_name, page, principal
 from propfirm.api.models import (
     RotateSecretRequest,
     WebhookDeliveryOut,
@@ -42,11 +42,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _operator() -> str:
-    who = principal(router)
-    return who.email or who.sub
-
-
 def receiver_url(url: str) -> str:
     """https, or http to this machine only (a local receiver); nothing else leaves the firm signed."""
     parts = urlsplit(url)
@@ -63,7 +58,7 @@ def receiver_url(url: str) -> str:
 
 
 def _audit(uow: UnitOfWork, kind: str, payload: dict[str, Any]) -> None:
-    uow.audit.append([AuditEntry(kind=kind, payload={**payload, "operator": _operator()}, created_at=_now())])
+    uow.audit.append([AuditEntry(kind=kind, payload={**payload, "operator": operator_name(router)}, created_at=_now())])
 
 
 @router.get(

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api.auth import ADMIN, SUPPORT, require_admin
-from propfirm.api.context import MAX_ID, principal
+from propfirm.api.context import MAX_ID, operator_name, principal
 from propfirm.api.models import NewsCalendarIn, NewsCalendarOut, NewsReleaseOut, documented
 from propfirm.api.problems import Unprocessable
 from propfirm.api.runtime import runtime
@@ -31,11 +31,6 @@ def _public(row: NewsRow, staff: bool) -> dict[str, Any]:
     if not staff:
         data["added_by"] = data["added_at"] = None
     return data
-
-
-def _operator() -> str:
-    who = principal(router)
-    return who.email or who.sub
 
 
 def _instant(name: str, text: str | None) -> datetime | None:
@@ -83,12 +78,12 @@ def add_news(body: Annotated[NewsCalendarIn, Body()]) -> dict[str, Any]:
     rt = runtime()
     releases = [NewRelease(r.at, r.title, tuple(r.currencies), r.impact) for r in body.releases]
     with rt.uow() as uow:
-        listed = NewsStore(uow).add(releases, _operator(), rt.clock())
+        listed = NewsStore(uow).add(releases, operator_name(router), rt.clock())
         new = [row for row, created in listed if created]
         if new:
             uow.audit.append([AuditEntry(
                 kind="news.added",
-                payload={"operator": _operator(), "releases": [
+                payload={"operator": operator_name(router), "releases": [
                     {"id": r.id, "at": r.at.isoformat(), "title": r.title} for r in new]},
                 created_at=rt.clock(),
             )])
@@ -109,7 +104,7 @@ def remove_news(release_id: ReleaseId) -> dict[str, Any]:
         row = NewsStore(uow).remove(release_id)
         uow.audit.append([AuditEntry(
             kind="news.removed",
-            payload={"operator": _operator(), "id": row.id, "at": row.at.isoformat(), "title": row.title},
+            payload={"operator": operator_name(router), "id": row.id, "at": row.at.isoformat(), "title": row.title},
             created_at=rt.clock(),
         )])
         uow.commit()
