@@ -36,6 +36,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from propfirm.mt5 import masks
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.closing import close_each
 from propfirm.mt5.errors import (
     RET_ERR_NOTFOUND,
@@ -76,8 +77,7 @@ from propfirm.mt5.models import (
     traded_value,
 )
 from propfirm.mt5.passwords import generate_password
-from propfirm.mt5.webapi.backoff import Backoff
-from propfirm.mt5.webapi.parsing import (
+from propfirm.mt5.protocol import (
     DEFAULT_USER_RIGHTS,
     USER_RIGHT_TRADE_DISABLED,
     VOLUME_EXT_UNIT,

@@ -33,9 +33,9 @@ from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
 from propfirm.live.poller_state import PollerStateStore
 from propfirm.mt5 import masks
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import AuthFailed, Mt5Error, Unsupported
 from propfirm.mt5.port import Mt5Gateway
-from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.commands import BadCommand, CommandExecutor
 from propfirm.poller.cycle import CycleReport, PollCycle

@@ -19,18 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from propfirm.mt5.protocol import DEFAULT_USER_RIGHTS, USER_RIGHT_TRADE_DISABLED
 from propfirm.sim.market import LOT, Market
 
-# IMTUser::EnUsersRights
-USER_RIGHT_ENABLED = 0x1
-USER_RIGHT_PASSWORD = 0x2
-USER_RIGHT_TRADE_DISABLED = 0x4
-USER_RIGHT_EXPERT = 0x40
-USER_RIGHT_TRAILING = 0x20
-USER_RIGHT_REPORTS = 0x100
-DEFAULT_RIGHTS = (
-    USER_RIGHT_ENABLED | USER_RIGHT_PASSWORD | USER_RIGHT_TRAILING | USER_RIGHT_EXPERT | USER_RIGHT_REPORTS
-)
+DEFAULT_RIGHTS = DEFAULT_USER_RIGHTS  # IMTUser::EnUsersRights, as the official library sets them
 
 # EnDealAction
 DEAL_BUY, DEAL_SELL, DEAL_BALANCE, DEAL_CREDIT, DEAL_CHARGE, DEAL_CORRECTION, DEAL_BONUS = range(7)

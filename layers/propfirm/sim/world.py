@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from propfirm.domain.abuse.news import Release
 from propfirm.mt5.auth import password_hash
+from propfirm.mt5.protocol import USER_RIGHT_TRADE_DISABLED
 from propfirm.sim import accounts as acc
 from propfirm.sim import sessions
 from propfirm.sim.accounts import Account, AccountState, Deal, Group, Position, TradeError
@@ -429,9 +430,9 @@ class World:
         with self.lock:
             account = self.get_account(login)
             if disabled:
-                account.rights |= acc.USER_RIGHT_TRADE_DISABLED
+                account.rights |= USER_RIGHT_TRADE_DISABLED
             else:
-                account.rights &= ~acc.USER_RIGHT_TRADE_DISABLED
+                account.rights &= ~USER_RIGHT_TRADE_DISABLED
 
     def _state(self, account: Account) -> AccountState:
         return acc.account_state(account, self.groups[account.group.lower()], self.market)

@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.mt5.webapi import GatewayOptions, WebApiGateway, WebApiTransport
-from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.sim.testing import Simulator, running_simulator
 
 GROUPS = ["challenge\\phase1", "funded\\standard"]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import AuthFailed, ConnectionLost, NotInstalled, Timeout
 from propfirm.mt5.manager import ManagerApiGateway
 from propfirm.mt5.models import AccountId, BalanceOperation, DealAction, DealEntry, NewAccount
-from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.sim.testing import Simulator
 
 from tests.integration.mt5 import fake_mt5manager

@@ -6,8 +6,8 @@ import random
 
 import pytest
 from propfirm.mt5 import errors, masks
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.passwords import generate_password, is_acceptable
-from propfirm.mt5.webapi.backoff import Backoff
 
 
 @pytest.mark.parametrize(

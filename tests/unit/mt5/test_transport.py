@@ -14,8 +14,8 @@ from decimal import Decimal
 import httpx
 import pytest
 from propfirm.mt5.auth import parse_rand, password_hash, rand_answer
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import AuthFailed, ConnectionLost, NoPermission, NotFound, ServerError
-from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.mt5.webapi.transport import WebApiTransport, escape_value
 
 PASSWORD = "Password1"

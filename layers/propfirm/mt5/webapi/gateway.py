@@ -57,13 +57,9 @@ from propfirm.mt5.models import (
     Tick,
 )
 from propfirm.mt5.passwords import generate_password
+from propfirm.mt5.protocol import DEFAULT_USER_RIGHTS, USER_RIGHT_TRADE_DISABLED, ServerClock, volume_units
 from propfirm.mt5.webapi import parsing
-from propfirm.mt5.webapi.parsing import (
-    DEFAULT_USER_RIGHTS,
-    USER_RIGHT_TRADE_DISABLED,
-    ServerClock,
-    as_list,
-)
+from propfirm.mt5.webapi.parsing import as_list
 from propfirm.mt5.webapi.transport import WebApiTransport
 from propfirm.mt5.webapi.wire import WireAccount, WirePosition, decode_accounts, decode_positions
 
@@ -497,7 +493,7 @@ class WebApiGateway:
         return pending[0]
 
     def _send_close(self, position: Position) -> int:
-        volume, volume_ext = parsing.volume_units(position.volume)
+        volume, volume_ext = volume_units(position.volume)
         body = {
             "Action": str(TA_DEALER_POS_EXECUTE),
             "SourceLogin": str(self.transport.login),

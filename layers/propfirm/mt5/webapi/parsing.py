@@ -9,11 +9,9 @@ when present). Times are trade-server seconds, converted with a `ServerClock`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from propfirm.mt5.errors import ProtocolError
 from propfirm.mt5.models import (
@@ -30,22 +28,19 @@ from propfirm.mt5.models import (
     Tick,
     traded_value,
 )
+from propfirm.mt5.protocol import (  # noqa: F401  (re-exported: the Web API's readers and writers use them)
+    DEFAULT_USER_RIGHTS,
+    USER_RIGHT_ENABLED,
+    USER_RIGHT_TRADE_DISABLED,
+    VOLUME_EXT_UNIT,
+    VOLUME_UNIT,
+    ServerClock,
+    volume_units,
+)
 from propfirm.mt5.webapi.wire import WireAccount, WirePosition
 
 Record = Mapping[str, Any]
 ZERO = Decimal(0)
-VOLUME_UNIT = Decimal(10_000)
-VOLUME_EXT_UNIT = Decimal(100_000_000)
-USER_RIGHT_ENABLED = 0x1
-USER_RIGHT_PASSWORD = 0x2
-USER_RIGHT_TRADE_DISABLED = 0x4
-USER_RIGHT_TRAILING = 0x20
-USER_RIGHT_EXPERT = 0x40
-USER_RIGHT_REPORTS = 0x100
-DEFAULT_USER_RIGHTS = (
-    USER_RIGHT_ENABLED | USER_RIGHT_PASSWORD | USER_RIGHT_TRAILING | USER_RIGHT_EXPERT | USER_RIGHT_REPORTS
-)  # 0x163, the official library's default
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ParseError(ProtocolError, ValueError):
@@ -116,46 +111,6 @@ def lots(record: Record, ext_field: str = "VolumeExt", field: str = "Volume") ->
         if value or record.get(field) in (None, "", 0, "0"):
             return value / VOLUME_EXT_UNIT
     return dec(get(record, field), field) / VOLUME_UNIT
-
-
-def volume_units(volume_lots: Decimal) -> tuple[int, int]:
-    """(Volume, VolumeExt) for a volume in lots."""
-    return int(volume_lots * VOLUME_UNIT), int(volume_lots * VOLUME_EXT_UNIT)
-
-
-@dataclass(frozen=True, slots=True)
-class ServerClock:
-    """Converts trade-server seconds to UTC.
-
-    With `zone` (an IANA zone and a shift, e.g. America/New_York + 7 h for brokers that run
-    GMT+2/GMT+3) every timestamp gets the offset that applied at that moment; otherwise the
-    server's current offset (from /api/time/get) is applied to all of them, which is exact
-    unless a record predates a DST change."""
-
-    offset: timedelta
-    zone: str | None = None
-    shift: timedelta = timedelta(0)
-
-    def to_utc(self, server_seconds: int) -> datetime:
-        wall = _EPOCH + timedelta(seconds=server_seconds)
-        if self.zone is None:
-            return wall - self.offset
-        naive = (wall - self.shift).replace(tzinfo=None)
-        return naive.replace(tzinfo=ZoneInfo(self.zone)).astimezone(UTC)
-
-    def to_utc_msc(self, server_msc: int) -> datetime:
-        seconds, millis = divmod(server_msc, 1000)
-        return self.to_utc(seconds) + timedelta(milliseconds=millis)
-
-    def to_server(self, moment: datetime) -> int:
-        """Server seconds for a UTC instant (for `from`/`to` query parameters)."""
-        if moment.tzinfo is None:
-            raise ValueError("times passed to MT5 must be timezone-aware")
-        if self.zone is None:
-            wall = moment.astimezone(UTC) + self.offset
-        else:
-            wall = moment.astimezone(ZoneInfo(self.zone)).replace(tzinfo=UTC) + self.shift
-        return int((wall - _EPOCH).total_seconds())
 
 
 def _time(record: Record, clock: ServerClock, field: str) -> datetime:

@@ -37,6 +37,7 @@ from typing import Any
 import httpx
 
 from propfirm.mt5.auth import answers_match, new_cli_rand, parse_rand, password_hash, rand_answer
+from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import (
     RET_ERR_PARTIAL,
     SUCCESS_CODES,
@@ -52,7 +53,6 @@ from propfirm.mt5.errors import (
     from_retcode,
     parse_retcode,
 )
-from propfirm.mt5.webapi.backoff import Backoff
 from propfirm.mt5.webapi.wire import DecodeRefused
 
 log = logging.getLogger(__name__)
