@@ -37,20 +37,16 @@ from typing import TYPE_CHECKING, Any
 
 from propfirm.mt5 import masks
 from propfirm.mt5.backoff import Backoff
-from propfirm.mt5.closing import close_each
+from propfirm.mt5.closing import CloseAttempt, close_confirmed, close_each
 from propfirm.mt5.errors import (
     RET_ERR_NOTFOUND,
     RET_REQUEST_DONE,
-    RET_REQUEST_DONE_PARTIAL,
-    RET_REQUEST_POSITION_CLOSED,
     AlreadyExists,
     ConnectionLost,
     InvalidRequest,
     Mt5Error,
     NotFound,
     NotInstalled,
-    Rejected,
-    Timeout,
     TooFrequent,
     Unsupported,
     from_retcode,
@@ -79,6 +75,11 @@ from propfirm.mt5.models import (
 from propfirm.mt5.passwords import generate_password
 from propfirm.mt5.protocol import (
     DEFAULT_USER_RIGHTS,
+    IN_PROGRESS_CODES,
+    MAX_BALANCE_OPERATION,
+    MAX_COMMENT,
+    ORDER_FILL_FOK,
+    TA_DEALER_POS_EXECUTE,
     USER_RIGHT_TRADE_DISABLED,
     VOLUME_EXT_UNIT,
     VOLUME_UNIT,
@@ -102,15 +103,7 @@ DEFAULT_PUMP_MODE = (
 )
 USER_PASS_MAIN = 0
 USER_PASS_INVESTOR = 1
-TA_DEALER_POS_EXECUTE = 200
-ORDER_FILL_FOK = 0
-MAX_COMMENT = 31
-MAX_BALANCE_OPERATION = Decimal(1_000_000_000)
 _NETWORK_CODES = frozenset({7, 9, 10, 11, 15})
-_IN_PROGRESS = frozenset({0, 10001, 10002, 10003, 10008})
-_READ_BACK_CODES = frozenset(
-    {10004, 10005, 10012, 10020, 10021, RET_REQUEST_DONE_PARTIAL, RET_REQUEST_POSITION_CLOSED}
-)
 
 # The MT5Manager calls this adapter makes, with the parameter names of the wheel's stub (_core.pyi).
 CALLS: dict[str, tuple[str, ...]] = {
@@ -157,13 +150,13 @@ class _DealerSink:
 
     def OnDealerResult(self, result: Any) -> None:  # noqa: N802 - the API's callback name
         code = int(getattr(result, "Retcode", 0))
-        if code not in _IN_PROGRESS:
+        if code not in IN_PROGRESS_CODES:
             self.result = result
             self._done.set()
 
     def OnDealerAnswer(self, request: Any) -> None:  # noqa: N802
         code = int(getattr(request, "ResultRetcode", 0))
-        if code not in _IN_PROGRESS and self.result is None:
+        if code not in IN_PROGRESS_CODES and self.result is None:
             self.result = request
             self._done.set()
 
@@ -456,41 +449,32 @@ class ManagerApiGateway:
 
     # -- closing -----------------------------------------------------------------------------
     def _close_position(self, position: Position) -> ClosedPosition:
-        current = position
-        for _ in range(self.close_attempts):
-            pending = self._pending.get(current.ticket)
-            sink = pending[0] if pending else None
-            lost = False
-            if sink is None:
-                sink = _DealerSink()
-                try:
-                    self._write("DealerSend", self._close_request(current), sink)
-                    self._pending[current.ticket] = (sink, current)
-                except ConnectionLost:
-                    lost = True
-            result = None if lost else sink.wait(self.close_result_timeout)
-            if result is None and not lost:
-                raise Timeout(
-                    f"close of position {current.ticket} not confirmed within "
-                    f"{self.close_result_timeout}s; calling again confirms it without re-sending"
-                )
-            self._pending.pop(current.ticket, None)
-            retcode = (
-                None
-                if result is None
-                else int(getattr(result, "Retcode", getattr(result, "ResultRetcode", 0)))
-            )
-            if retcode == RET_REQUEST_DONE:
-                return self._closed(current, result)
-            if retcode is not None and retcode not in _READ_BACK_CODES:
-                raise from_retcode(retcode, f"close of position {current.ticket}")
-            after = next((p for p in self._positions_of(current.login) if p.ticket == current.ticket), None)
-            if after is None:
-                return ClosedPosition(current.ticket, current.symbol, current.volume, None, None, "readback")
-            current = after
-        raise Rejected(
-            f"position {position.ticket} still open after {self.close_attempts} confirmed attempts"
-        )
+        """Close one position, each attempt confirmed (`closing.close_confirmed`): a close still queued when
+        the wait ends is waited for again by the next call, never sent twice."""
+        return close_confirmed(position, self.close_attempts, self._close_attempt, self._read_back,
+                               self.close_result_timeout)
+
+    def _close_attempt(self, current: Position) -> CloseAttempt:
+        pending = self._pending.get(current.ticket)
+        sink = pending[0] if pending else None
+        lost = False
+        if sink is None:
+            sink = _DealerSink()
+            try:
+                self._write("DealerSend", self._close_request(current), sink)
+                self._pending[current.ticket] = (sink, current)
+            except ConnectionLost:
+                lost = True
+        result = None if lost else sink.wait(self.close_result_timeout)
+        if result is None and not lost:
+            return CloseAttempt(None)  # still queued: kept, the next call waits for it again
+        self._pending.pop(current.ticket, None)
+        retcode = None if result is None else int(getattr(result, "Retcode", getattr(result, "ResultRetcode", 0)))
+        closed = self._closed(current, result) if retcode == RET_REQUEST_DONE else None
+        return CloseAttempt(retcode, lost=lost, closed=closed)
+
+    def _read_back(self, current: Position, lost: bool) -> Position | None:
+        return next((p for p in self._positions_of(current.login) if p.ticket == current.ticket), None)
 
     @staticmethod
     def _closed(position: Position, result: Any) -> ClosedPosition:

@@ -22,6 +22,15 @@ DEFAULT_USER_RIGHTS = (
 )  # 0x163, the official library's default
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+TA_DEALER_POS_EXECUTE = 200  # the dealer request that opens or closes a position
+ORDER_FILL_FOK = 0
+MAX_COMMENT = 31  # MT5 comments hold 32 characters including the terminator
+MAX_BALANCE_OPERATION = Decimal(1_000_000_000)
+# dealer result codes that mean "still in the queue / being processed"
+IN_PROGRESS_CODES = frozenset({0, 10001, 10002, 10003, 10008})
+# failures after which the position is still open and a fresh attempt (new price) is sensible
+RETRYABLE_CLOSE_CODES = frozenset({10004, 10005, 10012, 10020, 10021})
+
 
 def volume_units(volume_lots: Decimal) -> tuple[int, int]:
     """(Volume, VolumeExt) for a volume in lots."""

@@ -19,7 +19,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from propfirm.mt5.protocol import DEFAULT_USER_RIGHTS, USER_RIGHT_TRADE_DISABLED
+from propfirm.mt5.protocol import (  # noqa: F401  (MAX_BALANCE_OPERATION: the world checks it)
+    DEFAULT_USER_RIGHTS,
+    MAX_BALANCE_OPERATION,
+    USER_RIGHT_TRADE_DISABLED,
+)
 from propfirm.sim.market import LOT, Market
 
 DEFAULT_RIGHTS = DEFAULT_USER_RIGHTS  # IMTUser::EnUsersRights, as the official library sets them
@@ -37,7 +41,6 @@ MARGIN_NETTING, MARGIN_HEDGING = 0, 2
 # Reasons (positions and deals)
 REASON_CLIENT, REASON_EXPERT, REASON_DEALER, REASON_SL, REASON_TP, REASON_SO, REASON_ROLLOVER = range(7)
 
-MAX_BALANCE_OPERATION = Decimal(1_000_000_000)
 
 
 class TradeError(Exception):

@@ -24,18 +24,13 @@ from decimal import Decimal
 from typing import Any
 
 from propfirm.mt5 import masks
-from propfirm.mt5.closing import close_each
+from propfirm.mt5.closing import CloseAttempt, close_confirmed, close_each
 from propfirm.mt5.errors import (
     RET_REQUEST_DONE,
-    RET_REQUEST_DONE_PARTIAL,
-    RET_REQUEST_POSITION_CLOSED,
     AlreadyExists,
     ConnectionLost,
     InvalidRequest,
     NotFound,
-    Rejected,
-    Timeout,
-    from_retcode,
 )
 from propfirm.mt5.models import (
     AccountId,
@@ -57,7 +52,17 @@ from propfirm.mt5.models import (
     Tick,
 )
 from propfirm.mt5.passwords import generate_password
-from propfirm.mt5.protocol import DEFAULT_USER_RIGHTS, USER_RIGHT_TRADE_DISABLED, ServerClock, volume_units
+from propfirm.mt5.protocol import (
+    DEFAULT_USER_RIGHTS,
+    IN_PROGRESS_CODES,
+    MAX_BALANCE_OPERATION,
+    MAX_COMMENT,
+    ORDER_FILL_FOK,
+    TA_DEALER_POS_EXECUTE,
+    USER_RIGHT_TRADE_DISABLED,
+    ServerClock,
+    volume_units,
+)
 from propfirm.mt5.webapi import parsing
 from propfirm.mt5.webapi.parsing import as_list
 from propfirm.mt5.webapi.transport import WebApiTransport
@@ -67,16 +72,6 @@ log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 ACCOUNT_READS = ("pages", "group")
-MAX_COMMENT = 31  # MT5 comments hold 32 characters including the terminator
-MAX_BALANCE_OPERATION = Decimal(1_000_000_000)
-TA_DEALER_POS_EXECUTE = 200
-ORDER_FILL_FOK = 0
-# dealer result codes that mean "still in the queue / being processed"
-_IN_PROGRESS = frozenset({0, 10001, 10002, 10003, 10008})
-# failures after which the position is still open and a fresh attempt (new price) is sensible
-_RETRYABLE_CLOSE = frozenset({10004, 10005, 10012, 10020, 10021})
-# results after which the position is read back: partial fill, retryable, already closed
-_READ_BACK_CODES = _RETRYABLE_CLOSE | {RET_REQUEST_DONE_PARTIAL, RET_REQUEST_POSITION_CLOSED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -426,50 +421,46 @@ class WebApiGateway:
 
     # -- closing, confirmed --------------------------------------------------------------------
     def _close_position(self, position: Position) -> ClosedPosition:
-        """Close one position; each attempt is confirmed (result or read-back) before another is sent.
+        """Close one position; each attempt is confirmed (result or read-back) before another is sent
+        (`closing.close_confirmed`).
 
         A request still queued on this session when the result wait ends is not sent again: the call
         raises Timeout and the next call polls that same request. After a lost connection (whose result
         subscription died with it) only a read-back showing the position still open allows a new one.
         """
-        current = position
-        for _ in range(self.options.close_attempts):
-            lost = False
-            try:
-                request_id = self._pending_close(current.ticket)
-                if request_id is None:
-                    request_id = self._send_close(current)
-                    self._pending[current.ticket] = (request_id, self.transport.session_number, current)
-                retcode, result = self._await_result(request_id)
-            except (ConnectionLost, NotFound):
-                retcode, result, lost = None, {}, True
-            if retcode is None and not lost:
-                raise Timeout(
-                    f"close of position {current.ticket} is queued on the server and not confirmed within "
-                    f"{self.options.close_result_timeout}s; calling again confirms it without re-sending"
-                )
+        o = self.options
+        return close_confirmed(position, o.close_attempts, self._close_attempt, self._read_back_after,
+                               o.close_result_timeout)
+
+    def _close_attempt(self, current: Position) -> CloseAttempt:
+        try:
+            request_id = self._pending_close(current.ticket)
+            if request_id is None:
+                request_id = self._send_close(current)
+                self._pending[current.ticket] = (request_id, self.transport.session_number, current)
+            retcode, result = self._await_result(request_id)
+        except (ConnectionLost, NotFound):
             self._pending.pop(current.ticket, None)
-            if retcode == RET_REQUEST_DONE:
-                return ClosedPosition(
-                    current.ticket,
-                    current.symbol,
-                    current.volume,
-                    _opt_int(result.get("DealID") or result.get("ResultDeal")),
-                    _opt_dec(result.get("Price") or result.get("ResultPrice")),
-                    "result",
-                )
-            if retcode is not None and retcode not in _READ_BACK_CODES:
-                raise from_retcode(retcode, f"close of position {current.ticket}")
-            # Outcome unknown, partial fill, stale price or already closed: the position decides.
-            if lost:
-                self._sleep(self.options.readback_delay)
-            after = self._read_back(current)
-            if after is None:
-                return ClosedPosition(current.ticket, current.symbol, current.volume, None, None, "readback")
-            current = after
-        raise Rejected(
-            f"position {position.ticket} still open after {self.options.close_attempts} confirmed attempts"
-        )
+            return CloseAttempt(None, lost=True)
+        if retcode is None:
+            return CloseAttempt(None)  # still queued on this session: kept, the next call polls it
+        self._pending.pop(current.ticket, None)
+        closed = None
+        if retcode == RET_REQUEST_DONE:
+            closed = ClosedPosition(
+                current.ticket,
+                current.symbol,
+                current.volume,
+                _opt_int(result.get("DealID") or result.get("ResultDeal")),
+                _opt_dec(result.get("Price") or result.get("ResultPrice")),
+                "result",
+            )
+        return CloseAttempt(retcode, closed=closed)
+
+    def _read_back_after(self, current: Position, lost: bool) -> Position | None:
+        if lost:  # give the server a moment to finish what the lost connection may have sent
+            self._sleep(self.options.readback_delay)
+        return self._read_back(current)
 
     def _settled_pending(self, login: int, open_tickets: set[int]) -> list[ClosedPosition]:
         """Positions an earlier call's queued close has closed meanwhile (they are gone now)."""
@@ -522,7 +513,7 @@ class WebApiGateway:
                 if code is None:
                     continue
                 code_int = parsing.integer(str(code).split(" ")[0], "Retcode")
-                if code_int not in _IN_PROGRESS:
+                if code_int not in IN_PROGRESS_CODES:
                     return code_int, {**answer_part, **result}
             if self._clock() >= deadline:
                 return None, {}
