@@ -239,22 +239,9 @@ def _begin_phase(cp: CompiledProgram, st: ChallengeState, index: int, t: datetim
     st.phase_ops = ZERO
     st.high_water = size
     st.max_floor = ph.max_floor(size) if ph.max_loss else ZERO
-    label, day_start, next_reset = cp.clock.day_of(t)
-    st.day_label = label
-    st.day_start = day_start
-    st.next_reset = next_reset
     st.daily_floor = size - ph.day_amount(size) if ph.daily else ZERO
-    st.day_start_balance = size
-    st.day_ops = ZERO
-    st.daily_paused = False
-    st.day_had_snapshot = False
-    st.day_counted = False
-    st.day_traded = False
-    st.day_lots = ZERO
-    st.day_value = ZERO
-    st.day_trade_qualified = False
+    _open_day(cp, st, t, size)
     st.day_high = size
-    st.opened_today.clear()
     st.best_day_profit = ZERO
     st.trading_days = 0
     st.profitable_days = 0
@@ -309,9 +296,6 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
     if not ph.weekend_holding and st.snapshot_positions and _crosses_saturday(st.day_label, label):
         st.pending_weekend = True
     # the new day
-    st.day_label = label
-    st.day_start = day_start
-    st.next_reset = next_reset
     if ph.daily:
         basis_kind = ph.daily_basis
         if basis_kind == BASIS_BALANCE:
@@ -326,6 +310,19 @@ def _roll_day(cp: CompiledProgram, st: ChallengeState, t: datetime) -> None:
         else:
             basis = balance if balance >= equity else equity
         st.daily_floor = basis - ph.day_amount(basis)
+    _open_day(cp, st, t, balance, (label, day_start, next_reset))
+
+
+def _open_day(
+    cp: CompiledProgram,
+    st: ChallengeState,
+    t: datetime,
+    balance: Decimal,
+    day: tuple[date, datetime, datetime] | None = None,
+) -> None:
+    """The trading day of `t` begins with `balance` (its floor is the caller's): its counters start at zero.
+    `day`: the clock's `day_of(t)`, when the caller has it already."""
+    st.day_label, st.day_start, st.next_reset = day if day is not None else cp.clock.day_of(t)
     st.day_start_balance = balance
     st.day_ops = ZERO
     st.daily_paused = False
