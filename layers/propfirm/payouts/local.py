@@ -8,8 +8,9 @@ from the tasks queue with the exact SQS event Lambda gives it.
     auto_approver(uow, ports, after_seconds=30, now=...)    # demos only: and are approved
 
 moto runs the ASL only with `{"stepfunctions": {"execute_state_machine": True}}`: in-process pass it
-to `mock_aws(config=...)`; for a moto server call `enable_execution(endpoint_url)` (and start the server
-with `MOTO_PORT` set to its port: the interpreter calls SQS at `localhost:$MOTO_PORT`).
+to `mock_aws(config=...)`; a moto server takes it on `POST /moto-api/config` (`propfirm.local.aws.LocalAws`
+does, and starts the server with `MOTO_PORT` set to its port: the interpreter calls SQS at
+`localhost:$MOTO_PORT`).
 """
 
 from __future__ import annotations
@@ -38,16 +39,6 @@ class LocalWorkflow:
     queue_url: str
     queue_arn: str
     workflow: StepFunctionsWorkflow
-
-
-def enable_execution(endpoint_url: str) -> None:
-    """Turn on moto's ASL interpreter in a moto server (in-process: mock_aws(config=...))."""
-    import httpx
-
-    response = httpx.post(
-        f"{endpoint_url.rstrip('/')}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}
-    )
-    response.raise_for_status()
 
 
 def create_workflow(

@@ -183,9 +183,6 @@ class Market:
     def ask(self, symbol: str) -> Decimal:
         return self._bid[symbol] + self.specs[symbol].spread
 
-    def last_return(self, symbol: str) -> float:
-        return self._last_return[symbol]
-
     def trend(self, symbol: str) -> int:
         """0 (up: buy) when the mid is above its moving average, else 1 (down: sell)."""
         return 0 if self._mid[symbol] >= self._average[symbol] else 1

@@ -82,12 +82,3 @@ class EventRepository:
                 " FROM unnest(%s::bigint[], %s::text[]) AS v(id, error) WHERE e.id = v.id",
                 (list(failures), list(failures.values())),
             )
-
-    def of_challenge(self, challenge_id: int) -> list[dict[str, Any]]:
-        cur = self.uow.execute(
-            "SELECT event_id, detail_type, status, attempts, detail, sent_at FROM domain_events"
-            " WHERE challenge_id = %s ORDER BY id",
-            (challenge_id,),
-        )
-        names = [c.name for c in cur.description or []]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]

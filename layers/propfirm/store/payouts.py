@@ -52,10 +52,6 @@ class PayoutRepository:
         rows = self._rows("p.id = %s", (payout_id,), " FOR UPDATE OF p" if lock else "")
         return rows[0] if rows else None
 
-    def by_command(self, command_id: str, *, lock: bool = False) -> dict[str, Any] | None:
-        rows = self._rows("p.withdrawal_command_id = %s", (command_id,), " FOR UPDATE OF p" if lock else "")
-        return rows[0] if rows else None
-
     def open_of(self, challenge_id: int) -> dict[str, Any] | None:
         rows = self._rows("p.challenge_id = %s AND p.status <> ALL(%s)", (challenge_id, list(FINISHED)))
         return rows[0] if rows else None

@@ -190,11 +190,6 @@ class WebApiTransport:
             self.ping()
             return True
 
-    def drop_connection(self) -> None:
-        """Forget the connection and session (tests; after an unrecoverable protocol error)."""
-        with self._lock:
-            self._drop()
-
     # -- the retry loop ------------------------------------------------------------------------
     def _call(
         self,
