@@ -9,6 +9,9 @@ straight into the engine's in-place functions (no event object, no pydantic per 
 equal to the previous line's is not parsed again (a poll cycle stamps many accounts with one instant).
 Anything unusual goes to the precise path (orjson and the format's rules field by field), which judges
 the line or names the first rule it breaks: the errors are the precise path's, whatever path is fast.
+
+Size: the fast path and the precise path share the per-line bookkeeping and must refuse a line alike, so they
+are read side by side; the typed decoding is `replay_wire`.
 """
 
 from __future__ import annotations

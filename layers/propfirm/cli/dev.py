@@ -11,6 +11,9 @@ elapsed, SIGINT or SIGTERM) it prints a summary counted from PostgreSQL: with --
 object on stdout. Exit status 0; 2 for bad options, when PostgreSQL or Redis can be had neither from the
 environment nor embedded, or a part cannot start; 1 when the poller died mid-run (the summary is still
 printed, with `failure`).
+
+Size: the command's options, their checks and its two outputs (the status line, the JSON summary) are
+`propfirm dev`'s contract, kept in one place; the stack itself is `propfirm.local.stack`.
 """
 
 from __future__ import annotations

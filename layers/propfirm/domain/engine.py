@@ -25,6 +25,10 @@ How one snapshot is judged (the design's "fine points", in this order):
 6. restrictions newly broken (max_lots, max_positions, weekend_holding, news_blackout), each its own
    decision; 7. the pass, last.
 A snapshot that fails the account takes no other decision, and a failed account takes no more.
+
+Size: the in-place event functions and their steps, which replay and the evaluator call per event, share the
+state's private helpers (a day's opening, a phase's start); split, those would become cross-module imports on
+the hot path. The rules' compilation is `rules`, the state `state`, the trading day `tradingday`.
 """
 
 from __future__ import annotations

@@ -51,6 +51,9 @@ Eligibility: every rule that fails is a `Denial` with its code, the value found 
   with `consistency_basis: winning_days`, of the period's winning days' profit (3500 → 1225, denied);
 - `profitable_days`: where the funded phase has `min_profitable_days`, the period needs that many trading
   days whose realised profit reaches the phase's threshold (Topstep's winning days: 5 days of $200).
+
+Size: the period, the split, the fee refund and the eligibility conditions are one calculation that the
+payouts worker, the API's eligibility and `propfirm explain` must agree on; each step is a short function.
 """
 
 from __future__ import annotations

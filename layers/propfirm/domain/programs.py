@@ -5,6 +5,9 @@ holds many such files. A bad file is refused with a `ProgramError` naming the fi
 it can be found), the field and the reason. The format is the design's "Programs" contract.
 
 The poller uses `load_programs` and `Program.groups` to know which MT5 groups to poll.
+
+Size: the program file's format is one pydantic model with its field validators and cross-field rules; split,
+the model's validation would be split with it.
 """
 
 from __future__ import annotations

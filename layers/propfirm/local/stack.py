@@ -5,6 +5,9 @@ challenges registered -> moto (queues, Step Functions) -> the simulator serving,
 the evaluator and the outbox relay loops -> the poller -> the API -> payouts (worker, approver) and the
 trader desk. Everything runs in threads of this process and watches one stop event; `stop()` sets it
 and joins each part, so a signal or the end of `--duration` leaves no thread or port behind.
+
+Size: the start order and the reverse stop of every part are `propfirm dev`'s contract, in one place; each
+part's own wiring lives in its module (`local.functions`, `local.payouts`, `local.api`, `local.poller`, ...).
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ keeps its connection alive and reconnects by itself, so `ping_if_idle` has
 nothing to do; reads that fail with a network code are retried with backoff.
 Numbers arrive as C doubles: money is rounded to the currency's digits and
 prices to the symbol's digits when turned into Decimal.
+
+Size: the whole `Mt5Gateway` port over the Manager API, one method per operation, with the pump's cache and
+the dealer's result sinks they share; the confirmed close (`mt5.closing`) and MT5's constants (`mt5.protocol`)
+are shared with the Web API adapter.
 """
 
 from __future__ import annotations

@@ -22,6 +22,9 @@ Catch records the payout as failed), or returns None when the token is stored to
 - record_review     any open state → manual_review, with the error (anything else, after the retries)
 
 Every task is idempotent: a redelivered message finds its work done and answers the same way.
+
+Size: one function per task of the state machine (`TASKS` maps the ASL's names to them), sharing the loading
+and audit helpers at the top.
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@
 - MT5, Redis or SQS trouble: the error is logged and counted, and the loop waits with exponential
   backoff and jitter before trying again (the gateway re-authenticates by itself on the next call).
 - Stop (SIGTERM/SIGINT set the event): the cycle and the command in flight finish, then it exits.
+
+Size: the loop and its recovery (start-up checks, cycle timing, commands between cycles, backoff, shutdown)
+share one state; the cycle's own steps live in `cycle`, `prices` and `triggers`, the blind-interval check in
+`gap_check`.
 """
 
 from __future__ import annotations

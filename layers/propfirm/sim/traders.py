@@ -36,6 +36,8 @@ Scripted abusers (`propfirm.sim.abusers` places them in first phases; the abuse 
   the winner a round later.
 
 The market is closed on Saturday and Sunday (server time): no trader acts then.
+
+Size: one short script per trading profile, and the table of profiles the demos and benchmarks choose from.
 """
 
 from __future__ import annotations

@@ -16,6 +16,10 @@ thread serves. Typical use in a test:
 Time-driven work (swaps and the previous-day snapshots at each server
 midnight) is caught up by `settle()`: at once when the clock is advanced
 explicitly, and lazily (every public method calls it) as a running clock passes.
+
+Size: one lock guards every table of the trade server; the tables' own logic is in `accounts`, `market`,
+`history`, `bars` and `sessions`, and what stays here are the operations that must hold the lock across
+several of them.
 """
 
 from __future__ import annotations

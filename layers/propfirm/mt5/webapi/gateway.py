@@ -11,6 +11,10 @@ turns it on where its server answers it); positions and deals, far fewer, by gro
 
 Writes are never repeated blindly (see `close_all_positions`, `balance_operation`, `create_account`):
 when the outcome is unknown the gateway reads the server's state back before deciding to send again.
+
+Size: the whole `Mt5Gateway` port over the Web API, one method per operation; the session (`transport`), the
+readers (`parsing`, `wire`), the confirmed close (`mt5.closing`) and MT5's constants (`mt5.protocol`) are
+modules of their own.
 """
 
 from __future__ import annotations

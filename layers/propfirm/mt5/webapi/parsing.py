@@ -4,6 +4,9 @@ MT5 quotes most numbers as strings ("Balance": "26000.00", "Login": "764636")
 but not all; every number is parsed exactly (Decimal, never float). Volumes
 come in 1/10,000 lot (`Volume`) or 1/100,000,000 lot (`VolumeExt`, preferred
 when present). Times are trade-server seconds, converted with a `ServerClock`.
+
+Size: one short reader per MT5 record type (accounts, positions, deals, symbols, ticks, bars, groups, time),
+all built on the exact number readers at the top; split, each would import them back.
 """
 
 from __future__ import annotations

@@ -21,6 +21,9 @@ network return codes) up to `max_attempts`; `write()` never repeats a request
 whose outcome is unknown: it raises ConnectionLost and lets the gateway find
 out by reading back. Every public method holds one lock, so a keep-alive
 thread and the poller cannot interleave requests on the connection.
+
+Size: one session's whole life (handshake, keep-alive, the retry loop, errors mapped) is one state machine
+under one lock; split, the lock and the connection would be shared across modules.
 """
 
 from __future__ import annotations
