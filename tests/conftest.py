@@ -18,6 +18,9 @@ import pytest
 import redis as redis_lib
 from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL
 from propfirm.sim.clock import SimClock
+from propfirm.store.migrator import apply_migrations
+from propfirm.store.programs import load_shipped_programs
+from propfirm.store.uow import UnitOfWork
 from psycopg import sql
 
 ADMIN_DATABASE_URL = os.environ.get("TEST_ADMIN_DATABASE_URL", os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
@@ -62,6 +65,16 @@ def database_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test run, dropped at the end."""
     with fresh_database() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def migrated_url(database_url: str) -> str:
+    """The run's database, migrated, with the shipped programs (the API's tests use a database of their own)."""
+    apply_migrations(database_url)
+    with UnitOfWork(database_url) as uow:
+        load_shipped_programs(uow)
+        uow.commit()
+    return database_url
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from propfirm.api.purchases import signature_of
 from propfirm.api.runtime import Runtime, set_runtime
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import PositionSummary, Snapshot
+from propfirm.queues.lambda_events import LocalContext
 from propfirm.store.db import make_pool
 from propfirm.store.migrator import apply_migrations
 from propfirm.store.programs import load_shipped_programs
@@ -61,14 +62,6 @@ def migrated_url(database_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-class LambdaContext:
-    function_name = "api-test"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:api-test"
-    aws_request_id = "test"
 
 
 def trader_sub(email: str) -> str:
@@ -114,7 +107,7 @@ class Api:
             else (body.encode() if isinstance(body, str) else body or b"")
         )
         event = build_event(method, path, list((headers or {}).items()), raw, claims, self.templates)
-        response = lambda_handler(event, LambdaContext())
+        response = lambda_handler(event, LocalContext(function_name="api-test", aws_request_id="test"))
         text = response.get("body") or ""
         try:
             parsed = orjson.loads(text) if text else None

@@ -43,14 +43,6 @@ class CapturingEmitter:
         return 2000
 
 
-class Context:
-    function_name = "api"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:api"
-    aws_request_id = "traced"
-
-
 def main() -> int:
     os.environ.update(
         {
@@ -81,6 +73,7 @@ def main() -> int:
         from propfirm.api.local_server import _templates, build_event
         from propfirm.api.purchases import signature_of
         from propfirm.api.tokens import claims_for_event
+        from propfirm.queues.lambda_events import LocalContext
         from propfirm.queues.messages import CommandResult
         from propfirm.store.uow import UnitOfWork
 
@@ -88,7 +81,7 @@ def main() -> int:
 
         def call(method: str, path: str, body: bytes = b"", headers: dict | None = None, claims=None) -> dict:
             event = build_event(method, path, list((headers or {}).items()), body, claims, _templates())
-            return lambda_handler(event, Context())
+            return lambda_handler(event, LocalContext(function_name="api", aws_request_id="traced"))
 
         email = f"traced-{uuid.uuid4().hex[:8]}@example.com"
         order = json.dumps(

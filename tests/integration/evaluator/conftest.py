@@ -20,19 +20,8 @@ from propfirm.live.keys import LiveKeys
 from propfirm.live.records import PositionSummary, Snapshot
 from propfirm.queues.messages import DealRecord, EvaluationMessage
 from propfirm.settings import load
-from propfirm.store.migrator import apply_migrations
-from propfirm.store.programs import load_shipped_programs
 from propfirm.store.registration import register_account_challenge
 from propfirm.store.uow import UnitOfWork
-
-
-@pytest.fixture(scope="session")
-def migrated_url(database_url: str) -> str:
-    apply_migrations(database_url)
-    with UnitOfWork(database_url) as uow:
-        load_shipped_programs(uow)
-        uow.commit()
-    return database_url
 
 
 class Rig:

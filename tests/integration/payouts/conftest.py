@@ -36,8 +36,6 @@ from propfirm.payouts.tasks import TaskContext
 from propfirm.queues.messages import CommandResult, parse_command
 from propfirm.queues.sqs import SqsSender
 from propfirm.store.deals import DealRow
-from propfirm.store.migrator import apply_migrations
-from propfirm.store.programs import load_shipped_programs
 from propfirm.store.registration import register_account_challenge
 from propfirm.store.uow import UnitOfWork
 
@@ -45,15 +43,6 @@ from functions.payouts import handler
 
 REGION = "us-east-1"
 FUNDED = 2  # two-step-100k: phase1, phase2, funded
-
-
-@pytest.fixture(scope="session")
-def migrated_url(database_url: str) -> str:
-    apply_migrations(database_url)
-    with UnitOfWork(database_url) as uow:
-        load_shipped_programs(uow)
-        uow.commit()
-    return database_url
 
 
 @dataclass(frozen=True)

@@ -6,18 +6,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from propfirm.store.migrator import apply_migrations
-from propfirm.store.programs import load_shipped_programs
-from propfirm.store.uow import UnitOfWork
-
-
-@pytest.fixture(scope="session")
-def migrated_url(database_url: str) -> str:
-    apply_migrations(database_url)
-    with UnitOfWork(database_url) as uow:
-        load_shipped_programs(uow)
-        uow.commit()
-    return database_url
 
 
 @pytest.fixture
