@@ -3,7 +3,7 @@
 - Cognito user pool with the groups trader, support and admin. No self sign-up, so no one can sign up
   into a role: the purchase webhook finds or creates each trader's user and puts it in the `trader`
   group (the API may call ListUsers, AdminListGroupsForUser, AdminCreateUser and AdminAddUserToGroup on
-  this pool, nothing else: propfirm.api.logins); staff are created by an
+  this pool, nothing else: propfirm.operations.logins); staff are created by an
   administrator (admin-create-user, then the group). Strong password policy; MFA (TOTP)
   optional, or required with `propfirm:mfaRequired` (Cognito's MFA setting is per pool, not per group:
   production requires it).
@@ -224,7 +224,7 @@ class Api(Construct):
         for name, value in data.allow_webhook_secrets(fn, seal=True).items():
             fn.add_environment(name, value)
         grant_under_challenge_context(self.credentials_key, fn.role, "kms:Encrypt", "kms:Decrypt")
-        # the purchase webhook binds each trader to a login (propfirm.api.logins): these four calls only
+        # the purchase webhook binds each trader to a login (propfirm.operations.logins): these four calls only
         self.user_pool.grant(
             fn,
             "cognito-idp:ListUsers",

@@ -18,11 +18,11 @@ import redis
 from psycopg_pool import ConnectionPool
 
 from propfirm.api.health import HealthCache
-from propfirm.api.logins import CognitoTraderLogins, TraderLogins
 from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import webhook_secret
 from propfirm.live.connection import redis_from_url
 from propfirm.live.keys import LiveKeys
+from propfirm.operations.logins import CognitoTraderLogins, TraderLogins
 from propfirm.payouts.ports import PayoutPorts, build_ports
 from propfirm.payouts.settings import PayoutSettings
 from propfirm.sealing import Cipher, build_cipher

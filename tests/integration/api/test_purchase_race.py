@@ -8,7 +8,7 @@ import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from propfirm.api.purchases import PurchaseOrder, record_purchase
+from propfirm.operations.purchases import PurchaseOrder, record_purchase
 from propfirm.store.uow import UnitOfWork
 
 from tests.integration.api.conftest import NOW

@@ -9,7 +9,7 @@ from __future__ import annotations
 import boto3
 import pytest
 from moto import mock_aws
-from propfirm.api.logins import EMAIL_UNVERIFIED, STAFF_LOGIN, CognitoTraderLogins
+from propfirm.operations.logins import EMAIL_UNVERIFIED, STAFF_LOGIN, CognitoTraderLogins
 
 from tests.integration.api.conftest import Api, claims
 from tests.integration.api.test_handler import assert_problem, email, order

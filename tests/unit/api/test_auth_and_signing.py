@@ -9,9 +9,10 @@ import jwt
 import pytest
 from propfirm.api.auth import parse_groups, principal_from_claims
 from propfirm.api.problems import Unauthorized
-from propfirm.api.purchases import signature_of, split_name, verify_signature
+from propfirm.api.purchases import signature_of, verify_signature
 from propfirm.api.tokens import AUDIENCE, ISSUER, TokenError, bearer_token, claims_for_event, mint, verify
 from propfirm.evaluation.provisioning import challenge_of_command
+from propfirm.operations.purchases import split_name
 
 KEY = "unit-test-key-0123456789-0123456789-0123456789-0123456789-abcdef"
 

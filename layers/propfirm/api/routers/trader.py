@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-from propfirm.api import credentials, queries
+from propfirm.api import queries
 from propfirm.api.auth import TRADER, require_trader
 from propfirm.api.context import MAX_ID, owned_challenge, page, principal
 from propfirm.api.live_view import challenge_view
@@ -41,6 +41,7 @@ from propfirm.api.problems import Conflict, NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.explain.service import explain_transition
 from propfirm.live.records import iso_utc
+from propfirm.operations import credentials
 from propfirm.payouts import service as payouts
 from propfirm.store.audit import AuditEntry
 

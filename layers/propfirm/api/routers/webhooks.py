@@ -6,11 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from propfirm.api.context import raw_body
-from propfirm.api.logins import Identity, TraderLogins
 from propfirm.api.models import PurchaseAccepted
 from propfirm.api.problems import Unavailable
-from propfirm.api.purchases import parse_order, record_purchase, verify_signature
+from propfirm.api.purchases import parse_order, verify_signature
 from propfirm.api.runtime import runtime
+from propfirm.operations.logins import Identity, TraderLogins
+from propfirm.operations.purchases import record_purchase
 
 router = Router()
 

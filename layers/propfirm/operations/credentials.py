@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from propfirm.api.problems import Conflict
 from propfirm.mt5.passwords import generate_password
+from propfirm.operations.errors import OperationConflict
 from propfirm.queues.messages import SealedPasswords
 from propfirm.sealing import Cipher, Passwords, seal_passwords
 from propfirm.store.audit import AuditEntry
@@ -55,13 +55,13 @@ def reveal(
         (challenge_id,),
     )
     if row is None:
-        raise Conflict("this challenge has no credentials kept by the API", code="no_credentials")
+        raise OperationConflict("this challenge has no credentials kept by the API", code="no_credentials")
     if row[2] is not None:
-        raise Conflict(
+        raise OperationConflict(
             "the credentials were shown once already; ask support to reset the password", code="already_shown"
         )
     if challenge["login"] is None:
-        raise Conflict("the MT5 account is being created; try again shortly", code="account_pending")
+        raise OperationConflict("the MT5 account is being created; try again shortly", code="account_pending")
     secret = orjson.loads(cipher.decrypt(bytes(row[1]), challenge_id, row[0]))
     uow.execute(
         "UPDATE account_credentials SET revealed_at = %s, revealed_to = %s WHERE challenge_id = %s",
