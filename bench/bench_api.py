@@ -45,6 +45,7 @@ from propfirm.domain import engine  # noqa: E402
 from propfirm.domain.programs import load_example_programs  # noqa: E402
 from propfirm.live.keys import LiveKeys  # noqa: E402
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc  # noqa: E402
+from propfirm.queues.lambda_events import LocalContext  # noqa: E402
 from propfirm.settings import DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL  # noqa: E402
 from propfirm.store.db import make_pool  # noqa: E402
 from propfirm.store.jsonutil import plain  # noqa: E402
@@ -60,12 +61,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 SMALL_TABLES = {"programs", "audit_chain_head", "schema_migrations"}
 
 
-class _Context:
-    function_name = "bench-api"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:bench-api"
-    aws_request_id = "bench"
+CONTEXT = LocalContext(function_name="bench-api", aws_request_id="bench")
 
 
 def _fill(url: str, challenges: int, detailed: int) -> dict[str, float]:
@@ -359,7 +355,7 @@ def bench(challenges: int, requests: int, admin_url: str, redis_url: str) -> dic
                 path, claims = make()
                 event = build_event("GET", path, [], b"", claims, templates)
                 t = time.perf_counter()
-                response = lambda_handler(event, _Context())
+                response = lambda_handler(event, CONTEXT)
                 elapsed = time.perf_counter() - t
                 if response["statusCode"] != 200:
                     raise RuntimeError(f"{label}: {path} answered {response['statusCode']}: {response['body'][:300]}")

@@ -45,6 +45,7 @@ from propfirm.api.settings import ApiSettings
 from propfirm.api.tokens import TokenError, bearer_token, claims_for_event, jwt_secret, verify
 from propfirm.api.web_app import WebApp
 from propfirm.payouts.ports import PayoutPorts
+from propfirm.queues.lambda_events import LocalContext
 
 MAX_BODY_BYTES = 1 << 20
 STAGE = "local"
@@ -73,24 +74,6 @@ def _match(templates: list[_Template], path: str) -> tuple[str, dict[str, str] |
         if m:
             return template.resource, (m.groupdict() or None)
     return path, None
-
-
-class _LambdaContext:
-    """What the Powertools decorators read from Lambda's context object."""
-
-    function_name = "propfirm-api-local"
-    function_version = "$LATEST"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:local:000000000000:function:propfirm-api-local"
-    log_group_name = "/aws/lambda/propfirm-api-local"
-    log_stream_name = "local"
-
-    def __init__(self) -> None:
-        self.aws_request_id = str(uuid.uuid4())
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 def build_event(
@@ -226,7 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.templates,
             self.client_address[0],
         )
-        response = self.server.lambda_handler(event, _LambdaContext())
+        context = LocalContext(function_name="propfirm-api-local", aws_request_id=str(uuid.uuid4()))
+        response = self.server.lambda_handler(event, context)
         self._send(response)
 
     def _discard_body(self) -> None:

@@ -37,6 +37,7 @@ from propfirm.api.models.base import (  # noqa: F401
     Problem,
     PurchaseAccepted,
     RequestBody,
+    ResponseModel,
     documented,
 )
 from propfirm.api.models.challenges import (  # noqa: F401

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from propfirm.api.models.base import RequestBody
+from propfirm.api.models.base import RequestBody, ResponseModel
 from propfirm.domain.abuse.findings import Detector, FindingStatus
 
 
@@ -19,7 +19,7 @@ class FindingConfirmation(FindingDecision):
     fail: bool = Field(False, description="also fail each account's active challenge (the audited override)")
 
 
-class FindingOut(BaseModel):
+class FindingOut(ResponseModel):
     id: int
     detector: Detector
     server: str
@@ -36,6 +36,6 @@ class FindingOut(BaseModel):
     failed_challenges: list[int] | None = Field(None, description="confirm with fail: the challenges failed")
 
 
-class FindingPage(BaseModel):
+class FindingPage(ResponseModel):
     items: list[FindingOut]
     next_cursor: int | None

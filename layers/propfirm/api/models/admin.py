@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from propfirm.api.models.base import RequestBody
+from propfirm.api.models.base import RequestBody, ResponseModel
 
 
 class OverrideRequest(RequestBody):
     reason: str = Field(min_length=3, max_length=1000, description="why the operator overrides the rules")
 
 
-class AccountRow(BaseModel):
+class AccountRow(ResponseModel):
     id: int
     trader_id: int
     trader_email: str
@@ -34,12 +34,12 @@ class AccountRow(BaseModel):
     updated_at: str
 
 
-class AccountPage(BaseModel):
+class AccountPage(ResponseModel):
     items: list[AccountRow]
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null: no more")
 
 
-class RecentTransition(BaseModel):
+class RecentTransition(ResponseModel):
     id: int
     challenge_id: int
     server: str
@@ -55,12 +55,12 @@ class RecentTransition(BaseModel):
     recorded_at: str
 
 
-class TransitionPage(BaseModel):
+class TransitionPage(ResponseModel):
     items: list[RecentTransition]
     next_cursor: int | None
 
 
-class PendingWork(BaseModel):
+class PendingWork(ResponseModel):
     challenges: list[dict[str, Any]] = Field(description="kill reports and balance resets not finished")
     commands: list[dict[str, Any]] = Field(description="commands pending in the outbox or sent, unanswered")
 
@@ -73,14 +73,14 @@ class MoveGroupAction(AccountAction):
     group: str = Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$", description="the MT5 group")
 
 
-class ActionOut(BaseModel):
+class ActionOut(ResponseModel):
     challenge_id: int
     action: str
     commands: list[str] = Field(description="outbox command ids, sent by the relay")
     audit_id: int
 
 
-class ProgramVersion(BaseModel):
+class ProgramVersion(ResponseModel):
     id: str
     version: int
     content_hash: str
@@ -89,23 +89,23 @@ class ProgramVersion(BaseModel):
     definition: dict[str, Any]
 
 
-class ProgramList(BaseModel):
+class ProgramList(ResponseModel):
     items: list[ProgramVersion]
 
 
-class ProgramAdded(BaseModel):
+class ProgramAdded(ResponseModel):
     id: str
     version: int
     added: bool
 
 
-class QueueDepth(BaseModel):
+class QueueDepth(ResponseModel):
     visible: int | None
     in_flight: int | None
     error: str | None = None
 
 
-class BlindInterval(BaseModel):
+class BlindInterval(ResponseModel):
     """A gap between two good poller cycles: nothing watched the accounts meanwhile."""
 
     from_: str = Field(alias="from", description="the end of the last good cycle before it (ISO, UTC)")
@@ -117,7 +117,7 @@ class BlindInterval(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-class GapAccount(BaseModel):
+class GapAccount(ResponseModel):
     """One account of a blind interval that was not clear: its evidence for a risk officer."""
 
     login: int
@@ -132,7 +132,7 @@ class GapAccount(BaseModel):
     reason: str
 
 
-class GapReview(BaseModel):
+class GapReview(ResponseModel):
     """A blind interval checked against MT5's deals and minute bars (propfirm.poller.gap_review)."""
 
     from_: str | None = Field(alias="from", description="the read before the gap (server clock, ISO, UTC)")
@@ -149,7 +149,7 @@ class GapReview(BaseModel):
     model_config = {"populate_by_name": True}
 
 
-class PollerHealth(BaseModel):
+class PollerHealth(ResponseModel):
     server: str
     last_cycle_at: str | None
     heartbeat_age_seconds: float | None
@@ -164,13 +164,13 @@ class PollerHealth(BaseModel):
     )
 
 
-class EvaluationLag(BaseModel):
+class EvaluationLag(ResponseModel):
     lag_seconds: float | None = Field(description="the last batch's oldest message, from the poller's send")
     messages: int | None
     age_seconds: float = Field(description="how long ago that batch ended")
 
 
-class SystemHealth(BaseModel):
+class SystemHealth(ResponseModel):
     time: str
     pollers: list[PollerHealth]
     evaluation: EvaluationLag | None = Field(None, description="null: no batch evaluated in the last hour")
@@ -178,7 +178,7 @@ class SystemHealth(BaseModel):
     outbox: dict[str, int] = Field(description="commands not yet sent (pending) or not yet answered (sent)")
 
 
-class OverrideOut(BaseModel):
+class OverrideOut(ResponseModel):
     challenge_id: int
     transition_no: int
     decision: str

@@ -6,13 +6,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 
 class RequestBody(BaseModel):
     """A request body: unknown fields refused, strings stripped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _documented_keys_only(schema: dict[str, Any]) -> None:
+    schema.pop("additionalProperties", None)
+
+
+class ResponseModel(BaseModel):
+    """A response's shape: what a route returns, checked against it as it leaves. It is written out as it
+    was given: keys the shape does not name are kept, and a key the route left out is not added with its
+    default (the document lists the keys clients rely on; none is dropped or invented on the way)."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra=_documented_keys_only)
+
+    @model_serializer(mode="wrap")
+    def _as_given(self, write: SerializerFunctionWrapHandler):
+        # (no return annotation: the document's schema stays the model's fields, not a plain object)
+        written: dict[str, Any] = write(self)
+        given = self.model_fields_set
+        return {k: v for k, v in written.items() if k in given or k not in type(self).model_fields}
 
 
 class Health(BaseModel):
@@ -22,12 +41,12 @@ class Health(BaseModel):
     time: str
 
 
-class PurchaseAccepted(BaseModel):
+class PurchaseAccepted(ResponseModel):
     challenge_id: int
 
 
 # -- response shapes, for the OpenAPI document (routes build these dicts in `queries` and `live_view`) --
-class Problem(BaseModel):
+class Problem(ResponseModel):
     """RFC 9457 problem details (application/problem+json)."""
 
     type: str

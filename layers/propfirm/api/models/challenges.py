@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from propfirm.api.models.base import ResponseModel
 
 
-class ChallengeSummary(BaseModel):
+class ChallengeSummary(ResponseModel):
     id: int
     trader_id: int
     trader_email: str
@@ -26,12 +28,12 @@ class ChallengeSummary(BaseModel):
     updated_at: str
 
 
-class ChallengeList(BaseModel):
+class ChallengeList(ResponseModel):
     items: list[ChallengeSummary]
     next_cursor: int | None = Field(None, description="pass as `cursor` for the next page; null: no more")
 
 
-class ProgramInfo(BaseModel):
+class ProgramInfo(ResponseModel):
     id: str
     version: int
     currency: str
@@ -39,23 +41,23 @@ class ProgramInfo(BaseModel):
     day_reset: dict[str, str]
 
 
-class LiveInfo(BaseModel):
+class LiveInfo(ResponseModel):
     time: str | None = Field(description="the poller's snapshot time; null: the evaluator's state")
     balance: str
     equity: str
     floating: str
     margin: str | None
-    positions: list[dict[str, str]] | None
+    positions: list[dict[str, Any]] | None = Field(description="the open positions: ticket, symbol, side, ...")
 
 
-class FloorsInfo(BaseModel):
+class FloorsInfo(ResponseModel):
     daily: str | None
     daily_paused: bool
     max_loss: str | None
     effective: dict[str, str] | None = Field(description="the floor the poller's kill switch acts on")
 
 
-class DayInfo(BaseModel):
+class DayInfo(ResponseModel):
     next_reset_at: str
     seconds_to_reset: int
     zone: str
@@ -63,7 +65,7 @@ class DayInfo(BaseModel):
     started_at: str | None = None
 
 
-class TomorrowInfo(BaseModel):
+class TomorrowInfo(ResponseModel):
     at: str
     assumes: str
     daily_floor: str | None
@@ -72,7 +74,7 @@ class TomorrowInfo(BaseModel):
     breached_at_reset: bool | None
 
 
-class ProgressInfo(BaseModel):
+class ProgressInfo(ResponseModel):
     target_balance: str | None
     profit: str = Field(description="balance now minus the phase's starting balance (operations counted)")
     to_target: str | None = Field(description="balance still needed for the target")
@@ -91,7 +93,7 @@ class ProgressInfo(BaseModel):
     )
 
 
-class LimitLeft(BaseModel):
+class LimitLeft(ResponseModel):
     floor: str
     limit: str = Field(description="the loss limit in money")
     left: str = Field(description="equity minus the floor: the loss still allowed now")
@@ -100,7 +102,7 @@ class LimitLeft(BaseModel):
     paused: bool | None = None
 
 
-class TradeLossLeft(BaseModel):
+class TradeLossLeft(ResponseModel):
     limit: str = Field(description="the most one position may lose (max_trade_loss_pct or _amount)")
     action: str = Field(description="fail or restrict")
     worst: str | None = Field(description="the open position with the lowest result now: profit and swap")
@@ -108,14 +110,14 @@ class TradeLossLeft(BaseModel):
     left: str | None = Field(description="what that position may still lose before the limit")
 
 
-class LimitsInfo(BaseModel):
+class LimitsInfo(ResponseModel):
     equity: str
     daily_loss: LimitLeft | None
     max_loss: LimitLeft | None
     trade_loss: TradeLossLeft | None = None
 
 
-class CoverageInfo(BaseModel):
+class CoverageInfo(ResponseModel):
     read_at: str | None = Field(description="when the poller last read the account on MT5 (its latest snapshot)")
     judged_at: str | None = Field(
         description="the latest snapshot the rule engine has judged: the account's decisions stand on data "
@@ -142,7 +144,7 @@ class ChallengeView(ChallengeSummary):
     rules_text: list[str] = Field(default_factory=list, description="the same rules in plain words, one a sentence")
 
 
-class Transition(BaseModel):
+class Transition(ResponseModel):
     id: int = Field(description="the transition's id (its explanation: .../transitions/{id}/explanation)")
     transition_no: int
     from_phase: int
@@ -157,7 +159,7 @@ class Transition(BaseModel):
     evidence: dict[str, Any] = Field(description="server time, balance, equity, positions, floors, rule, ...")
 
 
-class Explanation(BaseModel):
+class Explanation(ResponseModel):
     """A decision recomputed from its stored inputs and told in words (the design's ▶ Explanations)."""
 
     transition_id: int
@@ -185,12 +187,12 @@ class Explanation(BaseModel):
     text: str = Field(description="the plain-language account")
 
 
-class DayResult(BaseModel):
+class DayResult(ResponseModel):
     day: str
     result: str
 
 
-class PerformanceOut(BaseModel):
+class PerformanceOut(ResponseModel):
     """Metrics from the closed positions (each: Σ profit + swap + commission of its deals)."""
 
     challenge_id: int
@@ -218,12 +220,12 @@ class PerformanceOut(BaseModel):
     consistency_share: str | None = Field(description="the best day's share of the net result (0..1)")
 
 
-class TransitionList(BaseModel):
+class TransitionList(ResponseModel):
     items: list[Transition]
     next_cursor: int | None = Field(None, description="the last transition_no: pass as `cursor`; null: no more")
 
 
-class DealOut(BaseModel):
+class DealOut(ResponseModel):
     server: str
     ticket: int
     login: int
@@ -242,12 +244,12 @@ class DealOut(BaseModel):
     role: str = Field(description="trade | balance_operation | system | other")
 
 
-class DealPage(BaseModel):
+class DealPage(ResponseModel):
     items: list[DealOut]
     next_cursor: int | None
 
 
-class DayOut(BaseModel):
+class DayOut(ResponseModel):
     trading_day: str
     start_balance: str
     start_equity: str | None
@@ -257,12 +259,12 @@ class DayOut(BaseModel):
     profit: str | None
 
 
-class DayList(BaseModel):
+class DayList(ResponseModel):
     items: list[DayOut]
     next_cursor: str | None = Field(None, description="the last trading_day: pass as `cursor`; null: no more")
 
 
-class AuditRow(BaseModel):
+class AuditRow(ResponseModel):
     id: int
     created_at: str
     kind: str
@@ -273,17 +275,17 @@ class AuditRow(BaseModel):
     hash: str
 
 
-class AuditPage(BaseModel):
+class AuditPage(ResponseModel):
     items: list[AuditRow]
     next_cursor: int | None
 
 
-class ChallengePage(BaseModel):
+class ChallengePage(ResponseModel):
     items: list[ChallengeSummary]
     next_cursor: int | None
 
 
-class Me(BaseModel):
+class Me(ResponseModel):
     sub: str
     email: str | None
     roles: list[str]
@@ -291,13 +293,13 @@ class Me(BaseModel):
     challenges: int
 
 
-class EquityPoint(BaseModel):
+class EquityPoint(ResponseModel):
     time: str
     balance: str
     equity: str
 
 
-class EquityCurve(BaseModel):
+class EquityCurve(ResponseModel):
     challenge_id: int
     start: str
     end: str
@@ -305,7 +307,7 @@ class EquityCurve(BaseModel):
     truncated: bool = Field(description="more points lie in the range: ask again from the last point's time")
 
 
-class Credentials(BaseModel):
+class Credentials(ResponseModel):
     challenge_id: int
     server: str
     login: int

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from propfirm.api.models.base import RequestBody
+from propfirm.api.models.base import RequestBody, ResponseModel
 from propfirm.webhooks.messages import EventType as WebhookEventType
 
 
@@ -28,7 +28,7 @@ class RotateSecretRequest(RequestBody):
     overlap_hours: int = Field(24, ge=0, le=168, description="how long the previous secret still signs too")
 
 
-class WebhookEndpointOut(BaseModel):
+class WebhookEndpointOut(ResponseModel):
     id: int
     url: str
     description: str
@@ -41,11 +41,11 @@ class WebhookEndpointOut(BaseModel):
     secret: str | None = Field(None, description="shown once: when the endpoint is created or its secret rotated")
 
 
-class WebhookEndpointList(BaseModel):
+class WebhookEndpointList(ResponseModel):
     items: list[WebhookEndpointOut]
 
 
-class WebhookDeliveryOut(BaseModel):
+class WebhookDeliveryOut(ResponseModel):
     id: int
     endpoint_id: int
     webhook_id: str = Field(description="the webhook-id header: the same on every attempt and replay")
@@ -61,13 +61,13 @@ class WebhookDeliveryOut(BaseModel):
     delivered_at: str | None
 
 
-class WebhookDeliveryPage(BaseModel):
+class WebhookDeliveryPage(ResponseModel):
     items: list[WebhookDeliveryOut]
     next_cursor: int | None
     counts: dict[str, int] = Field(description="the endpoint's deliveries by status")
 
 
-class CrmChallenge(BaseModel):
+class CrmChallenge(ResponseModel):
     """One challenge as a CRM keeps it (upsert by `challenge_id`)."""
 
     challenge_id: int
@@ -83,6 +83,6 @@ class CrmChallenge(BaseModel):
                                                 "status, amount, trader_share, requested_at, paid_at)")
 
 
-class CrmPage(BaseModel):
+class CrmPage(ResponseModel):
     items: list[CrmChallenge]
     next_cursor: str | None = Field(description="pass as `cursor` next time (the same when nothing changed)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from propfirm.api.models.base import RequestBody
+from propfirm.api.models.base import RequestBody, ResponseModel
 
 
 # -- leaderboard --------------------------------------------------------------------------------------------
@@ -19,7 +19,7 @@ class LeaderboardOptIn(RequestBody):
     )
 
 
-class LeaderboardEntry(BaseModel):
+class LeaderboardEntry(ResponseModel):
     rank: int
     name: str
     program: str
@@ -29,7 +29,7 @@ class LeaderboardEntry(BaseModel):
     days_traded: int
 
 
-class Leaderboard(BaseModel):
+class Leaderboard(ResponseModel):
     board: Literal["funded", "challenge"]
     days: int
     sort: Literal["return", "consistency", "drawdown"]
@@ -37,5 +37,5 @@ class Leaderboard(BaseModel):
     items: list[LeaderboardEntry]
 
 
-class LeaderboardMembership(BaseModel):
+class LeaderboardMembership(ResponseModel):
     display_name: str | None

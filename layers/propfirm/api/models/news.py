@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
-from propfirm.api.models.base import RequestBody
+from propfirm.api.models.base import RequestBody, ResponseModel
 
 
 # -- the news calendar ----------------------------------------------------------------------------------------
@@ -23,7 +23,7 @@ class NewsCalendarIn(RequestBody):
     releases: list[NewsReleaseIn] = Field(min_length=1, max_length=1000)
 
 
-class NewsReleaseOut(BaseModel):
+class NewsReleaseOut(ResponseModel):
     id: int
     at: str
     title: str
@@ -33,6 +33,6 @@ class NewsReleaseOut(BaseModel):
     added_at: str | None = Field(description="when it was listed (staff only)")
 
 
-class NewsCalendarOut(BaseModel):
+class NewsCalendarOut(ResponseModel):
     items: list[NewsReleaseOut]
     added: int | None = Field(None, description="a POST: how many were new (the rest were listed already)")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from propfirm.api.models.base import RequestBody
+from propfirm.api.models.base import RequestBody, ResponseModel
 
 
 class ApproveRequest(RequestBody):
@@ -28,7 +28,7 @@ class ResolveReviewRequest(RequestBody):
     deal: int | None = Field(None, gt=0, le=2**63 - 1, description="the withdrawal's MT5 deal ticket, if known")
 
 
-class PayoutOut(BaseModel):
+class PayoutOut(ResponseModel):
     """One payout: its amounts, the deals it covers, and the time of every stage it reached."""
 
     id: int
@@ -71,18 +71,18 @@ class PayoutOut(BaseModel):
     details: dict[str, Any] = Field(description="the quote's breakdown: positions, balance check, tiers")
 
 
-class PayoutList(BaseModel):
+class PayoutList(ResponseModel):
     items: list[PayoutOut]
 
 
-class DenialOut(BaseModel):
+class DenialOut(ResponseModel):
     code: str
     value: str | None
     limit: str | None
     message: str
 
 
-class ConditionOut(BaseModel):
+class ConditionOut(ResponseModel):
     code: str
     met: bool
     value: str | None
@@ -91,7 +91,7 @@ class ConditionOut(BaseModel):
     message: str
 
 
-class EligibilityOut(BaseModel):
+class EligibilityOut(ResponseModel):
     challenge_id: int
     eligible: bool
     denials: list[DenialOut]

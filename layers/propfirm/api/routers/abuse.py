@@ -4,7 +4,7 @@ fails a challenge by itself."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -36,11 +36,11 @@ def list_findings(
     server: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
     cursor: Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> FindingPage:
     require_reader(principal(router))
     with runtime().uow() as uow:
         found = FindingStore(uow).findings(server, status, detector, cursor, limit)
-    return page([f.to_public(with_evidence=False) for f in found], limit)
+    return FindingPage.model_validate(page([f.to_public(with_evidence=False) for f in found], limit))
 
 
 @router.get(
@@ -49,10 +49,10 @@ def list_findings(
     tags=["admin"],
     responses=documented(FindingOut),
 )
-def get_finding(finding_id: FindingId) -> dict[str, Any]:
+def get_finding(finding_id: FindingId) -> FindingOut:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        return FindingStore(uow).get(finding_id).to_public()
+        return FindingOut.model_validate(FindingStore(uow).get(finding_id).to_public())
 
 
 def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
@@ -88,9 +88,9 @@ def _decide(finding_id: int, status: str, note: str) -> StoredFinding:
     tags=["admin"],
     responses=documented(FindingOut),
 )
-def dismiss_finding(finding_id: FindingId, body: Annotated[FindingDecision, Body()]) -> dict[str, Any]:
+def dismiss_finding(finding_id: FindingId, body: Annotated[FindingDecision, Body()]) -> FindingOut:
     require_admin(principal(router))
-    return _decide(finding_id, "dismissed", body.note).to_public()
+    return FindingOut.model_validate(_decide(finding_id, "dismissed", body.note).to_public())
 
 
 @router.post(
@@ -99,7 +99,7 @@ def dismiss_finding(finding_id: FindingId, body: Annotated[FindingDecision, Body
     tags=["admin"],
     responses=documented(FindingOut),
 )
-def confirm_finding(finding_id: FindingId, body: Annotated[FindingConfirmation, Body()]) -> dict[str, Any]:
+def confirm_finding(finding_id: FindingId, body: Annotated[FindingConfirmation, Body()]) -> FindingOut:
     require_admin(principal(router))
     decided = _decide(finding_id, "confirmed", body.note)
     failed: list[int] = []
@@ -123,4 +123,4 @@ def confirm_finding(finding_id: FindingId, body: Annotated[FindingConfirmation, 
                 )
             failed.append(result.challenge_id)
         rt.relay_commands()
-    return {**decided.to_public(), "failed_challenges": failed}
+    return FindingOut.model_validate({**decided.to_public(), "failed_challenges": failed})

@@ -46,11 +46,11 @@ Name = Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za
 )
 def list_challenges(
     status: Name = None, program: Name = None, limit: Limit = 50, cursor: Cursor = None
-) -> dict[str, Any]:
+) -> ChallengePage:
     require_reader(principal(router))
     with runtime().uow() as uow:
         items = queries.challenges_page(uow, status=status, program=program, limit=limit, cursor=cursor)
-    return page(items, limit)
+    return ChallengePage.model_validate(page(items, limit))
 
 
 @router.get(
@@ -59,7 +59,7 @@ def list_challenges(
     tags=["admin"],
     responses=documented(ChallengeView),
 )
-def get_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
+def get_challenge(challenge_id: ChallengeId) -> ChallengeView:
     require_reader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
@@ -68,7 +68,7 @@ def get_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
         view = challenge_view(uow, rt.redis, rt.keys, row, program, rt.clock())
         view["transitions_list"] = queries.transitions(uow, challenge_id)
         view["commands"] = queries.outbox_of(uow, challenge_id)
-    return view
+    return ChallengeView.model_validate(view)
 
 
 def _override(challenge_id: int, action: str, body: OverrideRequest) -> dict[str, Any]:
@@ -102,8 +102,8 @@ def _override(challenge_id: int, action: str, body: OverrideRequest) -> dict[str
     tags=["admin"],
     responses=documented(OverrideOut),
 )
-def fail_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> dict[str, Any]:
-    return _override(challenge_id, "fail", body)
+def fail_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> OverrideOut:
+    return OverrideOut.model_validate(_override(challenge_id, "fail", body))
 
 
 @router.post(
@@ -112,8 +112,8 @@ def fail_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, B
     tags=["admin"],
     responses=documented(OverrideOut),
 )
-def pass_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> dict[str, Any]:
-    return _override(challenge_id, "pass", body)
+def pass_challenge(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> OverrideOut:
+    return OverrideOut.model_validate(_override(challenge_id, "pass", body))
 
 
 @router.get(
@@ -126,10 +126,10 @@ def audit(
     challenge_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> AuditPage:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        return page(queries.audit(uow, challenge_id, limit, cursor), limit)
+        return AuditPage.model_validate(page(queries.audit(uow, challenge_id, limit, cursor), limit))
 
 
 @router.post(
@@ -138,8 +138,8 @@ def audit(
     tags=["admin"],
     responses=documented(OverrideOut),
 )
-def reset(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> dict[str, Any]:
-    return _override(challenge_id, "reset", body)
+def reset(challenge_id: ChallengeId, body: Annotated[OverrideRequest, Body()]) -> OverrideOut:
+    return OverrideOut.model_validate(_override(challenge_id, "reset", body))
 
 
 # -- transitions -------------------------------------------------------------------------------------------
@@ -153,12 +153,13 @@ def recent_transitions(
     since: Annotated[datetime | None, Query(description="only those decided at or after this time")] = None,
     limit: Limit = 100,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> TransitionPage:
     require_reader(principal(router))
     if since is not None and since.tzinfo is None:
         raise Unprocessable("since: give a time zone (e.g. 2026-11-25T12:00:00Z)")
     with runtime().uow() as uow:
-        return page(queries.recent_transitions(uow, since=since, limit=limit, cursor=cursor), limit)
+        rows = queries.recent_transitions(uow, since=since, limit=limit, cursor=cursor)
+    return TransitionPage.model_validate(page(rows, limit))
 
 
 @router.get(
@@ -167,13 +168,13 @@ def recent_transitions(
     tags=["admin"],
     responses=documented(Explanation),
 )
-def explanation(transition_id: Annotated[int, Path(gt=0, le=MAX_ID)]) -> dict[str, Any]:
+def explanation(transition_id: Annotated[int, Path(gt=0, le=MAX_ID)]) -> Explanation:
     require_reader(principal(router))
     with runtime().uow() as uow:
         record = explain_transition(uow, transition_id)
     if record is None:
         raise NotFound(f"no transition {transition_id}")
-    return record
+    return Explanation.model_validate(record)
 
 
 @router.get(
@@ -184,7 +185,7 @@ def explanation(transition_id: Annotated[int, Path(gt=0, le=MAX_ID)]) -> dict[st
 )
 def pending(
     limit: Limit = 100, challenge_id: Annotated[int | None, Query(gt=0, le=MAX_ID)] = None
-) -> dict[str, Any]:
+) -> PendingWork:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        return queries.pending_transitions(uow, limit, challenge_id)
+        return PendingWork.model_validate(queries.pending_transitions(uow, limit, challenge_id))

@@ -81,7 +81,7 @@ def list_accounts(
     email: Email = None,
     limit: Limit = 50,
     cursor: RiskCursor = None,
-) -> dict[str, Any]:
+) -> AccountPage:
     require_reader(principal(router))
     with runtime().uow() as uow:
         if sort == "risk":
@@ -96,7 +96,7 @@ def list_accounts(
                 phase=phase,
                 email=email,
             )
-            return _risk_page(items, limit)
+            return AccountPage.model_validate(_risk_page(items, limit))
         if cursor is not None and (not cursor.isdigit() or int(cursor) > MAX_ID or int(cursor) == 0):
             raise Unprocessable("cursor: with sort=id, the last id of the previous page")
         items = queries.accounts_by_id(
@@ -110,7 +110,7 @@ def list_accounts(
         )
     out = page(items, limit)
     out["next_cursor"] = None if out["next_cursor"] is None else str(out["next_cursor"])
-    return out
+    return AccountPage.model_validate(out)
 
 
 @router.get(
@@ -121,13 +121,13 @@ def list_accounts(
 )
 def near_limit(
     within: Within = Decimal("0.25"), program: Name = None, limit: Limit = 100, cursor: RiskCursor = None
-) -> dict[str, Any]:
+) -> AccountPage:
     require_reader(principal(router))
     with runtime().uow() as uow:
         items = queries.accounts_by_risk(
             uow, program=program, within=within, limit=limit, after=_risk_cursor(cursor)
         )
-    return _risk_page(items, limit)
+    return AccountPage.model_validate(_risk_page(items, limit))
 
 
 # -- account actions: each an audited command ---------------------------------------------------------------
@@ -159,8 +159,8 @@ def _action(challenge_id: int, action: str, body: AccountAction, group: str | No
     tags=["admin"],
     responses=documented(ActionOut),
 )
-def close_all(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -> dict[str, Any]:
-    return _action(challenge_id, "close_all", body)
+def close_all(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -> ActionOut:
+    return ActionOut.model_validate(_action(challenge_id, "close_all", body))
 
 
 @router.post(
@@ -169,8 +169,8 @@ def close_all(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()])
     tags=["admin"],
     responses=documented(ActionOut),
 )
-def disable(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -> dict[str, Any]:
-    return _action(challenge_id, "disable", body)
+def disable(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -> ActionOut:
+    return ActionOut.model_validate(_action(challenge_id, "disable", body))
 
 
 @router.post(
@@ -179,8 +179,8 @@ def disable(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -
     tags=["admin"],
     responses=documented(ActionOut),
 )
-def enable(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -> dict[str, Any]:
-    return _action(challenge_id, "enable", body)
+def enable(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) -> ActionOut:
+    return ActionOut.model_validate(_action(challenge_id, "enable", body))
 
 
 @router.post(
@@ -189,5 +189,5 @@ def enable(challenge_id: ChallengeId, body: Annotated[AccountAction, Body()]) ->
     tags=["admin"],
     responses=documented(ActionOut),
 )
-def move_group(challenge_id: ChallengeId, body: Annotated[MoveGroupAction, Body()]) -> dict[str, Any]:
-    return _action(challenge_id, "move_group", body, group=body.group)
+def move_group(challenge_id: ChallengeId, body: Annotated[MoveGroupAction, Body()]) -> ActionOut:
+    return ActionOut.model_validate(_action(challenge_id, "move_group", body, group=body.group))

@@ -3,7 +3,7 @@ and reject (admin only); the service's refusals become problems (`payouts_port`)
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
@@ -34,12 +34,12 @@ def _actor() -> Actor:
 )
 def list_payouts(
     status: Annotated[PayoutStatus | None, Query()] = None, limit: Limit = 100
-) -> dict[str, Any]:
+) -> PayoutList:
     require_reader(principal(router))
     rt = runtime()
     with payout_problems():
         records = payouts.list_payouts(rt.uow(), status=status, limit=limit)
-    return {"items": [payout_json(r) for r in records]}
+    return PayoutList.model_validate({"items": [payout_json(r) for r in records]})
 
 
 @router.post(
@@ -48,27 +48,28 @@ def list_payouts(
     tags=["admin", "payouts"],
     responses=documented(PayoutOut),
 )
-def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()]) -> dict[str, Any]:
+def approve_payout(payout_id: PayoutId, body: Annotated[ApproveRequest, Body()]) -> PayoutOut:
     require_admin(principal(router))
     rt = runtime()
     with payout_problems():
         record = payouts.approve(rt.uow(), payout_id, _actor(), body.note, rt.clock(), rt.payouts)
-    return payout_json(record)
+    return PayoutOut.model_validate(payout_json(record))
 
 
 @router.post(
     "/admin/payouts/<payout_id>/resolve",
     summary="Settle a payout in manual review, after checking MT5 (idempotent)",
     tags=["admin", "payouts"],
+    responses=documented(PayoutOut),
 )
-def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Body()]) -> dict[str, Any]:
+def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Body()]) -> PayoutOut:
     require_admin(principal(router))
     rt = runtime()
     with payout_problems():
         record = payouts.resolve_review(
             rt.uow(), payout_id, body.outcome, _actor(), body.note, rt.clock(), rt.payouts, deal=body.deal
         )
-    return payout_json(record)
+    return PayoutOut.model_validate(payout_json(record))
 
 
 @router.post(
@@ -77,10 +78,10 @@ def resolve_payout(payout_id: PayoutId, body: Annotated[ResolveReviewRequest, Bo
     tags=["admin", "payouts"],
     responses=documented(PayoutOut),
 )
-def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -> dict[str, Any]:
+def reject_payout(payout_id: PayoutId, body: Annotated[RejectRequest, Body()]) -> PayoutOut:
     require_admin(principal(router))
     rt = runtime()
     reason = f"{body.code}: {body.reason}"
     with payout_problems():
         record = payouts.reject(rt.uow(), payout_id, operator_name(router), reason, rt.clock(), rt.payouts)
-    return payout_json(record)
+    return PayoutOut.model_validate(payout_json(record))

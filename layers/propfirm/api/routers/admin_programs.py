@@ -30,18 +30,18 @@ ProgramBody = Annotated[dict[str, Any], Body(description="a program definition, 
 
 
 @router.get("/admin/programs", summary="Every program version", tags=["admin"], responses=documented(ProgramList))
-def list_programs() -> dict[str, Any]:
+def list_programs() -> ProgramList:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        return {"items": queries.programs(uow)}
+        return ProgramList.model_validate({"items": queries.programs(uow)})
 
 
-def _add_program(definition: dict[str, Any], *, new_id: bool) -> Response[dict[str, Any]]:
+def _add_program(definition: dict[str, Any], *, new_id: bool) -> Response[ProgramAdded]:
     require_admin(principal(router))
     rt = runtime()
     with rt.uow() as uow:
         result = add_program(uow, definition, new_id=new_id, operator=operator_name(router), now=rt.clock())
-    body = {"id": result.program_id, "version": result.version, "added": result.added}
+    body = ProgramAdded(id=result.program_id, version=result.version, added=result.added)
     return Response(status_code=201 if result.added else 200, content_type="application/json", body=body)
 
 
@@ -51,7 +51,7 @@ def _add_program(definition: dict[str, Any], *, new_id: bool) -> Response[dict[s
     tags=["admin"],
     responses=documented(ProgramAdded, "created", 201),
 )
-def create_program(body: ProgramBody) -> Response[dict[str, Any]]:
+def create_program(body: ProgramBody) -> Response[ProgramAdded]:
     return _add_program(body, new_id=True)
 
 
@@ -61,7 +61,7 @@ def create_program(body: ProgramBody) -> Response[dict[str, Any]]:
     tags=["admin"],
     responses=documented(ProgramAdded, "created", 201),
 )
-def new_program_version(program_id: ProgramId, body: ProgramBody) -> Response[dict[str, Any]]:
+def new_program_version(program_id: ProgramId, body: ProgramBody) -> Response[ProgramAdded]:
     if body.get("id", program_id) != program_id:
         raise Unprocessable(f"id: the body's id {body.get('id')!r} is not the path's {program_id!r}")
     return _add_program({**body, "id": program_id}, new_id=False)

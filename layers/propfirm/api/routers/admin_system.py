@@ -39,7 +39,7 @@ def _queue_depth(client: Any, url: str) -> dict[str, Any]:
     tags=["admin"],
     responses=documented(SystemHealth),
 )
-def system() -> dict[str, Any]:
+def system() -> SystemHealth:
     require_reader(principal(router))
     rt = runtime()
     now = rt.wall_clock()
@@ -74,13 +74,13 @@ def system() -> dict[str, Any]:
         queues = {name: _queue_depth(rt.sqs_client(), url) for name, url in rt.queues.items()}
     with rt.uow() as uow:
         outbox = queries.outbox_counts(uow)
-    return {
+    return SystemHealth.model_validate({
         "time": iso_utc(now),
         "pollers": pollers,
         "evaluation": _evaluation_lag(rt, now),
         "queues": queues,
         "outbox": outbox,
-    }
+    })
 
 
 def _blind_intervals(rt: Any, server: str, name: str) -> list[dict[str, Any]]:

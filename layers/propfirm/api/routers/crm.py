@@ -3,7 +3,7 @@ the challenges whose CRM-facing facts changed since a cursor (`propfirm.api.crm_
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -27,8 +27,8 @@ def crm_challenges(
     cursor: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
                                         description="`next_cursor` of the previous page; none: from the start")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-) -> dict[str, Any]:
+) -> CrmPage:
     require_reader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
-        return crm_page(uow, cursor, limit, rt.clock())
+        return CrmPage.model_validate(crm_page(uow, cursor, limit, rt.clock()))

@@ -64,10 +64,10 @@ def _audit(uow: UnitOfWork, kind: str, payload: dict[str, Any]) -> None:
 @router.get(
     "/admin/webhooks", summary="Outbound webhook endpoints", tags=["admin"], responses=documented(WebhookEndpointList)
 )
-def list_endpoints() -> dict[str, Any]:
+def list_endpoints() -> WebhookEndpointList:
     require_reader(principal(router))
     with runtime().uow() as uow:
-        return {"items": [e.to_public() for e in WebhookStore(uow).endpoints()]}
+        return WebhookEndpointList.model_validate({"items": [e.to_public() for e in WebhookStore(uow).endpoints()]})
 
 
 @router.post(
@@ -76,7 +76,7 @@ def list_endpoints() -> dict[str, Any]:
     tags=["admin"],
     responses=documented(WebhookEndpointOut, "created", 201),
 )
-def create_endpoint(body: WebhookEndpointRequest) -> Response[dict[str, Any]]:
+def create_endpoint(body: WebhookEndpointRequest) -> Response[WebhookEndpointOut]:
     require_admin(principal(router))
     secret = signing.new_secret()
     with runtime().uow() as uow:
@@ -87,7 +87,8 @@ def create_endpoint(body: WebhookEndpointRequest) -> Response[dict[str, Any]]:
             uow, "webhook.endpoint_created", {"id": endpoint.id, "url": endpoint.url, "event_types": body.event_types}
         )
         uow.commit()
-    return Response(201, "application/json", {**endpoint.to_public(), "secret": secret})
+    created = WebhookEndpointOut.model_validate({**endpoint.to_public(), "secret": secret})  # shown this once
+    return Response(201, "application/json", created)
 
 
 @router.patch(
@@ -96,7 +97,7 @@ def create_endpoint(body: WebhookEndpointRequest) -> Response[dict[str, Any]]:
     tags=["admin"],
     responses=documented(WebhookEndpointOut),
 )
-def change_endpoint(endpoint_id: EndpointId, body: WebhookEndpointChange) -> dict[str, Any]:
+def change_endpoint(endpoint_id: EndpointId, body: WebhookEndpointChange) -> WebhookEndpointOut:
     require_admin(principal(router))
     changes = body.model_dump(exclude_none=True)
     if not changes:
@@ -112,7 +113,7 @@ def change_endpoint(endpoint_id: EndpointId, body: WebhookEndpointChange) -> dic
         )
         _audit(uow, "webhook.endpoint_changed", {"id": endpoint_id, **changes})
         uow.commit()
-    return endpoint.to_public()
+    return WebhookEndpointOut.model_validate(endpoint.to_public())
 
 
 @router.post(
@@ -121,14 +122,14 @@ def change_endpoint(endpoint_id: EndpointId, body: WebhookEndpointChange) -> dic
     tags=["admin"],
     responses=documented(WebhookEndpointOut),
 )
-def rotate_secret(endpoint_id: EndpointId, body: RotateSecretRequest) -> dict[str, Any]:
+def rotate_secret(endpoint_id: EndpointId, body: RotateSecretRequest) -> WebhookEndpointOut:
     require_admin(principal(router))
     secret = signing.new_secret()
     with runtime().uow() as uow:
         endpoint = WebhookStore(uow).rotate_secret(endpoint_id, secret, _now(), timedelta(hours=body.overlap_hours))
         _audit(uow, "webhook.secret_rotated", {"id": endpoint_id, "overlap_hours": body.overlap_hours})
         uow.commit()
-    return {**endpoint.to_public(), "secret": secret}
+    return WebhookEndpointOut.model_validate({**endpoint.to_public(), "secret": secret})
 
 
 @router.delete(
@@ -137,7 +138,7 @@ def rotate_secret(endpoint_id: EndpointId, body: RotateSecretRequest) -> dict[st
     tags=["admin"],
     responses=documented(WebhookEndpointOut),
 )
-def delete_endpoint(endpoint_id: EndpointId) -> dict[str, Any]:
+def delete_endpoint(endpoint_id: EndpointId) -> WebhookEndpointOut:
     require_admin(principal(router))
     with runtime().uow() as uow:
         store = WebhookStore(uow)
@@ -145,7 +146,7 @@ def delete_endpoint(endpoint_id: EndpointId) -> dict[str, Any]:
         store.delete_endpoint(endpoint_id)
         _audit(uow, "webhook.endpoint_deleted", {"id": endpoint_id, "url": endpoint.url})
         uow.commit()
-    return endpoint.to_public()
+    return WebhookEndpointOut.model_validate(endpoint.to_public())
 
 
 @router.get(
@@ -159,14 +160,14 @@ def list_deliveries(
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     cursor: Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id of the previous page")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> WebhookDeliveryPage:
     require_reader(principal(router))
     with runtime().uow() as uow:
         store = WebhookStore(uow)
         store.endpoint(endpoint_id)
         items = [d.to_public() for d in store.deliveries(endpoint_id, status, cursor, limit)]
         counts = store.counts([endpoint_id])
-    return {**page(items, limit), "counts": counts}
+    return WebhookDeliveryPage.model_validate({**page(items, limit), "counts": counts})
 
 
 @router.post(
@@ -175,7 +176,7 @@ def list_deliveries(
     tags=["admin"],
     responses=documented(WebhookDeliveryOut),
 )
-def replay_delivery(delivery_id: DeliveryId) -> dict[str, Any]:
+def replay_delivery(delivery_id: DeliveryId) -> WebhookDeliveryOut:
     require_admin(principal(router))
     with runtime().uow() as uow:
         try:
@@ -184,4 +185,4 @@ def replay_delivery(delivery_id: DeliveryId) -> dict[str, Any]:
             raise Conflict(str(exc)) from None
         _audit(uow, "webhook.delivery_replayed", {"id": delivery_id, "webhook_id": delivery.message_id})
         uow.commit()
-    return delivery.to_public()
+    return WebhookDeliveryOut.model_validate(delivery.to_public())

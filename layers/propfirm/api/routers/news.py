@@ -54,7 +54,7 @@ def _instant(name: str, text: str | None) -> datetime | None:
 def list_news(
     start: Annotated[str | None, Query(alias="from", max_length=40, description="ISO time with offset")] = None,
     end: Annotated[str | None, Query(alias="to", max_length=40, description="ISO time with offset")] = None,
-) -> dict[str, Any]:
+) -> NewsCalendarOut:
     who = principal(router)
     rt = runtime()
     since = _instant("from", start) or rt.clock() - DEFAULT_BEHIND
@@ -64,7 +64,7 @@ def list_news(
     with rt.uow() as uow:
         rows = NewsStore(uow).between(since, until)
     staff = who.has(ADMIN, SUPPORT)
-    return {"items": [_public(r, staff) for r in rows]}
+    return NewsCalendarOut.model_validate({"items": [_public(r, staff) for r in rows]})
 
 
 @router.post(
@@ -73,7 +73,7 @@ def list_news(
     tags=["admin"],
     responses=documented(NewsCalendarOut),
 )
-def add_news(body: Annotated[NewsCalendarIn, Body()]) -> dict[str, Any]:
+def add_news(body: Annotated[NewsCalendarIn, Body()]) -> NewsCalendarOut:
     require_admin(principal(router))
     rt = runtime()
     releases = [NewRelease(r.at, r.title, tuple(r.currencies), r.impact) for r in body.releases]
@@ -88,7 +88,7 @@ def add_news(body: Annotated[NewsCalendarIn, Body()]) -> dict[str, Any]:
                 created_at=rt.clock(),
             )])
         uow.commit()
-    return {"items": [_public(row, True) for row, _ in listed], "added": len(new)}
+    return NewsCalendarOut.model_validate({"items": [_public(row, True) for row, _ in listed], "added": len(new)})
 
 
 @router.delete(
@@ -97,7 +97,7 @@ def add_news(body: Annotated[NewsCalendarIn, Body()]) -> dict[str, Any]:
     tags=["admin"],
     responses=documented(NewsReleaseOut),
 )
-def remove_news(release_id: ReleaseId) -> dict[str, Any]:
+def remove_news(release_id: ReleaseId) -> NewsReleaseOut:
     require_admin(principal(router))
     rt = runtime()
     with rt.uow() as uow:
@@ -108,4 +108,4 @@ def remove_news(release_id: ReleaseId) -> dict[str, Any]:
             created_at=rt.clock(),
         )])
         uow.commit()
-    return _public(row, True)
+    return NewsReleaseOut.model_validate(_public(row, True))

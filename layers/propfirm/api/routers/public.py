@@ -52,7 +52,7 @@ def public_leaderboard(
     days: Annotated[int, Query(ge=1, le=365, description="the period: this many days up to today")] = 30,
     sort: Annotated[Literal["return", "consistency", "drawdown"], Query()] = "return",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Response[dict[str, Any]]:
+) -> Response[Leaderboard]:
     rt = runtime()
     today = rt.clock().date()
 
@@ -61,4 +61,5 @@ def public_leaderboard(
             return leaderboard(uow, board, days, sort, limit, today)
 
     body = cached((board, days, sort, limit, today), rt.wall_clock().timestamp(), build)
-    return Response(200, "application/json", body, headers={"Cache-Control": "public, max-age=60"})
+    board_out = Leaderboard.model_validate(body)
+    return Response(200, "application/json", board_out, headers={"Cache-Control": "public, max-age=60"})

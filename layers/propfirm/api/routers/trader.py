@@ -6,7 +6,7 @@ Another trader's challenge or payout is a 404, exactly as if it did not exist.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import psycopg
 from aws_lambda_powertools.event_handler import Response
@@ -56,18 +56,18 @@ Cursor = Annotated[int | None, Query(gt=0, le=MAX_ID, description="last id/ticke
 @router.get(
     "/me", summary="The caller: email, roles and trader record", tags=["trader"], responses=documented(Me)
 )
-def me() -> dict[str, Any]:
+def me() -> Me:
     who = principal(router)
     with runtime().uow() as uow:
         trader = queries.trader_by_sub(uow, who.sub) if who.has(TRADER) else None
         count = queries.count_challenges_of(uow, who.sub) if trader else 0
-    return {
+    return Me.model_validate({
         "sub": who.sub,
         "email": who.email,
         "roles": sorted(who.groups),
         "trader": trader,
         "challenges": count,
-    }
+    })
 
 
 @router.put(
@@ -76,7 +76,7 @@ def me() -> dict[str, Any]:
     tags=["trader"],
     responses=documented(LeaderboardMembership),
 )
-def join_leaderboard(body: Annotated[LeaderboardOptIn, Body()]) -> dict[str, Any]:
+def join_leaderboard(body: Annotated[LeaderboardOptIn, Body()]) -> LeaderboardMembership:
     sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
@@ -93,16 +93,16 @@ def join_leaderboard(body: Annotated[LeaderboardOptIn, Body()]) -> dict[str, Any
                         created_at=rt.clock())]
         )
         uow.commit()
-    return {"display_name": body.display_name}
+    return LeaderboardMembership.model_validate({"display_name": body.display_name})
 
 
 @router.get(
     "/challenges", summary="The trader's challenges", tags=["trader"], responses=documented(ChallengeList)
 )
-def my_challenges(limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
+def my_challenges(limit: Limit = 100, cursor: Cursor = None) -> ChallengeList:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
-        return page(queries.challenges_of(uow, sub, limit, cursor), limit)
+        return ChallengeList.model_validate(page(queries.challenges_of(uow, sub, limit, cursor), limit))
 
 
 @router.get(
@@ -111,13 +111,13 @@ def my_challenges(limit: Limit = 100, cursor: Cursor = None) -> dict[str, Any]:
     tags=["trader"],
     responses=documented(ChallengeView),
 )
-def my_challenge(challenge_id: ChallengeId) -> dict[str, Any]:
+def my_challenge(challenge_id: ChallengeId) -> ChallengeView:
     sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
         row = owned_challenge(uow, challenge_id, sub)
         program = uow.programs.get(row["program_id"], row["program_version"])
-        return challenge_view(uow, rt.redis, rt.keys, row, program, rt.clock())
+        return ChallengeView.model_validate(challenge_view(uow, rt.redis, rt.keys, row, program, rt.clock()))
 
 
 @router.get(
@@ -130,11 +130,12 @@ def my_transitions(
     challenge_id: ChallengeId,
     limit: Limit = 100,
     cursor: Annotated[int | None, Query(gt=0, le=2**31 - 1, description="the last transition_no seen")] = None,
-) -> dict[str, Any]:
+) -> TransitionList:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-        return page(queries.transitions(uow, challenge_id, limit, cursor), limit, key="transition_no")
+        rows = queries.transitions(uow, challenge_id, limit, cursor)
+    return TransitionList.model_validate(page(rows, limit, key="transition_no"))
 
 
 @router.get(
@@ -143,14 +144,14 @@ def my_transitions(
     tags=["trader"],
     responses=documented(Explanation),
 )
-def my_explanation(challenge_id: ChallengeId, transition_id: TransitionId) -> dict[str, Any]:
+def my_explanation(challenge_id: ChallengeId, transition_id: TransitionId) -> Explanation:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
         record = explain_transition(uow, transition_id)
     if record is None or record["challenge_id"] != challenge_id:
         raise NotFound(f"no transition {transition_id} on challenge {challenge_id}")
-    return record
+    return Explanation.model_validate(record)
 
 
 @router.get(
@@ -165,11 +166,12 @@ def my_deals(
     cursor: Cursor = None,
     symbol: Annotated[str | None, Query(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9._#+-]+$")] = None,
     role: Annotated[Literal["trade", "balance_operation", "system", "other"] | None, Query()] = None,
-) -> dict[str, Any]:
+) -> DealPage:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-        return page(queries.deals(uow, challenge_id, limit, cursor, symbol, role), limit, key="ticket")
+        rows = queries.deals(uow, challenge_id, limit, cursor, symbol, role)
+    return DealPage.model_validate(page(rows, limit, key="ticket"))
 
 
 @router.get(
@@ -182,11 +184,11 @@ def my_days(
     challenge_id: ChallengeId,
     limit: Limit = 100,
     cursor: Annotated[date | None, Query(description="the last trading_day seen (YYYY-MM-DD)")] = None,
-) -> dict[str, Any]:
+) -> DayList:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-        return page(queries.days(uow, challenge_id, limit, cursor), limit, key="trading_day")
+        return DayList.model_validate(page(queries.days(uow, challenge_id, limit, cursor), limit, key="trading_day"))
 
 
 @router.get(
@@ -199,11 +201,11 @@ def my_performance(
     challenge_id: ChallengeId,
     scope: Annotated[Literal["phase", "challenge"], Query(description="the current phase, or the whole challenge")]
     = "phase",
-) -> dict[str, Any]:
+) -> PerformanceOut:
     sub = require_trader(principal(router))
     with runtime().uow() as uow:
         owned_challenge(uow, challenge_id, sub)
-        return performance_view(uow, challenge_id, scope)
+        return PerformanceOut.model_validate(performance_view(uow, challenge_id, scope))
 
 
 @router.get(
@@ -212,14 +214,14 @@ def my_performance(
     tags=["trader", "payouts"],
     responses=documented(EligibilityOut),
 )
-def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
+def my_eligibility(challenge_id: ChallengeId) -> EligibilityOut:
     sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
     with payout_problems():
         result = payouts.check_eligibility(rt.uow(), challenge_id, rt.clock())
-    return eligibility_json(result)
+    return EligibilityOut.model_validate(eligibility_json(result))
 
 
 @router.post(
@@ -228,14 +230,15 @@ def my_eligibility(challenge_id: ChallengeId) -> dict[str, Any]:
     tags=["trader", "payouts"],
     responses=documented(PayoutOut, "Requested", 201),
 )
-def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
+def request_payout(challenge_id: ChallengeId) -> Response[PayoutOut]:
     sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
     with payout_problems():
         record = payouts.request_payout(rt.uow(), challenge_id, sub, rt.clock(), rt.payouts)
-    return Response(status_code=201, content_type="application/json", body=payout_json(record))
+    requested = PayoutOut.model_validate(payout_json(record))
+    return Response(status_code=201, content_type="application/json", body=requested)
 
 
 @router.get(
@@ -244,14 +247,14 @@ def request_payout(challenge_id: ChallengeId) -> Response[dict[str, Any]]:
     tags=["trader", "payouts"],
     responses=documented(PayoutList),
 )
-def my_payouts(challenge_id: ChallengeId) -> dict[str, Any]:
+def my_payouts(challenge_id: ChallengeId) -> PayoutList:
     sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
     with payout_problems():
         records = payouts.list_payouts(rt.uow(), challenge_id=challenge_id)
-    return {"items": [payout_json(r) for r in records]}
+    return PayoutList.model_validate({"items": [payout_json(r) for r in records]})
 
 
 MAX_POINTS = 5000
@@ -268,7 +271,7 @@ def my_equity(
     start: Annotated[datetime | None, Query(alias="from", description="ISO 8601 with a time zone")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="ISO 8601 with a time zone")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
-) -> dict[str, Any]:
+) -> EquityCurve:
     sub = require_trader(principal(router))
     rt = runtime()
     if (start is not None and start.tzinfo is None) or (end is not None and end.tzinfo is None):
@@ -280,13 +283,13 @@ def my_equity(
     with rt.uow() as uow:
         owned_challenge(uow, challenge_id, sub)
         points = queries.equity_curve(uow, challenge_id, start, end, limit + 1)
-    return {
+    return EquityCurve.model_validate({
         "challenge_id": challenge_id,
         "start": iso_utc(start),
         "end": iso_utc(end),
         "points": points[:limit],
         "truncated": len(points) > limit,
-    }
+    })
 
 
 @router.post(
@@ -295,9 +298,10 @@ def my_equity(
     tags=["trader"],
     responses={**documented(Credentials), 409: {"description": "account_pending, already_shown or no_credentials"}},
 )
-def my_credentials(challenge_id: ChallengeId) -> dict[str, Any]:
+def my_credentials(challenge_id: ChallengeId) -> Credentials:
     sub = require_trader(principal(router))
     rt = runtime()
     with rt.uow() as uow:
         row = owned_challenge(uow, challenge_id, sub)
-        return queries.jsonable(credentials.reveal(uow, rt.credentials_cipher(), row, sub, rt.clock()))
+        revealed = credentials.reveal(uow, rt.credentials_cipher(), row, sub, rt.clock())
+    return Credentials.model_validate(queries.jsonable(revealed))
