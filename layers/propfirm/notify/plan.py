@@ -8,22 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from propfirm.webhooks.messages import EVENT_TYPES
+
 OPERATOR_EVENTS = frozenset(
     {"PayoutRequested", "PayoutEscalated", "PayoutFailed", "ChallengeFunded", "OperatorAlarm"}
 )
-TRADER_EVENTS = frozenset(
-    {
-        "ChallengePassed",
-        "ChallengeFailed",
-        "ChallengeFunded",
-        "PayoutRequested",
-        "PayoutApproved",
-        "PayoutRejected",
-        "PayoutPaid",
-        "PayoutFailed",
-        "FloorWarning",
-    }
-)
+# every event of the bus about a trader's challenge or payouts, but the escalation (the operators' alone)
+TRADER_EVENTS = frozenset(EVENT_TYPES) - {"PayoutEscalated"}
 
 
 @dataclass(frozen=True)

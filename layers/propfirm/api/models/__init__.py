@@ -45,6 +45,7 @@ from propfirm.api.models.challenges import (  # noqa: F401
     AuditRow,
     ChallengeList,
     ChallengePage,
+    ChallengeRef,
     ChallengeSummary,
     ChallengeView,
     CoverageInfo,

@@ -9,23 +9,14 @@ from typing import Any
 from pydantic import Field
 
 from propfirm.api.models.base import RequestBody, ResponseModel
+from propfirm.api.models.challenges import ChallengeRef
 
 
 class OverrideRequest(RequestBody):
     reason: str = Field(min_length=3, max_length=1000, description="why the operator overrides the rules")
 
 
-class AccountRow(ResponseModel):
-    id: int
-    trader_id: int
-    trader_email: str
-    program_id: str
-    program_version: int
-    server: str
-    login: int | None
-    status: str
-    phase: int
-    version: int
+class AccountRow(ChallengeRef):
     risk: str | None = Field(description="loss left before the closest floor, as a share of its limit")
     equity: str | None
     balance: str | None

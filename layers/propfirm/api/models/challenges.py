@@ -11,7 +11,9 @@ from pydantic import Field
 from propfirm.api.models.base import ResponseModel
 
 
-class ChallengeSummary(ResponseModel):
+class ChallengeRef(ResponseModel):
+    """What names a challenge in every list: its trader, its program, its MT5 account, where it stands."""
+
     id: int
     trader_id: int
     trader_email: str
@@ -22,6 +24,9 @@ class ChallengeSummary(ResponseModel):
     status: str = Field(description="provisioning | active | failed | passed")
     phase: int
     version: int
+
+
+class ChallengeSummary(ChallengeRef):
     transitions: int
     order_id: str | None
     created_at: str

@@ -24,16 +24,20 @@ def _symbol_filter(call: Call) -> set[str] | None:
     return set(symbols) if symbols else None
 
 
+def _tickets(call: Call) -> list[int]:
+    """The `ticket` list, each once, in the order given."""
+    try:
+        return list(dict.fromkeys(int(t) for t in list_param(call, "ticket")))
+    except ValueError:
+        raise ApiError(3, "tickets must be integers") from None
+
+
 def position_get_batch(call: Call) -> Any:
     world = call.world
     kind, found = selected_accounts(call, allow_ticket=True)
     symbols = _symbol_filter(call)
     if kind == "ticket":
-        try:
-            tickets = [int(t) for t in list_param(call, "ticket")]
-        except ValueError:
-            raise ApiError(3, "tickets must be integers") from None
-        positions = [world.positions[t] for t in dict.fromkeys(tickets) if t in world.positions]
+        positions = [world.positions[t] for t in _tickets(call) if t in world.positions]
     else:
         positions = [p for a in found for p in a.positions.values()]
     if symbols:
@@ -77,12 +81,8 @@ def deal_get_batch(call: Call) -> Any:
     kind, found = selected_accounts(call, allow_ticket=True)
     symbols = _symbol_filter(call)
     if kind == "ticket":
-        try:
-            tickets = [int(t) for t in list_param(call, "ticket")]
-        except ValueError:
-            raise ApiError(3, "tickets must be integers") from None
         with world.lock:
-            deals = [d for t in dict.fromkeys(tickets) if (d := world.deals.get(t)) is not None]
+            deals = [d for t in _tickets(call) if (d := world.deals.get(t)) is not None]
     else:
         lo, hi = period(call, required=True)
         deals = [d for a in found for d in world.deals_of(a, lo, hi)]
