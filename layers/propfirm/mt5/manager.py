@@ -90,6 +90,7 @@ from propfirm.mt5.protocol import (
     ServerClock,
     volume_units,
 )
+from propfirm.mt5.readback import is_deal_of, require_applied
 
 if TYPE_CHECKING:
     from propfirm.mt5.settings import Mt5Settings
@@ -349,19 +350,7 @@ class ManagerApiGateway:
                 else rights | USER_RIGHT_TRADE_DISABLED
             )
         self._write("UserUpdate", user)
-        after = self._info(self._user(login))
-        wrong = [
-            name
-            for name, wanted, got in (
-                ("group", update.group, after.group),
-                ("leverage", update.leverage, after.leverage),
-                ("trading_enabled", update.trading_enabled, after.trading_enabled),
-            )
-            if wanted is not None and (str(wanted).lower() != str(got).lower())
-        ]
-        if wrong:
-            raise InvalidRequest(f"MT5 left {', '.join(wrong)} of {login} unchanged (value not accepted)")
-        return after
+        return require_applied(update, self._info(self._user(login)), login)
 
     def balance_operation(self, operation: BalanceOperation) -> int:
         login = self._own(operation.account)
@@ -536,11 +525,7 @@ class ManagerApiGateway:
         upper = clock.to_server(datetime.now(UTC) + timedelta(days=3650))
         for record in self._read("DealRequestByLogins", [login], 0, upper, empty_ok=True):
             deal = self._deal(record, clock)
-            if (
-                deal.action == DealAction(int(operation.kind))
-                and deal.comment == operation.comment
-                and deal.profit == operation.amount
-            ):
+            if is_deal_of(deal, operation):
                 return deal.ticket
         return None
 

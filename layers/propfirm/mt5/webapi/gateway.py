@@ -45,7 +45,6 @@ from propfirm.mt5.models import (
     ClosedPosition,
     CreatedAccount,
     Deal,
-    DealAction,
     GroupInfo,
     MinuteBar,
     NewAccount,
@@ -67,6 +66,7 @@ from propfirm.mt5.protocol import (
     ServerClock,
     volume_units,
 )
+from propfirm.mt5.readback import is_deal_of, require_applied
 from propfirm.mt5.webapi import parsing
 from propfirm.mt5.webapi.parsing import as_list
 from propfirm.mt5.webapi.transport import WebApiTransport
@@ -319,20 +319,7 @@ class WebApiGateway:
             self._sleep(self.options.readback_delay)
             # A read-modify-write of absolute values: repeating it is harmless.
             self.transport.write("/api/user/update", params, body)
-        after = parsing.account_info(self._user(login), self._server)
-        wrong = [
-            name
-            for name, wanted, got in (
-                ("group", update.group, after.group),
-                ("leverage", update.leverage, after.leverage),
-                ("trading_enabled", update.trading_enabled, after.trading_enabled),
-            )
-            if wanted is not None
-            and (wanted.lower() != str(got).lower() if isinstance(wanted, str) else wanted != got)
-        ]
-        if wrong:
-            raise InvalidRequest(f"MT5 left {', '.join(wrong)} of {login} unchanged (value not accepted)")
-        return after
+        return require_applied(update, parsing.account_info(self._user(login), self._server), login)
 
     def balance_operation(self, operation: BalanceOperation) -> int:
         login = self._own(operation.account)
@@ -582,11 +569,7 @@ class WebApiGateway:
         )
         for record in records:
             deal = parsing.deal(record, self._server, clock)
-            if (
-                deal.action == DealAction(int(operation.kind))
-                and deal.comment == operation.comment
-                and deal.profit == operation.amount
-            ):
+            if is_deal_of(deal, operation):
                 return deal.ticket
         return None
 
