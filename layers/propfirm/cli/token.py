@@ -26,12 +26,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from propfirm.api.tokens import mint, recorded_sub
+    from propfirm.domain.roles import Role
 
     if args.ttl <= 0 or args.ttl > 366 * 86400:
         print("propfirm token: --ttl must be between 1 and 31622400 seconds", file=sys.stderr)
         return 2
     sub = args.sub
-    if sub is None and args.role == "trader" and args.email:
+    if sub is None and args.role == Role.TRADER and args.email:
         import psycopg
 
         from propfirm.settings import DatabaseSettings, SettingsError, load

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from propfirm.domain.roles import Role
 from propfirm.store.uow import UnitOfWork
 
 log = logging.getLogger("propfirm.dev")
@@ -46,7 +47,7 @@ class TraderDesk:
         from propfirm.api.tokens import mint
 
         if sub not in self._tokens:
-            self._tokens[sub] = mint("trader", email=email, sub=sub, ttl=24 * 3600)
+            self._tokens[sub] = mint(Role.TRADER, email=email, sub=sub, ttl=24 * 3600)
         return self._tokens[sub]
 
     def step(self) -> int:

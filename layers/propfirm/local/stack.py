@@ -450,15 +450,16 @@ class DevStack:
         """The app's URL with `#token=<JWT>` for an admin, a support user and a sample trader (the funded
         example's), as `propfirm token` would mint them; empty when the API is off."""
         from propfirm.api.tokens import mint
+        from propfirm.domain.roles import Role
 
         url = self.app_url
         if url is None:
             return {}
         _, email, sub = self.example_trader()
         return {
-            "admin": f"{url}#token={mint('admin', email='admin@example.com', ttl=ttl)}",
-            "support": f"{url}#token={mint('support', email='support@example.com', ttl=ttl)}",
-            "trader": f"{url}#token={mint('trader', email=email, sub=sub or None, ttl=ttl)}",
+            "admin": f"{url}#token={mint(Role.ADMIN, email='admin@example.com', ttl=ttl)}",
+            "support": f"{url}#token={mint(Role.SUPPORT, email='support@example.com', ttl=ttl)}",
+            "trader": f"{url}#token={mint(Role.TRADER, email=email, sub=sub or None, ttl=ttl)}",
         }
 
     def summary_database(self) -> str:
