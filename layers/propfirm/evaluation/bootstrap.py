@@ -22,7 +22,7 @@ from propfirm.evaluation.relay import OutboxRelay
 from propfirm.evaluation.service import Evaluator
 from propfirm.evaluation.settings import EvaluatorSettings
 from propfirm.live.connection import redis_from_url
-from propfirm.payouts.ports import PayoutPorts, build_ports
+from propfirm.payouts.ports import PayoutPorts, build_workflow
 from propfirm.payouts.settings import PayoutSettings
 from propfirm.queues.sqs import SqsSender
 from propfirm.settings import load
@@ -58,11 +58,12 @@ def build_runtime(
     clock: Callable[[], datetime] = wall_clock,
     payouts: PayoutPorts | None = None,
 ) -> Runtime:
-    """The adapters and the evaluator. `payouts`: the payout workflow a withdrawal's result answers (None:
-    from `PayoutSettings`, the environment). `relay_per_batch`: the evaluator leaves the outbox to the relay run
+    """The adapters and the evaluator. `relay_per_batch`: the evaluator leaves the outbox to the relay run
     that follows each batch (Lambda's own runtime does: a batch's commands and events go out in a few calls
     after its records); otherwise each message's commands are sent as soon as it is recorded. `clock`: the
-    time line the trade server lives on (the wall clock in AWS; the simulator's in a local run)."""
+    time line the trade server lives on (the wall clock in AWS; the simulator's in a local run).
+    `payouts`: the payout workflow a withdrawal's result answers (None: from `PayoutSettings`, the
+    environment; the evaluator publishes no payout event, so it makes no bus client)."""
     pool = make_pool(settings.database_url, min_size=1, max_size=settings.db_pool_max)
     statements = StatementCounter()
 
@@ -94,7 +95,7 @@ def build_runtime(
         clock=clock,
         relay_each_message=not relay_per_batch,
         warning_share=settings.evaluator_floor_warning_share,
-        payout_workflow=(payouts or build_ports(load(PayoutSettings))).workflow,
+        payout_workflow=payouts.workflow if payouts is not None else build_workflow(load(PayoutSettings)),
     )
     return Runtime(evaluator, relay, statements, uow, settings.equity_points_retention_days, clock,
                    sightings_retention_days=settings.sightings_retention_days)

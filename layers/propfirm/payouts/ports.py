@@ -46,11 +46,15 @@ class PayoutPorts:
     second_approval_above: Decimal | None = None
 
 
-def build_ports(settings: PayoutSettings, events_client: Any = None) -> PayoutPorts:
-    """The ports of `settings`: a Step Functions workflow always (it answers tokens even without a state
-    machine to start), EventBridge when a bus is named."""
+def build_workflow(settings: PayoutSettings) -> PayoutWorkflow:
+    """The Step Functions workflow: always (it answers tokens even without a state machine to start)."""
     from propfirm.payouts.workflow import StepFunctionsWorkflow
 
+    return StepFunctionsWorkflow(None, settings.payouts_state_machine_arn, region=settings.aws_region)
+
+
+def build_ports(settings: PayoutSettings, events_client: Any = None) -> PayoutPorts:
+    """The ports of `settings`: the workflow (`build_workflow`), EventBridge when a bus is named."""
     events = None
     if settings.payouts_event_bus_name:
         from propfirm.payouts.events import EventBridgePublisher
@@ -61,7 +65,7 @@ def build_ports(settings: PayoutSettings, events_client: Any = None) -> PayoutPo
             events_client = boto3.client("events", region_name=settings.aws_region)
         events = EventBridgePublisher(events_client, settings.payouts_event_bus_name)
     return PayoutPorts(
-        workflow=StepFunctionsWorkflow(None, settings.payouts_state_machine_arn, region=settings.aws_region),
+        workflow=build_workflow(settings),
         events=events,
         timeouts=WorkflowTimeouts(
             settings.payouts_approval_timeout_seconds,
