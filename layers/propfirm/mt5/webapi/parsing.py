@@ -257,8 +257,8 @@ def position(record: Record, server: str, clock: ServerClock) -> Position:
         storage=dec(record.get("Storage"), "Storage"),
         time_create=_time(record, clock, "TimeCreate"),
         time_update=_time(record, clock, "TimeUpdate")
-        if "TimeUpdate" in record or "TimeUpdateMsc" in record
-        else _time(record, clock, "TimeCreate"),
+        if record.get("TimeUpdate") is not None or record.get("TimeUpdateMsc") is not None
+        else _time(record, clock, "TimeCreate"),  # never updated (both absent or null): its creation
         digits=integer(record.get("Digits", 5), "Digits"),
         price_sl=dec(record.get("PriceSL"), "PriceSL"),
         price_tp=dec(record.get("PriceTP"), "PriceTP"),
