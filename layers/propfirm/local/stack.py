@@ -1,10 +1,12 @@
 """The whole system on one machine: start every part in order, report, stop every part in reverse.
 
 Order of start: PostgreSQL (migrations, programs) -> the simulated world (clock frozen) -> the run's
-challenges registered -> moto (queues, Step Functions) -> the simulator serving, its clock running ->
-the evaluator and the outbox relay loops -> the poller -> the API -> payouts (worker, approver) and the
-trader desk. Everything runs in threads of this process and watches one stop event; `stop()` sets it
-and joins each part, so a signal or the end of `--duration` leaves no thread or port behind.
+challenges registered -> moto (queues, Step Functions) -> the event bus's listeners and the payout
+workflow (whose adapters the evaluator and the API are given) -> the simulator serving, its clock
+running -> the evaluator and the outbox relay loops -> the poller -> the API -> payouts' loops (worker,
+sweep, approver) and the trader desk. Everything runs in threads of this process and watches one stop
+event; `stop()` sets it and joins each part, so a signal or the end of `--duration` leaves no thread or
+port behind.
 
 Size: the start order and the reverse stop of every part are `propfirm dev`'s contract, in one place; each
 part's own wiring lives in its module (`local.functions`, `local.payouts`, `local.api`, `local.poller`, ...).
@@ -122,10 +124,11 @@ class DevStack:
         if self.faults is not None:
             self.sqs = self.faults.wrap_sqs(self.sqs)
 
-        self.market.start()
-        self.parts.append(Part("simulator", self.market.stop))
+        # made while the simulated clock is still frozen, so the poller starts as soon after the clock as ever
         self.event_bus = self._start_integrations()  # before their senders: they stop after them, and drain
         self._build_payouts()  # before the evaluator and the API, which are handed its workflow
+        self.market.start()
+        self.parts.append(Part("simulator", self.market.stop))
 
         self.evaluator = EvaluatorFunction(
             sqs=self.sqs,
