@@ -64,13 +64,11 @@ class Written:
     reset_command_id: str | None  # the balance reset whose deal the challenge now waits for
 
 
-NOTHING = Written([], None, None)
-
 
 def write_transition(uow: UnitOfWork, transition: Transition, consequences: Consequences | None) -> Written:
     """Add the transition's row; plan its commands and event (none without `consequences`: an account not
     yet on MT5). The caller adds what is returned to the outbox and the events, in its transaction."""
-    written = NOTHING
+    written = Written([], None, None)  # a list of its own: the caller may add to it
     t = transition
     if consequences is not None:
         c = consequences

@@ -45,7 +45,6 @@ class PurchaseAccepted(ResponseModel):
     challenge_id: int
 
 
-# -- response shapes, for the OpenAPI document (routes build these dicts in `queries` and `live_view`) --
 class Problem(ResponseModel):
     """RFC 9457 problem details (application/problem+json)."""
 
@@ -59,8 +58,8 @@ class Problem(ResponseModel):
 
 
 def documented(model: type[BaseModel], description: str = "OK", status: int = 200) -> dict[int, Any]:
-    """`responses=` for a route: the shape in the OpenAPI document (not validated at run time: the route
-    builds it), and the problem shape of its errors."""
+    """`responses=` for a route: its shape in the OpenAPI document (the model the route returns, checked as
+    the response leaves), and the problem shape of its errors."""
     problem = {"application/problem+json": {"model": Problem}}
     return {
         status: {"description": description, "content": {"application/json": {"model": model}}},
