@@ -57,7 +57,7 @@ _DECIMALS = (
 )
 _OPT_DECIMALS = ("pending_eod_floor", "pending_trade_loss")
 _DATETIMES = ("phase_started_at", "day_start", "next_reset", "last_deal_at", "updated_at")
-_OPT_DATETIMES = ("deadline", "last_snapshot_at")
+_OPT_DATETIMES = ("deadline", "last_snapshot_at")  # (to_dict_since names both: keep them in step)
 _PLAIN = (
     "server",
     "login",
@@ -291,8 +291,15 @@ def _generate() -> None:
     since += [f'"{n}": self.{n}' for n in _PLAIN]
     since += [reuse(n, f"str(self.{n})") for n in _DECIMALS]
     since += [reuse(n, f"None if self.{n} is None else str(self.{n})") for n in _OPT_DECIMALS]
-    since += [reuse(n, f"self.{n}.isoformat()") for n in _DATETIMES]
-    since += [reuse(n, f"None if self.{n} is None else self.{n}.isoformat()") for n in _OPT_DATETIMES]
+    # a snapshot sets `updated_at` and `last_snapshot_at` to its one time object: formatted once (below)
+    since += [reuse(n, f"self.{n}.isoformat()") for n in _DATETIMES if n != "updated_at"]
+    since += ['"updated_at": updated']
+    since += [reuse("deadline", "None if self.deadline is None else self.deadline.isoformat()")]
+    since += [
+        '"last_snapshot_at": updated if self.last_snapshot_at is self.updated_at else '
+        '(e_dict["last_snapshot_at"] if self.last_snapshot_at is e.last_snapshot_at else '
+        "(None if self.last_snapshot_at is None else self.last_snapshot_at.isoformat()))"
+    ]
     since += [
         reuse("day_label", "self.day_label.isoformat()"),
         '"open_positions": [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]'
@@ -303,7 +310,11 @@ def _generate() -> None:
         " if self.trade_values else []",
         '"opened_today": sorted(self.opened_today) if self.opened_today else []',
     ]
-    since_lines = ["def to_dict_since(self, e, e_dict):", "    return {" + ", ".join(since) + "}"]
+    since_lines = [
+        "def to_dict_since(self, e, e_dict):",
+        '    updated = e_dict["updated_at"] if self.updated_at is e.updated_at else self.updated_at.isoformat()',
+        "    return {" + ", ".join(since) + "}",
+    ]
 
     from_lines = ["def _from_dict(cls, data):", "    s = _new(cls)"]
     from_lines += [f'    s.{n} = data["{n}"]' for n in _PLAIN]

@@ -23,7 +23,7 @@ from propfirm.domain.state import ChallengeState
 from propfirm.live.floors import write_floor
 from propfirm.live.holds import FloorHold
 from propfirm.live.keys import LiveKeys
-from propfirm.live.records import FloorRecord, Snapshot, iso_utc, parse_utc
+from propfirm.live.records import FloorRecord, Snapshot, iso_utc_shared, parse_utc
 from propfirm.store.jsonutil import plain
 
 CACHE_VERSION = 1
@@ -46,9 +46,11 @@ class CachedChallenge:
     decoded: ChallengeState | None = field(default=None, compare=False, repr=False)
 
     def challenge_state(self) -> ChallengeState:
-        """The cached state as an object (a private copy: the caller may change it)."""
+        """The cached state as an object, shared with this cache: nothing may change it. The evaluator only
+        hands it to the engine, which works on a copy (a property test pins that), so a second copy here
+        would be pure cost."""
         if self.decoded is not None:
-            return self.decoded.copy()
+            return self.decoded
         return ChallengeState.from_dict(self.state)
 
     def encode(self) -> bytes:
@@ -62,7 +64,8 @@ class CachedChallenge:
                 "state": self.state,  # JSON-native already (ChallengeState.to_dict() or a JSONB value)
                 "unsaved": self.unsaved,
                 "floor": self.floor,
-                "point": None if self.point is None else [iso_utc(self.point[0]), str(self.point[1])],
+                # a point's time is a cycle's, shared by the accounts whose point it kept: formatted once
+                "point": None if self.point is None else [iso_utc_shared(self.point[0]), str(self.point[1])],
                 "awaiting_reset": self.awaiting_reset,
                 "pending_kill": plain(self.pending_kill),
             }
@@ -151,10 +154,11 @@ class LiveState:
     def read(self, server: str, logins: list[int]) -> dict[int, AccountLive]:
         """Snapshot, cached challenge and floor presence of every account: one round trip."""
         keys = self.keys
-        names: list[str] = []
+        # keys as bytes: redis-py passes bytes through, where each str argument costs it an encoding
+        names: list[bytes] = []
         for login in logins:
-            prefix = keys.account_prefix(server, login)
-            names += (prefix + "snap", prefix + "state", prefix + "floor", prefix + "floor_hold")
+            prefix = keys.account_prefix(server, login).encode()
+            names += (prefix + b"snap", prefix + b"state", prefix + b"floor", prefix + b"floor_hold")
         if not logins:
             values: list = []
         elif self.multi_key:
@@ -220,7 +224,7 @@ class LiveState:
         keys = self.keys
         pipe = self.client.pipeline(transaction=False)
         written: list[tuple[int, bytes | None, CachedChallenge | None]] = []
-        set_keys: list[str] = []
+        set_keys: list[bytes] = []
         set_values: list[bytes] = []
         for w in writes:
             if w.cache is None:
@@ -229,7 +233,7 @@ class LiveState:
             else:
                 raw = w.cache.encode()
                 if self.multi_key:
-                    set_keys.append(keys.state(server, w.login))
+                    set_keys.append(keys.state(server, w.login).encode())
                     set_values.append(raw)
                 else:
                     pipe.execute_command("SET", keys.state(server, w.login), raw, "EX", CACHE_TTL_SECONDS)

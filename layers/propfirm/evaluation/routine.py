@@ -6,9 +6,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from propfirm.domain.floors import EquityFloor
@@ -18,7 +16,7 @@ from propfirm.evaluation.events import warning_event
 from propfirm.evaluation.live import CachedChallenge, LiveWrite
 from propfirm.evaluation.policy import SavePolicy
 from propfirm.evaluation.report import EvaluationReport
-from propfirm.live.records import FloorRecord, iso_utc
+from propfirm.live.records import FloorRecord, iso_utc_shared
 from propfirm.store.challenges import RoutineSave
 from propfirm.store.deals import DealRow
 from propfirm.store.events import DomainEvent
@@ -28,18 +26,13 @@ from propfirm.store.uow import UnitOfWork
 log = logging.getLogger("propfirm.evaluation")
 
 
-@lru_cache(maxsize=1024)
-def _iso(moment: datetime) -> str:
-    return iso_utc(moment)  # most accounts of a program share the next reset: format it once
-
-
 def _floor_json(level: Decimal, floor: EquityFloor, version: int) -> dict[str, Any]:
     """What `FloorRecord.as_json()` gives for this floor, built cheaply to compare with the published one
     (when the two formats ever differ, the floor is merely rewritten)."""
     return {
         "v": 1,
         "level": str(level),
-        "expires_at": _iso(floor.expires_at),
+        "expires_at": iso_utc_shared(floor.expires_at),  # a program's accounts share it
         "reason": floor.reason,
         "breach_at": floor.breach_at,
         "action": floor.action,

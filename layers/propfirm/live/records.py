@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Literal
 
 import orjson
@@ -43,6 +44,12 @@ def iso_utc(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("naive datetime: times must be timezone-aware UTC")
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@lru_cache(maxsize=1024)
+def iso_utc_shared(moment: datetime) -> str:
+    """`iso_utc` for instants many records share (a cycle's time, a program's next reset): formatted once."""
+    return iso_utc(moment)
 
 
 def parse_utc(text: str) -> datetime:

@@ -222,6 +222,28 @@ def test_the_reported_floor_is_never_above_the_true_one(program, specs):
 
 @COMMON
 @given(programs, event_specs)
+def test_evaluate_never_changes_the_state_it_is_given(program, specs):
+    """The evaluator hands `evaluate` the very state object it keeps decoded between cycles (no copy of
+    its own): the engine must work on a copy, its containers included."""
+    state = start(program, Start(BASE, 1, program.id))
+    for event in build_events(specs):
+        if isinstance(event, tuple):
+            t, balance, equity, listed, _near = event
+            event = Snapshot(t, 1, balance, equity, listed)
+        text, open_positions = state.to_dict(), dict(state.open_positions)
+        results, opened = dict(state.trade_results), set(state.opened_today)
+        outcome = evaluate(program, state, event)
+        assert state.to_dict() == text
+        assert (state.open_positions, state.trade_results, state.opened_today) == (open_positions, results, opened)
+        if not outcome.ignored:
+            assert outcome.state is not state
+            assert outcome.state.open_positions is not state.open_positions
+            assert outcome.state.opened_today is not state.opened_today
+        state = outcome.state
+
+
+@COMMON
+@given(programs, event_specs)
 def test_replaying_the_same_events_twice_gives_the_same_decisions(program, specs):
     events = build_events(specs)
     first = run(program, events)
