@@ -12,7 +12,8 @@ own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a 
   cycle after a start sends every account; the steady cycles send what changed.
 - The naive design, measured on a sample of accounts and scaled to N: per account one MT5 call
   (`/api/user/account/get`), two Redis writes (snapshot, last-seen), one SQS message (SendMessage).
-- Memory: the peak resident set of this process (the poller and the benchmark's bookkeeping).
+- Memory: the peak resident set of this process (the poller and the benchmark's bookkeeping) during each
+  run (the high-water mark is reset before it: each run's figure is its own).
 - Latency: the simulator in-process (the test needs its world), 10k accounts, the poller looping every
   2 s with prices moving; every so often one account with an open position and a valid floor gets a
   balance correction that puts its equity under the floor; the latency is from that instant until
@@ -27,6 +28,7 @@ own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a 
   tick thread's time.
 
     .venv/bin/python bench/bench_poller.py --moves-at 10000,100000 --moves 12   (the price moves only)
+    .venv/bin/python bench/bench_poller.py --moves-at 100000 --designs trigger   (one design)
 """
 
 from __future__ import annotations
@@ -76,6 +78,26 @@ def moto_sqs() -> Iterator[Any]:
 
 
 ACCOUNT_READS = ["pages"]  # --account-reads: how the gateway reads account states (MT5_ACCOUNT_READS)
+
+
+# the price-move runs' designs: (tick interval, trigger prices)
+DESIGNS = {"full": (0.0, True), "every-book": (0.25, False), "trigger": (0.25, True)}
+
+
+def reset_peak_memory() -> None:
+    """Start a new peak: Linux resets a process's high-water mark of resident memory (VmHWM) on writing 5
+    to its clear_refs, so each run's peak is its own, not the largest of the runs before it."""
+    with contextlib.suppress(OSError), open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def peak_memory_mib() -> float:
+    """The peak resident memory since `reset_peak_memory` (since the start where it cannot be reset)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: float = 2.0,
@@ -166,6 +188,7 @@ def bench_size(accounts: int, cycles: int, pause: float, sample: int, sqs: Any, 
                ) -> dict[str, Any]:
     queue_url = sqs.create_queue(QueueName=f"bench-{accounts}.fifo",
                                  Attributes={"FifoQueue": "true"})["QueueUrl"]
+    reset_peak_memory()
     with simulator_process(accounts, speed=60.0) as (url, _, _):
         poller = make_poller(url, sqs, queue_url, namespace)
         poller.start(with_inbox=False)
@@ -175,13 +198,13 @@ def bench_size(accounts: int, cycles: int, pause: float, sample: int, sqs: Any, 
         for _ in range(cycles):
             time.sleep(pause)  # the simulator's traders trade, prices move
             steady.append(measured_cycle(poller, mt5_calls))
-        rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_mib = peak_memory_mib()
         naive = naive_sample(poller, sqs, queue_url, namespace, sample, accounts)
         poller.close()
     sqs.delete_queue(QueueUrl=queue_url)
     mid = {k: statistics.median(c[k] for c in steady) for k in steady[0]}
     return {"accounts": accounts, "first_cycle": first, "steady_cycle_median": mid, "naive": naive,
-            "peak_rss_mib": round(rss_mib, 1)}
+            "peak_rss_mib": rss_mib}
 
 
 def _percentiles(ordered: list[float]) -> Any:
@@ -298,6 +321,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
     space = f"{namespace}ticks{accounts}-{int(tick * 1000)}:"
     keys = LiveKeys(space)
     step = "-1.50"  # XAUUSD: 100 oz a lot, so 150 of equity per victim per step
+    reset_peak_memory()
     with controlled_simulator(accounts, start=START, seed=2) as sim:
         victims, others, now = sim.victims(targets, "XAUUSD")
         poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=tick)
@@ -361,7 +385,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             "valued_per_s": valued_per_s, "screen": screen, "books_with_floors": floored,
             "books_screened": screened,
             "cycle_cpu_median_s": statistics.median(cycles),
-            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+            "peak_rss_mib": peak_memory_mib()}
 
 
 def _cleanup(namespace: str) -> None:
@@ -424,6 +448,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--moves-at", help="comma-separated account counts; only the price-move runs (the "
                                            "full reads beside the tick path) at each")
     parser.add_argument("--moves", type=int, help="price moves per run (default 40; --quick 6)")
+    parser.add_argument("--designs", default=",".join(DESIGNS),
+                        help=f"comma-separated price-move designs to run, of {', '.join(DESIGNS)} (default all)")
     args = parser.parse_args(argv)
     ACCOUNT_READS[0] = args.account_reads
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
@@ -448,7 +474,7 @@ def main(argv: list[str] | None = None) -> dict:
             if not args.sizes:
                 result["price_moves"] = [bench_price_moves(accounts, moves, tick, sqs, namespace, screen)
                                          for accounts in moves_at
-                                         for tick, screen in ((0.0, True), (0.25, False), (0.25, True))]
+                                         for tick, screen in (DESIGNS[d] for d in args.designs.split(","))]
     finally:
         _cleanup(namespace)
     result["time"] = iso_utc(datetime.now(UTC))

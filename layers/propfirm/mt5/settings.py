@@ -44,7 +44,8 @@ class Mt5Settings(BaseSettings):
     keepalive_seconds: float = Field(20.0, ge=1)
     page_size: int = Field(100, ge=1, le=100)
     account_reads: Literal["pages", "group"] = Field(
-        "pages", description="account states by pages of logins, or each group in one request (fewer requests)"
+        "pages",
+        description="account states by pages of logins, or each group's account states and positions in one request",
     )
     server_name: str = Field(DEFAULT_SERVER, min_length=1)
     server_zone: str | None = None

@@ -1,6 +1,7 @@
 """Account states read a whole group in one request (`account_reads="group"`): the same states as the login
 pages give, with one account request a group instead of one per hundred accounts; accounts the answer
-leaves out (no trade state since the server started) still come back from their user records."""
+leaves out (no trade state since the server started) still come back from their user records. Positions
+then come a group at a time too, the same as the pages give."""
 
 from __future__ import annotations
 
@@ -37,6 +38,22 @@ def test_a_group_in_one_request_reads_what_the_pages_read(sim: Simulator) -> Non
         assert _states(whole) == _states(pages) and len(_states(pages)) >= 60
         assert whole_calls["/api/user/account/get_batch"] == len(GROUPS)  # one a group
         assert paged_calls["/api/user/account/get_batch"] > whole_calls["/api/user/account/get_batch"]
+    finally:
+        pages.close()
+        whole.close()
+
+
+def test_a_groups_positions_in_one_request_are_what_the_pages_read(sim: Simulator) -> None:
+    for _ in range(3):
+        sim.world.run_traders()
+    pages = make_webapi(sim, options=GatewayOptions(page_size=3))
+    whole = make_webapi(sim, options=GatewayOptions(page_size=3, account_reads="group"))
+    try:
+        paged_calls, whole_calls = _counting(pages), _counting(whole)
+        paged = {p.ticket: p for p in pages.positions(GROUPS)}
+        assert {p.ticket: p for p in whole.positions(GROUPS)} == paged and len(paged) > 3
+        assert whole_calls["/api/position/get_batch"] == len(GROUPS)  # one a group, however many positions
+        assert paged_calls["/api/position/get_batch"] > len(GROUPS)
     finally:
         pages.close()
         whole.close()

@@ -60,3 +60,20 @@ def test_a_paging_server_is_read_page_by_page() -> None:
     gateway = gateway_over(peer, page_size=2)
     assert [p.ticket for p in gateway.positions(["g"])] == [1, 2, 3, 4, 5]
     assert [r.url.path for r in peer.log].count("/api/position/get_batch") == 3
+
+
+def test_group_reads_ask_for_a_groups_positions_in_one_request_without_paging() -> None:
+    peer = Peer()
+
+    def whole(request: httpx.Request) -> httpx.Response:
+        assert "offset" not in request.url.params and "total" not in request.url.params
+        tickets = [1, 2, 3, 2, 4, 5]  # a server repeating a record: read once
+        return httpx.Response(200, json={"retcode": "0 Done", "answer": [position(t) for t in tickets]})
+
+    peer.routes["/api/position/get_batch"] = whole
+    peer.routes["/api/time/get"] = lambda r: httpx.Response(
+        200, json={"retcode": "0 Done", "answer": {"TimeZone": "120", "Daylight": "0", "DaylightState": "0"}}
+    )
+    gateway = WebApiGateway(transport_for(peer), "s", GatewayOptions(page_size=2, account_reads="group"))
+    assert [p.ticket for p in gateway.positions(["g"])] == [1, 2, 3, 4, 5]
+    assert [r.url.path for r in peer.log].count("/api/position/get_batch") == 1

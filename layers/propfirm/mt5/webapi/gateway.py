@@ -6,8 +6,10 @@ call per account: account states by login pages (`/api/user/logins?group=` once 
 in one `/api/user/account/get_batch?group=` (a thousand requests fewer at 100,000 accounts, each costing
 about a millisecond of the client's CPU; the documentation sets no limit on the answer's size, so a firm
 turns it on where its server answers it); positions and deals, far fewer, by group with
-`offset`/`total` (see `_group_pages`). Wildcard masks are expanded against the group list (kept for
-`group_cache_seconds`) so that each account state carries its concrete group.
+`offset`/`total` (see `_group_pages`), and with `account_reads="group"` each group's positions in one
+request too (half as many positions as accounts at 100,000 accounts: another 500 requests a cycle).
+Wildcard masks are expanded against the group list (kept for `group_cache_seconds`) so that each account
+state carries its concrete group.
 
 Writes are never repeated blindly (see `close_all_positions`, `balance_operation`, `create_account`):
 when the outcome is unknown the gateway reads the server's state back before deciding to send again.
@@ -93,7 +95,7 @@ class GatewayOptions:
     # account states read by the typed reader (propfirm.mt5.webapi.wire), a reply it refuses the general
     # way; off: every reply the general way (a server whose replies it always refuses would be read twice)
     typed_reads: bool = True
-    # account states by login pages ("pages") or the whole group in one request ("group")
+    # account states by login pages ("pages") or the whole group in one request, positions too ("group")
     account_reads: str = "pages"
 
 
@@ -246,12 +248,28 @@ class WebApiGateway:
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._server_clock()
         decode = decode_positions if self.options.typed_reads else None
+        whole = self.options.account_reads == "group"
         return [
             parsing.position_of(record, self._server, clock) if type(record) is WirePosition
             else parsing.position(record, self._server, clock)
             for group in self._concrete_groups(groups)
-            for record in self._group_pages("/api/position/get_batch", group, {}, "Position", decode)
+            for record in (self._whole_group("/api/position/get_batch", group, "Position", decode) if whole
+                           else self._group_pages("/api/position/get_batch", group, {}, "Position", decode))
         ]
+
+    def _whole_group(self, path: str, group: str, key: str,
+                     decode: Callable[[bytes], dict[str, Any]] | None = None) -> list[Any]:
+        """The records of one group in one request, without `offset`/`total` (`account_reads="group"`: the
+        documentation sets no page size for get_batch by group); a ticket the answer repeats is read once."""
+        seen: set[Any] = set()
+        attribute = key.lower()
+        records = []
+        for record in as_list(self.transport.read(path, {"group": group}, decode=decode)):
+            ticket = _ticket(record, key, attribute)
+            if ticket not in seen:
+                seen.add(ticket)
+                records.append(record)
+        return records
 
     def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:
         if since.tzinfo is None or until.tzinfo is None:
