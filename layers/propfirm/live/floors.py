@@ -14,6 +14,7 @@ expire at a past instant would vanish at once and leave the poller without a flo
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import redis
@@ -67,17 +68,6 @@ def delete_floor(client: redis.Redis, keys: LiveKeys, server: str, login: int) -
     client.delete(keys.floor(server, login))
 
 
-def active_floor(raw: bytes | None, now: datetime) -> FloorRecord | None:
-    """The floor a raw Redis value holds, if it is still valid at `now`; ValueError for a bad record."""
-    if raw is None:
-        return None
-    try:
-        floor = FloorRecord.decode(raw)
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"malformed floor record: {exc}") from exc
-    return floor if floor.is_valid_at(now) else None
-
-
 def readable_floor(raw: bytes | str | None) -> FloorRecord | None:
     """The floor a raw Redis value holds, valid or not; None for none or an unreadable record (its readers
     judge validity at their own instant: a tick's, a blind interval's start)."""
@@ -87,3 +77,50 @@ def readable_floor(raw: bytes | str | None) -> FloorRecord | None:
         return FloorRecord.decode(raw)
     except (KeyError, TypeError, ValueError):
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFloor:
+    """A floor key's value as read, and what it holds (decoded once)."""
+
+    raw: bytes
+    floor: FloorRecord | None  # None: not a floor record (`error` says why)
+    error: str | None = None
+
+    @classmethod
+    def decode(cls, raw: bytes) -> ReadFloor:
+        try:
+            return cls(raw, FloorRecord.decode(raw))
+        except (KeyError, TypeError, ValueError) as exc:
+            return cls(raw, None, f"malformed floor record: {exc!r}")
+
+    def active(self, now: datetime) -> FloorRecord | None:
+        """The floor, if it is still valid at `now`."""
+        floor = self.floor
+        return floor if floor is not None and floor.is_valid_at(now) else None
+
+
+class FloorMemo:
+    """The floors a poller reads back each cycle, each decoded once while its bytes stay the same: a floor
+    mostly outlives many cycles, and the fast path and the tick path both judge it (at 100,000 accounts,
+    half of them holding positions, that is 50,000 records a cycle decoded for nothing). Holds the last
+    cycle's reads only: an account whose floor was not read is forgotten."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, ReadFloor] = {}
+
+    def read(self, floors: dict[int, bytes | None]) -> dict[int, ReadFloor | None]:
+        """Each login's floor as read this cycle (None: no key); an unchanged value keeps the object read
+        before (its bytes included: the copy Redis just sent is let go)."""
+        known, kept = self._known, {}
+        result: dict[int, ReadFloor | None] = {}
+        for login, raw in floors.items():
+            if raw is None:
+                result[login] = None
+                continue
+            entry = known.get(login)
+            if entry is None or entry.raw != raw:
+                entry = ReadFloor.decode(raw)
+            kept[login] = result[login] = entry
+        self._known = kept
+        return result

@@ -26,6 +26,8 @@ from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
 from propfirm.live.resp import LeanPipeline
 
+FLOORS_PER_MGET = 1000  # floors read back per command (a cycle reads one for every changed account)
+
 
 @dataclass
 class PollerState:
@@ -117,11 +119,18 @@ class PollerStateStore:
         for login, payload in write.snapshots:
             pipe.add("SET", keys.snap(server, login), payload, "EX", ttl)
         first_floor = len(pipe)
-        for login in write.floor_logins:
-            pipe.add("GET", keys.floor(server, login))
+        floor_keys = [keys.floor(server, login) for login in write.floor_logins]
+        if pipe.cluster:  # each account's keys are a slot of their own
+            for key in floor_keys:
+                pipe.add("GET", key)
+        else:  # an MGET of many floors has one reply, parsed in C, where a GET each has one each
+            for i in range(0, len(floor_keys), FLOORS_PER_MGET):
+                pipe.add("MGET", *floor_keys[i : i + FLOORS_PER_MGET])
         after_floors = len(pipe)
         if write.heartbeat is not None:
             pipe.add("SET", keys.heartbeat(server, self.name), write.heartbeat)
         results = pipe.execute()
         self.round_trips.add()
-        return dict(zip(write.floor_logins, results[first_floor:after_floors], strict=True))
+        replies = results[first_floor:after_floors]
+        floors = replies if pipe.cluster else [value for reply in replies for value in reply]
+        return dict(zip(write.floor_logins, floors, strict=True))

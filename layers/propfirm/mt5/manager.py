@@ -277,8 +277,11 @@ class ManagerApiGateway:
         return ServerTime(utc=utc, offset=offset)
 
     def account_states(self, groups: Sequence[str]) -> list[AccountState]:
-        states: list[AccountState] = []
-        for group in self._concrete_groups(groups):
+        return [state for page in self.account_state_pages(groups) for state in page]
+
+    def account_state_pages(self, groups: Sequence[str]) -> Iterator[list[AccountState]]:
+        for group in self._concrete_groups(groups):  # a group a page: the Manager API reads a group at once
+            states: list[AccountState] = []
             found: set[int] = set()
             digits = 2
             for account in self._read("UserAccountGetByGroup", group, empty_ok=True):
@@ -290,7 +293,7 @@ class ManagerApiGateway:
             for user in self._read("UserGetByGroup", group, empty_ok=True):
                 if int(user.Login) not in found:
                     states.append(self._state_from_user(user, digits))
-        return states
+            yield states
 
     def account_state(self, login: int) -> AccountState:
         user = self._user(login)

@@ -69,6 +69,11 @@ class Mt5Gateway(Protocol):
         trade state since the server started come from their user record (has_trade_state=False)."""
         ...
 
+    def account_state_pages(self, groups: Sequence[str]) -> Iterator[list[AccountState]]:
+        """`account_states` page by page as MT5 answers them (a page of logins, or a whole group), read as
+        the iterator is consumed: a poll of 100,000 accounts need not hold them all at once."""
+        ...
+
     def positions(self, groups: Sequence[str]) -> list[Position]:
         """Every open position of the accounts in the groups."""
         ...

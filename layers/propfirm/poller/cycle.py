@@ -38,14 +38,14 @@ from sys import intern
 
 import orjson
 
+from propfirm.live.floors import FloorMemo, ReadFloor
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
 from propfirm.mt5 import masks
-from propfirm.mt5.models import AccountState
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
-from propfirm.poller.fast_path import KillSwitch, find_breach, kill_report
+from propfirm.poller.fast_path import KillSwitch, breach_of, kill_report
 from propfirm.poller.held import HeldPosition
 from propfirm.poller.prices import Holding, PriceWatch
 from propfirm.poller.startup import WatchPlan
@@ -66,11 +66,16 @@ class CycleReport:
     kills: list[KillReport] = field(default_factory=list)
 
 
+# what a cycle keeps of each account's state (login, group, balance, equity, credit, margin): the states
+# are read page by page and only this is kept of them, a tenth of the objects of a whole AccountState
+_Polled = tuple[int, str, Decimal, Decimal, Decimal, Decimal]
+
+
 @dataclass
 class _Read:
     now: datetime  # the MT5 server's clock (UTC) at the cycle's start
     mono: float
-    states: list[AccountState]  # released once the changes are known (the largest thing a cycle holds)
+    polled: list[_Polled]  # released once the changes are known (the largest thing a cycle holds)
     positions: dict[int, list[PositionSummary]]
     until: datetime  # the deal window's end: the cursor after this cycle
     fetched: int  # deals the window returned (adapts the next window)
@@ -140,6 +145,7 @@ class PollCycle:
         self.groups_known: dict[int, str] = {}  # login -> group, from the last read (commands use it)
         self._positions_by_group: dict[str, bool] = {}
         self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
+        self.floor_memo = FloorMemo()  # the floors read back, decoded once for the fast path and the tick path
 
     def _reads_positions(self, group: str) -> bool:
         known = self._positions_by_group.get(group)
@@ -153,7 +159,7 @@ class PollCycle:
         started = self.clock()
         read = self._read()
         changes = self._detect(read)
-        floors = self._write(cycle, read, changes)
+        floors = self.floor_memo.read(self._write(cycle, read, changes))
         self.cycle = cycle
         report = CycleReport(cycle=cycle, accounts=changes.accounts, changed=len(changes.sent),
                              new_deals=len(read.new_tickets))
@@ -178,7 +184,9 @@ class PollCycle:
         gateway, plan = self.gateway, self.plan
         now = gateway.server_time().utc
         mono = self.clock()
-        states = gateway.account_states(plan.groups)
+        polled: list[_Polled] = []
+        for page in gateway.account_state_pages(plan.groups):
+            polled += [(s.login, s.group, s.balance, s.equity, s.credit, s.margin) for s in page]
         positions: dict[int, list[PositionSummary]] = {}
         if plan.position_groups:
             for p in gateway.positions(plan.position_groups):
@@ -197,39 +205,39 @@ class PollCycle:
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
             if deal.time > now:
                 late.add(deal.login)
-        return _Read(now, mono, states, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
+        return _Read(now, mono, polled, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
                      catching_up=not self.tracker.reaches(until, reads_end), reads_end=reads_end)
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""
-        changes = _Changes(accounts=len(read.states))
-        for s in read.states:
-            changes.present.add(s.login)
-            held = read.positions.get(s.login)
+        changes = _Changes(accounts=len(read.polled))
+        for login, group, balance, equity, credit, margin in read.polled:
+            changes.present.add(login)
+            held = read.positions.get(login)
             summary = ((tuple(sorted(held, key=_position_key)) if held else ())
-                       if self._reads_positions(s.group) else None)
-            fingerprint = hash((s.balance, s.equity, s.credit, s.margin, summary))
+                       if self._reads_positions(group) else None)
+            fingerprint = hash((balance, equity, credit, margin, summary))
             if read.catching_up:
-                changes.equity[s.login] = s.equity  # only the fast path judges the read: no snapshot is sent
-            elif s.login in read.late and s.login not in self._held_back:
-                changes.held_back.add(s.login)  # its deals go alone; the next cycle's snapshot holds them
-                changes.equity[s.login] = s.equity  # the fast path judges this read all the same
-            elif self.detector.is_changed(s.login, fingerprint, read.mono, s.login in read.deals_by_login):
-                changes.sent.append((s.login, fingerprint))
-                changes.to_write.append((s.login, s.balance, s.equity, s.credit, s.margin, summary))
-                changes.equity[s.login] = s.equity
-            elif s.login in self.kill_switch.retry:
-                changes.equity[s.login] = s.equity  # a kill that failed: read its floor again
+                changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent
+            elif login in read.late and login not in self._held_back:
+                changes.held_back.add(login)  # its deals go alone; the next cycle's snapshot holds them
+                changes.equity[login] = equity  # the fast path judges this read all the same
+            elif self.detector.is_changed(login, fingerprint, read.mono, login in read.deals_by_login):
+                changes.sent.append((login, fingerprint))
+                changes.to_write.append((login, balance, equity, credit, margin, summary))
+                changes.equity[login] = equity
+            elif login in self.kill_switch.retry:
+                changes.equity[login] = equity  # a kill that failed: read its floor again
             if held and self.prices is not None:
                 changes.holdings.append(Holding(
-                    s.login, s.balance + s.credit, s.equity, self.currency_of(s.group),
+                    login, balance + credit, equity, self.currency_of(group),
                     tuple(HeldPosition(p.symbol, p.side == "buy", p.volume, p.price_open or Decimal(0),
                                        p.swap or Decimal(0), p.ticket or 0) for p in held)))
-                if s.login not in changes.equity:
-                    changes.equity[s.login] = s.equity  # its floor is read back for the tick path too
-        self.groups_known = {s.login: intern(s.group) for s in read.states}
+                if login not in changes.equity:
+                    changes.equity[login] = equity  # its floor is read back for the tick path too
+        self.groups_known = {polled[0]: intern(polled[1]) for polled in read.polled}
         self._held_back = changes.held_back
-        read.states = []
+        read.polled = []
         return changes
 
     def _write(self, cycle: int, read: _Read, changes: _Changes) -> dict[int, bytes | None]:
@@ -258,13 +266,13 @@ class PollCycle:
         return floors
 
     def _fast_path(self, cycle: int, now: datetime, equity: dict[int, Decimal],
-                   floors: dict[int, bytes | None]) -> list[KillReport]:
+                   floors: dict[int, ReadFloor | None]) -> list[KillReport]:
         """Kill every account whose equity breaches its valid floor; queue the kill reports."""
         kills: list[KillReport] = []
-        for login, raw in floors.items():
-            if raw is None:
+        for login, read in floors.items():
+            if read is None:
                 continue
-            breach = find_breach(login, equity[login], raw, now)
+            breach = breach_of(login, equity[login], read, now)
             if breach is None:
                 continue
             result = self.kill_switch.kill_once(breach)

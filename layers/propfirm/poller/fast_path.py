@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from propfirm.live.floors import active_floor
+from propfirm.live.floors import ReadFloor
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import ConnectionLost, Mt5Error
 from propfirm.mt5.models import AccountId, AccountUpdate
@@ -31,11 +31,17 @@ class Breach:
 
 
 def find_breach(login: int, equity: Decimal, raw_floor: bytes | None, now: datetime) -> Breach | None:
-    try:
-        floor = active_floor(raw_floor, now)
-    except ValueError as exc:
-        logger.warning("unreadable floor ignored", login=login, error=str(exc))
+    return breach_of(login, equity, None if raw_floor is None else ReadFloor.decode(raw_floor), now)
+
+
+def breach_of(login: int, equity: Decimal, read: ReadFloor | None, now: datetime) -> Breach | None:
+    """`find_breach` with the floor decoded already (`propfirm.live.floors.FloorMemo`)."""
+    if read is None:
         return None
+    if read.error is not None:
+        logger.warning("unreadable floor ignored", login=login, error=read.error)
+        return None
+    floor = read.active(now)
     if floor is None or not floor.is_breached_by(equity):
         return None
     return Breach(login, equity, floor)

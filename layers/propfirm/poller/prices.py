@@ -3,7 +3,7 @@ through a floor is seen within one tick interval instead of one cycle.
 
 - Each cycle hands over what it read (`after_cycle`): per account with open positions, its balance +
   credit, deposit currency, positions (symbol, side, lots, open price, swap) and floor (the one read back
-  this cycle, else the last one). The accounts holding each symbol are indexed.
+  this cycle, decoded once for the fast path and here, else the last one). The accounts holding each symbol are indexed.
 - `poll()` asks MT5 for the last ticks of every held symbol (and of the symbols converting their profit
   currencies) in one call, incrementally (the server's quote version). A tick not newer than the last one
   accepted for its symbol, or older than `max_age` on the server's clock, is refused: stale data never
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from propfirm.live.floors import readable_floor
+from propfirm.live.floors import ReadFloor
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import NotFound
 from propfirm.mt5.models import SymbolInfo, Tick
@@ -122,7 +122,7 @@ class PriceWatch:
 
     # -- the cycle's hand-over ------------------------------------------------------------------------
     def after_cycle(
-        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None],
+        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, ReadFloor | None],
         reads_end: datetime | None = None,
     ) -> Decimal | None:
         """Replace the books with the cycle's read (stamped `now`, its reads done by `reads_end` on the
@@ -132,7 +132,7 @@ class PriceWatch:
             return self._after_cycle(cycle, now, holdings, floors, reads_end or now)
 
     def _after_cycle(
-        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, bytes | None],
+        self, cycle: int, now: datetime, holdings: Iterable[Holding], floors: dict[int, ReadFloor | None],
         reads_end: datetime,
     ) -> Decimal | None:
         self.cycle = cycle
@@ -145,10 +145,12 @@ class PriceWatch:
         quoted: set[str] = set()  # every symbol valuing a book: all are quoted, and checked at each read
         drift: Decimal | None = None
         for h in holdings:
-            previous = self.books.get(h.login)
-            raw = floors[h.login] if h.login in floors else (previous.floor_raw if previous else None)
-            # a floor mostly stays from one read to the next: decoded again only when its bytes changed
-            floor = previous.floor if previous is not None and previous.floor_raw == raw else readable_floor(raw)
+            if h.login in floors:  # read back this cycle (decoded once: the cycle's FloorMemo)
+                read = floors[h.login]
+                raw, floor = (None, None) if read is None else (read.raw, read.floor)
+            else:  # the floor the last read left
+                previous = self.books.get(h.login)
+                raw, floor = (previous.floor_raw, previous.floor) if previous is not None else (None, None)
             book = Book(h.login, h.base, h.currency, h.positions, raw, floor=floor)
             books[h.login] = book
             symbols = self._symbols_valuing(h)

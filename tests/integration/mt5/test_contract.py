@@ -84,6 +84,17 @@ def test_account_states_cover_every_account_of_the_groups(gateway: Mt5Gateway, s
     assert all(isinstance(s.equity, Decimal) for s in states)
 
 
+def test_account_state_pages_are_the_account_states_read_as_the_pages_come(gateway: Mt5Gateway, sim: Simulator
+                                                                            ) -> None:
+    pages = gateway.account_state_pages([PHASE1, FUNDED])
+    assert not isinstance(pages, list)  # nothing read before the first page is asked for
+    read = list(pages)
+    assert len(read) >= 2 and all(page for page in read)  # a page a group at least
+    assert [(s.login, s.equity) for page in read for s in page] == [
+        (s.login, s.equity) for s in gateway.account_states([PHASE1, FUNDED])
+    ]
+
+
 def test_account_states_expand_group_masks(gateway: Mt5Gateway, sim: Simulator) -> None:
     by_mask = {s.login: s.group for s in gateway.account_states(["challenge\\*"])}
     by_name = {s.login: s.group for s in gateway.account_states([PHASE1])}

@@ -66,6 +66,23 @@ def test_the_cycle_pipeline_is_one_round_trip_and_load_restores_cursor_outbox_an
     assert state.seen == {1002: cursor}
 
 
+def test_the_floors_read_back_are_each_logins_own_across_many_reads(redis_client, redis_namespace,
+                                                                    monkeypatch) -> None:
+    """Floors are read back a thousand a command (`MGET`): with three a command, seven logins take three
+    commands, and each login still gets its own floor or None."""
+    from propfirm.live import poller_state
+
+    monkeypatch.setattr(poller_state, "FLOORS_PER_MGET", 3)
+    keys = LiveKeys(redis_namespace)
+    store = PollerStateStore(redis_client, keys, "default", round_trips=RoundTrips())
+    for login in (2, 3, 7):
+        write_floor(redis_client, keys, "default", login, floor(login), NOW)
+    floors = store.write_cycle(CycleWrite(cycle=1, cursor_ms=None, new_tickets={}, outbox=[], snapshots=[],
+                                          floor_logins=[1, 2, 3, 4, 5, 6, 7], heartbeat=None))
+    assert [login for login, raw in floors.items() if raw is not None] == [2, 3, 7]
+    assert all(FloorRecord.decode(floors[login]).version == login for login in (2, 3, 7))
+
+
 def test_command_ledger_records_started_then_done(redis_client, redis_namespace) -> None:
     ledger = CommandLedger(redis_client, LiveKeys(redis_namespace))
     assert ledger.get("c-1") is None

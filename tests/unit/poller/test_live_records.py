@@ -4,7 +4,7 @@ from decimal import Decimal
 import orjson
 import pytest
 from propfirm.domain.floors import EquityFloor
-from propfirm.live.floors import active_floor
+from propfirm.live.floors import FloorMemo, ReadFloor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, PositionSummary, Snapshot
 
@@ -53,18 +53,32 @@ def test_floor_round_trips_and_compares_by_breach_at() -> None:
 
 
 def test_an_expired_or_missing_floor_is_no_floor() -> None:
-    assert active_floor(None, NOW) is None
-    assert active_floor(floor(expires=NOW).encode(), NOW) is None
-    assert active_floor(floor(expires=NOW + timedelta(seconds=1)).encode(), NOW) is not None
+    assert FloorMemo().read({7: None}) == {7: None}
+    assert ReadFloor.decode(floor(expires=NOW).encode()).active(NOW) is None
+    assert ReadFloor.decode(floor(expires=NOW + timedelta(seconds=1)).encode()).active(NOW) is not None
 
 
 def test_bad_floor_records_are_refused_with_a_reason() -> None:
-    with pytest.raises(ValueError, match="version"):
-        active_floor(b'{"v":2,"level":"1"}', NOW)
-    with pytest.raises(ValueError, match="malformed"):
-        active_floor(b'{"v":1,"level":"1"}', NOW)
+    wrong_version = ReadFloor.decode(b'{"v":2,"level":"1"}')
+    assert wrong_version.floor is None and "version" in wrong_version.error
+    assert wrong_version.active(NOW) is None
+    missing = ReadFloor.decode(b'{"v":1,"level":"1"}')
+    assert missing.floor is None and "malformed" in missing.error
+    assert ReadFloor.decode(b"not json").error is not None
     with pytest.raises(ValueError, match="breach_at"):
         floor(breach_at="near")
+
+
+def test_the_floor_memo_decodes_a_floor_once_while_its_bytes_stay_the_same() -> None:
+    memo = FloorMemo()
+    first = memo.read({1: floor().encode(), 2: floor(breach_at="below").encode()})
+    again = memo.read({1: bytes(floor().encode()), 3: floor().encode()})  # equal bytes, another object
+    assert again[1] is first[1] and again[1].floor == floor()
+    assert again[3].floor == floor()
+    changed = memo.read({1: floor(breach_at="below").encode(), 2: floor(breach_at="below").encode()})
+    assert changed[1].floor.breach_at == "below"
+    assert changed[2] is not first[2]  # not read last cycle: forgotten, decoded afresh
+    assert changed[2].floor == first[2].floor
 
 
 def test_floor_from_the_rule_engines_equity_floor() -> None:

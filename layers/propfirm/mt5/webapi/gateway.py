@@ -216,7 +216,9 @@ class WebApiGateway:
         return ticks, int(version) if version not in (None, "") else since
 
     def account_states(self, groups: Sequence[str]) -> list[AccountState]:
-        states: list[AccountState] = []
+        return [state for page in self.account_state_pages(groups) for state in page]
+
+    def account_state_pages(self, groups: Sequence[str]) -> Iterator[list[AccountState]]:
         concrete = self._concrete_groups(groups)
         digits = {g.name.lower(): g.currency_digits for g in (self._groups_cache or (0, []))[1]}
         typed = self.options.typed_reads
@@ -228,6 +230,7 @@ class WebApiGateway:
                 query = {"group": group} if whole else {"login": _join(page)}
                 records = as_list(self.transport.read("/api/user/account/get_batch", query,
                                                       decode=decode_accounts if typed else None))
+                states: list[AccountState] = []
                 found = set()
                 for record in records:
                     state = (parsing.account_state_of(record, self._server, group) if type(record) is WireAccount
@@ -236,6 +239,7 @@ class WebApiGateway:
                         continue
                     found.add(state.login)
                     states.append(state)
+                del records  # the page's wire records, before the next page is read
                 missing = [login for login in page if login not in found]
                 for part in self._pages(missing):  # no trade state since the server started: the user record
                     users = as_list(self.transport.read("/api/user/get_batch", {"login": _join(part)}))
@@ -243,7 +247,7 @@ class WebApiGateway:
                         parsing.account_state_from_user(u, self._server, digits.get(group.lower(), 2))
                         for u in users
                     )
-        return states
+                yield states
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._server_clock()
