@@ -49,7 +49,7 @@ class Mt5Server:
     # how the task reaches MT5: "nat" (private subnets, through the NAT gateway, which charges for every byte
     # read) or "public" (public subnets with a public address; inbound data is free, nothing may connect in)
     egress: str = "nat"
-    account_reads: str = "pages"  # MT5_ACCOUNT_READS: "group" reads each group's account states in one request
+    account_reads: str = "pages"  # MT5_ACCOUNT_READS: "group": a group's states, positions in one request each
 
     @property
     def windows(self) -> bool:
