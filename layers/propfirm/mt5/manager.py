@@ -146,6 +146,11 @@ def _load_module() -> ModuleType:
         ) from None
 
 
+# the upper bound of a read of every deal of a login: a fixed instant, never the machine's clock (a simulated
+# server may run at any date)
+_NO_DEAL_AFTER = datetime(2100, 1, 1, tzinfo=UTC)
+
+
 class _DealerSink:
     """Receives dealer results on the API's thread; the gateway waits on it."""
 
@@ -525,7 +530,7 @@ class ManagerApiGateway:
 
     def _find_balance_deal(self, login: int, operation: BalanceOperation) -> int | None:
         clock = self._clock()
-        upper = clock.to_server(datetime.now(UTC) + timedelta(days=3650))
+        upper = clock.to_server(_NO_DEAL_AFTER)
         for record in self._read("DealRequestByLogins", [login], 0, upper, empty_ok=True):
             deal = self._deal(record, clock)
             if is_deal_of(deal, operation):

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from propfirm.mt5.errors import ProtocolError
+
 VOLUME_UNIT = Decimal(10_000)  # `Volume`: 1/10,000 lot
 VOLUME_EXT_UNIT = Decimal(100_000_000)  # `VolumeExt`: 1/100,000,000 lot
 USER_RIGHT_ENABLED = 0x1
@@ -51,7 +53,10 @@ class ServerClock:
     shift: timedelta = timedelta(0)
 
     def to_utc(self, server_seconds: int) -> datetime:
-        wall = _EPOCH + timedelta(seconds=server_seconds)
+        try:
+            wall = _EPOCH + timedelta(seconds=server_seconds)
+        except OverflowError:  # a reply's time no calendar holds: bad input, refused as any other
+            raise ProtocolError(f"server time out of range: {server_seconds!r}") from None
         if self.zone is None:
             return wall - self.offset
         naive = (wall - self.shift).replace(tzinfo=None)

@@ -297,7 +297,7 @@ def position_of(record: WirePosition, server: str, clock: ServerClock) -> Positi
         updated = clock.to_utc_msc(record.time_update_msc)
     else:
         updated = clock.to_utc(record.time_update or 0)
-    value = (traded_value(volume, contract, price_current, rate, record.digits_currency)  # type: ignore[arg-type]
+    value = (_traded(volume, contract, price_current, rate, record.digits_currency)  # type: ignore[arg-type]
              if valued else None)
     return Position(
         server=server,
@@ -367,7 +367,21 @@ def deal_value(record: Record, volume: Decimal, price: Decimal) -> Decimal | Non
     if contract in (None, "") or rate in (None, ""):
         return None
     digits = integer(record.get("DigitsCurrency", 2), "DigitsCurrency")
-    return traded_value(volume, _repeated(contract, "ContractSize"), price, _repeated(rate, "RateProfit"), digits)
+    return _traded(volume, _repeated(contract, "ContractSize"), price, _repeated(rate, "RateProfit"), digits)
+
+
+MAX_CURRENCY_DIGITS = 8  # a deposit currency's digits: 2 for most, 0 for some, up to 8 for crypto
+
+
+def _traded(volume: Decimal, contract: Decimal, price: Decimal, rate: Decimal, digits: int) -> Decimal | None:
+    """`traded_value`, with a clear refusal (ParseError, as for any other field) of what it cannot compute:
+    digits no currency has, or a value beyond exact arithmetic (a contract size of 1e30)."""
+    if not 0 <= digits <= MAX_CURRENCY_DIGITS:
+        raise ParseError(f"DigitsCurrency: not a currency's digits (0..{MAX_CURRENCY_DIGITS}): {digits!r}")
+    try:
+        return traded_value(volume, contract, price, rate, digits)
+    except InvalidOperation:
+        raise ParseError(f"ContractSize: the traded value is beyond exact arithmetic: {contract!r}") from None
 
 
 _REPEATED: dict[Any, Decimal] = {}
