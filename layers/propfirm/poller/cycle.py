@@ -211,11 +211,15 @@ class PollCycle:
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""
         changes = _Changes(accounts=len(read.polled))
+        reads_positions = self._positions_by_group
         for login, group, balance, equity, credit, margin in read.polled:
             changes.present.add(login)
             held = read.positions.get(login)
-            summary = ((tuple(sorted(held, key=_position_key)) if held else ())
-                       if self._reads_positions(group) else None)
+            reads = reads_positions.get(group)
+            if reads is None:
+                reads = self._reads_positions(group)
+            summary = ((tuple(held) if len(held) == 1 else tuple(sorted(held, key=_position_key))) if held else ()
+                       ) if reads else None
             fingerprint = hash((balance, equity, credit, margin, summary))
             if read.catching_up:
                 changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent

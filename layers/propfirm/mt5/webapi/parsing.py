@@ -291,8 +291,9 @@ def position_of(record: WirePosition, server: str, clock: ServerClock) -> Positi
         _refuse_infinite_position(record, valued)
     created = (clock.to_utc_msc(record.time_create_msc) if record.time_create_msc
                else clock.to_utc(record.time_create))
-    if record.time_update is None and record.time_update_msc is None:
-        updated = created
+    if (record.time_update is None and record.time_update_msc is None) or (
+            record.time_update_msc and record.time_update_msc == record.time_create_msc):
+        updated = created  # (most positions: never updated since they opened; one conversion saved)
     elif record.time_update_msc:
         updated = clock.to_utc_msc(record.time_update_msc)
     else:
