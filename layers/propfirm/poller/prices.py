@@ -143,6 +143,7 @@ class PriceWatch:
         dependents: dict[str, set[int]] = {}
         triggers: dict[int, Trigger] = {}
         quoted: set[str] = set()  # every symbol valuing a book: all are quoted, and checked at each read
+        valuing: dict[tuple[str, str], frozenset[str]] = {}
         drift: Decimal | None = None
         for h in holdings:
             if h.login in floors:  # read back this cycle (decoded once: the cycle's FloorMemo)
@@ -153,7 +154,7 @@ class PriceWatch:
                 raw, floor = (previous.floor_raw, previous.floor) if previous is not None else (None, None)
             book = Book(h.login, h.base, h.currency, h.positions, raw, floor=floor)
             books[h.login] = book
-            symbols = self._symbols_valuing(h)
+            symbols = self._symbols_valuing(h, valuing)
             quoted |= symbols
             if book.floor is None:  # a book without a floor is never judged between reads
                 continue
@@ -183,16 +184,24 @@ class PriceWatch:
         self.after_read = self._revalue(moved, now, seeded)
         return drift
 
-    def _symbols_valuing(self, h: Holding) -> set[str]:
-        """The symbols whose quotes value `h`: those it holds, and those converting their profit."""
-        symbols = set()
+    def _symbols_valuing(self, h: Holding, known: dict[tuple[str, str], frozenset[str]]) -> frozenset[str]:
+        """The symbols whose quotes value `h`: those it holds, and those converting their profit. `known`:
+        the answers for (symbol, deposit currency) so far this read (most books hold one position in one of
+        a few symbols, so most are a lookup)."""
+        if len(h.positions) == 1:
+            return self._valuing(h.positions[0].symbol, h.currency, known)
+        symbols: frozenset[str] = frozenset()
         for p in h.positions:
-            symbols.add(p.symbol)
-            spec = self.specs.get(p.symbol)
-            converter = None if spec is None else self.converter(spec.currency_profit, h.currency)
-            if converter is not None:
-                symbols.add(converter)
+            symbols |= self._valuing(p.symbol, h.currency, known)
         return symbols
+
+    def _valuing(self, symbol: str, currency: str, known: dict[tuple[str, str], frozenset[str]]) -> frozenset[str]:
+        answer = known.get((symbol, currency))
+        if answer is None:
+            spec = self.specs.get(symbol)
+            converter = None if spec is None else self.converter(spec.currency_profit, currency)
+            answer = known[(symbol, currency)] = frozenset((symbol,) if converter is None else (symbol, converter))
+        return answer
 
     def converter(self, source: str, target: str) -> str | None:
         """The symbol whose quote converts `source` to `target` (SOURCETARGET, else TARGETSOURCE), asked of
