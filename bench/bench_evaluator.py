@@ -215,6 +215,7 @@ def _backend_cpu(admin_url: str, database: str) -> float:
 
 
 PROFILE: cProfile.Profile | None = None  # --profile: the real design's steady cycles, handler calls only
+PROFILE_TRANSITIONS: cProfile.Profile | None = None  # --profile-transitions: its cycles with transitions
 
 
 def _cycle(side: Side, client: redis.Redis, at: datetime, equity_of: Callable[[int], Decimal],
@@ -340,7 +341,8 @@ def run_designs(batches: int, naive_batches: int, steady_cycles: int, transition
                     def equity(login: int, breaching: set[int] = breaching, c: int = c) -> Decimal:
                         return Decimal(94000) if login in breaching else Decimal(99700 - c)
 
-                    with_transitions.append(_cycle(side, client, at, equity, admin_url, database))
+                    with_transitions.append(_cycle(side, client, at, equity, admin_url, database,
+                                                   PROFILE_TRANSITIONS if side.name == "real" else None))
                 out["transitions"] = _median(with_transitions)
                 results[side.name] = out
             for rt in (real, naive_rt):
@@ -533,6 +535,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="one batch, few cycles, loopback only")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the real design's steady cycles here "
                         "(the handler's calls only; read with python -m pstats)")
+    parser.add_argument("--profile-transitions", type=Path,
+                        help="write a cProfile of the real design's cycles with transitions here")
     parser.add_argument("--batches", type=int, help="handler batches per cycle (default 10; --quick 1)")
     parser.add_argument("--explain", action="store_true", help="only EXPLAIN ANALYZE the recurring queries"
                         " on a database filled at volume (20,000 challenges, 2 M equity points, 1 M deals)")
@@ -551,8 +555,9 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"  {label}: {plan['ms']} ms, {', '.join(plan['paths']) or 'no table read'}"
                   + (f" ({plan['pruned_partitions']} partitions pruned)" if plan["pruned_partitions"] else ""))
         return found
-    global PROFILE
+    global PROFILE, PROFILE_TRANSITIONS
     PROFILE = cProfile.Profile() if args.profile else None
+    PROFILE_TRANSITIONS = cProfile.Profile() if args.profile_transitions else None
     figures: dict[str, Any] = {"machine": f"{os.cpu_count()} cores", "python": sys.version.split()[0],
                                "targets": {"per_core": TARGET_PER_CORE, "ratio": TARGET_RATIO}, "runs": []}
     for rtt in rtts:
@@ -565,6 +570,9 @@ def main(argv: list[str] | None = None) -> dict:
     if PROFILE is not None:
         PROFILE.dump_stats(str(args.profile))
         print(f"profile of the steady cycles: {args.profile}")
+    if PROFILE_TRANSITIONS is not None:
+        PROFILE_TRANSITIONS.dump_stats(str(args.profile_transitions))
+        print(f"profile of the cycles with transitions: {args.profile_transitions}")
     figures["time"] = iso_utc(datetime.now(UTC))
     print(orjson.dumps({"summary": [{"rtt_ms": r["rtt_ms"], "steady_per_core": r["real"]["steady"]["per_core"],
                                      "naive_steady_per_core": r["naive"]["steady"]["per_core"]}

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from psycopg.types.json import Jsonb
-
-from propfirm.store.jsonutil import canonical, plain
+from propfirm.store.jsonutil import canonical, json_array, plain
 from propfirm.store.seals import Sealer, default_sealer, seal_message
 
 if TYPE_CHECKING:
@@ -95,7 +93,7 @@ class AuditLog:
             challenges.append(entry.challenge_id)
             servers.append(entry.server)
             logins.append(entry.login)
-            payloads.append(Jsonb(payload))
+            payloads.append(payload)
             prevs.append(last_hash)
             hashes.append(digest)
             seals.append(sealer.seal(seal_message(last_id, digest)))
@@ -103,9 +101,11 @@ class AuditLog:
         self.uow.execute(
             "INSERT INTO audit_log (id, created_at, kind, challenge_id, server, login, payload, prev_hash,"
             " hash, seal)"
-            " SELECT * FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::bigint[], %s::text[],"
-            " %s::bigint[], %s::jsonb[], %s::text[], %s::text[], %s::text[])",
-            (ids, times, kinds, challenges, servers, logins, payloads, prevs, hashes, seals),
+            # the payloads as one JSON array (store.jsonutil.json_array: a jsonb[] is escaped quote by quote)
+            " SELECT * FROM ROWS FROM (unnest(%s::bigint[]), unnest(%s::timestamptz[]), unnest(%s::text[]),"
+            " unnest(%s::bigint[]), unnest(%s::text[]), unnest(%s::bigint[]), jsonb_array_elements(%s::jsonb),"
+            " unnest(%s::text[]), unnest(%s::text[]), unnest(%s::text[]))",
+            (ids, times, kinds, challenges, servers, logins, json_array(payloads), prevs, hashes, seals),
         )
         self.uow.execute(
             "UPDATE audit_chain_head SET last_id = %s, last_hash = %s WHERE singleton", (last_id, last_hash)

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from psycopg.types.json import Jsonb
-
-from propfirm.store.jsonutil import plain
+from propfirm.store.jsonutil import json_array, plain
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -42,13 +40,14 @@ class EventRepository:
             return
         self.uow.execute(
             "INSERT INTO domain_events (event_id, detail_type, challenge_id, detail)"
-            " SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::jsonb[])"
+            " SELECT * FROM ROWS FROM (unnest(%s::text[]), unnest(%s::text[]), unnest(%s::bigint[]),"
+            " jsonb_array_elements(%s::jsonb))"  # the details as one JSON array (store.jsonutil.json_array)
             " ON CONFLICT (event_id) DO NOTHING",
             (
                 [e.event_id for e in events],
                 [e.detail_type for e in events],
                 [e.challenge_id for e in events],
-                [Jsonb(plain(e.detail)) for e in events],
+                json_array([plain(e.detail) for e in events]),
             ),
         )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from psycopg.types.json import Jsonb
 
-from propfirm.store.jsonutil import plain
+from propfirm.store.jsonutil import json_array, plain
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -46,15 +46,17 @@ class OutboxRepository:
         self.uow.execute(
             "INSERT INTO outbox (command_id, challenge_id, server, login, kind, command, mt5_comment,"
             " not_before)"
-            " SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::text[],"
-            " %s::jsonb[], %s::text[], %s::timestamptz[]) ON CONFLICT (command_id) DO NOTHING",
+            " SELECT * FROM ROWS FROM (unnest(%s::text[]), unnest(%s::bigint[]), unnest(%s::text[]),"
+            " unnest(%s::bigint[]), unnest(%s::text[]), jsonb_array_elements(%s::jsonb), unnest(%s::text[]),"
+            " unnest(%s::timestamptz[]))"  # the commands as one JSON array (store.jsonutil.json_array)
+            " ON CONFLICT (command_id) DO NOTHING",
             (
                 [c.command_id for c in commands],
                 [c.challenge_id for c in commands],
                 [c.server for c in commands],
                 [c.login for c in commands],
                 [c.kind for c in commands],
-                [Jsonb(plain(c.command)) for c in commands],
+                json_array([plain(c.command) for c in commands]),
                 [c.mt5_comment for c in commands],
                 [c.not_before for c in commands],
             ),

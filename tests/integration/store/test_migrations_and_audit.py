@@ -161,6 +161,37 @@ def test_audit_verify_passes_then_names_the_tampered_row(fresh_url) -> None:
     assert cut.returncode == 1 and f"row {ids[4]}" in cut.stdout and "chain head" in cut.stdout
 
 
+AWKWARD = {"comment": 'a "quoted" \\ back\\slash, {braces}, [brackets], \'single\', tab\tnew\nline, ünï 📈',
+           "nested": {"list": ["x", "y\"z", {"k": None}], "empty": {}}, "amount": "1234.56", "n": 7}
+
+
+def test_payloads_with_quotes_escapes_and_unicode_are_stored_as_given_and_verify(fresh_url) -> None:
+    """Audit payloads, domain events and outbox commands go to PostgreSQL as one JSON array each (not a
+    jsonb[] literal): every character comes back as written, and the hash chain verifies over them."""
+    from propfirm.store.events import DomainEvent
+    from propfirm.store.outbox import OutboxCommand
+
+    assert _cli(fresh_url, "migrate").returncode == 0
+    at = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+    with UnitOfWork(fresh_url) as uow:
+        ids = uow.audit.append([AuditEntry("test.awkward", {**AWKWARD, "i": i}, 7, "s", 5001, at) for i in range(3)])
+        uow.events.add([DomainEvent(f"evt-awkward-{i}", "test.awkward", None, {**AWKWARD, "i": i}) for i in range(2)])
+        uow.outbox.add([OutboxCommand(f"cmd-awkward-{i}", None, "s", 5001, "close_all", {**AWKWARD, "i": i},
+                                      f"c{i}", at) for i in range(2)])
+        uow.commit()
+    with psycopg.connect(fresh_url) as conn:
+        payloads = [r[0] for r in conn.execute("SELECT payload FROM audit_log WHERE id = ANY(%s) ORDER BY id", (ids,))]
+        details = [r[0] for r in conn.execute(
+            "SELECT detail FROM domain_events WHERE event_id LIKE 'evt-awkward-%' ORDER BY event_id")]
+        commands = [r[0] for r in conn.execute(
+            "SELECT command FROM outbox WHERE command_id LIKE 'cmd-awkward-%' ORDER BY command_id")]
+    assert payloads == [{**AWKWARD, "i": i} for i in range(3)]
+    assert details == [{**AWKWARD, "i": i} for i in range(2)]
+    assert commands == [{**AWKWARD, "i": i} for i in range(2)]
+    ok = _cli(fresh_url, "audit", "verify")
+    assert ok.returncode == 0 and "3 rows" in ok.stdout
+
+
 def test_a_chain_its_owner_rewrote_and_rehashed_is_caught_by_the_seals(fresh_url) -> None:
     """The review's experiment: as the table's owner, disable the trigger, rewrite a row, recompute the hash
     of it and of every row after it, move the head. The chain alone looks whole; the seals, made with a key
