@@ -73,10 +73,7 @@ def readable_floor(raw: bytes | str | None) -> FloorRecord | None:
     judge validity at their own instant: a tick's, a blind interval's start)."""
     if raw is None:
         return None
-    try:
-        return FloorRecord.decode(raw)
-    except (KeyError, TypeError, ValueError):
-        return None
+    return ReadFloor.decode(raw.encode() if isinstance(raw, str) else raw).floor
 
 
 @dataclass(frozen=True, slots=True)

@@ -218,8 +218,7 @@ class PollCycle:
             reads = reads_positions.get(group)
             if reads is None:
                 reads = self._reads_positions(group)
-            summary = ((tuple(held) if len(held) == 1 else tuple(sorted(held, key=_position_key))) if held else ()
-                       ) if reads else None
+            summary = _summary(held) if reads else None
             fingerprint = hash((balance, equity, credit, margin, summary))
             if read.catching_up:
                 changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent
@@ -297,6 +296,13 @@ class PollCycle:
         for login, balance, equity, credit, margin, summary in changed:
             yield login, encode_snapshot(server, login, cycle, time_text, balance, equity, credit, margin,
                                          summary)
+
+
+def _summary(held: list[PositionSummary] | None) -> tuple[PositionSummary, ...]:
+    """An account's positions in a fixed order (its fingerprint and its snapshot's list)."""
+    if not held:
+        return ()
+    return tuple(held) if len(held) == 1 else tuple(sorted(held, key=_position_key))
 
 
 def _position_key(p: PositionSummary) -> tuple[str, str, object, int]:

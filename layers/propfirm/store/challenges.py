@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from propfirm.store.errors import ConcurrencyConflict, NotFound
-from propfirm.store.jsonutil import canonical, plain
+from propfirm.store.jsonutil import json_array, plain
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -133,8 +133,7 @@ class ChallengeRepository:
         rows = self.uow.fetchall(
             "UPDATE challenges c SET state = v.state, status = v.status, phase = v.phase,"
             " awaiting_reset = v.awaiting, version = c.version + 1, updated_at = now()"
-            # the states as one JSON array zipped with the other columns: a jsonb[] parameter is sent as an
-            # array literal whose every quote the driver escapes by regular expression (most of the batch's CPU)
+            # the states as one JSON array zipped with the other columns (store.jsonutil.json_array)
             " FROM ROWS FROM (unnest(%s::bigint[]), unnest(%s::integer[]), jsonb_array_elements(%s::jsonb),"
             " unnest(%s::text[]), unnest(%s::integer[]), unnest(%s::text[]))"
             " AS v(id, expected, state, status, phase, awaiting)"
@@ -142,7 +141,7 @@ class ChallengeRepository:
             (
                 [s.challenge_id for s in saves],
                 [s.expected_version for s in saves],
-                canonical([s.state for s in saves]).decode(),
+                json_array([s.state for s in saves]),
                 [s.status for s in saves],
                 [s.phase for s in saves],
                 [s.awaiting_reset for s in saves],

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from propfirm.store.jsonutil import json_array, plain
+from propfirm.store.jsonutil import json_array
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -47,7 +47,7 @@ class EventRepository:
                 [e.event_id for e in events],
                 [e.detail_type for e in events],
                 [e.challenge_id for e in events],
-                json_array([plain(e.detail) for e in events]),
+                json_array([e.detail for e in events]),
             ),
         )
 

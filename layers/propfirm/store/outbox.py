@@ -56,7 +56,7 @@ class OutboxRepository:
                 [c.server for c in commands],
                 [c.login for c in commands],
                 [c.kind for c in commands],
-                json_array([plain(c.command) for c in commands]),
+                json_array([c.command for c in commands]),
                 [c.mt5_comment for c in commands],
                 [c.not_before for c in commands],
             ),

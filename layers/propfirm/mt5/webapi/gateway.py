@@ -265,15 +265,7 @@ class WebApiGateway:
                      decode: Callable[[bytes], dict[str, Any]] | None = None) -> list[Any]:
         """The records of one group in one request, without `offset`/`total` (`account_reads="group"`: the
         documentation sets no page size for get_batch by group); a ticket the answer repeats is read once."""
-        seen: set[Any] = set()
-        attribute = key.lower()
-        records = []
-        for record in as_list(self.transport.read(path, {"group": group}, decode=decode)):
-            ticket = _ticket(record, key, attribute)
-            if ticket not in seen:
-                seen.add(ticket)
-                records.append(record)
-        return records
+        return _unseen(as_list(self.transport.read(path, {"group": group}, decode=decode)), set(), key)
 
     def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:
         if since.tzinfo is None or until.tzinfo is None:
@@ -304,12 +296,10 @@ class WebApiGateway:
         size = self.options.page_size
         seen: set[Any] = set()
         offset = 0
-        attribute = key.lower()
         while True:
             page = as_list(self.transport.read(path, {"group": group, **params, "offset": offset, "total": size},
                                                decode=decode))
-            fresh = [r for r in page if _ticket(r, key, attribute) not in seen]
-            seen.update(_ticket(r, key, attribute) for r in fresh)
+            fresh = _unseen(page, seen, key)
             yield from fresh
             if len(page) != size or not fresh:
                 return
@@ -692,6 +682,18 @@ def _opt_dec(value: Any) -> Decimal | None:
         return parsing.dec(value, "price") if value not in (None, "") else None
     except parsing.ParseError:
         return None
+
+
+def _unseen(records: list[Any], seen: set[Any], key: str) -> list[Any]:
+    """The records whose ticket (`key`: "Position", "Deal") is not in `seen`, each once; adds theirs to it."""
+    attribute = key.lower()
+    fresh = []
+    for record in records:
+        ticket = _ticket(record, key, attribute)
+        if ticket not in seen:
+            seen.add(ticket)
+            fresh.append(record)
+    return fresh
 
 
 def _ticket(record: Any, key: str, attribute: str) -> Any:
