@@ -67,6 +67,7 @@ from propfirm.api.routers import (
     admin_programs,
     admin_system,
     crm,
+    gaps,
     integrations,
     news,
     public,
@@ -114,6 +115,7 @@ app.include_router(admin_system.router)
 app.include_router(integrations.router)
 app.include_router(crm.router)
 app.include_router(abuse.router)
+app.include_router(gaps.router)
 app.include_router(news.router)
 
 

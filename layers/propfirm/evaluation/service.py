@@ -29,6 +29,7 @@ from propfirm.domain.warnings import DEFAULT_SHARE
 from propfirm.evaluation.accounts import Account, Judged
 from propfirm.evaluation.deals import ClassifiedDeal
 from propfirm.evaluation.feedback import FeedbackRecorder
+from propfirm.evaluation.gaps import record_gap_review
 from propfirm.evaluation.judging import judge
 from propfirm.evaluation.live import AccountLive, CachedChallenge, LiveState
 from propfirm.evaluation.loading import AccountLoader
@@ -40,7 +41,7 @@ from propfirm.evaluation.report import EvaluationReport
 from propfirm.evaluation.routine import RoutineSaver
 from propfirm.live.records import Snapshot
 from propfirm.payouts.records import PayoutWorkflow
-from propfirm.queues.messages import CommandResult, EvaluationMessage, KillReport
+from propfirm.queues.messages import AnyEvaluationQueueMessage, EvaluationMessage, GapReviewMessage, KillReport
 from propfirm.store.challenges import ChallengeRecord, ChallengeVersion
 from propfirm.store.deals import DealRow
 from propfirm.store.errors import ConcurrencyConflict
@@ -119,9 +120,11 @@ class Evaluator:
             else:
                 view[a.login] = ChallengeVersion(a.challenge_id, a.login, a.version)
 
-    def handle(self, message: EvaluationMessage | KillReport | CommandResult) -> EvaluationReport:
+    def handle(self, message: AnyEvaluationQueueMessage) -> EvaluationReport:
         if isinstance(message, EvaluationMessage):
             return self.evaluate(message)
+        if isinstance(message, GapReviewMessage):  # recorded for review; no challenge changes
+            return record_gap_review(self.uow_factory, message, self.clock)
         if self._versions is not None:  # a kill report or a result may change a challenge: read afresh
             self._versions.pop(message.server, None)
         feedback = FeedbackRecorder(self.uow_factory, self.live, self.clock, self.payout_workflow)

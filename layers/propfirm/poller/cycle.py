@@ -30,6 +30,7 @@ snapshots resume with the first cycle whose window reaches the reads.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -122,6 +123,7 @@ class PollCycle:
         clock: Callable[[], float] = time.monotonic,
         prices: PriceWatch | None = None,
         currency_of: Callable[[str], str] | None = None,
+        durable: deque[Outgoing] | None = None,
     ) -> None:
         self.gateway = gateway
         self.store = store
@@ -146,6 +148,9 @@ class PollCycle:
         self._positions_by_group: dict[str, bool] = {}
         self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
         self.floor_memo = FloorMemo()  # the floors read back, decoded once for the fast path and the tick path
+        # messages other threads hand over (a blind interval's review): into the next cycle's outbox, kept
+        # there until sent, as the deal-carrying ones (deque: append and popleft are safe across threads)
+        self.durable: deque[Outgoing] = deque() if durable is None else durable
 
     def _reads_positions(self, group: str) -> bool:
         known = self._positions_by_group.get(group)
@@ -253,6 +258,9 @@ class PollCycle:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
         packed = pack_evaluation_messages(server, cycle, read.now, logins_by_shard, read.deals_by_login,
                                           self.max_message_bytes, poller=self.store.name, deals_until=read.until)
+        durable = self.durable
+        while durable:
+            packed.append((durable.popleft(), True))
         new_tickets = read.new_tickets
         cursor = to_ms(read.until)
         floors = self.store.write_cycle(CycleWrite(

@@ -6,10 +6,13 @@ the read after it left it, with the server's time of each read. When the poller 
 `GapReviewer.review` reads from MT5 the deals booked between those two reads and the one-minute bars of
 every symbol involved (and of the symbols converting their profit currencies), and runs
 `propfirm.poller.gap_check` for each account that held a position at the start or traded in the gap. The
-review is pushed to a capped Redis list (`LiveKeys.gap_reviews`, newest first) that the admin system page
-shows: per interval the accounts checked and clear, and each one `breached`, `possible` or `unchecked`
-with its evidence (the minute, the lowest equity, the floor, the positions held). Nothing is decided here:
-a breach that happened and recovered inside the gap goes to review, never applied and never dropped.
+review goes two ways: to a capped Redis list (`LiveKeys.gap_reviews`, newest first) that the admin system
+page shows at once, and, as `gap_review` messages on the evaluation queue (through the cycle's outbox, so a
+crash does not lose them), to PostgreSQL, where each account not clear becomes a gap finding a risk officer
+confirms or dismisses (`propfirm.store.gaps`, `/admin/gaps/findings`). Per interval: the accounts checked
+and clear, and each one `breached`, `possible` or `unchecked` with its evidence (the minute, the lowest
+equity, the floor, the positions held). Nothing is decided here: a breach that happened and recovered inside
+the gap goes to review, never applied and never dropped.
 
 What it cannot see it says: a gap that began before this process's first read (a restart) has no read
 before it to start from, and an adapter without price history (`Unsupported`) leaves every account
@@ -28,10 +31,11 @@ import orjson
 import redis
 
 from propfirm.live.floors import readable_floor
-from propfirm.live.records import FloorRecord
+from propfirm.live.records import FloorRecord, parse_utc
 from propfirm.mt5.errors import Mt5Error, NotFound, Unsupported
 from propfirm.mt5.models import Deal, MinuteBar, SymbolInfo
 from propfirm.mt5.port import Mt5Gateway
+from propfirm.poller.deals import to_ms
 from propfirm.poller.gap_check import (
     TRADES,
     AccountAt,
@@ -42,6 +46,8 @@ from propfirm.poller.gap_check import (
 )
 from propfirm.poller.observability import logger
 from propfirm.poller.prices import Book, PriceWatch
+from propfirm.queues.messages import GapAccount, GapReviewMessage
+from propfirm.queues.sqs import Outgoing
 
 KEEP = 100  # reviews kept per poller
 BAR_LEAD = timedelta(minutes=30)  # bars read from before the gap: the price standing when it began
@@ -111,8 +117,14 @@ class GapReviewer:
         groups: Sequence[str],
         floor_key: Callable[[int], str],
         currency_of_login: Callable[[int], str],
+        poller: str = "default",
+        send: Callable[[list[Outgoing]], None] | None = None,
+        max_message_bytes: int = 60_000,
     ) -> None:
         self.gateway = gateway
+        self.poller = poller
+        self.send = send  # hands the review's messages to the cycle's outbox (None: Redis only)
+        self.max_message_bytes = max_message_bytes
         self.client = client
         self.key = key
         self.groups = list(groups)
@@ -235,10 +247,54 @@ class GapReviewer:
             logger.warning("blind interval: the account may have crossed its floor unseen", login=verdict.login,
                            outcome=verdict.outcome, lowest=str(verdict.lowest), floor=str(verdict.floor),
                            at=None if verdict.at is None else verdict.at.isoformat())
+        if self.send is not None:  # first: the durable record does not wait on the live view
+            self.send(review_messages(review, self.gateway.server, self.poller, self.max_message_bytes))
         pipe = self.client.pipeline(transaction=False)
         pipe.lpush(self.key, orjson.dumps(review.as_json()))
         pipe.ltrim(self.key, 0, KEEP - 1)
         pipe.execute()
+
+
+def review_messages(review: GapReview, server: str, poller: str, max_bytes: int = 60_000) -> list[Outgoing]:
+    """The review as `gap_review` messages: the interval and its counts in each, the accounts not clear
+    shared out so that no message passes `max_bytes` (SQS takes 256 KiB; thousands of accounts may be
+    unchecked after a long outage). An interval with none not clear is one message all the same: the record
+    that it was checked."""
+    interval = review.interval
+    blind_from = parse_utc(interval["from"])
+    header = GapReviewMessage(
+        server=server,
+        poller=poller,
+        blind_from=blind_from,
+        blind_to=parse_utc(interval["to"]),
+        cause=str(interval.get("cause", ""))[:300],
+        failed_cycles=int(interval.get("failed_cycles", 0)),
+        read_before=review.since,
+        read_after=review.until,
+        checked=review.checked,
+        clear=review.clear,
+        reason=review.reason,
+    )
+    budget = max(1_000, max_bytes - len(header.model_dump_json()) - 64)
+    parts: list[list[GapAccount]] = [[]]
+    used = 0
+    for verdict in review.verdicts:
+        account = GapAccount.model_validate(verdict.as_json())
+        size = len(account.model_dump_json()) + 1
+        if parts[-1] and used + size > budget:
+            parts.append([])
+            used = 0
+        parts[-1].append(account)
+        used += size
+    group, start = f"{server}:gaps", to_ms(blind_from)
+    return [
+        Outgoing(
+            body=header.model_copy(update={"part": n, "parts": len(parts), "accounts": accounts}).model_dump_json(),
+            group_id=group,
+            dedup_id=f"{server}:gap:{poller}:{start}:{n}",
+        )
+        for n, accounts in enumerate(parts)
+    ]
 
 
 def recent(client: redis.Redis, key: str, count: int = 10) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -105,6 +106,8 @@ class Poller:
         self._keys = keys
         self.gaps: GapReviewer | None = None  # with the tick path: each blind interval checked after it
         self._reviews: ThreadPoolExecutor | None = None  # the checks' judging, off the cycle's thread
+        # the reviews' messages, for the next cycle's outbox: the runner's, so a restarted cycle keeps them
+        self._durable: deque[Outgoing] = deque()
         self._redis = redis_client
         self.cycle: PollCycle | None = None
         self.prices: PriceWatch | None = None
@@ -149,7 +152,8 @@ class Poller:
             gateway=self.gateway, client=self._redis, key=self._keys.gap_reviews(self.gateway.server,
                                                                                   self.settings.poller_name),
             groups=self.plan.groups, floor_key=lambda login: self._keys.floor(self.gateway.server, login),
-            currency_of_login=self._currency_of_login,
+            currency_of_login=self._currency_of_login, poller=self.settings.poller_name,
+            send=self._durable.extend, max_message_bytes=self.settings.poller_message_max_bytes,
         )
         cycle = PollCycle(
             gateway=self.gateway, store=self.store, sender=self.sender, plan=self.plan,
@@ -157,7 +161,7 @@ class Poller:
             detector=ChangeDetector(self.settings.poller_heartbeat_seconds), tracker=tracker,
             kill_switch=kill_switch, last_cycle=state.cycle,
             max_message_bytes=self.settings.poller_message_max_bytes, clock=self.clock,
-            prices=self.prices, currency_of=self._currency_of,
+            prices=self.prices, currency_of=self._currency_of, durable=self._durable,
         )
         if state.outbox:
             self._resend_outbox([Outgoing.from_json(o) for o in state.outbox], tracker)

@@ -1,6 +1,6 @@
 """Messages on the queues (a contract), pydantic models, every one versioned with `"v": 1`.
 
-Evaluation queue (FIFO, MessageGroupId = the account's shard, see `sharding`), three kinds:
+Evaluation queue (FIFO, MessageGroupId = the account's shard, see `sharding`), four kinds:
 
 - `evaluation` — a claim check: the logins whose snapshots changed this cycle (read them from
   `acct:{server:login}:snap`, written in the same pipeline before the message was sent) and the new deals
@@ -10,6 +10,10 @@ Evaluation queue (FIFO, MessageGroupId = the account's shard, see `sharding`), t
 - `kill` — the poller's fast path acted: equity was at or beyond a valid floor, trading was disabled and
   positions closed; the evaluator records the breach. Deduplication id `"{server}:kill:{login}:{cycle}"`.
 - `command_result` — the outcome of one command. Deduplication id `"result:{command_id}"`.
+- `gap_review` — a blind interval checked against MT5's record of it (`propfirm.poller.gap_review`): the
+  accounts that breached, may have, or could not be checked, with their evidence; the evaluator records them
+  as gap findings for a risk officer to confirm or dismiss. A review with many accounts goes in parts.
+  MessageGroupId `"{server}:gaps"`, deduplication id `"{server}:gap:{poller}:{from in ms}:{part}"`.
 
 Command queue (FIFO, MessageGroupId = `"{server}:{login}"`, or the command id for a creation), one
 `Command` per message, discriminated by `type`: create_account | move_group | set_trading | close_all |
@@ -160,15 +164,55 @@ class CommandResult(_Message):
     repeated: bool = False  # True: the command was done before; this is its stored result again
 
 
-EvaluationQueueMessage = Annotated[
-    EvaluationMessage | KillReport | CommandResult, Field(discriminator="kind")
-]
-_evaluation_adapter: TypeAdapter[EvaluationMessage | KillReport | CommandResult] = TypeAdapter(
-    EvaluationQueueMessage
-)
+class GapHeldPosition(BaseModel):
+    """A position held when a blind interval's check found the account at its lowest."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    ticket: int
+    symbol: str
+    side: Literal["buy", "sell"]
+    volume: Money
+    price_open: Money
 
 
-def parse_evaluation_queue_message(body: str | bytes) -> EvaluationMessage | KillReport | CommandResult:
+class GapAccount(BaseModel):
+    """One account a blind interval's check did not find clear (`propfirm.poller.gap_check.GapVerdict`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    login: int
+    outcome: Literal["breached", "possible", "unchecked"]
+    floor: Money | None = None
+    lowest: Money | None = None  # the lowest bound of the equity found in the gap
+    at: datetime | None = None  # the minute it was found in
+    held: list[GapHeldPosition] = Field(default_factory=list)
+    checked_until: datetime | None = None
+    reason: str = ""
+
+
+class GapReviewMessage(_Message):
+    kind: Literal["gap_review"] = "gap_review"
+    server: str
+    poller: str
+    blind_from: datetime  # the blind interval (the poller's wall clock): the last good cycle's end
+    blind_to: datetime  # the end of the good cycle after it
+    cause: str  # the first error, "slow cycle" or "poller restarted"
+    failed_cycles: int = Field(ge=0)
+    read_before: datetime | None  # the MT5 reads the check starts and ends at (server clock, UTC)
+    read_after: datetime | None
+    checked: int = Field(ge=0)
+    clear: int = Field(ge=0)
+    reason: str = ""  # why nothing could be checked, if so
+    part: int = Field(default=0, ge=0)
+    parts: int = Field(default=1, ge=1)
+    accounts: list[GapAccount] = Field(default_factory=list)  # this part's share of the accounts not clear
+
+
+AnyEvaluationQueueMessage = EvaluationMessage | KillReport | CommandResult | GapReviewMessage
+EvaluationQueueMessage = Annotated[AnyEvaluationQueueMessage, Field(discriminator="kind")]
+_evaluation_adapter: TypeAdapter[AnyEvaluationQueueMessage] = TypeAdapter(EvaluationQueueMessage)
+
+
+def parse_evaluation_queue_message(body: str | bytes) -> AnyEvaluationQueueMessage:
     return _evaluation_adapter.validate_json(body)
 
 

@@ -24,6 +24,7 @@ from propfirm.store.uow import UnitOfWork
 
 from tests.integration.api.conftest import NOW, Api, claims, new_login
 from tests.integration.api.test_abuse_findings import planted
+from tests.integration.api.test_gap_findings import planted_gap
 from tests.integration.api.test_handler import assert_problem, email, order
 
 ADMIN = claims("admin", "ops@example.com")
@@ -484,6 +485,7 @@ def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
     [(transition_id,)] = api.rows("SELECT id FROM phase_transitions WHERE challenge_id = %s", (decided,))
     endpoint = api.call("POST", "/admin/webhooks", claims=ADMIN, body={"url": "https://crm.example.com/hooks"})[2]
     finding_id = planted(api)[0]
+    gap_finding_id = planted_gap(api)[1]
     ops = [(m, p) for m, p in _operations(api) if p.startswith("/admin/")]
     assert len(ops) >= 20
     for method, template in ops:
@@ -495,8 +497,9 @@ def test_support_reads_everything_and_changes_nothing(api: Api) -> None:
             .replace("{endpoint_id}", str(endpoint["id"]))
             .replace("{delivery_id}", "1")
             .replace("{finding_id}", str(finding_id))
+            .replace("{gap_finding_id}", str(gap_finding_id))
         )
-        body_sent = {"note": "support tries"} if "/abuse/" in path else {"reason": "support tries"}
+        body_sent = {"note": "support tries"} if "/abuse/" in path or "/gaps/" in path else {"reason": "support tries"}
         status, headers, body = api.call(method, path, claims=SUPPORT, body=body_sent)
         if method == "GET":
             assert status == 200, (method, template, body)

@@ -7,9 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from propfirm.live.floors import write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.poller.gap_review import recent
+from propfirm.queues.sqs import SendFailed
 from propfirm.sim.testing import running_simulator
 
 from tests.instants import MONDAY_MORNING
@@ -48,8 +50,9 @@ def test_a_dip_that_recovered_inside_a_blind_interval_is_found_for_review(make_p
         poller.run_cycle()  # the read after the gap: MT5 shows nothing wrong now
         assert world.account(dipper).positions != ()
 
-        review = poller.gaps.review({"from": "x", "to": "y", "seconds": 240.0, "failed_cycles": 3,
-                                     "cause": "ConnectionError"}, poller.prices)
+        interval = {"from": "2026-01-05T09:00:00.000+00:00", "to": "2026-01-05T09:04:00.000+00:00",
+                    "seconds": 240.0, "failed_cycles": 3, "cause": "ConnectionError"}
+        review = poller.gaps.review(interval, poller.prices)
         assert review.checked == 3 and review.clear == 2, review.as_json()
         [verdict] = review.verdicts
         assert verdict.login == dipper and verdict.outcome == "breached"
@@ -60,13 +63,22 @@ def test_a_dip_that_recovered_inside_a_blind_interval_is_found_for_review(make_p
         assert stored["accounts"][0]["login"] == dipper and stored["interval"]["cause"] == "ConnectionError"
         assert stored["accounts"][0]["held"][0]["symbol"] == "EURUSD"
 
+        # and, durably, to the evaluator: in the next cycle's outbox and on the evaluation queue
+        queues.drain()
+        poller.run_cycle()
+        [sent] = [m for m in queues.drain() if m["kind"] == "gap_review"]
+        assert (sent["checked"], sent["clear"], sent["cause"], sent["parts"]) == (3, 2, "ConnectionError", 1)
+        assert [(a["login"], a["outcome"]) for a in sent["accounts"]] == [(dipper, "breached")]
+        assert sent["blind_from"].startswith("2026-01-05T09:00:00")
+
 
 def test_a_gap_with_nothing_before_it_says_so(make_poller, redis_client, redis_namespace) -> None:
     with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
         poller = make_poller(sim)
         poller.start(with_inbox=False)
         poller.run_cycle()  # the first read of this run: no read before the gap to start from
-        review = poller.gaps.review({"cause": "poller restarted"}, poller.prices)
+        review = poller.gaps.review({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:01:00+00:00",
+                                     "cause": "poller restarted"}, poller.prices)
         assert review.checked == 0 and "restart" in review.reason
         [stored] = recent(redis_client, LiveKeys(redis_namespace).gap_reviews("default"))
         assert stored["reason"] == review.reason
@@ -79,7 +91,36 @@ def test_the_runner_reviews_each_blind_interval_it_closes(make_poller, redis_cli
         poller.start(with_inbox=False)
         poller.run_cycle()
         poller.run_cycle()
-        poller._review_gap({"from": "a", "to": "b", "seconds": 9.0, "failed_cycles": 1, "cause": "slow cycle"})
+        poller._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:09+00:00", "seconds": 9.0,
+                            "failed_cycles": 1, "cause": "slow cycle"})
         poller.wait_for_reviews()  # judged on a thread of its own
         [stored] = recent(redis_client, LiveKeys(redis_namespace).gap_reviews("default"))
         assert stored["checked"] >= 1 and stored["interval"]["seconds"] == 9.0
+
+
+def test_a_review_survives_a_crash_before_it_was_sent(make_poller, queues) -> None:
+    """The review's messages go into the cycle's outbox with the pipeline: a process dying before SQS took them
+    leaves them there, and the next poller sends them at its start."""
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
+        first = make_poller(sim)
+        first.start(with_inbox=False)
+        first.run_cycle()
+        first.run_cycle()
+        first._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:30+00:00", "seconds": 30.0,
+                           "failed_cycles": 2, "cause": "TimeoutError"})
+        first.wait_for_reviews()
+        queues.drain()
+
+        def crash(messages):  # the pipeline ran, then the process died before SQS took the messages
+            raise SendFailed("process killed", list(messages))
+
+        first.sender.send = crash
+        with pytest.raises(SendFailed):
+            first.run_cycle()
+        assert queues.drain() == []
+
+        second = make_poller(sim)
+        second.start(with_inbox=False)  # resends the outbox first
+        [sent] = [m for m in queues.drain() if m["kind"] == "gap_review"]
+        assert sent["cause"] == "TimeoutError" and sent["failed_cycles"] == 2 and sent["checked"] >= 1

@@ -125,3 +125,37 @@ def test_each_part_says_how_far_the_deals_sent_reach() -> None:
     assert EvaluationMessage.model_validate_json(caught_up[0][0].body).deals_complete == NOW
     legacy = pack_evaluation_messages("default", 6, NOW, {0: [100_000]}, {})  # a message without the field
     assert EvaluationMessage.model_validate_json(legacy[0][0].body).deals_complete == NOW
+
+
+def test_a_gap_review_parses_by_kind_and_refuses_float_money_and_unknown_outcomes() -> None:
+    body = {"v": 1, "kind": "gap_review", "server": "default", "poller": "default",
+            "blind_from": "2026-11-25T17:56:00+00:00", "blind_to": "2026-11-25T18:00:00+00:00", "cause": "slow cycle",
+            "failed_cycles": 0, "read_before": None, "read_after": None, "checked": 3, "clear": 2,
+            "accounts": [{"login": 7, "outcome": "possible", "floor": "95000", "lowest": "94999.99"}]}
+    parsed = parse_evaluation_queue_message(orjson.dumps(body))
+    assert parsed.kind == "gap_review" and parsed.accounts[0].lowest == Decimal("94999.99")  # type: ignore[union-attr]
+    for bad in ({"floor": 95000.0}, {"outcome": "cleared"}):
+        account = {**body["accounts"][0], **bad}  # type: ignore[index]
+        with pytest.raises(ValidationError):
+            parse_evaluation_queue_message(orjson.dumps({**body, "accounts": [account]}))
+    with pytest.raises(ValidationError):  # a part beyond the review's parts is not a part
+        parse_evaluation_queue_message(orjson.dumps({**body, "parts": 0}))
+
+
+def test_a_gap_reviews_parts_fit_the_limit_and_hold_every_account_once() -> None:
+    from propfirm.poller.gap_check import GapVerdict
+    from propfirm.poller.gap_review import GapReview, review_messages
+
+    interval = {"from": "2026-11-25T17:56:00.000+00:00", "to": "2026-11-25T18:00:00.000+00:00", "seconds": 240.0,
+                "failed_cycles": 4, "cause": "ConnectionError"}
+    verdicts = [GapVerdict(login, "unchecked", reason="MT5 gives no price history here: " + "x" * 200)
+                for login in range(1000, 1400)]
+    review = GapReview(NOW, NOW, interval, checked=400, clear=0, verdicts=verdicts)
+    messages = review_messages(review, "default", "east", max_bytes=20_000)
+    parsed = [parse_evaluation_queue_message(m.body) for m in messages]
+    assert len(messages) >= 5 and all(len(m.body.encode()) <= 20_000 for m in messages)
+    assert [p.part for p in parsed] == list(range(len(messages)))  # type: ignore[union-attr]
+    assert {p.parts for p in parsed} == {len(messages)}  # type: ignore[union-attr]
+    assert [a.login for p in parsed for a in p.accounts] == list(range(1000, 1400))  # type: ignore[union-attr]
+    assert messages[0].dedup_id == "default:gap:east:1795629360000:0" and messages[0].group_id == "default:gaps"
+    assert review_messages(review, "default", "east", max_bytes=20_000) == messages  # the same ids when sent again

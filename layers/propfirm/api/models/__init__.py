@@ -72,6 +72,12 @@ from propfirm.api.models.challenges import (  # noqa: F401
     Transition,
     TransitionList,
 )
+from propfirm.api.models.gaps import (  # noqa: F401
+    GapFindingOut,
+    GapFindingPage,
+    GapReviewOut,
+    GapReviewPage,
+)
 from propfirm.api.models.integrations import (  # noqa: F401
     CrmChallenge,
     CrmPage,
