@@ -23,6 +23,7 @@ from tests.browser.conftest import (
     admin_token,
     api,
     purchase,
+    rows,
     support_token,
     trader_token,
     wait_for,
@@ -38,6 +39,7 @@ ADMIN_PAGES = {
     "/admin/programs/two-step-100k": "two-step-100k",
     "/admin/system": "System",
     "/admin/abuse": "Abuse findings",
+    "/admin/gaps": "Blind intervals",
     "/news": "News calendar",
 }
 
@@ -284,6 +286,47 @@ def test_an_admin_reads_a_findings_evidence_and_dismisses_it(browser: Browser, s
     expect(card).to_have_count(0, timeout=10_000)  # gone from the open findings
     with UnitOfWork(stack.options.database_url) as uow:
         assert FindingStore(uow).get(stored.id).status == "dismissed"
+    browser.check(admin)
+
+
+def test_an_admin_confirms_a_breach_found_in_a_blind_interval_and_fails_the_challenge(browser: Browser,
+                                                                                     stack: DevStack) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from propfirm.queues.messages import GapAccount, GapHeldPosition, GapReviewMessage
+    from propfirm.store.gaps import GapStore
+    from propfirm.store.uow import UnitOfWork
+
+    [(login,)] = rows(stack, "SELECT login FROM challenges WHERE server = %s AND status = 'active'"
+                             " AND login IS NOT NULL ORDER BY login DESC LIMIT 1", stack.options.server)
+    start = datetime(2026, 1, 5, 9, tzinfo=UTC) + timedelta(seconds=uuid.uuid4().int % 1_000_000)
+    held = GapHeldPosition(ticket=9001, symbol="XAUUSD", side="buy", volume="2.00", price_open="2031.50")
+    message = GapReviewMessage(
+        server=stack.options.server, poller="default", blind_from=start, blind_to=start + timedelta(minutes=5),
+        cause="ConnectionRefusedError: MT5 went away", failed_cycles=4, read_before=start,
+        read_after=start + timedelta(minutes=5), checked=12, clear=11,
+        accounts=[GapAccount(login=login, outcome="breached", floor="94000", lowest="93871.40",
+                             at=start + timedelta(minutes=2), held=[held])],
+    )
+    with UnitOfWork(stack.options.database_url) as uow:
+        recorded = GapStore(uow).record(message, datetime.now(UTC))
+        uow.commit()
+    [(finding_id, _, _, challenge)] = recorded.new_findings
+
+    admin = browser.open(admin_token(), "/admin/gaps")
+    card = admin.page.get_by_test_id(f"gap-finding-{finding_id}")
+    expect(card).to_contain_text(f"Account {login}")
+    expect(card).to_contain_text("equity as low as 93871.40 against the floor 94000")
+    expect(card.get_by_role("list", name="positions held")).to_contain_text("#9001 buy 2.00 XAUUSD from 2031.50")
+    expect(admin.page.get_by_role("table", name="Intervals checked")).to_contain_text("MT5 went away")
+    card.get_by_role("button", name="Confirm and fail the challenge").click()
+    dialog = admin.page.locator("dialog[open]")
+    dialog.get_by_label("What was checked (kept in the audit log)").fill("the minute bars show the dip")
+    dialog.get_by_role("button", name="Confirm and fail").click()
+    expect(card).to_have_count(0, timeout=10_000)  # gone from the open findings
+    with UnitOfWork(stack.options.database_url) as uow:
+        assert GapStore(uow).get(finding_id).status == "confirmed"
+        assert uow.challenges.get(challenge).status == "failed"
     browser.check(admin)
 
 

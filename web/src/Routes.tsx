@@ -4,6 +4,7 @@ import { Accounts } from "./pages/admin/Accounts";
 import { Abuse } from "./pages/admin/Abuse";
 import { Audit } from "./pages/admin/Audit";
 import { ChallengeAdmin } from "./pages/admin/ChallengeAdmin";
+import { Gaps } from "./pages/admin/Gaps";
 import { Payouts } from "./pages/admin/Payouts";
 import { lazy, Suspense } from "react";
 import { Loading } from "./components/common";
@@ -41,6 +42,7 @@ export function Routes() {
   if (route === "/admin/payouts") return <Payouts />;
   if (route === "/admin/audit") return <Audit />;
   if (route === "/admin/abuse") return <Abuse />;
+  if (route === "/admin/gaps") return <Gaps />;
   if (route === "/admin/system") return <System />;
   if (route === "/admin/programs" || (m = match("/admin/programs/:id", route))) {
     const id = m?.id;

@@ -64,6 +64,16 @@ SELECT count(*) FROM audit_log
  WHERE server = %s AND kind IN ('kill.pending', 'kill.after_decision')
 """
 
+# the blind intervals the poller checked against MT5's record (propfirm.poller.gap_review) and their findings
+_GAPS = """
+SELECT (SELECT count(*) FROM gap_reviews WHERE server = %s),
+       count(*) FILTER (WHERE outcome = 'breached'),
+       count(*) FILTER (WHERE outcome = 'possible'),
+       count(*) FILTER (WHERE outcome = 'unchecked')
+  FROM gap_findings
+ WHERE server = %s
+"""
+
 _PAYOUTS = """
 SELECT count(*),
        count(*) FILTER (WHERE o.status = 'paid'),
@@ -82,6 +92,7 @@ def count_run(database_url: str, server: str) -> dict[str, Any]:
         (kills,) = uow.fetchone(_KILLS, (server,))
         (started_funded,) = uow.fetchone(_STARTED_FUNDED, (server,))
         requested, paid, withdrawn, to_traders = uow.fetchone(_PAYOUTS, (server,))
+        reviewed, breached, possible, unchecked = uow.fetchone(_GAPS, (server, server))
     return {
         "accounts": accounts,
         "active": active,
@@ -98,4 +109,8 @@ def count_run(database_url: str, server: str) -> dict[str, Any]:
         "payouts_requested": requested,
         "withdrawn": str(Decimal(withdrawn)),
         "paid_to_traders": str(Decimal(to_traders)),
+        "blind_intervals": {
+            "reviewed": reviewed,
+            "findings": {"breached": breached, "possible": possible, "unchecked": unchecked},
+        },
     }

@@ -30,6 +30,7 @@ export function Layout({ children, onSignOut }: { children: ReactNode; onSignOut
             {staff && item("/admin/transitions", "Transitions")}
             {staff && item("/admin/payouts", "Payouts")}
             {staff && item("/admin/abuse", "Abuse")}
+            {staff && item("/admin/gaps", "Blind intervals")}
             {staff && item("/admin/audit", "Audit")}
             {staff && item("/admin/programs", "Programs")}
             {staff && item("/admin/system", "System")}

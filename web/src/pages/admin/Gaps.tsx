@@ -1,0 +1,156 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
+import { Loading, ProblemView, ReasonDialog } from "../../components/common";
+import { when } from "../../format";
+import { useSession } from "../../session";
+
+type GapFinding = components["schemas"]["GapFindingOut"];
+type Status = "open" | "dismissed" | "confirmed";
+type Held = { ticket: number; symbol: string; side: string; volume: string; price_open: string };
+
+const OUTCOME: Record<GapFinding["outcome"], string> = {
+  breached: "the equity's upper bound fell through the floor in some minute of the gap",
+  possible: "the equity may have crossed the floor: the minute's price range straddles it",
+  unchecked: "MT5's record could not settle it",
+};
+
+function GapFindingCard({ finding }: { finding: GapFinding }) {
+  const session = useSession();
+  const client = useQueryClient();
+  const [dialog, setDialog] = useState<"dismiss" | "confirm" | "fail" | null>(null);
+  const decide = useMutation({
+    mutationFn: async ({ action, note }: { action: "dismiss" | "confirm" | "fail"; note: string }) => {
+      const params = { path: { gap_finding_id: finding.id } };
+      if (action === "dismiss") return unwrap(await api().POST("/admin/gaps/findings/{gap_finding_id}/dismiss", { params, body: { note } }));
+      return unwrap(await api().POST("/admin/gaps/findings/{gap_finding_id}/confirm", { params, body: { note, fail: action === "fail" } }));
+    },
+    onSuccess: () => {
+      setDialog(null);
+      void client.invalidateQueries({ queryKey: ["gap-findings"] });
+      void client.invalidateQueries({ queryKey: ["gap-reviews"] });
+    },
+  });
+  const e = finding.evidence as { floor?: string | null; lowest?: string | null; at?: string | null; held?: Held[]; reason?: string };
+  return (
+    <article data-testid={`gap-finding-${finding.id}`}>
+      <header>
+        <strong>Account {finding.login}</strong> · {finding.outcome} · <span className={`badge ${finding.status}`}>{finding.status}</span>
+      </header>
+      <p>
+        Blind from {when(finding.blind_from)} to {when(finding.blind_to)} ({finding.cause}): {OUTCOME[finding.outcome]}
+        {e.lowest ? `; equity as low as ${e.lowest} against the floor ${e.floor}` : ""}
+        {e.at ? ` in the minute of ${when(e.at)}` : ""}
+        {e.reason ? ` (${e.reason})` : ""}.
+        {finding.challenge_id ? ` Challenge ${finding.challenge_id}.` : " No challenge on this account when recorded."}
+        {finding.decided_by ? ` ${finding.status} by ${finding.decided_by}: ${finding.note ?? ""}` : ""}
+      </p>
+      {!!e.held?.length && (
+        <ul aria-label="positions held">
+          {e.held.map((p) => (
+            <li key={p.ticket}>
+              #{p.ticket} {p.side} {p.volume} {p.symbol} from {p.price_open}
+            </li>
+          ))}
+        </ul>
+      )}
+      {finding.status === "open" && (
+        <div className="actions">
+          <button type="button" className="secondary" disabled={!session.canChange} onClick={() => setDialog("dismiss")}>
+            Dismiss
+          </button>
+          <button type="button" disabled={!session.canChange} onClick={() => setDialog("confirm")}>
+            Confirm
+          </button>
+          <button type="button" className="contrast" disabled={!session.canChange} onClick={() => setDialog("fail")}>
+            Confirm and fail the challenge
+          </button>
+        </div>
+      )}
+      {decide.error && <ProblemView error={decide.error} />}
+      <ReasonDialog
+        title={dialog === "dismiss" ? `Dismiss gap finding ${finding.id}` : dialog === "fail" ? `Confirm gap finding ${finding.id} and fail account ${finding.login}'s challenge` : `Confirm gap finding ${finding.id}`}
+        open={dialog !== null}
+        onCancel={() => setDialog(null)}
+        onConfirm={(note) => dialog && decide.mutate({ action: dialog, note })}
+        confirmLabel={dialog === "dismiss" ? "Dismiss" : dialog === "fail" ? "Confirm and fail" : "Confirm"}
+        label="What was checked (kept in the audit log)"
+      />
+    </article>
+  );
+}
+
+export function Gaps() {
+  const [status, setStatus] = useState<Status | "">("open");
+  const reviews = useQuery({
+    queryKey: ["gap-reviews"],
+    queryFn: async () => unwrap(await api().GET("/admin/gaps/reviews", { params: { query: { limit: 20 } } })),
+    refetchInterval: 10_000,
+  });
+  const findings = useQuery({
+    queryKey: ["gap-findings", status],
+    queryFn: async () => unwrap(await api().GET("/admin/gaps/findings", { params: { query: { status: status || undefined, limit: 100 } } })),
+    refetchInterval: 10_000,
+  });
+  return (
+    <>
+      <h1>Blind intervals</h1>
+      <p>
+        While the poller completes no cycle it sees nothing. After each such gap it reads MT5's record of it (the deals and each
+        minute's prices) and bounds every account's equity minute by minute. An account that breached, may have, or could not be
+        checked is a finding here, with its evidence. Nothing is applied until a person decides.
+      </p>
+      <h2>Findings</h2>
+      <form className="filters" onSubmit={(ev) => ev.preventDefault()}>
+        <label>
+          Status
+          <select value={status} onChange={(ev) => setStatus(ev.target.value as Status | "")}>
+            <option value="open">open</option>
+            <option value="">all</option>
+            <option value="dismissed">dismissed</option>
+            <option value="confirmed">confirmed</option>
+          </select>
+        </label>
+      </form>
+      {findings.isPending && <Loading what="the findings" />}
+      {findings.error && <ProblemView error={findings.error} />}
+      {findings.data?.items.length === 0 && <p>None.</p>}
+      {findings.data?.items.map((f) => <GapFindingCard key={f.id} finding={f} />)}
+      <h2>Intervals checked</h2>
+      {reviews.isPending && <Loading what="the intervals" />}
+      {reviews.error && <ProblemView error={reviews.error} />}
+      {reviews.data?.items.length === 0 && <p>None yet.</p>}
+      {!!reviews.data?.items.length && (
+        <table className="striped" aria-label="Intervals checked">
+          <thead>
+            <tr>
+              <th scope="col">Server</th>
+              <th scope="col">From</th>
+              <th scope="col">To</th>
+              <th scope="col">Cause</th>
+              <th scope="col">Checked</th>
+              <th scope="col">Clear</th>
+              <th scope="col">Findings (open)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {reviews.data.items.map((r) => (
+              <tr key={r.id}>
+                <td>{r.server}</td>
+                <td>{when(r.blind_from)}</td>
+                <td>{when(r.blind_to)}</td>
+                <td>{r.reason ? `${r.cause}: ${r.reason}` : r.cause}</td>
+                <td className="num">{r.checked}</td>
+                <td className="num">{r.clear}</td>
+                <td className="num">
+                  {r.findings} ({r.open_findings})
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </>
+  );
+}
