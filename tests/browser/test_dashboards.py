@@ -328,6 +328,10 @@ def test_an_admin_confirms_a_breach_found_in_a_blind_interval_and_fails_the_chal
         assert GapStore(uow).get(finding_id).status == "confirmed"
         assert uow.challenges.get(challenge).status == "failed"
     browser.check(admin)
+    page = browser.open(admin_token(), f"/admin/challenges/{challenge}")
+    expect(page.page.get_by_role("list", name="gap findings")).to_contain_text(
+        f"Gap finding {finding_id}: breached while the poller was blind")
+    browser.check(page)
 
 
 def test_an_admin_lists_and_withdraws_a_release_and_a_trader_reads_the_calendar(

@@ -55,6 +55,9 @@ def test_support_reads_the_intervals_and_their_findings(api: Api) -> None:
                              body={"note": "fine"}), 403)
     assert_problem(*api.call("GET", "/admin/gaps/findings", claims=claims("trader", email())), 403)
     assert_problem(*api.call("GET", "/admin/gaps/findings/987654321", claims=SUPPORT), 404)
+    # and on the account's own page
+    status, _, view = api.call("GET", f"/admin/challenges/{challenge}", claims=SUPPORT)
+    assert status == 200 and [g["id"] for g in view["gap_findings"]] == [finding_id]
 
 
 def test_a_dismissal_is_recorded_once_and_audited(api: Api) -> None:

@@ -29,6 +29,7 @@ from propfirm.api.problems import NotFound, Unprocessable
 from propfirm.api.runtime import runtime
 from propfirm.explain.service import explain_transition
 from propfirm.operations.overrides import override
+from propfirm.store.gaps import GapStore
 
 router = Router()
 
@@ -68,6 +69,11 @@ def get_challenge(challenge_id: ChallengeId) -> ChallengeView:
         view = challenge_view(uow, rt.redis, rt.keys, row, program, rt.clock())
         view["transitions_list"] = queries.transitions(uow, challenge_id)
         view["commands"] = queries.outbox_of(uow, challenge_id)
+        # what the poller's blind intervals may have hidden on this account (propfirm.store.gaps), newest first
+        view["gap_findings"] = (
+            [f.to_public() for f in GapStore(uow).findings(row["server"], login=row["login"], limit=20)]
+            if row.get("login") else []
+        )
     return ChallengeView.model_validate(view)
 
 

@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../api/client";
+import type { components } from "../../api/schema";
 import type { Transition } from "../../api/types";
 import { Loading, ProblemView, ReasonDialog } from "../../components/common";
 import { money, when, words } from "../../format";
@@ -81,7 +82,11 @@ export function ChallengeAdmin({ id }: { id: number }) {
   });
   if (view.isPending) return <Loading what="the challenge" />;
   if (view.error) return <ProblemView error={view.error} />;
-  const v = view.data as typeof view.data & { transitions_list?: Transition[]; commands?: Record<string, unknown>[] };
+  const v = view.data as typeof view.data & {
+    transitions_list?: Transition[];
+    commands?: Record<string, unknown>[];
+    gap_findings?: components["schemas"]["GapFindingOut"][];
+  };
   const latestAudit = audit.data?.items[0];
   return (
     <>
@@ -146,6 +151,19 @@ export function ChallengeAdmin({ id }: { id: number }) {
           </details>
         ))}
       </section>
+      {!!v.gap_findings?.length && (
+        <section>
+          <h2>Blind intervals</h2>
+          <ul aria-label="gap findings">
+            {v.gap_findings.map((g) => (
+              <li key={g.id}>
+                <a href={`#/admin/gaps`}>Gap finding {g.id}</a>: {g.outcome} while the poller was blind from {when(g.blind_from)} to{" "}
+                {when(g.blind_to)} ({g.cause}) · <span className={`badge ${g.status}`}>{g.status}</span>
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
       <section>
         <h2>Commands</h2>
         <ul>
