@@ -46,7 +46,7 @@ from propfirm.poller.commands import BadCommand, CommandExecutor
 from propfirm.poller.cycle import CycleReport, PollCycle
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch
-from propfirm.poller.gap_review import GapInputs, GapReviewer
+from propfirm.poller.gap_review import GapInputs, GapReview, GapReviewer, review_messages
 from propfirm.poller.inbox import CommandInbox
 from propfirm.poller.observability import CycleMetrics, logger
 from propfirm.poller.prices import PriceWatch, TickReport
@@ -385,6 +385,7 @@ class Poller:
         reads here, on this thread's MT5 session; the judging, pure CPU over possibly thousands of accounts
         and hours of minutes, on a thread of its own, so the next cycle is not held up by it."""
         if self.gaps is None or self.prices is None:
+            self._record_unchecked(blind, "the tick path is off: no books to check the gap from")
             return
         try:
             inputs = self.gaps.gather(blind, self.prices)
@@ -409,6 +410,14 @@ class Poller:
         logger.warning("the blind interval could not be checked", error=str(exc), error_type=type(exc).__name__,
                        **blind)
         self.metrics.error("GapReviewErrors")
+        self._record_unchecked(blind, f"the check failed: {type(exc).__name__}: {exc}"[:300])
+
+    def _record_unchecked(self, blind: dict[str, Any], reason: str) -> None:
+        """A blind interval that could not be checked is recorded all the same, with why, for a person (a review
+        of it recorded before keeps its findings: the evaluator records an interval once)."""
+        unchecked = GapReview(None, None, blind, reason=reason)
+        self._durable.extend(review_messages(unchecked, self.gateway.server, self.settings.poller_name,
+                                             self.settings.poller_message_max_bytes))
 
     def wait_for_reviews(self) -> None:
         """Let the reviews submitted so far finish (tests; `close` waits for them too)."""

@@ -124,3 +124,18 @@ def test_a_review_survives_a_crash_before_it_was_sent(make_poller, queues) -> No
         second.start(with_inbox=False)  # resends the outbox first
         [sent] = [m for m in queues.drain() if m["kind"] == "gap_review"]
         assert sent["cause"] == "TimeoutError" and sent["failed_cycles"] == 2 and sent["checked"] >= 1
+
+
+def test_without_the_tick_path_a_blind_interval_is_recorded_unchecked_with_why(make_poller, queues) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        poller = make_poller(sim, poller_tick_interval_seconds=0)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        assert poller.gaps is None
+        poller._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:20+00:00", "seconds": 20.0,
+                            "failed_cycles": 1, "cause": "ReadTimeout"})
+        queues.drain()
+        poller.run_cycle()
+        [sent] = [m for m in queues.drain() if m["kind"] == "gap_review"]
+        assert sent["checked"] == 0 and sent["accounts"] == [] and "tick path is off" in sent["reason"]
+        assert sent["cause"] == "ReadTimeout"

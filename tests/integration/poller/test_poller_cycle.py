@@ -299,6 +299,51 @@ def test_the_tick_path_runs_on_its_own_session_and_thread_while_the_loop_waits(
         assert [k["login"] for k in kills] == [login]
 
 
+def test_a_cycles_hand_over_never_holds_a_tick_poll_up(make_poller, queues, redis_client, redis_namespace) -> None:
+    """The next read's books are built off the watch's lock: while a cycle is handing them over, the tick path
+    still values the last read's books and kills on them (at 100,000 accounts the hand-over is about a
+    second of CPU)."""
+    import threading
+
+    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
+    from propfirm.settings import load
+
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        tick_gateway = gateway_from_settings(load(
+            Mt5Settings, url=sim.url, manager_login=sim.manager_login, manager_password=sim.manager_password))
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client)
+        poller.close()  # the same account and floor, now with a tick session of its own
+        poller = make_poller(sim)
+        poller.tick_gateway = tick_gateway
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        watch = poller.prices
+        assert watch is not None and login in watch.books
+        staging, release = threading.Event(), threading.Event()
+        original = watch._stage
+
+        def slow_stage(*args):  # type: ignore[no-untyped-def]
+            staging.set()
+            assert release.wait(20)
+            return original(*args)
+
+        watch._stage = slow_stage  # type: ignore[method-assign]
+        cycle = threading.Thread(target=poller.run_cycle, daemon=True)
+        cycle.start()
+        try:
+            assert staging.wait(20)  # the cycle is in its hand-over
+            _move(world, "EURUSD", "-0.0030")  # about -600 in all: through the floor
+            report = poller.poll_prices()
+            assert [k.login for k in report.kills] == [login] and world.account(login).positions == ()
+        finally:
+            release.set()
+            cycle.join(timeout=30)
+        assert not cycle.is_alive() and login in watch.books  # handed over: the read made before the kill
+        poller.run_cycle()
+        assert login not in watch.books  # the next read: nothing held any more
+        poller.close()
+
+
 def _polled_once(sim, login: int, make_poller, queues, redis_client, redis_namespace):
     """A started poller after one cycle, its keys, and `login`'s snapshot from that cycle (queues drained)."""
     poller = make_poller(sim)
