@@ -113,8 +113,13 @@ def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: fl
     tick_gateway = (gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
                                                manager_password=MANAGER_PASSWORD, timeout_seconds=60))
                     if tick > 0 else None)
+    def open_session() -> Any:
+        return gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
+                                          manager_password=MANAGER_PASSWORD, timeout_seconds=60))
+
     return Poller(gateway=gateway, redis_client=redis.Redis.from_url(settings.redis_url), sqs_client=sqs,
-                  settings=settings, programs=list(load_example_programs().values()), tick_gateway=tick_gateway)
+                  settings=settings, programs=list(load_example_programs().values()), tick_gateway=tick_gateway,
+                  open_session=open_session)
 
 
 def count_mt5_calls(poller: Poller) -> list[int]:

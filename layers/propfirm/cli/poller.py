@@ -44,12 +44,14 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
-    # the tick path polls quotes on a second MT5 session of its own, never waiting for a long full read
+    # the tick path polls quotes on a second MT5 session of its own, never waiting for a long full read, and
+    # kills over a few more (POLLER_KILL_SESSIONS) when a quote takes several accounts to their floors
     tick_gateway = (build_gateway(settings.mt5_manager_password_secret_id)
                     if settings.poller_tick_interval_seconds > 0 else None)
     poller = Poller(gateway=gateway, redis_client=redis_from_url(settings.redis_url),
                     sqs_client=boto3.client("sqs"), settings=settings, programs=list(programs.values()),
-                    tick_gateway=tick_gateway)
+                    tick_gateway=tick_gateway,
+                    open_session=lambda: build_gateway(settings.mt5_manager_password_secret_id))
     if args.cycles:
         _stop_after(poller, args.cycles, stop)
     try:

@@ -136,6 +136,7 @@ class PollerService:
             tick_gateway=gateway_from_settings(self.mt5_settings)
             if self.settings.poller_tick_interval_seconds > 0
             else None,
+            open_session=lambda: gateway_from_settings(self.mt5_settings),
         )
         if previous is not None:
             poller.records = previous.records

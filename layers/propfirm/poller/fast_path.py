@@ -52,27 +52,36 @@ class KillSwitch:
         self.gateway = gateway
         self.server = server
         self._killed: dict[int, int] = {}  # login -> floor version acted on
+        self._acting: set[int] = set()  # logins a switch sharing this memory is killing now
         self.retry: set[int] = set()  # logins whose kill failed: their floor is read again next cycle
-        # one kill at a time across the switches sharing this memory (the cycle's and the tick path's)
+        # guards the memory shared by the switches (the cycle's, the tick path's and its kill sessions'):
+        # an account is killed by one of them at a time, different accounts at once (a crash through many
+        # floors is not closed one account after another)
         self.lock = threading.Lock()
 
     def over(self, gateway: Mt5Gateway) -> KillSwitch:
-        """A switch acting through another MT5 session (the tick path's thread) that shares this one's
-        memory of kills: an account killed by either is not killed again by the other."""
+        """A switch acting through another MT5 session (the tick path's thread, a kill session) that shares
+        this one's memory of kills: an account killed by either is not killed again by the other."""
         twin = KillSwitch(gateway, self.server)
-        twin._killed, twin.retry, twin.lock = self._killed, self.retry, self.lock
+        twin._killed, twin._acting, twin.retry, twin.lock = self._killed, self._acting, self.retry, self.lock
         return twin
 
     def already_killed(self, breach: Breach) -> bool:
         return self._killed.get(breach.login) == breach.floor.version
 
     def kill_once(self, breach: Breach) -> CloseResult | None:
-        """`kill`, unless this breach's account was killed for this floor already (by either thread); None
-        then."""
+        """`kill`, unless this breach's account was killed for this floor already, or is being killed now,
+        by any switch sharing this memory; None then."""
+        login = breach.login
         with self.lock:
-            if self.already_killed(breach):
+            if self.already_killed(breach) or login in self._acting:
                 return None
+            self._acting.add(login)
+        try:
             return self.kill(breach)
+        finally:
+            with self.lock:
+                self._acting.discard(login)
 
     def kill(self, breach: Breach) -> CloseResult:
         """Disable trading, then close every position; ConnectionLost propagates (nothing is known)."""
@@ -84,7 +93,7 @@ class KillSwitch:
             self.gateway.update_account(AccountUpdate(account=account, trading_enabled=False))
             disabled = True
         except ConnectionLost:
-            self.retry.add(breach.login)
+            self._failed(breach)
             raise
         except Mt5Error as exc:
             errors.append(f"disable trading: {exc}")
@@ -94,17 +103,22 @@ class KillSwitch:
                                                  volume=position.volume, deal=position.deal,
                                                  price=position.price))
         except ConnectionLost:
-            self.retry.add(breach.login)
+            self._failed(breach)
             raise
         except Mt5Error as exc:
             errors.append(f"close positions: {exc}")
         if errors:
-            self.retry.add(breach.login)
+            self._failed(breach)
             logger.error("kill switch incomplete", login=breach.login, errors=errors)
         else:
-            self.retry.discard(breach.login)
-            self._killed[breach.login] = breach.floor.version
+            with self.lock:
+                self.retry.discard(breach.login)
+                self._killed[breach.login] = breach.floor.version
         return CloseResult(trading_disabled=disabled, closed=closed, error="; ".join(errors) or None)
+
+    def _failed(self, breach: Breach) -> None:
+        with self.lock:
+            self.retry.add(breach.login)
 
 
 def kill_report(server: str, breach: Breach, shard: int, cycle: int, now: datetime,

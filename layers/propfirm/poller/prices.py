@@ -14,6 +14,8 @@ through a floor is seen within one tick interval instead of one cycle.
   at every quote of their symbols; a book without a floor is never valued between reads.
 - An estimate never kills: one at or below the account's valid floor triggers an immediate read of that
   account (`account_state`), and the kill switch acts on what MT5 reports, as the cycle's fast path does.
+  When one quote takes several accounts to their floors (a crash), they are read and killed at once over
+  the watch's kill sessions (extra MT5 sessions, one request in flight on each), not one after another.
 - It runs on a thread and MT5 session of its own when the poller is given a second gateway (the
   deployment's case: a long full read never delays a tick poll), else between cycles on the cycle's.
   `poll` takes the watch's lock, and `after_cycle` for its MT5 calls and the swap only: the new books are
@@ -26,10 +28,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from queue import SimpleQueue
 
 from propfirm.live.floors import ReadFloor
 from propfirm.live.records import FloorRecord
@@ -91,9 +95,13 @@ class PriceWatch:
         shard_count: int,
         max_tick_age: timedelta,
         clock: Callable[[], float] = time.monotonic,
+        kill_sessions: Sequence[tuple[Mt5Gateway, KillSwitch]] = (),
     ) -> None:
         self.gateway = gateway
         self.server = gateway.server
+        # more MT5 sessions, each with a switch sharing the kill switch's memory: the kills of one quote at once
+        self.kill_sessions = list(kill_sessions)
+        self._kill_pool: ThreadPoolExecutor | None = None
         self.kill_switch = kill_switch
         self.sender = sender
         self.shard_count = shard_count
@@ -275,6 +283,7 @@ class PriceWatch:
             reached.extend(self.triggers.reached(symbol, quote.bid, quote.ask))
             report.estimated += self.triggers.count(symbol)
         report.estimated += len(valued)
+        due: list[Book] = []
         for login in valued.union(reached):
             book = self.books.get(login)
             if book is None:  # gone from MT5 since the read
@@ -285,11 +294,50 @@ class PriceWatch:
                 continue
             floor = self._valid_floor(book, now)
             if floor is not None and estimate <= floor.level:
-                report.checked += 1
-                kill = self._check(book, now)
-                if kill is not None:
-                    report.kills.append(kill)
+                due.append(book)
+        report.checked += len(due)
+        report.kills.extend(self._check_all(due, now))
         return report
+
+    def _check_all(self, due: list[Book], now: datetime) -> list[KillReport]:
+        """`_check` each book, at once over the kill sessions when there are several: each check holds one
+        session (this watch's own among them) for its read and its kill. Every check runs to its end; the
+        first error is raised after them (its kill reports are sent already)."""
+        if len(due) <= 1 or not self.kill_sessions:
+            return [kill for book in due if (kill := self._check(book, now)) is not None]
+        if self._kill_pool is None:
+            self._kill_pool = ThreadPoolExecutor(max_workers=len(self.kill_sessions) + 1,
+                                                 thread_name_prefix="tick-kill")
+        sessions: SimpleQueue[tuple[Mt5Gateway, KillSwitch]] = SimpleQueue()
+        for session in [(self.gateway, self.kill_switch), *self.kill_sessions]:
+            sessions.put(session)
+
+        def check(book: Book) -> KillReport | None:
+            gateway, switch = sessions.get()
+            try:
+                return self._check(book, now, gateway, switch)
+            finally:
+                sessions.put((gateway, switch))
+
+        futures = [self._kill_pool.submit(check, book) for book in due]
+        kills: list[KillReport] = []
+        error: BaseException | None = None
+        for future in futures:
+            try:
+                kill = future.result()
+            except Exception as exc:  # noqa: BLE001 - the other checks still run to their end
+                error = error or exc
+                continue
+            if kill is not None:
+                kills.append(kill)
+        if error is not None:
+            raise error
+        return kills
+
+    def close(self) -> None:
+        if self._kill_pool is not None:
+            self._kill_pool.shutdown(wait=True)
+            self._kill_pool = None
 
     def _accept(self, ticks: list[Tick], now: datetime, report: TickReport) -> set[str]:
         """Keep the fresh ticks (newer than the last accepted for their symbol, and not older than the
@@ -310,10 +358,13 @@ class PriceWatch:
         floor = book.floor
         return floor if floor is not None and floor.is_valid_at(now) else None
 
-    def _check(self, book: Book, now: datetime) -> KillReport | None:
-        """The estimate reached the floor: read the account and act on MT5's figures."""
+    def _check(self, book: Book, now: datetime, gateway: Mt5Gateway | None = None,
+               switch: KillSwitch | None = None) -> KillReport | None:
+        """The estimate reached the floor: read the account and act on MT5's figures (through `gateway` and
+        `switch`, a kill session, when given)."""
+        gateway, switch = gateway or self.gateway, switch or self.kill_switch
         try:
-            state = self.gateway.account_state(book.login)
+            state = gateway.account_state(book.login)
         except NotFound:
             self.books.pop(book.login, None)
             return None
@@ -322,7 +373,7 @@ class PriceWatch:
             logger.info("estimate at the floor, MT5's equity above it", login=book.login,
                         estimate=str(book.estimate), equity=str(state.equity))
             return None
-        result = self.kill_switch.kill_once(breach)
+        result = switch.kill_once(breach)
         if result is None:  # killed for this floor already (here or by the cycle)
             return None
         shard = shard_of(self.server, book.login, self.shard_count)

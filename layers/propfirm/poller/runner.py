@@ -72,10 +72,14 @@ class Poller:
         metrics: CycleMetrics | None = None,
         cipher: Cipher | None = None,
         tick_gateway: Mt5Gateway | None = None,
+        open_session: Callable[[], Mt5Gateway] | None = None,
     ) -> None:
         self.gateway = gateway
         # a second MT5 session for the tick path's own thread; without it ticks are polled between cycles
         self.tick_gateway = tick_gateway
+        # opens more MT5 sessions: the tick path's kill sessions (POLLER_KILL_SESSIONS; none without it)
+        self.open_session = open_session
+        self.kill_gateways: list[Mt5Gateway] = []
         self._tick_thread: threading.Thread | None = None
         self._tick_stop = threading.Event()  # this poller's tick thread only (a new poller has its own)
         self._tick_lock = threading.Lock()  # the tick counters, added to from the tick thread
@@ -138,6 +142,8 @@ class Poller:
                               window_ms=self.settings.poller_deal_window_seconds * 1000,
                               target_deals=self.settings.poller_deal_target)
         kill_switch = KillSwitch(self.gateway, self.gateway.server)
+        if self.prices is not None:
+            self.prices.close()  # a start after a failed one: the last watch's kill pool
         self.prices = None
         if self.settings.poller_tick_interval_seconds > 0:
             tick_gateway = self.tick_gateway or self.gateway
@@ -147,6 +153,7 @@ class Poller:
                 sender=self.sender,
                 shard_count=self.settings.poller_shard_count,
                 max_tick_age=timedelta(seconds=self.settings.poller_tick_max_age_seconds), clock=self.clock,
+                kill_sessions=[(g, kill_switch.over(g)) for g in self._kill_sessions()],
             )
         self.gaps = None if self.prices is None else GapReviewer(
             gateway=self.gateway, client=self._redis, key=self._keys.gap_reviews(self.gateway.server,
@@ -177,6 +184,15 @@ class Poller:
         logger.info("poller started", server=self.gateway.server, groups=self.plan.groups,
                     position_groups=self.plan.position_groups, cycle=state.cycle, cursor_ms=state.cursor_ms,
                     resent=len(state.outbox))
+
+    def _kill_sessions(self) -> list[Mt5Gateway]:
+        """The tick path's kill sessions, opened once (a restarted start keeps them; each logs in on its first
+        request and again after MT5 dropped it, as any session here does)."""
+        wanted = self.settings.poller_kill_sessions if self.open_session is not None else 0
+        while len(self.kill_gateways) < wanted:
+            assert self.open_session is not None
+            self.kill_gateways.append(self.open_session())
+        return self.kill_gateways
 
     def _currency_of_login(self, login: int) -> str:
         group = self.cycle.groups_known.get(login) if self.cycle is not None else None
@@ -448,11 +464,14 @@ class Poller:
             self._tick_stop.set()
             self._tick_thread.join(timeout=5)
             self._tick_thread = None
-        if self.tick_gateway is not None:
+        if self.prices is not None:
+            self.prices.close()
+        for session in [*([self.tick_gateway] if self.tick_gateway is not None else []), *self.kill_gateways]:
             try:
-                self.tick_gateway.close()
+                session.close()
             except Mt5Error as exc:
                 logger.warning("closing the tick path's MT5 session failed", error=str(exc))
+        self.kill_gateways = []
         if self.inbox is not None:
             self.inbox.stop()
             self.inbox = None

@@ -44,6 +44,11 @@ class PollerSettings(RedisSettings):
         0.25, ge=0, le=10.0,
         description="the tick path: seconds between polls of the last quotes (0: off, full reads only)",
     )
+    poller_kill_sessions: int = Field(
+        3, ge=0, le=16,
+        description="more MT5 sessions for the tick path's kills: the accounts one quote takes to their floors "
+                    "are read and killed this many (plus one) at a time (0: one after another)",
+    )
     poller_tick_max_age_seconds: float = Field(
         5.0, gt=0, description="a quote older than this on the server's clock is refused (stale)"
     )

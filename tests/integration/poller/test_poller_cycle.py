@@ -344,6 +344,99 @@ def test_a_cycles_hand_over_never_holds_a_tick_poll_up(make_poller, queues, redi
         poller.close()
 
 
+def test_the_accounts_one_quote_takes_to_their_floors_are_killed_at_once(make_poller, queues, redis_client,
+                                                                          redis_namespace) -> None:
+    """A crash through many floors: each account is read and killed on a kill session of its own, at once (a
+    barrier in MT5's disable-trading call lets none through until all four are in it), each once."""
+    import threading
+
+    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
+    from propfirm.settings import load
+
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world = sim.world
+        logins = [world.create_account(PHASE1, balance="100000") for _ in range(4)]
+        for login in logins:
+            world.open_position(login, "XAUUSD", "buy", "1.00")
+        barrier = threading.Barrier(4, timeout=20)
+        used: set[int] = set()
+
+        def session():  # type: ignore[no-untyped-def]
+            gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
+                                                 manager_password=sim.manager_password))
+            disable = gateway.update_account
+
+            def waiting_disable(update):  # type: ignore[no-untyped-def]
+                used.add(id(gateway))
+                barrier.wait()  # broken (an error) unless four kills are in MT5 together
+                return disable(update)
+
+            gateway.update_account = waiting_disable  # type: ignore[method-assign]
+            return gateway
+
+        poller = make_poller(sim, poller_kill_sessions=3)
+        poller.tick_gateway, poller.open_session = session(), session
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        now = world.now()
+        for login in logins:
+            equity = world.account(login).equity
+            write_floor(redis_client, LiveKeys(redis_namespace), "default", login,
+                        floor_at(equity - 500, now + timedelta(hours=3)), now)
+        poller.run_cycle()  # the floors read back with the positions
+        queues.drain()
+        assert len(poller.kill_gateways) == 3
+        _move(world, "XAUUSD", "-6.00")  # 600 down on each: all four through their floors at one quote
+        report = poller.poll_prices()
+        assert sorted(k.login for k in report.kills) == sorted(logins) and len(used) == 4
+        assert all(world.account(login).positions == () for login in logins)
+        kills = [m for m in queues.drain() if m["kind"] == "kill"]
+        assert sorted(k["login"] for k in kills) == sorted(logins)
+        assert poller.poll_prices().kills == [] and poller.run_cycle().kills == []  # each once
+        poller.close()
+        assert poller.kill_gateways == []
+
+
+def test_an_account_being_killed_on_one_session_is_not_killed_again_on_another() -> None:
+    import threading
+
+    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
+    from propfirm.poller.fast_path import Breach, KillSwitch
+    from propfirm.settings import load
+
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        login = sim.world.create_account(PHASE1, balance="100000")
+        sim.world.open_position(login, "EURUSD", "buy", "1.00")
+
+        def session():  # type: ignore[no-untyped-def]
+            return gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
+                                              manager_password=sim.manager_password))
+
+        first_gateway = session()
+        inside, release = threading.Event(), threading.Event()
+        disable = first_gateway.update_account
+
+        def held_disable(update):  # type: ignore[no-untyped-def]
+            inside.set()
+            assert release.wait(20)
+            return disable(update)
+
+        first_gateway.update_account = held_disable  # type: ignore[method-assign]
+        first = KillSwitch(first_gateway, "default")
+        second = first.over(session())
+        breach = Breach(login, Decimal("90000"), floor_at(Decimal("95000"), sim.world.now() + timedelta(hours=1)))
+        results: list = []
+        killing = threading.Thread(target=lambda: results.append(first.kill_once(breach)))
+        killing.start()
+        assert inside.wait(20)
+        assert second.kill_once(breach) is None  # the first is at it
+        release.set()
+        killing.join(20)
+        [result] = results
+        assert result is not None and result.trading_disabled and len(result.closed) == 1
+        assert second.kill_once(breach) is None and second.already_killed(breach)  # and done: once
+
+
 def _polled_once(sim, login: int, make_poller, queues, redis_client, redis_namespace):
     """A started poller after one cycle, its keys, and `login`'s snapshot from that cycle (queues drained)."""
     poller = make_poller(sim)
