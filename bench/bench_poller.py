@@ -29,6 +29,13 @@ own; Redis from REDIS_URL under a namespace of its own; SQS in moto's server (a 
 
     .venv/bin/python bench/bench_poller.py --moves-at 10000,100000 --moves 12   (the price moves only)
     .venv/bin/python bench/bench_poller.py --moves-at 100000 --designs trigger   (one design)
+
+- A crash: one quote takes 50 accounts through their floors at once, three times; from the quote until MT5
+  shows each flat, with the tick path's kills one after another (`POLLER_KILL_SESSIONS` 0) and over three
+  more MT5 sessions (the default), every MT5 answer 10 ms late (a network's round trip; the simulator
+  answers at once on this machine, where its CPU, not the wire, bounds what parallel sessions gain).
+
+    .venv/bin/python bench/bench_poller.py --crash-at 10000,100000 --kill-sessions 0,3
 """
 
 from __future__ import annotations
@@ -101,14 +108,14 @@ def peak_memory_mib() -> float:
 
 
 def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: float = 2.0,
-                tick: float = 0.0) -> Poller:
+                tick: float = 0.0, kill_sessions: int = 3) -> Poller:
     gateway = gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
                                          manager_password=MANAGER_PASSWORD, timeout_seconds=60,
                                          account_reads=ACCOUNT_READS[0]))
     settings = load(PollerSettings, evaluation_queue_url=queue_url, redis_namespace=namespace,
                     redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL), poller_shard_count=SHARDS,
                     poller_interval_seconds=interval, poller_metrics_flush_cycles=1000,
-                    poller_tick_interval_seconds=tick,
+                    poller_tick_interval_seconds=tick, poller_kill_sessions=kill_sessions,
                     poller_deal_lookback_seconds=0)  # the cycle, not a backlog of the simulator's past hour
     tick_gateway = (gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
                                                manager_password=MANAGER_PASSWORD, timeout_seconds=60))
@@ -393,6 +400,51 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             "peak_rss_mib": peak_memory_mib()}
 
 
+def bench_crash(accounts: int, per_crash: int, crashes: int, sessions: int, rtt: float, sqs: Any, namespace: str
+                ) -> dict[str, Any]:
+    """A crash: one quote takes `per_crash` accounts through their floors at once, `crashes` times (the
+    tick path on, trigger prices, `sessions` kill sessions, every MT5 answer `rtt` seconds late); from the
+    quote until MT5 shows each of them flat. The set-up is the price moves' (`bench_price_moves`)."""
+    from propfirm.benchkit.sim_control import controlled_simulator
+
+    queue_url = sqs.create_queue(QueueName=f"bench-crash-{accounts}-{sessions}.fifo",
+                                 Attributes={"FifoQueue": "true"})["QueueUrl"]
+    space = f"{namespace}crash{accounts}-{sessions}:"
+    keys = LiveKeys(space)
+    with controlled_simulator(accounts, start=START, seed=2) as sim:
+        victims, others, now = sim.victims(per_crash * crashes, "XAUUSD")
+        poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=0.25, kill_sessions=sessions)
+        # the k-th group of `per_crash` victims goes through its floors with the k-th step of the price
+        _floors(poller, keys, victims, now,
+                lambda k, equity: equity - Decimal(150) * ((k - 1) // per_crash + 1) + Decimal(75))
+        _floors(poller, keys, others, now, lambda k, equity: (equity * Decimal("0.95")).quantize(Decimal("0.01")))
+        sim.market(0.25, "XAUUSD")
+        sim.latency(rtt)
+        stop = threading.Event()
+        loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
+        loop.start()
+        while poller.cycle is None or poller.cycle.cycle < 2:
+            time.sleep(0.05)
+        rng = __import__("random").Random(7)
+        lasts: list[float] = []
+        every: list[float] = []
+        for n in range(crashes):
+            time.sleep(rng.uniform(0.5, 2.5))  # at a random point of the cycle
+            group = [login for login, _ in victims[n * per_crash:(n + 1) * per_crash]]
+            seconds = sim.crash("XAUUSD", "-1.50", advance_ms=200, until_flat=group, timeout=60.0)
+            every += seconds
+            lasts.append(seconds[-1] if len(seconds) == len(group) else float("inf"))
+        stop.set()
+        loop.join(timeout=60)
+        poller.close()
+    sqs.delete_queue(QueueUrl=queue_url)
+    every.sort()
+    pct = _percentiles(every)
+    return {"accounts": accounts + per_crash * crashes, "per_crash": per_crash, "crashes": crashes,
+            "kill_sessions": sessions, "rtt_ms": round(rtt * 1000), "closed": len(every),
+            "p50_s": pct(50) if every else None, "last_closed_s": statistics.median(lasts)}
+
+
 def _cleanup(namespace: str) -> None:
     client = redis.Redis.from_url(os.environ.get("REDIS_URL", DEFAULT_REDIS_URL))
     batch = []
@@ -437,6 +489,11 @@ def print_table(result: dict[str, Any]) -> None:
                   f"p50 {moves['p50_s']:.2f} s, p99 {moves['p99_s']:.2f} s, max {moves['max_s']:.2f} s "
                   f"({moves['closed']}/{moves['moves']} closed{cpu}; cycle CPU median "
                   f"{moves['cycle_cpu_median_s']:.2f} s, peak {moves['peak_rss_mib']:.0f} MiB)")
+    for crash in result.get("crashes", []):
+        print(f"crash at {crash['accounts']:,} accounts: one quote takes {crash['per_crash']} through their floors "
+              f"({crash['crashes']} times), {crash['rtt_ms']} ms MT5 round trip, {crash['kill_sessions']} kill "
+              f"sessions: {crash['closed']} closed, "
+              f"p50 {crash['p50_s']:.2f} s, the last of each crash after {crash['last_closed_s']:.2f} s (median)")
     lat = result.get("latency")
     if lat and lat["closed"]:
         print(f"\nbreach to positions closed at {lat['accounts']:,} accounts, {lat['interval_s']:.0f} s "
@@ -453,6 +510,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--moves-at", help="comma-separated account counts; only the price-move runs (the "
                                            "full reads beside the tick path) at each")
     parser.add_argument("--moves", type=int, help="price moves per run (default 40; --quick 6)")
+    parser.add_argument("--crash-at", help="comma-separated account counts; only the crash runs (one quote takes "
+                                           "--crash-size accounts through their floors) at each")
+    parser.add_argument("--crash-size", type=int, default=50, help="accounts a crash takes through (default 50)")
+    parser.add_argument("--crash-rtt-ms", type=float, default=10.0,
+                        help="every MT5 answer this late in the crash runs: a network round trip (default 10)")
+    parser.add_argument("--kill-sessions", default="0,3",
+                        help="comma-separated kill session counts the crash runs compare (default 0,3)")
     parser.add_argument("--designs", default=",".join(DESIGNS),
                         help=f"comma-separated price-move designs to run, of {', '.join(DESIGNS)} (default all)")
     args = parser.parse_args(argv)
@@ -468,6 +532,15 @@ def main(argv: list[str] | None = None) -> dict:
     moves_at = [10_000] if args.quick else [10_000, 100_000]
     if args.moves_at:
         moves_at, sizes = [int(x) for x in args.moves_at.split(",")], []
+    if args.crash_at:
+        with moto_sqs() as sqs:
+            result["crashes"] = [bench_crash(int(accounts), args.crash_size, 3, int(sessions),
+                                             args.crash_rtt_ms / 1000, sqs, namespace)
+                                 for accounts in args.crash_at.split(",")
+                                 for sessions in args.kill_sessions.split(",")]
+        _cleanup(namespace)
+        print_table(result)
+        return result
     try:
         with moto_sqs() as sqs:
             for accounts in sizes:

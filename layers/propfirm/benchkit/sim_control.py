@@ -71,6 +71,10 @@ def _serve(conn: Connection, accounts: int, seed: int, start: datetime) -> None:
                     others = [(login, str(world.account(login).equity)) for login in sorted(world.accounts)
                               if login not in victims]
                 conn.send(("ok", made, others, world.now().isoformat()))
+            elif command == "latency":
+                (seconds,) = args
+                sim.faults.set_latency(seconds)  # every answer this much later: a network's round trip
+                conn.send(("ok",))
             elif command == "market":
                 interval, pinned = args
                 threading.Thread(target=_market, args=(world, interval, pinned, stop), daemon=True).start()
@@ -82,10 +86,18 @@ def _serve(conn: Connection, accounts: int, seed: int, start: datetime) -> None:
                     world.set_price(symbol, world.market.bid(symbol) + Decimal(delta))
                 moved = time.perf_counter()
                 deadline = moved + timeout
-                while world.get_account(login).positions and time.perf_counter() < deadline:
-                    time.sleep(0.002)
-                flat = not world.get_account(login).positions
-                conn.send(("ok", time.perf_counter() - moved if flat else None))
+                waiting = list(login) if isinstance(login, list) else [login]
+                flat_after: list[float] = []  # seconds from the quote until each is flat, in that order
+                while waiting and time.perf_counter() < deadline:
+                    still = [w for w in waiting if world.get_account(w).positions]
+                    flat_after += [time.perf_counter() - moved] * (len(waiting) - len(still))
+                    waiting = still
+                    if waiting:
+                        time.sleep(0.002)
+                if isinstance(login, list):
+                    conn.send(("ok", flat_after))
+                else:
+                    conn.send(("ok", flat_after[0] if flat_after else None))
             else:
                 conn.send(("error", f"unknown command {command!r}"))
 
@@ -120,6 +132,17 @@ class SimulatorControl:
         no position, None after `timeout`."""
         (seconds,) = self._ask("move", symbol, delta, advance_ms, until_flat, timeout)
         return seconds
+
+    def latency(self, seconds: float) -> None:
+        """Every answer `seconds` late from now on (as a network between the poller and MT5 makes it)."""
+        self._ask("latency", seconds)
+
+    def crash(self, symbol: str, delta: str, *, advance_ms: int, until_flat: list[int], timeout: float
+              ) -> list[float]:
+        """`move`, waiting for every one of `until_flat`: the seconds until each was flat, in the order they
+        became so (those still holding a position after `timeout` are missing)."""
+        (seconds,) = self._ask("move", symbol, delta, advance_ms, list(until_flat), timeout)
+        return list(seconds)
 
 
 @contextlib.contextmanager
