@@ -11,11 +11,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, operator_name, page, principal
+from propfirm.api.findings import fail_active_challenge
 from propfirm.api.models import FindingConfirmation, FindingDecision, FindingOut, FindingPage, documented
 from propfirm.api.problems import Conflict
 from propfirm.api.runtime import runtime
 from propfirm.domain.abuse.findings import Detector, FindingStatus
-from propfirm.operations.overrides import override
 from propfirm.store.abuse import FindingStore, StoredFinding
 from propfirm.store.audit import AuditEntry
 
@@ -105,22 +105,10 @@ def confirm_finding(finding_id: FindingId, body: Annotated[FindingConfirmation, 
     failed: list[int] = []
     if body.fail:
         rt = runtime()
+        reason = f"{decided.detector} (abuse finding {decided.id}): {body.note}"
         for login in decided.logins:
-            with rt.uow() as uow:
-                challenge = uow.challenges.by_account(decided.server, login)
-            if challenge is None or challenge.status != "active":
-                continue
-            with rt.uow() as uow:
-                result = override(
-                    uow,
-                    rt.redis,
-                    rt.keys,
-                    challenge_id=challenge.id,
-                    action="fail",
-                    reason=f"{decided.detector} (abuse finding {decided.id}): {body.note}",
-                    operator=operator_name(router),
-                    now=rt.clock(),
-                )
-            failed.append(result.challenge_id)
+            challenge_id = fail_active_challenge(rt, decided.server, login, reason, operator_name(router), rt.clock())
+            if challenge_id is not None:
+                failed.append(challenge_id)
         rt.relay_commands()
     return FindingOut.model_validate({**decided.to_public(), "failed_challenges": failed})

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from propfirm.api.auth import require_admin, require_reader
 from propfirm.api.context import MAX_ID, operator_name, page, principal
+from propfirm.api.findings import fail_active_challenge
 from propfirm.api.models import (
     FindingConfirmation,
     FindingDecision,
@@ -21,7 +22,6 @@ from propfirm.api.models import (
 )
 from propfirm.api.problems import Conflict
 from propfirm.api.runtime import runtime
-from propfirm.operations.overrides import override
 from propfirm.store.audit import AuditEntry
 from propfirm.store.gaps import GapStore, StoredGapFinding
 
@@ -123,21 +123,11 @@ def confirm_finding(gap_finding_id: GapFindingId, body: Annotated[FindingConfirm
     failed: list[int] = []
     if body.fail:
         rt = runtime()
-        with rt.uow() as uow:
-            challenge = uow.challenges.by_account(decided.server, decided.login)
-        if challenge is not None and challenge.status == "active":
-            with rt.uow() as uow:
-                result = override(
-                    uow,
-                    rt.redis,
-                    rt.keys,
-                    challenge_id=challenge.id,
-                    action="fail",
-                    reason=f"{decided.outcome} in a blind interval from {decided.blind_from.isoformat()}"
-                           f" (gap finding {decided.id}): {body.note}",
-                    operator=operator_name(router),
-                    now=rt.clock(),
-                )
-            failed.append(result.challenge_id)
+        reason = (f"{decided.outcome} in a blind interval from {decided.blind_from.isoformat()}"
+                  f" (gap finding {decided.id}): {body.note}")
+        challenge_id = fail_active_challenge(rt, decided.server, decided.login, reason, operator_name(router),
+                                             rt.clock())
+        if challenge_id is not None:
+            failed.append(challenge_id)
             rt.relay_commands()
     return GapFindingOut.model_validate({**decided.to_public(), "failed_challenges": failed})

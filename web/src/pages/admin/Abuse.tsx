@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
-import { Loading, ProblemView, ReasonDialog } from "../../components/common";
+import { Loading, ProblemView } from "../../components/common";
+import { type Decision, FindingDecision } from "../../components/FindingDecision";
 import { when, words } from "../../format";
 import { useSession } from "../../session";
 
@@ -133,18 +134,13 @@ function FindingCard({ finding }: { finding: Finding }) {
   const session = useSession();
   const client = useQueryClient();
   const [open, setOpen] = useState(false);
-  const [dialog, setDialog] = useState<"dismiss" | "confirm" | "fail" | null>(null);
-  const done = () => {
-    setDialog(null);
-    void client.invalidateQueries({ queryKey: ["abuse-findings"] });
-  };
   const decide = useMutation({
-    mutationFn: async ({ action, note }: { action: "dismiss" | "confirm" | "fail"; note: string }) => {
+    mutationFn: async ({ action, note }: { action: Decision; note: string }) => {
       const params = { path: { finding_id: finding.id } };
       if (action === "dismiss") return unwrap(await api().POST("/admin/abuse/findings/{finding_id}/dismiss", { params, body: { note } }));
       return unwrap(await api().POST("/admin/abuse/findings/{finding_id}/confirm", { params, body: { note, fail: action === "fail" } }));
     },
-    onSuccess: done,
+    onSuccess: () => void client.invalidateQueries({ queryKey: ["abuse-findings"] }),
   });
   return (
     <article data-testid={`finding-${finding.id}`}>
@@ -161,27 +157,15 @@ function FindingCard({ finding }: { finding: Finding }) {
       </button>
       {open && <Evidence id={finding.id} />}
       {finding.status === "open" && (
-        <div className="actions">
-          <button type="button" className="secondary" disabled={!session.canChange} onClick={() => setDialog("dismiss")}>
-            Dismiss
-          </button>
-          <button type="button" disabled={!session.canChange} onClick={() => setDialog("confirm")}>
-            Confirm
-          </button>
-          <button type="button" className="contrast" disabled={!session.canChange} onClick={() => setDialog("fail")}>
-            Confirm and fail the challenges
-          </button>
-        </div>
+        <FindingDecision
+          name={`finding ${finding.id}`}
+          failLabel="Confirm and fail the challenges"
+          failTitle={`Confirm finding ${finding.id} and fail ${finding.logins.length} challenges`}
+          canChange={session.canChange}
+          decide={(action, note) => decide.mutateAsync({ action, note })}
+        />
       )}
       {decide.error && <ProblemView error={decide.error} />}
-      <ReasonDialog
-        title={dialog === "dismiss" ? `Dismiss finding ${finding.id}` : dialog === "fail" ? `Confirm finding ${finding.id} and fail ${finding.logins.length} challenges` : `Confirm finding ${finding.id}`}
-        open={dialog !== null}
-        onCancel={() => setDialog(null)}
-        onConfirm={(note) => dialog && decide.mutate({ action: dialog, note })}
-        confirmLabel={dialog === "dismiss" ? "Dismiss" : dialog === "fail" ? "Confirm and fail" : "Confirm"}
-        label="What was checked (kept in the audit log)"
-      />
     </article>
   );
 }

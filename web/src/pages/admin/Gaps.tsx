@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { api, unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
-import { Loading, ProblemView, ReasonDialog } from "../../components/common";
+import { Loading, ProblemView } from "../../components/common";
+import { type Decision, FindingDecision } from "../../components/FindingDecision";
 import { when } from "../../format";
 import { useSession } from "../../session";
 
@@ -19,15 +20,13 @@ const OUTCOME: Record<GapFinding["outcome"], string> = {
 function GapFindingCard({ finding }: { finding: GapFinding }) {
   const session = useSession();
   const client = useQueryClient();
-  const [dialog, setDialog] = useState<"dismiss" | "confirm" | "fail" | null>(null);
   const decide = useMutation({
-    mutationFn: async ({ action, note }: { action: "dismiss" | "confirm" | "fail"; note: string }) => {
+    mutationFn: async ({ action, note }: { action: Decision; note: string }) => {
       const params = { path: { gap_finding_id: finding.id } };
       if (action === "dismiss") return unwrap(await api().POST("/admin/gaps/findings/{gap_finding_id}/dismiss", { params, body: { note } }));
       return unwrap(await api().POST("/admin/gaps/findings/{gap_finding_id}/confirm", { params, body: { note, fail: action === "fail" } }));
     },
     onSuccess: () => {
-      setDialog(null);
       void client.invalidateQueries({ queryKey: ["gap-findings"] });
       void client.invalidateQueries({ queryKey: ["gap-reviews"] });
     },
@@ -56,27 +55,15 @@ function GapFindingCard({ finding }: { finding: GapFinding }) {
         </ul>
       )}
       {finding.status === "open" && (
-        <div className="actions">
-          <button type="button" className="secondary" disabled={!session.canChange} onClick={() => setDialog("dismiss")}>
-            Dismiss
-          </button>
-          <button type="button" disabled={!session.canChange} onClick={() => setDialog("confirm")}>
-            Confirm
-          </button>
-          <button type="button" className="contrast" disabled={!session.canChange} onClick={() => setDialog("fail")}>
-            Confirm and fail the challenge
-          </button>
-        </div>
+        <FindingDecision
+          name={`gap finding ${finding.id}`}
+          failLabel="Confirm and fail the challenge"
+          failTitle={`Confirm gap finding ${finding.id} and fail account ${finding.login}'s challenge`}
+          canChange={session.canChange}
+          decide={(action, note) => decide.mutateAsync({ action, note })}
+        />
       )}
       {decide.error && <ProblemView error={decide.error} />}
-      <ReasonDialog
-        title={dialog === "dismiss" ? `Dismiss gap finding ${finding.id}` : dialog === "fail" ? `Confirm gap finding ${finding.id} and fail account ${finding.login}'s challenge` : `Confirm gap finding ${finding.id}`}
-        open={dialog !== null}
-        onCancel={() => setDialog(null)}
-        onConfirm={(note) => dialog && decide.mutate({ action: dialog, note })}
-        confirmLabel={dialog === "dismiss" ? "Dismiss" : dialog === "fail" ? "Confirm and fail" : "Confirm"}
-        label="What was checked (kept in the audit log)"
-      />
     </article>
   );
 }
