@@ -186,21 +186,27 @@ class PriceWatch:
         triggers: dict[int, Trigger] = {}
         quoted: set[str] = set()  # every symbol valuing a book: all are quoted, and checked at each read
         valuing: dict[tuple[str, str], frozenset[str]] = {}
-        specs = self.specs
+        specs, last_triggers = self.specs, self.triggers.by_login
         for h in holdings:
+            previous = last_books.get(h.login)
             if h.login in floors:  # read back this cycle (decoded once: the cycle's FloorMemo)
                 read = floors[h.login]
                 raw, floor = (None, None) if read is None else (read.raw, read.floor)
             else:  # the floor the last read left
-                previous = last_books.get(h.login)
                 raw, floor = (previous.floor_raw, previous.floor) if previous is not None else (None, None)
-            book = Book(h.login, h.base, h.currency, h.positions, raw, floor=floor)
+            # prices move every read, but what a book holds seldom does: the same balance, positions and
+            # floor keep the last read's book and trigger price (most books, every cycle)
+            same = (previous is not None and previous.floor_raw == raw and previous.base == h.base
+                    and previous.positions == h.positions and previous.currency == h.currency)
+            book = previous if same and previous is not None else Book(h.login, h.base, h.currency, h.positions,
+                                                                        raw, floor=floor)
             books[h.login] = book
             symbols = self._symbols_valuing(h, valuing)
             quoted |= symbols
             if book.floor is None:  # a book without a floor is never judged between reads
                 continue
-            trigger = trigger_of(h.base, h.currency, h.positions, book.floor.level, specs.get)
+            trigger = (last_triggers.get(h.login) if same
+                       else trigger_of(h.base, h.currency, h.positions, book.floor.level, specs.get))
             if trigger is not None:
                 triggers[h.login] = trigger
                 continue

@@ -107,6 +107,7 @@ class TriggerIndex:
         self._longs = {symbol: _sorted(pairs) for symbol, pairs in longs.items()}
         self._shorts = {symbol: _sorted(pairs) for symbol, pairs in shorts.items()}
         self.logins = frozenset(triggers)
+        self.by_login = triggers  # each book's trigger (the next read keeps those of unchanged books)
         self._counts = {symbol: len(pairs) for symbol, pairs in longs.items()}
         for symbol, pairs in shorts.items():
             self._counts[symbol] = self._counts.get(symbol, 0) + len(pairs)

@@ -199,6 +199,28 @@ def test_one_symbol_books_are_screened_by_their_trigger_price_and_caught_at_it(m
         assert [k.login for k in report.kills] == [long] and world.account(long).positions == ()
 
 
+def test_a_book_that_holds_the_same_keeps_its_trigger_and_a_new_floor_moves_it(make_poller, queues, redis_client,
+                                                                                redis_namespace) -> None:
+    """Prices move between reads, but a book's balance, positions and floor seldom do: the next read keeps
+    the book and its trigger price; a new floor (or a deal) builds them again."""
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client,
+                                              positions=(("EURUSD", "buy", "2.00"),))
+        watch = poller.prices
+        book, trigger = watch.books[login], watch.triggers.by_login[login]
+        _move(world, "EURUSD", "0.0004")  # its equity changes, what it holds does not
+        poller.run_cycle()
+        assert watch.books[login] is book and watch.triggers.by_login[login] is trigger
+        write_floor(redis_client, LiveKeys(redis_namespace), "default", login,
+                    floor_at(equity - 100, world.now() + timedelta(hours=3), version=2), world.now())
+        poller.run_cycle()
+        moved = watch.triggers.by_login[login]
+        assert watch.books[login] is not book and moved.price > trigger.price  # 400 nearer: a higher bid
+        assert [t for lg, t in _triggers(watch) if lg == login] == [moved]
+        _move(world, "EURUSD", "-0.0010")  # about -120 from the start: through the new floor, not the old one
+        assert [k.login for k in poller.poll_prices().kills] == [login]
+
+
 def _triggers(watch):
     return [(login, trigger_of(book.base, book.currency, book.positions, book.floor.level, watch.specs.get))
             for login, book in watch.books.items() if book.floor is not None]
