@@ -258,20 +258,25 @@ class PollCycle:
             logins_by_shard.setdefault(shard_of(server, login, self.shard_count), []).append(login)
         packed = pack_evaluation_messages(server, cycle, read.now, logins_by_shard, read.deals_by_login,
                                           self.max_message_bytes, poller=self.store.name, deals_until=read.until)
-        durable = self.durable
-        while durable:
-            packed.append((durable.popleft(), True))
+        handed: list[Outgoing] = []
+        while self.durable:
+            handed.append(self.durable.popleft())
+        packed += [(m, True) for m in handed]
         new_tickets = read.new_tickets
         cursor = to_ms(read.until)
-        floors = self.store.write_cycle(CycleWrite(
-            cycle=cycle,
-            cursor_ms=cursor,
-            new_tickets=new_tickets,
-            outbox=[m.as_json() for m, has_deals in [*self.unsent, *packed] if has_deals],
-            snapshots=self._snapshots(changes.to_write, cycle, iso_utc(read.now)),
-            floor_logins=list(changes.equity),
-            heartbeat=self.last_good,
-        ))
+        try:
+            floors = self.store.write_cycle(CycleWrite(
+                cycle=cycle,
+                cursor_ms=cursor,
+                new_tickets=new_tickets,
+                outbox=[m.as_json() for m, has_deals in [*self.unsent, *packed] if has_deals],
+                snapshots=self._snapshots(changes.to_write, cycle, iso_utc(read.now)),
+                floor_logins=list(changes.equity),
+                heartbeat=self.last_good,
+            ))
+        except BaseException:
+            self.durable.extendleft(reversed(handed))  # not in any outbox yet: the next cycle takes them
+            raise
         self.tracker.commit(new_tickets, cursor, fetched=read.fetched)
         self.unsent.extend(packed)
         return floors

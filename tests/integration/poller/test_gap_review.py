@@ -139,3 +139,32 @@ def test_without_the_tick_path_a_blind_interval_is_recorded_unchecked_with_why(m
         [sent] = [m for m in queues.drain() if m["kind"] == "gap_review"]
         assert sent["checked"] == 0 and sent["accounts"] == [] and "tick path is off" in sent["reason"]
         assert sent["cause"] == "ReadTimeout"
+
+
+def test_a_review_waits_through_a_failed_pipeline(make_poller, queues) -> None:
+    """Taken for a cycle whose Redis pipeline then failed, the review's messages are in no outbox: the next
+    cycle takes them again."""
+    import redis as redis_lib
+
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        poller.run_cycle()
+        poller._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:30+00:00",
+                            "seconds": 30.0, "failed_cycles": 1, "cause": "ResponseError"})
+        poller.wait_for_reviews()
+        queues.drain()
+        write = poller.store.write_cycle
+
+        def refused(*args, **kwargs):  # type: ignore[no-untyped-def]
+            raise redis_lib.ConnectionError("Redis away")
+
+        poller.store.write_cycle = refused  # type: ignore[method-assign]
+        with pytest.raises(redis_lib.ConnectionError):
+            poller.run_cycle()
+        poller.store.write_cycle = write  # type: ignore[method-assign]
+        poller.run_cycle()
+        [sent] = [m for m in queues.drain() if m["kind"] == "gap_review"]
+        assert sent["cause"] == "ResponseError"
