@@ -3,6 +3,7 @@
 `Faults` is shared by the server's connection threads and the test thread:
 
     sim.faults.set_latency(0.2)               # every answer 200 ms late
+    sim.faults.delay_next("/api/user/add", 0.4)  # the next request to this path 400 ms late, once
     sim.faults.set_error_rate(0.5, retcode=9) # half the calls answer "9 Timeout expired"
     sim.faults.set_error_rate(1.0, http_status=503)  # or an HTTP error status, no JSON
     sim.faults.drop_connections()             # close every open connection now (sessions lost)
@@ -30,6 +31,7 @@ class Faults:
         self.error_retcode = 11
         self.error_http_status: int | None = None
         self.dealer_hold = False
+        self._delays: dict[str, float] = {}  # path -> a one-off delay (`delay_next`)
         self._dropper: Callable[[], int] | None = None
         self.dropped = 0
 
@@ -41,6 +43,21 @@ class Faults:
         if seconds < 0:
             raise ValueError("latency must be >= 0")
         self.latency = float(seconds)
+
+    def delay_next(self, path: str, seconds: float) -> None:
+        """Make the next request to `path` `seconds` late, once (a reply lost to a client's timeout, however
+        slowly the client reaches the server: no timer has to clear it in time)."""
+        if seconds < 0:
+            raise ValueError("delay must be >= 0")
+        with self._lock:
+            self._delays[path] = float(seconds)
+
+    def delay_of(self, path: str) -> float:
+        """The latency of a request to `path` now: the standing latency plus a delay set for it, taken."""
+        if not self._delays:
+            return self.latency
+        with self._lock:
+            return self.latency + self._delays.pop(path, 0.0)
 
     def set_error_rate(self, rate: float, retcode: int = 11, http_status: int | None = None) -> None:
         """Fail this share of ordinary requests with `retcode` (or with HTTP `http_status`)."""
@@ -63,6 +80,7 @@ class Faults:
     def clear(self) -> None:
         with self._lock:
             self.latency = 0.0
+            self._delays.clear()
             self.error_rate = 0.0
             self.error_retcode = 11
             self.error_http_status = None

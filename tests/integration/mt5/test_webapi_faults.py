@@ -7,7 +7,6 @@ HTTP 5xx), dealer requests left queued, and writes whose reply is lost.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -148,12 +147,6 @@ def test_errors_that_persist_raise_the_typed_error(sim: Simulator) -> None:
     gateway.close()
 
 
-def _after(seconds: float, action: object) -> threading.Timer:
-    timer = threading.Timer(seconds, action)  # type: ignore[arg-type]
-    timer.start()
-    return timer
-
-
 def _slow_write_gateway(sim: Simulator) -> WebApiGateway:
     """Calls time out after 0.25 s; the server is 0.4 s late once, so a write runs after we gave up."""
     return make_webapi(
@@ -181,16 +174,9 @@ def test_a_balance_whose_reply_is_lost_is_found_not_repeated(sim: Simulator) -> 
 
 
 def _slow_once(sim: Simulator, gateway: WebApiGateway, path: str) -> None:
-    """Make the server 0.4 s late for the next write to `path` (past the gateway's 0.25 s timeout)."""
-    original = gateway.transport.write
-
-    def write(target: str, *args: object, **kwargs: object) -> object:
-        if target == path:
-            sim.faults.set_latency(0.4)
-            _after(0.1, sim.faults.clear)
-        return original(target, *args, **kwargs)  # type: ignore[arg-type]
-
-    gateway.transport.write = write  # type: ignore[method-assign]
+    """Make the server 0.4 s late for the next write to `path` (past the gateway's 0.25 s timeout), and that
+    write only: the retries and read-backs after it are answered at once, however loaded the machine."""
+    sim.faults.delay_next(path, 0.4)
 
 
 def test_a_close_whose_reply_is_lost_is_confirmed_by_reading_back(sim: Simulator) -> None:

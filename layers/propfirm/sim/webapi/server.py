@@ -170,8 +170,9 @@ class WebApiHandler(BaseHTTPRequestHandler):
             self._send_json({"retcode": retcode(3)}, status=400, close=True)
             return
         faults = server.faults
-        if faults.latency:
-            time.sleep(faults.latency)
+        latency = faults.delay_of(path)
+        if latency:
+            time.sleep(latency)
         if path == "/api/auth/start":
             self._auth_start(params)
             return
