@@ -58,6 +58,7 @@ from propfirm.mt5.errors import (
 from propfirm.mt5.models import (
     AccountId,
     AccountInfo,
+    AccountRow,
     AccountState,
     AccountUpdate,
     BalanceOperation,
@@ -299,6 +300,10 @@ class ManagerApiGateway:
                 if int(user.Login) not in found:
                     states.append(self._state_from_user(user, digits))
             yield states
+
+    def account_rows(self, groups: Sequence[str]) -> Iterator[list[AccountRow]]:
+        for page in self.account_state_pages(groups):  # the Manager API's objects are read whole anyway
+            yield [state.row() for state in page]
 
     def account_state(self, login: int) -> AccountState:
         user = self._user(login)

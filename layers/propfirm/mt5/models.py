@@ -103,6 +103,14 @@ class AccountState:
     def account(self) -> AccountId:
         return AccountId(self.server, self.login)
 
+    def row(self) -> AccountRow:
+        return (self.login, self.group, self.balance, self.equity, self.credit, self.margin)
+
+
+# What a poll keeps of an account's state: (login, group, balance, equity, credit, margin). A plain tuple, as
+# the poller reads 100,000 of them a cycle: a tenth of the objects of `AccountState`s, built in C.
+AccountRow = tuple[int, str, Decimal, Decimal, Decimal, Decimal]
+
 
 @dataclass(frozen=True, slots=True)
 class Position:

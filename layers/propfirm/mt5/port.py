@@ -22,6 +22,7 @@ from typing import Protocol, runtime_checkable
 from propfirm.mt5.models import (
     AccountId,
     AccountInfo,
+    AccountRow,
     AccountState,
     AccountUpdate,
     BalanceOperation,
@@ -72,6 +73,11 @@ class Mt5Gateway(Protocol):
     def account_state_pages(self, groups: Sequence[str]) -> Iterator[list[AccountState]]:
         """`account_states` page by page as MT5 answers them (a page of logins, or a whole group), read as
         the iterator is consumed: a poll of 100,000 accounts need not hold them all at once."""
+        ...
+
+    def account_rows(self, groups: Sequence[str]) -> Iterator[list[AccountRow]]:
+        """`account_state_pages` with only what a poll keeps of each state (`models.AccountRow`): the same
+        accounts, the same amounts, page by page; an amount that is not finite is refused as there."""
         ...
 
     def positions(self, groups: Sequence[str]) -> list[Position]:

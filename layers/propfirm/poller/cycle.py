@@ -43,6 +43,7 @@ from propfirm.live.floors import FloorMemo, ReadFloor
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
 from propfirm.mt5 import masks
+from propfirm.mt5.models import AccountRow
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
@@ -67,9 +68,9 @@ class CycleReport:
     kills: list[KillReport] = field(default_factory=list)
 
 
-# what a cycle keeps of each account's state (login, group, balance, equity, credit, margin): the states
-# are read page by page and only this is kept of them, a tenth of the objects of a whole AccountState
-_Polled = tuple[int, str, Decimal, Decimal, Decimal, Decimal]
+# what a cycle keeps of each account's state (login, group, balance, equity, credit, margin): read page by
+# page straight into these (`Mt5Gateway.account_rows`), a tenth of the objects of whole AccountStates
+_Polled = AccountRow
 
 
 @dataclass
@@ -190,8 +191,8 @@ class PollCycle:
         now = gateway.server_time().utc
         mono = self.clock()
         polled: list[_Polled] = []
-        for page in gateway.account_state_pages(plan.groups):
-            polled += [(s.login, s.group, s.balance, s.equity, s.credit, s.margin) for s in page]
+        for page in gateway.account_rows(plan.groups):
+            polled += page
         positions: dict[int, list[PositionSummary]] = {}
         if plan.position_groups:
             for p in gateway.positions(plan.position_groups):

@@ -95,6 +95,15 @@ def test_account_state_pages_are_the_account_states_read_as_the_pages_come(gatew
     ]
 
 
+def test_account_rows_are_what_a_poll_keeps_of_the_account_states(gateway: Mt5Gateway, sim: Simulator) -> None:
+    sim.world.open_position(sim.world.create_account(FUNDED, balance="25000", leverage=100), "EURUSD", "buy", "0.5")
+    pages = gateway.account_rows([PHASE1, FUNDED])
+    assert not isinstance(pages, list)  # read as the pages are asked for, as the states are
+    rows = [row for page in pages for row in page]
+    assert rows == [state.row() for state in gateway.account_states([PHASE1, FUNDED])]
+    assert {row[1] for row in rows} == {PHASE1, FUNDED} and all(type(row[3]) is Decimal for row in rows)
+
+
 def test_account_states_expand_group_masks(gateway: Mt5Gateway, sim: Simulator) -> None:
     by_mask = {s.login: s.group for s in gateway.account_states(["challenge\\*"])}
     by_name = {s.login: s.group for s in gateway.account_states([PHASE1])}

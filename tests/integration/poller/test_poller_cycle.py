@@ -482,16 +482,16 @@ def test_an_account_dealing_during_the_read_sends_its_deals_and_its_snapshot_nex
         poller, keys, before = _polled_once(sim, login, make_poller, queues, redis_client, redis_namespace)
         world.set_price("EURUSD", "1.09000")
         gateway = poller.cycle.gateway
-        read_states = gateway.account_state_pages
+        read_states = gateway.account_rows
 
         def a_close_during_the_read(groups):
             world.clock.advance(timedelta(seconds=2))  # after the cycle read the server's clock
             world.close_position(login, ticket)
             return read_states(groups)
 
-        monkeypatch.setattr(gateway, "account_state_pages", a_close_during_the_read)
+        monkeypatch.setattr(gateway, "account_rows", a_close_during_the_read)
         poller.run_cycle()
-        monkeypatch.setattr(gateway, "account_state_pages", read_states)
+        monkeypatch.setattr(gateway, "account_rows", read_states)
         held = Snapshot.decode(redis_client.get(keys.snap("default", login)))
         assert held == before  # no snapshot holding the close, stamped before it
         [message] = [m for m in queues.drain() if m["kind"] == "evaluation"]

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from propfirm.mt5.errors import ProtocolError
 from propfirm.mt5.webapi import parsing
 from propfirm.mt5.webapi.parsing import ParseError
-from propfirm.mt5.webapi.wire import DecodeRefused, WireAccount, WirePosition, decode_accounts, decode_positions
+from propfirm.mt5.webapi.wire import (
+    DecodeRefused,
+    WireAccount,
+    WireAccountRow,
+    WirePosition,
+    decode_account_rows,
+    decode_accounts,
+    decode_positions,
+)
 
 from .test_transport import Peer, transport_for
 
@@ -72,6 +80,56 @@ def test_a_typed_record_carries_every_field_the_state_needs() -> None:
     without = {k: v for k, v in RECORD.items() if k != "Floating"}
     [state] = _typed(json.dumps({"retcode": "0 Done", "answer": [without]}).encode())
     assert state.floating == Decimal("-123.70")  # profit + storage
+
+
+# -- the poll's rows: only the amounts it keeps are decoded ---------------------------------------------------
+ROW_FIELDS = {"Login", "Balance", "Equity", "Credit", "Margin"}
+
+
+def _typed_rows(body: bytes) -> Any:
+    return [parsing.account_row_of(r, "real\\a") for r in decode_account_rows(body)["answer"] or []]
+
+
+def _general_rows(body: bytes) -> Any:
+    return [state.row() for state in _general(body)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dropped=st.sets(st.sampled_from(OPTIONAL)),
+    field=st.sampled_from(sorted(RECORD)),
+    value=st.sampled_from(["7", "0", "-1.5", " 12.50 ", "", "NaN", "Infinity", "-Infinity", "abc", "1e3", 7, 1.25,
+                           -3, None, True, [], "2.0"]),
+    change=st.booleans(),
+)
+@example(dropped=set(), field="Equity", value="NaN", change=True)
+@example(dropped=set(), field="Margin", value="Infinity", change=True)
+def test_a_reply_the_lean_reader_takes_gives_the_general_readers_rows(dropped, field, value, change):
+    record: dict[str, Any] = {k: v for k, v in RECORD.items() if k not in dropped}
+    if change:
+        record[field] = value
+    body = json.dumps({"retcode": "0 Done", "answer": [RECORD, record]}).encode()
+    try:
+        lean = _outcome(_typed_rows, body)
+    except DecodeRefused:
+        return  # refused: the transport reads it the general way, which decides alone
+    general = _outcome(_general_rows, body)
+    if isinstance(general, tuple) and general[1] not in ROW_FIELDS:
+        # the general reader refused an amount a poll does not keep (MarginLevel, Profit...), which the lean
+        # reader never decodes: it gives the rows of the record without that field
+        del record[field]
+        general = _outcome(_general_rows, json.dumps({"retcode": "0 Done", "answer": [RECORD, record]}).encode())
+    assert lean == general
+
+
+def test_the_lean_reader_refuses_an_amount_that_is_not_finite_naming_it() -> None:
+    for field in ("Balance", "Equity", "Credit", "Margin"):
+        body = json.dumps({"retcode": "0 Done", "answer": [{**RECORD, field: "NaN"}]}).encode()
+        with pytest.raises(ParseError, match=f"^{field}: not a finite number"):
+            _typed_rows(body)
+    [row] = decode_account_rows(json.dumps({"retcode": "0 Done", "answer": [RECORD]}).encode())["answer"]
+    assert type(row) is WireAccountRow and parsing.account_row_of(row, "g") == (
+        100123, "g", Decimal("100234.55"), Decimal("100110.85"), Decimal("0.00"), Decimal("1200.00"))
 
 
 @pytest.mark.parametrize("answer", [{}, "", [{"Login": "1", "Balance": "abc", "Equity": "1"}], None])

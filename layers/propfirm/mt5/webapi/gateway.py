@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from propfirm.mt5 import masks
 from propfirm.mt5.closing import CloseAttempt, close_confirmed, close_each
@@ -41,6 +41,7 @@ from propfirm.mt5.errors import (
 from propfirm.mt5.models import (
     AccountId,
     AccountInfo,
+    AccountRow,
     AccountState,
     AccountUpdate,
     BalanceOperation,
@@ -72,9 +73,18 @@ from propfirm.mt5.readback import is_deal_of, require_applied
 from propfirm.mt5.webapi import parsing
 from propfirm.mt5.webapi.parsing import as_list
 from propfirm.mt5.webapi.transport import WebApiTransport
-from propfirm.mt5.webapi.wire import WireAccount, WirePosition, decode_accounts, decode_positions
+from propfirm.mt5.webapi.wire import (
+    WireAccount,
+    WireAccountRow,
+    WirePosition,
+    decode_account_rows,
+    decode_accounts,
+    decode_positions,
+)
 
 log = logging.getLogger(__name__)
+
+_Item = TypeVar("_Item")  # what a page of account states is read into: `AccountState`s or `AccountRow`s
 
 PAGE_SIZE = 100
 ACCOUNT_READS = ("pages", "group")
@@ -219,6 +229,27 @@ class WebApiGateway:
         return [state for page in self.account_state_pages(groups) for state in page]
 
     def account_state_pages(self, groups: Sequence[str]) -> Iterator[list[AccountState]]:
+        server = self._server
+        return self._account_pages(
+            groups, decode_accounts,
+            lambda record, group: (parsing.account_state_of(record, server, group) if type(record) is WireAccount
+                                   else parsing.account_state(record, server, group)),
+            _login_of_state, _same_state)
+
+    def account_rows(self, groups: Sequence[str]) -> Iterator[list[AccountRow]]:
+        server = self._server
+        return self._account_pages(
+            groups, decode_account_rows,
+            lambda record, group: (parsing.account_row_of(record, group) if type(record) is WireAccountRow
+                                   else parsing.account_state(record, server, group).row()),
+            _login_of_row, AccountState.row)
+
+    def _account_pages(self, groups: Sequence[str], decode: Callable[[bytes], dict[str, Any]],
+                       read: Callable[[Any, str], _Item], login_of: Callable[[_Item], int],
+                       from_state: Callable[[AccountState], _Item]) -> Iterator[list[_Item]]:
+        """The account states of the groups a page at a time, each record made an item by `read` (a typed
+        record when `decode` took the reply, a dict when the transport fell back to the general reader);
+        the accounts MT5 keeps no trade state for come from their user records, through `from_state`."""
         concrete = self._concrete_groups(groups)
         digits = {g.name.lower(): g.currency_digits for g in (self._groups_cache or (0, []))[1]}
         typed = self.options.typed_reads
@@ -229,25 +260,25 @@ class WebApiGateway:
             for page in asked:
                 query = {"group": group} if whole else {"login": _join(page)}
                 records = as_list(self.transport.read("/api/user/account/get_batch", query,
-                                                      decode=decode_accounts if typed else None))
-                states: list[AccountState] = []
+                                                      decode=decode if typed else None))
+                items: list[_Item] = []
                 found = set()
                 for record in records:
-                    state = (parsing.account_state_of(record, self._server, group) if type(record) is WireAccount
-                             else parsing.account_state(record, self._server, group))
-                    if whole and state.login in found:
+                    item = read(record, group)
+                    login = login_of(item)
+                    if whole and login in found:
                         continue
-                    found.add(state.login)
-                    states.append(state)
+                    found.add(login)
+                    items.append(item)
                 del records  # the page's wire records, before the next page is read
                 missing = [login for login in page if login not in found]
                 for part in self._pages(missing):  # no trade state since the server started: the user record
                     users = as_list(self.transport.read("/api/user/get_batch", {"login": _join(part)}))
-                    states.extend(
-                        parsing.account_state_from_user(u, self._server, digits.get(group.lower(), 2))
+                    items.extend(
+                        from_state(parsing.account_state_from_user(u, self._server, digits.get(group.lower(), 2)))
                         for u in users
                     )
-                yield states
+                yield items
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         clock = self._server_clock()
@@ -659,6 +690,18 @@ def _field(answer: Any, name: str) -> Any:
     if isinstance(answer, dict) and name in answer:
         return answer[name]
     raise parsing.ParseError(f"answer without {name}: {answer!r:.200}")
+
+
+def _login_of_state(state: AccountState) -> int:
+    return state.login
+
+
+def _login_of_row(row: AccountRow) -> int:
+    return row[0]
+
+
+def _same_state(state: AccountState) -> AccountState:
+    return state
 
 
 def _join(logins: Sequence[int]) -> str:

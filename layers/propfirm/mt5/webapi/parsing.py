@@ -19,6 +19,7 @@ from typing import Any
 from propfirm.mt5.errors import ProtocolError
 from propfirm.mt5.models import (
     AccountInfo,
+    AccountRow,
     AccountState,
     Deal,
     DealAction,
@@ -40,7 +41,7 @@ from propfirm.mt5.protocol import (  # noqa: F401  (re-exported: the Web API's r
     ServerClock,
     volume_units,
 )
-from propfirm.mt5.webapi.wire import WireAccount, WirePosition
+from propfirm.mt5.webapi.wire import WireAccount, WireAccountRow, WirePosition
 
 Record = Mapping[str, Any]
 ZERO = Decimal(0)
@@ -169,6 +170,17 @@ def account_state_of(record: WireAccount, server: str, group: str) -> AccountSta
         storage=storage,
         leverage=record.margin_leverage,
     )
+
+
+def account_row_of(record: WireAccountRow, group: str) -> AccountRow:
+    """What a poll keeps of a record the lean typed reader decoded: the amounts `account_state_of` would
+    give, refused alike when one is not finite (the record's other amounts are not read at all)."""
+    balance, equity, credit, margin = record.balance, record.equity, record.credit, record.margin
+    if not (balance.is_finite() and equity.is_finite() and credit.is_finite() and margin.is_finite()):
+        for name, amount in (("Balance", balance), ("Equity", equity), ("Credit", credit), ("Margin", margin)):
+            if not amount.is_finite():
+                raise ParseError(f"{name}: not a finite number: {amount!r}")
+    return (record.login, group, balance, equity, credit, margin)
 
 
 def _refuse_infinite(record: WireAccount) -> None:
