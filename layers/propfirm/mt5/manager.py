@@ -71,6 +71,7 @@ from propfirm.mt5.models import (
     MinuteBar,
     NewAccount,
     Position,
+    PositionRow,
     ServerTime,
     Side,
     SymbolInfo,
@@ -304,6 +305,9 @@ class ManagerApiGateway:
     def account_rows(self, groups: Sequence[str]) -> Iterator[list[AccountRow]]:
         for page in self.account_state_pages(groups):  # the Manager API's objects are read whole anyway
             yield [state.row() for state in page]
+
+    def position_rows(self, groups: Sequence[str]) -> list[PositionRow]:
+        return [position.row() for position in self.positions(groups)]
 
     def account_state(self, login: int) -> AccountState:
         user = self._user(login)

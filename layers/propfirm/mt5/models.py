@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import IntEnum, StrEnum
+from typing import Literal
 
 DEFAULT_SERVER = "default"
 
@@ -137,6 +138,17 @@ class Position:
     @property
     def account(self) -> AccountId:
         return AccountId(self.server, self.login)
+
+    def row(self) -> PositionRow:
+        return (self.login, self.symbol, self.volume, "buy" if self.side is Side.BUY else "sell", self.ticket,
+                self.price_open,
+                self.price_current, self.time_update, self.profit, self.storage, self.value)
+
+
+# What a poll keeps of an open position: (login, symbol, volume, side ("buy" or "sell"), ticket, price_open,
+# price_current, time_update, profit, storage, value), `Position`'s fields in a plain tuple, as for accounts
+PositionRow = tuple[int, str, Decimal, Literal["buy", "sell"], int, Decimal, Decimal, datetime, Decimal, Decimal,
+                    Decimal | None]
 
 
 def traded_value(

@@ -33,6 +33,7 @@ from propfirm.mt5.models import (
     MinuteBar,
     NewAccount,
     Position,
+    PositionRow,
     ServerTime,
     SymbolInfo,
     Tick,
@@ -82,6 +83,10 @@ class Mt5Gateway(Protocol):
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
         """Every open position of the accounts in the groups."""
+        ...
+
+    def position_rows(self, groups: Sequence[str]) -> list[PositionRow]:
+        """`positions` with only what a poll keeps of each (`models.PositionRow`), refused alike."""
         ...
 
     def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:

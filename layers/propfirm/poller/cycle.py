@@ -195,10 +195,10 @@ class PollCycle:
             polled += page
         positions: dict[int, list[PositionSummary]] = {}
         if plan.position_groups:
-            for p in gateway.positions(plan.position_groups):
-                positions.setdefault(p.login, []).append(
-                    PositionSummary(p.symbol, p.volume, p.side.value, p.ticket, p.price_open, p.price_current,
-                                    p.time_update, p.profit, p.storage, p.value))
+            for (login, symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value
+                 ) in gateway.position_rows(plan.position_groups):
+                positions.setdefault(login, []).append(PositionSummary(symbol, volume, side, ticket, price_open,
+                                                                       price, price_time, profit, swap, value))
         # up to the server's time after the state reads: a deal made while they ran is seen now
         reads_end = max(now, gateway.server_time().utc)
         since, until = self.tracker.window(reads_end)

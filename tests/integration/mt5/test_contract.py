@@ -104,6 +104,16 @@ def test_account_rows_are_what_a_poll_keeps_of_the_account_states(gateway: Mt5Ga
     assert {row[1] for row in rows} == {PHASE1, FUNDED} and all(type(row[3]) is Decimal for row in rows)
 
 
+def test_position_rows_are_what_a_poll_keeps_of_the_positions(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(FUNDED, balance="50000", leverage=100)
+    sim.world.open_position(login, "EURUSD", "buy", "0.37")
+    sim.world.open_position(login, "EURUSD", "sell", "1.5")
+    rows = gateway.position_rows([PHASE1, FUNDED])
+    assert rows == [position.row() for position in gateway.positions([PHASE1, FUNDED])]
+    mine = sorted((side, volume) for (owner, _, volume, side, *_) in rows if owner == login)
+    assert mine == [("buy", Decimal("0.37")), ("sell", Decimal("1.5"))]
+
+
 def test_account_states_expand_group_masks(gateway: Mt5Gateway, sim: Simulator) -> None:
     by_mask = {s.login: s.group for s in gateway.account_states(["challenge\\*"])}
     by_name = {s.login: s.group for s in gateway.account_states([PHASE1])}

@@ -204,6 +204,12 @@ def test_a_positions_reply_the_typed_reader_takes_gives_the_general_readers_posi
     except DecodeRefused:
         return  # refused: the transport reads it the general way, which decides alone
     assert typed == _outcome(_general_positions, body)
+    rows = _outcome(_typed_position_rows, body)  # a poll's rows: the same positions, the same refusals
+    assert rows == (typed if isinstance(typed, tuple) else [position.row() for position in typed])
+
+
+def _typed_position_rows(body: bytes) -> Any:
+    return [parsing.position_row_of(r, CLOCK) for r in decode_positions(body)["answer"] or []]
 
 
 def test_a_typed_position_carries_every_field() -> None:

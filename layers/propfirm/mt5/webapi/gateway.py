@@ -52,6 +52,7 @@ from propfirm.mt5.models import (
     MinuteBar,
     NewAccount,
     Position,
+    PositionRow,
     ServerTime,
     Side,
     SymbolInfo,
@@ -281,16 +282,23 @@ class WebApiGateway:
                 yield items
 
     def positions(self, groups: Sequence[str]) -> list[Position]:
-        clock = self._server_clock()
+        clock, server = self._server_clock(), self._server
+        return [parsing.position_of(record, server, clock) if type(record) is WirePosition
+                else parsing.position(record, server, clock) for record in self._position_records(groups)]
+
+    def position_rows(self, groups: Sequence[str]) -> list[PositionRow]:
+        clock, server = self._server_clock(), self._server
+        return [parsing.position_row_of(record, clock) if type(record) is WirePosition
+                else parsing.position(record, server, clock).row() for record in self._position_records(groups)]
+
+    def _position_records(self, groups: Sequence[str]) -> Iterator[Any]:
+        """The position records of the groups: typed (`WirePosition`) where the typed reader took the reply,
+        dicts where the transport read it the general way."""
         decode = decode_positions if self.options.typed_reads else None
         whole = self.options.account_reads == "group"
-        return [
-            parsing.position_of(record, self._server, clock) if type(record) is WirePosition
-            else parsing.position(record, self._server, clock)
-            for group in self._concrete_groups(groups)
-            for record in (self._whole_group("/api/position/get_batch", group, "Position", decode) if whole
-                           else self._group_pages("/api/position/get_batch", group, {}, "Position", decode))
-        ]
+        for group in self._concrete_groups(groups):
+            yield from (self._whole_group("/api/position/get_batch", group, "Position", decode) if whole
+                        else self._group_pages("/api/position/get_batch", group, {}, "Position", decode))
 
     def _whole_group(self, path: str, group: str, key: str,
                      decode: Callable[[bytes], dict[str, Any]] | None = None) -> list[Any]:

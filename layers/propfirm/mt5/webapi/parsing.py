@@ -27,6 +27,7 @@ from propfirm.mt5.models import (
     GroupInfo,
     MinuteBar,
     Position,
+    PositionRow,
     Side,
     SymbolInfo,
     Tick,
@@ -282,6 +283,40 @@ def position(record: Record, server: str, clock: ServerClock) -> Position:
 def position_of(record: WirePosition, server: str, clock: ServerClock) -> Position:
     """`position` for a record the typed reader decoded (`propfirm.mt5.webapi.wire`): the same position, the
     same refusals (an Action other than buy or sell, an amount that is not finite, no volume)."""
+    volume, created, updated, value = _checked_position(record, clock)
+    return Position(
+        server=server,
+        login=record.login,
+        ticket=record.position,
+        symbol=record.symbol,
+        side=Side.BUY if record.action == 0 else Side.SELL,
+        volume=volume,
+        price_open=record.price_open,
+        price_current=record.price_current,
+        profit=record.profit,
+        storage=record.storage,
+        time_create=created,
+        time_update=updated,
+        digits=record.digits,
+        price_sl=record.price_sl,
+        price_tp=record.price_tp,
+        comment=record.comment,
+        value=value,
+    )
+
+
+def position_row_of(record: WirePosition, clock: ServerClock) -> PositionRow:
+    """What a poll keeps of a typed position record (`Position.row` of `position_of`), without building the
+    `Position`: the same refusals."""
+    volume, _, updated, value = _checked_position(record, clock)
+    return (record.login, record.symbol, volume, "buy" if record.action == 0 else "sell", record.position,
+            record.price_open, record.price_current, updated, record.profit, record.storage, value)
+
+
+def _checked_position(record: WirePosition, clock: ServerClock
+                      ) -> tuple[Decimal, datetime, datetime, Decimal | None]:
+    """A typed position's checks (the general reader's refusals) and what it computes: the lots, the creation
+    and update times in UTC, and the value held (None without the contract size and rate)."""
     if record.action not in (0, 1):
         raise ParseError(f"position Action must be 0 (buy) or 1 (sell), got {record.action}")
     ext, units = record.volume_ext, record.volume
@@ -293,12 +328,11 @@ def position_of(record: WirePosition, server: str, clock: ServerClock) -> Positi
         volume = ZERO
     else:
         raise ParseError("record without Volume")
-    price_open, price_current = record.price_open, record.price_current
-    profit, storage = record.profit, record.storage
+    price_current = record.price_current
     contract, rate = record.contract_size, record.rate_profit
     valued = contract is not None and rate is not None  # the general reader reads neither without the other
-    if not (price_open.is_finite() and price_current.is_finite() and profit.is_finite() and storage.is_finite()
-            and record.price_sl.is_finite() and record.price_tp.is_finite()
+    if not (record.price_open.is_finite() and price_current.is_finite() and record.profit.is_finite()
+            and record.storage.is_finite() and record.price_sl.is_finite() and record.price_tp.is_finite()
             and (not valued or (contract.is_finite() and rate.is_finite()))):  # type: ignore[union-attr]
         _refuse_infinite_position(record, valued)
     created = (clock.to_utc_msc(record.time_create_msc) if record.time_create_msc
@@ -312,25 +346,7 @@ def position_of(record: WirePosition, server: str, clock: ServerClock) -> Positi
         updated = clock.to_utc(record.time_update or 0)
     value = (_traded(volume, contract, price_current, rate, record.digits_currency)  # type: ignore[arg-type]
              if valued else None)
-    return Position(
-        server=server,
-        login=record.login,
-        ticket=record.position,
-        symbol=record.symbol,
-        side=Side.BUY if record.action == 0 else Side.SELL,
-        volume=volume,
-        price_open=price_open,
-        price_current=price_current,
-        profit=profit,
-        storage=storage,
-        time_create=created,
-        time_update=updated,
-        digits=record.digits,
-        price_sl=record.price_sl,
-        price_tp=record.price_tp,
-        comment=record.comment,
-        value=value,
-    )
+    return volume, created, updated, value
 
 
 def _refuse_infinite_position(record: WirePosition, valued: bool) -> None:
