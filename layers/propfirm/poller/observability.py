@@ -44,6 +44,9 @@ class CycleMetrics:
     def count(self, name: str, value: float = 1) -> None:
         self.sink.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
+    def duration(self, name: str, seconds: float) -> None:
+        self.sink.add_metric(name=name, unit=MetricUnit.Milliseconds, value=seconds * 1000)
+
     def _tick(self) -> None:
         self.pending += 1
         if self.pending >= self.flush_every:

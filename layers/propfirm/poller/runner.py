@@ -42,6 +42,7 @@ from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import AuthFailed, Mt5Error, Unsupported
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
+from propfirm.poller.collection import CollectionPacer
 from propfirm.poller.commands import BadCommand, CommandExecutor
 from propfirm.poller.cycle import CycleReport, PollCycle
 from propfirm.poller.deals import DealTracker, to_ms
@@ -118,6 +119,9 @@ class Poller:
         self.ticks = TickReport()  # the tick polls since the last cycle (recorded with the next one)
         self.commands: CommandExecutor | None = None
         self.inbox: CommandInbox | None = None
+        # full garbage collections between cycles, paced (installed while `run` runs)
+        self.collector = (CollectionPacer(settings.poller_gc_seconds, clock) if settings.poller_gc_seconds > 0
+                          else None)
 
     def cipher(self) -> Cipher:
         if self._cipher is None:
@@ -351,6 +355,8 @@ class Poller:
     def run(self, stop: threading.Event) -> int:
         interval = self.settings.poller_interval_seconds
         backoff = Backoff(base=0.5, cap=30.0)
+        if self.collector is not None:
+            self.collector.install()
         try:
             while not stop.is_set():
                 if self.cycle is None:
@@ -387,6 +393,7 @@ class Poller:
                                    duration_s=round(elapsed, 3), interval_s=interval)
                     self.metrics.count("CycleOverruns")
                     next_start = self.clock()
+                self._collect_garbage()
                 try:
                     self._between_cycles(next_start, stop)
                 except (Mt5Error, *INFRA_ERRORS) as exc:
@@ -395,6 +402,11 @@ class Poller:
         finally:
             self.close()
         return 0
+
+    def _collect_garbage(self) -> None:
+        paused = self.collector.after_cycle() if self.collector is not None else None
+        if paused is not None:
+            self.metrics.duration("GcPause", paused)
 
     def _review_gap(self, blind: dict[str, Any]) -> None:
         """Check the blind interval just closed against MT5's record of it (with the tick path's books): the
@@ -457,6 +469,8 @@ class Poller:
         stop.wait(delay)
 
     def close(self) -> None:
+        if self.collector is not None:
+            self.collector.close()
         if self._reviews is not None:
             self._reviews.shutdown(wait=True, cancel_futures=False)
             self._reviews = None

@@ -52,6 +52,11 @@ class PollerSettings(RedisSettings):
     poller_tick_max_age_seconds: float = Field(
         5.0, gt=0, description="a quote older than this on the server's clock is refused (stale)"
     )
+    poller_gc_seconds: float = Field(
+        60.0, ge=0, le=3600,
+        description="Python's full garbage collection every this many seconds, after a cycle, instead of two or "
+                    "three a cycle by allocation counts (0: Python's automatic rule)",
+    )
     poller_metrics_flush_cycles: int = Field(5, ge=1, description="flush EMF metrics every N cycles")
     poller_message_max_bytes: int = Field(60_000, ge=1_000, le=262_144)
     poller_command_wait_seconds: int = Field(10, ge=0, le=20, description="command queue long-poll wait")

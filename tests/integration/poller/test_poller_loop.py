@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from datetime import timedelta
@@ -11,6 +12,7 @@ from propfirm.live.floors import write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.errors import Rejected
+from propfirm.poller.collection import NEVER
 from propfirm.sim.testing import running_simulator
 
 from tests.instants import MONDAY_MORNING
@@ -42,6 +44,26 @@ def test_a_cycle_that_overruns_is_logged_and_the_next_starts_at_once_without_pil
         assert len(starts) >= 3
         assert all(1.3 <= gap < 1.9 for gap in gaps), gaps  # no wait for the next tick, no burst to catch up
         assert overruns.count("CycleOverruns") >= 2
+
+
+def test_the_loop_paces_pythons_full_collections_and_gives_the_rule_back_when_it_stops(make_poller) -> None:
+    before = gc.get_threshold()
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=33) as sim:
+        poller = make_poller(sim, poller_gc_seconds=1.0)
+        pauses: list[float] = []
+        poller.metrics.duration = lambda name, seconds: pauses.append(seconds) if name == "GcPause" else None
+        thresholds: list[tuple[int, int, int]] = []
+        real_cycle = poller.run_cycle
+        poller.run_cycle = lambda: (thresholds.append(gc.get_threshold()), real_cycle())[1]
+        stop = threading.Event()
+        loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
+        loop.start()
+        time.sleep(3.5)
+        stop.set()
+        loop.join(timeout=10)
+    assert thresholds and all(t[2] == NEVER for t in thresholds)  # no full collection by allocation counts
+    assert len(pauses) >= 2  # one a second, between cycles
+    assert gc.get_threshold() == before
 
 
 def test_a_kill_that_failed_is_retried_next_cycle_even_if_nothing_changed(make_poller, redis_client,
