@@ -43,7 +43,7 @@ from propfirm.live.floors import FloorMemo, ReadFloor
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
 from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
 from propfirm.mt5 import masks
-from propfirm.mt5.models import AccountRow
+from propfirm.mt5.models import AccountRow, PositionRow
 from propfirm.mt5.port import Mt5Gateway
 from propfirm.poller.changes import ChangeDetector
 from propfirm.poller.deals import DealTracker, to_ms
@@ -78,7 +78,7 @@ class _Read:
     now: datetime  # the MT5 server's clock (UTC) at the cycle's start
     mono: float
     polled: list[_Polled]  # released once the changes are known (the largest thing a cycle holds)
-    positions: dict[int, list[PositionSummary]]
+    positions: dict[int, list[PositionRow]]  # the open positions by login, as read
     until: datetime  # the deal window's end: the cursor after this cycle
     fetched: int  # deals the window returned (adapts the next window)
     new_tickets: dict[int, int]  # ticket -> deal time (ms) of the deals not handed on before
@@ -88,8 +88,8 @@ class _Read:
     reads_end: datetime | None = None  # the server's clock after the state and position reads
 
 
-# what a snapshot needs of an account: login, balance, equity, credit, margin, positions
-_SnapshotFields = tuple[int, Decimal, Decimal, Decimal, Decimal, tuple[PositionSummary, ...] | None]
+# what a snapshot needs of an account: login, balance, equity, credit, margin, positions (None: not read)
+_SnapshotFields = tuple[int, Decimal, Decimal, Decimal, Decimal, list[PositionRow] | None]
 
 
 @dataclass
@@ -193,12 +193,10 @@ class PollCycle:
         polled: list[_Polled] = []
         for page in gateway.account_rows(plan.groups):
             polled += page
-        positions: dict[int, list[PositionSummary]] = {}
+        positions: dict[int, list[PositionRow]] = {}
         if plan.position_groups:
-            for (login, symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value
-                 ) in gateway.position_rows(plan.position_groups):
-                positions.setdefault(login, []).append(PositionSummary(symbol, volume, side, ticket, price_open,
-                                                                       price, price_time, profit, swap, value))
+            for row in gateway.position_rows(plan.position_groups):
+                positions.setdefault(row[0], []).append(row)
         # up to the server's time after the state reads: a deal made while they ran is seen now
         reads_end = max(now, gateway.server_time().utc)
         since, until = self.tracker.window(reads_end)
@@ -224,8 +222,7 @@ class PollCycle:
             reads = reads_positions.get(group)
             if reads is None:
                 reads = self._reads_positions(group)
-            summary = _summary(held) if reads else None
-            fingerprint = hash((balance, equity, credit, margin, summary))
+            fingerprint = hash((balance, equity, credit, margin, _held_key(held) if reads else None))
             if read.catching_up:
                 changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent
             elif login in read.late and login not in self._held_back:
@@ -233,15 +230,14 @@ class PollCycle:
                 changes.equity[login] = equity  # the fast path judges this read all the same
             elif self.detector.is_changed(login, fingerprint, read.mono, login in read.deals_by_login):
                 changes.sent.append((login, fingerprint))
-                changes.to_write.append((login, balance, equity, credit, margin, summary))
+                changes.to_write.append((login, balance, equity, credit, margin, (held or []) if reads else None))
                 changes.equity[login] = equity
             elif login in self.kill_switch.retry:
                 changes.equity[login] = equity  # a kill that failed: read its floor again
             if held and self.prices is not None:
                 changes.holdings.append(Holding(
                     login, balance + credit, equity, self.currency_of(group),
-                    tuple(HeldPosition(p.symbol, p.side == "buy", p.volume, p.price_open or Decimal(0),
-                                       p.swap or Decimal(0), p.ticket or 0) for p in held)))
+                    tuple([HeldPosition(row[1], row[3] == "buy", row[2], row[5], row[9], row[4]) for row in held])))
                 if login not in changes.equity:
                     changes.equity[login] = equity  # its floor is read back for the tick path too
         self.groups_known = {polled[0]: intern(polled[1]) for polled in read.polled}
@@ -307,17 +303,30 @@ class PollCycle:
         """Encoded lazily: each snapshot goes into the pipeline and is freed at once (orjson's bytes
         carry a few KiB of slack each, which 100k accounts would multiply)."""
         server = self.server
-        for login, balance, equity, credit, margin, summary in changed:
+        for login, balance, equity, credit, margin, held in changed:
             yield login, encode_snapshot(server, login, cycle, time_text, balance, equity, credit, margin,
-                                         summary)
+                                         None if held is None else _summary(held))
 
 
-def _summary(held: list[PositionSummary] | None) -> tuple[PositionSummary, ...]:
-    """An account's positions in a fixed order (its fingerprint and its snapshot's list)."""
+def _held_key(held: list[PositionRow] | None) -> tuple[tuple[str, Decimal, str], ...]:
+    """What the fingerprint sees of an account's positions: each one's symbol, lots and side (a price moving
+    shows in the equity), in a fixed order; tuples, hashed and sorted in C."""
     if not held:
         return ()
-    return tuple(held) if len(held) == 1 else tuple(sorted(held, key=_position_key))
+    if len(held) == 1:
+        row = held[0]
+        return ((row[1], row[2], row[3]),)
+    return tuple(sorted([(row[1], row[2], row[3]) for row in held]))
 
 
-def _position_key(p: PositionSummary) -> tuple[str, str, object, int]:
-    return (p.symbol, p.side, p.volume, p.ticket or 0)
+def _summary(held: list[PositionRow]) -> tuple[PositionSummary, ...]:
+    """An account's positions as its snapshot lists them, in a fixed order (symbol, side, lots, ticket); built
+    only for the accounts whose snapshot is written."""
+    if len(held) > 1:
+        held = sorted(held, key=_position_key)
+    return tuple([PositionSummary(symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value)
+                  for _, symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value in held])
+
+
+def _position_key(row: PositionRow) -> tuple[str, str, Decimal, int]:
+    return (row[1], row[3], row[2], row[4])
