@@ -85,6 +85,8 @@ def moto_sqs() -> Iterator[Any]:
 
 
 ACCOUNT_READS = ["pages"]  # --account-reads: how the gateway reads account states (MT5_ACCOUNT_READS)
+GC_SECONDS = [60.0]  # --gc-seconds: the loop's full garbage collections (POLLER_GC_SECONDS)
+INTERVAL = [2.0]  # --interval: the price-move runs' cycle interval (POLLER_INTERVAL_SECONDS)
 
 
 # the price-move runs' designs: (tick interval, trigger prices)
@@ -116,6 +118,7 @@ def make_poller(url: str, sqs: Any, queue_url: str, namespace: str, interval: fl
                     redis_url=os.environ.get("REDIS_URL", DEFAULT_REDIS_URL), poller_shard_count=SHARDS,
                     poller_interval_seconds=interval, poller_metrics_flush_cycles=1000,
                     poller_tick_interval_seconds=tick, poller_kill_sessions=kill_sessions,
+                    poller_gc_seconds=GC_SECONDS[0],
                     poller_deal_lookback_seconds=0)  # the cycle, not a backlog of the simulator's past hour
     tick_gateway = (gateway_from_settings(load(Mt5Settings, url=url, manager_login=MANAGER_LOGIN,
                                                manager_password=MANAGER_PASSWORD, timeout_seconds=60))
@@ -336,7 +339,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
     reset_peak_memory()
     with controlled_simulator(accounts, start=START, seed=2) as sim:
         victims, others, now = sim.victims(targets, "XAUUSD")
-        poller = make_poller(sim.url, sqs, queue_url, space, interval=2.0, tick=tick)
+        poller = make_poller(sim.url, sqs, queue_url, space, interval=INTERVAL[0], tick=tick)
         # victim k goes through its floor after k steps of the price; every other account has a floor 5 %
         # under its equity, as every active challenge has one
         _floors(poller, keys, victims, now, lambda k, equity: equity - Decimal(150) * k + Decimal(75))
@@ -363,6 +366,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             return report
 
         poller.run_cycle = timed_cycle  # type: ignore[method-assign]
+        pauses = _record_collections(poller)
         stop = threading.Event()
         loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
         loop.start()
@@ -387,7 +391,8 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
     latencies.sort()
     pct = _percentiles(latencies)
     busy = [p for p in polls if p[1]]  # the polls in which a quote moved and accounts were valued again
-    return {"accounts": accounts + targets, "tick_s": tick, "moves": targets, "closed": len(latencies),
+    return {"accounts": accounts + targets, "tick_s": tick, "interval_s": INTERVAL[0], "moves": targets,
+            "closed": len(latencies),
             "p50_s": pct(50) if latencies else None, "p99_s": pct(99) if latencies else None,
             "max_s": latencies[-1] if latencies else None,
             "cpu_per_poll_ms": statistics.median(c for c, _ in polls) * 1000 if polls else None,
@@ -397,7 +402,26 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             "valued_per_s": valued_per_s, "screen": screen, "books_with_floors": floored,
             "books_screened": screened,
             "cycle_cpu_median_s": statistics.median(cycles),
+            "gc_seconds": GC_SECONDS[0], "full_collections": len(pauses),
+            "gc_pause_max_s": max(pauses) if pauses else None,
             "peak_rss_mib": peak_memory_mib()}
+
+
+def _record_collections(poller: Poller) -> list[float]:
+    """The loop's full garbage collections (POLLER_GC_SECONDS), each one's pause in seconds."""
+    pauses: list[float] = []
+    collector = poller.collector
+    if collector is not None:
+        paced = collector.after_cycle
+
+        def recorded() -> float | None:
+            paused = paced()
+            if paused is not None:
+                pauses.append(paused)
+            return paused
+
+        collector.after_cycle = recorded  # type: ignore[method-assign]
+    return pauses
 
 
 def bench_crash(accounts: int, per_crash: int, crashes: int, sessions: int, rtt: float, sqs: Any, namespace: str
@@ -485,10 +509,11 @@ def print_table(result: dict[str, Any]) -> None:
                    f"{moves['cpu_per_valuing_poll_ms']:.2f} ms when quotes moved ({moves['valued_per_poll']:,.0f} "
                    f"accounts valued again; {moves['valued_per_s']:,.0f} a second)"
                    if moves["cpu_per_valuing_poll_ms"] is not None else "")
-            print(f"price move to positions closed at {moves['accounts']:,} accounts, 2 s interval, {design}: "
+            print(f"price move to positions closed at {moves['accounts']:,} accounts, "
+                  f"{moves.get('interval_s', 2.0):g} s interval, {design}: "
                   f"p50 {moves['p50_s']:.2f} s, p99 {moves['p99_s']:.2f} s, max {moves['max_s']:.2f} s "
                   f"({moves['closed']}/{moves['moves']} closed{cpu}; cycle CPU median "
-                  f"{moves['cycle_cpu_median_s']:.2f} s, peak {moves['peak_rss_mib']:.0f} MiB)")
+                  f"{moves['cycle_cpu_median_s']:.2f} s, peak {moves['peak_rss_mib']:.0f} MiB{_collections(moves)})")
     for crash in result.get("crashes", []):
         print(f"crash at {crash['accounts']:,} accounts: one quote takes {crash['per_crash']} through their floors "
               f"({crash['crashes']} times), {crash['rtt_ms']} ms MT5 round trip, {crash['kill_sessions']} kill "
@@ -499,6 +524,13 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"\nbreach to positions closed at {lat['accounts']:,} accounts, {lat['interval_s']:.0f} s "
               f"interval: p50 {lat['p50_s']:.2f} s, p99 {lat['p99_s']:.2f} s, max {lat['max_s']:.2f} s "
               f"({lat['closed']}/{lat['breaches']} closed; median cycle {lat['cycle_median_s']:.2f} s)")
+
+
+def _collections(moves: dict[str, Any]) -> str:
+    if not moves.get("gc_seconds"):
+        return "; Python's own full collections"
+    longest = f", the longest {moves['gc_pause_max_s'] * 1000:.0f} ms" if moves["full_collections"] else ""
+    return f"; {moves['full_collections']} full collections, one every {moves['gc_seconds']:g} s{longest}"
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -519,8 +551,16 @@ def main(argv: list[str] | None = None) -> dict:
                         help="comma-separated kill session counts the crash runs compare (default 0,3)")
     parser.add_argument("--designs", default=",".join(DESIGNS),
                         help=f"comma-separated price-move designs to run, of {', '.join(DESIGNS)} (default all)")
+    parser.add_argument("--gc-seconds", type=float, default=60.0,
+                        help="the poller's full garbage collections, one every this many seconds "
+                             "(POLLER_GC_SECONDS; 0: Python's own rule)")
+    parser.add_argument("--interval", type=float, default=2.0,
+                        help="the price-move runs' cycle interval in seconds (default 2; at 100k accounts a "
+                             "cycle overruns 2 s here, so the full reads run back to back)")
     args = parser.parse_args(argv)
     ACCOUNT_READS[0] = args.account_reads
+    GC_SECONDS[0] = args.gc_seconds
+    INTERVAL[0] = args.interval
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     if args.sizes:
         sizes = [int(x) for x in args.sizes.split(",")]
