@@ -11,8 +11,9 @@ answer that is no list) is read the general way instead, record by record, with 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 
@@ -36,21 +37,6 @@ class WireAccount(msgspec.Struct, rename="pascal", frozen=True):
     floating: Decimal | None = None
 
 
-class _AccountsReply(msgspec.Struct, frozen=True):
-    retcode: str
-    answer: list[WireAccount] | None = None
-
-
-_accounts = msgspec.json.Decoder(_AccountsReply, strict=False)  # strict=False: integers come as strings
-
-
-def decode_accounts(content: bytes) -> dict[str, Any]:
-    """The reply as the transport hands replies on (`retcode`, `answer`), its records typed. Raises
-    msgspec's errors for anything else (the transport then reads it the general way)."""
-    reply = _accounts.decode(content)
-    return {"retcode": reply.retcode, "answer": reply.answer}
-
-
 class WireAccountRow(msgspec.Struct, rename="pascal", frozen=True):
     """The four amounts of an `IMTAccount` record the poll keeps (`Mt5Gateway.account_rows`). Fewer fields
     decoded is fewer `Decimal`s built: 100,000 records in about 0.13 s, against 0.29 s for `WireAccount`."""
@@ -60,20 +46,6 @@ class WireAccountRow(msgspec.Struct, rename="pascal", frozen=True):
     equity: Decimal
     credit: Decimal = ZERO
     margin: Decimal = ZERO
-
-
-class _AccountRowsReply(msgspec.Struct, frozen=True):
-    retcode: str
-    answer: list[WireAccountRow] | None = None
-
-
-_account_rows = msgspec.json.Decoder(_AccountRowsReply, strict=False)
-
-
-def decode_account_rows(content: bytes) -> dict[str, Any]:
-    """`decode_accounts` with only the poll's amounts (`WireAccountRow`)."""
-    reply = _account_rows.decode(content)
-    return {"retcode": reply.retcode, "answer": reply.answer}
 
 
 class WirePosition(msgspec.Struct, rename="pascal", frozen=True):
@@ -103,18 +75,29 @@ class WirePosition(msgspec.Struct, rename="pascal", frozen=True):
     digits_currency: int = 2
 
 
-class _PositionsReply(msgspec.Struct, frozen=True):
+_Record = TypeVar("_Record")
+
+
+class _Reply(msgspec.Struct, Generic[_Record], frozen=True):
     retcode: str
-    answer: list[WirePosition] | None = None
+    answer: list[_Record] | None = None
 
 
-_positions = msgspec.json.Decoder(_PositionsReply, strict=False)
+def _reply_reader(record: type) -> Callable[[bytes], dict[str, Any]]:
+    """A reader of a reply whose answer is a list of `record`s: the reply as the transport hands replies on
+    (`retcode`, `answer`), its records typed. It raises msgspec's errors for anything else (the transport
+    then reads the reply the general way)."""
+    decoder = msgspec.json.Decoder(_Reply[record], strict=False)  # type: ignore[valid-type]  # integers as strings
+
+    def decode(content: bytes) -> dict[str, Any]:
+        reply = decoder.decode(content)
+        return {"retcode": reply.retcode, "answer": reply.answer}
+
+    return decode
 
 
-def decode_positions(content: bytes) -> dict[str, Any]:
-    """`decode_accounts` for the positions."""
-    reply = _positions.decode(content)
-    return {"retcode": reply.retcode, "answer": reply.answer}
-
+decode_accounts = _reply_reader(WireAccount)
+decode_account_rows = _reply_reader(WireAccountRow)  # only the amounts a poll keeps
+decode_positions = _reply_reader(WirePosition)
 
 DecodeRefused = msgspec.MsgspecError
