@@ -317,6 +317,9 @@ class ManagerApiGateway:
             return self._state_from_user(user, digits)
         return self._account_state(account, str(user.Group), digits)
 
+    def account_equity(self, login: int) -> Decimal:
+        return self.account_state(login).equity  # one session's calls in process: nothing to save
+
     def symbols(self, names: Sequence[str]) -> list[SymbolInfo]:
         raise Unsupported("the Manager API adapter does not read symbols yet (the Web API adapter does)")
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 
 from propfirm.mt5.models import (
@@ -107,6 +108,11 @@ class Mt5Gateway(Protocol):
         ...
 
     # -- prices ----------------------------------------------------------------------------
+    def account_equity(self, login: int) -> Decimal:
+        """The account's equity now, as `account_state` gives it, in as few round trips as the adapter can
+        (the tick path's check before a kill needs nothing else). Raises NotFound as `account_state` does."""
+        ...
+
     def symbols(self, names: Sequence[str]) -> list[SymbolInfo]:
         """The specifications of the named symbols (names the server does not have are left out)."""
         ...

@@ -13,7 +13,7 @@ through a floor is seen within one tick interval instead of one cycle.
   screened by its trigger price (`propfirm.poller.triggers`: a bisection per quote); the others are valued
   at every quote of their symbols; a book without a floor is never valued between reads.
 - An estimate never kills: one at or below the account's valid floor triggers an immediate read of that
-  account (`account_state`), and the kill switch acts on what MT5 reports, as the cycle's fast path does.
+  account (`account_equity`), and the kill switch acts on what MT5 reports, as the cycle's fast path does.
   When one quote takes several accounts to their floors (a crash), they are read and killed at once over
   the watch's kill sessions (extra MT5 sessions, one request in flight on each), not one after another.
 - It runs on a thread and MT5 session of its own when the poller is given a second gateway (the
@@ -370,14 +370,14 @@ class PriceWatch:
         `switch`, a kill session, when given)."""
         gateway, switch = gateway or self.gateway, switch or self.kill_switch
         try:
-            state = gateway.account_state(book.login)
+            equity = gateway.account_equity(book.login)
         except NotFound:
             self.books.pop(book.login, None)
             return None
-        breach = find_breach(book.login, state.equity, book.floor_raw, now)
+        breach = find_breach(book.login, equity, book.floor_raw, now)
         if breach is None:
             logger.info("estimate at the floor, MT5's equity above it", login=book.login,
-                        estimate=str(book.estimate), equity=str(state.equity))
+                        estimate=str(book.estimate), equity=str(equity))
             return None
         result = switch.kill_once(breach)
         if result is None:  # killed for this floor already (here or by the cycle)
@@ -387,7 +387,7 @@ class PriceWatch:
         self.sender.send([Outgoing(body=kill.model_dump_json(), group_id=str(shard),
                                    dedup_id=f"{self.server}:kill:{book.login}:{self.cycle}:tick")])
         logger.warning("breach seen on the tick path: kill switch pulled", login=book.login,
-                       equity=str(state.equity), estimate=str(book.estimate), floor=str(breach.floor.level))
+                       equity=str(equity), estimate=str(book.estimate), floor=str(breach.floor.level))
         return kill
 
     # -- valuation ---------------------------------------------------------------------------------------

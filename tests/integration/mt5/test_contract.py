@@ -23,6 +23,7 @@ from propfirm.mt5.models import (
     Side,
 )
 from propfirm.mt5.port import Mt5Gateway
+from propfirm.mt5.webapi import WebApiGateway
 from propfirm.sim.testing import Simulator
 
 from tests.integration.mt5.conftest import GROUPS, SERVER
@@ -371,6 +372,31 @@ def test_one_accounts_state_matches_the_group_read(gateway: Mt5Gateway, sim: Sim
     assert one == from_group and one.group == PHASE1 and one.equity < one.balance
     with pytest.raises(NotFound):
         gateway.account_state(987_654_321)
+
+
+def test_an_accounts_equity_is_its_states_equity(gateway: Mt5Gateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="100000", leverage=100)
+    sim.world.open_position(login, "EURUSD", "buy", "2.00")
+    sim.world.set_price("EURUSD", "1.07000")
+    equity = gateway.account_equity(login)
+    assert equity == gateway.account_state(login).equity and equity < Decimal("100000")
+    with pytest.raises(NotFound):
+        gateway.account_equity(987_654_321)
+
+
+def test_the_web_api_reads_an_accounts_equity_in_one_request(webapi: WebApiGateway, sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="50000", leverage=100)
+    webapi.ping()
+    paths: list[str] = []
+    read = webapi.transport.read
+
+    def counted(path: str, *args: object, **kwargs: object) -> object:
+        paths.append(path)
+        return read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    webapi.transport.read = counted  # type: ignore[method-assign]
+    assert webapi.account_equity(login) == Decimal("50000")
+    assert paths == ["/api/user/account/get_batch"]  # account_state reads the user record too: two
 
 
 def test_symbols_and_last_ticks_with_the_quote_version(gateway: Mt5Gateway, sim: Simulator) -> None:
