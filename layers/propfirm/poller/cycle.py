@@ -237,6 +237,7 @@ class PollCycle:
             if held and self.prices is not None:
                 changes.holdings.append(Holding(
                     login, balance + credit, equity, self.currency_of(group),
+                    # a row: (login, symbol, lots, side, ticket, open price, price, its time, profit, swap, value)
                     tuple([HeldPosition(row[1], row[3] == "buy", row[2], row[5], row[9], row[4]) for row in held])))
                 if login not in changes.equity:
                     changes.equity[login] = equity  # its floor is read back for the tick path too
