@@ -4,7 +4,7 @@ found and put up for review; an account that traded in the gap without coming ne
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -84,16 +84,24 @@ def test_a_gap_with_nothing_before_it_says_so(make_poller, redis_client, redis_n
         assert stored["reason"] == review.reason
 
 
+def _reviewed(make_poller, sim, seconds: float, failed_cycles: int, cause: str):  # type: ignore[no-untyped-def]
+    """A poller holding a position's book over two reads, whose runner has just reviewed a blind interval of
+    `seconds` from 09:00 (judged on a thread of its own, waited for)."""
+    sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
+    poller = make_poller(sim)
+    poller.start(with_inbox=False)
+    poller.run_cycle()
+    poller.run_cycle()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    poller._review_gap({"from": start.isoformat(), "to": (start + timedelta(seconds=seconds)).isoformat(),
+                        "seconds": seconds, "failed_cycles": failed_cycles, "cause": cause})
+    poller.wait_for_reviews()
+    return poller
+
+
 def test_the_runner_reviews_each_blind_interval_it_closes(make_poller, redis_client, redis_namespace) -> None:
     with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
-        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
-        poller = make_poller(sim)
-        poller.start(with_inbox=False)
-        poller.run_cycle()
-        poller.run_cycle()
-        poller._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:09+00:00", "seconds": 9.0,
-                            "failed_cycles": 1, "cause": "slow cycle"})
-        poller.wait_for_reviews()  # judged on a thread of its own
+        _reviewed(make_poller, sim, 9.0, 1, "slow cycle")
         [stored] = recent(redis_client, LiveKeys(redis_namespace).gap_reviews("default"))
         assert stored["checked"] >= 1 and stored["interval"]["seconds"] == 9.0
 
@@ -102,14 +110,7 @@ def test_a_review_survives_a_crash_before_it_was_sent(make_poller, queues) -> No
     """The review's messages go into the cycle's outbox with the pipeline: a process dying before SQS took them
     leaves them there, and the next poller sends them at its start."""
     with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
-        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
-        first = make_poller(sim)
-        first.start(with_inbox=False)
-        first.run_cycle()
-        first.run_cycle()
-        first._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:30+00:00", "seconds": 30.0,
-                           "failed_cycles": 2, "cause": "TimeoutError"})
-        first.wait_for_reviews()
+        first = _reviewed(make_poller, sim, 30.0, 2, "TimeoutError")
         queues.drain()
 
         def crash(messages):  # the pipeline ran, then the process died before SQS took the messages
@@ -147,14 +148,7 @@ def test_a_review_waits_through_a_failed_pipeline(make_poller, queues) -> None:
     import redis as redis_lib
 
     with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
-        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
-        poller = make_poller(sim)
-        poller.start(with_inbox=False)
-        poller.run_cycle()
-        poller.run_cycle()
-        poller._review_gap({"from": "2026-01-05T09:00:00+00:00", "to": "2026-01-05T09:00:30+00:00",
-                            "seconds": 30.0, "failed_cycles": 1, "cause": "ResponseError"})
-        poller.wait_for_reviews()
+        poller = _reviewed(make_poller, sim, 30.0, 1, "ResponseError")
         queues.drain()
         write = poller.store.write_cycle
 

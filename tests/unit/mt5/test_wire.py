@@ -45,6 +45,18 @@ def _typed(body: bytes) -> Any:
     return [parsing.account_state_of(r, "srv", "real\\a") for r in decode_accounts(body)["answer"] or []]
 
 
+def _fuzzed(base: dict[str, Any], dropped: set[str], field: str, value: Any, change: bool) -> dict[str, Any]:
+    """`base` without the `dropped` fields, and `field` set to `value` when `change`."""
+    record = {k: v for k, v in base.items() if k not in dropped}
+    if change:
+        record[field] = value
+    return record
+
+
+def _reply(*records: dict[str, Any]) -> bytes:
+    return json.dumps({"retcode": "0 Done", "answer": list(records)}).encode()
+
+
 def _outcome(read: Any, body: bytes) -> Any:
     try:
         return read(body)
@@ -61,10 +73,8 @@ def _outcome(read: Any, body: bytes) -> Any:
     change=st.booleans(),
 )
 def test_a_reply_the_typed_reader_takes_gives_the_general_readers_states(dropped, field, value, change):
-    record: dict[str, Any] = {k: v for k, v in RECORD.items() if k not in dropped}
-    if change:
-        record[field] = value
-    body = json.dumps({"retcode": "0 Done", "answer": [RECORD, record]}).encode()
+    record = _fuzzed(RECORD, dropped, field, value, change)
+    body = _reply(RECORD, record)
     try:
         typed = _outcome(_typed, body)
     except DecodeRefused:
@@ -105,10 +115,8 @@ def _general_rows(body: bytes) -> Any:
 @example(dropped=set(), field="Equity", value="NaN", change=True)
 @example(dropped=set(), field="Margin", value="Infinity", change=True)
 def test_a_reply_the_lean_reader_takes_gives_the_general_readers_rows(dropped, field, value, change):
-    record: dict[str, Any] = {k: v for k, v in RECORD.items() if k not in dropped}
-    if change:
-        record[field] = value
-    body = json.dumps({"retcode": "0 Done", "answer": [RECORD, record]}).encode()
+    record = _fuzzed(RECORD, dropped, field, value, change)
+    body = _reply(RECORD, record)
     try:
         lean = _outcome(_typed_rows, body)
     except DecodeRefused:
@@ -118,7 +126,7 @@ def test_a_reply_the_lean_reader_takes_gives_the_general_readers_rows(dropped, f
         # the general reader refused an amount a poll does not keep (MarginLevel, Profit...), which the lean
         # reader never decodes: it gives the rows of the record without that field
         del record[field]
-        general = _outcome(_general_rows, json.dumps({"retcode": "0 Done", "answer": [RECORD, record]}).encode())
+        general = _outcome(_general_rows, _reply(RECORD, record))
     assert lean == general
 
 
@@ -195,10 +203,8 @@ def _typed_positions(body: bytes) -> Any:
 @example(dropped={"TimeCreateMsc"}, field="TimeCreate", value="1709373600999", change=True)
 def test_a_positions_reply_the_typed_reader_takes_gives_the_general_readers_positions(dropped, field, value,
                                                                                        change):
-    record: dict[str, Any] = {k: v for k, v in POSITION.items() if k not in dropped}
-    if change:
-        record[field] = value
-    body = json.dumps({"retcode": "0 Done", "answer": [POSITION, record]}).encode()
+    record = _fuzzed(POSITION, dropped, field, value, change)
+    body = _reply(POSITION, record)
     try:
         typed = _outcome(_typed_positions, body)
     except DecodeRefused:
