@@ -540,11 +540,14 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--batches", type=int, help="handler batches per cycle (default 10; --quick 1)")
     parser.add_argument("--explain", action="store_true", help="only EXPLAIN ANALYZE the recurring queries"
                         " on a database filled at volume (20,000 challenges, 2 M equity points, 1 M deals)")
+    parser.add_argument("--steady-cycles", type=int, help="steady cycles per run, their median reported (default 7;"
+                        " --quick 3): more of them for a profile of the steady state alone")
     parser.add_argument("--rtt-ms", type=float, default=None, help="also run with this round trip added"
                         " in front of Redis and PostgreSQL (default 0.5; --quick: none)")
     args = parser.parse_args(argv)
     batches = args.batches or (1 if args.quick else 10)
     steady, transitions = (3, 1) if args.quick else (7, 3)
+    steady = args.steady_cycles or steady
     rtts = [0.0] + ([args.rtt_ms] if args.rtt_ms else ([] if args.quick else [0.5]))
     admin_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("REDIS_URL", DEFAULT_REDIS_URL)
