@@ -284,36 +284,41 @@ def _generate() -> None:
     ]
     to_dict_lines = ["def to_dict(self):", "    return {" + ", ".join(items) + "}"]
 
-    def reuse(name: str, expression: str) -> str:
-        return f'"{name}": e_dict["{name}"] if self.{name} is e.{name} else {expression}'
-
-    since = ['"version": STATE_VERSION']
-    since += [f'"{n}": self.{n}' for n in _PLAIN]
-    since += [reuse(n, f"str(self.{n})") for n in _DECIMALS]
-    since += [reuse(n, f"None if self.{n} is None else str(self.{n})") for n in _OPT_DECIMALS]
-    # a snapshot sets `updated_at` and `last_snapshot_at` to its one time object: formatted once (below)
-    since += [reuse(n, f"self.{n}.isoformat()") for n in _DATETIMES if n != "updated_at"]
-    since += ['"updated_at": updated']
-    since += [reuse("deadline", "None if self.deadline is None else self.deadline.isoformat()")]
-    since += [
-        '"last_snapshot_at": updated if self.last_snapshot_at is self.updated_at else '
-        '(e_dict["last_snapshot_at"] if self.last_snapshot_at is e.last_snapshot_at else '
-        "(None if self.last_snapshot_at is None else self.last_snapshot_at.isoformat()))"
-    ]
-    since += [
-        reuse("day_label", "self.day_label.isoformat()"),
-        '"open_positions": [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]'
-        " if self.open_positions else []",
-        '"trade_results": [[pos, str(r)] for pos, r in sorted(self.trade_results.items())]'
-        " if self.trade_results else []",
-        '"trade_values": [[pos, str(v)] for pos, v in sorted(self.trade_values.items())]'
-        " if self.trade_values else []",
-        '"opened_today": sorted(self.opened_today) if self.opened_today else []',
-    ]
+    # to_dict_since: the earlier text copied (a C copy keeping the key order), then each field holding
+    # another object than it held in `e` formatted again; an unchanged field costs one identity test
     since_lines = [
         "def to_dict_since(self, e, e_dict):",
-        '    updated = e_dict["updated_at"] if self.updated_at is e.updated_at else self.updated_at.isoformat()',
-        "    return {" + ", ".join(since) + "}",
+        '    if e_dict.get("version") != STATE_VERSION: return self.to_dict()  # not a whole text of this version',
+        "    d = e_dict.copy()",
+    ]
+    since_lines += [f'    if self.{n} is not e.{n}: d["{n}"] = self.{n}' for n in _PLAIN]
+    since_lines += [f'    if self.{n} is not e.{n}: d["{n}"] = str(self.{n})' for n in _DECIMALS]
+    since_lines += [
+        f'    if self.{n} is not e.{n}: d["{n}"] = None if self.{n} is None else str(self.{n})' for n in _OPT_DECIMALS
+    ]
+    # a snapshot sets `updated_at` and `last_snapshot_at` to its one time object: formatted once
+    since_lines += [
+        "    updated = self.updated_at",
+        '    if updated is not e.updated_at: d["updated_at"] = updated.isoformat()',
+    ]
+    since_lines += [
+        f'    if self.{n} is not e.{n}: d["{n}"] = self.{n}.isoformat()' for n in _DATETIMES if n != "updated_at"
+    ]
+    since_lines += [
+        '    if self.deadline is not e.deadline: d["deadline"] = None if self.deadline is None else '
+        "self.deadline.isoformat()",
+        "    last = self.last_snapshot_at",
+        '    if last is updated: d["last_snapshot_at"] = d["updated_at"]',
+        '    elif last is not e.last_snapshot_at: d["last_snapshot_at"] = None if last is None else last.isoformat()',
+        '    if self.day_label is not e.day_label: d["day_label"] = self.day_label.isoformat()',
+        '    d["open_positions"] = [[pos, str(vol)] for pos, vol in sorted(self.open_positions.items())]'
+        " if self.open_positions else []",
+        '    d["trade_results"] = [[pos, str(r)] for pos, r in sorted(self.trade_results.items())]'
+        " if self.trade_results else []",
+        '    d["trade_values"] = [[pos, str(v)] for pos, v in sorted(self.trade_values.items())]'
+        " if self.trade_values else []",
+        '    d["opened_today"] = sorted(self.opened_today) if self.opened_today else []',
+        "    return d",
     ]
 
     from_lines = ["def _from_dict(cls, data):", "    s = _new(cls)"]

@@ -49,3 +49,20 @@ def test_to_dict_since_equals_to_dict_along_a_long_run() -> None:
         state, text = after, full
         checked += 1
     assert checked > 300 and state.trading_days > 0
+
+
+def test_to_dict_since_copies_only_a_whole_text_of_this_version() -> None:
+    """The earlier text is copied and patched: one of another version (or missing fields) would leave its
+    gaps in the new one, so such a text is not reused and the state is written whole."""
+    state = engine.new_challenge(PROGRAM, 7, T0, "s")
+    event = Snapshot(time=T0 + timedelta(minutes=5), login=7, balance=Decimal(100000), equity=Decimal("99950.25"),
+                     positions=(), server="s")
+    after = engine.evaluate(PROGRAM, state, event).state
+    older = {key: value for key, value in state.to_dict().items() if key not in ("day_value", "trade_values")}
+    older["version"] = 2
+    assert after.to_dict_since(state, older) == after.to_dict()
+    # a changed field is written again, an unchanged one keeps the earlier text as it was
+    text = state.to_dict()
+    since = after.to_dict_since(state, text)
+    assert since["equity"] == "99950.25" and since["phase_started_at"] is text["phase_started_at"]
+    assert since["updated_at"] == since["last_snapshot_at"] == after.updated_at.isoformat()
