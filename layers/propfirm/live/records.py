@@ -30,6 +30,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, Literal
 
+import msgspec
 import orjson
 
 SCHEMA_VERSION = 1
@@ -57,6 +58,12 @@ def parse_utc(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"time without an offset: {text!r}")
     return moment.astimezone(UTC)
+
+
+@lru_cache(maxsize=256)
+def parse_utc_shared(text: str) -> datetime:
+    """`parse_utc` for a time many records share (a cycle's): parsed once. Errors are not cached."""
+    return parse_utc(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,22 +141,108 @@ class Snapshot:
 
     @classmethod
     def decode(cls, raw: bytes | str) -> Snapshot:
+        """The record's snapshot, read in one typed pass (the evaluator reads one per account and message).
+        Amounts and times stay strings in that pass and are converted as `decode_precisely` converts them (a
+        cycle's time, shared by its records, parsed once); a record the pass refuses is read by
+        `decode_precisely`, which accepts it or names what is wrong. Both give equal snapshots
+        (tests/unit/poller/test_live_records.py, on fuzzed records)."""
+        try:
+            wire = _snapshot_reader.decode(raw)
+        except msgspec.MsgspecError:
+            return cls.decode_precisely(raw)
+        if wire.v != SCHEMA_VERSION:
+            return cls.decode_precisely(raw)  # which names the version
+        listed = wire.positions
+        try:
+            return cls(
+                wire.server,
+                wire.login,
+                wire.cycle,
+                parse_utc_shared(wire.time),
+                Decimal(wire.balance),
+                Decimal(wire.equity),
+                Decimal(wire.credit),
+                Decimal(wire.margin),
+                None if listed is None else tuple(p.summary() for p in listed) if listed else (),
+            )
+        except ArithmeticError:  # an amount that is no decimal: the precise reader says so
+            return cls.decode_precisely(raw)
+
+    @classmethod
+    def decode_precisely(cls, raw: bytes | str) -> Snapshot:
+        """The record read field by field: the reference `decode` is held to, and the reader of whatever its
+        typed pass refuses (raises ValueError, KeyError or TypeError for a bad record, never
+        decimal.InvalidOperation, which readers would not catch)."""
         data = orjson.loads(raw)
         _check_version(data, "snapshot")
         positions = data.get("positions")
-        return cls(
-            server=data["server"],
-            login=int(data["login"]),
-            cycle=int(data["cycle"]),
-            time=parse_utc(data["time"]),
-            balance=Decimal(data["balance"]),
-            equity=Decimal(data["equity"]),
-            credit=Decimal(data["credit"]),
-            margin=Decimal(data["margin"]),
-            positions=None
-            if positions is None
-            else tuple(PositionSummary.from_json(p) for p in positions),
+        try:
+            return cls(
+                server=data["server"],
+                login=int(data["login"]),
+                cycle=int(data["cycle"]),
+                time=parse_utc(data["time"]),
+                balance=Decimal(data["balance"]),
+                equity=Decimal(data["equity"]),
+                credit=Decimal(data["credit"]),
+                margin=Decimal(data["margin"]),
+                positions=None
+                if positions is None
+                else tuple(PositionSummary.from_json(p) for p in positions),
+            )
+        except ArithmeticError as exc:  # decimal.InvalidOperation is no ValueError, which readers catch
+            raise ValueError(f"snapshot record with an amount that is not a decimal: {exc!r}") from None
+
+
+class _WirePosition(msgspec.Struct):
+    """A listed position as the typed pass reads it: `PositionSummary.from_json`'s fields, strings kept."""
+
+    symbol: str
+    volume: str
+    side: str
+    ticket: int | msgspec.UnsetType = msgspec.UNSET
+    open: str | None = None
+    price: str | None = None
+    price_time: str | None = None
+    profit: str | None = None
+    swap: str | None = None
+    value: str | None = None
+
+    def summary(self) -> PositionSummary:
+        if self.ticket is msgspec.UNSET:  # written without the evidence: whatever else it carries is not read
+            return PositionSummary(self.symbol, Decimal(self.volume), self.side)  # type: ignore[arg-type]
+        return PositionSummary(
+            self.symbol,
+            Decimal(self.volume),
+            self.side,  # type: ignore[arg-type]
+            self.ticket,
+            _money(self.open),
+            _money(self.price),
+            None if self.price_time is None else parse_utc(self.price_time),
+            _money(self.profit),
+            _money(self.swap),
+            _money(self.value),
         )
+
+
+class _WireSnapshot(msgspec.Struct):
+    """A snapshot record as the typed pass reads it. Money and times are strings here: msgspec would take a
+    JSON number for a `Decimal` (`Decimal(0.1)` is not `Decimal("0.1")`), and its time parser is not
+    `datetime.fromisoformat`; the precise reader's conversions are applied to the strings instead."""
+
+    v: int
+    server: str
+    login: int
+    cycle: int
+    time: str
+    balance: str
+    equity: str
+    credit: str
+    margin: str
+    positions: list[_WirePosition] | None = None
+
+
+_snapshot_reader = msgspec.json.Decoder(_WireSnapshot)
 
 
 def encode_snapshot(

@@ -45,3 +45,17 @@ def test_a_redis_that_lost_its_scripts_gets_the_write_all_the_same(rig) -> None:
     cached = CachedChallenge.decode(rig.redis.get(rig.keys.state(rig.server, 9102)))
     assert cached is not None
     assert cached.challenge_state().last_snapshot_at == T0 + timedelta(minutes=2)
+
+
+def test_a_snapshot_whose_amount_is_no_decimal_is_skipped_and_the_messages_other_accounts_are_judged(rig) -> None:
+    """decimal's InvalidOperation is no ValueError: the snapshot reader turns it into one, so the account is
+    judged again with its next good snapshot instead of the whole message failing."""
+    for login in (9103, 9104):
+        rig.register(login, T0)
+        rig.snapshot(login, T0 + timedelta(minutes=1), "100000", "99990")
+    key = rig.keys.snap(rig.server, 9103)
+    rig.redis.set(key, rig.redis.get(key).replace(b'"equity":"99990"', b'"equity":"99,990"'))
+    report = rig.evaluator.handle(rig.message([9103, 9104], T0 + timedelta(minutes=1)))
+    assert report.judged == 1
+    judged = CachedChallenge.decode(rig.redis.get(rig.keys.state(rig.server, 9104)))
+    assert judged is not None and judged.challenge_state().equity == 99990

@@ -3,6 +3,8 @@ from decimal import Decimal
 
 import orjson
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from propfirm.domain.floors import EquityFloor
 from propfirm.live.floors import FloorMemo, ReadFloor
 from propfirm.live.keys import LiveKeys
@@ -95,3 +97,67 @@ def test_named_pollers_of_one_server_keep_their_own_state_keys() -> None:
     assert keys.poller_state("default", "east") == "ns:poller:{default}:east:state"
     assert keys.deals_seen("default", "east") == "ns:poller:{default}:east:deals_seen"
     assert keys.heartbeat("default", "east") == "ns:poller:{default}:east:heartbeat"
+
+
+# -- the typed reader against the precise one ---------------------------------------------------------------
+SNAPSHOT = {"v": 1, "server": "default", "login": 5001, "cycle": 812, "time": "2026-11-25T18:55:02.120Z",
+            "balance": "100000.00", "equity": "99350.50", "credit": "0.00", "margin": "1000.00"}
+POSITION = {"symbol": "EURUSD", "volume": "1.00", "side": "buy", "ticket": 77, "open": "1.08120",
+            "price": "1.08010", "price_time": "2026-11-25T18:55:01.900Z", "profit": "-110.00", "swap": "-1.20",
+            "value": "108010.00"}
+ODD_VALUES = ["7", "0", "-1.5", " 12.50 ", "", "NaN", "1_000", "1e3", "abc", 7, 0.1, -3, None, True, [], {},
+              "2026-11-25T19:55:02+01:00", "2026-11-25T18:55:02", "2026-11-25T18:55:02.1234567Z", 2]
+
+
+def _outcome(read, raw: bytes):
+    """Every field of the snapshot read, the evidence and each amount's exact digits included (equality of
+    snapshots compares positions by symbol, lots and side only), or the kind of error."""
+    try:
+        snapshot = read(raw)
+    except (ValueError, KeyError, TypeError) as exc:
+        return type(exc).__name__
+    positions = None if snapshot.positions is None else [
+        [repr(getattr(p, f)) for f in PositionSummary.__slots__] for p in snapshot.positions]
+    return [repr(getattr(snapshot, f)) for f in Snapshot.__slots__ if f != "positions"] + [positions]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    field=st.sampled_from(sorted(SNAPSHOT) + ["positions"]),
+    position_field=st.sampled_from(sorted(POSITION)),
+    value=st.sampled_from(ODD_VALUES),
+    where=st.sampled_from(["snapshot", "position", "dropped", "position dropped", "none"]),
+    listed=st.sampled_from([None, 0, 1, 2]),
+)
+@example(field="time", position_field="ticket", value="2026-11-25T19:55:02+01:00", where="snapshot", listed=1)
+@example(field="balance", position_field="ticket", value=0.1, where="snapshot", listed=None)
+@example(field="v", position_field="ticket", value=2, where="snapshot", listed=None)
+@example(field="login", position_field="ticket", value=None, where="position", listed=1)
+def test_the_typed_snapshot_reader_reads_what_the_precise_one_reads(field, position_field, value, where, listed):
+    position = dict(POSITION)
+    if where == "position":
+        position[position_field] = value
+    elif where == "position dropped":
+        position.pop(position_field)
+    record: dict = dict(SNAPSHOT)
+    if listed is not None:
+        record["positions"] = [position, {"symbol": "XAUUSD", "volume": "0.10", "side": "sell"}][: listed]
+    if where == "snapshot":
+        record[field] = value
+    elif where == "dropped":
+        record.pop(field, None)
+    raw = orjson.dumps(record)
+    assert _outcome(Snapshot.decode, raw) == _outcome(Snapshot.decode_precisely, raw)
+
+
+def test_a_snapshot_the_typed_reader_refuses_is_refused_with_the_precise_readers_reason() -> None:
+    with pytest.raises(ValueError, match="unsupported snapshot record version: 2"):
+        Snapshot.decode(orjson.dumps({**SNAPSHOT, "v": 2}))
+    with pytest.raises(ValueError, match="time without an offset"):
+        Snapshot.decode(orjson.dumps({**SNAPSHOT, "time": "2026-11-25T18:55:02"}))
+    # an amount that is no decimal is a ValueError (decimal's InvalidOperation is not one: the readers of
+    # snapshots catch ValueError, and the evaluator judged a message's other accounts only after this)
+    with pytest.raises(ValueError, match="not a decimal"):
+        Snapshot.decode(orjson.dumps({**SNAPSHOT, "equity": "abc"}))
+    # a JSON number for money is not read as the float's binary value by one reader and its text by the other
+    assert Snapshot.decode(orjson.dumps({**SNAPSHOT, "equity": 0.1})).equity == Decimal(0.1)
