@@ -31,6 +31,21 @@ def judge(
     awaiting = account.awaiting_reset
     if before.status != ACTIVE:  # failed or passed for good: nothing more to judge (deals are stored)
         return Judged(account, before, before, [], snapshot, False, False, awaiting)
+    if not deals and snapshot is not None and awaiting is None:
+        return _snapshot_alone(account, snapshot, deals_complete, news)
+    return in_time_order(account, snapshot, deals, deals_complete, news)
+
+
+def in_time_order(
+    account: Account,
+    snapshot: Snapshot | None,
+    deals: list[ClassifiedDeal],
+    deals_complete: datetime,
+    news: engine.NewsCalendar = engine.NO_NEWS,
+) -> Judged:
+    """`judge` for an active account in general: its events sorted by time, each through the engine."""
+    before = account.state
+    awaiting = account.awaiting_reset
     reset_time = None
     events: list[tuple[datetime, int, Any]] = []
     comments: set[str] = set()
@@ -77,3 +92,19 @@ def judge(
         account, before, state, decisions, snapshot, snapshot_judged, deals_applied, awaiting,
         applied_comments=frozenset(comments), events=[e for _, _, e in events] if decisions else [],
     )
+
+
+def _snapshot_alone(
+    account: Account, snapshot: Snapshot, deals_complete: datetime, news: engine.NewsCalendar
+) -> Judged:
+    """`judge` for the common message of an active account: its snapshot and no deal (no ordering to do)."""
+    before = account.state
+    if not engine.no_reset_between(account.program, before, deals_complete, snapshot.time):
+        return Judged(account, before, before, [], snapshot, False, False, None)  # left to a later message
+    event = snapshot_event(snapshot)
+    outcome = engine.evaluate(account.program, before, event, news)
+    after = outcome.state
+    if not outcome.decisions:
+        return Judged(account, before, after, [], snapshot, not outcome.ignored, False, None)
+    decisions = [(decision, before, after) for decision in outcome.decisions]
+    return Judged(account, before, after, decisions, snapshot, not outcome.ignored, False, None, events=[event])
