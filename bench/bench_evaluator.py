@@ -508,6 +508,71 @@ def explain(admin_url: str, challenges: int = 20_000) -> dict[str, Any]:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
 
 
+# -- the floor: the steps every steady evaluation takes, timed alone --------------------------------------------
+def floor_steps(redis_url: str, accounts: int = PER_MESSAGE, repeat: int = 300) -> dict[str, float]:
+    """CPU microseconds per account of each step a steady evaluation cannot skip in this design, each timed
+    alone on a message's worth of accounts: the read of its four keys (one MGET), the snapshot's decode,
+    the engine (its event and its copy of the state), the state's text and the cache's encoding, the write
+    (one EVALSHA). Their sum bounds the rate from above whatever the rest costs: the handler, the loading,
+    the policy, the floors and the bookkeeping around them are the difference to the measured cycle."""
+    from propfirm.evaluation.accounts import snapshot_event
+    from propfirm.evaluation.live import _SET_ALL, CachedChallenge
+
+    program = load_example_programs()["two-step-100k"]
+    client = redis.Redis.from_url(redis_url)
+    namespace = f"benchfloor{uuid.uuid4().hex[:8]}:"
+    logins = [FIRST_LOGIN + i for i in range(accounts)]
+    states = [engine.new_challenge(program, login, START, SERVER) for login in logins]
+    texts = [state.to_dict() for state in states]
+    names: list[bytes] = []
+    for login in logins:
+        prefix = f"{namespace}acct:{{{SERVER}:{login}}}:".encode()
+        names += (prefix + b"snap", prefix + b"state", prefix + b"floor", prefix + b"floor_hold")
+    at = START + timedelta(seconds=2)
+    try:
+        for i, login in enumerate(logins):
+            client.set(names[4 * i], encode_snapshot(SERVER, login, 1, iso_utc(at), Decimal(100000),
+                                                     Decimal("99800.50"), Decimal(0), Decimal(0), ()))
+            client.set(names[4 * i + 1], CachedChallenge(1, 1, program.id, 1, texts[i]).encode())
+        sha = client.script_load(_SET_ALL)
+        raws = client.execute_command("MGET", *names)[0::4]
+        snapshots = [Snapshot.decode(raw) for raw in raws]
+        events = [snapshot_event(s) for s in snapshots]
+        afters = [engine.evaluate(program, st, e).state for st, e in zip(states, events, strict=True)]
+        since = [a.to_dict_since(b, t) for a, b, t in zip(afters, states, texts, strict=True)]
+        caches = [CachedChallenge(1, 1, program.id, 1, t).encode() for t in since]
+        state_keys = names[1::4]
+        steps: dict[str, Callable[[], object]] = {
+            "read (MGET of 4 keys)": lambda: client.execute_command("MGET", *names),
+            "snapshot decode": lambda: [Snapshot.decode(raw) for raw in raws],
+            "engine (event, copy, judgement)": lambda: [
+                engine.evaluate(program, st, snapshot_event(s)) for st, s in zip(states, snapshots, strict=True)],
+            "state text (to_dict_since)": lambda: [
+                a.to_dict_since(b, t) for a, b, t in zip(afters, states, texts, strict=True)],
+            "cache encode": lambda: [CachedChallenge(1, 1, program.id, 1, t, decoded=a).encode()
+                                     for t, a in zip(since, afters, strict=True)],
+            "write (EVALSHA of the caches)": lambda: client.evalsha(sha, len(state_keys), *state_keys, *caches, 60),
+        }
+        timed: dict[str, float] = {}
+        for label, step in steps.items():
+            started = time.process_time()
+            for _ in range(repeat):
+                step()
+            timed[label] = round((time.process_time() - started) / (repeat * accounts) * 1e6, 2)
+        return timed
+    finally:
+        client.delete(*names)
+
+
+def print_floor(steps: dict[str, float], measured_per_core: int) -> None:
+    total = sum(steps.values())
+    print("\nthe floor: steps every steady evaluation takes, each timed alone (CPU us per account)")
+    for label, us in steps.items():
+        print(f"  {label:<34} {us:>6.2f}")
+    print(f"  {'sum':<34} {total:>6.2f}  = at most {1e6 / total:,.0f} accounts per core-second;"
+          f" measured {measured_per_core:,} ({1e6 / measured_per_core:.1f} us an account)")
+
+
 # -- output ------------------------------------------------------------------------------------------------
 def _row(label: str, r: dict[str, Any]) -> str:
     return (f"  {label:<24} {r['per_core']:>9,} {r['per_s']:>9,} {r['db_cpu_s'] * 1000 / r['accounts']:>9.3f}"
@@ -567,6 +632,8 @@ def main(argv: list[str] | None = None) -> dict:
         run = run_designs(batches, 1, steady, transitions, admin_url, redis_url, rtt)
         figures["runs"].append(run)
         print_run(run)
+    figures["floor_us"] = floor = floor_steps(redis_url)
+    print_floor(floor, figures["runs"][0]["real"]["steady"]["per_core"])
     figures["cold_start"] = cold = cold_start(admin_url, redis_url, 3 if args.quick else 5)
     print(f"\ncold start: import {cold['import_s']} s (-X importtime: {cold['importtime_s']} s), import and"
           f" runtime built {cold['import_and_runtime_s']} s; heavy modules imported: {cold['heavy_modules']}")

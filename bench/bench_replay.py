@@ -19,12 +19,30 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
+from unittest import mock
 
+from propfirm import replay
 from propfirm.domain.programs import EXAMPLE_PROGRAMS_DIR, load_programs
 from propfirm.replay import replay_file
 from propfirm.sim.replay_month import generate
 
 TARGET_EVENTS_PER_SECOND = 1_000_000  # issue #22's target on one core (the design asked for 200,000)
+
+
+def _without_the_engine(programs: dict, events_path: Path, out_path: Path) -> float:
+    """CPU seconds of the same replay with the engine's per-event judgements made no-ops (starts still make
+    their states): what reading the lines costs alone (the file, msgspec's decode, the `Decimal` and time
+    conversions, the account lookups), a floor under the replay that no faster engine can go below."""
+
+    def nothing(*args: Any) -> None:
+        return None
+
+    with mock.patch.object(replay, "on_snapshot", nothing), mock.patch.object(replay, "on_deal", nothing), \
+            mock.patch.object(replay, "on_balance", nothing), out_path.open("wb") as out:
+        started = time.process_time()
+        replay_file(programs, events_path, out.write)
+        return time.process_time() - started
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -68,6 +86,7 @@ def main(argv: list[str] | None = None) -> dict:
                 precise_cpu_runs.append(time.process_time() - cpu_started)
             if precise_out.read_bytes() != out_path.read_bytes():
                 raise RuntimeError("the fast and the precise paths gave different decisions")
+        reading_cpu = min(_without_the_engine(programs, events_path, Path(tmp) / "none.jsonl") for _ in range(repeat))
         best = min(runs)
         best_cpu = min(cpu_runs)
         precise_cpu = min(precise_cpu_runs)
@@ -105,6 +124,8 @@ def main(argv: list[str] | None = None) -> dict:
         "precise_path_cpu_s": round(precise_cpu, 3),
         "precise_path_events_per_second": round(count / precise_cpu),
         "speedup_over_precise_path": round(precise_cpu / best_cpu, 2),
+        "reading_alone_cpu_s": round(reading_cpu, 3),
+        "reading_alone_events_per_second": round(count / reading_cpu),
         "cli_wall_s": round(cli_s, 3),
         "cli_events_per_second": round(count / cli_s),
         "target_events_per_second": TARGET_EVENTS_PER_SECOND,
@@ -122,6 +143,8 @@ def main(argv: list[str] | None = None) -> dict:
         ("events per wall-clock second", f"{count / best:,.0f}"),
         ("precise path alone (one core)",
          f"{count / precise_cpu:,.0f} events/s: fast path x{precise_cpu / best_cpu:.2f}"),
+        ("the reading alone (no engine)",
+         f"{count / reading_cpu:,.0f} events/s: {reading_cpu / best_cpu:.0%} of the replay's CPU"),
         ("propfirm replay as a process", f"{cli_s:.3f} s = {count / cli_s:,.0f} events/s"),
         ("machine", f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"),
     ]
