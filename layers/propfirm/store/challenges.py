@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg.types.json import Jsonb
 
 from propfirm.store.errors import ConcurrencyConflict, NotFound
-from propfirm.store.jsonutil import json_array, plain
+from propfirm.store.jsonutil import bigint_array, json_array, plain
 
 if TYPE_CHECKING:
     from propfirm.store.uow import UnitOfWork
@@ -86,13 +86,14 @@ class ChallengeRepository:
     def versions(self, server: str, logins: list[int]) -> dict[int, ChallengeVersion]:
         """Id and version of each account's challenge: one light statement for a whole message."""
         rows = self.uow.fetchall(
-            "SELECT id, login, version FROM challenges WHERE server = %s AND login = ANY(%s)",
-            (server, logins),
+            "SELECT id, login, version FROM challenges WHERE server = %s AND login = ANY(%s::bigint[])",
+            (server, bigint_array(logins)),
         )
         return {row[1]: ChallengeVersion(*row) for row in rows}
 
     def many(self, ids: list[int]) -> dict[int, ChallengeRecord]:
-        rows = self.uow.fetchall(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE id = ANY(%s)", (ids,))
+        rows = self.uow.fetchall(f"SELECT {_CHALLENGE_COLUMNS} FROM challenges WHERE id = ANY(%s::bigint[])",
+                                 (bigint_array(ids),))
         return {row[0]: ChallengeRecord(*row) for row in rows}
 
     def save(

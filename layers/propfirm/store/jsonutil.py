@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +34,17 @@ def json_array(values: list[Any]) -> str:
     columns' `unnest` in `ROWS FROM`: psycopg sends a `jsonb[]` parameter as an array literal whose every
     quote it escapes by regular expression (most of a batch insert's CPU for rows carrying evidence)."""
     return orjson.dumps(values, default=_default).decode()
+
+
+def bigint_array(values: Iterable[int]) -> str:
+    """Integers as one `bigint[]` literal's text, for `= ANY(%s::bigint[])`: psycopg dumps a list of ints
+    element by element in Python (choosing the array's type from their range), a third of the evaluator's
+    statement for a batch's thousand logins. Refuses anything but ints (a bool or a string would change
+    the literal's meaning)."""
+    numbers = list(values)
+    if any(type(n) is not int for n in numbers):
+        raise TypeError("bigint_array takes ints only")
+    return "{" + ",".join(map(str, numbers)) + "}"
 
 
 def plain(value: Any) -> Any:
