@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import redis
 from propfirm.evaluation.live import CachedChallenge
 
 from tests.instants import MONDAY_JANUARY
@@ -59,3 +60,32 @@ def test_a_snapshot_whose_amount_is_no_decimal_is_skipped_and_the_messages_other
     assert report.judged == 1
     judged = CachedChallenge.decode(rig.redis.get(rig.keys.state(rig.server, 9104)))
     assert judged is not None and judged.challenge_state().equity == 99990
+
+
+def test_a_connection_dropped_under_a_packed_command_is_sent_again_through_redis_py(rig, monkeypatch) -> None:
+    """The reads and the caches' write are packed by hiredis and sent on a pooled connection; a connection
+    lost there is closed and the command goes again by redis-py's own call (with the client's retries)."""
+    rig.register(9105, T0)
+    rig.snapshot(9105, T0 + timedelta(minutes=1), "100000", "99990")
+    rig.evaluator.handle(rig.message([9105], T0 + timedelta(minutes=1)))
+    live = rig.evaluator.live
+    sent = rig.redis.connection_pool.connection_class.send_packed_command
+    dropped: list[object] = []
+
+    def drop_once(connection, command, check_health=True):
+        if not dropped:
+            dropped.append(connection)
+            raise redis.exceptions.ConnectionError("Connection reset by peer (injected)")
+        return sent(connection, command, check_health)
+
+    monkeypatch.setattr(rig.redis.connection_pool.connection_class, "send_packed_command", drop_once)
+    read = live.read(rig.server, [9105])
+    assert dropped and read[9105].snapshot is not None and read[9105].snapshot.equity == 99990
+    assert read[9105].cached is not None and read[9105].cached.challenge_state().equity == 99990
+    monkeypatch.undo()
+    rig.snapshot(9105, T0 + timedelta(minutes=2), "100000", "99970")
+    dropped.clear()
+    monkeypatch.setattr(rig.redis.connection_pool.connection_class, "send_packed_command", drop_once)
+    rig.evaluator.handle(rig.message([9105], T0 + timedelta(minutes=2)))  # its first command dropped
+    cached = CachedChallenge.decode(rig.redis.get(rig.keys.state(rig.server, 9105)))
+    assert dropped and cached is not None and cached.challenge_state().equity == 99970
