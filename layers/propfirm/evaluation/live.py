@@ -11,6 +11,7 @@ ignored (somebody else saved), and losing the cache loses no decision: decisions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -19,17 +20,18 @@ from typing import Any
 import orjson
 import redis
 
-try:
-    from hiredis import pack_command as _pack_command
-except ImportError:  # pragma: no cover - hiredis is a dependency; without it redis-py packs every command
-    _pack_command = None
-
 from propfirm.domain.state import ChallengeState
 from propfirm.live.floors import write_floor
 from propfirm.live.holds import FloorHold
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, Snapshot, iso_utc_shared, parse_utc
 from propfirm.store.jsonutil import plain
+
+_pack_command: Callable[[tuple[Any, ...]], bytes] | None
+try:
+    from hiredis import pack_command as _pack_command
+except ImportError:  # pragma: no cover - hiredis is a dependency; without it redis-py packs every command
+    _pack_command = None
 
 CACHE_VERSION = 1
 CACHE_TTL_SECONDS = 7 * 86400

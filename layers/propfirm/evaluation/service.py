@@ -117,7 +117,9 @@ class Evaluator:
             a = j.account
             if a.login in dropped:
                 view.pop(a.login, None)  # somebody else saved it: read it again
-            else:
+                continue
+            known = view.get(a.login)
+            if known is None or known.version != a.version or known.id != a.challenge_id:
                 view[a.login] = ChallengeVersion(a.challenge_id, a.login, a.version)
 
     def handle(self, message: AnyEvaluationQueueMessage) -> EvaluationReport:
