@@ -357,7 +357,15 @@ class ManagerApiGateway:
     # -- writes ------------------------------------------------------------------------------
     def update_account(self, update: AccountUpdate) -> AccountInfo:
         login = self._own(update.account)
-        user = self._user(login)
+        self._apply(self._user(login), update)
+        return require_applied(update, self._info(self._user(login)), login)
+
+    def disable_trading(self, account: AccountId) -> None:
+        login = self._own(account)
+        self._apply(self._user(login), AccountUpdate(account=account, trading_enabled=False))
+
+    def _apply(self, user: Any, update: AccountUpdate) -> None:
+        """`update` written onto the user record read just before (UserUpdate)."""
         if update.group is not None:
             user.Group = update.group
         if update.leverage is not None:
@@ -370,7 +378,6 @@ class ManagerApiGateway:
                 else rights | USER_RIGHT_TRADE_DISABLED
             )
         self._write("UserUpdate", user)
-        return require_applied(update, self._info(self._user(login)), login)
 
     def balance_operation(self, operation: BalanceOperation) -> int:
         login = self._own(operation.account)

@@ -141,6 +141,13 @@ class Mt5Gateway(Protocol):
         field unchanged, Rejected (e.g. 3010 different currency)."""
         ...
 
+    def disable_trading(self, account: AccountId) -> None:
+        """Set the account's USER_RIGHT_TRADE_DISABLED (read-modify-write of its rights) without reading it back:
+        the kill switch's first step, a round trip shorter before it closes the positions. Confirm afterwards
+        with `update_account(AccountUpdate(account, trading_enabled=False))`, which finds it applied in one
+        read (and applies it again if MT5 left it). Idempotent. Raises NotFound, NoPermission."""
+        ...
+
     def close_all_positions(self, account: AccountId) -> list[ClosedPosition]:
         """Close every open position of the account at market. Each close is confirmed by its
         dealer result or by reading the positions back, never blindly re-sent, so a retry cannot

@@ -84,13 +84,15 @@ class KillSwitch:
                 self._acting.discard(login)
 
     def kill(self, breach: Breach) -> CloseResult:
-        """Disable trading, then close every position; ConnectionLost propagates (nothing is known)."""
+        """Disable trading, close every position, then confirm trading is disabled (read back after the closes:
+        the positions are not kept waiting a round trip for it); ConnectionLost propagates (nothing is
+        known)."""
         account = AccountId(self.server, breach.login)
         errors: list[str] = []
         disabled = False
         closed: list[ClosedPositionInfo] = []
         try:
-            self.gateway.update_account(AccountUpdate(account=account, trading_enabled=False))
+            self.gateway.disable_trading(account)
             disabled = True
         except ConnectionLost:
             self._failed(breach)
@@ -107,6 +109,15 @@ class KillSwitch:
             raise
         except Mt5Error as exc:
             errors.append(f"close positions: {exc}")
+        if disabled:
+            try:  # one read when MT5 took the rights; written again (and read back) when it left them
+                self.gateway.update_account(AccountUpdate(account=account, trading_enabled=False))
+            except ConnectionLost:
+                self._failed(breach)
+                raise
+            except Mt5Error as exc:
+                disabled = False
+                errors.append(f"disable trading: {exc}")
         if errors:
             self._failed(breach)
             logger.error("kill switch incomplete", login=breach.login, errors=errors)

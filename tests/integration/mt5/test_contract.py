@@ -284,6 +284,45 @@ def test_update_moves_group_changes_leverage_and_toggles_trading(gateway: Mt5Gat
     assert sim.world.get_account(login).rights == rights_before
 
 
+def test_disable_trading_sets_the_right_alone_and_the_confirmation_finds_it(gateway: Mt5Gateway,
+                                                                              sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="1000", leverage=100)
+    rights_before = sim.world.get_account(login).rights
+    account = AccountId(SERVER, login)
+    gateway.disable_trading(account)
+    assert sim.world.get_account(login).trade_disabled and sim.world.get_account(login).rights == rights_before | 0x4
+    gateway.disable_trading(account)  # idempotent
+    assert sim.world.get_account(login).rights == rights_before | 0x4
+    confirmed = gateway.update_account(AccountUpdate(account, trading_enabled=False))
+    assert confirmed.trading_enabled is False and (confirmed.group, confirmed.leverage) == (PHASE1, 100)
+    with pytest.raises(NotFound):
+        gateway.disable_trading(AccountId(SERVER, 8_888_888))
+
+
+def test_the_web_api_disables_trading_in_two_requests_and_confirms_in_one(webapi: WebApiGateway,
+                                                                          sim: Simulator) -> None:
+    login = sim.world.create_account(PHASE1, balance="50000", leverage=100)
+    webapi.ping()
+    paths: list[str] = []
+    read, write = webapi.transport.read, webapi.transport.write
+
+    def counted_read(path: str, *args: object, **kwargs: object) -> object:
+        paths.append(path)
+        return read(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_write(path: str, *args: object, **kwargs: object) -> object:
+        paths.append(path)
+        return write(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    webapi.transport.read, webapi.transport.write = counted_read, counted_write  # type: ignore[method-assign]
+    webapi.disable_trading(AccountId(SERVER, login))
+    assert paths == ["/api/user/get", "/api/user/update"]  # no read back: the kill closes positions next
+    paths.clear()
+    confirmed = webapi.update_account(AccountUpdate(AccountId(SERVER, login), trading_enabled=False))
+    assert confirmed.trading_enabled is False
+    assert paths == ["/api/user/get"]  # applied already: the confirmation is one read
+
+
 def test_update_rejects_what_mt5_does_not_take(gateway: Mt5Gateway, sim: Simulator) -> None:
     login = sim.world.create_account(PHASE1, balance="1000", leverage=100)
     with pytest.raises(InvalidRequest):

@@ -386,14 +386,14 @@ def test_the_accounts_one_quote_takes_to_their_floors_are_killed_at_once(make_po
         def session():  # type: ignore[no-untyped-def]
             gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
                                                  manager_password=sim.manager_password))
-            disable = gateway.update_account
+            disable = gateway.disable_trading
 
-            def waiting_disable(update):  # type: ignore[no-untyped-def]
+            def waiting_disable(account):  # type: ignore[no-untyped-def]
                 used.add(id(gateway))
                 barrier.wait()  # broken (an error) unless four kills are in MT5 together
-                return disable(update)
+                return disable(account)
 
-            gateway.update_account = waiting_disable  # type: ignore[method-assign]
+            gateway.disable_trading = waiting_disable  # type: ignore[method-assign]
             return gateway
 
         poller = make_poller(sim, poller_kill_sessions=3)
@@ -436,14 +436,14 @@ def test_an_account_being_killed_on_one_session_is_not_killed_again_on_another()
 
         first_gateway = session()
         inside, release = threading.Event(), threading.Event()
-        disable = first_gateway.update_account
+        disable = first_gateway.disable_trading
 
-        def held_disable(update):  # type: ignore[no-untyped-def]
+        def held_disable(account):  # type: ignore[no-untyped-def]
             inside.set()
             assert release.wait(20)
-            return disable(update)
+            return disable(account)
 
-        first_gateway.update_account = held_disable  # type: ignore[method-assign]
+        first_gateway.disable_trading = held_disable  # type: ignore[method-assign]
         first = KillSwitch(first_gateway, "default")
         second = first.over(session())
         breach = Breach(login, Decimal("90000"), floor_at(Decimal("95000"), sim.world.now() + timedelta(hours=1)))
@@ -457,6 +457,39 @@ def test_an_account_being_killed_on_one_session_is_not_killed_again_on_another()
         [result] = results
         assert result is not None and result.trading_disabled and len(result.closed) == 1
         assert second.kill_once(breach) is None and second.already_killed(breach)  # and done: once
+
+
+def test_a_kill_closes_the_positions_before_it_confirms_that_trading_is_disabled() -> None:
+    """Disabling trading is not read back before the closes (a round trip the positions would wait); the
+    confirmation after them reads it, and writes it again when MT5 left the rights as they were."""
+    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
+    from propfirm.poller.fast_path import Breach, KillSwitch
+    from propfirm.settings import load
+
+    with running_simulator(start=MONDAY_MORNING, accounts=0, seed=5) as sim:
+        gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
+                                             manager_password=sim.manager_password))
+        calls: list[str] = []
+        for name in ("disable_trading", "close_all_positions", "update_account"):
+            step = getattr(gateway, name)
+            setattr(gateway, name, lambda *args, step=step, name=name: (calls.append(name), step(*args))[1])
+        expires = sim.world.now() + timedelta(hours=1)
+        login = sim.world.create_account(PHASE1, balance="100000")
+        sim.world.open_position(login, "EURUSD", "buy", "1.00")
+        sim.world.open_position(login, "USDJPY", "sell", "0.50")
+        floor = floor_at(Decimal("95000"), expires)
+        result = KillSwitch(gateway, "default").kill(Breach(login, Decimal("90000"), floor))
+        assert calls == ["disable_trading", "close_all_positions", "update_account"]
+        assert result.error is None and result.trading_disabled and len(result.closed) == 2
+        assert sim.world.get_account(login).trade_disabled and sim.world.account(login).positions == ()
+
+        left = sim.world.create_account(PHASE1, balance="100000")  # MT5 leaves its rights as they were
+        sim.world.open_position(left, "EURUSD", "buy", "1.00")
+        gateway.disable_trading = lambda account: calls.append("disable_trading (not taken)")  # type: ignore
+        calls.clear()
+        result = KillSwitch(gateway, "default").kill(Breach(left, Decimal("90000"), floor))
+        assert calls == ["disable_trading (not taken)", "close_all_positions", "update_account"]
+        assert result.error is None and result.trading_disabled and sim.world.get_account(left).trade_disabled
 
 
 def _polled_once(sim, login: int, make_poller, queues, redis_client, redis_namespace):

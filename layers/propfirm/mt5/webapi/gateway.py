@@ -358,6 +358,17 @@ class WebApiGateway:
     def update_account(self, update: AccountUpdate) -> AccountInfo:
         login = self._own(update.account)
         current = parsing.account_info(self._user(login), self._server)
+        if not self._write_update(login, current, update):
+            return current
+        return require_applied(update, parsing.account_info(self._user(login), self._server), login)
+
+    def disable_trading(self, account: AccountId) -> None:
+        login = self._own(account)
+        current = parsing.account_info(self._user(login), self._server)
+        self._write_update(login, current, AccountUpdate(account=account, trading_enabled=False))
+
+    def _write_update(self, login: int, current: AccountInfo, update: AccountUpdate) -> bool:
+        """Write what `update` changes in `current` (False: nothing to change, nothing sent)."""
         body: dict[str, Any] = {"Login": str(login)}
         params: dict[str, str | int] = {"login": login}
         if update.group is not None and update.group != current.group:
@@ -373,14 +384,14 @@ class WebApiGateway:
             if rights != current.rights:
                 body["Rights"] = params["rights"] = str(rights)
         if len(body) == 1:
-            return current
+            return False
         try:
             self.transport.write("/api/user/update", params, body)
         except ConnectionLost:
             self._sleep(self.options.readback_delay)
             # A read-modify-write of absolute values: repeating it is harmless.
             self.transport.write("/api/user/update", params, body)
-        return require_applied(update, parsing.account_info(self._user(login), self._server), login)
+        return True
 
     def balance_operation(self, operation: BalanceOperation) -> int:
         login = self._own(operation.account)
