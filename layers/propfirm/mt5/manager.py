@@ -357,27 +357,35 @@ class ManagerApiGateway:
     # -- writes ------------------------------------------------------------------------------
     def update_account(self, update: AccountUpdate) -> AccountInfo:
         login = self._own(update.account)
-        self._apply(self._user(login), update)
+        user = self._user(login)
+        if not self._apply(user, update):
+            return self._info(user)  # nothing to change: the record just read is the answer
         return require_applied(update, self._info(self._user(login)), login)
 
     def disable_trading(self, account: AccountId) -> None:
         login = self._own(account)
         self._apply(self._user(login), AccountUpdate(account=account, trading_enabled=False))
 
-    def _apply(self, user: Any, update: AccountUpdate) -> None:
-        """`update` written onto the user record read just before (UserUpdate)."""
-        if update.group is not None:
-            user.Group = update.group
-        if update.leverage is not None:
-            user.Leverage = update.leverage
+    def _apply(self, user: Any, update: AccountUpdate) -> bool:
+        """`update` written onto the user record read just before (UserUpdate); False when it changes
+        nothing there (nothing sent)."""
+        changed = False
+        if update.group is not None and update.group != str(user.Group):
+            user.Group, changed = update.group, True
+        if update.leverage is not None and update.leverage != int(user.Leverage):
+            user.Leverage, changed = update.leverage, True
         if update.trading_enabled is not None:
             rights = int(user.Rights)
-            user.Rights = (
+            wanted = (
                 rights & ~USER_RIGHT_TRADE_DISABLED
                 if update.trading_enabled
                 else rights | USER_RIGHT_TRADE_DISABLED
             )
-        self._write("UserUpdate", user)
+            if wanted != rights:
+                user.Rights, changed = wanted, True
+        if changed:
+            self._write("UserUpdate", user)
+        return changed
 
     def balance_operation(self, operation: BalanceOperation) -> int:
         login = self._own(operation.account)

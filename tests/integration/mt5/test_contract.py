@@ -323,6 +323,31 @@ def test_the_web_api_disables_trading_in_two_requests_and_confirms_in_one(webapi
     assert paths == ["/api/user/get"]  # applied already: the confirmation is one read
 
 
+def test_the_manager_api_confirms_a_disable_without_writing_again(sim: Simulator) -> None:
+    from .conftest import make_manager
+
+    manager = make_manager(sim)
+    manager.connect()
+    try:
+        login = sim.world.create_account(PHASE1, balance="50000", leverage=100)
+        writes: list[str] = []
+        write = manager._write  # type: ignore[attr-defined]
+
+        def counted(method: str, *args: object) -> object:
+            writes.append(method)
+            return write(method, *args)
+
+        manager._write = counted  # type: ignore[attr-defined]
+        manager.disable_trading(AccountId(SERVER, login))
+        assert writes == ["UserUpdate"]
+        confirmed = manager.update_account(AccountUpdate(AccountId(SERVER, login), trading_enabled=False))
+        assert confirmed.trading_enabled is False and writes == ["UserUpdate"]  # read only: applied already
+        manager.update_account(AccountUpdate(AccountId(SERVER, login), leverage=50))
+        assert writes == ["UserUpdate", "UserUpdate"] and sim.world.get_account(login).leverage == 50
+    finally:
+        manager.close()
+
+
 def test_update_rejects_what_mt5_does_not_take(gateway: Mt5Gateway, sim: Simulator) -> None:
     login = sim.world.create_account(PHASE1, balance="1000", leverage=100)
     with pytest.raises(InvalidRequest):
