@@ -10,8 +10,10 @@ import pytest
 from propfirm.live.floors import write_floor
 from propfirm.live.keys import LiveKeys
 from propfirm.live.records import FloorRecord, Snapshot
+from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
 from propfirm.poller.startup import MissingGroups
 from propfirm.poller.triggers import trigger_of
+from propfirm.settings import load
 from propfirm.sim.testing import running_simulator
 
 from tests.instants import MONDAY_MORNING
@@ -22,6 +24,12 @@ PHASE1 = "challenge\\phase1"
 def floor_at(level: Decimal, expires_at, version: int = 1, breach_at: str = "touch") -> FloorRecord:
     return FloorRecord(level=level, expires_at=expires_at, reason="daily_loss", breach_at=breach_at,  # type: ignore[arg-type]
                        action="fail", version=version)
+
+
+def _session(sim):  # type: ignore[no-untyped-def]
+    """A further MT5 session on the simulator, as the poller opens for its tick path and its kill sessions."""
+    return gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
+                                      manager_password=sim.manager_password))
 
 
 def test_changed_accounts_are_written_to_redis_and_named_in_one_message_per_shard(
@@ -285,9 +293,6 @@ def test_the_tick_path_runs_on_its_own_session_and_thread_while_the_loop_waits(
     import threading
     import time
 
-    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
-    from propfirm.settings import load
-
     with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
         world = sim.world
         login = world.create_account(PHASE1, balance="100000")
@@ -296,8 +301,7 @@ def test_the_tick_path_runs_on_its_own_session_and_thread_while_the_loop_waits(
         write_floor(redis_client, LiveKeys(redis_namespace), "default", login,
                     floor_at(equity - 500, world.now() + timedelta(hours=3)), world.now())
         poller = make_poller(sim, poller_interval_seconds=30.0)  # one cycle in the test's time
-        poller.tick_gateway = gateway_from_settings(load(
-            Mt5Settings, url=sim.url, manager_login=sim.manager_login, manager_password=sim.manager_password))
+        poller.tick_gateway = _session(sim)
         cycles: list[int] = []
         original = poller.run_cycle
         poller.run_cycle = lambda: cycles.append(1) or original()  # type: ignore[method-assign]
@@ -327,12 +331,8 @@ def test_a_cycles_hand_over_never_holds_a_tick_poll_up(make_poller, queues, redi
     second of CPU)."""
     import threading
 
-    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
-    from propfirm.settings import load
-
     with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
-        tick_gateway = gateway_from_settings(load(
-            Mt5Settings, url=sim.url, manager_login=sim.manager_login, manager_password=sim.manager_password))
+        tick_gateway = _session(sim)
         world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client)
         poller.close()  # the same account and floor, now with a tick session of its own
         poller = make_poller(sim)
@@ -372,9 +372,6 @@ def test_the_accounts_one_quote_takes_to_their_floors_are_killed_at_once(make_po
     barrier in MT5's disable-trading call lets none through until all four are in it), each once."""
     import threading
 
-    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
-    from propfirm.settings import load
-
     with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
         world = sim.world
         logins = [world.create_account(PHASE1, balance="100000") for _ in range(4)]
@@ -384,8 +381,7 @@ def test_the_accounts_one_quote_takes_to_their_floors_are_killed_at_once(make_po
         used: set[int] = set()
 
         def session():  # type: ignore[no-untyped-def]
-            gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
-                                                 manager_password=sim.manager_password))
+            gateway = _session(sim)
             disable = gateway.disable_trading
 
             def waiting_disable(account):  # type: ignore[no-untyped-def]
@@ -422,19 +418,13 @@ def test_the_accounts_one_quote_takes_to_their_floors_are_killed_at_once(make_po
 def test_an_account_being_killed_on_one_session_is_not_killed_again_on_another() -> None:
     import threading
 
-    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
     from propfirm.poller.fast_path import Breach, KillSwitch
-    from propfirm.settings import load
 
     with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
         login = sim.world.create_account(PHASE1, balance="100000")
         sim.world.open_position(login, "EURUSD", "buy", "1.00")
 
-        def session():  # type: ignore[no-untyped-def]
-            return gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
-                                              manager_password=sim.manager_password))
-
-        first_gateway = session()
+        first_gateway = _session(sim)
         inside, release = threading.Event(), threading.Event()
         disable = first_gateway.disable_trading
 
@@ -445,7 +435,7 @@ def test_an_account_being_killed_on_one_session_is_not_killed_again_on_another()
 
         first_gateway.disable_trading = held_disable  # type: ignore[method-assign]
         first = KillSwitch(first_gateway, "default")
-        second = first.over(session())
+        second = first.over(_session(sim))
         breach = Breach(login, Decimal("90000"), floor_at(Decimal("95000"), sim.world.now() + timedelta(hours=1)))
         results: list = []
         killing = threading.Thread(target=lambda: results.append(first.kill_once(breach)))
@@ -462,13 +452,10 @@ def test_an_account_being_killed_on_one_session_is_not_killed_again_on_another()
 def test_a_kill_closes_the_positions_before_it_confirms_that_trading_is_disabled() -> None:
     """Disabling trading is not read back before the closes (a round trip the positions would wait); the
     confirmation after them reads it, and writes it again when MT5 left the rights as they were."""
-    from propfirm.mt5.settings import Mt5Settings, gateway_from_settings
     from propfirm.poller.fast_path import Breach, KillSwitch
-    from propfirm.settings import load
 
     with running_simulator(start=MONDAY_MORNING, accounts=0, seed=5) as sim:
-        gateway = gateway_from_settings(load(Mt5Settings, url=sim.url, manager_login=sim.manager_login,
-                                             manager_password=sim.manager_password))
+        gateway = _session(sim)
         calls: list[str] = []
         for name in ("disable_trading", "close_all_positions", "update_account"):
             step = getattr(gateway, name)
