@@ -125,6 +125,17 @@ def test_short_winning_trades_are_latency_arbitrage_and_long_ones_are_not() -> N
     assert finding.logins == (7,) and finding.evidence["win_rate"] == 0.9 and finding.score == 0.9
 
 
+def test_winners_closed_a_minute_after_they_opened_are_not_latency_arbitrage() -> None:
+    """A martingale's first rung closed at its first profit, a round of the market later, is held too long for
+    a stale-price fill (FTUK's "HFT" is 30 s or less): 30 s qualifies, 31 s does not."""
+    book = Book()
+    for i in range(10):
+        book.trade(7, i * 30, 0.5, "buy", "1", profit="35")  # 30 s
+        book.trade(8, i * 30, 31 / 60, "buy", "1", profit="35")
+        book.trade(9, i * 30, 1, "buy", "1", profit="35")
+    assert [f.logins for f in latency_arbitrage(trades_of(book.deals))] == [(7,)]
+
+
 def test_doubling_against_a_loss_is_martingale() -> None:
     book = Book()
     for level, (price, lots) in enumerate([("1.1000", "1"), ("1.0980", "2"), ("1.0960", "4"), ("1.0940", "8")]):
@@ -134,6 +145,20 @@ def test_doubling_against_a_loss_is_martingale() -> None:
     book.trade(10, 30, 170, "buy", "4", price="1.1040")
     [finding] = martingale(trades_of(book.deals))
     assert finding.logins == (9,) and finding.evidence["longest"] == 4 and finding.score == 0.8
+
+
+def test_a_martingale_adds_after_a_bounce_while_its_ladder_is_still_losing() -> None:
+    """The third entry is above the second's price but under the ladder's average (1.09867): the position it
+    doubles is still under water, so the ladder goes on. Above the average it is no longer against a loss."""
+    book = Book()
+    for level, (price, lots) in enumerate([("1.1000", "1"), ("1.0980", "2"), ("1.0985", "4")]):
+        book.trade(9, level * 15, 120 - level * 15, "buy", lots, price=price)
+    for level, (price, lots) in enumerate([("1.1000", "1"), ("1.0980", "2"), ("1.0990", "4")]):
+        book.trade(10, level * 15, 120 - level * 15, "buy", lots, price=price)
+    for level, (price, lots) in enumerate([("1.1000", "1"), ("1.1020", "2"), ("1.1015", "4")]):
+        book.trade(11, level * 15, 120 - level * 15, "sell", lots, price=price)
+    findings = martingale(trades_of(book.deals))
+    assert [(f.logins, f.evidence["longest"]) for f in findings] == [((9,), 3), ((11,), 3)]
 
 
 def test_same_size_entries_at_a_fixed_distance_while_the_others_are_open_are_a_grid() -> None:

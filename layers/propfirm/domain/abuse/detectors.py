@@ -12,8 +12,9 @@
   accounts' fills of the same symbol and side in the same five seconds (`domain.abuse.market`: the deal
   stream's fills as the market's prices).
 - `martingale`: ladders on one account and symbol: each entry on the same side while the previous is
-  open, at a worse price (adding against a loss), `factor` times the previous size or more; an account
-  with a ladder of `min_levels` or more. Score: its longest ladder over five levels (capped at 1).
+  open, at a worse price than the ladder's average (adding against a loss), `factor` times the previous
+  size or more; an account with a ladder of `min_levels` or more. Score: its longest ladder over five
+  levels (capped at 1).
 - `grid`: ladders on one account and symbol of `grid_levels` or more entries on the same side, each opened
   while every earlier one is still open, all of the same size (within `size_tolerance`), at prices that
   step the same way by a fixed distance: every gap within `grid_tolerance` of the ladder's median gap.
@@ -220,9 +221,13 @@ def latency_arbitrage(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLD
     return findings
 
 
-def _against(previous: Trade, entry: Trade) -> bool:
-    """The new entry is at a worse price than the previous one: the position was losing."""
-    return entry.open_price < previous.open_price if entry.side == "buy" else entry.open_price > previous.open_price
+def _against(ladder: Sequence[Trade], entry: Trade) -> bool:
+    """The new entry is at a worse price than the ladder's average (volume-weighted) open price: the position
+    it adds to was losing. Not the last rung's price: after a bounce the ladder is still under water while the
+    price is above its last rung, and a martingale adds then too."""
+    volume = sum((x.volume for x in ladder), Decimal(0))
+    average = sum((x.open_price * x.volume for x in ladder), Decimal(0)) / volume
+    return entry.open_price < average if entry.side == "buy" else entry.open_price > average
 
 
 def _rungs(ladder: Sequence[Trade]) -> list[dict[str, Any]]:
@@ -246,7 +251,7 @@ def martingale(trades: Sequence[Trade], t: Thresholds = DEFAULT_THRESHOLDS) -> l
                     still_open
                     and entry.side == last.side
                     and entry.volume >= last.volume * t.factor
-                    and _against(last, entry)
+                    and _against(ladder, entry)
                 ):
                     ladder.append(entry)
                     continue

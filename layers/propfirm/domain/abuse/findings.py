@@ -34,7 +34,9 @@ class Thresholds:
     size_tolerance: Decimal = Decimal("0.10")
     min_matches: int = 5
     min_share: float = 0.5
-    max_hold: timedelta = timedelta(seconds=120)
+    # a trade held 30 s or less is "HFT" in FTUK's published rules; a martingale's first rung, closed at its
+    # first profit a minute later, is not what latency arbitrage looks like
+    max_hold: timedelta = timedelta(seconds=30)
     min_short: int = 5
     min_short_share: float = 0.3
     min_win_rate: float = 0.8
