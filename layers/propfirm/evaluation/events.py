@@ -3,7 +3,8 @@
 A failure, a passed phase and a funded account each become one event (source `propfirm`), recorded in
 `domain_events` in the transaction that records the transition, and put on the bus after the commit by
 the relay. Restrictions make no event. An account near the floor that binds it makes a `FloorWarning`
-(once per rule and trading day), recorded with the routine save of the snapshot that showed it.
+(once per rule and trading day), recorded with the routine save of the snapshot that showed it. A blind
+interval's account found `breached` or `possible` makes a `GapFindingRecorded`, with its finding.
 Delivery is at least once: a crash after the bus accepted an event and before the relay marked it sent
 puts it again, with the same `event_id` in the detail (the transition's identity,
 `{challenge_id}:{transition_no}:event`; a warning's `{challenge_id}:warning:{rule}:{day}`), by which
@@ -22,6 +23,7 @@ import orjson
 from propfirm.domain import decisions as d
 from propfirm.domain.decisions import Decision
 from propfirm.domain.warnings import FloorWarning
+from propfirm.queues.messages import GapAccount, GapReviewMessage
 from propfirm.store.events import DomainEvent
 
 SOURCE = "propfirm"
@@ -97,6 +99,42 @@ def warning_event(
             "headroom": str(warning.headroom.quantize(quantum)),
             "limit": str(warning.limit.quantize(quantum)),
             "used_pct": str(warning.used_pct),
+        },
+    )
+
+
+GAP_FINDING = "GapFindingRecorded"
+TO_REVIEW = ("breached", "possible")  # a gap finding's outcomes that make an event ("unchecked": the interval's)
+
+
+def gap_finding_event(
+    *, finding_id: int, review_id: int, challenge_id: int | None, account: GapAccount, message: GapReviewMessage,
+    recorded_at: Any,
+) -> DomainEvent:
+    """A blind interval's account that may have crossed its floor unseen (`propfirm.evaluation.gaps`), for the
+    operators and the firm's systems: nothing is decided, a person confirms or dismisses it. Its id is the
+    finding's, recorded once, so a redelivered review makes no second event."""
+    ident = f"gap-finding:{finding_id}"
+    return DomainEvent(
+        event_id=ident,
+        detail_type=GAP_FINDING,
+        challenge_id=challenge_id,
+        detail={
+            "event_id": ident,
+            "id": finding_id,
+            "review_id": review_id,
+            "challenge_id": challenge_id,
+            "login": account.login,
+            "server": message.server,
+            "time": recorded_at.isoformat(),
+            "outcome": account.outcome,
+            "floor": None if account.floor is None else str(account.floor),
+            "lowest": None if account.lowest is None else str(account.lowest),
+            "at": None if account.at is None else account.at.isoformat(),
+            "positions_held": len(account.held),
+            "blind_from": message.blind_from.isoformat(),
+            "blind_to": message.blind_to.isoformat(),
+            "cause": message.cause,
         },
     )
 

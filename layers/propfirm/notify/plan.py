@@ -1,7 +1,8 @@
 """Who hears of an event: the trader (by email) of everything about their challenge and payouts (an early
 warning near a floor included); the
 operators (Telegram chat, Discord channel) of what needs them: payouts waiting for approval, escalated or
-failed, accounts funded, and every CloudWatch alarm's change (a stale poller, a blind interval, ...)."""
+failed, accounts funded, a blind interval's account that may have crossed its floor unseen, and every
+CloudWatch alarm's change (a stale poller, a blind interval, ...)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from dataclasses import dataclass
 from propfirm.webhooks.messages import EVENT_TYPES
 
 OPERATOR_EVENTS = frozenset(
-    {"PayoutRequested", "PayoutEscalated", "PayoutFailed", "ChallengeFunded", "OperatorAlarm"}
+    {"PayoutRequested", "PayoutEscalated", "PayoutFailed", "ChallengeFunded", "OperatorAlarm", "GapFindingRecorded"}
 )
-# every event of the bus about a trader's challenge or payouts, but the escalation (the operators' alone)
-TRADER_EVENTS = frozenset(EVENT_TYPES) - {"PayoutEscalated"}
+# every event of the bus about a trader's challenge or payouts, but the escalation and a blind interval's
+# finding (the operators' alone: a possible breach nobody has decided yet is not told to the trader)
+TRADER_EVENTS = frozenset(EVENT_TYPES) - {"PayoutEscalated", "GapFindingRecorded"}
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ EventType = Literal[
     "PayoutFailed",
     "PayoutEscalated",
     "FloorWarning",
+    "GapFindingRecorded",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 

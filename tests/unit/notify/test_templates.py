@@ -64,3 +64,21 @@ def test_an_early_warning_reaches_the_trader_alone_in_their_words() -> None:
     assert [(t.channel, t.audience) for t in targets("FloorWarning", "t@example.com", operators)] == [
         ("email", "trader")
     ]
+
+
+def test_a_possible_breach_in_a_blind_interval_reaches_the_operators_alone() -> None:
+    """Nobody has decided it yet: the trader is not told; the operators' chat gets what to look at."""
+    operators = {"telegram": "-100"}
+    assert [(t.channel, t.audience) for t in targets("GapFindingRecorded", "t@example.com", operators)] == [
+        ("telegram", "operators")
+    ]
+    finding = {
+        "id": 31, "challenge_id": 12, "login": 7101, "outcome": "possible", "lowest": "94400.50", "floor": "95000",
+        "at": "2026-01-05T09:01:00+00:00", "blind_from": "2026-01-05T09:00:00+00:00",
+        "blind_to": "2026-01-05T09:04:00+00:00", "cause": "ConnectionError: MT5 away",
+    }
+    assert render("GapFindingRecorded", finding) == (
+        "Blind interval 2026-01-05T09:00:00+00:00 to 2026-01-05T09:04:00+00:00 (ConnectionError: MT5 away): login"
+        " 7101 (challenge 12) possible, lowest equity 94400.50 against floor 95000 at 2026-01-05T09:01:00+00:00."
+        " Gap finding 31 waits for a decision."
+    )
