@@ -367,6 +367,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
 
         poller.run_cycle = timed_cycle  # type: ignore[method-assign]
         pauses = _record_collections(poller)
+        reviews = _Reviews()
         stop = threading.Event()
         loop = threading.Thread(target=poller.run, args=(stop,), daemon=True)
         loop.start()
@@ -387,6 +388,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
         stop.set()
         loop.join(timeout=60)
         poller.close()
+        reviews.stop()
     sqs.delete_queue(QueueUrl=queue_url)
     latencies.sort()
     pct = _percentiles(latencies)
@@ -404,7 +406,54 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
             "cycle_cpu_median_s": statistics.median(cycles),
             "gc_seconds": GC_SECONDS[0], "full_collections": len(pauses),
             "gc_pause_max_s": max(pauses) if pauses else None,
+            **reviews.summary(),
             "peak_rss_mib": peak_memory_mib()}
+
+
+class _Reviews:
+    """Each blind interval's check while the patch is on: its CPU (the reads on the cycle's thread, the judging
+    on the review thread) and how many accounts it judged and counted as watched by the tick path."""
+
+    def __init__(self) -> None:
+        from unittest import mock
+
+        from propfirm.poller.gap_review import GapReviewer
+
+        self.gathered: list[float] = []
+        self.judged: list[tuple[float, int, int]] = []
+        gather, finish = GapReviewer.gather, GapReviewer.finish
+
+        def timed_gather(reviewer: Any, *args: Any, **kwargs: Any) -> Any:
+            cpu = time.thread_time()
+            try:
+                return gather(reviewer, *args, **kwargs)
+            finally:
+                self.gathered.append(time.thread_time() - cpu)
+
+        def timed_finish(reviewer: Any, inputs: Any) -> Any:
+            cpu = time.thread_time()
+            review = finish(reviewer, inputs)
+            self.judged.append((time.thread_time() - cpu, review.checked, getattr(review, "watched", 0)))
+            return review
+
+        self._patches = [mock.patch.object(GapReviewer, "gather", timed_gather),
+                         mock.patch.object(GapReviewer, "finish", timed_finish)]
+        for patch in self._patches:
+            patch.start()
+
+    def stop(self) -> None:
+        for patch in self._patches:
+            patch.stop()
+
+    def summary(self) -> dict[str, Any]:
+        if not self.judged:
+            return {"reviews": 0}
+        return {"reviews": len(self.judged),
+                "review_cpu_s": sum(self.gathered) + sum(c for c, _, _ in self.judged),
+                "review_cpu_median_s": statistics.median(g + c for g, (c, _, _) in zip(self.gathered, self.judged,
+                                                                                        strict=False)),
+                "review_checked_median": statistics.median(n for _, n, _ in self.judged),
+                "review_watched_median": statistics.median(w for _, _, w in self.judged)}
 
 
 def _record_collections(poller: Poller) -> list[float]:
@@ -513,7 +562,8 @@ def print_table(result: dict[str, Any]) -> None:
                   f"{moves.get('interval_s', 2.0):g} s interval, {design}: "
                   f"p50 {moves['p50_s']:.2f} s, p99 {moves['p99_s']:.2f} s, max {moves['max_s']:.2f} s "
                   f"({moves['closed']}/{moves['moves']} closed{cpu}; cycle CPU median "
-                  f"{moves['cycle_cpu_median_s']:.2f} s, peak {moves['peak_rss_mib']:.0f} MiB{_collections(moves)})")
+                  f"{moves['cycle_cpu_median_s']:.2f} s, peak {moves['peak_rss_mib']:.0f} MiB{_collections(moves)}"
+                  f"{_reviewed(moves)})")
     for crash in result.get("crashes", []):
         print(f"crash at {crash['accounts']:,} accounts: one quote takes {crash['per_crash']} through their floors "
               f"({crash['crashes']} times), {crash['rtt_ms']} ms MT5 round trip, {crash['kill_sessions']} kill "
@@ -524,6 +574,14 @@ def print_table(result: dict[str, Any]) -> None:
         print(f"\nbreach to positions closed at {lat['accounts']:,} accounts, {lat['interval_s']:.0f} s "
               f"interval: p50 {lat['p50_s']:.2f} s, p99 {lat['p99_s']:.2f} s, max {lat['max_s']:.2f} s "
               f"({lat['closed']}/{lat['breaches']} closed; median cycle {lat['cycle_median_s']:.2f} s)")
+
+
+def _reviewed(moves: dict[str, Any]) -> str:
+    if not moves.get("reviews"):
+        return "; no blind interval"
+    return (f"; {moves['reviews']} blind intervals checked, {moves['review_cpu_s']:.2f} s of CPU in all, median "
+            f"{moves['review_cpu_median_s']:.2f} s ({moves['review_checked_median']:,.0f} accounts judged, "
+            f"{moves['review_watched_median']:,.0f} watched by the tick path)")
 
 
 def _collections(moves: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ def record_gap_review(
                     "cause": message.cause,
                     "checked": message.checked,
                     "clear": message.clear,
+                    "watched": message.watched,
                     "reason": message.reason,
                     "parts": message.parts,
                 },

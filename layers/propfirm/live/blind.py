@@ -8,11 +8,18 @@ system page shows (`poller:{<server>}:blind`, newest first), besides the `Poller
 cycles.
 
 Redis may be what failed: an interval that cannot be written waits in memory and goes with the next one.
+
+A slow cycle is not blind for everyone when the tick path kept polling through it (`TickCoverage`): the
+accounts whose books it held and valued were judged at every poll. The interval is recorded all the same;
+its check (`propfirm.poller.gap_review`) leaves those accounts out and counts them as `watched`.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from bisect import bisect_left, bisect_right
+from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +97,35 @@ class BlindIntervals:
             return  # kept for the next good cycle
         self.recorded += len(self.pending)
         self.pending.clear()
+
+
+class TickCoverage:
+    """When the tick path polled cleanly (the poll answered and no quote it brought was refused as stale), on
+    the wall clock the blind intervals are stamped with: how long it went without looking inside an interval.
+
+    The tick thread stamps each poll (`polled`, a lock and an append); the runner asks once per blind
+    interval (`longest_pause`). `keep` stamps reach back about 80 minutes at a 250 ms interval."""
+
+    def __init__(self, wall: Callable[[], float] = time.time, keep: int = 20_000) -> None:
+        self.wall = wall
+        self._stamps: deque[float] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def polled(self) -> None:
+        now = self.wall()
+        with self._lock:
+            self._stamps.append(now)
+
+    def longest_pause(self, start: float, end: float) -> float | None:
+        """The longest stretch of [start, end] without a clean poll (the whole of it when there was none);
+        None when the stamps kept no longer reach back to `start` (nothing can be said)."""
+        with self._lock:
+            stamps = list(self._stamps)
+        if len(stamps) == self._stamps.maxlen and stamps[0] > start:
+            return None
+        inside = stamps[bisect_left(stamps, start):bisect_right(stamps, end)]
+        points = [start, *inside, end]
+        return max(b - a for a, b in zip(points, points[1:], strict=False))
 
 
 def recent(client: redis.Redis, key: str, count: int = 20) -> list[dict[str, Any]]:

@@ -60,6 +60,7 @@ class GapReview:
     interval: dict[str, Any]  # the blind interval as `propfirm.live.blind` recorded it
     checked: int = 0
     clear: int = 0
+    watched: int = 0  # held through a slow cycle the tick path polled through: judged at every poll, not here
     verdicts: list[GapVerdict] = field(default_factory=list)  # every account not clear
     reason: str = ""  # why nothing could be checked
 
@@ -74,6 +75,7 @@ class GapReview:
             "interval": self.interval,
             "checked": self.checked,
             "clear": self.clear,
+            "watched": self.watched,
             "breached": sum(v.outcome == "breached" for v in self.verdicts),
             "possible": sum(v.outcome == "possible" for v in self.verdicts),
             "unchecked": sum(v.outcome == "unchecked" for v in self.verdicts),
@@ -131,13 +133,18 @@ class GapReviewer:
         self.floor_key = floor_key
         self.currency_of_login = currency_of_login
 
-    def review(self, interval: dict[str, Any], watch: PriceWatch) -> GapReview:
+    def review(self, interval: dict[str, Any], watch: PriceWatch, watched: bool = False) -> GapReview:
         """Gather and judge at once (tests, and callers without a thread for it)."""
-        return self.finish(self.gather(interval, watch))
+        return self.finish(self.gather(interval, watch, watched))
 
-    def gather(self, interval: dict[str, Any], watch: PriceWatch) -> GapInputs:
+    def gather(self, interval: dict[str, Any], watch: PriceWatch, watched: bool = False) -> GapInputs:
         """The reads: the deals between the reads around the gap, the bars, the specifications, and what the
-        books do not hold (the balance after the gap of an account flat then, the floor of one flat before)."""
+        books do not hold (the balance after the gap of an account flat then, the floor of one flat before).
+
+        `watched`: the tick path polled all through the gap (a slow cycle, `Poller._watched_throughout`), so
+        an account whose book it held and could judge to the gap's end, with no deal in the gap, was judged
+        at every poll: counted as watched, not checked again. An account that traded or had a balance
+        operation in the gap held what the tick path's book did not, and is checked."""
         with watch.lock:
             before, start = dict(watch.previous_books), watch.previous_read
             after, end = dict(watch.books), watch.last_read
@@ -147,7 +154,7 @@ class GapReviewer:
             return inputs
         inputs.window = GapWindow(start[0], start[1], end[0], end[1])
         try:
-            self._gather(inputs, inputs.window, before, after, watch)
+            self._gather(inputs, inputs.window, before, after, watch, watched)
         except Unsupported as exc:
             inputs.review.reason = f"MT5 gives no price history here: {exc}"
         except Mt5Error as exc:  # MT5 away again: the gap stays recorded, unchecked, with why
@@ -157,12 +164,17 @@ class GapReviewer:
         return inputs
 
     def _gather(self, inputs: GapInputs, window: GapWindow, before: dict[int, Book], after: dict[int, Book],
-                watch: PriceWatch) -> None:
+                watch: PriceWatch, watched: bool) -> None:
         deals: dict[int, list[Deal]] = {}
         for deal in self.gateway.deals(self.groups, window.since, window.until_reads_end):
             deals.setdefault(deal.login, []).append(deal)
         traded = {login for login, booked in deals.items() if any(d.action in TRADES for d in booked)}
-        logins = sorted(set(before) | traded)
+        held: set[int] = set()
+        if watched:
+            with watch.lock:  # its books and memory are the tick thread's
+                held = watch.watched_through(window.until_reads_end).intersection(before) - deals.keys()
+            inputs.review.watched = len(held)
+        logins = sorted((set(before) - held) | traded)
         symbols = {p.symbol for login in logins for book in (before.get(login), after.get(login)) if book
                    for p in book.positions}
         symbols |= {d.symbol for login in logins for d in deals.get(login, ()) if d.action in TRADES}
@@ -273,6 +285,7 @@ def review_messages(review: GapReview, server: str, poller: str, max_bytes: int 
         read_after=review.until,
         checked=review.checked,
         clear=review.clear,
+        watched=review.watched,
         reason=review.reason,
     )
     budget = max(1_000, max_bytes - len(header.model_dump_json()) - 64)

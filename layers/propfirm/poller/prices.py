@@ -112,6 +112,10 @@ class PriceWatch:
         # closed by the last read is checked from the one before it (propfirm.poller.gap_review)
         self.previous_books: dict[int, Book] = {}
         self.previous_read: tuple[datetime, datetime] | None = None  # (stamp, reads' end)
+        # the books a moved quote could not value (a rate not quoted yet), since the last hand-over and over
+        # the hand-over before it: those were not watched between the reads (propfirm.live.blind)
+        self.unvalued: set[int] = set()
+        self.previous_unvalued: set[int] = set()
         self.last_read: tuple[datetime, datetime] | None = None
         # symbol -> logins valued with its quote (held or a rate) at each move: the books with a floor and
         # no trigger price; those with one are screened by it (propfirm.poller.triggers)
@@ -163,6 +167,7 @@ class PriceWatch:
                 ticks, self.version = self.gateway.last_ticks(self._watched, 0)
                 moved = self._accept(ticks, now, seeded)
             self.previous_books, self.previous_read = self.books, self.last_read
+            self.previous_unvalued, self.unvalued = self.unvalued, set()
             self.books, self.last_read = books, (now, reads_end or now)
             # a quote newer than the read may already be through a floor: judged now, not at the next change
             self.after_read = self._revalue(moved, now, seeded)
@@ -296,7 +301,8 @@ class PriceWatch:
                 continue
             estimate = self._estimate(book)
             book.estimate = estimate
-            if estimate is None:
+            if estimate is None:  # a price or rate not quoted yet: not judged at this move
+                self.unvalued.add(login)
                 continue
             floor = self._valid_floor(book, now)
             if floor is not None and estimate <= floor.level:
@@ -391,6 +397,20 @@ class PriceWatch:
         return kill
 
     # -- valuation ---------------------------------------------------------------------------------------
+    def watched_through(self, until: datetime) -> set[int]:
+        """The accounts of the books before the last hand-over (`previous_books`) that the tick polls judged
+        at every move of their prices until `until`: a floor valid that long, every symbol's specification
+        and conversion known, and never a moved quote they could not be valued at (a rate not yet quoted).
+        Under the lock."""
+        return {login for login, book in self.previous_books.items()
+                if book.floor is not None and book.floor.is_valid_at(until) and login not in self.previous_unvalued
+                and all(self._can_value(p.symbol, book.currency) for p in book.positions)}
+
+    def _can_value(self, symbol: str, currency: str) -> bool:
+        spec = self.specs.get(symbol)
+        return spec is not None and (spec.currency_profit == currency
+                                     or self.converter(spec.currency_profit, currency) is not None)
+
     def _estimate(self, book: Book) -> Decimal | None:
         """balance + credit + Σ (swap + profit at the last quotes); None when a price or rate is unknown."""
         total = book.base

@@ -32,11 +32,12 @@ import redis
 from botocore.exceptions import BotoCoreError, ClientError
 
 from propfirm.domain.programs import Program, all_groups
-from propfirm.live.blind import BlindIntervals
+from propfirm.live.blind import BlindIntervals, TickCoverage, blind_after
 from propfirm.live.commands import CommandLedger
 from propfirm.live.counting import RoundTrips
 from propfirm.live.keys import LiveKeys
 from propfirm.live.poller_state import PollerStateStore
+from propfirm.live.records import parse_utc
 from propfirm.mt5 import masks
 from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import AuthFailed, Mt5Error, Unsupported
@@ -107,6 +108,8 @@ class Poller:
                          if settings.command_queue_url else None)
         self.blind = BlindIntervals(redis_client, keys.blind(gateway.server, settings.poller_name),
                                     settings.poller_interval_seconds)
+        # when the tick path polled cleanly: a slow cycle it watched through is blind only where it did not look
+        self.coverage = TickCoverage(self.blind.wall)
         self._heartbeat_key = keys.heartbeat(gateway.server, settings.poller_name)
         self._keys = keys
         self.gaps: GapReviewer | None = None  # with the tick path: each blind interval checked after it
@@ -252,6 +255,8 @@ class Poller:
                 self.cycle.prices = None
             return None
         self._add_ticks(report)
+        if report.refused == 0:  # a poll that refused a stale quote did not look at that symbol's books
+            self.coverage.polled()
         return report
 
     def _add_ticks(self, report: TickReport) -> None:
@@ -416,13 +421,21 @@ class Poller:
             self._record_unchecked(blind, "the tick path is off: no books to check the gap from")
             return
         try:
-            inputs = self.gaps.gather(blind, self.prices)
+            inputs = self.gaps.gather(blind, self.prices, watched=self._watched_throughout(blind))
         except Exception as exc:  # noqa: BLE001 - a review is advice: it never stops the watching
             self._review_failed(exc, blind)
             return
         if self._reviews is None:
             self._reviews = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gap-review")
         self._reviews.submit(self._finish_review, inputs, blind)
+
+    def _watched_throughout(self, blind: dict[str, Any]) -> bool:
+        """A slow cycle (nothing failed, no restart) through which the tick path never paused longer than a
+        blind gap of its own interval: the books it held were judged at every poll."""
+        if blind.get("failed_cycles") or blind.get("cause") != "slow cycle":
+            return False
+        pause = self.coverage.longest_pause(parse_utc(blind["from"]).timestamp(), parse_utc(blind["to"]).timestamp())
+        return pause is not None and pause <= blind_after(self.settings.poller_tick_interval_seconds)
 
     def _finish_review(self, inputs: GapInputs, blind: dict[str, Any]) -> None:
         assert self.gaps is not None

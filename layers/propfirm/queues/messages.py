@@ -201,6 +201,8 @@ class GapReviewMessage(_Message):
     read_after: datetime | None
     checked: int = Field(ge=0)
     clear: int = Field(ge=0)
+    # accounts the tick path held and judged at every poll through a slow cycle: not checked again
+    watched: int = Field(default=0, ge=0)
     reason: str = ""  # why nothing could be checked, if so
     part: int = Field(default=0, ge=0)
     parts: int = Field(default=1, ge=1)

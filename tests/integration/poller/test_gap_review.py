@@ -4,6 +4,7 @@ found and put up for review; an account that traded in the gap without coming ne
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -70,6 +71,83 @@ def test_a_dip_that_recovered_inside_a_blind_interval_is_found_for_review(make_p
         assert (sent["checked"], sent["clear"], sent["cause"], sent["parts"]) == (3, 2, "ConnectionError", 1)
         assert [(a["login"], a["outcome"]) for a in sent["accounts"]] == [(dipper, "breached")]
         assert sent["blind_from"].startswith("2026-01-05T09:00:00")
+
+
+def test_a_slow_cycle_the_tick_path_polled_through_checks_only_what_its_books_did_not_hold(make_poller,
+                                                                                         redis_namespace) -> None:
+    """Watched (the tick path polled all along): a book it held and judged to the gap's end with no deal in
+    the gap is counted, not checked; an account that traded or closed in the gap, a book whose floor ran out
+    inside the gap, and a book without a floor are checked."""
+    with running_simulator(start=MONDAY_MORNING, accounts=3, seed=4) as sim:
+        world = sim.world
+        holder = world.create_account(PHASE1, balance="100000")  # held all through, never touched
+        world.open_position(holder, "EURUSD", "buy", "1.00")
+        trader = world.create_account(PHASE1, balance="100000")  # flat before and after, traded in between
+        closer = world.create_account(PHASE1, balance="100000")  # held at the start, closed in the gap
+        closed_ticket = world.open_position(closer, "EURUSD", "sell", "0.50")
+        expiring = world.create_account(PHASE1, balance="100000")  # its floor runs out inside the gap
+        world.open_position(expiring, "EURUSD", "buy", "0.20")
+        floorless = world.create_account(PHASE1, balance="100000")  # held, no floor: never judged between reads
+        world.open_position(floorless, "EURUSD", "buy", "0.20")
+        world.clock.advance(timedelta(minutes=1))  # the openings well before the read before the gap
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        keys = LiveKeys(redis_namespace)
+        now = world.now()
+        for login, expires in ((holder, now + timedelta(hours=3)), (trader, now + timedelta(hours=3)),
+                               (closer, now + timedelta(hours=3)), (expiring, now + timedelta(minutes=2))):
+            equity = world.account(login).equity
+            write_floor(poller._redis, keys, "default", login, floor_at(equity - 500, expires), now)
+        poller.run_cycle()  # the read before the gap
+        world.clock.advance(timedelta(minutes=1))
+        world.open_position(trader, "EURUSD", "buy", "0.10")
+        world.clock.advance(timedelta(minutes=1))
+        world.close_all(trader)
+        world.close_position(closer, closed_ticket)
+        world.clock.advance(timedelta(minutes=2))
+        poller.run_cycle()  # the read after it
+
+        interval = {"from": "2026-01-05T09:01:00.000+00:00", "to": "2026-01-05T09:05:00.000+00:00",
+                    "seconds": 240.0, "failed_cycles": 0, "cause": "slow cycle"}
+        watched = poller.gaps.review(interval, poller.prices, watched=True)
+        assert (watched.watched, watched.checked, watched.clear) == (1, 4, 3), watched.as_json()["accounts"]
+        assert [(v.login, v.outcome) for v in watched.verdicts] == [(floorless, "unchecked")]  # no floor to judge
+        everyone = poller.gaps.review(interval, poller.prices)  # not watched: every account the gap could hurt
+        assert (everyone.watched, everyone.checked) == (0, 5)
+
+
+def test_the_runner_takes_a_slow_cycle_as_watched_only_while_the_tick_path_kept_polling(make_poller) -> None:
+    with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
+        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        began = time.time()
+        for _ in range(4):  # the tick path polling through a slow cycle
+            poller.poll_prices()
+            time.sleep(0.05)
+        ended = time.time()
+
+        def blind(cause: str = "slow cycle", failed: int = 0, to: float = ended) -> dict:
+            return {"from": _iso(began), "to": _iso(to), "seconds": to - began, "failed_cycles": failed,
+                    "cause": cause}
+
+        assert poller._watched_throughout(blind())
+        assert not poller._watched_throughout(blind(failed=1))  # a failed cycle: MT5 or a store away
+        assert not poller._watched_throughout(blind(cause="poller restarted"))
+        assert not poller._watched_throughout(blind(to=ended + 3.0))  # the polls stopped 3 s before its end
+
+        # and the review it starts counts the watched book instead of checking it
+        poller.run_cycle()
+        poller._review_gap(blind())
+        poller.wait_for_reviews()
+        [stored] = recent(poller._redis, poller._keys.gap_reviews("default"))
+        assert stored["interval"]["cause"] == "slow cycle" and stored["watched"] + stored["checked"] >= 1
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds")
 
 
 def test_a_gap_with_nothing_before_it_says_so(make_poller, redis_client, redis_namespace) -> None:

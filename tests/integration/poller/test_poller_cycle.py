@@ -244,6 +244,25 @@ def test_a_move_of_the_conversion_rate_revalues_the_positions_it_converts(make_p
         assert report.estimated == 1 and [k.login for k in report.kills] == [login], (before, report)
 
 
+def test_a_book_a_moved_quote_could_not_value_was_not_watched_between_the_reads(make_poller, queues, redis_client,
+                                                                              redis_namespace) -> None:
+    """A slow cycle the tick path polled through is blind only where it did not look (propfirm.live.blind): a
+    book it valued at every move was watched; one whose rate had no quote when its price moved was not."""
+    with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:
+        world, login, poller, equity = _armed(make_poller, sim, redis_namespace, redis_client)
+        watch = poller.prices
+        _move(world, "EURUSD", "-0.0001")
+        poller.poll_prices()
+        poller.run_cycle()  # the hand-over: the books polled since the last one are now those before it
+        assert login in watch.watched_through(world.now())
+        assert login not in watch.watched_through(world.now() + timedelta(hours=4))  # its floor runs out first
+        del watch.quotes["USDJPY"]  # the rate converting its USDJPY profit: not quoted yet
+        _move(world, "EURUSD", "-0.0001")
+        assert poller.poll_prices().estimated == 1 and login in watch.unvalued
+        poller.run_cycle()
+        assert login not in watch.watched_through(world.now())
+
+
 def test_an_estimate_at_the_floor_reads_mt5_and_never_kills_on_its_own(make_poller, queues, redis_client,
                                                                        redis_namespace) -> None:
     with running_simulator(start=MONDAY_MORNING, accounts=5, seed=4) as sim:

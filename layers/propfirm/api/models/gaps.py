@@ -51,6 +51,8 @@ class GapReviewOut(ResponseModel):
     read_after: str | None = Field(description="the MT5 read it ends at")
     checked: int
     clear: int
+    watched: int = Field(description="accounts the tick path held and judged at every poll all through a slow "
+                                     "cycle: not blind, so not checked again")
     reason: str = Field(description="why nothing could be checked, if so")
     findings: int
     open_findings: int

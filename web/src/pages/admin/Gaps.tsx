@@ -118,6 +118,9 @@ export function Gaps() {
               <th scope="col">Cause</th>
               <th scope="col">Checked</th>
               <th scope="col">Clear</th>
+              <th scope="col" title="held and judged at every tick poll through a slow cycle: not checked again">
+                Watched
+              </th>
               <th scope="col">Findings (open)</th>
             </tr>
           </thead>
@@ -130,6 +133,7 @@ export function Gaps() {
                 <td>{r.reason ? `${r.cause}: ${r.reason}` : r.cause}</td>
                 <td className="num">{r.checked}</td>
                 <td className="num">{r.clear}</td>
+                <td className="num">{r.watched}</td>
                 <td className="num">
                   {r.findings} ({r.open_findings})
                 </td>
