@@ -40,6 +40,7 @@ def record_gap_review(
                     "checked": message.checked,
                     "clear": message.clear,
                     "watched": message.watched,
+                    "killed": message.killed,
                     "reason": message.reason,
                     "parts": message.parts,
                 },

@@ -69,6 +69,10 @@ class KillSwitch:
     def already_killed(self, breach: Breach) -> bool:
         return self._killed.get(breach.login) == breach.floor.version
 
+    def killed_for(self, login: int, floor: FloorRecord) -> bool:
+        """This account was killed (by any switch sharing this memory) for this floor: its breach was seen."""
+        return self._killed.get(login) == floor.version
+
     def kill_once(self, breach: Breach) -> CloseResult | None:
         """`kill`, unless this breach's account was killed for this floor already, or is being killed now,
         by any switch sharing this memory; None then."""

@@ -61,6 +61,7 @@ class GapReview:
     checked: int = 0
     clear: int = 0
     watched: int = 0  # held through a slow cycle the tick path polled through: judged at every poll, not here
+    killed: int = 0  # killed by this poller for the floor judged here: the breach was seen and acted on
     verdicts: list[GapVerdict] = field(default_factory=list)  # every account not clear
     reason: str = ""  # why nothing could be checked
 
@@ -76,6 +77,7 @@ class GapReview:
             "checked": self.checked,
             "clear": self.clear,
             "watched": self.watched,
+            "killed": self.killed,
             "breached": sum(v.outcome == "breached" for v in self.verdicts),
             "possible": sum(v.outcome == "possible" for v in self.verdicts),
             "unchecked": sum(v.outcome == "unchecked" for v in self.verdicts),
@@ -141,6 +143,9 @@ class GapReviewer:
         """The reads: the deals between the reads around the gap, the bars, the specifications, and what the
         books do not hold (the balance after the gap of an account flat then, the floor of one flat before).
 
+        An account this poller killed for the floor it would be judged against is left out and counted as
+        `killed`: its breach was seen and acted on, and the evaluator has the kill.
+
         `watched`: the tick path polled all through the gap (a slow cycle, `Poller._watched_throughout`), so
         an account whose book it held and could judge to the gap's end, with no deal in the gap, was judged
         at every poll: counted as watched, not checked again. An account that traded or had a balance
@@ -197,6 +202,8 @@ class GapReviewer:
                                     currencies[login], floors.get(login))
             if isinstance(account, GapVerdict):
                 inputs.gone.append(account)
+            elif account.floor is not None and watch.kill_switch.killed_for(login, account.floor):
+                inputs.review.killed += 1  # its crossing of this floor was seen: killed, the evaluator told
             else:
                 inputs.accounts.append(account)
 
@@ -286,6 +293,7 @@ def review_messages(review: GapReview, server: str, poller: str, max_bytes: int 
         checked=review.checked,
         clear=review.clear,
         watched=review.watched,
+        killed=review.killed,
         reason=review.reason,
     )
     budget = max(1_000, max_bytes - len(header.model_dump_json()) - 64)

@@ -203,6 +203,7 @@ class GapReviewMessage(_Message):
     clear: int = Field(ge=0)
     # accounts the tick path held and judged at every poll through a slow cycle: not checked again
     watched: int = Field(default=0, ge=0)
+    killed: int = Field(default=0, ge=0)  # killed by the poller for the floor judged: seen, acted on
     reason: str = ""  # why nothing could be checked, if so
     part: int = Field(default=0, ge=0)
     parts: int = Field(default=1, ge=1)

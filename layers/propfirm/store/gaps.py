@@ -25,7 +25,7 @@ OUTCOMES = ("breached", "possible", "unchecked")
 
 _REVIEW_COLUMNS = (
     "id, server, poller, blind_from, blind_to, cause, failed_cycles, read_before, read_after, checked, clear,"
-    " reason, parts, recorded_at, watched"
+    " reason, parts, recorded_at, watched, killed"
 )
 _FINDING_COLUMNS = (
     "f.id, f.review_id, f.server, f.login, f.challenge_id, f.outcome, f.evidence, f.status, f.recorded_at,"
@@ -54,6 +54,7 @@ class StoredGapReview:
     parts: int
     recorded_at: datetime
     watched: int = 0
+    killed: int = 0
     open_findings: int = 0
     findings: int = 0
 
@@ -71,6 +72,7 @@ class StoredGapReview:
             "checked": self.checked,
             "clear": self.clear,
             "watched": self.watched,
+            "killed": self.killed,
             "reason": self.reason,
             "findings": self.findings,
             "open_findings": self.open_findings,
@@ -133,14 +135,14 @@ class GapStore:
         tied to the account's challenge as it stands now."""
         row = self.uow.fetchone(
             "INSERT INTO gap_reviews (server, poller, blind_from, blind_to, cause, failed_cycles, read_before,"
-            " read_after, checked, clear, reason, parts, recorded_at, watched)"
-            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " read_after, checked, clear, reason, parts, recorded_at, watched, killed)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (server, poller, blind_from) DO UPDATE SET parts = gap_reviews.parts"
             " RETURNING id, (xmax = 0)",
             (
                 message.server, message.poller, message.blind_from, message.blind_to, message.cause,
                 message.failed_cycles, message.read_before, message.read_after, message.checked, message.clear,
-                message.reason, message.parts, now, message.watched,
+                message.reason, message.parts, now, message.watched, message.killed,
             ),
         )
         assert row is not None

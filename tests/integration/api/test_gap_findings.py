@@ -26,7 +26,7 @@ def planted_gap(api: Api) -> tuple[int, int, int, int]:
     message = GapReviewMessage(
         server=api.runtime.server, poller="default", blind_from=start, blind_to=start + timedelta(minutes=3),
         cause="ConnectionError: MT5 away", failed_cycles=2, read_before=start, read_after=start + timedelta(minutes=3),
-        checked=9, clear=7, watched=40,
+        checked=9, clear=7, watched=40, killed=3,
         accounts=[
             GapAccount(login=login, outcome="breached", floor="95000", lowest="94870.25",
                        at=start + timedelta(minutes=1)),
@@ -45,8 +45,8 @@ def test_support_reads_the_intervals_and_their_findings(api: Api) -> None:
     status, _, reviews = api.call("GET", f"/admin/gaps/reviews?server={api.runtime.server}", claims=SUPPORT)
     assert status == 200
     [mine] = [r for r in reviews["items"] if r["id"] == review_id]
-    counts = ("checked", "clear", "watched", "findings", "open_findings")
-    assert tuple(mine[k] for k in counts) == (9, 7, 40, 2, 2)
+    counts = ("checked", "clear", "watched", "killed", "findings", "open_findings")
+    assert tuple(mine[k] for k in counts) == (9, 7, 40, 3, 2, 2)
     status, _, listed = api.call("GET", f"/admin/gaps/findings?status=open&login={login}", claims=SUPPORT)
     assert status == 200 and [f["id"] for f in listed["items"]] == [finding_id]
     status, _, one = api.call("GET", f"/admin/gaps/findings/{finding_id}", claims=SUPPORT)

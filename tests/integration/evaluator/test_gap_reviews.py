@@ -49,14 +49,14 @@ def _drain(rig) -> None:
 def test_a_review_becomes_open_findings_tied_to_the_challenges_and_audited_once(rig) -> None:
     cid = rig.register(7101, T0)
     review = _review([7101, 7102], unchecked=(7103,))  # 7102 and 7103 have no challenge here: recorded all the same
-    review.watched = 12  # held by the tick path through a slow cycle: counted, not checked
+    review.watched, review.killed = 12, 2  # held by the tick path through a slow cycle; killed: counted
     [message] = review_messages(review, rig.server, "default")
     _send(rig, [message])
     _drain(rig)
 
-    [(review_id, checked, clear, watched, cause, parts)] = rig.fetch(
-        "SELECT id, checked, clear, watched, cause, parts FROM gap_reviews WHERE server = %s", rig.server)
-    assert (checked, clear, watched, cause, parts) == (8, 5, 12, "ConnectionError: MT5 away", 1)
+    [(review_id, checked, clear, watched, killed, cause, parts)] = rig.fetch(
+        "SELECT id, checked, clear, watched, killed, cause, parts FROM gap_reviews WHERE server = %s", rig.server)
+    assert (checked, clear, watched, killed, cause, parts) == (8, 5, 12, 2, "ConnectionError: MT5 away", 1)
     rows = rig.fetch("SELECT id, login, challenge_id, outcome, status, evidence FROM gap_findings"
                      " WHERE review_id = %s ORDER BY login", review_id)
     assert [r[1:5] for r in rows] == [

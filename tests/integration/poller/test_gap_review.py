@@ -73,6 +73,35 @@ def test_a_dip_that_recovered_inside_a_blind_interval_is_found_for_review(make_p
         assert sent["blind_from"].startswith("2026-01-05T09:00:00")
 
 
+def test_an_account_the_poller_killed_for_its_floor_in_the_gap_is_no_finding(make_poller, redis_namespace) -> None:
+    """Its crossing was seen and acted on (the kill report is the evaluator's): counted as killed, not put up
+    as a breach nobody saw."""
+    with running_simulator(start=MONDAY_MORNING, accounts=3, seed=4) as sim:
+        world = sim.world
+        dipper = world.create_account(PHASE1, balance="100000")
+        world.open_position(dipper, "EURUSD", "buy", "1.00")
+        world.clock.advance(timedelta(minutes=1))
+        poller = make_poller(sim)
+        poller.start(with_inbox=False)
+        poller.run_cycle()
+        now = world.now()
+        equity = world.account(dipper).equity
+        write_floor(poller._redis, LiveKeys(redis_namespace), "default", dipper,
+                    floor_at(equity - 500, now + timedelta(hours=3)), now)
+        poller.run_cycle()  # the read before the gap
+        before = world.market.bid("EURUSD")
+        world.clock.advance(timedelta(seconds=1))
+        world.set_price("EURUSD", before - Decimal("0.0060"))  # 600 down: through the floor
+        assert [k.login for k in poller.poll_prices().kills] == [dipper]  # the tick path saw it and killed
+        world.clock.advance(timedelta(minutes=2))
+        world.set_price("EURUSD", before)
+        poller.run_cycle()  # the read after
+        interval = {"from": "2026-01-05T09:01:00.000+00:00", "to": "2026-01-05T09:03:00.000+00:00",
+                    "seconds": 120.0, "failed_cycles": 1, "cause": "ReadTimeout"}
+        review = poller.gaps.review(interval, poller.prices)
+        assert (review.killed, review.checked, review.verdicts) == (1, 0, []), review.as_json()
+
+
 def test_a_slow_cycle_the_tick_path_polled_through_checks_only_what_its_books_did_not_hold(make_poller,
                                                                                          redis_namespace) -> None:
     """Watched (the tick path polled all along): a book it held and judged to the gap's end with no deal in

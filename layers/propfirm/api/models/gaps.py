@@ -53,6 +53,8 @@ class GapReviewOut(ResponseModel):
     clear: int
     watched: int = Field(description="accounts the tick path held and judged at every poll all through a slow "
                                      "cycle: not blind, so not checked again")
+    killed: int = Field(description="accounts the poller killed for the floor they would be judged against: "
+                                    "their crossing was seen and acted on, so no finding")
     reason: str = Field(description="why nothing could be checked, if so")
     findings: int
     open_findings: int

@@ -121,6 +121,9 @@ export function Gaps() {
               <th scope="col" title="held and judged at every tick poll through a slow cycle: not checked again">
                 Watched
               </th>
+              <th scope="col" title="killed by the poller for that floor: the crossing was seen and acted on">
+                Killed
+              </th>
               <th scope="col">Findings (open)</th>
             </tr>
           </thead>
@@ -134,6 +137,7 @@ export function Gaps() {
                 <td className="num">{r.checked}</td>
                 <td className="num">{r.clear}</td>
                 <td className="num">{r.watched}</td>
+                <td className="num">{r.killed}</td>
                 <td className="num">
                   {r.findings} ({r.open_findings})
                 </td>
