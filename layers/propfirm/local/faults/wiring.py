@@ -180,7 +180,8 @@ class StackFaults:
 
         key = LiveKeys(self.options.redis_namespace).gap_reviews(self.options.server)
         return [
-            {name: r[name] for name in ("checked", "clear", "breached", "possible", "unchecked", "reason")}
+            {name: r[name] for name in ("checked", "clear", "watched", "killed", "breached", "possible", "unchecked",
+                                        "reason")}
             | {"to_review": [{"login": a["login"], "outcome": a["outcome"], "at": a["at"]} for a in r["accounts"]
                              if a["outcome"] in ("breached", "possible")]}
             for r in recent(stack.redis, key, count=50)
