@@ -269,7 +269,7 @@ def bench_latency(accounts: int, duration: float, targets: int, sqs: Any, namesp
         durations: list[float] = []
         original = poller.run_cycle
 
-        def timed_cycle():  # type: ignore[no-untyped-def]
+        def timed_cycle() -> Any:
             started = time.perf_counter()
             report = original()
             durations.append(time.perf_counter() - started)
@@ -348,7 +348,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
         polls: list[tuple[float, int]] = []
         original_poll = poller.poll_prices
 
-        def timed_poll():  # type: ignore[no-untyped-def]
+        def timed_poll() -> Any:
             cpu = time.thread_time()
             report = original_poll()
             if report is not None:
@@ -359,7 +359,7 @@ def bench_price_moves(accounts: int, targets: int, tick: float, sqs: Any, namesp
         cycles: list[float] = []
         original_cycle = poller.run_cycle
 
-        def timed_cycle():  # type: ignore[no-untyped-def]
+        def timed_cycle() -> Any:
             cpu = time.thread_time()
             report = original_cycle()
             cycles.append(time.thread_time() - cpu)
