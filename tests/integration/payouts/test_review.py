@@ -144,9 +144,13 @@ def test_the_database_refuses_a_deal_in_two_live_payouts_and_a_change_to_a_finis
     login = 7106
     cid, tickets = _funded_with_profit(rig, login)
     payout = rig.request(cid)
-    with rig.uow() as uow:  # a second payout row written behind the service's back
+    with rig.uow() as uow:  # a second payout row written behind the service's back (every column the payout
+        # routes show, as the service writes them: the suite's later tests list every payout of the database)
         other = uow.fetchone(
-            "INSERT INTO payouts (challenge_id, amount, status) VALUES (%s, 1, 'paid') RETURNING id", (cid,)
+            "INSERT INTO payouts (challenge_id, server, login, amount, trader_share, status, profit, split_pct,"
+            " requested_by, period_start, period_end)"
+            " SELECT id, server, login, 1, 1, 'paid', 1, 80, 'test', now() - interval '1 day', now()"
+            " FROM challenges WHERE id = %s RETURNING id", (cid,)
         )[0]
         uow.commit()
     with pytest.raises(psycopg.errors.UniqueViolation), rig.uow() as uow:
