@@ -37,7 +37,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
 
 from propfirm.live.records import FloorRecord
@@ -48,6 +48,7 @@ MINUTE = timedelta(minutes=1)
 TRADES = (DealAction.BUY, DealAction.SELL)
 MAX_AMBIGUOUS = 12  # deals dated while a read ran that it may hold: the counts tried
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 
 Outcome = Literal["clear", "possible", "breached", "unchecked"]
 
@@ -77,7 +78,8 @@ class GapVerdict:
             "login": self.login,
             "outcome": self.outcome,
             "floor": None if self.floor is None else str(self.floor),
-            "lowest": None if self.lowest is None else str(self.lowest),
+            # to the cent, rounded down: still a bound from below, and what a person reads
+            "lowest": None if self.lowest is None else str(self.lowest.quantize(CENT, rounding=ROUND_FLOOR)),
             "at": None if self.at is None else self.at.isoformat(),
             "held": [{"ticket": p.ticket, "symbol": p.symbol, "side": "buy" if p.buy else "sell",
                       "volume": str(p.volume), "price_open": str(p.price_open)} for p in self.held],

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propfirm.live.records import FloorRecord
 from propfirm.mt5.models import Deal, DealAction, DealEntry, MinuteBar, SymbolInfo
-from propfirm.poller.gap_check import AccountAt, GapWindow, MinutePrices, check_gap
+from propfirm.poller.gap_check import AccountAt, GapVerdict, GapWindow, MinutePrices, check_gap
 from propfirm.poller.held import HeldPosition
 
 T0 = datetime(2026, 3, 3, 10, 0, 30, tzinfo=UTC)  # the read before the gap, mid-minute
@@ -214,3 +214,9 @@ def test_the_whole_gap_shortcut_never_clears_what_the_minutes_would_not(path, bu
     level = walked.lowest + offset  # type: ignore[operator]
     verdict = check_gap(start, start, floor(str(level)), (), window, MinutePrices(bars), SPECS, "USD", converter)
     assert (verdict.outcome == "clear") == (walked.lowest > level)
+
+
+def test_the_lowest_equity_is_shown_to_the_cent_rounded_down_so_it_stays_a_bound() -> None:
+    assert GapVerdict(1, "possible", lowest=Decimal("106717.5500000")).as_json()["lowest"] == "106717.55"
+    assert GapVerdict(1, "breached", lowest=Decimal("94400.509")).as_json()["lowest"] == "94400.50"
+    assert GapVerdict(1, "breached", lowest=Decimal("-12.341")).as_json()["lowest"] == "-12.35"
