@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -109,7 +110,7 @@ TO_REVIEW = ("breached", "possible")  # a gap finding's outcomes that make an ev
 
 def gap_finding_event(
     *, finding_id: int, review_id: int, challenge_id: int | None, account: GapAccount, message: GapReviewMessage,
-    recorded_at: Any,
+    recorded_at: datetime,
 ) -> DomainEvent:
     """A blind interval's account that may have crossed its floor unseen (`propfirm.evaluation.gaps`), for the
     operators and the firm's systems: nothing is decided, a person confirms or dismisses it. Its id is the

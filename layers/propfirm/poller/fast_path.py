@@ -67,7 +67,7 @@ class KillSwitch:
         return twin
 
     def already_killed(self, breach: Breach) -> bool:
-        return self._killed.get(breach.login) == breach.floor.version
+        return self.killed_for(breach.login, breach.floor)
 
     def killed_for(self, login: int, floor: FloorRecord) -> bool:
         """This account was killed (by any switch sharing this memory) for this floor: its breach was seen."""

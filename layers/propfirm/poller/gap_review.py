@@ -177,7 +177,7 @@ class GapReviewer:
         held: set[int] = set()
         if watched:
             with watch.lock:  # its books and memory are the tick thread's
-                held = watch.watched_through(window.until_reads_end).intersection(before) - deals.keys()
+                held = watch.watched_through(before, window.until_reads_end) - deals.keys()
             inputs.review.watched = len(held)
         logins = sorted((set(before) - held) | traded)
         symbols = {p.symbol for login in logins for book in (before.get(login), after.get(login)) if book
@@ -198,12 +198,15 @@ class GapReviewer:
         if flat:
             floors = dict(zip(flat, self.client.mget([self.floor_key(login) for login in flat]), strict=True))
         for login in logins:
-            account = self._account(login, before.get(login), after.get(login), deals.get(login, []), window,
-                                    currencies[login], floors.get(login))
+            start_book = before.get(login)
+            floor = start_book.floor if start_book is not None else readable_floor(floors.get(login))
+            if floor is not None and watch.kill_switch.killed_for(login, floor):
+                inputs.review.killed += 1  # its crossing of this floor was seen: killed, the evaluator told
+                continue  # (and no read of a killed account, flat after the gap, from MT5)
+            account = self._account(login, start_book, after.get(login), deals.get(login, []), window,
+                                    currencies[login], floor)
             if isinstance(account, GapVerdict):
                 inputs.gone.append(account)
-            elif account.floor is not None and watch.kill_switch.killed_for(login, account.floor):
-                inputs.review.killed += 1  # its crossing of this floor was seen: killed, the evaluator told
             else:
                 inputs.accounts.append(account)
 
@@ -233,7 +236,8 @@ class GapReviewer:
         return book.currency if book is not None else self.currency_of_login(login)
 
     def _account(self, login: int, start_book: Book | None, end_book: Book | None, deals: list[Deal],
-                 window: GapWindow, currency: str, stored_floor: bytes | str | None) -> _Account | GapVerdict:
+                 window: GapWindow, currency: str, floor: FloorRecord | None) -> _Account | GapVerdict:
+        """`floor`: the one in force at the gap's start (its book's, or the stored one of an account flat then)."""
         if end_book is not None:
             end = AccountAt(login, end_book.base, end_book.positions)
         else:
@@ -244,13 +248,11 @@ class GapReviewer:
             end = AccountAt(login, state.balance + state.credit, ())
         if start_book is not None:
             start = AccountAt(login, start_book.base, start_book.positions)
-            raw: bytes | str | None = start_book.floor_raw
         else:  # flat at the start: its balance then is the balance after, less what the gap's deals booked
             booked = sum((d.profit + d.commission + d.storage for d in deals
                           if window.since < d.time <= window.until), Decimal(0))
             start = AccountAt(login, end.base - booked, ())
-            raw = stored_floor
-        return _Account(start, end, readable_floor(raw), deals, currency)
+        return _Account(start, end, floor, deals, currency)
 
     def _bars(self, symbols: set[str], since: datetime, until: datetime) -> dict[str, list[MinuteBar]]:
         bars: dict[str, list[MinuteBar]] = {}

@@ -397,12 +397,12 @@ class PriceWatch:
         return kill
 
     # -- valuation ---------------------------------------------------------------------------------------
-    def watched_through(self, until: datetime) -> set[int]:
-        """The accounts of the books before the last hand-over (`previous_books`) that the tick polls judged
-        at every move of their prices until `until`: a floor valid that long, every symbol's specification
-        and conversion known, and never a moved quote they could not be valued at (a rate not yet quoted).
-        Under the lock."""
-        return {login for login, book in self.previous_books.items()
+    def watched_through(self, books: dict[int, Book], until: datetime) -> set[int]:
+        """The accounts of `books` (those before the last hand-over, `previous_books`) that the tick polls
+        judged at every move of their prices until `until`: a floor valid that long, every symbol's
+        specification and conversion known, and never a moved quote they could not be valued at (a rate not
+        yet quoted). Under the lock."""
+        return {login for login, book in books.items()
                 if book.floor is not None and book.floor.is_valid_at(until) and login not in self.previous_unvalued
                 and all(self._can_value(p.symbol, book.currency) for p in book.positions)}
 

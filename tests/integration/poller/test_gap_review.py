@@ -146,12 +146,20 @@ def test_a_slow_cycle_the_tick_path_polled_through_checks_only_what_its_books_di
         assert (everyone.watched, everyone.checked) == (0, 5)
 
 
-def test_the_runner_takes_a_slow_cycle_as_watched_only_while_the_tick_path_kept_polling(make_poller) -> None:
+def test_the_runner_takes_a_slow_cycle_as_watched_only_while_the_tick_path_kept_polling(make_poller,
+                                                                                       redis_namespace) -> None:
     with running_simulator(start=MONDAY_MORNING, accounts=2, seed=4) as sim:
-        sim.world.open_position(next(iter(sim.world.accounts)), "EURUSD", "buy", "0.10")
+        world = sim.world
+        holder = world.create_account(PHASE1, balance="100000")
+        world.open_position(holder, "EURUSD", "buy", "0.10")
+        world.clock.advance(timedelta(minutes=1))  # the opening well before the reads
         poller = make_poller(sim)
         poller.start(with_inbox=False)
         poller.run_cycle()
+        now = world.now()
+        write_floor(poller._redis, LiveKeys(redis_namespace), "default", holder,
+                    floor_at(world.account(holder).equity - 500, now + timedelta(hours=3)), now)
+        poller.run_cycle()  # the floor read back with the book: the read before the gap
         began = time.time()
         for _ in range(4):  # the tick path polling through a slow cycle
             poller.poll_prices()
@@ -168,11 +176,13 @@ def test_the_runner_takes_a_slow_cycle_as_watched_only_while_the_tick_path_kept_
         assert not poller._watched_throughout(blind(to=ended + 3.0))  # the polls stopped 3 s before its end
 
         # and the review it starts counts the watched book instead of checking it
-        poller.run_cycle()
+        world.clock.advance(timedelta(minutes=1))
+        poller.run_cycle()  # the read after the gap
         poller._review_gap(blind())
         poller.wait_for_reviews()
         [stored] = recent(poller._redis, poller._keys.gap_reviews("default"))
         assert stored["interval"]["cause"] == "slow cycle" and stored["watched"] + stored["checked"] >= 1
+        assert stored["watched"] == 1 and holder not in [a["login"] for a in stored["accounts"]]
 
 
 def _iso(epoch: float) -> str:

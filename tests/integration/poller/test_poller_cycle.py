@@ -254,13 +254,14 @@ def test_a_book_a_moved_quote_could_not_value_was_not_watched_between_the_reads(
         _move(world, "EURUSD", "-0.0001")
         poller.poll_prices()
         poller.run_cycle()  # the hand-over: the books polled since the last one are now those before it
-        assert login in watch.watched_through(world.now())
-        assert login not in watch.watched_through(world.now() + timedelta(hours=4))  # its floor runs out first
+        assert login in watch.watched_through(watch.previous_books, world.now())
+        # its floor runs out first
+        assert login not in watch.watched_through(watch.previous_books, world.now() + timedelta(hours=4))
         del watch.quotes["USDJPY"]  # the rate converting its USDJPY profit: not quoted yet
         _move(world, "EURUSD", "-0.0001")
         assert poller.poll_prices().estimated == 1 and login in watch.unvalued
         poller.run_cycle()
-        assert login not in watch.watched_through(world.now())
+        assert login not in watch.watched_through(watch.previous_books, world.now())
 
 
 def test_an_estimate_at_the_floor_reads_mt5_and_never_kills_on_its_own(make_poller, queues, redis_client,
