@@ -1,4 +1,5 @@
-"""The Web API transport's protocol rules against a scripted HTTP peer (httpx.MockTransport).
+"""The Web API transport's protocol rules against a scripted HTTP peer (httpx requests and responses, handed
+over by `ScriptedChannel` in place of the real connection).
 
 The full behaviour against a real server is in tests/integration/mt5; these pin
 down the rules that a well-behaved simulator cannot provoke: a server that does
@@ -15,7 +16,8 @@ import httpx
 import pytest
 from propfirm.mt5.auth import parse_rand, password_hash, rand_answer
 from propfirm.mt5.backoff import Backoff
-from propfirm.mt5.errors import AuthFailed, ConnectionLost, NoPermission, NotFound, ServerError
+from propfirm.mt5.errors import AuthFailed, ConnectionLost, NoPermission, NotFound, ServerError, Timeout
+from propfirm.mt5.webapi.channel import ChannelBroken, ChannelTimeout, Reply
 from propfirm.mt5.webapi.transport import WebApiTransport, escape_value
 
 PASSWORD = "Password1"
@@ -50,12 +52,48 @@ class Peer:
         return self.routes.get(path, lambda r: httpx.Response(200, json={"retcode": "0 Done"}))(request)
 
 
+class ScriptedChannel:
+    """One connection to a scripted peer: each exchange an httpx.Request to `handler`, read back as the real
+    channel reads a reply; httpx's timeout and transport errors become the channel's."""
+
+    opened = 0
+
+    def __init__(self, handler: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.handler = handler
+        self.open = True
+        ScriptedChannel.opened += 1
+
+    def exchange(self, method: str, target: str, content: bytes | None, headers: dict[str, str] | None,
+                 timeout: float) -> Reply:
+        assert self.open, "an exchange on a closed channel"
+        request = httpx.Request(method, "https://mt5.test" + target, content=content, headers=headers)
+        try:
+            response = self.handler(request)
+        except httpx.TimeoutException as exc:
+            self.open = False
+            raise ChannelTimeout(str(exc)) from exc
+        except httpx.TransportError as exc:
+            self.open = False
+            raise ChannelBroken(str(exc)) from exc
+        return Reply(response.status_code, response.read())
+
+    def usable(self) -> bool:
+        return self.open
+
+    def close(self) -> None:
+        self.open = False
+
+
+def scripted(handler: Callable[[httpx.Request], httpx.Response]) -> Callable[[], ScriptedChannel]:
+    return lambda: ScriptedChannel(handler)
+
+
 def transport_for(peer: Peer, password: str = PASSWORD) -> WebApiTransport:
     return WebApiTransport(
         "https://mt5.test",
         1000,
         password,
-        http_transport=httpx.MockTransport(peer),
+        open_channel=scripted(peer),
         backoff=Backoff(base=0.001, cap=0.002),
         max_attempts=3,
     )
@@ -149,7 +187,7 @@ def test_ping_if_idle_waits_for_the_interval() -> None:
         "https://mt5.test",
         1000,
         PASSWORD,
-        http_transport=httpx.MockTransport(peer),
+        open_channel=scripted(peer),
         keepalive_interval=20.0,
         clock=lambda: now[0],
     )
@@ -176,7 +214,7 @@ def test_a_write_is_retried_while_nothing_has_been_sent() -> None:
         "https://mt5.test",
         1000,
         PASSWORD,
-        http_transport=httpx.MockTransport(refuse_connect),
+        open_channel=scripted(refuse_connect),
         backoff=Backoff(base=0.001, cap=0.002),
         max_attempts=3,
     )
@@ -195,3 +233,48 @@ def test_a_write_whose_reply_is_lost_is_not_repeated() -> None:
     with pytest.raises(ConnectionLost):
         transport.write("/api/trade/balance", {"login": 5})
     assert [r.url.path for r in peer.log].count("/api/trade/balance") == 1
+
+
+def test_the_query_is_form_encoded_as_before() -> None:
+    """The bytes on the wire are httpx's form encoding (what MT5 servers were read with): a comma, a backslash
+    and a space of a value escaped the same way."""
+    peer = Peer()
+    transport = transport_for(peer)
+    transport.read("/api/user/account/get_batch", {"login": "5001,5002", "group": "real\\a b"})
+    assert peer.log[-1].url.query == b"login=5001%2C5002&group=real%5C%5Ca+b"
+
+
+def test_a_timeout_drops_the_connection_and_a_read_tries_again_on_a_new_session() -> None:
+    peer = Peer()
+    slow = [1]
+
+    def late(request: httpx.Request) -> httpx.Response:
+        if slow:
+            slow.pop()
+            raise httpx.ReadTimeout("late")
+        return httpx.Response(200, json={"retcode": "0 Done", "answer": 7})
+
+    peer.routes["/api/user/total"] = late
+    transport = transport_for(peer)
+    transport.connect()
+    assert transport.read("/api/user/total") == 7
+    assert transport.handshakes == 2  # the late answer could pair with the next request: a new connection
+
+    def never(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadTimeout("late")
+
+    peer.routes["/api/trade/balance"] = never
+    with pytest.raises(Timeout):
+        transport.write("/api/trade/balance", {"login": 5})
+    assert [r.url.path for r in peer.log].count("/api/trade/balance") == 1
+
+
+def test_a_connection_closed_while_idle_is_replaced_before_the_request_is_sent() -> None:
+    peer = Peer()
+    transport = transport_for(peer)
+    transport.connect()
+    opened = ScriptedChannel.opened
+    transport._client.close()  # type: ignore[union-attr]  # the server closed the idle connection
+    transport.write("/api/trade/balance", {"login": 5})
+    assert ScriptedChannel.opened == opened + 1 and transport.reconnects == 1
+    assert [r.url.path for r in peer.log][-3:] == ["/api/auth/start", "/api/auth/answer", "/api/trade/balance"]

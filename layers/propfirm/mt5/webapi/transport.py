@@ -1,18 +1,19 @@
 """One authenticated MT5 Web API session over one keep-alive HTTPS connection.
 
 The access server ties the session to the TCP/TLS connection (reference §1.3),
-so the client pins a single connection (`max_connections=1`, HTTP/1.1) and
-keeps a note of the network stream the handshake ran on. What can go wrong,
-and what this module does about it:
+so the session lives on one connection it owns (`propfirm.mt5.webapi.channel`:
+HTTP/1.1, never reopened behind its back). What can go wrong, and what this
+module does about it:
 
-- The connection drops (idle timeout, network, server restart): httpx raises;
-  the client is discarded and the next attempt opens a new connection and
-  authenticates again, after an exponential backoff with jitter.
+- The connection drops (idle timeout, network, server restart): the exchange
+  fails; the channel is discarded and the next attempt opens a new connection
+  and authenticates again, after an exponential backoff with jitter. A
+  connection the server closed while idle is seen before the next request is
+  sent: a new connection and session at once, nothing lost.
 - The server forgets the session but keeps the connection (expiry, restart
-  behind a proxy), or httpx silently replaced a dead keep-alive connection:
-  the server answers HTTP 403. A 403 means the request was refused before it
-  ran, so the client authenticates again and sends it once more; a second 403
-  on a fresh session is a real permission problem (NoPermission).
+  behind a proxy): it answers HTTP 403. A 403 means the request was refused
+  before it ran, so the client authenticates again and sends it once more; a
+  second 403 on a fresh session is a real permission problem (NoPermission).
 - A call exceeds its timeout: the connection is dropped (a late answer would
   be paired with the next request) and the call raises Timeout.
 
@@ -36,8 +37,7 @@ import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
-
-import httpx
+from urllib.parse import urlencode
 
 from propfirm.mt5.auth import answers_match, new_cli_rand, parse_rand, password_hash, rand_answer
 from propfirm.mt5.backoff import Backoff
@@ -56,6 +56,7 @@ from propfirm.mt5.errors import (
     from_retcode,
     parse_retcode,
 )
+from propfirm.mt5.webapi.channel import Channel, ChannelBroken, ChannelTimeout, HttpChannel, unverified_context
 from propfirm.mt5.webapi.wire import DecodeRefused
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ TRANSIENT_RETCODES = frozenset({2, 7, 9, 10, 11, 12, 15, 1018})
 KEEPALIVE_INTERVAL = 20.0  # seconds; the server drops a connection idle for 180 s (reference §1.3)
 API_VERSION = 4000  # any build number >= 484 is accepted; it only appears in the server's log
 BODY_CONTENT_TYPE = "application/json"
+_BODY_HEADERS = {"Content-Type": BODY_CONTENT_TYPE}
 
 Params = Mapping[str, str | int]
 
@@ -90,33 +92,33 @@ class WebApiTransport:
         agent: str = "propfirm",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        http_transport: httpx.BaseTransport | None = None,
+        open_channel: Callable[[], Channel] | None = None,
     ) -> None:
         self.url = url.rstrip("/")
         self.login = int(login)
         self._password_hash = password_hash(password)
-        # a CA file path becomes an SSL context (httpx deprecates verify=<path>)
-        self._verify: bool | ssl.SSLContext = (
-            ssl.create_default_context(cafile=verify) if isinstance(verify, str) else verify
+        # True: the system's CAs; a path: that CA file; False: no check (a test server's own certificate)
+        self._ssl_context = (
+            ssl.create_default_context(cafile=verify) if isinstance(verify, str)
+            else ssl.create_default_context() if verify else unverified_context()
         )
         self.timeout = timeout
-        self._timeouts = httpx.Timeout(timeout, connect=connect_timeout)
+        self.connect_timeout = connect_timeout
         self.max_attempts = max(1, max_attempts)
         self.keepalive_interval = keepalive_interval
         self._backoff = backoff or Backoff()
         self._agent = agent
         self._sleep = sleep
         self._clock = clock
-        self._http_transport = http_transport  # tests only: an httpx.MockTransport
+        self._open_channel = open_channel or self._http_channel  # tests script a peer through their own
         self._lock = threading.RLock()
-        self._client: httpx.Client | None = None
+        self._client: Channel | None = None
         self._authenticated = False
-        self._session_stream: object | None = None
         self._last_sent = clock()
         # counters for tests, logs and the benchmark
         self.handshakes = 0
         self.requests = 0
-        self.reconnects = 0
+        self.reconnects = 0  # connections the server closed while idle, found before a request
 
     # -- public ------------------------------------------------------------------------------
     @property
@@ -137,8 +139,8 @@ class WebApiTransport:
         with self._lock:
             if self._client is not None and self._authenticated:
                 try:
-                    self._client.get("/api/quit", timeout=min(self.timeout, 2.0))
-                except httpx.HTTPError:
+                    self._client.exchange("GET", "/api/quit", None, None, min(self.timeout, 2.0))
+                except (ChannelBroken, ChannelTimeout):
                     pass
             self._drop()
 
@@ -252,19 +254,18 @@ class WebApiTransport:
 
     # -- session -------------------------------------------------------------------------------
     def _ensure_session(self) -> None:
+        if self._client is not None and not self._client.usable():
+            self.reconnects += 1  # closed by the server while idle: the session went with it
+            self._drop()
         if self._client is None:
-            self._client = httpx.Client(
-                base_url=self.url,
-                verify=self._verify,
-                http2=False,
-                timeout=self._timeouts,
-                limits=httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=170.0),
-                headers={"Connection": "keep-alive", "User-Agent": self._agent},
-                transport=self._http_transport,
-            )
+            self._client = self._open_channel()
             self._authenticated = False
         if not self._authenticated:
             self._handshake()
+
+    def _http_channel(self) -> Channel:
+        return HttpChannel(self.url, ssl_context=self._ssl_context, connect_timeout=self.connect_timeout,
+                           headers={"Connection": "keep-alive", "User-Agent": self._agent})
 
     def _handshake(self) -> None:
         """The two-step challenge-response of reference §1.2, checking the server's answer too."""
@@ -285,7 +286,6 @@ class WebApiTransport:
                 {"srv_rand_answer": rand_answer(self._password_hash, srv_rand), "cli_rand": cli_rand.hex()},
                 None,
                 None,
-                remember_stream=True,
             )
             self._expect_auth_ok(answer, "auth/answer")
         except _SessionRefused:
@@ -320,53 +320,39 @@ class WebApiTransport:
         body: Any,
         timeout: float | None,
         *,
-        remember_stream: bool = False,
         decode: Callable[[bytes], dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         client = self._client
         assert client is not None
         content = None if body is None else json.dumps(body, default=_json_default).encode()
-        headers = None if content is None else {"Content-Type": BODY_CONTENT_TYPE}
+        query = _encode_params(params)
         try:
-            response = client.request(
-                method,
-                path,
-                params=_encode_params(params),
-                content=content,
-                headers=headers,
-                timeout=self._timeouts if timeout is None else httpx.Timeout(timeout),
-            )
-        except httpx.TimeoutException as exc:
+            reply = client.exchange(method, f"{path}?{urlencode(query)}" if query else path, content,
+                                    None if content is None else _BODY_HEADERS,
+                                    self.timeout if timeout is None else timeout)
+        except ChannelTimeout as exc:
             self._drop()
-            raise Timeout(f"{path}: no answer within the timeout ({type(exc).__name__})") from None
-        except httpx.TransportError as exc:
+            raise Timeout(f"{path}: no answer within the timeout ({exc})") from None
+        except ChannelBroken as exc:
             self._drop()
-            raise ConnectionLost(f"{path}: connection lost ({type(exc).__name__}: {exc})") from None
+            raise ConnectionLost(f"{path}: connection lost ({exc})") from None
         finally:
             self._last_sent = self._clock()
         self.requests += 1
-        stream = response.extensions.get("network_stream")
-        if remember_stream:
-            self._session_stream = stream
-        elif stream is not None and self._session_stream is not None and stream is not self._session_stream:
-            # httpx opened a new connection behind our back: the session did not come with it.
-            self.reconnects += 1
-            self._session_stream = stream
-            if response.status_code == 403:
-                raise _SessionRefused()
-        if response.status_code == 403:
+        status = reply.status
+        if status == 403:
             raise _SessionRefused()
-        if response.status_code >= 500:
-            raise ServerError(f"{path}: HTTP {response.status_code}")
-        if response.status_code != 200:
-            raise from_http_status(response.status_code, path)
+        if status >= 500:
+            raise ServerError(f"{path}: HTTP {status}")
+        if status != 200:
+            raise from_http_status(status, path)
         if decode is not None:
             try:
-                return decode(response.content)
+                return decode(reply.content)
             except DecodeRefused:
                 pass  # not the shape the typed reader knows: the general way names what is wrong, if anything
         try:
-            payload = json.loads(response.content, parse_float=Decimal)
+            payload = json.loads(reply.content, parse_float=Decimal)
         except ValueError:
             raise ServerError(f"{path}: the reply is not JSON") from None
         if not isinstance(payload, dict) or "retcode" not in payload:
@@ -381,7 +367,6 @@ class WebApiTransport:
                 pass
         self._client = None
         self._authenticated = False
-        self._session_stream = None
 
 
 def from_http_status(status: int, path: str) -> Mt5Error:
