@@ -309,6 +309,13 @@ class ManagerApiGateway:
     def position_rows(self, groups: Sequence[str]) -> list[PositionRow]:
         return [position.row() for position in self.positions(groups)]
 
+    def position_rows_of(self, logins: Sequence[int]) -> list[PositionRow]:
+        if not logins:
+            return []
+        clock = self._clock()
+        return [self._position(p, clock).row()
+                for p in self._read("PositionRequestByLogins", sorted(set(logins)), empty_ok=True)]
+
     def account_state(self, login: int) -> AccountState:
         user = self._user(login)
         account = self._read("UserAccountRequest", login, empty_ok=True)

@@ -90,6 +90,10 @@ class Mt5Gateway(Protocol):
         """`positions` with only what a poll keeps of each (`models.PositionRow`), refused alike."""
         ...
 
+    def position_rows_of(self, logins: Sequence[int]) -> list[PositionRow]:
+        """`position_rows` of these accounts only (the poller reads again the accounts that dealt)."""
+        ...
+
     def deals(self, groups: Sequence[str], since: datetime, until: datetime) -> Iterator[Deal]:
         """Deals of the accounts in the groups with since <= time <= until (UTC, aware), fetched page by
         page as the iterator is consumed. Order: by login page, then as MT5 returns them."""

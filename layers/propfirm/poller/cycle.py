@@ -1,7 +1,13 @@
 """One poll cycle: read MT5 by group, write Redis in one pipeline, act on breaches, send the changes.
 
-1. MT5: the server's clock, the account states of the watched groups, the positions of the groups whose
-   rules need them, and the deals since the cursor (four batch reads, whatever the number of accounts).
+1. MT5: the server's clock, the account states of the watched groups, the deals since the cursor, and the
+   open positions of the groups whose rules need them (batch reads, whatever the number of accounts).
+   Positions change only with deals (and a swap at the day's rollover), so every position is read at
+   least every `POLLER_POSITIONS_FULL_SECONDS`, and between those full reads only the positions of the
+   accounts with a deal in the cycle's window, plus every cycle those of the groups that judge a
+   position's current result or value (a per-trade loss limit, an exposure cap by value); the others
+   are carried from their last read, each with the time of its price. The positions are read after the
+   deals, so a deal the window missed is in the next one, and its account read again then.
 2. Change detection picks the accounts to send; their snapshots are encoded.
 3. One Redis pipeline: state hash (cycle, cursor, outbox of deal-carrying messages), seen tickets,
    snapshots of the changed accounts, the floors of those accounts (read back), the heartbeat.
@@ -78,7 +84,7 @@ class _Read:
     now: datetime  # the MT5 server's clock (UTC) at the cycle's start
     mono: float
     polled: list[_Polled]  # released once the changes are known (the largest thing a cycle holds)
-    positions: dict[int, list[PositionRow]]  # the open positions by login, as read
+    positions: dict[int, list[PositionRow]]  # the open positions by login, as read (`refreshed`: carried)
     until: datetime  # the deal window's end: the cursor after this cycle
     fetched: int  # deals the window returned (adapts the next window)
     new_tickets: dict[int, int]  # ticket -> deal time (ms) of the deals not handed on before
@@ -86,6 +92,9 @@ class _Read:
     late: set[int] = field(default_factory=set)  # logins with a deal dated after `now` (made during the read)
     catching_up: bool = False  # the deal window ends before the reads did: a backlog, no snapshot is whole
     reads_end: datetime | None = None  # the server's clock after the state and position reads
+    # None: every position was read this cycle; else the logins whose positions were (absent from it: carried
+    # from `positions`, but for the groups read whole every cycle, whose accounts it does not list are flat)
+    refreshed: dict[int, list[PositionRow]] | None = None
 
 
 # what a snapshot needs of an account: login, balance, equity, credit, margin, positions (None: not read)
@@ -125,6 +134,7 @@ class PollCycle:
         prices: PriceWatch | None = None,
         currency_of: Callable[[str], str] | None = None,
         durable: deque[Outgoing] | None = None,
+        positions_full_seconds: float = 0.0,
     ) -> None:
         self.gateway = gateway
         self.store = store
@@ -147,6 +157,12 @@ class PollCycle:
         self.last_good: bytes | None = None  # heartbeat of the last cycle that completed
         self.groups_known: dict[int, str] = {}  # login -> group, from the last read (commands use it)
         self._positions_by_group: dict[str, bool] = {}
+        self._current_by_group: dict[str, bool] = {}
+        # every position is read again at least this often (0: every cycle); between, see `_read_positions`
+        self.positions_full_seconds = positions_full_seconds
+        self._positions: dict[int, list[PositionRow]] = {}  # the open positions the last cycle held, by login
+        self._positions_read_at: float | None = None  # when every position was last read (None: read them now)
+        self.positions_reads = {"full": 0, "refreshed": 0}  # cycles of each kind, and accounts read again
         self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
         self.floor_memo = FloorMemo()  # the floors read back, decoded once for the fast path and the tick path
         # messages other threads hand over (a blind interval's review): into the next cycle's outbox, kept
@@ -160,10 +176,20 @@ class PollCycle:
             self._positions_by_group[group] = known
         return known
 
+    def _reads_current(self, group: str) -> bool:
+        known = self._current_by_group.get(group)
+        if known is None:
+            masks_ = self.plan.current_position_groups
+            known = bool(masks_) and masks.matches(group, masks_)
+            self._current_by_group[group] = known
+        return known
+
     def run(self) -> CycleReport:
         cycle = self.cycle + 1
         started = self.clock()
-        read = self._read()
+        full_at = self._positions_read_at
+        self._positions_read_at = None  # a cycle that fails reads every position in the next one
+        read = self._read(full_at)
         changes = self._detect(read)
         floors = self.floor_memo.read(self._write(cycle, read, changes))
         self.cycle = cycle
@@ -179,24 +205,22 @@ class PollCycle:
         self.detector.commit(changes.sent, read.mono)
         if len(self.detector) > changes.accounts + 1024:
             self.detector.forget_missing(changes.present)
+        self._positions_read_at = read.mono if read.refreshed is None else full_at
         wall = datetime.now(UTC)
         self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
                                        "accounts": changes.accounts,
                                        "duration_seconds": round(self.clock() - started, 3)})
         return report
 
-    def _read(self) -> _Read:
-        """The four batch reads of MT5."""
+    def _read(self, positions_read_at: float | None) -> _Read:
+        """The batch reads of MT5. `positions_read_at`: when every position was last read (None: not since
+        the start or a failed cycle)."""
         gateway, plan = self.gateway, self.plan
         now = gateway.server_time().utc
         mono = self.clock()
         polled: list[_Polled] = []
         for page in gateway.account_rows(plan.groups):
             polled += page
-        positions: dict[int, list[PositionRow]] = {}
-        if plan.position_groups:
-            for row in gateway.position_rows(plan.position_groups):
-                positions.setdefault(row[0], []).append(row)
         # up to the server's time after the state reads: a deal made while they ran is seen now
         reads_end = max(now, gateway.server_time().utc)
         since, until = self.tracker.window(reads_end)
@@ -209,19 +233,56 @@ class PollCycle:
             deals_by_login.setdefault(deal.login, []).append(DealRecord.from_mt5(deal))
             if deal.time > now:
                 late.add(deal.login)
+        catching_up = not self.tracker.reaches(until, reads_end)
+        positions, refreshed = self._positions, None
+        if plan.position_groups:
+            full = (positions_read_at is None or catching_up
+                    or mono - positions_read_at >= self.positions_full_seconds)
+            if full:
+                positions = _by_login(gateway.position_rows(plan.position_groups))
+            else:
+                dealt = {login: group for login, group, *_ in polled if login in deals_by_login}
+                refreshed = self._read_positions(dealt)
+            reads_end = max(reads_end, gateway.server_time().utc)  # a read holds the account as of its span
         return _Read(now, mono, polled, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
-                     catching_up=not self.tracker.reaches(until, reads_end), reads_end=reads_end)
+                     catching_up=catching_up, reads_end=reads_end, refreshed=refreshed)
+
+    def _read_positions(self, dealt_in: dict[int, str]) -> dict[int, list[PositionRow]]:
+        """Between full reads: the positions of the groups read whole every cycle, and of the accounts with a
+        deal in this window (`dealt_in`: login -> group; an account absent from the answer is flat)."""
+        refreshed: dict[int, list[PositionRow]] = {}
+        if self.plan.current_position_groups:
+            refreshed = _by_login(self.gateway.position_rows(self.plan.current_position_groups))
+        dealt = [login for login, group in dealt_in.items()
+                 if self._reads_positions(group) and not self._reads_current(group)]
+        if dealt:
+            read = _by_login(self.gateway.position_rows_of(dealt))
+            for login in dealt:
+                refreshed[login] = read.get(login, [])
+        self.positions_reads["refreshed"] += len(dealt)
+        return refreshed
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""
         changes = _Changes(accounts=len(read.polled))
         reads_positions = self._positions_by_group
+        positions, refreshed = read.positions, read.refreshed
+        carried: dict[int, list[PositionRow]] = {}  # what this cycle holds: the next one carries it
+        if refreshed is None and self.plan.position_groups:
+            self.positions_reads["full"] += 1
         for login, group, balance, equity, credit, margin in read.polled:
             changes.present.add(login)
-            held = read.positions.get(login)
             reads = reads_positions.get(group)
             if reads is None:
                 reads = self._reads_positions(group)
+            if refreshed is None:
+                held = positions.get(login)
+            else:
+                held = refreshed.get(login)
+                if held is None and not self._reads_current(group):
+                    held = positions.get(login)
+            if held:
+                carried[login] = held
             fingerprint = hash((balance, equity, credit, margin, _held_key(held) if reads else None))
             if read.catching_up:
                 changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent
@@ -243,6 +304,7 @@ class PollCycle:
                     changes.equity[login] = equity  # its floor is read back for the tick path too
         self.groups_known = {polled[0]: intern(polled[1]) for polled in read.polled}
         self._held_back = changes.held_back
+        self._positions = carried
         read.polled = []
         return changes
 
@@ -307,6 +369,13 @@ class PollCycle:
         for login, balance, equity, credit, margin, held in changed:
             yield login, encode_snapshot(server, login, cycle, time_text, balance, equity, credit, margin,
                                          None if held is None else _summary(held))
+
+
+def _by_login(rows: list[PositionRow]) -> dict[int, list[PositionRow]]:
+    positions: dict[int, list[PositionRow]] = {}
+    for row in rows:
+        positions.setdefault(row[0], []).append(row)
+    return positions
 
 
 def _held_key(held: list[PositionRow] | None) -> tuple[tuple[str, Decimal, str], ...]:

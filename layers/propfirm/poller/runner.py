@@ -176,6 +176,7 @@ class Poller:
             kill_switch=kill_switch, last_cycle=state.cycle,
             max_message_bytes=self.settings.poller_message_max_bytes, clock=self.clock,
             prices=self.prices, currency_of=self._currency_of, durable=self._durable,
+            positions_full_seconds=self.settings.poller_positions_full_seconds,
         )
         if state.outbox:
             self._resend_outbox([Outgoing.from_json(o) for o in state.outbox], tracker)

@@ -40,6 +40,12 @@ class PollerSettings(RedisSettings):
     poller_positions: Literal["auto", "always", "never"] = Field(
         "auto", description="read positions: auto = for the groups whose rules need them"
     )
+    poller_positions_full_seconds: float = Field(
+        30.0, ge=0, le=3600,
+        description="every open position read again at least this often; between, only those of the accounts "
+                    "that dealt, and every cycle those of the groups judging a position's current result or "
+                    "value (0: every position every cycle)",
+    )
     poller_tick_interval_seconds: float = Field(
         0.25, ge=0, le=10.0,
         description="the tick path: seconds between polls of the last quotes (0: off, full reads only)",

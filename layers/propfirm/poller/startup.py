@@ -1,14 +1,15 @@
 """Start-up checks: every MT5 group the programs name must exist on the server.
 
-Also decides which groups to watch (the masks from the settings, or the programs' groups) and which of
-them need positions read each cycle (a phase with a positions rule: max_lots, max_positions, exposure
-caps, a per-trade loss limit, weekend holding, news blackout).
+Also decides which groups to watch (the masks from the settings, or the programs' groups), which of
+them need positions read (a phase with a positions rule: max_lots, max_positions, exposure caps, a
+per-trade loss limit, weekend holding, news blackout), and which of those need every position's current
+result or value each cycle (a per-trade loss limit, an exposure cap by value).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from propfirm.domain.programs import Program
 from propfirm.mt5 import masks
@@ -40,10 +41,24 @@ def needs_positions(programs: Iterable[Program]) -> list[str]:
     return list(groups)
 
 
+def needs_current_positions(programs: Iterable[Program]) -> list[str]:
+    """The groups whose phase judges each position's current result or value (a per-trade loss limit, an
+    exposure cap by value): their positions are read whole every cycle, never carried from an earlier read."""
+    groups: dict[str, None] = {}
+    for program in programs:
+        for phase in program.phases:
+            if phase.has_trade_loss or any(cap.max_value_pct is not None for cap in phase.exposure_caps):
+                groups.setdefault(phase.group, None)
+    return list(groups)
+
+
 @dataclass(frozen=True)
 class WatchPlan:
     groups: list[str]  # masks for account and deal reads
     position_groups: list[str]  # masks for position reads (empty: none)
+    # masks of the position groups read whole every cycle (the others: whole every
+    # POLLER_POSITIONS_FULL_SECONDS, and between, the accounts that dealt)
+    current_position_groups: list[str] = field(default_factory=list)
 
 
 def watch_plan(programs: Iterable[Program], configured_masks: str, positions_mode: str) -> WatchPlan:
@@ -60,4 +75,6 @@ def watch_plan(programs: Iterable[Program], configured_masks: str, positions_mod
         position_groups = []
     else:
         position_groups = [g for g in needs_positions(programs) if masks.matches(g, groups)]
-    return WatchPlan(groups=groups, position_groups=position_groups)
+    current = [g for g in needs_current_positions(programs)
+               if position_groups and masks.matches(g, position_groups)]
+    return WatchPlan(groups=groups, position_groups=position_groups, current_position_groups=current)

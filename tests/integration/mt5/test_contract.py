@@ -115,6 +115,18 @@ def test_position_rows_are_what_a_poll_keeps_of_the_positions(gateway: Mt5Gatewa
     assert mine == [("buy", Decimal("0.37")), ("sell", Decimal("1.5"))]
 
 
+def test_position_rows_of_some_accounts_are_theirs_alone(gateway: Mt5Gateway, sim: Simulator) -> None:
+    holder, flat, other = (sim.world.create_account(FUNDED, balance="50000", leverage=100) for _ in range(3))
+    sim.world.open_position(holder, "EURUSD", "buy", "0.25")
+    sim.world.open_position(holder, "GBPUSD", "sell", "0.5")
+    sim.world.open_position(other, "EURUSD", "buy", "1")
+    rows = gateway.position_rows_of([holder, flat, holder])
+    every = [row for row in gateway.position_rows([FUNDED]) if row[0] == holder]
+    assert sorted(rows, key=lambda row: row[4]) == sorted(every, key=lambda row: row[4])
+    assert sorted((row[1], row[3]) for row in rows) == [("EURUSD", "buy"), ("GBPUSD", "sell")]
+    assert gateway.position_rows_of([]) == [] and gateway.position_rows_of([flat]) == []
+
+
 def test_account_states_expand_group_masks(gateway: Mt5Gateway, sim: Simulator) -> None:
     by_mask = {s.login: s.group for s in gateway.account_states(["challenge\\*"])}
     by_name = {s.login: s.group for s in gateway.account_states([PHASE1])}

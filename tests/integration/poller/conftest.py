@@ -64,11 +64,12 @@ def make_poller(queues: Queues, redis_client: redis_lib.Redis, redis_namespace: 
                                              manager_password=sim.manager_password, max_attempts=2,
                                              timeout_seconds=5))
         chosen = overrides.pop("programs", programs)
+        clock = overrides.pop("clock", None)  # the poller's monotonic clock, where a test moves it
         values = {"poller_interval_seconds": 1.0, "poller_command_wait_seconds": 1,
                   "poller_deal_lookback_seconds": 0, **overrides}
         settings = load(PollerSettings, evaluation_queue_url=queues.evaluation,
                         command_queue_url=queues.commands, redis_namespace=redis_namespace, **values)
         return Poller(gateway=gateway, redis_client=redis_client, sqs_client=queues.client, settings=settings,
-                      programs=chosen)
+                      programs=chosen, **({"clock": clock} if clock is not None else {}))
 
     return make

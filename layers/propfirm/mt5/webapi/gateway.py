@@ -301,6 +301,16 @@ class WebApiGateway:
         return [parsing.position_row_of(record, clock) if type(record) is WirePosition
                 else parsing.position(record, server, clock).row() for record in self._position_records(groups)]
 
+    def position_rows_of(self, logins: Sequence[int]) -> list[PositionRow]:
+        clock = self._server_clock()
+        decode = decode_positions if self.options.typed_reads else None
+        rows: list[PositionRow] = []
+        for page in self._pages(sorted(set(logins))):
+            records = as_list(self.transport.read("/api/position/get_batch", {"login": _join(page)}, decode=decode))
+            rows += [parsing.position_row_of(record, clock) if type(record) is WirePosition
+                     else parsing.position(record, self._server, clock).row() for record in records]
+        return rows
+
     def _position_records(self, groups: Sequence[str]) -> Iterator[Any]:
         """The position records of the groups: typed (`WirePosition`) where the typed reader took the reply,
         dicts where the transport read it the general way."""
