@@ -47,7 +47,7 @@ import orjson
 
 from propfirm.live.floors import FloorMemo, ReadFloor
 from propfirm.live.poller_state import CycleWrite, PollerStateStore
-from propfirm.live.records import PositionSummary, encode_snapshot, iso_utc
+from propfirm.live.records import iso_utc
 from propfirm.mt5 import masks
 from propfirm.mt5.models import AccountRow, PositionRow
 from propfirm.mt5.port import Mt5Gateway
@@ -56,6 +56,7 @@ from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch, breach_of, kill_report
 from propfirm.poller.held import HeldPosition
 from propfirm.poller.prices import Holding, PriceWatch
+from propfirm.poller.snapshots import SnapshotEncoder
 from propfirm.poller.startup import WatchPlan
 from propfirm.queues.messages import DealRecord, KillReport
 from propfirm.queues.packing import pack_evaluation_messages
@@ -161,6 +162,9 @@ class PollCycle:
         # every position is read again at least this often (0: every cycle); between, see `_read_positions`
         self.positions_full_seconds = positions_full_seconds
         self._positions: dict[int, list[PositionRow]] = {}  # the open positions the last cycle held, by login
+        # the tick path's positions of each account the last cycle handed over, and the rows they were made of:
+        # the same rows (carried, not read again) keep the same positions
+        self._held: dict[int, tuple[list[PositionRow], tuple[HeldPosition, ...]]] = {}
         self._positions_read_at: float | None = None  # when every position was last read (None: read them now)
         self.positions_reads = {"full": 0, "refreshed": 0}  # cycles of each kind, and accounts read again
         self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
@@ -268,6 +272,8 @@ class PollCycle:
         reads_positions = self._positions_by_group
         positions, refreshed = read.positions, read.refreshed
         carried: dict[int, list[PositionRow]] = {}  # what this cycle holds: the next one carries it
+        last_held, handed = self._held, {}
+        currencies: dict[str, str] = {}
         if refreshed is None and self.plan.position_groups:
             self.positions_reads["full"] += 1
         for login, group, balance, equity, credit, margin in read.polled:
@@ -296,15 +302,18 @@ class PollCycle:
             elif login in self.kill_switch.retry:
                 changes.equity[login] = equity  # a kill that failed: read its floor again
             if held and self.prices is not None:
-                changes.holdings.append(Holding(
-                    login, balance + credit, equity, self.currency_of(group),
-                    # a row: (login, symbol, lots, side, ticket, open price, price, its time, profit, swap, value)
-                    tuple([HeldPosition(row[1], row[3] == "buy", row[2], row[5], row[9], row[4]) for row in held])))
+                last = last_held.get(login)
+                kept = last[1] if last is not None and last[0] is held else _held_positions(held)
+                handed[login] = (held, kept)
+                currency = currencies.get(group)
+                if currency is None:
+                    currency = currencies[group] = self.currency_of(group)
+                changes.holdings.append(Holding(login, balance + credit, equity, currency, kept))
                 if login not in changes.equity:
                     changes.equity[login] = equity  # its floor is read back for the tick path too
         self.groups_known = {polled[0]: intern(polled[1]) for polled in read.polled}
         self._held_back = changes.held_back
-        self._positions = carried
+        self._positions, self._held = carried, handed
         read.polled = []
         return changes
 
@@ -363,12 +372,10 @@ class PollCycle:
 
     def _snapshots(self, changed: list[_SnapshotFields], cycle: int, time_text: str
                    ) -> Iterator[tuple[int, bytes]]:
-        """Encoded lazily: each snapshot goes into the pipeline and is freed at once (orjson's bytes
-        carry a few KiB of slack each, which 100k accounts would multiply)."""
-        server = self.server
+        """Encoded lazily: each snapshot goes into the pipeline and is freed at once."""
+        encode = SnapshotEncoder(self.server, cycle, time_text).encode
         for login, balance, equity, credit, margin, held in changed:
-            yield login, encode_snapshot(server, login, cycle, time_text, balance, equity, credit, margin,
-                                         None if held is None else _summary(held))
+            yield login, encode(login, balance, equity, credit, margin, held)
 
 
 def _by_login(rows: list[PositionRow]) -> dict[int, list[PositionRow]]:
@@ -376,6 +383,11 @@ def _by_login(rows: list[PositionRow]) -> dict[int, list[PositionRow]]:
     for row in rows:
         positions.setdefault(row[0], []).append(row)
     return positions
+
+
+def _held_positions(held: list[PositionRow]) -> tuple[HeldPosition, ...]:
+    # a row: (login, symbol, lots, side, ticket, open price, price, its time, profit, swap, value)
+    return tuple([HeldPosition(row[1], row[3] == "buy", row[2], row[5], row[9], row[4]) for row in held])
 
 
 def _held_key(held: list[PositionRow] | None) -> tuple[tuple[str, Decimal, str], ...]:
@@ -387,16 +399,3 @@ def _held_key(held: list[PositionRow] | None) -> tuple[tuple[str, Decimal, str],
         row = held[0]
         return ((row[1], row[2], row[3]),)
     return tuple(sorted([(row[1], row[2], row[3]) for row in held]))
-
-
-def _summary(held: list[PositionRow]) -> tuple[PositionSummary, ...]:
-    """An account's positions as its snapshot lists them, in a fixed order (symbol, side, lots, ticket); built
-    only for the accounts whose snapshot is written."""
-    if len(held) > 1:
-        held = sorted(held, key=_position_key)
-    return tuple([PositionSummary(symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value)
-                  for _, symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value in held])
-
-
-def _position_key(row: PositionRow) -> tuple[str, str, Decimal, int]:
-    return (row[1], row[3], row[2], row[4])

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from queue import SimpleQueue
+from typing import NamedTuple
 
 from propfirm.live.floors import ReadFloor
 from propfirm.live.records import FloorRecord
@@ -74,9 +75,9 @@ class TickReport:
     kills: list[KillReport] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Holding:
-    """What a cycle read of one account with open positions (see `PriceWatch.after_cycle`)."""
+class Holding(NamedTuple):
+    """What a cycle read of one account with open positions (see `PriceWatch.after_cycle`); a named tuple,
+    built for every such account every cycle (half of them at 100,000 accounts)."""
 
     login: int
     base: Decimal
