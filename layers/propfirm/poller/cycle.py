@@ -73,6 +73,8 @@ class CycleReport:
     messages: int = 0
     sqs_requests: int = 0
     kills: list[KillReport] = field(default_factory=list)
+    positions_whole: bool = False  # every position read (else: carried, and the accounts that dealt read again)
+    positions_read_again: int = 0  # accounts whose positions were read again for their deals
 
 
 # what a cycle keeps of each account's state (login, group, balance, equity, credit, margin): read page by
@@ -96,6 +98,7 @@ class _Read:
     # None: every position was read this cycle; else the logins whose positions were (absent from it: carried
     # from `positions`, but for the groups read whole every cycle, whose accounts it does not list are flat)
     refreshed: dict[int, list[PositionRow]] | None = None
+    read_again: int = 0  # accounts whose positions were read for their deals
 
 
 # what a snapshot needs of an account: login, balance, equity, credit, margin, positions (None: not read)
@@ -198,7 +201,9 @@ class PollCycle:
         floors = self.floor_memo.read(self._write(cycle, read, changes))
         self.cycle = cycle
         report = CycleReport(cycle=cycle, accounts=changes.accounts, changed=len(changes.sent),
-                             new_deals=len(read.new_tickets))
+                             new_deals=len(read.new_tickets),
+                             positions_whole=read.refreshed is None and bool(self.plan.position_groups),
+                             positions_read_again=read.read_again)
         report.kills = self._fast_path(cycle, read.now, changes.equity, floors)
         if self.prices is not None:
             self.last_drift = self.prices.after_cycle(cycle, read.now, changes.holdings, floors,
@@ -238,7 +243,7 @@ class PollCycle:
             if deal.time > now:
                 late.add(deal.login)
         catching_up = not self.tracker.reaches(until, reads_end)
-        positions, refreshed = self._positions, None
+        positions, refreshed, read_again = self._positions, None, 0
         if plan.position_groups:
             full = (positions_read_at is None or catching_up
                     or mono - positions_read_at >= self.positions_full_seconds)
@@ -246,14 +251,15 @@ class PollCycle:
                 positions = _by_login(gateway.position_rows(plan.position_groups))
             else:
                 dealt = {login: group for login, group, *_ in polled if login in deals_by_login}
-                refreshed = self._read_positions(dealt)
+                refreshed, read_again = self._read_positions(dealt)
             reads_end = max(reads_end, gateway.server_time().utc)  # a read holds the account as of its span
         return _Read(now, mono, polled, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
-                     catching_up=catching_up, reads_end=reads_end, refreshed=refreshed)
+                     catching_up=catching_up, reads_end=reads_end, refreshed=refreshed, read_again=read_again)
 
-    def _read_positions(self, dealt_in: dict[int, str]) -> dict[int, list[PositionRow]]:
+    def _read_positions(self, dealt_in: dict[int, str]) -> tuple[dict[int, list[PositionRow]], int]:
         """Between full reads: the positions of the groups read whole every cycle, and of the accounts with a
-        deal in this window (`dealt_in`: login -> group; an account absent from the answer is flat)."""
+        deal in this window (`dealt_in`: login -> group; an account absent from the answer is flat); and how
+        many accounts were read for their deals."""
         refreshed: dict[int, list[PositionRow]] = {}
         if self.plan.current_position_groups:
             refreshed = _by_login(self.gateway.position_rows(self.plan.current_position_groups))
@@ -264,7 +270,7 @@ class PollCycle:
             for login in dealt:
                 refreshed[login] = read.get(login, [])
         self.positions_reads["refreshed"] += len(dealt)
-        return refreshed
+        return refreshed, len(dealt)
 
     def _detect(self, read: _Read) -> _Changes:
         """The accounts to send, and the equity of those whose floor must be read."""

@@ -231,6 +231,9 @@ class Poller:
                             sqs_requests=self.sqs_requests.count - sqs_before,
                             redis_round_trips=self.redis_round_trips.count - redis_before,
                             breaches=len(report.kills))
+        if self.plan.position_groups:
+            self.metrics.count("PositionsReadWhole", int(report.positions_whole))
+            self.metrics.count("PositionsReadAgain", report.positions_read_again)
         if self.prices is not None:
             self._add_ticks(self.prices.after_read)  # the books valued at the read's own quotes
         self._record_ticks()

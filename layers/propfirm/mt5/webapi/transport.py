@@ -39,6 +39,8 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+import certifi
+
 from propfirm.mt5.auth import answers_match, new_cli_rand, parse_rand, password_hash, rand_answer
 from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import (
@@ -97,10 +99,11 @@ class WebApiTransport:
         self.url = url.rstrip("/")
         self.login = int(login)
         self._password_hash = password_hash(password)
-        # True: the system's CAs; a path: that CA file; False: no check (a test server's own certificate)
+        # True: certifi's roots (what httpx trusted here before); a path: that CA file; False: no check (a test
+        # server's own certificate)
         self._ssl_context = (
             ssl.create_default_context(cafile=verify) if isinstance(verify, str)
-            else ssl.create_default_context() if verify else unverified_context()
+            else ssl.create_default_context(cafile=certifi.where()) if verify else unverified_context()
         )
         self.timeout = timeout
         self.connect_timeout = connect_timeout
