@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -242,11 +243,29 @@ def test_sigint_mid_run_still_prints_the_summary(database_url: str, redis_url: s
         stderr=subprocess.PIPE,
         text=True,
     )
+    # the banner on stderr says the stack is up (a loaded machine takes longer to start it than a fixed pause
+    # allowed); read on a thread of its own, so that the pipe never fills
+    err: list[str] = []
+    up = threading.Event()
+
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            err.append(line)
+            if "dashboards" in line:
+                up.set()
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader.start()
     try:
-        time.sleep(8)  # started and running (no --duration: only the signal ends it)
-        assert process.poll() is None, process.communicate()[1][-3000:]
+        assert up.wait(90) and process.poll() is None, "".join(err)[-3000:]
+        time.sleep(4)  # running some cycles (no --duration: only the signal ends it)
         process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=40)
+        process.wait(timeout=40)
+        assert process.stdout is not None
+        stdout = process.stdout.read()
+        reader.join(timeout=10)
+        stderr = "".join(err)
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGUSR1)  # the stacks of every thread into dev.log, for the report
