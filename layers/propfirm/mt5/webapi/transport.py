@@ -99,12 +99,8 @@ class WebApiTransport:
         self.url = url.rstrip("/")
         self.login = int(login)
         self._password_hash = password_hash(password)
-        # True: certifi's roots (what httpx trusted here before); a path: that CA file; False: no check (a test
-        # server's own certificate)
-        self._ssl_context = (
-            ssl.create_default_context(cafile=verify) if isinstance(verify, str)
-            else ssl.create_default_context(cafile=certifi.where()) if verify else unverified_context()
-        )
+        self._verify = verify
+        self._ssl_context: ssl.SSLContext | None = None  # made for the first https connection
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.max_attempts = max(1, max_attempts)
@@ -267,6 +263,8 @@ class WebApiTransport:
             self._handshake()
 
     def _http_channel(self) -> Channel:
+        if self._ssl_context is None and self.url.startswith("https:"):
+            self._ssl_context = tls_context(self._verify)
         return HttpChannel(self.url, ssl_context=self._ssl_context, connect_timeout=self.connect_timeout,
                            headers={"Connection": "keep-alive", "User-Agent": self._agent})
 
@@ -370,6 +368,14 @@ class WebApiTransport:
                 pass
         self._client = None
         self._authenticated = False
+
+
+def tls_context(verify: bool | str) -> ssl.SSLContext:
+    """True: certifi's roots (what httpx trusted here before); a path: that CA file; False: no check (a test
+    server's own certificate)."""
+    if isinstance(verify, str):
+        return ssl.create_default_context(cafile=verify)
+    return ssl.create_default_context(cafile=certifi.where()) if verify else unverified_context()
 
 
 def from_http_status(status: int, path: str) -> Mt5Error:
