@@ -133,3 +133,24 @@ def test_no_server_is_a_broken_channel() -> None:
         port = probe.getsockname()[1]
     with pytest.raises(ChannelBroken):
         channel_to(f"http://127.0.0.1:{port}").exchange("GET", "/api/test/access", None, None, 1.0)
+
+
+def test_over_tls_one_session_lasts_and_an_idle_close_is_a_new_session_not_an_error() -> None:
+    """Through the transport, against the simulator's TLS: reads keep one connection and one session (nothing
+    TLS sends between answers passes for a close), and a connection the server closed for idleness is
+    replaced before the next request, which succeeds."""
+    from propfirm.mt5.webapi.transport import WebApiTransport
+    from propfirm.sim.testing import running_simulator
+
+    from tests.instants import MONDAY_MORNING
+
+    with running_simulator(accounts=3, tls=True, idle_timeout=1.0, start=MONDAY_MORNING) as sim:
+        transport = WebApiTransport(sim.url, sim.manager_login, sim.manager_password, verify=sim.cafile or True)
+        for _ in range(4):
+            transport.read("/api/user/total")
+            time.sleep(0.05)
+        assert (transport.handshakes, transport.reconnects) == (1, 0)
+        time.sleep(2.0)  # past the server's idle limit: it closes the connection
+        transport.read("/api/user/total")
+        assert (transport.handshakes, transport.reconnects) == (2, 1)
+        transport.close()

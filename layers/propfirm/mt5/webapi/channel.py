@@ -104,7 +104,7 @@ class HttpChannel:
             return False
         if self._connection is None or self._connection.sock is None:
             return True  # not opened yet
-        if _readable(self._connection.sock):
+        if _peer_closed(self._connection.sock):
             self.close()
             return False
         return True
@@ -164,6 +164,25 @@ def _decoded(body: bytes, encoding: str | None) -> bytes:
     except zlib.error as exc:
         raise ChannelBroken(f"a {encoding} body that does not decompress: {exc}") from exc
     return body
+
+
+def _peer_closed(sock: socket.socket) -> bool:
+    """Whether the server closed the connection (or sent what no request asked for). A socket ready to read
+    between exchanges holds the peer's close, except on TLS, where it may hold only the protocol's own records
+    (a session ticket sent late): one byte is read without waiting to tell them apart."""
+    if not _readable(sock):
+        return False
+    timeout = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        sock.recv(1)  # b"": closed; a byte: an answer nobody asked for; either way not usable
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return False  # TLS records without data: still open
+    except OSError:
+        return True
+    finally:
+        sock.settimeout(timeout)
+    return True
 
 
 def _readable(sock: socket.socket) -> bool:
