@@ -169,7 +169,6 @@ class PollCycle:
         # the same rows (carried, not read again) keep the same positions
         self._held: dict[int, tuple[list[PositionRow], tuple[HeldPosition, ...]]] = {}
         self._positions_read_at: float | None = None  # when every position was last read (None: read them now)
-        self.positions_reads = {"full": 0, "refreshed": 0}  # cycles of each kind, and accounts read again
         self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
         self.floor_memo = FloorMemo()  # the floors read back, decoded once for the fast path and the tick path
         # messages other threads hand over (a blind interval's review): into the next cycle's outbox, kept
@@ -250,7 +249,8 @@ class PollCycle:
             if full:
                 positions = _by_login(gateway.position_rows(plan.position_groups))
             else:
-                dealt = {login: group for login, group, *_ in polled if login in deals_by_login}
+                dealt = ({login: group for login, group, *_ in polled if login in deals_by_login}
+                         if deals_by_login else {})
                 refreshed, read_again = self._read_positions(dealt)
             reads_end = max(reads_end, gateway.server_time().utc)  # a read holds the account as of its span
         return _Read(now, mono, polled, positions, until, self.tracker.fetched, new_tickets, deals_by_login, late,
@@ -269,7 +269,6 @@ class PollCycle:
             read = _by_login(self.gateway.position_rows_of(dealt))
             for login in dealt:
                 refreshed[login] = read.get(login, [])
-        self.positions_reads["refreshed"] += len(dealt)
         return refreshed, len(dealt)
 
     def _detect(self, read: _Read) -> _Changes:
@@ -280,8 +279,6 @@ class PollCycle:
         carried: dict[int, list[PositionRow]] = {}  # what this cycle holds: the next one carries it
         last_held, handed = self._held, {}
         currencies: dict[str, str] = {}
-        if refreshed is None and self.plan.position_groups:
-            self.positions_reads["full"] += 1
         for login, group, balance, equity, credit, margin in read.polled:
             changes.present.add(login)
             reads = reads_positions.get(group)

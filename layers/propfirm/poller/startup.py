@@ -8,10 +8,10 @@ result or value each cycle (a per-trade loss limit, an exposure cap by value).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from propfirm.domain.programs import Program
+from propfirm.domain.programs import Phase, Program
 from propfirm.mt5 import masks
 
 
@@ -31,23 +31,24 @@ def missing_groups(needed: Iterable[str], existing: Iterable[str]) -> list[str]:
 
 def needs_positions(programs: Iterable[Program]) -> list[str]:
     """The groups whose phase has a rule that judges open positions."""
-    groups: dict[str, None] = {}
-    for program in programs:
-        for phase in program.phases:
-            if (phase.max_lots is not None or phase.max_positions is not None or phase.exposure_caps
-                    or phase.has_trade_loss or not phase.weekend_holding
-                    or phase.news_blackout_minutes is not None):
-                groups.setdefault(phase.group, None)
-    return list(groups)
+    return _groups_where(programs, lambda phase: (
+        phase.max_lots is not None or phase.max_positions is not None or bool(phase.exposure_caps)
+        or phase.has_trade_loss or not phase.weekend_holding or phase.news_blackout_minutes is not None))
 
 
 def needs_current_positions(programs: Iterable[Program]) -> list[str]:
     """The groups whose phase judges each position's current result or value (a per-trade loss limit, an
     exposure cap by value): their positions are read whole every cycle, never carried from an earlier read."""
+    return _groups_where(programs, lambda phase: (
+        phase.has_trade_loss or any(cap.max_value_pct is not None for cap in phase.exposure_caps)))
+
+
+def _groups_where(programs: Iterable[Program], judges: Callable[[Phase], bool]) -> list[str]:
+    """The groups of the phases `judges` picks, each once, in the programs' order."""
     groups: dict[str, None] = {}
     for program in programs:
         for phase in program.phases:
-            if phase.has_trade_loss or any(cap.max_value_pct is not None for cap in phase.exposure_caps):
+            if judges(phase):
                 groups.setdefault(phase.group, None)
     return list(groups)
 

@@ -297,9 +297,8 @@ class WebApiGateway:
                 else parsing.position(record, server, clock) for record in self._position_records(groups)]
 
     def position_rows(self, groups: Sequence[str]) -> list[PositionRow]:
-        clock, server = self._server_clock(), self._server
-        return [parsing.position_row_of(record, clock) if type(record) is WirePosition
-                else parsing.position(record, server, clock).row() for record in self._position_records(groups)]
+        clock = self._server_clock()
+        return [self._row_of(record, clock) for record in self._position_records(groups)]
 
     def position_rows_of(self, logins: Sequence[int]) -> list[PositionRow]:
         clock = self._server_clock()
@@ -307,9 +306,14 @@ class WebApiGateway:
         rows: list[PositionRow] = []
         for page in self._pages(sorted(set(logins))):
             records = as_list(self.transport.read("/api/position/get_batch", {"login": _join(page)}, decode=decode))
-            rows += [parsing.position_row_of(record, clock) if type(record) is WirePosition
-                     else parsing.position(record, self._server, clock).row() for record in records]
+            rows += [self._row_of(record, clock) for record in records]
         return rows
+
+    def _row_of(self, record: Any, clock: ServerClock) -> PositionRow:
+        """A position record as a row: typed (`WirePosition`) by the typed reader, a dict by the general one."""
+        if type(record) is WirePosition:
+            return parsing.position_row_of(record, clock)
+        return parsing.position(record, self._server, clock).row()
 
     def _position_records(self, groups: Sequence[str]) -> Iterator[Any]:
         """The position records of the groups: typed (`WirePosition`) where the typed reader took the reply,
