@@ -7,24 +7,24 @@ memory only: after a restart every account counts as changed once, which resends
 A change is committed only after its message went out, so a failed cycle resends it next time.
 
 Only the hash of a fingerprint is kept (an int instead of four Decimals and a tuple: ~100 bytes an
-account instead of ~600, which matters at 100k accounts). Equal values hash equally, so no change is
-ever invented; two different states with the same 64-bit hash (odds about 1 in 10^19 per comparison)
-would delay that account's snapshot until its heartbeat.
+account instead of ~600, which matters at 100k accounts). The amounts are hashed as their text: a
+`Decimal` just decoded computes its hash with modular arithmetic (~0.8 µs each, ~0.3 s a cycle at 100k
+accounts), its text in a tenth of that. The same amount always reads as the same text from MT5, so no
+change is ever invented (were "1.0" and "1.00" both to come, that is one snapshot sent more, no harm);
+two different states with the same 64-bit hash (odds about 1 in 10^19 per comparison) would delay that
+account's snapshot until its heartbeat.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from decimal import Decimal
-
-from propfirm.live.records import PositionSummary
-
-Fingerprint = tuple[Decimal, Decimal, Decimal, Decimal, tuple[PositionSummary, ...] | None]
 
 
 def fingerprint_hash(balance: Decimal, equity: Decimal, credit: Decimal, margin: Decimal,
-                     positions: tuple[PositionSummary, ...] | None) -> int:
-    return hash((balance, equity, credit, margin, positions))
+                     positions: Hashable) -> int:
+    """`positions`: what change detection sees of the open positions (None where the group's are not read)."""
+    return hash((str(balance), str(equity), str(credit), str(margin), positions))
 
 
 class ChangeDetector:

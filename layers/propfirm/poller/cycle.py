@@ -51,7 +51,7 @@ from propfirm.live.records import iso_utc
 from propfirm.mt5 import masks
 from propfirm.mt5.models import AccountRow, PositionRow
 from propfirm.mt5.port import Mt5Gateway
-from propfirm.poller.changes import ChangeDetector
+from propfirm.poller.changes import ChangeDetector, fingerprint_hash
 from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch, breach_of, kill_report
 from propfirm.poller.held import HeldPosition
@@ -292,7 +292,7 @@ class PollCycle:
                     held = positions.get(login)
             if held:
                 carried[login] = held
-            fingerprint = hash((balance, equity, credit, margin, _held_key(held) if reads else None))
+            fingerprint = fingerprint_hash(balance, equity, credit, margin, _held_key(held) if reads else None)
             if read.catching_up:
                 changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent
             elif login in read.late and login not in self._held_back:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from propfirm.mt5.auth import parse_rand, password_hash, rand_answer
 from propfirm.mt5.backoff import Backoff
 from propfirm.mt5.errors import AuthFailed, ConnectionLost, NoPermission, NotFound, ServerError, Timeout
 from propfirm.mt5.webapi.channel import ChannelBroken, ChannelTimeout, Reply
-from propfirm.mt5.webapi.transport import WebApiTransport, escape_value
+from propfirm.mt5.webapi.transport import WebApiTransport, escape_value, form_query
 
 PASSWORD = "Password1"
 SRV_RAND = "73007dc7184747ce0f7c98516ef1c851"
@@ -242,6 +245,13 @@ def test_the_query_is_form_encoded_as_before() -> None:
     transport = transport_for(peer)
     transport.read("/api/user/account/get_batch", {"login": "5001,5002", "group": "real\\a b"})
     assert peer.log[-1].url.query == b"login=5001%2C5002&group=real%5C%5Ca+b"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8),
+                       st.one_of(st.text(max_size=40), st.text(alphabet="0123456789,", max_size=40)), max_size=4))
+def test_the_query_reads_as_urlencode_writes_it(query: dict[str, str]) -> None:
+    assert form_query(query) == urlencode(query)
 
 
 def test_a_timeout_drops_the_connection_and_a_read_tries_again_on_a_new_session() -> None:

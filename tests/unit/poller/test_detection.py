@@ -26,6 +26,21 @@ def test_an_account_is_sent_when_it_changes_has_deals_or_its_heartbeat_is_due() 
     assert detector.is_changed(1, fp("100000"), now=60.0, has_deals=False)
 
 
+def test_the_fingerprint_sees_each_amount_and_the_positions_and_reads_a_new_decimal_of_the_same_text_alike() -> None:
+    amounts = ("100000.00", "100012.50", "0.00", "150.00")
+
+    def of(*texts: str, positions: object = None) -> int:
+        balance, equity, credit, margin = (Decimal(text) for text in texts)  # new objects every time
+        return fingerprint_hash(balance, equity, credit, margin, positions)
+
+    assert of(*amounts) == of(*amounts)
+    for i in range(4):
+        changed = list(amounts)
+        changed[i] = "100012.51"
+        assert of(*changed) != of(*amounts), i
+    assert of(*amounts, positions=(("EURUSD", Decimal("1.00"), "buy"),)) != of(*amounts, positions=())
+
+
 def test_detector_forgets_accounts_that_left_the_watched_groups() -> None:
     detector = ChangeDetector(60)
     detector.commit([(1, fp("1")), (2, fp("2"))], 0.0)

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import certifi
 
@@ -328,7 +329,7 @@ class WebApiTransport:
         content = None if body is None else json.dumps(body, default=_json_default).encode()
         query = _encode_params(params)
         try:
-            reply = client.exchange(method, f"{path}?{urlencode(query)}" if query else path, content,
+            reply = client.exchange(method, f"{path}?{form_query(query)}" if query else path, content,
                                     None if content is None else _BODY_HEADERS,
                                     self.timeout if timeout is None else timeout)
         except ChannelTimeout as exc:
@@ -398,6 +399,21 @@ def _encode_params(params: Params | None) -> dict[str, str] | None:
     if not params:
         return None
     return {k: escape_value(str(v)) for k, v in params.items() if v is not None}
+
+
+# quote_plus leaves letters, digits and "_.-~" as they are; a list of logins adds only commas
+_PLAIN = re.compile(r"[A-Za-z0-9_.~,-]*")
+
+
+def form_query(query: Mapping[str, str]) -> str:
+    """The query form-encoded, byte for byte what `urllib.parse.urlencode` makes of it. A list of 100 logins
+    is most of a poll's requests: its commas are replaced at once, where quote_plus maps each of its ~700
+    characters in Python (~0.1 s a cycle at 100,000 accounts)."""
+    return "&".join([f"{_form_text(key)}={_form_text(value)}" for key, value in query.items()])
+
+
+def _form_text(text: str) -> str:
+    return text.replace(",", "%2C") if _PLAIN.fullmatch(text) else quote_plus(text)
 
 
 def _json_default(value: object) -> object:
