@@ -6,7 +6,8 @@ every price moving, a cycle writes some 40,000 snapshots, and the summaries (a f
 position), their dicts and each position's time formatted again made up most of the cycle's Redis write.
 Here each snapshot is one string formatted in C; the strings JSON must escape (the server, a symbol, a
 time) are escaped once a cycle by orjson, the amounts (`str(Decimal)`: digits, sign, point, exponent)
-need none.
+need none; they are formatted with `!s` (what `str` gives), as `{amount}` would go through
+`Decimal.__format__`, three times slower (~0.15 s a cycle at 100,000 accounts).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ class SnapshotEncoder:
 
     def encode(self, login: int, balance: Decimal, equity: Decimal, credit: Decimal, margin: Decimal,
                held: list[PositionRow] | None) -> bytes:
-        text = (f'{self._head}{login}{self._stamp}{balance}","equity":"{equity}","credit":"{credit}",'
-                f'"margin":"{margin}","positions":')
+        text = (f'{self._head}{login}{self._stamp}{balance!s}","equity":"{equity!s}","credit":"{credit!s}",'
+                f'"margin":"{margin!s}","positions":')
         if held is None:
             return (text + "null}").encode()
         if len(held) > 1:
@@ -48,10 +49,10 @@ class SnapshotEncoder:
             moment = "null"
         else:
             moment = self._times.get(price_time) or self._time(price_time)
-        text = (f'{{"symbol":{name},"volume":"{volume}","side":"{side}","ticket":{ticket},'
+        text = (f'{{"symbol":{name},"volume":"{volume!s}","side":"{side}","ticket":{ticket},'
                 f'"open":{_amount(price_open)},"price":{_amount(price)},"price_time":{moment},'
                 f'"profit":{_amount(profit)},"swap":{_amount(swap)}')
-        return text + ("}" if value is None else f',"value":"{value}"}}')
+        return text + ("}" if value is None else f',"value":"{value!s}"}}')
 
     def _time(self, moment: datetime) -> str:
         text = self._times[moment] = _string(iso_utc(moment))
@@ -68,4 +69,4 @@ def _string(text: str) -> str:
 
 
 def _amount(value: Decimal | None) -> str:
-    return "null" if value is None else f'"{value}"'
+    return "null" if value is None else f'"{value!s}"'

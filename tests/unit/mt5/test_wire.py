@@ -13,7 +13,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from propfirm.mt5.errors import ProtocolError
-from propfirm.mt5.webapi import parsing
+from propfirm.mt5.webapi import WebApiGateway, parsing
 from propfirm.mt5.webapi.parsing import ParseError
 from propfirm.mt5.webapi.wire import (
     DecodeRefused,
@@ -97,7 +97,7 @@ ROW_FIELDS = {"Login", "Balance", "Equity", "Credit", "Margin"}
 
 
 def _typed_rows(body: bytes) -> Any:
-    return [parsing.account_row_of(r, "real\\a") for r in decode_account_rows(body)["answer"] or []]
+    return parsing.account_rows_of(decode_account_rows(body)["answer"] or [], "real\\a")
 
 
 def _general_rows(body: bytes) -> Any:
@@ -135,6 +135,9 @@ def test_the_lean_reader_refuses_an_amount_that_is_not_finite_naming_it() -> Non
         body = json.dumps({"retcode": "0 Done", "answer": [{**RECORD, field: "NaN"}]}).encode()
         with pytest.raises(ParseError, match=f"^{field}: not a finite number"):
             _typed_rows(body)
+        later = json.dumps({"retcode": "0 Done", "answer": [RECORD, {**RECORD, "Login": "7", field: "-Infinity"}]})
+        with pytest.raises(ParseError, match=f"^{field}: not a finite number"):  # anywhere in the page
+            _typed_rows(later.encode())
     [row] = decode_account_rows(json.dumps({"retcode": "0 Done", "answer": [RECORD]}).encode())["answer"]
     assert type(row) is WireAccountRow and parsing.account_row_of(row, "g") == (
         100123, "g", Decimal("100234.55"), Decimal("100110.85"), Decimal("0.00"), Decimal("1200.00"))
@@ -247,3 +250,21 @@ def test_absurd_values_are_refused_as_bad_input_by_both_readers(field, value, me
     for read in (_typed_positions, _general_positions):
         with pytest.raises(ProtocolError, match=message):
             read(body)
+
+
+@pytest.mark.parametrize(("answer", "logins"), [
+    (["5001", 5002, " 5003"], [5001, 5002, 5003]),  # each as `parsing.integer` reads it
+    ([], []),
+    (["5001", "x5002"], "login"),
+    ([5001, True], "login"),
+    (["5001", 5002.5], "login"),
+])
+def test_a_groups_logins_are_read_as_integer_reads_each_and_an_odd_one_refused_by_name(answer, logins) -> None:
+    peer = Peer()
+    peer.routes["/api/user/logins"] = lambda r: httpx.Response(200, json={"retcode": "0 Done", "answer": answer})
+    gateway = WebApiGateway(transport_for(peer))
+    if isinstance(logins, list):
+        assert gateway._logins("real\\a") == logins
+    else:
+        with pytest.raises(ParseError, match=logins):
+            gateway._logins("real\\a")
