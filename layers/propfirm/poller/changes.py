@@ -17,7 +17,7 @@ account's snapshot until its heartbeat.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Container, Hashable, Iterable
 from decimal import Decimal
 
 
@@ -47,7 +47,7 @@ class ChangeDetector:
             self._sent[login] = fingerprint
             self._sent_at[login] = now
 
-    def forget_missing(self, present: set[int]) -> None:
+    def forget_missing(self, present: Container[int]) -> None:
         """Drop accounts that left the watched groups (memory stays bounded by the live accounts)."""
         for login in [login for login in self._sent if login not in present]:
             del self._sent[login]

@@ -111,7 +111,6 @@ class _Changes:
     sent: list[tuple[int, int]] = field(default_factory=list)  # (login, fingerprint hash)
     to_write: list[_SnapshotFields] = field(default_factory=list)
     equity: dict[int, Decimal] = field(default_factory=dict)  # accounts whose floor is read
-    present: set[int] = field(default_factory=set)  # every login polled
     holdings: list[Holding] = field(default_factory=list)  # accounts with open positions (the tick path)
     held_back: set[int] = field(default_factory=set)  # a deal made during the read: no snapshot this cycle
 
@@ -213,7 +212,7 @@ class PollCycle:
         self.unsent = []
         self.detector.commit(changes.sent, read.mono)
         if len(self.detector) > changes.accounts + 1024:
-            self.detector.forget_missing(changes.present)
+            self.detector.forget_missing(self.groups_known.keys())  # every login this cycle polled
         self._positions_read_at = read.mono if read.refreshed is None else full_at
         wall = datetime.now(UTC)
         self.last_good = orjson.dumps({"time": iso_utc(wall), "epoch": wall.timestamp(), "cycle": cycle,
@@ -273,15 +272,19 @@ class PollCycle:
         return refreshed, len(dealt)
 
     def _detect(self, read: _Read) -> _Changes:
-        """The accounts to send, and the equity of those whose floor must be read."""
+        """The accounts to send, and the equity of those whose floor must be read. The loop runs for every
+        account every cycle (100,000): what it reads is bound to locals first."""
         changes = _Changes(accounts=len(read.polled))
         reads_positions = self._positions_by_group
         positions, refreshed = read.positions, read.refreshed
         carried: dict[int, list[PositionRow]] = {}  # what this cycle holds: the next one carries it
         last_held, handed = self._held, {}
         currencies: dict[str, str] = {}
+        sent, to_write, floor_read, holdings = changes.sent, changes.to_write, changes.equity, changes.holdings
+        catching_up, late, held_back, dealt = read.catching_up, read.late, self._held_back, read.deals_by_login
+        is_changed, retry, mono = self.detector.is_changed, self.kill_switch.retry, read.mono
+        hands_over = self.prices is not None
         for login, group, balance, equity, credit, margin in read.polled:
-            changes.present.add(login)
             reads = reads_positions.get(group)
             if reads is None:
                 reads = self._reads_positions(group)
@@ -294,27 +297,27 @@ class PollCycle:
             if held:
                 carried[login] = held
             fingerprint = fingerprint_hash(balance, equity, credit, margin, _held_key(held) if reads else None)
-            if read.catching_up:
-                changes.equity[login] = equity  # only the fast path judges the read: no snapshot is sent
-            elif login in read.late and login not in self._held_back:
+            if catching_up:
+                floor_read[login] = equity  # only the fast path judges the read: no snapshot is sent
+            elif login in late and login not in held_back:
                 changes.held_back.add(login)  # its deals go alone; the next cycle's snapshot holds them
-                changes.equity[login] = equity  # the fast path judges this read all the same
-            elif self.detector.is_changed(login, fingerprint, read.mono, login in read.deals_by_login):
-                changes.sent.append((login, fingerprint))
-                changes.to_write.append((login, balance, equity, credit, margin, (held or []) if reads else None))
-                changes.equity[login] = equity
-            elif login in self.kill_switch.retry:
-                changes.equity[login] = equity  # a kill that failed: read its floor again
-            if held and self.prices is not None:
+                floor_read[login] = equity  # the fast path judges this read all the same
+            elif is_changed(login, fingerprint, mono, login in dealt):
+                sent.append((login, fingerprint))
+                to_write.append((login, balance, equity, credit, margin, (held or []) if reads else None))
+                floor_read[login] = equity
+            elif login in retry:
+                floor_read[login] = equity  # a kill that failed: read its floor again
+            if held and hands_over:
                 last = last_held.get(login)
                 kept = last[1] if last is not None and last[0] is held else _held_positions(held)
                 handed[login] = (held, kept)
                 currency = currencies.get(group)
                 if currency is None:
                     currency = currencies[group] = self.currency_of(group)
-                changes.holdings.append(Holding(login, balance + credit, equity, currency, kept))
-                if login not in changes.equity:
-                    changes.equity[login] = equity  # its floor is read back for the tick path too
+                holdings.append(Holding(login, balance + credit, equity, currency, kept))
+                if login not in floor_read:
+                    floor_read[login] = equity  # its floor is read back for the tick path too
         self.groups_known = {polled[0]: intern(polled[1]) for polled in read.polled}
         self._held_back = changes.held_back
         self._positions, self._held = carried, handed

@@ -219,7 +219,7 @@ class PriceWatch:
             for symbol in symbols:
                 dependents.setdefault(symbol, set()).add(h.login)
         watched = sorted(s for s in quoted if specs.get(s) is not None)
-        return books, dependents, TriggerIndex(triggers), watched
+        return books, dependents, self.triggers.updated(triggers), watched
 
     def _symbols_valuing(self, h: Holding, known: dict[tuple[str, str], frozenset[str]]) -> frozenset[str]:
         """The symbols whose quotes value `h`: those it holds, and those converting their profit. `known`:

@@ -96,21 +96,67 @@ def _self_converted(symbol: str, buy: bool, constant: Decimal, slope: Decimal, o
     return Trigger(symbol, False, _DOWN.multiply(_DOWN.divide(opened, margin), _NARROWER))
 
 
-class TriggerIndex:
-    """Each symbol's triggers, sorted per side, and the books a quote reaches."""
+_Sorted = tuple[list[Decimal], list[int]]  # prices ascending, each with its login (ties by login)
 
-    def __init__(self, triggers: dict[int, Trigger]) -> None:
-        longs: dict[str, list[tuple[Decimal, int]]] = {}
-        shorts: dict[str, list[tuple[Decimal, int]]] = {}
-        for login, trigger in triggers.items():
-            (longs if trigger.buy else shorts).setdefault(trigger.symbol, []).append((trigger.price, login))
-        self._longs = {symbol: _sorted(pairs) for symbol, pairs in longs.items()}
-        self._shorts = {symbol: _sorted(pairs) for symbol, pairs in shorts.items()}
-        self.logins = frozenset(triggers)
+
+class TriggerIndex:
+    """Each symbol's triggers, sorted per side, and the books a quote reaches. An index is never changed once
+    made (the tick thread bisects it while the next read's is made): `updated` makes the next one."""
+
+    def __init__(self, triggers: dict[int, Trigger], *,
+                 lists: tuple[dict[str, _Sorted], dict[str, _Sorted]] | None = None) -> None:
+        if lists is None:
+            longs: dict[str, list[tuple[Decimal, int]]] = {}
+            shorts: dict[str, list[tuple[Decimal, int]]] = {}
+            for login, trigger in triggers.items():
+                (longs if trigger.buy else shorts).setdefault(trigger.symbol, []).append((trigger.price, login))
+            lists = ({symbol: _sorted(pairs) for symbol, pairs in longs.items()},
+                     {symbol: _sorted(pairs) for symbol, pairs in shorts.items()})
+        self._longs, self._shorts = lists
+        self.logins = triggers.keys()
         self.by_login = triggers  # each book's trigger (the next read keeps those of unchanged books)
-        self._counts = {symbol: len(pairs) for symbol, pairs in longs.items()}
-        for symbol, pairs in shorts.items():
-            self._counts[symbol] = self._counts.get(symbol, 0) + len(pairs)
+        self._counts = {symbol: len(prices) for symbol, (prices, _) in self._longs.items()}
+        for symbol, (prices, _) in self._shorts.items():
+            self._counts[symbol] = self._counts.get(symbol, 0) + len(prices)
+
+    def updated(self, triggers: dict[int, Trigger]) -> TriggerIndex:
+        """The index of `triggers`, the same as `TriggerIndex(triggers)`. From one read to the next most
+        books keep their trigger (the same object): only the lists of the symbols whose triggers changed are
+        copied and mended by bisection, instead of sorting 50,000 prices again (~60 ms a cycle)."""
+        last = self.by_login
+        gone = [(login, trigger) for login, trigger in last.items() if triggers.get(login) is not trigger]
+        new = [(login, trigger) for login, trigger in triggers.items() if last.get(login) is not trigger]
+        if len(gone) + len(new) > max(1_000, len(triggers) // 4):  # most of it new: sorting afresh is cheaper
+            return TriggerIndex(triggers)
+        longs, shorts = dict(self._longs), dict(self._shorts)
+        copied: set[tuple[str, bool]] = set()
+
+        def lists_of(trigger: Trigger) -> _Sorted:
+            side = longs if trigger.buy else shorts
+            key = (trigger.symbol, trigger.buy)
+            if key not in copied:  # the first change of this symbol and side: a copy of its lists
+                copied.add(key)
+                prices, logins = side.get(trigger.symbol, ([], []))
+                side[trigger.symbol] = (list(prices), list(logins))
+            return side[trigger.symbol]
+
+        for login, trigger in gone:
+            prices, logins = lists_of(trigger)
+            i = bisect_left(prices, trigger.price)
+            while logins[i] != login:  # among the equal prices, ordered by login
+                i += 1
+            del prices[i], logins[i]
+        for login, trigger in new:
+            prices, logins = lists_of(trigger)
+            i = bisect_left(prices, trigger.price)
+            while i < len(prices) and prices[i] == trigger.price and logins[i] < login:
+                i += 1
+            prices.insert(i, trigger.price)
+            logins.insert(i, login)
+        for side in (longs, shorts):
+            for symbol in [symbol for symbol, (prices, _) in side.items() if not prices]:
+                del side[symbol]
+        return TriggerIndex(triggers, lists=(longs, shorts))
 
     def count(self, symbol: str) -> int:
         """How many books a quote of `symbol` screens."""
@@ -129,6 +175,6 @@ class TriggerIndex:
         return found
 
 
-def _sorted(pairs: list[tuple[Decimal, int]]) -> tuple[list[Decimal], list[int]]:
+def _sorted(pairs: list[tuple[Decimal, int]]) -> _Sorted:
     pairs.sort()
     return [price for price, _ in pairs], [login for _, login in pairs]

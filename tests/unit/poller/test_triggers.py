@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from propfirm.mt5.models import SymbolInfo
 from propfirm.poller.held import HeldPosition
-from propfirm.poller.triggers import TriggerIndex, trigger_of
+from propfirm.poller.triggers import Trigger, TriggerIndex, trigger_of
 
 SPECS = {
     "XAUUSD": SymbolInfo("XAUUSD", 2, Decimal(100), "XAU", "USD"),
@@ -122,3 +122,29 @@ def test_a_self_converted_screen_never_misses_a_book_at_its_floor(buy, legs, bas
     ask = bid + spread
     if estimate(base, positions, bid, ask) <= level and trigger is not None:  # None: valued at every quote
         assert TriggerIndex({1: trigger}).reached("USDJPY", bid, ask) == [1]
+
+
+_prices = st.sampled_from([Decimal("1.1"), Decimal("1.10"), Decimal("1.2"), Decimal("1990"), Decimal("0.5")])
+_triggers = st.builds(Trigger, st.sampled_from(["EURUSD", "XAUUSD", "USDJPY"]), st.booleans(), _prices)
+
+
+@settings(max_examples=200, deadline=None)
+@given(reads=st.lists(st.dictionaries(st.integers(min_value=1, max_value=40), _triggers, max_size=30),
+                      min_size=1, max_size=6),
+       kept=st.lists(st.booleans(), min_size=40, max_size=40))
+def test_an_updated_index_is_the_index_made_afresh(reads: list[dict[int, Trigger]], kept: list[bool]) -> None:
+    """From read to read some books keep their trigger object, others get a new one, come or go: the index
+    mended from the last one lists what an index made from scratch lists, and the last one is unchanged."""
+    index = TriggerIndex({})
+    for read in reads:
+        # books that kept their trigger keep the very object, as `PriceWatch._stage` does
+        triggers = {login: (index.by_login[login] if kept[login - 1] and login in index.by_login else trigger)
+                    for login, trigger in read.items()}
+        before = (repr(index._longs), repr(index._shorts))
+        mended, fresh = index.updated(triggers), TriggerIndex(triggers)
+        assert (repr(index._longs), repr(index._shorts)) == before
+        assert (mended._longs, mended._shorts, mended._counts) == (fresh._longs, fresh._shorts, fresh._counts)
+        for symbol in ("EURUSD", "XAUUSD", "USDJPY"):
+            for price in (Decimal("1.1"), Decimal("1.5"), Decimal("2000")):
+                assert mended.reached(symbol, price, price) == fresh.reached(symbol, price, price)
+        index = mended
