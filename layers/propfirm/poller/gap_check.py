@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Literal
@@ -106,11 +106,11 @@ class _Book:
             else:  # a netting position grows at the volume-weighted price
                 volume = held.volume + deal.volume
                 price = (held.price_open * held.volume + deal.price * deal.volume) / volume
-                self.positions[deal.position_id] = replace(held, volume=volume, price_open=price)
+                self.positions[deal.position_id] = held._replace(volume=volume, price_open=price)
         elif held is not None and deal.entry in (DealEntry.OUT, DealEntry.OUT_BY, DealEntry.INOUT):
             rest = held.volume - deal.volume
             if rest > ZERO:
-                self.positions[deal.position_id] = replace(held, volume=rest)
+                self.positions[deal.position_id] = held._replace(volume=rest)
             else:
                 del self.positions[deal.position_id]
                 if deal.entry == DealEntry.INOUT and rest < ZERO:  # the rest opens the other way

@@ -3,12 +3,14 @@ blind interval's check carries through the gap's deals."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class HeldPosition:
+class HeldPosition(NamedTuple):
+    """A named tuple: one is made for every position read afresh every cycle (tens of thousands at 100,000
+    accounts), and compared with the last read's, three times faster than a frozen dataclass."""
+
     symbol: str
     buy: bool
     volume: Decimal  # lots
