@@ -56,7 +56,7 @@ from propfirm.poller.deals import DealTracker, to_ms
 from propfirm.poller.fast_path import KillSwitch, breach_of, kill_report
 from propfirm.poller.held import HeldPosition
 from propfirm.poller.prices import Holding, PriceWatch
-from propfirm.poller.snapshots import PositionTexts, SnapshotEncoder
+from propfirm.poller.snapshots import SnapshotEncoder
 from propfirm.poller.startup import WatchPlan
 from propfirm.queues.messages import DealRecord, KillReport
 from propfirm.queues.packing import pack_evaluation_messages
@@ -168,7 +168,6 @@ class PollCycle:
         # the same rows (carried, not read again) keep the same positions
         self._held: dict[int, tuple[list[PositionRow], tuple[HeldPosition, ...]]] = {}
         self._positions_read_at: float | None = None  # when every position was last read (None: read them now)
-        self._position_texts: PositionTexts = {}  # the last cycle's snapshots' positions, by login (snapshots.py)
         self._held_back: set[int] = set()  # the accounts whose snapshot the last cycle held back
         self.floor_memo = FloorMemo()  # the floors read back, decoded once for the fast path and the tick path
         # messages other threads hand over (a blind interval's review): into the next cycle's outbox, kept
@@ -380,11 +379,9 @@ class PollCycle:
     def _snapshots(self, changed: list[_SnapshotFields], cycle: int, time_text: str
                    ) -> Iterator[tuple[int, bytes]]:
         """Encoded lazily: each snapshot goes into the pipeline and is freed at once."""
-        encoder = SnapshotEncoder(self.server, cycle, time_text, self._position_texts)
-        encode = encoder.encode
+        encode = SnapshotEncoder(self.server, cycle, time_text).encode
         for login, balance, equity, credit, margin, held in changed:
             yield login, encode(login, balance, equity, credit, margin, held)
-        self._position_texts = encoder.texts  # only once every snapshot is made: a failed write keeps the last
 
 
 def _by_login(rows: list[PositionRow]) -> dict[int, list[PositionRow]]:

@@ -20,24 +20,15 @@ import orjson
 from propfirm.live.records import SCHEMA_VERSION, iso_utc
 from propfirm.mt5.models import PositionRow
 
-PositionTexts = dict[int, tuple[list[PositionRow], str]]  # login -> (its rows, their text)
-
 
 class SnapshotEncoder:
-    """The snapshots of one cycle (one server, one cycle number, one time).
+    """The snapshots of one cycle (one server, one cycle number, one time)."""
 
-    `last_texts`: each account's positions as the last cycle wrote them. Between full reads an account's
-    rows are carried from cycle to cycle (the same list: `propfirm.poller.cycle`), so the same list is the
-    same text, and only the account's amounts are formatted again (most snapshots, every cycle). `texts`
-    holds this cycle's, for the next."""
-
-    def __init__(self, server: str, cycle: int, time_text: str, last_texts: PositionTexts | None = None) -> None:
+    def __init__(self, server: str, cycle: int, time_text: str) -> None:
         self._head = f'{{"v":{SCHEMA_VERSION},"server":{_string(server)},"login":'
         self._stamp = f',"cycle":{cycle},"time":{_string(time_text)},"balance":"'
         self._symbols: dict[str, str] = {}
         self._times: dict[datetime, str] = {}  # a symbol's positions share its quote's time
-        self._last_texts = last_texts or {}
-        self.texts: PositionTexts = {}
 
     def encode(self, login: int, balance: Decimal, equity: Decimal, credit: Decimal, margin: Decimal,
                held: list[PositionRow] | None) -> bytes:
@@ -45,16 +36,9 @@ class SnapshotEncoder:
                 f'"margin":"{margin!s}","positions":')
         if held is None:
             return (text + "null}").encode()
-        if not held:
-            return (text + "[]}").encode()
-        last = self._last_texts.get(login)
-        if last is not None and last[0] is held:
-            positions = last[1]
-        else:
-            rows = sorted(held, key=position_order) if len(held) > 1 else held
-            positions = "[" + ",".join([self._position(row) for row in rows]) + "]"
-        self.texts[login] = (held, positions)
-        return (text + positions + "}").encode()
+        if len(held) > 1:
+            held = sorted(held, key=position_order)
+        return (text + "[" + ",".join([self._position(row) for row in held]) + "]}").encode()
 
     def _position(self, row: PositionRow) -> str:
         _, symbol, volume, side, ticket, price_open, price, price_time, profit, swap, value = row

@@ -44,26 +44,6 @@ def test_the_same_bytes_as_encode_snapshot(server: str, money: tuple[Decimal, ..
     assert made == reference(server, 812, time_text, 5001, money, held)
     assert encoder.encode(5001, *money, held) == made  # the second time from the encoder's caches
     assert Snapshot.decode(made).login == 5001
-    following = SnapshotEncoder(server, 813, time_text, encoder.texts)  # the next cycle: the rows carried
-    assert following.encode(5001, *money, held) == reference(server, 813, time_text, 5001, money, held)
-
-
-def test_the_next_cycle_reuses_an_accounts_positions_text_only_for_the_same_rows() -> None:
-    row = (7, "EURUSD", Decimal("1.00"), "buy", 9, Decimal("1.1"), Decimal("1.2"), None, Decimal("10"), Decimal("0"),
-           None)
-    held = [row]
-    first = SnapshotEncoder("default", 1, "2026-03-02T10:00:00.000Z")
-    first.encode(7, Decimal(1), Decimal(1), Decimal(0), Decimal(0), held)
-    assert first.texts[7][0] is held
-    first.texts[7] = (held, '["carried"]')  # what the next cycle reuses for the same list
-    second = SnapshotEncoder("default", 2, "2026-03-02T10:00:02.000Z", first.texts)
-    assert orjson.loads(second.encode(7, Decimal(1), Decimal(2), Decimal(0), Decimal(0), held))["positions"] == [
-        "carried"]
-    moved = [(*row[:6], Decimal("1.3"), *row[7:])]  # read again: new rows, a new text
-    listed = orjson.loads(second.encode(7, Decimal(1), Decimal(2), Decimal(0), Decimal(0), moved))["positions"]
-    assert listed[0]["price"] == "1.3" and second.texts[7][0] is moved
-    assert orjson.loads(second.encode(8, Decimal(1), Decimal(1), Decimal(0), Decimal(0), []))["positions"] == []
-    assert 8 not in second.texts  # nothing held: nothing kept
 
 
 def test_positions_are_listed_in_order_and_a_shared_time_formatted_once() -> None:
