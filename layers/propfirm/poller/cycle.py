@@ -280,7 +280,8 @@ class PollCycle:
         last_held, handed = self._held, {}
         currencies: dict[str, str] = {}
         sent, to_write, floor_read, holdings = changes.sent, changes.to_write, changes.equity, changes.holdings
-        catching_up, late, held_back, dealt = read.catching_up, read.late, self._held_back, read.deals_by_login
+        catching_up, late, dealt = read.catching_up, read.late, read.deals_by_login
+        held_back_last = self._held_back  # the last cycle's (this cycle's go into changes.held_back)
         is_changed, retry, mono = self.detector.is_changed, self.kill_switch.retry, read.mono
         hands_over = self.prices is not None
         for login, group, balance, equity, credit, margin in read.polled:
@@ -298,7 +299,7 @@ class PollCycle:
             fingerprint = fingerprint_hash(balance, equity, credit, margin, _held_key(held) if reads else None)
             if catching_up:
                 floor_read[login] = equity  # only the fast path judges the read: no snapshot is sent
-            elif login in late and login not in held_back:
+            elif login in late and login not in held_back_last:
                 changes.held_back.add(login)  # its deals go alone; the next cycle's snapshot holds them
                 floor_read[login] = equity  # the fast path judges this read all the same
             elif is_changed(login, fingerprint, mono, login in dealt):
